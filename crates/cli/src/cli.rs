@@ -1,0 +1,132 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Import JMeter results into a Parquet store and query every run with SQL.
+#[derive(Debug, Parser)]
+#[command(name = "loadlake", version, about)]
+pub struct Cli {
+    /// Store directory [default: $LOADLAKE_HOME, else ./loadlake-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// More diagnostics on stderr (-v info, -vv debug; or LOADLAKE_LOG=...)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// `--store`, else `$LOADLAKE_HOME`, else `./loadlake-data`.
+    pub fn store_dir(&self) -> PathBuf {
+        self.store
+            .clone()
+            .or_else(|| std::env::var_os("LOADLAKE_HOME").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("loadlake-data"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import JTL files (CSV or XML, any JMeter version) as one run; prints the run id
+    Import(ImportArgs),
+    /// List the runs in the store
+    Runs(FormatArgs),
+    /// Run a read-only SQL query over the `samples` and `runs` tables
+    Sql(SqlArgs),
+    /// Import sample-data/ into the store (once) and summarise the newest run
+    Quickstart(QuickstartArgs),
+}
+
+/// Output formats of tabular data.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text table
+    Table,
+    /// One JSON array of objects keyed by column name
+    Json,
+    /// Header line, then rows
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query, e.g. "select label, count(*) from samples group by label"
+    pub query: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Format of the input files.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum InputFormat {
+    Csv,
+    Xml,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// JTL files (CSV or XML); all become one run
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Run name [default: the first file's name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tag the run, KEY=VALUE (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Columns of a header-less CSV, comma-separated JMeter names ("NAME" for sample variables)
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// JMeter version whose default columns a header-less CSV has (2.13, 3.0, 3.1, 5.0, ...)
+    #[arg(long, value_name = "VERSION")]
+    pub jmeter_version: Option<String>,
+    /// CSV field delimiter (one character; \t for tab) [default: detected]
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// SimpleDateFormat pattern of CSV timestamps (JMeter's timestamp_format) [default: epoch ms]
+    #[arg(long, value_name = "PATTERN")]
+    pub timestamp_format: Option<String>,
+    /// Time zone of formatted timestamps, e.g. Europe/Paris
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// Force the input format instead of sniffing it
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// The JMX plan of the run: thread groups become cases
+    #[arg(long, value_name = "JMX")]
+    pub plan: Option<PathBuf>,
+    /// Stop at the first row that cannot be imported
+    #[arg(long)]
+    pub strict: bool,
+    /// Give up after this many rejected rows
+    #[arg(long, default_value_t = 1000)]
+    pub max_errors: u64,
+    /// Import even if the same bytes were imported before
+    #[arg(long)]
+    pub force: bool,
+    /// `id` prints the run id; `json` prints the run manifest
+    #[arg(long, value_enum, default_value_t = ImportOutput::Id)]
+    pub format: ImportOutput,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ImportOutput {
+    Id,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Directory of sample files to import
+    #[arg(long, default_value = "sample-data")]
+    pub data: PathBuf,
+}

@@ -1,0 +1,80 @@
+//! `loadlake`: import JMeter results into a Parquet store and ask SQL questions across runs.
+//!
+//! This binary only parses arguments, wires the crates together and chooses the output format;
+//! data goes to stdout, diagnostics to stderr.
+
+mod cli;
+mod import;
+mod output;
+mod quickstart;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LOADLAKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let store_dir = cli.store_dir();
+    let open_store = || {
+        loadlake_store::Store::open(&store_dir)
+            .with_context(|| format!("opening the store at {}", store_dir.display()))
+    };
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")
+    };
+    match cli.command {
+        Command::Import(args) => import::run(&open_store()?, &args),
+        Command::Runs(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(output::query_and_print(
+                &store,
+                loadlake_query::queries::RUNS,
+                vec![],
+                args.format,
+            ))
+        }
+        Command::Sql(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(output::query_and_print(
+                &store,
+                &args.query,
+                vec![],
+                args.format,
+            ))
+        }
+        Command::Quickstart(args) => quickstart::run(&open_store()?, &args, &runtime()?),
+    }
+}

@@ -1,0 +1,72 @@
+//! `loadlake quickstart`: import `sample-data/` once, then summarise the newest run.
+
+use anyhow::Context;
+use datafusion::scalar::ScalarValue;
+use loadlake_store::Store;
+
+use crate::cli::{Format, ImportArgs, ImportOutput, QuickstartArgs};
+use crate::output::query_and_print;
+
+fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>) -> ImportArgs {
+    ImportArgs {
+        files,
+        name: Some("sample-data checkout".into()),
+        tags: vec!["source=sample-data".into()],
+        columns: None,
+        jmeter_version: None,
+        delimiter: None,
+        timestamp_format: None,
+        timezone: "UTC".into(),
+        input_format: None,
+        plan,
+        strict: false,
+        max_errors: 1000,
+        force: false,
+        format: ImportOutput::Id,
+    }
+}
+
+pub fn run(
+    store: &Store,
+    args: &QuickstartArgs,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    let jtl = args.data.join("checkout.jtl");
+    let jmx = args.data.join("checkout.jmx");
+    let hash = loadlake_store::content_hash(&jtl).with_context(|| {
+        format!(
+            "{} is missing: run quickstart from the repository root",
+            jtl.display()
+        )
+    })?;
+    let run_id = match store.find_source_hash(&hash)? {
+        Some(m) => {
+            eprintln!(
+                "{} is already in the store as run {}",
+                jtl.display(),
+                m.run_id
+            );
+            m.run_id
+        }
+        None => {
+            let plan = jmx.is_file().then_some(jmx);
+            let m = crate::import::import_files(store, &import_args(vec![jtl], plan))?;
+            eprintln!("imported {} samples as run {}", m.samples, m.run_id);
+            m.run_id
+        }
+    };
+    println!("Runs in {}:", store.layout().root().display());
+    rt.block_on(query_and_print(
+        store,
+        loadlake_query::queries::RUNS,
+        vec![],
+        Format::Table,
+    ))?;
+    println!("\nRun {run_id}, per label:");
+    rt.block_on(query_and_print(
+        store,
+        loadlake_query::queries::LABEL_SUMMARY,
+        vec![ScalarValue::Utf8(Some(run_id.to_string()))],
+        Format::Table,
+    ))
+}

@@ -1,0 +1,103 @@
+//! JTL CSV decoding: layout detection (header, delimiter, columns) and streaming row decoding.
+
+mod header;
+mod rows;
+
+use std::io::BufRead;
+
+use loadlake_schema::SampleSink;
+
+pub use header::{Layout, detect_layout};
+
+use crate::FileReport;
+use crate::error::IngestError;
+use crate::options::DecodeOptions;
+use crate::rejects::RejectHandler;
+
+/// Fast strict parse of a decimal integer (optional leading `-`); `None` for anything else.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as i64;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Decodes a CSV JTL from `reader` (positioned at the start). `len` is the file size when known,
+/// used to recognise a last line cut off by a killed JMeter.
+pub fn decode_csv<R: BufRead>(
+    file: &str,
+    mut reader: R,
+    len: Option<u64>,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let head = reader.fill_buf().map_err(|e| IngestError::io(file, e))?;
+    let first_line = first_line(head);
+    let layout = detect_layout(file, first_line, opts)?;
+    let ends_with_newline = len.map(|_| ends_with_line_break(file));
+    rows::decode_rows(
+        file,
+        reader,
+        &layout,
+        len.zip(ends_with_newline.flatten()),
+        opts,
+        first_row,
+        sink,
+        rejects,
+    )
+}
+
+/// The first physical line of `head` (without BOM and line end).
+fn first_line(head: &[u8]) -> &[u8] {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let end = head
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .unwrap_or(head.len());
+    &head[..end]
+}
+
+/// Whether the file at `file` ends with CR or LF (`None` if it cannot be read again).
+fn ends_with_line_break(file: &str) -> Option<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(file).ok()?;
+    f.seek(SeekFrom::End(-1)).ok()?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last).ok()?;
+    Some(last[0] == b'\n' || last[0] == b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_i64;
+
+    #[test]
+    fn parses_only_plain_integers() {
+        assert_eq!(parse_i64(b"1551783627191"), Some(1_551_783_627_191));
+        assert_eq!(parse_i64(b"-5"), Some(-5));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"1.5",
+            b" 1",
+            b"12a",
+            b"9999999999999999999",
+        ] {
+            assert_eq!(parse_i64(bad), None);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Decoders that turn JMeter result files (JTL CSV of every version and save setting, JTL XML
+//! including files cut off by a killed run) into canonical [`SampleBatch`]es pushed into a
+//! [`SampleSink`]. Bad rows become [`Reject`]s naming file, line, field and reason; what is good
+//! is kept. Decoders never hold a whole file in memory.
+//!
+//! [`SampleBatch`]: loadlake_schema::SampleBatch
+//! [`SampleSink`]: loadlake_schema::SampleSink
+
+pub mod cases;
+pub mod columns;
+pub mod csv;
+pub mod error;
+pub mod options;
+pub mod rejects;
+pub mod sniff;
+pub mod subresults;
+pub mod timestamp;
+pub mod xml;
+
+use std::fs::File;
+use std::path::Path;
+
+use loadlake_schema::SampleSink;
+
+pub use cases::CaseResolver;
+pub use columns::JtlColumn;
+pub use error::IngestError;
+pub use options::DecodeOptions;
+pub use rejects::{Reject, RejectHandler, RejectLog};
+pub use sniff::JtlFormat;
+
+/// What decoding one file found (everything but the samples themselves).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileReport {
+    pub format: Option<JtlFormat>,
+    /// Column names in file order (CSV) or the attribute names seen (XML).
+    pub columns: Vec<String>,
+    pub has_header: Option<bool>,
+    pub delimiter: Option<u8>,
+    /// Samples pushed to the sink.
+    pub samples: u64,
+    /// Rows or elements rejected.
+    pub rejected: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Decodes one JTL file (format sniffed) into `sink`, numbering samples from `first_row`.
+///
+/// Rows that cannot be decoded go to `rejects`, which decides whether the import goes on.
+pub fn decode_file(
+    path: &Path,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let display = path.display().to_string();
+    let file = File::open(path).map_err(|e| IngestError::io(&display, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| IngestError::io(&display, e))?
+        .len();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let format = sniff::sniff(&display, &mut reader, opts.format)?;
+    let mut report = match format {
+        JtlFormat::Csv => {
+            csv::decode_csv(&display, reader, Some(len), opts, first_row, sink, rejects)?
+        }
+        JtlFormat::Xml => xml::decode_xml(&display, reader, opts, first_row, sink, rejects)?,
+    };
+    report.format = Some(format);
+    Ok(report)
+}
+
+/// Hands the builder's buffered samples to the sink as one batch (nothing if empty).
+pub(crate) fn flush_batch(
+    file: &str,
+    builder: &mut loadlake_schema::SampleBatchBuilder,
+    sink: &mut dyn SampleSink,
+) -> Result<(), IngestError> {
+    if builder.is_empty() {
+        return Ok(());
+    }
+    let batch = builder.finish().map_err(|e| IngestError::arrow(file, e))?;
+    sink.write_batch(batch)
+        .map_err(|e| IngestError::sink(file, e))
+}

@@ -1,0 +1,86 @@
+//! JMeter 5.x CSV sub-results: rows labelled `<parent>-N` written right after their parent
+//! (pre-order, N counting from 0, recursively since 5.5). CSV has no parent link, so this is a
+//! heuristic: a row is a sub-result when its label is exactly the next expected `<label>-N` of
+//! an open parent in the same thread. A real sampler literally named `<previous label>-0` that
+//! follows it in the same thread is indistinguishable (docs/import.md).
+
+/// One open potential parent.
+struct Open {
+    label: String,
+    thread: String,
+    row: i64,
+    next_child: u32,
+}
+
+/// Tracks open parents while rows stream by.
+#[derive(Default)]
+pub struct SubResultTracker {
+    stack: Vec<Open>,
+}
+
+impl SubResultTracker {
+    /// Returns the parent row if the row is a sub-result; records the row as a potential parent.
+    pub fn observe(&mut self, row: i64, label: &str, thread: &str) -> Option<i64> {
+        while let Some(top) = self.stack.last_mut() {
+            if top.thread == thread && is_child_label(label, &top.label, top.next_child) {
+                top.next_child += 1;
+                let parent = top.row;
+                self.push(row, label, thread);
+                return Some(parent);
+            }
+            self.stack.pop();
+        }
+        self.push(row, label, thread);
+        None
+    }
+
+    fn push(&mut self, row: i64, label: &str, thread: &str) {
+        // Deeply nested sub-results stop at JMeter's own limit (11 levels); bound the stack anyway.
+        if self.stack.len() >= 16 {
+            self.stack.remove(0);
+        }
+        self.stack.push(Open {
+            label: label.to_string(),
+            thread: thread.to_string(),
+            row,
+            next_child: 0,
+        });
+    }
+}
+
+fn is_child_label(label: &str, parent: &str, n: u32) -> bool {
+    label
+        .strip_prefix(parent)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|num| num.parse::<u32>().ok() == Some(n) && !num.starts_with('+'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_pre_order_children_link_to_parents() {
+        let mut t = SubResultTracker::default();
+        let rows = [
+            ("P", None),
+            ("P-0", Some(0)),
+            ("P-0-0", Some(1)),
+            ("P-0-1", Some(1)),
+            ("P-1", Some(0)),
+            ("Q", None),
+            ("Q-1", None), // index must start at 0
+            ("P-2", None), // parent closed by Q
+        ];
+        for (i, (label, parent)) in rows.iter().enumerate() {
+            assert_eq!(t.observe(i as i64, label, "T 1-1"), *parent, "{label}");
+        }
+    }
+
+    #[test]
+    fn other_thread_is_not_a_child() {
+        let mut t = SubResultTracker::default();
+        assert_eq!(t.observe(0, "P", "T 1-1"), None);
+        assert_eq!(t.observe(1, "P-0", "T 1-2"), None);
+    }
+}

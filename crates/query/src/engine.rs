@@ -1,0 +1,88 @@
+//! [`QueryEngine`]: the DataFusion session over one store.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::prelude::SessionConfig;
+use datafusion::scalar::ScalarValue;
+use loadlake_schema::{col, sample_schema};
+use loadlake_store::Store;
+
+use crate::error::QueryError;
+use crate::runs_table::runs_batch;
+
+/// A session with `samples` and `runs` registered.
+pub struct QueryEngine {
+    ctx: SessionContext,
+}
+
+impl QueryEngine {
+    /// Registers the store's tables. The `runs` table is a snapshot taken now.
+    pub async fn open(store: &Store) -> Result<Self, QueryError> {
+        let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+
+        let samples_dir = store.layout().samples_dir();
+        let mut url = samples_dir.to_string_lossy().into_owned();
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        let table_url = ListingTableUrl::parse(&url)?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![(col::RUN_ID.to_string(), DataType::Utf8)]);
+        let config = ListingTableConfig::new(table_url)
+            .with_listing_options(options)
+            .with_schema(sample_schema());
+        ctx.register_table("samples", Arc::new(ListingTable::try_new(config)?))?;
+
+        let runs = runs_batch(&store.runs()?)?;
+        ctx.register_batch("runs", runs)?;
+        Ok(QueryEngine { ctx })
+    }
+
+    /// Runs one read-only SQL statement and collects its result.
+    pub async fn sql_read_only(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        self.sql_with_params(sql, Vec::new()).await.map(|(_, b)| b)
+    }
+
+    /// Runs read-only SQL with `$1`, `$2`… parameters; returns the result schema and batches
+    /// (the schema is kept so that empty results still print their columns).
+    pub async fn sql_with_params(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<(Arc<Schema>, Vec<RecordBatch>), QueryError> {
+        let plan = self.ctx.state().create_logical_plan(sql).await?;
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        read_only.verify_plan(&plan).map_err(|e| {
+            QueryError::ReadOnly(
+                e.strip_backtrace()
+                    .trim_start_matches("Error during planning: ")
+                    .to_string(),
+            )
+        })?;
+        let mut df = self.ctx.execute_logical_plan(plan).await?;
+        if !params.is_empty() {
+            df = df.with_param_values(params)?;
+        }
+        let schema = Arc::new(Schema::new(
+            df.schema()
+                .fields()
+                .iter()
+                .map(|f| Field::new(f.name(), f.data_type().clone(), f.is_nullable()))
+                .collect::<Vec<_>>(),
+        ));
+        let batches = df.collect().await?;
+        Ok((schema, batches))
+    }
+}

@@ -1,0 +1,19 @@
+//! The query layer: a DataFusion session over a loadlake store, with the `samples` table (every
+//! run's Parquet parts, partition-pruned on `run_id`) and the `runs` table (one row per run
+//! manifest). SQL that defines reports lives in `queries/` and is compiled in with
+//! [`include_str!`]; ad-hoc SQL goes through [`QueryEngine::sql_read_only`].
+
+mod engine;
+mod error;
+mod runs_table;
+
+pub use engine::QueryEngine;
+pub use error::QueryError;
+
+/// The SQL files of `queries/`, by name.
+pub mod queries {
+    /// `loadlake runs`: the run listing.
+    pub const RUNS: &str = include_str!("../../../queries/runs.sql");
+    /// `loadlake quickstart`: per-label summary of one run (`$1` = run id).
+    pub const LABEL_SUMMARY: &str = include_str!("../../../queries/label_summary.sql");
+}

@@ -1,0 +1,113 @@
+//! The [`SampleSink`] contract: every producer of samples (CSV and XML decoders, later the runner
+//! and the gRPC stream) pushes [`SampleBatch`]es into a sink; every consumer (the store's run
+//! writer, live statistics, a test collector) implements it.
+//!
+//! Push rather than pull, as ripgrep's `Sink`: producers own their loops and their error
+//! reporting; a sink only has to accept batches in order.
+//!
+//! Contract:
+//! - batches arrive in source order; row numbers (`row` column) increase across batches;
+//! - `write_batch` may block: that is the back-pressure (a bounded [`ThreadedSink`] channel);
+//! - an error from a sink is fatal for the producer: it stops and reports it, nothing is retried.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use arrow::record_batch::RecordBatch;
+
+/// A batch of samples in the canonical schema ([`crate::sample_schema`]).
+pub type SampleBatch = RecordBatch;
+
+/// Why a sink refused a batch.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl SinkError {
+    /// Wraps any error as a sink error.
+    pub fn new(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        SinkError(e.into())
+    }
+}
+
+/// Receives sample batches in order (see the module doc for the contract).
+pub trait SampleSink {
+    /// Accepts one batch; blocks while the consumer is behind.
+    fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError>;
+}
+
+impl<S: SampleSink + ?Sized> SampleSink for &mut S {
+    fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
+        (**self).write_batch(batch)
+    }
+}
+
+/// Collects batches in memory (tests, small tools).
+impl SampleSink for Vec<SampleBatch> {
+    fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
+        self.push(batch);
+        Ok(())
+    }
+}
+
+/// Runs another sink on its own thread behind a bounded channel, so that decoding and
+/// encoding overlap (two cores: one parses, one writes Parquet).
+pub struct ThreadedSink<S: SampleSink + Send + 'static> {
+    tx: Option<SyncSender<SampleBatch>>,
+    handle: Option<JoinHandle<(S, Result<(), SinkError>)>>,
+}
+
+impl<S: SampleSink + Send + 'static> ThreadedSink<S> {
+    /// Moves `inner` to a new thread; at most `capacity` batches wait in between.
+    pub fn spawn(mut inner: S, capacity: usize) -> Self {
+        let (tx, rx): (SyncSender<SampleBatch>, Receiver<SampleBatch>) = sync_channel(capacity);
+        let handle = std::thread::spawn(move || {
+            for batch in rx {
+                if let Err(e) = inner.write_batch(batch) {
+                    return (inner, Err(e));
+                }
+            }
+            (inner, Ok(()))
+        });
+        ThreadedSink {
+            tx: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Waits for every batch to be written and gives the inner sink back.
+    pub fn finish(mut self) -> Result<S, SinkError> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<S, SinkError> {
+        drop(self.tx.take());
+        let handle = self
+            .handle
+            .take()
+            .ok_or_else(|| SinkError::new("sink thread already joined"))?;
+        match handle.join() {
+            Ok((inner, Ok(()))) => Ok(inner),
+            Ok((_, Err(e))) => Err(e),
+            Err(_) => Err(SinkError::new("sample sink thread panicked")),
+        }
+    }
+}
+
+impl<S: SampleSink + Send + 'static> SampleSink for ThreadedSink<S> {
+    fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(batch).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            // The writer thread stopped: surface its error.
+            match self.join() {
+                Err(e) => Err(e),
+                Ok(_) => Err(SinkError::new("sample sink closed")),
+            }
+        }
+    }
+}

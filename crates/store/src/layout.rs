@@ -1,0 +1,61 @@
+//! Paths inside a store root.
+
+use std::path::{Path, PathBuf};
+
+use loadlake_schema::RunId;
+
+/// Where everything of a store lives.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Layout { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<root>/samples`: the Hive-partitioned table of all runs.
+    pub fn samples_dir(&self) -> PathBuf {
+        self.root.join("samples")
+    }
+
+    /// `<root>/samples/run_id=<id>`.
+    pub fn run_samples_dir(&self, id: &RunId) -> PathBuf {
+        self.samples_dir().join(format!("run_id={id}"))
+    }
+
+    /// `<root>/runs`.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    /// `<root>/runs/<id>.json`.
+    pub fn manifest_path(&self, id: &RunId) -> PathBuf {
+        self.runs_dir().join(format!("{id}.json"))
+    }
+
+    /// `<root>/runs/<id>.rejects.jsonl`.
+    pub fn rejects_path(&self, id: &RunId) -> PathBuf {
+        self.runs_dir().join(format!("{id}.rejects.jsonl"))
+    }
+
+    /// `<root>/tmp`.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// `<root>/tmp/<id>`: parts of a run being written.
+    pub fn staging_dir(&self, id: &RunId) -> PathBuf {
+        self.tmp_dir().join(id.as_str())
+    }
+
+    /// `<root>/tmp/<id>.lock`: held by the run's writer until the run is visible.
+    pub fn lock_path(&self, id: &RunId) -> PathBuf {
+        self.tmp_dir().join(format!("{id}.lock"))
+    }
+}

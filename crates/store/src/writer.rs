@@ -1,0 +1,310 @@
+//! [`RunWriter`]: receives a run's sample batches (it is a [`SampleSink`]), writes them as sorted
+//! Parquet parts in the run's staging directory and commits the run atomically.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
+use arrow::datatypes::{Int64Type, TimestampMillisecondType};
+use chrono::Utc;
+use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
+use loadlake_schema::{
+    RejectSummary, RunId, RunManifest, RunStatus, SampleBatch, SampleSink, SinkError, SourceFile,
+    col, sample_schema,
+};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::error::StoreError;
+use crate::layout::Layout;
+
+/// Tuning of the Parquet output.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Rows per part file; each part is sorted by `ts` in memory, so this bounds memory.
+    pub part_rows: usize,
+    /// zstd level.
+    pub zstd_level: i32,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            part_rows: 256 * 1024,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// What the caller knows about a run when it commits it; the writer adds the counts.
+#[derive(Debug, Clone)]
+pub struct RunDraft {
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    pub status: RunStatus,
+    pub sources: Vec<SourceFile>,
+    pub plan: Option<serde_json::Value>,
+}
+
+/// Counts kept while batches stream through.
+#[derive(Debug, Default)]
+struct Totals {
+    samples: u64,
+    errors: u64,
+    first_ts: Option<i64>,
+    last_end: Option<i64>,
+}
+
+impl Totals {
+    fn add(&mut self, batch: &RecordBatch) {
+        self.samples += batch.num_rows() as u64;
+        if let Some(success) = batch.column_by_name(col::SUCCESS) {
+            let success = success.as_boolean();
+            self.errors += (success.len() - success.true_count()) as u64;
+        }
+        let (Some(ts), Some(elapsed)) = (
+            batch.column_by_name(col::TS),
+            batch.column_by_name(col::ELAPSED_MS),
+        ) else {
+            return;
+        };
+        let ts = ts.as_primitive::<TimestampMillisecondType>();
+        let elapsed = elapsed.as_primitive::<Int64Type>();
+        for i in 0..ts.len() {
+            if ts.is_null(i) {
+                continue;
+            }
+            let start = ts.value(i);
+            let end = start
+                + if elapsed.is_null(i) {
+                    0
+                } else {
+                    elapsed.value(i)
+                };
+            self.first_ts = Some(self.first_ts.map_or(start, |f| f.min(start)));
+            self.last_end = Some(self.last_end.map_or(end, |l| l.max(end)));
+        }
+    }
+}
+
+/// Writes one run. Dropping it without [`commit`](Self::commit) abandons the run: its staging
+/// files are removed (or, after a crash, by the next writer).
+pub struct RunWriter {
+    layout: Layout,
+    id: RunId,
+    lock: Option<File>,
+    options: WriterOptions,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    parts: u32,
+    totals: Totals,
+    committed: bool,
+}
+
+impl RunWriter {
+    pub(crate) fn new(layout: Layout, id: RunId, lock: File, options: WriterOptions) -> Self {
+        RunWriter {
+            layout,
+            id,
+            lock: Some(lock),
+            options,
+            pending: Vec::new(),
+            pending_rows: 0,
+            parts: 0,
+            totals: Totals::default(),
+            committed: false,
+        }
+    }
+
+    /// The id the run will have.
+    pub fn run_id(&self) -> &RunId {
+        &self.id
+    }
+
+    /// Samples accepted so far.
+    pub fn samples(&self) -> u64 {
+        self.totals.samples
+    }
+
+    fn props(&self) -> WriterProperties {
+        let level = ZstdLevel::try_new(self.options.zstd_level).unwrap_or_default();
+        let mut b = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(self.options.part_rows));
+        // Sorted timestamps and near-sequential row numbers: delta encoding, no dictionary.
+        for c in [col::TS, col::ROW] {
+            b = b
+                .set_column_dictionary_enabled(ColumnPath::from(c), false)
+                .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
+        }
+        b.build()
+    }
+
+    /// Sorts the pending batches by (ts, row) and writes them as the next part.
+    fn write_part(&mut self) -> Result<(), StoreError> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let schema = sample_schema();
+        let all = concat_batches(&schema, &self.pending)?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        let sort_on = |name: &str| -> Result<SortColumn, StoreError> {
+            let values = all.column_by_name(name).cloned().ok_or_else(|| {
+                arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
+            })?;
+            Ok(SortColumn {
+                values,
+                options: None,
+            })
+        };
+        let indices = lexsort_to_indices(&[sort_on(col::TS)?, sort_on(col::ROW)?], None)?;
+        let sorted = take_record_batch(&all, &indices)?;
+        drop(all);
+        let dir = self.layout.staging_dir(&self.id);
+        let path = dir.join(format!("part-{}.parquet", self.parts));
+        let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        let parquet_err = |source| StoreError::Parquet {
+            path: path.clone(),
+            source,
+        };
+        let mut w = ArrowWriter::try_new(file, Arc::clone(&schema), Some(self.props()))
+            .map_err(parquet_err)?;
+        w.write(&sorted).map_err(parquet_err)?;
+        let file = w.into_inner().map_err(parquet_err)?;
+        file.sync_all().map_err(|e| StoreError::io(&path, e))?;
+        self.parts += 1;
+        Ok(())
+    }
+
+    /// Adds a batch (in the canonical schema).
+    pub fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.totals.add(&batch);
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        if self.pending_rows >= self.options.part_rows {
+            self.write_part()?;
+        }
+        Ok(())
+    }
+
+    /// Makes the run visible: flush the last part, move the parts into `samples/`, write the
+    /// rejects file and the manifest (atomically), release the lock.
+    pub fn commit(
+        mut self,
+        draft: RunDraft,
+        rejects: &[impl serde::Serialize],
+    ) -> Result<RunManifest, StoreError> {
+        self.write_part()?;
+        let staging = self.layout.staging_dir(&self.id);
+        fsync_dir(&staging)?;
+        let target = self.layout.run_samples_dir(&self.id);
+        fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
+        fsync_dir(&self.layout.samples_dir())?;
+
+        let reject_summary = RejectSummary {
+            count: rejects.len() as u64,
+            first: rejects
+                .iter()
+                .take(5)
+                .filter_map(|r| serde_json::to_string(r).ok())
+                .collect(),
+        };
+        if !rejects.is_empty() {
+            let path = self.layout.rejects_path(&self.id);
+            let mut text = String::new();
+            for r in rejects {
+                let line = serde_json::to_string(r).map_err(|source| StoreError::Manifest {
+                    path: path.clone(),
+                    source,
+                })?;
+                text.push_str(&line);
+                text.push('\n');
+            }
+            write_atomically(&path, text.as_bytes())?;
+        }
+        let manifest = RunManifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            run_id: self.id.clone(),
+            name: draft.name,
+            tags: draft.tags,
+            status: draft.status,
+            sources: draft.sources,
+            samples: self.totals.samples,
+            errors: self.totals.errors,
+            first_ts_ms: self.totals.first_ts,
+            last_ts_ms: self.totals.last_end,
+            imported_at: Utc::now(),
+            rejects: reject_summary,
+            parts: self.parts,
+            plan: draft.plan,
+            created_by: format!("loadlake {}", env!("CARGO_PKG_VERSION")),
+        };
+        let path = self.layout.manifest_path(&self.id);
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|source| StoreError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomically(&path, &json)?;
+        self.committed = true;
+        self.release_lock();
+        Ok(manifest)
+    }
+
+    fn release_lock(&mut self) {
+        if self.lock.take().is_some() {
+            let _ = fs::remove_file(self.layout.lock_path(&self.id));
+        }
+    }
+}
+
+impl Drop for RunWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(self.layout.staging_dir(&self.id));
+            self.release_lock();
+        }
+    }
+}
+
+impl SampleSink for RunWriter {
+    fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
+        self.write(batch).map_err(SinkError::new)
+    }
+}
+
+/// fsyncs a directory so that renames inside it are durable.
+pub(crate) fn fsync_dir(dir: &std::path::Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, e))
+}
+
+/// Writes `bytes` to `path` via a temporary file, fsync and rename.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp: PathBuf = path.with_extension(format!("tmp-{}", std::process::id()));
+    let result = (|| {
+        use std::io::Write;
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(StoreError::io(path, e));
+    }
+    if let Some(parent) = path.parent() {
+        fsync_dir(parent)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Tiny HTTP server used as the target of the JMeter fixture runs.
+
+Usage: fixture-server.py [PORT] [MAX_LIFETIME_SECONDS]
+       (defaults: 18213, 120)
+
+Listens on 127.0.0.1 only and exits by itself after MAX_LIFETIME_SECONDS.
+Python 3 standard library only.
+
+Endpoints (GET unless stated):
+  /ok                200 text/plain, small body
+  /json              200 application/json {"id":42,"name":"widget"}
+  /slow?ms=N         sleeps N ms (default 100), then 200 text/plain
+                     optional &fail=P: answers 500 with probability P percent
+  /search?page=N     200 JSON; the result list is empty when N is a multiple of 3
+                     (lets a Response Assertion fail on some requests)
+  /flaky?every=N&ms=M  sleeps M ms (default 20); every N-th call (one global counter per N,
+                     default 2) answers 500, the others 200
+  /notfound          404
+  /error             500
+  /busy              503 with the non-standard reason phrase
+                     "Service Unavailable, retry later" (comma in responseMessage)
+  /hang?ms=N         sleeps N ms (default 5000) then 200; for response-timeout tests
+  /login             POST: reads the form body, 200, sets a "session" cookie,
+                     body {"user_id":"u-<user>"} where <user> is the "user" form field
+  /order             GET/POST: 200 text/plain "ORDER: A-<n>, "gift wrap"" (n = global counter);
+                     the value contains a comma and double quotes on purpose
+  /page              200 text/html page referencing embedded resources
+                     (/img/logo.png, /img/banner.png, /static/site.css, /img/missing.png)
+  /img/*.png         200 image/png (a real 1x1 PNG); /img/missing.png gives 404
+  /static/site.css   200 text/css
+  anything else      404
+"""
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e2216bc3"
+    "0000000049454e44ae426082"
+)
+
+PAGE_HTML = b"""<!DOCTYPE html>
+<html><head><title>Fixture shop</title>
+<link rel="stylesheet" href="/static/site.css">
+</head><body>
+<h1>Fixture shop</h1>
+<img src="/img/logo.png" alt="logo">
+<img src="/img/banner.png" alt="banner">
+<img src="/img/missing.png" alt="missing">
+<p>widget in stock</p>
+</body></html>
+"""
+
+CSS = b"body { font-family: sans-serif; }\n"
+
+_order_lock = threading.Lock()
+_order_counter = [1000]
+_flaky_counters = {}
+
+
+def _int(qs, name, default):
+    try:
+        return int(qs.get(name, [default])[0])
+    except (TypeError, ValueError):
+        return default
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+    server_version = "fixture-server/1.0"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle + delayed ACK
+        # would add ~40 ms to every keep-alive response.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, fmt, *args):  # quiet unless FIXTURE_SERVER_VERBOSE is set
+        if os.environ.get("FIXTURE_SERVER_VERBOSE"):
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    def _send(self, code, body, ctype="text/plain; charset=utf-8", reason=None, headers=()):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        try:
+            self.send_response(code, reason)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in headers:
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. JMeter response timeout on /hang).
+            self.close_connection = True
+
+    def _read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _route(self):
+        url = urlsplit(self.path)
+        path, qs = url.path, parse_qs(url.query)
+        body = self._read_body() if self.command in ("POST", "PUT") else b""
+
+        if path == "/ok":
+            return self._send(200, "OK: fixture server says hello\n")
+        if path == "/json":
+            return self._send(200, json.dumps({"id": 42, "name": "widget"}, separators=(",", ":")),
+                              "application/json")
+        if path == "/slow":
+            time.sleep(max(0, _int(qs, "ms", 100)) / 1000.0)
+            fail = _int(qs, "fail", 0)
+            if fail > 0 and random.random() * 100 < fail:
+                return self._send(500, "slow backend failed\n")
+            return self._send(200, "slow OK: widget in stock\n")
+        if path == "/search":
+            page = _int(qs, "page", 1)
+            results = [] if page % 3 == 0 else [{"id": 42, "name": "widget"}]
+            return self._send(200, json.dumps({"page": page, "results": results}, separators=(",", ":")),
+                              "application/json")
+        if path == "/flaky":
+            every = max(1, _int(qs, "every", 2))
+            with _order_lock:
+                n = _flaky_counters.get(every, 0) + 1
+                _flaky_counters[every] = n
+            time.sleep(max(0, _int(qs, "ms", 20)) / 1000.0)
+            if n % every == 0:
+                return self._send(500, "flaky backend failed\n")
+            return self._send(200, "payment accepted\n")
+        if path == "/notfound":
+            return self._send(404, "not found\n")
+        if path == "/error":
+            return self._send(500, "internal error\n")
+        if path == "/busy":
+            return self._send(503, "busy\n", reason="Service Unavailable, retry later")
+        if path == "/hang":
+            time.sleep(max(0, _int(qs, "ms", 5000)) / 1000.0)
+            return self._send(200, "finally\n")
+        if path == "/login":
+            if self.command != "POST":
+                return self._send(405, "use POST\n", headers=[("Allow", "POST")])
+            form = parse_qs(body.decode("utf-8", "replace"))
+            user = form.get("user", ["anonymous"])[0]
+            sid = "s%08x" % random.getrandbits(32)
+            return self._send(200, json.dumps({"user_id": "u-%s" % user}, separators=(",", ":")),
+                              "application/json", headers=[("Set-Cookie", "session=%s; Path=/" % sid)])
+        if path == "/order":
+            with _order_lock:
+                _order_counter[0] += 1
+                n = _order_counter[0]
+            return self._send(200, 'ORDER: A-%d, "gift wrap"\n' % n)
+        if path == "/page":
+            return self._send(200, PAGE_HTML, "text/html; charset=utf-8")
+        if path.startswith("/img/") and path.endswith(".png") and path != "/img/missing.png":
+            return self._send(200, PNG_1X1, "image/png")
+        if path == "/static/site.css":
+            return self._send(200, CSS, "text/css")
+        return self._send(404, "no such endpoint\n")
+
+    do_GET = _route
+    do_POST = _route
+    do_HEAD = _route
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 18213
+    lifetime = float(sys.argv[2]) if len(sys.argv) > 2 else 120.0
+    httpd = Server(("127.0.0.1", port), Handler)
+
+    def expire():
+        sys.stderr.write("fixture-server: max lifetime %.0fs reached, exiting\n" % lifetime)
+        sys.stderr.flush()
+        os._exit(0)
+
+    t = threading.Timer(lifetime, expire)
+    t.daemon = True
+    t.start()
+    sys.stderr.write("fixture-server: listening on http://127.0.0.1:%d/ for at most %.0fs\n" % (port, lifetime))
+    sys.stderr.flush()
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
