@@ -1,1 +1,11 @@
+//! End-to-end tests of the `loadlake` binary: one test binary, one module per area.
+//! Truth comes from outside loadlake: Python's csv module and XML parser, DuckDB and pyarrow,
+//! JMeter's own files, and hand-computed values.
 
+mod bad_input;
+mod cli_output;
+mod common;
+mod interop;
+mod jmeter213;
+mod store;
+mod upstream;

@@ -231,28 +231,32 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
     }
 }
 
-/// 1-based line of a byte offset, counted by re-reading the file (only on errors).
+/// 1-based line of the first non-blank byte at or after `offset`, counted by re-reading the
+/// file (only on errors): event offsets point before the whitespace that precedes an element.
 fn line_of(file: &str, offset: u64) -> u64 {
     use std::io::Read;
     let Ok(f) = std::fs::File::open(file) else {
         return 0;
     };
     let mut line = 1;
+    let mut pos = 0u64;
     let mut buf = [0u8; 64 * 1024];
-    let mut left = offset;
     let mut r = std::io::BufReader::new(f);
-    while left > 0 {
-        let want = buf.len().min(left as usize);
-        let Ok(n) = r.read(&mut buf[..want]) else {
-            break;
-        };
+    loop {
+        let Ok(n) = r.read(&mut buf) else { return line };
         if n == 0 {
-            break;
+            return line;
         }
-        line += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-        left -= n as u64;
+        for &b in &buf[..n] {
+            if pos >= offset && !b.is_ascii_whitespace() {
+                return line;
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+            pos += 1;
+        }
     }
-    line
 }
 
 /// Decodes an XML JTL from `reader` into `sink`.
@@ -265,7 +269,7 @@ pub fn decode_xml<R: BufRead>(
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
     let mut reader = Reader::from_reader(reader);
-    reader.config_mut().trim_text(true);
+    // No trim_text: it would also trim text next to entity references inside messages.
     let mut dec = XmlDecoder {
         file,
         opts,

@@ -2,8 +2,6 @@
 //! response message, failure message and success flag. The rule table is docs/error-classes.md;
 //! each row of it has a test below.
 
-use crate::sample::SampleKind;
-
 /// The class of a sample's outcome (the CodeArts failedTimeout / failedRefused / failedParsed /
 /// failedAssert / failedOthers split, plus HTTP status families).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -94,16 +92,18 @@ fn http_status(code: Option<&str>) -> Option<u16> {
 /// Derives a sample's error class. Rules, first match wins (docs/error-classes.md):
 ///
 /// 1. successful → `success`
-/// 2. a failed transaction sample → `other` (its failing children carry the real class)
-/// 3. code or message names a timeout → `timeout`
-/// 4. code or message names a connection failure → `refused`
-/// 5. code or message names a parse failure → `parse`
-/// 6. HTTP 4xx → `http_4xx`; 7. HTTP 5xx → `http_5xx`
-/// 8. HTTP 1xx/2xx/3xx (the server answered normally, so an assertion failed it) → `assertion`
-/// 9. no response code but a failure message → `assertion`
-/// 10. anything else → `other`
+/// 2. code or message names a timeout → `timeout`
+/// 3. code or message names a connection failure → `refused`
+/// 4. code or message names a parse failure → `parse`
+/// 5. HTTP 4xx → `http_4xx`; 6. HTTP 5xx → `http_5xx`
+/// 7. HTTP 1xx/2xx/3xx (the server answered normally, so an assertion failed it) → `assertion`
+/// 8. no response code but a failure message → `assertion`
+/// 9. anything else → `other`
+///
+/// Transaction samples follow the same rules: in parent mode JMeter gives them the response
+/// code of their first failing child, so they get that child's class, and are classified the
+/// same way as everything else.
 pub fn classify_error(
-    kind: SampleKind,
     success: bool,
     response_code: Option<&str>,
     response_message: Option<&str>,
@@ -111,9 +111,6 @@ pub fn classify_error(
 ) -> ErrorClass {
     if success {
         return ErrorClass::Success;
-    }
-    if kind == SampleKind::Transaction {
-        return ErrorClass::Other;
     }
     let either =
         |markers: &[&str]| mentions(response_code, markers) || mentions(response_message, markers);
@@ -153,12 +150,7 @@ mod tests {
     }
 
     fn class(success: bool, code: &str, msg: &str, failure: &str) -> ErrorClass {
-        let kind = if msg.starts_with(crate::sample::TRANSACTION_MESSAGE_PREFIX) {
-            SampleKind::Transaction
-        } else {
-            SampleKind::Sample
-        };
-        classify_error(kind, success, opt(code), opt(msg), opt(failure))
+        classify_error(success, opt(code), opt(msg), opt(failure))
     }
 
     // One test per row of docs/error-classes.md, with the strings JMeter writes.
@@ -169,14 +161,26 @@ mod tests {
     }
 
     #[test]
-    fn rule_2_failed_transaction_is_other() {
+    fn transactions_follow_the_same_rules() {
         let msg = "Number of samples in transaction : 3, number of failing samples : 1";
-        assert_eq!(class(false, "200", msg, ""), Other);
+        // Parent mode: the code of the first failing child.
+        assert_eq!(
+            class(
+                false,
+                "Non HTTP response code: java.net.SocketTimeoutException",
+                msg,
+                ""
+            ),
+            Timeout
+        );
+        assert_eq!(class(false, "500", msg, ""), Http5xx);
+        assert_eq!(class(false, "200", msg, ""), Assertion);
+        // Non-parent mode in 2.13: a failed transaction has no code.
         assert_eq!(class(false, "", msg, ""), Other);
     }
 
     #[test]
-    fn rule_3_timeouts() {
+    fn rule_2_timeouts() {
         assert_eq!(
             class(
                 false,
@@ -198,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_4_refused() {
+    fn rule_3_refused() {
         assert_eq!(
             class(
                 false,
@@ -229,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_5_parse() {
+    fn rule_4_parse() {
         assert_eq!(
             class(
                 false,
@@ -251,7 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn rules_6_7_http_families() {
+    fn rules_5_6_http_families() {
         assert_eq!(class(false, "404", "Not Found", ""), Http4xx);
         assert_eq!(class(false, "400", "Bad", "Test failed"), Http4xx);
         assert_eq!(class(false, "500", "Internal Server Error", ""), Http5xx);
@@ -259,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_8_assertion_on_normal_answer() {
+    fn rule_7_assertion_on_normal_answer() {
         assert_eq!(
             class(
                 false,
@@ -275,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_9_no_code_with_failure_message() {
+    fn rule_8_no_code_with_failure_message() {
         assert_eq!(
             class(false, "", "", "The operation lasted too long"),
             Assertion
@@ -283,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_10_other() {
+    fn rule_9_other() {
         assert_eq!(
             class(
                 false,

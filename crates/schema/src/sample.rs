@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::error_class::{ErrorClass, classify_error};
+use crate::error_class::classify_error;
 
 /// Column names of the `samples` table.
 pub mod col {
@@ -291,7 +291,6 @@ impl SampleBatchBuilder {
         let row = self.next_row;
         let kind = r.effective_kind();
         let class = classify_error(
-            kind,
             r.success,
             r.response_code,
             r.response_message,
@@ -371,17 +370,6 @@ impl SampleBatchBuilder {
         ];
         self.len = 0;
         RecordBatch::try_new(sample_schema(), columns)
-    }
-
-    /// Class a record would get, exposed for callers that keep their own counters.
-    pub fn error_class_of(r: &SampleRecord<'_>) -> ErrorClass {
-        classify_error(
-            r.effective_kind(),
-            r.success,
-            r.response_code,
-            r.response_message,
-            r.failure_message,
-        )
     }
 }
 

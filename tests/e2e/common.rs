@@ -1,0 +1,170 @@
+//! Shared helpers: a temporary store, running the binary, independent Python readers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/fixtures/jmeter-upstream` beside the checkout, if present (it is on CI).
+pub fn upstream_fixtures() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/fixtures/jmeter-upstream");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP: {} is absent (a user's own clone); upstream conformance tests skipped",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Our own JMeter 2.13 files.
+pub fn jmeter213(name: &str) -> PathBuf {
+    repo_root().join("tests/data/jmeter213").join(name)
+}
+
+/// A fresh store in a temporary directory.
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestStore {
+    pub fn new() -> Self {
+        TestStore {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `loadlake --store <dir>`.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_loadlake"));
+        c.arg("--store").arg(self.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run loadlake")
+    }
+
+    /// Imports and returns the run id; panics with stderr on failure.
+    pub fn import(&self, args: &[&str]) -> String {
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "import {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf8")
+            .trim()
+            .to_string()
+    }
+
+    /// Runs SQL and parses `--format json`.
+    pub fn sql(&self, query: &str) -> Vec<Value> {
+        let out = self.run(&["sql", query, "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "sql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        match serde_json::from_slice(&out.stdout).expect("json array") {
+            Value::Array(rows) => rows,
+            other => panic!("expected an array, got {other}"),
+        }
+    }
+}
+
+/// The Python interpreter for truth computations (`LOADLAKE_TEST_PYTHON`, else python3).
+pub fn python() -> String {
+    std::env::var("LOADLAKE_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs one of `tests/e2e/py/*.py` and parses its JSON output.
+pub fn py_json(script: &str, args: &[&str]) -> Value {
+    let path = repo_root().join("tests/e2e/py").join(script);
+    let out = Command::new(python())
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python json")
+}
+
+/// Whether DuckDB and pyarrow are importable; when `LOADLAKE_REQUIRE_INTEROP=1` (scripts/test
+/// sets it) their absence is a failure, otherwise the interop test is skipped loudly.
+pub fn interop_available() -> bool {
+    let ok = Command::new(python())
+        .args(["-c", "import duckdb, pyarrow"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var("LOADLAKE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "duckdb/pyarrow are required (LOADLAKE_REQUIRE_INTEROP=1) but not importable by {}",
+            python()
+        );
+        eprintln!(
+            "SKIP: duckdb/pyarrow not importable by {}; run scripts/test",
+            python()
+        );
+    }
+    ok
+}
+
+/// Per-label count / errors / min / max / mean of a run, as loadlake computes them.
+pub fn loadlake_label_stats(store: &TestStore, run: &str) -> Vec<Value> {
+    store.sql(&format!(
+        "select label, count(*) as n, sum(case when success then 0 else 1 end) as errors, \
+         min(elapsed_ms) as min, max(elapsed_ms) as max, avg(elapsed_ms) as mean \
+         from samples where run_id = '{run}' group by label order by label"
+    ))
+}
+
+/// Asserts that loadlake's per-label statistics equal the independent ones from `jtl_stats.py`.
+pub fn assert_same_label_stats(store: &TestStore, run: &str, truth: &Value) {
+    let ours = loadlake_label_stats(store, run);
+    let labels = truth["labels"].as_object().expect("labels");
+    assert_eq!(
+        ours.len(),
+        labels.len(),
+        "label sets differ: ours {ours:?}\ntruth {labels:?}"
+    );
+    for row in &ours {
+        let label = row["label"].as_str().expect("label");
+        let t = &labels[label];
+        assert_eq!(row["n"], t["count"], "{label}: count");
+        assert_eq!(row["errors"], t["errors"], "{label}: errors");
+        assert_eq!(row["min"], t["min"], "{label}: min");
+        assert_eq!(row["max"], t["max"], "{label}: max");
+        if let (Some(mean), Some(sum), Some(n)) = (
+            row["mean"].as_f64(),
+            t["sum"].as_f64(),
+            t["n_elapsed"].as_f64(),
+        ) {
+            assert!(
+                (mean - sum / n).abs() < 1e-9,
+                "{label}: mean {mean} vs {}",
+                sum / n
+            );
+        }
+    }
+}

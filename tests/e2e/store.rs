@@ -1,0 +1,218 @@
+//! Store behaviour through the binary: re-import detection, concurrent importers, a kill -9
+//! in the middle of a large import.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Writes a JMeter 5.x CSV with `rows` rows (labels cycle over `label-0..9`).
+fn generate_csv(path: &Path, rows: usize, seed: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(f, "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect").unwrap();
+    for i in 0..rows {
+        let ok = !(i as u64 + seed).is_multiple_of(97);
+        writeln!(
+            f,
+            "{},{},label-{},{},{},Users 1-{},text,{},,{},120,8,8,http://127.0.0.1/p{},{},0,{}",
+            1_700_000_000_000u64 + i as u64 * 3,
+            (i * 7 + seed as usize) % 500,
+            i % 10,
+            if ok { 200 } else { 500 },
+            if ok { "OK" } else { "Internal Server Error" },
+            i % 8 + 1,
+            ok,
+            1000 + i % 300,
+            i % 10,
+            (i * 3) % 200,
+            i % 5
+        )
+        .unwrap();
+    }
+}
+
+fn count(store: &TestStore, run: &str) -> u64 {
+    store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ))[0]["n"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn reimport_of_the_same_bytes_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let a = dir.path().join("a.csv");
+    generate_csv(&a, 50, 1);
+    let copy = dir.path().join("copy-of-a.csv");
+    std::fs::copy(&a, &copy).unwrap();
+    let first = store.import(&[a.to_str().unwrap(), "--name", "first"]);
+    let out = store.run(&["import", copy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&first) && err.contains("--force") && err.contains("copy-of-a.csv"),
+        "{err}"
+    );
+    let out = store.run(&[
+        "import",
+        a.to_str().unwrap(),
+        copy.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same bytes"));
+    let second = store.import(&[copy.to_str().unwrap(), "--force"]);
+    assert_ne!(first, second);
+    assert_eq!(count(&store, &first), 50);
+    assert_eq!(count(&store, &second), 50);
+}
+
+#[test]
+fn several_files_make_one_run_with_continuous_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    generate_csv(&a, 30, 1);
+    generate_csv(&b, 20, 2);
+    let run = store.import(&[
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--name",
+        "checkout v2",
+        "--tag",
+        "env=staging",
+    ]);
+    let r = store.sql(&format!(
+        "select count(*) as n, count(distinct \"row\") as distinct_rows, min(\"row\") as lo, max(\"row\") as hi from samples where run_id = '{run}'"
+    ));
+    assert_eq!(
+        (r[0]["n"].as_u64(), r[0]["distinct_rows"].as_u64()),
+        (Some(50), Some(50))
+    );
+    assert_eq!(
+        (r[0]["lo"].as_u64(), r[0]["hi"].as_u64()),
+        (Some(0), Some(49))
+    );
+    let runs = store.sql(&format!("select name, tags['env'] as env, cardinality(source_files) as files from runs where run_id = '{run}'"));
+    assert_eq!(runs[0]["name"], "checkout v2");
+    assert_eq!(runs[0]["env"], "staging");
+    assert_eq!(runs[0]["files"], 2);
+}
+
+#[test]
+fn concurrent_imports_into_one_store_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("c{i}.csv")))
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        generate_csv(f, 20_000, i as u64 + 10);
+    }
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            store
+                .cmd()
+                .arg("import")
+                .arg(f)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ids.push(String::from_utf8(out.stdout).unwrap().trim().to_string());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        assert_eq!(count(&store, id), 20_000);
+    }
+}
+
+#[test]
+fn kill_9_during_a_large_import_leaves_no_half_run_and_a_retry_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let big = dir.path().join("big.csv");
+    let rows = 900_000;
+    generate_csv(&big, rows, 3);
+    let mut child = store
+        .cmd()
+        .arg("import")
+        .arg(&big)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the writer has flushed its first part into staging, then kill it hard.
+    let tmp = store.path().join("tmp");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let staged = std::fs::read_dir(&tmp)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().join("part-0.parquet").exists())
+            })
+            .unwrap_or(false);
+        if staged {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "import finished before it could be killed; use a larger file"
+        );
+        assert!(Instant::now() < deadline, "no part was staged in time");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        store
+            .path()
+            .join("tmp")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_some(),
+        "the killed writer left staging files"
+    );
+    assert!(
+        store.sql("select run_id from runs").is_empty(),
+        "no half run is visible"
+    );
+    // Opening the store (any command) removed the dead writer's leftovers.
+    assert!(
+        store
+            .path()
+            .join("tmp")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    assert!(
+        store
+            .path()
+            .join("samples")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    let run = store.import(&[big.to_str().unwrap()]);
+    assert_eq!(count(&store, &run), rows as u64);
+}
