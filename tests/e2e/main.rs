@@ -7,5 +7,6 @@ mod cli_output;
 mod common;
 mod interop;
 mod jmeter213;
+mod report;
 mod store;
 mod upstream;

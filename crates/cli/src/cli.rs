@@ -36,8 +36,50 @@ pub enum Command {
     Runs(FormatArgs),
     /// Run a read-only SQL query over the `samples` and `runs` tables
     Sql(SqlArgs),
+    /// Report on a run (today: JMeter's dashboard Statistics table, `--stats jmeter`)
+    Report(ReportArgs),
     /// Import sample-data/ into the store (once) and summarise the newest run
     Quickstart(QuickstartArgs),
+}
+
+/// Which statistics `report` prints.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Stats {
+    /// JMeter dashboard Statistics table (JSON: the statistics.json shape)
+    Jmeter,
+}
+
+/// How percentiles are computed.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PercentileMethodArg {
+    /// Smallest value with at least ceil(p*n) values at or below it (exact, default)
+    NearestRank,
+    /// Interpolated between closest ranks, (n-1)*p (numpy / DuckDB quantile_cont)
+    Linear,
+    /// JMeter's Aggregate Report: first value reaching round(n*p)
+    JmeterAggregate,
+    /// JMeter's dashboard: LEGACY estimator over the last --window samples in file order
+    JmeterDashboard,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run id, or `latest`
+    pub run: String,
+    /// Statistics to print
+    #[arg(long, value_enum)]
+    pub stats: Stats,
+    /// The three percentiles of the table (0-100)
+    #[arg(long, value_delimiter = ',', default_value = "90,95,99", num_args = 1)]
+    pub percentiles: Vec<f64>,
+    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
+    pub percentile_method: PercentileMethodArg,
+    /// Sliding window of jmeter-dashboard percentiles (JMeter's statistic_window; 0 = all)
+    #[arg(long, default_value_t = 20000)]
+    pub window: i64,
+    /// `table` or `json` (JMeter's statistics.json shape)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Output formats of tabular data.

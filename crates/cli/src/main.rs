@@ -7,6 +7,7 @@ mod cli;
 mod import;
 mod output;
 mod quickstart;
+mod report;
 
 use std::process::ExitCode;
 
@@ -74,6 +75,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 vec![],
                 args.format,
             ))
+        }
+        Command::Report(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(report::run(&store, &args))
         }
         Command::Quickstart(args) => quickstart::run(&open_store()?, &args, &runtime()?),
     }

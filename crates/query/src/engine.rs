@@ -27,6 +27,7 @@ impl QueryEngine {
     pub async fn open(store: &Store) -> Result<Self, QueryError> {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
+        crate::functions::register_all(&ctx);
 
         let samples_dir = store.layout().samples_dir();
         let mut url = samples_dir.to_string_lossy().into_owned();

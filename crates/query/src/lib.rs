@@ -5,6 +5,8 @@
 
 mod engine;
 mod error;
+pub mod functions;
+pub mod reports;
 mod runs_table;
 
 pub use engine::QueryEngine;
@@ -16,4 +18,9 @@ pub mod queries {
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
     /// `loadlake quickstart`: per-label summary of one run (`$1` = run id).
     pub const LABEL_SUMMARY: &str = include_str!("../../../queries/label_summary.sql");
+    /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
+    pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
+    /// The same, as JMeter's dashboard computes it (`--percentile-method jmeter-dashboard`).
+    pub const JMETER_STATISTICS_DASHBOARD: &str =
+        include_str!("../../../queries/jmeter_statistics_dashboard.sql");
 }

@@ -1,0 +1,112 @@
+//! `loadlake report`: runs a report of crates/query and prints it.
+
+use anyhow::{Context, bail};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::QueryEngine;
+use loadlake_query::functions::PercentileMethod;
+use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
+use loadlake_store::Store;
+
+use crate::cli::{Format, PercentileMethodArg, ReportArgs, Stats};
+
+/// `latest` → the newest run's id; anything else must be a run of the store.
+pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
+    if run == "latest" {
+        let runs = store.runs()?;
+        return match runs.last() {
+            Some(m) => Ok(m.run_id.to_string()),
+            None => bail!("the store has no runs yet (loadlake import FILE)"),
+        };
+    }
+    Ok(store.run(run)?.run_id.to_string())
+}
+
+pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
+    let run_id = resolve_run(store, &args.run)?;
+    let [p1, p2, p3] = args.percentiles[..] else {
+        bail!("--percentiles takes exactly three values for the Statistics table, e.g. 90,95,99");
+    };
+    if let Some(p) = args
+        .percentiles
+        .iter()
+        .find(|p| !(0.0..=100.0).contains(*p))
+    {
+        bail!("--percentiles must be between 0 and 100, not {p}");
+    }
+    let method = match args.percentile_method {
+        PercentileMethodArg::NearestRank => StatisticsMethod::Exact(PercentileMethod::NearestRank),
+        PercentileMethodArg::Linear => StatisticsMethod::Exact(PercentileMethod::Linear),
+        PercentileMethodArg::JmeterAggregate => {
+            StatisticsMethod::Exact(PercentileMethod::JmeterAggregate)
+        }
+        PercentileMethodArg::JmeterDashboard => StatisticsMethod::Dashboard {
+            window: args.window,
+        },
+    };
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    match args.stats {
+        Stats::Jmeter => {
+            let rows = jmeter_statistics(&engine, &run_id, [p1, p2, p3], method).await?;
+            match args.format {
+                Format::Json => println!("{}", statistics_json(&rows)?),
+                Format::Table => println!("{}", statistics_table(&rows, [p1, p2, p3])),
+                Format::Csv => {
+                    bail!("--format csv is not available for --stats jmeter; use table or json")
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// JMeter's `statistics.json`: an object keyed by label, plus "Total".
+fn statistics_json(rows: &[JmeterStatRow]) -> anyhow::Result<String> {
+    let mut object = serde_json::Map::new();
+    for r in rows {
+        object.insert(r.transaction.clone(), serde_json::to_value(r)?);
+    }
+    Ok(serde_json::to_string_pretty(&object)?)
+}
+
+fn statistics_table(rows: &[JmeterStatRow], p: [f64; 3]) -> Table {
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "Label".to_string(),
+        "#Samples".into(),
+        "FAIL".into(),
+        "Error %".into(),
+        "Average".into(),
+        "Min".into(),
+        "Max".into(),
+        "Median".into(),
+        format!("{}th pct", p[0]),
+        format!("{}th pct", p[1]),
+        format!("{}th pct", p[2]),
+        "Transactions/s".into(),
+        "Received KB/s".into(),
+        "Sent KB/s".into(),
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.transaction.clone(),
+            r.sample_count.to_string(),
+            r.error_count.to_string(),
+            format!("{:.2}%", r.error_pct),
+            num(r.mean_res_time),
+            num(r.min_res_time),
+            num(r.max_res_time),
+            num(r.median_res_time),
+            num(r.pct1_res_time),
+            num(r.pct2_res_time),
+            num(r.pct3_res_time),
+            num(r.throughput),
+            num(r.received_k_bytes_per_sec),
+            num(r.sent_k_bytes_per_sec),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,203 @@
+//! [`Histogram`]: the exact distribution of integer values (response times in ms), mergeable,
+//! and the percentile definitions that read it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A cheap hasher for i64 keys (a multiply-shift mix; keys are not adversarial).
+#[derive(Default)]
+pub struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.0 = (v as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+}
+
+/// How a percentile is read from a distribution (docs/metrics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PercentileMethod {
+    /// The smallest value with at least ⌈p·n⌉ values at or below it (an observed value).
+    NearestRank,
+    /// Linear interpolation between closest ranks, (n−1)·p (numpy's default, DuckDB `quantile_cont`).
+    Linear,
+    /// JMeter's Aggregate Report: the first value whose cumulative count reaches round(n·p).
+    JmeterAggregate,
+    /// commons-math `Percentile` LEGACY (JMeter's dashboard estimator), without the window.
+    Legacy,
+}
+
+impl PercentileMethod {
+    /// Parses `nearest-rank`, `linear`, `jmeter-aggregate`, `legacy`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "nearest-rank" | "" => Some(Self::NearestRank),
+            "linear" => Some(Self::Linear),
+            "jmeter-aggregate" => Some(Self::JmeterAggregate),
+            "legacy" | "jmeter-dashboard" => Some(Self::Legacy),
+            _ => None,
+        }
+    }
+}
+
+/// Exact value → count map.
+#[derive(Debug, Default, Clone)]
+pub struct Histogram {
+    counts: HashMap<i64, u64, BuildHasherDefault<MixHasher>>,
+    total: u64,
+}
+
+impl Histogram {
+    /// Adds `n` occurrences of `value`.
+    pub fn add(&mut self, value: i64, n: u64) {
+        if n > 0 {
+            *self.counts.entry(value).or_insert(0) += n;
+            self.total += n;
+        }
+    }
+
+    /// Adds the flattened `(value, count)` pairs of another histogram.
+    pub fn add_pairs(&mut self, pairs: &[i64]) {
+        for pair in pairs.chunks_exact(2) {
+            self.add(pair[0], pair[1].max(0) as u64);
+        }
+    }
+
+    /// Number of values.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Distinct values.
+    pub fn distinct(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Sorted, flattened `(value, count)` pairs.
+    pub fn to_pairs(&self) -> Vec<i64> {
+        let mut entries: Vec<(i64, u64)> = self.counts.iter().map(|(v, n)| (*v, *n)).collect();
+        entries.sort_unstable();
+        entries
+            .into_iter()
+            .flat_map(|(v, n)| [v, n as i64])
+            .collect()
+    }
+
+    /// Approximate heap size in bytes.
+    pub fn size(&self) -> usize {
+        self.counts.capacity() * 24 + std::mem::size_of::<Self>()
+    }
+}
+
+/// A sorted histogram view for reading percentiles.
+pub struct SortedCounts<'a> {
+    pairs: &'a [i64],
+    total: u64,
+}
+
+impl<'a> SortedCounts<'a> {
+    /// Wraps sorted flattened pairs (as stored in the `List<Int64>` histogram values).
+    pub fn new(pairs: &'a [i64]) -> Self {
+        let total = pairs.chunks_exact(2).map(|p| p[1].max(0) as u64).sum();
+        SortedCounts { pairs, total }
+    }
+
+    /// The `k`-th smallest value, 1-based (k clamped to 1..=n).
+    fn kth(&self, k: u64) -> f64 {
+        let k = k.clamp(1, self.total);
+        let mut seen = 0u64;
+        for pair in self.pairs.chunks_exact(2) {
+            seen += pair[1].max(0) as u64;
+            if seen >= k {
+                return pair[0] as f64;
+            }
+        }
+        self.pairs[self.pairs.len() - 2] as f64
+    }
+
+    /// The percentile `percent` (0–100); `None` for an empty histogram.
+    pub fn percentile(&self, percent: f64, method: PercentileMethod) -> Option<f64> {
+        if self.total == 0 {
+            return None;
+        }
+        let n = self.total as f64;
+        let p = (percent / 100.0).clamp(0.0, 1.0);
+        Some(match method {
+            PercentileMethod::NearestRank => self.kth((p * n).ceil() as u64),
+            PercentileMethod::JmeterAggregate => self.kth((p * n + 0.5).floor() as u64),
+            PercentileMethod::Linear => {
+                let h = (n - 1.0) * p;
+                let lo = h.floor();
+                let a = self.kth(lo as u64 + 1);
+                let b = self.kth(lo as u64 + 2);
+                a + (h - lo) * (b - a)
+            }
+            PercentileMethod::Legacy => {
+                let pos = p * (n + 1.0);
+                if pos < 1.0 {
+                    self.kth(1)
+                } else if pos >= n {
+                    self.kth(self.total)
+                } else {
+                    let f = pos.floor();
+                    let lower = self.kth(f as u64);
+                    let upper = self.kth(f as u64 + 1);
+                    lower + (pos - f) * (upper - lower)
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hist(values: &[i64]) -> Vec<i64> {
+        let mut h = Histogram::default();
+        for v in values {
+            h.add(*v, 1);
+        }
+        h.to_pairs()
+    }
+
+    #[test]
+    fn pairs_are_sorted_and_merge() {
+        let mut h = Histogram::default();
+        h.add_pairs(&hist(&[5, 1, 5]));
+        h.add_pairs(&hist(&[1, 9]));
+        assert_eq!(h.to_pairs(), vec![1, 2, 5, 2, 9, 1]);
+        assert_eq!(h.total(), 5);
+    }
+
+    // Hand-computed on 1..=10.
+    #[test]
+    fn methods_on_one_to_ten() {
+        let pairs = hist(&(1..=10).collect::<Vec<_>>());
+        let s = SortedCounts::new(&pairs);
+        let at = |p, m| s.percentile(p, m).unwrap();
+        use PercentileMethod::*;
+        assert_eq!(at(90.0, NearestRank), 9.0); // ceil(9) = 9th
+        assert_eq!(at(95.0, NearestRank), 10.0); // ceil(9.5) = 10th
+        assert_eq!(at(50.0, NearestRank), 5.0);
+        assert_eq!(at(0.0, NearestRank), 1.0);
+        assert!((at(90.0, Linear) - 9.1).abs() < 1e-12); // h = 8.1 → 9 + 0.1
+        assert_eq!(at(50.0, Linear), 5.5);
+        assert_eq!(at(95.0, JmeterAggregate), 10.0); // round(9.5) = 10
+        assert_eq!(at(94.0, JmeterAggregate), 9.0); // round(9.4) = 9
+        assert!((at(90.0, Legacy) - 9.9).abs() < 1e-12); // pos = 9.9 → 9 + 0.9·1
+        assert_eq!(at(99.0, Legacy), 10.0); // pos = 10.89 ≥ n
+        assert_eq!(at(5.0, Legacy), 1.0); // pos = 0.55 < 1
+        assert_eq!(SortedCounts::new(&[]).percentile(50.0, NearestRank), None);
+    }
+}

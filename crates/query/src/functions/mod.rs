@@ -1,0 +1,34 @@
+//! loadlake's SQL functions, registered on every session:
+//!
+//! - `ms_histogram(elapsed_ms)` (aggregate): the exact distribution of integer values as a
+//!   histogram — `List<Int64>` of sorted `(value, count)` pairs, flattened.
+//! - `hist_merge(histogram)` (aggregate): the sum of histograms (exact; curves merge intervals,
+//!   runs merge partitions).
+//! - `hist_percentile(histogram, percent, method)` (scalar): a percentile of a histogram, `percent`
+//!   in 0–100, `method` one of `nearest-rank` (default), `linear`, `jmeter-aggregate`, `legacy`.
+//! - `jmeter_window_percentile(values, percent, window)` and `jmeter_mean(values)` (scalar): JMeter
+//!   dashboard compatibility over `array_agg(elapsed_ms ORDER BY "row")` (file order).
+
+mod histogram;
+mod udaf;
+mod udf;
+
+pub use histogram::{Histogram, PercentileMethod};
+
+use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+
+/// Registers every loadlake function on `ctx`.
+pub fn register_all(ctx: &SessionContext) {
+    ctx.register_udaf(AggregateUDF::from(udaf::HistogramUdaf::new(
+        "ms_histogram",
+        false,
+    )));
+    ctx.register_udaf(AggregateUDF::from(udaf::HistogramUdaf::new(
+        "hist_merge",
+        true,
+    )));
+    ctx.register_udf(ScalarUDF::from(udf::HistPercentile::new()));
+    ctx.register_udf(ScalarUDF::from(udf::JmeterWindowPercentile::new()));
+    ctx.register_udf(ScalarUDF::from(udf::JmeterMean::new()));
+}

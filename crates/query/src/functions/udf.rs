@@ -1,0 +1,205 @@
+//! Scalar functions reading percentiles: `hist_percentile` over histograms, and the JMeter
+//! dashboard compatibility pair `jmeter_window_percentile` / `jmeter_mean` over values in file
+//! order.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Float64Builder};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+};
+
+use super::histogram::{Histogram, PercentileMethod, SortedCounts};
+use super::udaf::histogram_type;
+
+fn f64_arg(a: &ArrayRef) -> Result<ArrayRef> {
+    Ok(arrow::compute::cast(a, &DataType::Float64)?)
+}
+
+/// `hist_percentile(histogram, percent [, method])`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct HistPercentile {
+    signature: Signature,
+}
+
+impl HistPercentile {
+    pub fn new() -> Self {
+        HistPercentile {
+            signature: Signature::one_of(
+                vec![
+                    TypeSignature::Exact(vec![histogram_type(), DataType::Float64]),
+                    TypeSignature::Exact(vec![histogram_type(), DataType::Float64, DataType::Utf8]),
+                ],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl ScalarUDFImpl for HistPercentile {
+    fn name(&self) -> &str {
+        "hist_percentile"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let hists = arrays[0].as_list::<i32>();
+        let percents = f64_arg(&arrays[1])?;
+        let percents = percents.as_primitive::<Float64Type>();
+        let mut out = Float64Builder::with_capacity(hists.len());
+        for row in 0..hists.len() {
+            let method = match arrays.get(2) {
+                Some(m) if m.is_valid(row) => {
+                    let name = m.as_string::<i32>().value(row);
+                    match PercentileMethod::parse(name) {
+                        Some(method) => method,
+                        None => {
+                            return plan_err!(
+                                "unknown percentile method '{name}' (nearest-rank, linear, jmeter-aggregate, legacy)"
+                            );
+                        }
+                    }
+                }
+                _ => PercentileMethod::NearestRank,
+            };
+            if hists.is_null(row) || percents.is_null(row) {
+                out.append_null();
+                continue;
+            }
+            let pairs = hists.value(row);
+            let counts = SortedCounts::new(pairs.as_primitive::<Int64Type>().values());
+            out.append_option(counts.percentile(percents.value(row), method));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// The values of row `row` of a `List<Int64>` (nulls skipped).
+fn list_values(list: &ArrayRef, row: usize) -> Vec<i64> {
+    let values = list.as_list::<i32>().value(row);
+    let values = values.as_primitive::<Int64Type>();
+    values.iter().flatten().collect()
+}
+
+/// `jmeter_window_percentile(values, percent, window)`: commons-math LEGACY over the last
+/// `window` values (JMeter's `jmeter.reportgenerator.statistic_window`, default 20000; ≤ 0 = all).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct JmeterWindowPercentile {
+    signature: Signature,
+}
+
+impl JmeterWindowPercentile {
+    pub fn new() -> Self {
+        JmeterWindowPercentile {
+            signature: Signature::any(3, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for JmeterWindowPercentile {
+    fn name(&self) -> &str {
+        "jmeter_window_percentile"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if !matches!(arrays[0].data_type(), DataType::List(_)) {
+            return exec_err!(
+                "jmeter_window_percentile expects array_agg(elapsed_ms ORDER BY \"row\")"
+            );
+        }
+        let percents = f64_arg(&arrays[1])?;
+        let percents = percents.as_primitive::<Float64Type>();
+        let windows = arrow::compute::cast(&arrays[2], &DataType::Int64)?;
+        let windows = windows.as_primitive::<Int64Type>();
+        let mut out = Float64Builder::with_capacity(arrays[0].len());
+        for row in 0..arrays[0].len() {
+            if arrays[0].is_null(row) || percents.is_null(row) {
+                out.append_null();
+                continue;
+            }
+            let values = list_values(&arrays[0], row);
+            let window = if windows.is_null(row) {
+                0
+            } else {
+                windows.value(row)
+            };
+            let start = if window > 0 {
+                values.len().saturating_sub(window as usize)
+            } else {
+                0
+            };
+            let mut h = Histogram::default();
+            for v in &values[start..] {
+                h.add(*v, 1);
+            }
+            let pairs = h.to_pairs();
+            out.append_option(
+                SortedCounts::new(&pairs).percentile(percents.value(row), PercentileMethod::Legacy),
+            );
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// `jmeter_mean(values)`: commons-math's streaming mean (m += (x − m) / k) in the given order,
+/// which is what JMeter's dashboard prints (it differs from sum / n in the last digits).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct JmeterMean {
+    signature: Signature,
+}
+
+impl JmeterMean {
+    pub fn new() -> Self {
+        JmeterMean {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for JmeterMean {
+    fn name(&self) -> &str {
+        "jmeter_mean"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if !matches!(arrays[0].data_type(), DataType::List(_)) {
+            return exec_err!("jmeter_mean expects array_agg(elapsed_ms ORDER BY \"row\")");
+        }
+        let means: Float64Array = (0..arrays[0].len())
+            .map(|row| {
+                if arrays[0].is_null(row) {
+                    return None;
+                }
+                let values = list_values(&arrays[0], row);
+                if values.is_empty() {
+                    return None;
+                }
+                let mut m = 0.0f64;
+                for (k, x) in values.iter().enumerate() {
+                    m += (*x as f64 - m) / (k as f64 + 1.0);
+                }
+                Some(m)
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(means)))
+    }
+}
