@@ -38,7 +38,7 @@ pub enum Command {
     Sql(SqlArgs),
     /// Report on a run (today: JMeter's dashboard Statistics table, `--stats jmeter`)
     Report(ReportArgs),
-    /// Import sample-data/ into the store (once) and summarise the newest run
+    /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
 }
 

@@ -1,10 +1,11 @@
-//! `loadlake quickstart`: import `sample-data/` once, then summarise the newest run.
+//! `loadlake quickstart`: import `sample-data/` once, then print its runs and the Statistics table.
 
 use anyhow::Context;
-use datafusion::scalar::ScalarValue;
 use loadlake_store::Store;
 
-use crate::cli::{Format, ImportArgs, ImportOutput, QuickstartArgs};
+use crate::cli::{
+    Format, ImportArgs, ImportOutput, PercentileMethodArg, QuickstartArgs, ReportArgs, Stats,
+};
 use crate::output::query_and_print;
 
 fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>) -> ImportArgs {
@@ -62,11 +63,14 @@ pub fn run(
         vec![],
         Format::Table,
     ))?;
-    println!("\nRun {run_id}, per label:");
-    rt.block_on(query_and_print(
-        store,
-        loadlake_query::queries::LABEL_SUMMARY,
-        vec![ScalarValue::Utf8(Some(run_id.to_string()))],
-        Format::Table,
-    ))
+    println!("\nRun {run_id}: JMeter Statistics table (exact percentiles):");
+    let report = ReportArgs {
+        run: run_id.to_string(),
+        stats: Stats::Jmeter,
+        percentiles: vec![90.0, 95.0, 99.0],
+        percentile_method: PercentileMethodArg::NearestRank,
+        window: 20000,
+        format: Format::Table,
+    };
+    rt.block_on(crate::report::run(store, &report))
 }

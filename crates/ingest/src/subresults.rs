@@ -12,39 +12,54 @@ struct Open {
     next_child: u32,
 }
 
-/// Tracks open parents while rows stream by.
+/// Tracks open parents while rows stream by. Slots above `depth` keep their strings so that
+/// rows reuse them instead of allocating (this runs once per CSV row).
 #[derive(Default)]
 pub struct SubResultTracker {
     stack: Vec<Open>,
+    depth: usize,
 }
+
+/// JMeter nests sub-results at most 11 levels deep; deeper chains restart at the bottom.
+const MAX_DEPTH: usize = 16;
 
 impl SubResultTracker {
     /// Returns the parent row if the row is a sub-result; records the row as a potential parent.
     pub fn observe(&mut self, row: i64, label: &str, thread: &str) -> Option<i64> {
-        while let Some(top) = self.stack.last_mut() {
+        while self.depth > 0 {
+            let top = &mut self.stack[self.depth - 1];
             if top.thread == thread && is_child_label(label, &top.label, top.next_child) {
                 top.next_child += 1;
                 let parent = top.row;
                 self.push(row, label, thread);
                 return Some(parent);
             }
-            self.stack.pop();
+            self.depth -= 1;
         }
         self.push(row, label, thread);
         None
     }
 
     fn push(&mut self, row: i64, label: &str, thread: &str) {
-        // Deeply nested sub-results stop at JMeter's own limit (11 levels); bound the stack anyway.
-        if self.stack.len() >= 16 {
-            self.stack.remove(0);
+        if self.depth == MAX_DEPTH {
+            self.depth = 0;
         }
-        self.stack.push(Open {
-            label: label.to_string(),
-            thread: thread.to_string(),
-            row,
-            next_child: 0,
-        });
+        if self.depth == self.stack.len() {
+            self.stack.push(Open {
+                label: String::new(),
+                thread: String::new(),
+                row: 0,
+                next_child: 0,
+            });
+        }
+        let slot = &mut self.stack[self.depth];
+        slot.label.clear();
+        slot.label.push_str(label);
+        slot.thread.clear();
+        slot.thread.push_str(thread);
+        slot.row = row;
+        slot.next_child = 0;
+        self.depth += 1;
     }
 }
 

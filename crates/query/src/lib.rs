@@ -16,8 +16,6 @@ pub use error::QueryError;
 pub mod queries {
     /// `loadlake runs`: the run listing.
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
-    /// `loadlake quickstart`: per-label summary of one run (`$1` = run id).
-    pub const LABEL_SUMMARY: &str = include_str!("../../../queries/label_summary.sql");
     /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
     pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
     /// The same, as JMeter's dashboard computes it (`--percentile-method jmeter-dashboard`).
