@@ -155,3 +155,214 @@ fn report_errors_are_clear() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 100"));
 }
+
+fn run_report(store: &TestStore, run: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["report", run, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = store.run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn run_report_details_equal_an_independent_computation() {
+    let store = TestStore::new();
+    let csv = jmeter213("header.csv");
+    let run = store.import(&[
+        csv.to_str().unwrap(),
+        "--plan",
+        jmeter213("plans/shop.jmx").to_str().unwrap(),
+    ]);
+    let truth = py_json("details.py", &[csv.to_str().unwrap()]);
+    let report = run_report(&store, &run, &[]);
+    let details = report["details"].as_array().unwrap();
+    let truth_rows = truth.as_object().unwrap();
+    assert_eq!(
+        details.len(),
+        truth_rows.len() - 1,
+        "one detail per case / request / transaction"
+    );
+    for d in details {
+        let key = format!(
+            "{}|{}|{}",
+            d["level"].as_str().unwrap(),
+            d["caseName"].as_str().unwrap(),
+            d["name"].as_str().unwrap()
+        );
+        let want = &truth[&key];
+        assert!(want.is_object(), "{key} not in the truth");
+        for (field, w) in want.as_object().unwrap() {
+            let g = &d[field];
+            match (w.as_f64(), g.as_f64()) {
+                (Some(w), Some(g)) => {
+                    assert!(close(w, g, 1e-12), "{key}.{field}: truth {w}, loadlake {g}")
+                }
+                _ => assert_eq!(w, g, "{key}.{field}"),
+            }
+        }
+    }
+    let o = &report["outline"];
+    let t = &truth["outline"];
+    for f in ["requests", "startTime", "endTime", "maxUsers"] {
+        assert_eq!(o[f], t[f], "outline.{f}");
+    }
+    let rate = t["successCount"].as_f64().unwrap() * 100.0 / t["requests"].as_f64().unwrap();
+    assert!(close(o["successRate"].as_f64().unwrap(), rate, 1e-12));
+    assert_eq!(o["totalCases"], 2, "the plan's two thread groups");
+    // Ranges cover every top-level sample exactly once.
+    let ranged: u64 = report["respTimeRange"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(ranged, t["requests"].as_u64().unwrap());
+}
+
+/// One hand-made row per error class and per range boundary (half-open ranges: 50 ms is in 50~200ms).
+#[test]
+fn every_error_class_and_range_boundary_has_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("classes.csv");
+    let rows = [
+        // elapsed, code, message, success, failureMessage → class
+        (0, "200", "OK", true, ""), // success, 0~50
+        (
+            49,
+            "Non HTTP response code: java.net.SocketTimeoutException",
+            "Non HTTP response message: Read timed out",
+            false,
+            "",
+        ), // timeout
+        (
+            50,
+            "Non HTTP response code: java.net.ConnectException",
+            "Non HTTP response message: Connection refused",
+            false,
+            "",
+        ), // refused, 50~200
+        (
+            199,
+            "Non HTTP response code: org.apache.http.MalformedChunkCodingException",
+            "Bad chunk",
+            false,
+            "",
+        ), // parse
+        (
+            200,
+            "200",
+            "OK",
+            false,
+            "Test failed: text expected to contain /x/",
+        ), // assertion, 200~500
+        (999, "404", "Not Found", false, ""), // http_4xx, 500ms~1s
+        (1000, "503", "Service Unavailable", false, ""), // http_5xx, 1~2s
+        (
+            4999,
+            "Non HTTP response code: java.io.IOException",
+            "stream closed",
+            false,
+            "",
+        ), // other, 4~5s
+        (5000, "200", "OK", true, ""), // success, >5s
+    ];
+    let mut text = String::from(
+        "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect\n",
+    );
+    for (i, (elapsed, code, msg, ok, failure)) in rows.iter().enumerate() {
+        text.push_str(&format!(
+            "{},{elapsed},r,{code},{msg},T 1-1,text,{ok},{failure},10,10,1,1,u,0,0,0\n",
+            1_700_000_000_000u64 + i as u64 * 1000
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let store = TestStore::new();
+    let run = store.import(&[path.to_str().unwrap()]);
+    let report = run_report(&store, &run, &[]);
+    let classes: std::collections::BTreeMap<String, u64> = report["errorClasses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["errorClass"].as_str().unwrap().to_string(),
+                c["samples"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: std::collections::BTreeMap<String, u64> = [
+        ("assertion", 1),
+        ("http_4xx", 1),
+        ("http_5xx", 1),
+        ("other", 1),
+        ("parse", 1),
+        ("refused", 1),
+        ("success", 2),
+        ("timeout", 1),
+    ]
+    .into_iter()
+    .map(|(c, n)| (c.to_string(), n))
+    .collect();
+    assert_eq!(classes, want);
+    let req = report["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["level"] == "request")
+        .unwrap();
+    let failed: Vec<u64> = [
+        "failedAssert",
+        "failedTimeout",
+        "failedRefused",
+        "failedParsed",
+        "failedOthers",
+    ]
+    .iter()
+    .map(|f| req[*f].as_u64().unwrap())
+    .collect();
+    assert_eq!(failed, vec![1, 1, 1, 1, 3]);
+    let counts: Vec<(String, u64)> = report["respTimeRange"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["range"].as_str().unwrap().to_string(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("0~50ms", 2),
+        ("50~200ms", 2),
+        ("200~500ms", 1),
+        ("500ms~1s", 1),
+        ("1~2s", 1),
+        ("2~3s", 0),
+        ("3~4s", 0),
+        ("4~5s", 1),
+        (">5s", 1),
+    ];
+    assert_eq!(
+        counts,
+        expected
+            .iter()
+            .map(|(r, n)| (r.to_string(), *n))
+            .collect::<Vec<_>>()
+    );
+    // Custom boundaries.
+    let custom = run_report(&store, &run, &["--ranges", "1000"]);
+    let counts: Vec<u64> = custom["respTimeRange"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, vec![6, 3]);
+    let out = store.run(&["report", &run, "--ranges", "200,50"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ascending"));
+}

@@ -36,7 +36,7 @@ pub enum Command {
     Runs(FormatArgs),
     /// Run a read-only SQL query over the `samples` and `runs` tables
     Sql(SqlArgs),
-    /// Report on a run (today: JMeter's dashboard Statistics table, `--stats jmeter`)
+    /// Report on a run: outline, details per case / request / transaction, ranges, error classes
     Report(ReportArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
@@ -66,10 +66,10 @@ pub enum PercentileMethodArg {
 pub struct ReportArgs {
     /// Run id, or `latest`
     pub run: String,
-    /// Statistics to print
+    /// Print these statistics instead of the run report
     #[arg(long, value_enum)]
-    pub stats: Stats,
-    /// The three percentiles of the table (0-100)
+    pub stats: Option<Stats>,
+    /// The three percentiles of the --stats jmeter table (0-100)
     #[arg(long, value_delimiter = ',', default_value = "90,95,99", num_args = 1)]
     pub percentiles: Vec<f64>,
     #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
@@ -77,7 +77,16 @@ pub struct ReportArgs {
     /// Sliding window of jmeter-dashboard percentiles (JMeter's statistic_window; 0 = all)
     #[arg(long, default_value_t = 20000)]
     pub window: i64,
-    /// `table` or `json` (JMeter's statistics.json shape)
+    /// Response-time range boundaries in ms (ascending)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "50,200,500,1000,2000,3000,4000,5000",
+        num_args = 1
+    )]
+    pub ranges: Vec<i64>,
+    /// `table`, `json` (CodeArts ReportInfo field names; with --stats jmeter: statistics.json), or
+    /// `csv` (the details)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

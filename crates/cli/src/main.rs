@@ -8,6 +8,7 @@ mod import;
 mod output;
 mod quickstart;
 mod report;
+mod report_render;
 
 use std::process::ExitCode;
 

@@ -66,7 +66,8 @@ pub fn run(
     println!("\nRun {run_id}: JMeter Statistics table (exact percentiles):");
     let report = ReportArgs {
         run: run_id.to_string(),
-        stats: Stats::Jmeter,
+        stats: Some(Stats::Jmeter),
+        ranges: vec![],
         percentiles: vec![90.0, 95.0, 99.0],
         percentile_method: PercentileMethodArg::NearestRank,
         window: 20000,

@@ -5,6 +5,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
+use loadlake_query::reports::run_report::run_report;
 use loadlake_store::Store;
 
 use crate::cli::{Format, PercentileMethodArg, ReportArgs, Stats};
@@ -23,6 +24,50 @@ pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
 
 pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
     let run_id = resolve_run(store, &args.run)?;
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    match args.stats {
+        Some(Stats::Jmeter) => print_jmeter_statistics(&engine, &run_id, args).await,
+        None => {
+            let method = match args.percentile_method {
+                PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
+                PercentileMethodArg::Linear => PercentileMethod::Linear,
+                PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
+                PercentileMethodArg::JmeterDashboard => {
+                    bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
+                }
+            };
+            if args.ranges.windows(2).any(|w| w[0] >= w[1]) || args.ranges.iter().any(|b| *b <= 0) {
+                bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
+            }
+            let planned = planned_cases(store, &run_id)?;
+            let report = run_report(&engine, &run_id, method, &args.ranges, planned).await?;
+            crate::report_render::print_run_report(&report, args.format)
+        }
+    }
+}
+
+/// Regular, enabled thread groups of the run's attached plan.
+fn planned_cases(store: &Store, run_id: &str) -> anyhow::Result<Option<u64>> {
+    let manifest = store.run(run_id)?;
+    Ok(manifest
+        .plan
+        .as_ref()
+        .and_then(|p| p["thread_groups"].as_array())
+        .map(|groups| {
+            groups
+                .iter()
+                .filter(|g| g["enabled"] == true && g["kind"] == "regular")
+                .count() as u64
+        }))
+}
+
+async fn print_jmeter_statistics(
+    engine: &QueryEngine,
+    run_id: &str,
+    args: &ReportArgs,
+) -> anyhow::Result<()> {
     let [p1, p2, p3] = args.percentiles[..] else {
         bail!("--percentiles takes exactly three values for the Statistics table, e.g. 90,95,99");
     };
@@ -43,20 +88,11 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
             window: args.window,
         },
     };
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
-    match args.stats {
-        Stats::Jmeter => {
-            let rows = jmeter_statistics(&engine, &run_id, [p1, p2, p3], method).await?;
-            match args.format {
-                Format::Json => println!("{}", statistics_json(&rows)?),
-                Format::Table => println!("{}", statistics_table(&rows, [p1, p2, p3])),
-                Format::Csv => {
-                    bail!("--format csv is not available for --stats jmeter; use table or json")
-                }
-            }
-        }
+    let rows = jmeter_statistics(engine, run_id, [p1, p2, p3], method).await?;
+    match args.format {
+        Format::Json => println!("{}", statistics_json(&rows)?),
+        Format::Table => println!("{}", statistics_table(&rows, [p1, p2, p3])),
+        Format::Csv => bail!("--format csv is not available for --stats jmeter; use table or json"),
     }
     Ok(())
 }

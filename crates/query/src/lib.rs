@@ -18,7 +18,15 @@ pub mod queries {
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
     /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
     pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
-    /// The same, as JMeter's dashboard computes it (`--percentile-method jmeter-dashboard`).
+    /// `loadlake report`: the outline.
+    pub const OUTLINE: &str = include_str!("../../../queries/outline.sql");
+    /// `loadlake report`: details per case, request and transaction.
+    pub const DETAILS: &str = include_str!("../../../queries/details.sql");
+    /// `loadlake report`: response-time ranges.
+    pub const RESP_TIME_RANGES: &str = include_str!("../../../queries/resp_time_ranges.sql");
+    /// `loadlake report`: error classes.
+    pub const ERROR_CLASSES: &str = include_str!("../../../queries/error_classes.sql");
+    /// JMeter's Statistics table as its dashboard computes it (`--percentile-method jmeter-dashboard`).
     pub const JMETER_STATISTICS_DASHBOARD: &str =
         include_str!("../../../queries/jmeter_statistics_dashboard.sql");
 }

@@ -8,6 +8,7 @@
 //!   in 0–100, `method` one of `nearest-rank` (default), `linear`, `jmeter-aggregate`, `legacy`.
 //! - `jmeter_window_percentile(values, percent, window)` and `jmeter_mean(values)` (scalar): JMeter
 //!   dashboard compatibility over `array_agg(elapsed_ms ORDER BY "row")` (file order).
+//! - `hist_range_counts(histogram, boundaries)` (scalar): counts per response-time range.
 
 mod histogram;
 mod udaf;
@@ -31,4 +32,5 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(udf::HistPercentile::new()));
     ctx.register_udf(ScalarUDF::from(udf::JmeterWindowPercentile::new()));
     ctx.register_udf(ScalarUDF::from(udf::JmeterMean::new()));
+    ctx.register_udf(ScalarUDF::from(udf::HistRangeCounts::new()));
 }

@@ -203,3 +203,61 @@ impl ScalarUDFImpl for JmeterMean {
         Ok(ColumnarValue::Array(Arc::new(means)))
     }
 }
+
+/// `hist_range_counts(histogram, boundaries)`: how many values fall in each half-open range
+/// `[b(i-1), b(i))` of the ascending `boundaries` (ms), plus the open range `>= last`;
+/// `boundaries.len() + 1` counts.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct HistRangeCounts {
+    signature: Signature,
+}
+
+impl HistRangeCounts {
+    pub fn new() -> Self {
+        HistRangeCounts {
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for HistRangeCounts {
+    fn name(&self) -> &str {
+        "hist_range_counts"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(histogram_type())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if !matches!(arrays[0].data_type(), DataType::List(_))
+            || !matches!(arrays[1].data_type(), DataType::List(_))
+        {
+            return exec_err!("hist_range_counts expects (ms_histogram(...), [boundaries])");
+        }
+        let boundaries = arrow::compute::cast(&arrays[1], &histogram_type())?;
+        let hists = arrays[0].as_list::<i32>();
+        let mut out = arrow::array::ListBuilder::new(arrow::array::Int64Builder::new());
+        for row in 0..hists.len() {
+            if hists.is_null(row) || boundaries.is_null(row) {
+                out.append(false);
+                continue;
+            }
+            let bounds = list_values(&boundaries, row);
+            if bounds.windows(2).any(|w| w[0] >= w[1]) {
+                return exec_err!("range boundaries must be ascending, got {bounds:?}");
+            }
+            let mut counts = vec![0i64; bounds.len() + 1];
+            let pairs = hists.value(row);
+            for pair in pairs.as_primitive::<Int64Type>().values().chunks_exact(2) {
+                let bucket = bounds.partition_point(|b| *b <= pair[0]);
+                counts[bucket] += pair[1];
+            }
+            out.values().append_slice(&counts);
+            out.append(true);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}

@@ -2,6 +2,7 @@
 //! CLI (and later the gRPC server and batch renderers) format.
 
 pub mod jmeter;
+pub mod run_report;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};

@@ -1,0 +1,132 @@
+//! Formats a [`RunReport`] as text tables, JSON (CodeArts field names) or CSV (the details).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::reports::run_report::RunReport;
+
+use crate::cli::Format;
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_default()
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(DateTime::<Utc>::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+/// Prints the report to stdout in `format`.
+pub fn print_run_report(r: &RunReport, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(r)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            for d in &r.details {
+                w.serialize(d).context("writing CSV")?;
+            }
+            w.flush()?;
+        }
+        Format::Table => print_tables(r),
+    }
+    Ok(())
+}
+
+fn print_tables(r: &RunReport) {
+    let o = &r.outline;
+    let mut outline = table(&["Run", &r.run_id]);
+    for (k, v) in [
+        ("Start", time(o.start_time)),
+        ("End", time(o.end_time)),
+        ("Duration (s)", num(o.duration)),
+        (
+            "Max users",
+            o.max_users.map(|u| u.to_string()).unwrap_or_default(),
+        ),
+        ("Requests", o.requests.to_string()),
+        ("TPS", num(o.tps)),
+        ("Success rate (%)", num(o.success_rate)),
+        ("Average RT (ms)", num(o.average_resp_time)),
+        (
+            "Cases (total / executed / passed)",
+            format!(
+                "{} / {} / {}",
+                o.total_cases, o.executed_cases, o.pass_cases
+            ),
+        ),
+        ("VUM", num(o.vum)),
+    ] {
+        outline.add_row(vec![k.to_string(), v]);
+    }
+    println!("{outline}");
+
+    let mut details = table(&[
+        "Level",
+        "Case",
+        "Name",
+        "Requests",
+        "Errors",
+        "Success %",
+        "Avg",
+        "Min",
+        "Max",
+        "TP50",
+        "TP90",
+        "TP95",
+        "TP99",
+        "TP99.9",
+        "TPS",
+        "Assert",
+        "Timeout",
+        "Refused",
+        "Parse",
+        "Others",
+    ]);
+    for d in &r.details {
+        details.add_row(vec![
+            d.level.clone(),
+            d.case_name.clone(),
+            d.name.clone(),
+            d.requests.to_string(),
+            d.error_count.to_string(),
+            num(d.success_rate),
+            num(d.average_resp_time),
+            num(d.min),
+            num(d.max),
+            num(d.tp50),
+            num(d.tp90),
+            num(d.tp95),
+            num(d.tp99),
+            num(d.tp999),
+            num(d.tps),
+            d.failed_assert.to_string(),
+            d.failed_timeout.to_string(),
+            d.failed_refused.to_string(),
+            d.failed_parsed.to_string(),
+            d.failed_others.to_string(),
+        ]);
+    }
+    println!("{details}");
+
+    let mut ranges = table(&["Response time", "Requests", "%"]);
+    for x in &r.resp_time_range {
+        ranges.add_row(vec![
+            x.range.clone(),
+            x.count.to_string(),
+            format!("{:.2}", x.percent),
+        ]);
+    }
+    let mut classes = table(&["Error class", "Requests"]);
+    for c in &r.error_classes {
+        classes.add_row(vec![c.error_class.clone(), c.samples.to_string()]);
+    }
+    println!("{ranges}\n{classes}");
+}
