@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli_output;
 mod common;
+mod curve;
 mod interop;
 mod jmeter213;
 mod report;

@@ -38,6 +38,8 @@ pub enum Command {
     Sql(SqlArgs),
     /// Report on a run: outline, details per case / request / transaction, ranges, error classes
     Report(ReportArgs),
+    /// Per-interval curve of a run, a case or one request (TPS, RT percentiles, users, outcomes)
+    Curve(CurveArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
 }
@@ -180,4 +182,47 @@ pub struct QuickstartArgs {
     /// Directory of sample files to import
     #[arg(long, default_value = "sample-data")]
     pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CurveArgs {
+    /// Run id, or `latest`
+    pub run: String,
+    /// Only this case (thread group)
+    #[arg(long)]
+    pub case: Option<String>,
+    /// Only this request (sampler label)
+    #[arg(long)]
+    pub request: Option<String>,
+    /// Width of one point: 500ms, 1s, 10s, 1m…
+    #[arg(long, default_value = "1s", value_parser = parse_duration_ms)]
+    pub interval: i64,
+    /// At most this many points: adjacent intervals are merged exactly
+    #[arg(long)]
+    pub points: Option<usize>,
+    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
+    pub percentile_method: PercentileMethodArg,
+    /// `table`, `csv` (one row per point) or `json` (CodeArts brokens)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `500ms`, `1s`, `2m`, `1h` → milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 500ms, 1s, 1m"))?;
+    let factor = match unit {
+        "ms" => 1,
+        "s" | "" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (ms, s, m, h)")),
+    };
+    if n <= 0 {
+        return Err(format!("'{s}' must be positive"));
+    }
+    Ok(n * factor)
 }

@@ -4,6 +4,7 @@
 //! data goes to stdout, diagnostics to stderr.
 
 mod cli;
+mod curve;
 mod import;
 mod output;
 mod quickstart;
@@ -80,6 +81,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => {
             let store = open_store()?;
             runtime()?.block_on(report::run(&store, &args))
+        }
+        Command::Curve(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(curve::run(&store, &args))
         }
         Command::Quickstart(args) => quickstart::run(&open_store()?, &args, &runtime()?),
     }

@@ -18,6 +18,10 @@ pub mod queries {
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
     /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
     pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
+    /// `loadlake curve`: one point per interval.
+    pub const CURVE: &str = include_str!("../../../queries/curve.sql");
+    /// `loadlake curve --points`: the span to cut into points.
+    pub const CURVE_SPAN: &str = include_str!("../../../queries/curve_span.sql");
     /// `loadlake report`: the outline.
     pub const OUTLINE: &str = include_str!("../../../queries/outline.sql");
     /// `loadlake report`: details per case, request and transaction.

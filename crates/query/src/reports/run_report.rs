@@ -151,7 +151,8 @@ fn range_label(from: i64, to: Option<i64>) -> String {
     }
 }
 
-fn method_param(m: PercentileMethod) -> ScalarValue {
+/// The SQL parameter naming a percentile method.
+pub(crate) fn method_param(m: PercentileMethod) -> ScalarValue {
     let name = match m {
         PercentileMethod::NearestRank => "nearest-rank",
         PercentileMethod::Linear => "linear",

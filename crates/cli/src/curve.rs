@@ -1,0 +1,118 @@
+//! `loadlake curve`: computes a curve with crates/query and prints it.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::QueryEngine;
+use loadlake_query::functions::PercentileMethod;
+use loadlake_query::reports::curve::{Curve, CurveOptions, curve};
+use loadlake_store::Store;
+use serde_json::json;
+
+use crate::cli::{CurveArgs, Format, PercentileMethodArg};
+
+pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
+    let run_id = crate::report::resolve_run(store, &args.run)?;
+    let method = match args.percentile_method {
+        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
+        PercentileMethodArg::Linear => PercentileMethod::Linear,
+        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
+        PercentileMethodArg::JmeterDashboard => {
+            bail!("curves use exact percentiles; jmeter-dashboard is for --stats jmeter")
+        }
+    };
+    if args.points == Some(0) {
+        bail!("--points must be at least 1");
+    }
+    let options = CurveOptions {
+        interval_ms: args.interval,
+        max_points: args.points,
+        case: args.case.clone(),
+        request: args.request.clone(),
+        method,
+    };
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    let c = curve(&engine, &run_id, &options).await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&brokens(&run_id, &c))?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            for p in &c.points {
+                w.serialize(p)?;
+            }
+            w.flush()?;
+        }
+        Format::Table => println!("{}", table(&c)),
+    }
+    Ok(())
+}
+
+/// The CodeArts brokens shape: parallel arrays under common timestamps.
+fn brokens(run_id: &str, c: &Curve) -> serde_json::Value {
+    let col = |f: &dyn Fn(&loadlake_query::reports::curve::CurvePoint) -> serde_json::Value| -> Vec<serde_json::Value> {
+        c.points.iter().map(f).collect()
+    };
+    json!({
+        "runId": run_id,
+        "intervalMs": c.interval_ms,
+        "brokens": {
+            "commonTimestamps": col(&|p| json!(p.t)),
+            "tps_brokens": { "tps": col(&|p| json!(p.tps)), "avgRt": col(&|p| json!(p.avg_rt)) },
+            "vusers_brokens": { "vusers": col(&|p| json!(p.vusers)) },
+            "bytes_brokens": { "recBytes": col(&|p| json!(p.rec_bytes)), "sentBytes": col(&|p| json!(p.sent_bytes)) },
+            "code_brokens": {
+                "success": col(&|p| json!(p.success)),
+                "error": col(&|p| json!(p.error)),
+                "timeout": col(&|p| json!(p.timeout)),
+                "refusedFailed": col(&|p| json!(p.refused_failed)),
+                "parsedFailed": col(&|p| json!(p.parsed_failed)),
+                "checkPointFailed": col(&|p| json!(p.check_point_failed)),
+                "othersFailed": col(&|p| json!(p.others_failed)),
+            },
+            "percentile_brokens": {
+                "p50": col(&|p| json!(p.p50)),
+                "p90": col(&|p| json!(p.p90)),
+                "p95": col(&|p| json!(p.p95)),
+                "p99": col(&|p| json!(p.p99)),
+            },
+        }
+    })
+}
+
+fn table(c: &Curve) -> Table {
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "Time (UTC)",
+        "Requests",
+        "TPS",
+        "Errors",
+        "Avg RT",
+        "P50",
+        "P90",
+        "P95",
+        "P99",
+        "VUsers",
+    ]);
+    for p in &c.points {
+        let time = DateTime::<Utc>::from_timestamp_millis(p.t)
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+            .unwrap_or_default();
+        t.add_row(vec![
+            time,
+            p.requests.to_string(),
+            format!("{:.2}", p.tps),
+            p.error.to_string(),
+            num(p.avg_rt),
+            num(p.p50),
+            num(p.p90),
+            num(p.p95),
+            num(p.p99),
+            num(p.vusers),
+        ]);
+    }
+    t
+}
