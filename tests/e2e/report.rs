@@ -366,3 +366,98 @@ fn every_error_class_and_range_boundary_has_a_row() {
     let out = store.run(&["report", &run, "--ranges", "200,50"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("ascending"));
 }
+
+#[test]
+fn cases_and_case_detail_agree_with_the_data_and_the_report() {
+    let store = TestStore::new();
+    let csv = jmeter213("header.csv");
+    let run = store.import(&[csv.to_str().unwrap()]);
+    let out = store.run(&["cases", &run, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cases: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Independent: (case, label) → kind and count with Python's csv module.
+    let script = format!(
+        "import csv, json, re\nrows = list(csv.DictReader(open('{}', newline='')))\nout = {{}}\n\
+         for r in rows:\n    k = re.sub(r' \\d+-\\d+$', '', r['threadName']) + '|' + r['label']\n    \
+         kind = 'transaction' if r['responseMessage'].startswith('Number of samples in transaction') else 'request'\n    \
+         out.setdefault(k, [kind, 0])[1] += 1\nprint(json.dumps(out))",
+        csv.display()
+    );
+    let py = std::process::Command::new(python())
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let truth: Value = serde_json::from_slice(&py.stdout).unwrap();
+    let mut seen = 0;
+    for c in cases.as_array().unwrap() {
+        for (kind, list) in [
+            ("request", &c["requests"]),
+            ("transaction", &c["transactions"]),
+        ] {
+            for item in list.as_array().unwrap() {
+                let key = format!(
+                    "{}|{}",
+                    c["caseName"].as_str().unwrap(),
+                    item["name"].as_str().unwrap()
+                );
+                assert_eq!(truth[&key][0], kind, "{key}");
+                assert_eq!(truth[&key][1], item["samples"], "{key}");
+                assert!(
+                    item["detailId"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{}-", c["caseId"]))
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, truth.as_object().unwrap().len());
+
+    let report = run_report(&store, &run, &[]);
+    let out = store.run(&[
+        "detail",
+        &run,
+        "--case",
+        "Checkout Flow",
+        "--format",
+        "json",
+    ]);
+    let detail: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case_row = report["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["level"] == "case" && d["caseName"] == "Checkout Flow")
+        .unwrap();
+    assert_eq!(&detail["performance"], case_row);
+    let by_id = store.run(&[
+        "detail",
+        &run,
+        "--case",
+        &detail["caseId"].to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&by_id.stdout).unwrap(),
+        detail
+    );
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(&detail["customTransactions"]),
+        vec!["Place Order".to_string()]
+    );
+    // Parent-mode transaction children (Payment…) are not in 2.13 CSV; Login is a plain request.
+    assert!(names(&detail["detailDatas"]).contains(&"Login".to_string()));
+}

@@ -38,6 +38,10 @@ pub enum Command {
     Sql(SqlArgs),
     /// Report on a run: outline, details per case / request / transaction, ranges, error classes
     Report(ReportArgs),
+    /// Cases of a run with their requests and transactions (and their ids)
+    Cases(CasesArgs),
+    /// One case's detail: its performance, its requests and its transactions
+    Detail(DetailArgs),
     /// Per-interval curve of a run, a case or one request (TPS, RT percentiles, users, outcomes)
     Curve(CurveArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
@@ -225,4 +229,27 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         return Err(format!("'{s}' must be positive"));
     }
     Ok(n * factor)
+}
+
+#[derive(Debug, Args)]
+pub struct CasesArgs {
+    /// Run id, or `latest`
+    pub run: String,
+    /// `table` or `json`
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DetailArgs {
+    /// Run id, or `latest`
+    pub run: String,
+    /// Case name or id (see `loadlake cases`)
+    #[arg(long)]
+    pub case: String,
+    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
+    pub percentile_method: PercentileMethodArg,
+    /// `table`, `json` (CaseReportDetail) or `csv` (one row per detail)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }

@@ -3,6 +3,7 @@
 //! This binary only parses arguments, wires the crates together and chooses the output format;
 //! data goes to stdout, diagnostics to stderr.
 
+mod cases;
 mod cli;
 mod curve;
 mod import;
@@ -81,6 +82,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => {
             let store = open_store()?;
             runtime()?.block_on(report::run(&store, &args))
+        }
+        Command::Cases(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(cases::run_cases(&store, &args))
+        }
+        Command::Detail(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(cases::run_detail(&store, &args))
         }
         Command::Curve(args) => {
             let store = open_store()?;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::reports::run_report::RunReport;
+use loadlake_query::reports::run_report::{DetailData, RunReport};
 
 use crate::cli::Format;
 
@@ -28,15 +28,70 @@ fn table(header: &[&str]) -> Table {
 pub fn print_run_report(r: &RunReport, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(r)?),
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-            for d in &r.details {
-                w.serialize(d).context("writing CSV")?;
-            }
-            w.flush()?;
-        }
+        Format::Csv => details_csv(&r.details)?,
         Format::Table => print_tables(r),
     }
+    Ok(())
+}
+
+/// The details as a text table.
+pub fn details_table(rows: &[DetailData]) -> Table {
+    let mut details = table(&[
+        "Level",
+        "Case",
+        "Name",
+        "Requests",
+        "Errors",
+        "Success %",
+        "Avg",
+        "Min",
+        "Max",
+        "TP50",
+        "TP90",
+        "TP95",
+        "TP99",
+        "TP99.9",
+        "TPS",
+        "Assert",
+        "Timeout",
+        "Refused",
+        "Parse",
+        "Others",
+    ]);
+    for d in rows {
+        details.add_row(vec![
+            d.level.clone(),
+            d.case_name.clone(),
+            d.name.clone(),
+            d.requests.to_string(),
+            d.error_count.to_string(),
+            num(d.success_rate),
+            num(d.average_resp_time),
+            num(d.min),
+            num(d.max),
+            num(d.tp50),
+            num(d.tp90),
+            num(d.tp95),
+            num(d.tp99),
+            num(d.tp999),
+            num(d.tps),
+            d.failed_assert.to_string(),
+            d.failed_timeout.to_string(),
+            d.failed_refused.to_string(),
+            d.failed_parsed.to_string(),
+            d.failed_others.to_string(),
+        ]);
+    }
+    details
+}
+
+/// Writes details as CSV (one row each, seed field names as headers).
+pub fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    for d in rows {
+        w.serialize(d).context("writing CSV")?;
+    }
+    w.flush()?;
     Ok(())
 }
 
@@ -68,53 +123,7 @@ fn print_tables(r: &RunReport) {
     }
     println!("{outline}");
 
-    let mut details = table(&[
-        "Level",
-        "Case",
-        "Name",
-        "Requests",
-        "Errors",
-        "Success %",
-        "Avg",
-        "Min",
-        "Max",
-        "TP50",
-        "TP90",
-        "TP95",
-        "TP99",
-        "TP99.9",
-        "TPS",
-        "Assert",
-        "Timeout",
-        "Refused",
-        "Parse",
-        "Others",
-    ]);
-    for d in &r.details {
-        details.add_row(vec![
-            d.level.clone(),
-            d.case_name.clone(),
-            d.name.clone(),
-            d.requests.to_string(),
-            d.error_count.to_string(),
-            num(d.success_rate),
-            num(d.average_resp_time),
-            num(d.min),
-            num(d.max),
-            num(d.tp50),
-            num(d.tp90),
-            num(d.tp95),
-            num(d.tp99),
-            num(d.tp999),
-            num(d.tps),
-            d.failed_assert.to_string(),
-            d.failed_timeout.to_string(),
-            d.failed_refused.to_string(),
-            d.failed_parsed.to_string(),
-            d.failed_others.to_string(),
-        ]);
-    }
-    println!("{details}");
+    println!("{}", details_table(&r.details));
 
     let mut ranges = table(&["Response time", "Requests", "%"]);
     for x in &r.resp_time_range {

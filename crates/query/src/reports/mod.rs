@@ -1,6 +1,7 @@
 //! Typed reports: each runs one SQL file of `queries/` and reads its rows into structs that the
 //! CLI (and later the gRPC server and batch renderers) format.
 
+pub mod cases;
 pub mod curve;
 pub mod jmeter;
 pub mod run_report;

@@ -219,7 +219,7 @@ async fn outline(
     })
 }
 
-async fn details(
+pub async fn details(
     engine: &QueryEngine,
     run_id: &str,
     method: PercentileMethod,

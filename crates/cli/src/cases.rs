@@ -1,0 +1,89 @@
+//! `loadlake cases` and `loadlake detail`.
+
+use anyhow::{Context, bail};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::QueryEngine;
+use loadlake_query::functions::PercentileMethod;
+use loadlake_query::reports::cases::{case_detail, cases};
+use loadlake_store::Store;
+
+use crate::cli::{CasesArgs, DetailArgs, Format, PercentileMethodArg};
+use crate::report::resolve_run;
+use crate::report_render::{details_csv, details_table};
+
+pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
+    let run_id = resolve_run(store, &args.run)?;
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    let list = cases(&engine, &run_id).await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+        Format::Csv => bail!("--format csv is not available for cases; use table or json"),
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            t.set_header(vec![
+                "Case id",
+                "Case",
+                "Detail id",
+                "Kind",
+                "Name",
+                "Samples",
+            ]);
+            for c in &list {
+                let items = c
+                    .requests
+                    .iter()
+                    .map(|i| ("request", i))
+                    .chain(c.transactions.iter().map(|i| ("transaction", i)));
+                for (kind, i) in items {
+                    t.add_row(vec![
+                        c.case_id.to_string(),
+                        c.case_name.clone(),
+                        i.detail_id.clone(),
+                        kind.to_string(),
+                        i.name.clone(),
+                        i.samples.to_string(),
+                    ]);
+                }
+            }
+            println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
+    let run_id = resolve_run(store, &args.run)?;
+    let method = match args.percentile_method {
+        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
+        PercentileMethodArg::Linear => PercentileMethod::Linear,
+        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
+        PercentileMethodArg::JmeterDashboard => {
+            bail!("jmeter-dashboard applies to --stats jmeter only")
+        }
+    };
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    let Some(detail) = case_detail(&engine, &run_id, &args.case, method).await? else {
+        bail!(
+            "run {run_id} has no case '{}' (see `loadlake cases {run_id}`)",
+            args.case
+        );
+    };
+    let rows: Vec<_> = detail
+        .performance
+        .iter()
+        .chain(&detail.detail_datas)
+        .chain(&detail.custom_transactions)
+        .cloned()
+        .collect();
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
+        Format::Csv => details_csv(&rows)?,
+        Format::Table => println!("{}", details_table(&rows)),
+    }
+    Ok(())
+}

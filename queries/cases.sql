@@ -1,0 +1,6 @@
+-- Cases of run $1 with their requests and transactions (CodeArts case_aw_info_list).
+SELECT coalesce(case_name, '') AS case_name, label, kind, count(*) AS samples
+FROM samples
+WHERE run_id = $1 AND kind <> 'subsample'
+GROUP BY coalesce(case_name, ''), label, kind
+ORDER BY case_name, label, kind
