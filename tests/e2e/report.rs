@@ -461,3 +461,44 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
     // Parent-mode transaction children (Payment…) are not in 2.13 CSV; Login is a plain request.
     assert!(names(&detail["detailDatas"]).contains(&"Login".to_string()));
 }
+
+#[test]
+fn pts_scene_statistics_equal_an_independent_computation() {
+    let store = TestStore::new();
+    let csv = jmeter213("header.csv");
+    let run = store.import(&[csv.to_str().unwrap()]);
+    let out = store.run(&["report", &run, "--stats", "pts", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let truth = py_json("pts.py", &[csv.to_str().unwrap()]);
+    let compare = |what: &str, got: &Value, want: &Value| {
+        for (field, w) in want.as_object().unwrap() {
+            let g = &got[field];
+            match (w.as_f64(), g.as_f64()) {
+                (Some(w), Some(g)) => assert!(
+                    close(w, g, 1e-12),
+                    "{what}.{field}: truth {w}, loadlake {g}"
+                ),
+                _ => assert_eq!(w, g, "{what}.{field}"),
+            }
+        }
+    };
+    compare(
+        "AllSampleStat",
+        &ours["AllSampleStat"],
+        &truth["AllSampleStat"],
+    );
+    let list = ours["SampleStatList"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        truth["SampleStatList"].as_object().unwrap().len()
+    );
+    for s in list {
+        let name = s["name"].as_str().unwrap();
+        compare(name, s, &truth["SampleStatList"][name]);
+    }
+}

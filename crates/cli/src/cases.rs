@@ -3,11 +3,10 @@
 use anyhow::{Context, bail};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
-use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_store::Store;
 
-use crate::cli::{CasesArgs, DetailArgs, Format, PercentileMethodArg};
+use crate::cli::{CasesArgs, DetailArgs, Format};
 use crate::report::resolve_run;
 use crate::report_render::{details_csv, details_table};
 
@@ -56,14 +55,7 @@ pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
 
 pub async fn run_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
     let run_id = resolve_run(store, &args.run)?;
-    let method = match args.percentile_method {
-        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
-        PercentileMethodArg::Linear => PercentileMethod::Linear,
-        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
-        PercentileMethodArg::JmeterDashboard => {
-            bail!("jmeter-dashboard applies to --stats jmeter only")
-        }
-    };
+    let method = crate::report::exact_method(args.percentile_method)?;
     let engine = QueryEngine::open(store)
         .await
         .context("opening the query engine")?;

@@ -53,6 +53,8 @@ pub enum Command {
 pub enum Stats {
     /// JMeter dashboard Statistics table (JSON: the statistics.json shape)
     Jmeter,
+    /// Alibaba PTS scene statistics: AllSampleStat and SampleStatList
+    Pts,
 }
 
 /// How percentiles are computed.

@@ -4,23 +4,15 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
-use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::curve::{Curve, CurveOptions, curve};
 use loadlake_store::Store;
 use serde_json::json;
 
-use crate::cli::{CurveArgs, Format, PercentileMethodArg};
+use crate::cli::{CurveArgs, Format};
 
 pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
     let run_id = crate::report::resolve_run(store, &args.run)?;
-    let method = match args.percentile_method {
-        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
-        PercentileMethodArg::Linear => PercentileMethod::Linear,
-        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
-        PercentileMethodArg::JmeterDashboard => {
-            bail!("curves use exact percentiles; jmeter-dashboard is for --stats jmeter")
-        }
-    };
+    let method = crate::report::exact_method(args.percentile_method)?;
     if args.points == Some(0) {
         bail!("--points must be at least 1");
     }

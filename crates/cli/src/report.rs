@@ -5,6 +5,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
+use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::run_report;
 use loadlake_store::Store;
 
@@ -29,15 +30,13 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
         .context("opening the query engine")?;
     match args.stats {
         Some(Stats::Jmeter) => print_jmeter_statistics(&engine, &run_id, args).await,
+        Some(Stats::Pts) => {
+            let stats =
+                scene_stats(&engine, &run_id, exact_method(args.percentile_method)?).await?;
+            crate::report_render::print_scene_stats(&stats, args.format)
+        }
         None => {
-            let method = match args.percentile_method {
-                PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
-                PercentileMethodArg::Linear => PercentileMethod::Linear,
-                PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
-                PercentileMethodArg::JmeterDashboard => {
-                    bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
-                }
-            };
+            let method = exact_method(args.percentile_method)?;
             if args.ranges.windows(2).any(|w| w[0] >= w[1]) || args.ranges.iter().any(|b| *b <= 0) {
                 bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
             }
@@ -46,6 +45,18 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
             crate::report_render::print_run_report(&report, args.format)
         }
     }
+}
+
+/// The exact percentile method of an argument (the dashboard estimator is for --stats jmeter).
+pub fn exact_method(arg: PercentileMethodArg) -> anyhow::Result<PercentileMethod> {
+    Ok(match arg {
+        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
+        PercentileMethodArg::Linear => PercentileMethod::Linear,
+        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
+        PercentileMethodArg::JmeterDashboard => {
+            bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
+        }
+    })
 }
 
 /// Regular, enabled thread groups of the run's attached plan.

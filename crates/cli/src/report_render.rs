@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 
 use crate::cli::Format;
@@ -138,4 +139,57 @@ fn print_tables(r: &RunReport) {
         classes.add_row(vec![c.error_class.clone(), c.samples.to_string()]);
     }
     println!("{ranges}\n{classes}");
+}
+
+/// Prints PTS scene statistics: JSON (AllSampleStat / SampleStatList), a table, or CSV rows.
+pub fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
+    let rows: Vec<_> = s.all.iter().chain(&s.samplers).collect();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(s)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            for r in rows {
+                w.serialize(r).context("writing CSV")?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = table(&[
+                "Sampler",
+                "Count",
+                "Fail",
+                "TPS",
+                "Success TPS",
+                "RT avg",
+                "RT min",
+                "RT max",
+                "RT 50",
+                "RT 90",
+                "RT 99",
+                "Concurrency",
+                "Request bytes",
+                "Duration (s)",
+            ]);
+            for r in rows {
+                t.add_row(vec![
+                    r.name.clone().unwrap_or_else(|| "(all)".into()),
+                    r.count.to_string(),
+                    r.fail_count.to_string(),
+                    num(r.tps),
+                    num(r.success_tps),
+                    num(r.rt_avg),
+                    num(r.rt_min),
+                    num(r.rt_max),
+                    num(r.rt_seg50),
+                    num(r.rt_seg90),
+                    num(r.rt_seg99),
+                    num(r.concurrency),
+                    num(r.request_bytes_sum),
+                    num(r.duration),
+                ]);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(())
 }

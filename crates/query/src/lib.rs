@@ -18,6 +18,8 @@ pub mod queries {
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
     /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
     pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
+    /// `loadlake report --stats pts`: PTS AllSampleStat and SampleStatList.
+    pub const PTS_STATS: &str = include_str!("../../../queries/pts_stats.sql");
     /// `loadlake cases`: cases with their requests and transactions.
     pub const CASES: &str = include_str!("../../../queries/cases.sql");
     /// `loadlake curve`: one point per interval.

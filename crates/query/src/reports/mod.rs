@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod curve;
 pub mod jmeter;
+pub mod pts;
 pub mod run_report;
 
 use arrow::array::{Array, AsArray, RecordBatch};
