@@ -502,3 +502,92 @@ fn pts_scene_statistics_equal_an_independent_computation() {
         compare(name, s, &truth["SampleStatList"][name]);
     }
 }
+
+/// APDEX, Errors and Top 5 on hand-made rows; every value computed by hand in the comments.
+#[test]
+fn apdex_errors_and_top5_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("apdex.csv");
+    // label, elapsed, success, code, message, failureMessage
+    let rows = [
+        ("a", 100, true, "200", "OK", ""),  // satisfied (≤ 500)
+        ("a", 600, true, "200", "OK", ""),  // tolerated (≤ 1500)
+        ("a", 2000, true, "200", "OK", ""), // frustrated
+        ("a", 300, false, "500", "Internal Server Error", ""), // failed: counts in the total only
+        ("b", 50, true, "200", "OK", ""),   // override b:100|200 → satisfied
+        ("b", 120, true, "200", "OK", ""),  // override → tolerated; globally satisfied
+        ("c", 10, false, "200", "OK", "Test failed: x"), // assertion: the failure message is the key
+    ];
+    let mut text = String::from(
+        "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect\n",
+    );
+    for (i, (label, elapsed, ok, code, msg, failure)) in rows.iter().enumerate() {
+        text.push_str(&format!(
+            "{},{elapsed},{label},{code},{msg},T 1-1,text,{ok},{failure},1,1,1,1,u,0,0,0\n",
+            1_700_000_000_000u64 + i as u64
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let store = TestStore::new();
+    let run = store.import(&[path.to_str().unwrap()]);
+    let out = store.run(&[
+        "report",
+        &run,
+        "--stats",
+        "dashboard",
+        "--format",
+        "json",
+        "--apdex-per-transaction",
+        "b:100|200",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let apdex = |label: &str| {
+        v["apdex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"] == label)
+            .unwrap()["apdex"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((apdex("a") - (1.0 + 0.5) / 4.0).abs() < 1e-12);
+    assert!((apdex("b") - (1.0 + 0.5) / 2.0).abs() < 1e-12);
+    assert!((apdex("c") - 0.0).abs() < 1e-12);
+    // Total uses the global thresholds: satisfied 100, 50, 120; tolerated 600; of 7 samples.
+    assert!((apdex("Total") - (3.0 + 0.5) / 7.0).abs() < 1e-12);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    for e in errors {
+        assert!(
+            ["500/Internal Server Error", "Test failed: x"].contains(&e["error"].as_str().unwrap())
+        );
+        assert_eq!(e["errors"], 1);
+        assert!((e["percentInErrors"].as_f64().unwrap() - 50.0).abs() < 1e-12);
+        assert!((e["percentInAllSamples"].as_f64().unwrap() - 100.0 / 7.0).abs() < 1e-12);
+    }
+    let top5 = v["top5"].as_array().unwrap();
+    let labels: Vec<&str> = top5.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        vec!["a", "c", "Total"],
+        "only labels with errors, then Total"
+    );
+    assert_eq!(top5[0]["samples"], 4);
+    assert_eq!(top5[2]["errors"], 2);
+    assert_eq!(v["statistics"]["Total"]["sampleCount"], 7);
+    let bad = store.run(&[
+        "report",
+        &run,
+        "--stats",
+        "jmeter",
+        "--apdex-per-transaction",
+        "b:100",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("satisfied|tolerated"));
+}

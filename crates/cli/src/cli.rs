@@ -53,6 +53,8 @@ pub enum Command {
 pub enum Stats {
     /// JMeter dashboard Statistics table (JSON: the statistics.json shape)
     Jmeter,
+    /// All JMeter dashboard tables (JSON: {apdex, statistics, errors, top5})
+    Dashboard,
     /// Alibaba PTS scene statistics: AllSampleStat and SampleStatList
     Pts,
 }
@@ -85,6 +87,15 @@ pub struct ReportArgs {
     /// Sliding window of jmeter-dashboard percentiles (JMeter's statistic_window; 0 = all)
     #[arg(long, default_value_t = 20000)]
     pub window: i64,
+    /// APDEX satisfied threshold, ms (JMeter's apdex_satisfied_threshold)
+    #[arg(long, default_value_t = 500)]
+    pub apdex_satisfied: i64,
+    /// APDEX tolerated threshold, ms (JMeter's apdex_tolerated_threshold)
+    #[arg(long, default_value_t = 1500)]
+    pub apdex_tolerated: i64,
+    /// Per-label APDEX thresholds, JMeter's apdex_per_transaction syntax: `regex:satisfied|tolerated;…`
+    #[arg(long, value_name = "SPEC")]
+    pub apdex_per_transaction: Option<String>,
     /// Response-time range boundaries in ms (ascending)
     #[arg(
         long,

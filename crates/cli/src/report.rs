@@ -5,6 +5,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
+use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::run_report;
 use loadlake_store::Store;
@@ -29,7 +30,9 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
         .await
         .context("opening the query engine")?;
     match args.stats {
-        Some(Stats::Jmeter) => print_jmeter_statistics(&engine, &run_id, args).await,
+        Some(Stats::Jmeter | Stats::Dashboard) => {
+            print_jmeter_statistics(&engine, &run_id, args).await
+        }
         Some(Stats::Pts) => {
             let stats =
                 scene_stats(&engine, &run_id, exact_method(args.percentile_method)?).await?;
@@ -100,9 +103,37 @@ async fn print_jmeter_statistics(
         },
     };
     let rows = jmeter_statistics(engine, run_id, [p1, p2, p3], method).await?;
+    if args.stats == Some(Stats::Jmeter) && args.format == Format::Json {
+        println!("{}", statistics_json(&rows)?);
+        return Ok(());
+    }
+    let thresholds = ApdexThresholds {
+        satisfied_ms: args.apdex_satisfied,
+        tolerated_ms: args.apdex_tolerated,
+        per_label: match &args.apdex_per_transaction {
+            Some(spec) => ApdexThresholds::parse_overrides(spec)
+                .map_err(|e| anyhow::anyhow!("--apdex-per-transaction {e}"))?,
+            None => Vec::new(),
+        },
+    };
+    let apdex_rows = apdex(engine, run_id, &thresholds).await?;
+    let (error_rows, top5) = errors(engine, run_id).await?;
     match args.format {
-        Format::Json => println!("{}", statistics_json(&rows)?),
-        Format::Table => println!("{}", statistics_table(&rows, [p1, p2, p3])),
+        Format::Json => {
+            let all = serde_json::json!({
+                "apdex": apdex_rows,
+                "statistics": serde_json::from_str::<serde_json::Value>(&statistics_json(&rows)?)?,
+                "errors": error_rows,
+                "top5": top5,
+            });
+            println!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        Format::Table => {
+            println!("{}", crate::report_render::apdex_table(&apdex_rows));
+            println!("{}", statistics_table(&rows, [p1, p2, p3]));
+            println!("{}", crate::report_render::errors_table(&error_rows));
+            println!("{}", crate::report_render::top5_table(&top5));
+        }
         Format::Csv => bail!("--format csv is not available for --stats jmeter; use table or json"),
     }
     Ok(())

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::reports::jmeter_tables::{ApdexRow, ErrorRow, Top5Row};
 use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 
@@ -192,4 +193,65 @@ pub fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// JMeter's APDEX table.
+pub fn apdex_table(rows: &[ApdexRow]) -> Table {
+    let mut t = table(&[
+        "Apdex",
+        "T (Toleration threshold)",
+        "F (Frustration threshold)",
+        "Label",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            format!("{:.3}", r.apdex),
+            format!("{} ms", r.satisfied_threshold),
+            format!("{} ms", r.tolerated_threshold),
+            r.label.clone(),
+        ]);
+    }
+    t
+}
+
+/// JMeter's Errors table.
+pub fn errors_table(rows: &[ErrorRow]) -> Table {
+    let mut t = table(&[
+        "Type of error",
+        "Number of errors",
+        "% in errors",
+        "% in all samples",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.error.clone(),
+            r.errors.to_string(),
+            format!("{:.2}%", r.percent_in_errors),
+            format!("{:.2}%", r.percent_in_all_samples),
+        ]);
+    }
+    t
+}
+
+/// JMeter's Top 5 errors by sampler table.
+pub fn top5_table(rows: &[Top5Row]) -> Table {
+    let mut header = vec!["Sample".to_string(), "#Samples".into(), "#Errors".into()];
+    for i in 1..=5 {
+        header.push(format!("Error {i}"));
+        header.push("#Errors".into());
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header);
+    for r in rows {
+        let mut cells = vec![r.label.clone(), r.samples.to_string(), r.errors.to_string()];
+        for i in 0..5 {
+            match r.top.get(i) {
+                Some((error, n)) => cells.extend([error.clone(), n.to_string()]),
+                None => cells.extend([String::new(), String::new()]),
+            }
+        }
+        t.add_row(cells);
+    }
+    t
 }

@@ -18,6 +18,10 @@ pub mod queries {
     pub const RUNS: &str = include_str!("../../../queries/runs.sql");
     /// `loadlake report --stats jmeter`: JMeter's Statistics table, exact.
     pub const JMETER_STATISTICS: &str = include_str!("../../../queries/jmeter_statistics.sql");
+    /// `loadlake report --stats jmeter`: APDEX inputs.
+    pub const JMETER_APDEX: &str = include_str!("../../../queries/jmeter_apdex.sql");
+    /// `loadlake report --stats jmeter`: Errors and Top 5 errors by sampler.
+    pub const JMETER_ERRORS: &str = include_str!("../../../queries/jmeter_errors.sql");
     /// `loadlake report --stats pts`: PTS AllSampleStat and SampleStatList.
     pub const PTS_STATS: &str = include_str!("../../../queries/pts_stats.sql");
     /// `loadlake cases`: cases with their requests and transactions.

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod curve;
 pub mod jmeter;
+pub mod jmeter_tables;
 pub mod pts;
 pub mod run_report;
 
