@@ -72,6 +72,17 @@ impl TestStore {
             .to_string()
     }
 
+    /// Runs a command that prints JSON; panics with stderr when it fails.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json output")
+    }
+
     /// Runs SQL and parses `--format json`.
     pub fn sql(&self, query: &str) -> Vec<Value> {
         let out = self.run(&["sql", query, "--format", "json"]);
@@ -106,6 +117,39 @@ pub fn py_json(script: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("python json")
+}
+
+/// Runs an inline Python program and parses the JSON it prints.
+pub fn py_inline(program: &str) -> Value {
+    let out = Command::new(python())
+        .args(["-c", program])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python json")
+}
+
+/// Whether `a` and `b` are equal within a relative tolerance.
+pub fn close(a: f64, b: f64, rel: f64) -> bool {
+    a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+/// Asserts that every field of `want` is in `got` with the same value (numbers within 1e-12).
+pub fn assert_fields_close(what: &str, got: &Value, want: &Value) {
+    for (field, w) in want.as_object().expect("object") {
+        let g = &got[field];
+        match (w.as_f64(), g.as_f64()) {
+            (Some(w), Some(g)) => assert!(
+                close(w, g, 1e-12),
+                "{what}.{field}: truth {w}, loadlake {g}"
+            ),
+            _ => assert_eq!(w, g, "{what}.{field}"),
+        }
+    }
 }
 
 /// Whether DuckDB and pyarrow are importable; when `LOADLAKE_REQUIRE_INTEROP=1` (scripts/test

@@ -8,13 +8,7 @@ use crate::common::*;
 fn curve_json(store: &TestStore, run: &str, extra: &[&str]) -> Value {
     let mut args = vec!["curve", run, "--format", "json"];
     args.extend_from_slice(extra);
-    let out = store.run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    store.json(&args)
 }
 
 /// Asserts every point equals the independent bucket with the same start.

@@ -137,16 +137,7 @@ fn all_optional_fields_and_sample_variables() {
          'connect': sum(int(r['Connect']) for r in rows), 'hosts': sorted({{r['Hostname'] for r in rows}})}}))",
         p("all-fields.csv")
     );
-    let out = std::process::Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = py_inline(&script);
     let got = store.sql(&format!(
         "select array_agg(distinct vars['ORDER_ID']) as orders, \
          sum(case when strpos(failure_message, chr(10)) > 0 then 1 else 0 end) as multiline, \
@@ -198,16 +189,7 @@ fn xml_sub_samples_and_assertion_messages() {
          print(json.dumps({{'nested': nested, 'tx': tx, 'msgs': msgs}}))",
         p("subsamples.xml")
     );
-    let out = std::process::Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = py_inline(&script);
     let kinds = store.sql(&format!(
         "select sum(case when kind = 'subsample' then 1 else 0 end) as nested, \
          sum(case when kind = 'transaction' then 1 else 0 end) as tx, \

@@ -10,17 +10,7 @@ use crate::common::*;
 fn stats_json(store: &TestStore, run: &str, extra: &[&str]) -> Value {
     let mut args = vec!["report", run, "--stats", "jmeter", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = store.run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+    store.json(&args)
 }
 
 #[test]
@@ -77,16 +67,7 @@ fn exact_percentiles_equal_an_independent_computation() {
         let truth = truth.as_object().unwrap();
         assert_eq!(ours.as_object().unwrap().len(), truth.len(), "{method}");
         for (label, want) in truth {
-            for (field, w) in want.as_object().unwrap() {
-                let g = &ours[label][field];
-                match (w.as_f64(), g.as_f64()) {
-                    (Some(w), Some(g)) => assert!(
-                        close(w, g, 1e-12),
-                        "{method} {label}.{field}: truth {w}, loadlake {g}"
-                    ),
-                    _ => assert_eq!(w, g, "{method} {label}.{field}"),
-                }
-            }
+            assert_fields_close(&format!("{method} {label}"), &ours[label], want);
         }
     }
 }
@@ -159,13 +140,7 @@ fn report_errors_are_clear() {
 fn run_report(store: &TestStore, run: &str, extra: &[&str]) -> Value {
     let mut args = vec!["report", run, "--format", "json"];
     args.extend_from_slice(extra);
-    let out = store.run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    store.json(&args)
 }
 
 #[test]
@@ -195,15 +170,7 @@ fn run_report_details_equal_an_independent_computation() {
         );
         let want = &truth[&key];
         assert!(want.is_object(), "{key} not in the truth");
-        for (field, w) in want.as_object().unwrap() {
-            let g = &d[field];
-            match (w.as_f64(), g.as_f64()) {
-                (Some(w), Some(g)) => {
-                    assert!(close(w, g, 1e-12), "{key}.{field}: truth {w}, loadlake {g}")
-                }
-                _ => assert_eq!(w, g, "{key}.{field}"),
-            }
-        }
+        assert_fields_close(&key, d, want);
     }
     let o = &report["outline"];
     let t = &truth["outline"];
@@ -372,13 +339,7 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
     let store = TestStore::new();
     let csv = jmeter213("header.csv");
     let run = store.import(&[csv.to_str().unwrap()]);
-    let out = store.run(&["cases", &run, "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cases: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = store.json(&["cases", &run, "--format", "json"]);
     // Independent: (case, label) → kind and count with Python's csv module.
     let script = format!(
         "import csv, json, re\nrows = list(csv.DictReader(open('{}', newline='')))\nout = {{}}\n\
@@ -387,11 +348,7 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
          out.setdefault(k, [kind, 0])[1] += 1\nprint(json.dumps(out))",
         csv.display()
     );
-    let py = std::process::Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    let truth: Value = serde_json::from_slice(&py.stdout).unwrap();
+    let truth = py_inline(&script);
     let mut seen = 0;
     for c in cases.as_array().unwrap() {
         for (kind, list) in [
@@ -419,7 +376,7 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
     assert_eq!(seen, truth.as_object().unwrap().len());
 
     let report = run_report(&store, &run, &[]);
-    let out = store.run(&[
+    let detail = store.json(&[
         "detail",
         &run,
         "--case",
@@ -427,7 +384,6 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
         "--format",
         "json",
     ]);
-    let detail: Value = serde_json::from_slice(&out.stdout).unwrap();
     let case_row = report["details"]
         .as_array()
         .unwrap()
@@ -435,16 +391,15 @@ fn cases_and_case_detail_agree_with_the_data_and_the_report() {
         .find(|d| d["level"] == "case" && d["caseName"] == "Checkout Flow")
         .unwrap();
     assert_eq!(&detail["performance"], case_row);
-    let by_id = store.run(&[
-        "detail",
-        &run,
-        "--case",
-        &detail["caseId"].to_string(),
-        "--format",
-        "json",
-    ]);
     assert_eq!(
-        serde_json::from_slice::<Value>(&by_id.stdout).unwrap(),
+        store.json(&[
+            "detail",
+            &run,
+            "--case",
+            &detail["caseId"].to_string(),
+            "--format",
+            "json",
+        ]),
         detail
     );
     let names = |v: &Value| -> Vec<String> {
@@ -467,27 +422,9 @@ fn pts_scene_statistics_equal_an_independent_computation() {
     let store = TestStore::new();
     let csv = jmeter213("header.csv");
     let run = store.import(&[csv.to_str().unwrap()]);
-    let out = store.run(&["report", &run, "--stats", "pts", "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = store.json(&["report", &run, "--stats", "pts", "--format", "json"]);
     let truth = py_json("pts.py", &[csv.to_str().unwrap()]);
-    let compare = |what: &str, got: &Value, want: &Value| {
-        for (field, w) in want.as_object().unwrap() {
-            let g = &got[field];
-            match (w.as_f64(), g.as_f64()) {
-                (Some(w), Some(g)) => assert!(
-                    close(w, g, 1e-12),
-                    "{what}.{field}: truth {w}, loadlake {g}"
-                ),
-                _ => assert_eq!(w, g, "{what}.{field}"),
-            }
-        }
-    };
-    compare(
+    assert_fields_close(
         "AllSampleStat",
         &ours["AllSampleStat"],
         &truth["AllSampleStat"],
@@ -499,7 +436,7 @@ fn pts_scene_statistics_equal_an_independent_computation() {
     );
     for s in list {
         let name = s["name"].as_str().unwrap();
-        compare(name, s, &truth["SampleStatList"][name]);
+        assert_fields_close(name, s, &truth["SampleStatList"][name]);
     }
 }
 
@@ -530,7 +467,7 @@ fn apdex_errors_and_top5_by_hand() {
     std::fs::write(&path, text).unwrap();
     let store = TestStore::new();
     let run = store.import(&[path.to_str().unwrap()]);
-    let out = store.run(&[
+    let v = store.json(&[
         "report",
         &run,
         "--stats",
@@ -540,12 +477,6 @@ fn apdex_errors_and_top5_by_hand() {
         "--apdex-per-transaction",
         "b:100|200",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let apdex = |label: &str| {
         v["apdex"]
             .as_array()
