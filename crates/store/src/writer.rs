@@ -6,8 +6,8 @@ use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Int64Type, TimestampMillisecondType};
 use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
@@ -155,17 +155,7 @@ impl RunWriter {
         let all = concat_batches(&schema, &self.pending)?;
         self.pending.clear();
         self.pending_rows = 0;
-        let sort_on = |name: &str| -> Result<SortColumn, StoreError> {
-            let values = all.column_by_name(name).cloned().ok_or_else(|| {
-                arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
-            })?;
-            Ok(SortColumn {
-                values,
-                options: None,
-            })
-        };
-        let indices = lexsort_to_indices(&[sort_on(col::TS)?, sort_on(col::ROW)?], None)?;
-        let sorted = take_record_batch(&all, &indices)?;
+        let sorted = sort_by_ts_then_row(&all)?;
         drop(all);
         let dir = self.layout.staging_dir(&self.id);
         let path = dir.join(format!("part-{}.parquet", self.parts));
@@ -280,6 +270,31 @@ impl SampleSink for RunWriter {
     fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
         self.write(batch).map_err(SinkError::new)
     }
+}
+
+/// Sorts a batch by (`ts`, `row`), nulls first; returns it unchanged when already sorted (JTL
+/// files are nearly sorted: JMeter writes rows as samples end).
+fn sort_by_ts_then_row(batch: &RecordBatch) -> Result<RecordBatch, StoreError> {
+    let column = |name: &str| {
+        batch.column_by_name(name).cloned().ok_or_else(|| {
+            arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
+        })
+    };
+    let ts = column(col::TS)?;
+    let ts = ts.as_primitive::<TimestampMillisecondType>();
+    let row = column(col::ROW)?;
+    let row = row.as_primitive::<Int64Type>();
+    let key = |i: usize| (ts.is_valid(i).then(|| ts.value(i)), row.value(i));
+    let sorted = (1..batch.num_rows()).all(|i| key(i - 1) <= key(i));
+    if sorted {
+        return Ok(batch.clone());
+    }
+    let mut order: Vec<(Option<i64>, i64, u32)> = (0..batch.num_rows())
+        .map(|i| (key(i).0, key(i).1, i as u32))
+        .collect();
+    order.sort_unstable();
+    let indices = UInt32Array::from_iter_values(order.into_iter().map(|(_, _, i)| i));
+    Ok(take_record_batch(batch, &indices)?)
 }
 
 /// fsyncs a directory so that renames inside it are durable.
