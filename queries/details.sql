@@ -1,5 +1,6 @@
 -- Details per case, per request (AW) and per transaction (CodeArts DetailDataInfo /
--- CaseReportDetail). $1 run id, $2 percentile method (see docs/metrics.md).
+-- CaseReportDetail). $1 run id. Percentiles (tp50 … tp9999 and any --percentiles) are read from
+-- each row's exact `histogram` (ms_histogram) by crates/query/src/reports/run_report.rs.
 -- Counted: top-level samples and transactions in their own rows. Sub-samples are inside their
 -- parents and empty transactions ("... : 0") carry nothing; both are left out.
 -- level 'case' = a thread group's requests (transactions excluded: they repeat their children),
@@ -58,14 +59,7 @@ agg AS (
 SELECT agg.level, agg.case_name, agg.name, requests, success_count, error_count,
        failed_assert, failed_timeout, failed_refused, failed_parsed, failed_others,
        average_resp_time, min_resp_time, max_resp_time,
-       hist_percentile(h, 50.0, $2) AS tp50,
-       hist_percentile(h, 75.0, $2) AS tp75,
-       hist_percentile(h, 85.0, $2) AS tp85,
-       hist_percentile(h, 90.0, $2) AS tp90,
-       hist_percentile(h, 95.0, $2) AS tp95,
-       hist_percentile(h, 99.0, $2) AS tp99,
-       hist_percentile(h, 99.9, $2) AS tp999,
-       hist_percentile(h, 99.99, $2) AS tp9999,
+       h AS histogram,
        start_ms, end_ms,
        avg_rec_bytes, max_rec_bytes, avg_sent_bytes, max_sent_bytes,
        traffic, max_traffic_per_second,

@@ -152,8 +152,8 @@ fn run_report_details_equal_an_independent_computation() {
         "--plan",
         jmeter213("plans/shop.jmx").to_str().unwrap(),
     ]);
-    let truth = py_json("details.py", &[csv.to_str().unwrap()]);
-    let report = run_report(&store, &run, &[]);
+    let truth = py_json("details.py", &[csv.to_str().unwrap(), "33,99.5"]);
+    let report = run_report(&store, &run, &["--percentiles", "33,99.5"]);
     let details = report["details"].as_array().unwrap();
     let truth_rows = truth.as_object().unwrap();
     assert_eq!(

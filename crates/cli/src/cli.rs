@@ -79,9 +79,10 @@ pub struct ReportArgs {
     /// Print these statistics instead of the run report
     #[arg(long, value_enum)]
     pub stats: Option<Stats>,
-    /// The three percentiles of the --stats jmeter table (0-100)
-    #[arg(long, value_delimiter = ',', default_value = "90,95,99", num_args = 1)]
-    pub percentiles: Vec<f64>,
+    /// Percentiles (0-100): the three of the --stats jmeter table [default: 90,95,99]; extra ones
+    /// in each report detail (`percentiles` object; tp50..tp9999 are always there)
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub percentiles: Option<Vec<f64>>,
     #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
     pub percentile_method: PercentileMethodArg,
     /// Sliding window of jmeter-dashboard percentiles (JMeter's statistic_window; 0 = all)

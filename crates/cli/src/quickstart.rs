@@ -71,7 +71,7 @@ pub fn run(
         apdex_satisfied: 500,
         apdex_tolerated: 1500,
         apdex_per_transaction: None,
-        percentiles: vec![90.0, 95.0, 99.0],
+        percentiles: None,
         percentile_method: PercentileMethodArg::NearestRank,
         window: 20000,
         format: Format::Table,

@@ -44,7 +44,10 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
                 bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
             }
             let planned = planned_cases(store, &run_id)?;
-            let report = run_report(&engine, &run_id, method, &args.ranges, planned).await?;
+            let extra = args.percentiles.clone().unwrap_or_default();
+            check_percentiles(&extra)?;
+            let report =
+                run_report(&engine, &run_id, method, &extra, &args.ranges, planned).await?;
             crate::report_render::print_run_report(&report, args.format)
         }
     }
@@ -60,6 +63,14 @@ pub fn exact_method(arg: PercentileMethodArg) -> anyhow::Result<PercentileMethod
             bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
         }
     })
+}
+
+/// Percentiles are percents: 0 to 100.
+fn check_percentiles(percentiles: &[f64]) -> anyhow::Result<()> {
+    match percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        Some(p) => bail!("--percentiles must be between 0 and 100, not {p}"),
+        None => Ok(()),
+    }
 }
 
 /// Regular, enabled thread groups of the run's attached plan.
@@ -82,16 +93,14 @@ async fn print_jmeter_statistics(
     run_id: &str,
     args: &ReportArgs,
 ) -> anyhow::Result<()> {
-    let [p1, p2, p3] = args.percentiles[..] else {
+    let percentiles = args
+        .percentiles
+        .clone()
+        .unwrap_or_else(|| vec![90.0, 95.0, 99.0]);
+    let [p1, p2, p3] = percentiles[..] else {
         bail!("--percentiles takes exactly three values for the Statistics table, e.g. 90,95,99");
     };
-    if let Some(p) = args
-        .percentiles
-        .iter()
-        .find(|p| !(0.0..=100.0).contains(*p))
-    {
-        bail!("--percentiles must be between 0 and 100, not {p}");
-    }
+    check_percentiles(&percentiles)?;
     let method = match args.percentile_method {
         PercentileMethodArg::NearestRank => StatisticsMethod::Exact(PercentileMethod::NearestRank),
         PercentileMethodArg::Linear => StatisticsMethod::Exact(PercentileMethod::Linear),

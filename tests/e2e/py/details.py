@@ -1,6 +1,6 @@
 """Independent per case / request / transaction details of a JMeter CSV, for the report tests.
 
-usage: details.py CSV
+usage: details.py CSV [P,P,...]   (extra percentiles, reported in "percentiles")
 Prints JSON keyed "level|case|name" with requests, successCount, errorCount, min, max,
 averageRespTime, tp50..tp9999 (nearest rank), sum2xx..sum5xx, failedTimeout, failedRefused,
 failedAssert (rows whose code is 2xx/3xx and failed), plus "outline" (requests, successCount,
@@ -13,6 +13,7 @@ import re
 import sys
 
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
+EXTRA = [float(p) for p in sys.argv[2].split(",")] if len(sys.argv) > 2 else []
 TX = "Number of samples in transaction"
 
 
@@ -43,6 +44,8 @@ def detail(sel):
     for name, p in [("tp50", 50), ("tp75", 75), ("tp85", 85), ("tp90", 90), ("tp95", 95),
                     ("tp99", 99), ("tp999", 99.9), ("tp9999", 99.99)]:
         out[name] = nearest(el, p)
+    if EXTRA:
+        out["percentiles"] = {"%g" % p: nearest(el, p) for p in EXTRA}
     for d in "2345":
         out[f"sum{d}xx"] = sum(re.fullmatch(d + r"\d\d", c) is not None for c in codes)
     return out

@@ -14,7 +14,7 @@ mod histogram;
 mod udaf;
 mod udf;
 
-pub use histogram::{Histogram, PercentileMethod};
+pub use histogram::{Histogram, PercentileMethod, SortedCounts};
 
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};

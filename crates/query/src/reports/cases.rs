@@ -97,7 +97,7 @@ pub async fn case_detail(
     else {
         return Ok(None);
     };
-    let rows = details(engine, run_id, method).await?;
+    let rows = details(engine, run_id, method, &[]).await?;
     let mut detail = CaseDetail {
         case_id: info.case_id,
         case_name: info.case_name.clone(),

@@ -9,7 +9,7 @@ use datafusion::scalar::ScalarValue;
 use super::{f64_column, string_column};
 use crate::QueryEngine;
 use crate::error::QueryError;
-use crate::functions::PercentileMethod;
+use crate::functions::{PercentileMethod, SortedCounts};
 
 /// Default response-time range boundaries (ms): 0~50ms … 4~5s, >5s.
 pub const DEFAULT_RANGES: [i64; 8] = [50, 200, 500, 1000, 2000, 3000, 4000, 5000];
@@ -66,6 +66,9 @@ pub struct DetailData {
     pub tp99: Option<f64>,
     pub tp999: Option<f64>,
     pub tp9999: Option<f64>,
+    /// Extra percentiles asked for (`--percentiles`), keyed by the percent as written (`99.9`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub percentiles: std::collections::BTreeMap<String, Option<f64>>,
     /// Requests per second over this row's own span (first start → last end).
     pub tps: Option<f64>,
     /// Transaction rows only.
@@ -219,16 +222,18 @@ async fn outline(
     })
 }
 
+/// The fixed percentiles of every details row: tp50 … tp9999.
+const TP_PERCENTS: [f64; 8] = [50.0, 75.0, 85.0, 90.0, 95.0, 99.0, 99.9, 99.99];
+
+/// Details per case, request and transaction of `run_id`, with `extra` percentiles (0–100).
 pub async fn details(
     engine: &QueryEngine,
     run_id: &str,
     method: PercentileMethod,
+    extra: &[f64],
 ) -> Result<Vec<DetailData>, QueryError> {
     let (_, batches) = engine
-        .sql_with_params(
-            crate::queries::DETAILS,
-            vec![run_param(run_id), method_param(method)],
-        )
+        .sql_with_params(crate::queries::DETAILS, vec![run_param(run_id)])
         .await?;
     let mut out = Vec::new();
     for b in &batches {
@@ -251,16 +256,14 @@ pub async fn details(
             c("min_resp_time")?,
             c("max_resp_time")?,
         );
-        let tps_cols = [
-            c("tp50")?,
-            c("tp75")?,
-            c("tp85")?,
-            c("tp90")?,
-            c("tp95")?,
-            c("tp99")?,
-            c("tp999")?,
-            c("tp9999")?,
-        ];
+        let histograms = b
+            .column_by_name("histogram")
+            .map(|h| h.as_list::<i32>().clone())
+            .ok_or_else(|| {
+                QueryError::Arrow(arrow::error::ArrowError::SchemaError(
+                    "details has no histogram".into(),
+                ))
+            })?;
         let (start, end) = (c("start_ms")?, c("end_ms")?);
         let (arb, mrb, asb, msb) = (
             c("avg_rec_bytes")?,
@@ -281,7 +284,9 @@ pub async fn details(
             let n = u(requests[i]);
             let tps = rate(n as f64, start[i], end[i]);
             let is_tx = levels[i] == "transaction";
-            let tp = |k: usize| tps_cols[k][i];
+            let pairs = histograms.value(i);
+            let counts = SortedCounts::new(pairs.as_primitive::<Int64Type>().values());
+            let tp = |k: usize| counts.percentile(TP_PERCENTS[k], method);
             out.push(DetailData {
                 level: levels[i].clone(),
                 case_name: cases[i].clone(),
@@ -306,6 +311,10 @@ pub async fn details(
                 tp99: tp(5),
                 tp999: tp(6),
                 tp9999: tp(7),
+                percentiles: extra
+                    .iter()
+                    .map(|p| (p.to_string(), counts.percentile(*p, method)))
+                    .collect(),
                 tps,
                 transactions: is_tx.then_some(n),
                 tran_tps: if is_tx { tps } else { None },
@@ -409,13 +418,14 @@ pub async fn run_report(
     engine: &QueryEngine,
     run_id: &str,
     method: PercentileMethod,
+    extra_percentiles: &[f64],
     boundaries: &[i64],
     planned_cases: Option<u64>,
 ) -> Result<RunReport, QueryError> {
     Ok(RunReport {
         run_id: run_id.to_string(),
         outline: outline(engine, run_id, planned_cases).await?,
-        details: details(engine, run_id, method).await?,
+        details: details(engine, run_id, method, extra_percentiles).await?,
         resp_time_range: ranges(engine, run_id, boundaries).await?,
         error_classes: error_classes(engine, run_id).await?,
     })
