@@ -18,6 +18,18 @@ fn f64_arg(a: &ArrayRef) -> Result<ArrayRef> {
     Ok(arrow::compute::cast(a, &DataType::Float64)?)
 }
 
+/// The argument as `List<Int64>` (values or a histogram), or an error naming the function.
+fn int_list_arg(a: &ArrayRef, function: &str) -> Result<ArrayRef> {
+    if !matches!(a.data_type(), DataType::List(_)) {
+        return exec_err!(
+            "{function} expects a list of integers (e.g. array_agg(elapsed_ms ORDER BY \"row\")), got {}",
+            a.data_type()
+        );
+    }
+    arrow::compute::cast(a, &histogram_type())
+        .map_err(|e| datafusion::error::DataFusionError::Execution(format!("{function}: {e}")))
+}
+
 /// `hist_percentile(histogram, percent [, method])`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct HistPercentile {
@@ -114,12 +126,8 @@ impl ScalarUDFImpl for JmeterWindowPercentile {
         Ok(DataType::Float64)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        if !matches!(arrays[0].data_type(), DataType::List(_)) {
-            return exec_err!(
-                "jmeter_window_percentile expects array_agg(elapsed_ms ORDER BY \"row\")"
-            );
-        }
+        let mut arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        arrays[0] = int_list_arg(&arrays[0], "jmeter_window_percentile")?;
         let percents = f64_arg(&arrays[1])?;
         let percents = percents.as_primitive::<Float64Type>();
         let windows = arrow::compute::cast(&arrays[2], &DataType::Int64)?;
@@ -180,10 +188,8 @@ impl ScalarUDFImpl for JmeterMean {
         Ok(DataType::Float64)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        if !matches!(arrays[0].data_type(), DataType::List(_)) {
-            return exec_err!("jmeter_mean expects array_agg(elapsed_ms ORDER BY \"row\")");
-        }
+        let mut arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        arrays[0] = int_list_arg(&arrays[0], "jmeter_mean")?;
         let means: Float64Array = (0..arrays[0].len())
             .map(|row| {
                 if arrays[0].is_null(row) {
@@ -232,13 +238,9 @@ impl ScalarUDFImpl for HistRangeCounts {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        if !matches!(arrays[0].data_type(), DataType::List(_))
-            || !matches!(arrays[1].data_type(), DataType::List(_))
-        {
-            return exec_err!("hist_range_counts expects (ms_histogram(...), [boundaries])");
-        }
-        let boundaries = arrow::compute::cast(&arrays[1], &histogram_type())?;
-        let hists = arrays[0].as_list::<i32>();
+        let hists = int_list_arg(&arrays[0], "hist_range_counts")?;
+        let boundaries = int_list_arg(&arrays[1], "hist_range_counts")?;
+        let hists = hists.as_list::<i32>();
         let mut out = arrow::array::ListBuilder::new(arrow::array::Int64Builder::new());
         for row in 0..hists.len() {
             if hists.is_null(row) || boundaries.is_null(row) {
