@@ -7,9 +7,9 @@ pub enum QueryError {
         "SQL here is read-only: {0}. DDL, DML, COPY, CREATE EXTERNAL TABLE and SET are refused; use SELECT (or EXPLAIN / SHOW / DESCRIBE)"
     )]
     ReadOnly(String),
-    #[error("{0}")]
+    #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] loadlake_store::StoreError),
     #[error("building the runs table: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
