@@ -284,3 +284,43 @@ fn mutated_files_never_panic() {
         );
     }
 }
+
+/// CRLF line ends (Windows JMeter), a UTF-8 BOM, and two runs appended to one file with the
+/// header repeated: every data row is kept, the repeated header is skipped with a warning.
+#[test]
+fn crlf_bom_and_appended_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let mut text = String::from("\u{feff}");
+    text.push_str(&HEADER.replace('\n', "\r\n"));
+    text.push_str(&row(1_700_000_000_000, "first").replace('\n', "\r\n"));
+    text.push_str(&HEADER.replace('\n', "\r\n"));
+    text.push_str(&row(1_700_000_000_001, "second").replace('\n', "\r\n"));
+    let path = write(&dir, "appended.csv", text.as_bytes());
+    let out = store.run(&["import", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("repeated header"));
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let rows = store.sql(&format!(
+        "select label, response_message from samples where run_id = '{run}' order by \"row\""
+    ));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["label"].as_str().unwrap(),
+                r["response_message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("first", "OK"), ("second", "OK")],
+        "no \\r left in the last field"
+    );
+    assert_eq!(runs(&store)[0]["rejected"], 0);
+}

@@ -228,6 +228,18 @@ impl RowDecoder<'_> {
     }
 }
 
+/// Removes a UTF-8 byte-order mark from the first field (files saved by Windows editors).
+fn strip_bom(rec: &mut csv::ByteRecord) {
+    if rec.get(0).is_some_and(|f| f.starts_with(b"\xEF\xBB\xBF")) {
+        let mut clean = csv::ByteRecord::new();
+        for (i, field) in rec.iter().enumerate() {
+            clean.push_field(if i == 0 { &field[3..] } else { field });
+        }
+        clean.set_position(rec.position().cloned());
+        *rec = clean;
+    }
+}
+
 /// Decodes every record after the layout's header into `sink`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn decode_rows<R: BufRead>(
@@ -280,6 +292,7 @@ pub(super) fn decode_rows<R: BufRead>(
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if first {
             first = false;
+            strip_bom(&mut rec);
             if layout.has_header {
                 header_record = Some(rec.clone());
                 continue;
