@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::interleave_record_batch;
 use arrow::datatypes::{Int64Type, TimestampMillisecondType};
 use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
@@ -151,12 +150,8 @@ impl RunWriter {
         if self.pending_rows == 0 {
             return Ok(());
         }
-        let schema = sample_schema();
-        let all = concat_batches(&schema, &self.pending)?;
-        self.pending.clear();
+        let pending = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        let sorted = sort_by_ts_then_row(&all)?;
-        drop(all);
         let dir = self.layout.staging_dir(&self.id);
         let path = dir.join(format!("part-{}.parquet", self.parts));
         let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -164,9 +159,22 @@ impl RunWriter {
             path: path.clone(),
             source,
         };
-        let mut w = ArrowWriter::try_new(file, Arc::clone(&schema), Some(self.props()))
-            .map_err(parquet_err)?;
-        w.write(&sorted).map_err(parquet_err)?;
+        let mut w =
+            ArrowWriter::try_new(file, sample_schema(), Some(self.props())).map_err(parquet_err)?;
+        match sorted_order(&pending)? {
+            // Already in (ts, row) order: write the batches as they are, no copy.
+            None => {
+                for batch in &pending {
+                    w.write(batch).map_err(parquet_err)?;
+                }
+            }
+            Some(order) => {
+                let refs: Vec<&RecordBatch> = pending.iter().collect();
+                let sorted = interleave_record_batch(&refs, &order)?;
+                drop(pending);
+                w.write(&sorted).map_err(parquet_err)?;
+            }
+        }
         let file = w.into_inner().map_err(parquet_err)?;
         file.sync_all().map_err(|e| StoreError::io(&path, e))?;
         self.parts += 1;
@@ -272,29 +280,41 @@ impl SampleSink for RunWriter {
     }
 }
 
-/// Sorts a batch by (`ts`, `row`), nulls first; returns it unchanged when already sorted (JTL
-/// files are nearly sorted: JMeter writes rows as samples end).
-fn sort_by_ts_then_row(batch: &RecordBatch) -> Result<RecordBatch, StoreError> {
-    let column = |name: &str| {
-        batch.column_by_name(name).cloned().ok_or_else(|| {
-            arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
-        })
-    };
-    let ts = column(col::TS)?;
-    let ts = ts.as_primitive::<TimestampMillisecondType>();
-    let row = column(col::ROW)?;
-    let row = row.as_primitive::<Int64Type>();
-    let key = |i: usize| (ts.is_valid(i).then(|| ts.value(i)), row.value(i));
-    let sorted = (1..batch.num_rows()).all(|i| key(i - 1) <= key(i));
-    if sorted {
-        return Ok(batch.clone());
+/// The (batch, row) positions of `batches` in (`ts`, `row`) order, nulls first; `None` when
+/// they are already in that order (JTL files nearly are: JMeter writes rows as samples end).
+fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<(usize, usize)>>, StoreError> {
+    let mut keys: Vec<(Option<i64>, i64, u32, u32)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let column = |name: &str| {
+            batch.column_by_name(name).cloned().ok_or_else(|| {
+                arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
+            })
+        };
+        let ts = column(col::TS)?;
+        let ts = ts.as_primitive::<TimestampMillisecondType>();
+        let row = column(col::ROW)?;
+        let row = row.as_primitive::<Int64Type>();
+        keys.extend((0..batch.num_rows()).map(|i| {
+            (
+                ts.is_valid(i).then(|| ts.value(i)),
+                row.value(i),
+                b as u32,
+                i as u32,
+            )
+        }));
     }
-    let mut order: Vec<(Option<i64>, i64, u32)> = (0..batch.num_rows())
-        .map(|i| (key(i).0, key(i).1, i as u32))
-        .collect();
-    order.sort_unstable();
-    let indices = UInt32Array::from_iter_values(order.into_iter().map(|(_, _, i)| i));
-    Ok(take_record_batch(batch, &indices)?)
+    if keys
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1))
+    {
+        return Ok(None);
+    }
+    keys.sort_unstable();
+    Ok(Some(
+        keys.into_iter()
+            .map(|(_, _, b, i)| (b as usize, i as usize))
+            .collect(),
+    ))
 }
 
 /// fsyncs a directory so that renames inside it are durable.

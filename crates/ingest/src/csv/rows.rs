@@ -298,7 +298,11 @@ pub(super) fn decode_rows<R: BufRead>(
                 continue;
             }
         }
-        if header_record.as_ref() == Some(&rec) {
+        // A repeated header (runs appended to one file); the first-field check keeps this cheap.
+        if let Some(h) = &header_record
+            && h.get(0) == rec.get(0)
+            && h == &rec
+        {
             repeated_headers += 1;
             continue;
         }
