@@ -3,6 +3,7 @@
 //! children are skipped unread. A top-level sample is emitted when its end tag is read, so a file
 //! cut off by a killed JMeter keeps every complete sample and reports the cut as a warning.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink};
@@ -13,6 +14,12 @@ use crate::error::IngestError;
 use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectHandler};
 use crate::{FileReport, flush_batch};
+
+/// Sample attributes JMeter writes, in its order (jmeter-notes §2.3).
+const KNOWN_ATTRIBUTES: [&str; 20] = [
+    "t", "it", "lt", "ct", "ts", "s", "lb", "rc", "rs", "rm", "tn", "dt", "de", "by", "sby", "sc",
+    "ec", "ng", "na", "hn",
+];
 
 /// One sample element with its attributes and completed children.
 #[derive(Debug, Default)]
@@ -60,11 +67,26 @@ struct XmlDecoder<'a> {
     opts: &'a DecodeOptions,
     builder: SampleBatchBuilder,
     report: FileReport,
+    /// Known attributes seen, one bit each (see [`KNOWN_ATTRIBUTES`]).
+    known_attributes: u32,
+    /// Other attributes seen (sample variables).
     attribute_names: Vec<String>,
     lossy_values: u64,
 }
 
 impl XmlDecoder<'_> {
+    /// Records an attribute name for the manifest (known names by bit, others by list).
+    fn note_attribute(&mut self, key: &str) {
+        match KNOWN_ATTRIBUTES.iter().position(|k| *k == key) {
+            Some(bit) => self.known_attributes |= 1 << bit,
+            None => {
+                if !self.attribute_names.iter().any(|n| n == key) {
+                    self.attribute_names.push(key.to_string());
+                }
+            }
+        }
+    }
+
     /// Parses a sample element's attributes. Bad numbers reject the element.
     fn parse_sample(
         &mut self,
@@ -79,16 +101,16 @@ impl XmlDecoder<'_> {
         for attr in e.attributes().with_checks(false) {
             let attr = attr.map_err(|err| ("attributes".to_string(), err.to_string()))?;
             let key: &str = attr.key.as_ref();
-            let value = match attr.normalized_value(XmlVersion::Implicit1_0) {
-                Ok(v) => v.into_owned(),
+            // Borrowed unless the value has entities or line breaks; numbers are parsed from it
+            // without a copy, only text fields are turned into owned strings.
+            let value: Cow<'_, str> = match attr.normalized_value(XmlVersion::Implicit1_0) {
+                Ok(v) => v,
                 Err(_) => {
                     self.lossy_values += 1;
-                    String::from(&*attr.value)
+                    attr.value.clone()
                 }
             };
-            if !self.attribute_names.iter().any(|n| n == key) {
-                self.attribute_names.push(key.to_string());
-            }
+            self.note_attribute(key);
             let int = |v: &str| -> Result<Option<i64>, (String, String)> {
                 if v.is_empty() {
                     return Ok(None);
@@ -112,7 +134,7 @@ impl XmlDecoder<'_> {
                 "ct" => s.ct = int(&value)?,
                 "ts" => s.ts = int(&value)?,
                 "s" => {
-                    s.s = match value.as_str() {
+                    s.s = match value.as_ref() {
                         "true" => true,
                         "false" => false,
                         other => {
@@ -120,20 +142,20 @@ impl XmlDecoder<'_> {
                         }
                     }
                 }
-                "lb" => s.lb = value,
-                "rc" | "rs" => s.rc = Some(value),
-                "rm" => s.rm = Some(value),
-                "tn" => s.tn = Some(value),
-                "dt" => s.dt = Some(value).filter(|v| !v.is_empty()),
-                "de" => s.de = Some(value).filter(|v| !v.is_empty()),
+                "lb" => s.lb = value.into_owned(),
+                "rc" | "rs" => s.rc = Some(value.into_owned()),
+                "rm" => s.rm = Some(value.into_owned()),
+                "tn" => s.tn = Some(value.into_owned()),
+                "dt" => s.dt = (!value.is_empty()).then(|| value.into_owned()),
+                "de" => s.de = (!value.is_empty()).then(|| value.into_owned()),
                 "by" => s.by = int(&value)?,
                 "sby" => s.sby = int(&value)?,
                 "sc" => s.sc = int32(&value)?,
                 "ec" => s.ec = int32(&value)?,
                 "ng" => s.ng = int32(&value)?,
                 "na" => s.na = int32(&value)?,
-                "hn" => s.hn = Some(value).filter(|v| !v.is_empty()),
-                _ => s.vars.push((key.to_string(), value)),
+                "hn" => s.hn = (!value.is_empty()).then(|| value.into_owned()),
+                _ => s.vars.push((key.to_string(), value.into_owned())),
             }
         }
         Ok(s)
@@ -275,6 +297,7 @@ pub fn decode_xml<R: BufRead>(
         opts,
         builder: SampleBatchBuilder::new(first_row),
         report: FileReport::default(),
+        known_attributes: 0,
         attribute_names: Vec::new(),
         lossy_values: 0,
     };
@@ -484,6 +507,12 @@ pub fn decode_xml<R: BufRead>(
             dec.lossy_values
         ));
     }
-    dec.report.columns = dec.attribute_names;
+    dec.report.columns = KNOWN_ATTRIBUTES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| dec.known_attributes & (1 << bit) != 0)
+        .map(|(_, k)| k.to_string())
+        .chain(dec.attribute_names)
+        .collect();
     Ok(dec.report)
 }
