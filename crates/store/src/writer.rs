@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::PathBuf;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::interleave_record_batch;
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Int64Type, TimestampMillisecondType};
 use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
@@ -169,9 +169,12 @@ impl RunWriter {
                 }
             }
             Some(order) => {
-                let refs: Vec<&RecordBatch> = pending.iter().collect();
-                let sorted = interleave_record_batch(&refs, &order)?;
+                // One contiguous batch, then one gather: measured faster than interleaving
+                // across batches (arrow's take on concatenated arrays copies less per value).
+                let all = concat_batches(&sample_schema(), &pending)?;
                 drop(pending);
+                let sorted = take_record_batch(&all, &order)?;
+                drop(all);
                 w.write(&sorted).map_err(parquet_err)?;
             }
         }
@@ -280,11 +283,11 @@ impl SampleSink for RunWriter {
     }
 }
 
-/// The (batch, row) positions of `batches` in (`ts`, `row`) order, nulls first; `None` when
-/// they are already in that order (JTL files nearly are: JMeter writes rows as samples end).
-fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<(usize, usize)>>, StoreError> {
-    let mut keys: Vec<(Option<i64>, i64, u32, u32)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
+/// Row positions (in the concatenation of `batches`) in (`ts`, `row`) order, nulls first;
+/// `None` when already in that order (JTL files nearly are: JMeter writes rows as samples end).
+fn sorted_order(batches: &[RecordBatch]) -> Result<Option<UInt32Array>, StoreError> {
+    let mut keys: Vec<(Option<i64>, i64, u32)> = Vec::new();
+    for batch in batches {
         let column = |name: &str| {
             batch.column_by_name(name).cloned().ok_or_else(|| {
                 arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
@@ -294,12 +297,12 @@ fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<(usize, usize)>>, 
         let ts = ts.as_primitive::<TimestampMillisecondType>();
         let row = column(col::ROW)?;
         let row = row.as_primitive::<Int64Type>();
+        let base = keys.len() as u32;
         keys.extend((0..batch.num_rows()).map(|i| {
             (
                 ts.is_valid(i).then(|| ts.value(i)),
                 row.value(i),
-                b as u32,
-                i as u32,
+                base + i as u32,
             )
         }));
     }
@@ -310,11 +313,9 @@ fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<(usize, usize)>>, 
         return Ok(None);
     }
     keys.sort_unstable();
-    Ok(Some(
-        keys.into_iter()
-            .map(|(_, _, b, i)| (b as usize, i as usize))
-            .collect(),
-    ))
+    Ok(Some(UInt32Array::from_iter_values(
+        keys.into_iter().map(|(_, _, i)| i),
+    )))
 }
 
 /// fsyncs a directory so that renames inside it are durable.
