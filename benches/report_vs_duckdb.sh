@@ -10,6 +10,7 @@
 #                       the script waits up to BIN_WAIT seconds, default 2400, for it to appear)
 #   DUCKDB_THREADS=N    DuckDB threads (default 2, the core count of the reference machine)
 #   REPEAT=N            timed runs of each command, the median is reported (default 3)
+#   REPORT_STORE=DIR    another store than bench-out/report-store
 #   STRICT_TARGETS=1    exit 3 when a target is missed (by default only a wrong number fails)
 #
 # Inputs and outputs live in bench-out/ at the repository root: jtl-ROWS.csv (generated if
@@ -29,7 +30,7 @@ BIN_WAIT=${BIN_WAIT:-2400}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench-out
 CSV=$OUT/jtl-$ROWS.csv
-STORE=$OUT/report-store
+STORE=${REPORT_STORE:-$OUT/report-store}
 WORK=$OUT/report-$ROWS
 RUN_NAME=bench-$ROWS
 HELPER=$ROOT/benches/report_vs_duckdb.py
@@ -38,7 +39,15 @@ mkdir -p "$OUT" "$WORK"
 die() { echo "ERROR: $*" >&2; exit 1; }
 say() { echo "== $*" >&2; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); printf "%.3f\n", (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'; }
+minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
+# CPU seconds the whole machine spent busy, and CPU seconds of this script's finished children:
+# their difference over the timed section is what other processes took (a contended machine).
+machine_busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8) / hz, $9 / hz }' /proc/stat; }
+children_cpu() {  # sets CHILD (`times` must run in this shell, not in a pipe or $(...))
+    times >"$WORK/times"
+    CHILD=$(tail -n 1 "$WORK/times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] } printf "%.2f", s }')
+}
 
 # ---------------------------------------------------------------- tools and inputs
 VENV=$OUT/venv
@@ -131,6 +140,7 @@ if awk -v l="$LOAD" 'BEGIN { exit !(l > 0.5) }'; then
     say "WARNING: load average is $LOAD; other work on this machine skews the timings"
 fi
 
+read -r BUSY0 STEAL0 < <(machine_busy); children_cpu; CHILD0=$CHILD; T0=$(date +%s%N)
 T_REP=() T_CUR=() T_FULL=() T_DQ_REP=() T_DQ_CUR=() T_DQ=() T_DWALL=() T_UDAF=() T_BUILTIN=()
 for ((i = 1; i <= REPEAT; i++)); do
     say "round $i/$REPEAT"
@@ -154,6 +164,12 @@ for ((i = 1; i <= REPEAT; i++)); do
     say "   per-label percentiles: UDAF ${T_UDAF[-1]} s, percentile_cont ${T_BUILTIN[-1]} s"
 done
 
+read -r BUSY1 STEAL1 < <(machine_busy); children_cpu; CHILD1=$CHILD; T1=$(date +%s%N)
+SPAN=$(calc %.1f "($T1 - $T0) / 1e9")
+OTHER_CPU=$(calc %.1f "($BUSY1 - $BUSY0) - ($CHILD1 - $CHILD0)")
+OTHER_PCT=$(calc %.0f "100 * ($OTHER_CPU < 0 ? 0 : $OTHER_CPU) / ($SPAN * $(nproc))")
+STEAL=$(calc %.1f "$STEAL1 - $STEAL0")
+
 M_REP=$(median "${T_REP[@]}") M_CUR=$(median "${T_CUR[@]}") M_FULL=$(median "${T_FULL[@]}")
 M_DQ_REP=$(median "${T_DQ_REP[@]}") M_DQ_CUR=$(median "${T_DQ_CUR[@]}")
 M_DQ=$(median "${T_DQ[@]}") M_DWALL=$(median "${T_DWALL[@]}")
@@ -161,6 +177,8 @@ M_UDAF=$(median "${T_UDAF[@]}") M_BUILTIN=$(median "${T_BUILTIN[@]}")
 R_FULL=$(calc %.2f "$M_FULL / $M_DQ")
 R_FULL_WALL=$(calc %.2f "$M_FULL / $M_DWALL")
 R_UDAF=$(calc %.2f "$M_UDAF / $M_BUILTIN")
+R_FULL_BEST=$(calc %.2f "$(minimum "${T_FULL[@]}") / $(minimum "${T_DQ[@]}")")
+R_UDAF_BEST=$(calc %.2f "$(minimum "${T_UDAF[@]}") / $(minimum "${T_BUILTIN[@]}")")
 
 # ---------------------------------------------------------------- correctness
 say "checking loadlake's numbers against DuckDB's"
@@ -189,24 +207,30 @@ row "DuckDB full report, queries alone (s)" "$M_DQ" "" ""
 row "DuckDB full report, process wall (s)" "$M_DWALL" "" ""
 row "loadlake / DuckDB time (queries alone)" "$R_FULL" "<= 1" "$V_FULL"
 row "loadlake / DuckDB time (process wall)" "$R_FULL_WALL" "" ""
+row "loadlake / DuckDB time (queries alone), best runs" "$R_FULL_BEST" "" ""
 row "per-label 8 percentiles, UDAF hist_percentile (s)" "$M_UDAF" "" ""
 row "per-label 8 percentiles, percentile_cont (s)" "$M_BUILTIN" "" ""
 row "UDAF / percentile_cont time" "$R_UDAF" "< 1" "$V_UDAF"
+row "UDAF / percentile_cont time, best runs" "$R_UDAF_BEST" "" ""
 row "peak RSS MiB: report / curve / DuckDB" "$RSS_REP/$RSS_CUR/$RSS_DUCK" "" ""
 row "peak RSS MiB: UDAF / percentile_cont" "$RSS_UDAF/$RSS_BUILTIN" "" ""
 echo
 echo "every run (s): report [$(all "${T_REP[@]}")] curve [$(all "${T_CUR[@]}")] DuckDB queries [$(all "${T_DQ[@]}")]"
 echo "               DuckDB process [$(all "${T_DWALL[@]}")] UDAF [$(all "${T_UDAF[@]}")] percentile_cont [$(all "${T_BUILTIN[@]}")]"
+echo "other processes used $OTHER_CPU CPU-s during the $SPAN s of timed runs ($OTHER_PCT % of the $(nproc) cores; steal $STEAL s)"
+if (( OTHER_PCT > 5 )); then
+    echo "WARNING: the machine was shared: medians are skewed; the best-run ratios are the more robust numbers"
+fi
 echo "correctness ($CHECK):"
 sed 's/^/  /' "$WORK/verify.txt"
 echo
 
 RESULTS=$OUT/report-results.tsv
-[[ -s $RESULTS ]] || printf 'date\tgit\trows\tll_report_s\tll_curve_s\tll_full_s\tduck_version\tduck_threads\tduck_queries_s\tduck_wall_s\tratio_full\tudaf_s\tpercentile_cont_s\tratio_udaf\tload\tcheck\n' >"$RESULTS"
+[[ -s $RESULTS ]] || printf 'date\tgit\trows\tll_report_s\tll_curve_s\tll_full_s\tduck_version\tduck_threads\tduck_queries_s\tduck_wall_s\tratio_full\tudaf_s\tpercentile_cont_s\tratio_udaf\tload\tother_cpu_pct\tcheck\n' >"$RESULTS"
 GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$GIT" "$ROWS" \
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$GIT" "$ROWS" \
     "$M_REP" "$M_CUR" "$M_FULL" "$DUCK_VERSION" "$DUCKDB_THREADS" "$M_DQ" "$M_DWALL" "$R_FULL" \
-    "$M_UDAF" "$M_BUILTIN" "$R_UDAF" "$LOAD" "$CHECK" >>"$RESULTS"
+    "$M_UDAF" "$M_BUILTIN" "$R_UDAF" "$LOAD" "$OTHER_PCT" "$CHECK" >>"$RESULTS"
 say "outputs in $WORK; appended to $RESULTS"
 
 [[ $CHECK == ok ]] || die "loadlake's numbers differ from DuckDB's (see above, $WORK/verify.txt)"

@@ -99,6 +99,17 @@ impl Histogram {
     }
 }
 
+/// ⌈x⌉ for a rank computed in floating point: 99.9 / 100 · 1000 is 999.000…1, whose ceiling
+/// would be one rank too high, so values within 1e-9 of an integer count as that integer.
+fn ceil_rank(x: f64) -> u64 {
+    let nearest = x.round();
+    if (x - nearest).abs() < 1e-9 {
+        nearest as u64
+    } else {
+        x.ceil() as u64
+    }
+}
+
 /// A sorted histogram view for reading percentiles.
 pub struct SortedCounts<'a> {
     pairs: &'a [i64],
@@ -133,7 +144,7 @@ impl<'a> SortedCounts<'a> {
         let n = self.total as f64;
         let p = (percent / 100.0).clamp(0.0, 1.0);
         Some(match method {
-            PercentileMethod::NearestRank => self.kth((p * n).ceil() as u64),
+            PercentileMethod::NearestRank => self.kth(ceil_rank(p * n)),
             PercentileMethod::JmeterAggregate => self.kth((p * n + 0.5).floor() as u64),
             PercentileMethod::Linear => {
                 let h = (n - 1.0) * p;
@@ -199,5 +210,25 @@ mod tests {
         assert_eq!(at(99.0, Legacy), 10.0); // pos = 10.89 ≥ n
         assert_eq!(at(5.0, Legacy), 1.0); // pos = 0.55 < 1
         assert_eq!(SortedCounts::new(&[]).percentile(50.0, NearestRank), None);
+    }
+
+    // By hand: the 99.9th percentile of 1..=1000 is rank ⌈0.999 · 1000⌉ = 999, though
+    // 99.9 / 100 · 1000 is 999.0000000000001 in floating point.
+    #[test]
+    fn whole_ranks_are_not_rounded_up_by_float_error() {
+        let pairs = hist(&(1..=1000).collect::<Vec<_>>());
+        let s = SortedCounts::new(&pairs);
+        assert_eq!(
+            s.percentile(99.9, PercentileMethod::NearestRank),
+            Some(999.0)
+        );
+        assert_eq!(
+            s.percentile(99.99, PercentileMethod::NearestRank),
+            Some(1000.0)
+        );
+        assert_eq!(
+            s.percentile(70.0, PercentileMethod::NearestRank),
+            Some(700.0)
+        );
     }
 }
