@@ -38,6 +38,16 @@ pub enum PercentileMethod {
 }
 
 impl PercentileMethod {
+    /// The name `parse` accepts (and the SQL functions take).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NearestRank => "nearest-rank",
+            Self::Linear => "linear",
+            Self::JmeterAggregate => "jmeter-aggregate",
+            Self::Legacy => "legacy",
+        }
+    }
+
     /// Parses `nearest-rank`, `linear`, `jmeter-aggregate`, `legacy`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {

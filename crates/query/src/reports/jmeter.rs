@@ -4,6 +4,7 @@
 
 use datafusion::scalar::ScalarValue;
 
+use super::run_report::method_param;
 use super::{f64_column, string_column};
 use crate::QueryEngine;
 use crate::error::QueryError;
@@ -50,7 +51,7 @@ pub async fn jmeter_statistics(
     params.extend(percentiles.iter().map(|p| ScalarValue::Float64(Some(*p))));
     let sql = match method {
         StatisticsMethod::Exact(m) => {
-            params.push(ScalarValue::Utf8(Some(method_name(m).to_string())));
+            params.push(method_param(m));
             crate::queries::JMETER_STATISTICS
         }
         StatisticsMethod::Dashboard { window } => {
@@ -111,13 +112,4 @@ pub async fn jmeter_statistics(
         }
     }
     Ok(rows)
-}
-
-fn method_name(m: PercentileMethod) -> &'static str {
-    match m {
-        PercentileMethod::NearestRank => "nearest-rank",
-        PercentileMethod::Linear => "linear",
-        PercentileMethod::JmeterAggregate => "jmeter-aggregate",
-        PercentileMethod::Legacy => "legacy",
-    }
 }

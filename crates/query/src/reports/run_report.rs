@@ -156,13 +156,7 @@ fn range_label(from: i64, to: Option<i64>) -> String {
 
 /// The SQL parameter naming a percentile method.
 pub(crate) fn method_param(m: PercentileMethod) -> ScalarValue {
-    let name = match m {
-        PercentileMethod::NearestRank => "nearest-rank",
-        PercentileMethod::Linear => "linear",
-        PercentileMethod::JmeterAggregate => "jmeter-aggregate",
-        PercentileMethod::Legacy => "legacy",
-    };
-    ScalarValue::Utf8(Some(name.to_string()))
+    ScalarValue::Utf8(Some(m.as_str().to_string()))
 }
 
 fn run_param(run_id: &str) -> ScalarValue {
