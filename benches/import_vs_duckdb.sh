@@ -44,22 +44,13 @@ if [[ ! -x /usr/bin/time ]]; then
     [[ -x /usr/bin/time ]] || die "could not install /usr/bin/time (apt package 'time')"
 fi
 
-VENV=$OUT/venv
-PY=$VENV/bin/python
-if ! "$PY" -c 'import duckdb' 2>/dev/null; then
-    say "creating $VENV with duckdb"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q duckdb
-fi
-DUCK_VERSION=$("$PY" -c 'import duckdb; print(duckdb.__version__)')
+# shellcheck source=benches/common.sh
+source "$ROOT/benches/common.sh"
+ensure_duckdb_venv
 say "DuckDB $DUCK_VERSION (Python $("$PY" -c 'import platform; print(platform.python_version())'))"
 
 # ---------------------------------------------------------------- inputs (kept for reuse)
-if [[ ! -s $CSV ]]; then
-    say "generating $CSV"
-    "$PY" "$ROOT/benches/gen_jtl.py" "$ROWS" -o "$CSV"
-fi
+ensure_jtl_csv "$CSV" "$ROWS"
 if [[ ! -s $XML ]]; then
     say "generating $XML"
     "$PY" "$ROOT/benches/gen_jtl.py" "$XML_ROWS" --format xml -o "$XML"

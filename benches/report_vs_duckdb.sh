@@ -50,21 +50,12 @@ children_cpu() {  # sets CHILD (`times` must run in this shell, not in a pipe or
 }
 
 # ---------------------------------------------------------------- tools and inputs
-VENV=$OUT/venv
-PY=$VENV/bin/python
-if ! "$PY" -c 'import duckdb' 2>/dev/null; then
-    say "creating $VENV with duckdb"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q duckdb
-fi
-DUCK_VERSION=$("$PY" -c 'import duckdb; print(duckdb.__version__)')
+# shellcheck source=benches/common.sh
+source "$ROOT/benches/common.sh"
+ensure_duckdb_venv
 HAVE_GNU_TIME=0; [[ -x /usr/bin/time ]] && HAVE_GNU_TIME=1
 
-if [[ ! -s $CSV ]]; then
-    say "generating $CSV"
-    "$PY" "$ROOT/benches/gen_jtl.py" "$ROWS" -o "$CSV"
-fi
+ensure_jtl_csv "$CSV" "$ROWS"
 
 # The binary may still be being built by someone else: wait for it, and for the linker to finish.
 waited=0
