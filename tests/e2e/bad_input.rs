@@ -324,3 +324,23 @@ fn crlf_bom_and_appended_runs() {
     );
     assert_eq!(runs(&store)[0]["rejected"], 0);
 }
+
+/// Several bad elements and a cut tail in one XML file: each reject names its own line (the
+/// line counter reads forward once, so later rejects must not reuse earlier positions).
+#[test]
+fn every_xml_reject_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let xml = b"<testResults version=\"1.2\">\n<sample t=\"x\" lb=\"bad1\" s=\"true\"/>\n<sample t=\"1\" lb=\"ok\" s=\"true\"/>\n\n<sample t=\"2\" lb=\"bad2\" s=\"maybe\"/>\n<sample t=\"3\" lb=\"ok2\" s=\"true\"/>\n<sample t=\"4\" lb=\"cut";
+    let p = write(&dir, "many.xml", xml);
+    let (run, rejects) = import_with_rejects(&store, &p);
+    let lines: Vec<u64> = rejects
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 5, 7]);
+    let n = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(n[0]["n"], 2);
+}

@@ -253,30 +253,62 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
     }
 }
 
-/// 1-based line of the first non-blank byte at or after `offset`, counted by re-reading the
-/// file (only on errors): event offsets point before the whitespace that precedes an element.
-fn line_of(file: &str, offset: u64) -> u64 {
-    use std::io::Read;
-    let Ok(f) = std::fs::File::open(file) else {
-        return 0;
-    };
-    let mut line = 1;
-    let mut pos = 0u64;
-    let mut buf = [0u8; 64 * 1024];
-    let mut r = std::io::BufReader::new(f);
-    loop {
-        let Ok(n) = r.read(&mut buf) else { return line };
-        if n == 0 {
-            return line;
+/// Line numbers of rejected elements, counted by a second, forward-only read of the file,
+/// opened only when something is rejected. Rejects come in document order, so the file is read
+/// at most once however many there are.
+struct LineCounter<'a> {
+    file: &'a str,
+    reader: Option<std::io::BufReader<std::fs::File>>,
+    pos: u64,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(file: &'a str) -> Self {
+        LineCounter {
+            file,
+            reader: None,
+            pos: 0,
+            line: 1,
         }
-        for &b in &buf[..n] {
-            if pos >= offset && !b.is_ascii_whitespace() {
-                return line;
+    }
+
+    /// 1-based line of the first non-blank byte at or after `offset` (event offsets point before
+    /// the whitespace that precedes an element); 0 if the file cannot be read again.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        if self.reader.is_none() {
+            match std::fs::File::open(self.file) {
+                Ok(f) => self.reader = Some(std::io::BufReader::new(f)),
+                Err(_) => return 0,
             }
-            if b == b'\n' {
-                line += 1;
+        }
+        let Some(r) = self.reader.as_mut() else {
+            return 0;
+        };
+        loop {
+            let Ok(buf) = r.fill_buf() else {
+                return self.line;
+            };
+            if buf.is_empty() {
+                return self.line;
             }
-            pos += 1;
+            let mut used = 0;
+            let mut found = false;
+            for &b in buf {
+                if self.pos >= offset && !b.is_ascii_whitespace() {
+                    found = true;
+                    break;
+                }
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                self.pos += 1;
+                used += 1;
+            }
+            r.consume(used);
+            if found {
+                return self.line;
+            }
         }
     }
 }
@@ -301,6 +333,7 @@ pub fn decode_xml<R: BufRead>(
         attribute_names: Vec::new(),
         lossy_values: 0,
     };
+    let mut lines = LineCounter::new(file);
     let mut stack: Vec<XmlSample> = Vec::new();
     let mut assertion: Option<Assertion> = None;
     let mut buf = Vec::with_capacity(64 * 1024);
@@ -320,7 +353,7 @@ pub fn decode_xml<R: BufRead>(
                         reason: format!("not well-formed XML at byte {at}: {e}"),
                     });
                 }
-                let line = line_of(file, offset);
+                let line = lines.line_at(offset);
                 let dropped = stack.len();
                 dec.report.warnings.push(format!(
                     "XML breaks off at line {line} (byte {at}): {e}; every complete sample before it was imported{}",
@@ -378,7 +411,7 @@ pub fn decode_xml<R: BufRead>(
                             dec.report.rejected += 1;
                             rejects.reject(Reject::new(
                                 file,
-                                line_of(file, offset),
+                                lines.line_at(offset),
                                 Some(&field),
                                 reason,
                                 None,
@@ -434,7 +467,7 @@ pub fn decode_xml<R: BufRead>(
                             dec.report.rejected += 1;
                             rejects.reject(Reject::new(
                                 file,
-                                line_of(file, offset),
+                                lines.line_at(offset),
                                 Some(&field),
                                 reason,
                                 None,
@@ -477,7 +510,7 @@ pub fn decode_xml<R: BufRead>(
                     });
                 }
                 if !closed {
-                    let line = stack.first().map(|s| line_of(file, s.offset));
+                    let line = stack.first().map(|s| lines.line_at(s.offset));
                     dec.report.warnings.push(match line {
                         Some(l) => format!(
                             "the file ends without </testResults> (JMeter killed?): the unfinished sample at line {l} was dropped, every complete one imported"
