@@ -5,32 +5,25 @@
 -- parents and empty transactions ("... : 0") carry nothing; both are left out.
 -- level 'case' = a thread group's requests (transactions excluded: they repeat their children),
 -- level 'request' = one sampler label in one case, level 'transaction' = one transaction.
+--
+-- One scan: both levels come from GROUPING SETS over the same rows. The case-level key
+-- `case_of_sample` is NULL for transactions, so they fall into one NULL group that HAVING drops
+-- (a CTE used twice would be computed twice: DataFusion inlines CTEs).
 WITH s AS (
-    SELECT coalesce(case_name, '') AS case_name, label, kind, elapsed_ms, success, error_class,
-           response_code, bytes_received, bytes_sent, grp_threads,
-           cast(ts AS BIGINT) AS start_ms, cast(ts AS BIGINT) + elapsed_ms AS end_ms,
+    SELECT CASE WHEN kind = 'sample' THEN coalesce(case_name, '') END AS case_of_sample,
+           coalesce(case_name, '') AS case_name, label, kind, elapsed_ms, success, error_class,
+           CASE WHEN character_length(response_code) = 3 THEN left(response_code, 1) END AS code_family,
+           bytes_received, bytes_sent, grp_threads,
+           cast(ts AS BIGINT) AS start_ms,
            coalesce(bytes_received, 0) + coalesce(bytes_sent, 0) AS traffic
     FROM samples
     WHERE run_id = $1 AND kind <> 'subsample'
       AND NOT starts_with(coalesce(response_message, ''), 'Number of samples in transaction : 0,')
 ),
-keyed AS (
-    SELECT 'case' AS level, case_name, '' AS name, * EXCLUDE (case_name) FROM s WHERE kind = 'sample'
-    UNION ALL
-    SELECT CASE WHEN kind = 'transaction' THEN 'transaction' ELSE 'request' END, case_name,
-           label AS name, * EXCLUDE (case_name)
-    FROM s
-),
-per_second AS (
-    SELECT level, case_name, name, sum(traffic) AS traffic
-    FROM keyed GROUP BY level, case_name, name, floor(start_ms / 1000)
-),
-peak AS (
-    SELECT level, case_name, name, max(traffic) AS max_traffic_per_second
-    FROM per_second GROUP BY level, case_name, name
-),
 agg AS (
-    SELECT level, case_name, name,
+    SELECT CASE WHEN grouping(label) = 1 THEN 'case'
+                WHEN kind = 'transaction' THEN 'transaction' ELSE 'request' END AS level,
+           coalesce(case_of_sample, case_name) AS case_name, coalesce(label, '') AS name,
            count(*) AS requests,
            sum(CASE WHEN success THEN 1 ELSE 0 END) AS success_count,
            sum(CASE WHEN success THEN 0 ELSE 1 END) AS error_count,
@@ -42,24 +35,38 @@ agg AS (
            avg(elapsed_ms) AS average_resp_time,
            min(elapsed_ms) AS min_resp_time,
            max(elapsed_ms) AS max_resp_time,
-           ms_histogram(elapsed_ms) AS h,
+           ms_histogram(elapsed_ms) AS histogram,
            min(start_ms) AS start_ms,
-           max(end_ms) AS end_ms,
+           max(start_ms + elapsed_ms) AS end_ms,
            avg(bytes_received) AS avg_rec_bytes, max(bytes_received) AS max_rec_bytes,
            avg(bytes_sent) AS avg_sent_bytes, max(bytes_sent) AS max_sent_bytes,
            sum(traffic) AS traffic,
-           sum(CASE WHEN response_code LIKE '1__' THEN 1 ELSE 0 END) AS sum1xx,
-           sum(CASE WHEN response_code LIKE '2__' THEN 1 ELSE 0 END) AS sum2xx,
-           sum(CASE WHEN response_code LIKE '3__' THEN 1 ELSE 0 END) AS sum3xx,
-           sum(CASE WHEN response_code LIKE '4__' THEN 1 ELSE 0 END) AS sum4xx,
-           sum(CASE WHEN response_code LIKE '5__' THEN 1 ELSE 0 END) AS sum5xx,
+           sum(CASE WHEN code_family = '1' THEN 1 ELSE 0 END) AS sum1xx,
+           sum(CASE WHEN code_family = '2' THEN 1 ELSE 0 END) AS sum2xx,
+           sum(CASE WHEN code_family = '3' THEN 1 ELSE 0 END) AS sum3xx,
+           sum(CASE WHEN code_family = '4' THEN 1 ELSE 0 END) AS sum4xx,
+           sum(CASE WHEN code_family = '5' THEN 1 ELSE 0 END) AS sum5xx,
            max(grp_threads) AS current_thread_num
-    FROM keyed GROUP BY level, case_name, name
+    FROM s
+    GROUP BY GROUPING SETS ((case_of_sample), (case_name, label, kind))
+    HAVING grouping(label) = 0 OR case_of_sample IS NOT NULL
+),
+per_second AS (
+    SELECT CASE WHEN grouping(label) = 1 THEN 'case'
+                WHEN kind = 'transaction' THEN 'transaction' ELSE 'request' END AS level,
+           coalesce(case_of_sample, case_name) AS case_name, coalesce(label, '') AS name,
+           sum(traffic) AS traffic
+    FROM s
+    GROUP BY GROUPING SETS ((case_of_sample, floor(start_ms / 1000)), (case_name, label, kind, floor(start_ms / 1000)))
+    HAVING grouping(label) = 0 OR case_of_sample IS NOT NULL
+),
+peak AS (
+    SELECT level, case_name, name, max(traffic) AS max_traffic_per_second
+    FROM per_second GROUP BY level, case_name, name
 )
 SELECT agg.level, agg.case_name, agg.name, requests, success_count, error_count,
        failed_assert, failed_timeout, failed_refused, failed_parsed, failed_others,
-       average_resp_time, min_resp_time, max_resp_time,
-       h AS histogram,
+       average_resp_time, min_resp_time, max_resp_time, histogram,
        start_ms, end_ms,
        avg_rec_bytes, max_rec_bytes, avg_sent_bytes, max_sent_bytes,
        traffic, max_traffic_per_second,
