@@ -102,14 +102,10 @@ async fn print_jmeter_statistics(
     };
     check_percentiles(&percentiles)?;
     let method = match args.percentile_method {
-        PercentileMethodArg::NearestRank => StatisticsMethod::Exact(PercentileMethod::NearestRank),
-        PercentileMethodArg::Linear => StatisticsMethod::Exact(PercentileMethod::Linear),
-        PercentileMethodArg::JmeterAggregate => {
-            StatisticsMethod::Exact(PercentileMethod::JmeterAggregate)
-        }
         PercentileMethodArg::JmeterDashboard => StatisticsMethod::Dashboard {
             window: args.window,
         },
+        exact => StatisticsMethod::Exact(exact_method(exact)?),
     };
     let rows = jmeter_statistics(engine, run_id, [p1, p2, p3], method).await?;
     if args.stats == Some(Stats::Jmeter) && args.format == Format::Json {
