@@ -27,7 +27,7 @@ fn assert_refused(store: &TestStore, args: &[&str], needles: &[&str]) {
     let out = store.run(&all);
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "exit code (101 would be a panic)"
     );
     let err = String::from_utf8_lossy(&out.stderr);
@@ -277,7 +277,7 @@ fn mutated_files_never_panic() {
             "100000",
         ]);
         assert!(
-            matches!(out.status.code(), Some(0) | Some(1)),
+            matches!(out.status.code(), Some(0) | Some(2)),
             "case {case}: {:?}\n{}",
             out.status,
             String::from_utf8_lossy(&out.stderr)

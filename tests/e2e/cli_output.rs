@@ -56,7 +56,7 @@ fn sql_is_read_only() {
         "set datafusion.execution.batch_size = 1",
     ] {
         let out = store.run(&["sql", q]);
-        assert_eq!(out.status.code(), Some(1), "{q}");
+        assert_eq!(out.status.code(), Some(2), "{q}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("read-only") || err.contains("not supported"),

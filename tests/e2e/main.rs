@@ -6,6 +6,8 @@ mod bad_input;
 mod cli_output;
 mod common;
 mod curve;
+mod gates;
+mod html;
 mod interop;
 mod jmeter213;
 mod report;

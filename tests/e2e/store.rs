@@ -51,7 +51,7 @@ fn reimport_of_the_same_bytes_is_refused_unless_forced() {
     std::fs::copy(&a, &copy).unwrap();
     let first = store.import(&[a.to_str().unwrap(), "--name", "first"]);
     let out = store.run(&["import", copy.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&first) && err.contains("--force") && err.contains("copy-of-a.csv"),

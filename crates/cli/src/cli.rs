@@ -44,6 +44,10 @@ pub enum Command {
     Detail(DetailArgs),
     /// Per-interval curve of a run, a case or one request (TPS, RT percentiles, users, outcomes)
     Curve(CurveArgs),
+    /// Compare two runs per case / request / transaction; flags regressions
+    Compare(CompareArgs),
+    /// One metric of a run, case or request across the last runs with a name or tag
+    Trend(TrendArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
 }
@@ -74,8 +78,9 @@ pub enum PercentileMethodArg {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Run id, or `latest`
-    pub run: String,
+    /// Run id, or `latest` (not with --all)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub run: Option<String>,
     /// Print these statistics instead of the run report
     #[arg(long, value_enum)]
     pub stats: Option<Stats>,
@@ -109,6 +114,129 @@ pub struct ReportArgs {
     /// `csv` (the details)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub files: ReportFileArgs,
+}
+
+/// Report files and SLA gates (`report --html / --markdown / --junit / --sla`, batch `--all`).
+#[derive(Debug, Args)]
+pub struct ReportFileArgs {
+    /// Write a self-contained HTML report (opens offline; charts with zoom)
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    pub html: Option<PathBuf>,
+    /// Write a Markdown summary (with --all: one per run into --out)
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    pub markdown: Option<PathBuf>,
+    /// Write the SLA results as JUnit XML (needs --sla; with --all, one suite per run)
+    #[arg(long, value_name = "FILE", requires = "sla")]
+    pub junit: Option<PathBuf>,
+    /// SLA rules (YAML, docs/sla.md); any failed rule makes the exit code 1
+    #[arg(long, value_name = "FILE")]
+    pub sla: Option<PathBuf>,
+    /// Report on every run (filtered by --since and --name) into --out: one HTML page (and JSON)
+    /// per run plus index.html
+    #[arg(long, requires = "out")]
+    pub all: bool,
+    /// With --all: only runs that started within this long before now (30m, 24h, 7d, 2w)
+    #[arg(long, value_parser = parse_duration_ms, requires = "all")]
+    pub since: Option<i64>,
+    /// With --all: only runs with this name
+    #[arg(long, requires = "all")]
+    pub name: Option<String>,
+    /// With --all: the output directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Points of the HTML charts at most (adjacent intervals are merged exactly)
+    #[arg(long, default_value_t = 600)]
+    pub points: usize,
+}
+
+/// `compare` output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CompareFormat {
+    /// Aligned text table
+    Table,
+    /// The comparison as JSON
+    Json,
+    /// A self-contained HTML page
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference run (id or `latest`)
+    pub baseline: String,
+    /// The run judged against it (id or `latest`)
+    pub candidate: String,
+    /// Changes of times and TPS below this percent of the baseline are noise (10 or 10%)
+    #[arg(long, default_value = "10%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Success-rate changes below this many percentage points are noise
+    #[arg(long, default_value_t = 1.0)]
+    pub rate_threshold: f64,
+    /// Rows with fewer samples than this in either run are not judged
+    #[arg(long, default_value_t = 30)]
+    pub min_samples: u64,
+    /// Exit with code 1 when any regression is found
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Show every metric, not only regressions and improvements (table format)
+    #[arg(long)]
+    pub all_rows: bool,
+    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
+    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+}
+
+/// `trend` output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TrendFormat {
+    Table,
+    Json,
+    Csv,
+    /// A self-contained HTML page with a chart
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Runs with this name
+    #[arg(long, required_unless_present = "tag")]
+    pub name: Option<String>,
+    /// Runs with this tag, KEY=VALUE
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Option<String>,
+    /// avg_rt, min_rt, max_rt, tp50 … tp9999, p99.9, success_rate, error_rate, tps, requests,
+    /// errors, failed_timeout, …
+    #[arg(long)]
+    pub metric: String,
+    /// Only this case (thread group)
+    #[arg(long)]
+    pub case: Option<String>,
+    /// Only this request or transaction label
+    #[arg(long)]
+    pub request: Option<String>,
+    /// The newest this many matching runs
+    #[arg(long, default_value_t = 50)]
+    pub last: usize,
+    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
+    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_enum, default_value_t = TrendFormat::Table)]
+    pub format: TrendFormat,
+}
+
+/// `10%` or `10` → 10.0.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("'{s}' is not a percent like 10%"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' must be a percent of 0 or more"))
+    }
 }
 
 /// Output formats of tabular data.
@@ -237,12 +365,15 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         "s" | "" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
-        _ => return Err(format!("'{s}': unknown unit '{unit}' (ms, s, m, h)")),
+        "d" => 86_400_000,
+        "w" => 604_800_000,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (ms, s, m, h, d, w)")),
     };
     if n <= 0 {
         return Err(format!("'{s}' must be positive"));
     }
-    Ok(n * factor)
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("'{s}' is too long"))
 }
 
 #[derive(Debug, Args)]

@@ -3,14 +3,19 @@
 //! This binary only parses arguments, wires the crates together and chooses the output format;
 //! data goes to stdout, diagnostics to stderr.
 
+mod batch;
 mod cases;
 mod cli;
+mod compare;
 mod curve;
+mod exit;
 mod import;
 mod output;
 mod quickstart;
 mod report;
+mod report_files;
 mod report_render;
+mod trend;
 
 use std::process::ExitCode;
 
@@ -18,16 +23,17 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use exit::Gate;
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(gate) => gate.exit_code(),
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));
-            ExitCode::FAILURE
+            exit::error_exit_code(&e)
         }
     }
 }
@@ -72,7 +78,8 @@ fn init_tracing(verbose: u8) {
         .init();
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command; `Gate::Fail` when its gate (SLA, regressions) failed.
+fn run(cli: Cli) -> anyhow::Result<Gate> {
     let store_dir = cli.store_dir();
     let open_store = || {
         loadlake_store::Store::open(&store_dir)
@@ -84,25 +91,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .build()
             .context("starting the async runtime")
     };
+    let pass = |r: anyhow::Result<()>| r.map(|()| Gate::Pass);
     match cli.command {
-        Command::Import(args) => import::run(&open_store()?, &args),
+        Command::Import(args) => pass(import::run(&open_store()?, &args)),
         Command::Runs(args) => {
             let store = open_store()?;
-            runtime()?.block_on(output::query_and_print(
+            pass(runtime()?.block_on(output::query_and_print(
                 &store,
                 loadlake_query::queries::RUNS,
                 vec![],
                 args.format,
-            ))
+            )))
         }
         Command::Sql(args) => {
             let store = open_store()?;
-            runtime()?.block_on(output::query_and_print(
+            pass(runtime()?.block_on(output::query_and_print(
                 &store,
                 &args.query,
                 vec![],
                 args.format,
-            ))
+            )))
         }
         Command::Report(args) => {
             let store = open_store()?;
@@ -110,16 +118,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Cases(args) => {
             let store = open_store()?;
-            runtime()?.block_on(cases::run_cases(&store, &args))
+            pass(runtime()?.block_on(cases::run_cases(&store, &args)))
         }
         Command::Detail(args) => {
             let store = open_store()?;
-            runtime()?.block_on(cases::run_detail(&store, &args))
+            pass(runtime()?.block_on(cases::run_detail(&store, &args)))
         }
         Command::Curve(args) => {
             let store = open_store()?;
-            runtime()?.block_on(curve::run(&store, &args))
+            pass(runtime()?.block_on(curve::run(&store, &args)))
         }
-        Command::Quickstart(args) => quickstart::run(&open_store()?, &args, &runtime()?),
+        Command::Compare(args) => {
+            let store = open_store()?;
+            runtime()?.block_on(compare::run(&store, &args))
+        }
+        Command::Trend(args) => {
+            let store = open_store()?;
+            pass(runtime()?.block_on(trend::run(&store, &args)))
+        }
+        Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
     }
 }

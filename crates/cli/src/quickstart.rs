@@ -1,11 +1,10 @@
 //! `loadlake quickstart`: import `sample-data/` once, then print its runs and the Statistics table.
 
 use anyhow::Context;
+use clap::Parser;
 use loadlake_store::Store;
 
-use crate::cli::{
-    Format, ImportArgs, ImportOutput, PercentileMethodArg, QuickstartArgs, ReportArgs, Stats,
-};
+use crate::cli::{Cli, Command, Format, ImportArgs, ImportOutput, QuickstartArgs};
 use crate::output::query_and_print;
 
 fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>) -> ImportArgs {
@@ -64,17 +63,12 @@ pub fn run(
         Format::Table,
     ))?;
     println!("\nRun {run_id}: JMeter Statistics table (exact percentiles):");
-    let report = ReportArgs {
-        run: run_id.to_string(),
-        stats: Some(Stats::Jmeter),
-        ranges: vec![],
-        apdex_satisfied: 500,
-        apdex_tolerated: 1500,
-        apdex_per_transaction: None,
-        percentiles: None,
-        percentile_method: PercentileMethodArg::NearestRank,
-        window: 20000,
-        format: Format::Table,
+    // The same arguments as `loadlake report RUN --stats jmeter`, defaults included.
+    let id = run_id.to_string();
+    let cli = Cli::try_parse_from(["loadlake", "report", id.as_str(), "--stats", "jmeter"])?;
+    let Command::Report(report) = cli.command else {
+        anyhow::bail!("internal: `report` arguments did not parse as a report");
     };
-    rt.block_on(crate::report::run(store, &report))
+    rt.block_on(crate::report::run(store, &report))?;
+    Ok(())
 }

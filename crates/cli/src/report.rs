@@ -7,10 +7,12 @@ use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
 use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
 use loadlake_query::reports::pts::scene_stats;
-use loadlake_query::reports::run_report::run_report;
+use loadlake_query::reports::run_report::{RunReport, run_report};
+use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
 use crate::cli::{Format, PercentileMethodArg, ReportArgs, Stats};
+use crate::exit::Gate;
 
 /// `latest` → the newest run's id; anything else must be a run of the store.
 pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
@@ -24,33 +26,112 @@ pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
     Ok(store.run(run)?.run_id.to_string())
 }
 
-pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<()> {
-    let run_id = resolve_run(store, &args.run)?;
+pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
     let engine = QueryEngine::open(store)
         .await
         .context("opening the query engine")?;
+    if args.files.all {
+        return crate::batch::run(store, &engine, args).await;
+    }
+    let run_id = resolve_run(store, args.run.as_deref().unwrap_or("latest"))?;
     match args.stats {
         Some(Stats::Jmeter | Stats::Dashboard) => {
-            print_jmeter_statistics(&engine, &run_id, args).await
+            crate::report_files::check_no_files_with_stats(&args.files)?;
+            print_jmeter_statistics(&engine, &run_id, args).await?;
+            Ok(Gate::Pass)
         }
         Some(Stats::Pts) => {
+            crate::report_files::check_no_files_with_stats(&args.files)?;
             let stats =
                 scene_stats(&engine, &run_id, exact_method(args.percentile_method)?).await?;
-            crate::report_render::print_scene_stats(&stats, args.format)
+            crate::report_render::print_scene_stats(&stats, args.format)?;
+            Ok(Gate::Pass)
         }
-        None => {
-            let method = exact_method(args.percentile_method)?;
-            if args.ranges.windows(2).any(|w| w[0] >= w[1]) || args.ranges.iter().any(|b| *b <= 0) {
-                bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
-            }
-            let planned = planned_cases(store, &run_id)?;
-            let extra = args.percentiles.clone().unwrap_or_default();
-            check_percentiles(&extra)?;
-            let report =
-                run_report(&engine, &run_id, method, &extra, &args.ranges, planned).await?;
-            crate::report_render::print_run_report(&report, args.format)
-        }
+        None => run_report_and_files(store, &engine, &run_id, args).await,
     }
+}
+
+/// The run report of `run_id` on stdout, or into the files asked for; SLA rules checked.
+async fn run_report_and_files(
+    store: &Store,
+    engine: &QueryEngine,
+    run_id: &str,
+    args: &ReportArgs,
+) -> anyhow::Result<Gate> {
+    let method = exact_method(args.percentile_method)?;
+    let rules = args
+        .files
+        .sla
+        .as_deref()
+        .map(crate::report_files::load_sla)
+        .transpose()?;
+    let report = compute_report(store, engine, run_id, args).await?;
+    let sla = crate::report_files::check_sla(engine, run_id, rules.as_deref(), method).await?;
+    let files = &args.files;
+    if files.html.is_none() && files.markdown.is_none() && files.junit.is_none() {
+        crate::report_render::print_run_report(&report, sla.as_ref(), args.format)?;
+    }
+    let manifest = store.run(run_id)?;
+    if let Some(path) = &files.html {
+        let renderer = HtmlRenderer::new(chrono::Utc::now())?;
+        let settings = crate::report_files::PageSettings::from_args(args)?;
+        let page = crate::report_files::html_page(
+            engine,
+            &renderer,
+            &settings,
+            &manifest,
+            &report,
+            sla.as_ref(),
+        )
+        .await?;
+        crate::report_files::write_file(path, &page)?;
+    }
+    if let Some(path) = &files.markdown {
+        let md = loadlake_report::markdown::summary(&manifest.name, &report, sla.as_ref());
+        crate::report_files::write_file(path, &md)?;
+    }
+    if let (Some(path), Some(outcome)) = (&files.junit, &sla) {
+        let suite = crate::report_files::suite_run(&manifest);
+        let xml = loadlake_report::junit::junit_xml(&[(suite, outcome)])?;
+        crate::report_files::write_file(path, &xml)?;
+    }
+    Ok(match &sla {
+        Some(outcome) => {
+            eprintln!("{}", crate::report_files::sla_summary(outcome));
+            Gate::from_passed(outcome.passed)
+        }
+        None => Gate::Pass,
+    })
+}
+
+/// The run report of `run_id` with the percentiles, method and ranges of `args`.
+pub async fn compute_report(
+    store: &Store,
+    engine: &QueryEngine,
+    run_id: &str,
+    args: &ReportArgs,
+) -> anyhow::Result<RunReport> {
+    let method = exact_method(args.percentile_method)?;
+    if args.ranges.windows(2).any(|w| w[0] >= w[1]) || args.ranges.iter().any(|b| *b <= 0) {
+        bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
+    }
+    let planned = planned_cases(store, run_id)?;
+    let extra = args.percentiles.clone().unwrap_or_default();
+    check_percentiles(&extra)?;
+    Ok(run_report(engine, run_id, method, &extra, &args.ranges, planned).await?)
+}
+
+/// APDEX thresholds of `--apdex-*`.
+pub fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
+    Ok(ApdexThresholds {
+        satisfied_ms: args.apdex_satisfied,
+        tolerated_ms: args.apdex_tolerated,
+        per_label: match &args.apdex_per_transaction {
+            Some(spec) => ApdexThresholds::parse_overrides(spec)
+                .map_err(|e| anyhow::anyhow!("--apdex-per-transaction {e}"))?,
+            None => Vec::new(),
+        },
+    })
 }
 
 /// The exact percentile method of an argument (the dashboard estimator is for --stats jmeter).
@@ -112,15 +193,7 @@ async fn print_jmeter_statistics(
         println!("{}", statistics_json(&rows)?);
         return Ok(());
     }
-    let thresholds = ApdexThresholds {
-        satisfied_ms: args.apdex_satisfied,
-        tolerated_ms: args.apdex_tolerated,
-        per_label: match &args.apdex_per_transaction {
-            Some(spec) => ApdexThresholds::parse_overrides(spec)
-                .map_err(|e| anyhow::anyhow!("--apdex-per-transaction {e}"))?,
-            None => Vec::new(),
-        },
-    };
+    let thresholds = apdex_thresholds(args)?;
     let apdex_rows = apdex(engine, run_id, &thresholds).await?;
     let (error_rows, top5) = errors(engine, run_id).await?;
     match args.format {

@@ -6,6 +6,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::reports::jmeter_tables::{ApdexRow, ErrorRow, Top5Row};
 use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
+use loadlake_query::reports::sla::SlaOutcome;
 
 use crate::cli::Format;
 
@@ -26,14 +27,48 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-/// Prints the report to stdout in `format`.
-pub fn print_run_report(r: &RunReport, format: Format) -> anyhow::Result<()> {
+/// Prints the report (and the SLA results, if checked) to stdout in `format`; CSV holds the
+/// details only.
+pub fn print_run_report(
+    r: &RunReport,
+    sla: Option<&SlaOutcome>,
+    format: Format,
+) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(r)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report_json(r, sla)?)?),
         Format::Csv => details_csv(&r.details)?,
-        Format::Table => print_tables(r),
+        Format::Table => {
+            print_tables(r);
+            if let Some(sla) = sla {
+                println!("{}", sla_table(sla));
+            }
+        }
     }
     Ok(())
+}
+
+/// The JSON report: the CodeArts ReportInfo fields, plus `sla` (each rule's result) when checked.
+pub fn report_json(r: &RunReport, sla: Option<&SlaOutcome>) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(r)?;
+    if let (Some(sla), Some(object)) = (sla, value.as_object_mut()) {
+        object.insert("sla".into(), serde_json::to_value(sla)?);
+    }
+    Ok(value)
+}
+
+/// SLA results as a text table.
+pub fn sla_table(sla: &SlaOutcome) -> Table {
+    let mut t = table(&["SLA", "Rule", "Scope", "Actual", "Message"]);
+    for r in &sla.results {
+        t.add_row(vec![
+            if r.passed { "pass" } else { "FAIL" }.to_string(),
+            r.name.clone(),
+            r.scope_description(),
+            num(r.actual),
+            r.message.clone(),
+        ]);
+    }
+    t
 }
 
 /// The details as a text table.

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
+use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion::scalar::ScalarValue;
 use loadlake_schema::{col, sample_schema};
@@ -22,11 +24,28 @@ pub struct QueryEngine {
     ctx: SessionContext,
 }
 
+/// Resource limits of a session (servers set them; the CLI uses none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineLimits {
+    /// Memory the session's queries may hold, bytes; a query that needs more fails with
+    /// "resources exhausted" instead of taking the process down.
+    pub memory_bytes: Option<usize>,
+}
+
 impl QueryEngine {
     /// Registers the store's tables. The `runs` table is a snapshot taken now.
     pub async fn open(store: &Store) -> Result<Self, QueryError> {
+        Self::open_with(store, EngineLimits::default()).await
+    }
+
+    /// [`QueryEngine::open`] with resource limits.
+    pub async fn open_with(store: &Store, limits: EngineLimits) -> Result<Self, QueryError> {
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(bytes) = limits.memory_bytes {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         crate::functions::register_all(&ctx);
 
         let samples_dir = store.layout().samples_dir();
@@ -60,19 +79,7 @@ impl QueryEngine {
         sql: &str,
         params: Vec<ScalarValue>,
     ) -> Result<(Arc<Schema>, Vec<RecordBatch>), QueryError> {
-        let plan = self.ctx.state().create_logical_plan(sql).await?;
-        let read_only = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        read_only.verify_plan(&plan).map_err(|e| {
-            QueryError::ReadOnly(
-                e.strip_backtrace()
-                    .trim_start_matches("Error during planning: ")
-                    .to_string(),
-            )
-        })?;
-        let mut df = self.ctx.execute_logical_plan(plan).await?;
+        let mut df = self.dataframe_read_only(sql).await?;
         if !params.is_empty() {
             df = df.with_param_values(params)?;
         }
@@ -85,5 +92,23 @@ impl QueryEngine {
         ));
         let batches = df.collect().await?;
         Ok((schema, batches))
+    }
+
+    /// Plans one SQL statement after checking it is read-only (no DDL, DML, COPY, SET); the
+    /// caller executes it (collected or streamed).
+    pub async fn dataframe_read_only(&self, sql: &str) -> Result<DataFrame, QueryError> {
+        let plan = self.ctx.state().create_logical_plan(sql).await?;
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        read_only.verify_plan(&plan).map_err(|e| {
+            QueryError::ReadOnly(
+                e.strip_backtrace()
+                    .trim_start_matches("Error during planning: ")
+                    .to_string(),
+            )
+        })?;
+        Ok(self.ctx.execute_logical_plan(plan).await?)
     }
 }

@@ -9,7 +9,7 @@ pub mod functions;
 pub mod reports;
 mod runs_table;
 
-pub use engine::QueryEngine;
+pub use engine::{EngineLimits, QueryEngine};
 pub use error::QueryError;
 
 /// The SQL files of `queries/`, by name.
@@ -41,4 +41,6 @@ pub mod queries {
     /// JMeter's Statistics table as its dashboard computes it (`--percentile-method jmeter-dashboard`).
     pub const JMETER_STATISTICS_DASHBOARD: &str =
         include_str!("../../../queries/jmeter_statistics_dashboard.sql");
+    /// Headline numbers of a run, a case or a label (SLA rules, trends).
+    pub const SCOPE_METRICS: &str = include_str!("../../../queries/scope_metrics.sql");
 }

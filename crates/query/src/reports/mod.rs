@@ -7,6 +7,9 @@ pub mod jmeter;
 pub mod jmeter_tables;
 pub mod pts;
 pub mod run_report;
+pub mod scope;
+pub mod sla;
+pub mod trend;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};

@@ -159,15 +159,15 @@ pub(crate) fn method_param(m: PercentileMethod) -> ScalarValue {
     ScalarValue::Utf8(Some(m.as_str().to_string()))
 }
 
-fn run_param(run_id: &str) -> ScalarValue {
+pub(crate) fn run_param(run_id: &str) -> ScalarValue {
     ScalarValue::Utf8(Some(run_id.to_string()))
 }
 
-fn u(v: Option<f64>) -> u64 {
+pub(crate) fn u(v: Option<f64>) -> u64 {
     v.unwrap_or(0.0) as u64
 }
 
-fn rate(n: f64, from: Option<f64>, to: Option<f64>) -> Option<f64> {
+pub(crate) fn rate(n: f64, from: Option<f64>, to: Option<f64>) -> Option<f64> {
     match (from, to) {
         (Some(f), Some(t)) if t > f => Some(n / (t - f) * 1000.0),
         _ => None,
@@ -332,11 +332,16 @@ pub async fn details(
     Ok(out)
 }
 
-async fn ranges(
+/// Response-time ranges of a run's top-level samples, or of one case's and/or one request
+/// label's (`None` = all).
+pub async fn resp_time_ranges(
     engine: &QueryEngine,
     run_id: &str,
     boundaries: &[i64],
+    case: Option<&str>,
+    request: Option<&str>,
 ) -> Result<Vec<RespTimeRange>, QueryError> {
+    let text = |s: Option<&str>| ScalarValue::Utf8(s.map(str::to_string));
     let list = ScalarValue::List(ScalarValue::new_list_nullable(
         &boundaries
             .iter()
@@ -347,7 +352,7 @@ async fn ranges(
     let (_, batches) = engine
         .sql_with_params(
             crate::queries::RESP_TIME_RANGES,
-            vec![run_param(run_id), list],
+            vec![run_param(run_id), list, text(case), text(request)],
         )
         .await?;
     let Some(b) = batches.first() else {
@@ -420,7 +425,7 @@ pub async fn run_report(
         run_id: run_id.to_string(),
         outline: outline(engine, run_id, planned_cases).await?,
         details: details(engine, run_id, method, extra_percentiles).await?,
-        resp_time_range: ranges(engine, run_id, boundaries).await?,
+        resp_time_range: resp_time_ranges(engine, run_id, boundaries, None, None).await?,
         error_classes: error_classes(engine, run_id).await?,
     })
 }

@@ -1,0 +1,114 @@
+//! `report --all --out DIR`: every selected run's HTML page and JSON report, an index.html, and
+//! with `--sla` one JUnit suite per run; exit code 1 when any run fails its SLA.
+
+use std::path::Path;
+
+use anyhow::Context;
+use loadlake_query::QueryEngine;
+use loadlake_query::reports::scope::{Scope, scope_metrics};
+use loadlake_query::reports::sla::SlaOutcome;
+use loadlake_report::html::{HtmlRenderer, IndexEntry};
+use loadlake_schema::RunManifest;
+use loadlake_store::Store;
+
+use crate::cli::ReportArgs;
+use crate::exit::Gate;
+use crate::report::{compute_report, exact_method};
+use crate::report_files::{PageSettings, check_sla, html_page, load_sla, suite_run, write_file};
+
+/// The runs `--since` and `--name` select, oldest first. `--since` is measured from the run's
+/// first sample (when the test ran), or its import time when it has no timestamps.
+fn selected_runs(
+    store: &Store,
+    args: &ReportArgs,
+    now_ms: i64,
+) -> anyhow::Result<Vec<RunManifest>> {
+    let files = &args.files;
+    let mut runs: Vec<RunManifest> = store
+        .runs()?
+        .into_iter()
+        .filter(|r| files.name.as_ref().is_none_or(|n| &r.name == n))
+        .filter(|r| {
+            let started = r.first_ts_ms.unwrap_or(r.imported_at.timestamp_millis());
+            files.since.is_none_or(|since| started >= now_ms - since)
+        })
+        .collect();
+    runs.sort_by_key(|r| (r.first_ts_ms, r.run_id.to_string()));
+    Ok(runs)
+}
+
+pub async fn run(store: &Store, engine: &QueryEngine, args: &ReportArgs) -> anyhow::Result<Gate> {
+    let Some(out) = args.files.out.as_deref() else {
+        anyhow::bail!("--all needs --out DIR");
+    };
+    let now = chrono::Utc::now();
+    let runs = selected_runs(store, args, now.timestamp_millis())?;
+    if runs.is_empty() {
+        tracing::warn!("no run matches --since / --name; the index will be empty");
+    }
+    let method = exact_method(args.percentile_method)?;
+    let rules = args.files.sla.as_deref().map(load_sla).transpose()?;
+    let settings = PageSettings::from_args(args)?;
+    let renderer = HtmlRenderer::new(now)?;
+    let mut index = Vec::with_capacity(runs.len());
+    let mut outcomes: Vec<(usize, SlaOutcome)> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let run_id = run.run_id.to_string();
+        let report = compute_report(store, engine, &run_id, args).await?;
+        let sla = check_sla(engine, &run_id, rules.as_deref(), method).await?;
+        let page = html_page(engine, &renderer, &settings, run, &report, sla.as_ref()).await?;
+        write_file(&out.join(format!("{run_id}.html")), &page)?;
+        let json = crate::report_render::report_json(&report, sla.as_ref())?;
+        write_file(
+            &out.join(format!("{run_id}.json")),
+            &serde_json::to_string_pretty(&json)?,
+        )?;
+        let whole_run = scope_metrics(engine, &run_id, &Scope::Run, 95.0, method).await?;
+        let o = &report.outline;
+        index.push(IndexEntry {
+            run_id: run_id.clone(),
+            name: run.name.clone(),
+            tags: run.tags.clone(),
+            status: run.status.as_str().to_string(),
+            start_time: o.start_time,
+            duration: o.duration,
+            requests: o.requests,
+            success_rate: o.success_rate,
+            average_resp_time: o.average_resp_time,
+            tp95: whole_run.percentile,
+            tps: o.tps,
+            sla_passed: sla.as_ref().map(|s| s.passed),
+            href: format!("{run_id}.html"),
+        });
+        if let Some(outcome) = sla {
+            outcomes.push((i, outcome));
+        }
+    }
+    let title = format!("loadlake: {} runs", index.len());
+    write_file(
+        &out.join("index.html"),
+        &renderer.index_page(&title, &index)?,
+    )?;
+    write_junit(args.files.junit.as_deref(), &runs, &outcomes)?;
+    let failed = outcomes.iter().filter(|(_, o)| !o.passed).count();
+    if rules.is_some() {
+        eprintln!("SLA: {failed} of {} runs failed", outcomes.len());
+    }
+    Ok(Gate::from_passed(failed == 0))
+}
+
+fn write_junit(
+    path: Option<&Path>,
+    runs: &[RunManifest],
+    outcomes: &[(usize, SlaOutcome)],
+) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let suites: Vec<_> = outcomes
+        .iter()
+        .map(|(i, o)| (suite_run(&runs[*i]), o))
+        .collect();
+    let xml = loadlake_report::junit::junit_xml(&suites).context("writing JUnit XML")?;
+    write_file(path, &xml)
+}

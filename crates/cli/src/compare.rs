@@ -1,0 +1,96 @@
+//! `loadlake compare BASELINE CANDIDATE`: both runs' reports, compared by crates/report.
+
+use anyhow::Context;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::QueryEngine;
+use loadlake_query::reports::run_report::{DEFAULT_RANGES, run_report};
+use loadlake_report::compare::{CompareOptions, Comparison, RunRef, Verdict, compare};
+use loadlake_report::html::HtmlRenderer;
+use loadlake_store::Store;
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::exit::Gate;
+use crate::report::{exact_method, resolve_run};
+
+pub async fn run(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
+    let method = exact_method(args.percentile_method)?;
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    let mut sides = Vec::with_capacity(2);
+    for run in [&args.baseline, &args.candidate] {
+        let run_id = resolve_run(store, run)?;
+        let manifest = store.run(&run_id)?;
+        let report = run_report(&engine, &run_id, method, &[], &DEFAULT_RANGES, None).await?;
+        let reference = RunRef {
+            run_id,
+            name: manifest.name.clone(),
+        };
+        sides.push((reference, report));
+    }
+    let options = CompareOptions {
+        threshold_pct: args.threshold,
+        rate_threshold_points: args.rate_threshold,
+        min_samples: args.min_samples,
+    };
+    let c = compare(
+        (&sides[0].0, &sides[0].1),
+        (&sides[1].0, &sides[1].1),
+        options,
+    );
+    match args.format {
+        CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
+        CompareFormat::Html => print!(
+            "{}",
+            HtmlRenderer::new(chrono::Utc::now())?.compare_page(&c)?
+        ),
+        CompareFormat::Table => println!("{}", table(&c, args.all_rows)),
+    }
+    eprintln!(
+        "{} regressions, {} improvements (threshold {}%, {} points of success rate, min {} samples)",
+        c.regressions, c.improvements, args.threshold, args.rate_threshold, args.min_samples
+    );
+    Ok(if args.fail_on_regression {
+        Gate::from_passed(c.regressions == 0)
+    } else {
+        Gate::Pass
+    })
+}
+
+fn table(c: &Comparison, all_rows: bool) -> Table {
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "Level",
+        "Case",
+        "Name",
+        "Metric",
+        "Baseline",
+        "Candidate",
+        "Delta",
+        "Delta %",
+        "Verdict",
+    ]);
+    let shown = c
+        .rows
+        .iter()
+        .filter(|r| all_rows || matches!(r.verdict, Verdict::Regression | Verdict::Improvement));
+    for r in shown {
+        t.add_row(vec![
+            r.level.clone(),
+            r.case_name.clone(),
+            r.name.clone(),
+            r.metric.to_string(),
+            num(r.baseline),
+            num(r.candidate),
+            num(r.delta),
+            num(r.delta_pct),
+            serde_json::to_value(r.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,84 @@
+//! `loadlake trend`: one metric across the last runs with a name or tag (crates/query's trend).
+
+use anyhow::{Context, bail};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::QueryEngine;
+use loadlake_query::reports::scope::Scope;
+use loadlake_query::reports::sla::Metric;
+use loadlake_query::reports::trend::{RunFilter, Trend, trend};
+use loadlake_report::html::HtmlRenderer;
+use loadlake_store::Store;
+
+use crate::cli::{TrendArgs, TrendFormat};
+use crate::report::exact_method;
+
+pub async fn run(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
+    let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
+    let tag = match &args.tag {
+        Some(t) => match t.split_once('=') {
+            Some((k, v)) => Some((k.to_string(), v.to_string())),
+            None => bail!("--tag '{t}': expected KEY=VALUE"),
+        },
+        None => None,
+    };
+    if args.last == 0 {
+        bail!("--last must be at least 1");
+    }
+    let filter = RunFilter {
+        name: args.name.clone(),
+        tag,
+        last: args.last,
+    };
+    let manifests = store.runs()?;
+    let runs = filter.select(&manifests);
+    if runs.is_empty() {
+        bail!("no run matches --name / --tag (see `loadlake runs`)");
+    }
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    let scope = Scope::of(args.case.as_deref(), args.request.as_deref());
+    let method = exact_method(args.percentile_method)?;
+    let t = trend(&engine, &runs, &scope, metric, &args.metric, method).await?;
+    match args.format {
+        TrendFormat::Json => println!("{}", serde_json::to_string_pretty(&t)?),
+        TrendFormat::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record(["run_id", "name", "start_time", "value", "samples"])?;
+            for p in &t.points {
+                w.serialize((&p.run_id, &p.name, p.start_time, p.value, p.samples))?;
+            }
+            w.flush()?;
+        }
+        TrendFormat::Html => {
+            let title = format!("{} of {}", args.metric, scope.describe());
+            print!(
+                "{}",
+                HtmlRenderer::new(chrono::Utc::now())?.trend_page(&title, &t)?
+            );
+        }
+        TrendFormat::Table => println!("{}", table(&t)),
+    }
+    Ok(())
+}
+
+fn table(t: &Trend) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["Run", "Name", "Start", "Samples", t.metric.as_str()]);
+    for p in &t.points {
+        let start = p
+            .start_time
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        table.add_row(vec![
+            p.run_id.clone(),
+            p.name.clone(),
+            start,
+            p.samples.to_string(),
+            p.value.map(|v| format!("{v:.2}")).unwrap_or_default(),
+        ]);
+    }
+    table
+}

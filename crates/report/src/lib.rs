@@ -1,0 +1,12 @@
+//! Renderers of loadlake's report structs (computed by `loadlake-query`): one self-contained HTML
+//! page per run, a batch index, comparisons and trends (minijinja templates with inlined styles,
+//! scripts and the vendored uPlot), a Markdown summary, JUnit XML of SLA results, and the
+//! comparison of two runs' reports. Nothing here computes a statistic from samples.
+
+pub mod compare;
+mod error;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+
+pub use error::ReportError;

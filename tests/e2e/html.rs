@@ -1,0 +1,237 @@
+//! HTML reports opened in headless Chromium (Debian's, driven by Python playwright in
+//! tests/e2e/py/html_check.py) with every network request blocked: no script errors, the charts
+//! paint, the screenshot is not blank, and the numbers in the tables are the JSON report's.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Whether Chromium and playwright are there; with `LOADLAKE_REQUIRE_BROWSER=1` (scripts/test
+/// sets it) their absence fails the test instead of skipping it.
+fn browser_available() -> bool {
+    let ok = Path::new("/usr/bin/chromium").exists()
+        && std::process::Command::new(python())
+            .args(["-c", "import playwright"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var("LOADLAKE_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "/usr/bin/chromium and playwright (for {}) are required (LOADLAKE_REQUIRE_BROWSER=1)",
+            python()
+        );
+        eprintln!("SKIP: no /usr/bin/chromium or playwright; run scripts/test");
+    }
+    ok
+}
+
+/// Opens `page` in Chromium and returns what html_check.py saw.
+fn check_page(page: &Path, expect_charts: usize) -> Value {
+    let shot = page.with_extension("png");
+    let seen = py_json(
+        "html_check.py",
+        &[
+            page.to_str().unwrap(),
+            "--screenshot",
+            shot.to_str().unwrap(),
+            "--expect-charts",
+            &expect_charts.to_string(),
+        ],
+    );
+    assert_eq!(
+        seen["errors"],
+        serde_json::json!([]),
+        "script errors in {}",
+        page.display()
+    );
+    assert_eq!(
+        seen["blocked_requests"],
+        serde_json::json!([]),
+        "network requests"
+    );
+    assert_eq!(
+        seen["charts_ready"].as_u64(),
+        Some(expect_charts as u64),
+        "{seen}"
+    );
+    for c in seen["canvases"].as_array().unwrap() {
+        assert!(
+            c["painted_pixels"].as_u64().unwrap() > 100,
+            "blank chart: {c}"
+        );
+    }
+    let s = &seen["screenshot"];
+    assert!(s["distinct_colors"].as_u64().unwrap() >= 8, "{s}");
+    assert!(s["nonwhite_fraction"].as_f64().unwrap() > 0.02, "{s}");
+    seen
+}
+
+/// A JSON number as the page's `num` (2 decimals), `int` or `pct` filter writes it.
+fn shown(field: &str, v: &Value) -> String {
+    match v.as_f64() {
+        None => String::new(),
+        Some(x) if field == "successRate" || field == "errorPct" => format!("{x:.2}%"),
+        Some(x) if v.is_u64() || v.is_i64() => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+    }
+}
+
+#[test]
+fn run_page_renders_offline_and_shows_the_json_reports_numbers() {
+    if !browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let plan = repo_root().join("sample-data/checkout.jmx");
+    let run = store.import(&[jtl.to_str().unwrap(), "--plan", plan.to_str().unwrap()]);
+    let page = store.path().join("report.html");
+    let out = store.run(&["report", &run, "--html", page.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "--html writes the file, not stdout");
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 2_000_000, "{size} bytes");
+    let html = std::fs::read_to_string(&page).unwrap();
+    for external in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!html.contains(external), "page refers to {external}");
+    }
+
+    let seen = check_page(&page, 5);
+    let report = store.json(&["report", &run, "--format", "json"]);
+    let details = report["details"].as_array().unwrap();
+    let rows = seen["details"].as_array().unwrap();
+    assert_eq!(rows.len(), details.len());
+    let mut compared = 0;
+    for row in rows {
+        let want = details
+            .iter()
+            .find(|d| {
+                d["level"] == row["level"]
+                    && d["caseName"] == row["case"]
+                    && d["name"] == row["name"]
+            })
+            .unwrap_or_else(|| panic!("page row not in the JSON report: {row}"));
+        for (field, text) in row["fields"].as_object().unwrap() {
+            assert_eq!(
+                text.as_str().unwrap(),
+                shown(field, &want[field]),
+                "{row}: {field}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= details.len() * 10,
+        "only {compared} cells compared"
+    );
+
+    // JMeter Statistics: exact nearest-rank 90/95/99, as `--stats jmeter` prints them.
+    let stats = store.json(&["report", &run, "--stats", "jmeter", "--format", "json"]);
+    let stat_rows = seen["statistics"].as_array().unwrap();
+    assert_eq!(stat_rows.len(), stats.as_object().unwrap().len());
+    for row in stat_rows {
+        let want = &stats[row["label"].as_str().unwrap()];
+        for (field, text) in row["fields"].as_object().unwrap() {
+            assert_eq!(
+                text.as_str().unwrap(),
+                shown(field, &want[field]),
+                "{row}: {field}"
+            );
+        }
+    }
+}
+
+#[test]
+fn batch_writes_a_page_per_run_an_index_and_one_junit_suite_per_run() {
+    let store = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let fast = store.import(&[jtl.to_str().unwrap(), "--name", "nightly"]);
+    let slow_csv = store.path().join("slow.csv");
+    let status = std::process::Command::new(python())
+        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
+        .arg(&jtl)
+        .arg(&slow_csv)
+        .args(["Home", "10", "3600000"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let slow = store.import(&[slow_csv.to_str().unwrap(), "--name", "nightly"]);
+    let other = store.import(&[jtl.to_str().unwrap(), "--name", "other", "--force"]);
+    let sla = store.path().join("sla.yaml");
+    // Home's slowest response in checkout.jtl, by Python: the slowed run breaks the rule.
+    let max_home = py_json(
+        "label_percentiles.py",
+        &[jtl.to_str().unwrap(), "nearest-rank", "90,95,99"],
+    )["Home"]["maxResTime"]
+        .as_f64()
+        .unwrap();
+    std::fs::write(
+        &sla,
+        format!("rules:\n  - {{ request: Home, metric: max_rt, max: {max_home} }}\n"),
+    )
+    .unwrap();
+    let out_dir = store.path().join("reports");
+    let junit = store.path().join("sla.xml");
+    let out = store.run(&[
+        "report",
+        "--all",
+        "--name",
+        "nightly",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--sla",
+        sla.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for run in [&fast, &slow] {
+        assert!(out_dir.join(format!("{run}.html")).exists());
+        let json: Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join(format!("{run}.json"))).unwrap())
+                .unwrap();
+        assert_eq!(json["sla"]["passed"], *run == fast, "{run}");
+    }
+    assert!(
+        !out_dir.join(format!("{other}.html")).exists(),
+        "--name filters runs"
+    );
+    let index = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    assert!(
+        index.contains(&format!("href=\"{fast}.html\""))
+            && index.contains(&format!("href=\"{slow}.html\""))
+    );
+    let parsed = py_inline(&format!(
+        "import json, junitparser\n\
+         x = junitparser.JUnitXml.fromfile({:?})\n\
+         print(json.dumps([[s.name, s.tests, s.failures] for s in x]))",
+        junit.to_str().unwrap()
+    ));
+    let suites = parsed.as_array().unwrap();
+    assert_eq!(suites.len(), 2);
+    assert!(
+        suites
+            .iter()
+            .any(|s| s[0].as_str().unwrap().contains(&slow) && s[2] == 1)
+    );
+    assert!(
+        suites
+            .iter()
+            .any(|s| s[0].as_str().unwrap().contains(&fast) && s[2] == 0)
+    );
+    if browser_available() {
+        check_page(&out_dir.join("index.html"), 0);
+    }
+}
