@@ -235,3 +235,69 @@ fn batch_writes_a_page_per_run_an_index_and_one_junit_suite_per_run() {
         check_page(&out_dir.join("index.html"), 0);
     }
 }
+
+#[test]
+fn compare_and_trend_pages_render_offline_with_their_numbers() {
+    if !browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let base = store.import(&[jtl.to_str().unwrap(), "--name", "nightly"]);
+    let slow_csv = store.path().join("slow.csv");
+    let status = std::process::Command::new(python())
+        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
+        .arg(&jtl)
+        .arg(&slow_csv)
+        .args(["Search", "3", "3600000"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cand = store.import(&[slow_csv.to_str().unwrap(), "--name", "nightly"]);
+
+    let out = store.run(&["compare", &base, &cand, "--format", "html"]);
+    assert!(out.status.success());
+    let page = store.path().join("compare.html");
+    std::fs::write(&page, &out.stdout).unwrap();
+    check_page(&page, 0);
+    let html = String::from_utf8(out.stdout).unwrap();
+    let json = store.json(&["compare", &base, &cand, "--format", "json"]);
+    let regressions = json["regressions"].as_u64().unwrap();
+    assert!(regressions > 0);
+    assert!(html.contains("regression"), "the page names regressions");
+
+    let out = store.run(&[
+        "trend",
+        "--name",
+        "nightly",
+        "--metric",
+        "tp90",
+        "--request",
+        "Search",
+        "--format",
+        "html",
+    ]);
+    assert!(out.status.success());
+    let page = store.path().join("trend.html");
+    std::fs::write(&page, &out.stdout).unwrap();
+    check_page(&page, 1);
+    let trend = store.json(&[
+        "trend",
+        "--name",
+        "nightly",
+        "--metric",
+        "tp90",
+        "--request",
+        "Search",
+        "--format",
+        "json",
+    ]);
+    let html = String::from_utf8(out.stdout).unwrap();
+    for p in trend["points"].as_array().unwrap() {
+        let shown = format!("{:.2}", p["value"].as_f64().unwrap());
+        assert!(
+            html.contains(&format!(">{shown}<")),
+            "trend value {shown} on the page"
+        );
+    }
+}
