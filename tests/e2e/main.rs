@@ -11,5 +11,6 @@ mod html;
 mod interop;
 mod jmeter213;
 mod report;
+mod server;
 mod store;
 mod upstream;

@@ -48,6 +48,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// One metric of a run, case or request across the last runs with a name or tag
     Trend(TrendArgs),
+    /// Serve reports, runs, uploads (gRPC) and SQL (Arrow Flight SQL) on one port
+    Serve(ServeArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
 }
@@ -397,4 +399,26 @@ pub struct DetailArgs {
     /// `table`, `json` (CaseReportDetail) or `csv` (one row per detail)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed on stderr)
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub listen: std::net::SocketAddr,
+    /// File holding the bearer token every call must carry (required off loopback)
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificate chain for TLS (with --tls-key)
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert)
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Longest a query may run: 30s, 5m…
+    #[arg(long, default_value = "60s", value_parser = parse_duration_ms)]
+    pub query_timeout: i64,
+    /// Memory one query may use, MiB
+    #[arg(long, default_value_t = 1024)]
+    pub query_memory_mib: usize,
 }

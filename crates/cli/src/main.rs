@@ -15,6 +15,7 @@ mod quickstart;
 mod report;
 mod report_files;
 mod report_render;
+mod serve;
 mod trend;
 
 use std::process::ExitCode;
@@ -136,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
             let store = open_store()?;
             pass(runtime()?.block_on(trend::run(&store, &args)))
         }
+        Command::Serve(args) => pass(runtime()?.block_on(serve::run(store_dir.clone(), &args))),
         Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
     }
 }

@@ -1,0 +1,53 @@
+//! `loadlake serve`: the gRPC and Flight SQL server of crates/server on the chosen store, until
+//! Ctrl-C or SIGTERM. It binds first so that it can print the port (`--listen 127.0.0.1:0`).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use loadlake_server::ServerConfig;
+
+use crate::cli::ServeArgs;
+
+/// Reads the token file: its first line, trimmed; an empty token is refused.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the token file {}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim().to_string();
+    if token.is_empty() {
+        bail!("{}: the token is empty", path.display());
+    }
+    Ok(token)
+}
+
+pub async fn run(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(store_dir);
+    config.listen = args.listen;
+    config.token = args.token_file.as_deref().map(read_token).transpose()?;
+    config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
+    config.query_timeout = Duration::from_millis(args.query_timeout as u64);
+    config.query_memory = args.query_memory_mib.saturating_mul(1 << 20);
+    config.check_exposure()?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    // The one line scripts and tests wait for (port 0 picks a free port).
+    eprintln!("loadlake serving on {local}");
+    loadlake_server::serve_on(listener, config, stop_signal()).await?;
+    eprintln!("loadlake: stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,14 @@
+//! Compiles proto/loadlake.proto with protox (no protoc needed) into tonic services, and keeps
+//! the encoded descriptor set for server reflection.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto/loadlake.proto");
+    let fds = protox::compile(["proto/loadlake.proto"], ["proto"])?;
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("loadlake_descriptor.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )?;
+    tonic_prost_build::configure().compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! Arrow Flight SQL over the store: statement queries (read-only, like every SQL surface of
+//! loadlake) streamed as Arrow batches, plus the catalog / schema / table / SQL-info metadata BI
+//! tools ask for. One catalog (`loadlake`), one schema (`public`), tables `samples` and `runs`.
+
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::Schema;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
+use arrow_flight::sql::server::FlightSqlService;
+use arrow_flight::sql::{
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTables,
+    CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
+use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use futures::{Stream, StreamExt, TryStreamExt};
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::Shared;
+use crate::error::query_status;
+
+const CATALOG: &str = "loadlake";
+const SCHEMA: &str = "public";
+const TABLES: [&str; 2] = ["samples", "runs"];
+
+static SQL_INFO: LazyLock<Option<SqlInfoData>> = LazyLock::new(|| {
+    let mut b = SqlInfoDataBuilder::new();
+    b.append(SqlInfo::FlightSqlServerName, "loadlake");
+    b.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
+    b.append(SqlInfo::FlightSqlServerArrowVersion, "1.3");
+    b.append(SqlInfo::FlightSqlServerReadOnly, true);
+    b.build().ok()
+});
+
+fn sql_info() -> Result<&'static SqlInfoData, Status> {
+    SQL_INFO
+        .as_ref()
+        .ok_or_else(|| Status::internal("building SQL info"))
+}
+
+pub(crate) struct FlightSql {
+    shared: Arc<Shared>,
+}
+
+impl FlightSql {
+    pub fn new(shared: Arc<Shared>) -> FlightSql {
+        FlightSql { shared }
+    }
+}
+
+type DoGetStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send>>;
+
+/// A FlightInfo whose one endpoint's ticket is `ticket`.
+fn info_with_ticket(
+    schema: &Schema,
+    ticket: Vec<u8>,
+    descriptor: FlightDescriptor,
+) -> Result<FlightInfo, Status> {
+    Ok(FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(format!("encoding the schema: {e}")))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
+        .with_descriptor(descriptor))
+}
+
+/// One batch as a Flight stream.
+fn one_batch(
+    schema: arrow::datatypes::SchemaRef,
+    batch: Result<arrow::record_batch::RecordBatch, FlightError>,
+) -> DoGetStream {
+    let stream = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .build(futures::stream::once(async move { batch }))
+        .map_err(Status::from);
+    Box::pin(stream)
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for FlightSql {
+    type FlightService = FlightSql;
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let shared = &self.shared;
+        let schema = shared
+            .timed(async {
+                let engine = shared.engine().await?;
+                let df = engine
+                    .dataframe_read_only(&query.query)
+                    .await
+                    .map_err(query_status)?;
+                Ok(df.schema().as_arrow().clone())
+            })
+            .await?;
+        let ticket = TicketStatementQuery {
+            statement_handle: query.query.into_bytes().into(),
+        };
+        let info = info_with_ticket(
+            &schema,
+            ticket.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let sql = String::from_utf8(ticket.statement_handle.to_vec())
+            .map_err(|_| Status::invalid_argument("the ticket is not a loadlake statement"))?;
+        let shared = &self.shared;
+        let stream = shared
+            .timed(async {
+                let engine = shared.engine().await?;
+                let df = engine
+                    .dataframe_read_only(&sql)
+                    .await
+                    .map_err(query_status)?;
+                df.execute_stream()
+                    .await
+                    .map_err(|e| query_status(e.into()))
+            })
+            .await?;
+        let schema = stream.schema();
+        let deadline = tokio::time::Instant::now() + shared.config.query_timeout;
+        // Each batch must arrive before the query's deadline; a late one ends the stream with an
+        // error (never a silently shorter result).
+        let batches = futures::stream::unfold(Some(stream), move |state| async move {
+            let mut stream = state?;
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
+                Ok(Some(Err(e))) => Some((Err(FlightError::ExternalError(Box::new(e))), None)),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(
+                        "the query ran longer than the server's query timeout",
+                    )))),
+                    None,
+                )),
+            }
+        });
+        let out = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(batches)
+            .map_err(Status::from);
+        Ok(Response::new(Box::pin(out)))
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        let info = info_with_ticket(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append(CATALOG);
+        let schema = builder.schema();
+        Ok(Response::new(one_batch(schema, builder.build())))
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let info = info_with_ticket(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append(CATALOG, SCHEMA);
+        let schema = builder.schema();
+        Ok(Response::new(one_batch(schema, builder.build())))
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let info = info_with_ticket(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let engine = self.shared.engine().await?;
+        let mut builder = query.into_builder();
+        for table in TABLES {
+            let df = engine
+                .dataframe_read_only(&format!("SELECT * FROM {table} LIMIT 0"))
+                .await
+                .map_err(query_status)?;
+            builder
+                .append(CATALOG, SCHEMA, table, "TABLE", df.schema().as_arrow())
+                .map_err(Status::from)?;
+        }
+        let schema = builder.schema();
+        Ok(Response::new(one_batch(schema, builder.build())))
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder(sql_info()?).schema();
+        let info = info_with_ticket(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let builder = query.into_builder(sql_info()?);
+        let schema = builder.schema();
+        Ok(Response::new(one_batch(schema, builder.build())))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}

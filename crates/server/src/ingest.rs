@@ -1,0 +1,133 @@
+//! IngestService: a JTL file streamed in chunks becomes a run through crates/import, the same
+//! pipeline as `loadlake import`. The upload is spooled to the store's tmp/ directory first.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use loadlake_import::{ImportError, ImportRequest, import_files};
+use loadlake_ingest::{DecodeOptions, JtlFormat};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::Shared;
+use crate::pb::{self, ingest_service_server::IngestService};
+
+/// Largest upload accepted, bytes.
+const MAX_UPLOAD: u64 = 8 << 30;
+
+pub(crate) struct Ingest {
+    shared: Arc<Shared>,
+}
+
+impl Ingest {
+    pub fn new(shared: Arc<Shared>) -> Ingest {
+        Ingest { shared }
+    }
+}
+
+fn import_status(e: ImportError) -> Status {
+    match &e {
+        ImportError::AlreadyImported { .. } => Status::already_exists(e.to_string()),
+        ImportError::Store(_) | ImportError::Sink(_) => Status::internal(e.to_string()),
+        _ => Status::invalid_argument(e.to_string()),
+    }
+}
+
+/// The decode options and request of the upload's first message.
+fn request_of(o: &pb::ImportOptions, file: std::path::PathBuf) -> Result<ImportRequest, Status> {
+    let format = match o.format.as_str() {
+        "" => None,
+        "csv" => Some(JtlFormat::Csv),
+        "xml" => Some(JtlFormat::Xml),
+        other => {
+            return Err(Status::invalid_argument(format!(
+                "format '{other}': csv, xml or empty"
+            )));
+        }
+    };
+    let file_name = if o.file_name.is_empty() {
+        "upload.jtl".to_string()
+    } else {
+        o.file_name.clone()
+    };
+    Ok(ImportRequest {
+        files: vec![file],
+        source_names: Some(vec![file_name]),
+        name: (!o.run_name.is_empty()).then(|| o.run_name.clone()),
+        tags: o.tags.clone().into_iter().collect(),
+        decode: DecodeOptions {
+            format,
+            jmeter_version: (!o.jmeter_version.is_empty()).then(|| o.jmeter_version.clone()),
+            ..DecodeOptions::default()
+        },
+        plan: None,
+        strict: o.strict,
+        max_errors: if o.max_errors == 0 {
+            1000
+        } else {
+            o.max_errors
+        },
+        force: o.force,
+    })
+}
+
+#[tonic::async_trait]
+impl IngestService for Ingest {
+    async fn import_file(
+        &self,
+        request: Request<Streaming<pb::ImportFileChunk>>,
+    ) -> Result<Response<pb::ImportFileResponse>, Status> {
+        let mut stream = request.into_inner();
+        let tmp_dir = self.shared.store.layout().tmp_dir();
+        let mut spool = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(&tmp_dir)
+            .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+        let mut options = None;
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if let Some(o) = chunk.options {
+                if options.is_some() {
+                    return Err(Status::invalid_argument(
+                        "options may only come once, first",
+                    ));
+                }
+                options = Some(o);
+            } else if options.is_none() {
+                return Err(Status::invalid_argument(
+                    "the first message must carry options",
+                ));
+            }
+            written += chunk.data.len() as u64;
+            if written > MAX_UPLOAD {
+                return Err(Status::resource_exhausted(
+                    "the upload is larger than 8 GiB",
+                ));
+            }
+            spool
+                .write_all(&chunk.data)
+                .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+        }
+        let options = options.ok_or_else(|| Status::invalid_argument("empty upload"))?;
+        spool
+            .flush()
+            .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+        let req = request_of(&options, spool.path().to_path_buf())?;
+        let store = self.shared.store.clone();
+        let manifest = tokio::task::spawn_blocking(move || {
+            let result = import_files(&store, &req);
+            drop(spool);
+            result
+        })
+        .await
+        .map_err(|e| Status::internal(format!("import task: {e}")))?
+        .map_err(import_status)?;
+        Ok(Response::new(pb::ImportFileResponse {
+            run_id: manifest.run_id.to_string(),
+            samples: manifest.samples,
+            errors: manifest.errors,
+            rejected: manifest.rejects.count,
+        }))
+    }
+}

@@ -1,0 +1,212 @@
+//! loadlake's network face: tonic gRPC services over crates/query (reports), crates/store (runs)
+//! and crates/import (uploads), Arrow Flight SQL over the same read-only SQL, the standard health
+//! and reflection services, and bearer-token auth — all on one port. No report logic lives here:
+//! every number is computed by crates/query, as for the CLI.
+
+mod auth;
+mod convert;
+mod error;
+mod flight;
+mod ingest;
+mod reports;
+mod runs;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use loadlake_query::{EngineLimits, QueryEngine};
+use loadlake_store::Store;
+use tokio::net::TcpListener;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+pub use error::ServerError;
+
+/// The generated protobuf types and services (`proto/loadlake.proto`).
+pub mod pb {
+    tonic::include_proto!("loadlake.v1");
+
+    /// The encoded descriptor set of loadlake.proto (served by reflection).
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/loadlake_descriptor.bin"));
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub store_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Every call must carry `authorization: Bearer <token>` when set.
+    pub token: Option<String>,
+    /// PEM certificate chain and key for TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Longest a query may run.
+    pub query_timeout: Duration,
+    /// Memory one query may use (DataFusion memory pool), bytes.
+    pub query_memory: usize,
+    /// Largest message accepted or sent, bytes.
+    pub max_message_bytes: usize,
+}
+
+impl ServerConfig {
+    /// Defaults for `store_dir`: loopback port 50051, no token, 60 s and 1 GiB per query,
+    /// 16 MiB messages.
+    pub fn new(store_dir: PathBuf) -> ServerConfig {
+        ServerConfig {
+            store_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            token: None,
+            tls: None,
+            query_timeout: Duration::from_secs(60),
+            query_memory: 1 << 30,
+            max_message_bytes: 16 << 20,
+        }
+    }
+
+    /// Refuses to expose the store beyond this machine without a token.
+    pub fn check_exposure(&self) -> Result<(), ServerError> {
+        if !self.listen.ip().is_loopback() && self.token.is_none() {
+            return Err(ServerError::NoTokenOnOpenAddress(self.listen));
+        }
+        Ok(())
+    }
+}
+
+/// What every service shares.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub config: ServerConfig,
+}
+
+impl Shared {
+    /// A query engine over the store as it is now (runs added since are visible).
+    pub async fn engine(&self) -> Result<QueryEngine, tonic::Status> {
+        let limits = EngineLimits {
+            memory_bytes: Some(self.config.query_memory),
+        };
+        QueryEngine::open_with(&self.store, limits)
+            .await
+            .map_err(error::query_status)
+    }
+
+    /// Runs `work` under the query timeout.
+    pub async fn timed<T>(
+        &self,
+        work: impl Future<Output = Result<T, tonic::Status>>,
+    ) -> Result<T, tonic::Status> {
+        match tokio::time::timeout(self.config.query_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(tonic::Status::deadline_exceeded(format!(
+                "the query ran longer than {:?}",
+                self.config.query_timeout
+            ))),
+        }
+    }
+}
+
+/// Binds `config.listen` (after the exposure check) and serves until `shutdown` completes.
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    config.check_exposure()?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServerError::Bind(config.listen, e))?;
+    serve_on(listener, config, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind `127.0.0.1:0`).
+pub async fn serve_on(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    config.check_exposure()?;
+    let store = Store::open(&config.store_dir)?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| ServerError::Bind(config.listen, e))?;
+    let shared = Arc::new(Shared {
+        store,
+        config: config.clone(),
+    });
+    let check = auth::BearerCheck::new(config.token.clone());
+    let limit = config.max_message_bytes;
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Setup(e.to_string()))?;
+    // v1alpha too: grpcurl and grpcio's reflection client still ask that one.
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| ServerError::Setup(e.to_string()))?;
+
+    let reports =
+        pb::report_service_server::ReportServiceServer::new(reports::Reports::new(shared.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+    let runs = pb::run_service_server::RunServiceServer::new(runs::Runs::new(shared.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    let ingest =
+        pb::ingest_service_server::IngestServiceServer::new(ingest::Ingest::new(shared.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+    let flight = arrow_flight::flight_service_server::FlightServiceServer::new(
+        flight::FlightSql::new(shared.clone()),
+    )
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
+    for name in [
+        "loadlake.v1.ReportService",
+        "loadlake.v1.RunService",
+        "loadlake.v1.IngestService",
+    ] {
+        health_reporter
+            .set_service_status(name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+
+    let mut builder = Server::builder();
+    if let Some((cert, key)) = &config.tls {
+        let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ServerError::Tls(p.clone(), e));
+        let identity = Identity::from_pem(read(cert)?, read(key)?);
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(identity))
+            .map_err(|e| ServerError::Setup(e.to_string()))?;
+    }
+    tracing::info!("serving {} on {local}", config.store_dir.display());
+    builder
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            reports,
+            check.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            runs,
+            check.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            ingest,
+            check.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            flight, check,
+        ))
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(reflection_alpha)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+        .map_err(|e| ServerError::Transport(e.to_string()))
+}
