@@ -35,9 +35,15 @@ impl Served {
             .expect("start loadlake serve");
         let mut line = String::new();
         let stderr = child.stderr.take().expect("stderr");
-        BufReader::new(stderr)
-            .read_line(&mut line)
-            .expect("read stderr");
+        let mut reader = BufReader::new(stderr);
+        reader.read_line(&mut line).expect("read stderr");
+        // Keep reading: a closed pipe would kill the server (SIGPIPE) at its next diagnostic.
+        // Its later lines go to the test's stderr (shown when a test fails).
+        std::thread::spawn(move || {
+            for l in reader.lines().map_while(Result::ok) {
+                eprintln!("[serve] {l}");
+            }
+        });
         let addr = line
             .trim()
             .strip_prefix("loadlake serving on ")
@@ -544,4 +550,201 @@ fn python_grpc_and_adbc_clients_work() {
             .is_some_and(|e| e.contains("read-only")),
         "{seen}"
     );
+}
+
+/// An Arrow IPC message of `n` samples labelled `label`, elapsed 10, 20, …, rows from `first`.
+fn ipc_samples(label: &str, first_row: i64, n: i64) -> Vec<u8> {
+    let mut b = loadlake_schema::SampleBatchBuilder::new(first_row);
+    for i in 0..n {
+        let record = loadlake_schema::SampleRecord {
+            ts_ms: Some(1_795_000_000_000 + (first_row + i) * 100),
+            elapsed_ms: Some((i + 1) * 10),
+            label,
+            case_name: Some("Native"),
+            thread: Some("Native 1-1"),
+            response_code: Some("200"),
+            success: true,
+            ..Default::default()
+        };
+        b.push(&record).expect("push");
+    }
+    let batch = b.finish().expect("batch");
+    let mut w = arrow::ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema()).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    w.into_inner().unwrap()
+}
+
+fn open(run_id: &str, name: &str, agent: &str) -> pb::SampleStreamMessage {
+    pb::SampleStreamMessage {
+        message: Some(pb::sample_stream_message::Message::Open(pb::StreamOpen {
+            run_id: run_id.into(),
+            run_name: name.into(),
+            agent: agent.into(),
+            ..Default::default()
+        })),
+    }
+}
+
+fn ipc(bytes: Vec<u8>) -> pb::SampleStreamMessage {
+    pb::SampleStreamMessage {
+        message: Some(pb::sample_stream_message::Message::ArrowIpc(bytes)),
+    }
+}
+
+fn finish() -> pb::SampleStreamMessage {
+    pb::SampleStreamMessage {
+        message: Some(pb::sample_stream_message::Message::Finish(
+            pb::StreamFinish {},
+        )),
+    }
+}
+
+#[test]
+fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
+    let store = TestStore::new();
+    let served = Served::start(&store, &[]);
+    runtime().block_on(async {
+        let mut ingest = IngestServiceClient::new(channel(&served).await);
+
+        // Stream A opens a run; stream B joins it as another agent.
+        let (tx_a, rx_a) = tokio::sync::mpsc::channel(8);
+        let mut acks_a = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_a))
+            .await
+            .expect("StreamSamples A")
+            .into_inner();
+        tx_a.send(open("", "native", "agent-a")).await.unwrap();
+        tx_a.send(ipc(ipc_samples("GET /a", 0, 50))).await.unwrap();
+        let ack = acks_a.message().await.unwrap().expect("ack");
+        assert_eq!((ack.batches, ack.samples), (1, 50));
+        let run_id = ack.run_id.clone();
+
+        let (tx_b, rx_b) = tokio::sync::mpsc::channel(8);
+        let mut acks_b = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_b))
+            .await
+            .expect("StreamSamples B")
+            .into_inner();
+        tx_b.send(open(&run_id, "", "agent-b")).await.unwrap();
+        tx_b.send(ipc(ipc_samples("GET /b", 0, 30))).await.unwrap();
+        assert_eq!(acks_b.message().await.unwrap().expect("ack").samples, 30);
+        tx_a.send(ipc(ipc_samples("GET /a", 50, 50))).await.unwrap();
+        assert_eq!(acks_a.message().await.unwrap().expect("ack").samples, 100);
+        tx_a.send(finish()).await.unwrap();
+        let last_a = acks_a.message().await.unwrap().expect("last ack");
+        assert_eq!(last_a.run_status, "streaming", "B is still open");
+        tx_b.send(finish()).await.unwrap();
+        let last_b = acks_b.message().await.unwrap().expect("last ack");
+        assert_eq!(last_b.run_status, "complete");
+
+        // A stream cut off after two acknowledged batches keeps them; the run is incomplete.
+        let (tx_c, rx_c) = tokio::sync::mpsc::channel(8);
+        let mut acks_c = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_c))
+            .await
+            .expect("StreamSamples C")
+            .into_inner();
+        tx_c.send(open("", "cut", "")).await.unwrap();
+        tx_c.send(ipc(ipc_samples("GET /c", 0, 20))).await.unwrap();
+        tx_c.send(ipc(ipc_samples("GET /c", 20, 20))).await.unwrap();
+        acks_c.message().await.unwrap().expect("ack 1");
+        let cut_run = acks_c.message().await.unwrap().expect("ack 2").run_id;
+        drop(tx_c);
+        drop(acks_c);
+
+        // A malformed message is refused; what came before stays.
+        let (tx_d, rx_d) = tokio::sync::mpsc::channel(8);
+        let mut acks_d = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_d))
+            .await
+            .expect("StreamSamples D")
+            .into_inner();
+        tx_d.send(open("", "bad", "")).await.unwrap();
+        tx_d.send(ipc(ipc_samples("GET /d", 0, 5))).await.unwrap();
+        acks_d.message().await.unwrap().expect("ack");
+        tx_d.send(ipc(b"not arrow at all".to_vec())).await.unwrap();
+        drop(tx_d); // the client is done sending; the answer is the server's verdict
+        let e = acks_d.message().await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e}");
+
+        // Wait (bounded) for the cut-off stream's run to be committed.
+        let mut seen = None;
+        for _ in 0..50 {
+            if let Ok(m) = std::fs::read(store.path().join(format!("runs/{cut_run}.json"))) {
+                seen = Some(serde_json::from_slice::<Value>(&m).unwrap());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let cut = seen.expect("the cut-off run was committed");
+        assert_eq!(cut["status"], "incomplete");
+        assert_eq!(cut["samples"], 40);
+
+        let rows = store.sql(&format!(
+            "select agent, label, count(*) as n, count(distinct row) as rows, avg(elapsed_ms) as avg \
+             from samples where run_id = '{run_id}' group by agent, label order by agent"
+        ));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["agent"], "agent-a");
+        assert_eq!(rows[0]["n"], 100);
+        assert_eq!(rows[0]["rows"], 100);
+        // Elapsed 10..=500 and 10..=500 again (two batches of 50): average 255.
+        assert_eq!(rows[0]["avg"].as_f64(), Some(255.0));
+        assert_eq!(rows[1]["agent"], "agent-b");
+        assert_eq!(rows[1]["n"], 30);
+        let manifest = store.json(&["runs", "--format", "json"]);
+        let streamed = manifest
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["run_id"] == run_id.as_str())
+            .expect("the joined run");
+        assert_eq!(streamed["status"], "complete");
+        assert_eq!(streamed["samples"], 130);
+    });
+}
+
+#[test]
+fn the_server_outlives_the_reader_of_its_diagnostics() {
+    let store = TestStore::new();
+    let mut child = store
+        .cmd()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start loadlake serve");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut line)
+        .expect("read stderr"); // …and the pipe is closed here.
+    let served = Served {
+        child,
+        addr: line
+            .trim()
+            .trim_start_matches("loadlake serving on ")
+            .to_string(),
+    };
+    runtime().block_on(async {
+        let mut ingest = IngestServiceClient::new(channel(&served).await);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut acks = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .expect("StreamSamples")
+            .into_inner();
+        tx.send(open("", "x", "")).await.unwrap();
+        tx.send(ipc(b"garbage".to_vec())).await.unwrap();
+        drop(tx);
+        // The server logs a warning about this stream to its (closed) stderr.
+        assert_eq!(
+            acks.message().await.unwrap_err().code(),
+            Code::InvalidArgument
+        );
+        let mut runs = RunServiceClient::new(channel(&served).await);
+        assert!(
+            runs.list_runs(pb::ListRunsRequest::default()).await.is_ok(),
+            "still serving"
+        );
+    });
 }

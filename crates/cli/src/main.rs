@@ -27,8 +27,11 @@ use cli::{Cli, Command};
 use exit::Gate;
 
 fn main() -> ExitCode {
-    restore_default_sigpipe();
     let cli = Cli::parse();
+    // A server must outlive whoever reads its diagnostics; the other commands are filters.
+    if !matches!(cli.command, Command::Serve(_)) {
+        restore_default_sigpipe();
+    }
     init_tracing(cli.verbose);
     match run(cli) {
         Ok(gate) => gate.exit_code(),
@@ -56,8 +59,8 @@ fn error_chain(e: &anyhow::Error) -> String {
 /// filter should simply stop when its reader goes away, as with the default action.
 fn restore_default_sigpipe() {
     #[cfg(unix)]
-    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid
-    // disposition for SIGPIPE.
+    // SAFETY: called in main before any other thread exists (argument parsing starts none);
+    // SIG_DFL is a valid disposition for SIGPIPE.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
@@ -74,6 +77,8 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A closed stderr must not turn a log line into a panic (the server keeps serving).
+        .log_internal_errors(false)
         .with_target(false)
         .without_time()
         .init();

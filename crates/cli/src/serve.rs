@@ -34,7 +34,7 @@ pub async fn run(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Res
     // The one line scripts and tests wait for (port 0 picks a free port).
     eprintln!("loadlake serving on {local}");
     loadlake_server::serve_on(listener, config, stop_signal()).await?;
-    eprintln!("loadlake: stopped");
+    tracing::info!("stopped");
     Ok(())
 }
 

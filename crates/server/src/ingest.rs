@@ -1,5 +1,6 @@
 //! IngestService: a JTL file streamed in chunks becomes a run through crates/import, the same
-//! pipeline as `loadlake import`. The upload is spooled to the store's tmp/ directory first.
+//! pipeline as `loadlake import` (the upload is spooled to the store's tmp/ directory first);
+//! native sample streams are served by `stream.rs`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -73,6 +74,24 @@ fn request_of(o: &pb::ImportOptions, file: std::path::PathBuf) -> Result<ImportR
 
 #[tonic::async_trait]
 impl IngestService for Ingest {
+    type StreamSamplesStream =
+        tokio_stream::wrappers::ReceiverStream<Result<pb::SampleStreamAck, Status>>;
+
+    async fn stream_samples(
+        &self,
+        request: Request<Streaming<pb::SampleStreamMessage>>,
+    ) -> Result<Response<Self::StreamSamplesStream>, Status> {
+        let (acks, receiver) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(crate::stream::serve_stream(
+            self.shared.clone(),
+            request.into_inner(),
+            acks,
+        ));
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(
+            receiver,
+        )))
+    }
+
     async fn import_file(
         &self,
         request: Request<Streaming<pb::ImportFileChunk>>,

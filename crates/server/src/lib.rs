@@ -10,6 +10,7 @@ mod flight;
 mod ingest;
 mod reports;
 mod runs;
+mod stream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -78,6 +79,8 @@ impl ServerConfig {
 pub(crate) struct Shared {
     pub store: Store,
     pub config: ServerConfig,
+    /// Runs being fed by `StreamSamples`.
+    pub live_runs: stream::LiveRuns,
 }
 
 impl Shared {
@@ -132,6 +135,7 @@ pub async fn serve_on(
     let shared = Arc::new(Shared {
         store,
         config: config.clone(),
+        live_runs: stream::LiveRuns::default(),
     });
     let check = auth::BearerCheck::new(config.token.clone());
     let limit = config.max_message_bytes;

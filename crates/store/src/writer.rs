@@ -198,6 +198,13 @@ impl RunWriter {
         Ok(())
     }
 
+    /// Writes what is pending as a part and fsyncs it: every sample written so far survives a
+    /// crash of this process (and becomes visible with the run's commit). Streams acknowledge
+    /// batches after this.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.write_part()
+    }
+
     /// Makes the run visible: flush the last part, move the parts into `samples/`, write the
     /// rejects file and the manifest (atomically), release the lock.
     pub fn commit(

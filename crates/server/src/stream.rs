@@ -1,0 +1,336 @@
+//! `StreamSamples`: native sample streams (the runner, remote agents) written into runs of the
+//! store through the same `RunWriter` as imports. Each IPC message is made durable (a fsynced
+//! Parquet part) before it is acknowledged. Several streams may feed one run (`open.run_id`);
+//! the run is committed when its last stream closes: `complete` if every stream finished,
+//! `incomplete` if one broke off — either way with every acknowledged sample.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{ArrayRef, Int64Array, StringArray};
+use arrow::compute::kernels::numeric::add;
+use arrow::ipc::reader::StreamReader;
+use arrow::record_batch::RecordBatch;
+use futures::StreamExt;
+use loadlake_schema::{RunStatus, col, sample_schema};
+use loadlake_store::{RunDraft, RunWriter, WriterOptions};
+use tokio::sync::mpsc;
+use tonic::{Status, Streaming};
+
+use crate::Shared;
+use crate::pb;
+use crate::pb::sample_stream_message::Message;
+
+/// Rows of one stream are shifted by `stream number << ROW_SHIFT_BITS`.
+const ROW_SHIFT_BITS: u32 = 40;
+
+/// A run being fed by one or more streams.
+struct LiveRun {
+    writer: Option<RunWriter>,
+    name: String,
+    tags: BTreeMap<String, String>,
+    open_streams: usize,
+    streams_started: i64,
+    broken: bool,
+}
+
+/// The runs being streamed on this server.
+#[derive(Default)]
+pub(crate) struct LiveRuns {
+    runs: Mutex<HashMap<String, Arc<Mutex<LiveRun>>>>,
+}
+
+/// One stream's place in its run.
+struct Joined {
+    run_id: String,
+    run: Arc<Mutex<LiveRun>>,
+    row_offset: i64,
+    agent: Option<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Status> {
+    m.lock()
+        .map_err(|_| Status::internal("a stream of this run failed while writing"))
+}
+
+impl LiveRuns {
+    /// Opens a new run or joins a live one.
+    fn open(&self, shared: &Shared, open: pb::StreamOpen) -> Result<Joined, Status> {
+        let mut runs = lock(&self.runs)?;
+        let agent = (!open.agent.is_empty()).then_some(open.agent);
+        if !open.run_id.is_empty() {
+            let run = runs.get(&open.run_id).cloned().ok_or_else(|| {
+                Status::not_found(format!(
+                    "run {} is not being streamed on this server (omit run_id to start one)",
+                    open.run_id
+                ))
+            })?;
+            let mut live = lock(&run)?;
+            live.open_streams += 1;
+            live.streams_started += 1;
+            let row_offset = (live.streams_started - 1) << ROW_SHIFT_BITS;
+            drop(live);
+            return Ok(Joined {
+                run_id: open.run_id,
+                run,
+                row_offset,
+                agent,
+            });
+        }
+        let writer = shared
+            .store
+            .begin_run(WriterOptions::default())
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let run_id = writer.run_id().to_string();
+        let run = Arc::new(Mutex::new(LiveRun {
+            writer: Some(writer),
+            name: if open.run_name.is_empty() {
+                format!("stream {run_id}")
+            } else {
+                open.run_name
+            },
+            tags: open.tags.into_iter().collect(),
+            open_streams: 1,
+            streams_started: 1,
+            broken: false,
+        }));
+        runs.insert(run_id.clone(), run.clone());
+        Ok(Joined {
+            run_id,
+            run,
+            row_offset: 0,
+            agent,
+        })
+    }
+
+    /// A stream left (`finished` cleanly or not); the last one commits the run.
+    fn leave(&self, joined: &Joined, finished: bool) -> Result<String, Status> {
+        let mut live = lock(&joined.run)?;
+        live.open_streams -= 1;
+        live.broken |= !finished;
+        if live.open_streams > 0 {
+            return Ok("streaming".to_string());
+        }
+        lock(&self.runs)?.remove(&joined.run_id);
+        let Some(writer) = live.writer.take() else {
+            return Ok("committed".to_string());
+        };
+        let status = if live.broken {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Complete
+        };
+        if writer.samples() == 0 {
+            // Nothing was acknowledged: no run (dropping the writer removes its staging).
+            return Ok("empty".to_string());
+        }
+        let draft = RunDraft {
+            name: live.name.clone(),
+            tags: live.tags.clone(),
+            status,
+            sources: Vec::new(),
+            plan: None,
+        };
+        let no_rejects: &[serde_json::Value] = &[];
+        let manifest = writer
+            .commit(draft, no_rejects)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(manifest.status.as_str().to_string())
+    }
+}
+
+/// The batches of one IPC message, checked against the sample schema, rows shifted, agent set.
+fn decode(bytes: &[u8], joined: &Joined) -> Result<Vec<RecordBatch>, Status> {
+    let bad = |why: String| Status::invalid_argument(format!("arrow_ipc: {why}"));
+    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(|e| bad(e.to_string()))?;
+    let canonical = sample_schema();
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(e.to_string()))?;
+        let fields = batch.schema().fields().clone();
+        if fields.len() != canonical.fields().len()
+            || fields
+                .iter()
+                .zip(canonical.fields())
+                .any(|(a, b)| a.name() != b.name() || a.data_type() != b.data_type())
+        {
+            return Err(bad(
+                "the batch is not in loadlake's sample schema (docs/schema.md)".to_string(),
+            ));
+        }
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        let shift = Int64Array::new_scalar(joined.row_offset);
+        for name in [col::ROW, col::PARENT_ROW] {
+            let i = canonical
+                .index_of(name)
+                .map_err(|e| Status::internal(e.to_string()))?;
+            columns[i] = add(&columns[i], &shift).map_err(|e| bad(e.to_string()))?;
+        }
+        if let Some(agent) = &joined.agent {
+            let i = canonical
+                .index_of(col::AGENT)
+                .map_err(|e| Status::internal(e.to_string()))?;
+            columns[i] = Arc::new(StringArray::from(vec![agent.as_str(); batch.num_rows()]));
+        }
+        out.push(RecordBatch::try_new(canonical.clone(), columns).map_err(|e| bad(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Writes and fsyncs `batches` into the run.
+fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Status> {
+    let mut live = lock(&joined.run)?;
+    let writer = live
+        .writer
+        .as_mut()
+        .ok_or_else(|| Status::failed_precondition("the run was already committed"))?;
+    let mut rows = 0;
+    for b in batches {
+        rows += b.num_rows() as u64;
+        writer
+            .write(b)
+            .map_err(|e| Status::internal(e.to_string()))?;
+    }
+    writer
+        .flush()
+        .map_err(|e| Status::internal(e.to_string()))?;
+    Ok(rows)
+}
+
+type AckSender = mpsc::Sender<Result<pb::SampleStreamAck, Status>>;
+
+/// Serves one stream: reads messages, writes, acknowledges; always leaves the run.
+pub(crate) async fn serve_stream(
+    shared: Arc<Shared>,
+    mut input: Streaming<pb::SampleStreamMessage>,
+    acks: AckSender,
+) {
+    let first = match input.next().await {
+        Some(Ok(pb::SampleStreamMessage {
+            message: Some(Message::Open(open)),
+        })) => open,
+        Some(Err(e)) => {
+            let _ = acks.send(Err(e)).await;
+            return;
+        }
+        _ => {
+            let _ = acks
+                .send(Err(Status::invalid_argument(
+                    "the first message must be `open`",
+                )))
+                .await;
+            return;
+        }
+    };
+    let joined = match shared.live_runs.open(&shared, first) {
+        Ok(j) => Arc::new(j),
+        Err(e) => {
+            let _ = acks.send(Err(e)).await;
+            return;
+        }
+    };
+    let (mut batches, mut samples) = (0u64, 0u64);
+    let ack = |batches, samples, status: &str| pb::SampleStreamAck {
+        run_id: joined.run_id.clone(),
+        batches,
+        samples,
+        run_status: status.to_string(),
+    };
+    let mut finished = false;
+    let mut failure = None;
+    while let Some(message) = input.next().await {
+        let message = match message {
+            Ok(m) => m.message,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        match message {
+            Some(Message::ArrowIpc(bytes)) => {
+                let j = joined.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    let decoded = decode(&bytes, &j)?;
+                    write_durably(&j, decoded)
+                })
+                .await
+                .unwrap_or_else(|e| Err(Status::internal(format!("write task: {e}"))));
+                match written {
+                    Ok(rows) => {
+                        batches += 1;
+                        samples += rows;
+                        if acks
+                            .send(Ok(ack(batches, samples, "streaming")))
+                            .await
+                            .is_err()
+                        {
+                            break; // the client went away
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            Some(Message::Finish(_)) => {
+                finished = true;
+                break;
+            }
+            Some(Message::Open(_)) | None => {
+                failure = Some(Status::invalid_argument(
+                    "`open` may only be the first message",
+                ));
+                break;
+            }
+        }
+    }
+    let j = joined.clone();
+    let shared2 = shared.clone();
+    let left = tokio::task::spawn_blocking(move || shared2.live_runs.leave(&j, finished))
+        .await
+        .unwrap_or_else(|e| Err(Status::internal(format!("commit task: {e}"))));
+    match (failure, left) {
+        (Some(e), _) => {
+            tracing::warn!("stream into run {} ended: {}", joined.run_id, e.message());
+            // Let the client finish sending (briefly) before answering: a request stream cut
+            // off by the server can make the client lose the status below.
+            let drain = async { while let Some(Ok(_)) = input.next().await {} };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+            let _ = acks.send(Err(e)).await;
+        }
+        (None, Ok(status)) => {
+            let _ = acks.send(Ok(ack(batches, samples, &status))).await;
+        }
+        (None, Err(e)) => {
+            let _ = acks.send(Err(e)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let joined = Joined {
+            run_id: "x".into(),
+            run: Arc::new(Mutex::new(LiveRun {
+                writer: None,
+                name: String::new(),
+                tags: BTreeMap::new(),
+                open_streams: 1,
+                streams_started: 1,
+                broken: false,
+            })),
+            row_offset: 0,
+            agent: None,
+        };
+        for bytes in [&b"not arrow at all"[..], &[0xff; 64][..], &[][..]] {
+            let e = decode(bytes, &joined).unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument);
+        }
+    }
+}
