@@ -748,3 +748,147 @@ fn the_server_outlives_the_reader_of_its_diagnostics() {
         );
     });
 }
+
+#[test]
+fn tls_timeouts_and_oversized_messages_fail_cleanly() {
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    // A test CA and a server certificate for localhost / 127.0.0.1 signed by it, by openssl.
+    let dir = store.path();
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    let (ca_key, csr, ext) = (
+        dir.join("ca.key"),
+        dir.join("server.csr"),
+        dir.join("san.ext"),
+    );
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+    let s = |p: &std::path::PathBuf| p.to_str().unwrap().to_string();
+    let steps: [Vec<String>; 3] = [
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test CA",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain(["-keyout".into(), s(&ca_key), "-out".into(), s(&ca)])
+        .collect(),
+        [
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain(["-keyout".into(), s(&key), "-out".into(), s(&csr)])
+        .collect(),
+        ["x509", "-req", "-CAcreateserial", "-days", "1"]
+            .map(String::from)
+            .into_iter()
+            .chain([
+                "-in".into(),
+                s(&csr),
+                "-CA".into(),
+                s(&ca),
+                "-CAkey".into(),
+                s(&ca_key),
+            ])
+            .chain(["-extfile".into(), s(&ext), "-out".into(), s(&cert)])
+            .collect(),
+    ];
+    for args in steps {
+        let made = std::process::Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let served = Served::start(
+        &store,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    runtime().block_on(async {
+        let pem = std::fs::read(&ca).unwrap();
+        let tls = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(pem))
+            .domain_name("localhost");
+        let ch = Channel::from_shared(format!("https://{}", served.addr))
+            .unwrap()
+            .tls_config(tls)
+            .unwrap()
+            .connect()
+            .await
+            .expect("TLS connect");
+        let mut reports = ReportServiceClient::new(ch);
+        let cases = reports
+            .list_cases(pb::ListCasesRequest {
+                run_id: run.clone(),
+            })
+            .await
+            .expect("ListCases over TLS");
+        assert_eq!(cases.into_inner().case_aw_info_list.len(), 2);
+        // Plain text to a TLS port fails; it does not get an answer.
+        let plain = Channel::from_shared(served.url()).unwrap().connect().await;
+        if let Ok(ch) = plain {
+            let e = ReportServiceClient::new(ch)
+                .list_cases(pb::ListCasesRequest {
+                    run_id: run.clone(),
+                })
+                .await;
+            assert!(e.is_err());
+        }
+    });
+    drop(served);
+
+    let served = Served::start(&store, &["--query-timeout", "1ms"]);
+    runtime().block_on(async {
+        let mut reports = ReportServiceClient::new(channel(&served).await);
+        let e = reports
+            .get_report(pb::GetReportRequest {
+                run_id: run.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::DeadlineExceeded, "{e}");
+
+        // One message over the 16 MiB limit is refused, and the server goes on serving.
+        let mut ingest = IngestServiceClient::new(channel(&served).await);
+        let huge = pb::ImportFileChunk {
+            options: Some(pb::ImportOptions::default()),
+            data: vec![b'x'; 17 << 20],
+        };
+        let e = ingest
+            .import_file(futures::stream::iter(vec![huge]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted),
+            "{e}"
+        );
+        let mut runs = RunServiceClient::new(channel(&served).await);
+        assert!(runs.list_runs(pb::ListRunsRequest::default()).await.is_ok());
+    });
+}
