@@ -127,7 +127,10 @@ fn sla_rules_are_judged_on_exact_numbers_and_fail_the_exit_code() {
     assert_eq!(search["passed"], search_success >= 100.0);
     assert_eq!(report["sla"]["passed"], false);
 
-    // JUnit: parsed by junitparser, one testcase per rule, failures where rules failed.
+    // JUnit: valid against Jenkins' junit-10.xsd; parsed by junitparser, one testcase per rule,
+    // failures where rules failed.
+    let valid = py_json("junit_xsd.py", &[junit.to_str().unwrap()]);
+    assert_eq!(valid["valid"], true, "{valid}");
     let parsed = py_inline(&format!(
         "import json, junitparser\n\
          x = junitparser.JUnitXml.fromfile({:?})\n\

@@ -219,6 +219,11 @@ fn batch_writes_a_page_per_run_an_index_and_one_junit_suite_per_run() {
          print(json.dumps([[s.name, s.tests, s.failures] for s in x]))",
         junit.to_str().unwrap()
     ));
+    let valid = py_json("junit_xsd.py", &[junit.to_str().unwrap()]);
+    assert_eq!(
+        valid["valid"], true,
+        "two suites, valid against junit-10.xsd: {valid}"
+    );
     let suites = parsed.as_array().unwrap();
     assert_eq!(suites.len(), 2);
     assert!(
