@@ -521,7 +521,26 @@ fn python_grpc_and_adbc_clients_work() {
     let sql = format!(
         "select label, count(*) as n, sum(elapsed_ms) as total from samples where run_id = '{run}' group by label order by label"
     );
-    let seen = py_json("grpc_clients.py", &[&served.addr, &sql, "tok"]);
+    let seen = py_json(
+        "grpc_clients.py",
+        &[&served.addr, &sql, store.path().to_str().unwrap(), "tok"],
+    );
+    // Calls built from reflection alone answer like the CLI.
+    assert_eq!(seen["runs"]["runs"][0]["run_id"], run.as_str());
+    let cli = store.json(&["report", &run, "--format", "json"]);
+    assert_eq!(
+        seen["report"]["outline"]["requests"]
+            .as_str()
+            .and_then(|n| n.parse::<u64>().ok()),
+        cli["outline"]["requests"].as_u64(),
+        "uint64 travels as a JSON string in protobuf's JSON mapping"
+    );
+    assert_eq!(
+        seen["report"]["details"].as_array().unwrap().len(),
+        cli["details"].as_array().unwrap().len()
+    );
+    // Flight SQL (ADBC) equals DuckDB reading the same Parquet files.
+    assert_eq!(seen["adbc_rows"], seen["duckdb_rows"], "{seen}");
     let services: Vec<&str> = seen["services"]
         .as_array()
         .unwrap()
@@ -891,4 +910,124 @@ fn tls_timeouts_and_oversized_messages_fail_cleanly() {
         let mut runs = RunServiceClient::new(channel(&served).await);
         assert!(runs.list_runs(pb::ListRunsRequest::default()).await.is_ok());
     });
+}
+
+/// Not a test on its own: run as a child process by
+/// `streams_into_two_runs_meanwhile_queries_and_a_killed_client` (which kills it mid-stream).
+/// Streams 100-sample batches into a new run at `$LOADLAKE_STREAM_TO` until killed, printing
+/// `ACK <run> <samples>` after every acknowledgement.
+#[test]
+#[ignore = "a helper process of streams_into_two_runs_meanwhile_queries_and_a_killed_client"]
+fn stream_client_process() {
+    use std::io::Write;
+    let Ok(addr) = std::env::var("LOADLAKE_STREAM_TO") else {
+        return;
+    };
+    runtime().block_on(async {
+        let ch = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut acks = IngestServiceClient::new(ch)
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        tx.send(open("", "killed", "child")).await.unwrap();
+        for i in 0.. {
+            tx.send(ipc(ipc_samples("GET /k", i * 100, 100)))
+                .await
+                .unwrap();
+            let ack = acks.message().await.unwrap().unwrap();
+            println!("ACK {} {}", ack.run_id, ack.samples);
+            std::io::stdout().flush().unwrap();
+        }
+    });
+}
+
+#[test]
+fn streams_into_two_runs_meanwhile_queries_and_a_killed_client() {
+    let store = TestStore::new();
+    let served = Served::start(&store, &[]);
+    // A client in its own process, killed (SIGKILL) once 300 samples were acknowledged.
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "server::stream_client_process",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("LOADLAKE_STREAM_TO", &served.addr)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the client process");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut killed_run, mut acked) = (String::new(), 0u64);
+    // Meanwhile a second stream into another run, and queries of the store.
+    runtime().block_on(async {
+        let mut ingest = IngestServiceClient::new(channel(&served).await);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut acks = ingest
+            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        tx.send(open("", "parallel", "")).await.unwrap();
+        for i in 0..5 {
+            tx.send(ipc(ipc_samples("GET /p", i * 200, 200)))
+                .await
+                .unwrap();
+            acks.message().await.unwrap().expect("ack");
+            // A query while both streams write.
+            let rows = store.sql("select count(*) as n from runs");
+            assert!(rows[0]["n"].as_u64().is_some());
+        }
+        tx.send(finish()).await.unwrap();
+        assert_eq!(
+            acks.message().await.unwrap().unwrap().run_status,
+            "complete"
+        );
+    });
+    for line in lines.by_ref() {
+        let line = line.expect("child output");
+        if let Some(rest) = line.strip_prefix("ACK ") {
+            let (run, n) = rest.split_once(' ').unwrap();
+            (killed_run, acked) = (run.to_string(), n.parse().unwrap());
+            if acked >= 300 {
+                break;
+            }
+        }
+    }
+    child.kill().expect("kill the client");
+    child.wait().unwrap();
+    assert!(acked >= 300, "the client was acknowledged {acked} samples");
+    // The server notices the disconnect and commits what was acknowledged (bounded wait).
+    let manifest = store.path().join(format!("runs/{killed_run}.json"));
+    for _ in 0..100 {
+        if manifest.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let m: Value = serde_json::from_slice(&std::fs::read(&manifest).expect("manifest")).unwrap();
+    assert_eq!(m["status"], "incomplete");
+    let kept = m["samples"].as_u64().unwrap();
+    assert!(
+        kept >= acked && kept % 100 == 0,
+        "kept {kept}, acknowledged {acked}"
+    );
+    let rows = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{killed_run}'"
+    ));
+    assert_eq!(
+        rows[0]["n"].as_u64(),
+        Some(kept),
+        "every kept sample is queryable"
+    );
+    let rows = store.sql("select name, samples, status from runs where name = 'parallel'");
+    assert_eq!(rows[0]["samples"], 1000);
+    assert_eq!(rows[0]["status"], "complete");
 }
