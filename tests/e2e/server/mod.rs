@@ -1,0 +1,83 @@
+//! `loadlake serve` with real clients: tonic clients of every RPC compared with the CLI's JSON
+//! for the same run, Arrow Flight SQL (arrow-flight's client, and Python's ADBC driver), grpcio
+//! reflection and health, uploads, paging, auth and the read-only rule (`rpc`); native sample
+//! streams (`streams`). This module holds the shared pieces: a served store and clients.
+
+mod rpc;
+mod streams;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use serde_json::Value;
+use tonic::transport::Channel;
+
+use crate::common::*;
+
+/// A `loadlake serve` child on 127.0.0.1 with a free port; killed when dropped.
+pub(super) struct Served {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Served {
+    pub fn start(store: &TestStore, extra: &[&str]) -> Served {
+        let mut child = store
+            .cmd()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start loadlake serve");
+        let mut line = String::new();
+        let stderr = child.stderr.take().expect("stderr");
+        let mut reader = BufReader::new(stderr);
+        reader.read_line(&mut line).expect("read stderr");
+        // Keep reading: a closed pipe would kill the server (SIGPIPE) at its next diagnostic.
+        // Its later lines go to the test's stderr (shown when a test fails).
+        std::thread::spawn(move || {
+            for l in reader.lines().map_while(Result::ok) {
+                eprintln!("[serve] {l}");
+            }
+        });
+        let addr = line
+            .trim()
+            .strip_prefix("loadlake serving on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        Served { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(super) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("runtime")
+}
+
+pub(super) async fn channel(s: &Served) -> Channel {
+    Channel::from_shared(s.url())
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect")
+}
+
+pub(super) fn checkout_run(store: &TestStore) -> String {
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let plan = repo_root().join("sample-data/checkout.jmx");
+    store.import(&[jtl.to_str().unwrap(), "--plan", plan.to_str().unwrap()])
+}
+
+pub(super) fn f(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
