@@ -212,3 +212,27 @@ pub fn assert_same_label_stats(store: &TestStore, run: &str, truth: &Value) {
         }
     }
 }
+
+/// A copy of checkout.jtl with `label`'s elapsed times × `factor`, shifted by `shift_ms`.
+pub fn checkout_variant(
+    dir: &Path,
+    name: &str,
+    label: &str,
+    factor: f64,
+    shift_ms: i64,
+) -> PathBuf {
+    let dst = dir.join(name);
+    let out = std::process::Command::new(python())
+        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
+        .arg(repo_root().join("sample-data/checkout.jtl"))
+        .arg(&dst)
+        .args([label, &factor.to_string(), &shift_ms.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dst
+}

@@ -27,24 +27,6 @@ fn truth(csv: &Path, pcts: &str) -> Value {
     )
 }
 
-/// A copy of checkout.jtl with `label`'s elapsed times × `factor`, shifted by `shift_ms`.
-fn variant(dir: &Path, name: &str, label: &str, factor: f64, shift_ms: i64) -> PathBuf {
-    let dst = dir.join(name);
-    let out = std::process::Command::new(python())
-        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
-        .arg(checkout())
-        .arg(&dst)
-        .args([label, &factor.to_string(), &shift_ms.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dst
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -210,7 +192,7 @@ fn bad_sla_files_exit_2_naming_file_and_rule() {
 fn compare_flags_the_slowed_request_with_exact_deltas() {
     let store = TestStore::new();
     let base = store.import(&[checkout().to_str().unwrap(), "--plan", &plan()]);
-    let slow = variant(store.path(), "slow.csv", "Home", 2.0, 0);
+    let slow = checkout_variant(store.path(), "slow.csv", "Home", 2.0, 0);
     let cand = store.import(&[slow.to_str().unwrap(), "--plan", &plan()]);
     let (tb, tc) = (truth(&checkout(), "90,95,99"), truth(&slow, "90,95,99"));
     let out = store.run(&[
@@ -295,7 +277,7 @@ fn trend_follows_a_metric_across_runs_oldest_first() {
     let mut files = Vec::new();
     // Imported newest first: the trend must order by when the runs happened.
     for (i, factor) in [(2, 3.0), (0, 1.0), (1, 2.0)] {
-        let f = variant(store.path(), &format!("v{i}.csv"), "Home", factor, i * hour);
+        let f = checkout_variant(store.path(), &format!("v{i}.csv"), "Home", factor, i * hour);
         store.import(&[f.to_str().unwrap(), "--name", "nightly"]);
         files.push((i, f));
     }

@@ -153,15 +153,7 @@ fn batch_writes_a_page_per_run_an_index_and_one_junit_suite_per_run() {
     let store = TestStore::new();
     let jtl = repo_root().join("sample-data/checkout.jtl");
     let fast = store.import(&[jtl.to_str().unwrap(), "--name", "nightly"]);
-    let slow_csv = store.path().join("slow.csv");
-    let status = std::process::Command::new(python())
-        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
-        .arg(&jtl)
-        .arg(&slow_csv)
-        .args(["Home", "10", "3600000"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let slow_csv = checkout_variant(store.path(), "slow.csv", "Home", 10.0, 3_600_000);
     let slow = store.import(&[slow_csv.to_str().unwrap(), "--name", "nightly"]);
     let other = store.import(&[jtl.to_str().unwrap(), "--name", "other", "--force"]);
     let sla = store.path().join("sla.yaml");
@@ -249,15 +241,7 @@ fn compare_and_trend_pages_render_offline_with_their_numbers() {
     let store = TestStore::new();
     let jtl = repo_root().join("sample-data/checkout.jtl");
     let base = store.import(&[jtl.to_str().unwrap(), "--name", "nightly"]);
-    let slow_csv = store.path().join("slow.csv");
-    let status = std::process::Command::new(python())
-        .arg(repo_root().join("tests/e2e/py/jtl_variant.py"))
-        .arg(&jtl)
-        .arg(&slow_csv)
-        .args(["Search", "3", "3600000"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let slow_csv = checkout_variant(store.path(), "slow.csv", "Search", 3.0, 3_600_000);
     let cand = store.import(&[slow_csv.to_str().unwrap(), "--name", "nightly"]);
 
     let out = store.run(&["compare", &base, &cand, "--format", "html"]);

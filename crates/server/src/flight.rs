@@ -67,6 +67,16 @@ fn info_with_ticket(
         .with_descriptor(descriptor))
 }
 
+/// The FlightInfo of a metadata command: the command itself is the ticket.
+fn command_info(
+    schema: &Schema,
+    command: &impl ProstMessageExt,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let info = info_with_ticket(schema, command.as_any().encode_to_vec(), descriptor)?;
+    Ok(Response::new(info))
+}
+
 /// One batch as a Flight stream.
 fn one_batch(
     schema: arrow::datatypes::SchemaRef,
@@ -161,12 +171,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        let info = info_with_ticket(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        command_info(&schema, &query, request.into_inner())
     }
 
     async fn do_get_catalogs(
@@ -186,12 +191,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        let info = info_with_ticket(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        command_info(&schema, &query, request.into_inner())
     }
 
     async fn do_get_schemas(
@@ -211,12 +211,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        let info = info_with_ticket(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        command_info(&schema, &query, request.into_inner())
     }
 
     async fn do_get_tables(
@@ -245,12 +240,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder(sql_info()?).schema();
-        let info = info_with_ticket(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        command_info(&schema, &query, request.into_inner())
     }
 
     async fn do_get_sql_info(

@@ -53,6 +53,24 @@ fn ipc(bytes: Vec<u8>) -> pb::SampleStreamMessage {
     }
 }
 
+/// Opens a stream with `open` as its first message: the sender and the acknowledgements.
+async fn start_stream(
+    client: &mut IngestServiceClient<Channel>,
+    open: pb::SampleStreamMessage,
+) -> (
+    tokio::sync::mpsc::Sender<pb::SampleStreamMessage>,
+    tonic::Streaming<pb::SampleStreamAck>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let acks = client
+        .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("StreamSamples")
+        .into_inner();
+    tx.send(open).await.expect("send open");
+    (tx, acks)
+}
+
 fn finish() -> pb::SampleStreamMessage {
     pb::SampleStreamMessage {
         message: Some(pb::sample_stream_message::Message::Finish(
@@ -69,25 +87,13 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
         let mut ingest = IngestServiceClient::new(channel(&served).await);
 
         // Stream A opens a run; stream B joins it as another agent.
-        let (tx_a, rx_a) = tokio::sync::mpsc::channel(8);
-        let mut acks_a = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_a))
-            .await
-            .expect("StreamSamples A")
-            .into_inner();
-        tx_a.send(open("", "native", "agent-a")).await.unwrap();
+        let (tx_a, mut acks_a) = start_stream(&mut ingest, open("", "native", "agent-a")).await;
         tx_a.send(ipc(ipc_samples("GET /a", 0, 50))).await.unwrap();
         let ack = acks_a.message().await.unwrap().expect("ack");
         assert_eq!((ack.batches, ack.samples), (1, 50));
         let run_id = ack.run_id.clone();
 
-        let (tx_b, rx_b) = tokio::sync::mpsc::channel(8);
-        let mut acks_b = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_b))
-            .await
-            .expect("StreamSamples B")
-            .into_inner();
-        tx_b.send(open(&run_id, "", "agent-b")).await.unwrap();
+        let (tx_b, mut acks_b) = start_stream(&mut ingest, open(&run_id, "", "agent-b")).await;
         tx_b.send(ipc(ipc_samples("GET /b", 0, 30))).await.unwrap();
         assert_eq!(acks_b.message().await.unwrap().expect("ack").samples, 30);
         tx_a.send(ipc(ipc_samples("GET /a", 50, 50))).await.unwrap();
@@ -100,13 +106,7 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
         assert_eq!(last_b.run_status, "complete");
 
         // A stream cut off after two acknowledged batches keeps them; the run is incomplete.
-        let (tx_c, rx_c) = tokio::sync::mpsc::channel(8);
-        let mut acks_c = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_c))
-            .await
-            .expect("StreamSamples C")
-            .into_inner();
-        tx_c.send(open("", "cut", "")).await.unwrap();
+        let (tx_c, mut acks_c) = start_stream(&mut ingest, open("", "cut", "")).await;
         tx_c.send(ipc(ipc_samples("GET /c", 0, 20))).await.unwrap();
         tx_c.send(ipc(ipc_samples("GET /c", 20, 20))).await.unwrap();
         acks_c.message().await.unwrap().expect("ack 1");
@@ -115,13 +115,7 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
         drop(acks_c);
 
         // A malformed message is refused; what came before stays.
-        let (tx_d, rx_d) = tokio::sync::mpsc::channel(8);
-        let mut acks_d = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx_d))
-            .await
-            .expect("StreamSamples D")
-            .into_inner();
-        tx_d.send(open("", "bad", "")).await.unwrap();
+        let (tx_d, mut acks_d) = start_stream(&mut ingest, open("", "bad", "")).await;
         tx_d.send(ipc(ipc_samples("GET /d", 0, 5))).await.unwrap();
         acks_d.message().await.unwrap().expect("ack");
         tx_d.send(ipc(b"not arrow at all".to_vec())).await.unwrap();
@@ -188,13 +182,7 @@ fn the_server_outlives_the_reader_of_its_diagnostics() {
     };
     runtime().block_on(async {
         let mut ingest = IngestServiceClient::new(channel(&served).await);
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let mut acks = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .expect("StreamSamples")
-            .into_inner();
-        tx.send(open("", "x", "")).await.unwrap();
+        let (tx, mut acks) = start_stream(&mut ingest, open("", "x", "")).await;
         tx.send(ipc(b"garbage".to_vec())).await.unwrap();
         drop(tx);
         // The server logs a warning about this stream to its (closed) stderr.
@@ -227,13 +215,11 @@ fn stream_client_process() {
             .connect()
             .await
             .unwrap();
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let mut acks = IngestServiceClient::new(ch)
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(open("", "killed", "child")).await.unwrap();
+        let (tx, mut acks) = start_stream(
+            &mut IngestServiceClient::new(ch),
+            open("", "killed", "child"),
+        )
+        .await;
         for i in 0.. {
             tx.send(ipc(ipc_samples("GET /k", i * 100, 100)))
                 .await
@@ -267,13 +253,7 @@ fn streams_into_two_runs_meanwhile_queries_and_a_killed_client() {
     // Meanwhile a second stream into another run, and queries of the store.
     runtime().block_on(async {
         let mut ingest = IngestServiceClient::new(channel(&served).await);
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let mut acks = ingest
-            .stream_samples(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(open("", "parallel", "")).await.unwrap();
+        let (tx, mut acks) = start_stream(&mut ingest, open("", "parallel", "")).await;
         for i in 0..5 {
             tx.send(ipc(ipc_samples("GET /p", i * 200, 200)))
                 .await
