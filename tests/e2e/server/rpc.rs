@@ -260,6 +260,41 @@ fn runs_page_stably_and_uploads_become_runs() {
         assert_eq!(second.runs[0].run_id, ids[2]);
         assert!(second.next_token.is_empty());
 
+        // Filters: name (substring), status, time range of the first sample.
+        let list = |r: pb::ListRunsRequest| {
+            let mut runs = runs.clone();
+            async move { runs.list_runs(r).await.expect("ListRuns").into_inner() }
+        };
+        let by_name = list(pb::ListRunsRequest {
+            name: "r1".into(),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(by_name.total, 1);
+        assert_eq!(by_name.runs[0].name, "r1");
+        let complete = list(pb::ListRunsRequest {
+            status: "complete".into(),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(complete.total, 4, "three imports and the upload");
+        let first_ts = by_name.runs[0].first_ts_ms.expect("first sample");
+        let before = list(pb::ListRunsRequest {
+            start_before_ms: first_ts,
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            before.total, 0,
+            "every run starts at checkout.jtl's first sample"
+        );
+        let from = list(pb::ListRunsRequest {
+            start_after_ms: first_ts,
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(from.total, 4);
+
         // The uploaded run reports like the imported one.
         let a = store.json(&["report", &ids[0], "--format", "json"]);
         let b = store.json(&["report", &uploaded.run_id, "--format", "json"]);
