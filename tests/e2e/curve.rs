@@ -78,10 +78,54 @@ fn curve_arguments_are_checked() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
     let out = store.run(&["curve", &run, "--points", "0"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
-    let out = store.run(&["curve", &run, "--request", "nope", "--format", "csv"]);
-    assert!(out.status.success());
+    // No samples, no points: the CSV is its header line, the same as with points.
+    let empty = store.run(&["curve", &run, "--request", "nope", "--format", "csv"]);
+    assert!(empty.status.success());
+    let full = store.run(&["curve", &run, "--format", "csv"]);
+    let header = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(String::from_utf8_lossy(&empty.stdout).lines().count(), 1);
+    assert_eq!(header(&empty), header(&full));
+    assert!(header(&full).starts_with("t,requests,tps,"));
+
+    // `sql` takes its query from a file (comments first) or stdin too.
+    let file = store.path().join("q.sql");
+    std::fs::write(&file, "-- how many\nselect count(*) as n from samples").unwrap();
+    let out = store.run(&["sql", "--file", file.to_str().unwrap(), "--format", "csv"]);
     assert!(
-        String::from_utf8_lossy(&out.stdout).trim().is_empty(),
-        "no samples, no points"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n: u64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n > 0);
+    let mut child = store
+        .cmd()
+        .args(["sql", "-", "--format", "csv"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"-- from stdin\nselect count(*) as n from samples")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().nth(1),
+        Some(n.to_string().as_str())
     );
 }

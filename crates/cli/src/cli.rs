@@ -260,8 +260,13 @@ pub struct FormatArgs {
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
-    /// The query, e.g. "select label, count(*) from samples group by label"
-    pub query: String,
+    /// The query, e.g. "select label, count(*) from samples group by label"; `-` reads it from
+    /// stdin
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub query: Option<String>,
+    /// Read the query from this file (e.g. one of queries/*.sql with its comments)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

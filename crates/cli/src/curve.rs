@@ -1,10 +1,12 @@
 //! `loadlake curve`: computes a curve with crates/query and prints it.
 
+use std::io::Write;
+
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
-use loadlake_query::reports::curve::{Curve, CurveOptions, curve};
+use loadlake_query::reports::curve::{Curve, CurveOptions, CurvePoint, curve};
 use loadlake_store::Store;
 use serde_json::json;
 
@@ -30,7 +32,16 @@ pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&brokens(&run_id, &c))?),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            let mut out = std::io::stdout().lock();
+            if c.points.is_empty() {
+                // No point to take the header from: the header line of a blank point.
+                let mut probe = csv::Writer::from_writer(Vec::new());
+                probe.serialize(CurvePoint::default())?;
+                let text = String::from_utf8(probe.into_inner()?)?;
+                writeln!(out, "{}", text.lines().next().unwrap_or_default())?;
+                return Ok(());
+            }
+            let mut w = csv::Writer::from_writer(out);
             for p in &c.points {
                 w.serialize(p)?;
             }

@@ -110,13 +110,9 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
             )))
         }
         Command::Sql(args) => {
+            let query = output::sql_text(&args)?;
             let store = open_store()?;
-            pass(runtime()?.block_on(output::query_and_print(
-                &store,
-                &args.query,
-                vec![],
-                args.format,
-            )))
+            pass(runtime()?.block_on(output::query_and_print(&store, &query, vec![], args.format)))
         }
         Command::Report(args) => {
             let store = open_store()?;

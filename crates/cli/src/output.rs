@@ -87,3 +87,22 @@ pub fn print_batches(
     }
     Ok(())
 }
+
+/// The query of `loadlake sql`: the argument, stdin (`-`) or `--file`.
+pub fn sql_text(args: &crate::cli::SqlArgs) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    match (&args.query, &args.file) {
+        (_, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the query from {}", path.display())),
+        (Some(q), None) if q == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the query from stdin")?;
+            Ok(text)
+        }
+        (Some(q), None) => Ok(q.clone()),
+        (None, None) => anyhow::bail!("give a query, `-` for stdin, or --file FILE"),
+    }
+}

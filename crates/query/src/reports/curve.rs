@@ -21,7 +21,7 @@ pub struct CurveOptions {
 }
 
 /// One interval.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CurvePoint {
     /// Interval start, ms since the epoch.
