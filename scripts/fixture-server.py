@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tiny HTTP server used as the target of the JMeter fixture runs.
 
-Usage: fixture-server.py [PORT] [MAX_LIFETIME_SECONDS]
+Usage: fixture-server.py [PORT] [MAX_LIFETIME_SECONDS]   (PORT 0: any free port, said on stderr)
        (defaults: 18213, 120)
 
 Listens on 127.0.0.1 only and exits by itself after MAX_LIFETIME_SECONDS.
@@ -191,7 +191,7 @@ def main():
     t = threading.Timer(lifetime, expire)
     t.daemon = True
     t.start()
-    sys.stderr.write("fixture-server: listening on http://127.0.0.1:%d/ for at most %.0fs\n" % (port, lifetime))
+    sys.stderr.write("fixture-server: listening on http://127.0.0.1:%d/ for at most %.0fs\n" % (httpd.server_address[1], lifetime))
     sys.stderr.flush()
     try:
         httpd.serve_forever(poll_interval=0.2)

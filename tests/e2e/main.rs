@@ -11,6 +11,7 @@ mod html;
 mod interop;
 mod jmeter213;
 mod report;
+mod runner;
 mod server;
 mod store;
 mod upstream;

@@ -48,6 +48,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// One metric of a run, case or request across the last runs with a name or tag
     Trend(TrendArgs),
+    /// Run a JMeter plan (JMX) with the native runner; its samples become a run of the store
+    Run(RunArgs),
     /// Serve reports, runs, uploads (gRPC) and SQL (Arrow Flight SQL) on one port
     Serve(ServeArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
@@ -426,4 +428,28 @@ pub struct ServeArgs {
     /// Memory one query may use, MiB
     #[arg(long, default_value_t = 1024)]
     pub query_memory_mib: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The JMX plan
+    pub plan: PathBuf,
+    /// A property for ${__P(name)} / ${__property(name)}, JMeter's -Jname=value (repeatable)
+    #[arg(short = 'J', value_name = "NAME=VALUE")]
+    pub props: Vec<String>,
+    /// Run name [default: the plan's file name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tag the run, KEY=VALUE (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Stop every thread group after this long (30s, 5m…), whatever the plan says
+    #[arg(long, value_parser = parse_duration_ms)]
+    pub duration: Option<i64>,
+    /// Safety limit: stop after this many samples
+    #[arg(long)]
+    pub max_samples: Option<u64>,
+    /// Parse and explain the plan; send nothing
+    #[arg(long)]
+    pub validate: bool,
 }

@@ -15,6 +15,7 @@ mod quickstart;
 mod report;
 mod report_files;
 mod report_render;
+mod run;
 mod serve;
 mod trend;
 
@@ -138,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
             let store = open_store()?;
             pass(runtime()?.block_on(trend::run(&store, &args)))
         }
+        Command::Run(args) => pass(run::run(&open_store()?, &args, &runtime()?)),
         Command::Serve(args) => pass(runtime()?.block_on(serve::run(store_dir.clone(), &args))),
         Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
     }

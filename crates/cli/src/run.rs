@@ -1,0 +1,104 @@
+//! `loadlake run`: a JMX plan compiled and executed by crates/runner, its samples written into a
+//! new run of the store through the same threaded writer as imports. Ctrl-C stops the run and
+//! keeps what was recorded (the run is then `incomplete`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use loadlake_runner::{RunOptions, compile};
+use loadlake_schema::{RunStatus, ThreadedSink};
+use loadlake_store::{RunDraft, Store, WriterOptions};
+
+use crate::cli::RunArgs;
+
+/// Batches waiting between the runner and the Parquet-writing thread.
+const PIPELINE_DEPTH: usize = 4;
+
+/// `-Jname=value` pairs.
+fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    props
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("-J must be NAME=VALUE, not '{p}'"),
+        })
+        .collect()
+}
+
+fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    tags.iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => bail!("--tag must be KEY=VALUE, not '{t}'"),
+        })
+        .collect()
+}
+
+pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    let plan = loadlake_plan::Plan::from_path(&args.plan)
+        .with_context(|| format!("reading the plan {}", args.plan.display()))?;
+    let runnable = compile(&plan, &parse_props(&args.props)?)
+        .with_context(|| format!("{}: the runner cannot run this plan", args.plan.display()))?;
+    if args.validate {
+        print!("{}", runnable.explain());
+        return Ok(());
+    }
+    let tags = parse_tags(&args.tags)?;
+    let writer = store.begin_run(WriterOptions::default())?;
+    let run_id = writer.run_id().to_string();
+    eprintln!("run {run_id}: {}", args.plan.display());
+    let mut sink = ThreadedSink::spawn(writer, PIPELINE_DEPTH);
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let options = RunOptions {
+        duration: args.duration.map(|ms| Duration::from_millis(ms as u64)),
+        max_samples: args.max_samples,
+        cancel: Some(cancelled),
+    };
+    let summary = runtime.block_on(async {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("loadlake: stopping (Ctrl-C); samples so far are kept");
+                let _ = cancel.send(true);
+            }
+        });
+        loadlake_runner::run(&runnable, options, &mut sink).await
+    });
+    let writer = sink.finish().context("writing samples to the store")?;
+    let summary = summary?;
+    if summary.samples == 0 {
+        bail!("the plan produced no sample (run {run_id} abandoned)");
+    }
+    let draft = RunDraft {
+        name: args.name.clone().unwrap_or_else(|| {
+            args.plan
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| run_id.clone())
+        }),
+        tags,
+        status: if summary.cancelled {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Complete
+        },
+        sources: Vec::new(),
+        plan: serde_json::to_value(plan.summary()).ok(),
+    };
+    let no_rejects: &[serde_json::Value] = &[];
+    let manifest = writer.commit(draft, no_rejects)?;
+    eprintln!(
+        "ran {} samples ({} failed) in {:.1} s as run {}{}",
+        summary.samples,
+        summary.errors,
+        summary.elapsed.as_secs_f64(),
+        manifest.run_id,
+        if summary.cancelled {
+            " (stopped early)"
+        } else {
+            ""
+        }
+    );
+    println!("{}", manifest.run_id);
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! HTTP Request samplers compiled into [`HttpStep`]s: HTTP Request Defaults merged JMeter's way
+//! (the sampler's value wins when it is not empty; among defaults the innermost wins; the
+//! defaults' arguments are appended), Header Managers merged (inner ones win), arguments encoded
+//! as a query string or a form body, or sent as the raw body.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::http::uri::PathAndQuery;
+use loadlake_plan::TestElement;
+
+use crate::compile::{Compiler, Scope};
+use crate::error::RunnerError;
+use crate::model::HttpStep;
+
+const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE",
+];
+
+/// One `HTTPArgument`, substituted.
+struct Argument {
+    name: String,
+    value: String,
+    always_encode: bool,
+    use_equals: bool,
+}
+
+impl Compiler<'_> {
+    /// Compiles sampler `s` with the config elements, timers and assertions of `scope`.
+    pub(crate) fn http(&self, s: &TestElement, scope: &Scope<'_>) -> Result<HttpStep, RunnerError> {
+        let el = s.name.as_str();
+        self.refuse_unsupported_http(s)?;
+        // The sampler's non-empty value, else the innermost default's non-empty value.
+        let merged = |prop: &str| -> Result<String, RunnerError> {
+            let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
+            let raw = own.or_else(|| {
+                scope
+                    .defaults
+                    .iter()
+                    .rev()
+                    .find_map(|d| d.prop_str(prop).filter(|v| !v.trim().is_empty()))
+            });
+            Ok(self.eval(el, prop, raw.unwrap_or(""))?.trim().to_string())
+        };
+        let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
+        if !matches!(protocol.as_str(), "" | "http") {
+            return Err(RunnerError::setting(
+                el,
+                "HTTPSampler.protocol",
+                &protocol,
+                "the native runner speaks plain http only (no TLS yet)",
+            ));
+        }
+        let mut host = merged("HTTPSampler.domain")?;
+        let port_text = merged("HTTPSampler.port")?;
+        let mut path = merged("HTTPSampler.path")?;
+        let mut port = parse_port(el, &port_text)?;
+        if let Some(rest) = path.strip_prefix("http://") {
+            let (authority, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let (h, explicit_port) = match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), parse_port(el, p)?),
+                None => (authority.to_string(), 80),
+            };
+            host = h;
+            port = explicit_port;
+            path = p.to_string();
+        } else if path.to_ascii_lowercase().starts_with("https://") {
+            return Err(RunnerError::setting(
+                el,
+                "HTTPSampler.path",
+                &path,
+                "the native runner speaks plain http only (no TLS yet)",
+            ));
+        }
+        if host.is_empty() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.domain",
+                "",
+                "a host name (set it in the sampler or in HTTP Request Defaults)",
+            ));
+        }
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        let method = {
+            let m = merged("HTTPSampler.method")?.to_ascii_uppercase();
+            if m.is_empty() { "GET".to_string() } else { m }
+        };
+        if !METHODS.contains(&method.as_str()) {
+            return Err(RunnerError::setting(
+                el,
+                "HTTPSampler.method",
+                &method,
+                "supported methods are GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH, TRACE",
+            ));
+        }
+        let mut args = self.arguments(s)?;
+        for d in scope.defaults.iter().rev() {
+            args.extend(self.arguments(d)?);
+        }
+        let raw_body = self.flag(s, "HTTPSampler.postBodyRaw", false)?;
+        let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
+        let (mut body, mut form_content_type) = (Bytes::new(), None);
+        if raw_body {
+            let text: String = args.iter().map(|a| a.value.as_str()).collect();
+            body = Bytes::from(text);
+        } else if body_method && !args.is_empty() {
+            body = Bytes::from(encode_args(&args, true));
+            form_content_type = Some("application/x-www-form-urlencoded".to_string());
+        } else if !args.is_empty() {
+            path.push(if path.contains('?') { '&' } else { '?' });
+            path.push_str(&encode_args(&args, false));
+        }
+        if path.parse::<PathAndQuery>().is_err() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.path",
+                &path,
+                "a valid URL path",
+            ));
+        }
+        let follow_redirects = self.flag(s, "HTTPSampler.follow_redirects", false)?
+            || self.flag(s, "HTTPSampler.auto_redirects", false)?;
+        let timeout = |prop: &str| -> Result<Option<Duration>, RunnerError> {
+            let ms = self.number(el, prop, Some(&merged(prop)?), 0)?;
+            Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
+        };
+        Ok(HttpStep {
+            label: self.eval(el, "testname", &s.name)?,
+            method,
+            host,
+            port,
+            path_and_query: path,
+            headers: self.headers(scope)?,
+            body,
+            form_content_type,
+            follow_redirects,
+            connect_timeout: timeout("HTTPSampler.connect_timeout")?,
+            response_timeout: timeout("HTTPSampler.response_timeout")?,
+            delay: self.delay(scope)?,
+            assertions: self.assertions(scope)?,
+        })
+    }
+
+    /// Sampler settings that change what is sent and that the runner does not implement.
+    fn refuse_unsupported_http(&self, s: &TestElement) -> Result<(), RunnerError> {
+        for (prop, why) in [
+            (
+                "HTTPSampler.DO_MULTIPART_POST",
+                "multipart bodies are not implemented",
+            ),
+            (
+                "HTTPSampler.image_parser",
+                "embedded resources are not downloaded",
+            ),
+        ] {
+            if self.flag(s, prop, false)? {
+                return Err(RunnerError::setting(&s.name, prop, "true", why));
+            }
+        }
+        for prop in ["HTTPSampler.proxyHost", "HTTPSampler.ipSource"] {
+            let v = self.text(s, prop)?;
+            if !v.trim().is_empty() {
+                return Err(RunnerError::setting(
+                    &s.name,
+                    prop,
+                    &v,
+                    "proxies and source addresses are not implemented",
+                ));
+            }
+        }
+        let files = s
+            .prop_element("HTTPsampler.Files")
+            .and_then(|f| f.props.get_collection("HTTPFileArgs.files"))
+            .is_some_and(|c| !c.is_empty());
+        if files {
+            return Err(RunnerError::setting(
+                &s.name,
+                "HTTPsampler.Files",
+                "(files)",
+                "file uploads are not implemented",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `HTTPsampler.Arguments` of a sampler or defaults element.
+    fn arguments(&self, e: &TestElement) -> Result<Vec<Argument>, RunnerError> {
+        let mut out = Vec::new();
+        let Some(args) = e
+            .prop_element("HTTPsampler.Arguments")
+            .and_then(|a| a.props.get_collection("Arguments.arguments"))
+        else {
+            return Ok(out);
+        };
+        for arg in args.values().filter_map(|p| p.as_element()) {
+            let raw_name = arg.prop_str("Argument.name").unwrap_or("");
+            let name = self.eval(&e.name, "Argument.name", raw_name)?;
+            let prop = format!("Argument.value ({name})");
+            let value = self.eval(&e.name, &prop, arg.prop_str("Argument.value").unwrap_or(""))?;
+            out.push(Argument {
+                name,
+                value,
+                always_encode: arg.prop_bool("HTTPArgument.always_encode").unwrap_or(false),
+                use_equals: arg.prop_bool("HTTPArgument.use_equals").unwrap_or(true),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Header Managers in scope merged, inner ones replacing outer headers of the same name.
+    fn headers(&self, scope: &Scope<'_>) -> Result<Vec<(String, String)>, RunnerError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for hm in &scope.headers {
+            let Some(list) = hm.prop_collection("HeaderManager.headers") else {
+                continue;
+            };
+            let mut own: Vec<(String, String)> = Vec::new();
+            for h in list.values().filter_map(|p| p.as_element()) {
+                let name = self.eval(
+                    &hm.name,
+                    "Header.name",
+                    h.prop_str("Header.name").unwrap_or(""),
+                )?;
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    continue;
+                }
+                let value = self.eval(
+                    &hm.name,
+                    "Header.value",
+                    h.prop_str("Header.value").unwrap_or(""),
+                )?;
+                if HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(RunnerError::invalid(
+                        &hm.name,
+                        "Header.name",
+                        &name,
+                        "a valid HTTP header name",
+                    ));
+                }
+                if HeaderValue::from_str(&value).is_err() {
+                    return Err(RunnerError::invalid(
+                        &hm.name,
+                        "Header.value",
+                        &value,
+                        "a valid HTTP header value",
+                    ));
+                }
+                own.push((name, value));
+            }
+            out.retain(|(n, _)| !own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
+            out.extend(own);
+        }
+        Ok(out)
+    }
+}
+
+fn parse_port(element: &str, text: &str) -> Result<u16, RunnerError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(80);
+    }
+    match t.parse::<u16>() {
+        Ok(0) => Ok(80),
+        Ok(p) => Ok(p),
+        Err(_) => Err(RunnerError::invalid(
+            element,
+            "HTTPSampler.port",
+            t,
+            "a TCP port",
+        )),
+    }
+}
+
+/// `name=value&…`. A form body is always encoded (as JMeter's HttpClient 4 sampler sends it); a
+/// query string only when `HTTPArgument.always_encode` is set, with characters a URL cannot hold
+/// escaped either way.
+fn encode_args(args: &[Argument], form: bool) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let encode = |s: &str| {
+            if form || a.always_encode {
+                form_encode(s)
+            } else {
+                escape_unsafe(s)
+            }
+        };
+        out.push_str(&encode(&a.name));
+        if a.use_equals || !a.value.is_empty() {
+            out.push('=');
+            out.push_str(&encode(&a.value));
+        }
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded` as Java's `URLEncoder` (UTF-8): `*-._` and
+/// alphanumerics stay, space becomes `+`, everything else `%XX`.
+pub(crate) fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Escapes only what cannot appear in a URL (space, controls, non-ASCII, `"<>\^`{|}`).
+fn escape_unsafe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}#".contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_java_url_encoder() {
+        assert_eq!(form_encode("a b&c=d/é*"), "a+b%26c%3Dd%2F%C3%A9*");
+        assert_eq!(escape_unsafe("a b/c?d"), "a%20b/c?d");
+    }
+}

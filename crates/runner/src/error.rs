@@ -1,0 +1,115 @@
+//! The runner's errors: what made a plan impossible to compile, or a run stop early. Every
+//! variant names the element (its `testname`) and, where there is one, the property at fault, so
+//! the user knows what to change in the JMX.
+
+use loadlake_schema::SinkError;
+
+/// Why a plan could not be compiled or run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The JMX has no enabled `TestPlan` element.
+    #[error("the JMX has no enabled TestPlan element")]
+    NoTestPlan,
+
+    /// The plan has no enabled thread group, so there is nothing to run.
+    #[error("the test plan has no enabled thread group: nothing to run")]
+    NoThreadGroups,
+
+    /// An enabled element the native runner does not implement. It is never skipped silently:
+    /// disable it in the plan, or run the plan with JMeter.
+    #[error(
+        "element \"{element}\" ({class}) is not supported by the native runner; disable it in \
+         the plan or run the plan with JMeter"
+    )]
+    Unsupported {
+        /// The element's `testname`.
+        element: String,
+        /// Its test class (without Java package).
+        class: String,
+    },
+
+    /// A supported element uses a setting the native runner does not implement.
+    #[error("element \"{element}\": {property} = \"{value}\" is not supported: {reason}")]
+    UnsupportedSetting {
+        /// The element's `testname`.
+        element: String,
+        /// The property name.
+        property: String,
+        /// The property's value (after variable substitution).
+        value: String,
+        /// What is supported instead.
+        reason: String,
+    },
+
+    /// A `${__function(…)}` other than `__P` / `__property`.
+    #[error(
+        "element \"{element}\", property {property}: function {function} is not supported by \
+         the native runner (only ${{__P(…)}} and ${{__property(…)}} are)"
+    )]
+    UnsupportedFunction {
+        /// The element's `testname`.
+        element: String,
+        /// The property whose value calls the function.
+        property: String,
+        /// The function name, e.g. `__Random`.
+        function: String,
+    },
+
+    /// A property value that cannot be used (not a number, a malformed regex, …).
+    #[error("element \"{element}\", property {property}: \"{value}\" is not {expected}")]
+    InvalidValue {
+        /// The element's `testname`.
+        element: String,
+        /// The property name.
+        property: String,
+        /// The value after variable substitution.
+        value: String,
+        /// What was expected, e.g. "a whole number".
+        expected: String,
+    },
+
+    /// A thread group loops forever and nothing bounds it in time.
+    #[error(
+        "thread group \"{group}\" loops forever and has no duration: set ThreadGroup.scheduler \
+         and ThreadGroup.duration, a loop count, or a run duration"
+    )]
+    Unbounded {
+        /// The thread group's `testname`.
+        group: String,
+    },
+
+    /// The sample sink refused a batch; the run was stopped.
+    #[error("the sample sink failed: {0}")]
+    Sink(#[from] SinkError),
+
+    /// A sample could not be added to a batch (an Arrow error, reported as text).
+    #[error("could not build a sample batch: {0}")]
+    Batch(String),
+}
+
+impl RunnerError {
+    /// Shorthand for [`RunnerError::InvalidValue`].
+    pub(crate) fn invalid(
+        element: &str,
+        property: &str,
+        value: &str,
+        expected: &str,
+    ) -> RunnerError {
+        RunnerError::InvalidValue {
+            element: element.to_string(),
+            property: property.to_string(),
+            value: value.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    /// Shorthand for [`RunnerError::UnsupportedSetting`].
+    pub(crate) fn setting(element: &str, property: &str, value: &str, reason: &str) -> RunnerError {
+        RunnerError::UnsupportedSetting {
+            element: element.to_string(),
+            property: property.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The executable model that [`crate::compile`] builds from a JMX tree: thread groups holding
+//! steps (HTTP requests, transactions, simple and loop controllers), with every `${…}` already
+//! substituted, HTTP defaults and headers merged, and timers and assertions attached to the
+//! samplers in their scope. [`RunnablePlan::explain`] describes it for `loadlake run --validate`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::assertion::ResponseAssertion;
+
+/// A compiled test plan, ready for [`crate::run`].
+#[derive(Debug, Clone)]
+pub struct RunnablePlan {
+    /// The TestPlan's `testname`.
+    pub name: String,
+    /// `TestPlan.serialize_threadgroups`: run the groups one after another.
+    pub serialize_groups: bool,
+    /// User-defined variables after substitution, sorted by name.
+    pub variables: Vec<(String, String)>,
+    /// Enabled thread groups in file order.
+    pub groups: Vec<ThreadGroupPlan>,
+    /// Elements that were recognised and deliberately not executed (listeners: the runner records
+    /// every sample itself), as `"name" (class)`.
+    pub ignored: Vec<String>,
+}
+
+/// How many times a loop runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loops {
+    /// A fixed number of iterations (0 runs nothing).
+    Count(u64),
+    /// `-1`: until the thread is stopped (duration, stop, Ctrl-C).
+    Forever,
+}
+
+/// `ThreadGroup.on_sample_error`: what a thread does after a failed sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSampleError {
+    /// Go on with the next element.
+    Continue,
+    /// Start the next iteration of the thread group's loop.
+    StartNextLoop,
+    /// Stop this thread.
+    StopThread,
+    /// Stop every thread once its current sample is done.
+    StopTest,
+    /// Stop every thread at once, abandoning samples in flight.
+    StopTestNow,
+}
+
+/// One thread group.
+#[derive(Debug, Clone)]
+pub struct ThreadGroupPlan {
+    /// The group's `testname`: the sample's `case_name` and the start of thread names.
+    pub name: String,
+    /// Number of virtual users (`ThreadGroup.num_threads`).
+    pub threads: u32,
+    /// Ramp-up: thread `i` starts at `i · ramp_up / threads`.
+    pub ramp_up: Duration,
+    /// Iterations of the group's main loop per thread.
+    pub loops: Loops,
+    /// `ThreadGroup.duration` when the scheduler is on: the group stops this long after it
+    /// starts (after `startup_delay`).
+    pub duration: Option<Duration>,
+    /// `ThreadGroup.delay` when the scheduler is on.
+    pub startup_delay: Duration,
+    /// What a thread does after a failed sample.
+    pub on_error: OnSampleError,
+    /// The steps each iteration runs, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One executable element of a thread group.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// An HTTP request (HTTPSamplerProxy).
+    Http(Box<HttpStep>),
+    /// A Transaction Controller (non-parent mode): its children, then a transaction sample.
+    Transaction {
+        /// The controller's `testname`: the transaction sample's label.
+        name: String,
+        /// `TransactionController.includeTimers`: whether timer pauses count in the elapsed time.
+        include_timers: bool,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A Simple Controller (GenericController): its children, once.
+    Simple {
+        /// The controller's `testname`.
+        name: String,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A Loop Controller inside a thread group.
+    Loop {
+        /// The controller's `testname`.
+        name: String,
+        /// Iterations each time the controller is reached.
+        loops: Loops,
+        /// The children.
+        steps: Vec<Step>,
+    },
+}
+
+/// An HTTP request with defaults merged and variables substituted.
+#[derive(Debug, Clone)]
+pub struct HttpStep {
+    /// The sampler's `testname`: the sample label.
+    pub label: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port (80 when the plan leaves it empty).
+    pub port: u16,
+    /// Path and query string, starting with `/`.
+    pub path_and_query: String,
+    /// Request headers from the Header Managers in scope (inner ones win), without `Host`
+    /// unless the plan sets it.
+    pub headers: Vec<(String, String)>,
+    /// Request body (a form body or the raw body), empty for none.
+    pub body: Bytes,
+    /// `Content-Type` sent with a form body when no header sets one.
+    pub form_content_type: Option<String>,
+    /// `HTTPSampler.follow_redirects` or `auto_redirects`: follow up to 20 redirects within the
+    /// one sample.
+    pub follow_redirects: bool,
+    /// `HTTPSampler.connect_timeout`; `None` for no limit.
+    pub connect_timeout: Option<Duration>,
+    /// `HTTPSampler.response_timeout` (per read, as JMeter's socket timeout); `None` for none.
+    pub response_timeout: Option<Duration>,
+    /// Sum of the Constant Timers in scope, waited before the request.
+    pub delay: Duration,
+    /// Response Assertions in scope, outermost first.
+    pub assertions: Vec<ResponseAssertion>,
+}
+
+impl HttpStep {
+    /// The request URL as JMeter reports it (the port only when it is not 80).
+    pub fn url(&self) -> String {
+        if self.port == 80 {
+            format!("http://{}{}", self.host, self.path_and_query)
+        } else {
+            format!("http://{}:{}{}", self.host, self.port, self.path_and_query)
+        }
+    }
+}
+
+impl std::fmt::Display for Loops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Loops::Count(1) => write!(f, "1 loop"),
+            Loops::Count(n) => write!(f, "{n} loops"),
+            Loops::Forever => write!(f, "loops forever"),
+        }
+    }
+}
+
+impl OnSampleError {
+    /// The JMX spelling (`continue`, `startnextloop`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnSampleError::Continue => "continue",
+            OnSampleError::StartNextLoop => "startnextloop",
+            OnSampleError::StopThread => "stopthread",
+            OnSampleError::StopTest => "stoptest",
+            OnSampleError::StopTestNow => "stoptestnow",
+        }
+    }
+}
+
+impl RunnablePlan {
+    /// A human-readable, multi-line description of what a run would do.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let order = if self.serialize_groups {
+            "one after another"
+        } else {
+            "in parallel"
+        };
+        let _ = writeln!(
+            out,
+            "Test plan \"{}\": {} thread group(s), run {order}",
+            self.name,
+            self.groups.len()
+        );
+        for (name, value) in &self.variables {
+            let _ = writeln!(out, "  variable {name} = \"{value}\"");
+        }
+        for g in &self.groups {
+            let _ = write!(
+                out,
+                "Thread group \"{}\": {} thread(s), ramp-up {} s, {}",
+                g.name,
+                g.threads,
+                g.ramp_up.as_secs_f64(),
+                g.loops
+            );
+            if let Some(d) = g.duration {
+                let _ = write!(out, ", duration {} s", d.as_secs());
+            }
+            if !g.startup_delay.is_zero() {
+                let _ = write!(out, ", startup delay {} s", g.startup_delay.as_secs());
+            }
+            let _ = writeln!(out, ", on sample error: {}", g.on_error.as_str());
+            explain_steps(&mut out, &g.steps, 1);
+        }
+        for i in &self.ignored {
+            let _ = writeln!(out, "Ignored: {i} (the runner records every sample itself)");
+        }
+        out
+    }
+}
+
+fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for step in steps {
+        match step {
+            Step::Http(h) => {
+                let _ = write!(out, "{pad}HTTP \"{}\": {} {}", h.label, h.method, h.url());
+                if !h.body.is_empty() {
+                    let _ = write!(out, ", body {} bytes", h.body.len());
+                }
+                if !h.headers.is_empty() {
+                    let names: Vec<&str> = h.headers.iter().map(|(n, _)| n.as_str()).collect();
+                    let _ = write!(out, ", headers [{}]", names.join(", "));
+                }
+                if let Some(t) = h.connect_timeout {
+                    let _ = write!(out, ", connect timeout {} ms", t.as_millis());
+                }
+                if let Some(t) = h.response_timeout {
+                    let _ = write!(out, ", response timeout {} ms", t.as_millis());
+                }
+                if h.follow_redirects {
+                    let _ = write!(out, ", follows redirects");
+                }
+                if !h.delay.is_zero() {
+                    let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
+                }
+                let _ = writeln!(out);
+                for a in &h.assertions {
+                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
+                }
+            }
+            Step::Transaction {
+                name,
+                include_timers,
+                steps,
+            } => {
+                let timers = if *include_timers {
+                    "timers included"
+                } else {
+                    "timers excluded"
+                };
+                let _ = writeln!(out, "{pad}Transaction \"{name}\" ({timers})");
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Simple { name, steps } => {
+                let _ = writeln!(out, "{pad}Simple controller \"{name}\"");
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Loop { name, loops, steps } => {
+                let _ = writeln!(out, "{pad}Loop \"{name}\": {loops}");
+                explain_steps(out, steps, depth + 1);
+            }
+        }
+    }
+}

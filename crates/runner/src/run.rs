@@ -1,0 +1,299 @@
+//! Running a [`RunnablePlan`]: thread groups ramp their virtual users up (thread `i` starts at
+//! `i · ramp-up / threads`), each user is a tokio task, and one collector — the `run` future
+//! itself — turns their samples into batches of at most [`BATCH_ROWS`] rows, handed to the
+//! synchronous [`SampleSink`] whenever a batch is full or every [`FLUSH_EVERY`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use loadlake_schema::{SampleBatchBuilder, SampleSink};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::error::RunnerError;
+use crate::model::{Loops, RunnablePlan, ThreadGroupPlan};
+use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu};
+
+/// Most rows in one batch handed to the sink.
+pub const BATCH_ROWS: usize = 4096;
+/// Longest time a sample waits in the collector before its batch goes to the sink.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// Samples that may wait between the virtual users and the collector.
+const CHANNEL_DEPTH: usize = 16 * 1024;
+
+/// How to run a plan.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// When set, every thread group stops this long after the run starts, whatever its scheduler
+    /// says; loops that run forever become bounded by it.
+    pub duration: Option<Duration>,
+    /// Safety limit: after this many samples the run stops at once and later samples are dropped.
+    pub max_samples: Option<u64>,
+    /// Cancellation (Ctrl-C): when the value turns `true` every thread stops at once and samples
+    /// in flight are abandoned. The caller keeps the sender, e.g. fed by `tokio::signal::ctrl_c`.
+    pub cancel: Option<watch::Receiver<bool>>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Samples handed to the sink (HTTP samples and transaction samples).
+    pub samples: u64,
+    /// Those of them that failed.
+    pub errors: u64,
+    /// Wall time from start to the last sample written.
+    pub elapsed: Duration,
+    /// The run was cancelled through [`RunOptions::cancel`].
+    pub cancelled: bool,
+    /// The run stopped because [`RunOptions::max_samples`] was reached.
+    pub hit_max_samples: bool,
+}
+
+/// Runs `plan` against its targets and writes every sample into `sink`, in the order samples
+/// finish (row numbers from 0). Runs on the caller's tokio runtime; the virtual users are spawned
+/// tasks, the sink is called from this future only. A sink that blocks (a full
+/// [`ThreadedSink`](loadlake_schema::ThreadedSink)) holds up this future, and the users wait once
+/// the sample channel is full: back-pressure rather than unbounded memory.
+///
+/// Errors: [`RunnerError::Unbounded`] before any traffic when a group loops forever with no
+/// duration; [`RunnerError::Sink`] / [`RunnerError::Batch`] stop the run at once.
+pub async fn run(
+    plan: &RunnablePlan,
+    options: RunOptions,
+    sink: &mut dyn SampleSink,
+) -> Result<RunSummary, RunnerError> {
+    for g in &plan.groups {
+        if g.loops == Loops::Forever && g.duration.is_none() && options.duration.is_none() {
+            return Err(RunnerError::Unbounded {
+                group: g.name.clone(),
+            });
+        }
+    }
+    let run_start = Instant::now();
+    let (stop, _) = watch::channel(RUNNING);
+    let shared = Arc::new(Shared {
+        stop,
+        all_active: AtomicI32::new(0),
+    });
+    let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_DEPTH);
+    let groups: Vec<Arc<ThreadGroupPlan>> = plan.groups.iter().cloned().map(Arc::new).collect();
+    tracing::info!(plan = %plan.name, groups = groups.len(), "run starting");
+    let launcher = tokio::spawn(launch(
+        groups,
+        plan.serialize_groups,
+        shared.clone(),
+        tx,
+        run_start,
+        options.duration,
+    ));
+    let cancel_task = options.cancel.clone().map(|mut cancel| {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if cancel.wait_for(|c| *c).await.is_ok() {
+                tracing::info!("run cancelled");
+                shared.stop_at(STOP_NOW);
+            }
+        })
+    });
+
+    let mut collector = Collector {
+        builder: SampleBatchBuilder::new(0),
+        sink,
+        samples: 0,
+        errors: 0,
+        max: options.max_samples,
+        hit_max: false,
+    };
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let outcome: Result<(), RunnerError> = loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(sample) => {
+                    if let Err(e) = collector.add(&sample) {
+                        break Err(e);
+                    }
+                    if collector.hit_max {
+                        shared.stop_at(STOP_NOW);
+                    }
+                }
+                None => break collector.flush(),
+            },
+            _ = tick.tick() => {
+                if let Err(e) = collector.flush() {
+                    break Err(e);
+                }
+            }
+        }
+    };
+    if let Some(task) = cancel_task {
+        task.abort();
+    }
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "run stopped: samples can no longer be written");
+        shared.stop_at(STOP_NOW);
+        drop(rx);
+        let _ = launcher.await;
+        return Err(e);
+    }
+    if let Err(e) = launcher.await {
+        tracing::error!(error = %e, "thread launcher failed");
+    }
+    let cancelled = options.cancel.as_ref().is_some_and(|c| *c.borrow());
+    let summary = RunSummary {
+        samples: collector.samples,
+        errors: collector.errors,
+        elapsed: run_start.elapsed(),
+        cancelled,
+        hit_max_samples: collector.hit_max,
+    };
+    tracing::info!(
+        samples = summary.samples,
+        errors = summary.errors,
+        "run finished"
+    );
+    Ok(summary)
+}
+
+/// Turns samples into batches for the sink.
+struct Collector<'s> {
+    builder: SampleBatchBuilder,
+    sink: &'s mut dyn SampleSink,
+    samples: u64,
+    errors: u64,
+    max: Option<u64>,
+    hit_max: bool,
+}
+
+impl Collector<'_> {
+    fn add(&mut self, s: &Sample) -> Result<(), RunnerError> {
+        if self.hit_max {
+            return Ok(());
+        }
+        self.builder
+            .push(&s.record())
+            .map_err(|e| RunnerError::Batch(e.to_string()))?;
+        self.samples += 1;
+        self.errors += u64::from(!s.success);
+        if self.max.is_some_and(|m| self.samples >= m) {
+            tracing::warn!(
+                samples = self.samples,
+                "max samples reached: stopping the run"
+            );
+            self.hit_max = true;
+        }
+        if self.builder.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), RunnerError> {
+        if self.builder.is_empty() {
+            return Ok(());
+        }
+        let batch = self
+            .builder
+            .finish()
+            .map_err(|e| RunnerError::Batch(e.to_string()))?;
+        self.sink.write_batch(batch)?;
+        Ok(())
+    }
+}
+
+/// Starts the thread groups (in parallel, or one after another) and waits for all their users.
+async fn launch(
+    groups: Vec<Arc<ThreadGroupPlan>>,
+    serialize: bool,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Sample>,
+    run_start: Instant,
+    override_duration: Option<Duration>,
+) {
+    let mut pending: Vec<JoinHandle<()>> = Vec::new();
+    for (index, group) in groups.into_iter().enumerate() {
+        if *shared.stop.borrow() >= STOP_GRACEFUL {
+            break;
+        }
+        let base = if serialize { Instant::now() } else { run_start };
+        let start = base + group.startup_delay;
+        let deadline = match override_duration {
+            Some(d) => Some(run_start + d),
+            None => group.duration.map(|d| start + d),
+        };
+        let ramp = tokio::spawn(ramp_group(
+            index,
+            group,
+            shared.clone(),
+            tx.clone(),
+            start,
+            deadline,
+        ));
+        if serialize {
+            join(ramp).await;
+        } else {
+            pending.push(ramp);
+        }
+    }
+    drop(tx);
+    for handle in pending {
+        join(handle).await;
+    }
+}
+
+async fn join(handle: JoinHandle<()>) {
+    if let Err(e) = handle.await {
+        tracing::error!(error = %e, "a runner task failed");
+    }
+}
+
+/// Starts the users of one group along its ramp-up, then waits for them.
+async fn ramp_group(
+    index: usize,
+    group: Arc<ThreadGroupPlan>,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Sample>,
+    start: Instant,
+    deadline: Option<Instant>,
+) {
+    let grp_active = Arc::new(AtomicI32::new(0));
+    let mut stop = shared.stop.subscribe();
+    let mut users = Vec::with_capacity(group.threads as usize);
+    tracing::info!(group = %group.name, threads = group.threads, "thread group starting");
+    for t in 0..group.threads {
+        let at = start
+            + group
+                .ramp_up
+                .mul_f64(f64::from(t) / f64::from(group.threads));
+        if deadline.is_some_and(|d| at >= d) {
+            break;
+        }
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep_until(at.into()) => false,
+            _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => true,
+        };
+        if stopped {
+            break;
+        }
+        let name = format!("{} {}-{}", group.name, index + 1, t + 1);
+        let vu = Vu::new(
+            group.clone(),
+            name,
+            tx.clone(),
+            shared.clone(),
+            deadline,
+            grp_active.clone(),
+        );
+        users.push(tokio::spawn(vu.run()));
+    }
+    drop(tx);
+    for u in users {
+        join(u).await;
+    }
+    tracing::info!(
+        group = %group.name,
+        active = grp_active.load(Ordering::SeqCst),
+        "thread group finished"
+    );
+}

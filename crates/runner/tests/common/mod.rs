@@ -1,0 +1,495 @@
+//! Test support: a small hyper HTTP/1.1 server on 127.0.0.1 that records what it receives
+//! (the independent truth the runner's samples are checked against), JMX builders in JMeter 5.x
+//! shape, and a reader that turns the sink's Arrow batches into plain rows.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use loadlake_runner::{RunOptions, RunSummary, RunnablePlan};
+use loadlake_schema::SampleBatch;
+use tokio::net::TcpListener;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    pub at: Instant,
+}
+
+/// What the server has seen.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub requests: Vec<Received>,
+    pub connections: usize,
+}
+
+/// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s,
+/// `/redirect` 302 → `/echo`, anything else 200 echoing method, query and body.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Seen>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let state = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                state.lock().unwrap().connections += 1;
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        TestServer { addr, seen }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Requests per path.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for r in &self.seen.lock().unwrap().requests {
+            *out.entry(r.path.clone()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    pub fn count(&self, path: &str) -> usize {
+        self.counts().get(path).copied().unwrap_or(0)
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().requests.clone()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.seen.lock().unwrap().connections
+    }
+}
+
+async fn handle(
+    state: Arc<Mutex<Seen>>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let at = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = req.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let echo = format!("method={method};query={query};body={body}");
+    state.lock().unwrap().requests.push(Received {
+        method,
+        path: path.clone(),
+        query,
+        headers,
+        body,
+        at,
+    });
+    let (status, text) = match path.as_str() {
+        "/notfound" => (StatusCode::NOT_FOUND, "no such page".to_string()),
+        "/error" => (StatusCode::INTERNAL_SERVER_ERROR, "boom".to_string()),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            (StatusCode::OK, "late".to_string())
+        }
+        "/redirect" => {
+            let resp = Response::builder()
+                .status(StatusCode::FOUND)
+                .header("Location", "/echo")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            return Ok(resp);
+        }
+        _ => (StatusCode::OK, echo),
+    };
+    let resp = Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(text)))
+        .unwrap();
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- JMX builders (JMeter 5.x)
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn args_xml(prop: &str, args: &[(&str, &str)]) -> String {
+    let members: String = args
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                r#"<elementProp name="{n}" elementType="HTTPArgument">
+                  <boolProp name="HTTPArgument.always_encode">false</boolProp>
+                  <stringProp name="Argument.value">{v}</stringProp>
+                  <stringProp name="Argument.metadata">=</stringProp>
+                  <boolProp name="HTTPArgument.use_equals">true</boolProp>
+                  <stringProp name="Argument.name">{n}</stringProp>
+                </elementProp>"#,
+                n = esc(n),
+                v = esc(v)
+            )
+        })
+        .collect();
+    format!(
+        r#"<elementProp name="{prop}" elementType="Arguments" guiclass="HTTPArgumentsPanel" testclass="Arguments" enabled="true">
+            <collectionProp name="Arguments.arguments">{members}</collectionProp>
+          </elementProp>"#
+    )
+}
+
+/// A whole plan: user-defined variables and the TestPlan's children.
+pub fn jmx(udv: &[(&str, &str)], children: &str) -> String {
+    let vars: String = udv
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                r#"<elementProp name="{n}" elementType="Argument">
+                  <stringProp name="Argument.name">{n}</stringProp>
+                  <stringProp name="Argument.value">{v}</stringProp>
+                  <stringProp name="Argument.metadata">=</stringProp>
+                </elementProp>"#,
+                n = esc(n),
+                v = esc(v)
+            )
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<jmeterTestPlan version="1.2" properties="5.0" jmeter="5.6.3">
+  <hashTree>
+    <TestPlan guiclass="TestPlanGui" testclass="TestPlan" testname="Runner test" enabled="true">
+      <boolProp name="TestPlan.functional_mode">false</boolProp>
+      <boolProp name="TestPlan.serialize_threadgroups">false</boolProp>
+      <elementProp name="TestPlan.user_defined_variables" elementType="Arguments" guiclass="ArgumentsPanel" testclass="Arguments" testname="User Defined Variables" enabled="true">
+        <collectionProp name="Arguments.arguments">{vars}</collectionProp>
+      </elementProp>
+    </TestPlan>
+    <hashTree>{children}</hashTree>
+  </hashTree>
+</jmeterTestPlan>"#
+    )
+}
+
+/// A thread group; `extra` holds more `ThreadGroup.*` props (scheduler, duration, on error).
+pub fn group(
+    name: &str,
+    threads: u32,
+    ramp: u32,
+    loops: i64,
+    extra: &str,
+    children: &str,
+) -> String {
+    format!(
+        r#"<ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="{name}" enabled="true">
+        <elementProp name="ThreadGroup.main_controller" elementType="LoopController" guiclass="LoopControlPanel" testclass="LoopController" testname="Loop Controller" enabled="true">
+          <boolProp name="LoopController.continue_forever">false</boolProp>
+          <stringProp name="LoopController.loops">{loops}</stringProp>
+        </elementProp>
+        <stringProp name="ThreadGroup.num_threads">{threads}</stringProp>
+        <stringProp name="ThreadGroup.ramp_time">{ramp}</stringProp>
+        {extra}
+      </ThreadGroup>
+      <hashTree>{children}</hashTree>"#
+    )
+}
+
+/// An HTTP sampler to the test server (port from `${__P(port)}`); `extra` holds more
+/// `HTTPSampler.*` props.
+pub fn http(
+    name: &str,
+    method: &str,
+    path: &str,
+    args: &[(&str, &str)],
+    extra: &str,
+    children: &str,
+) -> String {
+    format!(
+        r#"<HTTPSamplerProxy guiclass="HttpTestSampleGui" testclass="HTTPSamplerProxy" testname="{name}" enabled="true">
+          {args}
+          <stringProp name="HTTPSampler.domain">127.0.0.1</stringProp>
+          <stringProp name="HTTPSampler.port">${{__P(port)}}</stringProp>
+          <stringProp name="HTTPSampler.protocol">http</stringProp>
+          <stringProp name="HTTPSampler.path">{path}</stringProp>
+          <stringProp name="HTTPSampler.method">{method}</stringProp>
+          <boolProp name="HTTPSampler.use_keepalive">true</boolProp>
+          {extra}
+        </HTTPSamplerProxy>
+        <hashTree>{children}</hashTree>"#,
+        args = args_xml("HTTPsampler.Arguments", args),
+        path = esc(path)
+    )
+}
+
+/// HTTP Request Defaults.
+pub fn defaults(props: &[(&str, &str)], args: &[(&str, &str)]) -> String {
+    let props: String = props
+        .iter()
+        .map(|(n, v)| format!(r#"<stringProp name="{n}">{}</stringProp>"#, esc(v)))
+        .collect();
+    format!(
+        r#"<ConfigTestElement guiclass="HttpDefaultsGui" testclass="ConfigTestElement" testname="HTTP Request Defaults" enabled="true">
+          {args}{props}
+        </ConfigTestElement>
+        <hashTree/>"#,
+        args = args_xml("HTTPsampler.Arguments", args)
+    )
+}
+
+pub fn header_manager(headers: &[(&str, &str)]) -> String {
+    let members: String = headers
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                r#"<elementProp name="" elementType="Header">
+                  <stringProp name="Header.name">{}</stringProp>
+                  <stringProp name="Header.value">{}</stringProp>
+                </elementProp>"#,
+                esc(n),
+                esc(v)
+            )
+        })
+        .collect();
+    format!(
+        r#"<HeaderManager guiclass="HeaderPanel" testclass="HeaderManager" testname="HTTP Header Manager" enabled="true">
+          <collectionProp name="HeaderManager.headers">{members}</collectionProp>
+        </HeaderManager>
+        <hashTree/>"#
+    )
+}
+
+pub fn timer(ms: u64) -> String {
+    format!(
+        r#"<ConstantTimer guiclass="ConstantTimerGui" testclass="ConstantTimer" testname="Think {ms}" enabled="true">
+          <stringProp name="ConstantTimer.delay">{ms}</stringProp>
+        </ConstantTimer>
+        <hashTree/>"#
+    )
+}
+
+/// A Response Assertion; `field` is e.g. `Assertion.response_code`.
+pub fn assertion(
+    name: &str,
+    field: &str,
+    test_type: i64,
+    strings: &[&str],
+    assume_success: bool,
+) -> String {
+    let members: String = strings
+        .iter()
+        .map(|s| format!(r#"<stringProp name="0">{}</stringProp>"#, esc(s)))
+        .collect();
+    format!(
+        r#"<ResponseAssertion guiclass="AssertionGui" testclass="ResponseAssertion" testname="{name}" enabled="true">
+          <collectionProp name="Asserion.test_strings">{members}</collectionProp>
+          <stringProp name="Assertion.custom_message"></stringProp>
+          <stringProp name="Assertion.test_field">{field}</stringProp>
+          <boolProp name="Assertion.assume_success">{assume_success}</boolProp>
+          <intProp name="Assertion.test_type">{test_type}</intProp>
+        </ResponseAssertion>
+        <hashTree/>"#
+    )
+}
+
+pub fn transaction(name: &str, include_timers: bool, children: &str) -> String {
+    format!(
+        r#"<TransactionController guiclass="TransactionControllerGui" testclass="TransactionController" testname="{name}" enabled="true">
+          <boolProp name="TransactionController.includeTimers">{include_timers}</boolProp>
+          <boolProp name="TransactionController.parent">false</boolProp>
+        </TransactionController>
+        <hashTree>{children}</hashTree>"#
+    )
+}
+
+pub fn simple(name: &str, children: &str) -> String {
+    format!(
+        r#"<GenericController guiclass="LogicControllerGui" testclass="GenericController" testname="{name}" enabled="true"/>
+        <hashTree>{children}</hashTree>"#
+    )
+}
+
+pub fn loop_controller(name: &str, loops: i64, children: &str) -> String {
+    format!(
+        r#"<LoopController guiclass="LoopControlPanel" testclass="LoopController" testname="{name}" enabled="true">
+          <boolProp name="LoopController.continue_forever">true</boolProp>
+          <stringProp name="LoopController.loops">{loops}</stringProp>
+        </LoopController>
+        <hashTree>{children}</hashTree>"#
+    )
+}
+
+// ---------------------------------------------------------------- compiling, running, reading
+
+pub fn compile(
+    xml: &str,
+    props: &[(&str, &str)],
+) -> Result<RunnablePlan, loadlake_runner::RunnerError> {
+    let plan: loadlake_plan::Plan = xml.parse().unwrap();
+    let props = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    loadlake_runner::compile(&plan, &props)
+}
+
+/// Compiles and runs `xml` with `-Jport=<server port>`; every test run is bounded to 5 s.
+pub async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<Row>) {
+    let port = port.to_string();
+    let plan = compile(xml, &[("port", &port)]).unwrap();
+    let mut batches: Vec<SampleBatch> = Vec::new();
+    let summary = tokio::time::timeout(
+        Duration::from_secs(5),
+        loadlake_runner::run(&plan, options, &mut batches),
+    )
+    .await
+    .expect("run took more than 5 s")
+    .unwrap();
+    assert!(
+        batches
+            .iter()
+            .all(|b| b.num_rows() <= loadlake_runner::BATCH_ROWS)
+    );
+    (summary, rows(&batches))
+}
+
+/// One sample, read back from the batches.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub row: i64,
+    pub ts: i64,
+    pub elapsed: i64,
+    pub latency: i64,
+    pub connect: i64,
+    pub idle: i64,
+    pub label: String,
+    pub case_name: String,
+    pub thread: String,
+    pub kind: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub success: bool,
+    pub failure_message: Option<String>,
+    pub error_class: String,
+    pub bytes_received: i64,
+    pub bytes_sent: i64,
+    pub grp_threads: i32,
+    pub all_threads: i32,
+    pub url: Option<String>,
+}
+
+pub fn rows(batches: &[SampleBatch]) -> Vec<Row> {
+    let mut out = Vec::new();
+    for b in batches {
+        let i64c = |n: &str| {
+            b.column_by_name(n)
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .clone()
+        };
+        let i32c = |n: &str| {
+            b.column_by_name(n)
+                .unwrap()
+                .as_primitive::<Int32Type>()
+                .clone()
+        };
+        let strc = |n: &str| b.column_by_name(n).unwrap().as_string::<i32>().clone();
+        let opt = |a: &arrow::array::StringArray, i: usize| {
+            (!a.is_null(i)).then(|| a.value(i).to_string())
+        };
+        let ts = b
+            .column_by_name("ts")
+            .unwrap()
+            .as_primitive::<TimestampMillisecondType>()
+            .clone();
+        let (row, elapsed, latency, connect, idle) = (
+            i64c("row"),
+            i64c("elapsed_ms"),
+            i64c("latency_ms"),
+            i64c("connect_ms"),
+            i64c("idle_ms"),
+        );
+        let (label, case, thread, kind) = (
+            strc("label"),
+            strc("case_name"),
+            strc("thread"),
+            strc("kind"),
+        );
+        let (code, msg, fail, class, url) = (
+            strc("response_code"),
+            strc("response_message"),
+            strc("failure_message"),
+            strc("error_class"),
+            strc("url"),
+        );
+        let (br, bs) = (i64c("bytes_received"), i64c("bytes_sent"));
+        let (grp, all) = (i32c("grp_threads"), i32c("all_threads"));
+        let success = b.column_by_name("success").unwrap().as_boolean().clone();
+        for i in 0..b.num_rows() {
+            out.push(Row {
+                row: row.value(i),
+                ts: ts.value(i),
+                elapsed: elapsed.value(i),
+                latency: latency.value(i),
+                connect: connect.value(i),
+                idle: idle.value(i),
+                label: label.value(i).to_string(),
+                case_name: case.value(i).to_string(),
+                thread: thread.value(i).to_string(),
+                kind: kind.value(i).to_string(),
+                code: opt(&code, i),
+                message: msg.value(i).to_string(),
+                success: success.value(i),
+                failure_message: opt(&fail, i),
+                error_class: class.value(i).to_string(),
+                bytes_received: br.value(i),
+                bytes_sent: bs.value(i),
+                grp_threads: grp.value(i),
+                all_threads: all.value(i),
+                url: opt(&url, i),
+            });
+        }
+    }
+    out
+}
+
+/// Rows with `label`.
+pub fn labelled<'a>(rows: &'a [Row], label: &str) -> Vec<&'a Row> {
+    rows.iter().filter(|r| r.label == label).collect()
+}

@@ -1,0 +1,186 @@
+//! `loadlake run`: tests/data/runner/shop.jmx executed by the native runner against
+//! scripts/fixture-server.py on 127.0.0.1; the server's own access log is the truth for what was
+//! sent, and the run's report must count the same.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+/// The fixture server on a free port, logging every request to stderr; killed when dropped.
+struct FixtureServer {
+    child: Child,
+    port: u16,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl FixtureServer {
+    fn start() -> FixtureServer {
+        let mut child = Command::new(python())
+            .arg(repo_root().join("scripts/fixture-server.py"))
+            .args(["0", "60"])
+            .env("FIXTURE_SERVER_VERBOSE", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the fixture server");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let first = lines.next().expect("a first line").expect("utf-8");
+        let port = first
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {first}"));
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        FixtureServer { child, port, log }
+    }
+
+    /// Requests logged so far for `path` (lines like `"GET /ok HTTP/1.1" 200 -`).
+    fn count(&self, seen: &mut Vec<String>, path: &str) -> usize {
+        seen.extend(self.log.try_iter());
+        let needle = format!("\"GET {path} HTTP/1.1\"");
+        seen.iter().filter(|l| l.contains(&needle)).count()
+    }
+}
+
+impl Drop for FixtureServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn plan() -> String {
+    repo_root()
+        .join("tests/data/runner/shop.jmx")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_plan_runs_natively_and_reports_what_the_server_saw() {
+    let server = FixtureServer::start();
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let out = store.run(&[
+        "run",
+        &plan(),
+        &port,
+        "-Jusers=3",
+        "-Jloops=4",
+        "--name",
+        "native",
+        "--tag",
+        "env=test",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    // Give the server's log a moment to arrive, then count what it received.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut seen = Vec::new();
+    let (ok, missing, json) = (
+        server.count(&mut seen, "/ok"),
+        server.count(&mut seen, "/notfound"),
+        server.count(&mut seen, "/json"),
+    );
+    assert_eq!(
+        (ok, missing, json),
+        (24, 12, 12),
+        "3 users x 4 loops; /ok twice per loop"
+    );
+
+    let report = store.json(&["report", &run, "--format", "json"]);
+    let detail = |name: &str| {
+        report["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("no detail {name}"))
+            .clone()
+    };
+    assert_eq!(detail("Home")["requests"], 12);
+    assert_eq!(detail("Pay")["requests"], 12);
+    assert_eq!(detail("Item")["requests"], json as u64);
+    let m = detail("Missing");
+    assert_eq!(
+        (
+            m["requests"].as_u64(),
+            m["errorCount"].as_u64(),
+            m["sum4xx"].as_u64()
+        ),
+        (Some(12), Some(12), Some(12))
+    );
+    let checkout = detail("Checkout");
+    assert_eq!(checkout["level"], "transaction");
+    assert_eq!(checkout["requests"], 12);
+    // The outline counts samples, not transactions: 4 samplers x 12.
+    assert_eq!(report["outline"]["requests"], (ok + missing + json) as u64);
+    assert_eq!(report["outline"]["maxUsers"], 3);
+    let runs = store.sql("select name, status, tags from runs");
+    assert_eq!(runs[0]["name"], "native");
+    assert_eq!(runs[0]["status"], "complete");
+    // Thread names are JMeter's: `<group> 1-<n>`.
+    let threads = store.sql(&format!(
+        "select count(distinct thread) as n, min(thread) as first from samples where run_id = '{run}'"
+    ));
+    assert_eq!(threads[0]["n"], 3);
+    assert_eq!(threads[0]["first"], "Shoppers 1-1");
+}
+
+#[test]
+fn validate_explains_and_sends_nothing_and_unsupported_plans_are_refused() {
+    let server = FixtureServer::start();
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let out = store.run(&["run", &plan(), &port, "--validate"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Thread group \"Shoppers\": 2 thread(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("GET http://127.0.0.1:{}/notfound", server.port)),
+        "{text}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut seen = Vec::new();
+    assert_eq!(
+        server.count(&mut seen, "/ok"),
+        0,
+        "--validate sends nothing"
+    );
+    assert!(store.sql("select count(*) as n from runs")[0]["n"] == 0);
+
+    let jmx = std::fs::read_to_string(plan())
+        .unwrap()
+        .replace(
+            "<TransactionController ",
+            "<CSVDataSet testname=\"users.csv\" ",
+        )
+        .replace("</TransactionController>", "</CSVDataSet>")
+        .replace(
+            "testclass=\"TransactionController\"",
+            "testclass=\"CSVDataSet\"",
+        );
+    let bad = store.path().join("bad.jmx");
+    std::fs::write(&bad, jmx).unwrap();
+    let out = store.run(&["run", bad.to_str().unwrap(), &port]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.jmx") && err.contains("CSVDataSet"),
+        "{err}"
+    );
+}
