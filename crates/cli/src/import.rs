@@ -19,7 +19,8 @@ fn parse_delimiter(d: &str) -> anyhow::Result<u8> {
     }
 }
 
-fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+/// `--tag KEY=VALUE` pairs.
+pub(crate) fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     tags.iter()
         .map(|t| match t.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),

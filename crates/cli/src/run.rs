@@ -26,15 +26,6 @@ fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         .collect()
 }
 
-fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    tags.iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => bail!("--tag must be KEY=VALUE, not '{t}'"),
-        })
-        .collect()
-}
-
 pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
     let plan = loadlake_plan::Plan::from_path(&args.plan)
         .with_context(|| format!("reading the plan {}", args.plan.display()))?;
@@ -44,7 +35,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         print!("{}", runnable.explain());
         return Ok(());
     }
-    let tags = parse_tags(&args.tags)?;
+    let tags = crate::import::parse_tags(&args.tags)?;
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
     eprintln!("run {run_id}: {}", args.plan.display());
