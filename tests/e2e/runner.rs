@@ -67,6 +67,7 @@ fn a_plan_runs_natively_and_reports_what_the_server_saw() {
     let server = FixtureServer::start();
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
+    let jtl = store.path().join("native.jtl");
     let out = store.run(&[
         "run",
         &plan(),
@@ -77,6 +78,8 @@ fn a_plan_runs_natively_and_reports_what_the_server_saw() {
         "native",
         "--tag",
         "env=test",
+        "--jtl",
+        jtl.to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),
@@ -127,9 +130,30 @@ fn a_plan_runs_natively_and_reports_what_the_server_saw() {
     // The outline counts samples, not transactions: 4 samplers x 12.
     assert_eq!(report["outline"]["requests"], (ok + missing + json) as u64);
     assert_eq!(report["outline"]["maxUsers"], 3);
-    let runs = store.sql("select name, status, tags from runs");
+    let runs = store.sql("select name, status, tags from runs where name = 'native'");
     assert_eq!(runs[0]["name"], "native");
     assert_eq!(runs[0]["status"], "complete");
+    // --jtl wrote JMeter's CSV: Python's csv module reads the header and 60 rows (48 samples and
+    // 12 transactions); imported back, it reports exactly like the native run.
+    let rows = py_inline(&format!(
+        "import csv, json\nr = list(csv.reader(open({:?}, newline='')))\n\
+         print(json.dumps({{'header': r[0], 'rows': len(r) - 1, \
+         'tx': sum(1 for x in r[1:] if x[4].startswith('Number of samples in transaction'))}}))",
+        jtl.to_str().unwrap()
+    ));
+    assert_eq!(rows["header"][0], "timeStamp");
+    assert_eq!(rows["header"].as_array().unwrap().len(), 17);
+    assert_eq!(
+        (rows["rows"].as_u64(), rows["tx"].as_u64()),
+        (Some(60), Some(12))
+    );
+    let again = store.import(&[jtl.to_str().unwrap(), "--name", "from-jtl"]);
+    let imported = store.json(&["report", &again, "--format", "json"]);
+    assert_eq!(
+        imported["details"], report["details"],
+        "the JTL carries every number"
+    );
+
     // Thread names are JMeter's: `<group> 1-<n>`.
     let threads = store.sql(&format!(
         "select count(distinct thread) as n, min(thread) as first from samples where run_id = '{run}'"

@@ -449,6 +449,9 @@ pub struct RunArgs {
     /// Safety limit: stop after this many samples
     #[arg(long)]
     pub max_samples: Option<u64>,
+    /// Also write the samples as a JMeter CSV results file (JMeter 5 default columns)
+    #[arg(long, value_name = "FILE")]
+    pub jtl: Option<PathBuf>,
     /// Parse and explain the plan; send nothing
     #[arg(long)]
     pub validate: bool,

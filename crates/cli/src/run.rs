@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use loadlake_runner::{RunOptions, compile};
+use loadlake_runner::{JtlTee, RunOptions, compile};
 use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
@@ -53,7 +53,15 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
                 let _ = cancel.send(true);
             }
         });
-        loadlake_runner::run(&runnable, options, &mut sink).await
+        match &args.jtl {
+            Some(path) => {
+                let mut tee = JtlTee::create(path, &mut sink)?;
+                let summary = loadlake_runner::run(&runnable, options, &mut tee).await;
+                tee.finish()?;
+                anyhow::Ok(summary?)
+            }
+            None => Ok(loadlake_runner::run(&runnable, options, &mut sink).await?),
+        }
     });
     let writer = sink.finish().context("writing samples to the store")?;
     let summary = summary?;
