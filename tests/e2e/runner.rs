@@ -1,4 +1,5 @@
-//! `loadlake run`: tests/data/runner/shop.jmx executed by the native runner against
+//! `loadlake run`: tests/data/runner/shop.jmx executed by the native runner (counts, --jtl,
+//! --validate, progress, --duration) against
 //! scripts/fixture-server.py on 127.0.0.1; the server's own access log is the truth for what was
 //! sent, and the run's report must count the same.
 
@@ -206,5 +207,51 @@ fn validate_explains_and_sends_nothing_and_unsupported_plans_are_refused() {
     assert!(
         err.contains("bad.jmx") && err.contains("CSVDataSet"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_bounded_forever_run_prints_progress_and_keeps_every_sample() {
+    let server = FixtureServer::start();
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    // Loops forever, bounded by --duration: about two seconds of traffic on loopback.
+    let out = store.run(&["run", &plan(), &port, "-Jloops=-1", "--duration", "2200ms"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let counts: Vec<u64> = err
+        .lines()
+        .filter(|l| l.contains("samples") && l.contains("TPS") && l.contains("p95"))
+        .filter_map(|l| {
+            l.split("samples")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(!counts.is_empty(), "a progress line every second:\n{err}");
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    let total = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    let total = total[0]["n"].as_u64().unwrap();
+    assert!(
+        total >= *counts.last().unwrap(),
+        "{total} kept, {counts:?} shown"
+    );
+    let span = store.sql(&format!(
+        "select (max(cast(ts as bigint)) - min(cast(ts as bigint))) as ms from samples where run_id = '{run}'"
+    ));
+    let ms = span[0]["ms"].as_i64().unwrap();
+    assert!(
+        (1500..=3500).contains(&ms),
+        "the run lasted {ms} ms of --duration 2200ms"
     );
 }

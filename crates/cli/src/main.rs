@@ -11,6 +11,7 @@ mod curve;
 mod exit;
 mod import;
 mod output;
+mod progress;
 mod quickstart;
 mod report;
 mod report_files;

@@ -11,6 +11,7 @@ use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
 use crate::cli::RunArgs;
+use crate::progress::Progress;
 
 /// Batches waiting between the runner and the Parquet-writing thread.
 const PIPELINE_DEPTH: usize = 4;
@@ -53,15 +54,18 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
                 let _ = cancel.send(true);
             }
         });
-        match &args.jtl {
+        let mut progress = Progress::new(&mut sink);
+        let summary = match &args.jtl {
             Some(path) => {
-                let mut tee = JtlTee::create(path, &mut sink)?;
+                let mut tee = JtlTee::create(path, &mut progress)?;
                 let summary = loadlake_runner::run(&runnable, options, &mut tee).await;
                 tee.finish()?;
-                anyhow::Ok(summary?)
+                summary
             }
-            None => Ok(loadlake_runner::run(&runnable, options, &mut sink).await?),
-        }
+            None => loadlake_runner::run(&runnable, options, &mut progress).await,
+        };
+        progress.finish();
+        anyhow::Ok(summary?)
     });
     let writer = sink.finish().context("writing samples to the store")?;
     let summary = summary?;
