@@ -255,3 +255,79 @@ fn a_bounded_forever_run_prints_progress_and_keeps_every_sample() {
         "the run lasted {ms} ms of --duration 2200ms"
     );
 }
+
+/// The JMeter 2.13 wrapper of ../shared (XStream shim), when JMeter is installed.
+fn jmeter213() -> Option<std::path::PathBuf> {
+    let wrapper = repo_root().join("../shared/tools/jmeter213/jmeter213");
+    let installed =
+        std::path::Path::new("/usr/share/jmeter/lib/ext/ApacheJMeter_http.jar").exists();
+    if wrapper.exists() && installed {
+        Some(wrapper)
+    } else {
+        eprintln!(
+            "SKIP: JMeter 2.13 (apt jmeter jmeter-http + ../shared/tools/jmeter213) is not here"
+        );
+        None
+    }
+}
+
+#[test]
+fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
+    let Some(jmeter) = jmeter213() else {
+        return;
+    };
+    let server = FixtureServer::start();
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let jmeter_jtl = store.path().join("jmeter.jtl");
+    let s = "jmeter.save.saveservice";
+    let out = Command::new(&jmeter)
+        .args(["-n", "-t", &plan(), &port, "-Jusers=3", "-Jloops=4", "-l"])
+        .arg(&jmeter_jtl)
+        .arg("-j")
+        .arg(store.path().join("jmeter.log"))
+        .args([
+            format!("-J{s}.output_format=csv"),
+            format!("-J{s}.print_field_names=true"),
+        ])
+        .output()
+        .expect("run JMeter 2.13");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let theirs = store.import(&[jmeter_jtl.to_str().unwrap(), "--name", "jmeter"]);
+    let out = store.run(&[
+        "run",
+        &plan(),
+        &port,
+        "-Jusers=3",
+        "-Jloops=4",
+        "--name",
+        "loadlake",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // What does not depend on timing: per label and kind, the samples, their outcomes and codes,
+    // the thread names and the cases.
+    let outcome = |run: &str| {
+        store.sql(&format!(
+            "select case_name, label, kind, response_code, response_message, success, error_class, \
+             count(*) as n, count(distinct thread) as threads \
+             from samples where run_id = '{run}' \
+             group by case_name, label, kind, response_code, response_message, success, error_class \
+             order by label, kind, response_code"
+        ))
+    };
+    let (jm, ll) = (outcome(&theirs), outcome(&ours));
+    assert!(jm.len() >= 5, "{jm:?}");
+    assert_eq!(
+        ll, jm,
+        "loadlake's samples differ from JMeter 2.13's on the same plan"
+    );
+}
