@@ -678,3 +678,41 @@ fn tls_timeouts_and_oversized_messages_fail_cleanly() {
         assert!(runs.list_runs(pb::ListRunsRequest::default()).await.is_ok());
     });
 }
+
+#[test]
+fn a_query_over_its_memory_budget_fails_alone() {
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let served = Served::start(&store, &["--query-memory-mib", "1"]);
+    runtime().block_on(async {
+        let mut client =
+            arrow_flight::sql::client::FlightSqlServiceClient::new(channel(&served).await);
+        // 720 × 720 labels collected into lists: far more than 1 MiB, and array_agg cannot spill.
+        let sql = format!(
+            "select a.label, array_agg(b.label) as l from samples a, samples b \
+             where a.run_id = '{run}' and b.run_id = '{run}' group by a.label"
+        );
+        let outcome = async {
+            let info = client.execute(sql, None).await?;
+            let mut rows = 0;
+            for endpoint in info.endpoint {
+                let ticket = endpoint.ticket.expect("ticket");
+                let batches: Vec<_> = client.do_get(ticket).await?.try_collect().await?;
+                rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
+            }
+            Ok::<usize, Box<dyn std::error::Error>>(rows)
+        }
+        .await;
+        let e = outcome.expect_err("1 MiB is not enough for this query");
+        assert!(
+            e.to_string().to_lowercase().contains("resources exhausted"),
+            "{e}"
+        );
+        // A small query still works.
+        let info = client
+            .execute("select count(*) from runs".to_string(), None)
+            .await
+            .expect("the server still answers");
+        assert!(!info.endpoint.is_empty());
+    });
+}
