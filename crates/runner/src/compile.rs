@@ -23,6 +23,7 @@ pub(crate) enum Kind {
     Transaction,
     HttpDefaults,
     Headers,
+    Cookies,
     Timer,
     Assertion,
     Variables,
@@ -39,6 +40,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "TransactionController" => Kind::Transaction,
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
         "HeaderManager" => Kind::Headers,
+        "CookieManager" => Kind::Cookies,
         "ConstantTimer" => Kind::Timer,
         "ResponseAssertion" => Kind::Assertion,
         "Arguments" => Kind::Variables,
@@ -60,6 +62,7 @@ fn is_http_defaults(e: &TestElement) -> bool {
 pub(crate) struct Scope<'a> {
     pub defaults: Vec<&'a TestElement>,
     pub headers: Vec<&'a TestElement>,
+    pub cookies: Vec<&'a TestElement>,
     pub timers: Vec<&'a TestElement>,
     pub assertions: Vec<&'a TestElement>,
 }
@@ -72,6 +75,7 @@ impl<'a> Scope<'a> {
             match kind(c) {
                 Kind::HttpDefaults => s.defaults.push(c),
                 Kind::Headers => s.headers.push(c),
+                Kind::Cookies => s.cookies.push(c),
                 Kind::Timer => s.timers.push(c),
                 Kind::Assertion => s.assertions.push(c),
                 _ => {}
@@ -114,6 +118,7 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
             Kind::Listener => c.ignore(child),
             Kind::HttpDefaults
             | Kind::Headers
+            | Kind::Cookies
             | Kind::Timer
             | Kind::Assertion
             | Kind::Variables => {}
@@ -267,6 +272,15 @@ impl Compiler<'_> {
         };
         let name = self.eval(&g.name, "testname", &g.name)?;
         let steps = self.steps(&g.children, scope)?;
+        let mut clear_cookies = false;
+        for m in scope
+            .cookies
+            .iter()
+            .copied()
+            .chain(g.enabled_descendants().filter(|e| kind(e) == Kind::Cookies))
+        {
+            clear_cookies |= self.flag(m, "CookieManager.clearEachIteration", false)?;
+        }
         Ok(ThreadGroupPlan {
             name,
             threads,
@@ -275,6 +289,7 @@ impl Compiler<'_> {
             duration,
             startup_delay,
             on_error,
+            clear_cookies,
             steps,
         })
     }
@@ -310,6 +325,7 @@ impl Compiler<'_> {
                         match kind(sub) {
                             Kind::HttpDefaults
                             | Kind::Headers
+                            | Kind::Cookies
                             | Kind::Timer
                             | Kind::Assertion
                             | Kind::Variables => {}
@@ -347,6 +363,7 @@ impl Compiler<'_> {
                 }
                 Kind::HttpDefaults
                 | Kind::Headers
+                | Kind::Cookies
                 | Kind::Timer
                 | Kind::Assertion
                 | Kind::Variables => {}

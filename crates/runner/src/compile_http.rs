@@ -141,7 +141,25 @@ impl Compiler<'_> {
             response_timeout: timeout("HTTPSampler.response_timeout")?,
             delay: self.delay(scope)?,
             assertions: self.assertions(scope)?,
+            cookies: self.cookie_managers(scope)?,
         })
+    }
+
+    /// Whether a Cookie Manager is in scope; preset cookies are not implemented.
+    fn cookie_managers(&self, scope: &Scope<'_>) -> Result<bool, RunnerError> {
+        for m in &scope.cookies {
+            if m.prop_collection("CookieManager.cookies")
+                .is_some_and(|c| !c.is_empty())
+            {
+                return Err(RunnerError::setting(
+                    &m.name,
+                    "CookieManager.cookies",
+                    "(user-defined cookies)",
+                    "preset cookies are not implemented; cookies set by responses are",
+                ));
+            }
+        }
+        Ok(!scope.cookies.is_empty())
     }
 
     /// Sampler settings that change what is sent and that the runner does not implement.

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, SET_COOKIE};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::cookies::CookieJar;
 use crate::model::HttpStep;
 
 /// JMeter's `httpsampler.max_redirects`.
@@ -117,6 +118,8 @@ impl Target {
 #[derive(Default)]
 pub(crate) struct HttpClient {
     conns: HashMap<(String, u16), SendRequest<Full<Bytes>>>,
+    /// The user's cookies (used by steps with a Cookie Manager in scope).
+    pub cookies: CookieJar,
 }
 
 /// Milliseconds since the epoch, now.
@@ -214,7 +217,13 @@ impl HttpClient {
                     (s, false)
                 }
             };
-            let (req, sent) = build_request(step, t)?;
+            let path = t.path.split('?').next().unwrap_or("/");
+            let cookie = if step.cookies {
+                self.cookies.header(&t.host, path)
+            } else {
+                None
+            };
+            let (req, sent) = build_request(step, t, cookie.as_deref())?;
             r.bytes_sent += sent;
             let sending = sender.send_request(req);
             let result = match step.response_timeout {
@@ -236,6 +245,14 @@ impl HttpClient {
             }
         };
         latency.get_or_insert_with(|| start.elapsed());
+        if step.cookies {
+            let path = t.path.split('?').next().unwrap_or("/");
+            for v in response.headers().get_all(SET_COOKIE) {
+                if let Ok(v) = v.to_str() {
+                    self.cookies.store(&t.host, path, v);
+                }
+            }
+        }
         self.read_response(response, step, keep_body, r).await
     }
 
@@ -336,7 +353,11 @@ async fn connect(
 }
 
 /// The request for one hop and its approximate size on the wire.
-fn build_request(step: &HttpStep, t: &Target) -> Result<(Request<Full<Bytes>>, i64), Failure> {
+fn build_request(
+    step: &HttpStep,
+    t: &Target,
+    cookie: Option<&str>,
+) -> Result<(Request<Full<Bytes>>, i64), Failure> {
     let mut b = Request::builder()
         .method(t.method.as_str())
         .uri(t.path.as_str());
@@ -356,6 +377,9 @@ fn build_request(step: &HttpStep, t: &Target) -> Result<(Request<Full<Bytes>>, i
             format!("{}:{}", t.host, t.port)
         };
         b = add(b, HOST.as_str(), &host);
+    }
+    if let Some(cookie) = cookie {
+        b = add(b, COOKIE.as_str(), cookie);
     }
     for (n, v) in &step.headers {
         // The length is computed from the body actually sent.

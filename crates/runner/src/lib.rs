@@ -16,7 +16,8 @@
 //! Supported elements: TestPlan (user-defined variables, `serialize_threadgroups`), Arguments
 //! (User Defined Variables), ThreadGroup (threads, ramp-up, loops incl. forever, scheduler
 //! duration and delay, `on_sample_error`), HTTPSamplerProxy (http only), HTTP Request Defaults,
-//! HeaderManager, ConstantTimer, ResponseAssertion (response data / code / message),
+//! HeaderManager, HTTP Cookie Manager (cookies set by responses; clear each iteration), ConstantTimer,
+//! ResponseAssertion (response data / code / message),
 //! TransactionController (non-parent mode), Simple Controller, Loop Controller. Listeners
 //! (ResultCollector, Summariser) are recognised and ignored: the runner records every sample.
 //!
@@ -36,6 +37,7 @@
 mod assertion;
 mod compile;
 mod compile_http;
+mod cookies;
 mod error;
 mod http;
 mod jtl;

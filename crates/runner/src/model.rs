@@ -68,6 +68,9 @@ pub struct ThreadGroupPlan {
     pub startup_delay: Duration,
     /// What a thread does after a failed sample.
     pub on_error: OnSampleError,
+    /// A Cookie Manager in the group says `clearEachIteration`: each iteration starts with no
+    /// cookies.
+    pub clear_cookies: bool,
     /// The steps each iteration runs, in order.
     pub steps: Vec<Step>,
 }
@@ -135,6 +138,8 @@ pub struct HttpStep {
     pub delay: Duration,
     /// Response Assertions in scope, outermost first.
     pub assertions: Vec<ResponseAssertion>,
+    /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.
+    pub cookies: bool,
 }
 
 impl HttpStep {

@@ -168,6 +168,9 @@ impl Vu {
         let mut done = 0u64;
         while !self.stopping() && !finished(group.loops, done) {
             done += 1;
+            if group.clear_cookies {
+                self.client.cookies.clear();
+            }
             if self.steps(&group.steps).await == Flow::Stop {
                 break;
             }

@@ -250,3 +250,49 @@ async fn each_user_keeps_its_connection_alive() {
         assert!(mine[1..].iter().all(|r| r.connect == 0), "{mine:?}");
     }
 }
+
+/// The `cookie` header of each request to `path`, in arrival order.
+fn cookies_sent(server: &TestServer, path: &str) -> Vec<Option<String>> {
+    let mut seen: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    seen.sort_by_key(|r| r.at);
+    seen.into_iter()
+        .map(|r| r.headers.get("cookie").cloned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_manager_sends_back_what_responses_set() {
+    // One user, 2 loops: /set-cookie?1 then /echo. The first /set-cookie has no cookie yet; every
+    // /echo gets the session set just before (the cookie of /elsewhere is never sent here).
+    for clear in [false, true] {
+        let server = TestServer::start().await;
+        let steps = cookie_manager(clear)
+            + &http("Set", "GET", "/set-cookie", &[("n", "1")], "", "")
+            + &http("Echo", "GET", "/echo", &[], "", "");
+        let xml = jmx(&[], &group("Users", 1, 0, 2, "", &steps));
+        let (summary, _) = run(&xml, server.port(), RunOptions::default()).await;
+        assert_eq!(summary.errors, 0);
+        let session = Some("session=sn=1".to_string());
+        assert_eq!(
+            cookies_sent(&server, "/echo"),
+            [session.clone(), session.clone()]
+        );
+        let second = if clear { None } else { session.clone() };
+        assert_eq!(
+            cookies_sent(&server, "/set-cookie"),
+            [None, second],
+            "clear = {clear}"
+        );
+    }
+    // Without a Cookie Manager no cookie is ever sent.
+    let server = TestServer::start().await;
+    let steps =
+        http("Set", "GET", "/set-cookie", &[], "", "") + &http("Echo", "GET", "/echo", &[], "", "");
+    let xml = jmx(&[], &group("Users", 1, 0, 2, "", &steps));
+    run(&xml, server.port(), RunOptions::default()).await;
+    assert!(cookies_sent(&server, "/echo").iter().all(Option::is_none));
+}

@@ -112,7 +112,7 @@ async fn handle(
     state.lock().unwrap().requests.push(Received {
         method,
         path: path.clone(),
-        query,
+        query: query.clone(),
         headers,
         body,
         at,
@@ -123,6 +123,16 @@ async fn handle(
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(2)).await;
             (StatusCode::OK, "late".to_string())
+        }
+        "/set-cookie" => {
+            // A cookie whose value says where it was set: `session=<query>`.
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Set-Cookie", format!("session=s{query}; Path=/; HttpOnly"))
+                .header("Set-Cookie", "other=x; Path=/elsewhere")
+                .body(Full::new(Bytes::from_static(b"cookie set")))
+                .unwrap();
+            return Ok(resp);
         }
         "/redirect" => {
             let resp = Response::builder()
@@ -291,6 +301,17 @@ pub fn header_manager(headers: &[(&str, &str)]) -> String {
         r#"<HeaderManager guiclass="HeaderPanel" testclass="HeaderManager" testname="HTTP Header Manager" enabled="true">
           <collectionProp name="HeaderManager.headers">{members}</collectionProp>
         </HeaderManager>
+        <hashTree/>"#
+    )
+}
+
+/// An HTTP Cookie Manager.
+pub fn cookie_manager(clear_each_iteration: bool) -> String {
+    format!(
+        r#"<CookieManager guiclass="CookiePanel" testclass="CookieManager" testname="HTTP Cookie Manager" enabled="true">
+          <collectionProp name="CookieManager.cookies"/>
+          <boolProp name="CookieManager.clearEachIteration">{clear_each_iteration}</boolProp>
+        </CookieManager>
         <hashTree/>"#
     )
 }
