@@ -10,7 +10,7 @@ use loadlake_plan::{Plan, Props, TestElement};
 
 use crate::assertion::{CONTAINS, ResponseAssertion, TestField};
 use crate::error::RunnerError;
-use crate::model::{Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan};
+use crate::model::{Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
 use crate::vars::{At, Evaluator};
 
 /// What the compiler does with an element.
@@ -41,7 +41,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
         "HeaderManager" => Kind::Headers,
         "CookieManager" => Kind::Cookies,
-        "ConstantTimer" => Kind::Timer,
+        "ConstantTimer" | "UniformRandomTimer" | "GaussianRandomTimer" => Kind::Timer,
         "ResponseAssertion" => Kind::Assertion,
         "Arguments" => Kind::Variables,
         "ResultCollector" | "Summariser" => Kind::Listener,
@@ -375,6 +375,37 @@ impl Compiler<'_> {
     }
 
     /// Sum of the Constant Timers in scope.
+    /// The random parts of the Uniform / Gaussian Random Timers in scope (`RandomTimer.range`).
+    pub fn random_delays(&self, scope: &Scope<'_>) -> Result<Vec<RandomDelay>, RunnerError> {
+        let mut out = Vec::new();
+        for t in &scope.timers {
+            let uniform = match t.class_name() {
+                "UniformRandomTimer" => true,
+                "GaussianRandomTimer" => false,
+                _ => continue,
+            };
+            let raw = self.text(t, "RandomTimer.range")?;
+            let range = match raw.trim() {
+                "" => 0.0,
+                v => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r >= 0.0)
+                    .ok_or_else(|| {
+                        RunnerError::invalid(&t.name, "RandomTimer.range", &raw, "a number of ms")
+                    })?,
+            };
+            out.push(if uniform {
+                RandomDelay::Uniform { range_ms: range }
+            } else {
+                RandomDelay::Gaussian {
+                    deviation_ms: range,
+                }
+            });
+        }
+        Ok(out)
+    }
+
     pub fn delay(&self, scope: &Scope<'_>) -> Result<Duration, RunnerError> {
         let mut total = 0u64;
         for t in &scope.timers {

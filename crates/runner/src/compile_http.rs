@@ -140,6 +140,7 @@ impl Compiler<'_> {
             connect_timeout: timeout("HTTPSampler.connect_timeout")?,
             response_timeout: timeout("HTTPSampler.response_timeout")?,
             delay: self.delay(scope)?,
+            random_delays: self.random_delays(scope)?,
             assertions: self.assertions(scope)?,
             cookies: self.cookie_managers(scope)?,
         })

@@ -16,7 +16,8 @@
 //! Supported elements: TestPlan (user-defined variables, `serialize_threadgroups`), Arguments
 //! (User Defined Variables), ThreadGroup (threads, ramp-up, loops incl. forever, scheduler
 //! duration and delay, `on_sample_error`), HTTPSamplerProxy (http only), HTTP Request Defaults,
-//! HeaderManager, HTTP Cookie Manager (cookies set by responses; clear each iteration), ConstantTimer,
+//! HeaderManager, HTTP Cookie Manager (cookies set by responses; clear each iteration), Constant /
+//! Uniform Random / Gaussian Random Timers,
 //! ResponseAssertion (response data / code / message),
 //! TransactionController (non-parent mode), Simple Controller, Loop Controller. Listeners
 //! (ResultCollector, Summariser) are recognised and ignored: the runner records every sample.
@@ -50,5 +51,5 @@ pub use assertion::{ResponseAssertion, TestField};
 pub use compile::compile;
 pub use error::RunnerError;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
-pub use model::{HttpStep, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan};
+pub use model::{HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
 pub use run::{BATCH_ROWS, FLUSH_EVERY, RunOptions, RunSummary, run};

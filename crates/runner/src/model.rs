@@ -134,8 +134,12 @@ pub struct HttpStep {
     pub connect_timeout: Option<Duration>,
     /// `HTTPSampler.response_timeout` (per read, as JMeter's socket timeout); `None` for none.
     pub response_timeout: Option<Duration>,
-    /// Sum of the Constant Timers in scope, waited before the request.
+    /// Sum of the timers' constant delays in scope (Constant Timers, and the offsets of random
+    /// timers), waited before the request.
     pub delay: Duration,
+    /// The random parts of the Uniform / Gaussian Random Timers in scope, drawn anew before
+    /// each request and added to `delay`.
+    pub random_delays: Vec<RandomDelay>,
     /// Response Assertions in scope, outermost first.
     pub assertions: Vec<ResponseAssertion>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.
@@ -244,6 +248,19 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 if !h.delay.is_zero() {
                     let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
                 }
+                for r in &h.random_delays {
+                    let _ = match r {
+                        RandomDelay::Uniform { range_ms } => {
+                            write!(out, " + uniform random 0–{range_ms} ms")
+                        }
+                        RandomDelay::Gaussian { deviation_ms } => {
+                            write!(out, " + gaussian random (deviation {deviation_ms} ms)")
+                        }
+                    };
+                }
+                if h.cookies {
+                    let _ = write!(out, ", cookies");
+                }
                 let _ = writeln!(out);
                 for a in &h.assertions {
                     let _ = writeln!(out, "{pad}  assert {}", a.describe());
@@ -271,5 +288,38 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 explain_steps(out, steps, depth + 1);
             }
         }
+    }
+}
+
+/// The random part of a timer, in ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RandomDelay {
+    /// Uniform Random Timer: uniform in `[0, range)`.
+    Uniform { range_ms: f64 },
+    /// Gaussian Random Timer: normal with mean 0 and this deviation.
+    Gaussian { deviation_ms: f64 },
+}
+
+impl RandomDelay {
+    /// One draw, ms (may be negative for a Gaussian).
+    pub fn sample(self) -> f64 {
+        match self {
+            RandomDelay::Uniform { range_ms } => fastrand::f64() * range_ms,
+            RandomDelay::Gaussian { deviation_ms } => {
+                // Box-Muller: two uniforms in (0, 1] give one standard normal draw.
+                let (u1, u2) = (1.0 - fastrand::f64(), fastrand::f64());
+                (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos() * deviation_ms
+            }
+        }
+    }
+
+    /// The constant delay plus one draw of each random part, never below zero (JMeter takes the
+    /// absolute value of a Gaussian timer's total; a negative total waits nothing here).
+    pub fn total(constant: Duration, random: &[RandomDelay]) -> Duration {
+        if random.is_empty() {
+            return constant;
+        }
+        let ms = constant.as_secs_f64() * 1000.0 + random.iter().map(|r| r.sample()).sum::<f64>();
+        Duration::from_secs_f64(ms.max(0.0) / 1000.0)
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::assertion::{Response, TestField};
 use crate::http::{HttpClient, now_ms};
-use crate::model::{HttpStep, Loops, OnSampleError, Step, ThreadGroupPlan};
+use crate::model::{HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan};
 
 /// Stop levels carried by the run's watch channel.
 pub(crate) const RUNNING: u8 = 0;
@@ -284,7 +284,8 @@ impl Vu {
     }
 
     async fn http(&mut self, h: &HttpStep) -> Flow {
-        if self.stopping() || (!h.delay.is_zero() && !self.pause(h.delay).await) {
+        let delay = RandomDelay::total(h.delay, &h.random_delays);
+        if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
         }
         let keep_body = h

@@ -282,3 +282,53 @@ async fn cancel_and_max_samples_stop_the_run() {
     assert_eq!((summary.samples, rows.len()), (5, 5));
     assert!(summary.hit_max_samples && !summary.cancelled);
 }
+
+/// Gaps (ms) between consecutive arrivals at the server.
+fn arrival_gaps(server: &TestServer) -> Vec<f64> {
+    let mut at: Vec<_> = server.requests().iter().map(|r| r.at).collect();
+    at.sort();
+    at.windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64() * 1000.0)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_timers_wait_offset_plus_a_fresh_draw_each_time() {
+    // Uniform: 60 ms + [0, 80) ms before each of 12 requests of one user.
+    let server = TestServer::start().await;
+    let steps = random_timer(true, 60, 80.0) + &http("R", "GET", "/echo", &[], "", "");
+    run(
+        &jmx(&[], &group("U", 1, 0, 12, "", &steps)),
+        server.port(),
+        RunOptions::default(),
+    )
+    .await;
+    let gaps = arrival_gaps(&server);
+    assert_eq!(gaps.len(), 11);
+    assert!(
+        gaps.iter().all(|g| *g >= 60.0 && *g < 60.0 + 80.0 + 60.0),
+        "{gaps:?}"
+    );
+    let spread = gaps.iter().cloned().fold(f64::MIN, f64::max)
+        - gaps.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        spread > 10.0,
+        "a new draw each time, not one fixed delay: {gaps:?}"
+    );
+
+    // Gaussian: 150 ms, deviation 30 ms: the mean gap of 15 is near 150 ms.
+    let server = TestServer::start().await;
+    let steps = random_timer(false, 150, 30.0) + &http("G", "GET", "/echo", &[], "", "");
+    run(
+        &jmx(&[], &group("U", 1, 0, 16, "", &steps)),
+        server.port(),
+        RunOptions::default(),
+    )
+    .await;
+    let gaps = arrival_gaps(&server);
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    assert!(
+        (125.0..200.0).contains(&mean),
+        "mean gap {mean} ms: {gaps:?}"
+    );
+}

@@ -316,6 +316,22 @@ pub fn cookie_manager(clear_each_iteration: bool) -> String {
     )
 }
 
+/// A Uniform (`uniform`) or Gaussian Random Timer: `offset` ms plus a random part of `range` ms.
+pub fn random_timer(uniform: bool, offset: u64, range: f64) -> String {
+    let (class, gui) = if uniform {
+        ("UniformRandomTimer", "UniformRandomTimerGui")
+    } else {
+        ("GaussianRandomTimer", "GaussianRandomTimerGui")
+    };
+    format!(
+        r#"<{class} guiclass="{gui}" testclass="{class}" testname="{class}" enabled="true">
+          <stringProp name="ConstantTimer.delay">{offset}</stringProp>
+          <stringProp name="RandomTimer.range">{range}</stringProp>
+        </{class}>
+        <hashTree/>"#
+    )
+}
+
 pub fn timer(ms: u64) -> String {
     format!(
         r#"<ConstantTimer guiclass="ConstantTimerGui" testclass="ConstantTimer" testname="Think {ms}" enabled="true">
