@@ -146,13 +146,22 @@ impl RunService for Runs {
         &self,
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::RunStatus>, Status> {
+        use pb::run_status::State;
+        let run_id = request.into_inner().run_id;
+        // A run being streamed is RUNNING until its last stream closes.
+        if let Some((streams, samples)) = self.shared.live_runs.progress(&run_id) {
+            return Ok(Response::new(pb::RunStatus {
+                run_id,
+                state: State::Running as i32,
+                message: format!("{streams} stream(s) open, {samples} samples acknowledged"),
+            }));
+        }
         let m = self
             .shared
             .store
-            .run(&request.into_inner().run_id)
+            .run(&run_id)
             .map_err(|e| store_status(&e))?;
-        // Imported and finished runs are STOPPED; live runs (the runner) will report the others.
-        use pb::run_status::State;
+        // Imported and finished runs are STOPPED.
         let (state, message) = match m.status {
             RunStatus::Importing => (State::Running, String::new()),
             RunStatus::Complete => (State::Stopped, String::new()),

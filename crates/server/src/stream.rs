@@ -55,6 +55,16 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Status> {
 }
 
 impl LiveRuns {
+    /// Streams open into `run_id` and the samples acknowledged so far, if it is being streamed.
+    pub fn progress(&self, run_id: &str) -> Option<(usize, u64)> {
+        let runs = self.runs.lock().ok()?;
+        let live = runs.get(run_id)?.lock().ok()?;
+        Some((
+            live.open_streams,
+            live.writer.as_ref().map_or(0, |w| w.samples()),
+        ))
+    }
+
     /// Opens a new run or joins a live one.
     fn open(&self, shared: &Shared, open: pb::StreamOpen) -> Result<Joined, Status> {
         let mut runs = lock(&self.runs)?;

@@ -98,6 +98,15 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
         assert_eq!(acks_b.message().await.unwrap().expect("ack").samples, 30);
         tx_a.send(ipc(ipc_samples("GET /a", 50, 50))).await.unwrap();
         assert_eq!(acks_a.message().await.unwrap().expect("ack").samples, 100);
+        // While streams are open the run is RUNNING (and not yet in the catalog).
+        let mut runs = RunServiceClient::new(channel(&served).await);
+        let status = runs
+            .get_run_status(pb::GetRunRequest { run_id: run_id.clone() })
+            .await
+            .expect("GetRunStatus")
+            .into_inner();
+        assert_eq!(status.state, pb::run_status::State::Running as i32);
+        assert_eq!(status.message, "2 stream(s) open, 130 samples acknowledged");
         tx_a.send(finish()).await.unwrap();
         let last_a = acks_a.message().await.unwrap().expect("last ack");
         assert_eq!(last_a.run_status, "streaming", "B is still open");
