@@ -6,16 +6,21 @@ use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 
 use arrow::datatypes::Schema;
+use arrow::ipc::writer::IpcWriteOptions;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::FlightSqlService;
 use arrow_flight::sql::{
-    CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTables,
-    CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery,
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetSqlInfo, CommandGetTables, CommandPreparedStatementQuery, CommandStatementQuery,
+    ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use arrow_flight::{
+    Action, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
+};
 use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -50,6 +55,67 @@ impl FlightSql {
     pub fn new(shared: Arc<Shared>) -> FlightSql {
         FlightSql { shared }
     }
+
+    /// The result schema of `sql`, after the read-only check (planning only).
+    async fn plan_schema(&self, sql: &str) -> Result<Schema, Status> {
+        let shared = &self.shared;
+        shared
+            .timed(async {
+                let engine = shared.engine().await?;
+                let df = engine
+                    .dataframe_read_only(sql)
+                    .await
+                    .map_err(query_status)?;
+                Ok(df.schema().as_arrow().clone())
+            })
+            .await
+    }
+
+    /// Runs `sql` and streams its batches as Flight data.
+    async fn stream_sql(&self, sql: &str) -> Result<DoGetStream, Status> {
+        let shared = &self.shared;
+        let stream = shared
+            .timed(async {
+                let engine = shared.engine().await?;
+                let df = engine
+                    .dataframe_read_only(sql)
+                    .await
+                    .map_err(query_status)?;
+                df.execute_stream()
+                    .await
+                    .map_err(|e| query_status(e.into()))
+            })
+            .await?;
+        let schema = stream.schema();
+        let deadline = tokio::time::Instant::now() + shared.config.query_timeout;
+        // Each batch must arrive before the query's deadline; a late one ends the stream with an
+        // error (never a silently shorter result).
+        let batches = futures::stream::unfold(Some(stream), move |state| async move {
+            let mut stream = state?;
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
+                Ok(Some(Err(e))) => Some((Err(FlightError::ExternalError(Box::new(e))), None)),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(
+                        "the query ran longer than the server's query timeout",
+                    )))),
+                    None,
+                )),
+            }
+        });
+        let out = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(batches)
+            .map_err(Status::from);
+        Ok(Box::pin(out))
+    }
+}
+
+/// The SQL text of a statement ticket or prepared-statement handle.
+fn statement_text(handle: &[u8]) -> Result<String, Status> {
+    String::from_utf8(handle.to_vec())
+        .map_err(|_| Status::invalid_argument("the handle is not a loadlake statement"))
 }
 
 type DoGetStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send>>;
@@ -98,17 +164,7 @@ impl FlightSqlService for FlightSql {
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let shared = &self.shared;
-        let schema = shared
-            .timed(async {
-                let engine = shared.engine().await?;
-                let df = engine
-                    .dataframe_read_only(&query.query)
-                    .await
-                    .map_err(query_status)?;
-                Ok(df.schema().as_arrow().clone())
-            })
-            .await?;
+        let schema = self.plan_schema(&query.query).await?;
         let ticket = TicketStatementQuery {
             statement_handle: query.query.into_bytes().into(),
         };
@@ -125,44 +181,55 @@ impl FlightSqlService for FlightSql {
         ticket: TicketStatementQuery,
         _request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
-        let sql = String::from_utf8(ticket.statement_handle.to_vec())
-            .map_err(|_| Status::invalid_argument("the ticket is not a loadlake statement"))?;
-        let shared = &self.shared;
-        let stream = shared
-            .timed(async {
-                let engine = shared.engine().await?;
-                let df = engine
-                    .dataframe_read_only(&sql)
-                    .await
-                    .map_err(query_status)?;
-                df.execute_stream()
-                    .await
-                    .map_err(|e| query_status(e.into()))
-            })
-            .await?;
-        let schema = stream.schema();
-        let deadline = tokio::time::Instant::now() + shared.config.query_timeout;
-        // Each batch must arrive before the query's deadline; a late one ends the stream with an
-        // error (never a silently shorter result).
-        let batches = futures::stream::unfold(Some(stream), move |state| async move {
-            let mut stream = state?;
-            match tokio::time::timeout_at(deadline, stream.next()).await {
-                Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
-                Ok(Some(Err(e))) => Some((Err(FlightError::ExternalError(Box::new(e))), None)),
-                Ok(None) => None,
-                Err(_) => Some((
-                    Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(
-                        "the query ran longer than the server's query timeout",
-                    )))),
-                    None,
-                )),
-            }
-        });
-        let out = FlightDataEncoderBuilder::new()
-            .with_schema(schema)
-            .build(batches)
-            .map_err(Status::from);
-        Ok(Response::new(Box::pin(out)))
+        let sql = statement_text(&ticket.statement_handle)?;
+        Ok(Response::new(self.stream_sql(&sql).await?))
+    }
+
+    /// Prepared statements (what JDBC and ODBC drivers use): the handle is the statement itself,
+    /// so nothing is kept on the server between calls. Parameters are not supported.
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        _request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let schema = self.plan_schema(&query.query).await?;
+        let IpcMessage(dataset_schema) = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
+            .try_into()
+            .map_err(|e: arrow::error::ArrowError| {
+                Status::internal(format!("encoding the schema: {e}"))
+            })?;
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: query.query.into_bytes().into(),
+            dataset_schema,
+            parameter_schema: Default::default(),
+        })
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        _query: ActionClosePreparedStatementRequest,
+        _request: Request<Action>,
+    ) -> Result<(), Status> {
+        Ok(())
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        cmd: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let sql = statement_text(&cmd.prepared_statement_handle)?;
+        let schema = self.plan_schema(&sql).await?;
+        command_info(&schema, &cmd, request.into_inner())
+    }
+
+    async fn do_get_prepared_statement(
+        &self,
+        cmd: CommandPreparedStatementQuery,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let sql = statement_text(&cmd.prepared_statement_handle)?;
+        Ok(Response::new(self.stream_sql(&sql).await?))
     }
 
     async fn get_flight_info_catalogs(

@@ -411,6 +411,31 @@ fn flight_sql_streams_read_only_queries() {
             );
         }
         assert!(!std::path::Path::new("/tmp/loadlake-flight.csv").exists());
+
+        // Prepared statements (the path JDBC / ODBC drivers take) give the same rows.
+        let mut prepared = client.prepare(sql.clone(), None).await.expect("prepare");
+        let schema = prepared.dataset_schema().expect("dataset schema");
+        assert_eq!(schema.field(0).name(), "label");
+        let info = prepared
+            .execute()
+            .await
+            .expect("execute the prepared statement");
+        let mut rows = 0;
+        for endpoint in info.endpoint {
+            let batches: Vec<_> = client
+                .do_get(endpoint.ticket.expect("ticket"))
+                .await
+                .expect("do_get")
+                .try_collect()
+                .await
+                .expect("batches");
+            rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
+        }
+        assert_eq!(rows, want.len());
+        prepared.close().await.expect("close");
+        let refused = client.prepare("drop table samples".to_string(), None).await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("read-only")));
+
         let tables = client
             .get_tables(arrow_flight::sql::CommandGetTables {
                 include_schema: false,
