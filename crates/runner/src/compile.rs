@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use loadlake_plan::{Plan, Props, TestElement};
+use regex::Regex;
 
 use crate::assertion::{CONTAINS, ResponseAssertion, TestField};
 use crate::error::RunnerError;
+use crate::extract::RegexExtract;
 use crate::model::{Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
 use crate::vars::{At, Evaluator};
 
@@ -26,6 +28,7 @@ pub(crate) enum Kind {
     Cookies,
     Timer,
     Assertion,
+    Extractor,
     Variables,
     Listener,
     Unsupported,
@@ -43,6 +46,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "CookieManager" => Kind::Cookies,
         "ConstantTimer" | "UniformRandomTimer" | "GaussianRandomTimer" => Kind::Timer,
         "ResponseAssertion" => Kind::Assertion,
+        "RegexExtractor" => Kind::Extractor,
         "Arguments" => Kind::Variables,
         "ResultCollector" | "Summariser" => Kind::Listener,
         _ => Kind::Unsupported,
@@ -65,6 +69,7 @@ pub(crate) struct Scope<'a> {
     pub cookies: Vec<&'a TestElement>,
     pub timers: Vec<&'a TestElement>,
     pub assertions: Vec<&'a TestElement>,
+    pub extractors: Vec<&'a TestElement>,
 }
 
 impl<'a> Scope<'a> {
@@ -78,6 +83,7 @@ impl<'a> Scope<'a> {
                 Kind::Cookies => s.cookies.push(c),
                 Kind::Timer => s.timers.push(c),
                 Kind::Assertion => s.assertions.push(c),
+                Kind::Extractor => s.extractors.push(c),
                 _ => {}
             }
         }
@@ -121,6 +127,7 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
             | Kind::Cookies
             | Kind::Timer
             | Kind::Assertion
+            | Kind::Extractor
             | Kind::Variables => {}
             _ => return Err(unsupported(child)),
         }
@@ -328,6 +335,7 @@ impl Compiler<'_> {
                             | Kind::Cookies
                             | Kind::Timer
                             | Kind::Assertion
+                            | Kind::Extractor
                             | Kind::Variables => {}
                             Kind::Listener => self.ignore(sub),
                             _ => return Err(unsupported(sub)),
@@ -366,6 +374,7 @@ impl Compiler<'_> {
                 | Kind::Cookies
                 | Kind::Timer
                 | Kind::Assertion
+                | Kind::Extractor
                 | Kind::Variables => {}
                 Kind::Listener => self.ignore(child),
                 Kind::ThreadGroup | Kind::Unsupported => return Err(unsupported(child)),
@@ -412,6 +421,61 @@ impl Compiler<'_> {
             total = total.saturating_add(self.count(t, "ConstantTimer.delay", 0)?);
         }
         Ok(Duration::from_millis(total))
+    }
+
+    /// The Regular Expression Extractors in scope (response body only).
+    pub fn extractors(&self, scope: &Scope<'_>) -> Result<Vec<RegexExtract>, RunnerError> {
+        let mut out = Vec::new();
+        for e in &scope.extractors {
+            let use_headers = self.text(e, "RegexExtractor.useHeaders")?;
+            if !matches!(use_headers.trim(), "" | "false") {
+                return Err(RunnerError::setting(
+                    &e.name,
+                    "RegexExtractor.useHeaders",
+                    &use_headers,
+                    "only the response body is searched",
+                ));
+            }
+            let sample_scope = self.text(e, "Sample.scope")?;
+            if !matches!(sample_scope.trim(), "" | "parent") {
+                return Err(RunnerError::setting(
+                    &e.name,
+                    "Sample.scope",
+                    &sample_scope,
+                    "only the main sample is searched",
+                ));
+            }
+            let raw = self.text(e, "RegexExtractor.regex")?;
+            let regex = Regex::new(&raw).map_err(|err| {
+                RunnerError::invalid(
+                    &e.name,
+                    "RegexExtractor.regex",
+                    &raw,
+                    &format!("a regex ({err})"),
+                )
+            })?;
+            let number = self.text(e, "RegexExtractor.match_number")?;
+            let match_number = match number.trim() {
+                "" => 1,
+                n => n.parse::<i64>().ok().filter(|n| *n >= -1).ok_or_else(|| {
+                    RunnerError::invalid(
+                        &e.name,
+                        "RegexExtractor.match_number",
+                        n,
+                        "-1, 0 or a match number",
+                    )
+                })?,
+            };
+            out.push(RegexExtract {
+                name: e.name.clone(),
+                refname: self.text(e, "RegexExtractor.refname")?.trim().to_string(),
+                regex,
+                template: self.text(e, "RegexExtractor.template")?,
+                match_number,
+                default: self.text(e, "RegexExtractor.default")?,
+            });
+        }
+        Ok(out)
     }
 
     /// The Response Assertions in scope.

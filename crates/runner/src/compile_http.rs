@@ -143,7 +143,10 @@ impl Compiler<'_> {
             random_delays: self.random_delays(scope)?,
             assertions: self.assertions(scope)?,
             cookies: self.cookie_managers(scope)?,
-        })
+            extractors: self.extractors(scope)?,
+            runtime_vars: false,
+        }
+        .with_runtime_vars_flag())
     }
 
     /// Whether a Cookie Manager is in scope; preset cookies are not implemented.
@@ -303,12 +306,16 @@ fn encode_args(args: &[Argument], form: bool) -> String {
         if i > 0 {
             out.push('&');
         }
+        // `${name}` references left for runtime stay as they are; the value is encoded when it
+        // is filled in (crate::extract::render).
         let encode = |s: &str| {
-            if form || a.always_encode {
-                form_encode(s)
-            } else {
-                escape_unsafe(s)
-            }
+            keep_references(s, |t| {
+                if form || a.always_encode {
+                    form_encode(t)
+                } else {
+                    escape_unsafe(t)
+                }
+            })
         };
         out.push_str(&encode(&a.name));
         if a.use_equals || !a.value.is_empty() {
@@ -335,8 +342,26 @@ pub(crate) fn form_encode(s: &str) -> String {
     out
 }
 
+/// `encode` applied to the text between `${name}` references, the references kept verbatim.
+fn keep_references(s: &str, encode: impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        match rest[start..].find('}') {
+            Some(len) => {
+                out.push_str(&encode(&rest[..start]));
+                out.push_str(&rest[start..start + len + 1]);
+                rest = &rest[start + len + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(&encode(rest));
+    out
+}
+
 /// Escapes only what cannot appear in a URL (space, controls, non-ASCII, `"<>\^`{|}`).
-fn escape_unsafe(s: &str) -> String {
+pub(crate) fn escape_unsafe(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}#".contains(&b) {

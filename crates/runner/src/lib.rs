@@ -18,7 +18,8 @@
 //! duration and delay, `on_sample_error`), HTTPSamplerProxy (http only), HTTP Request Defaults,
 //! HeaderManager, HTTP Cookie Manager (cookies set by responses; clear each iteration), Constant /
 //! Uniform Random / Gaussian Random Timers,
-//! ResponseAssertion (response data / code / message),
+//! ResponseAssertion (response data / code / message), Regular Expression Extractor (response
+//! body; its variables are filled into later requests at run time),
 //! TransactionController (non-parent mode), Simple Controller, Loop Controller. Listeners
 //! (ResultCollector, Summariser) are recognised and ignored: the runner records every sample.
 //!
@@ -40,6 +41,7 @@ mod compile;
 mod compile_http;
 mod cookies;
 mod error;
+mod extract;
 mod http;
 mod jtl;
 mod model;
@@ -50,6 +52,7 @@ mod vu;
 pub use assertion::{ResponseAssertion, TestField};
 pub use compile::compile;
 pub use error::RunnerError;
+pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use model::{HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
 pub use run::{BATCH_ROWS, FLUSH_EVERY, RunOptions, RunSummary, run};

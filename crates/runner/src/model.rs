@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::assertion::ResponseAssertion;
+use crate::extract::RegexExtract;
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -144,9 +145,51 @@ pub struct HttpStep {
     pub assertions: Vec<ResponseAssertion>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.
     pub cookies: bool,
+    /// Regular Expression Extractors in scope, applied to the response body in order.
+    pub extractors: Vec<RegexExtract>,
+    /// Some `${name}` is left in the path, query, body or headers: filled in from the user's
+    /// runtime variables before each request.
+    pub runtime_vars: bool,
 }
 
 impl HttpStep {
+    /// Sets `runtime_vars` when a `${…}` reference is left in what is sent.
+    pub(crate) fn with_runtime_vars_flag(mut self) -> HttpStep {
+        let has = |t: &str| t.contains("${");
+        self.runtime_vars = has(&self.path_and_query)
+            || self.headers.iter().any(|(_, v)| has(v))
+            || std::str::from_utf8(&self.body).is_ok_and(has);
+        self
+    }
+
+    /// A copy with the runtime variables filled in: raw in the path, headers and a raw body,
+    /// URL-encoded in the query string and a form body.
+    pub(crate) fn rendered(&self, vars: &std::collections::HashMap<String, String>) -> HttpStep {
+        use crate::compile_http::{escape_unsafe, form_encode};
+        use crate::extract::render;
+        let mut out = self.clone();
+        out.path_and_query = match self.path_and_query.split_once('?') {
+            Some((path, query)) => format!(
+                "{}?{}",
+                render(path, vars, str::to_string),
+                render(query, vars, escape_unsafe)
+            ),
+            None => render(&self.path_and_query, vars, str::to_string),
+        };
+        for (_, v) in &mut out.headers {
+            *v = render(v, vars, str::to_string);
+        }
+        if let Ok(body) = std::str::from_utf8(&self.body) {
+            let body = if self.form_content_type.is_some() {
+                render(body, vars, form_encode)
+            } else {
+                render(body, vars, str::to_string)
+            };
+            out.body = Bytes::from(body);
+        }
+        out
+    }
+
     /// The request URL as JMeter reports it (the port only when it is not 80).
     pub fn url(&self) -> String {
         if self.port == 80 {
@@ -264,6 +307,13 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 let _ = writeln!(out);
                 for a in &h.assertions {
                     let _ = writeln!(out, "{pad}  assert {}", a.describe());
+                }
+                for e in &h.extractors {
+                    let _ = writeln!(
+                        out,
+                        "{pad}  extract ${{{}}} from the body with /{}/ (match {}, default \"{}\")",
+                        e.refname, e.regex, e.match_number, e.default
+                    );
                 }
             }
             Step::Transaction {

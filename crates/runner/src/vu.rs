@@ -2,6 +2,7 @@
 //! path is request → measure → assert → push one [`Sample`] to the collector; scheduling lives in
 //! [`crate::run`].
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -130,6 +131,8 @@ pub(crate) struct Vu {
     pub deadline: Option<Instant>,
     pub grp_active: Arc<AtomicI32>,
     transactions: Vec<TxAcc>,
+    /// Variables set at run time (extractors), per user.
+    vars: HashMap<String, String>,
 }
 
 type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
@@ -156,6 +159,7 @@ impl Vu {
             deadline,
             grp_active,
             transactions: Vec::new(),
+            vars: HashMap::new(),
         }
     }
 
@@ -288,13 +292,15 @@ impl Vu {
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
         }
-        let keep_body = h
-            .assertions
-            .iter()
-            .any(|a| a.field == TestField::ResponseData);
+        let keep_body = !h.extractors.is_empty()
+            || h.assertions
+                .iter()
+                .any(|a| a.field == TestField::ResponseData);
+        let rendered = h.runtime_vars.then(|| h.rendered(&self.vars));
+        let step = rendered.as_ref().unwrap_or(h);
         let mut stop = self.stop.clone();
         let r = tokio::select! {
-            r = self.client.execute(h, keep_body) => r,
+            r = self.client.execute(step, keep_body) => r,
             _ = stop.wait_for(|s| *s >= STOP_NOW) => return Flow::Stop,
         };
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
@@ -305,6 +311,9 @@ impl Vu {
             message: &r.message,
             body: &r.body,
         };
+        for e in &h.extractors {
+            e.apply(&r.body, &mut self.vars);
+        }
         for a in &h.assertions {
             if let Some(msg) = a.check(&response) {
                 success = false;

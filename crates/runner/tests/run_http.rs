@@ -296,3 +296,43 @@ async fn a_cookie_manager_sends_back_what_responses_set() {
     run(&xml, server.port(), RunOptions::default()).await;
     assert!(cookies_sent(&server, "/echo").iter().all(Option::is_none));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extracted_values_are_sent_by_later_requests() {
+    let server = TestServer::start().await;
+    // /token answers "token=abc123; id=7; id=8".
+    let extractors = regex_extractor("tok", r"token=(\w+)", "$1$", 1, "NOTFOUND")
+        + &regex_extractor("id", r"id=(\d)", "$1$", -1, "none")
+        + &regex_extractor("nope", r"zzz(\d)", "$1$", 1, "NOTFOUND");
+    let steps = http("Login", "GET", "/token", &[], "", &extractors)
+        + &http(
+            "Use",
+            "GET",
+            "/echo",
+            &[
+                ("t", "${tok}"),
+                ("ids", "${id_1}-${id_2}-${id_matchNr}"),
+                ("n", "${nope}"),
+                ("u", "${unset}"),
+            ],
+            "",
+            &header_manager(&[("X-Token", "${tok}")]),
+        );
+    let xml = jmx(&[], &group("Users", 1, 0, 1, "", &steps));
+    let (summary, _) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!(summary.errors, 0);
+    let used: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/echo")
+        .collect();
+    assert_eq!(used.len(), 1);
+    assert_eq!(
+        used[0].query,
+        "t=abc123&ids=7-8-2&n=NOTFOUND&u=$%7Bunset%7D"
+    );
+    assert_eq!(
+        used[0].headers.get("x-token").map(String::as_str),
+        Some("abc123")
+    );
+}

@@ -124,6 +124,7 @@ async fn handle(
             tokio::time::sleep(Duration::from_secs(2)).await;
             (StatusCode::OK, "late".to_string())
         }
+        "/token" => (StatusCode::OK, "token=abc123; id=7; id=8".to_string()),
         "/set-cookie" => {
             // A cookie whose value says where it was set: `session=<query>`.
             let resp = Response::builder()
@@ -302,6 +303,28 @@ pub fn header_manager(headers: &[(&str, &str)]) -> String {
           <collectionProp name="HeaderManager.headers">{members}</collectionProp>
         </HeaderManager>
         <hashTree/>"#
+    )
+}
+
+/// A Regular Expression Extractor on the response body.
+pub fn regex_extractor(
+    refname: &str,
+    regex: &str,
+    template: &str,
+    n: i64,
+    default: &str,
+) -> String {
+    format!(
+        r#"<RegexExtractor guiclass="RegexExtractorGui" testclass="RegexExtractor" testname="Extract {refname}" enabled="true">
+          <stringProp name="RegexExtractor.useHeaders">false</stringProp>
+          <stringProp name="RegexExtractor.refname">{refname}</stringProp>
+          <stringProp name="RegexExtractor.regex">{regex}</stringProp>
+          <stringProp name="RegexExtractor.template">{template}</stringProp>
+          <stringProp name="RegexExtractor.default">{default}</stringProp>
+          <stringProp name="RegexExtractor.match_number">{n}</stringProp>
+        </RegexExtractor>
+        <hashTree/>"#,
+        regex = esc(regex),
     )
 }
 
