@@ -38,16 +38,16 @@ pub fn error_exit_code(e: &anyhow::Error) -> ExitCode {
             return match q {
                 QueryError::DataFusion(d) => !is_users_mistake(d),
                 QueryError::Arrow(_) => true,
-                QueryError::Store(s) => !matches!(s, StoreError::NoSuchRun(_)),
+                QueryError::Store(s) => store_is_internal(s),
                 QueryError::ReadOnly(_) => false,
             };
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
-            return !matches!(s, StoreError::NoSuchRun(_));
+            return store_is_internal(s);
         }
         if let Some(i) = cause.downcast_ref::<ImportError>() {
             return match i {
-                ImportError::Store(s) => !matches!(s, StoreError::NoSuchRun(_)),
+                ImportError::Store(s) => store_is_internal(s),
                 ImportError::Sink(_) => true,
                 _ => false,
             };
@@ -57,6 +57,11 @@ pub fn error_exit_code(e: &anyhow::Error) -> ExitCode {
             .is_some()
     });
     ExitCode::from(if internal { 3 } else { 2 })
+}
+
+/// A store error is ours unless it is an unknown run (the user's).
+fn store_is_internal(e: &StoreError) -> bool {
+    !matches!(e, StoreError::NoSuchRun(_))
 }
 
 /// SQL that does not parse or plan is the user's; anything failing later is ours.

@@ -15,10 +15,9 @@ use crate::report::exact_method;
 pub async fn run(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
     let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
     let tag = match &args.tag {
-        Some(t) => match t.split_once('=') {
-            Some((k, v)) => Some((k.to_string(), v.to_string())),
-            None => bail!("--tag '{t}': expected KEY=VALUE"),
-        },
+        Some(t) => crate::import::parse_tags(std::slice::from_ref(t))?
+            .into_iter()
+            .next(),
         None => None,
     };
     if args.last == 0 {

@@ -423,28 +423,38 @@ impl Compiler<'_> {
         Ok(Duration::from_millis(total))
     }
 
+    /// Refuses `e` unless its `prop` (evaluated, trimmed) is one of `allowed`.
+    fn only(
+        &self,
+        e: &TestElement,
+        prop: &str,
+        allowed: &[&str],
+        reason: &str,
+    ) -> Result<(), RunnerError> {
+        let value = self.text(e, prop)?;
+        if allowed.contains(&value.trim()) {
+            Ok(())
+        } else {
+            Err(RunnerError::setting(&e.name, prop, &value, reason))
+        }
+    }
+
     /// The Regular Expression Extractors in scope (response body only).
     pub fn extractors(&self, scope: &Scope<'_>) -> Result<Vec<RegexExtract>, RunnerError> {
         let mut out = Vec::new();
         for e in &scope.extractors {
-            let use_headers = self.text(e, "RegexExtractor.useHeaders")?;
-            if !matches!(use_headers.trim(), "" | "false") {
-                return Err(RunnerError::setting(
-                    &e.name,
-                    "RegexExtractor.useHeaders",
-                    &use_headers,
-                    "only the response body is searched",
-                ));
-            }
-            let sample_scope = self.text(e, "Sample.scope")?;
-            if !matches!(sample_scope.trim(), "" | "parent") {
-                return Err(RunnerError::setting(
-                    &e.name,
-                    "Sample.scope",
-                    &sample_scope,
-                    "only the main sample is searched",
-                ));
-            }
+            self.only(
+                e,
+                "RegexExtractor.useHeaders",
+                &["", "false"],
+                "only the response body is searched",
+            )?;
+            self.only(
+                e,
+                "Sample.scope",
+                &["", "parent"],
+                "only the main sample is searched",
+            )?;
             let raw = self.text(e, "RegexExtractor.regex")?;
             let regex = Regex::new(&raw).map_err(|err| {
                 RunnerError::invalid(
