@@ -29,6 +29,15 @@ Endpoints (GET unless stated):
                      (/img/logo.png, /img/banner.png, /static/site.css, /img/missing.png)
   /img/*.png         200 image/png (a real 1x1 PNG); /img/missing.png gives 404
   /static/site.css   200 text/css
+  /echo?QUERY        GET/POST: 200 text/plain; the body is the URL-decoded query string
+                     (for a POST with a body, "&" and the decoded form body are appended),
+                     no trailing newline; response header "X-Echo: <raw query string>"
+  /inc?n=N           200 text/plain "n=<N+1>" (N missing or not an integer counts as 0)
+  /items?n=N         200 application/json {"items":[{"id":"i-101"},...,{"id":"i-<100+N>"}]}
+                     (N default 3, at most 50); response header "X-Item-Count: N"
+  /redirect?hops=N&to=PATH  302 Found, relative Location: "/redirect?hops=<N-1>&to=PATH"
+                     while N > 1, else PATH (defaults: hops 1, to /ok); empty body
+  /size?n=N          200 text/plain, a body of exactly N bytes "xxx..." (default 100, max 1e6)
   anything else      404
 """
 import json
@@ -39,7 +48,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -165,6 +174,30 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, PNG_1X1, "image/png")
         if path == "/static/site.css":
             return self._send(200, CSS, "text/css")
+        # ---- endpoints of the runner fidelity corpus (tests/data/runner/fidelity/)
+        if path == "/echo":
+            text = unquote_plus(url.query)
+            if body:
+                form = unquote_plus(body.decode("utf-8", "replace"))
+                text = text + "&" + form if text else form
+            return self._send(200, text, headers=[("X-Echo", url.query)])
+        if path == "/inc":
+            return self._send(200, "n=%d" % (_int(qs, "n", 0) + 1))
+        if path == "/items":
+            n = min(50, max(0, _int(qs, "n", 3)))
+            items = [{"id": "i-%d" % (100 + i)} for i in range(1, n + 1)]
+            return self._send(200, json.dumps({"items": items}, separators=(",", ":")),
+                              "application/json", headers=[("X-Item-Count", str(n))])
+        if path == "/redirect":
+            hops = _int(qs, "hops", 1)
+            to = qs.get("to", ["/ok"])[0]
+            if not to.startswith("/"):
+                to = "/" + to
+            loc = "/redirect?hops=%d&to=%s" % (hops - 1, quote(to, safe="/")) if hops > 1 else to
+            return self._send(302, "", headers=[("Location", loc)])
+        if path == "/size":
+            n = min(1000000, max(0, _int(qs, "n", 100)))
+            return self._send(200, b"x" * n)
         return self._send(404, "no such endpoint\n")
 
     do_GET = _route

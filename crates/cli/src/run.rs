@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use loadlake_runner::{JtlTee, RunOptions, compile};
+use loadlake_runner::{JtlTee, RunOptions, compile_at};
 use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
@@ -30,7 +30,12 @@ fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
     let plan = loadlake_plan::Plan::from_path(&args.plan)
         .with_context(|| format!("reading the plan {}", args.plan.display()))?;
-    let runnable = compile(&plan, &parse_props(&args.props)?)
+    let base_dir = args
+        .plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let runnable = compile_at(&plan, &parse_props(&args.props)?, base_dir)
         .with_context(|| format!("{}: the runner cannot run this plan", args.plan.display()))?;
     if args.validate {
         print!("{}", runnable.explain());
@@ -102,6 +107,13 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
             ""
         }
     );
+    if summary.writer_waits > 0 {
+        eprintln!(
+            "loadlake: the sample writer fell behind {} time(s): virtual users waited for it, so \
+             the load was lower than the plan asks (no sample was dropped)",
+            summary.writer_waits
+        );
+    }
     println!("{}", manifest.run_id);
     Ok(())
 }

@@ -1,8 +1,15 @@
 //! Response Assertions evaluated JMeter's way (`ResponseAssertion.evaluateResponse` in 5.x):
 //! the field to test, the test-type bit flags (MATCH=1, CONTAINS=2, NOT=4, EQUALS=8,
 //! SUBSTRING=16, OR=32) and JMeter's failure texts, including the `[[[…]]]` diff of EQUALS.
+//! Also the [`Response`] view that assertions and post-processors read.
+//!
+//! Fields: response data, code, message, response headers, request headers and the URL
+//! (`Assertion.sample_label`). `Assertion.request_data` and
+//! `Assertion.response_data_as_document` are refused when the plan is compiled.
 
 use regex::Regex;
+
+use crate::template::{Template, UserCtx};
 
 /// Test-type bit: the whole field matches the regex.
 pub const MATCH: i64 = 1;
@@ -30,6 +37,13 @@ pub enum TestField {
     ResponseCode,
     /// `Assertion.response_message`.
     ResponseMessage,
+    /// `Assertion.response_headers`: the status line and header lines.
+    ResponseHeaders,
+    /// `Assertion.request_headers`.
+    RequestHeaders,
+    /// `Assertion.sample_label`: despite the name, the URL (JMeter's "URL Sampled"). JMeter
+    /// also tests the URL when `Assertion.test_field` is empty or unknown.
+    SampleLabel,
 }
 
 /// One Response Assertion, patterns already substituted and compiled.
@@ -49,14 +63,33 @@ pub struct ResponseAssertion {
     pub custom_message: Option<String>,
     /// Compiled regexes (for MATCH: anchored), one per pattern; empty when no regex is needed.
     regexes: Vec<Regex>,
+    /// Patterns that hold run-time references (`${var}` set by an extractor or a CSV Data
+    /// Set), rendered for each sample; empty when every pattern is fixed.
+    templates: Vec<Template>,
 }
 
-/// What an assertion sees of a response.
-#[derive(Debug, Clone, Copy)]
+/// What assertions and post-processors see of one finished HTTP sample.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Response<'a> {
+    /// Response code (`200`, or JMeter's exception text for a network error).
     pub code: &'a str,
+    /// Response message (`OK`, or the error text).
     pub message: &'a str,
+    /// The response body as text (empty when it was not kept: nothing in scope reads it).
     pub body: &'a str,
+    /// Response headers as JMeter keeps them: the status line, then `Name: value` lines, each
+    /// ending in `\n` (`HTTP/1.1 200 OK\nContent-Type: text/plain\n`).
+    pub headers: &'a str,
+    /// Request headers sent, `Name: value` lines each ending in `\n`.
+    pub request_headers: &'a str,
+    /// The final URL requested (after redirects).
+    pub url: &'a str,
+    /// The sample's elapsed time, ms.
+    pub elapsed_ms: i64,
+    /// Bytes of the response body as received.
+    pub body_bytes: i64,
+    /// Bytes of the response headers as received (status line and header lines).
+    pub header_bytes: i64,
 }
 
 impl ResponseAssertion {
@@ -70,12 +103,15 @@ impl ResponseAssertion {
         custom_message: Option<String>,
     ) -> Result<ResponseAssertion, String> {
         let mut regexes = Vec::new();
-        if test_type & (CONTAINS | MATCH) != 0 {
+        // JMeter tries CONTAINS, then EQUALS, then SUBSTRING, and otherwise matches the whole
+        // field (MATCH, or a test type without any of these bits).
+        let contains = test_type & CONTAINS != 0;
+        if contains || test_type & (EQUALS | SUBSTRING) == 0 {
             for p in &patterns {
-                let src = if test_type & CONTAINS != 0 {
+                let src = if contains {
                     p.clone()
                 } else {
-                    format!("^(?:{p})$")
+                    format!(r"\A(?:{p})\z")
                 };
                 regexes.push(Regex::new(&src).map_err(|_| p.clone())?);
             }
@@ -88,13 +124,51 @@ impl ResponseAssertion {
             assume_success,
             custom_message,
             regexes,
+            templates: Vec::new(),
         })
+    }
+
+    /// An assertion whose patterns are rendered per sample from `templates` (as JMeter
+    /// substitutes variables in the pattern before each test); `sources` are the patterns as
+    /// written, for `explain`.
+    pub(crate) fn with_templates(mut self, sources: Vec<String>, templates: Vec<Template>) -> Self {
+        self.patterns = sources;
+        self.regexes.clear();
+        self.templates = templates;
+        self
+    }
+
+    /// `None` when the response passes, else the failure message; run-time patterns are
+    /// rendered for `user` first (a pattern that is then not a valid regex fails the sample).
+    pub(crate) fn check_for(&self, response: &Response<'_>, user: &mut UserCtx) -> Option<String> {
+        if self.templates.is_empty() {
+            return self.check(response);
+        }
+        let raw = |v: &str| v.to_string();
+        let patterns = self
+            .templates
+            .iter()
+            .map(|t| t.render(user, &raw))
+            .collect();
+        match ResponseAssertion::new(
+            self.name.clone(),
+            self.field,
+            self.test_type,
+            patterns,
+            self.assume_success,
+            self.custom_message.clone(),
+        ) {
+            Ok(a) => a.check(response),
+            Err(bad) => Some(format!(
+                "Bad test configuration: \"{bad}\" is not a valid regex"
+            )),
+        }
     }
 
     /// A one-line description for `explain`.
     pub fn describe(&self) -> String {
         let field = self.field_word();
-        let op = self.operator().trim();
+        let op = operator_words(self.test_type & !OR).trim();
         let join = if self.test_type & OR != 0 {
             " or "
         } else {
@@ -104,12 +178,20 @@ impl ResponseAssertion {
         format!("\"{}\": {field} {op} {}", self.name, pats.join(join))
     }
 
+    /// Whether the response body must be kept for this assertion.
+    pub fn needs_body(&self) -> bool {
+        self.field == TestField::ResponseData
+    }
+
     /// `None` when the response passes, else the failure message.
     pub(crate) fn check(&self, response: &Response<'_>) -> Option<String> {
         let to_check = match self.field {
             TestField::ResponseData => response.body,
             TestField::ResponseCode => response.code,
             TestField::ResponseMessage => response.message,
+            TestField::ResponseHeaders => response.headers,
+            TestField::RequestHeaders => response.request_headers,
+            TestField::SampleLabel => response.url,
         };
         let not = self.test_type & NOT != 0;
         let or = self.test_type & OR != 0;
@@ -138,7 +220,9 @@ impl ResponseAssertion {
                 return Some(self.custom_or(|| self.fail_text(pattern, to_check)));
             }
         }
-        if or && !self.patterns.is_empty() {
+        if or {
+            // Collectors.joining("\t", "", "\t"): a trailing tab, and just "\t" when there
+            // were no patterns at all.
             return Some(self.custom_or(|| {
                 let mut joined = or_messages.join("\t");
                 joined.push('\t');
@@ -155,24 +239,23 @@ impl ResponseAssertion {
         }
     }
 
+    /// The field as JMeter's `getFailText` names it.
     fn field_word(&self) -> &'static str {
         match self.field {
             TestField::ResponseData => "text",
             TestField::ResponseCode => "code",
             TestField::ResponseMessage => "message",
+            TestField::ResponseHeaders => "headers",
+            TestField::RequestHeaders => "request headers",
+            TestField::SampleLabel => "URL",
         }
     }
 
+    /// The operator words of JMeter's `getFailText`, which switches on the whole test type:
+    /// with the OR bit set none of its cases match and the text is " expected something
+    /// using ".
     fn operator(&self) -> &'static str {
-        match self.test_type & !OR {
-            CONTAINS | SUBSTRING => " expected to contain ",
-            t if t == NOT | CONTAINS || t == NOT | SUBSTRING => " expected not to contain ",
-            MATCH => " expected to match ",
-            t if t == NOT | MATCH => " expected not to match ",
-            EQUALS => " expected to equal ",
-            t if t == NOT | EQUALS => " expected not to equal ",
-            _ => " expected something using ",
-        }
+        operator_words(self.test_type)
     }
 
     /// JMeter's `getFailText`.
@@ -185,6 +268,19 @@ impl ResponseAssertion {
         }
         s.push('/');
         s
+    }
+}
+
+/// `getFailText`'s operator words for `test_type`.
+fn operator_words(test_type: i64) -> &'static str {
+    match test_type {
+        CONTAINS | SUBSTRING => " expected to contain ",
+        t if t == NOT | CONTAINS || t == NOT | SUBSTRING => " expected not to contain ",
+        MATCH => " expected to match ",
+        t if t == NOT | MATCH => " expected not to match ",
+        EQUALS => " expected to equal ",
+        t if t == NOT | EQUALS => " expected not to equal ",
+        _ => " expected something using ",
     }
 }
 
@@ -265,6 +361,12 @@ mod tests {
         code: "404",
         message: "Not Found",
         body: "no such page",
+        headers: "",
+        request_headers: "",
+        url: "",
+        elapsed_ms: 0,
+        body_bytes: 12,
+        header_bytes: 0,
     };
 
     #[test]
@@ -313,15 +415,54 @@ mod tests {
         );
         assert_eq!(body(NOT | SUBSTRING, &["xyz"]), None);
         assert_eq!(body(OR | SUBSTRING, &["xyz", "page"]), None);
+        // getFailText switches on the whole test type (ResponseAssertion.java, rel/v5.6.3), so
+        // with the OR bit no case matches: " expected something using ". Joined by tabs, with a
+        // trailing tab (Collectors.joining("\t", "", "\t")).
         assert_eq!(
             body(OR | SUBSTRING, &["xyz", "abc"]).unwrap(),
-            "Test failed: text expected to contain /xyz/\tTest failed: text expected to contain /abc/\t"
+            "Test failed: text expected something using /xyz/\tTest failed: text expected something using /abc/\t"
         );
+        assert_eq!(body(OR | SUBSTRING, &[]).unwrap(), "\t");
         let empty = Response { body: "", ..R404 };
         let a = assertion(TestField::ResponseData, CONTAINS, &["x"]);
         assert_eq!(a.check(&empty).unwrap(), "Response was null");
         let n = assertion(TestField::ResponseData, NOT | CONTAINS, &["x"]);
         assert_eq!(n.check(&empty), None);
+    }
+
+    #[test]
+    fn headers_request_headers_and_url_fields() {
+        let r = Response {
+            headers: "HTTP/1.1 200 OK\nContent-Type: application/json\n",
+            request_headers: "Accept: text/html\n",
+            url: "http://host/p?q=1",
+            ..R404
+        };
+        let check = |f, t, p: &[&str]| assertion(f, t, p).check(&r);
+        assert_eq!(
+            check(TestField::ResponseHeaders, SUBSTRING, &["application/json"]),
+            None
+        );
+        assert_eq!(
+            check(TestField::ResponseHeaders, CONTAINS, &["text/xml"]).unwrap(),
+            "Test failed: headers expected to contain /text/xml/"
+        );
+        assert_eq!(
+            check(TestField::RequestHeaders, NOT | SUBSTRING, &["text/html"]).unwrap(),
+            "Test failed: request headers expected not to contain /text/html/"
+        );
+        assert_eq!(
+            check(TestField::SampleLabel, MATCH, &[r"http://host/p\?q=\d"]),
+            None
+        );
+        assert_eq!(
+            check(TestField::SampleLabel, MATCH, &["/p"]).unwrap(),
+            "Test failed: URL expected to match //p/"
+        );
+        // No type bit at all: JMeter's last branch matches the whole field.
+        assert_eq!(check(TestField::ResponseCode, 0, &["40."]), None);
+        assert!(!assertion(TestField::ResponseHeaders, CONTAINS, &["x"]).needs_body());
+        assert!(assertion(TestField::ResponseData, CONTAINS, &["x"]).needs_body());
     }
 
     #[test]

@@ -1,28 +1,40 @@
 //! Plan → [`RunnablePlan`]: walks the enabled TestPlan tree, substitutes `${…}`, applies JMeter
 //! scoping (a config element, timer or assertion applies to every sampler in its parent's
 //! subtree; elements under a sampler apply to that sampler only) and refuses every enabled
-//! element outside the supported subset with [`RunnerError::Unsupported`].
+//! element outside the supported subset with [`RunnerError::Unsupported`]. Logic controllers,
+//! CSV Data Sets and throughput timers are in [`crate::compile_control`], HTTP samplers in
+//! [`crate::compile_http`], extractors and assertions in [`crate::compile_post`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use loadlake_plan::{Plan, Props, TestElement};
-use regex::Regex;
 
-use crate::assertion::{CONTAINS, ResponseAssertion, TestField};
+use crate::csv_data::{CsvCursor, CsvDataSet};
 use crate::error::RunnerError;
-use crate::extract::RegexExtract;
-use crate::model::{Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
+use crate::model::{
+    CsvFeed, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
+    ThroughputCounts, ThroughputTimer,
+};
 use crate::vars::{At, Evaluator};
 
 /// What the compiler does with an element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    ThreadGroup,
+    ThreadGroup(GroupRole),
     Http,
     Simple,
     Loop,
     Transaction,
+    If,
+    While,
+    Switch,
+    OnceOnly,
+    Throughput,
+    Runtime,
+    CsvData,
     HttpDefaults,
     Headers,
     Cookies,
@@ -36,7 +48,16 @@ pub(crate) enum Kind {
 
 pub(crate) fn kind(e: &TestElement) -> Kind {
     match e.class_name() {
-        "ThreadGroup" => Kind::ThreadGroup,
+        "ThreadGroup" => Kind::ThreadGroup(GroupRole::Main),
+        "SetupThreadGroup" => Kind::ThreadGroup(GroupRole::Setup),
+        "PostThreadGroup" => Kind::ThreadGroup(GroupRole::Teardown),
+        "IfController" => Kind::If,
+        "WhileController" => Kind::While,
+        "SwitchController" => Kind::Switch,
+        "OnceOnlyController" => Kind::OnceOnly,
+        "ThroughputController" => Kind::Throughput,
+        "RunTime" => Kind::Runtime,
+        "CSVDataSet" => Kind::CsvData,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "GenericController" => Kind::Simple,
         "LoopController" => Kind::Loop,
@@ -44,9 +65,15 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
         "HeaderManager" => Kind::Headers,
         "CookieManager" => Kind::Cookies,
-        "ConstantTimer" | "UniformRandomTimer" | "GaussianRandomTimer" => Kind::Timer,
-        "ResponseAssertion" => Kind::Assertion,
-        "RegexExtractor" => Kind::Extractor,
+        "ConstantTimer"
+        | "UniformRandomTimer"
+        | "GaussianRandomTimer"
+        | "ConstantThroughputTimer"
+        | "PreciseThroughputTimer" => Kind::Timer,
+        "ResponseAssertion" | "DurationAssertion" | "SizeAssertion" | "JSONPathAssertion" => {
+            Kind::Assertion
+        }
+        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" => Kind::Extractor,
         "Arguments" => Kind::Variables,
         "ResultCollector" | "Summariser" => Kind::Listener,
         _ => Kind::Unsupported,
@@ -92,8 +119,19 @@ impl<'a> Scope<'a> {
 }
 
 /// Compiles `plan` for the native runner; `props` are the run's properties (`-Jname=value`),
-/// read by `${__P(…)}` and `${__property(…)}`.
+/// read by `${__P(…)}` and `${__property(…)}`. Relative CSV file names resolve against the
+/// current directory; see [`compile_at`].
 pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<RunnablePlan, RunnerError> {
+    compile_at(plan, props, Path::new("."))
+}
+
+/// [`compile`] for a plan whose relative file names (CSV Data Sets) resolve against `base_dir`,
+/// the JMX file's directory, as in JMeter.
+pub fn compile_at(
+    plan: &Plan,
+    props: &BTreeMap<String, String>,
+    base_dir: &Path,
+) -> Result<RunnablePlan, RunnerError> {
     let tp = plan
         .elements
         .iter()
@@ -102,6 +140,14 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
     let mut c = Compiler {
         ev: Evaluator::new(props),
         ignored: Vec::new(),
+        base_dir: base_dir.to_path_buf(),
+        next_id: 0,
+        group_index: 0,
+        csv_loaded: HashMap::new(),
+        csv_cursors: HashMap::new(),
+        timers: HashMap::new(),
+        schedules: HashMap::new(),
+        shared_counts: HashMap::new(),
     };
     // "All the UDV elements in a test plan — no matter where they are — are processed at the
     // start", top to bottom: the TestPlan's own first.
@@ -115,12 +161,17 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
             c.define_arguments(&e.name, &e.props)?;
         }
     }
+    c.mark_runtime_variables(tp)?;
     let serialize_groups = c.flag(tp, "TestPlan.serialize_threadgroups", false)?;
+    let teardown_on_shutdown = c.flag(tp, "TestPlan.tearDown_on_shutdown", false)?;
     let scope = Scope::default().extend(&tp.children);
     let mut groups = Vec::new();
     for child in tp.children.iter().filter(|e| e.enabled) {
         match kind(child) {
-            Kind::ThreadGroup => groups.push(c.thread_group(child, &scope)?),
+            Kind::ThreadGroup(role) => {
+                c.group_index = groups.len();
+                groups.push(c.thread_group(child, role, &scope, &tp.children)?);
+            }
             Kind::Listener => c.ignore(child),
             Kind::HttpDefaults
             | Kind::Headers
@@ -128,11 +179,12 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
             | Kind::Timer
             | Kind::Assertion
             | Kind::Extractor
+            | Kind::CsvData
             | Kind::Variables => {}
             _ => return Err(unsupported(child)),
         }
     }
-    if groups.is_empty() {
+    if groups.iter().all(|g| g.role != GroupRole::Main) {
         return Err(RunnerError::NoThreadGroups);
     }
     let variables =
@@ -143,6 +195,7 @@ pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<Runnable
     Ok(RunnablePlan {
         name: tp.name.clone(),
         serialize_groups,
+        teardown_on_shutdown,
         variables,
         groups,
         ignored: c.ignored,
@@ -156,15 +209,41 @@ pub(crate) fn unsupported(e: &TestElement) -> RunnerError {
     }
 }
 
+/// Identity of an element in the plan tree (its address: the tree outlives the compiler).
+pub(crate) type ElementKey = *const TestElement;
+
 pub(crate) struct Compiler<'p> {
     pub ev: Evaluator<'p>,
     pub ignored: Vec<String>,
+    /// The JMX file's directory: relative file names resolve against it.
+    pub base_dir: PathBuf,
+    /// The next run-unique id (per-thread state of controllers, timers and data sets).
+    pub next_id: usize,
+    /// Index of the thread group being compiled.
+    pub group_index: usize,
+    /// CSV Data Sets already read, by element.
+    pub csv_loaded: HashMap<ElementKey, CsvDataSet>,
+    /// Shared CSV read positions, by sharing key.
+    pub csv_cursors: HashMap<String, CsvCursor>,
+    /// Throughput timers already built, by element and group (their state is shared).
+    pub timers: HashMap<(ElementKey, usize), ThroughputTimer>,
+    /// Schedules of the shared Constant Throughput modes: by group index, `usize::MAX` for all
+    /// threads.
+    pub schedules: HashMap<usize, crate::throughput::ConstantThroughput>,
+    /// Throughput Controller counts shared by all threads, by element.
+    pub shared_counts: HashMap<ElementKey, Arc<Mutex<ThroughputCounts>>>,
 }
 
 impl Compiler<'_> {
     fn ignore(&mut self, e: &TestElement) {
         self.ignored
             .push(format!("\"{}\" ({})", e.name, e.class_name()));
+    }
+
+    /// A new run-unique id.
+    pub fn id(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
     }
 
     /// Evaluates raw property text of element `element`.
@@ -232,10 +311,14 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// Compiles a thread group; `plan_children` are the TestPlan's own children (CSV Data Sets
+    /// there feed every group).
     fn thread_group(
         &mut self,
         g: &TestElement,
+        role: GroupRole,
         scope: &Scope<'_>,
+        plan_children: &[TestElement],
     ) -> Result<ThreadGroupPlan, RunnerError> {
         let threads = self.count(g, "ThreadGroup.num_threads", 1)?;
         let threads = u32::try_from(threads).map_err(|_| {
@@ -278,7 +361,14 @@ impl Compiler<'_> {
             }
         };
         let name = self.eval(&g.name, "testname", &g.name)?;
-        let steps = self.steps(&g.children, scope)?;
+        let mut csv = Vec::new();
+        for d in plan_children
+            .iter()
+            .filter(|e| e.enabled && kind(e) == Kind::CsvData)
+        {
+            csv.push(self.csv_feed(d)?);
+        }
+        let steps = self.steps(&g.children, scope, &mut csv)?;
         let mut clear_cookies = false;
         for m in scope
             .cookies
@@ -290,6 +380,7 @@ impl Compiler<'_> {
         }
         Ok(ThreadGroupPlan {
             name,
+            role,
             threads,
             ramp_up,
             loops,
@@ -297,11 +388,12 @@ impl Compiler<'_> {
             startup_delay,
             on_error,
             clear_cookies,
+            csv,
             steps,
         })
     }
 
-    fn loops(&self, element: &str, raw: Option<&str>) -> Result<Loops, RunnerError> {
+    pub(crate) fn loops(&self, element: &str, raw: Option<&str>) -> Result<Loops, RunnerError> {
         let prop = "LoopController.loops";
         match self.number(element, prop, raw, 1)? {
             -1 => Ok(Loops::Forever),
@@ -315,16 +407,17 @@ impl Compiler<'_> {
         }
     }
 
-    /// The steps for `children` of a thread group or controller.
-    fn steps(
+    /// The steps for `children` of a thread group or controller. CSV Data Sets found here go
+    /// to `csv`: the data sets of the enclosing loop (thread group, Loop or While Controller).
+    pub fn steps(
         &mut self,
         children: &[TestElement],
         parent: &Scope<'_>,
+        csv: &mut Vec<CsvFeed>,
     ) -> Result<Vec<Step>, RunnerError> {
         let scope = parent.extend(children);
         let mut steps = Vec::new();
         for child in children.iter().filter(|c| c.enabled) {
-            let name = || self.eval(&child.name, "testname", &child.name);
             match kind(child) {
                 Kind::Http => {
                     let sampler_scope = scope.extend(&child.children);
@@ -337,38 +430,23 @@ impl Compiler<'_> {
                             | Kind::Assertion
                             | Kind::Extractor
                             | Kind::Variables => {}
+                            Kind::CsvData => csv.push(self.csv_feed(sub)?),
                             Kind::Listener => self.ignore(sub),
                             _ => return Err(unsupported(sub)),
                         }
                     }
                     steps.push(Step::Http(Box::new(self.http(child, &sampler_scope)?)));
                 }
-                Kind::Simple => steps.push(Step::Simple {
-                    name: name()?,
-                    steps: self.steps(&child.children, &scope)?,
-                }),
-                Kind::Loop => steps.push(Step::Loop {
-                    name: name()?,
-                    loops: self.loops(&child.name, child.prop_str("LoopController.loops"))?,
-                    steps: self.steps(&child.children, &scope)?,
-                }),
-                Kind::Transaction => {
-                    if self.flag(child, "TransactionController.parent", false)? {
-                        return Err(RunnerError::setting(
-                            &child.name,
-                            "TransactionController.parent",
-                            "true",
-                            "only non-parent mode (a transaction sample after its children) is implemented",
-                        ));
-                    }
-                    let include_timers =
-                        self.flag(child, "TransactionController.includeTimers", true)?;
-                    steps.push(Step::Transaction {
-                        name: name()?,
-                        include_timers,
-                        steps: self.steps(&child.children, &scope)?,
-                    });
-                }
+                Kind::Simple
+                | Kind::Loop
+                | Kind::Transaction
+                | Kind::If
+                | Kind::While
+                | Kind::Switch
+                | Kind::OnceOnly
+                | Kind::Throughput
+                | Kind::Runtime => steps.push(self.controller(child, &scope, csv)?),
+                Kind::CsvData => csv.push(self.csv_feed(child)?),
                 Kind::HttpDefaults
                 | Kind::Headers
                 | Kind::Cookies
@@ -377,177 +455,9 @@ impl Compiler<'_> {
                 | Kind::Extractor
                 | Kind::Variables => {}
                 Kind::Listener => self.ignore(child),
-                Kind::ThreadGroup | Kind::Unsupported => return Err(unsupported(child)),
+                Kind::ThreadGroup(_) | Kind::Unsupported => return Err(unsupported(child)),
             }
         }
         Ok(steps)
-    }
-
-    /// Sum of the Constant Timers in scope.
-    /// The random parts of the Uniform / Gaussian Random Timers in scope (`RandomTimer.range`).
-    pub fn random_delays(&self, scope: &Scope<'_>) -> Result<Vec<RandomDelay>, RunnerError> {
-        let mut out = Vec::new();
-        for t in &scope.timers {
-            let uniform = match t.class_name() {
-                "UniformRandomTimer" => true,
-                "GaussianRandomTimer" => false,
-                _ => continue,
-            };
-            let raw = self.text(t, "RandomTimer.range")?;
-            let range = match raw.trim() {
-                "" => 0.0,
-                v => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| r.is_finite() && *r >= 0.0)
-                    .ok_or_else(|| {
-                        RunnerError::invalid(&t.name, "RandomTimer.range", &raw, "a number of ms")
-                    })?,
-            };
-            out.push(if uniform {
-                RandomDelay::Uniform { range_ms: range }
-            } else {
-                RandomDelay::Gaussian {
-                    deviation_ms: range,
-                }
-            });
-        }
-        Ok(out)
-    }
-
-    pub fn delay(&self, scope: &Scope<'_>) -> Result<Duration, RunnerError> {
-        let mut total = 0u64;
-        for t in &scope.timers {
-            total = total.saturating_add(self.count(t, "ConstantTimer.delay", 0)?);
-        }
-        Ok(Duration::from_millis(total))
-    }
-
-    /// Refuses `e` unless its `prop` (evaluated, trimmed) is one of `allowed`.
-    fn only(
-        &self,
-        e: &TestElement,
-        prop: &str,
-        allowed: &[&str],
-        reason: &str,
-    ) -> Result<(), RunnerError> {
-        let value = self.text(e, prop)?;
-        if allowed.contains(&value.trim()) {
-            Ok(())
-        } else {
-            Err(RunnerError::setting(&e.name, prop, &value, reason))
-        }
-    }
-
-    /// The Regular Expression Extractors in scope (response body only).
-    pub fn extractors(&self, scope: &Scope<'_>) -> Result<Vec<RegexExtract>, RunnerError> {
-        let mut out = Vec::new();
-        for e in &scope.extractors {
-            self.only(
-                e,
-                "RegexExtractor.useHeaders",
-                &["", "false"],
-                "only the response body is searched",
-            )?;
-            self.only(
-                e,
-                "Sample.scope",
-                &["", "parent"],
-                "only the main sample is searched",
-            )?;
-            let raw = self.text(e, "RegexExtractor.regex")?;
-            let regex = Regex::new(&raw).map_err(|err| {
-                RunnerError::invalid(
-                    &e.name,
-                    "RegexExtractor.regex",
-                    &raw,
-                    &format!("a regex ({err})"),
-                )
-            })?;
-            let number = self.text(e, "RegexExtractor.match_number")?;
-            let match_number = match number.trim() {
-                "" => 1,
-                n => n.parse::<i64>().ok().filter(|n| *n >= -1).ok_or_else(|| {
-                    RunnerError::invalid(
-                        &e.name,
-                        "RegexExtractor.match_number",
-                        n,
-                        "-1, 0 or a match number",
-                    )
-                })?,
-            };
-            out.push(RegexExtract {
-                name: e.name.clone(),
-                refname: self.text(e, "RegexExtractor.refname")?.trim().to_string(),
-                regex,
-                template: self.text(e, "RegexExtractor.template")?,
-                match_number,
-                default: self.text(e, "RegexExtractor.default")?,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The Response Assertions in scope.
-    pub fn assertions(&self, scope: &Scope<'_>) -> Result<Vec<ResponseAssertion>, RunnerError> {
-        let mut out = Vec::new();
-        for a in &scope.assertions {
-            let field_raw = self.text(a, "Assertion.test_field")?;
-            let field = match field_raw.trim() {
-                "Assertion.response_data" | "" => TestField::ResponseData,
-                "Assertion.response_code" => TestField::ResponseCode,
-                "Assertion.response_message" => TestField::ResponseMessage,
-                other => {
-                    return Err(RunnerError::setting(
-                        &a.name,
-                        "Assertion.test_field",
-                        other,
-                        "the runner tests response data, response code or response message",
-                    ));
-                }
-            };
-            if let Some(scope_value) = a.prop_str("Assertion.scope")
-                && !matches!(scope_value.trim(), "" | "parent")
-            {
-                return Err(RunnerError::setting(
-                    &a.name,
-                    "Assertion.scope",
-                    scope_value,
-                    "only the main sample is tested",
-                ));
-            }
-            let test_type = self.number(
-                &a.name,
-                "Assertion.test_type",
-                a.prop_str("Assertion.test_type"),
-                CONTAINS,
-            )?;
-            let mut patterns = Vec::new();
-            if let Some(strings) = a.prop_collection("Asserion.test_strings") {
-                for raw in strings.values().filter_map(|p| p.as_str()) {
-                    patterns.push(self.eval(&a.name, "Asserion.test_strings", raw)?);
-                }
-            }
-            let custom = self.text(a, "Assertion.custom_message")?;
-            let assume_success = self.flag(a, "Assertion.assume_success", false)?;
-            let assertion = ResponseAssertion::new(
-                a.name.clone(),
-                field,
-                test_type,
-                patterns,
-                assume_success,
-                (!custom.is_empty()).then_some(custom),
-            )
-            .map_err(|bad| {
-                RunnerError::invalid(
-                    &a.name,
-                    "Asserion.test_strings",
-                    &bad,
-                    "a valid regular expression",
-                )
-            })?;
-            out.push(assertion);
-        }
-        Ok(out)
     }
 }

@@ -12,7 +12,8 @@ use loadlake_plan::TestElement;
 
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
-use crate::model::HttpStep;
+use crate::model::{HttpStep, RuntimeParts};
+use crate::vars::{At, reference_len};
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE",
@@ -28,51 +29,77 @@ struct Argument {
 
 impl Compiler<'_> {
     /// Compiles sampler `s` with the config elements, timers and assertions of `scope`.
-    pub(crate) fn http(&self, s: &TestElement, scope: &Scope<'_>) -> Result<HttpStep, RunnerError> {
+    pub(crate) fn http(
+        &mut self,
+        s: &TestElement,
+        scope: &Scope<'_>,
+    ) -> Result<HttpStep, RunnerError> {
         let el = s.name.as_str();
         self.refuse_unsupported_http(s)?;
+        let throughput_timers = self.throughput_timers(scope)?;
         // The sampler's non-empty value, else the innermost default's non-empty value.
-        let merged = |prop: &str| -> Result<String, RunnerError> {
+        let merged_raw = |prop: &str| -> &str {
             let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
-            let raw = own.or_else(|| {
+            own.or_else(|| {
                 scope
                     .defaults
                     .iter()
                     .rev()
                     .find_map(|d| d.prop_str(prop).filter(|v| !v.trim().is_empty()))
-            });
-            Ok(self.eval(el, prop, raw.unwrap_or(""))?.trim().to_string())
+            })
+            .unwrap_or("")
+        };
+        let merged = |prop: &str| -> Result<String, RunnerError> {
+            Ok(self.eval(el, prop, merged_raw(prop))?.trim().to_string())
         };
         let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
-        if !matches!(protocol.as_str(), "" | "http") {
-            return Err(RunnerError::setting(
-                el,
-                "HTTPSampler.protocol",
-                &protocol,
-                "the native runner speaks plain http only (no TLS yet)",
-            ));
-        }
+        let mut tls = match protocol.as_str() {
+            "" | "http" => false,
+            "https" => true,
+            _ => {
+                return Err(RunnerError::setting(
+                    el,
+                    "HTTPSampler.protocol",
+                    &protocol,
+                    "the native runner speaks http and https",
+                ));
+            }
+        };
         let mut host = merged("HTTPSampler.domain")?;
         let port_text = merged("HTTPSampler.port")?;
-        let mut path = merged("HTTPSampler.path")?;
+        let mut path = {
+            let prop = "HTTPSampler.path";
+            let at = At {
+                element: el,
+                property: prop,
+            };
+            self.ev
+                .eval_deferred(merged_raw(prop), at)?
+                .trim()
+                .to_string()
+        };
         let mut port = parse_port(el, &port_text)?;
-        if let Some(rest) = path.strip_prefix("http://") {
+        let lower = path.to_ascii_lowercase();
+        let full_url = if lower.starts_with("http://") {
+            Some((false, 7))
+        } else if lower.starts_with("https://") {
+            Some((true, 8))
+        } else {
+            None
+        };
+        if let Some((url_tls, skip)) = full_url {
+            let rest = &path[skip..];
             let (authority, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
             let (h, explicit_port) = match authority.rsplit_once(':') {
                 Some((h, p)) => (h.to_string(), parse_port(el, p)?),
-                None => (authority.to_string(), 80),
+                None => (authority.to_string(), None),
             };
             host = h;
             port = explicit_port;
+            tls = url_tls;
             path = p.to_string();
-        } else if path.to_ascii_lowercase().starts_with("https://") {
-            return Err(RunnerError::setting(
-                el,
-                "HTTPSampler.path",
-                &path,
-                "the native runner speaks plain http only (no TLS yet)",
-            ));
         }
+        let port = port.unwrap_or(if tls { 443 } else { 80 });
         if host.is_empty() {
             return Err(RunnerError::invalid(
                 el,
@@ -81,7 +108,8 @@ impl Compiler<'_> {
                 "a host name (set it in the sampler or in HTTP Request Defaults)",
             ));
         }
-        if !path.starts_with('/') {
+        // A path that is one run-time reference gets its `/` after substitution.
+        if !path.starts_with('/') && !path.starts_with("${") {
             path.insert(0, '/');
         }
         let method = {
@@ -100,6 +128,7 @@ impl Compiler<'_> {
         for d in scope.defaults.iter().rev() {
             args.extend(self.arguments(d)?);
         }
+        let headers = self.headers(scope)?;
         let raw_body = self.flag(s, "HTTPSampler.postBodyRaw", false)?;
         let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
         let (mut body, mut form_content_type) = (Bytes::new(), None);
@@ -113,7 +142,9 @@ impl Compiler<'_> {
             path.push(if path.contains('?') { '&' } else { '?' });
             path.push_str(&encode_args(&args, false));
         }
-        if path.parse::<PathAndQuery>().is_err() {
+        let runtime =
+            self.runtime_parts(el, &path, &headers, &body, form_content_type.is_some())?;
+        if runtime.is_none() && path.parse::<PathAndQuery>().is_err() {
             return Err(RunnerError::invalid(
                 el,
                 "HTTPSampler.path",
@@ -127,13 +158,16 @@ impl Compiler<'_> {
             let ms = self.number(el, prop, Some(&merged(prop)?), 0)?;
             Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
         };
+        let extractors = self.post_processors(scope)?;
+        let assertions = self.checks(scope)?;
         Ok(HttpStep {
             label: self.eval(el, "testname", &s.name)?,
             method,
+            tls,
             host,
             port,
             path_and_query: path,
-            headers: self.headers(scope)?,
+            headers,
             body,
             form_content_type,
             follow_redirects,
@@ -141,12 +175,57 @@ impl Compiler<'_> {
             response_timeout: timeout("HTTPSampler.response_timeout")?,
             delay: self.delay(scope)?,
             random_delays: self.random_delays(scope)?,
-            assertions: self.assertions(scope)?,
+            throughput_timers,
+            assertions,
             cookies: self.cookie_managers(scope)?,
-            extractors: self.extractors(scope)?,
-            runtime_vars: false,
+            extractors,
+            runtime,
+        })
+    }
+
+    /// Templates for what is left to fill in per request, `None` when nothing is.
+    fn runtime_parts(
+        &self,
+        el: &str,
+        path_and_query: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+        form: bool,
+    ) -> Result<Option<Box<RuntimeParts>>, RunnerError> {
+        let dynamic = |t: &str| t.contains("${");
+        let body_text = std::str::from_utf8(body).ok().filter(|b| dynamic(b));
+        if !dynamic(path_and_query)
+            && !headers.iter().any(|(_, v)| dynamic(v))
+            && body_text.is_none()
+        {
+            return Ok(None);
         }
-        .with_runtime_vars_flag())
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let body_prop = if form {
+            "HTTPsampler.Arguments"
+        } else {
+            "HTTPSampler.postBodyRaw"
+        };
+        Ok(Some(Box::new(RuntimeParts {
+            path: self.template(el, "HTTPSampler.path", path)?,
+            query: query
+                .map(|q| self.template(el, "HTTPsampler.Arguments", q))
+                .transpose()?,
+            headers: headers
+                .iter()
+                .map(|(_, v)| {
+                    dynamic(v)
+                        .then(|| self.template(el, "Header.value", v))
+                        .transpose()
+                })
+                .collect::<Result<_, _>>()?,
+            body: body_text
+                .map(|b| self.template(el, body_prop, b))
+                .transpose()?,
+        })))
     }
 
     /// Whether a Cookie Manager is in scope; preset cookies are not implemented.
@@ -219,9 +298,15 @@ impl Compiler<'_> {
         };
         for arg in args.values().filter_map(|p| p.as_element()) {
             let raw_name = arg.prop_str("Argument.name").unwrap_or("");
-            let name = self.eval(&e.name, "Argument.name", raw_name)?;
+            let at = |property| At {
+                element: &e.name,
+                property,
+            };
+            let name = self.ev.eval_deferred(raw_name, at("Argument.name"))?;
             let prop = format!("Argument.value ({name})");
-            let value = self.eval(&e.name, &prop, arg.prop_str("Argument.value").unwrap_or(""))?;
+            let value = self
+                .ev
+                .eval_deferred(arg.prop_str("Argument.value").unwrap_or(""), at(&prop))?;
             out.push(Argument {
                 name,
                 value,
@@ -250,10 +335,12 @@ impl Compiler<'_> {
                 if name.is_empty() {
                     continue;
                 }
-                let value = self.eval(
-                    &hm.name,
-                    "Header.value",
+                let value = self.ev.eval_deferred(
                     h.prop_str("Header.value").unwrap_or(""),
+                    At {
+                        element: &hm.name,
+                        property: "Header.value",
+                    },
                 )?;
                 if HeaderName::from_bytes(name.as_bytes()).is_err() {
                     return Err(RunnerError::invalid(
@@ -263,7 +350,7 @@ impl Compiler<'_> {
                         "a valid HTTP header name",
                     ));
                 }
-                if HeaderValue::from_str(&value).is_err() {
+                if !value.contains("${") && HeaderValue::from_str(&value).is_err() {
                     return Err(RunnerError::invalid(
                         &hm.name,
                         "Header.value",
@@ -280,14 +367,15 @@ impl Compiler<'_> {
     }
 }
 
-fn parse_port(element: &str, text: &str) -> Result<u16, RunnerError> {
+/// An explicit port, `None` when empty or 0 (the scheme's default applies).
+fn parse_port(element: &str, text: &str) -> Result<Option<u16>, RunnerError> {
     let t = text.trim();
     if t.is_empty() {
-        return Ok(80);
+        return Ok(None);
     }
     match t.parse::<u16>() {
-        Ok(0) => Ok(80),
-        Ok(p) => Ok(p),
+        Ok(0) => Ok(None),
+        Ok(p) => Ok(Some(p)),
         Err(_) => Err(RunnerError::invalid(
             element,
             "HTTPSampler.port",
@@ -347,11 +435,12 @@ fn keep_references(s: &str, encode: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(start) = rest.find("${") {
-        match rest[start..].find('}') {
+        match reference_len(&rest[start + 2..]) {
             Some(len) => {
+                let end = start + 2 + len + 1;
                 out.push_str(&encode(&rest[..start]));
-                out.push_str(&rest[start..start + len + 1]);
-                rest = &rest[start + len + 1..];
+                out.push_str(&rest[start..end]);
+                rest = &rest[end..];
             }
             None => break,
         }

@@ -41,12 +41,27 @@ pub enum RunnerError {
         reason: String,
     },
 
-    /// A `${__function(…)}` other than `__P` / `__property`.
+    /// A `${__function(…)}` the native runner does not implement.
     #[error(
         "element \"{element}\", property {property}: function {function} is not supported by \
-         the native runner (only ${{__P(…)}} and ${{__property(…)}} are)"
+         the native runner (see docs/runner.md for the functions it implements)"
     )]
     UnsupportedFunction {
+        /// The element's `testname`.
+        element: String,
+        /// The property whose value calls the function.
+        property: String,
+        /// The function name, e.g. `__Random`.
+        function: String,
+    },
+
+    /// A per-request function where the value must be fixed before the run (a thread count,
+    /// a host, a timer's delay, an assertion's pattern, …).
+    #[error(
+        "element \"{element}\", property {property}: function {function} gives a new value per \
+         request; the native runner needs a fixed value here"
+    )]
+    RuntimeFunction {
         /// The element's `testname`.
         element: String,
         /// The property whose value calls the function.

@@ -2,7 +2,8 @@
 //! way JMeter times a sample (elapsed from request start to the last body byte, latency to the
 //! response head, connect time 0 on a reused connection), with network failures reported as
 //! JMeter reports them ("Non HTTP response code: java.net.ConnectException", …) so that the
-//! error-class rules recognise them.
+//! error-class rules recognise them. `https` goes through rustls and, as in JMeter, accepts any
+//! server certificate (load tests target staging hosts with self-signed certificates).
 
 use std::collections::HashMap;
 use std::io;
@@ -17,7 +18,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::cookies::CookieJar;
-use crate::model::HttpStep;
+use crate::model::{HttpStep, url};
+use crate::tls;
 
 /// JMeter's `httpsampler.max_redirects`.
 const MAX_REDIRECTS: usize = 20;
@@ -40,6 +42,22 @@ pub(crate) struct HttpResult {
     pub url: String,
     pub data_type: Option<&'static str>,
     pub encoding: Option<String>,
+    /// Response headers of the last hop, JMeter-style (`HTTP/1.1 200 OK\nName: value\n`),
+    /// when the caller asked for them.
+    pub headers: String,
+    /// Request headers of the last hop (`Name: value\n` lines), when asked for.
+    pub request_headers: String,
+    /// Bytes of the last hop's response head (status line and headers).
+    pub header_bytes: i64,
+}
+
+/// What of a response the caller reads, besides the timings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Keep {
+    /// The body text (assertions, extractors).
+    pub body: bool,
+    /// The response and request header blocks.
+    pub headers: bool,
 }
 
 /// A network failure, mapped to JMeter's exception names.
@@ -48,6 +66,7 @@ enum Failure {
     Connect(io::Error),
     ConnectTimeout,
     ReadTimeout,
+    Tls(io::Error),
     Hyper(hyper::Error),
     Request(String),
 }
@@ -81,6 +100,7 @@ impl Failure {
             Failure::ReadTimeout => {
                 pair("java.net.SocketTimeoutException", "Read timed out".into())
             }
+            Failure::Tls(e) => pair("javax.net.ssl.SSLHandshakeException", e.to_string()),
             Failure::Hyper(e) if e.is_parse() => {
                 pair("org.apache.http.ProtocolException", e.to_string())
             }
@@ -98,6 +118,7 @@ impl Failure {
 #[derive(Debug, Clone)]
 struct Target {
     method: String,
+    tls: bool,
     host: String,
     port: u16,
     path: String,
@@ -106,18 +127,21 @@ struct Target {
 
 impl Target {
     fn url(&self) -> String {
-        if self.port == 80 {
-            format!("http://{}{}", self.host, self.path)
-        } else {
-            format!("http://{}:{}{}", self.host, self.port, self.path)
-        }
+        url(self.tls, &self.host, self.port, &self.path)
+    }
+
+    fn key(&self) -> ConnKey {
+        (self.tls, self.host.clone(), self.port)
     }
 }
+
+/// A pooled connection's identity: TLS or not, host, port.
+type ConnKey = (bool, String, u16);
 
 /// Keep-alive connections of one virtual user.
 #[derive(Default)]
 pub(crate) struct HttpClient {
-    conns: HashMap<(String, u16), SendRequest<Full<Bytes>>>,
+    conns: HashMap<ConnKey, SendRequest<Full<Bytes>>>,
     /// The user's cookies (used by steps with a Cookie Manager in scope).
     pub cookies: CookieJar,
 }
@@ -137,11 +161,12 @@ fn ms(d: Duration) -> i64 {
 impl HttpClient {
     /// Runs `step` (following redirects when it says so) and measures it; never fails: network
     /// errors become a failed result. `keep_body` keeps the body text for assertions.
-    pub async fn execute(&mut self, step: &HttpStep, keep_body: bool) -> HttpResult {
+    pub async fn execute(&mut self, step: &HttpStep, keep: Keep) -> HttpResult {
         let ts_ms = now_ms();
         let start = Instant::now();
         let mut target = Target {
             method: step.method.clone(),
+            tls: step.tls,
             host: step.host.clone(),
             port: step.port,
             path: step.path_and_query.clone(),
@@ -161,12 +186,15 @@ impl HttpClient {
             url: target.url(),
             data_type: None,
             encoding: None,
+            headers: String::new(),
+            request_headers: String::new(),
+            header_bytes: 0,
         };
         let mut latency: Option<Duration> = None;
         for hop in 0..=MAX_REDIRECTS {
             r.url = target.url();
             let outcome = self
-                .hop(step, &target, keep_body, start, &mut r, &mut latency)
+                .hop(step, &target, keep, start, &mut r, &mut latency)
                 .await;
             let location = match outcome {
                 Ok(location) => location,
@@ -200,19 +228,19 @@ impl HttpClient {
         &mut self,
         step: &HttpStep,
         t: &Target,
-        keep_body: bool,
+        keep: Keep,
         start: Instant,
         r: &mut HttpResult,
         latency: &mut Option<Duration>,
     ) -> Result<Option<String>, Failure> {
-        let key = (t.host.clone(), t.port);
+        let key = t.key();
         let mut retried = false;
         let response = loop {
             let (mut sender, reused) = match self.reusable(&key).await {
                 Some(s) => (s, true),
                 None => {
                     let before = start.elapsed();
-                    let s = connect(&t.host, t.port, step.connect_timeout).await?;
+                    let s = connect(t, step.connect_timeout).await?;
                     r.connect_ms += ms(start.elapsed().saturating_sub(before));
                     (s, false)
                 }
@@ -225,6 +253,16 @@ impl HttpClient {
             };
             let (req, sent) = build_request(step, t, cookie.as_deref())?;
             r.bytes_sent += sent;
+            if keep.headers {
+                r.request_headers.clear();
+                for (n, v) in req.headers() {
+                    push_title_case(&mut r.request_headers, n.as_str());
+                    r.request_headers.push_str(": ");
+                    r.request_headers
+                        .push_str(&String::from_utf8_lossy(v.as_bytes()));
+                    r.request_headers.push('\n');
+                }
+            }
             let sending = sender.send_request(req);
             let result = match step.response_timeout {
                 Some(limit) => tokio::time::timeout(limit, sending)
@@ -253,11 +291,11 @@ impl HttpClient {
                 }
             }
         }
-        self.read_response(response, step, keep_body, r).await
+        self.read_response(response, step, keep, r).await
     }
 
     /// A pooled connection to `key` that can take a request now.
-    async fn reusable(&mut self, key: &(String, u16)) -> Option<SendRequest<Full<Bytes>>> {
+    async fn reusable(&mut self, key: &ConnKey) -> Option<SendRequest<Full<Bytes>>> {
         let mut sender = self.conns.remove(key)?;
         if sender.is_closed() {
             return None;
@@ -270,7 +308,7 @@ impl HttpClient {
         &mut self,
         resp: Response<hyper::body::Incoming>,
         step: &HttpStep,
-        keep_body: bool,
+        keep: Keep,
         r: &mut HttpResult,
     ) -> Result<Option<String>, Failure> {
         let status = resp.status();
@@ -285,6 +323,17 @@ impl HttpClient {
             head += name.as_str().len() + 2 + value.len() + 2;
         }
         r.bytes_received += head as i64;
+        r.header_bytes = head as i64;
+        if keep.headers {
+            r.headers = format!("HTTP/1.1 {} {reason}\n", status.as_str());
+            for (name, value) in resp.headers() {
+                push_title_case(&mut r.headers, name.as_str());
+                r.headers.push_str(": ");
+                r.headers
+                    .push_str(&String::from_utf8_lossy(value.as_bytes()));
+                r.headers.push('\n');
+            }
+        }
         let content_type = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -309,7 +358,7 @@ impl HttpClient {
             let frame = frame.map_err(Failure::Hyper)?;
             if let Some(chunk) = frame.data_ref() {
                 r.bytes_received += chunk.len() as i64;
-                if keep_body {
+                if keep.body {
                     data.extend_from_slice(chunk);
                 }
             }
@@ -327,23 +376,34 @@ impl HttpClient {
     }
 }
 
-async fn connect(
-    host: &str,
-    port: u16,
-    limit: Option<Duration>,
-) -> Result<SendRequest<Full<Bytes>>, Failure> {
-    let connecting = TcpStream::connect((host, port));
-    let stream = match limit {
+/// A new connection to `t` (TLS handshake included, as JMeter's connect time includes it).
+async fn connect(t: &Target, limit: Option<Duration>) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    let connecting = async {
+        let stream = TcpStream::connect((t.host.as_str(), t.port))
+            .await
+            .map_err(Failure::Connect)?;
+        let _ = stream.set_nodelay(true);
+        if t.tls {
+            let stream = tls::connect(stream, &t.host).await.map_err(Failure::Tls)?;
+            handshake(TokioIo::new(stream)).await
+        } else {
+            handshake(TokioIo::new(stream)).await
+        }
+    };
+    match limit {
         Some(limit) => tokio::time::timeout(limit, connecting)
             .await
             .map_err(|_| Failure::ConnectTimeout)?,
         None => connecting.await,
     }
-    .map_err(Failure::Connect)?;
-    let _ = stream.set_nodelay(true);
-    let (sender, conn) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(Failure::Hyper)?;
+}
+
+/// The HTTP/1.1 handshake on an open stream; the connection task runs on its own.
+async fn handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, Failure>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(io).await.map_err(Failure::Hyper)?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             tracing::debug!(error = %e, "HTTP connection ended with an error");
@@ -371,7 +431,7 @@ fn build_request(
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("host"))
     {
-        let host = if t.port == 80 {
+        let host = if t.port == if t.tls { 443 } else { 80 } {
             t.host.clone()
         } else {
             format!("{}:{}", t.host, t.port)
@@ -405,7 +465,7 @@ fn build_request(
 }
 
 /// The next hop of a redirect: 307/308 keep the method and body, the others become a GET.
-/// `None` for a location the runner cannot follow (https, malformed).
+/// `None` for a location the runner cannot follow (another scheme, malformed).
 fn redirect_target(from: &Target, location: &str, status: u16) -> Option<Target> {
     let (method, body) = if matches!(status, 307 | 308) {
         (from.method.clone(), from.body.clone())
@@ -417,8 +477,14 @@ fn redirect_target(from: &Target, location: &str, status: u16) -> Option<Target>
         body,
         ..from.clone()
     };
-    if let Some(rest) = location.strip_prefix("http://") {
+    let absolute = if let Some(rest) = location.strip_prefix("http://") {
+        Some((false, rest))
+    } else {
+        location.strip_prefix("https://").map(|rest| (true, rest))
+    };
+    if let Some((tls, rest)) = absolute {
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        next.tls = tls;
         match authority.rsplit_once(':') {
             Some((h, p)) => {
                 next.host = h.to_string();
@@ -426,7 +492,7 @@ fn redirect_target(from: &Target, location: &str, status: u16) -> Option<Target>
             }
             None => {
                 next.host = authority.to_string();
-                next.port = 80;
+                next.port = if tls { 443 } else { 80 };
             }
         }
         next.path = if path.is_empty() {
@@ -445,6 +511,17 @@ fn redirect_target(from: &Target, location: &str, status: u16) -> Option<Target>
     }
     next.path.parse::<hyper::http::uri::PathAndQuery>().ok()?;
     Some(next)
+}
+
+/// Appends a header name in the usual capitalisation (`content-type` → `Content-Type`): hyper
+/// keeps names in lower case, JMeter shows them as the server sent them, which is almost always
+/// this form.
+fn push_title_case(out: &mut String, name: &str) {
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper { c.to_ascii_uppercase() } else { c });
+        upper = c == '-';
+    }
 }
 
 fn charset(content_type: &str) -> Option<String> {
@@ -471,6 +548,7 @@ mod tests {
     fn target(path: &str) -> Target {
         Target {
             method: "POST".into(),
+            tls: false,
             host: "h".into(),
             port: 8080,
             path: path.into(),
@@ -496,11 +574,16 @@ mod tests {
             (n.host.as_str(), n.port, n.url()),
             ("other", 81, "http://other:81/p".into())
         );
-        assert!(redirect_target(&t, "https://x/", 302).is_none());
+        let n = redirect_target(&t, "https://x/", 302).unwrap();
+        assert_eq!((n.tls, n.port, n.url()), (true, 443, "https://x/".into()));
+        assert!(redirect_target(&t, "ftp://x/", 302).is_none());
         assert_eq!(
             charset("text/html; charset=\"UTF-8\"").as_deref(),
             Some("UTF-8")
         );
         assert!(is_binary("image/png"));
+        let mut s = String::new();
+        push_title_case(&mut s, "x-request-id");
+        assert_eq!(s, "X-Request-Id");
     }
 }

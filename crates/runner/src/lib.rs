@@ -1,27 +1,22 @@
-//! loadlake's native load runner (first slice): runs a subset of JMeter test plans without
-//! JMeter and streams every sample, in the canonical schema, into a
-//! [`SampleSink`](loadlake_schema::SampleSink) — the same path imported JTL files take.
+//! loadlake's native load runner: runs JMeter test plans without JMeter and streams every
+//! sample, in the canonical schema, into a [`SampleSink`](loadlake_schema::SampleSink) — the same
+//! path imported JTL files take.
 //!
 //! Two steps:
-//! 1. [`compile`] walks the enabled TestPlan tree of a [`loadlake_plan::Plan`] into a
-//!    [`RunnablePlan`]: `${var}`, `${__P(…)}` and `${__property(…)}` substituted, HTTP Request
-//!    Defaults and Header Managers merged, Constant Timers and Response Assertions attached to the
-//!    samplers in their scope. Every enabled element outside the supported subset is refused with
-//!    [`RunnerError::Unsupported`], never skipped. [`RunnablePlan::explain`] says what a run
+//! 1. [`compile`] (or [`compile_at`], for plans that read CSV files) walks the enabled TestPlan
+//!    tree of a [`loadlake_plan::Plan`] into a [`RunnablePlan`]: what is fixed is substituted
+//!    (`${var}`, `${__P(…)}`), what changes per request becomes a run-time template, HTTP Request
+//!    Defaults and Header Managers are merged, and timers, assertions and extractors are attached
+//!    to the samplers in their scope. Every enabled element outside the supported set is refused
+//!    with [`RunnerError::Unsupported`], never skipped. [`RunnablePlan::explain`] says what a run
 //!    would do (`loadlake run --validate`).
-//! 2. [`run`] executes it on the caller's tokio runtime: one task per virtual user, ramp-up
-//!    spread evenly, loops and durations honoured, a keep-alive HTTP/1.1 client per user, and one
-//!    JMeter-style sample per request (plus one per Transaction Controller).
+//! 2. [`run`] executes it on the caller's tokio runtime: setUp groups, then the regular groups,
+//!    then tearDown groups; one task per virtual user, ramp-up spread evenly, loops and durations
+//!    honoured, a keep-alive HTTP/1.1 client (http and https) per user, and one JMeter-style
+//!    sample per request (plus one per Transaction Controller).
 //!
-//! Supported elements: TestPlan (user-defined variables, `serialize_threadgroups`), Arguments
-//! (User Defined Variables), ThreadGroup (threads, ramp-up, loops incl. forever, scheduler
-//! duration and delay, `on_sample_error`), HTTPSamplerProxy (http only), HTTP Request Defaults,
-//! HeaderManager, HTTP Cookie Manager (cookies set by responses; clear each iteration), Constant /
-//! Uniform Random / Gaussian Random Timers,
-//! ResponseAssertion (response data / code / message), Regular Expression Extractor (response
-//! body; its variables are filled into later requests at run time),
-//! TransactionController (non-parent mode), Simple Controller, Loop Controller. Listeners
-//! (ResultCollector, Summariser) are recognised and ignored: the runner records every sample.
+//! The supported elements, functions and the known differences from JMeter are listed in
+//! `docs/runner.md`; `tests/e2e/fidelity.rs` compares runs with real JMeter 2.13 on the same plans.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,20 +32,31 @@
 //! ```
 
 mod assertion;
+mod checks;
 mod compile;
+mod compile_control;
 mod compile_http;
+mod compile_post;
+mod controllers;
 mod cookies;
+mod csv_data;
 mod error;
+mod explain;
+mod expr;
 mod extract;
 mod http;
 mod jtl;
 mod model;
+mod post;
 mod run;
+mod template;
+mod throughput;
+mod tls;
 mod vars;
 mod vu;
 
 pub use assertion::{ResponseAssertion, TestField};
-pub use compile::compile;
+pub use compile::{compile, compile_at};
 pub use error::RunnerError;
 pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};

@@ -3,13 +3,18 @@
 //! substituted, HTTP defaults and headers merged, and timers and assertions attached to the
 //! samplers in their scope. [`RunnablePlan::explain`] describes it for `loadlake run --validate`.
 
-use std::fmt::Write as _;
 use std::time::Duration;
+
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::assertion::ResponseAssertion;
-use crate::extract::RegexExtract;
+use crate::checks::Check;
+use crate::csv_data::{CsvCursor, CsvDataSet};
+use crate::expr::Condition;
+use crate::post::PostProcessor;
+use crate::template::{Template, UserCtx};
+use crate::throughput::{ConstantThroughput, PreciseThroughput};
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -18,6 +23,8 @@ pub struct RunnablePlan {
     pub name: String,
     /// `TestPlan.serialize_threadgroups`: run the groups one after another.
     pub serialize_groups: bool,
+    /// `TestPlan.tearDown_on_shutdown`: run the tearDown groups after a graceful stop too.
+    pub teardown_on_shutdown: bool,
     /// User-defined variables after substitution, sorted by name.
     pub variables: Vec<(String, String)>,
     /// Enabled thread groups in file order.
@@ -51,11 +58,24 @@ pub enum OnSampleError {
     StopTestNow,
 }
 
+/// When a thread group runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupRole {
+    /// `SetupThreadGroup`: before every regular group.
+    Setup,
+    /// `ThreadGroup`.
+    Main,
+    /// `PostThreadGroup`: after every regular group.
+    Teardown,
+}
+
 /// One thread group.
 #[derive(Debug, Clone)]
 pub struct ThreadGroupPlan {
     /// The group's `testname`: the sample's `case_name` and the start of thread names.
     pub name: String,
+    /// setUp, regular or tearDown group.
+    pub role: GroupRole,
     /// Number of virtual users (`ThreadGroup.num_threads`).
     pub threads: u32,
     /// Ramp-up: thread `i` starts at `i · ramp_up / threads`.
@@ -72,8 +92,67 @@ pub struct ThreadGroupPlan {
     /// A Cookie Manager in the group says `clearEachIteration`: each iteration starts with no
     /// cookies.
     pub clear_cookies: bool,
+    /// CSV Data Sets that read their next line at the start of each iteration.
+    pub csv: Vec<CsvFeed>,
     /// The steps each iteration runs, in order.
     pub steps: Vec<Step>,
+}
+
+/// A CSV Data Set attached to the loop whose iterations advance it.
+#[derive(Debug, Clone)]
+pub struct CsvFeed {
+    /// Run-unique id (the key of a per-thread cursor).
+    pub id: usize,
+    /// The loaded file.
+    pub data: CsvDataSet,
+    /// The shared read position; `None` for `shareMode.thread` (each user has its own).
+    pub shared: Option<CsvCursor>,
+}
+
+/// How a Throughput Controller decides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThroughputRule {
+    /// `style` 0: run the children the first `n` times.
+    Total(u64),
+    /// `style` 1: run the children this percentage of the times.
+    Percent(f64),
+}
+
+/// Times a Throughput Controller was reached and times it ran its children.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThroughputCounts {
+    /// Times reached.
+    pub reached: u64,
+    /// Times the children ran.
+    pub ran: u64,
+}
+
+impl ThroughputCounts {
+    /// Counts one more arrival and says whether the children run this time, JMeter's rule:
+    /// total executions run while `ran < n`; percent runs while
+    /// `(100·ran + 50) / reached < percent` (ThroughputController.decide).
+    pub fn arrive(&mut self, rule: ThroughputRule) -> bool {
+        self.reached += 1;
+        let run = match rule {
+            ThroughputRule::Total(n) => self.ran < n,
+            ThroughputRule::Percent(p) => {
+                (100.0 * self.ran as f64 + 50.0) / (self.reached as f64) < p
+            }
+        };
+        self.ran += u64::from(run);
+        run
+    }
+}
+
+/// How a While Controller decides to go on.
+#[derive(Debug, Clone)]
+pub enum WhileCondition {
+    /// Blank: loop until a sample in the loop fails.
+    LastSampleOk,
+    /// `LAST`: the same, and do not enter when the sample before the loop failed.
+    Last,
+    /// Loop until the rendered text is `false` (case-insensitive).
+    Text(Template),
 }
 
 /// One executable element of a thread group.
@@ -81,10 +160,13 @@ pub struct ThreadGroupPlan {
 pub enum Step {
     /// An HTTP request (HTTPSamplerProxy).
     Http(Box<HttpStep>),
-    /// A Transaction Controller (non-parent mode): its children, then a transaction sample.
+    /// A Transaction Controller: its children, then a transaction sample.
     Transaction {
         /// The controller's `testname`: the transaction sample's label.
         name: String,
+        /// `TransactionController.parent`: the children become sub-results of the transaction
+        /// sample and are not recorded on their own (as in JMeter's CSV output).
+        parent: bool,
         /// `TransactionController.includeTimers`: whether timer pauses count in the elapsed time.
         include_timers: bool,
         /// The children.
@@ -103,9 +185,124 @@ pub enum Step {
         name: String,
         /// Iterations each time the controller is reached.
         loops: Loops,
+        /// Run-unique id (the key of the per-thread "done" mark).
+        id: usize,
+        /// `LoopController.continue_forever` (default true): false runs the loop only the first
+        /// time a thread reaches it, as JMeter's controller then stays done.
+        continue_forever: bool,
+        /// CSV Data Sets advanced at each of its iterations.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
+    /// An If Controller.
+    If {
+        /// The controller's `testname`.
+        name: String,
+        /// `IfController.condition` (with `useExpression`).
+        condition: Box<Condition>,
+        /// `IfController.evaluateAll`: re-evaluate before each child.
+        evaluate_all: bool,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A While Controller.
+    While {
+        /// The controller's `testname`.
+        name: String,
+        /// `WhileController.condition`.
+        condition: WhileCondition,
+        /// CSV Data Sets advanced at each of its iterations.
+        csv: Vec<CsvFeed>,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A Switch Controller: one child, chosen by index or name.
+    Switch {
+        /// The controller's `testname`.
+        name: String,
+        /// `SwitchController.value`.
+        value: Template,
+        /// The children (the candidates).
+        steps: Vec<Step>,
+    },
+    /// A Once Only Controller: its children on the first iteration of the enclosing loop only.
+    OnceOnly {
+        /// The controller's `testname`.
+        name: String,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A Throughput Controller.
+    Throughput {
+        /// The controller's `testname`.
+        name: String,
+        /// Run-unique id (the key of per-thread counts).
+        id: usize,
+        /// Total executions or percent.
+        rule: ThroughputRule,
+        /// Counts shared by every thread; `None` when `perThread` (each user counts alone).
+        shared: Option<Arc<Mutex<ThroughputCounts>>>,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// A Runtime Controller: its children again and again for a time.
+    Runtime {
+        /// The controller's `testname`.
+        name: String,
+        /// `RunTime.seconds`; zero runs nothing.
+        limit: Duration,
+        /// The children.
+        steps: Vec<Step>,
+    },
+}
+
+impl Step {
+    /// A controller's children (none for a sampler).
+    pub fn children(&self) -> &[Step] {
+        match self {
+            Step::Http(_) => &[],
+            Step::Transaction { steps, .. }
+            | Step::Simple { steps, .. }
+            | Step::Loop { steps, .. }
+            | Step::If { steps, .. }
+            | Step::While { steps, .. }
+            | Step::Switch { steps, .. }
+            | Step::OnceOnly { steps, .. }
+            | Step::Throughput { steps, .. }
+            | Step::Runtime { steps, .. } => steps,
+        }
+    }
+
+    /// The element's `testname` (a Switch Controller selects children by it).
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Http(h) => &h.label,
+            Step::Transaction { name, .. }
+            | Step::Simple { name, .. }
+            | Step::Loop { name, .. }
+            | Step::If { name, .. }
+            | Step::While { name, .. }
+            | Step::Switch { name, .. }
+            | Step::OnceOnly { name, .. }
+            | Step::Throughput { name, .. }
+            | Step::Runtime { name, .. } => name,
+        }
+    }
+}
+
+/// A timer that paces by throughput.
+#[derive(Debug, Clone)]
+pub enum ThroughputTimer {
+    /// Constant Throughput Timer.
+    Constant {
+        /// Run-unique id (the key of the user's previous time).
+        id: usize,
+        /// The timer.
+        timer: ConstantThroughput,
+    },
+    /// Precise Throughput Timer.
+    Precise(PreciseThroughput),
 }
 
 /// An HTTP request with defaults merged and variables substituted.
@@ -115,9 +312,11 @@ pub struct HttpStep {
     pub label: String,
     /// HTTP method, upper case.
     pub method: String,
+    /// `https`: TLS to the server (certificates are not verified, as in JMeter).
+    pub tls: bool,
     /// Host name or address.
     pub host: String,
-    /// TCP port (80 when the plan leaves it empty).
+    /// TCP port (80 or 443 when the plan leaves it empty).
     pub port: u16,
     /// Path and query string, starting with `/`.
     pub path_and_query: String,
@@ -141,62 +340,77 @@ pub struct HttpStep {
     /// The random parts of the Uniform / Gaussian Random Timers in scope, drawn anew before
     /// each request and added to `delay`.
     pub random_delays: Vec<RandomDelay>,
-    /// Response Assertions in scope, outermost first.
-    pub assertions: Vec<ResponseAssertion>,
+    /// Constant / Precise Throughput Timers in scope.
+    pub throughput_timers: Vec<ThroughputTimer>,
+    /// Assertions in scope, outermost first.
+    pub assertions: Vec<Check>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.
     pub cookies: bool,
-    /// Regular Expression Extractors in scope, applied to the response body in order.
-    pub extractors: Vec<RegexExtract>,
-    /// Some `${name}` is left in the path, query, body or headers: filled in from the user's
-    /// runtime variables before each request.
-    pub runtime_vars: bool,
+    /// Post-processors (extractors) in scope, applied in order.
+    pub extractors: Vec<PostProcessor>,
+    /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
+    /// `None` when everything sent is fixed.
+    pub runtime: Option<Box<RuntimeParts>>,
+}
+
+/// The parts of a request that are rendered per request and user.
+#[derive(Debug, Clone)]
+pub struct RuntimeParts {
+    /// The path (values inserted raw).
+    pub path: Template,
+    /// The query string after `?` (values URL-encoded).
+    pub query: Option<Template>,
+    /// Header values, parallel to [`HttpStep::headers`] (`None`: fixed).
+    pub headers: Vec<Option<Template>>,
+    /// The body (`None`: fixed); values form-encoded in a form body.
+    pub body: Option<Template>,
 }
 
 impl HttpStep {
-    /// Sets `runtime_vars` when a `${…}` reference is left in what is sent.
-    pub(crate) fn with_runtime_vars_flag(mut self) -> HttpStep {
-        let has = |t: &str| t.contains("${");
-        self.runtime_vars = has(&self.path_and_query)
-            || self.headers.iter().any(|(_, v)| has(v))
-            || std::str::from_utf8(&self.body).is_ok_and(has);
-        self
-    }
-
-    /// A copy with the runtime variables filled in: raw in the path, headers and a raw body,
-    /// URL-encoded in the query string and a form body.
-    pub(crate) fn rendered(&self, vars: &std::collections::HashMap<String, String>) -> HttpStep {
+    /// A copy with the run-time parts rendered for `user`: raw in the path, headers and a raw
+    /// body, URL-encoded in the query string and a form body.
+    pub(crate) fn rendered(&self, parts: &RuntimeParts, user: &mut UserCtx) -> HttpStep {
         use crate::compile_http::{escape_unsafe, form_encode};
-        use crate::extract::render;
+        let raw = |v: &str| v.to_string();
         let mut out = self.clone();
-        out.path_and_query = match self.path_and_query.split_once('?') {
-            Some((path, query)) => format!(
-                "{}?{}",
-                render(path, vars, str::to_string),
-                render(query, vars, escape_unsafe)
-            ),
-            None => render(&self.path_and_query, vars, str::to_string),
-        };
-        for (_, v) in &mut out.headers {
-            *v = render(v, vars, str::to_string);
+        out.runtime = None;
+        out.path_and_query = parts.path.render(user, &raw);
+        if !out.path_and_query.starts_with('/') {
+            out.path_and_query.insert(0, '/');
         }
-        if let Ok(body) = std::str::from_utf8(&self.body) {
-            let body = if self.form_content_type.is_some() {
-                render(body, vars, form_encode)
+        if let Some(q) = &parts.query {
+            out.path_and_query.push('?');
+            out.path_and_query.push_str(&q.render(user, &escape_unsafe));
+        }
+        for ((_, v), t) in out.headers.iter_mut().zip(&parts.headers) {
+            if let Some(t) = t {
+                *v = t.render(user, &raw);
+            }
+        }
+        if let Some(body) = &parts.body {
+            let text = if self.form_content_type.is_some() {
+                body.render(user, &form_encode)
             } else {
-                render(body, vars, str::to_string)
+                body.render(user, &raw)
             };
-            out.body = Bytes::from(body);
+            out.body = Bytes::from(text);
         }
         out
     }
 
-    /// The request URL as JMeter reports it (the port only when it is not 80).
+    /// The request URL as JMeter reports it (the port only when it is not the scheme's default).
     pub fn url(&self) -> String {
-        if self.port == 80 {
-            format!("http://{}{}", self.host, self.path_and_query)
-        } else {
-            format!("http://{}:{}{}", self.host, self.port, self.path_and_query)
-        }
+        url(self.tls, &self.host, self.port, &self.path_and_query)
+    }
+}
+
+/// `scheme://host[:port]path`, the port only when it is not the scheme's default.
+pub(crate) fn url(tls: bool, host: &str, port: u16, path: &str) -> String {
+    let (scheme, default_port) = if tls { ("https", 443) } else { ("http", 80) };
+    if port == default_port {
+        format!("{scheme}://{host}{path}")
+    } else {
+        format!("{scheme}://{host}:{port}{path}")
     }
 }
 
@@ -219,124 +433,6 @@ impl OnSampleError {
             OnSampleError::StopThread => "stopthread",
             OnSampleError::StopTest => "stoptest",
             OnSampleError::StopTestNow => "stoptestnow",
-        }
-    }
-}
-
-impl RunnablePlan {
-    /// A human-readable, multi-line description of what a run would do.
-    pub fn explain(&self) -> String {
-        let mut out = String::new();
-        let order = if self.serialize_groups {
-            "one after another"
-        } else {
-            "in parallel"
-        };
-        let _ = writeln!(
-            out,
-            "Test plan \"{}\": {} thread group(s), run {order}",
-            self.name,
-            self.groups.len()
-        );
-        for (name, value) in &self.variables {
-            let _ = writeln!(out, "  variable {name} = \"{value}\"");
-        }
-        for g in &self.groups {
-            let _ = write!(
-                out,
-                "Thread group \"{}\": {} thread(s), ramp-up {} s, {}",
-                g.name,
-                g.threads,
-                g.ramp_up.as_secs_f64(),
-                g.loops
-            );
-            if let Some(d) = g.duration {
-                let _ = write!(out, ", duration {} s", d.as_secs());
-            }
-            if !g.startup_delay.is_zero() {
-                let _ = write!(out, ", startup delay {} s", g.startup_delay.as_secs());
-            }
-            let _ = writeln!(out, ", on sample error: {}", g.on_error.as_str());
-            explain_steps(&mut out, &g.steps, 1);
-        }
-        for i in &self.ignored {
-            let _ = writeln!(out, "Ignored: {i} (the runner records every sample itself)");
-        }
-        out
-    }
-}
-
-fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
-    let pad = "  ".repeat(depth);
-    for step in steps {
-        match step {
-            Step::Http(h) => {
-                let _ = write!(out, "{pad}HTTP \"{}\": {} {}", h.label, h.method, h.url());
-                if !h.body.is_empty() {
-                    let _ = write!(out, ", body {} bytes", h.body.len());
-                }
-                if !h.headers.is_empty() {
-                    let names: Vec<&str> = h.headers.iter().map(|(n, _)| n.as_str()).collect();
-                    let _ = write!(out, ", headers [{}]", names.join(", "));
-                }
-                if let Some(t) = h.connect_timeout {
-                    let _ = write!(out, ", connect timeout {} ms", t.as_millis());
-                }
-                if let Some(t) = h.response_timeout {
-                    let _ = write!(out, ", response timeout {} ms", t.as_millis());
-                }
-                if h.follow_redirects {
-                    let _ = write!(out, ", follows redirects");
-                }
-                if !h.delay.is_zero() {
-                    let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
-                }
-                for r in &h.random_delays {
-                    let _ = match r {
-                        RandomDelay::Uniform { range_ms } => {
-                            write!(out, " + uniform random 0–{range_ms} ms")
-                        }
-                        RandomDelay::Gaussian { deviation_ms } => {
-                            write!(out, " + gaussian random (deviation {deviation_ms} ms)")
-                        }
-                    };
-                }
-                if h.cookies {
-                    let _ = write!(out, ", cookies");
-                }
-                let _ = writeln!(out);
-                for a in &h.assertions {
-                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
-                }
-                for e in &h.extractors {
-                    let _ = writeln!(
-                        out,
-                        "{pad}  extract ${{{}}} from the body with /{}/ (match {}, default \"{}\")",
-                        e.refname, e.regex, e.match_number, e.default
-                    );
-                }
-            }
-            Step::Transaction {
-                name,
-                include_timers,
-                steps,
-            } => {
-                let timers = if *include_timers {
-                    "timers included"
-                } else {
-                    "timers excluded"
-                };
-                let _ = writeln!(out, "{pad}Transaction \"{name}\" ({timers})");
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Simple { name, steps } => {
-                let _ = writeln!(out, "{pad}Simple controller \"{name}\"");
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Loop { name, loops, steps } => {
-                let _ = writeln!(out, "{pad}Loop \"{name}\": {loops}");
-                explain_steps(out, steps, depth + 1);
-            }
         }
     }
 }

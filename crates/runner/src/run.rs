@@ -3,8 +3,9 @@
 //! itself — turns their samples into batches of at most [`BATCH_ROWS`] rows, handed to the
 //! synchronous [`SampleSink`] whenever a batch is full or every [`FLUSH_EVERY`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use loadlake_schema::{SampleBatchBuilder, SampleSink};
@@ -12,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::RunnerError;
-use crate::model::{Loops, RunnablePlan, ThreadGroupPlan};
+use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
 use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu};
 
 /// Most rows in one batch handed to the sink.
@@ -48,6 +49,9 @@ pub struct RunSummary {
     pub cancelled: bool,
     /// The run stopped because [`RunOptions::max_samples`] was reached.
     pub hit_max_samples: bool,
+    /// Times a virtual user had to wait because the sample writer was behind (the sample
+    /// channel was full). Zero means recording never slowed the load.
+    pub writer_waits: u64,
 }
 
 /// Runs `plan` against its targets and writes every sample into `sink`, in the order samples
@@ -64,7 +68,8 @@ pub async fn run(
     sink: &mut dyn SampleSink,
 ) -> Result<RunSummary, RunnerError> {
     for g in &plan.groups {
-        if g.loops == Loops::Forever && g.duration.is_none() && options.duration.is_none() {
+        let overridden = g.role == GroupRole::Main && options.duration.is_some();
+        if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
             return Err(RunnerError::Unbounded {
                 group: g.name.clone(),
             });
@@ -75,17 +80,22 @@ pub async fn run(
     let shared = Arc::new(Shared {
         stop,
         all_active: AtomicI32::new(0),
+        writer_waits: AtomicU64::new(0),
     });
     let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_DEPTH);
     let groups: Vec<Arc<ThreadGroupPlan>> = plan.groups.iter().cloned().map(Arc::new).collect();
     tracing::info!(plan = %plan.name, groups = groups.len(), "run starting");
     let launcher = tokio::spawn(launch(
+        Launch {
+            serialize: plan.serialize_groups,
+            teardown_on_shutdown: plan.teardown_on_shutdown,
+            shared: shared.clone(),
+            tx,
+            run_start,
+            override_duration: options.duration,
+            variables: Arc::new(plan.variables.iter().cloned().collect()),
+        },
         groups,
-        plan.serialize_groups,
-        shared.clone(),
-        tx,
-        run_start,
-        options.duration,
     ));
     let cancel_task = options.cancel.clone().map(|mut cancel| {
         let shared = shared.clone();
@@ -147,7 +157,14 @@ pub async fn run(
         elapsed: run_start.elapsed(),
         cancelled,
         hit_max_samples: collector.hit_max,
+        writer_waits: shared.writer_waits.load(Ordering::Relaxed),
     };
+    if summary.writer_waits > 0 {
+        tracing::warn!(
+            waits = summary.writer_waits,
+            "the sample writer fell behind: virtual users waited for it; the load was lower than planned"
+        );
+    }
     tracing::info!(
         samples = summary.samples,
         errors = summary.errors,
@@ -202,31 +219,61 @@ impl Collector<'_> {
     }
 }
 
-/// Starts the thread groups (in parallel, or one after another) and waits for all their users.
-async fn launch(
-    groups: Vec<Arc<ThreadGroupPlan>>,
+/// What every thread group of a run is started with.
+struct Launch {
     serialize: bool,
+    teardown_on_shutdown: bool,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Sample>,
     run_start: Instant,
     override_duration: Option<Duration>,
-) {
+    variables: Arc<HashMap<String, String>>,
+}
+
+/// Runs the setUp groups, then the regular groups (in parallel, or one after another), then the
+/// tearDown groups, each phase waiting for all its users.
+async fn launch(l: Launch, groups: Vec<Arc<ThreadGroupPlan>>) {
+    let phase = |role: GroupRole| -> Vec<(usize, Arc<ThreadGroupPlan>)> {
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.role == role)
+            .map(|(i, g)| (i, g.clone()))
+            .collect()
+    };
+    run_phase(&l, phase(GroupRole::Setup), false).await;
+    run_phase(&l, phase(GroupRole::Main), l.serialize).await;
+    let level = *l.shared.stop.borrow();
+    if level == STOP_GRACEFUL && l.teardown_on_shutdown {
+        // TestPlan.tearDown_on_shutdown: the tearDown groups run after a graceful stop too.
+        l.shared.stop.send_replace(RUNNING);
+    }
+    run_phase(&l, phase(GroupRole::Teardown), false).await;
+}
+
+/// Starts `groups` and waits for all their users.
+async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, serialize: bool) {
     let mut pending: Vec<JoinHandle<()>> = Vec::new();
-    for (index, group) in groups.into_iter().enumerate() {
-        if *shared.stop.borrow() >= STOP_GRACEFUL {
+    for (index, group) in groups {
+        if *l.shared.stop.borrow() >= STOP_GRACEFUL {
             break;
         }
-        let base = if serialize { Instant::now() } else { run_start };
+        let base = if serialize || group.role != GroupRole::Main {
+            Instant::now()
+        } else {
+            l.run_start
+        };
         let start = base + group.startup_delay;
-        let deadline = match override_duration {
-            Some(d) => Some(run_start + d),
-            None => group.duration.map(|d| start + d),
+        let deadline = match l.override_duration {
+            Some(d) if group.role == GroupRole::Main => Some(l.run_start + d),
+            _ => group.duration.map(|d| start + d),
         };
         let ramp = tokio::spawn(ramp_group(
             index,
             group,
-            shared.clone(),
-            tx.clone(),
+            l.shared.clone(),
+            l.tx.clone(),
+            l.variables.clone(),
             start,
             deadline,
         ));
@@ -236,7 +283,6 @@ async fn launch(
             pending.push(ramp);
         }
     }
-    drop(tx);
     for handle in pending {
         join(handle).await;
     }
@@ -254,6 +300,7 @@ async fn ramp_group(
     group: Arc<ThreadGroupPlan>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Sample>,
+    variables: Arc<HashMap<String, String>>,
     start: Instant,
     deadline: Option<Instant>,
 ) {
@@ -280,6 +327,8 @@ async fn ramp_group(
         let vu = Vu::new(
             group.clone(),
             name,
+            t + 1,
+            (*variables).clone(),
             tx.clone(),
             shared.clone(),
             deadline,

@@ -1,17 +1,40 @@
-//! `${…}` substitution, done once when the plan is compiled: `${name}` from user-defined
+//! `${…}` substitution done once when the plan is compiled: `${name}` from user-defined
 //! variables, `${__P(name,default)}` and `${__property(name,var,default)}` from the run's
-//! properties (the CLI's `-Jname=value`). Every other function is refused with an error that
-//! names the element and property. As in JMeter, an unknown variable stays verbatim (`${UNDEF}`).
+//! properties (the CLI's `-Jname=value`). As in JMeter, an unknown variable stays verbatim
+//! (`${UNDEF}`).
+//!
+//! What can only be known per request — functions such as `__Random` ([`RUNTIME_FUNCTIONS`]) and
+//! variables that extractors or CSV Data Sets set while the test runs — is left verbatim by
+//! [`Evaluator::eval_deferred`], for [`crate::template::Template`] to fill in at run time;
+//! [`Evaluator::eval`] refuses them where a value must be fixed (thread counts, hosts, …).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::RunnerError;
+
+/// Functions evaluated per request by [`crate::template::Template`].
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
+    "Random",
+    "RandomString",
+    "time",
+    "threadNum",
+    "counter",
+    "UUID",
+    "V",
+    "jexl3",
+    "jexl2",
+    "javaScript",
+    "intSum",
+    "longSum",
+];
 
 /// Substitutes variables and property functions in property values.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Evaluator<'p> {
     vars: BTreeMap<String, String>,
     props: Option<&'p BTreeMap<String, String>>,
+    /// Variables that elements set while the test runs: never folded at compile time.
+    runtime_vars: BTreeSet<String>,
 }
 
 /// Where a value comes from, for error messages.
@@ -27,7 +50,20 @@ impl<'p> Evaluator<'p> {
         Evaluator {
             vars: BTreeMap::new(),
             props: Some(props),
+            runtime_vars: BTreeSet::new(),
         }
+    }
+
+    /// The run's properties.
+    pub fn props(&self) -> &'p BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.props.unwrap_or(&EMPTY)
+    }
+
+    /// Marks `name` as set at run time (by an extractor or a CSV Data Set): `${name}` is then
+    /// left for run time by [`Evaluator::eval_deferred`].
+    pub fn runtime_var(&mut self, name: &str) {
+        self.runtime_vars.insert(name.trim().to_string());
     }
 
     /// Defines (or redefines) variable `name`.
@@ -40,8 +76,19 @@ impl<'p> Evaluator<'p> {
         &self.vars
     }
 
-    /// `text` with every `${…}` it can resolve replaced.
+    /// `text` with every `${…}` it can resolve replaced; a run-time function is an error (the
+    /// value must be fixed before the run).
     pub fn eval(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+        self.substitute(text, at, false)
+    }
+
+    /// `text` with what is known now replaced, and run-time functions and variables set at run
+    /// time left verbatim for [`crate::template::Template`].
+    pub fn eval_deferred(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+        self.substitute(text, at, true)
+    }
+
+    fn substitute(&self, text: &str, at: At<'_>, defer: bool) -> Result<String, RunnerError> {
         if !text.contains("${") {
             return Ok(text.to_string());
         }
@@ -56,7 +103,7 @@ impl<'p> Evaluator<'p> {
                 return Ok(out);
             };
             let inner = &after[..len];
-            out.push_str(&self.reference(inner, at)?);
+            out.push_str(&self.reference(inner, at, defer)?);
             rest = &after[len + 1..];
         }
         out.push_str(rest);
@@ -64,9 +111,11 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The value of one `${inner}` reference.
-    fn reference(&self, inner: &str, at: At<'_>) -> Result<String, RunnerError> {
+    fn reference(&self, inner: &str, at: At<'_>, defer: bool) -> Result<String, RunnerError> {
         let Some(call) = inner.strip_prefix("__") else {
-            return Ok(match self.vars.get(inner.trim()) {
+            let name = inner.trim();
+            return Ok(match self.vars.get(name) {
+                Some(_) if defer && self.runtime_vars.contains(name) => format!("${{{inner}}}"),
                 Some(v) => v.clone(),
                 None => format!("${{{inner}}}"),
             });
@@ -76,9 +125,19 @@ impl<'p> Evaluator<'p> {
             _ => (call, ""),
         };
         let function = format!("__{name}");
+        if RUNTIME_FUNCTIONS.contains(&name) {
+            if defer {
+                return Ok(format!("${{{inner}}}"));
+            }
+            return Err(RunnerError::RuntimeFunction {
+                element: at.element.to_string(),
+                property: at.property.to_string(),
+                function,
+            });
+        }
         let args = split_args(args)
             .into_iter()
-            .map(|a| self.eval(&a, at))
+            .map(|a| self.substitute(&a, at, defer))
             .collect::<Result<Vec<_>, _>>()?;
         let arg = |i: usize| args.get(i).map(String::as_str);
         let lookup = |key: &str| self.props.and_then(|p| p.get(key.trim())).cloned();
@@ -105,7 +164,7 @@ impl<'p> Evaluator<'p> {
 
 /// Length of the reference body after `${`, up to (not including) its matching `}`; nested
 /// `${…}` count.
-fn reference_len(after: &str) -> Option<usize> {
+pub(crate) fn reference_len(after: &str) -> Option<usize> {
     let bytes = after.as_bytes();
     let mut depth = 1usize;
     let mut i = 0;
@@ -199,12 +258,36 @@ mod tests {
     fn refuses_other_functions_naming_element_and_property() {
         let props = BTreeMap::new();
         let e = evaluator(&props);
-        let err = e.eval("/x?ms=${__Random(1,5)}", AT).unwrap_err();
+        let err = e.eval("/x?ms=${__nosuch(1,5)}", AT).unwrap_err();
         assert!(matches!(
             &err,
             RunnerError::UnsupportedFunction { element, property, function }
-                if element == "Home" && property == "HTTPSampler.path" && function == "__Random"
+                if element == "Home" && property == "HTTPSampler.path" && function == "__nosuch"
         ));
-        assert!(e.eval("${__threadNum}", AT).is_err());
+        assert!(matches!(
+            e.eval("${__threadNum}", AT),
+            Err(RunnerError::RuntimeFunction { .. })
+        ));
+    }
+
+    #[test]
+    fn deferred_evaluation_leaves_run_time_references() {
+        let props = BTreeMap::from([("n".to_string(), "9".to_string())]);
+        let mut e = evaluator(&props);
+        e.define("TOKEN", "none yet".into());
+        e.runtime_var("TOKEN");
+        let eval = |t: &str| e.eval_deferred(t, AT).unwrap();
+        assert_eq!(
+            eval("/x/${HOST}/${TOKEN}?r=${__Random(1,${__P(n)})}"),
+            "/x/example.org/${TOKEN}?r=${__Random(1,${__P(n)})}"
+        );
+        // Where a value must be fixed the UDV's start value is used, and run-time functions
+        // are refused naming the function.
+        assert_eq!(e.eval("${TOKEN}", AT).unwrap(), "none yet");
+        let err = e.eval("${__counter(TRUE)}", AT).unwrap_err();
+        assert!(
+            matches!(&err, RunnerError::RuntimeFunction { function, .. } if function == "__counter")
+        );
+        assert!(e.eval_deferred("${__nosuch}", AT).is_err());
     }
 }

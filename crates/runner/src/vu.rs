@@ -2,20 +2,25 @@
 //! path is request → measure → assert → push one [`Sample`] to the collector; scheduling lives in
 //! [`crate::run`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
 use loadlake_schema::{SampleKind, SampleRecord};
 use tokio::sync::{mpsc, watch};
 
-use crate::assertion::{Response, TestField};
-use crate::http::{HttpClient, now_ms};
-use crate::model::{HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan};
+use crate::assertion::Response;
+use crate::csv_data::{CsvCursor, CsvNext};
+use crate::http::{HttpClient, Keep, now_ms};
+use crate::model::{
+    CsvFeed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
+    ThroughputTimer,
+};
+use crate::template::UserCtx;
 
 /// Stop levels carried by the run's watch channel.
 pub(crate) const RUNNING: u8 = 0;
@@ -30,6 +35,8 @@ pub(crate) struct Shared {
     pub stop: watch::Sender<u8>,
     /// Active threads of all groups.
     pub all_active: AtomicI32,
+    /// Times a user found the sample channel full and had to wait for the writer.
+    pub writer_waits: AtomicU64,
 }
 
 impl Shared {
@@ -80,8 +87,8 @@ impl Sample {
             connect_ms: Some(self.connect_ms),
             idle_ms: Some(self.idle_ms),
             label: &self.label,
-            case_name: Some(&self.case_name),
-            thread: Some(&self.thread),
+            case_name: (!self.case_name.is_empty()).then_some(&*self.case_name),
+            thread: (!self.thread.is_empty()).then_some(&*self.thread),
             kind: Some(self.kind),
             response_code: (!self.code.is_empty()).then_some(self.code.as_str()),
             response_message: Some(&self.message),
@@ -101,7 +108,7 @@ impl Sample {
 
 /// What to do after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flow {
+pub(crate) enum Flow {
     Next,
     NextLoop,
     Stop,
@@ -109,7 +116,11 @@ enum Flow {
 
 /// Totals of an open Transaction Controller.
 #[derive(Debug, Default)]
-struct TxAcc {
+pub(crate) struct TxAcc {
+    /// Parent mode: the children are sub-results, not recorded on their own.
+    pub parent: bool,
+    /// Parent mode: each child's code until the first failing child, whose code stays.
+    pub code: String,
     calls: u64,
     failing: u64,
     elapsed: i64,
@@ -117,6 +128,22 @@ struct TxAcc {
     connect: i64,
     bytes_received: i64,
     bytes_sent: i64,
+}
+
+impl TxAcc {
+    /// Counts one sample of the transaction (JMeter's `addSubSamplerResult` totals).
+    fn add(&mut self, s: &Sample) {
+        self.calls += 1;
+        if self.parent && self.failing == 0 {
+            self.code.clone_from(&s.code);
+        }
+        self.failing += u64::from(!s.success);
+        self.elapsed += s.elapsed_ms;
+        self.latency += s.latency_ms;
+        self.connect += s.connect_ms;
+        self.bytes_received += s.bytes_received;
+        self.bytes_sent += s.bytes_sent;
+    }
 }
 
 /// A virtual user.
@@ -130,18 +157,35 @@ pub(crate) struct Vu {
     pub stop: watch::Receiver<u8>,
     pub deadline: Option<Instant>,
     pub grp_active: Arc<AtomicI32>,
-    transactions: Vec<TxAcc>,
-    /// Variables set at run time (extractors), per user.
-    vars: HashMap<String, String>,
+    pub(crate) transactions: Vec<TxAcc>,
+    /// The user's variables and function state.
+    pub(crate) user: UserCtx,
+    /// The last sampler's outcome (`JMeterThread.last_sample_ok`, read by While Controllers).
+    pub(crate) last_ok: bool,
+    /// Per-thread counts of Throughput Controllers with `perThread`, by controller id.
+    pub(crate) throughput_counts: HashMap<usize, ThroughputCounts>,
+    /// Loop Controllers with `continue_forever=false` this thread has run (they stay done).
+    pub(crate) loops_done: HashSet<usize>,
+    /// Per-thread read positions of `shareMode.thread` CSV Data Sets, by data set id.
+    csv_cursors: HashMap<usize, CsvCursor>,
+    /// Per-thread previous times of Constant Throughput Timers, by timer id.
+    paced: HashMap<usize, Option<Instant>>,
 }
 
-type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+
+/// The variable JMeter keeps the last sampler's outcome in.
+const LAST_SAMPLE_OK: &str = "JMeterThread.last_sample_ok";
 
 impl Vu {
-    /// A virtual user of `group` called `thread`.
+    /// A virtual user of `group` called `thread`, number `thread_num` (1-based) in its group,
+    /// starting with the plan's variables `vars`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         group: Arc<ThreadGroupPlan>,
         thread: String,
+        thread_num: u32,
+        vars: HashMap<String, String>,
         tx: mpsc::Sender<Sample>,
         shared: Arc<Shared>,
         deadline: Option<Instant>,
@@ -159,7 +203,12 @@ impl Vu {
             deadline,
             grp_active,
             transactions: Vec::new(),
-            vars: HashMap::new(),
+            user: UserCtx::new(vars, thread_num),
+            last_ok: true,
+            throughput_counts: HashMap::new(),
+            loops_done: HashSet::new(),
+            csv_cursors: HashMap::new(),
+            paced: HashMap::new(),
         }
     }
 
@@ -175,7 +224,9 @@ impl Vu {
             if group.clear_cookies {
                 self.client.cookies.clear();
             }
-            if self.steps(&group.steps).await == Flow::Stop {
+            if self.advance_csv(&group.csv) == Flow::Stop
+                || self.steps(&group.steps, done == 1).await == Flow::Stop
+            {
                 break;
             }
             tokio::task::yield_now().await;
@@ -185,23 +236,16 @@ impl Vu {
         tracing::debug!(thread = %self.thread, loops = done, "thread finished");
     }
 
-    fn stopping(&self) -> bool {
+    pub(crate) fn stopping(&self) -> bool {
         *self.stop.borrow() >= STOP_GRACEFUL || self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    fn steps<'a>(&'a mut self, steps: &'a [Step]) -> StepFuture<'a> {
+    /// Runs `steps` in order; `first` says whether this is the first iteration of the enclosing
+    /// loop (Once Only Controllers run then only).
+    pub(crate) fn steps<'a>(&'a mut self, steps: &'a [Step], first: bool) -> StepFuture<'a> {
         Box::pin(async move {
             for step in steps {
-                let flow = match step {
-                    Step::Http(h) => self.http(h).await,
-                    Step::Simple { steps, .. } => self.steps(steps).await,
-                    Step::Loop { loops, steps, .. } => self.repeat(*loops, steps).await,
-                    Step::Transaction {
-                        name,
-                        include_timers,
-                        steps,
-                    } => self.transaction(name, *include_timers, steps).await,
-                };
+                let flow = self.step(step, first).await;
                 if flow != Flow::Next {
                     return flow;
                 }
@@ -210,14 +254,33 @@ impl Vu {
         })
     }
 
-    async fn repeat(&mut self, loops: Loops, steps: &[Step]) -> Flow {
+    /// Reads the next line of each CSV Data Set into the user's variables.
+    pub(crate) fn advance_csv(&mut self, feeds: &[CsvFeed]) -> Flow {
+        for f in feeds {
+            let cursor = match &f.shared {
+                Some(c) => c,
+                None => self.csv_cursors.entry(f.id).or_default(),
+            };
+            if let CsvNext::StopThread = f.data.next_into(cursor, &mut self.user.vars) {
+                tracing::debug!(thread = %self.thread, file = %f.data.path.display(), "end of CSV file: thread stops");
+                return Flow::Stop;
+            }
+        }
+        Flow::Next
+    }
+
+    /// Runs a loop's iterations; each starts by advancing the loop's CSV Data Sets.
+    pub(crate) async fn repeat(&mut self, loops: Loops, csv: &[CsvFeed], steps: &[Step]) -> Flow {
         let mut done = 0u64;
         while !finished(loops, done) {
             if self.stopping() {
                 return Flow::Stop;
             }
             done += 1;
-            let flow = self.steps(steps).await;
+            if self.advance_csv(csv) == Flow::Stop {
+                return Flow::Stop;
+            }
+            let flow = self.steps(steps, done == 1).await;
             if flow != Flow::Next {
                 return flow;
             }
@@ -226,13 +289,26 @@ impl Vu {
         Flow::Next
     }
 
-    async fn transaction(&mut self, name: &str, include_timers: bool, steps: &[Step]) -> Flow {
+    pub(crate) async fn transaction(
+        &mut self,
+        name: &str,
+        parent: bool,
+        include_timers: bool,
+        steps: &[Step],
+        first: bool,
+    ) -> Flow {
         let ts_ms = now_ms();
         let start = Instant::now();
-        self.transactions.push(TxAcc::default());
-        let flow = self.steps(steps).await;
+        self.transactions.push(TxAcc {
+            parent,
+            ..TxAcc::default()
+        });
+        let flow = self.steps(steps, first).await;
         let acc = self.transactions.pop().unwrap_or_default();
         if acc.calls == 0 {
+            if !parent && !self.record(self.empty_transaction(ts_ms, name)).await {
+                return Flow::Stop;
+            }
             return flow;
         }
         let wall = i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -242,6 +318,13 @@ impl Vu {
             (acc.elapsed, (wall - acc.elapsed).max(0))
         };
         let success = acc.failing == 0;
+        let code = if parent {
+            acc.code.clone()
+        } else if success {
+            "200".into()
+        } else {
+            String::new()
+        };
         let sample = Sample {
             ts_ms,
             elapsed_ms,
@@ -252,7 +335,7 @@ impl Vu {
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Transaction,
-            code: if success { "200".into() } else { String::new() },
+            code,
             message: format!(
                 "{TRANSACTION_MESSAGE_PREFIX} : {}, number of failing samples : {}",
                 acc.calls, acc.failing
@@ -267,14 +350,71 @@ impl Vu {
             data_type: Some("text"),
             encoding: None,
         };
-        if self.tx.send(sample).await.is_err() {
+        if !self.record(sample).await {
             return Flow::Stop;
         }
         flow
     }
 
+    /// JMeter 2.13 still writes a (non-parent) transaction sample when none of the children ran:
+    /// success, code 200, no thread name (so no case) and thread counts 0.
+    fn empty_transaction(&self, ts_ms: i64, name: &str) -> Sample {
+        Sample {
+            ts_ms,
+            elapsed_ms: 0,
+            latency_ms: 0,
+            connect_ms: 0,
+            idle_ms: 0,
+            label: name.to_string(),
+            case_name: Arc::from(""),
+            thread: Arc::from(""),
+            kind: SampleKind::Transaction,
+            code: "200".into(),
+            message: format!("{TRANSACTION_MESSAGE_PREFIX} : 0, number of failing samples : 0"),
+            success: true,
+            failure_message: None,
+            bytes_received: 0,
+            bytes_sent: 0,
+            grp_threads: 0,
+            all_threads: 0,
+            url: None,
+            data_type: None,
+            encoding: None,
+        }
+    }
+
+    /// Sends a finished sample to the collector, or gives it to the innermost parent-mode
+    /// transaction as a sub-result. A sampler's sample also counts in every non-parent
+    /// transaction inside that one; a transaction sample counts only as a sub-result (JMeter's
+    /// non-parent controllers skip transaction sample events). False when the run is over.
+    async fn record(&mut self, sample: Sample) -> bool {
+        let is_transaction = sample.kind == SampleKind::Transaction;
+        for t in self.transactions.iter_mut().rev() {
+            if is_transaction && !t.parent {
+                continue;
+            }
+            t.add(&sample);
+            if t.parent {
+                return true;
+            }
+        }
+        match self.tx.try_send(sample) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Full(sample)) => {
+                if self.shared.writer_waits.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::warn!(
+                        "the sample writer is behind: virtual users wait for it (the load is now \
+                         lower than planned; no sample is dropped)"
+                    );
+                }
+                self.tx.send(sample).await.is_ok()
+            }
+        }
+    }
+
     /// Waits `delay` (a timer); false when the run stopped or the schedule ended meanwhile.
-    async fn pause(&mut self, delay: Duration) -> bool {
+    pub(crate) async fn pause(&mut self, delay: Duration) -> bool {
         let wanted = Instant::now() + delay;
         let (until, cut) = match self.deadline {
             Some(d) if d < wanted => (d, true),
@@ -287,48 +427,70 @@ impl Vu {
         }
     }
 
-    async fn http(&mut self, h: &HttpStep) -> Flow {
-        let delay = RandomDelay::total(h.delay, &h.random_delays);
+    /// The timers' pause before `h`: constant and random parts, then throughput pacing.
+    fn timer_delay(&mut self, h: &HttpStep) -> Duration {
+        let mut delay = RandomDelay::total(h.delay, &h.random_delays);
+        let now = Instant::now();
+        for t in &h.throughput_timers {
+            delay += match t {
+                ThroughputTimer::Constant { id, timer } => {
+                    let all = self.shared.all_active.load(Ordering::SeqCst).max(1) as u32;
+                    let group = self.grp_active.load(Ordering::SeqCst).max(1) as u32;
+                    timer.delay(self.paced.entry(*id).or_default(), now, all, group)
+                }
+                ThroughputTimer::Precise(timer) => timer.delay(now),
+            };
+        }
+        delay
+    }
+
+    pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
+        let delay = self.timer_delay(h);
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
         }
-        let keep_body = !h.extractors.is_empty()
-            || h.assertions
-                .iter()
-                .any(|a| a.field == TestField::ResponseData);
-        let rendered = h.runtime_vars.then(|| h.rendered(&self.vars));
+        let keep = Keep {
+            body: h.extractors.iter().any(|e| e.needs_body())
+                || h.assertions.iter().any(|a| a.needs_body()),
+            headers: !h.extractors.is_empty() || !h.assertions.is_empty(),
+        };
+        let rendered = h
+            .runtime
+            .as_ref()
+            .map(|parts| h.rendered(parts, &mut self.user));
         let step = rendered.as_ref().unwrap_or(h);
         let mut stop = self.stop.clone();
         let r = tokio::select! {
-            r = self.client.execute(step, keep_body) => r,
+            r = self.client.execute(step, keep) => r,
             _ = stop.wait_for(|s| *s >= STOP_NOW) => return Flow::Stop,
         };
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
-            || h.assertions.iter().any(|a| a.assume_success);
+            || h.assertions.iter().any(|a| a.assume_success());
         let mut failure_message = None;
         let response = Response {
             code: &r.code,
             message: &r.message,
             body: &r.body,
+            headers: &r.headers,
+            request_headers: &r.request_headers,
+            url: &r.url,
+            elapsed_ms: r.elapsed_ms,
+            body_bytes: r.bytes_received - r.header_bytes,
+            header_bytes: r.header_bytes,
         };
         for e in &h.extractors {
-            e.apply(&r.body, &mut self.vars);
+            e.apply(&response, &mut self.user.vars);
         }
         for a in &h.assertions {
-            if let Some(msg) = a.check(&response) {
+            if let Some(msg) = a.check(&response, &mut self.user) {
                 success = false;
                 failure_message.get_or_insert(msg);
             }
         }
-        for t in &mut self.transactions {
-            t.calls += 1;
-            t.failing += u64::from(!success);
-            t.elapsed += r.elapsed_ms;
-            t.latency += r.latency_ms;
-            t.connect += r.connect_ms;
-            t.bytes_received += r.bytes_received;
-            t.bytes_sent += r.bytes_sent;
-        }
+        self.last_ok = success;
+        self.user
+            .vars
+            .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
         let sample = Sample {
             ts_ms: r.ts_ms,
             elapsed_ms: r.elapsed_ms,
@@ -351,7 +513,7 @@ impl Vu {
             data_type: r.data_type,
             encoding: r.encoding,
         };
-        if self.tx.send(sample).await.is_err() {
+        if !self.record(sample).await {
             return Flow::Stop;
         }
         if success {
@@ -373,6 +535,6 @@ impl Vu {
     }
 }
 
-fn finished(loops: Loops, done: u64) -> bool {
+pub(crate) fn finished(loops: Loops, done: u64) -> bool {
     matches!(loops, Loops::Count(n) if done >= n)
 }

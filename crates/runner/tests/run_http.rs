@@ -234,6 +234,28 @@ async fn redirects_followed_only_when_asked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_requests_reach_a_tls_server_with_a_self_signed_certificate() {
+    let server = TestServer::start_tls().await;
+    let url = |path: &str| format!("https://127.0.0.1:{}{path}", server.port());
+    let children = http("Secure", "POST", &url("/secure"), &[("a", "1")], "", "")
+        + &http("Full URL", "GET", &url("/full"), &[], "", "");
+    let xml = jmx(&[], &group("G", 2, 0, 3, "", &children));
+    let (summary, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!((summary.samples, summary.errors), (12, 0), "{rows:?}");
+    assert_eq!((server.count("/secure"), server.count("/full")), (6, 6));
+    // Keep-alive over TLS: one connection per user.
+    assert_eq!(server.connections(), 2);
+    let secure = labelled(&rows, "Secure");
+    assert_eq!(
+        secure[0].url,
+        Some(format!("https://127.0.0.1:{}/secure", server.port()))
+    );
+    assert!(server.requests().iter().any(|r| r.body == "a=1"));
+    // The first request of each user pays the TCP + TLS handshake in its connect time.
+    assert!(rows.iter().filter(|r| r.connect > 0).count() <= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_user_keeps_its_connection_alive() {
     let server = TestServer::start().await;
     let xml = jmx(

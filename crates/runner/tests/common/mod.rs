@@ -40,7 +40,8 @@ pub struct Seen {
 }
 
 /// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s,
-/// `/redirect` 302 → `/echo`, anything else 200 echoing method, query and body.
+/// `/redirect` 302 → `/echo`, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
+/// anything else 200 echoing method, query and body.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Seen>>,
@@ -48,6 +49,26 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::listen(None).await
+    }
+
+    /// The same server behind TLS, with a self-signed certificate for 127.0.0.1 (the runner,
+    /// like JMeter, accepts any certificate).
+    pub async fn start_tls() -> TestServer {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+        TestServer::listen(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+    }
+
+    async fn listen(tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Seen::default()));
@@ -56,11 +77,20 @@ impl TestServer {
             while let Ok((stream, _)) = listener.accept().await {
                 state.lock().unwrap().connections += 1;
                 let state = state.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let conn = http1::Builder::new();
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = conn.serve_connection(TokioIo::new(stream), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = conn.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
                 });
             }
         });
@@ -125,6 +155,17 @@ async fn handle(
             (StatusCode::OK, "late".to_string())
         }
         "/token" => (StatusCode::OK, "token=abc123; id=7; id=8".to_string()),
+        "/json" => {
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Content-Type", "application/json")
+                .header("X-Token", "t-42")
+                .body(Full::new(Bytes::from_static(
+                    br#"{"items":[{"id":7,"name":"a"},{"id":8,"name":"b"}],"total":2}"#,
+                )))
+                .unwrap();
+            return Ok(resp);
+        }
         "/set-cookie" => {
             // A cookie whose value says where it was set: `session=<query>`.
             let resp = Response::builder()

@@ -1,0 +1,242 @@
+//! `loadlake run --validate`: what a compiled plan would do, in words — thread groups, their
+//! schedule and every step with its timers, assertions and extractors.
+
+use std::fmt::Write as _;
+
+use crate::model::{
+    CsvFeed, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
+    WhileCondition,
+};
+
+impl RunnablePlan {
+    /// A human-readable, multi-line description of what a run would do.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let order = if self.serialize_groups {
+            "one after another"
+        } else {
+            "in parallel"
+        };
+        let _ = writeln!(
+            out,
+            "Test plan \"{}\": {} thread group(s), run {order}",
+            self.name,
+            self.groups.len()
+        );
+        for (name, value) in &self.variables {
+            let _ = writeln!(out, "  variable {name} = \"{value}\"");
+        }
+        for g in &self.groups {
+            let role = match g.role {
+                GroupRole::Setup => "setUp thread group",
+                GroupRole::Main => "Thread group",
+                GroupRole::Teardown => "tearDown thread group",
+            };
+            let _ = write!(
+                out,
+                "{role} \"{}\": {} thread(s), ramp-up {} s, {}",
+                g.name,
+                g.threads,
+                g.ramp_up.as_secs_f64(),
+                g.loops
+            );
+            if let Some(d) = g.duration {
+                let _ = write!(out, ", duration {} s", d.as_secs());
+            }
+            if !g.startup_delay.is_zero() {
+                let _ = write!(out, ", startup delay {} s", g.startup_delay.as_secs());
+            }
+            let _ = writeln!(out, ", on sample error: {}", g.on_error.as_str());
+            explain_csv(&mut out, &g.csv, 1);
+            explain_steps(&mut out, &g.steps, 1);
+        }
+        for i in &self.ignored {
+            let _ = writeln!(out, "Ignored: {i} (the runner records every sample itself)");
+        }
+        out
+    }
+}
+
+fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for step in steps {
+        match step {
+            Step::Http(h) => {
+                let _ = write!(out, "{pad}HTTP \"{}\": {} {}", h.label, h.method, h.url());
+                if !h.body.is_empty() {
+                    let _ = write!(out, ", body {} bytes", h.body.len());
+                }
+                if !h.headers.is_empty() {
+                    let names: Vec<&str> = h.headers.iter().map(|(n, _)| n.as_str()).collect();
+                    let _ = write!(out, ", headers [{}]", names.join(", "));
+                }
+                if let Some(t) = h.connect_timeout {
+                    let _ = write!(out, ", connect timeout {} ms", t.as_millis());
+                }
+                if let Some(t) = h.response_timeout {
+                    let _ = write!(out, ", response timeout {} ms", t.as_millis());
+                }
+                if h.follow_redirects {
+                    let _ = write!(out, ", follows redirects");
+                }
+                if !h.delay.is_zero() {
+                    let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
+                }
+                for r in &h.random_delays {
+                    let _ = match r {
+                        RandomDelay::Uniform { range_ms } => {
+                            write!(out, " + uniform random 0–{range_ms} ms")
+                        }
+                        RandomDelay::Gaussian { deviation_ms } => {
+                            write!(out, " + gaussian random (deviation {deviation_ms} ms)")
+                        }
+                    };
+                }
+                if h.cookies {
+                    let _ = write!(out, ", cookies");
+                }
+                let _ = writeln!(out);
+                for a in &h.assertions {
+                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
+                }
+                for t in &h.throughput_timers {
+                    let _ = match t {
+                        ThroughputTimer::Constant { timer, .. } => writeln!(
+                            out,
+                            "{pad}  paced to {} samples/min ({:?})",
+                            timer.per_minute, timer.mode
+                        ),
+                        ThroughputTimer::Precise(_) => {
+                            writeln!(out, "{pad}  paced by a Precise Throughput Timer")
+                        }
+                    };
+                }
+                for e in &h.extractors {
+                    let _ = writeln!(out, "{pad}  extract {}", e.describe());
+                }
+            }
+            Step::Transaction {
+                name,
+                parent,
+                include_timers,
+                steps,
+            } => {
+                let timers = if *include_timers {
+                    "timers included"
+                } else {
+                    "timers excluded"
+                };
+                let mode = if *parent {
+                    ", children as sub-results"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "{pad}Transaction \"{name}\" ({timers}{mode})");
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Simple { name, steps } => {
+                let _ = writeln!(out, "{pad}Simple controller \"{name}\"");
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Loop {
+                name,
+                loops,
+                continue_forever,
+                csv,
+                steps,
+                ..
+            } => {
+                let once = if *continue_forever {
+                    ""
+                } else {
+                    " (first time reached only)"
+                };
+                let _ = writeln!(out, "{pad}Loop \"{name}\": {loops}{once}");
+                explain_csv(out, csv, depth + 1);
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::If {
+                name,
+                condition,
+                evaluate_all,
+                steps,
+            } => {
+                let all = if *evaluate_all {
+                    ", checked before each child"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "{pad}If \"{name}\": {}{all}", condition.source());
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::While {
+                name,
+                condition,
+                csv,
+                steps,
+            } => {
+                let rule = match condition {
+                    WhileCondition::LastSampleOk => "until a sample in the loop fails".to_string(),
+                    WhileCondition::Last => {
+                        "until a sample fails (not entered after a failure)".to_string()
+                    }
+                    WhileCondition::Text(t) => format!("until \"{}\" is false", t.source()),
+                };
+                let _ = writeln!(out, "{pad}While \"{name}\": {rule}");
+                explain_csv(out, csv, depth + 1);
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Switch { name, value, steps } => {
+                let _ = writeln!(out, "{pad}Switch \"{name}\" on \"{}\"", value.source());
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::OnceOnly { name, steps } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}Once only \"{name}\" (first iteration of the enclosing loop)"
+                );
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Throughput {
+                name,
+                rule,
+                shared,
+                steps,
+                ..
+            } => {
+                let who = if shared.is_some() {
+                    "all threads"
+                } else {
+                    "each thread"
+                };
+                let what = match rule {
+                    ThroughputRule::Total(n) => format!("the first {n} times"),
+                    ThroughputRule::Percent(p) => format!("{p}% of the times"),
+                };
+                let _ = writeln!(out, "{pad}Throughput \"{name}\": {what} ({who})");
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Runtime { name, limit, steps } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}Runtime \"{name}\": repeats for {} s",
+                    limit.as_secs_f64()
+                );
+                explain_steps(out, steps, depth + 1);
+            }
+        }
+    }
+}
+
+fn explain_csv(out: &mut String, csv: &[CsvFeed], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for f in csv {
+        let _ = writeln!(
+            out,
+            "{pad}CSV \"{}\": {} → {} (next line each iteration)",
+            f.data.name,
+            f.data.path.display(),
+            f.data.names.join(", ")
+        );
+    }
+}
