@@ -3,6 +3,7 @@
 //! defaults' arguments are appended), Header Managers merged (inner ones win), arguments encoded
 //! as a query string or a form body, or sent as the raw body.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -160,8 +161,12 @@ impl Compiler<'_> {
         };
         let extractors = self.post_processors(scope)?;
         let assertions = self.checks(scope)?;
+        let label = self.eval(el, "testname", &s.name)?;
+        let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
         Ok(HttpStep {
-            label: self.eval(el, "testname", &s.name)?,
+            label_arc: Arc::from(label.as_str()),
+            url_arc,
+            label,
             method,
             tls,
             host,

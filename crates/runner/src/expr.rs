@@ -1,6 +1,8 @@
 //! A small expression evaluator for what JMeter plans put in If / While Controller conditions
 //! and in `${__jexl3(…)}`, `${__jexl2(…)}` and `${__javaScript(…)}`. As in JMeter, `${…}` is
-//! substituted first ([`crate::template`]); the resulting text is then parsed and evaluated here.
+//! substituted first ([`crate::template`]); the resulting text is then parsed
+//! ([`crate::expr_parse`]) and evaluated here. [`crate::condition`] builds the controllers'
+//! conditions on top.
 //!
 //! One grammar serves JavaScript and JEXL: literals (numbers, `'…'` / `"…"` strings, `true`,
 //! `false`, `null`, `undefined`), `vars.get(name)`, `props.get(name)`,
@@ -22,13 +24,12 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::error::RunnerError;
-use crate::template::{Template, UserCtx};
-use crate::vars::At;
+pub use crate::condition::Condition;
+use crate::expr_parse::{self, Node};
 
 /// A value computed by an expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +65,7 @@ impl Value {
     }
 
     /// JavaScript's `String(x)`: `null` prints as `null`.
-    fn to_js_string(&self) -> String {
+    pub(crate) fn to_js_string(&self) -> String {
         match self {
             Value::Null => "null".to_string(),
             Value::Bool(b) => b.to_string(),
@@ -97,7 +98,7 @@ impl Value {
 
 /// `3` for 3.0 (as JavaScript and JEXL print integers), `NaN`, `Infinity`, else the shortest
 /// representation that reads back.
-fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if n.is_nan() {
         "NaN".to_string()
     } else if n.is_infinite() {
@@ -128,352 +129,9 @@ pub(crate) struct Env<'a> {
     pub props: &'a BTreeMap<String, String>,
 }
 
-/// One token: a number, a quoted string, a name, or punctuation / an operator.
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(f64),
-    Str(String),
-    Ident(String),
-    Op(String),
-    End,
-}
-
-/// Whitespace, a number, a name or an operator (longest first), at the start of the text.
-static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:\s+|(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([\p{L}_$][\p{L}\p{N}_$]*)|(===|!==|[=!<>]=|&&|\|\||[=!][~^$]|[-()+,.?:!*/%<>;]))",
-    )
-    .expect("the token pattern is valid")
-});
-
-/// Splits `src` into tokens, each with its 1-based column.
-fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
-    let (mut out, mut rest, mut col) = (Vec::new(), src, 1);
-    while !rest.is_empty() {
-        let (tok, len) = if rest.starts_with(['"', '\'']) {
-            string(rest).ok_or_else(|| format!("column {col}: the string is not closed"))?
-        } else if let Some(m) = TOKEN.captures(rest) {
-            let text = |i: usize| m.get(i).map(|g| g.as_str().to_string());
-            let tok = match (text(1), text(2), text(3)) {
-                (Some(n), ..) => Some(Tok::Num(
-                    n.parse()
-                        .map_err(|_| format!("column {col}: bad number {n}"))?,
-                )),
-                (_, Some(id), _) => Some(Tok::Ident(id)),
-                (.., Some(op)) => Some(Tok::Op(op)),
-                _ => None,
-            };
-            (tok, m.get(0).map_or(1, |g| g.len()))
-        } else if rest.starts_with('=') {
-            return Err(format!(
-                "column {col}: assignment is not supported; use == to compare"
-            ));
-        } else {
-            let c = rest.chars().next().unwrap_or(' ');
-            return Err(format!("column {col}: unexpected character '{c}'"));
-        };
-        out.extend(tok.map(|t| (t, col)));
-        col += rest[..len].chars().count();
-        rest = &rest[len..];
-    }
-    out.push((Tok::End, col));
-    Ok(out)
-}
-
-/// The quoted string at the start of `s` and its length in bytes; `None` when not closed.
-/// `\n`, `\t`, `\r`, `\"`, `\'` and `\\` are escapes; other backslashes stay (as in JEXL), so
-/// `"\d+"` is a usable regex.
-fn string(s: &str) -> Option<(Option<Tok>, usize)> {
-    let mut chars = s.char_indices();
-    let (_, quote) = chars.next()?;
-    let mut out = String::new();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '\\' => match chars.next()?.1 {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                e @ ('"' | '\'' | '\\') => out.push(e),
-                e => out.extend(['\\', e]),
-            },
-            c if c == quote => return Some((Some(Tok::Str(out)), at + 1)),
-            c => out.push(c),
-        }
-    }
-    None
-}
-
-/// Binary operators (JEXL word forms included) and their precedence: higher binds tighter.
-#[rustfmt::skip]
-const BINARY: &[(&str, u8)] = &[
-    ("||", 1), ("or", 1), ("&&", 2), ("and", 2),
-    ("==", 3), ("eq", 3), ("!=", 3), ("ne", 3), ("===", 3), ("!==", 3),
-    ("=~", 3), ("!~", 3), ("=^", 3), ("!^", 3), ("=$", 3), ("!$", 3),
-    ("<", 4), ("lt", 4), ("<=", 4), ("le", 4), (">", 4), ("gt", 4), (">=", 4), ("ge", 4),
-    ("+", 5), ("-", 5), ("*", 6), ("/", 6), ("div", 6), ("%", 6), ("mod", 6),
-];
-
-/// Global functions with their least and most argument counts.
-#[rustfmt::skip]
-const FUNCS: &[(&str, usize, usize)] = &[
-    ("vars.get", 1, 1), ("props.get", 1, 1), ("props.getProperty", 1, 2), ("parseInt", 1, 2),
-    ("parseFloat", 1, 1), ("Number", 1, 1), ("String", 1, 1), ("Boolean", 1, 1), ("empty", 1, 1),
-    ("size", 1, 1), ("Math.abs", 1, 1), ("Math.floor", 1, 1), ("Math.ceil", 1, 1),
-    ("Math.round", 1, 1), ("Math.sqrt", 1, 1), ("Math.pow", 2, 2), ("Math.min", 1, usize::MAX),
-    ("Math.max", 1, usize::MAX), ("Math.random", 0, 0),
-];
-
-/// String methods with their argument counts.
-#[rustfmt::skip]
-const METHODS: &[(&str, usize)] = &[
-    ("length", 0), ("size", 0), ("equals", 1), ("equalsIgnoreCase", 1), ("contains", 1),
-    ("includes", 1), ("startsWith", 1), ("endsWith", 1), ("indexOf", 1), ("toLowerCase", 0),
-    ("toUpperCase", 0), ("trim", 0), ("matches", 1), ("isEmpty", 0), ("toString", 0),
-];
-
-#[derive(Debug)]
-enum Node {
-    Lit(Value),
-    /// `!` (also `not`), `-` or `+`.
-    Unary(&'static str, Box<Node>),
-    Cond(Box<[Node; 3]>),
-    /// An operator of [`BINARY`]; the regex of a literal `=~` / `!~` pattern.
-    Bin(&'static str, Box<[Node; 2]>, Option<Regex>),
-    Func(&'static str, Vec<Node>),
-    /// Method, receiver, arguments, the regex of a literal `.matches` pattern.
-    Method(&'static str, Box<Node>, Vec<Node>, Option<Regex>),
-}
-
 /// `^(?:p)$`: Java's `matches` and JEXL's `=~` match the whole string.
-fn whole_regex(pattern: &str) -> Result<Regex, String> {
+pub(crate) fn whole_regex(pattern: &str) -> Result<Regex, String> {
     Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("bad regular expression: {e}"))
-}
-
-/// The regex of a literal pattern, compiled once at parse time.
-fn literal_regex(node: Option<&Node>, col: usize) -> Result<Option<Regex>, String> {
-    match node {
-        Some(Node::Lit(Value::Str(p))) => whole_regex(p)
-            .map(Some)
-            .map_err(|e| format!("column {col}: {e}")),
-        _ => Ok(None),
-    }
-}
-
-/// Nesting deeper than this is refused (no stack overflow on hostile input).
-const MAX_DEPTH: usize = 200;
-
-struct Parser {
-    toks: Vec<(Tok, usize)>,
-    pos: usize,
-    depth: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> &Tok {
-        self.toks.get(self.pos).map_or(&Tok::End, |t| &t.0)
-    }
-
-    fn col(&self) -> usize {
-        self.toks
-            .get(self.pos)
-            .or(self.toks.last())
-            .map_or(1, |t| t.1)
-    }
-
-    fn bump(&mut self) -> Tok {
-        let tok = self.peek().clone();
-        self.pos += 1;
-        tok
-    }
-
-    fn eat(&mut self, op: &str) -> bool {
-        let hit = matches!(self.peek(), Tok::Op(o) if o == op);
-        self.pos += usize::from(hit);
-        hit
-    }
-
-    fn fail<T>(&self, expected: &str) -> Result<T, String> {
-        let found = match self.peek() {
-            Tok::Num(n) => format!("number {}", format_number(*n)),
-            Tok::Str(s) => format!("string \"{s}\""),
-            Tok::Ident(s) => format!("name {s}"),
-            Tok::Op(o) => format!("'{o}'"),
-            Tok::End => "the end of the expression".to_string(),
-        };
-        Err(format!(
-            "column {}: expected {expected}, found {found}",
-            self.col()
-        ))
-    }
-
-    fn expect(&mut self, op: &str, expected: &str) -> Result<(), String> {
-        if self.eat(op) {
-            Ok(())
-        } else {
-            self.fail(expected)
-        }
-    }
-
-    /// Counts one more level of nesting, refusing too many.
-    fn nest(&mut self) -> Result<(), String> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(format!(
-                "column {}: expression nested too deeply",
-                self.col()
-            ));
-        }
-        Ok(())
-    }
-
-    fn ternary(&mut self) -> Result<Node, String> {
-        self.nest()?;
-        let cond = self.binary(1)?;
-        let node = if self.eat("?") {
-            let yes = self.ternary()?;
-            self.expect(":", "':' of the ?: operator")?;
-            let no = self.ternary()?;
-            Node::Cond(Box::new([cond, yes, no]))
-        } else {
-            cond
-        };
-        self.depth -= 1;
-        Ok(node)
-    }
-
-    fn binary(&mut self, min: u8) -> Result<Node, String> {
-        let mut lhs = self.unary()?;
-        while let Tok::Op(t) | Tok::Ident(t) = self.peek() {
-            let Some(&(op, prec)) = BINARY.iter().find(|b| b.0 == t) else {
-                break;
-            };
-            if prec < min {
-                break;
-            }
-            self.bump();
-            let col = self.col();
-            let rhs = self.binary(prec + 1)?;
-            let re = if op.ends_with('~') {
-                literal_regex(Some(&rhs), col)?
-            } else {
-                None
-            };
-            lhs = Node::Bin(op, Box::new([lhs, rhs]), re);
-        }
-        Ok(lhs)
-    }
-
-    fn unary(&mut self) -> Result<Node, String> {
-        self.nest()?;
-        let op = match self.peek() {
-            Tok::Op(t) | Tok::Ident(t) => ["!", "-", "+", "not"].into_iter().find(|u| u == t),
-            _ => None,
-        };
-        let node = match op {
-            Some(op) => {
-                self.bump();
-                Node::Unary(if op == "not" { "!" } else { op }, Box::new(self.unary()?))
-            }
-            None => self.postfix()?,
-        };
-        self.depth -= 1;
-        Ok(node)
-    }
-
-    fn postfix(&mut self) -> Result<Node, String> {
-        let mut node = self.primary()?;
-        while self.eat(".") {
-            let col = self.col();
-            let Tok::Ident(name) = self.peek() else {
-                return self.fail("a method name after '.'");
-            };
-            let Some(&(method, arity)) = METHODS.iter().find(|m| m.0 == name) else {
-                return Err(format!("column {col}: unsupported method .{name}"));
-            };
-            self.bump();
-            let args = match self.peek() {
-                Tok::Op(o) if o == "(" => self.args()?,
-                _ if method == "length" => Vec::new(),
-                _ => return self.fail(&format!("'(' after .{method}")),
-            };
-            if args.len() != arity {
-                return Err(format!("column {col}: .{method} takes {arity} argument(s)"));
-            }
-            let re = if method == "matches" {
-                literal_regex(args.first(), col)?
-            } else {
-                None
-            };
-            node = Node::Method(method, Box::new(node), args, re);
-        }
-        Ok(node)
-    }
-
-    fn args(&mut self) -> Result<Vec<Node>, String> {
-        self.expect("(", "'('")?;
-        let mut args = Vec::new();
-        if self.eat(")") {
-            return Ok(args);
-        }
-        loop {
-            args.push(self.ternary()?);
-            if self.eat(")") {
-                return Ok(args);
-            }
-            self.expect(",", "',' or ')'")?;
-        }
-    }
-
-    fn primary(&mut self) -> Result<Node, String> {
-        let col = self.col();
-        let mut name = match self.bump() {
-            Tok::Num(n) => return Ok(Node::Lit(Value::Num(n))),
-            Tok::Str(s) => return Ok(Node::Lit(Value::Str(s))),
-            Tok::Op(o) if o == "(" => {
-                let inner = self.ternary()?;
-                self.expect(")", "')'")?;
-                return Ok(inner);
-            }
-            Tok::Ident(id) => id,
-            _ => {
-                self.pos -= 1;
-                return self.fail("a value");
-            }
-        };
-        let constant = match name.as_str() {
-            "true" => Some(Value::Bool(true)),
-            "false" => Some(Value::Bool(false)),
-            "null" | "undefined" => Some(Value::Null),
-            "NaN" => Some(Value::Num(f64::NAN)),
-            "Infinity" => Some(Value::Num(f64::INFINITY)),
-            _ => None,
-        };
-        if let Some(value) = constant {
-            return Ok(Node::Lit(value));
-        }
-        if matches!(name.as_str(), "vars" | "props" | "Math") {
-            self.expect(".", &format!("'.' after {name}"))?;
-            let Tok::Ident(member) = self.peek() else {
-                return self.fail(&format!("a method of {name}"));
-            };
-            name = format!("{name}.{member}");
-            self.bump();
-        }
-        let Some(&(func, min, max)) = FUNCS.iter().find(|f| f.0 == name) else {
-            return Err(format!(
-                "column {col}: unknown name {name}; expected a literal, vars.get(…), props.get(…), \
-                 a supported function or a parenthesised expression"
-            ));
-        };
-        let args = self.args()?;
-        if args.len() < min || args.len() > max {
-            return Err(format!(
-                "column {col}: {func} does not take {} argument(s)",
-                args.len()
-            ));
-        }
-        Ok(Node::Func(func, args))
-    }
 }
 
 /// A parsed expression.
@@ -485,17 +143,7 @@ pub(crate) struct Expr {
 impl Expr {
     /// Parses `src`; the error names the column and what was expected there.
     pub fn parse(src: &str) -> Result<Expr, String> {
-        let mut p = Parser {
-            toks: lex(src)?,
-            pos: 0,
-            depth: 0,
-        };
-        let root = p.ternary()?;
-        p.eat(";");
-        if p.peek() != &Tok::End {
-            return p.fail("an operator or the end of the expression");
-        }
-        Ok(Expr { root })
+        expr_parse::parse(src).map(|root| Expr { root })
     }
 
     /// Evaluates against a user's variables and the run's properties.
@@ -730,150 +378,19 @@ fn method(name: &str, s: String, args: &[Value], re: Option<&Regex>) -> Result<V
     })
 }
 
-/// Parsed expressions by source text, shared by clones; at most [`CACHE_LIMIT`] entries (the
-/// cache is emptied when full).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ExprCache(Arc<Mutex<HashMap<String, Parsed>>>);
-
-/// An expression parsed once, or why it does not parse.
-type Parsed = Arc<Result<Expr, String>>;
-
-/// Most texts an [`ExprCache`] keeps.
-const CACHE_LIMIT: usize = 64;
-
-impl ExprCache {
-    /// The parsed `src` (or its parse error), from the cache when seen before.
-    pub fn get(&self, src: &str) -> Parsed {
-        if let Some(hit) = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(src)
-        {
-            return Arc::clone(hit);
-        }
-        let parsed = Arc::new(Expr::parse(src));
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(src.to_string(), Arc::clone(&parsed));
-        parsed
-    }
-}
-
-/// Checks at compile time that `t` will parse once rendered: every run-time `${…}` is replaced
-/// by the literal `0`, then (if that fails) by `"0"`; the error of the first attempt is returned.
-pub(crate) fn check_with_placeholders(t: &Template) -> Result<(), String> {
-    match Expr::parse(&t.with_placeholders("0")) {
-        Ok(_) => Ok(()),
-        Err(_) if Expr::parse(&t.with_placeholders("\"0\"")).is_ok() => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// IfController.condition (or a While condition), parsed at compile time.
-#[derive(Debug, Clone)]
-pub struct Condition {
-    source: String,
-    template: Template,
-    use_expression: bool,
-    fixed: Option<Arc<Expr>>,
-    cache: ExprCache,
-    props: Arc<BTreeMap<String, String>>,
-}
-
-impl Condition {
-    /// `use_expression` = IfController.useExpression: true → the rendered text is compared with
-    /// "true" case-insensitively; false → the rendered text is evaluated as an expression (JMeter
-    /// uses JavaScript there). Syntax is checked now, with placeholders for `${…}` (see
-    /// [`check_with_placeholders`]), so errors show at `--validate`.
-    pub(crate) fn compile(
-        text: &str,
-        use_expression: bool,
-        props: &BTreeMap<String, String>,
-        at: At<'_>,
-    ) -> Result<Condition, RunnerError> {
-        let template = Template::parse(text, props, at)?;
-        let mut fixed = None;
-        if !use_expression {
-            let checked = match template.as_static() {
-                Some(s) => Expr::parse(s.trim()).map(|e| fixed = Some(Arc::new(e))),
-                None => check_with_placeholders(&template),
-            };
-            checked.map_err(|e| {
-                let expected = format!("a condition the runner can evaluate ({e})");
-                RunnerError::invalid(at.element, at.property, text, &expected)
-            })?;
-        }
-        Ok(Condition {
-            source: text.to_string(),
-            template,
-            use_expression,
-            fixed,
-            cache: ExprCache::default(),
-            props: Arc::new(props.clone()),
-        })
-    }
-
-    /// The condition rendered for `user` and trimmed, as IfController.getCondition() reads it.
-    pub fn render(&self, user: &mut UserCtx) -> String {
-        self.template
-            .render(user, &|v: &str| v.to_string())
-            .trim()
-            .to_string()
-    }
-
-    /// Renders and evaluates for `user`. In expression mode the value must print as `true` or
-    /// `false` (JMeter's IfController: anything else is "BAD CONDITION"); `Err` says why the
-    /// text could not be evaluated (JMeter then logs and takes the condition as false).
-    pub fn eval(&self, user: &mut UserCtx) -> Result<bool, String> {
-        let text = self.render(user);
-        if self.use_expression {
-            return Ok(text.eq_ignore_ascii_case("true"));
-        }
-        let parsed;
-        let expr = match &self.fixed {
-            Some(e) => &**e,
-            None => {
-                parsed = self.cache.get(&text);
-                (*parsed).as_ref().map_err(|e| format!("[{text}]: {e}"))?
-            }
-        };
-        let env = Env {
-            vars: &user.vars,
-            props: &self.props,
-        };
-        let value = expr.eval(&env).map_err(|e| format!("[{text}]: {e}"))?;
-        match value.to_js_string().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            other => Err(format!("[{text}] gave {other}, expected true or false")),
-        }
-    }
-
-    /// The source text, as written in the plan.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const AT: At<'static> = At {
-        element: "If",
-        property: "IfController.condition",
-    };
-
-    fn vars() -> HashMap<String, String> {
+    /// Variables `s`, `n`, `e` (empty) and `bad` (an invalid regex).
+    pub(crate) fn vars() -> HashMap<String, String> {
         [("s", "abc"), ("n", "10"), ("e", ""), ("bad", "(")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into()
     }
 
-    fn props() -> BTreeMap<String, String> {
+    /// The property `p`.
+    pub(crate) fn props() -> BTreeMap<String, String> {
         BTreeMap::from([("p".to_string(), "pv".to_string())])
     }
 
@@ -1014,44 +531,6 @@ mod tests {
     }
 
     #[test]
-    fn parse_errors_name_the_column_and_what_was_expected() {
-        let cases = [
-            (
-                "1 +",
-                "column 4: expected a value, found the end of the expression",
-            ),
-            ("a == 1", "column 1: unknown name a"),
-            ("'abc", "column 1: the string is not closed"),
-            ("x = 1", "column 3: assignment is not supported"),
-            (
-                "1 2",
-                "column 3: expected an operator or the end of the expression, found number 2",
-            ),
-            ("'a'.foo()", "column 5: unsupported method .foo"),
-            ("'a'.trim", "column 9: expected '(' after .trim"),
-            (
-                "parseInt()",
-                "column 1: parseInt does not take 0 argument(s)",
-            ),
-            ("(1", "column 3: expected ')', found the end"),
-            ("1 ? 2", "column 6: expected ':' of the ?: operator"),
-            ("'a' =~ '('", "column 8: bad regular expression"),
-            ("#", "column 1: unexpected character '#'"),
-            ("vars.put('a', 1)", "column 1: unknown name vars.put"),
-        ];
-        for (src, want) in cases {
-            let err = Expr::parse(src).unwrap_err();
-            assert!(err.contains(want), "{src}: {err}");
-        }
-        let deep = format!("{}1{}", "(".repeat(1000), ")".repeat(1000));
-        assert!(
-            Expr::parse(&deep)
-                .unwrap_err()
-                .contains("nested too deeply")
-        );
-    }
-
-    #[test]
     fn run_time_errors_are_reported() {
         assert_eq!(
             eval_str("vars.get('none').length()"),
@@ -1062,117 +541,5 @@ mod tests {
                 .unwrap_err()
                 .contains("bad regular expression")
         );
-    }
-
-    fn user(pairs: &[(&str, &str)]) -> UserCtx {
-        let mut vars = vars();
-        vars.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        UserCtx::new(vars, 1)
-    }
-
-    fn cond(text: &str, use_expression: bool) -> Result<Condition, RunnerError> {
-        Condition::compile(text, use_expression, &props(), AT)
-    }
-
-    #[test]
-    fn condition_evaluates_the_rendered_text() {
-        let c = cond(r#""${s}" == "abc" && ${n} < 20"#, false).unwrap();
-        assert_eq!(c.source(), r#""${s}" == "abc" && ${n} < 20"#);
-        let mut u = user(&[]);
-        assert_eq!(c.eval(&mut u), Ok(true));
-        u.vars.insert("n".into(), "30".into());
-        assert_eq!(c.eval(&mut u), Ok(false));
-        // The IfController idiom for "is x defined": "\${x}" stays literal after substitution.
-        let defined = cond(r#""${x}" != "\${x}""#, false).unwrap();
-        assert_eq!(defined.eval(&mut u), Ok(false));
-        u.vars.insert("x".into(), "1".into());
-        assert_eq!(defined.eval(&mut u), Ok(true));
-        // IfController.computeResultFromString: the result must print as true or false.
-        assert!(
-            cond("1 + 1", false)
-                .unwrap()
-                .eval(&mut u)
-                .unwrap_err()
-                .contains("expected true or false")
-        );
-        assert_eq!(cond("'true'", false).unwrap().eval(&mut u), Ok(true));
-        // A rendered text that does not parse is an error (JMeter logs it and takes false).
-        let c = cond("${n} > 1", false).unwrap();
-        u.vars.insert("n".into(), "1)".into());
-        assert!(c.eval(&mut u).unwrap_err().contains("[1) > 1]"));
-    }
-
-    #[test]
-    fn condition_compile_checks_syntax_with_placeholders() {
-        for bad in [
-            "${n} <",
-            r#""${s}" = "a""#,
-            "${__jexl3(1)} &&",
-            "vars.get('x').foo()",
-            "1 +",
-        ] {
-            match cond(bad, false) {
-                Err(RunnerError::InvalidValue {
-                    element,
-                    property,
-                    value,
-                    expected,
-                }) => {
-                    assert_eq!(
-                        (element.as_str(), property.as_str(), value.as_str()),
-                        ("If", "IfController.condition", bad)
-                    );
-                    assert!(
-                        expected.starts_with("a condition the runner can evaluate (column"),
-                        "{expected}"
-                    );
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
-        }
-        for good in [
-            "${JMeterThread.last_sample_ok}",
-            r#""${s}".length > 2"#,
-            "${s}.length > 2",
-            "${__jexl3(1 < 2)}",
-            "!${flag}",
-            "'${a}${b}' == '${c}'",
-        ] {
-            assert!(cond(good, false).is_ok(), "{good}");
-        }
-        // useExpression: the text is only compared with "true", so it is not parsed.
-        assert!(cond("${n} <", true).is_ok());
-        assert!(matches!(
-            cond("${__groovy(1)}", true),
-            Err(RunnerError::UnsupportedFunction { .. })
-        ));
-    }
-
-    #[test]
-    fn condition_use_expression_compares_with_true_ignoring_case() {
-        // IfController.evaluateExpression: cond.equalsIgnoreCase("true"), after trimming.
-        let mut u = user(&[("flag", "True")]);
-        for (text, want) in [
-            ("${__jexl3(${n} > 5)}", true),
-            ("TRUE", true),
-            ("yes", false),
-            (" ${flag} ", true),
-            ("${__jexl3(${n} > 50)}", false),
-        ] {
-            assert_eq!(cond(text, true).unwrap().eval(&mut u), Ok(want), "{text}");
-        }
-    }
-
-    #[test]
-    fn condition_cache_stays_bounded() {
-        let c = cond("${n} > 5", false).unwrap();
-        let mut u = user(&[]);
-        for i in 0..200 {
-            u.vars.insert("n".into(), i.to_string());
-            assert_eq!(c.eval(&mut u), Ok(i > 5));
-        }
-        assert!(c.cache.0.lock().unwrap().len() <= CACHE_LIMIT);
-        // Clones share the cache.
-        assert!(Arc::ptr_eq(&c.cache.0, &c.clone().cache.0));
     }
 }

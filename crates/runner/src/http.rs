@@ -5,8 +5,9 @@
 //! error-class rules recognise them. `https` goes through rustls and, as in JMeter, accepts any
 //! server certificate (load tests target staging hosts with self-signed certificates).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -33,15 +34,15 @@ pub(crate) struct HttpResult {
     pub connect_ms: i64,
     /// The HTTP status, `None` for a network failure.
     pub status: Option<u16>,
-    pub code: String,
-    pub message: String,
+    pub code: Cow<'static, str>,
+    pub message: Cow<'static, str>,
     pub bytes_received: i64,
     pub bytes_sent: i64,
     /// The body as text, when the caller asked for it.
     pub body: String,
-    pub url: String,
+    pub url: Arc<str>,
     pub data_type: Option<&'static str>,
-    pub encoding: Option<String>,
+    pub encoding: Option<Cow<'static, str>>,
     /// Response headers of the last hop, JMeter-style (`HTTP/1.1 200 OK\nName: value\n`),
     /// when the caller asked for them.
     pub headers: String,
@@ -114,9 +115,41 @@ impl Failure {
     }
 }
 
-/// Where one hop of a request goes.
+/// Where one hop of a request goes (borrowed from the step, or from a redirect's target).
+#[derive(Debug, Clone, Copy)]
+struct Target<'a> {
+    method: &'a str,
+    tls: bool,
+    host: &'a str,
+    port: u16,
+    path: &'a str,
+    body: &'a Bytes,
+}
+
+impl<'a> Target<'a> {
+    fn of(step: &'a HttpStep) -> Target<'a> {
+        Target {
+            method: &step.method,
+            tls: step.tls,
+            host: &step.host,
+            port: step.port,
+            path: &step.path_and_query,
+            body: &step.body,
+        }
+    }
+
+    fn url(&self) -> String {
+        url(self.tls, self.host, self.port, self.path)
+    }
+
+    fn same_server(&self, conn: &Conn) -> bool {
+        conn.tls == self.tls && conn.port == self.port && *conn.host == *self.host
+    }
+}
+
+/// The target of a redirect.
 #[derive(Debug, Clone)]
-struct Target {
+struct OwnedTarget {
     method: String,
     tls: bool,
     host: String,
@@ -125,23 +158,32 @@ struct Target {
     body: Bytes,
 }
 
-impl Target {
-    fn url(&self) -> String {
-        url(self.tls, &self.host, self.port, &self.path)
-    }
-
-    fn key(&self) -> ConnKey {
-        (self.tls, self.host.clone(), self.port)
+impl OwnedTarget {
+    fn view(&self) -> Target<'_> {
+        Target {
+            method: &self.method,
+            tls: self.tls,
+            host: &self.host,
+            port: self.port,
+            path: &self.path,
+            body: &self.body,
+        }
     }
 }
 
-/// A pooled connection's identity: TLS or not, host, port.
-type ConnKey = (bool, String, u16);
+/// A pooled keep-alive connection and the server it goes to.
+struct Conn {
+    tls: bool,
+    host: Box<str>,
+    port: u16,
+    sender: SendRequest<Full<Bytes>>,
+}
 
-/// Keep-alive connections of one virtual user.
+/// Keep-alive connections of one virtual user (a plan talks to few servers: a list is the
+/// cheapest map, and looking up needs no allocation).
 #[derive(Default)]
 pub(crate) struct HttpClient {
-    conns: HashMap<ConnKey, SendRequest<Full<Bytes>>>,
+    conns: Vec<Conn>,
     /// The user's cookies (used by steps with a Cookie Manager in scope).
     pub cookies: CookieJar,
 }
@@ -164,26 +206,18 @@ impl HttpClient {
     pub async fn execute(&mut self, step: &HttpStep, keep: Keep) -> HttpResult {
         let ts_ms = now_ms();
         let start = Instant::now();
-        let mut target = Target {
-            method: step.method.clone(),
-            tls: step.tls,
-            host: step.host.clone(),
-            port: step.port,
-            path: step.path_and_query.clone(),
-            body: step.body.clone(),
-        };
         let mut r = HttpResult {
             ts_ms,
             elapsed_ms: 0,
             latency_ms: 0,
             connect_ms: 0,
             status: None,
-            code: String::new(),
-            message: String::new(),
+            code: Cow::Borrowed(""),
+            message: Cow::Borrowed(""),
             bytes_received: 0,
             bytes_sent: 0,
             body: String::new(),
-            url: target.url(),
+            url: step.url_arc.clone(),
             data_type: None,
             encoding: None,
             headers: String::new(),
@@ -191,18 +225,25 @@ impl HttpClient {
             header_bytes: 0,
         };
         let mut latency: Option<Duration> = None;
+        let mut redirected: Option<OwnedTarget> = None;
         for hop in 0..=MAX_REDIRECTS {
-            r.url = target.url();
+            let target = match &redirected {
+                Some(t) => t.view(),
+                None => Target::of(step),
+            };
+            if redirected.is_some() {
+                r.url = Arc::from(target.url());
+            }
             let outcome = self
-                .hop(step, &target, keep, start, &mut r, &mut latency)
+                .hop(step, target, keep, start, &mut r, &mut latency)
                 .await;
             let location = match outcome {
                 Ok(location) => location,
                 Err(f) => {
-                    let (class, msg) = f.describe(&target.host, target.port);
+                    let (class, msg) = f.describe(target.host, target.port);
                     r.status = None;
-                    r.code = format!("Non HTTP response code: {class}");
-                    r.message = format!("Non HTTP response message: {msg}");
+                    r.code = Cow::Owned(format!("Non HTTP response code: {class}"));
+                    r.message = Cow::Owned(format!("Non HTTP response message: {msg}"));
                     r.body.clear();
                     break;
                 }
@@ -212,11 +253,11 @@ impl HttpClient {
             else {
                 break;
             };
-            let Some(next) = redirect_target(&target, &location, status) else {
+            let Some(next) = redirect_target(target, &location, status) else {
                 break;
             };
-            tracing::trace!(from = %r.url, to = %next.url(), "following redirect");
-            target = next;
+            tracing::trace!(from = %r.url, to = %next.view().url(), "following redirect");
+            redirected = Some(next);
         }
         r.elapsed_ms = ms(start.elapsed());
         r.latency_ms = latency.map(ms).unwrap_or(0);
@@ -227,31 +268,30 @@ impl HttpClient {
     async fn hop(
         &mut self,
         step: &HttpStep,
-        t: &Target,
+        t: Target<'_>,
         keep: Keep,
         start: Instant,
         r: &mut HttpResult,
         latency: &mut Option<Duration>,
     ) -> Result<Option<String>, Failure> {
-        let key = t.key();
         let mut retried = false;
         let response = loop {
-            let (mut sender, reused) = match self.reusable(&key).await {
+            let (mut sender, reused) = match self.reusable(t).await {
                 Some(s) => (s, true),
                 None => {
                     let before = start.elapsed();
-                    let s = connect(t, step.connect_timeout).await?;
+                    let s = connect(&t, step.connect_timeout).await?;
                     r.connect_ms += ms(start.elapsed().saturating_sub(before));
                     (s, false)
                 }
             };
             let path = t.path.split('?').next().unwrap_or("/");
             let cookie = if step.cookies {
-                self.cookies.header(&t.host, path)
+                self.cookies.header(t.host, path)
             } else {
                 None
             };
-            let (req, sent) = build_request(step, t, cookie.as_deref())?;
+            let (req, sent) = build_request(step, &t, cookie.as_deref())?;
             r.bytes_sent += sent;
             if keep.headers {
                 r.request_headers.clear();
@@ -272,7 +312,12 @@ impl HttpClient {
             };
             match result {
                 Ok(resp) => {
-                    self.conns.insert(key.clone(), sender);
+                    self.conns.push(Conn {
+                        tls: t.tls,
+                        host: t.host.into(),
+                        port: t.port,
+                        sender,
+                    });
                     break resp;
                 }
                 // A keep-alive connection the server closed meanwhile: reconnect once.
@@ -287,16 +332,18 @@ impl HttpClient {
             let path = t.path.split('?').next().unwrap_or("/");
             for v in response.headers().get_all(SET_COOKIE) {
                 if let Ok(v) = v.to_str() {
-                    self.cookies.store(&t.host, path, v);
+                    self.cookies.store(t.host, path, v);
                 }
             }
         }
         self.read_response(response, step, keep, r).await
     }
 
-    /// A pooled connection to `key` that can take a request now.
-    async fn reusable(&mut self, key: &ConnKey) -> Option<SendRequest<Full<Bytes>>> {
-        let mut sender = self.conns.remove(key)?;
+    /// A pooled connection to `t`'s server that can take a request now (taken out of the
+    /// pool; it goes back when its response arrives).
+    async fn reusable(&mut self, t: Target<'_>) -> Option<SendRequest<Full<Bytes>>> {
+        let i = self.conns.iter().position(|c| t.same_server(c))?;
+        let mut sender = self.conns.swap_remove(i).sender;
         if sender.is_closed() {
             return None;
         }
@@ -312,11 +359,11 @@ impl HttpClient {
         r: &mut HttpResult,
     ) -> Result<Option<String>, Failure> {
         let status = resp.status();
-        let reason = resp
-            .extensions()
-            .get::<hyper::ext::ReasonPhrase>()
-            .map(|p| String::from_utf8_lossy(p.as_bytes()).into_owned())
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+        // hyper keeps a reason phrase only when it is not the canonical one.
+        let reason: Cow<'static, str> = match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+            Some(p) => Cow::Owned(String::from_utf8_lossy(p.as_bytes()).into_owned()),
+            None => Cow::Borrowed(status.canonical_reason().unwrap_or("")),
+        };
         // Status line + headers + blank line, as they came over the wire (approximately).
         let mut head = "HTTP/1.1 ".len() + 3 + 1 + reason.len() + 2 + 2;
         for (name, value) in resp.headers() {
@@ -337,8 +384,12 @@ impl HttpClient {
         let content_type = resp
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .and_then(|v| v.to_str().ok());
+        r.encoding = content_type.and_then(charset);
+        r.data_type = Some(match content_type {
+            Some(ct) if is_binary(ct) => "bin",
+            _ => "text",
+        });
         let location = status
             .is_redirection()
             .then(|| resp.headers().get(LOCATION))
@@ -364,27 +415,27 @@ impl HttpClient {
             }
         }
         r.status = Some(status.as_u16());
-        r.code = status.as_str().to_string();
+        r.code = status_code_text(status.as_u16());
         r.message = reason;
-        r.body = String::from_utf8_lossy(&data).into_owned();
-        r.encoding = content_type.as_deref().and_then(charset);
-        r.data_type = Some(match content_type.as_deref() {
-            Some(ct) if is_binary(ct) => "bin",
-            _ => "text",
-        });
+        if !data.is_empty() {
+            r.body = String::from_utf8_lossy(&data).into_owned();
+        }
         Ok(location)
     }
 }
 
 /// A new connection to `t` (TLS handshake included, as JMeter's connect time includes it).
-async fn connect(t: &Target, limit: Option<Duration>) -> Result<SendRequest<Full<Bytes>>, Failure> {
+async fn connect(
+    t: &Target<'_>,
+    limit: Option<Duration>,
+) -> Result<SendRequest<Full<Bytes>>, Failure> {
     let connecting = async {
-        let stream = TcpStream::connect((t.host.as_str(), t.port))
+        let stream = TcpStream::connect((t.host, t.port))
             .await
             .map_err(Failure::Connect)?;
         let _ = stream.set_nodelay(true);
         if t.tls {
-            let stream = tls::connect(stream, &t.host).await.map_err(Failure::Tls)?;
+            let stream = tls::connect(stream, t.host).await.map_err(Failure::Tls)?;
             handshake(TokioIo::new(stream)).await
         } else {
             handshake(TokioIo::new(stream)).await
@@ -415,12 +466,10 @@ where
 /// The request for one hop and its approximate size on the wire.
 fn build_request(
     step: &HttpStep,
-    t: &Target,
+    t: &Target<'_>,
     cookie: Option<&str>,
 ) -> Result<(Request<Full<Bytes>>, i64), Failure> {
-    let mut b = Request::builder()
-        .method(t.method.as_str())
-        .uri(t.path.as_str());
+    let mut b = Request::builder().method(t.method).uri(t.path);
     let mut size = t.method.len() + 1 + t.path.len() + " HTTP/1.1\r\n".len() + 2;
     let mut add = |b: hyper::http::request::Builder, n: &str, v: &str| {
         size += n.len() + 2 + v.len() + 2;
@@ -432,7 +481,7 @@ fn build_request(
         .any(|(n, _)| n.eq_ignore_ascii_case("host"))
     {
         let host = if t.port == if t.tls { 443 } else { 80 } {
-            t.host.clone()
+            t.host.to_string()
         } else {
             format!("{}:{}", t.host, t.port)
         };
@@ -466,16 +515,19 @@ fn build_request(
 
 /// The next hop of a redirect: 307/308 keep the method and body, the others become a GET.
 /// `None` for a location the runner cannot follow (another scheme, malformed).
-fn redirect_target(from: &Target, location: &str, status: u16) -> Option<Target> {
+fn redirect_target(from: Target<'_>, location: &str, status: u16) -> Option<OwnedTarget> {
     let (method, body) = if matches!(status, 307 | 308) {
-        (from.method.clone(), from.body.clone())
+        (from.method.to_string(), from.body.clone())
     } else {
         ("GET".to_string(), Bytes::new())
     };
-    let mut next = Target {
+    let mut next = OwnedTarget {
         method,
+        tls: from.tls,
+        host: from.host.to_string(),
+        port: from.port,
+        path: from.path.to_string(),
         body,
-        ..from.clone()
     };
     let absolute = if let Some(rest) = location.strip_prefix("http://") {
         Some((false, rest))
@@ -524,13 +576,45 @@ fn push_title_case(out: &mut String, name: &str) {
     }
 }
 
-fn charset(content_type: &str) -> Option<String> {
+/// The charset of a `Content-Type` (the usual ones without allocating).
+fn charset(content_type: &str) -> Option<Cow<'static, str>> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_string())
+        if !k.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let v = v.trim().trim_matches('"');
+        Some(match v {
+            "utf-8" => Cow::Borrowed("utf-8"),
+            "UTF-8" => Cow::Borrowed("UTF-8"),
+            "ISO-8859-1" => Cow::Borrowed("ISO-8859-1"),
+            other => Cow::Owned(other.to_string()),
+        })
     })
+}
+
+/// The response code as text; the common ones without allocating.
+fn status_code_text(code: u16) -> Cow<'static, str> {
+    const COMMON: &[(u16, &str)] = &[
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (301, "301"),
+        (302, "302"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+        (504, "504"),
+    ];
+    match COMMON.iter().find(|(c, _)| *c == code) {
+        Some((_, text)) => Cow::Borrowed(text),
+        None => Cow::Owned(code.to_string()),
+    }
 }
 
 /// JMeter's default binary content types.
@@ -545,8 +629,8 @@ fn is_binary(content_type: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn target(path: &str) -> Target {
-        Target {
+    fn target(path: &str) -> OwnedTarget {
+        OwnedTarget {
             method: "POST".into(),
             tls: false,
             host: "h".into(),
@@ -559,24 +643,27 @@ mod tests {
     #[test]
     fn redirect_targets_resolve_like_a_browser() {
         let t = target("/a/b?q=1");
-        let n = redirect_target(&t, "c", 302).unwrap();
+        let n = redirect_target(t.view(), "c", 302).unwrap();
         assert_eq!(
             (n.method.as_str(), n.path.as_str(), n.body.len()),
             ("GET", "/a/c", 0)
         );
-        let n = redirect_target(&t, "/z", 307).unwrap();
+        let n = redirect_target(t.view(), "/z", 307).unwrap();
         assert_eq!(
             (n.method.as_str(), n.path.as_str(), n.body.len()),
             ("POST", "/z", 1)
         );
-        let n = redirect_target(&t, "http://other:81/p", 301).unwrap();
+        let n = redirect_target(t.view(), "http://other:81/p", 301).unwrap();
         assert_eq!(
-            (n.host.as_str(), n.port, n.url()),
+            (n.host.as_str(), n.port, n.view().url()),
             ("other", 81, "http://other:81/p".into())
         );
-        let n = redirect_target(&t, "https://x/", 302).unwrap();
-        assert_eq!((n.tls, n.port, n.url()), (true, 443, "https://x/".into()));
-        assert!(redirect_target(&t, "ftp://x/", 302).is_none());
+        let n = redirect_target(t.view(), "https://x/", 302).unwrap();
+        assert_eq!(
+            (n.tls, n.port, n.view().url()),
+            (true, 443, "https://x/".into())
+        );
+        assert!(redirect_target(t.view(), "ftp://x/", 302).is_none());
         assert_eq!(
             charset("text/html; charset=\"UTF-8\"").as_deref(),
             Some("UTF-8")

@@ -310,6 +310,10 @@ pub enum ThroughputTimer {
 pub struct HttpStep {
     /// The sampler's `testname`: the sample label.
     pub label: String,
+    /// `label`, shared by every sample of this step.
+    pub(crate) label_arc: Arc<str>,
+    /// [`HttpStep::url`], shared by every sample of this step (rendered steps get their own).
+    pub(crate) url_arc: Arc<str>,
     /// HTTP method, upper case.
     pub method: String,
     /// `https`: TLS to the server (certificates are not verified, as in JMeter).
@@ -395,6 +399,7 @@ impl HttpStep {
             };
             out.body = Bytes::from(text);
         }
+        out.url_arc = Arc::from(out.url());
         out
     }
 

@@ -14,37 +14,22 @@
 //! Functions: `__P`, `__property` (folded to constants at compile time when their arguments
 //! are static), `__Random`, `__RandomString`, `__time`, `__threadNum`, `__counter`, `__UUID`,
 //! `__V`, `__jexl3`, `__jexl2`, `__javaScript` (all three through [`crate::expr`]), `__intSum`,
-//! `__longSum`. Any other `__function` is refused at compile time. A function that fails at run
-//! time (say `__Random` of a variable that is not a number) renders as empty text and logs a
-//! warning, as JMeter's `CompoundVariable` does.
-//!
-//! `__time` formats follow `DateTimeFormatter` (JMeter ≥ 5.5) for the letters `y M d D E a H h
-//! m s S Z X` and `'quoted text'`, plus the aliases `YMD`, `HMS`, `YMDHMS`, `USER1`, `USER2`
-//! (overridable by the `time.*` properties) and `/divisor`. Times are formatted in UTC (`Z` →
-//! `+0000`, `X` → `Z`): the runner has no time-zone database.
+//! `__longSum` (implemented in [`crate::functions`]; `__time` formats in [`crate::timefmt`]).
+//! Any other `__function` is refused at compile time. A function that fails at run time (say
+//! `__Random` of a variable that is not a number) renders as empty text and logs a warning, as
+//! JMeter's `CompoundVariable` does.
 
 use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::RunnerError;
-use crate::expr::{Env, Expr, ExprCache, check_with_placeholders};
+use crate::functions::{Call, build_call};
+use crate::timefmt::{Clock, system_clock};
 use crate::vars::At;
 
-type Props = BTreeMap<String, String>;
-
-/// Milliseconds since the Unix epoch; injectable so tests can fix the instant.
-pub(crate) type Clock = fn() -> i64;
-
-/// The system clock, in milliseconds since the Unix epoch.
-fn system_clock() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
-    }
-}
+/// The run's properties (`-Jname=value`), by name.
+pub(crate) type Props = BTreeMap<String, String>;
 
 /// What a template reads and writes of one virtual user while it is rendered.
 #[derive(Debug)]
@@ -54,8 +39,9 @@ pub struct UserCtx {
     /// 1-based thread number within its thread group (`__threadNum`).
     pub thread_num: u32,
     /// `__counter(TRUE)` values by call site.
-    counters: HashMap<u64, u64>,
-    clock: Clock,
+    pub(crate) counters: HashMap<u64, u64>,
+    /// Where `__time` reads the time.
+    pub(crate) clock: Clock,
 }
 
 impl UserCtx {
@@ -76,9 +62,6 @@ impl UserCtx {
     }
 }
 
-/// Numbers call sites, which key the per-user counters.
-static NEXT_SITE: AtomicU64 = AtomicU64::new(0);
-
 /// A property value parsed once at compile time: literal text, `${var}` references and function
 /// calls. Clones share run-wide state (global counters).
 #[derive(Debug, Clone)]
@@ -90,78 +73,38 @@ pub struct Template {
     fixed: Option<String>,
 }
 
+/// One piece of a parsed template.
 #[derive(Debug, Clone)]
-enum Part {
+pub(crate) enum Part {
     /// Literal text: never encoded.
     Text(String),
     /// A value known at compile time (`__P`, `__property`): a substituted value, so encoded.
     Value(String),
     /// `${name}`, as written between the braces.
     Var(String),
+    /// A function call, run per render.
     Call(Box<Call>),
 }
-
-#[derive(Debug, Clone)]
-struct Call {
-    name: &'static str,
-    func: Func,
-    args: Vec<Template>,
-    props: Arc<Props>,
-}
-
-#[derive(Debug, Clone)]
-enum Func {
-    /// `__P` / `__property` with run-time arguments or a variable to set.
-    Property,
-    Random,
-    RandomString,
-    /// The format, when static.
-    Time(Option<Arc<TimeFormat>>),
-    ThreadNum,
-    /// Call site (per-user counters) and the global counter.
-    Counter(u64, Arc<AtomicU64>),
-    Uuid,
-    V,
-    /// The expression when static, else a cache by rendered text.
-    Script(Option<Arc<Expr>>, ExprCache),
-    Sum,
-}
-
-/// Supported functions: name, argument counts, usage for error messages.
-const FUNCTIONS: [(&str, usize, usize, &str); 14] = [
-    ("__P", 1, 2, "name[,default]"),
-    ("__property", 1, 3, "name[,var[,default]]"),
-    ("__Random", 2, 3, "min,max[,var]"),
-    ("__RandomString", 1, 3, "length[,chars[,var]]"),
-    ("__time", 0, 2, "[format[,var]]"),
-    ("__threadNum", 0, 0, ""),
-    ("__counter", 1, 2, "TRUE|FALSE[,var]"),
-    ("__UUID", 0, 0, ""),
-    ("__V", 1, 2, "name[,default]"),
-    ("__jexl3", 1, 2, "expression[,var]"),
-    ("__jexl2", 1, 2, "expression[,var]"),
-    ("__javaScript", 1, 2, "expression[,var]"),
-    ("__intSum", 2, usize::MAX, "a,b[,…][,var]"),
-    ("__longSum", 2, usize::MAX, "a,b[,…][,var]"),
-];
-
 /// What parsing needs besides the text.
-struct Cx<'a> {
-    props: &'a Props,
+pub(crate) struct Cx<'a> {
+    /// The run's properties.
+    pub(crate) props: &'a Props,
     /// How deep function arguments nest here.
     depth: Cell<usize>,
     shared: OnceCell<Arc<Props>>,
-    at: At<'a>,
+    /// The element and property being parsed, for error messages.
+    pub(crate) at: At<'a>,
     text: &'a str,
 }
 
 impl Cx<'_> {
     /// The properties, copied once per parsed property value.
-    fn props(&self) -> Arc<Props> {
+    pub(crate) fn props(&self) -> Arc<Props> {
         Arc::clone(self.shared.get_or_init(|| Arc::new(self.props.clone())))
     }
 
-    fn invalid(&self, expected: &str) -> RunnerError {
+    /// A [`RunnerError::InvalidValue`] for the text being parsed.
+    pub(crate) fn invalid(&self, expected: &str) -> RunnerError {
         RunnerError::invalid(self.at.element, self.at.property, self.text, expected)
     }
 }
@@ -418,401 +361,8 @@ fn arg_template(raw: &str, cx: &Cx<'_>) -> Result<Template, RunnerError> {
     Ok(Template::from_parts(raw, parts))
 }
 
-/// `__P` / `__property`: the value and the variable to set.
-fn property<'a>(name: &str, args: &[&'a str], props: &Props) -> (String, Option<&'a str>) {
-    let key = args.first().copied().unwrap_or_default();
-    let found = props.get(key.trim()).cloned();
-    if name == "__P" {
-        // Property2: the default is "1" when omitted.
-        return (
-            found.unwrap_or_else(|| args.get(1).copied().unwrap_or("1").to_string()),
-            None,
-        );
-    }
-    // Property: the default is the property name; the optional variable receives the value.
-    let value = found.unwrap_or_else(|| args.get(2).copied().unwrap_or(key).to_string());
-    (value, args.get(1).copied())
-}
-
-/// Reads a whole number as Java's `Long.parseLong` / `Integer.parseInt` would (leniently
-/// trimmed).
-fn whole(s: &str, long: bool) -> Result<i64, String> {
-    let parsed = if long {
-        s.trim().parse::<i64>()
-    } else {
-        s.trim().parse::<i32>().map(i64::from)
-    };
-    parsed.map_err(|_| format!("\"{s}\" is not a whole number"))
-}
-
-/// Checks a call's static arguments and builds its part.
-fn build_call(name: &str, args: Vec<Template>, cx: &Cx<'_>) -> Result<Part, RunnerError> {
-    let Some(&(name, min, max, usage)) = FUNCTIONS.iter().find(|f| f.0 == name) else {
-        return Err(RunnerError::UnsupportedFunction {
-            element: cx.at.element.to_string(),
-            property: cx.at.property.to_string(),
-            function: name.to_string(),
-        });
-    };
-    let bad = |what: &str| cx.invalid(&format!("a valid call of {name}({usage}): {what}"));
-    if args.len() < min || args.len() > max {
-        return Err(bad(&format!("found {} argument(s)", args.len())));
-    }
-    let fixed: Vec<Option<&str>> = args.iter().map(Template::as_static).collect();
-    let at = |i: usize| fixed.get(i).copied().flatten();
-    let func = match name {
-        "__P" | "__property" => {
-            let statics: Option<Vec<&str>> = fixed.iter().copied().collect();
-            match statics {
-                Some(values) if at(1).is_none_or(|v| name == "__P" || v.trim().is_empty()) => {
-                    return Ok(Part::Value(property(name, &values, cx.props).0));
-                }
-                _ => Func::Property,
-            }
-        }
-        "__Random" => {
-            let bounds = [at(0), at(1)].map(|b| b.map(|s| whole(s, true)).transpose());
-            match bounds {
-                [Err(e), _] | [_, Err(e)] => return Err(bad(&e)),
-                [Ok(Some(lo)), Ok(Some(hi))] if lo > hi => return Err(bad("min is above max")),
-                _ => Func::Random,
-            }
-        }
-        "__RandomString" => match at(0).map(|s| whole(s, false)) {
-            Some(Err(e)) => return Err(bad(&e)),
-            Some(Ok(n)) if n < 0 => return Err(bad("the length is negative")),
-            _ => Func::RandomString,
-        },
-        "__time" => match at(0) {
-            Some(format) => Func::Time(Some(Arc::new(
-                time_format(format, cx.props).map_err(|e| bad(&e))?,
-            ))),
-            None if args.is_empty() => Func::Time(Some(Arc::new(TimeFormat::Millis))),
-            None => Func::Time(None),
-        },
-        "__counter" => Func::Counter(NEXT_SITE.fetch_add(1, Ordering::Relaxed), Arc::default()),
-        "__jexl3" | "__jexl2" | "__javaScript" => {
-            let expr = match at(0) {
-                Some(src) => Some(Arc::new(Expr::parse(src).map_err(|e| bad(&e))?)),
-                None => {
-                    check_with_placeholders(&args[0]).map_err(|e| bad(&e))?;
-                    None
-                }
-            };
-            Func::Script(expr, ExprCache::default())
-        }
-        "__intSum" | "__longSum" => {
-            for s in fixed[..args.len() - 1].iter().flatten() {
-                whole(s, name == "__longSum").map_err(|e| bad(&e))?;
-            }
-            Func::Sum
-        }
-        "__threadNum" => Func::ThreadNum,
-        "__UUID" => Func::Uuid,
-        _ => Func::V,
-    };
-    Ok(Part::Call(Box::new(Call {
-        name,
-        func,
-        args,
-        props: cx.props(),
-    })))
-}
-
-impl Call {
-    /// The call's value for `user` (empty, with a warning, when it fails); sets the optional
-    /// variable.
-    fn run(&self, user: &mut UserCtx) -> String {
-        let raw = |v: &str| v.to_string();
-        let args: Vec<String> = self.args.iter().map(|a| a.render(user, &raw)).collect();
-        match self.value(&args, user) {
-            Ok((value, var)) => {
-                if let Some(var) = var.map(str::trim).filter(|v| !v.is_empty()) {
-                    user.vars.insert(var.to_string(), value.clone());
-                }
-                value
-            }
-            Err(e) => {
-                tracing::warn!(function = self.name, error = %e, "function failed: rendered as empty text");
-                String::new()
-            }
-        }
-    }
-
-    fn value<'a>(
-        &self,
-        args: &'a [String],
-        user: &mut UserCtx,
-    ) -> Result<(String, Option<&'a str>), String> {
-        let arg = |i: usize| args.get(i).map(String::as_str);
-        let first = arg(0).unwrap_or_default();
-        Ok(match &self.func {
-            Func::Property => {
-                let strs: Vec<&str> = args.iter().map(String::as_str).collect();
-                property(self.name, &strs, &self.props)
-            }
-            Func::Random => {
-                let (lo, hi) = (
-                    whole(first, true)?,
-                    whole(arg(1).unwrap_or_default(), true)?,
-                );
-                if lo > hi {
-                    return Err(format!("min {lo} is above max {hi}"));
-                }
-                (fastrand::i64(lo..=hi).to_string(), arg(2))
-            }
-            Func::RandomString => {
-                let len = usize::try_from(whole(first, false)?).map_err(|_| "negative length")?;
-                let chars: Vec<char> = arg(1).unwrap_or_default().trim().chars().collect();
-                let value: String = (0..len)
-                    .map(|_| match fastrand::choice(&chars) {
-                        Some(c) => *c,
-                        // No characters given: any character (JMeter: any Unicode).
-                        None => char::from_u32(fastrand::u32(0x20..0xD800)).unwrap_or(' '),
-                    })
-                    .collect();
-                (value, arg(2))
-            }
-            Func::Time(format) => {
-                let now = (user.clock)();
-                let text = match format {
-                    Some(f) => format_time(f, now),
-                    None => format_time(&time_format(first, &self.props)?, now),
-                };
-                (text, arg(1))
-            }
-            Func::ThreadNum => (user.thread_num.to_string(), None),
-            Func::Counter(site, global) => {
-                // IterationCounter: Boolean.parseBoolean, so only "true" (any case) is per user.
-                let n = if first.eq_ignore_ascii_case("true") {
-                    let n = user.counters.entry(*site).or_insert(0);
-                    *n += 1;
-                    *n
-                } else {
-                    global.fetch_add(1, Ordering::Relaxed) + 1
-                };
-                (n.to_string(), arg(1))
-            }
-            Func::Uuid => (uuid::Uuid::new_v4().to_string(), None),
-            Func::V => {
-                let value = user
-                    .vars
-                    .get(first)
-                    .map(String::as_str)
-                    .or(arg(1))
-                    .unwrap_or(first);
-                (value.to_string(), None)
-            }
-            Func::Script(fixed, cache) => {
-                let parsed;
-                let expr = match fixed {
-                    Some(e) => &**e,
-                    None => {
-                        parsed = cache.get(first);
-                        (*parsed).as_ref().map_err(|e| format!("[{first}]: {e}"))?
-                    }
-                };
-                let env = Env {
-                    vars: &user.vars,
-                    props: &self.props,
-                };
-                let value = expr.eval(&env).map_err(|e| format!("[{first}]: {e}"))?;
-                (value.to_jmeter_string(), arg(1))
-            }
-            Func::Sum => {
-                let long = self.name == "__longSum";
-                let (last, rest) = args.split_last().ok_or("no arguments")?;
-                let add = |a: i64, b: i64| {
-                    if long {
-                        a.wrapping_add(b)
-                    } else {
-                        i64::from((a as i32).wrapping_add(b as i32))
-                    }
-                };
-                let mut sum = 0;
-                for a in rest {
-                    sum = add(sum, whole(a, long)?);
-                }
-                // The last argument is a number to add, or else the variable to set.
-                match whole(last, long) {
-                    Ok(n) => (add(sum, n).to_string(), None),
-                    Err(_) => (sum.to_string(), Some(last.as_str())),
-                }
-            }
-        })
-    }
-}
-
-/// A `__time` format, compiled.
-#[derive(Debug)]
-enum TimeFormat {
-    /// No format: epoch milliseconds.
-    Millis,
-    /// `/n`: epoch milliseconds divided by n.
-    Divisor(i64),
-    Pattern(Vec<TimeItem>),
-}
-
-#[derive(Debug)]
-enum TimeItem {
-    Text(String),
-    /// A pattern letter and how many times it is repeated.
-    Field(char, usize),
-}
-
-/// Compiles a `__time` format (aliases resolved), or says what is wrong with it.
-fn time_format(format: &str, props: &Props) -> Result<TimeFormat, String> {
-    if format.is_empty() {
-        return Ok(TimeFormat::Millis);
-    }
-    let alias = |key: &str, default: &str| {
-        props
-            .get(&format!("time.{key}"))
-            .cloned()
-            .unwrap_or(default.to_string())
-    };
-    let pattern = match format {
-        "YMD" => alias(format, "yyyyMMdd"),
-        "HMS" => alias(format, "HHmmss"),
-        "YMDHMS" => alias(format, "yyyyMMdd-HHmmss"),
-        "USER1" | "USER2" => alias(format, ""),
-        other => other.to_string(),
-    };
-    if let Some(d) = pattern
-        .strip_prefix('/')
-        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return match d.parse::<i64>() {
-            Ok(n) if n > 0 => Ok(TimeFormat::Divisor(n)),
-            _ => Err(format!("divisor {d} is not a whole number above 0")),
-        };
-    }
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut items = Vec::new();
-    let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        if c == '\'' {
-            let mut text = String::new();
-            i += 1;
-            loop {
-                match (chars.get(i), chars.get(i + 1)) {
-                    (None, _) => return Err(format!("the quote in \"{pattern}\" is not closed")),
-                    (Some('\''), Some('\'')) => {
-                        text.push('\'');
-                        i += 2;
-                    }
-                    (Some('\''), _) => break,
-                    (Some(&ch), _) => {
-                        text.push(ch);
-                        i += 1;
-                    }
-                }
-            }
-            // `''` outside quotes is one quote.
-            items.push(TimeItem::Text(if text.is_empty() {
-                "'".to_string()
-            } else {
-                text
-            }));
-            i += 1;
-        } else if c.is_ascii_alphabetic() {
-            let n = chars[i..].iter().take_while(|&&x| x == c).count();
-            let max = match c {
-                'y' | 'S' => 9,
-                'M' | 'E' => 4,
-                'D' | 'Z' | 'X' => 3,
-                'd' | 'H' | 'h' | 'm' | 's' => 2,
-                'a' => 1,
-                _ => 0,
-            };
-            if n > max {
-                let field = c.to_string().repeat(n);
-                return Err(format!(
-                    "date pattern field {field} is not supported (letters: y M d D E a H h m s S Z X)"
-                ));
-            }
-            items.push(TimeItem::Field(c, n));
-            i += n;
-        } else if "[]{}#".contains(c) {
-            return Err(format!("'{c}' is reserved in a date pattern"));
-        } else {
-            items.push(TimeItem::Text(c.to_string()));
-            i += 1;
-        }
-    }
-    Ok(TimeFormat::Pattern(items))
-}
-
-/// English month and day names, as `DateTimeFormatter` prints them in the default locale.
-#[rustfmt::skip]
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December"];
-#[rustfmt::skip]
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-
-/// Year, month (1-12) and day of `days` since 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Formats `ms` (epoch milliseconds) in UTC.
-fn format_time(format: &TimeFormat, ms: i64) -> String {
-    let items = match format {
-        TimeFormat::Millis => return ms.to_string(),
-        TimeFormat::Divisor(d) => return (ms / d).to_string(),
-        TimeFormat::Pattern(items) => items,
-    };
-    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = civil_from_days(days);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let before: i64 = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][(month - 1) as usize];
-    let day_of_year = before + day + i64::from(leap && month > 2);
-    let hour = in_day / 3_600_000;
-    // 1970-01-01 was a Thursday.
-    let weekday = DAYS[(days + 4).rem_euclid(7) as usize];
-    let month_name = MONTHS[(month - 1) as usize];
-    let mut out = String::new();
-    for item in items {
-        let (c, n) = match item {
-            TimeItem::Text(t) => {
-                out.push_str(t);
-                continue;
-            }
-            TimeItem::Field(c, n) => (*c, *n),
-        };
-        let pad = |v: i64| format!("{v:0n$}");
-        out.push_str(&match c {
-            'y' if n == 2 => format!("{:02}", year.rem_euclid(100)),
-            'y' => pad(year),
-            'M' if n == 4 => month_name.to_string(),
-            'M' if n == 3 => month_name[..3].to_string(),
-            'M' => pad(month),
-            'd' => pad(day),
-            'D' => pad(day_of_year),
-            'E' if n == 4 => weekday.to_string(),
-            'E' => weekday[..3].to_string(),
-            'a' => if hour < 12 { "AM" } else { "PM" }.to_string(),
-            'H' => pad(hour),
-            'h' => pad((hour + 11) % 12 + 1),
-            'm' => pad(in_day / 60_000 % 60),
-            's' => pad(in_day / 1000 % 60),
-            'S' => format!("{:09}", in_day % 1000 * 1_000_000)[..n].to_string(),
-            'Z' => "+0000".to_string(),
-            _ => "Z".to_string(),
-        });
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const AT: At<'static> = At {
@@ -823,7 +373,8 @@ mod tests {
     /// 2023-11-14T22:13:20.123Z, a Tuesday, day 318 of the year.
     const INSTANT: i64 = 1_700_000_000_123;
 
-    fn props() -> Props {
+    /// The properties the tests parse with (`port`, and `time.USER1` for `__time`).
+    pub(crate) fn props() -> Props {
         BTreeMap::from([
             ("port".to_string(), "8080".to_string()),
             ("time.USER1".to_string(), "HH'h'".to_string()),
@@ -834,7 +385,8 @@ mod tests {
         Template::parse(text, &props(), AT).unwrap()
     }
 
-    fn user(pairs: &[(&str, &str)]) -> UserCtx {
+    /// User 3 with these variables, at [`INSTANT`].
+    pub(crate) fn user(pairs: &[(&str, &str)]) -> UserCtx {
         let vars = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -846,12 +398,13 @@ mod tests {
         t.render(u, &|v: &str| v.to_string())
     }
 
-    fn render(text: &str, u: &mut UserCtx) -> String {
+    /// `text` parsed and rendered for `u`, without encoding.
+    pub(crate) fn render(text: &str, u: &mut UserCtx) -> String {
         run(&parse(text), u)
     }
 
     /// The `expected` text of an InvalidValue error.
-    fn invalid(text: &str) -> String {
+    pub(crate) fn invalid(text: &str) -> String {
         match Template::parse(text, &props(), AT) {
             Err(RunnerError::InvalidValue {
                 element,
@@ -972,61 +525,6 @@ mod tests {
         assert_eq!(u.vars["v"], s);
         assert_eq!(render("${__RandomString(7)}", &mut u).chars().count(), 7);
         assert_eq!(render("${__RandomString(0,a)}", &mut u), "");
-    }
-
-    #[test]
-    fn time_formats_a_fixed_instant() {
-        let mut u = user(&[]);
-        let cases = [
-            ("${__time()}", "1700000000123"),
-            ("${__time}", "1700000000123"),
-            ("${__time(,)}", "1700000000123"),
-            ("${__time(/1000)}", "1700000000"),
-            (
-                "${__time(yyyy-MM-dd HH:mm:ss.SSS)}",
-                "2023-11-14 22:13:20.123",
-            ),
-            ("${__time(yy/M/d h:mm a)}", "23/11/14 10:13 PM"),
-            (r"${__time(EEE\, dd MMM yyyy)}", "Tue, 14 Nov 2023"),
-            ("${__time(EEEE MMMM D DDD)}", "Tuesday November 318 318"),
-            ("${__time(YMD)}", "20231114"),
-            ("${__time(HMS)}", "221320"),
-            ("${__time(YMDHMS)}", "20231114-221320"),
-            ("${__time(USER1)}", "22h"),
-            ("${__time('T'HH'h''')}", "T22h'"),
-            ("${__time(Z X S SSSSSS)}", "+0000 Z 1 123000"),
-        ];
-        for (text, want) in cases {
-            assert_eq!(render(text, &mut u), want, "{text}");
-        }
-        assert_eq!(render("${__time(YMD,today)}", &mut u), "20231114");
-        assert_eq!(u.vars["today"], "20231114");
-        let f = |ms: i64, pattern: &str| format_time(&time_format(pattern, &props()).unwrap(), ms);
-        assert_eq!(f(-1, "yyyy-MM-dd HH:mm:ss.SSS"), "1969-12-31 23:59:59.999");
-        // 2024-02-29T00:00:00Z: a leap day (day 60), at 12 AM.
-        assert_eq!(
-            f(1_709_164_800_000, "yyyy-MM-dd D hh a E"),
-            "2024-02-29 60 12 AM Thu"
-        );
-        assert_eq!(f(951_782_400_000, "yyyy-MM-dd"), "2000-02-29");
-    }
-
-    #[test]
-    fn time_refuses_unsupported_patterns() {
-        for (text, why) in [
-            ("${__time(yyyy-uu)}", "field uu is not supported"),
-            ("${__time(MMMMM)}", "field MMMMM"),
-            ("${__time(/0)}", "divisor 0"),
-            ("${__time('x)}", "not closed"),
-            ("${__time([yyyy])}", "'[' is reserved"),
-        ] {
-            assert!(invalid(text).contains(why), "{text}");
-        }
-        // A run-time format that is wrong renders as empty text.
-        let mut u = user(&[("f", "uu")]);
-        assert_eq!(render("[${__time(${f})}]", &mut u), "[]");
-        u.vars.insert("f".into(), "HH".into());
-        assert_eq!(render("${__time(${f})}", &mut u), "22");
     }
 
     #[test]

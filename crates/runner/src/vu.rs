@@ -2,6 +2,7 @@
 //! path is request → measure → assert → push one [`Sample`] to the collector; scheduling lives in
 //! [`crate::run`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -60,21 +61,21 @@ pub(crate) struct Sample {
     pub latency_ms: i64,
     pub connect_ms: i64,
     pub idle_ms: i64,
-    pub label: String,
+    pub label: Arc<str>,
     pub case_name: Arc<str>,
     pub thread: Arc<str>,
     pub kind: SampleKind,
-    pub code: String,
-    pub message: String,
+    pub code: Cow<'static, str>,
+    pub message: Cow<'static, str>,
     pub success: bool,
     pub failure_message: Option<String>,
     pub bytes_received: i64,
     pub bytes_sent: i64,
     pub grp_threads: i32,
     pub all_threads: i32,
-    pub url: Option<String>,
+    pub url: Option<Arc<str>>,
     pub data_type: Option<&'static str>,
-    pub encoding: Option<String>,
+    pub encoding: Option<Cow<'static, str>>,
 }
 
 impl Sample {
@@ -90,7 +91,7 @@ impl Sample {
             case_name: (!self.case_name.is_empty()).then_some(&*self.case_name),
             thread: (!self.thread.is_empty()).then_some(&*self.thread),
             kind: Some(self.kind),
-            response_code: (!self.code.is_empty()).then_some(self.code.as_str()),
+            response_code: (!self.code.is_empty()).then_some(&*self.code),
             response_message: Some(&self.message),
             success: self.success,
             failure_message: self.failure_message.as_deref(),
@@ -135,7 +136,8 @@ impl TxAcc {
     fn add(&mut self, s: &Sample) {
         self.calls += 1;
         if self.parent && self.failing == 0 {
-            self.code.clone_from(&s.code);
+            self.code.clear();
+            self.code.push_str(&s.code);
         }
         self.failing += u64::from(!s.success);
         self.elapsed += s.elapsed_ms;
@@ -173,6 +175,10 @@ pub(crate) struct Vu {
 }
 
 pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+
+/// The message of a transaction none of whose children ran.
+const EMPTY_TRANSACTION_MESSAGE: &str =
+    "Number of samples in transaction : 0, number of failing samples : 0";
 
 /// The variable JMeter keeps the last sampler's outcome in.
 const LAST_SAMPLE_OK: &str = "JMeterThread.last_sample_ok";
@@ -331,15 +337,15 @@ impl Vu {
             latency_ms: acc.latency,
             connect_ms: acc.connect,
             idle_ms,
-            label: name.to_string(),
+            label: Arc::from(name),
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Transaction,
-            code,
-            message: format!(
+            code: code.into(),
+            message: Cow::Owned(format!(
                 "{TRANSACTION_MESSAGE_PREFIX} : {}, number of failing samples : {}",
                 acc.calls, acc.failing
-            ),
+            )),
             success,
             failure_message: None,
             bytes_received: acc.bytes_received,
@@ -365,12 +371,12 @@ impl Vu {
             latency_ms: 0,
             connect_ms: 0,
             idle_ms: 0,
-            label: name.to_string(),
+            label: Arc::from(name),
             case_name: Arc::from(""),
             thread: Arc::from(""),
             kind: SampleKind::Transaction,
-            code: "200".into(),
-            message: format!("{TRANSACTION_MESSAGE_PREFIX} : 0, number of failing samples : 0"),
+            code: Cow::Borrowed("200"),
+            message: Cow::Borrowed(EMPTY_TRANSACTION_MESSAGE),
             success: true,
             failure_message: None,
             bytes_received: 0,
@@ -497,7 +503,7 @@ impl Vu {
             latency_ms: r.latency_ms,
             connect_ms: r.connect_ms,
             idle_ms: 0,
-            label: h.label.clone(),
+            label: h.label_arc.clone(),
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Sample,
