@@ -51,6 +51,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         duration: args.duration.map(|ms| Duration::from_millis(ms as u64)),
         max_samples: args.max_samples,
         cancel: Some(cancelled),
+        ..RunOptions::default()
     };
     let summary = runtime.block_on(async {
         tokio::spawn(async move {

@@ -65,4 +65,4 @@ pub use error::RunnerError;
 pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use model::{HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
-pub use run::{BATCH_ROWS, FLUSH_EVERY, RunOptions, RunSummary, run};
+pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};

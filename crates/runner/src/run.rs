@@ -20,8 +20,8 @@ use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu};
 pub const BATCH_ROWS: usize = 4096;
 /// Longest time a sample waits in the collector before its batch goes to the sink.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
-/// Samples that may wait between the virtual users and the collector.
-const CHANNEL_DEPTH: usize = 16 * 1024;
+/// Samples that may wait between the virtual users and the collector, by default.
+pub const CHANNEL_DEPTH: usize = 16 * 1024;
 
 /// How to run a plan.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +34,9 @@ pub struct RunOptions {
     /// Cancellation (Ctrl-C): when the value turns `true` every thread stops at once and samples
     /// in flight are abandoned. The caller keeps the sender, e.g. fed by `tokio::signal::ctrl_c`.
     pub cancel: Option<watch::Receiver<bool>>,
+    /// Samples that may wait for the collector before virtual users must wait
+    /// ([`CHANNEL_DEPTH`] when `None`).
+    pub channel_depth: Option<usize>,
 }
 
 /// What a run did.
@@ -82,7 +85,8 @@ pub async fn run(
         all_active: AtomicI32::new(0),
         writer_waits: AtomicU64::new(0),
     });
-    let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_DEPTH);
+    let depth = options.channel_depth.unwrap_or(CHANNEL_DEPTH).max(1);
+    let (tx, mut rx) = mpsc::channel::<Sample>(depth);
     let groups: Vec<Arc<ThreadGroupPlan>> = plan.groups.iter().cloned().map(Arc::new).collect();
     tracing::info!(plan = %plan.name, groups = groups.len(), "run starting");
     let launcher = tokio::spawn(launch(

@@ -283,6 +283,53 @@ async fn cancel_and_max_samples_stop_the_run() {
     assert!(summary.hit_max_samples && !summary.cancelled);
 }
 
+/// A sink that takes 30 ms per batch: a store that cannot keep up.
+struct SlowSink(Vec<loadlake_schema::SampleBatch>);
+
+impl loadlake_schema::SampleSink for SlowSink {
+    fn write_batch(
+        &mut self,
+        batch: loadlake_schema::SampleBatch,
+    ) -> Result<(), loadlake_schema::SinkError> {
+        std::thread::sleep(Duration::from_millis(30));
+        self.0.push(batch);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_that_falls_behind_slows_the_users_and_loses_nothing() {
+    let server = TestServer::start().await;
+    let xml = jmx(
+        &[],
+        &group("G", 4, 0, 50, "", &http("A", "GET", "/a", &[], "", "")),
+    );
+    let port = server.port().to_string();
+    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let mut sink = SlowSink(Vec::new());
+    // Room for 2 samples between the users and the collector, and a batch of at most
+    // BATCH_ROWS every 500 ms: the 4 users must wait for the writer.
+    let options = RunOptions {
+        channel_depth: Some(2),
+        ..RunOptions::default()
+    };
+    let summary = tokio::time::timeout(
+        Duration::from_secs(20),
+        loadlake_runner::run(&plan, options, &mut sink),
+    )
+    .await
+    .expect("bounded")
+    .unwrap();
+    let recorded: usize = sink.0.iter().map(|b| b.num_rows()).sum();
+    assert_eq!((summary.samples, recorded), (200, 200));
+    assert_eq!(server.count("/a"), 200);
+    assert!(summary.writer_waits > 0, "{summary:?}");
+
+    // With the default depth and a prompt sink, nobody waits.
+    let (summary, _) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!((summary.samples, summary.writer_waits), (200, 0));
+}
+
 /// Gaps (ms) between consecutive arrivals at the server.
 fn arrival_gaps(server: &TestServer) -> Vec<f64> {
     let mut at: Vec<_> = server.requests().iter().map(|r| r.at).collect();
