@@ -455,4 +455,24 @@ pub struct RunArgs {
     /// Parse and explain the plan; send nothing
     #[arg(long)]
     pub validate: bool,
+    /// Load model: `closed` runs the plan's threads and loops; `tps` starts iterations at a fixed
+    /// rate (open model, needs --tps and --duration)
+    #[arg(long, value_enum, default_value_t = LoadMode::Closed)]
+    pub mode: LoadMode,
+    /// Open model: iterations per second over all regular thread groups (shared in proportion to
+    /// their thread counts)
+    #[arg(long, value_name = "PER_SECOND")]
+    pub tps: Option<f64>,
+    /// Open model: most virtual users per thread group [default: the group's thread count]
+    #[arg(long, value_name = "N")]
+    pub max_vus: Option<u32>,
+}
+
+/// How `loadlake run` drives the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadMode {
+    /// The plan's threads loop (JMeter's model).
+    Closed,
+    /// Iterations arrive at `--tps` per second, whatever the server's speed.
+    Tps,
 }

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use loadlake_runner::{JtlTee, RunOptions, compile_at};
+use loadlake_runner::{ArrivalRate, JtlTee, RunOptions, compile_at};
 use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
-use crate::cli::RunArgs;
+use crate::cli::{LoadMode, RunArgs};
 use crate::progress::Progress;
 
 /// Batches waiting between the runner and the Parquet-writing thread.
@@ -41,6 +41,20 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         print!("{}", runnable.explain());
         return Ok(());
     }
+    let arrival = match (args.mode, args.tps) {
+        (LoadMode::Closed, None) => None,
+        (LoadMode::Closed, Some(_)) => bail!("--tps needs --mode tps"),
+        (LoadMode::Tps, None) => bail!("--mode tps needs --tps PER_SECOND"),
+        (LoadMode::Tps, Some(per_second)) => {
+            if args.duration.is_none() {
+                bail!("--mode tps needs --duration (an open-model run has no loop count)");
+            }
+            Some(ArrivalRate {
+                per_second,
+                max_vus: args.max_vus,
+            })
+        }
+    };
     let tags = crate::import::parse_tags(&args.tags)?;
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
@@ -51,6 +65,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         duration: args.duration.map(|ms| Duration::from_millis(ms as u64)),
         max_samples: args.max_samples,
         cancel: Some(cancelled),
+        arrival,
         ..RunOptions::default()
     };
     let summary = runtime.block_on(async {
@@ -108,6 +123,13 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
             ""
         }
     );
+    if summary.dropped_iterations > 0 {
+        eprintln!(
+            "loadlake: {} iteration(s) were dropped: every virtual user was busy and the queue was \
+             full (raise --max-vus)",
+            summary.dropped_iterations
+        );
+    }
     if summary.writer_waits > 0 {
         eprintln!(
             "loadlake: the sample writer fell behind {} time(s): virtual users waited for it, so \

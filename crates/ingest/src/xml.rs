@@ -182,6 +182,7 @@ impl XmlDecoder<'_> {
             latency_ms: sample.lt,
             connect_ms: sample.ct,
             idle_ms: sample.it,
+            intended_elapsed_ms: None,
             label: &sample.lb,
             case_name: case.as_deref(),
             thread: sample.tn.as_deref(),

@@ -93,6 +93,10 @@ pub enum RunnerError {
         group: String,
     },
 
+    /// The open-model options cannot be used as given.
+    #[error("open model: {0}")]
+    OpenModel(String),
+
     /// The sample sink refused a batch; the run was stopped.
     #[error("the sample sink failed: {0}")]
     Sink(#[from] SinkError),

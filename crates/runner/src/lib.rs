@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod arrival;
 mod assertion;
 mod checks;
 mod compile;
@@ -59,6 +60,7 @@ mod tls;
 mod vars;
 mod vu;
 
+pub use arrival::ArrivalRate;
 pub use assertion::{ResponseAssertion, TestField};
 pub use compile::{compile, compile_at};
 pub use error::RunnerError;

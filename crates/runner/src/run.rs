@@ -12,6 +12,7 @@ use loadlake_schema::{SampleBatchBuilder, SampleSink};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::arrival::{ArrivalGroup, ArrivalRate, run_arrivals};
 use crate::error::RunnerError;
 use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
 use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu};
@@ -37,6 +38,9 @@ pub struct RunOptions {
     /// Samples that may wait for the collector before virtual users must wait
     /// ([`CHANNEL_DEPTH`] when `None`).
     pub channel_depth: Option<usize>,
+    /// Open model (`--mode tps`): the regular thread groups start iterations at this rate
+    /// instead of looping (needs [`RunOptions::duration`]).
+    pub arrival: Option<ArrivalRate>,
 }
 
 /// What a run did.
@@ -55,6 +59,8 @@ pub struct RunSummary {
     /// Times a virtual user had to wait because the sample writer was behind (the sample
     /// channel was full). Zero means recording never slowed the load.
     pub writer_waits: u64,
+    /// Open-model iterations dropped because every virtual user was busy and the queue full.
+    pub dropped_iterations: u64,
 }
 
 /// Runs `plan` against its targets and writes every sample into `sink`, in the order samples
@@ -70,6 +76,19 @@ pub async fn run(
     options: RunOptions,
     sink: &mut dyn SampleSink,
 ) -> Result<RunSummary, RunnerError> {
+    if let Some(a) = &options.arrival {
+        if options.duration.is_none() {
+            return Err(RunnerError::OpenModel(
+                "an arrival rate needs a duration (--duration)".into(),
+            ));
+        }
+        if !(a.per_second.is_finite() && a.per_second > 0.0) || a.max_vus == Some(0) {
+            return Err(RunnerError::OpenModel(format!(
+                "the rate must be > 0 and the user cap ≥ 1 (rate {}, cap {:?})",
+                a.per_second, a.max_vus
+            )));
+        }
+    }
     for g in &plan.groups {
         let overridden = g.role == GroupRole::Main && options.duration.is_some();
         if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
@@ -84,6 +103,7 @@ pub async fn run(
         stop,
         all_active: AtomicI32::new(0),
         writer_waits: AtomicU64::new(0),
+        dropped_iterations: AtomicU64::new(0),
     });
     let depth = options.channel_depth.unwrap_or(CHANNEL_DEPTH).max(1);
     let (tx, mut rx) = mpsc::channel::<Sample>(depth);
@@ -98,6 +118,16 @@ pub async fn run(
             run_start,
             override_duration: options.duration,
             variables: Arc::new(plan.variables.iter().cloned().collect()),
+            arrival: options.arrival.map(|a| OpenModel {
+                rate: a,
+                main_threads: plan
+                    .groups
+                    .iter()
+                    .filter(|g| g.role == GroupRole::Main)
+                    .map(|g| u64::from(g.threads))
+                    .sum::<u64>()
+                    .max(1),
+            }),
         },
         groups,
     ));
@@ -162,7 +192,14 @@ pub async fn run(
         cancelled,
         hit_max_samples: collector.hit_max,
         writer_waits: shared.writer_waits.load(Ordering::Relaxed),
+        dropped_iterations: shared.dropped_iterations.load(Ordering::Relaxed),
     };
+    if summary.dropped_iterations > 0 {
+        tracing::warn!(
+            dropped = summary.dropped_iterations,
+            "iterations were dropped: the virtual user cap was reached"
+        );
+    }
     if summary.writer_waits > 0 {
         tracing::warn!(
             waits = summary.writer_waits,
@@ -232,6 +269,15 @@ struct Launch {
     run_start: Instant,
     override_duration: Option<Duration>,
     variables: Arc<HashMap<String, String>>,
+    arrival: Option<OpenModel>,
+}
+
+/// An open-model run's rate and how it is shared among the regular groups.
+#[derive(Debug, Clone, Copy)]
+struct OpenModel {
+    rate: ArrivalRate,
+    /// Threads of all regular groups: a group's share of the rate is its threads over this.
+    main_threads: u64,
 }
 
 /// Runs the setUp groups, then the regular groups (in parallel, or one after another), then the
@@ -272,15 +318,31 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
             Some(d) if group.role == GroupRole::Main => Some(l.run_start + d),
             _ => group.duration.map(|d| start + d),
         };
-        let ramp = tokio::spawn(ramp_group(
-            index,
-            group,
-            l.shared.clone(),
-            l.tx.clone(),
-            l.variables.clone(),
-            start,
-            deadline,
-        ));
+        let ramp = match (l.arrival, deadline) {
+            (Some(open), Some(deadline)) if group.role == GroupRole::Main => {
+                let share = f64::from(group.threads) / open.main_threads as f64;
+                tokio::spawn(run_arrivals(ArrivalGroup {
+                    index,
+                    rate: open.rate.per_second * share,
+                    max_vus: open.rate.max_vus.unwrap_or(group.threads).max(1),
+                    group,
+                    shared: l.shared.clone(),
+                    tx: l.tx.clone(),
+                    variables: l.variables.clone(),
+                    start,
+                    deadline,
+                }))
+            }
+            _ => tokio::spawn(ramp_group(
+                index,
+                group,
+                l.shared.clone(),
+                l.tx.clone(),
+                l.variables.clone(),
+                start,
+                deadline,
+            )),
+        };
         if serialize {
             join(ramp).await;
         } else {

@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     pub all_active: AtomicI32,
     /// Times a user found the sample channel full and had to wait for the writer.
     pub writer_waits: AtomicU64,
+    /// Open-model iterations dropped because every user was busy and the queue was full.
+    pub dropped_iterations: AtomicU64,
 }
 
 impl Shared {
@@ -61,6 +63,8 @@ pub(crate) struct Sample {
     pub latency_ms: i64,
     pub connect_ms: i64,
     pub idle_ms: i64,
+    /// Open-model runs: elapsed time counted from the intended send time.
+    pub intended_elapsed_ms: Option<i64>,
     pub label: Arc<str>,
     pub case_name: Arc<str>,
     pub thread: Arc<str>,
@@ -87,6 +91,7 @@ impl Sample {
             latency_ms: Some(self.latency_ms),
             connect_ms: Some(self.connect_ms),
             idle_ms: Some(self.idle_ms),
+            intended_elapsed_ms: self.intended_elapsed_ms,
             label: &self.label,
             case_name: (!self.case_name.is_empty()).then_some(&*self.case_name),
             thread: (!self.thread.is_empty()).then_some(&*self.thread),
@@ -170,6 +175,8 @@ pub(crate) struct Vu {
     pub(crate) loops_done: HashSet<usize>,
     /// Per-thread read positions of `shareMode.thread` CSV Data Sets, by data set id.
     csv_cursors: HashMap<usize, CsvCursor>,
+    /// Open-model runs: how late the current iteration started, ms.
+    late_ms: Option<i64>,
     /// Per-thread previous times of Constant Throughput Timers, by timer id.
     paced: HashMap<usize, Option<Instant>>,
 }
@@ -215,31 +222,58 @@ impl Vu {
             loops_done: HashSet::new(),
             csv_cursors: HashMap::new(),
             paced: HashMap::new(),
+            late_ms: None,
         }
     }
 
     /// Runs the thread group's loop until it is done or the run stops.
     pub async fn run(mut self) {
-        self.grp_active.fetch_add(1, Ordering::SeqCst);
-        self.shared.all_active.fetch_add(1, Ordering::SeqCst);
-        tracing::debug!(thread = %self.thread, "thread started");
-        let group = self.group.clone();
+        self.begin();
+        let loops = self.group.loops;
         let mut done = 0u64;
-        while !self.stopping() && !finished(group.loops, done) {
+        while !self.stopping() && !finished(loops, done) {
             done += 1;
-            if group.clear_cookies {
-                self.client.cookies.clear();
-            }
-            if self.advance_csv(&group.csv) == Flow::Stop
-                || self.steps(&group.steps, done == 1).await == Flow::Stop
-            {
+            if self.iteration(done == 1).await == Flow::Stop {
                 break;
             }
             tokio::task::yield_now().await;
         }
+        self.end();
+    }
+
+    /// Counts the user as active.
+    pub(crate) fn begin(&self) {
+        self.grp_active.fetch_add(1, Ordering::SeqCst);
+        self.shared.all_active.fetch_add(1, Ordering::SeqCst);
+        tracing::debug!(thread = %self.thread, "thread started");
+    }
+
+    /// Counts the user as gone.
+    pub(crate) fn end(&self) {
         self.grp_active.fetch_sub(1, Ordering::SeqCst);
         self.shared.all_active.fetch_sub(1, Ordering::SeqCst);
-        tracing::debug!(thread = %self.thread, loops = done, "thread finished");
+        tracing::debug!(thread = %self.thread, "thread finished");
+    }
+
+    /// One iteration of the thread group's steps.
+    async fn iteration(&mut self, first: bool) -> Flow {
+        let group = self.group.clone();
+        if group.clear_cookies {
+            self.client.cookies.clear();
+        }
+        if self.advance_csv(&group.csv) == Flow::Stop {
+            return Flow::Stop;
+        }
+        self.steps(&group.steps, first).await
+    }
+
+    /// One iteration of an open-model run that started `late` after it was due: its samples
+    /// also get the latency from their intended send time.
+    pub(crate) async fn open_iteration(&mut self, first: bool, late: Duration) -> Flow {
+        self.late_ms = Some(i64::try_from(late.as_millis()).unwrap_or(i64::MAX));
+        let flow = self.iteration(first).await;
+        tokio::task::yield_now().await;
+        flow
     }
 
     pub(crate) fn stopping(&self) -> bool {
@@ -337,6 +371,7 @@ impl Vu {
             latency_ms: acc.latency,
             connect_ms: acc.connect,
             idle_ms,
+            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
             label: Arc::from(name),
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
@@ -371,6 +406,7 @@ impl Vu {
             latency_ms: 0,
             connect_ms: 0,
             idle_ms: 0,
+            intended_elapsed_ms: self.late_ms,
             label: Arc::from(name),
             case_name: Arc::from(""),
             thread: Arc::from(""),
@@ -505,6 +541,7 @@ impl Vu {
             latency_ms: r.latency_ms,
             connect_ms: r.connect_ms,
             idle_ms: 0,
+            intended_elapsed_ms: self.late_ms.map(|late| late + r.elapsed_ms),
             label: h.label_arc.clone(),
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),

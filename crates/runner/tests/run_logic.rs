@@ -476,3 +476,123 @@ async fn duration_and_size_assertions_fail_with_jmeters_messages() {
         small.failure_message
     );
 }
+
+/// Runs `xml` in the open model against the test server.
+async fn open_model(
+    xml: &str,
+    server: &TestServer,
+    per_second: f64,
+    max_vus: Option<u32>,
+    duration: Duration,
+) -> (loadlake_runner::RunSummary, Vec<Row>) {
+    let options = RunOptions {
+        duration: Some(duration),
+        arrival: Some(loadlake_runner::ArrivalRate {
+            per_second,
+            max_vus,
+        }),
+        ..RunOptions::default()
+    };
+    run(xml, server.port(), options).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arrival_rate_is_kept_whatever_the_threads_and_loops_say() {
+    let server = TestServer::start().await;
+    // 1 thread × 1 loop in the plan; the open model ignores both and starts 200 iterations a
+    // second for 3 s: iterations due at k/200 s for k = 0…599.
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &get("Tick", "/tick")));
+    let (summary, rows) = open_model(&xml, &server, 200.0, Some(20), Duration::from_secs(3)).await;
+    assert_eq!(summary.dropped_iterations, 0);
+    assert_eq!((summary.samples, server.count("/tick")), (600, 600));
+    // Per second of the run, the achieved rate is the target within ±2 %.
+    let reqs = server.requests();
+    let first = reqs.iter().map(|r| r.at).min().unwrap();
+    for second in 0..3u64 {
+        let n = reqs
+            .iter()
+            .filter(|r| (r.at - first).as_secs() == second)
+            .count();
+        assert!((196..=204).contains(&n), "second {second}: {n} requests");
+    }
+    // Every sample has its latency from the intended send time, never below its service time.
+    for r in &rows {
+        let intended = r.intended_elapsed.expect("an open-model sample");
+        assert!(intended >= r.elapsed, "{r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intended_latency_shows_a_stall_that_the_service_time_hides() {
+    let server = TestServer::start().await;
+    // One user, 50 iterations a second for 3 s; the server holds the 20th request for 1 s. The
+    // ~50 iterations due meanwhile queue and start late (coordinated omission).
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &get("Call", "/stall-20th")));
+    let (summary, rows) = open_model(&xml, &server, 50.0, Some(1), Duration::from_secs(3)).await;
+    assert_eq!(summary.dropped_iterations, 0);
+    assert_eq!(rows.len(), 150);
+    let p99 = |mut v: Vec<i64>| {
+        v.sort_unstable();
+        // Nearest rank: the ⌈0.99·n⌉-th value.
+        v[(v.len() * 99).div_ceil(100) - 1]
+    };
+    let service = p99(rows.iter().map(|r| r.elapsed).collect());
+    let intended = p99(rows.iter().filter_map(|r| r.intended_elapsed).collect());
+    assert!(service < 200, "service-time p99 {service} ms");
+    assert!(intended >= 800, "intended-time p99 {intended} ms");
+    let stalled = rows.iter().filter(|r| r.elapsed >= 900).count();
+    let late = rows
+        .iter()
+        .filter(|r| r.intended_elapsed.unwrap_or(0) >= 500)
+        .count();
+    assert_eq!(stalled, 1, "only the held request is slow to serve");
+    assert!(late >= 20, "{late} samples were half a second late or more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_drops_iterations_and_counts_them() {
+    let server = TestServer::start().await;
+    // /slow takes 2 s and one user may run: of the 60 iterations due in 6 s (10 a second), the
+    // user starts those due at 0, ~2 and ~4 s; the queue holds 5 s of schedule (50 due times),
+    // so at least 60 − 3 − 50 = 7 are dropped, and counted.
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &get("Slow", "/slow")));
+    let options = RunOptions {
+        duration: Some(Duration::from_secs(6)),
+        arrival: Some(loadlake_runner::ArrivalRate {
+            per_second: 10.0,
+            max_vus: Some(1),
+        }),
+        ..RunOptions::default()
+    };
+    let port = server.port().to_string();
+    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let mut batches = Vec::new();
+    let summary = tokio::time::timeout(
+        Duration::from_secs(15),
+        loadlake_runner::run(&plan, options, &mut batches),
+    )
+    .await
+    .expect("bounded")
+    .unwrap();
+    assert!(
+        (7..=10).contains(&summary.dropped_iterations),
+        "{summary:?}"
+    );
+    assert!((3..=4).contains(&summary.samples), "{summary:?}");
+
+    // An open model needs a duration: it has no loop count to end it.
+    let err = loadlake_runner::run(
+        &plan,
+        RunOptions {
+            arrival: Some(loadlake_runner::ArrivalRate {
+                per_second: 10.0,
+                max_vus: None,
+            }),
+            ..RunOptions::default()
+        },
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("needs a duration"), "{err}");
+}

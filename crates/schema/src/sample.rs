@@ -23,6 +23,7 @@ pub mod col {
     pub const LATENCY_MS: &str = "latency_ms";
     pub const CONNECT_MS: &str = "connect_ms";
     pub const IDLE_MS: &str = "idle_ms";
+    pub const INTENDED_ELAPSED_MS: &str = "intended_elapsed_ms";
     pub const LABEL: &str = "label";
     pub const CASE_NAME: &str = "case_name";
     pub const THREAD: &str = "thread";
@@ -112,6 +113,7 @@ static SAMPLE_SCHEMA_NO_RUN: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new(col::LATENCY_MS, Int64, true),
         Field::new(col::CONNECT_MS, Int64, true),
         Field::new(col::IDLE_MS, Int64, true),
+        Field::new(col::INTENDED_ELAPSED_MS, Int64, true),
         Field::new(col::LABEL, Utf8, false),
         Field::new(col::CASE_NAME, Utf8, true),
         Field::new(col::THREAD, Utf8, true),
@@ -154,6 +156,9 @@ pub struct SampleRecord<'a> {
     pub latency_ms: Option<i64>,
     pub connect_ms: Option<i64>,
     pub idle_ms: Option<i64>,
+    /// Open-model runs: ms from the intended send time to the end (coordinated-omission
+    /// corrected); `None` elsewhere.
+    pub intended_elapsed_ms: Option<i64>,
     pub label: &'a str,
     pub case_name: Option<&'a str>,
     pub thread: Option<&'a str>,
@@ -208,6 +213,7 @@ pub struct SampleBatchBuilder {
     latency: Int64Builder,
     connect: Int64Builder,
     idle: Int64Builder,
+    intended_elapsed: Int64Builder,
     label: StringBuilder,
     case_name: StringBuilder,
     thread: StringBuilder,
@@ -243,6 +249,7 @@ impl SampleBatchBuilder {
             latency: Int64Builder::new(),
             connect: Int64Builder::new(),
             idle: Int64Builder::new(),
+            intended_elapsed: Int64Builder::new(),
             label: StringBuilder::new(),
             case_name: StringBuilder::new(),
             thread: StringBuilder::new(),
@@ -302,6 +309,7 @@ impl SampleBatchBuilder {
         self.latency.append_option(r.latency_ms);
         self.connect.append_option(r.connect_ms);
         self.idle.append_option(r.idle_ms);
+        self.intended_elapsed.append_option(r.intended_elapsed_ms);
         self.label.append_value(r.label);
         self.case_name.append_option(r.case_name);
         self.thread.append_option(r.thread);
@@ -346,6 +354,7 @@ impl SampleBatchBuilder {
             Arc::new(self.latency.finish()),
             Arc::new(self.connect.finish()),
             Arc::new(self.idle.finish()),
+            Arc::new(self.intended_elapsed.finish()),
             Arc::new(self.label.finish()),
             Arc::new(self.case_name.finish()),
             Arc::new(self.thread.finish()),

@@ -202,6 +202,7 @@ impl RowDecoder<'_> {
             latency_ms: int(rec, p.latency, "Latency")?,
             connect_ms: int(rec, p.connect, "Connect")?,
             idle_ms: int(rec, p.idle, "IdleTime")?,
+            intended_elapsed_ms: None,
             label,
             case_name: case.as_deref(),
             thread,

@@ -40,7 +40,7 @@ pub struct Seen {
 }
 
 /// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s,
-/// `/redirect` 302 → `/echo`, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
+/// `/redirect` 302 → `/echo`, `/stall-20th` answers its 20th request after 1 s, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
 /// anything else 200 echoing method, query and body.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -139,14 +139,21 @@ async fn handle(
     let body = req.into_body().collect().await.unwrap().to_bytes();
     let body = String::from_utf8_lossy(&body).into_owned();
     let echo = format!("method={method};query={query};body={body}");
-    state.lock().unwrap().requests.push(Received {
-        method,
-        path: path.clone(),
-        query: query.clone(),
-        headers,
-        body,
-        at,
-    });
+    let nth_of_path = {
+        let mut seen = state.lock().unwrap();
+        seen.requests.push(Received {
+            method,
+            path: path.clone(),
+            query: query.clone(),
+            headers,
+            body,
+            at,
+        });
+        seen.requests.iter().filter(|r| r.path == path).count()
+    };
+    if path == "/stall-20th" && nth_of_path == 20 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     let (status, text) = match path.as_str() {
         "/notfound" => (StatusCode::NOT_FOUND, "no such page".to_string()),
         "/error" => (StatusCode::INTERNAL_SERVER_ERROR, "boom".to_string()),
@@ -499,6 +506,7 @@ pub struct Row {
     pub latency: i64,
     pub connect: i64,
     pub idle: i64,
+    pub intended_elapsed: Option<i64>,
     pub label: String,
     pub case_name: String,
     pub thread: String,
@@ -559,6 +567,7 @@ pub fn rows(batches: &[SampleBatch]) -> Vec<Row> {
             strc("error_class"),
             strc("url"),
         );
+        let intended = i64c("intended_elapsed_ms");
         let (br, bs) = (i64c("bytes_received"), i64c("bytes_sent"));
         let (grp, all) = (i32c("grp_threads"), i32c("all_threads"));
         let success = b.column_by_name("success").unwrap().as_boolean().clone();
@@ -570,6 +579,7 @@ pub fn rows(batches: &[SampleBatch]) -> Vec<Row> {
                 latency: latency.value(i),
                 connect: connect.value(i),
                 idle: idle.value(i),
+                intended_elapsed: (!intended.is_null(i)).then(|| intended.value(i)),
                 label: label.value(i).to_string(),
                 case_name: case.value(i).to_string(),
                 thread: thread.value(i).to_string(),
