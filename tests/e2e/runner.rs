@@ -331,3 +331,56 @@ fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
         "loadlake's samples differ from JMeter 2.13's on the same plan"
     );
 }
+
+#[test]
+fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
+    let server = FixtureServer::start();
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let tick = tick.to_str().unwrap();
+    // 50 iterations a second for 2 s: due at k/50 s for k = 0…99, one GET /ok each.
+    let out = store.run(&[
+        "run",
+        tick,
+        &port,
+        "--mode",
+        "tps",
+        "--tps",
+        "50",
+        "--duration",
+        "2s",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut seen = Vec::new();
+    // The server's own log is the truth for what was sent.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(server.count(&mut seen, "/ok"), 100);
+    let rows = store.sql(&format!(
+        "select count(*) as n, count(intended_elapsed_ms) as corrected, \
+         sum(case when intended_elapsed_ms >= elapsed_ms then 1 else 0 end) as not_below \
+         from samples where run_id = '{run}'"
+    ));
+    assert_eq!(
+        (
+            rows[0]["n"].as_u64(),
+            rows[0]["corrected"].as_u64(),
+            rows[0]["not_below"].as_u64()
+        ),
+        (Some(100), Some(100), Some(100))
+    );
+
+    // An open model has no loop count: it needs a duration.
+    let out = store.run(&["run", tick, &port, "--mode", "tps", "--tps", "50"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs --duration"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
