@@ -16,6 +16,27 @@ use crate::progress::Progress;
 /// Batches waiting between the runner and the Parquet-writing thread.
 const PIPELINE_DEPTH: usize = 4;
 
+/// Runs `runnable` into `sink` through the progress line (and the JTL file, when asked).
+async fn drive(
+    runnable: &loadlake_runner::RunnablePlan,
+    options: RunOptions,
+    sink: &mut dyn loadlake_schema::SampleSink,
+    jtl: Option<&std::path::Path>,
+) -> anyhow::Result<loadlake_runner::RunSummary> {
+    let mut progress = Progress::new(sink);
+    let summary = match jtl {
+        Some(path) => {
+            let mut tee = JtlTee::create(path, &mut progress)?;
+            let summary = loadlake_runner::run(runnable, options, &mut tee).await;
+            tee.finish()?;
+            summary
+        }
+        None => loadlake_runner::run(runnable, options, &mut progress).await,
+    };
+    progress.finish();
+    Ok(summary?)
+}
+
 /// `-Jname=value` pairs.
 fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     props
@@ -68,26 +89,20 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         arrival,
         ..RunOptions::default()
     };
-    let summary = runtime.block_on(async {
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("loadlake: stopping (Ctrl-C); samples so far are kept");
-                let _ = cancel.send(true);
-            }
-        });
-        let mut progress = Progress::new(&mut sink);
-        let summary = match &args.jtl {
-            Some(path) => {
-                let mut tee = JtlTee::create(path, &mut progress)?;
-                let summary = loadlake_runner::run(&runnable, options, &mut tee).await;
-                tee.finish()?;
-                summary
-            }
-            None => loadlake_runner::run(&runnable, options, &mut progress).await,
-        };
-        progress.finish();
-        anyhow::Ok(summary?)
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("loadlake: stopping (Ctrl-C); samples so far are kept");
+            let _ = cancel.send(true);
+        }
     });
+    // The run (its sample collector included) is a task on the runtime's workers, not on this
+    // thread: every sample would otherwise wake this thread from another one.
+    let jtl = args.jtl.clone();
+    let task = runtime.spawn(async move {
+        let summary = drive(&runnable, options, &mut sink, jtl.as_deref()).await;
+        (sink, summary)
+    });
+    let (sink, summary) = runtime.block_on(task).context("the run's task failed")?;
     let writer = sink.finish().context("writing samples to the store")?;
     let summary = summary?;
     if summary.samples == 0 {

@@ -22,6 +22,9 @@ use crate::cookies::CookieJar;
 use crate::model::{HttpStep, url};
 use crate::tls;
 
+/// Bytes read from a connection at a time.
+const READ_BUFFER: usize = 4096;
+
 /// JMeter's `httpsampler.max_redirects`.
 const MAX_REDIRECTS: usize = 20;
 
@@ -454,7 +457,13 @@ async fn handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, Failure>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (sender, conn) = http1::handshake(io).await.map_err(Failure::Hyper)?;
+    // A 4 KiB read buffer (as Go's HTTP client uses) instead of hyper's adaptive 8 KiB start:
+    // an idle user keeps its connection, and with it this buffer, between requests.
+    let (sender, conn) = http1::Builder::new()
+        .read_buf_exact_size(Some(READ_BUFFER))
+        .handshake(io)
+        .await
+        .map_err(Failure::Hyper)?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             tracing::debug!(error = %e, "HTTP connection ended with an error");

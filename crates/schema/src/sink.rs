@@ -30,8 +30,9 @@ impl SinkError {
     }
 }
 
-/// Receives sample batches in order (see the module doc for the contract).
-pub trait SampleSink {
+/// Receives sample batches in order (see the module doc for the contract). Sinks are `Send` so
+/// that a producer holding one (the runner's collector) can run on any thread of a runtime.
+pub trait SampleSink: Send {
     /// Accepts one batch; blocks while the consumer is behind.
     fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError>;
 }
