@@ -251,6 +251,17 @@ impl Compiler<'_> {
         self.ev.eval(raw, At { element, property })
     }
 
+    /// Raw property text of element `element` with what is known now substituted and run-time
+    /// references left for a [`crate::template::Template`] (see `Evaluator::eval_deferred`).
+    pub fn eval_deferred(
+        &self,
+        element: &str,
+        property: &str,
+        raw: &str,
+    ) -> Result<String, RunnerError> {
+        self.ev.eval_deferred(raw, At { element, property })
+    }
+
     /// Property `prop` of `e`, evaluated (empty when absent).
     pub fn text(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
         self.eval(&e.name, prop, e.prop_str(prop).unwrap_or(""))

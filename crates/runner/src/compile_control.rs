@@ -79,13 +79,7 @@ impl Compiler<'_> {
             }
             Kind::While => {
                 let prop = "WhileController.condition";
-                let raw = self.ev.eval_deferred(
-                    c.prop_str(prop).unwrap_or(""),
-                    At {
-                        element: &c.name,
-                        property: prop,
-                    },
-                )?;
+                let raw = self.eval_deferred(&c.name, prop, c.prop_str(prop).unwrap_or(""))?;
                 let condition = match raw.trim() {
                     "" => WhileCondition::LastSampleOk,
                     "LAST" => WhileCondition::Last,
@@ -102,13 +96,7 @@ impl Compiler<'_> {
             }
             Kind::Switch => {
                 let prop = "SwitchController.value";
-                let raw = self.ev.eval_deferred(
-                    c.prop_str(prop).unwrap_or(""),
-                    At {
-                        element: &c.name,
-                        property: prop,
-                    },
-                )?;
+                let raw = self.eval_deferred(&c.name, prop, c.prop_str(prop).unwrap_or(""))?;
                 Step::Switch {
                     name,
                     value: self.template(&c.name, prop, &raw)?,

@@ -14,7 +14,7 @@ use loadlake_plan::TestElement;
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
 use crate::model::{HttpStep, RuntimeParts};
-use crate::vars::{At, reference_len};
+use crate::vars::reference_len;
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE",
@@ -68,17 +68,11 @@ impl Compiler<'_> {
         };
         let mut host = merged("HTTPSampler.domain")?;
         let port_text = merged("HTTPSampler.port")?;
-        let mut path = {
-            let prop = "HTTPSampler.path";
-            let at = At {
-                element: el,
-                property: prop,
-            };
-            self.ev
-                .eval_deferred(merged_raw(prop), at)?
-                .trim()
-                .to_string()
-        };
+        let path_prop = "HTTPSampler.path";
+        let mut path = self
+            .eval_deferred(el, path_prop, merged_raw(path_prop))?
+            .trim()
+            .to_string();
         let mut port = parse_port(el, &port_text)?;
         let lower = path.to_ascii_lowercase();
         let full_url = if lower.starts_with("http://") {
@@ -303,15 +297,10 @@ impl Compiler<'_> {
         };
         for arg in args.values().filter_map(|p| p.as_element()) {
             let raw_name = arg.prop_str("Argument.name").unwrap_or("");
-            let at = |property| At {
-                element: &e.name,
-                property,
-            };
-            let name = self.ev.eval_deferred(raw_name, at("Argument.name"))?;
+            let name = self.eval_deferred(&e.name, "Argument.name", raw_name)?;
             let prop = format!("Argument.value ({name})");
-            let value = self
-                .ev
-                .eval_deferred(arg.prop_str("Argument.value").unwrap_or(""), at(&prop))?;
+            let value =
+                self.eval_deferred(&e.name, &prop, arg.prop_str("Argument.value").unwrap_or(""))?;
             out.push(Argument {
                 name,
                 value,
@@ -340,12 +329,10 @@ impl Compiler<'_> {
                 if name.is_empty() {
                     continue;
                 }
-                let value = self.ev.eval_deferred(
+                let value = self.eval_deferred(
+                    &hm.name,
+                    "Header.value",
                     h.prop_str("Header.value").unwrap_or(""),
-                    At {
-                        element: &hm.name,
-                        property: "Header.value",
-                    },
                 )?;
                 if HeaderName::from_bytes(name.as_bytes()).is_err() {
                     return Err(RunnerError::invalid(

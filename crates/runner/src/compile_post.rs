@@ -282,11 +282,7 @@ impl Compiler<'_> {
         let prop = "Asserion.test_strings";
         if let Some(strings) = a.prop_collection(prop) {
             for raw in strings.values().filter_map(|p| p.as_str()) {
-                let at = crate::vars::At {
-                    element: &a.name,
-                    property: prop,
-                };
-                patterns.push(self.ev.eval_deferred(raw, at)?);
+                patterns.push(self.eval_deferred(&a.name, prop, raw)?);
             }
         }
         let dynamic = patterns.iter().any(|p| p.contains("${"));
