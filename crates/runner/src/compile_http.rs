@@ -13,6 +13,7 @@ use loadlake_plan::TestElement;
 
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
+use crate::http::Keep;
 use crate::model::{HttpStep, RuntimeParts};
 use crate::vars::reference_len;
 
@@ -155,6 +156,11 @@ impl Compiler<'_> {
         };
         let extractors = self.post_processors(scope)?;
         let assertions = self.checks(scope)?;
+        let keep = Keep {
+            body: extractors.iter().any(|e| e.needs_body())
+                || assertions.iter().any(|a| a.needs_body()),
+            headers: !extractors.is_empty() || !assertions.is_empty(),
+        };
         let label = self.eval(el, "testname", &s.name)?;
         let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
         Ok(HttpStep {
@@ -178,6 +184,7 @@ impl Compiler<'_> {
             assertions,
             cookies: self.cookie_managers(scope)?,
             extractors,
+            keep,
             runtime,
         })
     }

@@ -352,6 +352,8 @@ pub struct HttpStep {
     pub cookies: bool,
     /// Post-processors (extractors) in scope, applied in order.
     pub extractors: Vec<PostProcessor>,
+    /// What of the response the extractors and assertions read (decided once, at compile time).
+    pub(crate) keep: crate::http::Keep,
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::assertion::Response;
 use crate::csv_data::{CsvCursor, CsvNext};
-use crate::http::{HttpClient, Keep, now_ms};
+use crate::http::{HttpClient, now_ms};
 use crate::model::{
     CsvFeed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
     ThroughputTimer,
@@ -491,11 +491,6 @@ impl Vu {
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
         }
-        let keep = Keep {
-            body: h.extractors.iter().any(|e| e.needs_body())
-                || h.assertions.iter().any(|a| a.needs_body()),
-            headers: !h.extractors.is_empty() || !h.assertions.is_empty(),
-        };
         let rendered = h
             .runtime
             .as_ref()
@@ -505,7 +500,7 @@ impl Vu {
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
         // timer) holds no room for it.
         let r = tokio::select! {
-            r = Box::pin(self.client.execute(step, keep)) => r,
+            r = Box::pin(self.client.execute(step, h.keep)) => r,
             _ = stop.wait_for(|s| *s >= STOP_NOW) => return Flow::Stop,
         };
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
