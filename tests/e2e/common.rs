@@ -1,7 +1,9 @@
-//! Shared helpers: a temporary store, running the binary, independent Python readers.
+//! Shared helpers: a temporary store, running the binary, independent Python readers, the
+//! loopback fixture server.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -235,4 +237,54 @@ pub fn checkout_variant(
         String::from_utf8_lossy(&out.stderr)
     );
     dst
+}
+
+/// scripts/fixture-server.py on a free loopback port, logging every request to stderr; killed when dropped.
+pub struct FixtureServer {
+    child: Child,
+    /// Its loopback port.
+    pub port: u16,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl FixtureServer {
+    /// Starts it; it exits by itself after `lifetime_s` seconds at the latest.
+    pub fn start(lifetime_s: u32) -> FixtureServer {
+        let mut child = Command::new(python())
+            .arg(repo_root().join("scripts/fixture-server.py"))
+            .args(["0".to_string(), lifetime_s.to_string()])
+            .env("FIXTURE_SERVER_VERBOSE", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the fixture server");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let first = lines.next().expect("a first line").expect("utf-8");
+        let port = first
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {first}"));
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        FixtureServer { child, port, log }
+    }
+
+    /// Requests logged so far for `path` (lines like `"GET /ok HTTP/1.1" 200 -`).
+    pub fn count(&self, seen: &mut Vec<String>, path: &str) -> usize {
+        seen.extend(self.log.try_iter());
+        let needle = format!("\"GET {path} HTTP/1.1\"");
+        seen.iter().filter(|l| l.contains(&needle)).count()
+    }
+}
+
+impl Drop for FixtureServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -12,9 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -35,43 +33,6 @@ const SAVE_PROPS: &[&str] = &[
     "idle_time=true",
     "connect_time=true",
 ];
-
-/// scripts/fixture-server.py on a free loopback port; killed when dropped.
-struct FixtureServer {
-    child: Child,
-    port: u16,
-}
-
-impl FixtureServer {
-    fn start() -> FixtureServer {
-        // 180 s at most: a plan takes a few seconds; the run below is bounded by --duration.
-        let mut child = Command::new(python())
-            .arg(repo_root().join("scripts/fixture-server.py"))
-            .args(["0", "180"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the fixture server");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let first = lines.next().expect("a first line").expect("utf-8");
-        let port = first
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {first}"));
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        FixtureServer { child, port }
-    }
-}
-
-impl Drop for FixtureServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn corpus(name: &str) -> PathBuf {
     repo_root().join("tests/data/runner/fidelity").join(name)
@@ -242,7 +203,7 @@ fn same_as_jmeter(plan: &str, checks: &[Check]) {
 
     // Ours: same plan, same properties, a fresh fixture server; --duration and --max-samples
     // only as safety nets (every plan ends by its loop counts within seconds).
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(180);
     let mut args: Vec<String> = vec![
         "run".into(),
         jmx.to_str().unwrap().into(),

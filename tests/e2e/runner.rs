@@ -3,58 +3,9 @@
 //! scripts/fixture-server.py on 127.0.0.1; the server's own access log is the truth for what was
 //! sent, and the run's report must count the same.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::common::*;
-
-/// The fixture server on a free port, logging every request to stderr; killed when dropped.
-struct FixtureServer {
-    child: Child,
-    port: u16,
-    log: std::sync::mpsc::Receiver<String>,
-}
-
-impl FixtureServer {
-    fn start() -> FixtureServer {
-        let mut child = Command::new(python())
-            .arg(repo_root().join("scripts/fixture-server.py"))
-            .args(["0", "60"])
-            .env("FIXTURE_SERVER_VERBOSE", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the fixture server");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let first = lines.next().expect("a first line").expect("utf-8");
-        let port = first
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {first}"));
-        let (tx, log) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        FixtureServer { child, port, log }
-    }
-
-    /// Requests logged so far for `path` (lines like `"GET /ok HTTP/1.1" 200 -`).
-    fn count(&self, seen: &mut Vec<String>, path: &str) -> usize {
-        seen.extend(self.log.try_iter());
-        let needle = format!("\"GET {path} HTTP/1.1\"");
-        seen.iter().filter(|l| l.contains(&needle)).count()
-    }
-}
-
-impl Drop for FixtureServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn plan() -> String {
     repo_root()
@@ -65,7 +16,7 @@ fn plan() -> String {
 
 #[test]
 fn a_plan_runs_natively_and_reports_what_the_server_saw() {
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(60);
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
     let jtl = store.path().join("native.jtl");
@@ -165,7 +116,7 @@ fn a_plan_runs_natively_and_reports_what_the_server_saw() {
 
 #[test]
 fn validate_explains_and_sends_nothing_and_unsupported_plans_are_refused() {
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(60);
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
     let out = store.run(&["run", &plan(), &port, "--validate"]);
@@ -212,7 +163,7 @@ fn validate_explains_and_sends_nothing_and_unsupported_plans_are_refused() {
 
 #[test]
 fn a_bounded_forever_run_prints_progress_and_keeps_every_sample() {
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(60);
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
     // Loops forever, bounded by --duration: about two seconds of traffic on loopback.
@@ -276,7 +227,7 @@ fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
     let Some(jmeter) = jmeter213() else {
         return;
     };
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(60);
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
     let jmeter_jtl = store.path().join("jmeter.jtl");
@@ -334,7 +285,7 @@ fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
 
 #[test]
 fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
-    let server = FixtureServer::start();
+    let server = FixtureServer::start(60);
     let store = TestStore::new();
     let port = format!("-Jport={}", server.port);
     let tick = repo_root().join("tests/data/runner/tick.jmx");

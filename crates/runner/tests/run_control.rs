@@ -313,13 +313,7 @@ async fn a_writer_that_falls_behind_slows_the_users_and_loses_nothing() {
         channel_depth: Some(2),
         ..RunOptions::default()
     };
-    let summary = tokio::time::timeout(
-        Duration::from_secs(20),
-        loadlake_runner::run(&plan, options, &mut sink),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let summary = run_into(&plan, options, &mut sink, Duration::from_secs(20)).await;
     let recorded: usize = sink.0.iter().map(|b| b.num_rows()).sum();
     assert_eq!((summary.samples, recorded), (200, 200));
     assert_eq!(server.count("/a"), 200);

@@ -566,14 +566,7 @@ async fn a_full_queue_drops_iterations_and_counts_them() {
     };
     let port = server.port().to_string();
     let plan = compile(&xml, &[("port", &port)]).unwrap();
-    let mut batches = Vec::new();
-    let summary = tokio::time::timeout(
-        Duration::from_secs(15),
-        loadlake_runner::run(&plan, options, &mut batches),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let summary = run_into(&plan, options, &mut Vec::new(), Duration::from_secs(15)).await;
     assert!(
         (7..=10).contains(&summary.dropped_iterations),
         "{summary:?}"

@@ -477,18 +477,25 @@ pub fn compile(
     loadlake_runner::compile(&plan, &props)
 }
 
+/// Runs `plan` into `sink`, failing the test when it takes longer than `limit`.
+pub async fn run_into(
+    plan: &RunnablePlan,
+    options: RunOptions,
+    sink: &mut dyn loadlake_schema::SampleSink,
+    limit: Duration,
+) -> RunSummary {
+    tokio::time::timeout(limit, loadlake_runner::run(plan, options, sink))
+        .await
+        .unwrap_or_else(|_| panic!("run took more than {limit:?}"))
+        .unwrap()
+}
+
 /// Compiles and runs `xml` with `-Jport=<server port>`; every test run is bounded to 5 s.
 pub async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<Row>) {
     let port = port.to_string();
     let plan = compile(xml, &[("port", &port)]).unwrap();
     let mut batches: Vec<SampleBatch> = Vec::new();
-    let summary = tokio::time::timeout(
-        Duration::from_secs(5),
-        loadlake_runner::run(&plan, options, &mut batches),
-    )
-    .await
-    .expect("run took more than 5 s")
-    .unwrap();
+    let summary = run_into(&plan, options, &mut batches, Duration::from_secs(5)).await;
     assert!(
         batches
             .iter()
