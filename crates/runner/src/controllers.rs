@@ -96,15 +96,11 @@ impl Vu {
                 let end = Instant::now() + *limit;
                 let mut pass = 0u64;
                 while Instant::now() < end {
-                    if self.stopping() {
-                        return Flow::Stop;
-                    }
                     pass += 1;
-                    let flow = self.steps(steps, pass == 1).await;
+                    let flow = self.loop_pass(&[], steps, pass == 1).await;
                     if flow != Flow::Next {
                         return flow;
                     }
-                    tokio::task::yield_now().await;
                 }
                 Flow::Next
             }
@@ -174,19 +170,12 @@ impl Vu {
             if !go_on {
                 return Flow::Next;
             }
-            if self.stopping() {
-                return Flow::Stop;
-            }
             pass += 1;
-            if self.advance_csv(csv) == Flow::Stop {
-                return Flow::Stop;
-            }
-            let flow = self.steps(steps, pass == 1).await;
+            let flow = self.loop_pass(csv, steps, pass == 1).await;
             if flow != Flow::Next {
                 return flow;
             }
             tracing::trace!(controller = name, pass, "while: next pass");
-            tokio::task::yield_now().await;
         }
     }
 }

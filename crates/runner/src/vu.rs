@@ -309,22 +309,29 @@ impl Vu {
         Flow::Next
     }
 
-    /// Runs a loop's iterations; each starts by advancing the loop's CSV Data Sets.
+    /// One pass of a looping controller (Loop, While, Runtime): nothing when the run is
+    /// stopping, else its CSV Data Sets advance and its children run; other users get the
+    /// thread before the next pass.
+    pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], first: bool) -> Flow {
+        if self.stopping() || self.advance_csv(csv) == Flow::Stop {
+            return Flow::Stop;
+        }
+        let flow = self.steps(steps, first).await;
+        if flow == Flow::Next {
+            tokio::task::yield_now().await;
+        }
+        flow
+    }
+
+    /// Runs a Loop Controller's iterations.
     pub(crate) async fn repeat(&mut self, loops: Loops, csv: &[CsvFeed], steps: &[Step]) -> Flow {
         let mut done = 0u64;
         while !finished(loops, done) {
-            if self.stopping() {
-                return Flow::Stop;
-            }
             done += 1;
-            if self.advance_csv(csv) == Flow::Stop {
-                return Flow::Stop;
-            }
-            let flow = self.steps(steps, done == 1).await;
+            let flow = self.loop_pass(csv, steps, done == 1).await;
             if flow != Flow::Next {
                 return flow;
             }
-            tokio::task::yield_now().await;
         }
         Flow::Next
     }
