@@ -57,18 +57,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Refuse to run against something else already listening on the port.
-if python3 -c "import socket,sys; sys.exit(socket.socket().connect_ex(('127.0.0.1',$PORT)) == 0)"; then :; else
-  echo "port $PORT is already in use on 127.0.0.1; set FIXTURE_PORT" >&2; exit 1
-fi
-# 300 s max lifetime: the whole script needs about 60 s.
-python3 scripts/fixture-server.py "$PORT" 300 2>"$WORK/server.log" &
-SERVER_PID=$!
-for _ in $(seq 50); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/ok', timeout=1)" 2>/dev/null; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+# shellcheck source=scripts/lib/fixture-server.sh
+source scripts/lib/fixture-server.sh
+start_fixture_server "$PORT" "$WORK"
 log "fixture server pid $SERVER_PID on 127.0.0.1:$PORT"
 
 # run NAME PLAN OUTFILE [-Jprop=value ...]: one bounded, non-GUI JMeter run.
