@@ -42,8 +42,6 @@ OUT=$ROOT/bench-out
 mkdir -p "$OUT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/loadlake-runner-idle.XXXXXX")
 
-die() { echo "ERROR: $*" >&2; exit 1; }
-say() { echo "== $*" >&2; }
 
 # shellcheck source=benches/runner/lib.sh
 source "$ROOT/benches/runner/lib.sh"

@@ -1,6 +1,9 @@
 # Shared by benches/runner_vs_wrk.sh and benches/runner_idle_vus.sh (sourced, not run): the
 # loopback nginx, the generated JMX plans, the loadlake binary and process measurements.
-# The caller defines ROOT (the repository), TMP (the run's temp dir), `say` and `die`.
+# The caller defines ROOT (the repository) and TMP (the run's temp dir).
+
+die() { echo "ERROR: $*" >&2; exit 1; }
+say() { echo "== $*" >&2; }
 
 RUNNER_DIR=$ROOT/benches/runner
 NGINX_CPU=${NGINX_CPU:-0}

@@ -19,8 +19,6 @@ SECS=${SECS:-10}
 CONNS=${CONNS:-50}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/loadlake-runner-profile.XXXXXX")
-die() { echo "ERROR: $*" >&2; exit 1; }
-say() { echo "== $*" >&2; }
 # shellcheck source=benches/runner/lib.sh
 source "$ROOT/benches/runner/lib.sh"
 cleanup() {
