@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::model::ThreadGroupPlan;
-use crate::vu::{Flow, STOP_GRACEFUL, Sample, Shared, Vu};
+use crate::vu::{Flow, Sample, Shared, Vu, sleep_until_unless_stopped};
 
 /// Seconds of schedule that may queue for a free virtual user before iterations are dropped.
 const BACKLOG_SECONDS: f64 = 5.0;
@@ -69,19 +69,14 @@ pub(crate) async fn run_arrivals(a: ArrivalGroup) {
         if due >= a.deadline {
             break;
         }
-        let stopped = tokio::select! {
-            _ = tokio::time::sleep_until(due.into()) => false,
-            _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => true,
-        };
-        if stopped {
+        if !sleep_until_unless_stopped(&mut stop, due).await {
             break;
         }
         if idle.load(Ordering::SeqCst) == 0 && users.len() < a.max_vus as usize {
-            let number = users.len() + 1;
             let vu = Vu::new(
                 a.group.clone(),
-                format!("{} {}-{number}", a.group.name, a.index + 1),
-                number as u32,
+                a.index,
+                users.len() as u32 + 1,
                 (*a.variables).clone(),
                 a.tx.clone(),
                 a.shared.clone(),

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::arrival::{ArrivalGroup, ArrivalRate, run_arrivals};
 use crate::error::RunnerError;
 use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
-use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu};
+use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu, sleep_until_unless_stopped};
 
 /// Most rows in one batch handed to the sink.
 pub const BATCH_ROWS: usize = 4096;
@@ -382,17 +382,12 @@ async fn ramp_group(
         if deadline.is_some_and(|d| at >= d) {
             break;
         }
-        let stopped = tokio::select! {
-            _ = tokio::time::sleep_until(at.into()) => false,
-            _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => true,
-        };
-        if stopped {
+        if !sleep_until_unless_stopped(&mut stop, at).await {
             break;
         }
-        let name = format!("{} {}-{}", group.name, index + 1, t + 1);
         let vu = Vu::new(
             group.clone(),
-            name,
+            index,
             t + 1,
             (*variables).clone(),
             tx.clone(),

@@ -191,12 +191,13 @@ const EMPTY_TRANSACTION_MESSAGE: &str =
 const LAST_SAMPLE_OK: &str = "JMeterThread.last_sample_ok";
 
 impl Vu {
-    /// A virtual user of `group` called `thread`, number `thread_num` (1-based) in its group,
-    /// starting with the plan's variables `vars`.
+    /// User number `thread_num` (1-based) of `group`, the run's group number `group_index`
+    /// (0-based), starting with the plan's variables `vars`. Its thread name is JMeter's
+    /// `<group> <group#>-<thread#>`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group: Arc<ThreadGroupPlan>,
-        thread: String,
+        group_index: usize,
         thread_num: u32,
         vars: HashMap<String, String>,
         tx: mpsc::Sender<Sample>,
@@ -205,6 +206,7 @@ impl Vu {
         grp_active: Arc<AtomicI32>,
     ) -> Vu {
         let stop = shared.stop.subscribe();
+        let thread = format!("{} {}-{thread_num}", group.name, group_index + 1);
         Vu {
             case_name: Arc::from(group.name.as_str()),
             group,
@@ -470,10 +472,7 @@ impl Vu {
             _ => (wanted, false),
         };
         let mut stop = self.stop.clone();
-        tokio::select! {
-            _ = tokio::time::sleep_until(until.into()) => !cut,
-            _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => false,
-        }
+        sleep_until_unless_stopped(&mut stop, until).await && !cut
     }
 
     /// The timers' pause before `h`: constant and random parts, then throughput pacing.
@@ -579,6 +578,17 @@ impl Vu {
                 Flow::Stop
             }
         }
+    }
+}
+
+/// Sleeps until `at`; false when the run is stopped (at any level) first.
+pub(crate) async fn sleep_until_unless_stopped(
+    stop: &mut watch::Receiver<u8>,
+    at: Instant,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(at.into()) => true,
+        _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => false,
     }
 }
 
