@@ -298,13 +298,7 @@ impl HttpClient {
             r.bytes_sent += sent;
             if keep.headers {
                 r.request_headers.clear();
-                for (n, v) in req.headers() {
-                    push_title_case(&mut r.request_headers, n.as_str());
-                    r.request_headers.push_str(": ");
-                    r.request_headers
-                        .push_str(&String::from_utf8_lossy(v.as_bytes()));
-                    r.request_headers.push('\n');
-                }
+                push_header_lines(&mut r.request_headers, req.headers());
             }
             let sending = sender.send_request(req);
             let result = match step.response_timeout {
@@ -376,13 +370,7 @@ impl HttpClient {
         r.header_bytes = head as i64;
         if keep.headers {
             r.headers = format!("HTTP/1.1 {} {reason}\n", status.as_str());
-            for (name, value) in resp.headers() {
-                push_title_case(&mut r.headers, name.as_str());
-                r.headers.push_str(": ");
-                r.headers
-                    .push_str(&String::from_utf8_lossy(value.as_bytes()));
-                r.headers.push('\n');
-            }
+            push_header_lines(&mut r.headers, resp.headers());
         }
         let content_type = resp
             .headers()
@@ -572,6 +560,17 @@ fn redirect_target(from: Target<'_>, location: &str, status: u16) -> Option<Owne
     }
     next.path.parse::<hyper::http::uri::PathAndQuery>().ok()?;
     Some(next)
+}
+
+/// Appends `Name: value\n` for each header, names in the usual capitalisation, as JMeter shows
+/// request and response headers.
+fn push_header_lines(out: &mut String, headers: &hyper::HeaderMap) {
+    for (name, value) in headers {
+        push_title_case(out, name.as_str());
+        out.push_str(": ");
+        out.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        out.push('\n');
+    }
 }
 
 /// Appends a header name in the usual capitalisation (`content-type` → `Content-Type`): hyper
