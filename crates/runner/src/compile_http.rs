@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
-use hyper::http::uri::PathAndQuery;
+use http::header::{HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
 use loadlake_plan::TestElement;
 
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
 use crate::http::Keep;
-use crate::model::{HttpStep, RuntimeParts};
+use crate::model::{HttpRequest, HttpStep, RuntimeParts};
 use crate::vars::reference_len;
 
 const METHODS: &[&str] = &[
@@ -165,16 +165,18 @@ impl Compiler<'_> {
         let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
         Ok(HttpStep {
             label_arc: Arc::from(label.as_str()),
-            url_arc,
             label,
-            method,
-            tls,
-            host,
-            port,
-            path_and_query: path,
-            headers,
-            body,
-            form_content_type,
+            request: HttpRequest {
+                url_arc,
+                method,
+                tls,
+                host,
+                port,
+                path_and_query: path,
+                headers,
+                body,
+                form_content_type,
+            },
             follow_redirects,
             connect_timeout: timeout("HTTPSampler.connect_timeout")?,
             response_timeout: timeout("HTTPSampler.response_timeout")?,

@@ -62,12 +62,19 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
     for step in steps {
         match step {
             Step::Http(h) => {
-                let _ = write!(out, "{pad}HTTP \"{}\": {} {}", h.label, h.method, h.url());
-                if !h.body.is_empty() {
-                    let _ = write!(out, ", body {} bytes", h.body.len());
+                let _ = write!(
+                    out,
+                    "{pad}HTTP \"{}\": {} {}",
+                    h.label,
+                    h.request.method,
+                    h.request.url()
+                );
+                if !h.request.body.is_empty() {
+                    let _ = write!(out, ", body {} bytes", h.request.body.len());
                 }
-                if !h.headers.is_empty() {
-                    let names: Vec<&str> = h.headers.iter().map(|(n, _)| n.as_str()).collect();
+                if !h.request.headers.is_empty() {
+                    let names: Vec<&str> =
+                        h.request.headers.iter().map(|(n, _)| n.as_str()).collect();
                     let _ = write!(out, ", headers [{}]", names.join(", "));
                 }
                 if let Some(t) = h.connect_timeout {

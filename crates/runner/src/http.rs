@@ -1,9 +1,10 @@
-//! The virtual user's HTTP/1.1 client: one keep-alive connection per host and port, timed the
-//! way JMeter times a sample (elapsed from request start to the last body byte, latency to the
-//! response head, connect time 0 on a reused connection), with network failures reported as
-//! JMeter reports them ("Non HTTP response code: java.net.ConnectException", …) so that the
-//! error-class rules recognise them. `https` goes through rustls and, as in JMeter, accepts any
-//! server certificate (load tests target staging hosts with self-signed certificates).
+//! The virtual user's HTTP/1.1 client: keep-alive connections per host and port (driven by
+//! [`crate::h1`] inside the user's task), timed the way JMeter times a sample (elapsed from
+//! request start to the last body byte, latency to the response head, connect time 0 on a reused
+//! connection), with network failures reported as JMeter reports them ("Non HTTP response code:
+//! java.net.ConnectException", …) so that the error-class rules recognise them. `https` goes
+//! through rustls and, as in JMeter, accepts any server certificate (load tests target staging
+//! hosts with self-signed certificates).
 
 use std::borrow::Cow;
 use std::io;
@@ -11,19 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, SET_COOKIE};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::cookies::CookieJar;
-use crate::model::{HttpStep, url};
+use crate::h1::{Connection, ExchangeError, READ_CHUNK, ResponseHead, Stream};
+use crate::model::{HttpRequest, HttpStep, url};
 use crate::tls;
-
-/// Bytes read from a connection at a time.
-const READ_BUFFER: usize = 4096;
 
 /// JMeter's `httpsampler.max_redirects`.
 const MAX_REDIRECTS: usize = 20;
@@ -69,25 +63,32 @@ pub(crate) struct Keep {
 enum Failure {
     Connect(io::Error),
     ConnectTimeout,
-    ReadTimeout,
     Tls(io::Error),
-    Hyper(hyper::Error),
-    Request(String),
+    Exchange(ExchangeError),
+}
+
+impl From<ExchangeError> for Failure {
+    fn from(e: ExchangeError) -> Failure {
+        Failure::Exchange(e)
+    }
 }
 
 impl Failure {
     /// (exception class, message) as JMeter's HttpClient 4 sampler reports them.
     fn describe(&self, host: &str, port: u16) -> (String, String) {
         let pair = |c: &str, m: String| (c.to_string(), m);
+        let connect_timeout = || {
+            pair(
+                "org.apache.http.conn.ConnectTimeoutException",
+                format!("Connect to {host}:{port} failed: connect timed out"),
+            )
+        };
         match self {
             Failure::Connect(e) => match e.kind() {
                 io::ErrorKind::ConnectionRefused => {
                     pair("java.net.ConnectException", "Connection refused".into())
                 }
-                io::ErrorKind::TimedOut => pair(
-                    "org.apache.http.conn.ConnectTimeoutException",
-                    format!("Connect to {host}:{port} failed: connect timed out"),
-                ),
+                io::ErrorKind::TimedOut => connect_timeout(),
                 io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
                     pair("java.net.NoRouteToHostException", "No route to host".into())
                 }
@@ -97,28 +98,41 @@ impl Failure {
                 ),
                 _ => pair("java.net.SocketException", e.to_string()),
             },
-            Failure::ConnectTimeout => pair(
-                "org.apache.http.conn.ConnectTimeoutException",
-                format!("Connect to {host}:{port} failed: connect timed out"),
-            ),
-            Failure::ReadTimeout => {
+            Failure::ConnectTimeout => connect_timeout(),
+            Failure::Tls(e) => pair("javax.net.ssl.SSLHandshakeException", e.to_string()),
+            Failure::Exchange(ExchangeError::ReadTimeout) => {
                 pair("java.net.SocketTimeoutException", "Read timed out".into())
             }
-            Failure::Tls(e) => pair("javax.net.ssl.SSLHandshakeException", e.to_string()),
-            Failure::Hyper(e) if e.is_parse() => {
-                pair("org.apache.http.ProtocolException", e.to_string())
-            }
-            Failure::Hyper(e) if e.is_incomplete_message() => pair(
+            Failure::Exchange(ExchangeError::Stale(e) | ExchangeError::Io(e)) => match e.kind() {
+                io::ErrorKind::UnexpectedEof => pair(
+                    "org.apache.http.NoHttpResponseException",
+                    format!("{host}:{port} failed to respond"),
+                ),
+                io::ErrorKind::ConnectionReset => {
+                    pair("java.net.SocketException", "Connection reset".into())
+                }
+                io::ErrorKind::BrokenPipe => pair("java.net.SocketException", "Broken pipe".into()),
+                _ => pair("java.io.IOException", e.to_string()),
+            },
+            Failure::Exchange(ExchangeError::NoResponse) => pair(
                 "org.apache.http.NoHttpResponseException",
                 format!("{host}:{port} failed to respond"),
             ),
-            Failure::Hyper(e) => pair("java.io.IOException", e.to_string()),
-            Failure::Request(m) => pair("java.lang.IllegalArgumentException", m.clone()),
+            Failure::Exchange(ExchangeError::Malformed(m)) => {
+                pair("org.apache.http.ProtocolException", m.clone())
+            }
+            Failure::Exchange(ExchangeError::Truncated { expected, received }) => pair(
+                "org.apache.http.ConnectionClosedException",
+                format!(
+                    "Premature end of Content-Length delimited message body (expected: \
+                     {expected}; received: {received})"
+                ),
+            ),
         }
     }
 }
 
-/// Where one hop of a request goes (borrowed from the step, or from a redirect's target).
+/// Where one hop of a request goes (borrowed from the request, or from a redirect's target).
 #[derive(Debug, Clone, Copy)]
 struct Target<'a> {
     method: &'a str,
@@ -130,14 +144,14 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    fn of(step: &'a HttpStep) -> Target<'a> {
+    fn of(req: &'a HttpRequest) -> Target<'a> {
         Target {
-            method: &step.method,
-            tls: step.tls,
-            host: &step.host,
-            port: step.port,
-            path: &step.path_and_query,
-            body: &step.body,
+            method: &req.method,
+            tls: req.tls,
+            host: &req.host,
+            port: req.port,
+            path: &req.path_and_query,
+            body: &req.body,
         }
     }
 
@@ -145,8 +159,13 @@ impl<'a> Target<'a> {
         url(self.tls, self.host, self.port, self.path)
     }
 
-    fn same_server(&self, conn: &Conn) -> bool {
+    fn same_server(&self, conn: &Connection) -> bool {
         conn.tls == self.tls && conn.port == self.port && *conn.host == *self.host
+    }
+
+    /// The path without the query string (the scope of cookies).
+    fn cookie_path(&self) -> &'a str {
+        self.path.split('?').next().unwrap_or("/")
     }
 }
 
@@ -174,21 +193,15 @@ impl OwnedTarget {
     }
 }
 
-/// A pooled keep-alive connection and the server it goes to.
-struct Conn {
-    tls: bool,
-    host: Box<str>,
-    port: u16,
-    sender: SendRequest<Full<Bytes>>,
-}
-
-/// Keep-alive connections of one virtual user (a plan talks to few servers: a list is the
-/// cheapest map, and looking up needs no allocation).
+/// Keep-alive connections and cookies of one virtual user (a plan talks to few servers: a list
+/// is the cheapest map, and looking up needs no allocation).
 #[derive(Default)]
 pub(crate) struct HttpClient {
-    conns: Vec<Conn>,
+    conns: Vec<Connection>,
     /// The user's cookies (used by steps with a Cookie Manager in scope).
     pub cookies: CookieJar,
+    /// The request being sent (head and body), kept to reuse its allocation.
+    out: Vec<u8>,
 }
 
 /// Milliseconds since the epoch, now.
@@ -204,9 +217,10 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl HttpClient {
-    /// Runs `step` (following redirects when it says so) and measures it; never fails: network
-    /// errors become a failed result. `keep_body` keeps the body text for assertions.
-    pub async fn execute(&mut self, step: &HttpStep, keep: Keep) -> HttpResult {
+    /// Sends `req` with `step`'s settings (following redirects when it says so) and measures it;
+    /// never fails: network errors become a failed result. `keep` says what of the response
+    /// the caller reads.
+    pub async fn execute(&mut self, req: &HttpRequest, step: &HttpStep, keep: Keep) -> HttpResult {
         let ts_ms = now_ms();
         let start = Instant::now();
         let mut r = HttpResult {
@@ -220,7 +234,7 @@ impl HttpClient {
             bytes_received: 0,
             bytes_sent: 0,
             body: String::new(),
-            url: step.url_arc.clone(),
+            url: req.url_arc.clone(),
             data_type: None,
             encoding: None,
             headers: String::new(),
@@ -232,13 +246,13 @@ impl HttpClient {
         for hop in 0..=MAX_REDIRECTS {
             let target = match &redirected {
                 Some(t) => t.view(),
-                None => Target::of(step),
+                None => Target::of(req),
             };
             if redirected.is_some() {
                 r.url = Arc::from(target.url());
             }
             let outcome = self
-                .hop(step, target, keep, start, &mut r, &mut latency)
+                .hop(req, step, target, keep, start, &mut r, &mut latency)
                 .await;
             let location = match outcome {
                 Ok(location) => location,
@@ -268,8 +282,10 @@ impl HttpClient {
     }
 
     /// One request/response exchange; returns the `Location` of a redirect response.
+    #[allow(clippy::too_many_arguments)]
     async fn hop(
         &mut self,
+        req: &HttpRequest,
         step: &HttpStep,
         t: Target<'_>,
         keep: Keep,
@@ -277,160 +293,144 @@ impl HttpClient {
         r: &mut HttpResult,
         latency: &mut Option<Duration>,
     ) -> Result<Option<String>, Failure> {
+        let cookie = if step.cookies {
+            self.cookies.header(t.host, t.cookie_path())
+        } else {
+            None
+        };
+        let head_len = write_request(&mut self.out, req, &t, cookie.as_deref());
+        if keep.headers {
+            r.request_headers = request_header_lines(&self.out[..head_len]);
+        }
+        let mut buf = Vec::with_capacity(READ_CHUNK);
         let mut retried = false;
-        let response = loop {
-            let (mut sender, reused) = match self.reusable(t).await {
-                Some(s) => (s, true),
+        let (mut conn, head) = loop {
+            let (mut conn, reused) = match self.take_pooled(t) {
+                Some(c) => (c, true),
                 None => {
                     let before = start.elapsed();
-                    let s = connect(&t, step.connect_timeout).await?;
+                    let c = connect(&t, step.connect_timeout).await?;
                     r.connect_ms += ms(start.elapsed().saturating_sub(before));
-                    (s, false)
+                    (c, false)
                 }
             };
-            let path = t.path.split('?').next().unwrap_or("/");
-            let cookie = if step.cookies {
-                self.cookies.header(t.host, path)
-            } else {
-                None
-            };
-            let (req, sent) = build_request(step, &t, cookie.as_deref())?;
-            r.bytes_sent += sent;
-            if keep.headers {
-                r.request_headers.clear();
-                push_header_lines(&mut r.request_headers, req.headers());
-            }
-            let sending = sender.send_request(req);
-            let result = match step.response_timeout {
-                Some(limit) => tokio::time::timeout(limit, sending)
+            r.bytes_sent += self.out.len() as i64;
+            let exchanged = match conn.send(&self.out).await {
+                Ok(()) => {
+                    let mut cookies = step.cookies.then_some(&mut self.cookies);
+                    conn.read_head(&mut buf, step.response_timeout, t.method == "HEAD", |h| {
+                        read_head(h, &t, keep, cookies.as_deref_mut(), r)
+                    })
                     .await
-                    .map_err(|_| Failure::ReadTimeout)?,
-                None => sending.await,
+                }
+                Err(e) => Err(e),
             };
-            match result {
-                Ok(resp) => {
-                    self.conns.push(Conn {
-                        tls: t.tls,
-                        host: t.host.into(),
-                        port: t.port,
-                        sender,
-                    });
-                    break resp;
-                }
-                // A keep-alive connection the server closed meanwhile: reconnect once.
-                Err(e) if reused && !retried && (e.is_incomplete_message() || e.is_canceled()) => {
+            match exchanged {
+                Ok(head) => break (conn, head),
+                // A keep-alive connection the server closed meanwhile: send once more on a new one.
+                Err(ExchangeError::Stale(_)) if reused && !retried => {
                     retried = true;
+                    r.bytes_sent -= self.out.len() as i64;
+                    buf.clear();
                 }
-                Err(e) => return Err(Failure::Hyper(e)),
+                Err(e) => return Err(e.into()),
             }
         };
         latency.get_or_insert_with(|| start.elapsed());
-        if step.cookies {
-            let path = t.path.split('?').next().unwrap_or("/");
-            for v in response.headers().get_all(SET_COOKIE) {
-                if let Ok(v) = v.to_str() {
-                    self.cookies.store(t.host, path, v);
-                }
-            }
-        }
-        self.read_response(response, step, keep, r).await
-    }
-
-    /// A pooled connection to `t`'s server that can take a request now (taken out of the
-    /// pool; it goes back when its response arrives).
-    async fn reusable(&mut self, t: Target<'_>) -> Option<SendRequest<Full<Bytes>>> {
-        let i = self.conns.iter().position(|c| t.same_server(c))?;
-        let mut sender = self.conns.swap_remove(i).sender;
-        if sender.is_closed() {
-            return None;
-        }
-        sender.ready().await.ok()?;
-        Some(sender)
-    }
-
-    async fn read_response(
-        &mut self,
-        resp: Response<hyper::body::Incoming>,
-        step: &HttpStep,
-        keep: Keep,
-        r: &mut HttpResult,
-    ) -> Result<Option<String>, Failure> {
-        let status = resp.status();
-        // hyper keeps a reason phrase only when it is not the canonical one.
-        let reason: Cow<'static, str> = match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
-            Some(p) => Cow::Owned(String::from_utf8_lossy(p.as_bytes()).into_owned()),
-            None => Cow::Borrowed(status.canonical_reason().unwrap_or("")),
-        };
-        // Status line + headers + blank line, as they came over the wire (approximately).
-        let mut head = "HTTP/1.1 ".len() + 3 + 1 + reason.len() + 2 + 2;
-        for (name, value) in resp.headers() {
-            head += name.as_str().len() + 2 + value.len() + 2;
-        }
-        r.bytes_received += head as i64;
-        r.header_bytes = head as i64;
-        if keep.headers {
-            r.headers = format!("HTTP/1.1 {} {reason}\n", status.as_str());
-            push_header_lines(&mut r.headers, resp.headers());
-        }
-        let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        r.encoding = content_type.and_then(charset);
-        r.data_type = Some(match content_type {
-            Some(ct) if is_binary(ct) => "bin",
-            _ => "text",
-        });
-        let location = status
-            .is_redirection()
-            .then(|| resp.headers().get(LOCATION))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut body = resp.into_body();
+        let (location, plan) = head;
         let mut data = Vec::new();
-        loop {
-            let frame = match step.response_timeout {
-                Some(limit) => tokio::time::timeout(limit, body.frame())
-                    .await
-                    .map_err(|_| Failure::ReadTimeout)?,
-                None => body.frame().await,
-            };
-            let Some(frame) = frame else { break };
-            let frame = frame.map_err(Failure::Hyper)?;
-            if let Some(chunk) = frame.data_ref() {
-                r.bytes_received += chunk.len() as i64;
-                if keep.body {
-                    data.extend_from_slice(chunk);
-                }
-            }
-        }
-        r.status = Some(status.as_u16());
-        r.code = status_code_text(status.as_u16());
-        r.message = reason;
+        let (body_len, clean) = conn
+            .read_body(
+                &mut buf,
+                plan.framing,
+                step.response_timeout,
+                keep.body.then_some(&mut data),
+            )
+            .await?;
+        r.bytes_received += body_len as i64;
         if !data.is_empty() {
             r.body = String::from_utf8_lossy(&data).into_owned();
         }
+        if plan.keep_alive && clean {
+            self.conns.push(conn);
+        }
         Ok(location)
+    }
+
+    /// A pooled connection to `t`'s server (taken out of the pool; it goes back when its
+    /// response has been read).
+    fn take_pooled(&mut self, t: Target<'_>) -> Option<Connection> {
+        let i = self.conns.iter().position(|c| t.same_server(c))?;
+        Some(self.conns.swap_remove(i))
     }
 }
 
-/// A new connection to `t` (TLS handshake included, as JMeter's connect time includes it).
-async fn connect(
+/// Takes from a response head what the sample reports (status, message, sizes, content type,
+/// headers when kept) and the cookies it sets; returns the `Location` of a redirect.
+fn read_head(
+    h: &ResponseHead<'_, '_>,
     t: &Target<'_>,
-    limit: Option<Duration>,
-) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    keep: Keep,
+    cookies: Option<&mut CookieJar>,
+    r: &mut HttpResult,
+) -> Option<String> {
+    let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    r.status = Some(h.status);
+    r.code = status_code_text(h.status);
+    r.message = match http::StatusCode::from_u16(h.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(canonical) if canonical == h.reason => Cow::Borrowed(canonical),
+        _ => Cow::Owned(h.reason.to_string()),
+    };
+    r.bytes_received += h.len as i64;
+    r.header_bytes = h.len as i64;
+    if keep.headers {
+        let mut lines = format!("HTTP/1.{} {} {}\n", h.minor_version, h.status, h.reason);
+        for header in h.headers {
+            lines.push_str(header.name);
+            lines.push_str(": ");
+            lines.push_str(&String::from_utf8_lossy(header.value));
+            lines.push('\n');
+        }
+        r.headers = lines;
+    }
+    let content_type = h
+        .header("content-type")
+        .and_then(|v| std::str::from_utf8(v).ok());
+    r.encoding = content_type.and_then(charset);
+    r.data_type = Some(match content_type {
+        Some(ct) if is_binary(ct) => "bin",
+        _ => "text",
+    });
+    if let Some(jar) = cookies {
+        for v in h.all("set-cookie") {
+            if let Ok(v) = std::str::from_utf8(v) {
+                jar.store(t.host, t.cookie_path(), v);
+            }
+        }
+    }
+    (300..400)
+        .contains(&h.status)
+        .then(|| h.header("location").map(text))
+        .flatten()
+}
+
+/// A new connection to `t` (TLS handshake included, as JMeter's connect time includes it).
+async fn connect(t: &Target<'_>, limit: Option<Duration>) -> Result<Connection, Failure> {
     let connecting = async {
         let stream = TcpStream::connect((t.host, t.port))
             .await
             .map_err(Failure::Connect)?;
         let _ = stream.set_nodelay(true);
-        if t.tls {
-            let stream = tls::connect(stream, t.host).await.map_err(Failure::Tls)?;
-            handshake(TokioIo::new(stream)).await
+        let stream = if t.tls {
+            let tls = tls::connect(stream, t.host).await.map_err(Failure::Tls)?;
+            Stream::Tls(Box::new(tls))
         } else {
-            handshake(TokioIo::new(stream)).await
-        }
+            Stream::Plain(stream)
+        };
+        Ok(Connection::new(stream, t.tls, t.host, t.port))
     };
     match limit {
         Some(limit) => tokio::time::timeout(limit, connecting)
@@ -440,74 +440,72 @@ async fn connect(
     }
 }
 
-/// The HTTP/1.1 handshake on an open stream; the connection task runs on its own.
-async fn handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, Failure>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    // A 4 KiB read buffer (as Go's HTTP client uses) instead of hyper's adaptive 8 KiB start:
-    // an idle user keeps its connection, and with it this buffer, between requests.
-    let (sender, conn) = http1::Builder::new()
-        .read_buf_exact_size(Some(READ_BUFFER))
-        .handshake(io)
-        .await
-        .map_err(Failure::Hyper)?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "HTTP connection ended with an error");
-        }
-    });
-    Ok(sender)
-}
-
-/// The request for one hop and its approximate size on the wire.
-fn build_request(
-    step: &HttpStep,
+/// Writes the request for one hop into `out` (head, then body); returns the head's length.
+/// Headers go out in the plan's spelling; `Host` first unless the plan sets it, the length
+/// computed from the body actually sent.
+fn write_request(
+    out: &mut Vec<u8>,
+    req: &HttpRequest,
     t: &Target<'_>,
     cookie: Option<&str>,
-) -> Result<(Request<Full<Bytes>>, i64), Failure> {
-    let mut b = Request::builder().method(t.method).uri(t.path);
-    let mut size = t.method.len() + 1 + t.path.len() + " HTTP/1.1\r\n".len() + 2;
-    let mut add = |b: hyper::http::request::Builder, n: &str, v: &str| {
-        size += n.len() + 2 + v.len() + 2;
-        b.header(n, v)
+) -> usize {
+    use std::io::Write as _;
+    fn line(out: &mut Vec<u8>, name: &str, value: &str) {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let has = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
-    if !step
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("host"))
-    {
-        let host = if t.port == if t.tls { 443 } else { 80 } {
-            t.host.to_string()
+    out.clear();
+    out.extend_from_slice(t.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(t.path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !has("host") {
+        if t.port == if t.tls { 443 } else { 80 } {
+            line(out, "Host", t.host);
         } else {
-            format!("{}:{}", t.host, t.port)
-        };
-        b = add(b, HOST.as_str(), &host);
+            // Writing into a Vec cannot fail.
+            let _ = write!(out, "Host: {}:{}\r\n", t.host, t.port);
+        }
     }
     if let Some(cookie) = cookie {
-        b = add(b, COOKIE.as_str(), cookie);
+        line(out, "Cookie", cookie);
     }
-    for (n, v) in &step.headers {
-        // The length is computed from the body actually sent.
+    for (n, v) in &req.headers {
         if !n.eq_ignore_ascii_case("content-length") {
-            b = add(b, n, v);
+            line(out, n, v);
         }
     }
-    if !t.body.is_empty() {
-        if let Some(ct) = &step.form_content_type
-            && !step
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    if !t.body.is_empty() || matches!(t.method, "POST" | "PUT" | "PATCH") {
+        if !t.body.is_empty()
+            && let Some(ct) = &req.form_content_type
+            && !has("content-type")
         {
-            b = add(b, CONTENT_TYPE.as_str(), ct);
+            line(out, "Content-Type", ct);
         }
-        b = add(b, CONTENT_LENGTH.as_str(), &t.body.len().to_string());
+        let _ = write!(out, "Content-Length: {}\r\n", t.body.len());
     }
-    let req = b
-        .body(Full::new(t.body.clone()))
-        .map_err(|e| Failure::Request(e.to_string()))?;
-    Ok((req, (size + t.body.len()) as i64))
+    out.extend_from_slice(b"\r\n");
+    let head_len = out.len();
+    out.extend_from_slice(t.body);
+    head_len
+}
+
+/// The header lines of a request head, JMeter-style (`Name: value\n`, no request line).
+fn request_header_lines(head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The next hop of a redirect: 307/308 keep the method and body, the others become a GET.
@@ -558,30 +556,8 @@ fn redirect_target(from: Target<'_>, location: &str, status: u16) -> Option<Owne
         let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
         next.path = format!("{dir}{location}");
     }
-    next.path.parse::<hyper::http::uri::PathAndQuery>().ok()?;
+    next.path.parse::<http::uri::PathAndQuery>().ok()?;
     Some(next)
-}
-
-/// Appends `Name: value\n` for each header, names in the usual capitalisation, as JMeter shows
-/// request and response headers.
-fn push_header_lines(out: &mut String, headers: &hyper::HeaderMap) {
-    for (name, value) in headers {
-        push_title_case(out, name.as_str());
-        out.push_str(": ");
-        out.push_str(&String::from_utf8_lossy(value.as_bytes()));
-        out.push('\n');
-    }
-}
-
-/// Appends a header name in the usual capitalisation (`content-type` → `Content-Type`): hyper
-/// keeps names in lower case, JMeter shows them as the server sent them, which is almost always
-/// this form.
-fn push_title_case(out: &mut String, name: &str) {
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
-    }
 }
 
 /// The charset of a `Content-Type` (the usual ones without allocating).
@@ -677,8 +653,5 @@ mod tests {
             Some("UTF-8")
         );
         assert!(is_binary("image/png"));
-        let mut s = String::new();
-        push_title_case(&mut s, "x-request-id");
-        assert_eq!(s, "X-Request-Id");
     }
 }

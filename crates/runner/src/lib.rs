@@ -48,6 +48,7 @@ mod expr;
 mod expr_parse;
 mod extract;
 mod functions;
+mod h1;
 mod http;
 mod jtl;
 mod model;
@@ -66,5 +67,7 @@ pub use compile::{compile, compile_at};
 pub use error::RunnerError;
 pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
-pub use model::{HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan};
+pub use model::{
+    HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan,
+};
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};

@@ -305,15 +305,9 @@ pub enum ThroughputTimer {
     Precise(PreciseThroughput),
 }
 
-/// An HTTP request with defaults merged and variables substituted.
+/// What an HTTP sampler sends: method, server, path, headers and body.
 #[derive(Debug, Clone)]
-pub struct HttpStep {
-    /// The sampler's `testname`: the sample label.
-    pub label: String,
-    /// `label`, shared by every sample of this step.
-    pub(crate) label_arc: Arc<str>,
-    /// [`HttpStep::url`], shared by every sample of this step (rendered steps get their own).
-    pub(crate) url_arc: Arc<str>,
+pub struct HttpRequest {
     /// HTTP method, upper case.
     pub method: String,
     /// `https`: TLS to the server (certificates are not verified, as in JMeter).
@@ -331,6 +325,26 @@ pub struct HttpStep {
     pub body: Bytes,
     /// `Content-Type` sent with a form body when no header sets one.
     pub form_content_type: Option<String>,
+    /// [`HttpRequest::url`], shared by every sample of this request.
+    pub(crate) url_arc: Arc<str>,
+}
+
+impl HttpRequest {
+    /// The request URL as JMeter reports it (the port only when it is not the scheme's default).
+    pub fn url(&self) -> String {
+        url(self.tls, &self.host, self.port, &self.path_and_query)
+    }
+}
+
+/// An HTTP sampler: the request it sends, and the timers, assertions and extractors in its scope.
+#[derive(Debug, Clone)]
+pub struct HttpStep {
+    /// The sampler's `testname`: the sample label.
+    pub label: String,
+    /// `label`, shared by every sample of this step.
+    pub(crate) label_arc: Arc<str>,
+    /// The request (as compiled; with run-time parts still unrendered when `runtime` is set).
+    pub request: HttpRequest,
     /// `HTTPSampler.follow_redirects` or `auto_redirects`: follow up to 20 redirects within the
     /// one sample.
     pub follow_redirects: bool,
@@ -366,20 +380,19 @@ pub struct RuntimeParts {
     pub path: Template,
     /// The query string after `?` (values URL-encoded).
     pub query: Option<Template>,
-    /// Header values, parallel to [`HttpStep::headers`] (`None`: fixed).
+    /// Header values, parallel to [`HttpRequest::headers`] (`None`: fixed).
     pub headers: Vec<Option<Template>>,
     /// The body (`None`: fixed); values form-encoded in a form body.
     pub body: Option<Template>,
 }
 
 impl HttpStep {
-    /// A copy with the run-time parts rendered for `user`: raw in the path, headers and a raw
-    /// body, URL-encoded in the query string and a form body.
-    pub(crate) fn rendered(&self, parts: &RuntimeParts, user: &mut UserCtx) -> HttpStep {
+    /// The request with the run-time parts rendered for `user`: raw in the path, headers and a
+    /// raw body, URL-encoded in the query string and a form body.
+    pub(crate) fn rendered(&self, parts: &RuntimeParts, user: &mut UserCtx) -> HttpRequest {
         use crate::compile_http::{escape_unsafe, form_encode};
         let raw = |v: &str| v.to_string();
-        let mut out = self.clone();
-        out.runtime = None;
+        let mut out = self.request.clone();
         out.path_and_query = parts.path.render(user, &raw);
         if !out.path_and_query.starts_with('/') {
             out.path_and_query.insert(0, '/');
@@ -394,7 +407,7 @@ impl HttpStep {
             }
         }
         if let Some(body) = &parts.body {
-            let text = if self.form_content_type.is_some() {
+            let text = if out.form_content_type.is_some() {
                 body.render(user, &form_encode)
             } else {
                 body.render(user, &raw)
@@ -403,11 +416,6 @@ impl HttpStep {
         }
         out.url_arc = Arc::from(out.url());
         out
-    }
-
-    /// The request URL as JMeter reports it (the port only when it is not the scheme's default).
-    pub fn url(&self) -> String {
-        url(self.tls, &self.host, self.port, &self.path_and_query)
     }
 }
 

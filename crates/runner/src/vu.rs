@@ -501,12 +501,12 @@ impl Vu {
             .runtime
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
-        let step = rendered.as_ref().unwrap_or(h);
+        let request = rendered.as_ref().unwrap_or(&h.request);
         let mut stop = self.stop.clone();
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
         // timer) holds no room for it.
         let r = tokio::select! {
-            r = Box::pin(self.client.execute(step, h.keep)) => r,
+            r = Box::pin(self.client.execute(request, h, h.keep)) => r,
             _ = stop.wait_for(|s| *s >= STOP_NOW) => return Flow::Stop,
         };
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))

@@ -82,13 +82,13 @@ fn thread_group_settings_and_headers_merge() {
     assert_eq!(g.on_error, OnSampleError::StopTestNow);
     let h = http_steps(&g.steps)[0];
     assert_eq!(
-        h.headers,
+        h.request.headers,
         [
             ("B".to_string(), "b".to_string()),
             ("a".to_string(), "inner".to_string())
         ]
     );
-    assert_eq!(h.url(), "http://127.0.0.1/x");
+    assert_eq!(h.request.url(), "http://127.0.0.1/x");
     let text = plan.explain();
     assert!(
         text.contains("Thread group \"G\": 7 thread(s), ramp-up 5 s, loops forever, duration 60 s"),

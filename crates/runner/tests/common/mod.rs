@@ -80,7 +80,10 @@ impl TestServer {
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(state.clone(), req));
-                    let conn = http1::Builder::new();
+                    // Header names as most servers send them (`X-Token`, not `x-token`): the
+                    // runner shows them as they come, like JMeter.
+                    let mut conn = http1::Builder::new();
+                    conn.title_case_headers(true);
                     match tls {
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
