@@ -13,14 +13,22 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-/// Bytes read from a connection at a time (as Go's HTTP client reads).
-pub(crate) const READ_CHUNK: usize = 4096;
+/// The read buffer an exchange starts with: room for a typical response head and small body,
+/// and small enough for the allocator's per-thread cache.
+pub(crate) const FIRST_READ: usize = 1024;
+
+/// The most bytes a read asks for while a large body streams in.
+const MAX_READ: usize = 64 * 1024;
 
 /// The largest response head accepted (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
 
+/// Response headers parsed without allocating; a head with more is parsed again with room for
+/// [`MAX_HEADERS`].
+const FEW_HEADERS: usize = 24;
+
 /// The most response headers accepted.
-const MAX_HEADERS: usize = 100;
+const MAX_HEADERS: usize = 256;
 
 /// A plain or TLS byte stream.
 pub(crate) enum Stream {
@@ -200,14 +208,19 @@ impl Connection {
         self.stream.flush().await.map_err(ExchangeError::Stale)
     }
 
-    /// Reads more bytes into `buf`; `Ok(0)` at the end of the stream.
+    /// Reads more bytes into `buf`, with room for about `want` of them (bounded to
+    /// [`MAX_READ`]); `Ok(0)` at the end of the stream.
     async fn read_more(
         &mut self,
         buf: &mut Vec<u8>,
         timeout: Option<Duration>,
+        want: u64,
     ) -> Result<usize, ExchangeError> {
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
+        let want = usize::try_from(want)
+            .unwrap_or(MAX_READ)
+            .clamp(FIRST_READ / 4, MAX_READ);
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
         }
         let reading = self.stream.read_buf(buf);
         let read = match timeout {
@@ -235,55 +248,20 @@ impl Connection {
         mut inspect: impl FnMut(&ResponseHead<'_, '_>) -> T,
     ) -> Result<(T, BodyPlan), ExchangeError> {
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut parsed = httparse::Response::new(&mut headers);
-            let complete = match parsed.parse(buf) {
-                Ok(httparse::Status::Complete(len)) => {
-                    let head = ResponseHead {
-                        minor_version: parsed.version.unwrap_or(1),
-                        status: parsed.code.unwrap_or(0),
-                        reason: parsed.reason.unwrap_or(""),
-                        headers: parsed.headers,
-                        len,
-                    };
-                    let interim = (100..200).contains(&head.status) && head.status != 101;
-                    let done = if interim {
-                        None
-                    } else {
-                        let plan = BodyPlan {
-                            framing: head.framing(head_request)?,
-                            keep_alive: head.keep_alive(),
-                        };
-                        Some((inspect(&head), plan))
-                    };
-                    Some((len, done))
-                }
-                Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => {
-                    return Err(ExchangeError::Malformed(format!(
-                        "Response head longer than {MAX_HEAD} bytes"
-                    )));
-                }
-                Ok(httparse::Status::Partial) => None,
-                Err(e) => {
-                    return Err(ExchangeError::Malformed(format!(
-                        "Invalid response head: {e}"
-                    )));
-                }
-            };
-            match complete {
-                Some((len, Some(done))) => {
+            match parse_head(buf, head_request, &mut inspect)? {
+                Parsed::Final(len, done) => {
                     buf.drain(..len);
                     return Ok(done);
                 }
                 // An interim (1xx) response: the real one follows.
-                Some((len, None)) => {
+                Parsed::Interim(len) => {
                     buf.drain(..len);
                     continue;
                 }
-                None => {}
+                Parsed::Partial => {}
             }
             let was_empty = buf.is_empty();
-            if self.read_more(buf, timeout).await? == 0 {
+            if self.read_more(buf, timeout, FIRST_READ as u64).await? == 0 {
                 return Err(if was_empty {
                     ExchangeError::Stale(io::ErrorKind::UnexpectedEof.into())
                 } else {
@@ -323,7 +301,7 @@ impl Connection {
                     if received == expected {
                         return Ok((received, !extra));
                     }
-                    if self.read_more(buf, timeout).await? == 0 {
+                    if self.read_more(buf, timeout, expected - received).await? == 0 {
                         return Err(ExchangeError::Truncated { expected, received });
                     }
                 }
@@ -332,7 +310,7 @@ impl Connection {
                 let mut received = buf.len() as u64;
                 take(buf);
                 buf.clear();
-                while self.read_more(buf, timeout).await? > 0 {
+                while self.read_more(buf, timeout, MAX_READ as u64).await? > 0 {
                     received += buf.len() as u64;
                     take(buf);
                     buf.clear();
@@ -361,7 +339,7 @@ impl Connection {
                 match httparse::parse_chunk_size(buf) {
                     Ok(httparse::Status::Complete(found)) => break found,
                     Ok(httparse::Status::Partial) => {
-                        if self.read_more(buf, timeout).await? == 0 {
+                        if self.read_more(buf, timeout, 0).await? == 0 {
                             return Err(truncated(received));
                         }
                     }
@@ -376,7 +354,7 @@ impl Connection {
             }
             let mut left = size;
             while left > 0 {
-                if buf.is_empty() && self.read_more(buf, timeout).await? == 0 {
+                if buf.is_empty() && self.read_more(buf, timeout, left).await? == 0 {
                     return Err(truncated(received));
                 }
                 let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
@@ -386,7 +364,7 @@ impl Connection {
                 received += n as u64;
             }
             while buf.len() < 2 {
-                if self.read_more(buf, timeout).await? == 0 {
+                if self.read_more(buf, timeout, 0).await? == 0 {
                     return Err(truncated(received));
                 }
             }
@@ -413,10 +391,77 @@ impl Connection {
                 }
                 continue;
             }
-            if self.read_more(buf, timeout).await? == 0 {
+            if self.read_more(buf, timeout, 0).await? == 0 {
                 return Ok((received, false));
             }
         }
+    }
+}
+
+/// What the bytes read so far hold.
+enum Parsed<T> {
+    /// A final response head of this many bytes, inspected.
+    Final(usize, (T, BodyPlan)),
+    /// An interim (1xx) response head of this many bytes.
+    Interim(usize),
+    /// Not a whole head yet.
+    Partial,
+}
+
+/// Parses a response head at the start of `buf` (a synchronous function, so that the header
+/// array lives on the stack and not in the exchange's future).
+fn parse_head<T>(
+    buf: &[u8],
+    head_request: bool,
+    inspect: &mut impl FnMut(&ResponseHead<'_, '_>) -> T,
+) -> Result<Parsed<T>, ExchangeError> {
+    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+    match parse_with(buf, &mut few, head_request, inspect) {
+        Err(ExchangeError::Malformed(m)) if m == TOO_MANY_HEADERS => {
+            let mut many = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+            parse_with(buf, &mut many, head_request, inspect)
+        }
+        other => other,
+    }
+}
+
+const TOO_MANY_HEADERS: &str = "Invalid response head: too many headers";
+
+fn parse_with<'b, T>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    head_request: bool,
+    inspect: &mut impl FnMut(&ResponseHead<'_, '_>) -> T,
+) -> Result<Parsed<T>, ExchangeError> {
+    let mut parsed = httparse::Response::new(headers);
+    match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => {
+            let head = ResponseHead {
+                minor_version: parsed.version.unwrap_or(1),
+                status: parsed.code.unwrap_or(0),
+                reason: parsed.reason.unwrap_or(""),
+                headers: parsed.headers,
+                len,
+            };
+            if (100..200).contains(&head.status) && head.status != 101 {
+                return Ok(Parsed::Interim(len));
+            }
+            let plan = BodyPlan {
+                framing: head.framing(head_request)?,
+                keep_alive: head.keep_alive(),
+            };
+            Ok(Parsed::Final(len, (inspect(&head), plan)))
+        }
+        Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => Err(ExchangeError::Malformed(
+            format!("Response head longer than {MAX_HEAD} bytes"),
+        )),
+        Ok(httparse::Status::Partial) => Ok(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(ExchangeError::Malformed(TOO_MANY_HEADERS.into()))
+        }
+        Err(e) => Err(ExchangeError::Malformed(format!(
+            "Invalid response head: {e}"
+        ))),
     }
 }
 
@@ -499,6 +544,12 @@ mod tests {
         assert!(r.unwrap_err().starts_with("Stale"));
         let (r, _) = exchange(&[b"SMTP ready\r\n\r\n"]).await;
         assert!(r.unwrap_err().starts_with("Malformed"));
+        // More headers than the stack array holds: parsed again with room for them.
+        let headers: String = (0..30).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let many = format!("HTTP/1.1 200 OK\r\n{headers}Content-Length: 0\r\n\r\n");
+        let pieces = vec![&*Box::leak(many.into_bytes().into_boxed_slice())];
+        let (r, _) = exchange(Box::leak(pieces.into_boxed_slice())).await;
+        assert_eq!(r.unwrap(), (200, 0, Vec::new(), true));
         let (r, _) = exchange(&[b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"]).await;
         assert!(r.unwrap_err().contains("Invalid content length: x"));
     }

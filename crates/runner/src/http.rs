@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 
 use crate::cookies::CookieJar;
-use crate::h1::{Connection, ExchangeError, READ_CHUNK, ResponseHead, Stream};
+use crate::h1::{Connection, ExchangeError, FIRST_READ, ResponseHead, Stream};
 use crate::model::{HttpRequest, HttpStep, url};
 use crate::tls;
 
@@ -302,7 +302,7 @@ impl HttpClient {
         if keep.headers {
             r.request_headers = request_header_lines(&self.out[..head_len]);
         }
-        let mut buf = Vec::with_capacity(READ_CHUNK);
+        let mut buf = Vec::with_capacity(FIRST_READ);
         let mut retried = false;
         let (mut conn, head) = loop {
             let (mut conn, reused) = match self.take_pooled(t) {

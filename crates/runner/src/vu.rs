@@ -238,7 +238,9 @@ impl Vu {
             if self.iteration(done == 1).await == Flow::Stop {
                 break;
             }
-            tokio::task::yield_now().await;
+            // Other users get the thread when this one has had its share (an iteration whose
+            // requests all completed at once, or that sent none, would otherwise never yield).
+            tokio::task::consume_budget().await;
         }
         self.end();
     }
@@ -274,7 +276,7 @@ impl Vu {
     pub(crate) async fn open_iteration(&mut self, first: bool, late: Duration) -> Flow {
         self.late_ms = Some(i64::try_from(late.as_millis()).unwrap_or(i64::MAX));
         let flow = self.iteration(first).await;
-        tokio::task::yield_now().await;
+        tokio::task::consume_budget().await;
         flow
     }
 
@@ -313,14 +315,14 @@ impl Vu {
 
     /// One pass of a looping controller (Loop, While, Runtime): nothing when the run is
     /// stopping, else its CSV Data Sets advance and its children run; other users get the
-    /// thread before the next pass.
+    /// thread once this one has used its scheduling budget.
     pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], first: bool) -> Flow {
         if self.stopping() || self.advance_csv(csv) == Flow::Stop {
             return Flow::Stop;
         }
         let flow = self.steps(steps, first).await;
         if flow == Flow::Next {
-            tokio::task::yield_now().await;
+            tokio::task::consume_budget().await;
         }
         flow
     }
