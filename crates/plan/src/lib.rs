@@ -34,6 +34,7 @@
 pub mod error;
 mod parse;
 pub mod props;
+pub mod stages;
 pub mod summary;
 pub mod tree;
 
@@ -47,6 +48,7 @@ use serde::Serialize;
 pub use error::{PlanError, Position};
 pub use parse::{MAX_DEPTH, MAX_PLAN_BYTES};
 pub use props::{ElementProp, NumberProp, Prop, Property, Props, XmlNode, is_expression};
+pub use stages::{LoadProfile, Stage, StageShape, StagesError, parse_duration};
 pub use summary::{PlanSummary, ThreadGroupKind, ThreadGroupSummary};
 pub use tree::{Elements, TestElement};
 

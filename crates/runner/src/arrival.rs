@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::model::ThreadGroupPlan;
-use crate::vu::{Flow, Sample, Shared, Vu, sleep_until_unless_stopped};
+use crate::vu::{Flow, Sample, Shared, Vu, sleep_until_unless_stopped, unless_stopped_now};
 
 /// Seconds of schedule that may queue for a free virtual user before iterations are dropped.
 const BACKLOG_SECONDS: f64 = 5.0;
@@ -112,6 +112,17 @@ pub(crate) async fn run_arrivals(a: ArrivalGroup) {
 /// A virtual user of an open-model group: takes due iterations from the queue until it closes.
 async fn user(mut vu: Vu, queue: Arc<Mutex<mpsc::Receiver<Instant>>>, idle: Arc<AtomicUsize>) {
     vu.begin();
+    let stop = vu.stop.clone();
+    unless_stopped_now(stop, take_iterations(&mut vu, queue, idle)).await;
+    vu.end();
+}
+
+/// Runs the due iterations from the queue until it closes or the run stops.
+async fn take_iterations(
+    vu: &mut Vu,
+    queue: Arc<Mutex<mpsc::Receiver<Instant>>>,
+    idle: Arc<AtomicUsize>,
+) {
     let mut first = true;
     loop {
         idle.fetch_add(1, Ordering::SeqCst);
@@ -127,7 +138,6 @@ async fn user(mut vu: Vu, queue: Arc<Mutex<mpsc::Receiver<Instant>>>, idle: Arc<
         }
         first = false;
     }
-    vu.end();
 }
 
 #[cfg(test)]

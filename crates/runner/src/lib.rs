@@ -54,6 +54,7 @@ mod jtl;
 mod model;
 mod post;
 mod run;
+mod shape;
 mod template;
 mod throughput;
 mod timefmt;

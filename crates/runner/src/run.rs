@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use loadlake_plan::LoadProfile;
 use loadlake_schema::{SampleBatchBuilder, SampleSink};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::arrival::{ArrivalGroup, ArrivalRate, run_arrivals};
 use crate::error::RunnerError;
 use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
+use crate::shape::{ShapedGroup, run_shaped};
 use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu, sleep_until_unless_stopped};
 
 /// Most rows in one batch handed to the sink.
@@ -41,6 +43,10 @@ pub struct RunOptions {
     /// Open model (`--mode tps`): the regular thread groups start iterations at this rate
     /// instead of looping (needs [`RunOptions::duration`]).
     pub arrival: Option<ArrivalRate>,
+    /// Load stages (`--stages`, the peak-seeking modes): the regular thread groups keep as many
+    /// users as the profile says (shared in proportion to their thread counts), looping until it
+    /// ends. Not together with [`RunOptions::arrival`].
+    pub profile: Option<LoadProfile>,
 }
 
 /// What a run did.
@@ -89,8 +95,14 @@ pub async fn run(
             )));
         }
     }
+    if options.arrival.is_some() && options.profile.is_some() {
+        return Err(RunnerError::OpenModel(
+            "an arrival rate and load stages cannot drive the same run".into(),
+        ));
+    }
     for g in &plan.groups {
-        let overridden = g.role == GroupRole::Main && options.duration.is_some();
+        let overridden =
+            g.role == GroupRole::Main && (options.duration.is_some() || options.profile.is_some());
         if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
             return Err(RunnerError::Unbounded {
                 group: g.name.clone(),
@@ -118,16 +130,15 @@ pub async fn run(
             run_start,
             override_duration: options.duration,
             variables: Arc::new(plan.variables.iter().cloned().collect()),
-            arrival: options.arrival.map(|a| OpenModel {
-                rate: a,
-                main_threads: plan
-                    .groups
-                    .iter()
-                    .filter(|g| g.role == GroupRole::Main)
-                    .map(|g| u64::from(g.threads))
-                    .sum::<u64>()
-                    .max(1),
-            }),
+            arrival: options.arrival,
+            profile: options.profile.map(Arc::new),
+            main_threads: plan
+                .groups
+                .iter()
+                .filter(|g| g.role == GroupRole::Main)
+                .map(|g| u64::from(g.threads))
+                .sum::<u64>()
+                .max(1),
         },
         groups,
     ));
@@ -269,14 +280,10 @@ struct Launch {
     run_start: Instant,
     override_duration: Option<Duration>,
     variables: Arc<HashMap<String, String>>,
-    arrival: Option<OpenModel>,
-}
-
-/// An open-model run's rate and how it is shared among the regular groups.
-#[derive(Debug, Clone, Copy)]
-struct OpenModel {
-    rate: ArrivalRate,
-    /// Threads of all regular groups: a group's share of the rate is its threads over this.
+    arrival: Option<ArrivalRate>,
+    profile: Option<Arc<LoadProfile>>,
+    /// Threads of all regular groups: a group's share of an arrival rate or a profile's users
+    /// is its threads over this.
     main_threads: u64,
 }
 
@@ -318,21 +325,31 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
             Some(d) if group.role == GroupRole::Main => Some(l.run_start + d),
             _ => group.duration.map(|d| start + d),
         };
-        let ramp = match (l.arrival, deadline) {
-            (Some(open), Some(deadline)) if group.role == GroupRole::Main => {
-                let share = f64::from(group.threads) / open.main_threads as f64;
-                tokio::spawn(run_arrivals(ArrivalGroup {
-                    index,
-                    rate: open.rate.per_second * share,
-                    max_vus: open.rate.max_vus.unwrap_or(group.threads).max(1),
-                    group,
-                    shared: l.shared.clone(),
-                    tx: l.tx.clone(),
-                    variables: l.variables.clone(),
-                    start,
-                    deadline,
-                }))
-            }
+        let share = f64::from(group.threads) / l.main_threads as f64;
+        let main = group.role == GroupRole::Main;
+        let ramp = match (l.arrival, &l.profile, deadline) {
+            (Some(rate), _, Some(deadline)) if main => tokio::spawn(run_arrivals(ArrivalGroup {
+                index,
+                rate: rate.per_second * share,
+                max_vus: rate.max_vus.unwrap_or(group.threads).max(1),
+                group,
+                shared: l.shared.clone(),
+                tx: l.tx.clone(),
+                variables: l.variables.clone(),
+                start,
+                deadline,
+            })),
+            (_, Some(profile), _) if main => tokio::spawn(run_shaped(ShapedGroup {
+                index,
+                group,
+                profile: profile.clone(),
+                share,
+                shared: l.shared.clone(),
+                tx: l.tx.clone(),
+                variables: l.variables.clone(),
+                start,
+                deadline,
+            })),
             _ => tokio::spawn(ramp_group(
                 index,
                 group,

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
@@ -179,6 +179,22 @@ pub(crate) struct Vu {
     late_ms: Option<i64>,
     /// Per-thread previous times of Constant Throughput Timers, by timer id.
     paced: HashMap<usize, Option<Instant>>,
+    /// Set by a load profile that wants fewer users: the user stops after its iteration.
+    retire: Option<Arc<AtomicBool>>,
+}
+
+/// `work`, unless the run is told to stop at once first: then it is dropped where it waits
+/// (requests in flight are abandoned, as JMeter's stop-now interrupts its threads). One wait
+/// per user for its whole life, not one per request.
+pub(crate) async fn unless_stopped_now<T>(
+    mut stop: watch::Receiver<u8>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        out = work => Some(out),
+        _ = stop.wait_for(|s| *s >= STOP_NOW) => None,
+    }
 }
 
 pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
@@ -225,15 +241,34 @@ impl Vu {
             csv_cursors: HashMap::new(),
             paced: HashMap::new(),
             late_ms: None,
+            retire: None,
         }
+    }
+
+    /// The user stops after its current iteration once `flag` is set.
+    pub(crate) fn retired_by(mut self, flag: Arc<AtomicBool>) -> Vu {
+        self.retire = Some(flag);
+        self
+    }
+
+    fn retired(&self) -> bool {
+        self.retire
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
     /// Runs the thread group's loop until it is done or the run stops.
     pub async fn run(mut self) {
         self.begin();
+        let stop = self.stop.clone();
+        unless_stopped_now(stop, self.iterations()).await;
+        self.end();
+    }
+
+    async fn iterations(&mut self) {
         let loops = self.group.loops;
         let mut done = 0u64;
-        while !self.stopping() && !finished(loops, done) {
+        while !self.stopping() && !self.retired() && !finished(loops, done) {
             done += 1;
             if self.iteration(done == 1).await == Flow::Stop {
                 break;
@@ -242,7 +277,6 @@ impl Vu {
             // requests all completed at once, or that sent none, would otherwise never yield).
             tokio::task::consume_budget().await;
         }
-        self.end();
     }
 
     /// Counts the user as active.
@@ -480,6 +514,9 @@ impl Vu {
     /// The timers' pause before `h`: constant and random parts, then throughput pacing.
     fn timer_delay(&mut self, h: &HttpStep) -> Duration {
         let mut delay = RandomDelay::total(h.delay, &h.random_delays);
+        if h.throughput_timers.is_empty() {
+            return delay;
+        }
         let now = Instant::now();
         for t in &h.throughput_timers {
             delay += match t {
@@ -504,13 +541,10 @@ impl Vu {
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
         let request = rendered.as_ref().unwrap_or(&h.request);
-        let mut stop = self.stop.clone();
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
-        // timer) holds no room for it.
-        let r = tokio::select! {
-            r = Box::pin(self.client.execute(request, h, h.keep)) => r,
-            _ = stop.wait_for(|s| *s >= STOP_NOW) => return Flow::Stop,
-        };
+        // timer) holds no room for it. (A stop-now abandons it with the whole user: see
+        // `unless_stopped_now`.)
+        let r = Box::pin(self.client.execute(request, h, h.keep)).await;
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
             || h.assertions.iter().any(|a| a.assume_success());
         let mut failure_message = None;

@@ -37,9 +37,15 @@ pub struct Received {
 pub struct Seen {
     pub requests: Vec<Received>,
     pub connections: usize,
+    /// `/capacity`: the earliest time the next answer may go out.
+    pub next_slot: Option<Instant>,
 }
 
-/// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s,
+/// Answers a second `/capacity` serves at most.
+pub const CAPACITY_PER_SECOND: u32 = 200;
+
+/// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s, `/delay50` waits
+/// 50 ms, `/capacity` waits ≥ 50 ms and serves at most [`CAPACITY_PER_SECOND`] a second,
 /// `/redirect` 302 → `/echo`, `/stall-20th` answers its 20th request after 1 s, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
 /// anything else 200 echoing method, query and body.
 pub struct TestServer {
@@ -163,6 +169,23 @@ async fn handle(
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(2)).await;
             (StatusCode::OK, "late".to_string())
+        }
+        "/delay50" => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            (StatusCode::OK, "after 50 ms".to_string())
+        }
+        "/capacity" => {
+            // At most CAPACITY_PER_SECOND answers a second, each at least 50 ms after its
+            // request: requests take slots 1/CAPACITY apart, so beyond that rate they queue.
+            let slot = {
+                let mut seen = state.lock().unwrap();
+                let earliest = at + Duration::from_millis(50);
+                let slot = seen.next_slot.map_or(earliest, |s| s.max(earliest));
+                seen.next_slot = Some(slot + Duration::from_secs(1) / CAPACITY_PER_SECOND);
+                slot
+            };
+            tokio::time::sleep_until(slot.into()).await;
+            (StatusCode::OK, "served".to_string())
         }
         "/token" => (StatusCode::OK, "token=abc123; id=7; id=8".to_string()),
         "/json" => {

@@ -1,0 +1,641 @@
+//! Load stages: how many virtual users a run keeps busy over time, in the pressure modes of
+//! CodeArts PerfTest's `TestCaseStage` — concurrency (ramp to a level and hold), step ramp,
+//! surge (浪涌: bursts from a base level to a peak) and oscillation (震荡: up and down between two
+//! levels). A stages file (`loadlake run --stages stages.yaml`) lists them in order; the runner
+//! asks [`LoadProfile::users_at`] how many users to keep at each moment.
+//!
+//! ```yaml
+//! stages:
+//!   - mode: concurrency     # ramp from the previous level (0 at first) to `users`, then hold
+//!     users: 20
+//!     ramp_up: 10s
+//!     duration: 1m          # the whole stage, ramp included
+//!   - mode: step            # start, +step every step_duration, up to max (then one more step)
+//!     start: 20
+//!     step: 10
+//!     step_duration: 30s
+//!     max: 60
+//!   - mode: surge           # `base` at min, then `burst` at max; `loops` times
+//!     min: 10
+//!     max: 80
+//!     base: 20s
+//!     burst: 5s
+//!     loops: 3
+//!   - mode: oscillation     # min → max → min along a triangle, one `period` each
+//!     min: 10
+//!     max: 50
+//!     period: 20s
+//!     duration: 1m
+//! ```
+//!
+//! Durations are written `500ms`, `30s`, `5m`, `1h`. Errors name the file, the stage (1-based)
+//! and the field.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A stages file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StagesError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The YAML does not parse or does not have the stages' shape (the message has the line and
+    /// column).
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    /// A stage's values do not make sense together.
+    #[error("{path}: stage {stage} ({mode}): {field}: {message}")]
+    Invalid {
+        path: String,
+        /// 1-based.
+        stage: usize,
+        mode: &'static str,
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// `500ms`, `30s`, `5m`, `1h`, `1d` (a bare number is seconds) → a positive duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 1s, 1m"))?;
+    let ms_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" | "" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 604_800_000,
+        _ => {
+            return Err(format!(
+                "'{text}': unknown unit '{unit}' (ms, s, m, h, d, w)"
+            ));
+        }
+    };
+    if n == 0 {
+        return Err(format!("'{text}' must be positive"));
+    }
+    n.checked_mul(ms_per_unit)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("'{text}' is too long"))
+}
+
+/// A duration as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+struct Text(String);
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    stages: Vec<StageSpec>,
+}
+
+/// One stage as written.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+enum StageSpec {
+    Concurrency {
+        name: Option<String>,
+        users: u32,
+        ramp_up: Option<Text>,
+        duration: Text,
+    },
+    Step {
+        name: Option<String>,
+        start: u32,
+        step: u32,
+        step_duration: Text,
+        max: u32,
+        duration: Option<Text>,
+    },
+    Surge {
+        name: Option<String>,
+        min: u32,
+        max: u32,
+        base: Text,
+        burst: Text,
+        loops: Option<u32>,
+        max_duration: Option<Text>,
+    },
+    Oscillation {
+        name: Option<String>,
+        min: u32,
+        max: u32,
+        period: Text,
+        duration: Text,
+    },
+    Tps {},
+}
+
+/// How a stage sets the number of users.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageShape {
+    /// From the previous stage's level to `users` over `ramp_up`, then hold.
+    Concurrency {
+        from: u32,
+        users: u32,
+        ramp_up: Duration,
+    },
+    /// `start`, plus `step` every `step_duration`, at most `max`.
+    Step {
+        start: u32,
+        step: u32,
+        step_duration: Duration,
+        max: u32,
+    },
+    /// `base` long at `min`, then `burst` long at `max`, repeated.
+    Surge {
+        min: u32,
+        max: u32,
+        base: Duration,
+        burst: Duration,
+    },
+    /// A triangle between `min` and `max`, `period` long.
+    Oscillation {
+        min: u32,
+        max: u32,
+        period: Duration,
+    },
+}
+
+impl StageShape {
+    /// The mode's name, as written in the file.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            StageShape::Concurrency { .. } => "concurrency",
+            StageShape::Step { .. } => "step",
+            StageShape::Surge { .. } => "surge",
+            StageShape::Oscillation { .. } => "oscillation",
+        }
+    }
+
+    /// Users `t` after the stage started.
+    pub fn users_at(&self, t: Duration) -> u32 {
+        let lerp = |a: u32, b: u32, f: f64| {
+            (f64::from(a) + (f64::from(b) - f64::from(a)) * f.clamp(0.0, 1.0)).round() as u32
+        };
+        match *self {
+            StageShape::Concurrency {
+                from,
+                users,
+                ramp_up,
+            } => {
+                if t >= ramp_up {
+                    users
+                } else {
+                    lerp(from, users, t.as_secs_f64() / ramp_up.as_secs_f64())
+                }
+            }
+            StageShape::Step {
+                start,
+                step,
+                step_duration,
+                max,
+            } => {
+                let steps = t.as_nanos() / step_duration.as_nanos().max(1);
+                let added = u128::from(step) * steps;
+                (u128::from(start) + added).min(u128::from(max)) as u32
+            }
+            StageShape::Surge {
+                min,
+                max,
+                base,
+                burst,
+            } => {
+                let cycle = (base + burst).as_nanos().max(1);
+                if t.as_nanos() % cycle < base.as_nanos() {
+                    min
+                } else {
+                    max
+                }
+            }
+            StageShape::Oscillation { min, max, period } => {
+                let p = period.as_nanos().max(1);
+                let phase = (t.as_nanos() % p) as f64 / p as f64;
+                let up = if phase < 0.5 {
+                    phase * 2.0
+                } else {
+                    (1.0 - phase) * 2.0
+                };
+                lerp(min, max, up)
+            }
+        }
+    }
+}
+
+/// One stage of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// The stage's name (`stage N` when the file gives none).
+    pub name: String,
+    pub shape: StageShape,
+    /// How long the stage lasts.
+    pub length: Duration,
+}
+
+/// A run's stages, one after another.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoadProfile {
+    pub stages: Vec<Stage>,
+}
+
+impl LoadProfile {
+    /// Reads a stages file.
+    pub fn from_path(path: &Path) -> Result<LoadProfile, StagesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| StagesError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        LoadProfile::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Reads stages from YAML text; `origin` names the text in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<LoadProfile, StagesError> {
+        let spec: FileSpec = yaml_serde::from_str(text).map_err(|e| StagesError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        if spec.stages.is_empty() {
+            return Err(StagesError::Syntax {
+                path: origin.to_string(),
+                message: "`stages` is empty: list at least one stage".into(),
+            });
+        }
+        let mut stages = Vec::with_capacity(spec.stages.len());
+        let mut level = 0;
+        for (i, s) in spec.stages.into_iter().enumerate() {
+            let stage = compile_stage(s, i + 1, level).map_err(|(mode, field, message)| {
+                StagesError::Invalid {
+                    path: origin.to_string(),
+                    stage: i + 1,
+                    mode,
+                    field,
+                    message,
+                }
+            })?;
+            level = stage
+                .shape
+                .users_at(stage.length.saturating_sub(Duration::from_nanos(1)));
+            stages.push(stage);
+        }
+        Ok(LoadProfile { stages })
+    }
+
+    /// A step ramp (the peak-seeking modes): `start` users, `step` more every `step_duration`,
+    /// up to `max`, the last level held for one step.
+    pub fn step_ramp(
+        start: u32,
+        step: u32,
+        step_duration: Duration,
+        max: u32,
+    ) -> Result<LoadProfile, String> {
+        let shape = StageShape::Step {
+            start,
+            step,
+            step_duration,
+            max,
+        };
+        check_step(start, step, step_duration, max).map_err(|(f, m)| format!("{f}: {m}"))?;
+        Ok(LoadProfile {
+            stages: vec![Stage {
+                name: "peak-seeking".into(),
+                length: step_length(start, step, step_duration, max),
+                shape,
+            }],
+        })
+    }
+
+    /// The whole profile's length.
+    pub fn length(&self) -> Duration {
+        self.stages.iter().map(|s| s.length).sum()
+    }
+
+    /// The stage running `t` after the start and the time since it began; `None` after the end.
+    pub fn stage_at(&self, t: Duration) -> Option<(usize, Duration)> {
+        let mut begin = Duration::ZERO;
+        for (i, s) in self.stages.iter().enumerate() {
+            if t < begin + s.length {
+                return Some((i, t - begin));
+            }
+            begin += s.length;
+        }
+        None
+    }
+
+    /// Users `t` after the start; `None` once every stage is over.
+    pub fn users_at(&self, t: Duration) -> Option<u32> {
+        self.stage_at(t)
+            .map(|(i, since)| self.stages[i].shape.users_at(since))
+    }
+
+    /// The most users any stage asks for.
+    pub fn max_users(&self) -> u32 {
+        self.stages
+            .iter()
+            .map(|s| match s.shape {
+                StageShape::Concurrency { from, users, .. } => from.max(users),
+                StageShape::Step { max, .. }
+                | StageShape::Surge { max, .. }
+                | StageShape::Oscillation { max, .. } => max,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// A problem with one field: (mode, field, message).
+type FieldError = (&'static str, &'static str, String);
+
+fn duration_field(
+    mode: &'static str,
+    field: &'static str,
+    text: &Text,
+) -> Result<Duration, FieldError> {
+    parse_duration(&text.0).map_err(|m| (mode, field, m))
+}
+
+fn check_step(
+    start: u32,
+    step: u32,
+    step_duration: Duration,
+    max: u32,
+) -> Result<(), (&'static str, String)> {
+    if step == 0 {
+        return Err(("step", "must be at least 1".into()));
+    }
+    if max < start.max(1) {
+        return Err((
+            "max",
+            format!("must be ≥ start ({start}) and ≥ 1, not {max}"),
+        ));
+    }
+    if step_duration.is_zero() {
+        return Err(("step_duration", "must be positive".into()));
+    }
+    Ok(())
+}
+
+/// A step ramp's natural length: every level up to `max` held `step_duration`.
+fn step_length(start: u32, step: u32, step_duration: Duration, max: u32) -> Duration {
+    let levels = (max - start).div_ceil(step) + 1;
+    step_duration * levels
+}
+
+fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldError> {
+    let name = |n: Option<String>| n.unwrap_or_else(|| format!("stage {index}"));
+    let min_max = |mode, min: u32, max: u32| {
+        if max < min || max == 0 {
+            Err((
+                mode,
+                "max",
+                format!("must be ≥ min ({min}) and ≥ 1, not {max}"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    Ok(match s {
+        StageSpec::Concurrency {
+            name: n,
+            users,
+            ramp_up,
+            duration,
+        } => {
+            const M: &str = "concurrency";
+            let length = duration_field(M, "duration", &duration)?;
+            let ramp_up = match ramp_up {
+                Some(t) => duration_field(M, "ramp_up", &t)?,
+                None => Duration::ZERO,
+            };
+            if ramp_up > length {
+                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
+            }
+            Stage {
+                name: name(n),
+                shape: StageShape::Concurrency {
+                    from: level,
+                    users,
+                    ramp_up,
+                },
+                length,
+            }
+        }
+        StageSpec::Step {
+            name: n,
+            start,
+            step,
+            step_duration,
+            max,
+            duration,
+        } => {
+            const M: &str = "step";
+            let step_duration = duration_field(M, "step_duration", &step_duration)?;
+            check_step(start, step, step_duration, max).map_err(|(f, m)| (M, f, m))?;
+            let length = match duration {
+                Some(t) => duration_field(M, "duration", &t)?,
+                None => step_length(start, step, step_duration, max),
+            };
+            Stage {
+                name: name(n),
+                shape: StageShape::Step {
+                    start,
+                    step,
+                    step_duration,
+                    max,
+                },
+                length,
+            }
+        }
+        StageSpec::Surge {
+            name: n,
+            min,
+            max,
+            base,
+            burst,
+            loops,
+            max_duration,
+        } => {
+            const M: &str = "surge";
+            min_max(M, min, max)?;
+            let base = duration_field(M, "base", &base)?;
+            let burst = duration_field(M, "burst", &burst)?;
+            let loops = loops.unwrap_or(1);
+            if loops == 0 {
+                return Err((M, "loops", "must be at least 1".into()));
+            }
+            let mut length = (base + burst) * loops;
+            if let Some(t) = max_duration {
+                length = length.min(duration_field(M, "max_duration", &t)?);
+            }
+            Stage {
+                name: name(n),
+                shape: StageShape::Surge {
+                    min,
+                    max,
+                    base,
+                    burst,
+                },
+                length,
+            }
+        }
+        StageSpec::Oscillation {
+            name: n,
+            min,
+            max,
+            period,
+            duration,
+        } => {
+            const M: &str = "oscillation";
+            min_max(M, min, max)?;
+            Stage {
+                name: name(n),
+                shape: StageShape::Oscillation {
+                    min,
+                    max,
+                    period: duration_field(M, "period", &period)?,
+                },
+                length: duration_field(M, "duration", &duration)?,
+            }
+        }
+        StageSpec::Tps {} => {
+            return Err((
+                "tps",
+                "mode",
+                "an arrival-rate stage cannot be mixed into a stages file yet; use \
+                 `loadlake run --mode tps --tps R --duration D`"
+                    .into(),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(secs: f64) -> Duration {
+        Duration::from_secs_f64(secs)
+    }
+
+    #[test]
+    fn every_mode_follows_its_curve() {
+        let yaml = "stages:
+  - mode: concurrency
+    users: 10
+    ramp_up: 10s
+    duration: 15s
+  - mode: step
+    start: 10
+    step: 5
+    step_duration: 2s
+    max: 22
+  - mode: surge
+    min: 4
+    max: 40
+    base: 3s
+    burst: 1s
+    loops: 2
+  - mode: oscillation
+    min: 0
+    max: 8
+    period: 4s
+    duration: 8s
+";
+        let p = LoadProfile::from_yaml(yaml, "t.yaml").unwrap();
+        // Concurrency: 0 → 10 over 10 s (one user per second), then 10 until 15 s.
+        let at = |t| p.users_at(s(t)).unwrap();
+        assert_eq!(
+            [at(0.0), at(2.0), at(5.0), at(9.9), at(12.0)],
+            [0, 2, 5, 10, 10]
+        );
+        // Step from 15 s: 10, 15, 20, 22 (capped), each 2 s: 4 levels = 8 s.
+        assert_eq!(p.stages[1].length, s(8.0));
+        assert_eq!(
+            [at(15.0), at(17.5), at(19.0), at(21.0), at(22.9)],
+            [10, 15, 20, 22, 22]
+        );
+        // Surge from 23 s: 3 s at 4, 1 s at 40, twice = 8 s.
+        assert_eq!(p.stages[2].length, s(8.0));
+        assert_eq!(
+            [at(23.0), at(25.9), at(26.0), at(26.9), at(27.0), at(30.5)],
+            [4, 4, 40, 40, 4, 40]
+        );
+        // Oscillation from 31 s: 0 → 8 in 2 s, back to 0 in 2 s.
+        assert_eq!(
+            [at(31.0), at(32.0), at(33.0), at(34.0), at(35.0), at(37.5)],
+            [0, 4, 8, 4, 0, 6]
+        );
+        assert_eq!(p.length(), s(39.0));
+        assert_eq!(p.users_at(s(39.0)), None);
+        assert_eq!(p.max_users(), 40);
+    }
+
+    #[test]
+    fn a_ramp_starts_from_the_previous_stage_level() {
+        let yaml = "stages:
+  - {mode: concurrency, users: 30, duration: 5s}
+  - {mode: concurrency, users: 10, ramp_up: 4s, duration: 6s, name: down}
+";
+        let p = LoadProfile::from_yaml(yaml, "t.yaml").unwrap();
+        assert_eq!(p.stages[1].name, "down");
+        assert_eq!(p.users_at(s(5.0)), Some(30));
+        assert_eq!(p.users_at(s(7.0)), Some(20));
+        assert_eq!(p.users_at(s(9.5)), Some(10));
+        assert_eq!(p.stages[0].name, "stage 1");
+    }
+
+    #[test]
+    fn bad_stages_name_the_stage_and_field() {
+        let err = |yaml: &str| {
+            LoadProfile::from_yaml(yaml, "s.yaml")
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("stages:\n  - {mode: surge, min: 10, max: 5, base: 1s, burst: 1s}\n"),
+            "s.yaml: stage 1 (surge): max: must be ≥ min (10) and ≥ 1, not 5"
+        );
+        assert_eq!(
+            err(
+                "stages:\n  - {mode: concurrency, users: 1, duration: 1s}\n  - {mode: step, start: 1, step: 1, step_duration: 10x, max: 3}\n"
+            ),
+            "s.yaml: stage 2 (step): step_duration: '10x': unknown unit 'x' (ms, s, m, h, d, w)"
+        );
+        assert_eq!(
+            err("stages:\n  - {mode: concurrency, users: 1, ramp_up: 5s, duration: 2s}\n"),
+            "s.yaml: stage 1 (concurrency): ramp_up: is longer than the stage's duration"
+        );
+        let unknown = err("stages:\n  - mode: concurrency\n    users: 1\n    duraton: 2s\n");
+        assert!(
+            unknown.starts_with("s.yaml: stages: unknown field `duraton`"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("line 2"), "{unknown}");
+        let mode = err("stages:\n  - mode: zigzag\n");
+        assert!(mode.contains("unknown variant `zigzag`"), "{mode}");
+        assert!(err("stages: []\n").contains("`stages` is empty"));
+        assert!(err("stages:\n  - {mode: tps}\n").contains("--mode tps"));
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+}
