@@ -32,6 +32,7 @@
 //! ```
 
 pub mod error;
+pub mod kpi;
 mod parse;
 pub mod props;
 pub mod stages;
@@ -46,6 +47,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 pub use error::{PlanError, Position};
+pub use kpi::{Comparison, Kpi, KpiMetric};
 pub use parse::{MAX_DEPTH, MAX_PLAN_BYTES};
 pub use props::{ElementProp, NumberProp, Prop, Property, Props, XmlNode, is_expression};
 pub use stages::{LoadProfile, Stage, StageShape, StagesError, parse_duration};

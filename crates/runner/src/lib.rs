@@ -52,6 +52,7 @@ mod h1;
 mod http;
 mod jtl;
 mod model;
+mod peak;
 mod post;
 mod run;
 mod shape;
@@ -71,4 +72,5 @@ pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use model::{
     HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan,
 };
+pub use peak::{PeakReport, PeakSeeking, StepReport};
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};

@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 
 use crate::arrival::{ArrivalGroup, ArrivalRate, run_arrivals};
 use crate::error::RunnerError;
+use crate::http::now_ms;
 use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
+use crate::peak::{PeakReport, PeakSeeker, PeakSeeking};
 use crate::shape::{ShapedGroup, run_shaped};
 use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu, sleep_until_unless_stopped};
 
@@ -47,10 +49,14 @@ pub struct RunOptions {
     /// users as the profile says (shared in proportion to their thread counts), looping until it
     /// ends. Not together with [`RunOptions::arrival`].
     pub profile: Option<LoadProfile>,
+    /// Peak-seeking: the regular groups climb this step ramp and the run stops at the first
+    /// step that breaks a KPI rule (or at the knee); the steps are in [`RunSummary::peak`].
+    /// Not together with [`RunOptions::arrival`] or [`RunOptions::profile`].
+    pub peak: Option<PeakSeeking>,
 }
 
 /// What a run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
     /// Samples handed to the sink (HTTP samples and transaction samples).
     pub samples: u64,
@@ -67,6 +73,8 @@ pub struct RunSummary {
     pub writer_waits: u64,
     /// Open-model iterations dropped because every virtual user was busy and the queue full.
     pub dropped_iterations: u64,
+    /// Peak-seeking runs: every step's numbers and the peak.
+    pub peak: Option<PeakReport>,
 }
 
 /// Runs `plan` against its targets and writes every sample into `sink`, in the order samples
@@ -95,14 +103,22 @@ pub async fn run(
             )));
         }
     }
-    if options.arrival.is_some() && options.profile.is_some() {
+    let drivers = [
+        options.arrival.is_some(),
+        options.profile.is_some(),
+        options.peak.is_some(),
+    ];
+    if drivers.iter().filter(|d| **d).count() > 1 {
         return Err(RunnerError::OpenModel(
-            "an arrival rate and load stages cannot drive the same run".into(),
+            "one of an arrival rate, load stages and peak-seeking drives a run, not several".into(),
         ));
     }
+    let profile = options
+        .profile
+        .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()));
     for g in &plan.groups {
         let overridden =
-            g.role == GroupRole::Main && (options.duration.is_some() || options.profile.is_some());
+            g.role == GroupRole::Main && (options.duration.is_some() || profile.is_some());
         if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
             return Err(RunnerError::Unbounded {
                 group: g.name.clone(),
@@ -131,7 +147,7 @@ pub async fn run(
             override_duration: options.duration,
             variables: Arc::new(plan.variables.iter().cloned().collect()),
             arrival: options.arrival,
-            profile: options.profile.map(Arc::new),
+            profile: profile.map(Arc::new),
             main_threads: plan
                 .groups
                 .iter()
@@ -159,6 +175,7 @@ pub async fn run(
         errors: 0,
         max: options.max_samples,
         hit_max: false,
+        peak: options.peak.map(|p| PeakSeeker::new(p, now_ms())),
     };
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -178,6 +195,10 @@ pub async fn run(
             _ = tick.tick() => {
                 if let Err(e) = collector.flush() {
                     break Err(e);
+                }
+                if collector.peak.as_mut().is_some_and(|p| p.check(now_ms())) {
+                    tracing::info!("peak-seeking: a step broke a rule, stopping the run");
+                    shared.stop_at(STOP_GRACEFUL);
                 }
             }
         }
@@ -204,6 +225,7 @@ pub async fn run(
         hit_max_samples: collector.hit_max,
         writer_waits: shared.writer_waits.load(Ordering::Relaxed),
         dropped_iterations: shared.dropped_iterations.load(Ordering::Relaxed),
+        peak: collector.peak.take().map(PeakSeeker::finish),
     };
     if summary.dropped_iterations > 0 {
         tracing::warn!(
@@ -233,6 +255,7 @@ struct Collector<'s> {
     errors: u64,
     max: Option<u64>,
     hit_max: bool,
+    peak: Option<PeakSeeker>,
 }
 
 impl Collector<'_> {
@@ -245,6 +268,9 @@ impl Collector<'_> {
             .map_err(|e| RunnerError::Batch(e.to_string()))?;
         self.samples += 1;
         self.errors += u64::from(!s.success);
+        if let Some(p) = &mut self.peak {
+            p.add(s);
+        }
         if self.max.is_some_and(|m| self.samples >= m) {
             tracing::warn!(
                 samples = self.samples,

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use loadlake_plan::LoadProfile;
-use loadlake_runner::RunOptions;
+use loadlake_runner::{PeakSeeking, RunOptions};
 use loadlake_schema::SampleBatch;
 
 fn now_ms() -> i64 {
@@ -81,4 +81,71 @@ async fn surge_and_oscillation_keep_the_configured_users_each_second() {
     assert!(last < start + 6_150, "last sample {} ms in", last - start);
     // The users' samples report the group's active users, within the profile's range.
     assert!(rows.iter().all(|r| r.all_threads <= 8 + 1));
+}
+
+/// Runs the peak-seeking ramp 4, 6, 8, … users (1 s steps) against `/capacity`: 100 ms per
+/// answer and at most 100 answers a second, so up to 10 users get 100 ms and beyond that the
+/// queue grows (Little's law: 12 users → 120 ms, 14 → 140 ms) while TPS stays at 100.
+async fn seek_peak(kpis: &[&str], knee: bool) -> loadlake_runner::PeakReport {
+    let server = TestServer::start().await;
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &http("C", "GET", "/capacity", &[], "", ""),
+        ),
+    );
+    let port = server.port().to_string();
+    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let kpis = kpis.iter().map(|k| k.parse().unwrap()).collect();
+    let peak = PeakSeeking::new(4, 2, Duration::from_secs(1), 20, kpis, knee).unwrap();
+    assert_eq!(peak.levels(), [4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    let options = RunOptions {
+        peak: Some(peak),
+        ..RunOptions::default()
+    };
+    let summary = run_into(&plan, options, &mut Vec::new(), Duration::from_secs(15)).await;
+    summary.peak.expect("a peak-seeking run reports its steps")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peak_seeking_stops_one_step_past_the_servers_capacity() {
+    let report = seek_peak(&["avg_rt<=110ms", "success_rate>=99%"], false).await;
+    let users: Vec<u32> = report.steps.iter().map(|s| s.users).collect();
+    // 10 users is the last level the server serves in 100 ms; 12 breaks the rule and stops
+    // the run there.
+    assert_eq!(users, [4, 6, 8, 10, 12], "{report:#?}");
+    assert_eq!(report.peak.map(|i| report.steps[i].users), Some(10));
+    assert!(report.stopped_by_rule);
+    let last = &report.steps[4];
+    assert!(
+        last.broken[0].starts_with("avg_rt<=110ms (measured 1"),
+        "{last:?}"
+    );
+    // Up to the knee every user adds ~10 samples a second.
+    for s in &report.steps[..4] {
+        let expected = f64::from(s.users) * 10.0;
+        assert!((s.tps - expected).abs() <= expected * 0.15, "{s:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smart_peak_seeking_stops_at_the_knee_without_rules() {
+    let report = seek_peak(&[], true).await;
+    // From 10 to 12 users TPS stays at the server's 100 a second: the knee.
+    assert_eq!(
+        report.peak.map(|i| report.steps[i].users),
+        Some(10),
+        "{report:#?}"
+    );
+    let knee = report.steps.last().unwrap();
+    assert_eq!(knee.users, 12);
+    assert!(
+        knee.broken.iter().any(|b| b.starts_with("knee: ")),
+        "{knee:?}"
+    );
 }

@@ -42,10 +42,10 @@ pub struct Seen {
 }
 
 /// Answers a second `/capacity` serves at most.
-pub const CAPACITY_PER_SECOND: u32 = 200;
+pub const CAPACITY_PER_SECOND: u32 = 100;
 
 /// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s, `/delay50` waits
-/// 50 ms, `/capacity` waits ≥ 50 ms and serves at most [`CAPACITY_PER_SECOND`] a second,
+/// 50 ms, `/capacity` waits ≥ 100 ms and serves at most [`CAPACITY_PER_SECOND`] a second,
 /// `/redirect` 302 → `/echo`, `/stall-20th` answers its 20th request after 1 s, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
 /// anything else 200 echoing method, query and body.
 pub struct TestServer {
@@ -175,11 +175,11 @@ async fn handle(
             (StatusCode::OK, "after 50 ms".to_string())
         }
         "/capacity" => {
-            // At most CAPACITY_PER_SECOND answers a second, each at least 50 ms after its
+            // At most CAPACITY_PER_SECOND answers a second, each at least 100 ms after its
             // request: requests take slots 1/CAPACITY apart, so beyond that rate they queue.
             let slot = {
                 let mut seen = state.lock().unwrap();
-                let earliest = at + Duration::from_millis(50);
+                let earliest = at + Duration::from_millis(100);
                 let slot = seen.next_slot.map_or(earliest, |s| s.max(earliest));
                 seen.next_slot = Some(slot + Duration::from_secs(1) / CAPACITY_PER_SECOND);
                 slot
