@@ -309,8 +309,13 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
     );
     let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let mut seen = Vec::new();
-    // The server's own log is the truth for what was sent.
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The server's own log is the truth for what was sent (its lines may lag on a busy machine).
+    for _ in 0..60 {
+        if server.count(&mut seen, "/ok") >= 100 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(server.count(&mut seen, "/ok"), 100);
     let rows = store.sql(&format!(
         "select count(*) as n, count(intended_elapsed_ms) as corrected, \
@@ -334,4 +339,91 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn stages_files_drive_the_users_and_bad_load_options_are_named() {
+    let server = FixtureServer::start(60);
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let tick = tick.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stages = dir.path().join("stages.yaml");
+    // 3 users for 1 s, then 1 user for 1 s (the plan's 2 threads × 5 loops no longer apply).
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 3, duration: 1s}\n  - {mode: concurrency, users: 1, duration: 1s}\n",
+    )
+    .unwrap();
+    // Each user pauses 20 ms between requests: a few hundred requests, not a flood.
+    let out = store.run(&[
+        "run",
+        tick,
+        &port,
+        "-Jthink=20",
+        "--stages",
+        stages.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let rows = store.sql(&format!(
+        "select count(distinct thread) as users, max(all_threads) as most, \
+         cast(max(ts) as bigint) - cast(min(ts) as bigint) as span_ms, count(*) as n \
+         from samples where run_id = '{run}'"
+    ));
+    assert_eq!(rows[0]["users"].as_u64(), Some(3), "{rows:?}");
+    assert_eq!(rows[0]["most"].as_u64(), Some(3), "{rows:?}");
+    let span = rows[0]["span_ms"].as_i64().unwrap();
+    assert!((1500..=2100).contains(&span), "{rows:?}");
+    // In the second second only the first user is left.
+    let late = store.sql(&format!(
+        "select distinct thread from samples where run_id = '{run}' \
+         and cast(ts as bigint) >= \
+         (select min(cast(ts as bigint)) from samples where run_id = '{run}') + 1300"
+    ));
+    assert_eq!(late.len(), 1, "{late:?}");
+
+    let fails_with = |args: &[&str], needle: &str| {
+        let mut all = vec!["run", tick, &port];
+        all.extend_from_slice(args);
+        let out = store.run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    };
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: surge, min: 5, max: 2, base: 1s, burst: 1s}\n",
+    )
+    .unwrap();
+    fails_with(
+        &["--stages", stages.to_str().unwrap()],
+        "stage 1 (surge): max: must be ≥ min (5) and ≥ 1, not 2",
+    );
+    let ramp = [
+        "--start",
+        "1",
+        "--step",
+        "1",
+        "--step-duration",
+        "1s",
+        "--max",
+        "3",
+    ];
+    fails_with(
+        &[&["--mode", "peak"], &ramp[..]].concat(),
+        "needs at least one --kpi rule",
+    );
+    fails_with(
+        &[&["--mode", "peak", "--kpi", "p97<=1s"], &ramp[..]].concat(),
+        "unknown metric 'p97'",
+    );
+    fails_with(&["--kpi", "avg_rt<=1s"], "need --mode peak or smart-peak");
 }

@@ -364,25 +364,8 @@ pub struct CurveArgs {
 
 /// `500ms`, `1s`, `2m`, `1h` → milliseconds.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: i64 = digits
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration like 500ms, 1s, 1m"))?;
-    let factor = match unit {
-        "ms" => 1,
-        "s" | "" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 604_800_000,
-        _ => return Err(format!("'{s}': unknown unit '{unit}' (ms, s, m, h, d, w)")),
-    };
-    if n <= 0 {
-        return Err(format!("'{s}' must be positive"));
-    }
-    n.checked_mul(factor)
-        .ok_or_else(|| format!("'{s}' is too long"))
+    let d = loadlake_plan::parse_duration(s)?;
+    i64::try_from(d.as_millis()).map_err(|_| format!("'{s}' is too long"))
 }
 
 #[derive(Debug, Args)]
@@ -466,6 +449,42 @@ pub struct RunArgs {
     /// Open model: most virtual users per thread group [default: the group's thread count]
     #[arg(long, value_name = "N")]
     pub max_vus: Option<u32>,
+    /// Load stages (concurrency, step, surge, oscillation) the regular thread groups follow
+    /// instead of their threads and loops; see docs/load-shapes.md
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tps", "max_vus"])]
+    pub stages: Option<PathBuf>,
+    /// Peak-seeking: users of the first step
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Peak-seeking (--mode peak | smart-peak)"
+    )]
+    pub start: Option<u32>,
+    /// Peak-seeking: users added each step
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Peak-seeking (--mode peak | smart-peak)"
+    )]
+    pub step: Option<u32>,
+    /// Peak-seeking: how long each step lasts (30s, 1m…)
+    #[arg(long, value_parser = parse_duration_ms, help_heading = "Peak-seeking (--mode peak | smart-peak)")]
+    pub step_duration: Option<i64>,
+    /// Peak-seeking: most users
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Peak-seeking (--mode peak | smart-peak)"
+    )]
+    pub max: Option<u32>,
+    /// Peak-seeking: a rule every step must meet, e.g. avg_rt<=200ms, p95<500ms,
+    /// success_rate>=99.5%, error_rate<=1%, tps>=100 (repeatable)
+    #[arg(
+        long = "kpi",
+        value_name = "RULE",
+        help_heading = "Peak-seeking (--mode peak | smart-peak)"
+    )]
+    pub kpis: Vec<String>,
 }
 
 /// How `loadlake run` drives the plan.
@@ -475,4 +494,9 @@ pub enum LoadMode {
     Closed,
     /// Iterations arrive at `--tps` per second, whatever the server's speed.
     Tps,
+    /// A step ramp (--start, --step, --step-duration, --max) that stops at the first step
+    /// breaking a --kpi rule; the last good step is the peak.
+    Peak,
+    /// Peak-seeking that also stops at the knee, where more users stop adding throughput.
+    SmartPeak,
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use loadlake_runner::{ArrivalRate, JtlTee, RunOptions, compile_at};
+use loadlake_plan::{Kpi, LoadProfile};
+use loadlake_runner::{ArrivalRate, JtlTee, PeakReport, PeakSeeking, RunOptions, compile_at};
 use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
@@ -37,6 +38,119 @@ async fn drive(
     Ok(summary?)
 }
 
+/// How the load is driven: at most one of an arrival rate, stages and peak-seeking.
+struct LoadOptions {
+    arrival: Option<ArrivalRate>,
+    profile: Option<LoadProfile>,
+    peak: Option<PeakSeeking>,
+}
+
+/// The load options of `--mode`, `--tps`, `--stages` and the peak-seeking flags, checked
+/// together.
+fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
+    let mut load = LoadOptions {
+        arrival: None,
+        profile: None,
+        peak: None,
+    };
+    let peak_flags = args.start.is_some()
+        || args.step.is_some()
+        || args.step_duration.is_some()
+        || args.max.is_some()
+        || !args.kpis.is_empty();
+    if args.tps.is_some() && args.mode != LoadMode::Tps {
+        bail!("--tps needs --mode tps");
+    }
+    if peak_flags && !matches!(args.mode, LoadMode::Peak | LoadMode::SmartPeak) {
+        bail!("--start, --step, --step-duration, --max and --kpi need --mode peak or smart-peak");
+    }
+    if args.stages.is_some() && args.mode != LoadMode::Closed {
+        bail!("--stages replaces --mode {:?}: use one of them", args.mode);
+    }
+    match args.mode {
+        LoadMode::Closed => {
+            if let Some(path) = &args.stages {
+                load.profile = Some(LoadProfile::from_path(path)?);
+            }
+        }
+        LoadMode::Tps => {
+            let Some(per_second) = args.tps else {
+                bail!("--mode tps needs --tps PER_SECOND");
+            };
+            if args.duration.is_none() {
+                bail!("--mode tps needs --duration (an open-model run has no loop count)");
+            }
+            load.arrival = Some(ArrivalRate {
+                per_second,
+                max_vus: args.max_vus,
+            });
+        }
+        LoadMode::Peak | LoadMode::SmartPeak => {
+            let (Some(start), Some(step), Some(step_ms), Some(max)) =
+                (args.start, args.step, args.step_duration, args.max)
+            else {
+                bail!("--mode peak needs --start, --step, --step-duration and --max");
+            };
+            let knee = args.mode == LoadMode::SmartPeak;
+            if args.kpis.is_empty() && !knee {
+                bail!("--mode peak needs at least one --kpi rule (or use --mode smart-peak)");
+            }
+            let kpis = args
+                .kpis
+                .iter()
+                .map(|k| k.parse().map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<Vec<Kpi>>>()?;
+            let step_duration = Duration::from_millis(step_ms as u64);
+            load.peak = Some(
+                PeakSeeking::new(start, step, step_duration, max, kpis, knee)
+                    .map_err(|e| anyhow::anyhow!("--mode peak: {e}"))?,
+            );
+        }
+    }
+    Ok(load)
+}
+
+/// The steps of a peak-seeking run and its verdict, as a table for the terminal.
+fn peak_table(report: &PeakReport) -> String {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    table.set_header([
+        "users",
+        "samples",
+        "TPS",
+        "avg RT ms",
+        "p95 ms",
+        "success %",
+        "broken",
+    ]);
+    for s in &report.steps {
+        table.add_row([
+            s.users.to_string(),
+            s.samples.to_string(),
+            format!("{:.1}", s.tps),
+            format!("{:.1}", s.avg_rt_ms),
+            format!("{:.0}", s.p95_ms),
+            format!("{:.2}", s.success_rate),
+            s.broken.join("; "),
+        ]);
+    }
+    let verdict = match (
+        report.peak.map(|i| &report.steps[i]),
+        report.stopped_by_rule,
+    ) {
+        (Some(p), true) => format!(
+            "peak: {} users, {:.1} TPS (the next step broke a rule)",
+            p.users, p.tps
+        ),
+        (Some(p), false) => format!(
+            "peak: at least {} users, {:.1} TPS (every step met the rules; raise --max)",
+            p.users, p.tps
+        ),
+        (None, _) => "peak: none (the first step already broke a rule; lower --start)".to_string(),
+    };
+    format!("{table}\n{verdict}\n")
+}
+
 /// `-Jname=value` pairs.
 fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     props
@@ -62,21 +176,8 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         print!("{}", runnable.explain());
         return Ok(());
     }
-    let arrival = match (args.mode, args.tps) {
-        (LoadMode::Closed, None) => None,
-        (LoadMode::Closed, Some(_)) => bail!("--tps needs --mode tps"),
-        (LoadMode::Tps, None) => bail!("--mode tps needs --tps PER_SECOND"),
-        (LoadMode::Tps, Some(per_second)) => {
-            if args.duration.is_none() {
-                bail!("--mode tps needs --duration (an open-model run has no loop count)");
-            }
-            Some(ArrivalRate {
-                per_second,
-                max_vus: args.max_vus,
-            })
-        }
-    };
-    let tags = crate::import::parse_tags(&args.tags)?;
+    let load = load_options(args)?;
+    let mut tags = crate::import::parse_tags(&args.tags)?;
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
     eprintln!("run {run_id}: {}", args.plan.display());
@@ -86,7 +187,9 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         duration: args.duration.map(|ms| Duration::from_millis(ms as u64)),
         max_samples: args.max_samples,
         cancel: Some(cancelled),
-        arrival,
+        arrival: load.arrival,
+        profile: load.profile,
+        peak: load.peak,
         ..RunOptions::default()
     };
     runtime.spawn(async move {
@@ -107,6 +210,13 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
     let summary = summary?;
     if summary.samples == 0 {
         bail!("the plan produced no sample (run {run_id} abandoned)");
+    }
+    if let Some(report) = &summary.peak {
+        eprint!("{}", peak_table(report));
+        if let Some(peak) = report.peak.map(|i| &report.steps[i]) {
+            tags.insert("peak_users".into(), peak.users.to_string());
+            tags.insert("peak_tps".into(), format!("{:.1}", peak.tps));
+        }
     }
     let draft = RunDraft {
         name: args.name.clone().unwrap_or_else(|| {
