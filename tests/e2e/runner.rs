@@ -427,3 +427,50 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     );
     fails_with(&["--kpi", "avg_rt<=1s"], "need --mode peak or smart-peak");
 }
+
+#[test]
+fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
+    let server = FixtureServer::start(60);
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let tick = tick.to_str().unwrap();
+    // 1 then 2 users, 700 ms each; a loopback server meets the rule at both.
+    let out = store.run(&[
+        "run",
+        tick,
+        &port,
+        "-Jthink=20",
+        "--mode",
+        "peak",
+        "--start",
+        "1",
+        "--step",
+        "1",
+        "--step-duration",
+        "700ms",
+        "--max",
+        "2",
+        "--kpi",
+        "success_rate>=99%",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("peak: at least 2 users") && err.contains("every step met the rules"),
+        "{err}"
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let runs = store.json(&["runs", "--format", "json"]);
+    let ours = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == run.as_str())
+        .unwrap_or_else(|| panic!("{run} not in {runs}"));
+    assert_eq!(ours["tags"]["peak_users"], "2", "{ours}");
+    let users = store.sql(&format!(
+        "select count(distinct thread) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(users[0]["n"].as_u64(), Some(2));
+}
