@@ -474,3 +474,111 @@ fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
     ));
     assert_eq!(users[0]["n"].as_u64(), Some(2));
 }
+
+/// Starts `loadlake run` in the background; returns the child and the run id it announces.
+fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = store
+        .cmd()
+        .arg("run")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start loadlake run");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let first = lines.next().unwrap().unwrap();
+    // "run <id>: <plan>"
+    let run = first
+        .strip_prefix("run ")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or_else(|| panic!("no run id in {first}"))
+        .to_string();
+    // Keep reading stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, run)
+}
+
+#[test]
+fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
+    let server = FixtureServer::start(60);
+    let store = TestStore::new();
+    let port = format!("-Jport={}", server.port);
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let dir = tempfile::tempdir().unwrap();
+    let stages = dir.path().join("stages.yaml");
+    // 2 users for 30 s at most (the test stops it long before).
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 2, duration: 30s, name: hold}\n",
+    )
+    .unwrap();
+    let (mut child, run) = start_run(
+        &store,
+        &[
+            tick.to_str().unwrap(),
+            &port,
+            "-Jthink=50",
+            "--stages",
+            stages.to_str().unwrap(),
+        ],
+    );
+    let status = |store: &TestStore| store.json(&["status", &run, "--format", "json"]);
+    // RUNNING, with numbers, within a few seconds.
+    let mut live = status(&store);
+    for _ in 0..100 {
+        if live["state"] == "RUNNING" && live["all"]["count"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        live = status(&store);
+    }
+    assert_eq!(live["state"], "RUNNING", "{live}");
+    assert_eq!(live["concurrency"], 2, "{live}");
+    assert_eq!(live["agents"], serde_json::json!(["local"]));
+    assert!(
+        live["stage"]
+            .as_str()
+            .unwrap()
+            .starts_with("hold (concurrency, 2 users)")
+    );
+    assert_eq!(live["samplers"][0]["name"], "Home", "{live}");
+
+    let out = store.run(&["stop", &run]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exit = child.wait().unwrap();
+    assert!(exit.success());
+    let done = status(&store);
+    let states: Vec<&str> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "CREATED",
+            "PREPARING",
+            "READY",
+            "RUNNING",
+            "STOPPING",
+            "STOPPED"
+        ]
+    );
+    assert_eq!(done["message"], "stopped by request (loadlake stop)");
+    // The run is kept, with every sample the live numbers counted.
+    let rows = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
+    // A second stop is refused: the run is over.
+    let again = store.run(&["stop", &run]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not running"));
+}

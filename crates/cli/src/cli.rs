@@ -50,10 +50,29 @@ pub enum Command {
     Trend(TrendArgs),
     /// Run a JMeter plan (JMX) with the native runner; its samples become a run of the store
     Run(RunArgs),
+    /// A run's lifecycle state and, while it runs, its live numbers (PTS running data)
+    Status(StatusArgs),
+    /// Ask a running `loadlake run` to stop (users finish their iteration; the run is kept)
+    Stop(StopArgs),
     /// Serve reports, runs, uploads (gRPC) and SQL (Arrow Flight SQL) on one port
     Serve(ServeArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
     Quickstart(QuickstartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Run id
+    pub run: String,
+    /// `table` or `json` (the live status document)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Run id
+    pub run: String,
 }
 
 /// Which statistics `report` prints.

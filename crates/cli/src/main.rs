@@ -10,6 +10,7 @@ mod compare;
 mod curve;
 mod exit;
 mod import;
+mod live;
 mod output;
 mod progress;
 mod quickstart;
@@ -18,6 +19,7 @@ mod report_files;
 mod report_render;
 mod run;
 mod serve;
+mod status;
 mod trend;
 
 use std::process::ExitCode;
@@ -141,6 +143,8 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
             pass(runtime()?.block_on(trend::run(&store, &args)))
         }
         Command::Run(args) => pass(run::run(&open_store()?, &args, &runtime()?)),
+        Command::Status(args) => pass(status::status(&open_store()?, &args)),
+        Command::Stop(args) => pass(status::stop(&open_store()?, &args)),
         Command::Serve(args) => pass(runtime()?.block_on(serve::run(store_dir.clone(), &args))),
         Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
     }

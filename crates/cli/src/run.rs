@@ -9,9 +9,11 @@ use anyhow::{Context, bail};
 use loadlake_plan::{Kpi, LoadProfile};
 use loadlake_runner::{ArrivalRate, JtlTee, PeakReport, PeakSeeking, RunOptions, compile_at};
 use loadlake_schema::{RunStatus, ThreadedSink};
-use loadlake_store::{RunDraft, Store, WriterOptions};
+use loadlake_store::{LiveState, RunDraft, Store, WriterOptions};
+use tokio::sync::watch;
 
 use crate::cli::{LoadMode, RunArgs};
+use crate::live::{LiveBoard, LiveSink};
 use crate::progress::Progress;
 
 /// Batches waiting between the runner and the Parquet-writing thread.
@@ -177,40 +179,97 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         return Ok(());
     }
     let load = load_options(args)?;
-    let mut tags = crate::import::parse_tags(&args.tags)?;
+    let tags = crate::import::parse_tags(&args.tags)?;
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
     eprintln!("run {run_id}: {}", args.plan.display());
+    let stage_profile = load
+        .profile
+        .clone()
+        .or_else(|| load.peak.as_ref().map(|p| p.profile().clone()));
+    let board = LiveBoard::new(store, &run_id, stage_profile);
+    let outcome = execute(args, runtime, writer, runnable, load, &board)
+        .and_then(|done| commit(args, &plan, tags, done));
+    match &outcome {
+        Ok(_) => board.enter(LiveState::Stopped, ""),
+        Err(e) => board.enter(LiveState::Failed, &format!("{e:#}")),
+    }
+    println!("{}", outcome?);
+    Ok(())
+}
+
+/// A run whose load is over, before it is committed.
+struct Executed {
+    writer: loadlake_store::RunWriter,
+    summary: loadlake_runner::RunSummary,
+}
+
+/// Generates the load into `writer`'s run, through the live board.
+fn execute(
+    args: &RunArgs,
+    runtime: &tokio::runtime::Runtime,
+    writer: loadlake_store::RunWriter,
+    runnable: loadlake_runner::RunnablePlan,
+    load: LoadOptions,
+    board: &LiveBoard,
+) -> anyhow::Result<Executed> {
+    let run_id = writer.run_id().to_string();
+    board.enter(LiveState::Preparing, "");
     let mut sink = ThreadedSink::spawn(writer, PIPELINE_DEPTH);
-    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let (cancel, cancelled) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
+    let (done, done_rx) = watch::channel(false);
     let options = RunOptions {
         duration: args.duration.map(|ms| Duration::from_millis(ms as u64)),
         max_samples: args.max_samples,
         cancel: Some(cancelled),
+        stop: Some(stopped),
         arrival: load.arrival,
         profile: load.profile,
         peak: load.peak,
         ..RunOptions::default()
     };
+    let ctrl_c = board.clone();
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("loadlake: stopping (Ctrl-C); samples so far are kept");
+            ctrl_c.enter(LiveState::Stopping, "stopped by Ctrl-C");
             let _ = cancel.send(true);
         }
     });
+    board.enter(LiveState::Ready, "");
+    let publisher = runtime.spawn(board.clone().publish(stop, done_rx));
+    board.enter(LiveState::Running, "");
     // The run (its sample collector included) is a task on the runtime's workers, not on this
     // thread: every sample would otherwise wake this thread from another one.
     let jtl = args.jtl.clone();
+    let counts = board.counts.clone();
     let task = runtime.spawn(async move {
-        let summary = drive(&runnable, options, &mut sink, jtl.as_deref()).await;
+        let mut live = LiveSink::new(&mut sink, counts);
+        let summary = drive(&runnable, options, &mut live, jtl.as_deref()).await;
         (sink, summary)
     });
     let (sink, summary) = runtime.block_on(task).context("the run's task failed")?;
+    let _ = done.send(true);
+    let _ = runtime.block_on(publisher);
+    board.enter(LiveState::Stopping, "");
     let writer = sink.finish().context("writing samples to the store")?;
     let summary = summary?;
     if summary.samples == 0 {
         bail!("the plan produced no sample (run {run_id} abandoned)");
     }
+    Ok(Executed { writer, summary })
+}
+
+/// Commits the run with its name, tags and status; prints what it did; returns the run id.
+fn commit(
+    args: &RunArgs,
+    plan: &loadlake_plan::Plan,
+    mut tags: BTreeMap<String, String>,
+    done: Executed,
+) -> anyhow::Result<String> {
+    let Executed { writer, summary } = done;
+    let run_id = writer.run_id().to_string();
     if let Some(report) = &summary.peak {
         eprint!("{}", peak_table(report));
         if let Some(peak) = report.peak.map(|i| &report.steps[i]) {
@@ -262,6 +321,5 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
             summary.writer_waits
         );
     }
-    println!("{}", manifest.run_id);
-    Ok(())
+    Ok(manifest.run_id.to_string())
 }

@@ -39,6 +39,9 @@ pub struct RunOptions {
     /// Cancellation (Ctrl-C): when the value turns `true` every thread stops at once and samples
     /// in flight are abandoned. The caller keeps the sender, e.g. fed by `tokio::signal::ctrl_c`.
     pub cancel: Option<watch::Receiver<bool>>,
+    /// Graceful stop (`loadlake stop`): when the value turns `true` every user finishes its
+    /// iteration and stops; tearDown groups run when the plan says so on shutdown.
+    pub stop: Option<watch::Receiver<bool>>,
     /// Samples that may wait for the collector before virtual users must wait
     /// ([`CHANNEL_DEPTH`] when `None`).
     pub channel_depth: Option<usize>,
@@ -158,15 +161,21 @@ pub async fn run(
         },
         groups,
     ));
-    let cancel_task = options.cancel.clone().map(|mut cancel| {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if cancel.wait_for(|c| *c).await.is_ok() {
-                tracing::info!("run cancelled");
-                shared.stop_at(STOP_NOW);
-            }
+    let watch_stop = |signal: Option<watch::Receiver<bool>>, level: u8| {
+        signal.map(|mut signal| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                if signal.wait_for(|c| *c).await.is_ok() {
+                    tracing::info!(now = level == STOP_NOW, "run stopping on request");
+                    shared.stop_at(level);
+                }
+            })
         })
-    });
+    };
+    let stop_tasks = [
+        watch_stop(options.cancel.clone(), STOP_NOW),
+        watch_stop(options.stop.clone(), STOP_GRACEFUL),
+    ];
 
     let mut collector = Collector {
         builder: SampleBatchBuilder::new(0),
@@ -203,7 +212,7 @@ pub async fn run(
             }
         }
     };
-    if let Some(task) = cancel_task {
+    for task in stop_tasks.into_iter().flatten() {
         task.abort();
     }
     if let Err(e) = outcome {

@@ -165,6 +165,7 @@ impl Store {
         let path = self.layout.manifest_path(&id);
         fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         let _ = fs::remove_file(self.layout.rejects_path(&id));
+        self.remove_live(&id);
         let dir = self.layout.run_samples_dir(&id);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;

@@ -27,6 +27,8 @@ pub enum StoreError {
     Arrow(#[from] arrow::error::ArrowError),
     #[error("no run '{0}' in this store (see `loadlake runs`)")]
     NoSuchRun(String),
+    #[error("run '{0}' is not running (see `loadlake status {0}`)")]
+    NotLive(String),
     #[error("could not allocate a run id after several attempts in {0}")]
     IdExhausted(PathBuf),
 }

@@ -16,12 +16,14 @@ mod catalog;
 mod error;
 mod hash;
 mod layout;
+mod live;
 mod writer;
 
 pub use catalog::Store;
 pub use error::StoreError;
 pub use hash::content_hash;
 pub use layout::Layout;
+pub use live::{LIVE_STALE_AFTER, LiveStat, LiveState, LiveStatus, StateChange};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]

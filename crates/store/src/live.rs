@@ -1,0 +1,256 @@
+//! Live runs: the lifecycle state and running data of a run being generated
+//! (`<root>/live/<id>.json`, rewritten atomically about once a second by the process running it),
+//! and the stop request another process leaves for it (`<root>/live/<id>.stop`). `loadlake
+//! status`, `loadlake stop` and the gRPC server read and write these files, so they work across
+//! processes on the same store with no daemon. The states are PTS's scene states.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use loadlake_schema::RunId;
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError};
+
+/// A live file not rewritten for this long belongs to a process that is gone.
+pub const LIVE_STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LiveState {
+    Created,
+    Preparing,
+    Ready,
+    Running,
+    Stopping,
+    Stopped,
+    Failed,
+}
+
+impl LiveState {
+    /// The state's name, as PTS spells it (`RUNNING`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveState::Created => "CREATED",
+            LiveState::Preparing => "PREPARING",
+            LiveState::Ready => "READY",
+            LiveState::Running => "RUNNING",
+            LiveState::Stopping => "STOPPING",
+            LiveState::Stopped => "STOPPED",
+            LiveState::Failed => "FAILED",
+        }
+    }
+
+    /// STOPPED and FAILED: nothing follows.
+    pub fn is_final(self) -> bool {
+        matches!(self, LiveState::Stopped | LiveState::Failed)
+    }
+}
+
+/// One state change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub state: LiveState,
+    /// Epoch ms.
+    pub at_ms: i64,
+}
+
+/// PTS AllSampleStat / SampleStatList-style numbers of one sampler (or all of them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveStat {
+    pub name: String,
+    pub count: u64,
+    pub success_count: u64,
+    pub fail_count: u64,
+    /// Samples per second over the last interval.
+    pub tps: f64,
+    pub rt_avg: f64,
+    pub rt_min: i64,
+    pub rt_max: i64,
+}
+
+/// The running data of a live run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    pub run_id: String,
+    pub state: LiveState,
+    /// Why the run failed or stopped early; empty otherwise.
+    pub message: String,
+    /// Every state so far, in order.
+    pub history: Vec<StateChange>,
+    /// When this was written, epoch ms.
+    pub updated_ms: i64,
+    /// The process generating the load.
+    pub pid: u32,
+    /// The stage (or peak-seeking step) running now, when the run has stages.
+    pub stage: Option<String>,
+    /// Virtual users active now.
+    pub concurrency: i64,
+    /// Load generators taking part (`local` for the process itself).
+    pub agents: Vec<String>,
+    /// Virtual-user minutes so far (Σ concurrency × time).
+    pub vum: f64,
+    pub all: LiveStat,
+    pub samplers: Vec<LiveStat>,
+}
+
+impl LiveStatus {
+    /// A run just created by this process.
+    pub fn created(run_id: &str, now_ms: i64) -> LiveStatus {
+        LiveStatus {
+            run_id: run_id.to_string(),
+            state: LiveState::Created,
+            message: String::new(),
+            history: vec![StateChange {
+                state: LiveState::Created,
+                at_ms: now_ms,
+            }],
+            updated_ms: now_ms,
+            pid: std::process::id(),
+            stage: None,
+            concurrency: 0,
+            agents: vec!["local".to_string()],
+            vum: 0.0,
+            all: LiveStat {
+                name: "all".into(),
+                ..LiveStat::default()
+            },
+            samplers: Vec::new(),
+        }
+    }
+
+    /// Moves to `state` (recorded in the history when it changes).
+    pub fn enter(&mut self, state: LiveState, now_ms: i64) {
+        if state.is_final() {
+            self.concurrency = 0;
+        }
+        if self.state != state {
+            self.state = state;
+            self.history.push(StateChange {
+                state,
+                at_ms: now_ms,
+            });
+        }
+    }
+
+    /// A live file of a process that stopped writing it without a final state: read as FAILED.
+    pub fn lost(mut self, now_ms: i64) -> LiveStatus {
+        let silent = now_ms - self.updated_ms;
+        if !self.state.is_final() && silent > LIVE_STALE_AFTER.as_millis() as i64 {
+            self.message = format!(
+                "lost: no update for {} s (the process generating the load is gone)",
+                silent / 1000
+            );
+            self.enter(LiveState::Failed, self.updated_ms);
+        }
+        self
+    }
+}
+
+impl Store {
+    fn live_dir(&self) -> PathBuf {
+        self.layout().root().join("live")
+    }
+
+    fn live_path(&self, id: &RunId, ext: &str) -> PathBuf {
+        self.live_dir().join(format!("{id}.{ext}"))
+    }
+
+    /// Writes `status` (atomically: a reader never sees half a file).
+    pub fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
+        let id = RunId::parse(&status.run_id)
+            .map_err(|_| StoreError::NoSuchRun(status.run_id.clone()))?;
+        let dir = self.live_dir();
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let path = self.live_path(&id, "json");
+        let tmp = self.live_path(&id, "json.tmp");
+        let json = serde_json::to_vec_pretty(status).map_err(|source| StoreError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
+        fs::write(&tmp, json).map_err(|e| StoreError::io(&tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))
+    }
+
+    /// The live status of run `id`, if a process ever generated it here (read as FAILED when
+    /// its process went away without saying so).
+    pub fn live(&self, id: &str, now_ms: i64) -> Result<Option<LiveStatus>, StoreError> {
+        let Ok(id) = RunId::parse(id) else {
+            return Ok(None);
+        };
+        let path = self.live_path(&id, "json");
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let status: LiveStatus = serde_json::from_slice(&bytes)
+            .map_err(|source| StoreError::Manifest { path, source })?;
+        Ok(Some(status.lost(now_ms)))
+    }
+
+    /// Asks the process generating run `id` to stop it (it finishes the iterations in flight).
+    /// Errors when the run is not live.
+    pub fn request_stop(&self, id: &str, now_ms: i64) -> Result<LiveStatus, StoreError> {
+        let status = self
+            .live(id, now_ms)?
+            .filter(|s| !s.state.is_final())
+            .ok_or_else(|| StoreError::NotLive(id.to_string()))?;
+        let id = RunId::parse(id).map_err(|_| StoreError::NotLive(id.to_string()))?;
+        let path = self.live_path(&id, "stop");
+        fs::write(&path, b"stop\n").map_err(|e| StoreError::io(&path, e))?;
+        Ok(status)
+    }
+
+    /// Removes run `id`'s live files (with the run).
+    pub(crate) fn remove_live(&self, id: &RunId) {
+        for ext in ["json", "stop"] {
+            let _ = fs::remove_file(self.live_path(id, ext));
+        }
+    }
+
+    /// Whether someone asked to stop run `id`.
+    pub fn stop_requested(&self, id: &str) -> bool {
+        RunId::parse(id).is_ok_and(|id| self.live_path(&id, "stop").exists())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_files_round_trip_and_a_silent_run_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = "20261201-101010-abcd";
+        let mut s = LiveStatus::created(id, 1_000);
+        s.enter(LiveState::Running, 2_000);
+        s.enter(LiveState::Running, 2_500);
+        s.updated_ms = 3_000;
+        store.write_live(&s).unwrap();
+        let read = store.live(id, 4_000).unwrap().unwrap();
+        assert_eq!(read, s);
+        let states: Vec<LiveState> = read.history.iter().map(|c| c.state).collect();
+        assert_eq!(states, [LiveState::Created, LiveState::Running]);
+        // 11 s without an update: the process is gone.
+        let lost = store.live(id, 14_001).unwrap().unwrap();
+        assert_eq!(lost.state, LiveState::Failed);
+        assert!(
+            lost.message.starts_with("lost: no update for 11 s"),
+            "{}",
+            lost.message
+        );
+
+        assert!(!store.stop_requested(id));
+        store.request_stop(id, 4_000).unwrap();
+        assert!(store.stop_requested(id));
+        s.enter(LiveState::Stopped, 5_000);
+        store.write_live(&s).unwrap();
+        let err = store.request_stop(id, 6_000).unwrap_err().to_string();
+        assert!(err.contains("is not running"), "{err}");
+        assert!(store.live("20261201-101010-zzzz", 0).unwrap().is_none());
+    }
+}
