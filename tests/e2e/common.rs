@@ -288,3 +288,28 @@ impl Drop for FixtureServer {
         let _ = self.child.wait();
     }
 }
+
+/// Starts `loadlake run` in the background; returns the child and the run id it announces.
+pub fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = store
+        .cmd()
+        .arg("run")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start loadlake run");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let first = lines.next().unwrap().unwrap();
+    // "run <id>: <plan>"
+    let run = first
+        .strip_prefix("run ")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or_else(|| panic!("no run id in {first}"))
+        .to_string();
+    // Keep reading stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, run)
+}

@@ -12,7 +12,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use loadlake_plan::LoadProfile;
 use loadlake_schema::{SampleBatch, SampleSink, SinkError, col};
-use loadlake_store::{LiveStat, LiveState, LiveStatus, Store};
+use loadlake_store::{LiveStat, LiveState, LiveStatus, Store, now_ms};
 use tokio::sync::watch;
 
 /// How often the live file is rewritten.
@@ -143,11 +143,6 @@ pub struct LiveBoard {
     pub counts: Arc<Mutex<LiveCounts>>,
     /// The stages the run follows (for the `stage` field), if any.
     profile: Option<Arc<LoadProfile>>,
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 impl LiveBoard {

@@ -4,10 +4,9 @@
 
 use anyhow::Context;
 use loadlake_schema::RunStatus;
-use loadlake_store::{LiveState, LiveStatus, Store};
+use loadlake_store::{LiveState, LiveStatus, Store, now_ms};
 
 use crate::cli::{Format, StatusArgs, StopArgs};
-use crate::live::now_ms;
 
 /// The live status of `run`, or one made from its manifest when no process ran it here.
 fn current(store: &Store, run: &str) -> anyhow::Result<LiveStatus> {

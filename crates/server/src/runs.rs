@@ -1,8 +1,13 @@
-//! RunService: the store's catalog (list with stable paging, get, delete, lifecycle status).
+//! RunService: the store's catalog (list with stable paging, get, delete, lifecycle status) and
+//! the running data / stop of runs `loadlake run` generates on the same store (its live files).
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use loadlake_schema::{RunManifest, RunStatus};
+use loadlake_store::{LiveStat, LiveState, LiveStatus, StoreError, now_ms};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::Shared;
@@ -156,26 +161,181 @@ impl RunService for Runs {
                 message: format!("{streams} stream(s) open, {samples} samples acknowledged"),
             }));
         }
+        if let Some(live) = self.live(&run_id)? {
+            return Ok(Response::new(live_status(&live)));
+        }
         let m = self
             .shared
             .store
             .run(&run_id)
             .map_err(|e| store_status(&e))?;
-        // Imported and finished runs are STOPPED.
-        let (state, message) = match m.status {
-            RunStatus::Importing => (State::Running, String::new()),
-            RunStatus::Complete => (State::Stopped, String::new()),
-            RunStatus::Incomplete => (
-                State::Stopped,
-                "incomplete: the run ended before all its samples arrived".to_string(),
-            ),
-            RunStatus::Failed => (State::Failed, "the run failed".to_string()),
+        Ok(Response::new(manifest_status(&m)))
+    }
+
+    type GetRunningDataStream = ReceiverStream<Result<pb::RunningData, Status>>;
+
+    async fn get_running_data(
+        &self,
+        request: Request<pb::GetRunRequest>,
+    ) -> Result<Response<Self::GetRunningDataStream>, Status> {
+        let run_id = request.into_inner().run_id;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let Some(first) = self.live(&run_id)? else {
+            // Never generated here: one message from the manifest.
+            let m = self
+                .shared
+                .store
+                .run(&run_id)
+                .map_err(|e| store_status(&e))?;
+            let data = pb::RunningData {
+                status: Some(manifest_status(&m)),
+                all_sample_stat: Some(pb::SampleStat {
+                    name: Some("all".into()),
+                    count: m.samples,
+                    success_count: m.samples.saturating_sub(m.errors),
+                    fail_count: m.errors,
+                    ..pb::SampleStat::default()
+                }),
+                ..pb::RunningData::default()
+            };
+            let _ = tx.send(Ok(data)).await;
+            return Ok(Response::new(ReceiverStream::new(rx)));
         };
-        Ok(Response::new(pb::RunStatus {
-            run_id: m.run_id.to_string(),
-            state: state as i32,
-            message,
-        }))
+        tokio::spawn(follow_live(self.shared.clone(), first, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn stop_run(
+        &self,
+        request: Request<pb::GetRunRequest>,
+    ) -> Result<Response<pb::RunStatus>, Status> {
+        let run_id = request.into_inner().run_id;
+        match self.shared.store.request_stop(&run_id, now_ms()) {
+            Ok(live) => Ok(Response::new(live_status(&live))),
+            Err(StoreError::NotLive(_)) => Err(Status::failed_precondition(format!(
+                "run '{run_id}' is not running"
+            ))),
+            Err(e) => Err(store_status(&e)),
+        }
+    }
+}
+
+impl Runs {
+    /// The live status of a run generated on this store, if any.
+    fn live(&self, run_id: &str) -> Result<Option<LiveStatus>, Status> {
+        self.shared
+            .store
+            .live(run_id, now_ms())
+            .map_err(|e| store_status(&e))
+    }
+}
+
+/// How often a followed live file is read.
+const FOLLOW_EVERY: Duration = Duration::from_millis(250);
+
+/// Sends `first`, then every change of the run's live file, until its final state or until
+/// the client goes away.
+async fn follow_live(
+    shared: Arc<Shared>,
+    first: LiveStatus,
+    tx: tokio::sync::mpsc::Sender<Result<pb::RunningData, Status>>,
+) {
+    let mut last = first;
+    if tx.send(Ok(running_data(&last))).await.is_err() {
+        return;
+    }
+    while !last.state.is_final() {
+        tokio::time::sleep(FOLLOW_EVERY).await;
+        let next = match shared.store.live(&last.run_id, now_ms()) {
+            Ok(Some(next)) => next,
+            Ok(None) => return,
+            Err(e) => {
+                let _ = tx.send(Err(store_status(&e))).await;
+                return;
+            }
+        };
+        if next != last {
+            if tx.send(Ok(running_data(&next))).await.is_err() {
+                return;
+            }
+            last = next;
+        }
+    }
+}
+
+fn state(s: LiveState) -> pb::run_status::State {
+    use pb::run_status::State;
+    match s {
+        LiveState::Created => State::Created,
+        LiveState::Preparing => State::Preparing,
+        LiveState::Ready => State::Ready,
+        LiveState::Running => State::Running,
+        LiveState::Stopping => State::Stopping,
+        LiveState::Stopped => State::Stopped,
+        LiveState::Failed => State::Failed,
+    }
+}
+
+fn live_status(live: &LiveStatus) -> pb::RunStatus {
+    pb::RunStatus {
+        run_id: live.run_id.clone(),
+        state: state(live.state) as i32,
+        message: live.message.clone(),
+    }
+}
+
+/// Imported and finished runs are STOPPED.
+fn manifest_status(m: &RunManifest) -> pb::RunStatus {
+    use pb::run_status::State;
+    let (state, message) = match m.status {
+        RunStatus::Importing => (State::Running, String::new()),
+        RunStatus::Complete => (State::Stopped, String::new()),
+        RunStatus::Incomplete => (
+            State::Stopped,
+            "incomplete: the run ended before all its samples arrived".to_string(),
+        ),
+        RunStatus::Failed => (State::Failed, "the run failed".to_string()),
+    };
+    pb::RunStatus {
+        run_id: m.run_id.to_string(),
+        state: state as i32,
+        message,
+    }
+}
+
+fn sample_stat(s: &LiveStat) -> pb::SampleStat {
+    pb::SampleStat {
+        name: Some(s.name.clone()),
+        count: s.count,
+        success_count: s.success_count,
+        fail_count: s.fail_count,
+        tps: Some(s.tps),
+        rt_avg: Some(s.rt_avg),
+        rt_min: Some(s.rt_min as f64),
+        rt_max: Some(s.rt_max as f64),
+        ..pb::SampleStat::default()
+    }
+}
+
+fn running_data(live: &LiveStatus) -> pb::RunningData {
+    pb::RunningData {
+        status: Some(live_status(live)),
+        history: live
+            .history
+            .iter()
+            .map(|c| pb::StateChange {
+                state: state(c.state) as i32,
+                at_ms: c.at_ms,
+            })
+            .collect(),
+        concurrency: live.concurrency,
+        agent_count: live.agents.len() as u32,
+        agent_ids: live.agents.clone(),
+        vum: live.vum,
+        stage: live.stage.clone().unwrap_or_default(),
+        updated_ms: live.updated_ms,
+        all_sample_stat: Some(sample_stat(&live.all)),
+        sample_stat_list: live.samplers.iter().map(sample_stat).collect(),
     }
 }
 

@@ -16,6 +16,11 @@ use crate::{Store, StoreError};
 /// A live file not rewritten for this long belongs to a process that is gone.
 pub const LIVE_STALE_AFTER: Duration = Duration::from_secs(10);
 
+/// Milliseconds since the epoch, now (the clock of live files).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Where a run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -318,3 +318,111 @@ fn streams_into_two_runs_meanwhile_queries_and_a_killed_client() {
     assert_eq!(rows[0]["samples"], 1000);
     assert_eq!(rows[0]["status"], "complete");
 }
+
+/// The next message of a running-data stream (`None` at its end), waited for 10 s at most.
+async fn next(stream: &mut tonic::Streaming<pb::RunningData>) -> Option<pb::RunningData> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+        .await
+        .expect("a message within 10 s")
+        .expect("no stream error")
+}
+
+#[test]
+fn running_data_streams_the_lifecycle_and_stop_run_ends_the_run() {
+    use pb::run_status::State;
+    let fixture = FixtureServer::start(60);
+    let store = TestStore::new();
+    let served = Served::start(&store, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let stages = dir.path().join("stages.yaml");
+    // 2 users for 30 s at most: StopRun ends it long before.
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 2, duration: 30s, name: hold}\n",
+    )
+    .unwrap();
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let port = format!("-Jport={}", fixture.port);
+    let (mut child, run_id) = start_run(
+        &store,
+        &[
+            tick.to_str().unwrap(),
+            &port,
+            "-Jthink=50",
+            "--stages",
+            stages.to_str().unwrap(),
+        ],
+    );
+    runtime().block_on(async {
+        let mut runs = RunServiceClient::new(channel(&served).await);
+        let request = pb::GetRunRequest {
+            run_id: run_id.clone(),
+        };
+        let mut stream = runs
+            .get_running_data(request.clone())
+            .await
+            .expect("GetRunningData")
+            .into_inner();
+        let mut observed = Vec::new();
+        let running = loop {
+            let msg = next(&mut stream)
+                .await
+                .expect("the stream goes on while running");
+            let state = msg.status.as_ref().unwrap().state;
+            observed.push(state);
+            if state == State::Running as i32 && msg.all_sample_stat.as_ref().unwrap().count > 0 {
+                break msg;
+            }
+        };
+        assert_eq!(running.concurrency, 2, "{running:?}");
+        assert_eq!(
+            (running.agent_count, running.agent_ids.clone()),
+            (1, vec!["local".to_string()])
+        );
+        assert!(
+            running.stage.starts_with("hold (concurrency, 2 users)"),
+            "{running:?}"
+        );
+        assert_eq!(running.sample_stat_list[0].name.as_deref(), Some("Home"));
+
+        let stopping = runs
+            .stop_run(request.clone())
+            .await
+            .expect("StopRun")
+            .into_inner();
+        assert_eq!(stopping.state, State::Running as i32);
+        let mut last = running;
+        while let Some(msg) = next(&mut stream).await {
+            observed.push(msg.status.as_ref().unwrap().state);
+            last = msg;
+        }
+        let status = last.status.as_ref().unwrap();
+        assert_eq!(status.state, State::Stopped as i32, "{last:?}");
+        assert_eq!(status.message, "stopped by request (loadlake stop)");
+        let order = [
+            State::Created,
+            State::Preparing,
+            State::Ready,
+            State::Running,
+            State::Stopping,
+            State::Stopped,
+        ]
+        .map(|s| s as i32);
+        let history: Vec<i32> = last.history.iter().map(|c| c.state).collect();
+        assert_eq!(history, order);
+        // What the stream showed came in the same order.
+        let mut rank = observed
+            .iter()
+            .map(|s| order.iter().position(|o| o == s).unwrap());
+        let first = rank.next().unwrap();
+        assert!(
+            rank.try_fold(first, |a, b| (b >= a).then_some(b)).is_some(),
+            "{observed:?}"
+        );
+        assert_eq!(last.concurrency, 0);
+
+        let again = runs.stop_run(request).await.unwrap_err();
+        assert_eq!(again.code(), Code::FailedPrecondition);
+    });
+    assert!(child.wait().unwrap().success());
+}
