@@ -132,24 +132,30 @@ impl<'b> ResponseHead<'_, 'b> {
             .map(|h| h.value)
     }
 
-    /// Whether some header `name` has `token` in its comma-separated value.
-    fn has_token(&self, name: &str, token: &str) -> bool {
-        self.all(name).any(|v| {
+    /// How the body that follows is delimited, and whether the server keeps the connection
+    /// open after it (one pass over the headers).
+    fn body_plan(&self, head_request: bool) -> Result<BodyPlan, ExchangeError> {
+        let has_token = |v: &[u8], token: &str| {
             v.split(|b| *b == b',')
                 .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-        })
-    }
-
-    /// How the body that follows is delimited.
-    fn framing(&self, head_request: bool) -> Result<Framing, ExchangeError> {
-        if head_request || matches!(self.status, 100..=199 | 204 | 304) {
-            return Ok(Framing::Empty);
+        };
+        let (mut chunked, mut length, mut close, mut keep_alive) = (false, None, false, false);
+        for h in self.headers {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                length.get_or_insert(h.value);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked |= has_token(h.value, "chunked");
+            } else if h.name.eq_ignore_ascii_case("connection") {
+                close |= has_token(h.value, "close");
+                keep_alive |= has_token(h.value, "keep-alive");
+            }
         }
-        if self.has_token("transfer-encoding", "chunked") {
-            return Ok(Framing::Chunked);
-        }
-        match self.header("content-length") {
-            Some(v) => std::str::from_utf8(v)
+        let framing = if head_request || matches!(self.status, 100..=199 | 204 | 304) {
+            Framing::Empty
+        } else if chunked {
+            Framing::Chunked
+        } else if let Some(v) = length {
+            std::str::from_utf8(v)
                 .ok()
                 .and_then(|v| v.trim().parse().ok())
                 .map(Framing::Length)
@@ -158,18 +164,18 @@ impl<'b> ResponseHead<'_, 'b> {
                         "Invalid content length: {}",
                         String::from_utf8_lossy(v)
                     ))
-                }),
-            None => Ok(Framing::UntilClose),
-        }
-    }
-
-    /// Whether the server keeps the connection open after this response.
-    fn keep_alive(&self) -> bool {
-        if self.minor_version == 0 {
-            self.has_token("connection", "keep-alive")
+                })?
         } else {
-            !self.has_token("connection", "close")
-        }
+            Framing::UntilClose
+        };
+        Ok(BodyPlan {
+            framing,
+            keep_alive: if self.minor_version == 0 {
+                keep_alive
+            } else {
+                !close
+            },
+        })
     }
 }
 
@@ -446,10 +452,7 @@ fn parse_with<'b, T>(
             if (100..200).contains(&head.status) && head.status != 101 {
                 return Ok(Parsed::Interim(len));
             }
-            let plan = BodyPlan {
-                framing: head.framing(head_request)?,
-                keep_alive: head.keep_alive(),
-            };
+            let plan = head.body_plan(head_request)?;
             Ok(Parsed::Final(len, (inspect(&head), plan)))
         }
         Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => Err(ExchangeError::Malformed(

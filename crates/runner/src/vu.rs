@@ -169,6 +169,8 @@ pub(crate) struct Vu {
     pub(crate) user: UserCtx,
     /// The last sampler's outcome (`JMeterThread.last_sample_ok`, read by While Controllers).
     pub(crate) last_ok: bool,
+    /// `last_ok` is in the user's variables.
+    last_ok_published: bool,
     /// Per-thread counts of Throughput Controllers with `perThread`, by controller id.
     pub(crate) throughput_counts: HashMap<usize, ThroughputCounts>,
     /// Loop Controllers with `continue_forever=false` this thread has run (they stay done).
@@ -236,6 +238,7 @@ impl Vu {
             transactions: Vec::new(),
             user: UserCtx::new(vars, thread_num),
             last_ok: true,
+            last_ok_published: false,
             throughput_counts: HashMap::new(),
             loops_done: HashSet::new(),
             csv_cursors: HashMap::new(),
@@ -568,10 +571,15 @@ impl Vu {
                 failure_message.get_or_insert(msg);
             }
         }
+        // The variable is written when it changes (a map insert with two new strings per request
+        // would otherwise cost more than parsing the response head).
+        if !self.last_ok_published || self.last_ok != success {
+            self.user
+                .vars
+                .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
+            self.last_ok_published = true;
+        }
         self.last_ok = success;
-        self.user
-            .vars
-            .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
         let sample = Sample {
             ts_ms: r.ts_ms,
             elapsed_ms: r.elapsed_ms,
