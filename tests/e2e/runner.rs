@@ -426,6 +426,10 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
         "unknown metric 'p97'",
     );
     fails_with(&["--kpi", "avg_rt<=1s"], "need --mode peak or smart-peak");
+    fails_with(
+        &["--stop-when", "p95>1s for ever"],
+        "stop rule 'p95>1s for ever': 'ever' is not a duration",
+    );
 }
 
 #[test]

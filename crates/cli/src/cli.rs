@@ -468,6 +468,10 @@ pub struct RunArgs {
     /// Open model: most virtual users per thread group [default: the group's thread count]
     #[arg(long, value_name = "N")]
     pub max_vus: Option<u32>,
+    /// A live stop rule, e.g. "p95>500ms for 10s", "error_rate>5% for 5s" (repeatable): the run
+    /// stops when it holds every second for that long
+    #[arg(long = "stop-when", value_name = "RULE")]
+    pub stop_when: Vec<String>,
     /// Load stages (concurrency, step, surge, oscillation) the regular thread groups follow
     /// instead of their threads and loops; see docs/load-shapes.md
     #[arg(long, value_name = "FILE", conflicts_with_all = ["tps", "max_vus"])]

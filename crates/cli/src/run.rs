@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use loadlake_plan::{Kpi, LoadProfile};
+use loadlake_plan::{Kpi, LoadProfile, StopRule};
 use loadlake_runner::{ArrivalRate, JtlTee, PeakReport, PeakSeeking, RunOptions, compile_at};
 use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{LiveState, RunDraft, Store, WriterOptions};
@@ -45,6 +45,7 @@ struct LoadOptions {
     arrival: Option<ArrivalRate>,
     profile: Option<LoadProfile>,
     peak: Option<PeakSeeking>,
+    stop_rules: Vec<StopRule>,
 }
 
 /// The load options of `--mode`, `--tps`, `--stages` and the peak-seeking flags, checked
@@ -54,6 +55,11 @@ fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
         arrival: None,
         profile: None,
         peak: None,
+        stop_rules: args
+            .stop_when
+            .iter()
+            .map(|r| r.parse().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<StopRule>>>()?,
     };
     let peak_flags = args.start.is_some()
         || args.step.is_some()
@@ -227,6 +233,7 @@ fn execute(
         arrival: load.arrival,
         profile: load.profile,
         peak: load.peak,
+        stop_rules: load.stop_rules,
         ..RunOptions::default()
     };
     let ctrl_c = board.clone();
@@ -252,7 +259,12 @@ fn execute(
     let (sink, summary) = runtime.block_on(task).context("the run's task failed")?;
     let _ = done.send(true);
     let _ = runtime.block_on(publisher);
-    board.enter(LiveState::Stopping, "");
+    let why = summary
+        .as_ref()
+        .ok()
+        .and_then(|s| s.stopped_by.clone())
+        .unwrap_or_default();
+    board.enter(LiveState::Stopping, &why);
     let writer = sink.finish().context("writing samples to the store")?;
     let summary = summary?;
     if summary.samples == 0 {
@@ -270,6 +282,10 @@ fn commit(
 ) -> anyhow::Result<String> {
     let Executed { writer, summary } = done;
     let run_id = writer.run_id().to_string();
+    if let Some(why) = &summary.stopped_by {
+        eprintln!("loadlake: the run stopped early: {why}");
+        tags.insert("stopped_by".into(), why.clone());
+    }
     if let Some(report) = &summary.peak {
         eprint!("{}", peak_table(report));
         if let Some(peak) = report.peak.map(|i| &report.steps[i]) {

@@ -1,6 +1,8 @@
 //! KPI rules for the peak-seeking modes (CodeArts `peak_load_kpis`): `avg_rt<=200ms`,
 //! `p95<500ms`, `success_rate>=99.5%`, `error_rate<=1%`, `tps>=100`. A rule is met by one window
-//! of samples (a step of the ramp) when the metric compares as written.
+//! of samples (a step of the ramp) when the metric compares as written. A [`StopRule`] is the
+//! same comparison read the other way — the run stops when it holds — over a sustained time:
+//! `p95>500ms for 10s`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -139,6 +141,48 @@ impl FromStr for Kpi {
     }
 }
 
+/// A live stop rule: when `condition` holds in every one-second window for `sustained`, the
+/// run stops (`p95>500ms for 10s`, `error_rate>5%`; without `for`, one second).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopRule {
+    pub condition: Kpi,
+    /// Whole seconds, at least 1.
+    pub sustained_secs: u32,
+    /// The rule as written.
+    pub text: String,
+}
+
+impl fmt::Display for StopRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl FromStr for StopRule {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<StopRule, String> {
+        let (condition, sustained) = match text.split_once(" for ") {
+            Some((c, d)) => (c, Some(d.trim())),
+            None => (text, None),
+        };
+        let sustained_secs = match sustained {
+            Some(d) => {
+                let d = crate::parse_duration(d).map_err(|e| format!("stop rule '{text}': {e}"))?;
+                u32::try_from(d.as_secs().max(1)).unwrap_or(u32::MAX)
+            }
+            None => 1,
+        };
+        Ok(StopRule {
+            condition: condition
+                .parse()
+                .map_err(|e: String| e.replacen("KPI", "stop rule", 1))?,
+            sustained_secs,
+            text: text.trim().to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +204,32 @@ mod tests {
         assert_eq!("tps>100".parse::<Kpi>().unwrap().limit, 100.0);
         assert!(Comparison::AtMost.holds(200.0, 200.0));
         assert!(!Comparison::Below.holds(200.0, 200.0));
+    }
+
+    #[test]
+    fn stop_rules_have_a_sustained_time() {
+        let r: StopRule = "p95 > 500ms for 10s".parse().unwrap();
+        assert_eq!(
+            (
+                r.condition.metric,
+                r.condition.comparison,
+                r.condition.limit,
+                r.sustained_secs
+            ),
+            (KpiMetric::Percentile(95), Comparison::Above, 500.0, 10)
+        );
+        assert_eq!(
+            "error_rate>5%".parse::<StopRule>().unwrap().sustained_secs,
+            1
+        );
+        let e = "p95>1s for ever".parse::<StopRule>().unwrap_err();
+        assert!(e.starts_with("stop rule 'p95>1s for ever': 'ever'"), "{e}");
+        assert!(
+            "rt?1"
+                .parse::<StopRule>()
+                .unwrap_err()
+                .starts_with("stop rule 'rt?1'")
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 pub use error::{PlanError, Position};
-pub use kpi::{Comparison, Kpi, KpiMetric};
+pub use kpi::{Comparison, Kpi, KpiMetric, StopRule};
 pub use parse::{MAX_DEPTH, MAX_PLAN_BYTES};
 pub use props::{ElementProp, NumberProp, Prop, Property, Props, XmlNode, is_expression};
 pub use stages::{LoadProfile, Stage, StageShape, StagesError, parse_duration};

@@ -36,6 +36,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::StopRule;
+
 /// A stages file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StagesError {
@@ -109,12 +111,16 @@ struct FileSpec {
 enum StageSpec {
     Concurrency {
         name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
         users: u32,
         ramp_up: Option<Text>,
         duration: Text,
     },
     Step {
         name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
         start: u32,
         step: u32,
         step_duration: Text,
@@ -123,6 +129,8 @@ enum StageSpec {
     },
     Surge {
         name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
         min: u32,
         max: u32,
         base: Text,
@@ -132,6 +140,8 @@ enum StageSpec {
     },
     Oscillation {
         name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
         min: u32,
         max: u32,
         period: Text,
@@ -244,6 +254,8 @@ pub struct Stage {
     pub shape: StageShape,
     /// How long the stage lasts.
     pub length: Duration,
+    /// Live rules that stop the run while this stage runs (`stop_when: ["p95>500ms for 10s"]`).
+    pub stop_when: Vec<StopRule>,
 }
 
 /// A run's stages, one after another.
@@ -311,6 +323,7 @@ impl LoadProfile {
         check_step(start, step, step_duration, max).map_err(|(f, m)| format!("{f}: {m}"))?;
         Ok(LoadProfile {
             stages: vec![Stage {
+                stop_when: Vec::new(),
                 name: "peak-seeking".into(),
                 length: step_length(start, step, step_duration, max),
                 shape,
@@ -394,6 +407,13 @@ fn step_length(start: u32, step: u32, step_duration: Duration, max: u32) -> Dura
     step_duration * levels
 }
 
+fn stop_rules(mode: &'static str, texts: &[String]) -> Result<Vec<StopRule>, FieldError> {
+    texts
+        .iter()
+        .map(|t| t.parse().map_err(|m| (mode, "stop_when", m)))
+        .collect()
+}
+
 fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldError> {
     let name = |n: Option<String>| n.unwrap_or_else(|| format!("stage {index}"));
     let min_max = |mode, min: u32, max: u32| {
@@ -410,6 +430,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
     Ok(match s {
         StageSpec::Concurrency {
             name: n,
+            stop_when,
             users,
             ramp_up,
             duration,
@@ -424,6 +445,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
                 return Err((M, "ramp_up", "is longer than the stage's duration".into()));
             }
             Stage {
+                stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
                 shape: StageShape::Concurrency {
                     from: level,
@@ -435,6 +457,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
         }
         StageSpec::Step {
             name: n,
+            stop_when,
             start,
             step,
             step_duration,
@@ -449,6 +472,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
                 None => step_length(start, step, step_duration, max),
             };
             Stage {
+                stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
                 shape: StageShape::Step {
                     start,
@@ -461,6 +485,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
         }
         StageSpec::Surge {
             name: n,
+            stop_when,
             min,
             max,
             base,
@@ -481,6 +506,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
                 length = length.min(duration_field(M, "max_duration", &t)?);
             }
             Stage {
+                stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
                 shape: StageShape::Surge {
                     min,
@@ -493,6 +519,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
         }
         StageSpec::Oscillation {
             name: n,
+            stop_when,
             min,
             max,
             period,
@@ -501,6 +528,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
             const M: &str = "oscillation";
             min_max(M, min, max)?;
             Stage {
+                stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
                 shape: StageShape::Oscillation {
                     min,
@@ -591,6 +619,7 @@ mod tests {
 ";
         let p = LoadProfile::from_yaml(yaml, "t.yaml").unwrap();
         assert_eq!(p.stages[1].name, "down");
+        assert!(p.stages[0].stop_when.is_empty());
         assert_eq!(p.users_at(s(5.0)), Some(30));
         assert_eq!(p.users_at(s(7.0)), Some(20));
         assert_eq!(p.users_at(s(9.5)), Some(10));
@@ -627,6 +656,12 @@ mod tests {
         let mode = err("stages:\n  - mode: zigzag\n");
         assert!(mode.contains("unknown variant `zigzag`"), "{mode}");
         assert!(err("stages: []\n").contains("`stages` is empty"));
+        assert_eq!(
+            err(
+                "stages:\n  - {mode: concurrency, users: 1, duration: 2s, stop_when: [\"p95>1s for x\"]}\n"
+            ),
+            "s.yaml: stage 1 (concurrency): stop_when: stop rule 'p95>1s for x': 'x' is not a duration like 500ms, 1s, 1m"
+        );
         assert!(err("stages:\n  - {mode: tps}\n").contains("--mode tps"));
     }
 

@@ -54,6 +54,7 @@ mod jtl;
 mod model;
 mod peak;
 mod post;
+mod rules;
 mod run;
 mod shape;
 mod template;
@@ -62,6 +63,7 @@ mod timefmt;
 mod tls;
 mod vars;
 mod vu;
+mod window;
 
 pub use arrival::ArrivalRate;
 pub use assertion::{ResponseAssertion, TestField};

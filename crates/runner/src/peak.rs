@@ -8,12 +8,12 @@
 //! Windows keep an exact histogram of elapsed milliseconds (value → count), so the percentile
 //! rules are exact, whatever the traffic.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use loadlake_plan::{Kpi, KpiMetric, LoadProfile};
+use loadlake_plan::{Kpi, LoadProfile};
 
 use crate::vu::Sample;
+use crate::window::Window;
 
 /// Samples may reach the collector this long after the end of their step.
 const LATE_SAMPLES: Duration = Duration::from_millis(250);
@@ -95,74 +95,6 @@ pub struct PeakReport {
     /// A step broke a rule (or was the knee) and stopped the run; `false`: the ramp ended with
     /// every rule met, so the peak is at least the last step.
     pub stopped_by_rule: bool,
-}
-
-/// The samples of one step.
-#[derive(Debug, Default)]
-struct Window {
-    samples: u64,
-    errors: u64,
-    sum_ms: i64,
-    max_ms: i64,
-    /// Elapsed ms → samples.
-    histogram: HashMap<i64, u64>,
-}
-
-impl Window {
-    fn add(&mut self, elapsed_ms: i64, success: bool) {
-        self.samples += 1;
-        self.errors += u64::from(!success);
-        self.sum_ms += elapsed_ms;
-        self.max_ms = self.max_ms.max(elapsed_ms);
-        *self.histogram.entry(elapsed_ms).or_default() += 1;
-    }
-
-    fn avg(&self) -> f64 {
-        if self.samples == 0 {
-            0.0
-        } else {
-            self.sum_ms as f64 / self.samples as f64
-        }
-    }
-
-    /// The exact `p`-th percentile (nearest rank, as the report queries compute it).
-    fn percentile(&self, p: u8) -> f64 {
-        if self.samples == 0 {
-            return 0.0;
-        }
-        let rank = ((f64::from(p) / 100.0) * self.samples as f64)
-            .ceil()
-            .max(1.0) as u64;
-        let mut values: Vec<(i64, u64)> = self.histogram.iter().map(|(v, c)| (*v, *c)).collect();
-        values.sort_unstable();
-        let mut seen = 0;
-        for (v, c) in values {
-            seen += c;
-            if seen >= rank {
-                return v as f64;
-            }
-        }
-        self.max_ms as f64
-    }
-
-    fn success_rate(&self) -> f64 {
-        if self.samples == 0 {
-            0.0
-        } else {
-            100.0 * (self.samples - self.errors) as f64 / self.samples as f64
-        }
-    }
-
-    fn value(&self, metric: KpiMetric, seconds: f64) -> f64 {
-        match metric {
-            KpiMetric::AvgRt => self.avg(),
-            KpiMetric::Percentile(p) => self.percentile(p),
-            KpiMetric::MaxRt => self.max_ms as f64,
-            KpiMetric::SuccessRate => self.success_rate(),
-            KpiMetric::ErrorRate => 100.0 - self.success_rate(),
-            KpiMetric::Tps => self.samples as f64 / seconds,
-        }
-    }
 }
 
 /// Follows a peak-seeking run from the collector: samples in, a stop decision out.
@@ -311,19 +243,6 @@ fn knee(prev: &StepReport, step: &StepReport) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_are_exact_nearest_rank() {
-        let mut w = Window::default();
-        for ms in 1..=100 {
-            w.add(ms, ms % 10 != 0);
-        }
-        assert_eq!(w.percentile(95), 95.0);
-        assert_eq!(w.percentile(50), 50.0);
-        assert_eq!(w.avg(), 50.5);
-        assert_eq!(w.success_rate(), 90.0);
-        assert_eq!(w.value(KpiMetric::Tps, 2.0), 50.0);
-    }
 
     fn step(users: u32, tps: f64, avg: f64) -> StepReport {
         StepReport {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use loadlake_plan::LoadProfile;
+use loadlake_plan::{LoadProfile, StopRule};
 use loadlake_schema::{SampleBatchBuilder, SampleSink};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -18,6 +18,7 @@ use crate::error::RunnerError;
 use crate::http::now_ms;
 use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
 use crate::peak::{PeakReport, PeakSeeker, PeakSeeking};
+use crate::rules::RuleWatch;
 use crate::shape::{ShapedGroup, run_shaped};
 use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu, sleep_until_unless_stopped};
 
@@ -56,6 +57,9 @@ pub struct RunOptions {
     /// step that breaks a KPI rule (or at the knee); the steps are in [`RunSummary::peak`].
     /// Not together with [`RunOptions::arrival`] or [`RunOptions::profile`].
     pub peak: Option<PeakSeeking>,
+    /// Live stop rules for the whole run (`p95>500ms for 10s`); a stage's own rules come with
+    /// [`RunOptions::profile`]. The first that holds for its time stops the run gracefully.
+    pub stop_rules: Vec<StopRule>,
 }
 
 /// What a run did.
@@ -78,6 +82,8 @@ pub struct RunSummary {
     pub dropped_iterations: u64,
     /// Peak-seeking runs: every step's numbers and the peak.
     pub peak: Option<PeakReport>,
+    /// The stop rule that ended the run, with what it measured.
+    pub stopped_by: Option<String>,
 }
 
 /// Runs `plan` against its targets and writes every sample into `sink`, in the order samples
@@ -118,7 +124,8 @@ pub async fn run(
     }
     let profile = options
         .profile
-        .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()));
+        .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()))
+        .map(Arc::new);
     for g in &plan.groups {
         let overridden =
             g.role == GroupRole::Main && (options.duration.is_some() || profile.is_some());
@@ -150,7 +157,7 @@ pub async fn run(
             override_duration: options.duration,
             variables: Arc::new(plan.variables.iter().cloned().collect()),
             arrival: options.arrival,
-            profile: profile.map(Arc::new),
+            profile: profile.clone(),
             main_threads: plan
                 .groups
                 .iter()
@@ -185,7 +192,9 @@ pub async fn run(
         max: options.max_samples,
         hit_max: false,
         peak: options.peak.map(|p| PeakSeeker::new(p, now_ms())),
+        rules: RuleWatch::new(options.stop_rules, profile, now_ms()),
     };
+    let mut stopped_by = None;
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let outcome: Result<(), RunnerError> = loop {
@@ -207,6 +216,13 @@ pub async fn run(
                 }
                 if collector.peak.as_mut().is_some_and(|p| p.check(now_ms())) {
                     tracing::info!("peak-seeking: a step broke a rule, stopping the run");
+                    shared.stop_at(STOP_GRACEFUL);
+                }
+                if stopped_by.is_none()
+                    && let Some(why) = collector.rules.as_mut().and_then(|r| r.check(now_ms()))
+                {
+                    tracing::warn!(rule = %why, "stopping the run");
+                    stopped_by = Some(why);
                     shared.stop_at(STOP_GRACEFUL);
                 }
             }
@@ -235,6 +251,7 @@ pub async fn run(
         writer_waits: shared.writer_waits.load(Ordering::Relaxed),
         dropped_iterations: shared.dropped_iterations.load(Ordering::Relaxed),
         peak: collector.peak.take().map(PeakSeeker::finish),
+        stopped_by,
     };
     if summary.dropped_iterations > 0 {
         tracing::warn!(
@@ -265,6 +282,7 @@ struct Collector<'s> {
     max: Option<u64>,
     hit_max: bool,
     peak: Option<PeakSeeker>,
+    rules: Option<RuleWatch>,
 }
 
 impl Collector<'_> {
@@ -279,6 +297,9 @@ impl Collector<'_> {
         self.errors += u64::from(!s.success);
         if let Some(p) = &mut self.peak {
             p.add(s);
+        }
+        if let Some(r) = &mut self.rules {
+            r.add(s);
         }
         if self.max.is_some_and(|m| self.samples >= m) {
             tracing::warn!(

@@ -149,3 +149,45 @@ async fn smart_peak_seeking_stops_at_the_knee_without_rules() {
         "{knee:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_rule_ends_the_run_once_it_held_long_enough() {
+    let server = TestServer::start().await;
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &http("C", "GET", "/capacity", &[], "", ""),
+        ),
+    );
+    let port = server.port().to_string();
+    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    // 8 users (100 ms answers: the rule never holds) for 3 s, then 12 (the queue grows to
+    // ~120 ms) for up to 20 s.
+    let profile = LoadProfile::from_yaml(
+        "stages:
+  - {mode: concurrency, users: 8, duration: 3s}
+  - {mode: concurrency, users: 12, duration: 20s}
+",
+        "test",
+    )
+    .unwrap();
+    let options = RunOptions {
+        profile: Some(profile),
+        stop_rules: vec!["avg_rt>110ms for 2s".parse().unwrap()],
+        ..RunOptions::default()
+    };
+    let summary = run_into(&plan, options, &mut Vec::new(), Duration::from_secs(25)).await;
+    let why = summary.stopped_by.expect("the rule stops the run");
+    assert!(
+        why.starts_with("stop rule avg_rt>110ms for 2s (measured 1"),
+        "{why}"
+    );
+    // Not in the first stage; within a few seconds of the second one.
+    let secs = summary.elapsed.as_secs_f64();
+    assert!((4.5..9.0).contains(&secs), "stopped after {secs} s: {why}");
+}
