@@ -76,7 +76,8 @@ pub(crate) async fn run_arrivals(a: ArrivalGroup) {
             let vu = Vu::new(
                 a.group.clone(),
                 a.index,
-                users.len() as u32 + 1,
+                // Unique across agents: agent i of n numbers its users i+1, i+1+n, …
+                a.shared.split.index + 1 + users.len() as u32 * a.shared.split.count.max(1),
                 (*a.variables).clone(),
                 a.tx.clone(),
                 a.shared.clone(),

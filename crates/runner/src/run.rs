@@ -20,7 +20,9 @@ use crate::model::{GroupRole, Loops, RunnablePlan, ThreadGroupPlan};
 use crate::peak::{PeakReport, PeakSeeker, PeakSeeking};
 use crate::rules::RuleWatch;
 use crate::shape::{ShapedGroup, run_shaped};
-use crate::vu::{RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Vu, sleep_until_unless_stopped};
+use crate::vu::{
+    RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Split, Vu, sleep_until_unless_stopped,
+};
 
 /// Most rows in one batch handed to the sink.
 pub const BATCH_ROWS: usize = 4096;
@@ -60,6 +62,8 @@ pub struct RunOptions {
     /// Live stop rules for the whole run (`p95>500ms for 10s`); a stage's own rules come with
     /// [`RunOptions::profile`]. The first that holds for its time stops the run gracefully.
     pub stop_rules: Vec<StopRule>,
+    /// Agents: the part of the plan's load this process generates (all of it by default).
+    pub split: Split,
 }
 
 /// What a run did.
@@ -142,6 +146,7 @@ pub async fn run(
         all_active: AtomicI32::new(0),
         writer_waits: AtomicU64::new(0),
         dropped_iterations: AtomicU64::new(0),
+        split: options.split,
     });
     let depth = options.channel_depth.unwrap_or(CHANNEL_DEPTH).max(1);
     let (tx, mut rx) = mpsc::channel::<Sample>(depth);
@@ -386,8 +391,9 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
         let ramp = match (l.arrival, &l.profile, deadline) {
             (Some(rate), _, Some(deadline)) if main => tokio::spawn(run_arrivals(ArrivalGroup {
                 index,
-                rate: rate.per_second * share,
-                max_vus: rate.max_vus.unwrap_or(group.threads).max(1),
+                rate: l.shared.split.rate(rate.per_second * share),
+                max_vus: (l.shared.split.users(rate.max_vus.unwrap_or(group.threads)).len() as u32)
+                    .max(1),
                 group,
                 shared: l.shared.clone(),
                 tx: l.tx.clone(),
@@ -445,9 +451,12 @@ async fn ramp_group(
 ) {
     let grp_active = Arc::new(AtomicI32::new(0));
     let mut stop = shared.stop.subscribe();
-    let mut users = Vec::with_capacity(group.threads as usize);
-    tracing::info!(group = %group.name, threads = group.threads, "thread group starting");
-    for t in 0..group.threads {
+    let part = shared.split.users(group.threads);
+    let mut users = Vec::with_capacity(part.len());
+    tracing::info!(group = %group.name, threads = part.len(), "thread group starting");
+    // Each user starts when it would in the whole group's ramp-up (with agents, this process
+    // runs a block of the group's users).
+    for t in part {
         let at = start
             + group
                 .ramp_up

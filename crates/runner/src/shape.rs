@@ -56,14 +56,21 @@ pub(crate) async fn run_shaped(g: ShapedGroup) {
     let mut stop = g.shared.stop.subscribe();
     let mut users: Vec<Running> = Vec::new();
     let mut retired: Vec<JoinHandle<()>> = Vec::new();
-    let mut next_thread = 1u32;
+    // Thread numbers interleave across agents (agent i of n: i+1, i+1+n, …), so they are unique
+    // in the run.
+    let split = g.shared.split;
+    let mut next_thread = split.index + 1;
     tracing::info!(group = %group.name, stages = g.profile.stages.len(), "thread group follows the load profile");
     let mut tick = Instant::now().max(g.start);
     while sleep_until_unless_stopped(&mut stop, tick).await && tick < deadline {
         let Some(total) = g.profile.users_at(tick - g.start) else {
             break;
         };
-        let target = (f64::from(total) * g.share).round() as usize;
+        let target = g
+            .shared
+            .split
+            .users((f64::from(total) * g.share).round() as u32)
+            .len();
         // Users that stopped on their own (stop-thread on error, end of a CSV file) are gone.
         users.retain(|u| !u.handle.is_finished());
         while users.len() < target {
@@ -79,7 +86,7 @@ pub(crate) async fn run_shaped(g: ShapedGroup) {
                 grp_active.clone(),
             )
             .retired_by(retire.clone());
-            next_thread += 1;
+            next_thread += split.count.max(1);
             users.push(Running {
                 retire,
                 handle: tokio::spawn(vu.run()),

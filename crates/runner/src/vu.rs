@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub writer_waits: AtomicU64,
     /// Open-model iterations dropped because every user was busy and the queue was full.
     pub dropped_iterations: AtomicU64,
+    /// This process's part of a load split across agents.
+    pub split: Split,
 }
 
 impl Shared {
@@ -52,6 +54,35 @@ impl Shared {
             }
             raise
         });
+    }
+}
+
+/// The part of a load one of several agents generates: agent `index` (0-based) of `count` runs
+/// a contiguous block of each group's users, the blocks' sizes differing by at most one, and a
+/// `1/count` share of an arrival rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Default for Split {
+    fn default() -> Split {
+        Split { index: 0, count: 1 }
+    }
+}
+
+impl Split {
+    /// The user numbers (0-based, of `total`) this part runs.
+    pub fn users(self, total: u32) -> std::ops::Range<u32> {
+        let count = u64::from(self.count.max(1));
+        let at = |i: u32| ((u64::from(total) * u64::from(i)) / count) as u32;
+        at(self.index)..at(self.index + 1)
+    }
+
+    /// This part's share of a rate.
+    pub fn rate(self, total: f64) -> f64 {
+        total / f64::from(self.count.max(1))
     }
 }
 

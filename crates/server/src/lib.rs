@@ -3,6 +3,7 @@
 //! and reflection services, and bearer-token auth — all on one port. No report logic lives here:
 //! every number is computed by crates/query, as for the CLI.
 
+mod agents;
 mod auth;
 mod convert;
 mod error;
@@ -81,6 +82,8 @@ pub(crate) struct Shared {
     pub config: ServerConfig,
     /// Runs being fed by `StreamSamples`.
     pub live_runs: stream::LiveRuns,
+    /// Load generators joined to this server.
+    pub agents: agents::AgentRegistry,
 }
 
 impl Shared {
@@ -136,6 +139,7 @@ pub async fn serve_on(
         store,
         config: config.clone(),
         live_runs: stream::LiveRuns::default(),
+        agents: agents::AgentRegistry::default(),
     });
     let check = auth::BearerCheck::new(config.token.clone());
     let limit = config.max_message_bytes;
@@ -164,6 +168,10 @@ pub async fn serve_on(
         pb::ingest_service_server::IngestServiceServer::new(ingest::Ingest::new(shared.clone()))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+    let agents =
+        pb::agent_service_server::AgentServiceServer::new(agents::Agents::new(shared.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
     let flight = arrow_flight::flight_service_server::FlightServiceServer::new(
         flight::FlightSql::new(shared.clone()),
     )
@@ -173,6 +181,7 @@ pub async fn serve_on(
         "loadlake.v1.ReportService",
         "loadlake.v1.RunService",
         "loadlake.v1.IngestService",
+        "loadlake.v1.AgentService",
     ] {
         health_reporter
             .set_service_status(name, tonic_health::ServingStatus::Serving)
@@ -199,6 +208,10 @@ pub async fn serve_on(
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             ingest,
+            check.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            agents,
             check.clone(),
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(

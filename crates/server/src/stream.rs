@@ -42,8 +42,8 @@ pub(crate) struct LiveRuns {
 }
 
 /// One stream's place in its run.
-struct Joined {
-    run_id: String,
+pub(crate) struct Joined {
+    pub run_id: String,
     run: Arc<Mutex<LiveRun>>,
     row_offset: i64,
     agent: Option<String>,
@@ -65,8 +65,15 @@ impl LiveRuns {
         ))
     }
 
+    /// Streams open into `run_id` now and streams that ever joined it, if it is being streamed.
+    pub fn streams(&self, run_id: &str) -> Option<(usize, i64)> {
+        let runs = self.runs.lock().ok()?;
+        let live = runs.get(run_id)?.lock().ok()?;
+        Some((live.open_streams, live.streams_started))
+    }
+
     /// Opens a new run or joins a live one.
-    fn open(&self, shared: &Shared, open: pb::StreamOpen) -> Result<Joined, Status> {
+    pub(crate) fn open(&self, shared: &Shared, open: pb::StreamOpen) -> Result<Joined, Status> {
         let mut runs = lock(&self.runs)?;
         let agent = (!open.agent.is_empty()).then_some(open.agent);
         if !open.run_id.is_empty() {
@@ -115,7 +122,7 @@ impl LiveRuns {
     }
 
     /// A stream left (`finished` cleanly or not); the last one commits the run.
-    fn leave(&self, joined: &Joined, finished: bool) -> Result<String, Status> {
+    pub(crate) fn leave(&self, joined: &Joined, finished: bool) -> Result<String, Status> {
         let mut live = lock(&joined.run)?;
         live.open_streams -= 1;
         live.broken |= !finished;

@@ -1,0 +1,263 @@
+//! AgentService: the controller side of distributed runs. Agents (`loadlake agent`) join and wait
+//! on a command stream; `StartDistributedRun` picks the idle agents it needs, opens the run (as a
+//! sample stream of its own, so the run stays open until every agent's stream has come and gone),
+//! tells each agent its part and a common start time, and commits the run when the last agent's
+//! stream leaves. An agent that breaks off keeps its acknowledged samples and makes the run
+//! `incomplete`; the others go on.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::Shared;
+use crate::pb::{self, agent_service_server::AgentService};
+
+/// How long a distributed run waits for enough idle agents by default.
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// The agents' common start is this far ahead, so that each has opened its stream first.
+const START_AHEAD: Duration = Duration::from_millis(1000);
+
+/// How often a distributed run looks at its agents' streams.
+const POLL: Duration = Duration::from_millis(100);
+
+type CommandSender = mpsc::Sender<Result<pb::AgentCommand, Status>>;
+
+/// A joined agent.
+struct Agent {
+    id: String,
+    commands: CommandSender,
+    /// Taking part in a run now.
+    busy: bool,
+}
+
+/// The agents joined to this server.
+#[derive(Default)]
+pub(crate) struct AgentRegistry {
+    agents: Mutex<Vec<Agent>>,
+    /// Signalled when an agent joins or becomes idle.
+    changed: Notify,
+}
+
+impl AgentRegistry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Agent>> {
+        self.agents.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks `n` idle, connected agents busy and returns (id, command sender) of each, or
+    /// `None` when there are not enough.
+    fn take(&self, n: usize) -> Option<Vec<(String, CommandSender)>> {
+        let mut agents = self.lock();
+        agents.retain(|a| !a.commands.is_closed());
+        let idle: Vec<usize> = (0..agents.len()).filter(|&i| !agents[i].busy).take(n).collect();
+        if idle.len() < n {
+            return None;
+        }
+        Some(
+            idle.into_iter()
+                .map(|i| {
+                    agents[i].busy = true;
+                    (agents[i].id.clone(), agents[i].commands.clone())
+                })
+                .collect(),
+        )
+    }
+
+    /// Makes the agents `ids` idle again.
+    fn release(&self, ids: &[String]) {
+        for a in self.lock().iter_mut().filter(|a| ids.contains(&a.id)) {
+            a.busy = false;
+        }
+        self.changed.notify_waiters();
+    }
+}
+
+pub(crate) struct Agents {
+    shared: Arc<Shared>,
+}
+
+impl Agents {
+    pub fn new(shared: Arc<Shared>) -> Agents {
+        Agents { shared }
+    }
+}
+
+#[tonic::async_trait]
+impl AgentService for Agents {
+    type JoinStream = ReceiverStream<Result<pb::AgentCommand, Status>>;
+
+    async fn join(
+        &self,
+        request: Request<pb::JoinRequest>,
+    ) -> Result<Response<Self::JoinStream>, Status> {
+        let id = request.into_inner().agent_id;
+        if id.is_empty() {
+            return Err(Status::invalid_argument("agent_id is empty"));
+        }
+        let registry = &self.shared.agents;
+        let mut agents = registry.lock();
+        agents.retain(|a| !a.commands.is_closed());
+        if agents.iter().any(|a| a.id == id) {
+            return Err(Status::already_exists(format!(
+                "an agent called '{id}' is already joined"
+            )));
+        }
+        let (tx, rx) = mpsc::channel(4);
+        agents.push(Agent {
+            id: id.clone(),
+            commands: tx,
+            busy: false,
+        });
+        drop(agents);
+        tracing::info!(agent = %id, "agent joined");
+        registry.changed.notify_waiters();
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    type StartDistributedRunStream = ReceiverStream<Result<pb::DistributedRunEvent, Status>>;
+
+    async fn start_distributed_run(
+        &self,
+        request: Request<pb::DistributedRunRequest>,
+    ) -> Result<Response<Self::StartDistributedRunStream>, Status> {
+        let r = request.into_inner();
+        if r.agents == 0 {
+            return Err(Status::invalid_argument("agents must be at least 1"));
+        }
+        let wait = if r.wait_ms > 0 {
+            Duration::from_millis(r.wait_ms as u64)
+        } else {
+            DEFAULT_WAIT
+        };
+        let chosen = self.wait_for_agents(r.agents as usize, wait).await?;
+        let (events, rx) = mpsc::channel(4);
+        tokio::spawn(run_distributed(self.shared.clone(), r, chosen, events));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+impl Agents {
+    /// Waits until `n` agents are idle and takes them.
+    async fn wait_for_agents(
+        &self,
+        n: usize,
+        wait: Duration,
+    ) -> Result<Vec<(String, CommandSender)>, Status> {
+        let registry = &self.shared.agents;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let changed = registry.changed.notified();
+            if let Some(chosen) = registry.take(n) {
+                return Ok(chosen);
+            }
+            let idle = registry.lock().iter().filter(|a| !a.busy).count();
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return Err(Status::unavailable(format!(
+                    "{n} agent(s) needed, {idle} idle after {} s (start `loadlake agent \
+                     --controller …`)",
+                    wait.as_secs()
+                )));
+            }
+        }
+    }
+}
+
+/// Opens the run, starts the agents, waits for their streams and commits the run.
+async fn run_distributed(
+    shared: Arc<Shared>,
+    r: pb::DistributedRunRequest,
+    chosen: Vec<(String, CommandSender)>,
+    events: mpsc::Sender<Result<pb::DistributedRunEvent, Status>>,
+) {
+    let ids: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
+    let outcome = drive(&shared, r, &chosen, &events).await;
+    shared.agents.release(&ids);
+    if let Err(e) = outcome {
+        let _ = events.send(Err(e)).await;
+    }
+}
+
+async fn drive(
+    shared: &Arc<Shared>,
+    r: pb::DistributedRunRequest,
+    chosen: &[(String, CommandSender)],
+    events: &mpsc::Sender<Result<pb::DistributedRunEvent, Status>>,
+) -> Result<(), Status> {
+    // The controller holds the run open as a stream of its own.
+    let holder = shared.live_runs.open(
+        shared,
+        pb::StreamOpen {
+            run_id: String::new(),
+            run_name: r.run_name.clone(),
+            tags: r.tags.clone(),
+            agent: String::new(),
+        },
+    )?;
+    let run_id = holder.run_id.clone();
+    let start_at = loadlake_store::now_ms() + START_AHEAD.as_millis() as i64;
+    let count = chosen.len() as u32;
+    let mut told = 0;
+    for (index, (id, commands)) in chosen.iter().enumerate() {
+        let start = pb::StartLoad {
+            run_id: run_id.clone(),
+            plan_jmx: r.plan_jmx.clone(),
+            plan_dir: r.plan_dir.clone(),
+            props: r.props.clone(),
+            load: r.load.clone(),
+            index: index as u32,
+            count,
+            start_at_ms: start_at,
+        };
+        let command = pb::AgentCommand {
+            command: Some(pb::agent_command::Command::Start(start)),
+        };
+        if commands.send(Ok(command)).await.is_ok() {
+            told += 1;
+        } else {
+            tracing::warn!(agent = %id, run = %run_id, "agent gone before the start");
+        }
+    }
+    let agents: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
+    let _ = events
+        .send(Ok(pb::DistributedRunEvent {
+            run_id: run_id.clone(),
+            state: "started".into(),
+            agents: agents.clone(),
+            message: format!("{told} of {count} agent(s) started"),
+            ..pb::DistributedRunEvent::default()
+        }))
+        .await;
+    // Every told agent opens a stream (streams_started counts the holder too) and leaves it;
+    // an agent whose command stream closed before it joined will not come.
+    loop {
+        tokio::time::sleep(POLL).await;
+        let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
+        let gone_before_joining = chosen
+            .iter()
+            .filter(|(_, c)| c.is_closed())
+            .count() as i64;
+        let expected = i64::from(told) + 1;
+        if open <= 1 && (started >= expected || started + gone_before_joining >= expected) {
+            break;
+        }
+    }
+    let samples = shared
+        .live_runs
+        .progress(&run_id)
+        .map_or(0, |(_, samples)| samples);
+    let status = shared.live_runs.leave(&holder, true)?;
+    let _ = events
+        .send(Ok(pb::DistributedRunEvent {
+            run_id,
+            state: "finished".into(),
+            agents,
+            run_status: status,
+            samples,
+            message: String::new(),
+        }))
+        .await;
+    Ok(())
+}
