@@ -54,6 +54,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Ask a running `loadlake run` to stop (users finish their iteration; the run is kept)
     Stop(StopArgs),
+    /// A load generator: join a controller (`loadlake serve`) and run the parts of the runs it
+    /// is given (`loadlake run --agents N`)
+    Agent(AgentArgs),
     /// Serve reports, runs, uploads (gRPC) and SQL (Arrow Flight SQL) on one port
     Serve(ServeArgs),
     /// Import sample-data/ into the store (once), list the runs and print the Statistics table
@@ -67,6 +70,22 @@ pub struct StatusArgs {
     /// `table` or `json` (the live status document)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The controller, e.g. http://10.0.0.5:50051
+    #[arg(long, value_name = "URL")]
+    pub controller: String,
+    /// File holding the controller's bearer token
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// This agent's id in the run's `agent` column [default: $HOSTNAME-pid]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Leave after one run
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -468,6 +487,21 @@ pub struct RunArgs {
     /// Open model: most virtual users per thread group [default: the group's thread count]
     #[arg(long, value_name = "N")]
     pub max_vus: Option<u32>,
+    /// Run on N agents joined to --controller (each runs a block of every group's users, a 1/N
+    /// share of a rate) and stream into one run there
+    #[arg(long, value_name = "N", help_heading = "Agents")]
+    pub agents: Option<u32>,
+    /// The controller (`loadlake serve`) the agents joined
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:50051",
+        help_heading = "Agents"
+    )]
+    pub controller: String,
+    /// File holding the controller's bearer token
+    #[arg(long, value_name = "FILE", help_heading = "Agents")]
+    pub token_file: Option<PathBuf>,
     /// A live stop rule, e.g. "p95>500ms for 10s", "error_rate>5% for 5s" (repeatable): the run
     /// stops when it holds every second for that long
     #[arg(long = "stop-when", value_name = "RULE")]

@@ -3,6 +3,7 @@
 //! This binary only parses arguments, wires the crates together and chooses the output format;
 //! data goes to stdout, diagnostics to stderr.
 
+mod agent;
 mod batch;
 mod cases;
 mod cli;
@@ -145,6 +146,14 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
         Command::Run(args) => pass(run::run(&open_store()?, &args, &runtime()?)),
         Command::Status(args) => pass(status::status(&open_store()?, &args)),
         Command::Stop(args) => pass(status::stop(&open_store()?, &args)),
+        Command::Agent(args) => {
+            let token = args
+                .token_file
+                .as_deref()
+                .map(serve::read_token)
+                .transpose()?;
+            pass(runtime()?.block_on(agent::agent(&args, token)))
+        }
         Command::Serve(args) => pass(runtime()?.block_on(serve::run(store_dir.clone(), &args))),
         Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
     }

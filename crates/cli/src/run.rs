@@ -186,6 +186,25 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
     }
     let load = load_options(args)?;
     let tags = crate::import::parse_tags(&args.tags)?;
+    if let Some(agents) = args.agents {
+        // The plan and its load were checked here; the agents run it.
+        drop(load);
+        let token = args
+            .token_file
+            .as_deref()
+            .map(crate::serve::read_token)
+            .transpose()?;
+        let run_id = runtime.block_on(crate::agent::distributed_run(
+            args,
+            agents,
+            &args.controller,
+            token,
+            parse_props(&args.props)?,
+            tags,
+        ))?;
+        println!("{run_id}");
+        return Ok(());
+    }
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
     eprintln!("run {run_id}: {}", args.plan.display());

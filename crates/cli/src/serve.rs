@@ -9,7 +9,7 @@ use loadlake_server::ServerConfig;
 use crate::cli::ServeArgs;
 
 /// Reads the token file: its first line, trimmed; an empty token is refused.
-fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the token file {}", path.display()))?;
     let token = text.lines().next().unwrap_or_default().trim().to_string();

@@ -75,5 +75,5 @@ pub use model::{
     HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan,
 };
 pub use peak::{PeakReport, PeakSeeking, StepReport};
-pub use vu::Split;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};
+pub use vu::Split;

@@ -392,7 +392,11 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
             (Some(rate), _, Some(deadline)) if main => tokio::spawn(run_arrivals(ArrivalGroup {
                 index,
                 rate: l.shared.split.rate(rate.per_second * share),
-                max_vus: (l.shared.split.users(rate.max_vus.unwrap_or(group.threads)).len() as u32)
+                max_vus: (l
+                    .shared
+                    .split
+                    .users(rate.max_vus.unwrap_or(group.threads))
+                    .len() as u32)
                     .max(1),
                 group,
                 shared: l.shared.clone(),

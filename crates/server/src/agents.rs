@@ -52,7 +52,10 @@ impl AgentRegistry {
     fn take(&self, n: usize) -> Option<Vec<(String, CommandSender)>> {
         let mut agents = self.lock();
         agents.retain(|a| !a.commands.is_closed());
-        let idle: Vec<usize> = (0..agents.len()).filter(|&i| !agents[i].busy).take(n).collect();
+        let idle: Vec<usize> = (0..agents.len())
+            .filter(|&i| !agents[i].busy)
+            .take(n)
+            .collect();
         if idle.len() < n {
             return None;
         }
@@ -235,10 +238,7 @@ async fn drive(
     loop {
         tokio::time::sleep(POLL).await;
         let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
-        let gone_before_joining = chosen
-            .iter()
-            .filter(|(_, c)| c.is_closed())
-            .count() as i64;
+        let gone_before_joining = chosen.iter().filter(|(_, c)| c.is_closed()).count() as i64;
         let expected = i64::from(told) + 1;
         if open <= 1 && (started >= expected || started + gone_before_joining >= expected) {
             break;

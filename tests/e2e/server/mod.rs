@@ -3,6 +3,7 @@
 //! reflection and health, uploads, paging, auth and the read-only rule (`rpc`); native sample
 //! streams (`streams`). This module holds the shared pieces: a served store and clients.
 
+mod agents;
 mod rpc;
 mod streams;
 

@@ -1,0 +1,105 @@
+//! Distributed runs: `loadlake agent` processes join a `loadlake serve` controller, and
+//! `loadlake run --agents N` splits a plan across them into one run.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Stdio};
+
+use super::Served;
+use crate::common::*;
+
+/// Starts `loadlake agent --once` called `name` against `url`.
+fn agent(store: &TestStore, url: &str, name: &str) -> Child {
+    store
+        .cmd()
+        .args(["agent", "--controller", url, "--name", name, "--once"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start an agent")
+}
+
+#[test]
+fn three_agents_split_a_plan_into_one_run() {
+    let fixture = FixtureServer::start(60);
+    let store = TestStore::new();
+    let served = Served::start(&store, &[]);
+    let url = served.url();
+    let agents: Vec<Child> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent(&store, &url, n))
+        .collect();
+    let tick = repo_root().join("tests/data/runner/tick.jmx");
+    let port = format!("-Jport={}", fixture.port);
+    // 6 users × 5 loops: each agent runs 2 users, 10 requests.
+    let out = store.run(&[
+        "run",
+        tick.to_str().unwrap(),
+        &port,
+        "-Jusers=6",
+        "-Jloops=5",
+        "--agents",
+        "3",
+        "--controller",
+        &url,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("ran 30 samples on 3 agent(s)"), "{err}");
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // What each agent says it streamed (its last acknowledgement).
+    let mut streamed = BTreeMap::new();
+    for child in agents {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let line = String::from_utf8(out.stdout).unwrap();
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(parts[0], run, "{line}");
+        streamed.insert(parts[1].to_string(), parts[2].parse::<u64>().unwrap());
+    }
+    let expected: BTreeMap<String, u64> = [("a1", 10), ("a2", 10), ("a3", 10)]
+        .map(|(a, n)| (a.to_string(), n))
+        .into();
+    assert_eq!(streamed, expected);
+    // The run holds exactly those samples, told apart by the agent column, with 6 distinct
+    // thread names (each agent numbered its own block of the group).
+    let rows = store.sql(&format!(
+        "select agent, count(*) as n, count(distinct thread) as users \
+         from samples where run_id = '{run}' group by agent order by agent"
+    ));
+    let in_run: BTreeMap<String, u64> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["agent"].as_str().unwrap().to_string(),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(in_run, streamed);
+    assert!(rows.iter().all(|r| r["users"] == 2), "{rows:?}");
+    let threads = store.sql(&format!(
+        "select count(distinct thread) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(threads[0]["n"], 6);
+    // Per second, the run's totals are the sum of the agents' samples in that second.
+    let per_second = store.sql(&format!(
+        "select cast(ts as bigint) / 1000 as s, count(*) as n, \
+         sum(case when agent = 'a1' then 1 else 0 end) + \
+         sum(case when agent = 'a2' then 1 else 0 end) + \
+         sum(case when agent = 'a3' then 1 else 0 end) as by_agents \
+         from samples where run_id = '{run}' group by 1"
+    ));
+    assert!(
+        per_second.iter().all(|r| r["n"] == r["by_agents"]),
+        "{per_second:?}"
+    );
+    // And the server under test saw every request.
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        if fixture.count(&mut seen, "/ok") >= 30 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(fixture.count(&mut seen, "/ok"), 30);
+}
