@@ -313,3 +313,50 @@ pub fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, Stri
     std::thread::spawn(move || lines.for_each(drop));
     (child, run)
 }
+
+/// What the runner's CLI tests start from: the fixture server, a fresh store, `-Jport=<its
+/// port>` and tests/data/runner/tick.jmx (users × loops GETs of /ok, `-Jthink` ms apart).
+pub struct Tick {
+    pub server: FixtureServer,
+    pub store: TestStore,
+    pub port: String,
+    pub plan: String,
+}
+
+impl Tick {
+    pub fn new() -> Tick {
+        let server = FixtureServer::start(60);
+        let port = format!("-Jport={}", server.port);
+        let plan = repo_root()
+            .join("tests/data/runner/tick.jmx")
+            .to_string_lossy()
+            .into_owned();
+        Tick {
+            server,
+            store: TestStore::new(),
+            port,
+            plan,
+        }
+    }
+
+    /// Starts a run that holds 2 users (50 ms think time) for up to 30 s in the background, for
+    /// tests that watch and stop it; returns the child and the run id.
+    pub fn start_held_run(&self) -> (std::process::Child, String) {
+        let stages = self.store.path().join("hold.yaml");
+        std::fs::write(
+            &stages,
+            "stages:\n  - {mode: concurrency, users: 2, duration: 30s, name: hold}\n",
+        )
+        .expect("write the stages file");
+        start_run(
+            &self.store,
+            &[
+                &self.plan,
+                &self.port,
+                "-Jthink=50",
+                "--stages",
+                stages.to_str().expect("utf-8 path"),
+            ],
+        )
+    }
+}

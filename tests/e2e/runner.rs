@@ -285,11 +285,13 @@ fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
 
 #[test]
 fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
-    let server = FixtureServer::start(60);
-    let store = TestStore::new();
-    let port = format!("-Jport={}", server.port);
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let tick = tick.to_str().unwrap();
+    let Tick {
+        server,
+        store,
+        port,
+        plan: tick,
+    } = Tick::new();
+    let tick = tick.as_str();
     // 50 iterations a second for 2 s: due at k/50 s for k = 0…99, one GET /ok each.
     let out = store.run(&[
         "run",
@@ -343,11 +345,13 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
 
 #[test]
 fn stages_files_drive_the_users_and_bad_load_options_are_named() {
-    let server = FixtureServer::start(60);
-    let store = TestStore::new();
-    let port = format!("-Jport={}", server.port);
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let tick = tick.to_str().unwrap();
+    let Tick {
+        server: _server,
+        store,
+        port,
+        plan: tick,
+    } = Tick::new();
+    let tick = tick.as_str();
     let dir = tempfile::tempdir().unwrap();
     let stages = dir.path().join("stages.yaml");
     // 3 users for 1 s, then 1 user for 1 s (the plan's 2 threads × 5 loops no longer apply).
@@ -434,11 +438,13 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
 
 #[test]
 fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
-    let server = FixtureServer::start(60);
-    let store = TestStore::new();
-    let port = format!("-Jport={}", server.port);
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let tick = tick.to_str().unwrap();
+    let Tick {
+        server: _server,
+        store,
+        port,
+        plan: tick,
+    } = Tick::new();
+    let tick = tick.as_str();
     // 1 then 2 users, 700 ms each; a loopback server meets the rule at both.
     let out = store.run(&[
         "run",
@@ -481,37 +487,18 @@ fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
 
 #[test]
 fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
-    let server = FixtureServer::start(60);
-    let store = TestStore::new();
-    let port = format!("-Jport={}", server.port);
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let dir = tempfile::tempdir().unwrap();
-    let stages = dir.path().join("stages.yaml");
-    // 2 users for 30 s at most (the test stops it long before).
-    std::fs::write(
-        &stages,
-        "stages:\n  - {mode: concurrency, users: 2, duration: 30s, name: hold}\n",
-    )
-    .unwrap();
-    let (mut child, run) = start_run(
-        &store,
-        &[
-            tick.to_str().unwrap(),
-            &port,
-            "-Jthink=50",
-            "--stages",
-            stages.to_str().unwrap(),
-        ],
-    );
+    let t = Tick::new();
+    let store = &t.store;
+    let (mut child, run) = t.start_held_run();
     let status = |store: &TestStore| store.json(&["status", &run, "--format", "json"]);
     // RUNNING, with numbers, within a few seconds.
-    let mut live = status(&store);
+    let mut live = status(store);
     for _ in 0..100 {
         if live["state"] == "RUNNING" && live["all"]["count"].as_u64().unwrap_or(0) > 0 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
-        live = status(&store);
+        live = status(store);
     }
     assert_eq!(live["state"], "RUNNING", "{live}");
     assert_eq!(live["concurrency"], 2, "{live}");
@@ -532,7 +519,7 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     );
     let exit = child.wait().unwrap();
     assert!(exit.success());
-    let done = status(&store);
+    let done = status(store);
     let states: Vec<&str> = done["history"]
         .as_array()
         .unwrap()

@@ -18,10 +18,21 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// Runs `xml` with `profile`; returns the rows and the run's start (epoch ms).
-async fn run_profile(xml: &str, port: u16, profile: LoadProfile) -> (Vec<Row>, i64) {
-    let port = port.to_string();
-    let plan = compile(xml, &[("port", &port)]).unwrap();
+/// A plan of one thread group whose users each loop over one GET of `path` on `server`.
+fn one_get(server: &TestServer, path: &str) -> loadlake_runner::RunnablePlan {
+    let xml = jmx(
+        &[],
+        &group("G", 1, 0, 1, "", &http("R", "GET", path, &[], "", "")),
+    );
+    let port = server.port().to_string();
+    compile(&xml, &[("port", &port)]).unwrap()
+}
+
+/// Runs `plan` with `profile`; returns the rows and the run's start (epoch ms).
+async fn run_profile(
+    plan: &loadlake_runner::RunnablePlan,
+    profile: LoadProfile,
+) -> (Vec<Row>, i64) {
     let limit = profile.length() + Duration::from_secs(5);
     let options = RunOptions {
         profile: Some(profile),
@@ -29,7 +40,7 @@ async fn run_profile(xml: &str, port: u16, profile: LoadProfile) -> (Vec<Row>, i
     };
     let mut batches: Vec<SampleBatch> = Vec::new();
     let start = now_ms();
-    run_into(&plan, options, &mut batches, limit).await;
+    run_into(plan, options, &mut batches, limit).await;
     (rows(&batches), start)
 }
 
@@ -47,10 +58,7 @@ fn users_between(rows: &[Row], start: i64, from: f64, to: f64) -> usize {
 async fn surge_and_oscillation_keep_the_configured_users_each_second() {
     let server = TestServer::start().await;
     // One group (so it gets every user); each iteration is one 50 ms request, no think time.
-    let xml = jmx(
-        &[],
-        &group("G", 1, 0, 1, "", &http("D", "GET", "/delay50", &[], "", "")),
-    );
+    let plan = one_get(&server, "/delay50");
     let profile = LoadProfile::from_yaml(
         "stages:
   - {mode: surge, min: 2, max: 8, base: 1s, burst: 1s, loops: 2}
@@ -59,7 +67,7 @@ async fn surge_and_oscillation_keep_the_configured_users_each_second() {
         "test",
     )
     .unwrap();
-    let (rows, start) = run_profile(&xml, server.port(), profile).await;
+    let (rows, start) = run_profile(&plan, profile).await;
     // Surge: 2 users, then 8, then 2, then 8 — counted in the middle of each second, away from
     // the changes (a new user starts within one 50 ms tick, a retired one ends with its
     // iteration).
@@ -88,19 +96,7 @@ async fn surge_and_oscillation_keep_the_configured_users_each_second() {
 /// queue grows (Little's law: 12 users → 120 ms, 14 → 140 ms) while TPS stays at 100.
 async fn seek_peak(kpis: &[&str], knee: bool) -> loadlake_runner::PeakReport {
     let server = TestServer::start().await;
-    let xml = jmx(
-        &[],
-        &group(
-            "G",
-            1,
-            0,
-            1,
-            "",
-            &http("C", "GET", "/capacity", &[], "", ""),
-        ),
-    );
-    let port = server.port().to_string();
-    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let plan = one_get(&server, "/capacity");
     let kpis = kpis.iter().map(|k| k.parse().unwrap()).collect();
     let peak = PeakSeeking::new(4, 2, Duration::from_secs(1), 20, kpis, knee).unwrap();
     assert_eq!(peak.levels(), [4, 6, 8, 10, 12, 14, 16, 18, 20]);
@@ -153,19 +149,7 @@ async fn smart_peak_seeking_stops_at_the_knee_without_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_rule_ends_the_run_once_it_held_long_enough() {
     let server = TestServer::start().await;
-    let xml = jmx(
-        &[],
-        &group(
-            "G",
-            1,
-            0,
-            1,
-            "",
-            &http("C", "GET", "/capacity", &[], "", ""),
-        ),
-    );
-    let port = server.port().to_string();
-    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let plan = one_get(&server, "/capacity");
     // 8 users (100 ms answers: the rule never holds) for 3 s, then 12 (the queue grows to
     // ~120 ms) for up to 20 s.
     let profile = LoadProfile::from_yaml(

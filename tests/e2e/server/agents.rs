@@ -20,20 +20,22 @@ fn agent(store: &TestStore, url: &str, name: &str) -> Child {
 
 #[test]
 fn three_agents_split_a_plan_into_one_run() {
-    let fixture = FixtureServer::start(60);
-    let store = TestStore::new();
+    let Tick {
+        server: fixture,
+        store,
+        port,
+        plan: tick,
+    } = Tick::new();
     let served = Served::start(&store, &[]);
     let url = served.url();
     let agents: Vec<Child> = ["a1", "a2", "a3"]
         .iter()
         .map(|n| agent(&store, &url, n))
         .collect();
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let port = format!("-Jport={}", fixture.port);
     // 6 users × 5 loops: each agent runs 2 users, 10 requests.
     let out = store.run(&[
         "run",
-        tick.to_str().unwrap(),
+        &tick,
         &port,
         "-Jusers=6",
         "-Jloops=5",

@@ -330,29 +330,9 @@ async fn next(stream: &mut tonic::Streaming<pb::RunningData>) -> Option<pb::Runn
 #[test]
 fn running_data_streams_the_lifecycle_and_stop_run_ends_the_run() {
     use pb::run_status::State;
-    let fixture = FixtureServer::start(60);
-    let store = TestStore::new();
-    let served = Served::start(&store, &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let stages = dir.path().join("stages.yaml");
-    // 2 users for 30 s at most: StopRun ends it long before.
-    std::fs::write(
-        &stages,
-        "stages:\n  - {mode: concurrency, users: 2, duration: 30s, name: hold}\n",
-    )
-    .unwrap();
-    let tick = repo_root().join("tests/data/runner/tick.jmx");
-    let port = format!("-Jport={}", fixture.port);
-    let (mut child, run_id) = start_run(
-        &store,
-        &[
-            tick.to_str().unwrap(),
-            &port,
-            "-Jthink=50",
-            "--stages",
-            stages.to_str().unwrap(),
-        ],
-    );
+    let t = Tick::new();
+    let served = Served::start(&t.store, &[]);
+    let (mut child, run_id) = t.start_held_run();
     runtime().block_on(async {
         let mut runs = RunServiceClient::new(channel(&served).await);
         let request = pb::GetRunRequest {
