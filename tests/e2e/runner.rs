@@ -332,7 +332,6 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
         ),
         (Some(100), Some(100), Some(100))
     );
-
     // An open model has no loop count: it needs a duration.
     let out = store.run(&["run", tick, &port, "--mode", "tps", "--tps", "50"]);
     assert!(!out.status.success());
@@ -547,4 +546,57 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     let again = store.run(&["stop", &run]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not running"));
+}
+
+#[test]
+fn reports_show_the_service_or_the_corrected_latency() {
+    let t = Tick::new();
+    // One user that needs ~40 ms per iteration (think time) for 50 iterations a second: the
+    // iterations fall behind their schedule, so the corrected latency grows past the service
+    // time.
+    let out = t.store.run(&[
+        "run",
+        &t.plan,
+        &t.port,
+        "-Jusers=1",
+        "-Jthink=40",
+        "--mode",
+        "tps",
+        "--tps",
+        "50",
+        "--duration",
+        "1s",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let store = &t.store;
+    // Either latency in the report: `--latency intended` is the corrected one, as SQL over the
+    // recorded columns computes it.
+    let truth = store.sql(&format!(
+        "select avg(elapsed_ms) as service, max(elapsed_ms) as service_max, \
+         avg(intended_elapsed_ms) as intended, max(intended_elapsed_ms) as intended_max \
+         from samples where run_id = '{run}'"
+    ));
+    for (latency, avg, max) in [
+        ("service", "service", "service_max"),
+        ("intended", "intended", "intended_max"),
+    ] {
+        let report = store.json(&["report", &run, "--format", "json", "--latency", latency]);
+        let case = &report["details"][0];
+        let want = truth[0][avg].as_f64().unwrap();
+        let got = case["averageRespTime"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 0.006,
+            "{latency}: report {got}, SQL {want}"
+        );
+        assert_eq!(case["max"].as_f64(), truth[0][max].as_f64(), "{latency}");
+    }
+    assert!(
+        truth[0]["intended"].as_f64().unwrap() > truth[0]["service"].as_f64().unwrap() + 50.0,
+        "{truth:?}"
+    );
 }

@@ -94,6 +94,15 @@ pub struct StopArgs {
     pub run: String,
 }
 
+/// Which response time reports use.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Latency {
+    /// `elapsed_ms`: request sent → last byte
+    Service,
+    /// `intended_elapsed_ms` where recorded (open model), else `elapsed_ms`
+    Intended,
+}
+
 /// Which statistics `report` prints.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Stats {
@@ -126,6 +135,11 @@ pub struct ReportArgs {
     /// Print these statistics instead of the run report
     #[arg(long, value_enum)]
     pub stats: Option<Stats>,
+    /// Response times: `service` (request sent → last byte, as JMeter) or `intended` (from the
+    /// intended send time where the run recorded it: open-model runs, coordinated omission
+    /// corrected)
+    #[arg(long, value_enum, default_value_t = Latency::Service)]
+    pub latency: Latency,
     /// Percentiles (0-100): the three of the --stats jmeter table [default: 90,95,99]; extra ones
     /// in each report detail (`percentiles` object; tp50..tp9999 are always there)
     #[arg(long, value_delimiter = ',', num_args = 1)]

@@ -11,7 +11,7 @@ use loadlake_query::reports::run_report::{RunReport, run_report};
 use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
-use crate::cli::{Format, PercentileMethodArg, ReportArgs, Stats};
+use crate::cli::{Format, Latency, PercentileMethodArg, ReportArgs, Stats};
 use crate::exit::Gate;
 
 /// `latest` → the newest run's id; anything else must be a run of the store.
@@ -30,6 +30,9 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
     let engine = QueryEngine::open(store)
         .await
         .context("opening the query engine")?;
+    if args.latency == Latency::Intended {
+        engine.use_intended_latency().await?;
+    }
     if args.files.all {
         return crate::batch::run(store, &engine, args).await;
     }

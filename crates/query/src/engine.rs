@@ -16,6 +16,9 @@ use datafusion::scalar::ScalarValue;
 use loadlake_schema::{col, sample_schema};
 use loadlake_store::Store;
 
+use datafusion::functions::expr_fn::coalesce;
+use datafusion::prelude::{Expr, col as df_col};
+
 use crate::error::QueryError;
 use crate::runs_table::runs_batch;
 
@@ -65,6 +68,37 @@ impl QueryEngine {
         let runs = runs_batch(&store.runs()?)?;
         ctx.register_batch("runs", runs)?;
         Ok(QueryEngine { ctx })
+    }
+
+    /// From now on `samples.elapsed_ms` is the latency from the **intended** send time where a
+    /// run recorded it (open-model runs: `intended_elapsed_ms`, coordinated omission corrected),
+    /// the service time elsewhere; every report query then shows the corrected latency. The
+    /// recorded table stays reachable as `samples_recorded`.
+    pub async fn use_intended_latency(&self) -> Result<(), QueryError> {
+        if self.ctx.table_exist("samples_recorded")? {
+            return Ok(());
+        }
+        let Some(recorded) = self.ctx.deregister_table("samples")? else {
+            return Ok(());
+        };
+        self.ctx.register_table("samples_recorded", recorded)?;
+        let table = self.ctx.table("samples_recorded").await?;
+        let columns: Vec<Expr> = table
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                name if name == col::ELAPSED_MS => coalesce(vec![
+                    df_col(col::INTENDED_ELAPSED_MS),
+                    df_col(col::ELAPSED_MS),
+                ])
+                .alias(col::ELAPSED_MS),
+                name => df_col(format!("\"{name}\"")),
+            })
+            .collect();
+        let view = table.select(columns)?.into_view();
+        self.ctx.register_table("samples", view)?;
+        Ok(())
     }
 
     /// Runs one read-only SQL statement and collects its result.
