@@ -400,7 +400,8 @@ impl Compiler<'_> {
             num("exactLimit", 10000.0)? as u64,
             num("allowedThroughputSurplus", 1.0)?,
             (seed != 0).then_some(seed),
-            std::time::Instant::now(),
+            // The schedule starts when the run does (its first delay), not now.
+            None,
         )
         .map_err(|e| RunnerError::invalid(&t.name, "throughput", "", &e))
     }

@@ -224,14 +224,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   schedule per group to match.
 #[derive(Debug, Clone)]
 pub struct PreciseThroughput {
-    /// The test start: schedule times are offsets from it (JMeter's `testStarted`).
-    start: Instant,
     schedule: Arc<Mutex<Schedule>>,
 }
 
 /// The generator state behind a [`PreciseThroughput`].
 #[derive(Debug)]
 struct Schedule {
+    /// The test start: schedule times are offsets from it (JMeter's `testStarted`); `None`
+    /// until the first user asks for a delay (the run's start, not the plan's compilation).
+    start: Option<Instant>,
     rng: fastrand::Rng,
     /// Batch starts per window: `ceil(rate / batchSize × duration)`.
     per_window: u64,
@@ -275,7 +276,7 @@ impl Schedule {
 }
 
 impl PreciseThroughput {
-    /// A schedule starting at `start` (the test start). `throughput` is the number of samples per
+    /// A schedule starting at `start` (the test start; `None`: when the first delay is asked). `throughput` is the number of samples per
     /// `period_s` seconds (`throughput`, `throughputPeriod`). `duration_s` is the window
     /// (`duration`). `batch_size` and `batch_delay_ms` are `batchSize` and `batchThreadDelay`.
     /// `exact_limit` and `surplus` are accepted and ignored, as in JMeter 5.3+ (see the type's
@@ -295,7 +296,7 @@ impl PreciseThroughput {
         _exact_limit: u64,
         _surplus: f64,
         seed: Option<u64>,
-        start: Instant,
+        start: Option<Instant>,
     ) -> Result<PreciseThroughput, String> {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(throughput) {
@@ -324,8 +325,8 @@ impl PreciseThroughput {
             _ => fastrand::Rng::new(),
         };
         Ok(PreciseThroughput {
-            start,
             schedule: Arc::new(Mutex::new(Schedule {
+                start,
                 rng,
                 per_window,
                 window_s: duration_s,
@@ -339,14 +340,24 @@ impl PreciseThroughput {
         })
     }
 
+    /// The schedule's start (tests: set when built).
+    #[cfg(test)]
+    fn start_time(&self) -> Instant {
+        lock(&self.schedule).start.unwrap_or_else(Instant::now)
+    }
+
     /// The delay until this user's next scheduled event. It takes the next departure from the
     /// shared schedule; zero if that time has already passed.
     pub fn delay(&self, now: Instant) -> Duration {
-        let at = lock(&self.schedule).next_departure();
+        let (start, at) = {
+            let mut schedule = lock(&self.schedule);
+            let start = *schedule.start.get_or_insert(now);
+            (start, schedule.next_departure())
+        };
         let Ok(offset) = Duration::try_from_secs_f64(at) else {
             return NEVER;
         };
-        match self.start.checked_add(offset) {
+        match start.checked_add(offset) {
             Some(target) => target.saturating_duration_since(now),
             None => NEVER,
         }
@@ -522,14 +533,16 @@ mod tests {
             10_000,
             1.0,
             Some(seed),
-            Instant::now(),
+            Some(Instant::now()),
         )
         .unwrap()
     }
 
     /// The first `n` departures, in seconds from the start.
     fn departures(p: &PreciseThroughput, n: usize) -> Vec<f64> {
-        (0..n).map(|_| p.delay(p.start).as_secs_f64()).collect()
+        (0..n)
+            .map(|_| p.delay(p.start_time()).as_secs_f64())
+            .collect()
     }
 
     #[test]
@@ -606,7 +619,8 @@ mod tests {
         // Docs: "if set to 42, and the batch size is 3, then threads will depart at x, x+42ms,
         // x+84ms".
         let p =
-            PreciseThroughput::new(6.0, 1.0, 10.0, 3, 42, 0, 0.0, Some(3), Instant::now()).unwrap();
+            PreciseThroughput::new(6.0, 1.0, 10.0, 3, 42, 0, 0.0, Some(3), Some(Instant::now()))
+                .unwrap();
         let t = departures(&p, 63);
         for batch in t.chunks(3) {
             assert!((batch[1] - batch[0] - 0.042).abs() < 1e-9, "{batch:?}");
@@ -628,27 +642,48 @@ mod tests {
         let q = p.clone();
         let mixed: Vec<f64> = (0..50)
             .map(|i| if i % 2 == 0 { &p } else { &q })
-            .map(|x| x.delay(p.start).as_secs_f64())
+            .map(|x| x.delay(p.start_time()).as_secs_f64())
             .collect();
         assert_eq!(mixed, a);
+    }
+
+    #[test]
+    fn an_unstarted_schedule_starts_at_its_first_delay() {
+        // Compiled at t0, first asked 5 s later: the schedule is as one started then.
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(5);
+        let lazy = PreciseThroughput::new(2.0, 1.0, 10.0, 1, 0, 0, 0.0, Some(7), None).unwrap();
+        let eager =
+            PreciseThroughput::new(2.0, 1.0, 10.0, 1, 0, 0, 0.0, Some(7), Some(later)).unwrap();
+        let firsts: Vec<(Duration, Duration)> = (0..4)
+            .map(|_| (lazy.delay(later), eager.delay(later)))
+            .collect();
+        assert!(firsts.iter().all(|(a, b)| a == b), "{firsts:?}");
+        assert!(firsts.iter().any(|(a, _)| !a.is_zero()), "{firsts:?}");
     }
 
     #[test]
     fn precise_delay_is_the_time_left_until_the_event() {
         let p = precise(1.0, 1.0, 10.0, 5);
         let q = precise(1.0, 1.0, 10.0, 5);
-        let at = q.delay(q.start);
+        let at = q.delay(q.start_time());
         // Asked 1 s after the start: the delay is the event time minus 1 s (or zero if passed).
-        assert_eq!(p.delay(p.start + ms(1000)), at.saturating_sub(ms(1000)));
+        assert_eq!(
+            p.delay(p.start_time() + ms(1000)),
+            at.saturating_sub(ms(1000))
+        );
         // Asked long after: zero.
-        assert_eq!(p.delay(p.start + Duration::from_secs(3600)), Duration::ZERO);
+        assert_eq!(
+            p.delay(p.start_time() + Duration::from_secs(3600)),
+            Duration::ZERO
+        );
     }
 
     #[test]
     fn precise_refuses_what_jmeter_cannot_run() {
         let now = Instant::now();
         let new = |tp: f64, per: f64, dur: f64, batch: u32| {
-            PreciseThroughput::new(tp, per, dur, batch, 0, 0, 0.0, None, now)
+            PreciseThroughput::new(tp, per, dur, batch, 0, 0, 0.0, None, Some(now))
         };
         assert!(new(0.0, 1.0, 10.0, 1).is_err());
         assert!(new(f64::NAN, 1.0, 10.0, 1).is_err());
