@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::Interceptor;
 use tonic::transport::Channel;
 
-use crate::cli::{AgentArgs, RunArgs};
+use crate::cli::{AgentArgs, AgentLoss, RunArgs};
 
 /// IPC messages waiting for the controller.
 const SEND_DEPTH: usize = 16;
@@ -278,6 +278,11 @@ pub async fn distributed_run(
             run_name: name,
             tags: tags.into_iter().collect(),
             wait_ms: 0,
+            on_agent_loss: match args.on_agent_loss {
+                AgentLoss::Continue => "continue",
+                AgentLoss::Stop => "stop",
+            }
+            .into(),
         })
         .await
         .context("starting the run on the controller's agents")?
@@ -290,13 +295,24 @@ pub async fn distributed_run(
                 event.message,
                 event.agents.join(", ")
             ),
+            "agent_lost" => eprintln!(
+                "run {}: agent {} lost: {}",
+                event.run_id,
+                event.agents.join(", "),
+                event.message
+            ),
             "finished" => {
                 eprintln!(
-                    "ran {} samples on {} agent(s) as run {} ({})",
+                    "ran {} samples on {} agent(s) as run {} ({}){}",
                     event.samples,
                     event.agents.len(),
                     event.run_id,
-                    event.run_status
+                    event.run_status,
+                    if event.message.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", event.message)
+                    }
                 );
                 return Ok(event.run_id);
             }

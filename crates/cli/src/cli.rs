@@ -94,6 +94,15 @@ pub struct StopArgs {
     pub run: String,
 }
 
+/// What a distributed run does when an agent is lost.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AgentLoss {
+    /// The other agents go on
+    Continue,
+    /// The other agents are told to stop
+    Stop,
+}
+
 /// Which response time reports use.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Latency {
@@ -516,6 +525,10 @@ pub struct RunArgs {
     /// File holding the controller's bearer token
     #[arg(long, value_name = "FILE", help_heading = "Agents")]
     pub token_file: Option<PathBuf>,
+    /// When an agent is lost: `continue` with the others, or `stop` them (its acknowledged
+    /// samples stay either way; the run is incomplete, tagged lost_agents)
+    #[arg(long, value_enum, default_value_t = AgentLoss::Continue, help_heading = "Agents")]
+    pub on_agent_loss: AgentLoss,
     /// A live stop rule, e.g. "p95>500ms for 10s", "error_rate>5% for 5s" (repeatable): the run
     /// stops when it holds every second for that long
     #[arg(long = "stop-when", value_name = "RULE")]

@@ -130,6 +130,12 @@ impl AgentService for Agents {
         if r.agents == 0 {
             return Err(Status::invalid_argument("agents must be at least 1"));
         }
+        if !matches!(r.on_agent_loss.as_str(), "" | "continue" | "stop") {
+            return Err(Status::invalid_argument(format!(
+                "on_agent_loss is `continue` or `stop`, not '{}'",
+                r.on_agent_loss
+            )));
+        }
         let wait = if r.wait_ms > 0 {
             Duration::from_millis(r.wait_ms as u64)
         } else {
@@ -235,14 +241,58 @@ async fn drive(
         .await;
     // Every told agent opens a stream (streams_started counts the holder too) and leaves it;
     // an agent whose command stream closed before it joined will not come.
+    let stop_on_loss = r.on_agent_loss == "stop";
+    let mut lost: Vec<String> = Vec::new();
     loop {
         tokio::time::sleep(POLL).await;
         let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
-        let gone_before_joining = chosen.iter().filter(|(_, c)| c.is_closed()).count() as i64;
+        let (joined, broken) = shared.live_runs.agents(&run_id).unwrap_or_default();
+        let gone_before_joining: Vec<&String> = chosen
+            .iter()
+            .filter(|(id, c)| c.is_closed() && !joined.contains(id))
+            .map(|(id, _)| id)
+            .collect();
+        for id in broken.iter().chain(gone_before_joining.iter().copied()) {
+            if lost.contains(id) {
+                continue;
+            }
+            lost.push(id.clone());
+            tracing::warn!(agent = %id, run = %run_id, "agent lost");
+            let _ = events
+                .send(Ok(pb::DistributedRunEvent {
+                    run_id: run_id.clone(),
+                    state: "agent_lost".into(),
+                    agents: vec![id.clone()],
+                    message: if stop_on_loss {
+                        "its acknowledged samples stay; the others are told to stop".into()
+                    } else {
+                        "its acknowledged samples stay; the others go on".into()
+                    },
+                    ..pb::DistributedRunEvent::default()
+                }))
+                .await;
+            if stop_on_loss {
+                for (other, commands) in chosen.iter().filter(|(o, _)| !lost.contains(o)) {
+                    let stop = pb::AgentCommand {
+                        command: Some(pb::agent_command::Command::Stop(pb::StopLoad {
+                            run_id: run_id.clone(),
+                        })),
+                    };
+                    if commands.send(Ok(stop)).await.is_err() {
+                        tracing::debug!(agent = %other, "agent gone before the stop");
+                    }
+                }
+            }
+        }
         let expected = i64::from(told) + 1;
-        if open <= 1 && (started >= expected || started + gone_before_joining >= expected) {
+        if open <= 1 && started + gone_before_joining.len() as i64 >= expected {
             break;
         }
+    }
+    if !lost.is_empty() {
+        shared
+            .live_runs
+            .tag(&run_id, "lost_agents", &lost.join(","));
     }
     let samples = shared
         .live_runs
@@ -256,7 +306,11 @@ async fn drive(
             agents,
             run_status: status,
             samples,
-            message: String::new(),
+            message: if lost.is_empty() {
+                String::new()
+            } else {
+                format!("lost agent(s): {}", lost.join(", "))
+            },
         }))
         .await;
     Ok(())

@@ -33,6 +33,9 @@ struct LiveRun {
     open_streams: usize,
     streams_started: i64,
     broken: bool,
+    /// Agents whose stream joined the run, and those whose stream broke off.
+    agents_joined: Vec<String>,
+    agents_broken: Vec<String>,
 }
 
 /// The runs being streamed on this server.
@@ -72,6 +75,21 @@ impl LiveRuns {
         Some((live.open_streams, live.streams_started))
     }
 
+    /// Agents whose stream joined `run_id`, and those whose stream broke off.
+    pub fn agents(&self, run_id: &str) -> Option<(Vec<String>, Vec<String>)> {
+        let runs = self.runs.lock().ok()?;
+        let live = runs.get(run_id)?.lock().ok()?;
+        Some((live.agents_joined.clone(), live.agents_broken.clone()))
+    }
+
+    /// Sets a tag of the run `run_id` will be committed with.
+    pub fn tag(&self, run_id: &str, key: &str, value: &str) {
+        let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
+        if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
+            live.tags.insert(key.to_string(), value.to_string());
+        }
+    }
+
     /// Opens a new run or joins a live one.
     pub(crate) fn open(&self, shared: &Shared, open: pb::StreamOpen) -> Result<Joined, Status> {
         let mut runs = lock(&self.runs)?;
@@ -86,6 +104,9 @@ impl LiveRuns {
             let mut live = lock(&run)?;
             live.open_streams += 1;
             live.streams_started += 1;
+            if let Some(a) = &agent {
+                live.agents_joined.push(a.clone());
+            }
             let row_offset = (live.streams_started - 1) << ROW_SHIFT_BITS;
             drop(live);
             return Ok(Joined {
@@ -111,6 +132,8 @@ impl LiveRuns {
             open_streams: 1,
             streams_started: 1,
             broken: false,
+            agents_joined: agent.iter().cloned().collect(),
+            agents_broken: Vec::new(),
         }));
         runs.insert(run_id.clone(), run.clone());
         Ok(Joined {
@@ -126,6 +149,9 @@ impl LiveRuns {
         let mut live = lock(&joined.run)?;
         live.open_streams -= 1;
         live.broken |= !finished;
+        if let (false, Some(agent)) = (finished, &joined.agent) {
+            live.agents_broken.push(agent.clone());
+        }
         if live.open_streams > 0 {
             return Ok("streaming".to_string());
         }
@@ -341,6 +367,8 @@ mod tests {
                 open_streams: 1,
                 streams_started: 1,
                 broken: false,
+                agents_joined: Vec::new(),
+                agents_broken: Vec::new(),
             })),
             row_offset: 0,
             agent: None,

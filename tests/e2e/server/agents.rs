@@ -105,3 +105,77 @@ fn three_agents_split_a_plan_into_one_run() {
     }
     assert_eq!(fixture.count(&mut seen, "/ok"), 30);
 }
+
+#[test]
+fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
+    let Tick {
+        server: _fixture,
+        store,
+        port,
+        plan: tick,
+    } = Tick::new();
+    let served = Served::start(&store, &[]);
+    let url = served.url();
+    let mut agents: Vec<Child> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent(&store, &url, n))
+        .collect();
+    // 3 users (one per agent) for 3 s, 50 ms apart.
+    let stages = store.path().join("three.yaml");
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 3, duration: 3s}\n",
+    )
+    .unwrap();
+    let run = store
+        .cmd()
+        .args([
+            "run",
+            &tick,
+            &port,
+            "-Jthink=50",
+            "--agents",
+            "3",
+            "--controller",
+            &url,
+        ])
+        .arg("--stages")
+        .arg(&stages)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The agents start 1 s after the run is handed out; a2 dies half a second into its part.
+    std::thread::sleep(std::time::Duration::from_millis(1800));
+    agents[1].kill().unwrap();
+    let out = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("agent a2 lost"), "{err}");
+    assert!(err.contains("(incomplete); lost agent(s): a2"), "{err}");
+    let run_id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let runs = store.json(&["runs", "--format", "json"]);
+    let ours = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == run_id.as_str())
+        .unwrap();
+    assert_eq!(ours["tags"]["lost_agents"], "a2", "{ours}");
+    assert_eq!(ours["status"], "incomplete", "{ours}");
+    // a2's acknowledged samples stay; the others ran to the end of the 3 s.
+    let spans = store.sql(&format!(
+        "select agent, count(*) as n, \
+         cast(max(ts) as bigint) - cast(min(ts) as bigint) as span_ms \
+         from samples where run_id = '{run_id}' group by agent order by agent"
+    ));
+    let span = |i: usize| spans[i]["span_ms"].as_i64().unwrap();
+    assert_eq!(spans.len(), 3, "{spans:?}");
+    assert!(spans[1]["n"].as_u64().unwrap() > 0, "{spans:?}");
+    assert!(span(1) < 1500, "a2 ran on after it was killed: {spans:?}");
+    assert!(span(0) >= 2500 && span(2) >= 2500, "{spans:?}");
+    for mut a in agents {
+        let _ = a.kill();
+        let _ = a.wait();
+    }
+}
