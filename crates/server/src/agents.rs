@@ -12,6 +12,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use loadlake_store::{LiveState, LiveStatus, now_ms};
+
 use crate::Shared;
 use crate::pb::{self, agent_service_server::AgentService};
 
@@ -206,7 +208,9 @@ async fn drive(
         },
     )?;
     let run_id = holder.run_id.clone();
-    let start_at = loadlake_store::now_ms() + START_AHEAD.as_millis() as i64;
+    let mut live = LiveFile::new(shared, &run_id, chosen);
+    live.enter(LiveState::Preparing, "");
+    let start_at = now_ms() + START_AHEAD.as_millis() as i64;
     let count = chosen.len() as u32;
     let mut told = 0;
     for (index, (id, commands)) in chosen.iter().enumerate() {
@@ -230,6 +234,8 @@ async fn drive(
         }
     }
     let agents: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
+    live.enter(LiveState::Ready, "");
+    live.enter(LiveState::Running, "");
     let _ = events
         .send(Ok(pb::DistributedRunEvent {
             run_id: run_id.clone(),
@@ -245,6 +251,10 @@ async fn drive(
     let mut lost: Vec<String> = Vec::new();
     loop {
         tokio::time::sleep(POLL).await;
+        if live.tick() && live.stop_requested() {
+            live.enter(LiveState::Stopping, "stopped by request (loadlake stop)");
+            tell_stop(chosen, &run_id).await;
+        }
         let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
         let (joined, broken) = shared.live_runs.agents(&run_id).unwrap_or_default();
         let gone_before_joining: Vec<&String> = chosen
@@ -271,17 +281,9 @@ async fn drive(
                     ..pb::DistributedRunEvent::default()
                 }))
                 .await;
+            live.message(&format!("lost agent(s): {}", lost.join(", ")));
             if stop_on_loss {
-                for (other, commands) in chosen.iter().filter(|(o, _)| !lost.contains(o)) {
-                    let stop = pb::AgentCommand {
-                        command: Some(pb::agent_command::Command::Stop(pb::StopLoad {
-                            run_id: run_id.clone(),
-                        })),
-                    };
-                    if commands.send(Ok(stop)).await.is_err() {
-                        tracing::debug!(agent = %other, "agent gone before the stop");
-                    }
-                }
+                tell_stop(chosen, &run_id).await;
             }
         }
         let expected = i64::from(told) + 1;
@@ -298,7 +300,16 @@ async fn drive(
         .live_runs
         .progress(&run_id)
         .map_or(0, |(_, samples)| samples);
-    let status = shared.live_runs.leave(&holder, true)?;
+    live.enter(LiveState::Stopping, "");
+    live.refresh();
+    let status = match shared.live_runs.leave(&holder, true) {
+        Ok(status) => status,
+        Err(e) => {
+            live.enter(LiveState::Failed, e.message());
+            return Err(e);
+        }
+    };
+    live.enter(LiveState::Stopped, "");
     let _ = events
         .send(Ok(pb::DistributedRunEvent {
             run_id,
@@ -314,4 +325,91 @@ async fn drive(
         }))
         .await;
     Ok(())
+}
+
+/// Tells every agent of the run to stop (they finish their iteration).
+async fn tell_stop(chosen: &[(String, CommandSender)], run_id: &str) {
+    for (id, commands) in chosen {
+        let stop = pb::AgentCommand {
+            command: Some(pb::agent_command::Command::Stop(pb::StopLoad {
+                run_id: run_id.to_string(),
+            })),
+        };
+        if commands.send(Ok(stop)).await.is_err() {
+            tracing::debug!(agent = %id, "agent gone before the stop");
+        }
+    }
+}
+
+/// The store's live file of a distributed run: lifecycle, the agents, and the numbers of the
+/// samples they streamed (merged), rewritten about once a second.
+struct LiveFile<'a> {
+    shared: &'a Shared,
+    status: LiveStatus,
+    polls: u32,
+    last: std::time::Instant,
+}
+
+/// Polls between two rewrites of the live file (about a second).
+const POLLS_PER_WRITE: u32 = 10;
+
+impl<'a> LiveFile<'a> {
+    fn new(shared: &'a Shared, run_id: &str, chosen: &[(String, CommandSender)]) -> LiveFile<'a> {
+        let mut status = LiveStatus::created(run_id, now_ms());
+        status.agents = chosen.iter().map(|(id, _)| id.clone()).collect();
+        let mut file = LiveFile {
+            shared,
+            status,
+            polls: 0,
+            last: std::time::Instant::now(),
+        };
+        file.write();
+        file
+    }
+
+    fn write(&mut self) {
+        self.status.updated_ms = now_ms();
+        if let Err(e) = self.shared.store.write_live(&self.status) {
+            tracing::warn!(error = %e, "could not write a distributed run's live status");
+        }
+    }
+
+    /// Moves to `state` (with `message` when not empty) and writes at once.
+    fn enter(&mut self, state: LiveState, message: &str) {
+        self.status.enter(state, now_ms());
+        if !message.is_empty() {
+            self.status.message = message.to_string();
+        }
+        self.write();
+    }
+
+    fn message(&mut self, message: &str) {
+        self.status.message = message.to_string();
+    }
+
+    /// Refreshes the numbers from the samples streamed so far and writes.
+    fn refresh(&mut self) {
+        let seconds = self.last.elapsed().as_secs_f64();
+        self.last = std::time::Instant::now();
+        let run_id = self.status.run_id.clone();
+        self.shared
+            .live_runs
+            .fill_live(&run_id, &mut self.status, seconds);
+        self.write();
+    }
+
+    /// Counts a poll; every [`POLLS_PER_WRITE`] refreshes and writes. `true` when it did.
+    fn tick(&mut self) -> bool {
+        self.polls += 1;
+        if !self.polls.is_multiple_of(POLLS_PER_WRITE) {
+            return false;
+        }
+        self.refresh();
+        true
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.status.state == LiveState::Running
+            && self.shared.store.stop_requested(&self.status.run_id)
+    }
 }

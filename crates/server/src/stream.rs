@@ -14,7 +14,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use loadlake_schema::{RunStatus, col, sample_schema};
-use loadlake_store::{RunDraft, RunWriter, WriterOptions};
+use loadlake_store::{LiveCounts, LiveStatus, RunDraft, RunWriter, WriterOptions};
 use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
@@ -36,6 +36,8 @@ struct LiveRun {
     /// Agents whose stream joined the run, and those whose stream broke off.
     agents_joined: Vec<String>,
     agents_broken: Vec<String>,
+    /// Live numbers of the samples written so far (distributed runs publish them).
+    counts: LiveCounts,
 }
 
 /// The runs being streamed on this server.
@@ -80,6 +82,14 @@ impl LiveRuns {
         let runs = self.runs.lock().ok()?;
         let live = runs.get(run_id)?.lock().ok()?;
         Some((live.agents_joined.clone(), live.agents_broken.clone()))
+    }
+
+    /// Puts run `run_id`'s live numbers into `status` (`seconds` since the previous call).
+    pub fn fill_live(&self, run_id: &str, status: &mut LiveStatus, seconds: f64) {
+        let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
+        if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
+            live.counts.fill(status, seconds);
+        }
     }
 
     /// Sets a tag of the run `run_id` will be committed with.
@@ -134,6 +144,7 @@ impl LiveRuns {
             broken: false,
             agents_joined: agent.iter().cloned().collect(),
             agents_broken: Vec::new(),
+            counts: LiveCounts::default(),
         }));
         runs.insert(run_id.clone(), run.clone());
         Ok(Joined {
@@ -224,13 +235,14 @@ fn decode(bytes: &[u8], joined: &Joined) -> Result<Vec<RecordBatch>, Status> {
 /// Writes and fsyncs `batches` into the run.
 fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Status> {
     let mut live = lock(&joined.run)?;
-    let writer = live
-        .writer
+    let LiveRun { writer, counts, .. } = &mut *live;
+    let writer = writer
         .as_mut()
         .ok_or_else(|| Status::failed_precondition("the run was already committed"))?;
     let mut rows = 0;
     for b in batches {
         rows += b.num_rows() as u64;
+        counts.count(&b);
         writer
             .write(b)
             .map_err(|e| Status::internal(e.to_string()))?;
@@ -369,6 +381,7 @@ mod tests {
                 broken: false,
                 agents_joined: Vec::new(),
                 agents_broken: Vec::new(),
+                counts: LiveCounts::default(),
             })),
             row_offset: 0,
             agent: None,

@@ -23,7 +23,9 @@ pub use catalog::Store;
 pub use error::StoreError;
 pub use hash::content_hash;
 pub use layout::Layout;
-pub use live::{LIVE_STALE_AFTER, LiveStat, LiveState, LiveStatus, StateChange, now_ms};
+pub use live::{
+    LIVE_STALE_AFTER, LiveCounts, LiveStat, LiveState, LiveStatus, StateChange, now_ms,
+};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]

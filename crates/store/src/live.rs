@@ -4,11 +4,15 @@
 //! status`, `loadlake stop` and the gRPC server read and write these files, so they work across
 //! processes on the same store with no daemon. The states are PTS's scene states.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use loadlake_schema::RunId;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
+use loadlake_schema::{RunId, col};
 use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError};
@@ -151,6 +155,124 @@ impl LiveStatus {
             self.enter(LiveState::Failed, self.updated_ms);
         }
         self
+    }
+}
+
+/// Totals of one sampler (or all).
+#[derive(Debug, Default, Clone)]
+struct Totals {
+    count: u64,
+    failed: u64,
+    sum_ms: i64,
+    min_ms: Option<i64>,
+    max_ms: i64,
+    /// `count` at the previous publication (for the TPS of the last interval).
+    count_before: u64,
+}
+
+impl Totals {
+    fn add(&mut self, elapsed: i64, success: bool) {
+        self.count += 1;
+        self.failed += u64::from(!success);
+        self.sum_ms += elapsed;
+        self.min_ms = Some(self.min_ms.map_or(elapsed, |m| m.min(elapsed)));
+        self.max_ms = self.max_ms.max(elapsed);
+    }
+
+    /// The PTS-style numbers; `seconds` since the previous publication.
+    fn stat(&mut self, name: &str, seconds: f64) -> LiveStat {
+        let tps = (self.count - self.count_before) as f64 / seconds.max(1e-3);
+        self.count_before = self.count;
+        LiveStat {
+            name: name.to_string(),
+            count: self.count,
+            success_count: self.count - self.failed,
+            fail_count: self.failed,
+            tps,
+            rt_avg: if self.count == 0 {
+                0.0
+            } else {
+                self.sum_ms as f64 / self.count as f64
+            },
+            rt_min: self.min_ms.unwrap_or(0),
+            rt_max: self.max_ms,
+        }
+    }
+}
+
+/// What the sink has counted so far.
+#[derive(Debug, Default)]
+pub struct LiveCounts {
+    all: Totals,
+    by_label: BTreeMap<String, Totals>,
+    /// Active users in the latest sample of each agent (`""`: samples without one).
+    users: BTreeMap<String, i64>,
+}
+
+impl LiveCounts {
+    /// Counts the samples of `batch` (request samples in `all`, every row under its label).
+    pub fn count(&mut self, batch: &RecordBatch) {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| cast(c, &DataType::Utf8).ok())
+        };
+        let (Some(labels), Some(kinds), Some(elapsed), Some(ok)) = (
+            text(col::LABEL),
+            text(col::KIND),
+            batch.column_by_name(col::ELAPSED_MS),
+            batch.column_by_name(col::SUCCESS),
+        ) else {
+            return;
+        };
+        let (labels, kinds) = (labels.as_string::<i32>(), kinds.as_string::<i32>());
+        let (elapsed, ok) = (elapsed.as_primitive::<Int64Type>(), ok.as_boolean());
+        for i in 0..batch.num_rows() {
+            let (ms, success) = (elapsed.value(i), ok.value(i));
+            // Transactions have their own line; "all" counts the requests.
+            if kinds.value(i) == "sample" {
+                self.all.add(ms, success);
+            }
+            let label = labels.value(i);
+            match self.by_label.get_mut(label) {
+                Some(t) => t.add(ms, success),
+                None => {
+                    let mut t = Totals::default();
+                    t.add(ms, success);
+                    self.by_label.insert(label.to_string(), t);
+                }
+            }
+        }
+        if let Some(users) = batch.column_by_name(col::ALL_THREADS) {
+            let users = users.as_primitive::<Int32Type>();
+            let agents = text(col::AGENT);
+            let agents = agents.as_ref().map(|a| a.as_string::<i32>());
+            if let Some(last) = (0..users.len()).rev().find(|&i| users.is_valid(i)) {
+                let agent = agents
+                    .filter(|a| a.is_valid(last))
+                    .map_or("", |a| a.value(last));
+                self.users
+                    .insert(agent.to_string(), i64::from(users.value(last)));
+            }
+        }
+    }
+
+    /// Active users now: the latest count of each agent, summed.
+    pub fn users(&self) -> i64 {
+        self.users.values().sum()
+    }
+
+    /// Puts the numbers into `status`: concurrency, VUM (adding `seconds` at the current
+    /// concurrency) and the PTS-style stats, TPS over the `seconds` since the previous call.
+    pub fn fill(&mut self, status: &mut LiveStatus, seconds: f64) {
+        status.concurrency = self.users();
+        status.vum += status.concurrency as f64 * seconds / 60.0;
+        status.all = self.all.stat("all", seconds);
+        status.samplers = self
+            .by_label
+            .iter_mut()
+            .map(|(label, t)| t.stat(label, seconds))
+            .collect();
     }
 }
 

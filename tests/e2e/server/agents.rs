@@ -179,3 +179,82 @@ fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
         let _ = a.wait();
     }
 }
+
+#[test]
+fn a_distributed_run_has_live_status_and_stops_on_request() {
+    let t = Tick::new();
+    let served = Served::start(&t.store, &[]);
+    let url = served.url();
+    let agents: Vec<Child> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent(&t.store, &url, n))
+        .collect();
+    let stages = t.store.path().join("six.yaml");
+    // 6 users (2 per agent) for up to 30 s: `loadlake stop` ends it long before.
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 6, duration: 30s}\n",
+    )
+    .unwrap();
+    let (mut run, run_id) = start_run(
+        &t.store,
+        &[
+            &t.plan,
+            &t.port,
+            "-Jthink=50",
+            "--agents",
+            "3",
+            "--controller",
+            &url,
+            "--stages",
+            stages.to_str().unwrap(),
+        ],
+    );
+    let status = || t.store.json(&["status", &run_id, "--format", "json"]);
+    let mut live = status();
+    for _ in 0..100 {
+        if live["state"] == "RUNNING" && live["concurrency"] == 6 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        live = status();
+    }
+    assert_eq!(live["state"], "RUNNING", "{live}");
+    assert_eq!(live["concurrency"], 6, "{live}");
+    assert_eq!(live["agents"], serde_json::json!(["a1", "a2", "a3"]));
+    assert!(live["all"]["count"].as_u64().unwrap() > 0, "{live}");
+
+    let out = t.store.run(&["stop", &run_id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(run.wait().unwrap().success());
+    let done = status();
+    let states: Vec<&str> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "CREATED",
+            "PREPARING",
+            "READY",
+            "RUNNING",
+            "STOPPING",
+            "STOPPED"
+        ]
+    );
+    assert_eq!(done["message"], "stopped by request (loadlake stop)");
+    let rows = t.store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run_id}'"
+    ));
+    assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
+    for a in agents {
+        assert!(a.wait_with_output().unwrap().status.success());
+    }
+}
