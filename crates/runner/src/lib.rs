@@ -75,5 +75,6 @@ pub use model::{
     HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan,
 };
 pub use peak::{PeakReport, PeakSeeking, StepReport};
+pub use rules::RuleWatch;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};
 pub use vu::Split;

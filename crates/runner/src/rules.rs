@@ -21,8 +21,9 @@ const LATE_MS: i64 = 250;
 /// Which rule a streak belongs to: the run's (`None`) or a stage's.
 type RuleKey = (Option<usize>, usize);
 
-/// Follows the stop rules from the collector.
-pub(crate) struct RuleWatch {
+/// Follows the stop rules: samples in, a stop decision out (the runner's collector feeds it;
+/// a controller feeds it the merged samples of its agents).
+pub struct RuleWatch {
     run_rules: Vec<StopRule>,
     profile: Option<Arc<LoadProfile>>,
     /// The run's start, epoch ms.
@@ -36,7 +37,8 @@ pub(crate) struct RuleWatch {
 }
 
 impl RuleWatch {
-    /// `None` when neither the run nor any stage has a rule.
+    /// `None` when neither the run nor any stage has a rule. `start_ms`: the run's start (epoch
+    /// ms); the profile's stages count from it.
     pub fn new(
         run_rules: Vec<StopRule>,
         profile: Option<Arc<LoadProfile>>,
@@ -56,16 +58,21 @@ impl RuleWatch {
     }
 
     /// Counts a request sample in the second it ended in.
-    pub fn add(&mut self, s: &Sample) {
-        if s.kind != loadlake_schema::SampleKind::Sample {
-            return;
+    pub(crate) fn add(&mut self, s: &Sample) {
+        if s.kind == loadlake_schema::SampleKind::Sample {
+            self.add_request(s.ts_ms, s.elapsed_ms, s.success);
         }
-        let second = (s.ts_ms + s.elapsed_ms - self.start_ms).div_euclid(1000);
+    }
+
+    /// Counts a request (not a transaction) that started at `ts_ms` (epoch) and took
+    /// `elapsed_ms`, in the second it ended in.
+    pub fn add_request(&mut self, ts_ms: i64, elapsed_ms: i64, success: bool) {
+        let second = (ts_ms + elapsed_ms - self.start_ms).div_euclid(1000);
         if second >= self.next {
             self.seconds
                 .entry(second)
                 .or_default()
-                .add(s.elapsed_ms, s.success);
+                .add(elapsed_ms, success);
         }
     }
 

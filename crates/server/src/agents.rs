@@ -12,6 +12,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use loadlake_plan::StopRule;
+use loadlake_runner::RuleWatch;
 use loadlake_store::{LiveState, LiveStatus, now_ms};
 
 use crate::Shared;
@@ -211,6 +213,26 @@ async fn drive(
     let mut live = LiveFile::new(shared, &run_id, chosen);
     live.enter(LiveState::Preparing, "");
     let start_at = now_ms() + START_AHEAD.as_millis() as i64;
+    // Stop rules are judged here, on every agent's samples merged, not by each agent.
+    let rules = r
+        .load
+        .as_ref()
+        .map(|l| {
+            l.stop_when
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<Vec<StopRule>, _>>()
+        })
+        .transpose()
+        .map_err(Status::invalid_argument)?
+        .unwrap_or_default();
+    if let Some(watch) = RuleWatch::new(rules, None, start_at) {
+        shared.live_runs.watch_rules(&run_id, watch);
+    }
+    let mut load = r.load.clone();
+    if let Some(l) = &mut load {
+        l.stop_when.clear();
+    }
     let count = chosen.len() as u32;
     let mut told = 0;
     for (index, (id, commands)) in chosen.iter().enumerate() {
@@ -219,7 +241,7 @@ async fn drive(
             plan_jmx: r.plan_jmx.clone(),
             plan_dir: r.plan_dir.clone(),
             props: r.props.clone(),
-            load: r.load.clone(),
+            load: load.clone(),
             index: index as u32,
             count,
             start_at_ms: start_at,
@@ -249,11 +271,21 @@ async fn drive(
     // an agent whose command stream closed before it joined will not come.
     let stop_on_loss = r.on_agent_loss == "stop";
     let mut lost: Vec<String> = Vec::new();
+    let mut stopped_by: Option<String> = None;
     loop {
         tokio::time::sleep(POLL).await;
         if live.tick() && live.stop_requested() {
             live.enter(LiveState::Stopping, "stopped by request (loadlake stop)");
             tell_stop(chosen, &run_id).await;
+        }
+        if stopped_by.is_none()
+            && let Some(why) = shared.live_runs.check_rules(&run_id, now_ms())
+        {
+            tracing::warn!(run = %run_id, rule = %why, "stopping the distributed run");
+            live.enter(LiveState::Stopping, &why);
+            shared.live_runs.tag(&run_id, "stopped_by", &why);
+            tell_stop(chosen, &run_id).await;
+            stopped_by = Some(why);
         }
         let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
         let (joined, broken) = shared.live_runs.agents(&run_id).unwrap_or_default();
@@ -317,11 +349,14 @@ async fn drive(
             agents,
             run_status: status,
             samples,
-            message: if lost.is_empty() {
-                String::new()
-            } else {
-                format!("lost agent(s): {}", lost.join(", "))
-            },
+            message: [
+                (!lost.is_empty()).then(|| format!("lost agent(s): {}", lost.join(", "))),
+                stopped_by,
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
         }))
         .await;
     Ok(())

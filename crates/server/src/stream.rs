@@ -13,6 +13,7 @@ use arrow::compute::kernels::numeric::add;
 use arrow::ipc::reader::StreamReader;
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
+use loadlake_runner::RuleWatch;
 use loadlake_schema::{RunStatus, col, sample_schema};
 use loadlake_store::{LiveCounts, LiveStatus, RunDraft, RunWriter, WriterOptions};
 use tokio::sync::mpsc;
@@ -38,6 +39,8 @@ struct LiveRun {
     agents_broken: Vec<String>,
     /// Live numbers of the samples written so far (distributed runs publish them).
     counts: LiveCounts,
+    /// Fleet-wide stop rules of a distributed run, fed every sample written.
+    rules: Option<RuleWatch>,
 }
 
 /// The runs being streamed on this server.
@@ -90,6 +93,21 @@ impl LiveRuns {
         if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
             live.counts.fill(status, seconds);
         }
+    }
+
+    /// Judges run `run_id`'s samples against `rules` from now on.
+    pub fn watch_rules(&self, run_id: &str, rules: RuleWatch) {
+        let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
+        if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
+            live.rules = Some(rules);
+        }
+    }
+
+    /// The stop rule that holds for run `run_id` at `now_ms`, if one does.
+    pub fn check_rules(&self, run_id: &str, now_ms: i64) -> Option<String> {
+        let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned())?;
+        let mut live = run.lock().ok()?;
+        live.rules.as_mut()?.check(now_ms)
     }
 
     /// Sets a tag of the run `run_id` will be committed with.
@@ -145,6 +163,7 @@ impl LiveRuns {
             agents_joined: agent.iter().cloned().collect(),
             agents_broken: Vec::new(),
             counts: LiveCounts::default(),
+            rules: None,
         }));
         runs.insert(run_id.clone(), run.clone());
         Ok(Joined {
@@ -233,9 +252,41 @@ fn decode(bytes: &[u8], joined: &Joined) -> Result<Vec<RecordBatch>, Status> {
 }
 
 /// Writes and fsyncs `batches` into the run.
+/// Feeds the requests of `batch` (not transactions) to the stop rules.
+fn feed_rules(rules: &mut RuleWatch, batch: &RecordBatch) {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
+    let (Some(ts), Some(elapsed), Some(ok), Some(kind)) = (
+        batch.column_by_name(col::TS),
+        batch.column_by_name(col::ELAPSED_MS),
+        batch.column_by_name(col::SUCCESS),
+        batch
+            .column_by_name(col::KIND)
+            .and_then(|k| arrow::compute::cast(k, &DataType::Utf8).ok()),
+    ) else {
+        return;
+    };
+    let (ts, elapsed, ok, kind) = (
+        ts.as_primitive::<TimestampMillisecondType>(),
+        elapsed.as_primitive::<Int64Type>(),
+        ok.as_boolean(),
+        kind.as_string::<i32>(),
+    );
+    for i in 0..batch.num_rows() {
+        if kind.value(i) == "sample" && ts.is_valid(i) && elapsed.is_valid(i) {
+            rules.add_request(ts.value(i), elapsed.value(i), ok.value(i));
+        }
+    }
+}
+
 fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Status> {
     let mut live = lock(&joined.run)?;
-    let LiveRun { writer, counts, .. } = &mut *live;
+    let LiveRun {
+        writer,
+        counts,
+        rules,
+        ..
+    } = &mut *live;
     let writer = writer
         .as_mut()
         .ok_or_else(|| Status::failed_precondition("the run was already committed"))?;
@@ -243,6 +294,9 @@ fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Stat
     for b in batches {
         rows += b.num_rows() as u64;
         counts.count(&b);
+        if let Some(rules) = rules {
+            feed_rules(rules, &b);
+        }
         writer
             .write(b)
             .map_err(|e| Status::internal(e.to_string()))?;
@@ -382,6 +436,7 @@ mod tests {
                 agents_joined: Vec::new(),
                 agents_broken: Vec::new(),
                 counts: LiveCounts::default(),
+                rules: None,
             })),
             row_offset: 0,
             agent: None,

@@ -258,3 +258,69 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
         assert!(a.wait_with_output().unwrap().status.success());
     }
 }
+
+#[test]
+fn fleet_wide_stop_rules_judge_the_merged_samples() {
+    let t = Tick::new();
+    let served = Served::start(&t.store, &[]);
+    let url = served.url();
+    let agents: Vec<Child> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent(&t.store, &url, n))
+        .collect();
+    let stages = t.store.path().join("three.yaml");
+    // 3 users (one per agent), 20 ms apart: ~45 requests a second each, ~135 together.
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 3, duration: 30s}\n",
+    )
+    .unwrap();
+    let out = t.store.run(&[
+        "run",
+        &t.plan,
+        &t.port,
+        "-Jthink=20",
+        "--agents",
+        "3",
+        "--controller",
+        &url,
+        "--stages",
+        stages.to_str().unwrap(),
+        "--stop-when",
+        "tps>90 for 2s",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // No single agent reaches 90 a second: only the merged samples can break the rule.
+    assert!(err.contains("stop rule tps>90 for 2s (measured 1"), "{err}");
+    let run_id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let per_agent = t.store.sql(&format!(
+        "select agent, count(*) * 1000.0 / \
+         (cast(max(ts) as bigint) - cast(min(ts) as bigint) + 1) as tps, \
+         cast(max(ts) as bigint) - cast(min(ts) as bigint) as span_ms \
+         from samples where run_id = '{run_id}' group by agent"
+    ));
+    assert_eq!(per_agent.len(), 3, "{per_agent:?}");
+    for a in &per_agent {
+        assert!(a["tps"].as_f64().unwrap() < 90.0, "{per_agent:?}");
+        // Stopped after a few seconds, not 30.
+        assert!(a["span_ms"].as_i64().unwrap() < 8000, "{per_agent:?}");
+    }
+    let runs = t.store.json(&["runs", "--format", "json"]);
+    let ours = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == run_id.as_str())
+        .unwrap();
+    assert!(
+        ours["tags"]["stopped_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("stop rule tps>90 for 2s"),
+        "{ours}"
+    );
+    for a in agents {
+        assert!(a.wait_with_output().unwrap().status.success());
+    }
+}
