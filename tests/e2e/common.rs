@@ -360,3 +360,32 @@ impl Tick {
         )
     }
 }
+
+/// After `loadlake stop RUN` and its end: the run's states went CREATED … STOPPED in order, it
+/// says why, and its live count is the rows it kept. Returns the final status.
+pub fn assert_stopped_on_request(store: &TestStore, run: &str) -> Value {
+    let done = store.json(&["status", run, "--format", "json"]);
+    let states: Vec<&str> = done["history"]
+        .as_array()
+        .expect("a history")
+        .iter()
+        .filter_map(|c| c["state"].as_str())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "CREATED",
+            "PREPARING",
+            "READY",
+            "RUNNING",
+            "STOPPING",
+            "STOPPED"
+        ]
+    );
+    assert_eq!(done["message"], "stopped by request (loadlake stop)");
+    let rows = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
+    done
+}

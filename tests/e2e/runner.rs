@@ -518,30 +518,8 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     );
     let exit = child.wait().unwrap();
     assert!(exit.success());
-    let done = status(store);
-    let states: Vec<&str> = done["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        states,
-        [
-            "CREATED",
-            "PREPARING",
-            "READY",
-            "RUNNING",
-            "STOPPING",
-            "STOPPED"
-        ]
-    );
-    assert_eq!(done["message"], "stopped by request (loadlake stop)");
     // The run is kept, with every sample the live numbers counted.
-    let rows = store.sql(&format!(
-        "select count(*) as n from samples where run_id = '{run}'"
-    ));
-    assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
+    assert_stopped_on_request(store, &run);
     // A second stop is refused: the run is over.
     let again = store.run(&["stop", &run]);
     assert!(!again.status.success());

@@ -18,6 +18,25 @@ fn agent(store: &TestStore, url: &str, name: &str) -> Child {
         .expect("start an agent")
 }
 
+/// Agents a1, a2 and a3 joined to `url`.
+fn three_agents(store: &TestStore, url: &str) -> Vec<Child> {
+    ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent(store, url, n))
+        .collect()
+}
+
+/// A stages file of one concurrency stage of `users` for `secs` seconds, in the store's dir.
+fn hold(store: &TestStore, users: u32, secs: u32) -> String {
+    let path = store.path().join(format!("hold-{users}-{secs}.yaml"));
+    std::fs::write(
+        &path,
+        format!("stages:\n  - {{mode: concurrency, users: {users}, duration: {secs}s}}\n"),
+    )
+    .expect("write the stages file");
+    path.to_string_lossy().into_owned()
+}
+
 #[test]
 fn three_agents_split_a_plan_into_one_run() {
     let Tick {
@@ -28,10 +47,7 @@ fn three_agents_split_a_plan_into_one_run() {
     } = Tick::new();
     let served = Served::start(&store, &[]);
     let url = served.url();
-    let agents: Vec<Child> = ["a1", "a2", "a3"]
-        .iter()
-        .map(|n| agent(&store, &url, n))
-        .collect();
+    let agents = three_agents(&store, &url);
     // 6 users × 5 loops: each agent runs 2 users, 10 requests.
     let out = store.run(&[
         "run",
@@ -116,17 +132,9 @@ fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
     } = Tick::new();
     let served = Served::start(&store, &[]);
     let url = served.url();
-    let mut agents: Vec<Child> = ["a1", "a2", "a3"]
-        .iter()
-        .map(|n| agent(&store, &url, n))
-        .collect();
+    let mut agents = three_agents(&store, &url);
     // 3 users (one per agent) for 3 s, 50 ms apart.
-    let stages = store.path().join("three.yaml");
-    std::fs::write(
-        &stages,
-        "stages:\n  - {mode: concurrency, users: 3, duration: 3s}\n",
-    )
-    .unwrap();
+    let stages = hold(&store, 3, 3);
     let run = store
         .cmd()
         .args([
@@ -139,8 +147,7 @@ fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
             "--controller",
             &url,
         ])
-        .arg("--stages")
-        .arg(&stages)
+        .args(["--stages", &stages])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -185,17 +192,9 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
     let t = Tick::new();
     let served = Served::start(&t.store, &[]);
     let url = served.url();
-    let agents: Vec<Child> = ["a1", "a2", "a3"]
-        .iter()
-        .map(|n| agent(&t.store, &url, n))
-        .collect();
-    let stages = t.store.path().join("six.yaml");
+    let agents = three_agents(&t.store, &url);
     // 6 users (2 per agent) for up to 30 s: `loadlake stop` ends it long before.
-    std::fs::write(
-        &stages,
-        "stages:\n  - {mode: concurrency, users: 6, duration: 30s}\n",
-    )
-    .unwrap();
+    let stages = hold(&t.store, 6, 30);
     let (mut run, run_id) = start_run(
         &t.store,
         &[
@@ -207,7 +206,7 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
             "--controller",
             &url,
             "--stages",
-            stages.to_str().unwrap(),
+            &stages,
         ],
     );
     let status = || t.store.json(&["status", &run_id, "--format", "json"]);
@@ -221,7 +220,14 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
     }
     assert_eq!(live["state"], "RUNNING", "{live}");
     assert_eq!(live["concurrency"], 6, "{live}");
-    assert_eq!(live["agents"], serde_json::json!(["a1", "a2", "a3"]));
+    let mut ids: Vec<&str> = live["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["a1", "a2", "a3"], "{live}");
     assert!(live["all"]["count"].as_u64().unwrap() > 0, "{live}");
 
     let out = t.store.run(&["stop", &run_id]);
@@ -231,29 +237,7 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(run.wait().unwrap().success());
-    let done = status();
-    let states: Vec<&str> = done["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        states,
-        [
-            "CREATED",
-            "PREPARING",
-            "READY",
-            "RUNNING",
-            "STOPPING",
-            "STOPPED"
-        ]
-    );
-    assert_eq!(done["message"], "stopped by request (loadlake stop)");
-    let rows = t.store.sql(&format!(
-        "select count(*) as n from samples where run_id = '{run_id}'"
-    ));
-    assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
+    assert_stopped_on_request(&t.store, &run_id);
     for a in agents {
         assert!(a.wait_with_output().unwrap().status.success());
     }
@@ -264,17 +248,9 @@ fn fleet_wide_stop_rules_judge_the_merged_samples() {
     let t = Tick::new();
     let served = Served::start(&t.store, &[]);
     let url = served.url();
-    let agents: Vec<Child> = ["a1", "a2", "a3"]
-        .iter()
-        .map(|n| agent(&t.store, &url, n))
-        .collect();
-    let stages = t.store.path().join("three.yaml");
+    let agents = three_agents(&t.store, &url);
     // 3 users (one per agent), 20 ms apart: ~45 requests a second each, ~135 together.
-    std::fs::write(
-        &stages,
-        "stages:\n  - {mode: concurrency, users: 3, duration: 30s}\n",
-    )
-    .unwrap();
+    let stages = hold(&t.store, 3, 30);
     let out = t.store.run(&[
         "run",
         &t.plan,
@@ -285,7 +261,7 @@ fn fleet_wide_stop_rules_judge_the_merged_samples() {
         "--controller",
         &url,
         "--stages",
-        stages.to_str().unwrap(),
+        &stages,
         "--stop-when",
         "tps>90 for 2s",
     ]);
