@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use loadlake_plan::StopRule;
+use loadlake_plan::{LoadProfile, StopRule};
 use loadlake_runner::RuleWatch;
 use loadlake_store::{LiveState, LiveStatus, now_ms};
 
@@ -213,6 +213,14 @@ async fn drive(
     let mut live = LiveFile::new(shared, &run_id, chosen);
     live.enter(LiveState::Preparing, "");
     let start_at = now_ms() + START_AHEAD.as_millis() as i64;
+    // The stages (checked by the caller already; a bad file only loses the `stage` field here:
+    // the agents refuse it with the error).
+    live.profile = r
+        .load
+        .as_ref()
+        .filter(|l| !l.stages_yaml.is_empty())
+        .and_then(|l| LoadProfile::from_yaml(&l.stages_yaml, "stages").ok())
+        .map(|p| (p, start_at));
     // Stop rules are judged here, on every agent's samples merged, not by each agent.
     let rules = r
         .load
@@ -381,6 +389,8 @@ async fn tell_stop(chosen: &[(String, CommandSender)], run_id: &str) {
 struct LiveFile<'a> {
     shared: &'a Shared,
     status: LiveStatus,
+    /// The run's stages and their time 0 (epoch ms), for the `stage` field.
+    profile: Option<(LoadProfile, i64)>,
     polls: u32,
     last: std::time::Instant,
 }
@@ -395,6 +405,7 @@ impl<'a> LiveFile<'a> {
         let mut file = LiveFile {
             shared,
             status,
+            profile: None,
             polls: 0,
             last: std::time::Instant::now(),
         };
@@ -430,6 +441,16 @@ impl<'a> LiveFile<'a> {
         self.shared
             .live_runs
             .fill_live(&run_id, &mut self.status, seconds);
+        self.status.stage = self.profile.as_ref().and_then(|(p, start_ms)| {
+            let since = Duration::from_millis(u64::try_from(now_ms() - start_ms).ok()?);
+            let (i, _) = p.stage_at(since)?;
+            let users = p.users_at(since).unwrap_or(0);
+            Some(format!(
+                "{} ({}, {users} users)",
+                p.stages[i].name,
+                p.stages[i].shape.mode()
+            ))
+        });
         self.write();
     }
 

@@ -229,6 +229,12 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
     ids.sort();
     assert_eq!(ids, ["a1", "a2", "a3"], "{live}");
     assert!(live["all"]["count"].as_u64().unwrap() > 0, "{live}");
+    assert!(
+        live["stage"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("stage 1 (concurrency, 6 users)")),
+        "{live}"
+    );
 
     let out = t.store.run(&["stop", &run_id]);
     assert!(
