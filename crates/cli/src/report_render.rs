@@ -20,7 +20,8 @@ fn time(ms: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn table(header: &[&str]) -> Table {
+/// A table in the CLI's style with `header`.
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(header.to_vec());

@@ -120,9 +120,7 @@ fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
 
 /// The steps of a peak-seeking run and its verdict, as a table for the terminal.
 fn peak_table(report: &PeakReport) -> String {
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header([
+    let mut table = crate::report_render::table(&[
         "users",
         "samples",
         "TPS",

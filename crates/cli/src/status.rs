@@ -67,9 +67,7 @@ fn render(s: &LiveStatus) -> String {
             .map(|st| format!("  stage {st}"))
             .unwrap_or_default()
     ));
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header([
+    let mut table = crate::report_render::table(&[
         "sampler",
         "count",
         "failed",
