@@ -231,14 +231,15 @@ async fn run_part(
     Ok(samples)
 }
 
-/// `loadlake run --agents N`: the plan goes to the controller, which runs it on N agents;
-/// returns the run id.
+/// `loadlake run --agents N`: the plan goes to the controller, which runs it on N agents with
+/// `stages_yaml` (the stages file's text, empty for none); returns the run id.
 pub async fn distributed_run(
     args: &RunArgs,
     agents: u32,
     controller: &str,
     token: Option<String>,
     props: BTreeMap<String, String>,
+    stages_yaml: String,
     tags: BTreeMap<String, String>,
 ) -> anyhow::Result<String> {
     let plan_jmx = std::fs::read_to_string(&args.plan)
@@ -247,11 +248,6 @@ pub async fn distributed_run(
         .ok()
         .and_then(|p| p.parent().map(|d| d.display().to_string()))
         .unwrap_or_else(|| ".".into());
-    let stages_yaml = match &args.stages {
-        Some(p) => std::fs::read_to_string(p)
-            .with_context(|| format!("reading the stages file {}", p.display()))?,
-        None => String::new(),
-    };
     let load = pb::LoadSpec {
         duration_ms: args.duration.unwrap_or(0),
         tps: args.tps.unwrap_or(0.0),

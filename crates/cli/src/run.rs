@@ -46,6 +46,8 @@ struct LoadOptions {
     profile: Option<LoadProfile>,
     peak: Option<PeakSeeking>,
     stop_rules: Vec<StopRule>,
+    /// The stages file's text, as checked (agents get exactly this).
+    stages_yaml: Option<String>,
 }
 
 /// The load options of `--mode`, `--tps`, `--stages` and the peak-seeking flags, checked
@@ -60,6 +62,7 @@ fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
             .iter()
             .map(|r| r.parse().map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<Vec<StopRule>>>()?,
+        stages_yaml: None,
     };
     let peak_flags = args.start.is_some()
         || args.step.is_some()
@@ -78,7 +81,9 @@ fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
     match args.mode {
         LoadMode::Closed => {
             if let Some(path) = &args.stages {
-                load.profile = Some(LoadProfile::from_path(path)?);
+                let (profile, text) = LoadProfile::read(path)?;
+                load.profile = Some(profile);
+                load.stages_yaml = Some(text);
             }
         }
         LoadMode::Tps => {
@@ -176,7 +181,8 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let runnable = compile_at(&plan, &parse_props(&args.props)?, base_dir)
+    let props = parse_props(&args.props)?;
+    let runnable = compile_at(&plan, &props, base_dir)
         .with_context(|| format!("{}: the runner cannot run this plan", args.plan.display()))?;
     if args.validate {
         print!("{}", runnable.explain());
@@ -186,7 +192,11 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
     let tags = crate::import::parse_tags(&args.tags)?;
     if let Some(agents) = args.agents {
         // The plan and its load were checked here; the agents run it.
-        drop(load);
+        if load.peak.is_some() {
+            bail!(
+                "--mode peak and smart-peak cannot be split across agents (yet): run them locally"
+            );
+        }
         let token = args
             .token_file
             .as_deref()
@@ -197,7 +207,8 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
             agents,
             &args.controller,
             token,
-            parse_props(&args.props)?,
+            props,
+            load.stages_yaml.unwrap_or_default(),
             tags,
         ))?;
         println!("{run_id}");

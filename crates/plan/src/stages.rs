@@ -265,13 +265,15 @@ pub struct LoadProfile {
 }
 
 impl LoadProfile {
-    /// Reads a stages file.
-    pub fn from_path(path: &Path) -> Result<LoadProfile, StagesError> {
+    /// Reads a stages file; returns the profile and the file's text (for a caller that hands
+    /// the very stages it checked on, e.g. to agents).
+    pub fn read(path: &Path) -> Result<(LoadProfile, String), StagesError> {
         let text = std::fs::read_to_string(path).map_err(|source| StagesError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        LoadProfile::from_yaml(&text, &path.display().to_string())
+        let profile = LoadProfile::from_yaml(&text, &path.display().to_string())?;
+        Ok((profile, text))
     }
 
     /// Reads stages from YAML text; `origin` names the text in errors.
