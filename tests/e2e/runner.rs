@@ -429,6 +429,15 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
         "unknown metric 'p97'",
     );
     fails_with(&["--kpi", "avg_rt<=1s"], "need --mode peak or smart-peak");
+    // Peak-seeking is not split across agents: refused before any controller is asked.
+    fails_with(
+        &[
+            &["--mode", "peak", "--kpi", "p95<=1s", "--agents", "2"],
+            &ramp[..],
+        ]
+        .concat(),
+        "cannot be split across agents",
+    );
     fails_with(
         &["--stop-when", "p95>1s for ever"],
         "stop rule 'p95>1s for ever': 'ever' is not a duration",

@@ -194,6 +194,11 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         // The plan and its load were checked here; the agents run it.
         if load.peak.is_some() {
             bail!(
+                "--mode peak and smart-peak cannot be split across agents yet: run them without --agents"
+            );
+        }
+        if load.peak.is_some() {
+            bail!(
                 "--mode peak and smart-peak cannot be split across agents (yet): run them locally"
             );
         }
