@@ -83,16 +83,10 @@ JM=${JMETER213:-$ROOT/../shared/tools/jmeter213/jmeter213}
 log() { printf '== %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- JMeter 2.13
-if ! command -v jmeter >/dev/null 2>&1 || [ ! -f /usr/share/jmeter/lib/ext/ApacheJMeter_http.jar ]; then
-  log "installing jmeter 2.13 (Debian packages jmeter, jmeter-http)"
-  apt-get update
-  apt-get install -y jmeter jmeter-http
-fi
-[ -x "$JM" ] || { echo "missing wrapper $JM (see ../shared/tools/jmeter213/README.md)" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/runner-fidelity.XXXXXX")   # jmeter.log files, scratch
-VERSION=$(cd "$WORK" && "$JM" -v 2>&1 | grep -o 'Version 2\.13[^ ]*' | head -1 || true)
-[ -n "$VERSION" ] || { echo "jmeter is not 2.13: $(cd "$WORK" && "$JM" -v 2>&1 | tail -3)" >&2; exit 1; }
-log "JMeter: $VERSION"
+# shellcheck source=scripts/lib/jmeter213.sh
+source scripts/lib/jmeter213.sh
+ensure_jmeter213 "$WORK"
 export TZ=UTC
 
 # ---------------------------------------------------------------- fixture server
