@@ -154,11 +154,7 @@ jm_idle() {
     wait "$outer" 2>/dev/null || true
     GEN_PID=
 }
-if [[ $SKIP_JMETER == 1 ]]; then
-    say "SKIP_JMETER=1: not running JMeter"
-elif [[ ! -x $JMETER || ! -x /usr/bin/jmeter ]]; then
-    say "JMeter 2.13 not installed ($JMETER, /usr/bin/jmeter): skipped (apt-get install -y jmeter jmeter-http)"
-else
+if want_jmeter; then
     HAVE_JMETER=1
     jm_idle 1
     jm_idle "$JM_VUS"

@@ -123,11 +123,7 @@ LL_STORE_BYTES=$(du -sb "$STORE" | cut -f1)
 
 # ---------------------------------------------------------------- JMeter 2.13
 HAVE_JMETER=0
-if [[ $SKIP_JMETER == 1 ]]; then
-    say "SKIP_JMETER=1: not running JMeter"
-elif [[ ! -x $JMETER || ! -x /usr/bin/jmeter ]]; then
-    say "JMeter 2.13 not installed ($JMETER, /usr/bin/jmeter): skipped (apt-get install -y jmeter jmeter-http)"
-else
+if want_jmeter; then
     HAVE_JMETER=1
     JTL=$TMP/jmeter.csv
     rm -f -- "$JTL"

@@ -9,6 +9,19 @@ RUNNER_DIR=$ROOT/benches/runner
 NGINX_CPU=${NGINX_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
 
+# want_jmeter: true when JMeter 2.13 is to run (SKIP_JMETER is not 1 and $JMETER and Debian's
+# jmeter are installed); otherwise says why not.
+want_jmeter() {
+    if [[ ${SKIP_JMETER:-0} == 1 ]]; then
+        say "SKIP_JMETER=1: not running JMeter"
+        return 1
+    fi
+    if [[ ! -x $JMETER || ! -x /usr/bin/jmeter ]]; then
+        say "JMeter 2.13 not installed ($JMETER, /usr/bin/jmeter): skipped (apt-get install -y jmeter jmeter-http)"
+        return 1
+    fi
+}
+
 # require_tools CMD...: dies naming the apt package of the first missing command.
 require_tools() {
     local c
