@@ -339,6 +339,13 @@ impl Tick {
         }
     }
 
+    /// `loadlake run <tick.jmx> -Jport=<port> ARGS…` on the store.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all = vec!["run", self.plan.as_str(), self.port.as_str()];
+        all.extend_from_slice(args);
+        self.store.run(&all)
+    }
+
     /// Starts a run that holds 2 users (50 ms think time) for up to 30 s in the background, for
     /// tests that watch and stop it; returns the child and the run id.
     pub fn start_held_run(&self) -> (std::process::Child, String) {

@@ -285,25 +285,10 @@ fn the_runner_and_jmeter_2_13_agree_on_the_same_plan() {
 
 #[test]
 fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
-    let Tick {
-        server,
-        store,
-        port,
-        plan: tick,
-    } = Tick::new();
-    let tick = tick.as_str();
+    let t = Tick::new();
+    let store = &t.store;
     // 50 iterations a second for 2 s: due at k/50 s for k = 0…99, one GET /ok each.
-    let out = store.run(&[
-        "run",
-        tick,
-        &port,
-        "--mode",
-        "tps",
-        "--tps",
-        "50",
-        "--duration",
-        "2s",
-    ]);
+    let out = t.run(&["--mode", "tps", "--tps", "50", "--duration", "2s"]);
     assert!(
         out.status.success(),
         "{}",
@@ -313,12 +298,12 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
     let mut seen = Vec::new();
     // The server's own log is the truth for what was sent (its lines may lag on a busy machine).
     for _ in 0..60 {
-        if server.count(&mut seen, "/ok") >= 100 {
+        if t.server.count(&mut seen, "/ok") >= 100 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(server.count(&mut seen, "/ok"), 100);
+    assert_eq!(t.server.count(&mut seen, "/ok"), 100);
     let rows = store.sql(&format!(
         "select count(*) as n, count(intended_elapsed_ms) as corrected, \
          sum(case when intended_elapsed_ms >= elapsed_ms then 1 else 0 end) as not_below \
@@ -333,7 +318,7 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
         (Some(100), Some(100), Some(100))
     );
     // An open model has no loop count: it needs a duration.
-    let out = store.run(&["run", tick, &port, "--mode", "tps", "--tps", "50"]);
+    let out = t.run(&["--mode", "tps", "--tps", "50"]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("needs --duration"),
@@ -344,13 +329,8 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
 
 #[test]
 fn stages_files_drive_the_users_and_bad_load_options_are_named() {
-    let Tick {
-        server: _server,
-        store,
-        port,
-        plan: tick,
-    } = Tick::new();
-    let tick = tick.as_str();
+    let t = Tick::new();
+    let store = &t.store;
     let dir = tempfile::tempdir().unwrap();
     let stages = dir.path().join("stages.yaml");
     // 3 users for 1 s, then 1 user for 1 s (the plan's 2 threads × 5 loops no longer apply).
@@ -360,14 +340,7 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     )
     .unwrap();
     // Each user pauses 20 ms between requests: a few hundred requests, not a flood.
-    let out = store.run(&[
-        "run",
-        tick,
-        &port,
-        "-Jthink=20",
-        "--stages",
-        stages.to_str().unwrap(),
-    ]);
+    let out = t.run(&["-Jthink=20", "--stages", stages.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -392,9 +365,7 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     assert_eq!(late.len(), 1, "{late:?}");
 
     let fails_with = |args: &[&str], needle: &str| {
-        let mut all = vec!["run", tick, &port];
-        all.extend_from_slice(args);
-        let out = store.run(&all);
+        let out = t.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             !out.status.success() && err.contains(needle),
@@ -446,18 +417,10 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
 
 #[test]
 fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
-    let Tick {
-        server: _server,
-        store,
-        port,
-        plan: tick,
-    } = Tick::new();
-    let tick = tick.as_str();
+    let t = Tick::new();
+    let store = &t.store;
     // 1 then 2 users, 700 ms each; a loopback server meets the rule at both.
-    let out = store.run(&[
-        "run",
-        tick,
-        &port,
+    let out = t.run(&[
         "-Jthink=20",
         "--mode",
         "peak",
@@ -541,10 +504,7 @@ fn reports_show_the_service_or_the_corrected_latency() {
     // One user that needs ~40 ms per iteration (think time) for 50 iterations a second: the
     // iterations fall behind their schedule, so the corrected latency grows past the service
     // time.
-    let out = t.store.run(&[
-        "run",
-        &t.plan,
-        &t.port,
+    let out = t.run(&[
         "-Jusers=1",
         "-Jthink=40",
         "--mode",

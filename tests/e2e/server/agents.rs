@@ -39,20 +39,13 @@ fn hold(store: &TestStore, users: u32, secs: u32) -> String {
 
 #[test]
 fn three_agents_split_a_plan_into_one_run() {
-    let Tick {
-        server: fixture,
-        store,
-        port,
-        plan: tick,
-    } = Tick::new();
-    let served = Served::start(&store, &[]);
+    let t = Tick::new();
+    let store = &t.store;
+    let served = Served::start(store, &[]);
     let url = served.url();
-    let agents = three_agents(&store, &url);
+    let agents = three_agents(store, &url);
     // 6 users × 5 loops: each agent runs 2 users, 10 requests.
-    let out = store.run(&[
-        "run",
-        &tick,
-        &port,
+    let out = t.run(&[
         "-Jusers=6",
         "-Jloops=5",
         "--agents",
@@ -114,33 +107,29 @@ fn three_agents_split_a_plan_into_one_run() {
     // And the server under test saw every request.
     let mut seen = Vec::new();
     for _ in 0..60 {
-        if fixture.count(&mut seen, "/ok") >= 30 {
+        if t.server.count(&mut seen, "/ok") >= 30 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(fixture.count(&mut seen, "/ok"), 30);
+    assert_eq!(t.server.count(&mut seen, "/ok"), 30);
 }
 
 #[test]
 fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
-    let Tick {
-        server: _fixture,
-        store,
-        port,
-        plan: tick,
-    } = Tick::new();
-    let served = Served::start(&store, &[]);
+    let t = Tick::new();
+    let store = &t.store;
+    let served = Served::start(store, &[]);
     let url = served.url();
-    let mut agents = three_agents(&store, &url);
+    let mut agents = three_agents(store, &url);
     // 3 users (one per agent) for 3 s, 50 ms apart.
-    let stages = hold(&store, 3, 3);
+    let stages = hold(store, 3, 3);
     let run = store
         .cmd()
         .args([
             "run",
-            &tick,
-            &port,
+            &t.plan,
+            &t.port,
             "-Jthink=50",
             "--agents",
             "3",
@@ -257,10 +246,7 @@ fn fleet_wide_stop_rules_judge_the_merged_samples() {
     let agents = three_agents(&t.store, &url);
     // 3 users (one per agent), 20 ms apart: ~45 requests a second each, ~135 together.
     let stages = hold(&t.store, 3, 30);
-    let out = t.store.run(&[
-        "run",
-        &t.plan,
-        &t.port,
+    let out = t.run(&[
         "-Jthink=20",
         "--agents",
         "3",
