@@ -235,13 +235,7 @@ impl Connection {
                 .map_err(|_| ExchangeError::ReadTimeout)?,
             None => reading.await,
         };
-        read.map_err(|e| {
-            if buf.is_empty() {
-                ExchangeError::Stale(e)
-            } else {
-                ExchangeError::Io(e)
-            }
-        })
+        read.map_err(ExchangeError::Io)
     }
 
     /// Reads the response head into `buf` and hands it to `inspect`; `buf` keeps the bytes of
@@ -266,8 +260,13 @@ impl Connection {
                 }
                 Parsed::Partial => {}
             }
+            // Nothing of a response yet: a failure here is a stale keep-alive connection.
             let was_empty = buf.is_empty();
-            if self.read_more(buf, timeout, FIRST_READ as u64).await? == 0 {
+            let read = match self.read_more(buf, timeout, FIRST_READ as u64).await {
+                Err(ExchangeError::Io(e)) if was_empty => return Err(ExchangeError::Stale(e)),
+                read => read?,
+            };
+            if read == 0 {
                 return Err(if was_empty {
                     ExchangeError::Stale(io::ErrorKind::UnexpectedEof.into())
                 } else {
