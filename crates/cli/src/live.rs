@@ -1,5 +1,5 @@
 //! The live side of `loadlake run`: a [`SampleSink`] in front of the store's that counts every
-//! batch per sampler ([`LiveSink`]), and a once-a-second task ([`publish`]) that turns the
+//! batch per sampler ([`LiveSink`]), and a once-a-second task ([`LiveBoard::publish`]) that turns the
 //! counts into the store's live file (state, concurrency, VUM, stage, PTS-style numbers) and
 //! turns a `loadlake stop` request into a graceful stop.
 
@@ -89,16 +89,10 @@ impl LiveBoard {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .fill(status, seconds);
-        status.stage = self.profile.as_ref().and_then(|p| {
-            p.stage_at(since_start).map(|(i, _)| {
-                let users = p.users_at(since_start).unwrap_or(0);
-                format!(
-                    "{} ({}, {users} users)",
-                    p.stages[i].name,
-                    p.stages[i].shape.mode()
-                )
-            })
-        });
+        status.stage = self
+            .profile
+            .as_ref()
+            .and_then(|p| p.describe_at(since_start));
     }
 
     /// Once a second until `done` turns true (or its sender goes): refreshes and writes the live

@@ -350,6 +350,19 @@ impl LoadProfile {
         None
     }
 
+    /// The stage running `t` after the start, as live status shows it:
+    /// `name (mode, N users)`; `None` once every stage is over.
+    pub fn describe_at(&self, t: Duration) -> Option<String> {
+        let (i, since) = self.stage_at(t)?;
+        let stage = &self.stages[i];
+        Some(format!(
+            "{} ({}, {} users)",
+            stage.name,
+            stage.shape.mode(),
+            stage.shape.users_at(since)
+        ))
+    }
+
     /// Users `t` after the start; `None` once every stage is over.
     pub fn users_at(&self, t: Duration) -> Option<u32> {
         self.stage_at(t)
@@ -610,6 +623,11 @@ mod tests {
         );
         assert_eq!(p.length(), s(39.0));
         assert_eq!(p.users_at(s(39.0)), None);
+        assert_eq!(
+            p.describe_at(s(24.5)).as_deref(),
+            Some("stage 3 (surge, 4 users)")
+        );
+        assert_eq!(p.describe_at(s(39.0)), None);
         assert_eq!(p.max_users(), 40);
     }
 

@@ -443,13 +443,7 @@ impl<'a> LiveFile<'a> {
             .fill_live(&run_id, &mut self.status, seconds);
         self.status.stage = self.profile.as_ref().and_then(|(p, start_ms)| {
             let since = Duration::from_millis(u64::try_from(now_ms() - start_ms).ok()?);
-            let (i, _) = p.stage_at(since)?;
-            let users = p.users_at(since).unwrap_or(0);
-            Some(format!(
-                "{} ({}, {users} users)",
-                p.stages[i].name,
-                p.stages[i].shape.mode()
-            ))
+            p.describe_at(since)
         });
         self.write();
     }
