@@ -57,7 +57,7 @@ impl LiveBoard {
             counts: Arc::default(),
             profile: profile.map(Arc::new),
         };
-        board.write(&mut board.lock());
+        board.store.publish_live(&mut board.lock());
         board
     }
 
@@ -68,19 +68,8 @@ impl LiveBoard {
     /// Moves to `state` (with `message` when not empty) and writes the live file at once.
     pub fn enter(&self, state: LiveState, message: &str) {
         let mut status = self.lock();
-        status.enter(state, now_ms());
-        if !message.is_empty() {
-            status.message = message.to_string();
-        }
-        self.write(&mut status);
-    }
-
-    /// Writes the live file (a failure is logged: the run goes on).
-    fn write(&self, status: &mut LiveStatus) {
-        status.updated_ms = now_ms();
-        if let Err(e) = self.store.write_live(status) {
-            tracing::warn!(error = %e, "could not write the run's live status");
-        }
+        status.enter_because(state, now_ms(), message);
+        self.store.publish_live(&mut status);
     }
 
     /// Refreshes the numbers from the counts; `seconds` since the previous refresh.
@@ -111,11 +100,14 @@ impl LiveBoard {
             last = now;
             if status.state == LiveState::Running && self.store.stop_requested(&status.run_id) {
                 tracing::info!(run = %status.run_id, "stop requested: the run is stopping");
-                status.enter(LiveState::Stopping, now_ms());
-                status.message = "stopped by request (loadlake stop)".into();
+                status.enter_because(
+                    LiveState::Stopping,
+                    now_ms(),
+                    "stopped by request (loadlake stop)",
+                );
                 let _ = stop.send(true);
             }
-            self.write(&mut status);
+            self.store.publish_live(&mut status);
             if finished {
                 break;
             }

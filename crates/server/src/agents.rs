@@ -414,18 +414,12 @@ impl<'a> LiveFile<'a> {
     }
 
     fn write(&mut self) {
-        self.status.updated_ms = now_ms();
-        if let Err(e) = self.shared.store.write_live(&self.status) {
-            tracing::warn!(error = %e, "could not write a distributed run's live status");
-        }
+        self.shared.store.publish_live(&mut self.status);
     }
 
     /// Moves to `state` (with `message` when not empty) and writes at once.
     fn enter(&mut self, state: LiveState, message: &str) {
-        self.status.enter(state, now_ms());
-        if !message.is_empty() {
-            self.status.message = message.to_string();
-        }
+        self.status.enter_because(state, now_ms(), message);
         self.write();
     }
 

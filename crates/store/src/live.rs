@@ -144,6 +144,14 @@ impl LiveStatus {
         }
     }
 
+    /// [`LiveStatus::enter`], and says why when `message` is not empty.
+    pub fn enter_because(&mut self, state: LiveState, now_ms: i64, message: &str) {
+        self.enter(state, now_ms);
+        if !message.is_empty() {
+            self.message = message.to_string();
+        }
+    }
+
     /// A live file of a process that stopped writing it without a final state: read as FAILED.
     pub fn lost(mut self, now_ms: i64) -> LiveStatus {
         let silent = now_ms - self.updated_ms;
@@ -299,6 +307,15 @@ impl Store {
         })?;
         fs::write(&tmp, json).map_err(|e| StoreError::io(&tmp, e))?;
         fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))
+    }
+
+    /// Stamps `status` with the time and writes it; a failure is logged, not returned (the
+    /// load goes on without its live file).
+    pub fn publish_live(&self, status: &mut LiveStatus) {
+        status.updated_ms = now_ms();
+        if let Err(e) = self.write_live(status) {
+            tracing::warn!(run = %status.run_id, error = %e, "could not write the live status");
+        }
     }
 
     /// The live status of run `id`, if a process ever generated it here (read as FAILED when
