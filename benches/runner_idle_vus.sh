@@ -51,8 +51,7 @@ cleanup() {
     if [[ -n $GEN_PID ]] && kill -0 "$GEN_PID" 2>/dev/null; then
         kill -TERM "$GEN_PID" 2>/dev/null || true; wait "$GEN_PID" 2>/dev/null || true
     fi
-    stop_nginx
-    if [[ ${KEEP_TMP:-0} == 1 ]]; then say "kept $TMP"; else rm -rf -- "$TMP"; fi
+    bench_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -40,11 +40,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/loadlake-runner-vs-wrk.XXXXXX")
 # shellcheck source=benches/runner/lib.sh
 source "$ROOT/benches/runner/lib.sh"
 
-cleanup() {
-    stop_nginx
-    if [[ ${KEEP_TMP:-0} == 1 ]]; then say "kept $TMP"; else rm -rf -- "$TMP"; fi
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 require_tools nginx wrk taskset curl python3

@@ -9,6 +9,12 @@ RUNNER_DIR=$ROOT/benches/runner
 NGINX_CPU=${NGINX_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
 
+# bench_cleanup: stops nginx and removes $TMP (kept with KEEP_TMP=1); the scripts' EXIT trap.
+bench_cleanup() {
+    stop_nginx
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then say "kept $TMP"; else rm -rf -- "$TMP"; fi
+}
+
 # want_jmeter: true when JMeter 2.13 is to run (SKIP_JMETER is not 1 and $JMETER and Debian's
 # jmeter are installed); otherwise says why not.
 want_jmeter() {
