@@ -140,6 +140,7 @@ impl AgentService for Agents {
                 r.on_agent_loss
             )));
         }
+        let checked = Checked::of(&r)?;
         let wait = if r.wait_ms > 0 {
             Duration::from_millis(r.wait_ms as u64)
         } else {
@@ -147,7 +148,13 @@ impl AgentService for Agents {
         };
         let chosen = self.wait_for_agents(r.agents as usize, wait).await?;
         let (events, rx) = mpsc::channel(4);
-        tokio::spawn(run_distributed(self.shared.clone(), r, chosen, events));
+        tokio::spawn(run_distributed(
+            self.shared.clone(),
+            r,
+            checked,
+            chosen,
+            events,
+        ));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
@@ -178,15 +185,45 @@ impl Agents {
     }
 }
 
+/// What the controller itself reads of a request, checked before any agent is taken or any
+/// run opened: a bad stages file or stop rule is refused with INVALID_ARGUMENT.
+struct Checked {
+    profile: Option<LoadProfile>,
+    rules: Vec<StopRule>,
+}
+
+impl Checked {
+    fn of(r: &pb::DistributedRunRequest) -> Result<Checked, Status> {
+        let Some(load) = &r.load else {
+            return Ok(Checked {
+                profile: None,
+                rules: Vec::new(),
+            });
+        };
+        let profile = (!load.stages_yaml.is_empty())
+            .then(|| LoadProfile::from_yaml(&load.stages_yaml, "stages_yaml"))
+            .transpose()
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let rules = load
+            .stop_when
+            .iter()
+            .map(|t| t.parse())
+            .collect::<Result<Vec<StopRule>, _>>()
+            .map_err(Status::invalid_argument)?;
+        Ok(Checked { profile, rules })
+    }
+}
+
 /// Opens the run, starts the agents, waits for their streams and commits the run.
 async fn run_distributed(
     shared: Arc<Shared>,
     r: pb::DistributedRunRequest,
+    checked: Checked,
     chosen: Vec<(String, CommandSender)>,
     events: mpsc::Sender<Result<pb::DistributedRunEvent, Status>>,
 ) {
     let ids: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
-    let outcome = drive(&shared, r, &chosen, &events).await;
+    let outcome = drive(&shared, r, checked, &chosen, &events).await;
     shared.agents.release(&ids);
     if let Err(e) = outcome {
         let _ = events.send(Err(e)).await;
@@ -196,6 +233,7 @@ async fn run_distributed(
 async fn drive(
     shared: &Arc<Shared>,
     r: pb::DistributedRunRequest,
+    checked: Checked,
     chosen: &[(String, CommandSender)],
     events: &mpsc::Sender<Result<pb::DistributedRunEvent, Status>>,
 ) -> Result<(), Status> {
@@ -213,28 +251,9 @@ async fn drive(
     let mut live = LiveFile::new(shared, &run_id, chosen);
     live.enter(LiveState::Preparing, "");
     let start_at = now_ms() + START_AHEAD.as_millis() as i64;
-    // The stages (checked by the caller already; a bad file only loses the `stage` field here:
-    // the agents refuse it with the error).
-    live.profile = r
-        .load
-        .as_ref()
-        .filter(|l| !l.stages_yaml.is_empty())
-        .and_then(|l| LoadProfile::from_yaml(&l.stages_yaml, "stages").ok())
-        .map(|p| (p, start_at));
+    live.profile = checked.profile.map(|p| (p, start_at));
     // Stop rules are judged here, on every agent's samples merged, not by each agent.
-    let rules = r
-        .load
-        .as_ref()
-        .map(|l| {
-            l.stop_when
-                .iter()
-                .map(|t| t.parse())
-                .collect::<Result<Vec<StopRule>, _>>()
-        })
-        .transpose()
-        .map_err(Status::invalid_argument)?
-        .unwrap_or_default();
-    if let Some(watch) = RuleWatch::new(rules, None, start_at) {
+    if let Some(watch) = RuleWatch::new(checked.rules, None, start_at) {
         shared.live_runs.watch_rules(&run_id, watch);
     }
     let mut load = r.load.clone();

@@ -292,3 +292,52 @@ fn fleet_wide_stop_rules_judge_the_merged_samples() {
         assert!(a.wait_with_output().unwrap().status.success());
     }
 }
+
+#[test]
+fn a_bad_distributed_run_is_refused_before_any_agent_or_run() {
+    use loadlake_server::pb;
+    use loadlake_server::pb::agent_service_client::AgentServiceClient;
+    let store = TestStore::new();
+    let served = Served::start(&store, &[]);
+    super::runtime().block_on(async {
+        let mut client = AgentServiceClient::new(super::channel(&served).await);
+        let request = |load: pb::LoadSpec| pb::DistributedRunRequest {
+            plan_jmx: "<jmeterTestPlan/>".into(),
+            load: Some(load),
+            agents: 2,
+            ..pb::DistributedRunRequest::default()
+        };
+        // No agent has joined: a valid request would wait for them; these fail at once.
+        let bad_rule = client
+            .start_distributed_run(request(pb::LoadSpec {
+                stop_when: vec!["p95>1s for ever".into()],
+                ..pb::LoadSpec::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(bad_rule.code(), tonic::Code::InvalidArgument);
+        assert!(
+            bad_rule.message().contains("'ever' is not a duration"),
+            "{bad_rule:?}"
+        );
+        let bad_stages = client
+            .start_distributed_run(request(pb::LoadSpec {
+                stages_yaml: "stages:\n  - {mode: surge, min: 5, max: 2, base: 1s, burst: 1s}\n"
+                    .into(),
+                ..pb::LoadSpec::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(bad_stages.code(), tonic::Code::InvalidArgument);
+        assert!(
+            bad_stages.message().contains("stage 1 (surge): max"),
+            "{bad_stages:?}"
+        );
+    });
+    // Nothing was opened: no run, no live file.
+    assert!(!store.path().join("live").exists());
+    assert_eq!(
+        store.json(&["runs", "--format", "json"]),
+        serde_json::json!([])
+    );
+}
