@@ -221,12 +221,13 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
     }
     let writer = store.begin_run(WriterOptions::default())?;
     let run_id = writer.run_id().to_string();
-    eprintln!("run {run_id}: {}", args.plan.display());
     let stage_profile = load
         .profile
         .clone()
         .or_else(|| load.peak.as_ref().map(|p| p.profile().clone()));
     let board = LiveBoard::new(store, &run_id, stage_profile);
+    // Announced once its live file exists: `loadlake status RUN` works from this line on.
+    eprintln!("run {run_id}: {}", args.plan.display());
     let outcome = execute(args, runtime, writer, runnable, load, &board)
         .and_then(|done| commit(args, &plan, tags, done));
     match &outcome {
