@@ -482,6 +482,33 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     );
     assert_eq!(live["samplers"][0]["name"], "Home", "{live}");
 
+    // Its samples are queryable by SQL while it runs (`live_samples`: the parts written so far,
+    // about one a second), and are not in `samples` before the run is committed.
+    let rows_of = |table: &str| {
+        store.sql(&format!(
+            "select row, ts, elapsed_ms, label, thread from {table} \
+             where run_id = '{run}' order by row"
+        ))
+    };
+    let mut seen = rows_of("live_samples");
+    for _ in 0..50 {
+        if !seen.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = rows_of("live_samples");
+    }
+    assert!(!seen.is_empty(), "no live samples within 5 s");
+    assert!(rows_of("samples").is_empty(), "committed before its end");
+    let mut later = rows_of("live_samples");
+    for _ in 0..50 {
+        if later.len() > seen.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        later = rows_of("live_samples");
+    }
+    assert!(later.len() > seen.len(), "live samples do not grow");
     let out = store.run(&["stop", &run]);
     assert!(
         out.status.success(),
@@ -490,8 +517,17 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     );
     let exit = child.wait().unwrap();
     assert!(exit.success());
-    // The run is kept, with every sample the live numbers counted.
+    // The run is kept, with every sample the live numbers counted, and what SQL saw live is
+    // what it kept, unchanged.
     assert_stopped_on_request(store, &run);
+    let kept = rows_of("samples");
+    for row in &later {
+        assert!(kept.contains(row), "{row} seen live but not kept");
+    }
+    assert!(
+        rows_of("live_samples").is_empty(),
+        "still live after its end"
+    );
     // A second stop is refused: the run is over.
     let again = store.run(&["stop", &run]);
     assert!(!again.status.success());

@@ -34,7 +34,7 @@ pub enum Command {
     Import(ImportArgs),
     /// List the runs in the store
     Runs(FormatArgs),
-    /// Run a read-only SQL query over the `samples` and `runs` tables
+    /// Run a read-only SQL query over the `samples`, `live_samples` and `runs` tables
     Sql(SqlArgs),
     /// Report on a run: outline, details per case / request / transaction, ranges, error classes
     Report(ReportArgs),

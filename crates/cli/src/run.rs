@@ -219,7 +219,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         println!("{run_id}");
         return Ok(());
     }
-    let writer = store.begin_run(WriterOptions::default())?;
+    let writer = store.begin_run(WriterOptions::live())?;
     let run_id = writer.run_id().to_string();
     let stage_profile = load
         .profile

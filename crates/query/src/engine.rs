@@ -22,9 +22,26 @@ use datafusion::prelude::{Expr, col as df_col};
 use crate::error::QueryError;
 use crate::runs_table::runs_batch;
 
-/// A session with `samples` and `runs` registered.
+/// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
+/// still being written) and `runs` registered.
 pub struct QueryEngine {
     ctx: SessionContext,
+}
+
+/// A table of sample parts in Hive partitions `run_id=<id>/*.parquet` under `dir`, listed
+/// afresh by every query.
+fn samples_table(dir: &std::path::Path) -> Result<Arc<ListingTable>, QueryError> {
+    let mut url = dir.to_string_lossy().into_owned();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(col::RUN_ID.to_string(), DataType::Utf8)]);
+    let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
+        .with_listing_options(options)
+        .with_schema(sample_schema());
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// Resource limits of a session (servers set them; the CLI uses none).
@@ -51,19 +68,9 @@ impl QueryEngine {
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         crate::functions::register_all(&ctx);
 
-        let samples_dir = store.layout().samples_dir();
-        let mut url = samples_dir.to_string_lossy().into_owned();
-        if !url.ends_with('/') {
-            url.push('/');
-        }
-        let table_url = ListingTableUrl::parse(&url)?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![(col::RUN_ID.to_string(), DataType::Utf8)]);
-        let config = ListingTableConfig::new(table_url)
-            .with_listing_options(options)
-            .with_schema(sample_schema());
-        ctx.register_table("samples", Arc::new(ListingTable::try_new(config)?))?;
+        let layout = store.layout();
+        ctx.register_table("samples", samples_table(&layout.samples_dir())?)?;
+        ctx.register_table("live_samples", samples_table(&layout.tmp_dir())?)?;
 
         let runs = runs_batch(&store.runs()?)?;
         ctx.register_batch("runs", runs)?;

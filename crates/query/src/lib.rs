@@ -1,5 +1,6 @@
 //! The query layer: a DataFusion session over a loadlake store, with the `samples` table (every
-//! run's Parquet parts, partition-pruned on `run_id`) and the `runs` table (one row per run
+//! run's Parquet parts, partition-pruned on `run_id`), `live_samples` (the parts written so far
+//! of runs still being written) and the `runs` table (one row per run
 //! manifest). SQL that defines reports lives in `queries/` and is compiled in with
 //! [`include_str!`]; ad-hoc SQL goes through [`QueryEngine::sql_read_only`].
 

@@ -30,7 +30,7 @@ use crate::error::query_status;
 
 const CATALOG: &str = "loadlake";
 const SCHEMA: &str = "public";
-const TABLES: [&str; 2] = ["samples", "runs"];
+const TABLES: [&str; 3] = ["samples", "live_samples", "runs"];
 
 static SQL_INFO: LazyLock<Option<SqlInfoData>> = LazyLock::new(|| {
     let mut b = SqlInfoDataBuilder::new();

@@ -80,14 +80,16 @@ impl Store {
         let entries = fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(id) = RunId::parse(name.trim_end_matches(".lock")) else {
+            let Some(id) = Layout::tmp_entry_run(&name) else {
                 continue;
             };
             if self.writer_alive(&id) {
                 continue;
             }
-            tracing::info!("removing leftovers of interrupted run {id}");
-            let _ = fs::remove_dir_all(self.layout.staging_dir(&id));
+            tracing::info!("removing leftovers of interrupted run {id}: tmp/{name}");
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
             if !self.layout.manifest_path(&id).exists() {
                 let _ = fs::remove_dir_all(self.layout.run_samples_dir(&id));
             }

@@ -49,9 +49,27 @@ impl Layout {
         self.root.join("tmp")
     }
 
-    /// `<root>/tmp/<id>`: parts of a run being written.
+    /// `<root>/tmp/run_id=<id>`: parts of a run being written. Named like a Hive partition so
+    /// that `tmp/` is itself a table of the runs being written (`live_samples`).
     pub fn staging_dir(&self, id: &RunId) -> PathBuf {
-        self.tmp_dir().join(id.as_str())
+        self.tmp_dir().join(format!("run_id={id}"))
+    }
+
+    /// `<root>/tmp/<id>.compact`: a run's merged parts, built at commit (not a partition, so
+    /// `live_samples` never reads them).
+    pub fn compact_dir(&self, id: &RunId) -> PathBuf {
+        self.tmp_dir().join(format!("{id}.compact"))
+    }
+
+    /// The run a name in `tmp/` belongs to: `run_id=<id>`, `<id>.lock`, `<id>.compact`, or a
+    /// bare `<id>` (the staging dirs of older versions).
+    pub fn tmp_entry_run(name: &str) -> Option<RunId> {
+        let id = name
+            .strip_prefix("run_id=")
+            .or_else(|| name.strip_suffix(".lock"))
+            .or_else(|| name.strip_suffix(".compact"))
+            .unwrap_or(name);
+        RunId::parse(id).ok()
     }
 
     /// `<root>/tmp/<id>.lock`: held by the run's writer until the run is visible.

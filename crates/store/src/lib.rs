@@ -4,7 +4,8 @@
 //! <root>/samples/run_id=<id>/part-<n>.parquet   Hive-style partitions, zstd, sorted by ts per part
 //! <root>/runs/<id>.json                          run manifest (visible ⇒ run complete)
 //! <root>/runs/<id>.rejects.jsonl                 rows that could not be imported
-//! <root>/tmp/<id>/ and <root>/tmp/<id>.lock      a run being written, and its writer's lock
+//! <root>/tmp/run_id=<id>/part-<n>.parquet       a run being written (readable: `live_samples`)
+//! <root>/tmp/<id>.lock                           its writer's lock
 //! ```
 //!
 //! A run becomes visible atomically: parts are written and fsynced under `tmp/`, the directory is
@@ -13,6 +14,7 @@
 //! visible, and the next writer removes what a dead writer left (its lock is free).
 
 mod catalog;
+mod compact;
 mod error;
 mod hash;
 mod layout;

@@ -43,6 +43,7 @@ fn commit_makes_a_sorted_visible_run() {
         .begin_run(WriterOptions {
             part_rows: 4,
             zstd_level: 3,
+            ..WriterOptions::default()
         })
         .unwrap();
     let id = w.run_id().clone();
@@ -113,8 +114,14 @@ fn leftovers_of_a_dead_writer_are_removed_on_open() {
     std::fs::write(l.lock_path(&id), b"").unwrap(); // nobody holds it
     let orphan = loadlake_schema::RunId::parse("20260101-000001-abcd").unwrap();
     std::fs::create_dir_all(l.run_samples_dir(&orphan)).unwrap();
+    // A merge cut short, and the staging dir of an older version (`tmp/<id>`).
+    std::fs::create_dir_all(l.compact_dir(&id)).unwrap();
+    let old = l.tmp_dir().join("20260101-000002-abcd");
+    std::fs::create_dir_all(&old).unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert!(!store.layout().staging_dir(&id).exists());
+    assert!(!store.layout().compact_dir(&id).exists());
+    assert!(!old.exists());
     assert!(!store.layout().lock_path(&id).exists());
     assert!(!store.layout().run_samples_dir(&orphan).exists());
 }
@@ -137,4 +144,134 @@ fn a_live_writer_is_left_alone_and_concurrent_writers_get_distinct_ids() {
     store.delete_run(ma.run_id.as_str()).unwrap();
     assert_eq!(store.runs().unwrap(), vec![mb]);
     assert!(matches!(store.run("../x"), Err(StoreError::NoSuchRun(_))));
+}
+
+/// The `*.parquet` files of a directory, sorted by name (what a reader listing it would open).
+fn listed_parts(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// (ts, row) of every row of every part in `dir`, parts in name order.
+fn rows_of(dir: &std::path::Path) -> Vec<Vec<(i64, i64)>> {
+    listed_parts(dir)
+        .iter()
+        .map(|name| {
+            let file = std::fs::File::open(dir.join(name)).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .unwrap()
+                .build()
+                .unwrap();
+            let mut rows = Vec::new();
+            for b in reader {
+                let b = b.unwrap();
+                let ts = b
+                    .column_by_name(col::TS)
+                    .unwrap()
+                    .as_primitive::<TimestampMillisecondType>();
+                let row = b
+                    .column_by_name(col::ROW)
+                    .unwrap()
+                    .as_primitive::<arrow::datatypes::Int64Type>();
+                rows.extend((0..b.num_rows()).map(|i| (ts.value(i), row.value(i))));
+            }
+            rows
+        })
+        .collect()
+}
+
+#[test]
+fn a_live_writer_shows_whole_parts_while_it_runs_and_merges_them_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = store
+        .begin_run(WriterOptions {
+            part_rows: 8,
+            visible_every: Some(std::time::Duration::ZERO),
+            ..WriterOptions::default()
+        })
+        .unwrap();
+    let id = w.run_id().clone();
+    let staging = store.layout().staging_dir(&id);
+    assert!(
+        staging.ends_with(format!("run_id={id}")),
+        "a Hive partition"
+    );
+    // Every write becomes a visible part at once (visible_every 0); nothing else is listed.
+    w.write(batch(0, &[30, 10], &[true, true])).unwrap();
+    assert_eq!(rows_of(&staging), vec![vec![(10, 1), (30, 0)]]);
+    w.write(batch(2, &[20], &[false])).unwrap();
+    w.write(batch(3, &[5], &[true])).unwrap();
+    w.write(batch(4, &[1, 2, 3, 4, 6, 7, 8], &[true; 7]))
+        .unwrap();
+    w.write(batch(11, &[40], &[true])).unwrap();
+    let all: Vec<String> = std::fs::read_dir(&staging)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(all.len(), 5, "no partial files left: {all:?}");
+    assert_eq!(rows_of(&staging).concat().len(), 12);
+    assert!(store.runs().unwrap().is_empty(), "not a committed run yet");
+
+    // Parts of 2, 1, 1, 7, 1 rows with part_rows 8 ("small" < 2): the 1-row parts 2 and 3 merge;
+    // the 2- and 7-row parts stay; the last 1-row part is alone.
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!((m.samples, m.errors, m.parts), (12, 1, 4));
+    let committed = rows_of(&store.layout().run_samples_dir(&id));
+    assert_eq!(
+        committed,
+        vec![
+            vec![(10, 1), (30, 0)],
+            vec![(5, 3), (20, 2)],
+            vec![(1, 4), (2, 5), (3, 6), (4, 7), (6, 8), (7, 9), (8, 10)],
+            vec![(40, 11)],
+        ]
+    );
+    assert!(
+        store
+            .layout()
+            .tmp_dir()
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none(),
+        "tmp is clean"
+    );
+}
+
+#[test]
+fn many_one_row_parts_become_few_sorted_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = store
+        .begin_run(WriterOptions {
+            part_rows: 16,
+            ..WriterOptions::default()
+        })
+        .unwrap();
+    let id = w.run_id().clone();
+    // A gRPC stream flushes after every batch: 40 parts of one row, ts descending.
+    for i in 0..40i64 {
+        w.write(batch(i, &[1000 - i], &[true])).unwrap();
+        w.flush().unwrap();
+    }
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!((m.samples, m.parts), (40, 3));
+    let parts = rows_of(&store.layout().run_samples_dir(&id));
+    assert_eq!(
+        parts.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![16, 16, 8]
+    );
+    // Each part sorted by ts; together every row exactly once.
+    for p in &parts {
+        assert!(p.windows(2).all(|w| w[0] <= w[1]), "{p:?}");
+    }
+    let mut rows: Vec<i64> = parts.concat().into_iter().map(|(_, r)| r).collect();
+    rows.sort();
+    assert_eq!(rows, (0..40).collect::<Vec<_>>());
 }

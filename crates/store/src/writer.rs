@@ -1,9 +1,16 @@
 //! [`RunWriter`]: receives a run's sample batches (it is a [`SampleSink`]), writes them as sorted
 //! Parquet parts in the run's staging directory and commits the run atomically.
+//!
+//! A part appears in the staging directory (`tmp/run_id=<id>/`) only once it is complete and
+//! fsynced (written as `part-N.parquet.partial`, then renamed), so readers of the live table
+//! (`live_samples`) see whole parts or nothing. A run written in many small parts — one per
+//! second for a live run, one per acknowledged batch for a gRPC stream — has them merged at
+//! commit ([`crate::compact`]).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
@@ -29,6 +36,10 @@ pub struct WriterOptions {
     pub part_rows: usize,
     /// zstd level.
     pub zstd_level: i32,
+    /// Write what is pending as a part at least this often (checked as batches arrive), so the
+    /// samples of a run still being written can be queried (`live_samples`). `None`: parts are
+    /// written only when `part_rows` are pending or the caller flushes.
+    pub visible_every: Option<Duration>,
 }
 
 impl Default for WriterOptions {
@@ -36,6 +47,17 @@ impl Default for WriterOptions {
         WriterOptions {
             part_rows: 256 * 1024,
             zstd_level: 3,
+            visible_every: None,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// The defaults, with parts made visible to live queries about once a second.
+    pub fn live() -> Self {
+        WriterOptions {
+            visible_every: Some(Duration::from_secs(1)),
+            ..WriterOptions::default()
         }
     }
 }
@@ -100,7 +122,9 @@ pub struct RunWriter {
     options: WriterOptions,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
-    parts: u32,
+    /// Rows of each part written so far, in order.
+    part_sizes: Vec<usize>,
+    last_part_at: Instant,
     totals: Totals,
     committed: bool,
 }
@@ -114,7 +138,8 @@ impl RunWriter {
             options,
             pending: Vec::new(),
             pending_rows: 0,
-            parts: 0,
+            part_sizes: Vec::new(),
+            last_part_at: Instant::now(),
             totals: Totals::default(),
             committed: false,
         }
@@ -130,57 +155,18 @@ impl RunWriter {
         self.totals.samples
     }
 
-    fn props(&self) -> WriterProperties {
-        let level = ZstdLevel::try_new(self.options.zstd_level).unwrap_or_default();
-        let mut b = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(level))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .set_max_row_group_row_count(Some(self.options.part_rows));
-        // Sorted timestamps and near-sequential row numbers: delta encoding, no dictionary.
-        for c in [col::TS, col::ROW] {
-            b = b
-                .set_column_dictionary_enabled(ColumnPath::from(c), false)
-                .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
-        }
-        b.build()
-    }
-
     /// Sorts the pending batches by (ts, row) and writes them as the next part.
     fn write_part(&mut self) -> Result<(), StoreError> {
+        self.last_part_at = Instant::now();
         if self.pending_rows == 0 {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        self.pending_rows = 0;
+        let rows = std::mem::take(&mut self.pending_rows);
         let dir = self.layout.staging_dir(&self.id);
-        let path = dir.join(format!("part-{}.parquet", self.parts));
-        let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
-        let parquet_err = |source| StoreError::Parquet {
-            path: path.clone(),
-            source,
-        };
-        let mut w =
-            ArrowWriter::try_new(file, sample_schema(), Some(self.props())).map_err(parquet_err)?;
-        match sorted_order(&pending)? {
-            // Already in (ts, row) order: write the batches as they are, no copy.
-            None => {
-                for batch in &pending {
-                    w.write(batch).map_err(parquet_err)?;
-                }
-            }
-            Some(order) => {
-                // One contiguous batch, then one gather: measured faster than interleaving
-                // across batches (arrow's take on concatenated arrays copies less per value).
-                let all = concat_batches(&sample_schema(), &pending)?;
-                drop(pending);
-                let sorted = take_record_batch(&all, &order)?;
-                drop(all);
-                w.write(&sorted).map_err(parquet_err)?;
-            }
-        }
-        let file = w.into_inner().map_err(parquet_err)?;
-        file.sync_all().map_err(|e| StoreError::io(&path, e))?;
-        self.parts += 1;
+        let path = dir.join(part_name(self.part_sizes.len()));
+        write_sorted_part(&path, pending, &self.options)?;
+        self.part_sizes.push(rows);
         Ok(())
     }
 
@@ -192,7 +178,11 @@ impl RunWriter {
         self.totals.add(&batch);
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
-        if self.pending_rows >= self.options.part_rows {
+        let due = self
+            .options
+            .visible_every
+            .is_some_and(|every| self.last_part_at.elapsed() >= every);
+        if self.pending_rows >= self.options.part_rows || due {
             self.write_part()?;
         }
         Ok(())
@@ -213,10 +203,13 @@ impl RunWriter {
         rejects: &[impl serde::Serialize],
     ) -> Result<RunManifest, StoreError> {
         self.write_part()?;
-        let staging = self.layout.staging_dir(&self.id);
-        fsync_dir(&staging)?;
-        let target = self.layout.run_samples_dir(&self.id);
-        fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
+        fsync_dir(&self.layout.staging_dir(&self.id))?;
+        let parts = crate::compact::move_into_place(
+            &self.layout,
+            &self.id,
+            &self.part_sizes,
+            &self.options,
+        )?;
         fsync_dir(&self.layout.samples_dir())?;
 
         let reject_summary = RejectSummary {
@@ -253,7 +246,7 @@ impl RunWriter {
             last_ts_ms: self.totals.last_end,
             imported_at: Utc::now(),
             rejects: reject_summary,
-            parts: self.parts,
+            parts,
             plan: draft.plan,
             created_by: format!("loadlake {}", env!("CARGO_PKG_VERSION")),
         };
@@ -288,6 +281,66 @@ impl SampleSink for RunWriter {
     fn write_batch(&mut self, batch: SampleBatch) -> Result<(), SinkError> {
         self.write(batch).map_err(SinkError::new)
     }
+}
+
+/// The file name of part `n`.
+pub(crate) fn part_name(n: usize) -> String {
+    format!("part-{n}.parquet")
+}
+
+/// The Parquet settings of every part.
+fn writer_properties(options: &WriterOptions) -> WriterProperties {
+    let level = ZstdLevel::try_new(options.zstd_level).unwrap_or_default();
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(options.part_rows));
+    // Sorted timestamps and near-sequential row numbers: delta encoding, no dictionary.
+    for c in [col::TS, col::ROW] {
+        b = b
+            .set_column_dictionary_enabled(ColumnPath::from(c), false)
+            .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
+    }
+    b.build()
+}
+
+/// Writes `batches` sorted by (ts, row) as one Parquet file at `path`: first under a
+/// `.partial` name, fsynced, then renamed, so that a reader listing `*.parquet` never opens a
+/// part being written.
+pub(crate) fn write_sorted_part(
+    path: &Path,
+    batches: Vec<RecordBatch>,
+    options: &WriterOptions,
+) -> Result<(), StoreError> {
+    let partial = path.with_extension("parquet.partial");
+    let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
+    let parquet_err = |source| StoreError::Parquet {
+        path: partial.clone(),
+        source,
+    };
+    let mut w = ArrowWriter::try_new(file, sample_schema(), Some(writer_properties(options)))
+        .map_err(parquet_err)?;
+    match sorted_order(&batches)? {
+        // Already in (ts, row) order: write the batches as they are, no copy.
+        None => {
+            for batch in &batches {
+                w.write(batch).map_err(parquet_err)?;
+            }
+        }
+        Some(order) => {
+            // One contiguous batch, then one gather: measured faster than interleaving
+            // across batches (arrow's take on concatenated arrays copies less per value).
+            let all = concat_batches(&sample_schema(), &batches)?;
+            drop(batches);
+            let sorted = take_record_batch(&all, &order)?;
+            drop(all);
+            w.write(&sorted).map_err(parquet_err)?;
+        }
+    }
+    let file = w.into_inner().map_err(parquet_err)?;
+    file.sync_all().map_err(|e| StoreError::io(&partial, e))?;
+    fs::rename(&partial, path).map_err(|e| StoreError::io(path, e))?;
+    Ok(())
 }
 
 /// Row positions (in the concatenation of `batches`) in (`ts`, `row`) order, nulls first;

@@ -224,6 +224,23 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
             .is_some_and(|s| s.starts_with("stage 1 (concurrency, 6 users)")),
         "{live}"
     );
+    // SQL sees the samples the agents streamed so far (each acknowledged batch is a part of the
+    // run being written), from all three agents.
+    let agents_live = || {
+        t.store.sql(&format!(
+            "select count(distinct agent) as agents, count(*) as n from live_samples \
+             where run_id = '{run_id}'"
+        ))
+    };
+    let mut seen = agents_live();
+    for _ in 0..50 {
+        if seen[0]["agents"] == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = agents_live();
+    }
+    assert_eq!(seen[0]["agents"], 3, "{seen:?}");
 
     let out = t.store.run(&["stop", &run_id]);
     assert!(
@@ -232,7 +249,11 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(run.wait().unwrap().success());
-    assert_stopped_on_request(&t.store, &run_id);
+    let done = assert_stopped_on_request(&t.store, &run_id);
+    assert!(
+        done["all"]["count"].as_u64() >= seen[0]["n"].as_u64(),
+        "{done}"
+    );
     for a in agents {
         assert!(a.wait_with_output().unwrap().status.success());
     }

@@ -1,0 +1,120 @@
+//! Moving a run's parts into `samples/` at commit, merging small ones on the way.
+//!
+//! A live run writes a part about once a second and a gRPC stream one per acknowledged batch, so
+//! a long run can end with thousands of small files. At commit, consecutive parts smaller than a
+//! quarter of `part_rows` are merged (re-sorted, at most `part_rows` rows each) into
+//! `tmp/<id>.compact/`, the parts worth keeping are hard-linked next to them, and that directory
+//! is renamed into `samples/`. Until then the staging directory stays whole, so a reader of
+//! `live_samples` never sees a row twice or misses one.
+
+use std::fs::{self, File};
+use std::ops::Range;
+
+use arrow::array::RecordBatch;
+use loadlake_schema::RunId;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::StoreError;
+use crate::layout::Layout;
+use crate::writer::{WriterOptions, fsync_dir, part_name, write_sorted_part};
+
+/// Moves run `id`'s staged parts (of `part_sizes` rows each, in order) into
+/// `samples/run_id=<id>`; returns how many parts the run has there.
+pub(crate) fn move_into_place(
+    layout: &Layout,
+    id: &RunId,
+    part_sizes: &[usize],
+    options: &WriterOptions,
+) -> Result<u32, StoreError> {
+    let staging = layout.staging_dir(id);
+    let target = layout.run_samples_dir(id);
+    let groups = merge_groups(part_sizes, options.part_rows);
+    if groups.len() == part_sizes.len() {
+        fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
+        return Ok(part_sizes.len() as u32);
+    }
+    let compact = layout.compact_dir(id);
+    if compact.exists() {
+        fs::remove_dir_all(&compact).map_err(|e| StoreError::io(&compact, e))?;
+    }
+    fs::create_dir_all(&compact).map_err(|e| StoreError::io(&compact, e))?;
+    for (n, group) in groups.iter().enumerate() {
+        let out = compact.join(part_name(n));
+        if group.len() == 1 {
+            let part = staging.join(part_name(group.start));
+            fs::hard_link(&part, &out)
+                .or_else(|_| fs::copy(&part, &out).map(|_| ()))
+                .map_err(|e| StoreError::io(&out, e))?;
+            continue;
+        }
+        let mut batches = Vec::new();
+        for i in group.clone() {
+            batches.extend(read_part(&staging.join(part_name(i)))?);
+        }
+        write_sorted_part(&out, batches, options)?;
+    }
+    fsync_dir(&compact)?;
+    fs::rename(&compact, &target).map_err(|e| StoreError::io(&target, e))?;
+    fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
+    Ok(groups.len() as u32)
+}
+
+/// Which parts become one: runs of consecutive parts under a quarter of `part_rows` are merged
+/// while they fit in `part_rows`; any other part stays as it is.
+fn merge_groups(part_sizes: &[usize], part_rows: usize) -> Vec<Range<usize>> {
+    let small = (part_rows / 4).max(1);
+    let mut groups: Vec<Range<usize>> = Vec::new();
+    let mut rows_in_last = 0;
+    for (i, &rows) in part_sizes.iter().enumerate() {
+        let joins_last = rows < small
+            && groups.last().is_some_and(|g| {
+                part_sizes[g.start] < small && g.end == i && rows_in_last + rows <= part_rows
+            });
+        match groups.last_mut() {
+            Some(last) if joins_last => {
+                last.end = i + 1;
+                rows_in_last += rows;
+            }
+            _ => {
+                groups.push(i..i + 1);
+                rows_in_last = rows;
+            }
+        }
+    }
+    groups
+}
+
+/// Every batch of one part file.
+fn read_part(path: &std::path::Path) -> Result<Vec<RecordBatch>, StoreError> {
+    let parquet_err = |source| StoreError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(parquet_err)?
+        .build()
+        .map_err(parquet_err)?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_groups;
+
+    #[test]
+    fn only_runs_of_small_parts_are_merged_and_never_past_part_rows() {
+        // part_rows 100: "small" is under 25 rows.
+        assert!(merge_groups(&[], 100).is_empty());
+        assert_eq!(merge_groups(&[100, 30, 90], 100), vec![0..1, 1..2, 2..3]);
+        assert_eq!(merge_groups(&[10, 10, 10], 100), vec![0..3]);
+        // A big part interrupts a run of small ones; a full group starts the next.
+        assert_eq!(
+            merge_groups(&[24, 24, 60, 24, 24, 24, 24, 24], 100),
+            vec![0..2, 2..3, 3..7, 7..8]
+        );
+        assert_eq!(merge_groups(&[5], 100), vec![0..1]);
+    }
+}
