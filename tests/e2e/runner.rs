@@ -364,6 +364,34 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     ));
     assert_eq!(late.len(), 1, "{late:?}");
 
+    // A file of arrival rates (open model): 0 → 20 per second over 1 s, then 20 per second for
+    // 1 s. Iterations are the integral of the rate, 10 + 20, each one request, each with the
+    // latency from its intended start; the file's max_vus caps the users.
+    std::fs::write(
+        &stages,
+        "max_vus: 3\nstages:\n  - {mode: tps, tps: 20, ramp_up: 1s, duration: 2s}\n",
+    )
+    .unwrap();
+    let out = t.run(&["--stages", stages.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let rows = store.sql(&format!(
+        "select count(*) as n, count(intended_elapsed_ms) as corrected, \
+         count(distinct thread) as users from samples where run_id = '{run}'"
+    ));
+    assert_eq!(rows[0]["n"].as_u64(), Some(30), "{rows:?}");
+    assert_eq!(rows[0]["corrected"].as_u64(), Some(30), "{rows:?}");
+    assert!(
+        rows[0]["users"]
+            .as_u64()
+            .is_some_and(|u| (1..=3).contains(&u)),
+        "{rows:?}"
+    );
+
     let fails_with = |args: &[&str], needle: &str| {
         let out = t.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -380,6 +408,15 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     fails_with(
         &["--stages", stages.to_str().unwrap()],
         "stage 1 (surge): max: must be ≥ min (5) and ≥ 1, not 2",
+    );
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 1, duration: 1s}\n  - {mode: tps, tps: 5, duration: 1s}\n",
+    )
+    .unwrap();
+    fails_with(
+        &["--stages", stages.to_str().unwrap()],
+        "stage 2 (tps): mode: stage 1 is concurrency, this one tps",
     );
     let ramp = [
         "--start",

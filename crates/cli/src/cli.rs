@@ -533,8 +533,9 @@ pub struct RunArgs {
     /// stops when it holds every second for that long
     #[arg(long = "stop-when", value_name = "RULE")]
     pub stop_when: Vec<String>,
-    /// Load stages (concurrency, step, surge, oscillation) the regular thread groups follow
-    /// instead of their threads and loops; see docs/load-shapes.md
+    /// Load stages the regular thread groups follow instead of their threads and loops: users
+    /// (concurrency, step, surge, oscillation) or arrival rates (tps, with the file's max_vus);
+    /// see docs/load-shapes.md
     #[arg(long, value_name = "FILE", conflicts_with_all = ["tps", "max_vus"])]
     pub stages: Option<PathBuf>,
     /// Peak-seeking: users of the first step

@@ -31,10 +31,12 @@
 //! # Ok::<(), loadlake_plan::PlanError>(())
 //! ```
 
+mod duration;
 pub mod error;
 pub mod kpi;
 mod parse;
 pub mod props;
+mod rate;
 pub mod stages;
 pub mod summary;
 pub mod tree;
@@ -46,11 +48,12 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+pub use duration::parse_duration;
 pub use error::{PlanError, Position};
 pub use kpi::{Comparison, Kpi, KpiMetric, StopRule};
 pub use parse::{MAX_DEPTH, MAX_PLAN_BYTES};
 pub use props::{ElementProp, NumberProp, Prop, Property, Props, XmlNode, is_expression};
-pub use stages::{LoadProfile, Stage, StageShape, StagesError, parse_duration};
+pub use stages::{LoadProfile, Stage, StageShape, StagesError};
 pub use summary::{PlanSummary, ThreadGroupKind, ThreadGroupSummary};
 pub use tree::{Elements, TestElement};
 

@@ -4,6 +4,10 @@
 //! levels). A stages file (`loadlake run --stages stages.yaml`) lists them in order; the runner
 //! asks [`LoadProfile::users_at`] how many users to keep at each moment.
 //!
+//! A file of `tps` stages is an open-model profile instead: arrival rates, ramped linearly from
+//! the previous stage's rate, and an optional `max_vus` per thread group; the runner asks
+//! [`LoadProfile::arrival_time`] when each iteration is due (`rate.rs`).
+//!
 //! ```yaml
 //! stages:
 //!   - mode: concurrency     # ramp from the previous level (0 at first) to `users`, then hold
@@ -28,6 +32,15 @@
 //!     duration: 1m
 //! ```
 //!
+//! ```yaml
+//! max_vus: 200              # most users per thread group (default: the group's threads)
+//! stages:
+//!   - mode: tps             # ramp from the previous rate (0 at first) to `tps`, then hold
+//!     tps: 100
+//!     ramp_up: 10s
+//!     duration: 1m
+//! ```
+//!
 //! Durations are written `500ms`, `30s`, `5m`, `1h`. Errors name the file, the stage (1-based)
 //! and the field.
 
@@ -37,6 +50,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::StopRule;
+use crate::duration::parse_duration;
 
 /// A stages file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -64,35 +78,6 @@ pub enum StagesError {
     },
 }
 
-/// `500ms`, `30s`, `5m`, `1h`, `1d` (a bare number is seconds) → a positive duration.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 1s, 1m"))?;
-    let ms_per_unit: u64 = match unit {
-        "ms" => 1,
-        "s" | "" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 604_800_000,
-        _ => {
-            return Err(format!(
-                "'{text}': unknown unit '{unit}' (ms, s, m, h, d, w)"
-            ));
-        }
-    };
-    if n == 0 {
-        return Err(format!("'{text}' must be positive"));
-    }
-    n.checked_mul(ms_per_unit)
-        .map(Duration::from_millis)
-        .ok_or_else(|| format!("'{text}' is too long"))
-}
-
 /// A duration as written in the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
@@ -102,6 +87,7 @@ struct Text(String);
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSpec {
+    max_vus: Option<u32>,
     stages: Vec<StageSpec>,
 }
 
@@ -147,7 +133,14 @@ enum StageSpec {
         period: Text,
         duration: Text,
     },
-    Tps {},
+    Tps {
+        name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
+        tps: f64,
+        ramp_up: Option<Text>,
+        duration: Text,
+    },
 }
 
 /// How a stage sets the number of users.
@@ -179,6 +172,13 @@ pub enum StageShape {
         max: u32,
         period: Duration,
     },
+    /// Open model: iterations arrive at a rate that goes linearly from the previous stage's rate
+    /// (`from`) to `tps` per second over `ramp_up`, then holds. Sets no number of users.
+    Tps {
+        from: f64,
+        tps: f64,
+        ramp_up: Duration,
+    },
 }
 
 impl StageShape {
@@ -189,10 +189,12 @@ impl StageShape {
             StageShape::Step { .. } => "step",
             StageShape::Surge { .. } => "surge",
             StageShape::Oscillation { .. } => "oscillation",
+            StageShape::Tps { .. } => "tps",
         }
     }
 
-    /// Users `t` after the stage started.
+    /// Users `t` after the stage started; 0 for an arrival-rate stage (users there follow the
+    /// iterations due, see [`StageShape::rate_at`]).
     pub fn users_at(&self, t: Duration) -> u32 {
         let lerp = |a: u32, b: u32, f: f64| {
             (f64::from(a) + (f64::from(b) - f64::from(a)) * f.clamp(0.0, 1.0)).round() as u32
@@ -242,6 +244,7 @@ impl StageShape {
                 };
                 lerp(min, max, up)
             }
+            StageShape::Tps { .. } => 0,
         }
     }
 }
@@ -262,6 +265,8 @@ pub struct Stage {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LoadProfile {
     pub stages: Vec<Stage>,
+    /// Arrival-rate profiles: most virtual users per thread group (`None`: the group's threads).
+    pub max_vus: Option<u32>,
 }
 
 impl LoadProfile {
@@ -288,24 +293,60 @@ impl LoadProfile {
                 message: "`stages` is empty: list at least one stage".into(),
             });
         }
-        let mut stages = Vec::with_capacity(spec.stages.len());
-        let mut level = 0;
+        let mut stages: Vec<Stage> = Vec::with_capacity(spec.stages.len());
+        let invalid = |stage: usize, (mode, field, message): FieldError| StagesError::Invalid {
+            path: origin.to_string(),
+            stage,
+            mode,
+            field,
+            message,
+        };
         for (i, s) in spec.stages.into_iter().enumerate() {
-            let stage = compile_stage(s, i + 1, level).map_err(|(mode, field, message)| {
-                StagesError::Invalid {
-                    path: origin.to_string(),
-                    stage: i + 1,
-                    mode,
-                    field,
-                    message,
-                }
-            })?;
-            level = stage
-                .shape
-                .users_at(stage.length.saturating_sub(Duration::from_nanos(1)));
+            let end = |stage: &Stage| stage.length.saturating_sub(Duration::from_nanos(1));
+            let level = stages.last().map_or(0, |p| p.shape.users_at(end(p)));
+            let rate = stages
+                .last()
+                .and_then(|p| p.shape.rate_at(end(p)))
+                .unwrap_or(0.0);
+            let stage = compile_stage(s, i + 1, level, rate).map_err(|e| invalid(i + 1, e))?;
+            if let Some(first) = stages.first()
+                && first.shape.is_arrival_rate() != stage.shape.is_arrival_rate()
+            {
+                return Err(invalid(
+                    i + 1,
+                    (
+                        stage.shape.mode(),
+                        "mode",
+                        format!(
+                            "stage 1 is {}, this one {}: a stages file holds either arrival \
+                             rates (tps) or users (the other modes), not both",
+                            first.shape.mode(),
+                            stage.shape.mode()
+                        ),
+                    ),
+                ));
+            }
             stages.push(stage);
         }
-        Ok(LoadProfile { stages })
+        let arrival_rate = stages.iter().any(|s| s.shape.is_arrival_rate());
+        if spec.max_vus.is_some() && !arrival_rate {
+            return Err(StagesError::Syntax {
+                path: origin.to_string(),
+                message: "`max_vus` is for arrival-rate (tps) stages; the other modes set the \
+                          users themselves"
+                    .into(),
+            });
+        }
+        if spec.max_vus == Some(0) {
+            return Err(StagesError::Syntax {
+                path: origin.to_string(),
+                message: "`max_vus` must be at least 1".into(),
+            });
+        }
+        Ok(LoadProfile {
+            stages,
+            max_vus: spec.max_vus,
+        })
     }
 
     /// A step ramp (the peak-seeking modes): `start` users, `step` more every `step_duration`,
@@ -330,6 +371,7 @@ impl LoadProfile {
                 length: step_length(start, step, step_duration, max),
                 shape,
             }],
+            max_vus: None,
         })
     }
 
@@ -351,16 +393,15 @@ impl LoadProfile {
     }
 
     /// The stage running `t` after the start, as live status shows it:
-    /// `name (mode, N users)`; `None` once every stage is over.
+    /// `name (mode, N users)` or `name (tps, R/s)`; `None` once every stage is over.
     pub fn describe_at(&self, t: Duration) -> Option<String> {
         let (i, since) = self.stage_at(t)?;
         let stage = &self.stages[i];
-        Some(format!(
-            "{} ({}, {} users)",
-            stage.name,
-            stage.shape.mode(),
-            stage.shape.users_at(since)
-        ))
+        let load = match stage.shape.rate_at(since) {
+            Some(rate) => format!("{rate:.1}/s"),
+            None => format!("{} users", stage.shape.users_at(since)),
+        };
+        Some(format!("{} ({}, {load})", stage.name, stage.shape.mode()))
     }
 
     /// Users `t` after the start; `None` once every stage is over.
@@ -378,6 +419,7 @@ impl LoadProfile {
                 StageShape::Step { max, .. }
                 | StageShape::Surge { max, .. }
                 | StageShape::Oscillation { max, .. } => max,
+                StageShape::Tps { .. } => 0,
             })
             .max()
             .unwrap_or(0)
@@ -429,7 +471,9 @@ fn stop_rules(mode: &'static str, texts: &[String]) -> Result<Vec<StopRule>, Fie
         .collect()
 }
 
-fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldError> {
+/// Compiles one stage; `level` and `rate` are where the previous stage ended (users, arrivals
+/// per second), the start of a ramp.
+fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<Stage, FieldError> {
     let name = |n: Option<String>| n.unwrap_or_else(|| format!("stage {index}"));
     let min_max = |mode, min: u32, max: u32| {
         if max < min || max == 0 {
@@ -553,14 +597,39 @@ fn compile_stage(s: StageSpec, index: usize, level: u32) -> Result<Stage, FieldE
                 length: duration_field(M, "duration", &duration)?,
             }
         }
-        StageSpec::Tps {} => {
-            return Err((
-                "tps",
-                "mode",
-                "an arrival-rate stage cannot be mixed into a stages file yet; use \
-                 `loadlake run --mode tps --tps R --duration D`"
-                    .into(),
-            ));
+        StageSpec::Tps {
+            name: n,
+            stop_when,
+            tps,
+            ramp_up,
+            duration,
+        } => {
+            const M: &str = "tps";
+            if !(tps.is_finite() && tps >= 0.0) {
+                return Err((
+                    M,
+                    "tps",
+                    format!("must be a rate ≥ 0 per second, not {tps}"),
+                ));
+            }
+            let length = duration_field(M, "duration", &duration)?;
+            let ramp_up = match ramp_up {
+                Some(t) => duration_field(M, "ramp_up", &t)?,
+                None => Duration::ZERO,
+            };
+            if ramp_up > length {
+                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
+            }
+            Stage {
+                stop_when: stop_rules(M, &stop_when)?,
+                name: name(n),
+                shape: StageShape::Tps {
+                    from: rate,
+                    tps,
+                    ramp_up,
+                },
+                length,
+            }
         }
     })
 }
@@ -682,15 +751,20 @@ mod tests {
             ),
             "s.yaml: stage 1 (concurrency): stop_when: stop rule 'p95>1s for x': 'x' is not a duration like 500ms, 1s, 1m"
         );
-        assert!(err("stages:\n  - {mode: tps}\n").contains("--mode tps"));
-    }
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("s").is_err());
+        assert_eq!(
+            err(
+                "stages:\n  - {mode: tps, tps: 5, duration: 2s}\n  - {mode: concurrency, users: 1, duration: 1s}\n"
+            ),
+            "s.yaml: stage 2 (concurrency): mode: stage 1 is tps, this one concurrency: a stages \
+             file holds either arrival rates (tps) or users (the other modes), not both"
+        );
+        assert_eq!(
+            err("stages:\n  - {mode: tps, tps: -1, duration: 2s}\n"),
+            "s.yaml: stage 1 (tps): tps: must be a rate ≥ 0 per second, not -1"
+        );
+        assert!(
+            err("max_vus: 3\nstages:\n  - {mode: concurrency, users: 1, duration: 1s}\n")
+                .contains("`max_vus` is for arrival-rate (tps) stages")
+        );
     }
 }

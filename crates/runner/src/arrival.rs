@@ -1,6 +1,7 @@
-//! Open-model runs (`loadlake run --mode tps`): iterations of a thread group arrive on a fixed
-//! schedule — iteration k is due at `start + k / rate` — whatever the server's speed, as in
-//! k6's constant-arrival-rate executor and wrk2. Virtual users are started on demand, up to a
+//! Open-model runs (`loadlake run --mode tps`, or a stages file of `tps` stages): iterations of a
+//! thread group arrive on a schedule — at a constant rate iteration k is due at `start + k / rate`,
+//! along ramps where the profile's arrivals reach k ([`LoadProfile::arrival_time`]) — whatever the
+//! server's speed, as in k6's arrival-rate executors and wrk2. Virtual users are started on demand, up to a
 //! cap; an iteration that finds every user busy waits in a queue of about 5 s of schedule (it
 //! starts late, and that lateness is measured), and one that finds the queue full is dropped and
 //! counted.
@@ -14,7 +15,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use loadlake_plan::LoadProfile;
 
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
@@ -41,8 +44,10 @@ pub struct ArrivalRate {
 pub(crate) struct ArrivalGroup {
     pub index: usize,
     pub group: Arc<ThreadGroupPlan>,
-    /// This group's iterations per second.
-    pub rate: f64,
+    /// The rates of the whole run (all groups, all agents).
+    pub schedule: Arc<LoadProfile>,
+    /// This group's part of them (its threads' share, over the agents), in (0, 1].
+    pub share: f64,
     pub max_vus: u32,
     pub shared: Arc<Shared>,
     pub tx: mpsc::Sender<Sample>,
@@ -55,17 +60,22 @@ pub(crate) struct ArrivalGroup {
 pub(crate) async fn run_arrivals(a: ArrivalGroup) {
     // Iterations wait for a free user up to about 5 s of schedule (at least the user cap, at
     // most a million due times), so a stall shows as lateness before anything is dropped.
+    let top_rate = a.schedule.max_rate() * a.share;
     let backlog =
-        ((a.rate * BACKLOG_SECONDS) as usize).clamp(a.max_vus.max(1) as usize, MAX_BACKLOG);
+        ((top_rate * BACKLOG_SECONDS) as usize).clamp(a.max_vus.max(1) as usize, MAX_BACKLOG);
     let (work_tx, work_rx) = mpsc::channel::<Instant>(backlog);
     let work_rx = Arc::new(Mutex::new(work_rx));
     let idle = Arc::new(AtomicUsize::new(0));
     let grp_active = Arc::new(AtomicI32::new(0));
     let mut users: Vec<JoinHandle<()>> = Vec::new();
     let mut stop = a.shared.stop.subscribe();
-    tracing::info!(group = %a.group.name, rate = a.rate, max_vus = a.max_vus, "open-model group starting");
+    tracing::info!(group = %a.group.name, top_rate, max_vus = a.max_vus, "open-model group starting");
     for k in 0u64.. {
-        let due = a.start + Duration::from_secs_f64(k as f64 / a.rate);
+        // This group's k-th arrival is the run's (k / share)-th.
+        let Some(offset) = a.schedule.arrival_time(k as f64 / a.share) else {
+            break;
+        };
+        let due = a.start + offset;
         if due >= a.deadline {
             break;
         }
@@ -138,20 +148,5 @@ async fn take_iterations(
             break;
         }
         first = false;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// The schedule is exact: iteration k is due at k / rate, so n seconds hold rate·n
-    /// iterations whatever the rounding of one interval.
-    #[test]
-    fn due_times_do_not_drift() {
-        let rate = 300.0;
-        let due = |k: u64| std::time::Duration::from_secs_f64(k as f64 / rate);
-        let in_ten_seconds = (0u64..)
-            .take_while(|k| due(*k).as_secs_f64() < 10.0)
-            .count();
-        assert_eq!(in_ten_seconds, 3000);
     }
 }

@@ -126,9 +126,15 @@ pub async fn run(
             "one of an arrival rate, load stages and peak-seeking drives a run, not several".into(),
         ));
     }
+    // One profile drives the regular groups: load stages (users or arrival rates), the
+    // peak-seeking ramp, or a constant arrival rate (`--mode tps`) for the run's duration.
     let profile = options
         .profile
         .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()))
+        .or_else(|| {
+            let (a, length) = options.arrival.zip(options.duration)?;
+            Some(LoadProfile::constant_rate(a.per_second, length, a.max_vus))
+        })
         .map(Arc::new);
     for g in &plan.groups {
         let overridden =
@@ -161,7 +167,6 @@ pub async fn run(
             run_start,
             override_duration: options.duration,
             variables: Arc::new(plan.variables.iter().cloned().collect()),
-            arrival: options.arrival,
             profile: profile.clone(),
             main_threads: plan
                 .groups
@@ -341,7 +346,6 @@ struct Launch {
     run_start: Instant,
     override_duration: Option<Duration>,
     variables: Arc<HashMap<String, String>>,
-    arrival: Option<ArrivalRate>,
     profile: Option<Arc<LoadProfile>>,
     /// Threads of all regular groups: a group's share of an arrival rate or a profile's users
     /// is its threads over this.
@@ -388,24 +392,24 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
         };
         let share = f64::from(group.threads) / l.main_threads as f64;
         let main = group.role == GroupRole::Main;
-        let ramp = match (l.arrival, &l.profile, deadline) {
-            (Some(rate), _, Some(deadline)) if main => tokio::spawn(run_arrivals(ArrivalGroup {
-                index,
-                rate: l.shared.split.rate(rate.per_second * share),
-                max_vus: (l
-                    .shared
-                    .split
-                    .users(rate.max_vus.unwrap_or(group.threads))
-                    .len() as u32)
-                    .max(1),
-                group,
-                shared: l.shared.clone(),
-                tx: l.tx.clone(),
-                variables: l.variables.clone(),
-                start,
-                deadline,
-            })),
-            (_, Some(profile), _) if main => tokio::spawn(run_shaped(ShapedGroup {
+        let ramp = match &l.profile {
+            Some(profile) if main && profile.is_arrival_rate() => {
+                let end = start + profile.length();
+                let cap = profile.max_vus.unwrap_or(group.threads);
+                tokio::spawn(run_arrivals(ArrivalGroup {
+                    index,
+                    schedule: profile.clone(),
+                    share: l.shared.split.rate(share),
+                    max_vus: (l.shared.split.users(cap).len() as u32).max(1),
+                    group,
+                    shared: l.shared.clone(),
+                    tx: l.tx.clone(),
+                    variables: l.variables.clone(),
+                    start,
+                    deadline: deadline.map_or(end, |d| d.min(end)),
+                }))
+            }
+            Some(profile) if main => tokio::spawn(run_shaped(ShapedGroup {
                 index,
                 group,
                 profile: profile.clone(),

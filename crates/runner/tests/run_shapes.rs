@@ -211,3 +211,43 @@ async fn an_arrival_rate_holds_for_30_seconds_against_a_slow_server() {
         "{per_second:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrival_rate_stages_ramp_hold_and_drop_second_by_second() {
+    let server = TestServer::start().await;
+    let plan = one_get(&server, "/delay50");
+    // 0 → 40 per second over 2 s, held to 4 s, then 10 per second for 2 s.
+    let profile = LoadProfile::from_yaml(
+        "max_vus: 10
+stages:
+  - {mode: tps, tps: 40, ramp_up: 2s, duration: 4s}
+  - {mode: tps, tps: 10, duration: 2s}
+",
+        "tps.yaml",
+    )
+    .unwrap();
+    let (rows, _) = run_profile(&plan, profile).await;
+    // Arrivals are the integral of the rate: 20t per second during the ramp, so 10 in the
+    // first second and 30 in the second; then 40, 40, 10, 10. 140 in all, each one request.
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 140);
+    assert_eq!(rows.len(), 140);
+    let first = reqs.iter().map(|r| r.at).min().unwrap();
+    let mut per_second = [0i32; 6];
+    for r in &reqs {
+        if let Some(n) = per_second.get_mut((r.at - first).as_secs() as usize) {
+            *n += 1;
+        }
+    }
+    let want = [10, 30, 40, 40, 10, 10];
+    assert!(
+        per_second
+            .iter()
+            .zip(want)
+            .all(|(got, want)| (got - want).abs() <= 1),
+        "{per_second:?}, want {want:?}"
+    );
+    // The file's cap holds: at most 10 users (here ~2 are busy at 40/s × 50 ms).
+    let users: BTreeSet<&str> = rows.iter().map(|r| r.thread.as_str()).collect();
+    assert!((1..=10).contains(&users.len()), "{users:?}");
+}

@@ -116,6 +116,50 @@ fn three_agents_split_a_plan_into_one_run() {
 }
 
 #[test]
+fn arrival_rate_stages_are_split_across_agents() {
+    let t = Tick::new();
+    let store = &t.store;
+    let served = Served::start(store, &[]);
+    let url = served.url();
+    let agents = three_agents(store, &url);
+    // 30 iterations a second for 2 s over 3 agents: each agent 10 a second, 20 in all.
+    let stages = store.path().join("tps.yaml");
+    std::fs::write(&stages, "stages:\n  - {mode: tps, tps: 30, duration: 2s}\n").unwrap();
+    let out = t.run(&[
+        "--agents",
+        "3",
+        "--controller",
+        &url,
+        "--stages",
+        stages.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("ran 60 samples on 3 agent(s)"), "{err}");
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    for child in agents {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let rows = store.sql(&format!(
+        "select agent, count(*) as n, count(intended_elapsed_ms) as corrected \
+         from samples where run_id = '{run}' group by agent order by agent"
+    ));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["n"] == 20 && r["corrected"] == 20),
+        "{rows:?}"
+    );
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        if t.server.count(&mut seen, "/ok") >= 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(t.server.count(&mut seen, "/ok"), 60);
+}
+
+#[test]
 fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
     let t = Tick::new();
     let store = &t.store;
