@@ -5,13 +5,13 @@
 //! agents, and follows the run until it is committed.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use arrow::ipc::writer::StreamWriter;
 use loadlake_plan::{LoadProfile, Plan};
-use loadlake_runner::{ArrivalRate, RunOptions, Split, compile_at};
+use loadlake_runner::{ArrivalRate, DataFile, DataFiles, RunOptions, Split, compile_with};
 use loadlake_schema::{SampleBatch, SampleSink, SinkError, ThreadedSink};
 use loadlake_server::pb;
 use loadlake_server::pb::agent_service_client::AgentServiceClient;
@@ -25,6 +25,13 @@ use crate::cli::{AgentArgs, AgentLoss, RunArgs};
 
 /// IPC messages waiting for the controller.
 const SEND_DEPTH: usize = 16;
+
+/// Most bytes of data files a distributed run sends with its plan: what fits, with the plan, in
+/// one message under the controller's 16 MiB limit.
+const MAX_DATA_FILE_BYTES: usize = 12 << 20;
+
+/// The largest message an agent takes from the controller (a StartLoad with data files).
+const MAX_COMMAND_BYTES: usize = 16 << 20;
 
 /// Adds `authorization: Bearer <token>` to every call when there is a token.
 #[derive(Clone)]
@@ -86,7 +93,8 @@ pub async fn agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()
         )
     });
     let auth = Bearer(token);
-    let mut client = AgentServiceClient::with_interceptor(channel.clone(), auth.clone());
+    let mut client = AgentServiceClient::with_interceptor(channel.clone(), auth.clone())
+        .max_decoding_message_size(MAX_COMMAND_BYTES);
     let mut commands = client
         .join(pb::JoinRequest {
             agent_id: id.clone(),
@@ -159,7 +167,12 @@ async fn run_part(
         .parse()
         .context("the plan sent by the controller")?;
     let props: BTreeMap<String, String> = start.props.clone().into_iter().collect();
-    let runnable = compile_at(&plan, &props, Path::new(&start.plan_dir))
+    // Data files come with the plan; a plan_dir (older clients) is where the rest are read.
+    let files = DataFiles {
+        base_dir: PathBuf::from(&start.plan_dir),
+        shipped: start.data_files.clone().into_iter().collect(),
+    };
+    let runnable = compile_with(&plan, &props, files)
         .context("the plan sent by the controller cannot run here")?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let options = RunOptions {
@@ -231,10 +244,13 @@ async fn run_part(
     Ok(samples)
 }
 
-/// `loadlake run --agents N`: the plan goes to the controller, which runs it on N agents with
-/// `stages_yaml` (the stages file's text, empty for none); returns the run id.
+/// `loadlake run --agents N`: the plan and the data files it reads go to the controller, which
+/// runs it on N agents with `stages_yaml` (the stages file's text, empty for none); returns the
+/// run id.
+#[allow(clippy::too_many_arguments)]
 pub async fn distributed_run(
     args: &RunArgs,
+    data_files: &[DataFile],
     agents: u32,
     controller: &str,
     token: Option<String>,
@@ -244,10 +260,7 @@ pub async fn distributed_run(
 ) -> anyhow::Result<String> {
     let plan_jmx = std::fs::read_to_string(&args.plan)
         .with_context(|| format!("reading the plan {}", args.plan.display()))?;
-    let plan_dir = std::fs::canonicalize(&args.plan)
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.display().to_string()))
-        .unwrap_or_else(|| ".".into());
+    let data_files = read_data_files(data_files)?;
     let load = pb::LoadSpec {
         duration_ms: args.duration.unwrap_or(0),
         tps: args.tps.unwrap_or(0.0),
@@ -267,7 +280,9 @@ pub async fn distributed_run(
     let mut events = client
         .start_distributed_run(pb::DistributedRunRequest {
             plan_jmx,
-            plan_dir,
+            // Agents read nothing from this machine's disk: the data files go with the plan.
+            plan_dir: String::new(),
+            data_files,
             props: props.into_iter().collect(),
             load: Some(load),
             agents,
@@ -316,4 +331,27 @@ pub async fn distributed_run(
         }
     }
     bail!("the controller ended the run's events before it finished")
+}
+
+/// The contents of the data files a plan read, by the name the plan gives them, for its agents.
+fn read_data_files(
+    files: &[DataFile],
+) -> anyhow::Result<std::collections::HashMap<String, Vec<u8>>> {
+    let mut shipped = std::collections::HashMap::new();
+    let mut total = 0;
+    for f in files {
+        let bytes = std::fs::read(&f.path)
+            .with_context(|| format!("reading the data file {}", f.path.display()))?;
+        total += bytes.len();
+        if total > MAX_DATA_FILE_BYTES {
+            bail!(
+                "the plan's data files are larger than the {} MiB a distributed run sends with \
+                 it ({} reached it): split them, or run the plan on each machine without --agents",
+                MAX_DATA_FILE_BYTES >> 20,
+                f.path.display()
+            );
+        }
+        shipped.insert(f.name.clone(), bytes);
+    }
+    Ok(shipped)
 }

@@ -197,11 +197,6 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
                 "--mode peak and smart-peak cannot be split across agents yet: run them without --agents"
             );
         }
-        if load.peak.is_some() {
-            bail!(
-                "--mode peak and smart-peak cannot be split across agents (yet): run them locally"
-            );
-        }
         let token = args
             .token_file
             .as_deref()
@@ -209,6 +204,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
             .transpose()?;
         let run_id = runtime.block_on(crate::agent::distributed_run(
             args,
+            &runnable.data_files,
             agents,
             &args.controller,
             token,

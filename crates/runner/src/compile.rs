@@ -15,7 +15,7 @@ use loadlake_plan::{Plan, Props, TestElement};
 use crate::csv_data::{CsvCursor, CsvDataSet};
 use crate::error::RunnerError;
 use crate::model::{
-    CsvFeed, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
+    CsvFeed, DataFile, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
     ThroughputCounts, ThroughputTimer,
 };
 use crate::vars::{At, Evaluator};
@@ -132,6 +132,32 @@ pub fn compile_at(
     props: &BTreeMap<String, String>,
     base_dir: &Path,
 ) -> Result<RunnablePlan, RunnerError> {
+    compile_with(
+        plan,
+        props,
+        DataFiles {
+            base_dir: base_dir.to_path_buf(),
+            shipped: BTreeMap::new(),
+        },
+    )
+}
+
+/// Where a plan's data files (CSV Data Sets) come from.
+#[derive(Debug, Clone, Default)]
+pub struct DataFiles {
+    /// Relative file names resolve against this directory (the JMX file's, as in JMeter).
+    pub base_dir: PathBuf,
+    /// Files sent along with the plan (to agents, by the controller), by the name the plan
+    /// gives them after property substitution; read instead of the disk.
+    pub shipped: BTreeMap<String, Vec<u8>>,
+}
+
+/// [`compile`] reading data files from `files`.
+pub fn compile_with(
+    plan: &Plan,
+    props: &BTreeMap<String, String>,
+    files: DataFiles,
+) -> Result<RunnablePlan, RunnerError> {
     let tp = plan
         .elements
         .iter()
@@ -140,7 +166,8 @@ pub fn compile_at(
     let mut c = Compiler {
         ev: Evaluator::new(props),
         ignored: Vec::new(),
-        base_dir: base_dir.to_path_buf(),
+        files,
+        data_files: Vec::new(),
         next_id: 0,
         group_index: 0,
         csv_loaded: HashMap::new(),
@@ -199,6 +226,7 @@ pub fn compile_at(
         variables,
         groups,
         ignored: c.ignored,
+        data_files: c.data_files,
     })
 }
 
@@ -215,8 +243,10 @@ pub(crate) type ElementKey = *const TestElement;
 pub(crate) struct Compiler<'p> {
     pub ev: Evaluator<'p>,
     pub ignored: Vec<String>,
-    /// The JMX file's directory: relative file names resolve against it.
-    pub base_dir: PathBuf,
+    /// Where data files are read from.
+    pub files: DataFiles,
+    /// The data files read from disk so far.
+    pub data_files: Vec<DataFile>,
     /// The next run-unique id (per-thread state of controllers, timers and data sets).
     pub next_id: usize,
     /// Index of the thread group being compiled.

@@ -13,7 +13,8 @@ use crate::csv_data::{CsvDataSet, CsvSettings, ShareMode};
 use crate::error::RunnerError;
 use crate::expr::Condition;
 use crate::model::{
-    CsvFeed, RandomDelay, Step, ThroughputCounts, ThroughputRule, ThroughputTimer, WhileCondition,
+    CsvFeed, DataFile, RandomDelay, Step, ThroughputCounts, ThroughputRule, ThroughputTimer,
+    WhileCondition,
 };
 use crate::template::Template;
 use crate::throughput::{ConstantThroughput, PreciseThroughput, ThroughputMode};
@@ -234,7 +235,21 @@ impl Compiler<'_> {
             stop_thread: self.flag(e, "stopThread", false)?,
             share_mode: share_mode.trim(),
         };
-        let data = CsvDataSet::load(&settings, &self.base_dir)?;
+        let data = match self.files.shipped.get(settings.filename) {
+            Some(bytes) => {
+                let shown = format!("{} (sent with the plan)", settings.filename);
+                CsvDataSet::parse(&settings, &shown, bytes)?
+            }
+            None => {
+                let data = CsvDataSet::load(&settings, &self.files.base_dir)?;
+                let name = settings.filename.to_string();
+                if !self.data_files.iter().any(|f| f.name == name) {
+                    let path = self.files.base_dir.join(&name);
+                    self.data_files.push(DataFile { name, path });
+                }
+                data
+            }
+        };
         self.csv_loaded.insert(key, data.clone());
         Ok(data)
     }
@@ -242,7 +257,7 @@ impl Compiler<'_> {
     /// The CSV Data Set `e` with the read position its share mode calls for.
     pub(crate) fn csv_feed(&mut self, e: &TestElement) -> Result<CsvFeed, RunnerError> {
         let data = self.csv_data(e)?;
-        let path = data.path.display().to_string();
+        let path = data.source.clone();
         // JMeter keys shared positions by the file name as written (FileServer aliases).
         let key = match &data.share {
             ShareMode::All => Some(format!("all {}", data.alias)),

@@ -37,7 +37,7 @@
 //! JMX directory only (JMeter first tries the working directory); `csvdataset.eofstring` is fixed.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -117,8 +117,9 @@ type Row = Option<Box<[String]>>;
 pub struct CsvDataSet {
     /// The element's `testname`.
     pub name: String,
-    /// The file read (after resolving a relative name against the JMX directory).
-    pub path: PathBuf,
+    /// Where the rows came from: the file read (a relative name resolved against the JMX
+    /// directory), or the name and "(sent with the plan)".
+    pub source: String,
     /// The file name as written, trimmed: JMeter's sharing key together with [`ShareMode`].
     pub alias: String,
     /// The variable names, in column order.
@@ -155,7 +156,6 @@ impl CsvDataSet {
     /// Reads and parses the data file. Relative file names resolve against `base_dir` (the JMX
     /// file's directory, as JMeter's FileServer does).
     pub fn load(s: &CsvSettings<'_>, base_dir: &Path) -> Result<CsvDataSet, RunnerError> {
-        check_encoding(s)?;
         let invalid =
             |value: &str, what: &str| RunnerError::invalid(s.element, "filename", value, what);
         let alias = s.filename.trim();
@@ -167,7 +167,19 @@ impl CsvDataSet {
         let shown = path.display().to_string();
         let bytes =
             std::fs::read(&path).map_err(|e| invalid(&shown, &format!("a readable file ({e})")))?;
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        CsvDataSet::parse(s, &shown, &bytes)
+    }
+
+    /// Parses the data file's `bytes`; `shown` names the file in errors.
+    pub fn parse(
+        s: &CsvSettings<'_>,
+        shown: &str,
+        bytes: &[u8],
+    ) -> Result<CsvDataSet, RunnerError> {
+        check_encoding(s)?;
+        let invalid =
+            |value: &str, what: &str| RunnerError::invalid(s.element, "filename", value, what);
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let bad = |line: usize, what: &str| invalid(&format!("{shown}:{line}"), what);
         let text = std::str::from_utf8(bytes).map_err(|e| {
             bad(
@@ -241,8 +253,8 @@ impl CsvDataSet {
         );
         Ok(CsvDataSet {
             name: s.element.to_string(),
-            path,
-            alias: alias.to_string(),
+            source: shown.to_string(),
+            alias: s.filename.trim().to_string(),
             names,
             recycle: s.recycle,
             stop_thread: s.stop_thread,
@@ -430,7 +442,7 @@ fn read_quoted_record(
 mod tests {
     use super::*;
 
-    fn dir() -> PathBuf {
+    fn dir() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/csv")
     }
 
@@ -620,7 +632,7 @@ mod tests {
         // An absolute file name is used as is.
         let abs = dir().join("users.csv");
         let ds = CsvDataSet::load(&settings(abs.to_str().unwrap()), Path::new("/nonexistent"));
-        assert_eq!(ds.unwrap().path, abs);
+        assert_eq!(ds.unwrap().source, abs.display().to_string());
         assert!(load_err(&settings("  ")).contains("a file name"));
     }
 

@@ -242,7 +242,7 @@ fn explain_csv(out: &mut String, csv: &[CsvFeed], depth: usize) {
             out,
             "{pad}CSV \"{}\": {} → {} (next line each iteration)",
             f.data.name,
-            f.data.path.display(),
+            f.data.source,
             f.data.names.join(", ")
         );
     }

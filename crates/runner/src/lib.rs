@@ -67,12 +67,13 @@ mod window;
 
 pub use arrival::ArrivalRate;
 pub use assertion::{ResponseAssertion, TestField};
-pub use compile::{compile, compile_at};
+pub use compile::{DataFiles, compile, compile_at, compile_with};
 pub use error::RunnerError;
 pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use model::{
-    HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan,
+    DataFile, HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step,
+    ThreadGroupPlan,
 };
 pub use peak::{PeakReport, PeakSeeking, StepReport};
 pub use rules::RuleWatch;

@@ -32,6 +32,18 @@ pub struct RunnablePlan {
     /// Elements that were recognised and deliberately not executed (listeners: the runner records
     /// every sample itself), as `"name" (class)`.
     pub ignored: Vec<String>,
+    /// The data files (CSV Data Sets) the plan read from disk, each once: what a distributed
+    /// run sends its agents along with the plan.
+    pub data_files: Vec<DataFile>,
+}
+
+/// A data file a plan reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
+    /// The name the plan gives it (after property substitution).
+    pub name: String,
+    /// Where it was read.
+    pub path: std::path::PathBuf,
 }
 
 /// How many times a loop runs.

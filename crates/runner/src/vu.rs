@@ -374,7 +374,7 @@ impl Vu {
                 None => self.csv_cursors.entry(f.id).or_default(),
             };
             if let CsvNext::StopThread = f.data.next_into(cursor, &mut self.user.vars) {
-                tracing::debug!(thread = %self.thread, file = %f.data.path.display(), "end of CSV file: thread stops");
+                tracing::debug!(thread = %self.thread, file = %f.data.source, "end of CSV file: thread stops");
                 return Flow::Stop;
             }
         }

@@ -288,3 +288,57 @@ fn listeners_are_ignored_and_reported() {
             .contains("Ignored: \"View Results Tree\" (ResultCollector)")
     );
 }
+
+#[test]
+fn a_plan_lists_the_data_files_it_read_and_can_take_them_sent_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), "who\nann\n").unwrap();
+    let csv = r#"<CSVDataSet guiclass="TestBeanGUI" testclass="CSVDataSet" testname="People" enabled="true">
+          <stringProp name="filename">${__P(data,people.csv)}</stringProp>
+        </CSVDataSet>
+        <hashTree/>"#;
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &(csv.to_string() + &http("S", "GET", "/${who}", &[], "", "")),
+        ),
+    );
+    let plan: loadlake_plan::Plan = xml.parse().unwrap();
+    let props = [("port".to_string(), "80".to_string())].into();
+    // Read from disk: listed once, by the name after substitution, with where it was read.
+    let local = loadlake_runner::compile_at(&plan, &props, dir.path()).unwrap();
+    assert_eq!(
+        local.data_files,
+        vec![loadlake_runner::DataFile {
+            name: "people.csv".into(),
+            path: dir.path().join("people.csv"),
+        }]
+    );
+    // Sent with the plan: read from the bytes, not from the (missing) directory.
+    let files = loadlake_runner::DataFiles {
+        base_dir: "/nonexistent".into(),
+        shipped: [("people.csv".to_string(), b"who\nbob\n".to_vec())].into(),
+    };
+    let shipped = loadlake_runner::compile_with(&plan, &props, files).unwrap();
+    assert!(shipped.data_files.is_empty());
+    assert!(
+        shipped
+            .explain()
+            .contains("people.csv (sent with the plan)"),
+        "{}",
+        shipped.explain()
+    );
+    let missing = loadlake_runner::DataFiles {
+        base_dir: "/nonexistent".into(),
+        shipped: Default::default(),
+    };
+    let err = loadlake_runner::compile_with(&plan, &props, missing)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent/people.csv"), "{err}");
+}

@@ -267,6 +267,7 @@ async fn drive(
             run_id: run_id.clone(),
             plan_jmx: r.plan_jmx.clone(),
             plan_dir: r.plan_dir.clone(),
+            data_files: r.data_files.clone(),
             props: r.props.clone(),
             load: load.clone(),
             index: index as u32,

@@ -27,6 +27,8 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 pub use error::ServerError;
 
 /// The generated protobuf types and services (`proto/loadlake.proto`).
+// A StartLoad (plan, data files) is larger than a StopLoad; commands are few, so no boxing.
+#[allow(clippy::large_enum_variant)]
 pub mod pb {
     tonic::include_proto!("loadlake.v1");
 

@@ -9,11 +9,24 @@ use crate::common::*;
 
 /// Starts `loadlake agent --once` called `name` against `url`.
 fn agent(store: &TestStore, url: &str, name: &str) -> Child {
+    agent_in(store, url, name, &[], store.path())
+}
+
+/// [`agent`] with `extra` arguments, working in `dir`.
+fn agent_in(
+    store: &TestStore,
+    url: &str,
+    name: &str,
+    extra: &[&str],
+    dir: &std::path::Path,
+) -> Child {
     store
         .cmd()
         .args(["agent", "--controller", url, "--name", name, "--once"])
+        .args(extra)
+        .current_dir(dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start an agent")
 }
@@ -405,4 +418,102 @@ fn a_bad_distributed_run_is_refused_before_any_agent_or_run() {
         store.json(&["runs", "--format", "json"]),
         serde_json::json!([])
     );
+}
+
+/// tick.jmx with a CSV Data Set (`users.csv`, column `name`) whose value each request sends:
+/// `GET /ok?u=<name>`.
+fn csv_tick_plan(dir: &std::path::Path) -> String {
+    let tick = std::fs::read_to_string(repo_root().join("tests/data/runner/tick.jmx")).unwrap();
+    let csv = r#"<CSVDataSet guiclass="TestBeanGUI" testclass="CSVDataSet" testname="users" enabled="true">
+          <stringProp name="filename">users.csv</stringProp>
+          <stringProp name="variableNames"></stringProp>
+          <stringProp name="delimiter">,</stringProp>
+          <boolProp name="recycle">true</boolProp>
+          <boolProp name="stopThread">false</boolProp>
+          <stringProp name="shareMode">shareMode.all</stringProp>
+        </CSVDataSet>
+        <hashTree/>
+        <HTTPSamplerProxy "#;
+    let plan = tick.replacen("<HTTPSamplerProxy ", csv, 1).replace(
+        r#"<stringProp name="HTTPSampler.path">/ok</stringProp>"#,
+        r#"<stringProp name="HTTPSampler.path">/ok?u=${name}</stringProp>"#,
+    );
+    assert!(plan.contains("CSVDataSet") && plan.contains("u=${name}"));
+    let path = dir.join("csv-tick.jmx");
+    std::fs::write(&path, plan).unwrap();
+    std::fs::write(dir.join("users.csv"), "name\nalice\nbob\n").unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn agents_get_the_plans_data_files_and_need_the_controllers_token() {
+    let t = Tick::new();
+    let store = &t.store;
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let token = token_file.to_str().unwrap();
+    let served = Served::start(store, &["--token-file", token]);
+    let url = served.url();
+    // Agents work in a directory of their own: the CSV file is not there, nor is the plan's
+    // directory sent; they can only have it from the controller.
+    let data = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan = csv_tick_plan(data.path());
+
+    // Without the token, or with a wrong one, an agent cannot join.
+    let wrong = store.path().join("wrong");
+    std::fs::write(&wrong, "guess\n").unwrap();
+    for extra in [&[][..], &["--token-file", wrong.to_str().unwrap()][..]] {
+        let out = agent_in(store, &url, "intruder", extra, elsewhere.path())
+            .wait_with_output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains("joining the controller"), "{err}");
+        assert!(err.to_lowercase().contains("token"), "{err}");
+    }
+
+    let agents: Vec<Child> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| agent_in(store, &url, n, &["--token-file", token], elsewhere.path()))
+        .collect();
+    // 3 users × 2 loops, one user per agent: each agent reads its own copy of the file, as
+    // JMeter's remote engines do, so each sends alice, then bob.
+    let out = store.run(&[
+        "run",
+        &plan,
+        &t.port,
+        "-Jusers=3",
+        "-Jloops=2",
+        "--agents",
+        "3",
+        "--controller",
+        &url,
+        "--token-file",
+        token,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for a in agents {
+        let out = a.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        if t.server.count(&mut seen, "/ok?u=bob") >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(t.server.count(&mut seen, "/ok?u=alice"), 3, "{seen:?}");
+    assert_eq!(t.server.count(&mut seen, "/ok?u=bob"), 3, "{seen:?}");
+    // The client without the token is refused too.
+    let out = store.run(&["run", &plan, &t.port, "--agents", "1", "--controller", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.to_lowercase().contains("token"), "{err}");
 }
