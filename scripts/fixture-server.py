@@ -4,7 +4,8 @@
 Usage: fixture-server.py [PORT] [MAX_LIFETIME_SECONDS]   (PORT 0: any free port, said on stderr)
        (defaults: 18213, 120)
 
-Listens on 127.0.0.1 only and exits by itself after MAX_LIFETIME_SECONDS.
+Listens on 127.0.0.1 (or the address in FIXTURE_SERVER_HOST: the network-namespace tests use a
+bridge that exists only on this machine) and exits by itself after MAX_LIFETIME_SECONDS.
 Python 3 standard library only.
 
 Endpoints (GET unless stated):
@@ -214,7 +215,8 @@ class Server(ThreadingHTTPServer):
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 18213
     lifetime = float(sys.argv[2]) if len(sys.argv) > 2 else 120.0
-    httpd = Server(("127.0.0.1", port), Handler)
+    host = os.environ.get("FIXTURE_SERVER_HOST", "127.0.0.1")
+    httpd = Server((host, port), Handler)
 
     def expire():
         sys.stderr.write("fixture-server: max lifetime %.0fs reached, exiting\n" % lifetime)
@@ -224,7 +226,7 @@ def main():
     t = threading.Timer(lifetime, expire)
     t.daemon = True
     t.start()
-    sys.stderr.write("fixture-server: listening on http://127.0.0.1:%d/ for at most %.0fs\n" % (httpd.server_address[1], lifetime))
+    sys.stderr.write("fixture-server: listening on http://%s:%d/ for at most %.0fs\n" % (host, httpd.server_address[1], lifetime))
     sys.stderr.flush()
     try:
         httpd.serve_forever(poll_interval=0.2)

@@ -250,17 +250,23 @@ pub struct FixtureServer {
 impl FixtureServer {
     /// Starts it; it exits by itself after `lifetime_s` seconds at the latest.
     pub fn start(lifetime_s: u32) -> FixtureServer {
+        Self::start_on("127.0.0.1", lifetime_s)
+    }
+
+    /// [`FixtureServer::start`] listening on `host` (an address of this machine).
+    pub fn start_on(host: &str, lifetime_s: u32) -> FixtureServer {
         let mut child = Command::new(python())
             .arg(repo_root().join("scripts/fixture-server.py"))
             .args(["0".to_string(), lifetime_s.to_string()])
             .env("FIXTURE_SERVER_VERBOSE", "1")
+            .env("FIXTURE_SERVER_HOST", host)
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the fixture server");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let first = lines.next().expect("a first line").expect("utf-8");
         let port = first
-            .split("http://127.0.0.1:")
+            .split(&format!("http://{host}:"))
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .and_then(|p| p.parse().ok())

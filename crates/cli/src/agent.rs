@@ -30,6 +30,9 @@ const SEND_DEPTH: usize = 16;
 /// one message under the controller's 16 MiB limit.
 const MAX_DATA_FILE_BYTES: usize = 12 << 20;
 
+/// `run --agents` gives up on a controller silent this long.
+const CLIENT_PEER_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The largest message an agent takes from the controller (a StartLoad with data files).
 const MAX_COMMAND_BYTES: usize = 16 << 20;
 
@@ -50,9 +53,15 @@ impl Interceptor for Bearer {
 }
 
 /// A connection to the controller.
-async fn connect(url: &str) -> anyhow::Result<Channel> {
+/// Connects to the controller at `url`; a connection silent for `peer_timeout` (HTTP/2 pings
+/// every half of it, unanswered for the other half) fails the calls on it.
+async fn connect(url: &str, peer_timeout: Duration) -> anyhow::Result<Channel> {
+    let half = peer_timeout / 2;
     Channel::from_shared(url.to_string())
         .with_context(|| format!("'{url}' is not a controller URL (http://host:port)"))?
+        .http2_keep_alive_interval(half)
+        .keep_alive_timeout(half)
+        .keep_alive_while_idle(true)
         .connect()
         .await
         .with_context(|| format!("connecting to the controller {url}"))
@@ -84,7 +93,11 @@ impl SampleSink for IpcStream {
 
 /// `loadlake agent`.
 pub async fn agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()> {
-    let channel = connect(&args.controller).await?;
+    let channel = connect(
+        &args.controller,
+        Duration::from_millis(args.peer_timeout as u64),
+    )
+    .await?;
     let id = args.name.clone().unwrap_or_else(|| {
         format!(
             "{}-{}",
@@ -175,8 +188,10 @@ async fn run_part(
     let runnable = compile_with(&plan, &props, files)
         .context("the plan sent by the controller cannot run here")?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (cancel_tx, cancel_rx) = watch::channel(false);
     let options = RunOptions {
         stop: Some(stop_rx),
+        cancel: Some(cancel_rx),
         ..part_options(&start)?
     };
     let (tx, rx) = mpsc::channel(SEND_DEPTH);
@@ -206,26 +221,39 @@ async fn run_part(
     if wait_ms > 0 {
         tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
     }
-    let summary = {
+    let (summary, controller_gone) = {
         let running = loadlake_runner::run(&runnable, options, &mut sink);
         tokio::pin!(running);
         let mut listening = true;
+        let mut controller_gone = false;
         loop {
             tokio::select! {
-                summary = &mut running => break summary,
+                summary = &mut running => break (summary, controller_gone),
                 command = commands.message(), if listening => match command {
                     Ok(Some(pb::AgentCommand {
                         command: Some(pb::agent_command::Command::Stop(_)),
                     })) => {
                         let _ = stop_tx.send(true);
                     }
-                    // The controller went away: finish the part, keep what was sent.
-                    Ok(None) | Err(_) => listening = false,
+                    // The controller went away (or its connection went silent): nothing more
+                    // can reach the run, so the part stops at once; what was sent stays.
+                    Ok(None) | Err(_) => {
+                        listening = false;
+                        controller_gone = true;
+                        let _ = cancel_tx.send(true);
+                    }
                     Ok(Some(_)) => {}
                 },
             }
         }
     };
+    if controller_gone {
+        bail!(
+            "lost the controller during run {}: this agent's part stopped (what it sent before \
+             stays in the run)",
+            start.run_id
+        );
+    }
     sink.finish()
         .context("streaming samples to the controller")?;
     summary.context("running the plan")?;
@@ -269,7 +297,7 @@ pub async fn distributed_run(
         stop_when: args.stop_when.clone(),
         max_samples: args.max_samples.unwrap_or(0),
     };
-    let channel = connect(controller).await?;
+    let channel = connect(controller, CLIENT_PEER_TIMEOUT).await?;
     let mut client = AgentServiceClient::with_interceptor(channel, Bearer(token));
     let name = args.name.clone().unwrap_or_else(|| {
         args.plan

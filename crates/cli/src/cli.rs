@@ -86,6 +86,10 @@ pub struct AgentArgs {
     /// Leave after one run
     #[arg(long)]
     pub once: bool,
+    /// Give up when the controller's connection stays silent this long (HTTP/2 pings every
+    /// half of it)
+    #[arg(long, default_value = "20s", value_parser = parse_duration_ms)]
+    pub peer_timeout: i64,
 }
 
 #[derive(Debug, Args)]
@@ -472,6 +476,10 @@ pub struct ServeArgs {
     /// Memory one query may use, MiB
     #[arg(long, default_value_t = 1024)]
     pub query_memory_mib: usize,
+    /// A client or agent whose connection stays silent this long is dropped (HTTP/2 pings
+    /// every half of it): an agent cut off by the network is then lost
+    #[arg(long, default_value = "20s", value_parser = parse_duration_ms)]
+    pub peer_timeout: i64,
 }
 
 #[derive(Debug, Args)]

@@ -52,11 +52,15 @@ pub struct ServerConfig {
     pub query_memory: usize,
     /// Largest message accepted or sent, bytes.
     pub max_message_bytes: usize,
+    /// A connection silent this long is closed: HTTP/2 pings go out every half of it and each
+    /// must be answered within the other half. This is how an agent cut off by the network
+    /// (no FIN, no RST) ends up lost instead of holding its run open.
+    pub peer_timeout: Duration,
 }
 
 impl ServerConfig {
     /// Defaults for `store_dir`: loopback port 50051, no token, 60 s and 1 GiB per query,
-    /// 16 MiB messages.
+    /// 16 MiB messages, peers dropped after 20 s of silence.
     pub fn new(store_dir: PathBuf) -> ServerConfig {
         ServerConfig {
             store_dir,
@@ -66,6 +70,7 @@ impl ServerConfig {
             query_timeout: Duration::from_secs(60),
             query_memory: 1 << 30,
             max_message_bytes: 16 << 20,
+            peer_timeout: Duration::from_secs(20),
         }
     }
 
@@ -190,7 +195,10 @@ pub async fn serve_on(
             .await;
     }
 
-    let mut builder = Server::builder();
+    let half = config.peer_timeout / 2;
+    let mut builder = Server::builder()
+        .http2_keepalive_interval(Some(half))
+        .http2_keepalive_timeout(Some(half));
     if let Some((cert, key)) = &config.tls {
         let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ServerError::Tls(p.clone(), e));
         let identity = Identity::from_pem(read(cert)?, read(key)?);

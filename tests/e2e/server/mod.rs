@@ -4,6 +4,7 @@
 //! streams (`streams`). This module holds the shared pieces: a served store and clients.
 
 mod agents;
+mod netns;
 mod rpc;
 mod streams;
 
@@ -23,9 +24,14 @@ pub(super) struct Served {
 
 impl Served {
     pub fn start(store: &TestStore, extra: &[&str]) -> Served {
+        Self::start_on(store, "127.0.0.1:0", extra)
+    }
+
+    /// [`Served::start`] listening on `listen` (an address of this machine).
+    pub fn start_on(store: &TestStore, listen: &str, extra: &[&str]) -> Served {
         let mut child = store
             .cmd()
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .stderr(Stdio::piped())
             .spawn()
