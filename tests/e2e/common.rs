@@ -85,6 +85,15 @@ impl TestStore {
         serde_json::from_slice(&out.stdout).expect("json output")
     }
 
+    /// The entry of run `id` in `loadlake runs --format json` (its manifest as listed).
+    pub fn run_entry(&self, id: &str) -> Value {
+        let runs = self.json(&["runs", "--format", "json"]);
+        runs.as_array()
+            .and_then(|all| all.iter().find(|r| r["run_id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not in {runs}"))
+    }
+
     /// Runs SQL and parses `--format json`.
     pub fn sql(&self, query: &str) -> Vec<Value> {
         let out = self.run(&["sql", query, "--format", "json"]);
@@ -350,6 +359,20 @@ impl Tick {
         let mut all = vec!["run", self.plan.as_str(), self.port.as_str()];
         all.extend_from_slice(args);
         self.store.run(&all)
+    }
+
+    /// [`Tick::run`] that must succeed; returns the run id it prints.
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_string()
     }
 
     /// Starts a run that holds 2 users (50 ms think time) for up to 30 s in the background, for

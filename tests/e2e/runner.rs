@@ -288,13 +288,7 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
     let t = Tick::new();
     let store = &t.store;
     // 50 iterations a second for 2 s: due at k/50 s for k = 0…99, one GET /ok each.
-    let out = t.run(&["--mode", "tps", "--tps", "50", "--duration", "2s"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let run = t.run_ok(&["--mode", "tps", "--tps", "50", "--duration", "2s"]);
     let mut seen = Vec::new();
     // The server's own log is the truth for what was sent (its lines may lag on a busy machine).
     for _ in 0..60 {
@@ -340,13 +334,7 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
     )
     .unwrap();
     // Each user pauses 20 ms between requests: a few hundred requests, not a flood.
-    let out = t.run(&["-Jthink=20", "--stages", stages.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let run = t.run_ok(&["-Jthink=20", "--stages", stages.to_str().unwrap()]);
     let rows = store.sql(&format!(
         "select count(distinct thread) as users, max(all_threads) as most, \
          cast(max(ts) as bigint) - cast(min(ts) as bigint) as span_ms, count(*) as n \
@@ -372,13 +360,7 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
         "max_vus: 3\nstages:\n  - {mode: tps, tps: 20, ramp_up: 1s, duration: 2s}\n",
     )
     .unwrap();
-    let out = t.run(&["--stages", stages.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let run = t.run_ok(&["--stages", stages.to_str().unwrap()]);
     let rows = store.sql(&format!(
         "select count(*) as n, count(intended_elapsed_ms) as corrected, \
          count(distinct thread) as users from samples where run_id = '{run}'"
@@ -479,13 +461,7 @@ fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
         "{err}"
     );
     let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let runs = store.json(&["runs", "--format", "json"]);
-    let ours = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == run.as_str())
-        .unwrap_or_else(|| panic!("{run} not in {runs}"));
+    let ours = store.run_entry(&run);
     assert_eq!(ours["tags"]["peak_users"], "2", "{ours}");
     let users = store.sql(&format!(
         "select count(distinct thread) as n from samples where run_id = '{run}'"
@@ -577,7 +553,7 @@ fn reports_show_the_service_or_the_corrected_latency() {
     // One user that needs ~40 ms per iteration (think time) for 50 iterations a second: the
     // iterations fall behind their schedule, so the corrected latency grows past the service
     // time.
-    let out = t.run(&[
+    let run = t.run_ok(&[
         "-Jusers=1",
         "-Jthink=40",
         "--mode",
@@ -587,12 +563,6 @@ fn reports_show_the_service_or_the_corrected_latency() {
         "--duration",
         "1s",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let store = &t.store;
     // Either latency in the report: `--latency intended` is the corrected one, as SQL over the
     // recorded columns computes it.

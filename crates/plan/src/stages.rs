@@ -464,6 +464,27 @@ fn step_length(start: u32, step: u32, step_duration: Duration, max: u32) -> Dura
     step_duration * levels
 }
 
+/// A stage's `ramp_up` (none: 0) and `duration`; the ramp must fit in the stage.
+fn ramp_and_length(
+    mode: &'static str,
+    ramp_up: Option<&Text>,
+    duration: &Text,
+) -> Result<(Duration, Duration), FieldError> {
+    let length = duration_field(mode, "duration", duration)?;
+    let ramp_up = match ramp_up {
+        Some(t) => duration_field(mode, "ramp_up", t)?,
+        None => Duration::ZERO,
+    };
+    if ramp_up > length {
+        return Err((
+            mode,
+            "ramp_up",
+            "is longer than the stage's duration".into(),
+        ));
+    }
+    Ok((ramp_up, length))
+}
+
 fn stop_rules(mode: &'static str, texts: &[String]) -> Result<Vec<StopRule>, FieldError> {
     texts
         .iter()
@@ -495,14 +516,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<St
             duration,
         } => {
             const M: &str = "concurrency";
-            let length = duration_field(M, "duration", &duration)?;
-            let ramp_up = match ramp_up {
-                Some(t) => duration_field(M, "ramp_up", &t)?,
-                None => Duration::ZERO,
-            };
-            if ramp_up > length {
-                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
-            }
+            let (ramp_up, length) = ramp_and_length(M, ramp_up.as_ref(), &duration)?;
             Stage {
                 stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
@@ -612,14 +626,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<St
                     format!("must be a rate ≥ 0 per second, not {tps}"),
                 ));
             }
-            let length = duration_field(M, "duration", &duration)?;
-            let ramp_up = match ramp_up {
-                Some(t) => duration_field(M, "ramp_up", &t)?,
-                None => Duration::ZERO,
-            };
-            if ramp_up > length {
-                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
-            }
+            let (ramp_up, length) = ramp_and_length(M, ramp_up.as_ref(), &duration)?;
             Stage {
                 stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),

@@ -25,6 +25,12 @@ fn batch(first_row: i64, ts: &[i64], success: &[bool]) -> RecordBatch {
     b.finish().unwrap()
 }
 
+/// Nothing is left under `tmp/`: no staging dir, merge dir or lock.
+fn assert_tmp_is_clean(store: &Store) {
+    let left: Vec<_> = store.layout().tmp_dir().read_dir().unwrap().collect();
+    assert!(left.is_empty(), "tmp is not clean: {left:?}");
+}
+
 fn draft() -> RunDraft {
     RunDraft {
         name: "t".into(),
@@ -72,16 +78,7 @@ fn commit_makes_a_sorted_visible_run() {
         ts.extend(c.values().iter().copied());
     }
     assert_eq!(ts, vec![5, 10, 20, 30, 50]);
-    assert!(
-        store
-            .layout()
-            .tmp_dir()
-            .read_dir()
-            .unwrap()
-            .next()
-            .is_none(),
-        "tmp is clean"
-    );
+    assert_tmp_is_clean(&store);
 }
 
 #[test]
@@ -92,15 +89,7 @@ fn dropped_writer_leaves_nothing() {
     w.write(batch(0, &[1], &[true])).unwrap();
     drop(w);
     assert!(store.runs().unwrap().is_empty());
-    assert!(
-        store
-            .layout()
-            .tmp_dir()
-            .read_dir()
-            .unwrap()
-            .next()
-            .is_none()
-    );
+    assert_tmp_is_clean(&store);
 }
 
 #[test]
@@ -232,16 +221,7 @@ fn a_live_writer_shows_whole_parts_while_it_runs_and_merges_them_at_commit() {
             vec![(40, 11)],
         ]
     );
-    assert!(
-        store
-            .layout()
-            .tmp_dir()
-            .read_dir()
-            .unwrap()
-            .next()
-            .is_none(),
-        "tmp is clean"
-    );
+    assert_tmp_is_clean(&store);
 }
 
 #[test]

@@ -207,13 +207,7 @@ fn a_lost_agent_keeps_its_samples_and_the_others_go_on() {
     assert!(err.contains("agent a2 lost"), "{err}");
     assert!(err.contains("(incomplete); lost agent(s): a2"), "{err}");
     let run_id = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let runs = store.json(&["runs", "--format", "json"]);
-    let ours = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == run_id.as_str())
-        .unwrap();
+    let ours = store.run_entry(&run_id);
     assert_eq!(ours["tags"]["lost_agents"], "a2", "{ours}");
     assert_eq!(ours["status"], "incomplete", "{ours}");
     // a2's acknowledged samples stay; the others ran to the end of the 3 s.
@@ -352,13 +346,7 @@ fn fleet_wide_stop_rules_judge_the_merged_samples() {
         // Stopped after a few seconds, not 30.
         assert!(a["span_ms"].as_i64().unwrap() < 8000, "{per_agent:?}");
     }
-    let runs = t.store.json(&["runs", "--format", "json"]);
-    let ours = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == run_id.as_str())
-        .unwrap();
+    let ours = t.store.run_entry(&run_id);
     assert!(
         ours["tags"]["stopped_by"]
             .as_str()

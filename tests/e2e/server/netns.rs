@@ -215,13 +215,7 @@ fn agents_in_network_namespaces_run_and_one_cut_off_is_lost() {
         status.is_some_and(|s| s.success()),
         "the run did not end within 30 s of the cut: {status:?}"
     );
-    let runs = store.json(&["runs", "--format", "json"]);
-    let ours = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == run_id.as_str())
-        .unwrap_or_else(|| panic!("{run_id} not in {runs}"));
+    let ours = store.run_entry(&run_id);
     assert_eq!(ours["status"], "incomplete", "{ours}");
     assert_eq!(ours["tags"]["lost_agents"], "ns1", "{ours}");
     // ns0 ran the whole 8 s; ns1's samples up to the cut stay, nothing after it.
