@@ -35,9 +35,20 @@
 //! ```yaml
 //! max_vus: 200              # most users per thread group (default: the group's threads)
 //! stages:
-//!   - mode: tps             # ramp from the previous rate (0 at first) to `tps`, then hold
-//!     tps: 100
+//!   - mode: tps             # ramp from the previous rate (0 at first) to `tps`, then hold,
+//!     tps: 100              # for `duration` or until `count` iterations arrived
 //!     ramp_up: 10s
+//!     duration: 1m
+//!   - mode: surge_tps       # 浪涌 TPS: `base` at min per second, then `burst` at max; `loops`
+//!     min: 50
+//!     max: 400
+//!     base: 20s
+//!     burst: 5s
+//!     loops: 3
+//!   - mode: oscillation_tps # 震荡 TPS: a triangle min → max → min per second, one `period` each
+//!     min: 50
+//!     max: 200
+//!     period: 20s
 //!     duration: 1m
 //! ```
 //!
@@ -51,6 +62,7 @@ use serde::Deserialize;
 
 use crate::StopRule;
 use crate::duration::parse_duration;
+use crate::rate::{check_rate, check_rate_range};
 
 /// A stages file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +151,28 @@ enum StageSpec {
         stop_when: Vec<String>,
         tps: f64,
         ramp_up: Option<Text>,
+        /// The stage lasts this long, or until `count` iterations arrived: one of the two.
+        duration: Option<Text>,
+        count: Option<u64>,
+    },
+    SurgeTps {
+        name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
+        min: f64,
+        max: f64,
+        base: Text,
+        burst: Text,
+        loops: Option<u32>,
+        max_duration: Option<Text>,
+    },
+    OscillationTps {
+        name: Option<String>,
+        #[serde(default)]
+        stop_when: Vec<String>,
+        min: f64,
+        max: f64,
+        period: Text,
         duration: Text,
     },
 }
@@ -179,6 +213,20 @@ pub enum StageShape {
         tps: f64,
         ramp_up: Duration,
     },
+    /// Open model, 浪涌 TPS: `base` long at `min` iterations per second, then `burst` long at
+    /// `max`, repeated.
+    SurgeTps {
+        min: f64,
+        max: f64,
+        base: Duration,
+        burst: Duration,
+    },
+    /// Open model, 震荡 TPS: the rate follows a triangle between `min` and `max`, `period` long.
+    OscillationTps {
+        min: f64,
+        max: f64,
+        period: Duration,
+    },
 }
 
 impl StageShape {
@@ -190,6 +238,8 @@ impl StageShape {
             StageShape::Surge { .. } => "surge",
             StageShape::Oscillation { .. } => "oscillation",
             StageShape::Tps { .. } => "tps",
+            StageShape::SurgeTps { .. } => "surge_tps",
+            StageShape::OscillationTps { .. } => "oscillation_tps",
         }
     }
 
@@ -244,7 +294,9 @@ impl StageShape {
                 };
                 lerp(min, max, up)
             }
-            StageShape::Tps { .. } => 0,
+            StageShape::Tps { .. }
+            | StageShape::SurgeTps { .. }
+            | StageShape::OscillationTps { .. } => 0,
         }
     }
 }
@@ -419,7 +471,9 @@ impl LoadProfile {
                 StageShape::Step { max, .. }
                 | StageShape::Surge { max, .. }
                 | StageShape::Oscillation { max, .. } => max,
-                StageShape::Tps { .. } => 0,
+                StageShape::Tps { .. }
+                | StageShape::SurgeTps { .. }
+                | StageShape::OscillationTps { .. } => 0,
             })
             .max()
             .unwrap_or(0)
@@ -427,7 +481,7 @@ impl LoadProfile {
 }
 
 /// A problem with one field: (mode, field, message).
-type FieldError = (&'static str, &'static str, String);
+pub(crate) type FieldError = (&'static str, &'static str, String);
 
 fn duration_field(
     mode: &'static str,
@@ -462,6 +516,25 @@ fn check_step(
 fn step_length(start: u32, step: u32, step_duration: Duration, max: u32) -> Duration {
     let levels = (max - start).div_ceil(step) + 1;
     step_duration * levels
+}
+
+/// A surge's length: `loops` (default 1) cycles of `base` + `burst`, at most `max_duration`.
+fn surge_length(
+    mode: &'static str,
+    base: Duration,
+    burst: Duration,
+    loops: Option<u32>,
+    max_duration: Option<&Text>,
+) -> Result<Duration, FieldError> {
+    let loops = loops.unwrap_or(1);
+    if loops == 0 {
+        return Err((mode, "loops", "must be at least 1".into()));
+    }
+    let length = (base + burst) * loops;
+    Ok(match max_duration {
+        Some(t) => length.min(duration_field(mode, "max_duration", t)?),
+        None => length,
+    })
 }
 
 /// A stage's `ramp_up` (none: 0) and `duration`; the ramp must fit in the stage.
@@ -570,14 +643,7 @@ fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<St
             min_max(M, min, max)?;
             let base = duration_field(M, "base", &base)?;
             let burst = duration_field(M, "burst", &burst)?;
-            let loops = loops.unwrap_or(1);
-            if loops == 0 {
-                return Err((M, "loops", "must be at least 1".into()));
-            }
-            let mut length = (base + burst) * loops;
-            if let Some(t) = max_duration {
-                length = length.min(duration_field(M, "max_duration", &t)?);
-            }
+            let length = surge_length(M, base, burst, loops, max_duration.as_ref())?;
             Stage {
                 stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
@@ -617,161 +683,92 @@ fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<St
             tps,
             ramp_up,
             duration,
+            count,
         } => {
             const M: &str = "tps";
-            if !(tps.is_finite() && tps >= 0.0) {
-                return Err((
-                    M,
-                    "tps",
-                    format!("must be a rate ≥ 0 per second, not {tps}"),
-                ));
+            check_rate(M, "tps", tps)?;
+            let ramp_up = match ramp_up {
+                Some(t) => duration_field(M, "ramp_up", &t)?,
+                None => Duration::ZERO,
+            };
+            let shape = StageShape::Tps {
+                from: rate,
+                tps,
+                ramp_up,
+            };
+            let length = match (duration, count) {
+                (Some(d), None) => duration_field(M, "duration", &d)?,
+                (None, Some(count)) => shape
+                    .time_of_count(count)
+                    .map_err(|why| (M, "count", why))?,
+                _ => {
+                    return Err((
+                        M,
+                        "duration",
+                        "give the stage a `duration` or a `count` of iterations (one of them)"
+                            .into(),
+                    ));
+                }
+            };
+            if ramp_up > length {
+                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
             }
-            let (ramp_up, length) = ramp_and_length(M, ramp_up.as_ref(), &duration)?;
             Stage {
                 stop_when: stop_rules(M, &stop_when)?,
                 name: name(n),
-                shape: StageShape::Tps {
-                    from: rate,
-                    tps,
-                    ramp_up,
-                },
+                shape,
                 length,
+            }
+        }
+        StageSpec::SurgeTps {
+            name: n,
+            stop_when,
+            min,
+            max,
+            base,
+            burst,
+            loops,
+            max_duration,
+        } => {
+            const M: &str = "surge_tps";
+            check_rate_range(M, min, max)?;
+            let base = duration_field(M, "base", &base)?;
+            let burst = duration_field(M, "burst", &burst)?;
+            Stage {
+                stop_when: stop_rules(M, &stop_when)?,
+                name: name(n),
+                shape: StageShape::SurgeTps {
+                    min,
+                    max,
+                    base,
+                    burst,
+                },
+                length: surge_length(M, base, burst, loops, max_duration.as_ref())?,
+            }
+        }
+        StageSpec::OscillationTps {
+            name: n,
+            stop_when,
+            min,
+            max,
+            period,
+            duration,
+        } => {
+            const M: &str = "oscillation_tps";
+            check_rate_range(M, min, max)?;
+            Stage {
+                stop_when: stop_rules(M, &stop_when)?,
+                name: name(n),
+                shape: StageShape::OscillationTps {
+                    min,
+                    max,
+                    period: duration_field(M, "period", &period)?,
+                },
+                length: duration_field(M, "duration", &duration)?,
             }
         }
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(secs: f64) -> Duration {
-        Duration::from_secs_f64(secs)
-    }
-
-    #[test]
-    fn every_mode_follows_its_curve() {
-        let yaml = "stages:
-  - mode: concurrency
-    users: 10
-    ramp_up: 10s
-    duration: 15s
-  - mode: step
-    start: 10
-    step: 5
-    step_duration: 2s
-    max: 22
-  - mode: surge
-    min: 4
-    max: 40
-    base: 3s
-    burst: 1s
-    loops: 2
-  - mode: oscillation
-    min: 0
-    max: 8
-    period: 4s
-    duration: 8s
-";
-        let p = LoadProfile::from_yaml(yaml, "t.yaml").unwrap();
-        // Concurrency: 0 → 10 over 10 s (one user per second), then 10 until 15 s.
-        let at = |t| p.users_at(s(t)).unwrap();
-        assert_eq!(
-            [at(0.0), at(2.0), at(5.0), at(9.9), at(12.0)],
-            [0, 2, 5, 10, 10]
-        );
-        // Step from 15 s: 10, 15, 20, 22 (capped), each 2 s: 4 levels = 8 s.
-        assert_eq!(p.stages[1].length, s(8.0));
-        assert_eq!(
-            [at(15.0), at(17.5), at(19.0), at(21.0), at(22.9)],
-            [10, 15, 20, 22, 22]
-        );
-        // Surge from 23 s: 3 s at 4, 1 s at 40, twice = 8 s.
-        assert_eq!(p.stages[2].length, s(8.0));
-        assert_eq!(
-            [at(23.0), at(25.9), at(26.0), at(26.9), at(27.0), at(30.5)],
-            [4, 4, 40, 40, 4, 40]
-        );
-        // Oscillation from 31 s: 0 → 8 in 2 s, back to 0 in 2 s.
-        assert_eq!(
-            [at(31.0), at(32.0), at(33.0), at(34.0), at(35.0), at(37.5)],
-            [0, 4, 8, 4, 0, 6]
-        );
-        assert_eq!(p.length(), s(39.0));
-        assert_eq!(p.users_at(s(39.0)), None);
-        assert_eq!(
-            p.describe_at(s(24.5)).as_deref(),
-            Some("stage 3 (surge, 4 users)")
-        );
-        assert_eq!(p.describe_at(s(39.0)), None);
-        assert_eq!(p.max_users(), 40);
-    }
-
-    #[test]
-    fn a_ramp_starts_from_the_previous_stage_level() {
-        let yaml = "stages:
-  - {mode: concurrency, users: 30, duration: 5s}
-  - {mode: concurrency, users: 10, ramp_up: 4s, duration: 6s, name: down}
-";
-        let p = LoadProfile::from_yaml(yaml, "t.yaml").unwrap();
-        assert_eq!(p.stages[1].name, "down");
-        assert!(p.stages[0].stop_when.is_empty());
-        assert_eq!(p.users_at(s(5.0)), Some(30));
-        assert_eq!(p.users_at(s(7.0)), Some(20));
-        assert_eq!(p.users_at(s(9.5)), Some(10));
-        assert_eq!(p.stages[0].name, "stage 1");
-    }
-
-    #[test]
-    fn bad_stages_name_the_stage_and_field() {
-        let err = |yaml: &str| {
-            LoadProfile::from_yaml(yaml, "s.yaml")
-                .unwrap_err()
-                .to_string()
-        };
-        assert_eq!(
-            err("stages:\n  - {mode: surge, min: 10, max: 5, base: 1s, burst: 1s}\n"),
-            "s.yaml: stage 1 (surge): max: must be ≥ min (10) and ≥ 1, not 5"
-        );
-        assert_eq!(
-            err(
-                "stages:\n  - {mode: concurrency, users: 1, duration: 1s}\n  - {mode: step, start: 1, step: 1, step_duration: 10x, max: 3}\n"
-            ),
-            "s.yaml: stage 2 (step): step_duration: '10x': unknown unit 'x' (ms, s, m, h, d, w)"
-        );
-        assert_eq!(
-            err("stages:\n  - {mode: concurrency, users: 1, ramp_up: 5s, duration: 2s}\n"),
-            "s.yaml: stage 1 (concurrency): ramp_up: is longer than the stage's duration"
-        );
-        let unknown = err("stages:\n  - mode: concurrency\n    users: 1\n    duraton: 2s\n");
-        assert!(unknown.starts_with("s.yaml: "), "{unknown}");
-        assert!(
-            unknown.contains("line 2 column 5: unknown field `duraton`"),
-            "{unknown}"
-        );
-        let mode = err("stages:\n  - mode: zigzag\n");
-        assert!(mode.contains("unknown variant `zigzag`"), "{mode}");
-        assert!(err("stages: []\n").contains("`stages` is empty"));
-        assert_eq!(
-            err(
-                "stages:\n  - {mode: concurrency, users: 1, duration: 2s, stop_when: [\"p95>1s for x\"]}\n"
-            ),
-            "s.yaml: stage 1 (concurrency): stop_when: stop rule 'p95>1s for x': 'x' is not a duration like 500ms, 1s, 1m"
-        );
-        assert_eq!(
-            err(
-                "stages:\n  - {mode: tps, tps: 5, duration: 2s}\n  - {mode: concurrency, users: 1, duration: 1s}\n"
-            ),
-            "s.yaml: stage 2 (concurrency): mode: stage 1 is tps, this one concurrency: a stages \
-             file holds either arrival rates (tps) or users (the other modes), not both"
-        );
-        assert_eq!(
-            err("stages:\n  - {mode: tps, tps: -1, duration: 2s}\n"),
-            "s.yaml: stage 1 (tps): tps: must be a rate ≥ 0 per second, not -1"
-        );
-        assert!(
-            err("max_vus: 3\nstages:\n  - {mode: concurrency, users: 1, duration: 1s}\n")
-                .contains("`max_vus` is for arrival-rate (tps) stages")
-        );
-    }
-}
+mod tests;

@@ -251,3 +251,35 @@ stages:
     let users: BTreeSet<&str> = rows.iter().map(|r| r.thread.as_str()).collect();
     assert!((1..=10).contains(&users.len()), "{users:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_surge_of_the_rate_alternates_second_by_second() {
+    let server = TestServer::start().await;
+    let plan = one_get(&server, "/delay50");
+    // 浪涌 TPS: 1 s at 10 per second, 1 s at 40, twice: 10, 40, 10, 40 requests, 100 in all.
+    // (The group has one thread; at 40/s × 50 ms two users are busy, so the cap is raised.)
+    let profile = LoadProfile::from_yaml(
+        "max_vus: 10\nstages:\n  - {mode: surge_tps, min: 10, max: 40, base: 1s, burst: 1s, loops: 2}\n",
+        "surge.yaml",
+    )
+    .unwrap();
+    let (rows, _) = run_profile(&plan, profile).await;
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 100);
+    assert_eq!(rows.len(), 100);
+    let first = reqs.iter().map(|r| r.at).min().unwrap();
+    let mut per_second = [0i32; 4];
+    for r in &reqs {
+        if let Some(n) = per_second.get_mut((r.at - first).as_secs() as usize) {
+            *n += 1;
+        }
+    }
+    let want = [10, 40, 10, 40];
+    assert!(
+        per_second
+            .iter()
+            .zip(want)
+            .all(|(got, want)| (got - want).abs() <= 1),
+        "{per_second:?}, want {want:?}"
+    );
+}
