@@ -590,3 +590,100 @@ fn reports_show_the_service_or_the_corrected_latency() {
         "{truth:?}"
     );
 }
+
+#[test]
+fn a_run_being_written_is_reported_and_gated_on_its_samples_so_far() {
+    let t = Tick::new();
+    let store = &t.store;
+    let (mut child, run) = t.start_held_run();
+    let written = || {
+        store.sql(&format!(
+            "select count(*) as n from live_samples where run_id = '{run}'"
+        ))[0]["n"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    for _ in 0..50 {
+        if written() > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The report of a live run counts the rows written when it ran: between what SQL saw just
+    // before and just after.
+    let before = written();
+    assert!(before > 0, "no live samples within 5 s");
+    let out = store.run(&["report", &run, "--format", "json"]);
+    let after = written();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("is still being written (RUNNING)"), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = report["outline"]["requests"].as_u64().unwrap();
+    assert!(
+        (before..=after).contains(&requests),
+        "{before} ≤ {requests} ≤ {after}"
+    );
+    // SLA rules judge the samples so far: one every sample meets passes, one none can meet fails
+    // the gate (exit code 1), and the JUnit file says which.
+    let sla = store.path().join("live-sla.yaml");
+    let junit = store.path().join("live-sla.xml");
+    let html = store.path().join("live.html");
+    std::fs::write(&sla, "rules:\n  - {metric: avg_rt, max: 60000}\n").unwrap();
+    let out = store.run(&[
+        "report",
+        &run,
+        "--sla",
+        sla.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The page of a live run carries its name from the live status.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("tick.jmx") && page.contains(&run),
+        "no name or id in the page"
+    );
+    std::fs::write(
+        &sla,
+        "rules:\n  - {metric: avg_rt, max: 60000}\n  - {name: impossible, metric: tps, min: 1000000}\n",
+    )
+    .unwrap();
+    let out = store.run(&[
+        "report",
+        &run,
+        "--sla",
+        sla.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("impossible") && xml.contains("<failure"),
+        "{xml}"
+    );
+
+    assert!(store.run(&["stop", &run]).status.success());
+    assert!(child.wait().unwrap().success());
+    // Once committed, the report is the committed run's, with every row.
+    let out = store.run(&["report", &run, "--format", "json"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("still being written"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = store.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(report["outline"]["requests"], rows[0]["n"]);
+}

@@ -54,7 +54,7 @@ pub async fn run(store: &Store, engine: &QueryEngine, args: &ReportArgs) -> anyh
     let mut outcomes: Vec<(usize, SlaOutcome)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let run_id = run.run_id.to_string();
-        let report = compute_report(store, engine, &run_id, args).await?;
+        let report = compute_report(engine, run, args).await?;
         let sla = check_sla(engine, &run_id, rules.as_deref(), method).await?;
         let page = html_page(engine, &renderer, &settings, run, &report, sla.as_ref()).await?;
         write_file(&out.join(format!("{run_id}.html")), &page)?;

@@ -50,10 +50,10 @@ pub struct LiveBoard {
 
 impl LiveBoard {
     /// A board for run `run_id`, in state CREATED (written at once).
-    pub fn new(store: &Store, run_id: &str, profile: Option<LoadProfile>) -> LiveBoard {
+    pub fn new(store: &Store, run_id: &str, name: &str, profile: Option<LoadProfile>) -> LiveBoard {
         let board = LiveBoard {
             store: store.clone(),
-            status: Arc::new(Mutex::new(LiveStatus::created(run_id, now_ms()))),
+            status: Arc::new(Mutex::new(LiveStatus::created(run_id, name, now_ms()))),
             counts: Arc::default(),
             profile: profile.map(Arc::new),
         };

@@ -9,7 +9,9 @@ use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::{RunReport, run_report};
 use loadlake_report::html::HtmlRenderer;
-use loadlake_store::Store;
+use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
+use loadlake_schema::{RunId, RunManifest, RunStatus};
+use loadlake_store::{LiveState, LiveStatus, Store, now_ms};
 
 use crate::cli::{Format, Latency, PercentileMethodArg, ReportArgs, Stats};
 use crate::exit::Gate;
@@ -26,17 +28,73 @@ pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
     Ok(store.run(run)?.run_id.to_string())
 }
 
+/// The run a report is about: a committed run's manifest, or for a run still being written a
+/// stand-in made from its live status (its samples are the parts written so far).
+fn report_manifest(store: &Store, run: &str) -> anyhow::Result<(RunManifest, bool)> {
+    let committed = resolve_run(store, run).and_then(|id| Ok(store.run(&id)?));
+    let error = match committed {
+        Ok(manifest) => return Ok((manifest, false)),
+        Err(e) => e,
+    };
+    match store.live(run, now_ms())? {
+        Some(live) if !live.state.is_final() => Ok((live_manifest(&live)?, true)),
+        _ => Err(error),
+    }
+}
+
+/// What a run being written would have in its manifest, as far as its live status knows.
+fn live_manifest(live: &LiveStatus) -> anyhow::Result<RunManifest> {
+    let started = live
+        .history
+        .iter()
+        .find(|c| c.state == LiveState::Running)
+        .map(|c| c.at_ms);
+    Ok(RunManifest {
+        format_version: MANIFEST_FORMAT_VERSION,
+        run_id: RunId::parse(&live.run_id)?,
+        name: if live.name.is_empty() {
+            live.run_id.clone()
+        } else {
+            live.name.clone()
+        },
+        tags: [("live".to_string(), live.state.as_str().to_string())].into(),
+        status: RunStatus::Importing,
+        sources: Vec::new(),
+        samples: live.all.count,
+        errors: live.all.fail_count,
+        first_ts_ms: started,
+        last_ts_ms: Some(live.updated_ms),
+        imported_at: chrono::Utc::now(),
+        rejects: Default::default(),
+        parts: 0,
+        plan: None,
+        created_by: format!("loadlake {} (live)", env!("CARGO_PKG_VERSION")),
+    })
+}
+
 pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
     let engine = QueryEngine::open(store)
         .await
         .context("opening the query engine")?;
+    if args.files.all {
+        if args.latency == Latency::Intended {
+            engine.use_intended_latency().await?;
+        }
+        return crate::batch::run(store, &engine, args).await;
+    }
+    let (manifest, live) = report_manifest(store, args.run.as_deref().unwrap_or("latest"))?;
+    if live {
+        eprintln!(
+            "loadlake: run {} is still being written ({}): reporting the samples written so far",
+            manifest.run_id,
+            manifest.tags.get("live").map_or("", String::as_str)
+        );
+        engine.include_live_runs().await?;
+    }
     if args.latency == Latency::Intended {
         engine.use_intended_latency().await?;
     }
-    if args.files.all {
-        return crate::batch::run(store, &engine, args).await;
-    }
-    let run_id = resolve_run(store, args.run.as_deref().unwrap_or("latest"))?;
+    let run_id = manifest.run_id.to_string();
     match args.stats {
         Some(Stats::Jmeter | Stats::Dashboard) => {
             crate::report_files::check_no_files_with_stats(&args.files)?;
@@ -50,17 +108,17 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
             crate::report_render::print_scene_stats(&stats, args.format)?;
             Ok(Gate::Pass)
         }
-        None => run_report_and_files(store, &engine, &run_id, args).await,
+        None => run_report_and_files(&engine, &manifest, args).await,
     }
 }
 
 /// The run report of `run_id` on stdout, or into the files asked for; SLA rules checked.
 async fn run_report_and_files(
-    store: &Store,
     engine: &QueryEngine,
-    run_id: &str,
+    manifest: &RunManifest,
     args: &ReportArgs,
 ) -> anyhow::Result<Gate> {
+    let run_id = manifest.run_id.as_str();
     let method = exact_method(args.percentile_method)?;
     let rules = args
         .files
@@ -68,13 +126,12 @@ async fn run_report_and_files(
         .as_deref()
         .map(crate::report_files::load_sla)
         .transpose()?;
-    let report = compute_report(store, engine, run_id, args).await?;
+    let report = compute_report(engine, manifest, args).await?;
     let sla = crate::report_files::check_sla(engine, run_id, rules.as_deref(), method).await?;
     let files = &args.files;
     if files.html.is_none() && files.markdown.is_none() && files.junit.is_none() {
         crate::report_render::print_run_report(&report, sla.as_ref(), args.format)?;
     }
-    let manifest = store.run(run_id)?;
     if let Some(path) = &files.html {
         let renderer = HtmlRenderer::new(chrono::Utc::now())?;
         let settings = crate::report_files::PageSettings::from_args(args)?;
@@ -82,7 +139,7 @@ async fn run_report_and_files(
             engine,
             &renderer,
             &settings,
-            &manifest,
+            manifest,
             &report,
             sla.as_ref(),
         )
@@ -94,7 +151,7 @@ async fn run_report_and_files(
         crate::report_files::write_file(path, &md)?;
     }
     if let (Some(path), Some(outcome)) = (&files.junit, &sla) {
-        let suite = crate::report_files::suite_run(&manifest);
+        let suite = crate::report_files::suite_run(manifest);
         let xml = loadlake_report::junit::junit_xml(&[(suite, outcome)])?;
         crate::report_files::write_file(path, &xml)?;
     }
@@ -109,16 +166,16 @@ async fn run_report_and_files(
 
 /// The run report of `run_id` with the percentiles, method and ranges of `args`.
 pub async fn compute_report(
-    store: &Store,
     engine: &QueryEngine,
-    run_id: &str,
+    manifest: &RunManifest,
     args: &ReportArgs,
 ) -> anyhow::Result<RunReport> {
+    let run_id = manifest.run_id.as_str();
     let method = exact_method(args.percentile_method)?;
     if args.ranges.windows(2).any(|w| w[0] >= w[1]) || args.ranges.iter().any(|b| *b <= 0) {
         bail!("--ranges must be positive and ascending, e.g. 50,200,500,1000");
     }
-    let planned = planned_cases(store, run_id)?;
+    let planned = planned_cases(manifest);
     let extra = args.percentiles.clone().unwrap_or_default();
     check_percentiles(&extra)?;
     Ok(run_report(engine, run_id, method, &extra, &args.ranges, planned).await?)
@@ -158,9 +215,8 @@ fn check_percentiles(percentiles: &[f64]) -> anyhow::Result<()> {
 }
 
 /// Regular, enabled thread groups of the run's attached plan.
-fn planned_cases(store: &Store, run_id: &str) -> anyhow::Result<Option<u64>> {
-    let manifest = store.run(run_id)?;
-    Ok(manifest
+fn planned_cases(manifest: &RunManifest) -> Option<u64> {
+    manifest
         .plan
         .as_ref()
         .and_then(|p| p["thread_groups"].as_array())
@@ -169,7 +225,7 @@ fn planned_cases(store: &Store, run_id: &str) -> anyhow::Result<Option<u64>> {
                 .iter()
                 .filter(|g| g["enabled"] == true && g["kind"] == "regular")
                 .count() as u64
-        }))
+        })
 }
 
 async fn print_jmeter_statistics(

@@ -221,7 +221,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         .profile
         .clone()
         .or_else(|| load.peak.as_ref().map(|p| p.profile().clone()));
-    let board = LiveBoard::new(store, &run_id, stage_profile);
+    let board = LiveBoard::new(store, &run_id, &run_name(args, &run_id), stage_profile);
     // Announced once its live file exists: `loadlake status RUN` works from this line on.
     eprintln!("run {run_id}: {}", args.plan.display());
     let outcome = execute(args, runtime, writer, runnable, load, &board)
@@ -304,6 +304,16 @@ fn execute(
 }
 
 /// Commits the run with its name, tags and status; prints what it did; returns the run id.
+/// `--name`, else the plan's file name.
+fn run_name(args: &RunArgs, run_id: &str) -> String {
+    args.name.clone().unwrap_or_else(|| {
+        args.plan
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| run_id.to_string())
+    })
+}
+
 fn commit(
     args: &RunArgs,
     plan: &loadlake_plan::Plan,
@@ -324,12 +334,7 @@ fn commit(
         }
     }
     let draft = RunDraft {
-        name: args.name.clone().unwrap_or_else(|| {
-            args.plan
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| run_id.clone())
-        }),
+        name: run_name(args, &run_id),
         tags,
         status: if summary.cancelled {
             RunStatus::Incomplete

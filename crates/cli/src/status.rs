@@ -15,7 +15,7 @@ fn current(store: &Store, run: &str) -> anyhow::Result<LiveStatus> {
         return Ok(live);
     }
     let manifest = store.run(run)?;
-    let mut status = LiveStatus::created(manifest.run_id.as_str(), now);
+    let mut status = LiveStatus::created(manifest.run_id.as_str(), &manifest.name, now);
     status.history.clear();
     status.agents.clear();
     let (state, message) = match manifest.status {

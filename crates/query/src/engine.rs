@@ -77,6 +77,26 @@ impl QueryEngine {
         Ok(QueryEngine { ctx })
     }
 
+    /// From now on `samples` also holds the rows written so far of runs still being written
+    /// (`live_samples`), so every report can be computed for a live run; the committed table
+    /// stays reachable as `samples_committed`. Call before [`QueryEngine::use_intended_latency`].
+    pub async fn include_live_runs(&self) -> Result<(), QueryError> {
+        if self.ctx.table_exist("samples_committed")? {
+            return Ok(());
+        }
+        let Some(committed) = self.ctx.deregister_table("samples")? else {
+            return Ok(());
+        };
+        self.ctx.register_table("samples_committed", committed)?;
+        let both = self
+            .ctx
+            .table("samples_committed")
+            .await?
+            .union(self.ctx.table("live_samples").await?)?;
+        self.ctx.register_table("samples", both.into_view())?;
+        Ok(())
+    }
+
     /// From now on `samples.elapsed_ms` is the latency from the **intended** send time where a
     /// run recorded it (open-model runs: `intended_elapsed_ms`, coordinated omission corrected),
     /// the service time elsewhere; every report query then shows the corrected latency. The

@@ -248,7 +248,7 @@ async fn drive(
         },
     )?;
     let run_id = holder.run_id.clone();
-    let mut live = LiveFile::new(shared, &run_id, chosen);
+    let mut live = LiveFile::new(shared, &run_id, &r.run_name, chosen);
     live.enter(LiveState::Preparing, "");
     let start_at = now_ms() + START_AHEAD.as_millis() as i64;
     live.profile = checked.profile.map(|p| (p, start_at));
@@ -419,8 +419,13 @@ struct LiveFile<'a> {
 const POLLS_PER_WRITE: u32 = 10;
 
 impl<'a> LiveFile<'a> {
-    fn new(shared: &'a Shared, run_id: &str, chosen: &[(String, CommandSender)]) -> LiveFile<'a> {
-        let mut status = LiveStatus::created(run_id, now_ms());
+    fn new(
+        shared: &'a Shared,
+        run_id: &str,
+        name: &str,
+        chosen: &[(String, CommandSender)],
+    ) -> LiveFile<'a> {
+        let mut status = LiveStatus::created(run_id, name, now_ms());
         status.agents = chosen.iter().map(|(id, _)| id.clone()).collect();
         let mut file = LiveFile {
             shared,

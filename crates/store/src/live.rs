@@ -84,6 +84,9 @@ pub struct LiveStat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveStatus {
     pub run_id: String,
+    /// The run's name, as its manifest will have it.
+    #[serde(default)]
+    pub name: String,
     pub state: LiveState,
     /// Why the run failed or stopped early; empty otherwise.
     pub message: String,
@@ -107,9 +110,10 @@ pub struct LiveStatus {
 
 impl LiveStatus {
     /// A run just created by this process.
-    pub fn created(run_id: &str, now_ms: i64) -> LiveStatus {
+    pub fn created(run_id: &str, name: &str, now_ms: i64) -> LiveStatus {
         LiveStatus {
             run_id: run_id.to_string(),
+            name: name.to_string(),
             state: LiveState::Created,
             message: String::new(),
             history: vec![StateChange {
@@ -370,7 +374,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let id = "20261201-101010-abcd";
-        let mut s = LiveStatus::created(id, 1_000);
+        let mut s = LiveStatus::created(id, "t", 1_000);
         s.enter(LiveState::Running, 2_000);
         s.enter(LiveState::Running, 2_500);
         s.updated_ms = 3_000;
