@@ -374,6 +374,22 @@ fn stages_files_drive_the_users_and_bad_load_options_are_named() {
         "{rows:?}"
     );
 
+    // The last stage of users can end after a count of iterations: 3 users begin 20 in all.
+    std::fs::write(
+        &stages,
+        "stages:\n  - {mode: concurrency, users: 3, count: 20, max_duration: 30s}\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let run = t.run_ok(&["-Jthink=20", "--stages", stages.to_str().unwrap()]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let rows = store.sql(&format!(
+        "select count(*) as n, count(distinct thread) as users from samples \
+         where run_id = '{run}'"
+    ));
+    assert_eq!(rows[0]["n"].as_u64(), Some(20), "{rows:?}");
+    assert_eq!(rows[0]["users"].as_u64(), Some(3), "{rows:?}");
+
     let fails_with = |args: &[&str], needle: &str| {
         let out = t.run(args);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -220,6 +220,7 @@ impl LoadProfile {
                     ramp_up: Duration::ZERO,
                 },
                 length,
+                count: None,
                 stop_when: Vec::new(),
             }],
             max_vus,

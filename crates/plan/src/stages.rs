@@ -13,7 +13,8 @@
 //!   - mode: concurrency     # ramp from the previous level (0 at first) to `users`, then hold
 //!     users: 20
 //!     ramp_up: 10s
-//!     duration: 1m          # the whole stage, ramp included
+//!     duration: 1m          # the whole stage, ramp included (the last stage may instead end
+//!                           # after `count: N` iterations, at most `max_duration`)
 //!   - mode: step            # start, +step every step_duration, up to max (then one more step)
 //!     start: 20
 //!     step: 10
@@ -58,11 +59,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::StopRule;
-use crate::duration::parse_duration;
-use crate::rate::{check_rate, check_rate_range};
 
 /// A stages file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -87,93 +84,6 @@ pub enum StagesError {
         mode: &'static str,
         field: &'static str,
         message: String,
-    },
-}
-
-/// A duration as written in the file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-struct Text(String);
-
-/// The file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSpec {
-    max_vus: Option<u32>,
-    stages: Vec<StageSpec>,
-}
-
-/// One stage as written.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
-enum StageSpec {
-    Concurrency {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        users: u32,
-        ramp_up: Option<Text>,
-        duration: Text,
-    },
-    Step {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        start: u32,
-        step: u32,
-        step_duration: Text,
-        max: u32,
-        duration: Option<Text>,
-    },
-    Surge {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        min: u32,
-        max: u32,
-        base: Text,
-        burst: Text,
-        loops: Option<u32>,
-        max_duration: Option<Text>,
-    },
-    Oscillation {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        min: u32,
-        max: u32,
-        period: Text,
-        duration: Text,
-    },
-    Tps {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        tps: f64,
-        ramp_up: Option<Text>,
-        /// The stage lasts this long, or until `count` iterations arrived: one of the two.
-        duration: Option<Text>,
-        count: Option<u64>,
-    },
-    SurgeTps {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        min: f64,
-        max: f64,
-        base: Text,
-        burst: Text,
-        loops: Option<u32>,
-        max_duration: Option<Text>,
-    },
-    OscillationTps {
-        name: Option<String>,
-        #[serde(default)]
-        stop_when: Vec<String>,
-        min: f64,
-        max: f64,
-        period: Text,
-        duration: Text,
     },
 }
 
@@ -307,8 +217,11 @@ pub struct Stage {
     /// The stage's name (`stage N` when the file gives none).
     pub name: String,
     pub shape: StageShape,
-    /// How long the stage lasts.
+    /// How long the stage lasts (a stage with a `count`: at most).
     pub length: Duration,
+    /// The stage ends once this many iterations began (in all, over every thread group and
+    /// agent): CodeArts' count mode (按次数) for a stage of users. Only the last stage has one.
+    pub count: Option<u64>,
     /// Live rules that stop the run while this stage runs (`stop_when: ["p95>500ms for 10s"]`).
     pub stop_when: Vec<StopRule>,
 }
@@ -380,6 +293,19 @@ impl LoadProfile {
             }
             stages.push(stage);
         }
+        let before_last = stages.split_last().map_or(&[][..], |(_, before)| before);
+        if let Some(i) = before_last.iter().position(|s| s.count.is_some()) {
+            return Err(invalid(
+                i + 1,
+                (
+                    stages[i].shape.mode(),
+                    "count",
+                    "only the last stage can end after a count of iterations (when it ends \
+                     cannot be known ahead, so no stage can follow it)"
+                        .into(),
+                ),
+            ));
+        }
         let arrival_rate = stages.iter().any(|s| s.shape.is_arrival_rate());
         if spec.max_vus.is_some() && !arrival_rate {
             return Err(StagesError::Syntax {
@@ -418,6 +344,7 @@ impl LoadProfile {
         check_step(start, step, step_duration, max).map_err(|(f, m)| format!("{f}: {m}"))?;
         Ok(LoadProfile {
             stages: vec![Stage {
+                count: None,
                 stop_when: Vec::new(),
                 name: "peak-seeking".into(),
                 length: step_length(start, step, step_duration, max),
@@ -480,295 +407,13 @@ impl LoadProfile {
     }
 }
 
-/// A problem with one field: (mode, field, message).
-pub(crate) type FieldError = (&'static str, &'static str, String);
+/// How long a stage with a `count` may last when it gives no `max_duration`.
+pub const COUNT_STAGE_CAP: Duration = Duration::from_secs(3600);
 
-fn duration_field(
-    mode: &'static str,
-    field: &'static str,
-    text: &Text,
-) -> Result<Duration, FieldError> {
-    parse_duration(&text.0).map_err(|m| (mode, field, m))
-}
+mod spec;
 
-fn check_step(
-    start: u32,
-    step: u32,
-    step_duration: Duration,
-    max: u32,
-) -> Result<(), (&'static str, String)> {
-    if step == 0 {
-        return Err(("step", "must be at least 1".into()));
-    }
-    if max < start.max(1) {
-        return Err((
-            "max",
-            format!("must be ≥ start ({start}) and ≥ 1, not {max}"),
-        ));
-    }
-    if step_duration.is_zero() {
-        return Err(("step_duration", "must be positive".into()));
-    }
-    Ok(())
-}
-
-/// A step ramp's natural length: every level up to `max` held `step_duration`.
-fn step_length(start: u32, step: u32, step_duration: Duration, max: u32) -> Duration {
-    let levels = (max - start).div_ceil(step) + 1;
-    step_duration * levels
-}
-
-/// A surge's length: `loops` (default 1) cycles of `base` + `burst`, at most `max_duration`.
-fn surge_length(
-    mode: &'static str,
-    base: Duration,
-    burst: Duration,
-    loops: Option<u32>,
-    max_duration: Option<&Text>,
-) -> Result<Duration, FieldError> {
-    let loops = loops.unwrap_or(1);
-    if loops == 0 {
-        return Err((mode, "loops", "must be at least 1".into()));
-    }
-    let length = (base + burst) * loops;
-    Ok(match max_duration {
-        Some(t) => length.min(duration_field(mode, "max_duration", t)?),
-        None => length,
-    })
-}
-
-/// A stage's `ramp_up` (none: 0) and `duration`; the ramp must fit in the stage.
-fn ramp_and_length(
-    mode: &'static str,
-    ramp_up: Option<&Text>,
-    duration: &Text,
-) -> Result<(Duration, Duration), FieldError> {
-    let length = duration_field(mode, "duration", duration)?;
-    let ramp_up = match ramp_up {
-        Some(t) => duration_field(mode, "ramp_up", t)?,
-        None => Duration::ZERO,
-    };
-    if ramp_up > length {
-        return Err((
-            mode,
-            "ramp_up",
-            "is longer than the stage's duration".into(),
-        ));
-    }
-    Ok((ramp_up, length))
-}
-
-fn stop_rules(mode: &'static str, texts: &[String]) -> Result<Vec<StopRule>, FieldError> {
-    texts
-        .iter()
-        .map(|t| t.parse().map_err(|m| (mode, "stop_when", m)))
-        .collect()
-}
-
-/// Compiles one stage; `level` and `rate` are where the previous stage ended (users, arrivals
-/// per second), the start of a ramp.
-fn compile_stage(s: StageSpec, index: usize, level: u32, rate: f64) -> Result<Stage, FieldError> {
-    let name = |n: Option<String>| n.unwrap_or_else(|| format!("stage {index}"));
-    let min_max = |mode, min: u32, max: u32| {
-        if max < min || max == 0 {
-            Err((
-                mode,
-                "max",
-                format!("must be ≥ min ({min}) and ≥ 1, not {max}"),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match s {
-        StageSpec::Concurrency {
-            name: n,
-            stop_when,
-            users,
-            ramp_up,
-            duration,
-        } => {
-            const M: &str = "concurrency";
-            let (ramp_up, length) = ramp_and_length(M, ramp_up.as_ref(), &duration)?;
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Concurrency {
-                    from: level,
-                    users,
-                    ramp_up,
-                },
-                length,
-            }
-        }
-        StageSpec::Step {
-            name: n,
-            stop_when,
-            start,
-            step,
-            step_duration,
-            max,
-            duration,
-        } => {
-            const M: &str = "step";
-            let step_duration = duration_field(M, "step_duration", &step_duration)?;
-            check_step(start, step, step_duration, max).map_err(|(f, m)| (M, f, m))?;
-            let length = match duration {
-                Some(t) => duration_field(M, "duration", &t)?,
-                None => step_length(start, step, step_duration, max),
-            };
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Step {
-                    start,
-                    step,
-                    step_duration,
-                    max,
-                },
-                length,
-            }
-        }
-        StageSpec::Surge {
-            name: n,
-            stop_when,
-            min,
-            max,
-            base,
-            burst,
-            loops,
-            max_duration,
-        } => {
-            const M: &str = "surge";
-            min_max(M, min, max)?;
-            let base = duration_field(M, "base", &base)?;
-            let burst = duration_field(M, "burst", &burst)?;
-            let length = surge_length(M, base, burst, loops, max_duration.as_ref())?;
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Surge {
-                    min,
-                    max,
-                    base,
-                    burst,
-                },
-                length,
-            }
-        }
-        StageSpec::Oscillation {
-            name: n,
-            stop_when,
-            min,
-            max,
-            period,
-            duration,
-        } => {
-            const M: &str = "oscillation";
-            min_max(M, min, max)?;
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Oscillation {
-                    min,
-                    max,
-                    period: duration_field(M, "period", &period)?,
-                },
-                length: duration_field(M, "duration", &duration)?,
-            }
-        }
-        StageSpec::Tps {
-            name: n,
-            stop_when,
-            tps,
-            ramp_up,
-            duration,
-            count,
-        } => {
-            const M: &str = "tps";
-            check_rate(M, "tps", tps)?;
-            let ramp_up = match ramp_up {
-                Some(t) => duration_field(M, "ramp_up", &t)?,
-                None => Duration::ZERO,
-            };
-            let shape = StageShape::Tps {
-                from: rate,
-                tps,
-                ramp_up,
-            };
-            let length = match (duration, count) {
-                (Some(d), None) => duration_field(M, "duration", &d)?,
-                (None, Some(count)) => shape
-                    .time_of_count(count)
-                    .map_err(|why| (M, "count", why))?,
-                _ => {
-                    return Err((
-                        M,
-                        "duration",
-                        "give the stage a `duration` or a `count` of iterations (one of them)"
-                            .into(),
-                    ));
-                }
-            };
-            if ramp_up > length {
-                return Err((M, "ramp_up", "is longer than the stage's duration".into()));
-            }
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape,
-                length,
-            }
-        }
-        StageSpec::SurgeTps {
-            name: n,
-            stop_when,
-            min,
-            max,
-            base,
-            burst,
-            loops,
-            max_duration,
-        } => {
-            const M: &str = "surge_tps";
-            check_rate_range(M, min, max)?;
-            let base = duration_field(M, "base", &base)?;
-            let burst = duration_field(M, "burst", &burst)?;
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::SurgeTps {
-                    min,
-                    max,
-                    base,
-                    burst,
-                },
-                length: surge_length(M, base, burst, loops, max_duration.as_ref())?,
-            }
-        }
-        StageSpec::OscillationTps {
-            name: n,
-            stop_when,
-            min,
-            max,
-            period,
-            duration,
-        } => {
-            const M: &str = "oscillation_tps";
-            check_rate_range(M, min, max)?;
-            Stage {
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::OscillationTps {
-                    min,
-                    max,
-                    period: duration_field(M, "period", &period)?,
-                },
-                length: duration_field(M, "duration", &duration)?,
-            }
-        }
-    })
-}
+pub(crate) use spec::FieldError;
+use spec::{FileSpec, check_step, compile_stage, step_length};
 
 #[cfg(test)]
 mod tests;

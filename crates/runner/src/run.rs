@@ -21,7 +21,7 @@ use crate::peak::{PeakReport, PeakSeeker, PeakSeeking};
 use crate::rules::RuleWatch;
 use crate::shape::{ShapedGroup, run_shaped};
 use crate::vu::{
-    RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Split, Vu, sleep_until_unless_stopped,
+    RUNNING, STOP_GRACEFUL, STOP_NOW, Sample, Shared, Split, Vu, block, sleep_until_unless_stopped,
 };
 
 /// Most rows in one batch handed to the sink.
@@ -376,9 +376,27 @@ async fn launch(l: Launch, groups: Vec<Arc<ThreadGroupPlan>>) {
 /// Starts `groups` and waits for all their users.
 async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, serialize: bool) {
     let mut pending: Vec<JoinHandle<()>> = Vec::new();
+    // Threads of the regular groups before this one: a group's share of a count stage.
+    let mut threads_before = 0u64;
     for (index, group) in groups {
         if *l.shared.stop.borrow() >= STOP_GRACEFUL {
             break;
+        }
+        let count_share = l
+            .profile
+            .as_ref()
+            .and_then(|p| p.stages.last()?.count)
+            .map(|count| {
+                let here = l.shared.split.share_of(count);
+                block(
+                    here,
+                    threads_before,
+                    u64::from(group.threads),
+                    l.main_threads,
+                )
+            });
+        if group.role == GroupRole::Main {
+            threads_before += u64::from(group.threads);
         }
         let base = if serialize || group.role != GroupRole::Main {
             Instant::now()
@@ -419,6 +437,7 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
                 variables: l.variables.clone(),
                 start,
                 deadline,
+                count_share,
             })),
             _ => tokio::spawn(ramp_group(
                 index,

@@ -3,11 +3,12 @@
 //! for (times the group's share) with the users it has, starts new ones and retires the newest
 //! ones. A retired user finishes its current iteration and stops — CodeArts and JMeter both lower
 //! concurrency that way, so no request is cut off. Users loop until the profile ends (the group's
-//! loop count does not apply, as in the open model).
+//! loop count does not apply, as in the open model). A last stage with a `count` ends the group
+//! once its share of that many iterations began ([`Quota`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use loadlake_plan::LoadProfile;
@@ -34,6 +35,36 @@ pub(crate) struct ShapedGroup {
     pub start: Instant,
     /// An earlier end (`--duration`), if any.
     pub deadline: Option<Instant>,
+    /// The iterations this group may begin in the profile's last stage when it has a `count`.
+    pub count_share: Option<u64>,
+}
+
+/// The iterations a count stage (the profile's last) lets a group begin: none are counted before
+/// the stage starts; from then on, `limit` of them, and the group is done.
+pub(crate) struct Quota {
+    from: Instant,
+    limit: u64,
+    begun: AtomicU64,
+}
+
+impl Quota {
+    fn new(from: Instant, limit: u64) -> Quota {
+        Quota {
+            from,
+            limit,
+            begun: AtomicU64::new(0),
+        }
+    }
+
+    /// May a user begin an iteration now?
+    pub(crate) fn admit(&self) -> bool {
+        Instant::now() < self.from || self.begun.fetch_add(1, Ordering::Relaxed) < self.limit
+    }
+
+    /// Every iteration of the count stage has begun.
+    fn exhausted(&self) -> bool {
+        Instant::now() >= self.from && self.begun.load(Ordering::Relaxed) >= self.limit
+    }
 }
 
 /// A started user and the flag that retires it.
@@ -61,8 +92,16 @@ pub(crate) async fn run_shaped(g: ShapedGroup) {
     let split = g.shared.split;
     let mut next_thread = split.index + 1;
     tracing::info!(group = %group.name, stages = g.profile.stages.len(), "thread group follows the load profile");
+    let quota = g.count_share.map(|limit| {
+        let last = g.profile.stages.last().map_or(Duration::ZERO, |s| s.length);
+        Arc::new(Quota::new(end - last, limit))
+    });
     let mut tick = Instant::now().max(g.start);
     while sleep_until_unless_stopped(&mut stop, tick).await && tick < deadline {
+        if quota.as_ref().is_some_and(|q| q.exhausted()) {
+            tracing::info!(group = %group.name, "the count stage's iterations have all begun");
+            break;
+        }
         let Some(total) = g.profile.users_at(tick - g.start) else {
             break;
         };
@@ -85,7 +124,8 @@ pub(crate) async fn run_shaped(g: ShapedGroup) {
                 Some(deadline),
                 grp_active.clone(),
             )
-            .retired_by(retire.clone());
+            .retired_by(retire.clone())
+            .admitted_by(quota.clone());
             next_thread += split.count.max(1);
             users.push(Running {
                 retire,

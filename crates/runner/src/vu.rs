@@ -84,6 +84,24 @@ impl Split {
     pub fn rate(self, total: f64) -> f64 {
         total / f64::from(self.count.max(1))
     }
+
+    /// This part's share of a count (blocks differing by at most one, summing to `total`).
+    pub fn share_of(self, total: u64) -> u64 {
+        block(
+            total,
+            u64::from(self.index),
+            1,
+            u64::from(self.count.max(1)),
+        )
+    }
+}
+
+/// Of `total` split in proportion to sizes that add up to `all`, the part of a member of `size`
+/// after members of `before` in all: `⌊total·(before+size)/all⌋ − ⌊total·before/all⌋`, so the
+/// parts sum to `total` exactly.
+pub(crate) fn block(total: u64, before: u64, size: u64, all: u64) -> u64 {
+    let at = |n: u64| (u128::from(total) * u128::from(n) / u128::from(all.max(1))) as u64;
+    at(before + size) - at(before)
 }
 
 /// One finished sample, owned, on its way to the collector.
@@ -214,6 +232,8 @@ pub(crate) struct Vu {
     paced: HashMap<usize, Option<Instant>>,
     /// Set by a load profile that wants fewer users: the user stops after its iteration.
     retire: Option<Arc<AtomicBool>>,
+    /// A count stage's iterations: the user begins one only when admitted, else stops.
+    quota: Option<Arc<crate::shape::Quota>>,
 }
 
 /// `work`, unless the run is told to stop at once first: then it is dropped where it waits
@@ -276,7 +296,18 @@ impl Vu {
             paced: HashMap::new(),
             late_ms: None,
             retire: None,
+            quota: None,
         }
+    }
+
+    /// The user begins an iteration only when `quota` (if any) admits it, else it stops.
+    pub(crate) fn admitted_by(mut self, quota: Option<Arc<crate::shape::Quota>>) -> Vu {
+        self.quota = quota;
+        self
+    }
+
+    fn admitted(&self) -> bool {
+        self.quota.as_ref().is_none_or(|q| q.admit())
     }
 
     /// The user stops after its current iteration once `flag` is set.
@@ -302,7 +333,7 @@ impl Vu {
     async fn iterations(&mut self) {
         let loops = self.group.loops;
         let mut done = 0u64;
-        while !self.stopping() && !self.retired() && !finished(loops, done) {
+        while !self.stopping() && !self.retired() && !finished(loops, done) && self.admitted() {
             done += 1;
             if self.iteration(done == 1).await == Flow::Stop {
                 break;
@@ -669,4 +700,21 @@ pub(crate) async fn sleep_until_unless_stopped(
 
 pub(crate) fn finished(loops: Loops, done: u64) -> bool {
     matches!(loops, Loops::Count(n) if done >= n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_a_count_differ_by_at_most_one_and_add_up() {
+        let parts: Vec<u64> = (0..3)
+            .map(|index| Split { index, count: 3 }.share_of(20))
+            .collect();
+        assert_eq!(parts, [6, 7, 7]);
+        // Groups of 1 and 3 threads share 50 as 12 and 38.
+        assert_eq!((block(50, 0, 1, 4), block(50, 1, 3, 4)), (12, 38));
+        // Users of one agent of three: a contiguous block of 7 of 20.
+        assert_eq!(Split { index: 1, count: 3 }.users(20), 6..13);
+    }
 }

@@ -283,3 +283,46 @@ async fn a_surge_of_the_rate_alternates_second_by_second() {
         "{per_second:?}, want {want:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_count_stage_begins_exactly_its_iterations_shared_by_thread_count() {
+    let server = TestServer::start().await;
+    // Two groups of 1 and 3 threads: a count of 50 is split 12 / 38 (⌊50·1/4⌋, the rest).
+    let port = server.port().to_string();
+    let xml = jmx(
+        &[],
+        &(group(
+            "A",
+            1,
+            0,
+            1,
+            "",
+            &http("RA", "GET", "/delay50", &[], "", ""),
+        ) + &group(
+            "B",
+            3,
+            0,
+            1,
+            "",
+            &http("RB", "GET", "/delay50", &[], "", ""),
+        )),
+    );
+    let plan = compile(&xml, &[("port", &port)]).unwrap();
+    let profile = LoadProfile::from_yaml(
+        "stages:\n  - {mode: concurrency, users: 8, count: 50, max_duration: 20s}\n",
+        "count.yaml",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (rows, _) = run_profile(&plan, profile).await;
+    // Done when the 50 began (8 users × 20 requests a second: about 0.3 s), not at 20 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests().len(), 50);
+    assert_eq!(rows.len(), 50);
+    let per_label = |label: &str| rows.iter().filter(|r| r.label == label).count();
+    assert_eq!((per_label("RA"), per_label("RB")), (12, 38));
+}

@@ -131,3 +131,54 @@ fn bad_stages_name_the_stage_and_field() {
             .contains("`max_vus` is for arrival-rate (tps) stages")
     );
 }
+
+#[test]
+fn the_last_stage_of_users_can_end_after_a_count_of_iterations() {
+    let p = LoadProfile::from_yaml(
+        "stages:
+  - {mode: concurrency, users: 2, duration: 5s}
+  - {mode: concurrency, users: 4, ramp_up: 2s, count: 300, max_duration: 1m}
+",
+        "t.yaml",
+    )
+    .unwrap();
+    assert_eq!(p.stages[0].count, None);
+    assert_eq!(p.stages[1].count, Some(300));
+    // A count stage lasts at most its max_duration (1 h when it gives none).
+    assert_eq!(p.stages[1].length, Duration::from_secs(60));
+    let uncapped = LoadProfile::from_yaml(
+        "stages:\n  - {mode: concurrency, users: 1, count: 5}\n",
+        "t",
+    )
+    .unwrap();
+    assert_eq!(uncapped.stages[0].length, COUNT_STAGE_CAP);
+    // Its users follow the curve as any stage's: 2 → 4 over 2 s.
+    assert_eq!(p.users_at(s(6.0)), Some(3));
+
+    let err = |yaml: &str| {
+        LoadProfile::from_yaml(yaml, "s.yaml")
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err(
+            "stages:\n  - {mode: concurrency, users: 1, count: 5}\n  - {mode: concurrency, users: 1, duration: 1s}\n"
+        ),
+        "s.yaml: stage 1 (concurrency): count: only the last stage can end after a count of \
+         iterations (when it ends cannot be known ahead, so no stage can follow it)"
+    );
+    assert_eq!(
+        err("stages:\n  - {mode: concurrency, users: 1, duration: 1s, count: 5}\n"),
+        "s.yaml: stage 1 (concurrency): duration: give the stage a `duration` or a `count` of \
+         iterations (one of them)"
+    );
+    assert_eq!(
+        err("stages:\n  - {mode: concurrency, users: 1, duration: 1s, max_duration: 5s}\n"),
+        "s.yaml: stage 1 (concurrency): max_duration: caps a stage with a `count`; this one has \
+         a `duration`"
+    );
+    assert_eq!(
+        err("stages:\n  - {mode: concurrency, users: 1, count: 0}\n"),
+        "s.yaml: stage 1 (concurrency): count: must be at least 1"
+    );
+}
