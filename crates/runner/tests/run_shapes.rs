@@ -44,6 +44,19 @@ async fn run_profile(
     (rows(&batches), start)
 }
 
+/// Requests the server received in each of the first `seconds` seconds after the first one.
+fn per_second(reqs: &[Received], seconds: usize) -> Vec<i32> {
+    let mut counts = vec![0; seconds];
+    if let Some(first) = reqs.iter().map(|r| r.at).min() {
+        for r in reqs {
+            if let Some(n) = counts.get_mut((r.at - first).as_secs() as usize) {
+                *n += 1;
+            }
+        }
+    }
+    counts
+}
+
 /// Distinct users that started a sample between `from` and `to` seconds into the run.
 fn users_between(rows: &[Row], start: i64, from: f64, to: f64) -> usize {
     let (a, b) = (start + (from * 1000.0) as i64, start + (to * 1000.0) as i64);
@@ -199,13 +212,7 @@ async fn an_arrival_rate_holds_for_30_seconds_against_a_slow_server() {
         "{} requests",
         reqs.len()
     );
-    let first = reqs.iter().map(|r| r.at).min().unwrap();
-    let mut per_second = [0u32; 30];
-    for r in &reqs {
-        if let Some(n) = per_second.get_mut((r.at - first).as_secs() as usize) {
-            *n += 1;
-        }
-    }
+    let per_second = per_second(&reqs, 30);
     assert!(
         per_second.iter().all(|n| (98..=102).contains(n)),
         "{per_second:?}"
@@ -232,13 +239,7 @@ stages:
     let reqs = server.requests();
     assert_eq!(reqs.len(), 140);
     assert_eq!(rows.len(), 140);
-    let first = reqs.iter().map(|r| r.at).min().unwrap();
-    let mut per_second = [0i32; 6];
-    for r in &reqs {
-        if let Some(n) = per_second.get_mut((r.at - first).as_secs() as usize) {
-            *n += 1;
-        }
-    }
+    let per_second = per_second(&reqs, 6);
     let want = [10, 30, 40, 40, 10, 10];
     assert!(
         per_second
@@ -267,13 +268,7 @@ async fn a_surge_of_the_rate_alternates_second_by_second() {
     let reqs = server.requests();
     assert_eq!(reqs.len(), 100);
     assert_eq!(rows.len(), 100);
-    let first = reqs.iter().map(|r| r.at).min().unwrap();
-    let mut per_second = [0i32; 4];
-    for r in &reqs {
-        if let Some(n) = per_second.get_mut((r.at - first).as_secs() as usize) {
-            *n += 1;
-        }
-    }
+    let per_second = per_second(&reqs, 4);
     let want = [10, 40, 10, 40];
     assert!(
         per_second

@@ -206,7 +206,21 @@ pub(super) fn compile_stage(
     level: u32,
     rate: f64,
 ) -> Result<Stage, FieldError> {
-    let name = |n: Option<String>| n.unwrap_or_else(|| format!("stage {index}"));
+    // A stage of `shape` lasting `length`, named as written or `stage N`.
+    let stage = |mode: &'static str,
+                 stop_when: &[String],
+                 name: Option<String>,
+                 shape: StageShape,
+                 length: Duration|
+     -> Result<Stage, FieldError> {
+        Ok(Stage {
+            name: name.unwrap_or_else(|| format!("stage {index}")),
+            shape,
+            length,
+            count: None,
+            stop_when: stop_rules(mode, stop_when)?,
+        })
+    };
     let min_max = |mode, min: u32, max: u32| {
         if max < min || max == 0 {
             Err((
@@ -247,16 +261,14 @@ pub(super) fn compile_stage(
             };
             let ramp_up = ramp_up_field(M, ramp_up.as_ref())?;
             check_ramp_fits(M, ramp_up, length)?;
+            let shape = StageShape::Concurrency {
+                from: level,
+                users,
+                ramp_up,
+            };
             Stage {
                 count,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Concurrency {
-                    from: level,
-                    users,
-                    ramp_up,
-                },
-                length,
+                ..stage(M, &stop_when, n, shape, length)?
             }
         }
         StageSpec::Step {
@@ -275,18 +287,18 @@ pub(super) fn compile_stage(
                 Some(t) => duration_field(M, "duration", &t)?,
                 None => step_length(start, step, step_duration, max),
             };
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Step {
+            stage(
+                M,
+                &stop_when,
+                n,
+                StageShape::Step {
                     start,
                     step,
                     step_duration,
                     max,
                 },
                 length,
-            }
+            )?
         }
         StageSpec::Surge {
             name: n,
@@ -303,18 +315,18 @@ pub(super) fn compile_stage(
             let base = duration_field(M, "base", &base)?;
             let burst = duration_field(M, "burst", &burst)?;
             let length = surge_length(M, base, burst, loops, max_duration.as_ref())?;
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Surge {
+            stage(
+                M,
+                &stop_when,
+                n,
+                StageShape::Surge {
                     min,
                     max,
                     base,
                     burst,
                 },
                 length,
-            }
+            )?
         }
         StageSpec::Oscillation {
             name: n,
@@ -326,17 +338,17 @@ pub(super) fn compile_stage(
         } => {
             const M: &str = "oscillation";
             min_max(M, min, max)?;
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::Oscillation {
+            stage(
+                M,
+                &stop_when,
+                n,
+                StageShape::Oscillation {
                     min,
                     max,
                     period: duration_field(M, "period", &period)?,
                 },
-                length: duration_field(M, "duration", &duration)?,
-            }
+                duration_field(M, "duration", &duration)?,
+            )?
         }
         StageSpec::Tps {
             name: n,
@@ -362,13 +374,7 @@ pub(super) fn compile_stage(
                 _ => return Err(duration_or_count(M)),
             };
             check_ramp_fits(M, ramp_up, length)?;
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape,
-                length,
-            }
+            stage(M, &stop_when, n, shape, length)?
         }
         StageSpec::SurgeTps {
             name: n,
@@ -384,18 +390,18 @@ pub(super) fn compile_stage(
             check_rate_range(M, min, max)?;
             let base = duration_field(M, "base", &base)?;
             let burst = duration_field(M, "burst", &burst)?;
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::SurgeTps {
+            stage(
+                M,
+                &stop_when,
+                n,
+                StageShape::SurgeTps {
                     min,
                     max,
                     base,
                     burst,
                 },
-                length: surge_length(M, base, burst, loops, max_duration.as_ref())?,
-            }
+                surge_length(M, base, burst, loops, max_duration.as_ref())?,
+            )?
         }
         StageSpec::OscillationTps {
             name: n,
@@ -407,17 +413,17 @@ pub(super) fn compile_stage(
         } => {
             const M: &str = "oscillation_tps";
             check_rate_range(M, min, max)?;
-            Stage {
-                count: None,
-                stop_when: stop_rules(M, &stop_when)?,
-                name: name(n),
-                shape: StageShape::OscillationTps {
+            stage(
+                M,
+                &stop_when,
+                n,
+                StageShape::OscillationTps {
                     min,
                     max,
                     period: duration_field(M, "period", &period)?,
                 },
-                length: duration_field(M, "duration", &duration)?,
-            }
+                duration_field(M, "duration", &duration)?,
+            )?
         }
     })
 }
