@@ -640,6 +640,29 @@ fn a_run_being_written_is_reported_and_gated_on_its_samples_so_far() {
         (before..=after).contains(&requests),
         "{before} ≤ {requests} ≤ {after}"
     );
+    // So does the per-second curve (its points' requests add up to the rows it read), and the
+    // cases are there.
+    let before = written();
+    let out = store.run(&["curve", &run, "--format", "csv"]);
+    let after = written();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "requests").unwrap();
+    let plotted: u64 = lines
+        .map(|l| l.split(',').nth(at).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(
+        (before..=after).contains(&plotted),
+        "{before} ≤ {plotted} ≤ {after}"
+    );
+    let cases = store.json(&["cases", &run, "--format", "json"]);
+    assert!(cases.to_string().contains("Tickers"), "{cases}");
     // SLA rules judge the samples so far: one every sample meets passes, one none can meet fails
     // the gate (exit code 1), and the JUnit file says which.
     let sla = store.path().join("live-sla.yaml");

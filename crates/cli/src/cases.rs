@@ -1,20 +1,16 @@
 //! `loadlake cases` and `loadlake detail`.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_store::Store;
 
 use crate::cli::{CasesArgs, DetailArgs, Format};
-use crate::report::resolve_run;
 use crate::report_render::{details_csv, details_table};
+use crate::target::RunTarget;
 
 pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
-    let run_id = resolve_run(store, &args.run)?;
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let list = cases(&engine, &run_id).await?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&list)?),
@@ -54,11 +50,8 @@ pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
 }
 
 pub async fn run_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
-    let run_id = resolve_run(store, &args.run)?;
     let method = crate::report::exact_method(args.percentile_method)?;
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let Some(detail) = case_detail(&engine, &run_id, &args.case, method).await? else {
         bail!(
             "run {run_id} has no case '{}' (see `loadlake cases {run_id}`)",

@@ -2,18 +2,17 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::curve::{Curve, CurveOptions, CurvePoint, curve};
 use loadlake_store::Store;
 use serde_json::json;
 
 use crate::cli::{CurveArgs, Format};
+use crate::target::RunTarget;
 
 pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
-    let run_id = crate::report::resolve_run(store, &args.run)?;
     let method = crate::report::exact_method(args.percentile_method)?;
     if args.points == Some(0) {
         bail!("--points must be at least 1");
@@ -25,9 +24,7 @@ pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
         request: args.request.clone(),
         method,
     };
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let c = curve(&engine, &run_id, &options).await?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&brokens(&run_id, &c))?),

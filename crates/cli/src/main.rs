@@ -21,6 +21,7 @@ mod report_render;
 mod run;
 mod serve;
 mod status;
+mod target;
 mod trend;
 
 use std::process::ExitCode;

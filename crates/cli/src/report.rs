@@ -9,12 +9,12 @@ use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::{RunReport, run_report};
 use loadlake_report::html::HtmlRenderer;
-use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
-use loadlake_schema::{RunId, RunManifest, RunStatus};
-use loadlake_store::{LiveState, LiveStatus, Store, now_ms};
+use loadlake_schema::RunManifest;
+use loadlake_store::Store;
 
 use crate::cli::{Format, Latency, PercentileMethodArg, ReportArgs, Stats};
 use crate::exit::Gate;
+use crate::target::RunTarget;
 
 /// `latest` → the newest run's id; anything else must be a run of the store.
 pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
@@ -28,50 +28,6 @@ pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
     Ok(store.run(run)?.run_id.to_string())
 }
 
-/// The run a report is about: a committed run's manifest, or for a run still being written a
-/// stand-in made from its live status (its samples are the parts written so far).
-fn report_manifest(store: &Store, run: &str) -> anyhow::Result<(RunManifest, bool)> {
-    let committed = resolve_run(store, run).and_then(|id| Ok(store.run(&id)?));
-    let error = match committed {
-        Ok(manifest) => return Ok((manifest, false)),
-        Err(e) => e,
-    };
-    match store.live(run, now_ms())? {
-        Some(live) if !live.state.is_final() => Ok((live_manifest(&live)?, true)),
-        _ => Err(error),
-    }
-}
-
-/// What a run being written would have in its manifest, as far as its live status knows.
-fn live_manifest(live: &LiveStatus) -> anyhow::Result<RunManifest> {
-    let started = live
-        .history
-        .iter()
-        .find(|c| c.state == LiveState::Running)
-        .map(|c| c.at_ms);
-    Ok(RunManifest {
-        format_version: MANIFEST_FORMAT_VERSION,
-        run_id: RunId::parse(&live.run_id)?,
-        name: if live.name.is_empty() {
-            live.run_id.clone()
-        } else {
-            live.name.clone()
-        },
-        tags: [("live".to_string(), live.state.as_str().to_string())].into(),
-        status: RunStatus::Importing,
-        sources: Vec::new(),
-        samples: live.all.count,
-        errors: live.all.fail_count,
-        first_ts_ms: started,
-        last_ts_ms: Some(live.updated_ms),
-        imported_at: chrono::Utc::now(),
-        rejects: Default::default(),
-        parts: 0,
-        plan: None,
-        created_by: format!("loadlake {} (live)", env!("CARGO_PKG_VERSION")),
-    })
-}
-
 pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
     let engine = QueryEngine::open(store)
         .await
@@ -82,15 +38,9 @@ pub async fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
         }
         return crate::batch::run(store, &engine, args).await;
     }
-    let (manifest, live) = report_manifest(store, args.run.as_deref().unwrap_or("latest"))?;
-    if live {
-        eprintln!(
-            "loadlake: run {} is still being written ({}): reporting the samples written so far",
-            manifest.run_id,
-            manifest.tags.get("live").map_or("", String::as_str)
-        );
-        engine.include_live_runs().await?;
-    }
+    let manifest = RunTarget::find(store, args.run.as_deref().unwrap_or("latest"))?
+        .prepare(&engine)
+        .await?;
     if args.latency == Latency::Intended {
         engine.use_intended_latency().await?;
     }

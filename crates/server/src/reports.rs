@@ -1,13 +1,17 @@
 //! ReportService: the CodeArts report, cases, case detail, AW chart and PTS scene stats, each
-//! computed by crates/query exactly as for the CLI.
+//! computed by crates/query exactly as for the CLI — for a committed run, or for a run still
+//! being written on the samples so far.
 
 use std::sync::Arc;
 
+use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_query::reports::curve::{CurveOptions, curve};
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::{DEFAULT_RANGES, resp_time_ranges, run_report};
+use loadlake_schema::RunManifest;
+use loadlake_store::now_ms;
 use tonic::{Request, Response, Status};
 
 use crate::Shared;
@@ -27,14 +31,37 @@ impl Reports {
         Reports { shared }
     }
 
-    /// The run id, checked against the store (no path tricks get further than this).
-    fn run_id(&self, run_id: &str) -> Result<String, Status> {
-        let m = self
+    /// The run, checked against the store (no path tricks get further than this): a committed
+    /// run, or one still being written here, reported on the samples written so far.
+    fn run(&self, run_id: &str) -> Result<Run, Status> {
+        let (manifest, live) = self
             .shared
             .store
-            .run(run_id)
+            .run_or_live(run_id, now_ms())
             .map_err(|e| store_status(&e))?;
-        Ok(m.run_id.to_string())
+        Ok(Run {
+            id: manifest.run_id.to_string(),
+            manifest,
+            live,
+        })
+    }
+}
+
+/// A run a report is asked for.
+struct Run {
+    id: String,
+    manifest: RunManifest,
+    live: bool,
+}
+
+impl Run {
+    /// A query engine that sees this run's samples (for a live run: the parts written so far).
+    async fn engine(&self, shared: &Shared) -> Result<QueryEngine, Status> {
+        let engine = shared.engine().await?;
+        if self.live {
+            engine.include_live_runs().await.map_err(query_status)?;
+        }
+        Ok(engine)
     }
 }
 
@@ -80,7 +107,8 @@ impl ReportService for Reports {
         request: Request<pb::GetReportRequest>,
     ) -> Result<Response<pb::ReportInfo>, Status> {
         let r = request.into_inner();
-        let run_id = self.run_id(&r.run_id)?;
+        let run = self.run(&r.run_id)?;
+        let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
         let (page_index, page_size) = match (r.page_index, r.page_size) {
             (i, s) if i < 0 || s < 0 => {
@@ -101,7 +129,7 @@ impl ReportService for Reports {
         let shared = &self.shared;
         let (report, brokens) = shared
             .timed(async {
-                let engine = shared.engine().await?;
+                let engine = run.engine(shared).await?;
                 let report = run_report(&engine, &run_id, method, &[], &DEFAULT_RANGES, None)
                     .await
                     .map_err(query_status)?;
@@ -111,7 +139,7 @@ impl ReportService for Reports {
                 Ok((report, brokens))
             })
             .await?;
-        let manifest = shared.store.run(&run_id).map_err(|e| store_status(&e))?;
+        let manifest = run.manifest;
         let details: Vec<&_> = report
             .details
             .iter()
@@ -142,11 +170,12 @@ impl ReportService for Reports {
         &self,
         request: Request<pb::ListCasesRequest>,
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
-        let run_id = self.run_id(&request.into_inner().run_id)?;
+        let run = self.run(&request.into_inner().run_id)?;
+        let run_id = run.id.clone();
         let shared = &self.shared;
         let list = shared
             .timed(async {
-                let engine = shared.engine().await?;
+                let engine = run.engine(shared).await?;
                 cases(&engine, &run_id).await.map_err(query_status)
             })
             .await?;
@@ -160,12 +189,13 @@ impl ReportService for Reports {
         request: Request<pb::GetCaseDetailRequest>,
     ) -> Result<Response<pb::CaseReportDetail>, Status> {
         let r = request.into_inner();
-        let run_id = self.run_id(&r.run_id)?;
+        let run = self.run(&r.run_id)?;
+        let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
         let shared = &self.shared;
         let detail = shared
             .timed(async {
-                let engine = shared.engine().await?;
+                let engine = run.engine(shared).await?;
                 case_detail(&engine, &run_id, &r.case_id, method)
                     .await
                     .map_err(query_status)
@@ -185,12 +215,13 @@ impl ReportService for Reports {
         request: Request<pb::GetAwChartRequest>,
     ) -> Result<Response<pb::AwChart>, Status> {
         let r = request.into_inner();
-        let run_id = self.run_id(&r.run_id)?;
+        let run = self.run(&r.run_id)?;
+        let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
         let shared = &self.shared;
         let (broken_list, ranges) = shared
             .timed(async {
-                let engine = shared.engine().await?;
+                let engine = run.engine(shared).await?;
                 let list = cases(&engine, &run_id).await.map_err(query_status)?;
                 let case = match r.case_id.as_str() {
                     "" => None,
@@ -252,12 +283,13 @@ impl ReportService for Reports {
         request: Request<pb::GetSceneStatsRequest>,
     ) -> Result<Response<pb::SceneStats>, Status> {
         let r = request.into_inner();
-        let run_id = self.run_id(&r.run_id)?;
+        let run = self.run(&r.run_id)?;
+        let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
         let shared = &self.shared;
         let stats = shared
             .timed(async {
-                let engine = shared.engine().await?;
+                let engine = run.engine(shared).await?;
                 scene_stats(&engine, &run_id, method)
                     .await
                     .map_err(query_status)

@@ -12,7 +12,8 @@ use std::time::Duration;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
-use loadlake_schema::{RunId, col};
+use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
+use loadlake_schema::{RunId, RunManifest, RunStatus, col};
 use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError};
@@ -109,6 +110,40 @@ pub struct LiveStatus {
 }
 
 impl LiveStatus {
+    /// What the run's manifest would say, as far as this status knows, for reports of a run
+    /// still being written: status `importing`, tag `live=<STATE>`, the counts so far, from the
+    /// moment it began running to the last update.
+    pub fn stand_in_manifest(&self) -> Result<RunManifest, StoreError> {
+        let run_id =
+            RunId::parse(&self.run_id).map_err(|_| StoreError::NoSuchRun(self.run_id.clone()))?;
+        let started = self
+            .history
+            .iter()
+            .find(|c| c.state == LiveState::Running)
+            .map(|c| c.at_ms);
+        Ok(RunManifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            run_id,
+            name: if self.name.is_empty() {
+                self.run_id.clone()
+            } else {
+                self.name.clone()
+            },
+            tags: [("live".to_string(), self.state.as_str().to_string())].into(),
+            status: RunStatus::Importing,
+            sources: Vec::new(),
+            samples: self.all.count,
+            errors: self.all.fail_count,
+            first_ts_ms: started,
+            last_ts_ms: Some(self.updated_ms),
+            imported_at: chrono::Utc::now(),
+            rejects: Default::default(),
+            parts: 0,
+            plan: None,
+            created_by: format!("loadlake {} (live)", env!("CARGO_PKG_VERSION")),
+        })
+    }
+
     /// A run just created by this process.
     pub fn created(run_id: &str, name: &str, now_ms: i64) -> LiveStatus {
         LiveStatus {
@@ -337,6 +372,18 @@ impl Store {
         let status: LiveStatus = serde_json::from_slice(&bytes)
             .map_err(|source| StoreError::Manifest { path, source })?;
         Ok(Some(status.lost(now_ms)))
+    }
+
+    /// Run `id`'s manifest; for a run still being written here, a stand-in made from its live
+    /// status (`true`: its samples are the parts written so far, `live_samples`).
+    pub fn run_or_live(&self, id: &str, now_ms: i64) -> Result<(RunManifest, bool), StoreError> {
+        match self.run(id) {
+            Err(StoreError::NoSuchRun(missing)) => match self.live(id, now_ms)? {
+                Some(status) if !status.state.is_final() => Ok((status.stand_in_manifest()?, true)),
+                _ => Err(StoreError::NoSuchRun(missing)),
+            },
+            committed => committed.map(|m| (m, false)),
+        }
     }
 
     /// Asks the process generating run `id` to stop it (it finishes the iterations in flight).

@@ -5,6 +5,7 @@ use std::process::Stdio;
 
 use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
+use loadlake_server::pb::report_service_client::ReportServiceClient;
 use loadlake_server::pb::run_service_client::RunServiceClient;
 use serde_json::Value;
 use tonic::Code;
@@ -364,6 +365,27 @@ fn running_data_streams_the_lifecycle_and_stop_run_ends_the_run() {
             "{running:?}"
         );
         assert_eq!(running.sample_stat_list[0].name.as_deref(), Some("Home"));
+        // The report of the run while it runs: the samples written so far, under its name.
+        let mut reports = ReportServiceClient::new(channel(&served).await);
+        let mut report = None;
+        for _ in 0..50 {
+            let r = reports
+                .get_report(pb::GetReportRequest {
+                    run_id: run_id.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("GetReport of a live run")
+                .into_inner();
+            if r.outline.as_ref().is_some_and(|o| o.requests > 0) {
+                report = Some(r);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let report = report.expect("a live report with samples within 5 s");
+        assert_eq!(report.task_info.as_ref().unwrap().name, "tick.jmx");
+        assert_eq!(report.details[0].case_name, "Tickers", "{report:?}");
 
         let stopping = runs
             .stop_run(request.clone())

@@ -1,0 +1,52 @@
+//! The run a command computes numbers for: a committed run, or a run still being written, whose
+//! samples so far (the parts under `tmp/`) the query engine is then told to include.
+
+use anyhow::Context;
+use loadlake_query::QueryEngine;
+use loadlake_schema::RunManifest;
+use loadlake_store::{Store, now_ms};
+
+/// A run found by id (or `latest`), committed or live.
+pub struct RunTarget {
+    /// The run's manifest, or for a live run a stand-in made from its live status.
+    pub manifest: RunManifest,
+    /// The run is still being written.
+    pub live: bool,
+}
+
+impl RunTarget {
+    /// `run` (`latest`: the newest committed run) among the committed runs, else among the runs
+    /// being written in this store.
+    pub fn find(store: &Store, run: &str) -> anyhow::Result<RunTarget> {
+        let id = match run {
+            "latest" => crate::report::resolve_run(store, run)?,
+            id => id.to_string(),
+        };
+        let (manifest, live) = store.run_or_live(&id, now_ms())?;
+        Ok(RunTarget { manifest, live })
+    }
+
+    /// Makes `engine` see the run's samples (for a live run: the parts written so far, said on
+    /// stderr); returns its manifest.
+    pub async fn prepare(self, engine: &QueryEngine) -> anyhow::Result<RunManifest> {
+        if self.live {
+            eprintln!(
+                "loadlake: run {} is still being written ({}): using the samples written so far",
+                self.manifest.run_id,
+                self.manifest.tags.get("live").map_or("", String::as_str)
+            );
+            engine.include_live_runs().await?;
+        }
+        Ok(self.manifest)
+    }
+
+    /// A fresh engine on `store` prepared for run `run`; returns it and the run's id.
+    pub async fn open(store: &Store, run: &str) -> anyhow::Result<(QueryEngine, String)> {
+        let target = RunTarget::find(store, run)?;
+        let engine = QueryEngine::open(store)
+            .await
+            .context("opening the query engine")?;
+        let manifest = target.prepare(&engine).await?;
+        Ok((engine, manifest.run_id.to_string()))
+    }
+}
