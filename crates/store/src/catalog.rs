@@ -63,7 +63,7 @@ impl Store {
     }
 
     /// True if a live writer holds the lock of run `id`.
-    fn writer_alive(&self, id: &RunId) -> bool {
+    pub(crate) fn writer_alive(&self, id: &RunId) -> bool {
         let Ok(f) = File::open(self.layout.lock_path(id)) else {
             return false;
         };

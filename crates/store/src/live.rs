@@ -114,6 +114,11 @@ impl LiveStatus {
     /// still being written: status `importing`, tag `live=<STATE>`, the counts so far, from the
     /// moment it began running to the last update.
     pub fn stand_in_manifest(&self) -> Result<RunManifest, StoreError> {
+        self.stand_in_manifest_labelled(self.state.as_str())
+    }
+
+    /// [`LiveStatus::stand_in_manifest`] with `label` as its `live` tag.
+    fn stand_in_manifest_labelled(&self, label: &str) -> Result<RunManifest, StoreError> {
         let run_id =
             RunId::parse(&self.run_id).map_err(|_| StoreError::NoSuchRun(self.run_id.clone()))?;
         let started = self
@@ -129,7 +134,7 @@ impl LiveStatus {
             } else {
                 self.name.clone()
             },
-            tags: [("live".to_string(), self.state.as_str().to_string())].into(),
+            tags: [("live".to_string(), label.to_string())].into(),
             status: RunStatus::Importing,
             sources: Vec::new(),
             samples: self.all.count,
@@ -374,15 +379,28 @@ impl Store {
         Ok(Some(status.lost(now_ms)))
     }
 
-    /// Run `id`'s manifest; for a run still being written here, a stand-in made from its live
-    /// status (`true`: its samples are the parts written so far, `live_samples`).
+    /// Run `id`'s manifest; for a run still being written here, a stand-in (`true`: its samples
+    /// are the parts written so far, `live_samples`): made from its live status, or, for a run
+    /// with none (a gRPC stream, an import), from the fact that a live writer holds its lock.
     pub fn run_or_live(&self, id: &str, now_ms: i64) -> Result<(RunManifest, bool), StoreError> {
-        match self.run(id) {
-            Err(StoreError::NoSuchRun(missing)) => match self.live(id, now_ms)? {
-                Some(status) if !status.state.is_final() => Ok((status.stand_in_manifest()?, true)),
-                _ => Err(StoreError::NoSuchRun(missing)),
-            },
-            committed => committed.map(|m| (m, false)),
+        let missing = match self.run(id) {
+            Err(StoreError::NoSuchRun(missing)) => missing,
+            committed => return committed.map(|m| (m, false)),
+        };
+        if let Some(status) = self.live(id, now_ms)?
+            && !status.state.is_final()
+        {
+            return Ok((status.stand_in_manifest()?, true));
+        }
+        match RunId::parse(id) {
+            Ok(run_id)
+                if self.writer_alive(&run_id) && self.layout().staging_dir(&run_id).exists() =>
+            {
+                let mut status = LiveStatus::created(id, "", now_ms);
+                status.history.clear();
+                Ok((status.stand_in_manifest_labelled("WRITING")?, true))
+            }
+            _ => Err(StoreError::NoSuchRun(missing)),
         }
     }
 

@@ -108,6 +108,17 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
             .into_inner();
         assert_eq!(status.state, pb::run_status::State::Running as i32);
         assert_eq!(status.message, "2 stream(s) open, 130 samples acknowledged");
+        // Its report meanwhile has exactly the acknowledged samples (each ack follows a part).
+        let mut reports = ReportServiceClient::new(channel(&served).await);
+        let report = reports
+            .get_report(pb::GetReportRequest {
+                run_id: run_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("GetReport of a run being streamed")
+            .into_inner();
+        assert_eq!(report.outline.as_ref().map(|o| o.requests), Some(130));
         tx_a.send(finish()).await.unwrap();
         let last_a = acks_a.message().await.unwrap().expect("last ack");
         assert_eq!(last_a.run_status, "streaming", "B is still open");
