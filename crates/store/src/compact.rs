@@ -9,6 +9,7 @@
 
 use std::fs::{self, File};
 use std::ops::Range;
+use std::path::Path;
 
 use arrow::array::RecordBatch;
 use loadlake_schema::RunId;
@@ -34,10 +35,35 @@ pub(crate) fn move_into_place(
         return Ok(part_sizes.len() as u32);
     }
     let compact = layout.compact_dir(id);
-    if compact.exists() {
-        fs::remove_dir_all(&compact).map_err(|e| StoreError::io(&compact, e))?;
+    match merge_into(&staging, &compact, &groups, options) {
+        Ok(()) => {
+            fs::rename(&compact, &target).map_err(|e| StoreError::io(&target, e))?;
+            fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
+            Ok(groups.len() as u32)
+        }
+        // The parts as written are whole and sorted each: keep them rather than lose the run.
+        Err(e) => {
+            tracing::warn!(
+                "run {id}: merging its small parts failed ({e}); keeping them as written"
+            );
+            let _ = fs::remove_dir_all(&compact);
+            fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
+            Ok(part_sizes.len() as u32)
+        }
     }
-    fs::create_dir_all(&compact).map_err(|e| StoreError::io(&compact, e))?;
+}
+
+/// Writes the merged parts of `groups` (ranges of the parts in `staging`) into `compact`.
+fn merge_into(
+    staging: &Path,
+    compact: &Path,
+    groups: &[Range<usize>],
+    options: &WriterOptions,
+) -> Result<(), StoreError> {
+    if compact.exists() {
+        fs::remove_dir_all(compact).map_err(|e| StoreError::io(compact, e))?;
+    }
+    fs::create_dir_all(compact).map_err(|e| StoreError::io(compact, e))?;
     for (n, group) in groups.iter().enumerate() {
         let out = compact.join(part_name(n));
         if group.len() == 1 {
@@ -53,10 +79,7 @@ pub(crate) fn move_into_place(
         }
         write_sorted_part(&out, batches, options)?;
     }
-    fsync_dir(&compact)?;
-    fs::rename(&compact, &target).map_err(|e| StoreError::io(&target, e))?;
-    fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
-    Ok(groups.len() as u32)
+    fsync_dir(compact)
 }
 
 /// Which parts become one: runs of consecutive parts under a quarter of `part_rows` are merged
@@ -85,7 +108,7 @@ fn merge_groups(part_sizes: &[usize], part_rows: usize) -> Vec<Range<usize>> {
 }
 
 /// Every batch of one part file.
-fn read_part(path: &std::path::Path) -> Result<Vec<RecordBatch>, StoreError> {
+fn read_part(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
     let parquet_err = |source| StoreError::Parquet {
         path: path.to_path_buf(),
         source,

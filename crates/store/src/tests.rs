@@ -255,3 +255,28 @@ fn many_one_row_parts_become_few_sorted_parts() {
     rows.sort();
     assert_eq!(rows, (0..40).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_merge_that_fails_keeps_the_parts_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = store
+        .begin_run(WriterOptions {
+            part_rows: 16,
+            ..WriterOptions::default()
+        })
+        .unwrap();
+    let id = w.run_id().clone();
+    for i in 0..3i64 {
+        w.write(batch(i, &[10 - i], &[true])).unwrap();
+        w.flush().unwrap();
+    }
+    // The merge cannot read part 1 (damaged on disk): the run is still committed, whole.
+    let staging = store.layout().staging_dir(&id);
+    std::fs::write(staging.join("part-1.parquet"), b"not parquet").unwrap();
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!((m.samples, m.parts), (3, 3));
+    let kept = listed_parts(&store.layout().run_samples_dir(&id));
+    assert_eq!(kept, ["part-0.parquet", "part-1.parquet", "part-2.parquet"]);
+    assert_tmp_is_clean(&store);
+}
