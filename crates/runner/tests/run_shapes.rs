@@ -245,7 +245,7 @@ stages:
         per_second
             .iter()
             .zip(want)
-            .all(|(got, want)| (got - want).abs() <= 1),
+            .all(|(got, want)| (got - want).abs() <= 2),
         "{per_second:?}, want {want:?}"
     );
     // The file's cap holds: at most 10 users (here ~2 are busy at 40/s × 50 ms).
@@ -274,7 +274,7 @@ async fn a_surge_of_the_rate_alternates_second_by_second() {
         per_second
             .iter()
             .zip(want)
-            .all(|(got, want)| (got - want).abs() <= 1),
+            .all(|(got, want)| (got - want).abs() <= 2),
         "{per_second:?}, want {want:?}"
     );
 }
