@@ -172,7 +172,7 @@ async fn run_part(
     channel: &Channel,
     auth: &Bearer,
     id: &str,
-    start: pb::StartLoad,
+    mut start: pb::StartLoad,
     commands: &mut tonic::Streaming<pb::AgentCommand>,
 ) -> anyhow::Result<u64> {
     let plan: Plan = start
@@ -183,7 +183,7 @@ async fn run_part(
     // Data files come with the plan; a plan_dir (older clients) is where the rest are read.
     let files = DataFiles {
         base_dir: PathBuf::from(&start.plan_dir),
-        shipped: start.data_files.clone().into_iter().collect(),
+        shipped: std::mem::take(&mut start.data_files).into_iter().collect(),
     };
     let runnable = compile_with(&plan, &props, files)
         .context("the plan sent by the controller cannot run here")?;
