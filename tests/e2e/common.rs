@@ -295,6 +295,18 @@ impl FixtureServer {
         let needle = format!("\"GET {path} HTTP/1.1\"");
         seen.iter().filter(|l| l.contains(&needle)).count()
     }
+
+    /// [`FixtureServer::count`] once it reaches `n`, or after 3 s (its log may lag on a busy
+    /// machine); the count either way.
+    pub fn count_at_least(&self, seen: &mut Vec<String>, path: &str, n: usize) -> usize {
+        for _ in 0..60 {
+            if self.count(seen, path) >= n {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.count(seen, path)
+    }
 }
 
 impl Drop for FixtureServer {
@@ -302,6 +314,20 @@ impl Drop for FixtureServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads `read` until `done` holds of what it read, at most `retries` more times 100 ms apart;
+/// returns the last reading (the caller asserts on it).
+pub fn poll<T>(retries: u32, mut read: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let mut last = read();
+    for _ in 0..retries {
+        if done(&last) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        last = read();
+    }
+    last
 }
 
 /// Starts `loadlake run` in the background; returns the child and the run id it announces.

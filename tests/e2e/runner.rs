@@ -291,13 +291,7 @@ fn the_open_model_keeps_its_rate_and_records_the_intended_latency() {
     let run = t.run_ok(&["--mode", "tps", "--tps", "50", "--duration", "2s"]);
     let mut seen = Vec::new();
     // The server's own log is the truth for what was sent (its lines may lag on a busy machine).
-    for _ in 0..60 {
-        if t.server.count(&mut seen, "/ok") >= 100 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(t.server.count(&mut seen, "/ok"), 100);
+    assert_eq!(t.server.count_at_least(&mut seen, "/ok", 100), 100);
     let rows = store.sql(&format!(
         "select count(*) as n, count(intended_elapsed_ms) as corrected, \
          sum(case when intended_elapsed_ms >= elapsed_ms then 1 else 0 end) as not_below \
@@ -492,14 +486,11 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
     let (mut child, run) = t.start_held_run();
     let status = |store: &TestStore| store.json(&["status", &run, "--format", "json"]);
     // RUNNING, with numbers, within a few seconds.
-    let mut live = status(store);
-    for _ in 0..100 {
-        if live["state"] == "RUNNING" && live["all"]["count"].as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        live = status(store);
-    }
+    let live = poll(
+        100,
+        || status(store),
+        |live| live["state"] == "RUNNING" && live["all"]["count"].as_u64().unwrap_or(0) > 0,
+    );
     assert_eq!(live["state"], "RUNNING", "{live}");
     assert_eq!(live["concurrency"], 2, "{live}");
     assert_eq!(live["agents"], serde_json::json!(["local"]));
@@ -519,24 +510,14 @@ fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
              where run_id = '{run}' order by row"
         ))
     };
-    let mut seen = rows_of("live_samples");
-    for _ in 0..50 {
-        if !seen.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        seen = rows_of("live_samples");
-    }
+    let seen = poll(50, || rows_of("live_samples"), |seen| !seen.is_empty());
     assert!(!seen.is_empty(), "no live samples within 5 s");
     assert!(rows_of("samples").is_empty(), "committed before its end");
-    let mut later = rows_of("live_samples");
-    for _ in 0..50 {
-        if later.len() > seen.len() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        later = rows_of("live_samples");
-    }
+    let later = poll(
+        50,
+        || rows_of("live_samples"),
+        |later| later.len() > seen.len(),
+    );
     assert!(later.len() > seen.len(), "live samples do not grow");
     let out = store.run(&["stop", &run]);
     assert!(
@@ -619,12 +600,7 @@ fn a_run_being_written_is_reported_and_gated_on_its_samples_so_far() {
             .as_u64()
             .unwrap_or(0)
     };
-    for _ in 0..50 {
-        if written() > 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    poll(50, written, |n| *n > 0);
     // The report of a live run counts the rows written when it ran: between what SQL saw just
     // before and just after.
     let before = written();

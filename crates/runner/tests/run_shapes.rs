@@ -57,6 +57,21 @@ fn per_second(reqs: &[Received], seconds: usize) -> Vec<i32> {
     counts
 }
 
+/// The server got exactly as many requests as `want` adds up to, the run recorded as many
+/// samples (`samples`), and each second got its `want` ± 2 (a request at the edge of a second
+/// can land in the next).
+fn assert_requests_per_second(server: &TestServer, samples: usize, want: &[i32]) {
+    let reqs = server.requests();
+    let total = want.iter().sum::<i32>() as usize;
+    assert_eq!(reqs.len(), total);
+    assert_eq!(samples, total);
+    let got = per_second(&reqs, want.len());
+    assert!(
+        got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 2),
+        "{got:?}, want {want:?}"
+    );
+}
+
 /// Distinct users that started a sample between `from` and `to` seconds into the run.
 fn users_between(rows: &[Row], start: i64, from: f64, to: f64) -> usize {
     let (a, b) = (start + (from * 1000.0) as i64, start + (to * 1000.0) as i64);
@@ -236,18 +251,7 @@ stages:
     let (rows, _) = run_profile(&plan, profile).await;
     // Arrivals are the integral of the rate: 20t per second during the ramp, so 10 in the
     // first second and 30 in the second; then 40, 40, 10, 10. 140 in all, each one request.
-    let reqs = server.requests();
-    assert_eq!(reqs.len(), 140);
-    assert_eq!(rows.len(), 140);
-    let per_second = per_second(&reqs, 6);
-    let want = [10, 30, 40, 40, 10, 10];
-    assert!(
-        per_second
-            .iter()
-            .zip(want)
-            .all(|(got, want)| (got - want).abs() <= 2),
-        "{per_second:?}, want {want:?}"
-    );
+    assert_requests_per_second(&server, rows.len(), &[10, 30, 40, 40, 10, 10]);
     // The file's cap holds: at most 10 users (here ~2 are busy at 40/s × 50 ms).
     let users: BTreeSet<&str> = rows.iter().map(|r| r.thread.as_str()).collect();
     assert!((1..=10).contains(&users.len()), "{users:?}");
@@ -265,18 +269,7 @@ async fn a_surge_of_the_rate_alternates_second_by_second() {
     )
     .unwrap();
     let (rows, _) = run_profile(&plan, profile).await;
-    let reqs = server.requests();
-    assert_eq!(reqs.len(), 100);
-    assert_eq!(rows.len(), 100);
-    let per_second = per_second(&reqs, 4);
-    let want = [10, 40, 10, 40];
-    assert!(
-        per_second
-            .iter()
-            .zip(want)
-            .all(|(got, want)| (got - want).abs() <= 2),
-        "{per_second:?}, want {want:?}"
-    );
+    assert_requests_per_second(&server, rows.len(), &[10, 40, 10, 40]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,22 +62,12 @@ fn commit_makes_a_sorted_visible_run() {
     assert_eq!((m.first_ts_ms, m.last_ts_ms), (Some(5), Some(60)));
     assert_eq!(store.runs().unwrap(), vec![m.clone()]);
     assert!(store.layout().rejects_path(&id).exists());
-    // Part 0 holds the first 5 rows pushed before the 4-row threshold: sorted by ts.
-    let part = store.layout().run_samples_dir(&id).join("part-0.parquet");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(part).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut ts = Vec::new();
-    for b in reader {
-        let b = b.unwrap();
-        let c = b
-            .column_by_name(col::TS)
-            .unwrap()
-            .as_primitive::<TimestampMillisecondType>();
-        ts.extend(c.values().iter().copied());
-    }
-    assert_eq!(ts, vec![5, 10, 20, 30, 50]);
+    // One part: the 5 rows pushed before the 4-row threshold, sorted by ts.
+    let parts = rows_of(&store.layout().run_samples_dir(&id));
+    assert_eq!(
+        parts,
+        vec![vec![(5, 3), (10, 1), (20, 2), (30, 0), (50, 4)]]
+    );
     assert_tmp_is_clean(&store);
 }
 
@@ -224,22 +214,29 @@ fn a_live_writer_shows_whole_parts_while_it_runs_and_merges_them_at_commit() {
     assert_tmp_is_clean(&store);
 }
 
-#[test]
-fn many_one_row_parts_become_few_sorted_parts() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+/// A writer (16 rows a part) that wrote `n` parts of one row each, as a gRPC stream flushing
+/// every batch does; row i has ts 1000 − i.
+fn one_row_parts(store: &Store, n: i64) -> RunWriter {
     let mut w = store
         .begin_run(WriterOptions {
             part_rows: 16,
             ..WriterOptions::default()
         })
         .unwrap();
-    let id = w.run_id().clone();
-    // A gRPC stream flushes after every batch: 40 parts of one row, ts descending.
-    for i in 0..40i64 {
+    for i in 0..n {
         w.write(batch(i, &[1000 - i], &[true])).unwrap();
         w.flush().unwrap();
     }
+    w
+}
+
+#[test]
+fn many_one_row_parts_become_few_sorted_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // A gRPC stream flushes after every batch: 40 parts of one row, ts descending.
+    let w = one_row_parts(&store, 40);
+    let id = w.run_id().clone();
     let m = w.commit(draft(), &[] as &[String]).unwrap();
     assert_eq!((m.samples, m.parts), (40, 3));
     let parts = rows_of(&store.layout().run_samples_dir(&id));
@@ -260,17 +257,8 @@ fn many_one_row_parts_become_few_sorted_parts() {
 fn a_merge_that_fails_keeps_the_parts_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let mut w = store
-        .begin_run(WriterOptions {
-            part_rows: 16,
-            ..WriterOptions::default()
-        })
-        .unwrap();
+    let w = one_row_parts(&store, 3);
     let id = w.run_id().clone();
-    for i in 0..3i64 {
-        w.write(batch(i, &[10 - i], &[true])).unwrap();
-        w.flush().unwrap();
-    }
     // The merge cannot read part 1 (damaged on disk): the run is still committed, whole.
     let staging = store.layout().staging_dir(&id);
     std::fs::write(staging.join("part-1.parquet"), b"not parquet").unwrap();

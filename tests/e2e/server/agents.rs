@@ -119,13 +119,7 @@ fn three_agents_split_a_plan_into_one_run() {
     );
     // And the server under test saw every request.
     let mut seen = Vec::new();
-    for _ in 0..60 {
-        if t.server.count(&mut seen, "/ok") >= 30 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(t.server.count(&mut seen, "/ok"), 30);
+    assert_eq!(t.server.count_at_least(&mut seen, "/ok", 30), 30);
 }
 
 #[test]
@@ -163,13 +157,7 @@ fn arrival_rate_stages_are_split_across_agents() {
         "{rows:?}"
     );
     let mut seen = Vec::new();
-    for _ in 0..60 {
-        if t.server.count(&mut seen, "/ok") >= 60 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(t.server.count(&mut seen, "/ok"), 60);
+    assert_eq!(t.server.count_at_least(&mut seen, "/ok", 60), 60);
 }
 
 #[test]
@@ -250,14 +238,9 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
         ],
     );
     let status = || t.store.json(&["status", &run_id, "--format", "json"]);
-    let mut live = status();
-    for _ in 0..100 {
-        if live["state"] == "RUNNING" && live["concurrency"] == 6 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        live = status();
-    }
+    let live = poll(100, status, |live| {
+        live["state"] == "RUNNING" && live["concurrency"] == 6
+    });
     assert_eq!(live["state"], "RUNNING", "{live}");
     assert_eq!(live["concurrency"], 6, "{live}");
     let mut ids: Vec<&str> = live["agents"]
@@ -283,14 +266,7 @@ fn a_distributed_run_has_live_status_and_stops_on_request() {
              where run_id = '{run_id}'"
         ))
     };
-    let mut seen = agents_live();
-    for _ in 0..50 {
-        if seen[0]["agents"] == 3 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        seen = agents_live();
-    }
+    let seen = poll(50, agents_live, |seen| seen[0]["agents"] == 3);
     assert_eq!(seen[0]["agents"], 3, "{seen:?}");
 
     let out = t.store.run(&["stop", &run_id]);
@@ -491,12 +467,7 @@ fn agents_get_the_plans_data_files_and_need_the_controllers_token() {
         );
     }
     let mut seen = Vec::new();
-    for _ in 0..60 {
-        if t.server.count(&mut seen, "/ok?u=bob") >= 3 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    t.server.count_at_least(&mut seen, "/ok?u=bob", 3);
     assert_eq!(t.server.count(&mut seen, "/ok?u=alice"), 3, "{seen:?}");
     assert_eq!(t.server.count(&mut seen, "/ok?u=bob"), 3, "{seen:?}");
     // The client without the token is refused too.

@@ -198,14 +198,7 @@ fn agents_in_network_namespaces_run_and_one_cut_off_is_lost() {
              group by agent order by agent"
         ))
     };
-    let mut seen = live();
-    for _ in 0..100 {
-        if seen.len() == 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        seen = live();
-    }
+    let seen = poll(100, live, |seen| seen.len() == 2);
     assert_eq!(seen.len(), 2, "{seen:?}");
     // Cut ns1 off mid-run: no FIN, no RST, just silence.
     let cut_at = Instant::now();
