@@ -2,8 +2,15 @@
 //! nesting depth, every attribute, `assertionResult` failure messages, the URL child; all other
 //! children are skipped unread. A top-level sample is emitted when its end tag is read, so a file
 //! cut off by a killed JMeter keeps every complete sample and reports the cut as a warning.
+//!
+//! Nothing here recurses: a top-level sample and its sub-samples are held flat, in document
+//! (pre-)order with parent indices, and emitted by one loop. Sample elements nest at most
+//! [`MAX_SAMPLE_DEPTH`] levels and carry at most [`MAX_ATTRIBUTES`] attributes; past either limit
+//! the top-level sample is rejected (file, line, limit), the elements are skipped by an iterative
+//! read, and decoding goes on with the next sample.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::io::BufRead;
 
 use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink};
@@ -21,10 +28,21 @@ const KNOWN_ATTRIBUTES: [&str; 20] = [
     "ec", "ng", "na", "hn",
 ];
 
-/// One sample element with its attributes and completed children.
+/// Most levels of sample elements (a top-level sample is level 1). JMeter nests sub-results a
+/// few levels deep (transaction → page → redirect / embedded resource); deeper documents are
+/// rejected instead of being held open (docs/import.md).
+pub const MAX_SAMPLE_DEPTH: usize = 128;
+
+/// Most attributes of one sample element. JMeter writes about 20 plus one per sample variable;
+/// an element with more is rejected before any of its attributes is looked at.
+pub const MAX_ATTRIBUTES: usize = 1024;
+
+/// One sample element with its attributes, as part of a flat pre-order tree.
 #[derive(Debug, Default)]
 struct XmlSample {
     offset: u64,
+    /// Index of the enclosing sample in the tree; `None` for the top-level sample.
+    parent: Option<usize>,
     ts: Option<i64>,
     t: Option<i64>,
     it: Option<i64>,
@@ -47,7 +65,6 @@ struct XmlSample {
     vars: Vec<(String, String)>,
     url: Option<String>,
     failure_message: Option<String>,
-    children: Vec<XmlSample>,
 }
 
 /// What an `assertionResult` element said.
@@ -69,8 +86,10 @@ struct XmlDecoder<'a> {
     report: FileReport,
     /// Known attributes seen, one bit each (see [`KNOWN_ATTRIBUTES`]).
     known_attributes: u32,
-    /// Other attributes seen (sample variables).
+    /// Other attributes seen (sample variables), in order of first sight.
     attribute_names: Vec<String>,
+    /// The same names, for a constant-time "seen before?" (a list scan made wide files quadratic).
+    attribute_seen: HashSet<String>,
     lossy_values: u64,
 }
 
@@ -80,21 +99,40 @@ impl XmlDecoder<'_> {
         match KNOWN_ATTRIBUTES.iter().position(|k| *k == key) {
             Some(bit) => self.known_attributes |= 1 << bit,
             None => {
-                if !self.attribute_names.iter().any(|n| n == key) {
+                if !self.attribute_seen.contains(key) {
+                    self.attribute_seen.insert(key.to_string());
                     self.attribute_names.push(key.to_string());
                 }
             }
         }
     }
 
-    /// Parses a sample element's attributes. Bad numbers reject the element.
+    /// Parses a sample element's attributes. Bad numbers, or more than [`MAX_ATTRIBUTES`]
+    /// attributes, reject the element.
     fn parse_sample(
         &mut self,
         e: &BytesStart<'_>,
         offset: u64,
+        parent: Option<usize>,
     ) -> Result<XmlSample, (String, String)> {
+        // Counted first, so a hostile element costs one linear scan and nothing else. No
+        // duplicate checks (quick-xml's are quadratic): a repeated JMeter attribute's last value
+        // wins, a repeated variable is kept as written.
+        if e.attributes()
+            .with_checks(false)
+            .nth(MAX_ATTRIBUTES)
+            .is_some()
+        {
+            return Err((
+                "attributes".to_string(),
+                format!(
+                    "the element has more than {MAX_ATTRIBUTES} attributes (the limit; JMeter writes about 20)"
+                ),
+            ));
+        }
         let mut s = XmlSample {
             offset,
+            parent,
             s: true,
             ..Default::default()
         };
@@ -161,8 +199,20 @@ impl XmlDecoder<'_> {
         Ok(s)
     }
 
-    /// Pushes a complete top-level sample and its descendants in pre-order.
-    fn emit(&mut self, sample: &XmlSample, parent_row: Option<i64>) -> Result<(), IngestError> {
+    /// Pushes a complete top-level sample and its descendants, held flat in pre-order (every
+    /// parent before its children), in one loop.
+    fn emit_tree(&mut self, tree: &[XmlSample]) -> Result<(), IngestError> {
+        let mut rows: Vec<i64> = Vec::with_capacity(tree.len());
+        for sample in tree {
+            let parent_row = sample.parent.and_then(|p| rows.get(p).copied());
+            let row = self.emit(sample, parent_row)?;
+            rows.push(row);
+        }
+        Ok(())
+    }
+
+    /// Pushes one sample; returns its row number.
+    fn emit(&mut self, sample: &XmlSample, parent_row: Option<i64>) -> Result<i64, IngestError> {
         // Nested elements are sub-samples. A top-level element is a transaction by JMeter's own
         // rule (its message), not by having children: a page with embedded resources has
         // children too, and they are not always renamed `<label>-N` (JMeter 2.13 keeps URLs).
@@ -213,10 +263,7 @@ impl XmlDecoder<'_> {
             .push(&record)
             .map_err(|e| IngestError::arrow(self.file, e))?;
         self.report.samples += 1;
-        for child in &sample.children {
-            self.emit(child, Some(row))?;
-        }
-        Ok(())
+        Ok(row)
     }
 }
 
@@ -256,12 +303,15 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
 
 /// Line numbers of rejected elements, counted by a second, forward-only read of the file,
 /// opened only when something is rejected. Rejects come in document order, so the file is read
-/// at most once however many there are.
+/// at most once however many there are (a rare look back, at the start of the top-level sample
+/// a deeper reject belongs to, reads it again from the start).
 struct LineCounter<'a> {
     file: &'a str,
     reader: Option<std::io::BufReader<std::fs::File>>,
     pos: u64,
     line: u64,
+    /// The offset asked for last.
+    last: u64,
 }
 
 impl<'a> LineCounter<'a> {
@@ -271,12 +321,19 @@ impl<'a> LineCounter<'a> {
             reader: None,
             pos: 0,
             line: 1,
+            last: 0,
         }
     }
 
     /// 1-based line of the first non-blank byte at or after `offset` (event offsets point before
     /// the whitespace that precedes an element); 0 if the file cannot be read again.
     fn line_at(&mut self, offset: u64) -> u64 {
+        if offset < self.last {
+            self.reader = None;
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.last = offset;
         if self.reader.is_none() {
             match std::fs::File::open(self.file) {
                 Ok(f) => self.reader = Some(std::io::BufReader::new(f)),
@@ -314,6 +371,94 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Skips the element just opened by `e`, with everything in it (quick-xml's loop, no recursion).
+fn skip_element<R: BufRead>(
+    reader: &mut Reader<R>,
+    e: &BytesStart<'_>,
+    buf: &mut Vec<u8>,
+) -> quick_xml::Result<()> {
+    let end = e.to_end().into_owned();
+    reader.read_to_end_into(end.name(), buf).map(|_| ())
+}
+
+impl XmlDecoder<'_> {
+    /// Records a document that breaks off (malformed, or cut off by a killed JMeter) at the
+    /// element or event starting at `offset`: one warning and one reject. Every complete sample
+    /// before it stays imported; `unfinished` says whether an open top-level sample is dropped.
+    fn break_off(
+        &mut self,
+        lines: &mut LineCounter<'_>,
+        rejects: &mut dyn RejectHandler,
+        offset: u64,
+        at: u64,
+        err: &quick_xml::Error,
+        unfinished: bool,
+    ) -> Result<(), IngestError> {
+        let line = lines.line_at(offset);
+        self.report.warnings.push(format!(
+            "XML breaks off at line {line} (byte {at}): {err}; every complete sample before it was imported{}",
+            if unfinished {
+                ", the incomplete one was dropped"
+            } else {
+                ""
+            }
+        ));
+        self.report.rejected += 1;
+        rejects.reject(Reject::new(
+            self.file,
+            line,
+            None,
+            format!("malformed or cut-off XML: {err}"),
+            None,
+        ))
+    }
+
+    /// Rejects the open top-level sample (at `top_offset`) because the sample element `name` at
+    /// `offset` is one level past [`MAX_SAMPLE_DEPTH`].
+    fn reject_too_deep(
+        &mut self,
+        lines: &mut LineCounter<'_>,
+        rejects: &mut dyn RejectHandler,
+        top_offset: u64,
+        name: &str,
+        offset: u64,
+    ) -> Result<(), IngestError> {
+        let top_line = lines.line_at(top_offset);
+        let line = lines.line_at(offset);
+        self.report.rejected += 1;
+        rejects.reject(Reject::new(
+            self.file,
+            line,
+            None,
+            format!(
+                "<{name}> is nested more than {MAX_SAMPLE_DEPTH} sample elements deep (the limit; \
+                 JMeter nests a few): the sample at line {top_line} and all its sub-samples were \
+                 not imported"
+            ),
+            None,
+        ))
+    }
+
+    /// Rejects a sample element whose attribute `field` is bad.
+    fn reject_attribute(
+        &mut self,
+        lines: &mut LineCounter<'_>,
+        rejects: &mut dyn RejectHandler,
+        offset: u64,
+        field: &str,
+        reason: String,
+    ) -> Result<(), IngestError> {
+        self.report.rejected += 1;
+        rejects.reject(Reject::new(
+            self.file,
+            lines.line_at(offset),
+            Some(field),
+            reason,
+            None,
+        ))
+    }
+}
+
 /// Decodes an XML JTL from `reader` into `sink`.
 pub fn decode_xml<R: BufRead>(
     file: &str,
@@ -332,10 +477,17 @@ pub fn decode_xml<R: BufRead>(
         report: FileReport::default(),
         known_attributes: 0,
         attribute_names: Vec::new(),
+        attribute_seen: HashSet::new(),
         lossy_values: 0,
     };
     let mut lines = LineCounter::new(file);
-    let mut stack: Vec<XmlSample> = Vec::new();
+    // The open top-level sample and its sub-samples read so far, flat in pre-order.
+    let mut tree: Vec<XmlSample> = Vec::new();
+    // Indices in `tree` of the sample elements open now, outermost first.
+    let mut open: Vec<usize> = Vec::new();
+    // The open top-level sample went past MAX_SAMPLE_DEPTH: it is rejected, and the rest of it is
+    // read only to find its end.
+    let mut too_deep = false;
     let mut assertion: Option<Assertion> = None;
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut text_buf = Vec::new();
@@ -354,20 +506,7 @@ pub fn decode_xml<R: BufRead>(
                         reason: format!("not well-formed XML at byte {at}: {e}"),
                     });
                 }
-                let line = lines.line_at(offset);
-                let dropped = stack.len();
-                dec.report.warnings.push(format!(
-                    "XML breaks off at line {line} (byte {at}): {e}; every complete sample before it was imported{}",
-                    if dropped > 0 { ", the incomplete one was dropped" } else { "" }
-                ));
-                dec.report.rejected += 1;
-                rejects.reject(Reject::new(
-                    file,
-                    line,
-                    None,
-                    format!("malformed or cut-off XML: {e}"),
-                    None,
-                ))?;
+                dec.break_off(&mut lines, rejects, offset, at, &e, !open.is_empty())?;
                 break;
             }
         };
@@ -399,36 +538,39 @@ pub fn decode_xml<R: BufRead>(
             Event::Start(e) => {
                 let qname = e.name();
                 let name: &str = qname.as_ref();
-                if is_sample(name) {
-                    match dec.parse_sample(&e, offset) {
-                        Ok(s) => stack.push(s),
-                        Err((field, reason)) => {
-                            let end = e.to_end().into_owned();
-                            reader
-                                .read_to_end_into(end.name(), &mut text_buf)
-                                .map_err(|err| {
-                                    IngestError::layout(file, format!("byte {offset}: {err}"))
-                                })?;
-                            dec.report.rejected += 1;
-                            rejects.reject(Reject::new(
-                                file,
-                                lines.line_at(offset),
-                                Some(&field),
-                                reason,
-                                None,
-                            ))?;
+                let skip = if is_sample(name) {
+                    if too_deep {
+                        true
+                    } else if open.len() >= MAX_SAMPLE_DEPTH {
+                        too_deep = true;
+                        let top = tree.first().map_or(offset, |s| s.offset);
+                        dec.reject_too_deep(&mut lines, rejects, top, name, offset)?;
+                        true
+                    } else {
+                        match dec.parse_sample(&e, offset, open.last().copied()) {
+                            Ok(s) => {
+                                open.push(tree.len());
+                                tree.push(s);
+                                false
+                            }
+                            Err((field, reason)) => {
+                                // Skipped first: the reject handler may stop the import.
+                                if let Err(err) = skip_element(&mut reader, &e, &mut text_buf) {
+                                    let at = reader.buffer_position();
+                                    dec.break_off(&mut lines, rejects, offset, at, &err, true)?;
+                                    break;
+                                }
+                                dec.reject_attribute(&mut lines, rejects, offset, &field, reason)?;
+                                false
+                            }
                         }
                     }
-                } else if stack.is_empty() {
+                } else if open.is_empty() {
                     // Unknown element between samples: skip it whole.
-                    let end = e.to_end().into_owned();
-                    reader
-                        .read_to_end_into(end.name(), &mut text_buf)
-                        .map_err(|err| {
-                            IngestError::layout(file, format!("byte {offset}: {err}"))
-                        })?;
+                    true
                 } else if name == "assertionResult" {
                     assertion = Some(Assertion::default());
+                    false
                 } else if let Some(a) = assertion.as_mut() {
                     let text = read_text(&mut reader, &mut text_buf).ok();
                     match name {
@@ -436,44 +578,44 @@ pub fn decode_xml<R: BufRead>(
                         "failureMessage" => a.message = text,
                         _ => {}
                     }
+                    false
                 } else if name == "java.net.URL" || name == "url" {
                     let text = read_text(&mut reader, &mut text_buf).ok();
-                    if let Some(top) = stack.last_mut() {
+                    if let Some(top) = open.last().and_then(|&i| tree.get_mut(i)) {
                         top.url = text;
                     }
+                    false
                 } else {
-                    let end = e.to_end().into_owned();
-                    reader
-                        .read_to_end_into(end.name(), &mut text_buf)
-                        .map_err(|err| {
-                            IngestError::layout(file, format!("byte {offset}: {err}"))
-                        })?;
+                    true
+                };
+                if skip && let Err(err) = skip_element(&mut reader, &e, &mut text_buf) {
+                    let at = reader.buffer_position();
+                    dec.break_off(&mut lines, rejects, offset, at, &err, !open.is_empty())?;
+                    break;
                 }
             }
             Event::Empty(e) => {
                 let qname = e.name();
                 let name: &str = qname.as_ref();
-                if is_sample(name) {
-                    match dec.parse_sample(&e, offset) {
-                        Ok(s) => match stack.last_mut() {
-                            Some(parent) => parent.children.push(s),
-                            None => {
-                                dec.emit(&s, None)?;
-                                if dec.builder.len() >= opts.batch_rows {
-                                    flush_batch(file, &mut dec.builder, sink)?;
-                                }
-                            }
-                        },
-                        Err((field, reason)) => {
-                            dec.report.rejected += 1;
-                            rejects.reject(Reject::new(
-                                file,
-                                lines.line_at(offset),
-                                Some(&field),
-                                reason,
-                                None,
-                            ))?;
+                if !is_sample(name) || too_deep {
+                    continue;
+                }
+                if open.len() >= MAX_SAMPLE_DEPTH {
+                    too_deep = true;
+                    let top = tree.first().map_or(offset, |s| s.offset);
+                    dec.reject_too_deep(&mut lines, rejects, top, name, offset)?;
+                    continue;
+                }
+                match dec.parse_sample(&e, offset, open.last().copied()) {
+                    Ok(s) if open.is_empty() => {
+                        dec.emit_tree(std::slice::from_ref(&s))?;
+                        if dec.builder.len() >= opts.batch_rows {
+                            flush_batch(file, &mut dec.builder, sink)?;
                         }
+                    }
+                    Ok(s) => tree.push(s),
+                    Err((field, reason)) => {
+                        dec.reject_attribute(&mut lines, rejects, offset, &field, reason)?;
                     }
                 }
             }
@@ -481,19 +623,20 @@ pub fn decode_xml<R: BufRead>(
                 let qname = e.name();
                 let name: &str = qname.as_ref();
                 if is_sample(name) {
-                    if let Some(done) = stack.pop() {
-                        match stack.last_mut() {
-                            Some(parent) => parent.children.push(done),
-                            None => {
-                                dec.emit(&done, None)?;
-                                if dec.builder.len() >= opts.batch_rows {
-                                    flush_batch(file, &mut dec.builder, sink)?;
-                                }
+                    if open.pop().is_some() && open.is_empty() {
+                        if too_deep {
+                            too_deep = false;
+                        } else {
+                            dec.emit_tree(&tree)?;
+                            if dec.builder.len() >= opts.batch_rows {
+                                flush_batch(file, &mut dec.builder, sink)?;
                             }
                         }
+                        tree.clear();
                     }
                 } else if name == "assertionResult" {
-                    if let (Some(a), Some(top)) = (assertion.take(), stack.last_mut())
+                    if let (Some(a), Some(top)) =
+                        (assertion.take(), open.last().and_then(|&i| tree.get_mut(i)))
                         && a.failed
                         && top.failure_message.is_none()
                     {
@@ -511,7 +654,10 @@ pub fn decode_xml<R: BufRead>(
                     });
                 }
                 if !closed {
-                    let line = stack.first().map(|s| lines.line_at(s.offset));
+                    let line = tree
+                        .first()
+                        .filter(|_| !open.is_empty())
+                        .map(|s| lines.line_at(s.offset));
                     dec.report.warnings.push(match line {
                         Some(l) => format!(
                             "the file ends without </testResults> (JMeter killed?): the unfinished sample at line {l} was dropped, every complete one imported"
@@ -550,3 +696,6 @@ pub fn decode_xml<R: BufRead>(
         .collect();
     Ok(dec.report)
 }
+
+#[cfg(test)]
+mod tests;
