@@ -215,8 +215,17 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         println!("{run_id}");
         return Ok(());
     }
-    let writer = store.begin_run(WriterOptions::live())?;
+    let mut writer = store.begin_run(WriterOptions::live())?;
     let run_id = writer.run_id().to_string();
+    // Its parts are visible as it runs: if this process dies, the next opener of the store
+    // commits them as an `incomplete` run rather than removing them.
+    writer.record_draft(&RunDraft {
+        name: run_name(args, &run_id),
+        tags: tags.clone(),
+        status: RunStatus::Incomplete,
+        sources: Vec::new(),
+        plan: serde_json::to_value(plan.summary()).ok(),
+    })?;
     let stage_profile = load
         .profile
         .clone()

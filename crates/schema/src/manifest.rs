@@ -79,6 +79,10 @@ pub struct RunManifest {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub status: RunStatus,
+    /// Why the run is not `complete`, when the writer knew (a stream broke off, the run was
+    /// stopped early, its writer died and the store recovered the acknowledged parts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
     pub sources: Vec<SourceFile>,
     /// Rows in the run (every kind).
     pub samples: u64,

@@ -97,10 +97,10 @@ impl IngestService for Ingest {
         request: Request<Streaming<pb::ImportFileChunk>>,
     ) -> Result<Response<pb::ImportFileResponse>, Status> {
         let mut stream = request.into_inner();
-        let tmp_dir = self.shared.store.layout().tmp_dir();
-        let mut spool = tempfile::Builder::new()
-            .prefix("upload-")
-            .tempfile_in(&tmp_dir)
+        let mut spool = self
+            .shared
+            .store
+            .spool_file()
             .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
         let mut options = None;
         let mut written = 0u64;

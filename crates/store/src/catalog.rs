@@ -1,6 +1,7 @@
 //! [`Store`]: opens a store directory, starts run writers, lists, finds and deletes runs, and
-//! cleans up what crashed writers left behind.
+//! recovers or cleans up what crashed writers left behind.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::path::Path;
 
@@ -9,7 +10,15 @@ use loadlake_schema::{RunId, RunManifest, RunStatus};
 
 use crate::error::StoreError;
 use crate::layout::Layout;
+use crate::recover::{recover_run, remove_file_if_present};
 use crate::writer::{RunWriter, WriterOptions};
+
+/// The reason kept in the manifest of a run recovered when the store is opened.
+const DIED_REASON: &str = "its writer stopped (killed or crashed) before committing it";
+
+/// A file to spool an upload into (`tmp/upload-*`), locked while it lives: the store never
+/// removes it under its owner, and removes it once its owner is gone (a crash included).
+pub type SpoolFile = tempfile::NamedTempFile;
 
 /// A store rooted at a directory.
 #[derive(Debug, Clone)]
@@ -18,14 +27,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `root`, and removes leftovers of dead writers.
+    /// Opens (creating if needed) the store at `root`, and [recovers](Self::recover) what dead
+    /// writers left. A recovery that fails (a read-only or full disk) is logged, not returned:
+    /// the store can still be read, and the next open tries again.
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
         let layout = Layout::new(root.as_ref());
         for dir in [layout.samples_dir(), layout.runs_dir(), layout.tmp_dir()] {
             fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
         let store = Store { layout };
-        store.remove_leftovers()?;
+        if let Err(e) = store.recover() {
+            tracing::error!("recovering interrupted runs: {e}");
+        }
         Ok(store)
     }
 
@@ -49,7 +62,11 @@ impl Store {
                 Err(e) => return Err(StoreError::io(&lock_path, e)),
             };
             lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
-            if self.layout.manifest_path(&id).exists() || self.layout.run_samples_dir(&id).exists()
+            // A recovery may have claimed the new lock file before we locked it, and removed it:
+            // then our lock guards nothing, and the id is not ours.
+            if !same_file(&lock, &lock_path)
+                || self.layout.manifest_path(&id).exists()
+                || self.layout.run_samples_dir(&id).exists()
             {
                 drop(lock);
                 let _ = fs::remove_file(&lock_path);
@@ -74,46 +91,108 @@ impl Store {
         }
     }
 
-    /// Removes staging dirs, locks and unlisted sample dirs whose writer is gone.
-    fn remove_leftovers(&self) -> Result<(), StoreError> {
+    /// Finishes what dead writers left: runs whose writer recorded a draft (streams, live
+    /// runs: their samples were acknowledged) are committed with their complete parts, as
+    /// `incomplete` with a `status_reason`; leftovers of the others (imports) are removed, as
+    /// are spool files nobody holds. Runs whose writer is alive are not touched. Returns the
+    /// runs made visible. [`open`](Self::open) calls it; a long-lived server may call it again.
+    pub fn recover(&self) -> Result<Vec<RunManifest>, StoreError> {
         let tmp = self.layout.tmp_dir();
-        let entries = fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-        for entry in entries.flatten() {
+        let mut ids = BTreeSet::new();
+        for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))? {
+            let entry = entry.map_err(|e| StoreError::io(&tmp, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(id) = Layout::tmp_entry_run(&name) else {
-                continue;
-            };
-            if self.writer_alive(&id) {
-                continue;
+            if name.starts_with(Layout::SPOOL_PREFIX) {
+                self.remove_stale_spool(&entry.path());
+            } else if let Some(id) = Layout::tmp_entry_run(&name) {
+                ids.insert(id);
             }
-            tracing::info!("removing leftovers of interrupted run {id}: tmp/{name}");
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-            if !self.layout.manifest_path(&id).exists() {
-                let _ = fs::remove_dir_all(self.layout.run_samples_dir(&id));
-            }
-            let _ = fs::remove_file(self.layout.lock_path(&id));
         }
         // A crash between moving the samples and writing the manifest leaves an unlisted dir.
         let samples = self.layout.samples_dir();
-        for entry in fs::read_dir(&samples)
-            .map_err(|e| StoreError::io(&samples, e))?
-            .flatten()
-        {
+        for entry in fs::read_dir(&samples).map_err(|e| StoreError::io(&samples, e))? {
+            let entry = entry.map_err(|e| StoreError::io(&samples, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(id) = name
+            if let Some(id) = name
                 .strip_prefix("run_id=")
                 .and_then(|s| RunId::parse(s).ok())
-            else {
-                continue;
-            };
-            if !self.layout.manifest_path(&id).exists() && !self.writer_alive(&id) {
-                tracing::info!("removing unlisted samples of interrupted run {id}");
-                let _ = fs::remove_dir_all(entry.path());
+                && !self.layout.manifest_path(&id).exists()
+            {
+                ids.insert(id);
             }
         }
-        Ok(())
+        let mut recovered = Vec::new();
+        let mut first_error = None;
+        for id in ids {
+            let Some(claim) = self.claim_dead_run(&id)? else {
+                continue; // its writer is alive
+            };
+            match recover_run(&self.layout, &id, DIED_REASON) {
+                Ok(Some(manifest)) => recovered.push(manifest),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!("run {id}: recovery failed, kept for the next try: {e}");
+                    first_error.get_or_insert(e);
+                }
+            }
+            drop(claim);
+            remove_file_if_present(&self.layout.lock_path(&id))?;
+        }
+        match first_error {
+            Some(e) if recovered.is_empty() => Err(e),
+            _ => Ok(recovered),
+        }
+    }
+
+    /// Locks run `id` if its writer is gone (creating its lock file if the writer removed it);
+    /// `None` if a live writer holds it.
+    fn claim_dead_run(&self, id: &RunId) -> Result<Option<File>, StoreError> {
+        let path = self.layout.lock_path(id);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Removes spool file `path` if no one holds it.
+    fn remove_stale_spool(&self, path: &Path) {
+        let Ok(file) = File::open(path) else {
+            return;
+        };
+        if file.try_lock().is_ok() {
+            tracing::info!(
+                "removing the spool of an interrupted upload: {}",
+                path.display()
+            );
+            let _ = fs::remove_file(path);
+        }
+    }
+
+    /// A new spool file for an upload under `tmp/`, locked until dropped.
+    pub fn spool_file(&self) -> Result<SpoolFile, StoreError> {
+        let tmp = self.layout.tmp_dir();
+        for _ in 0..16 {
+            let spool = tempfile::Builder::new()
+                .prefix(Layout::SPOOL_PREFIX)
+                .tempfile_in(&tmp)
+                .map_err(|e| StoreError::io(&tmp, e))?;
+            spool
+                .as_file()
+                .lock()
+                .map_err(|e| StoreError::io(spool.path(), e))?;
+            // A cleanup may have taken it for a dead upload's between creation and lock.
+            if same_file(spool.as_file(), spool.path()) {
+                return Ok(spool);
+            }
+        }
+        Err(StoreError::IdExhausted(tmp))
     }
 
     /// Every visible run, oldest first. Unreadable manifests are skipped with a warning.
@@ -173,6 +252,15 @@ impl Store {
             fs::remove_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
         Ok(())
+    }
+}
+
+/// Whether the open `file` is still the file at `path` (same device and inode).
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 

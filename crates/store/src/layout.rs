@@ -55,22 +55,41 @@ impl Layout {
         self.tmp_dir().join(format!("run_id={id}"))
     }
 
+    /// `<root>/tmp/<id>`: the staging dir of versions before `run_id=<id>` (only removed).
+    pub fn legacy_staging_dir(&self, id: &RunId) -> PathBuf {
+        self.tmp_dir().join(id.as_str())
+    }
+
     /// `<root>/tmp/<id>.compact`: a run's merged parts, built at commit (not a partition, so
     /// `live_samples` never reads them).
     pub fn compact_dir(&self, id: &RunId) -> PathBuf {
         self.tmp_dir().join(format!("{id}.compact"))
     }
 
-    /// The run a name in `tmp/` belongs to: `run_id=<id>`, `<id>.lock`, `<id>.compact`, or a
-    /// bare `<id>` (the staging dirs of older versions).
+    /// `<root>/tmp/<id>.draft.json`: what a writer that acknowledges samples wants its run to be
+    /// committed as if it dies first ([`crate::RunWriter::record_draft`]).
+    pub fn draft_path(&self, id: &RunId) -> PathBuf {
+        self.tmp_dir().join(format!("{id}.draft.json"))
+    }
+
+    /// The run a name in `tmp/` belongs to: `run_id=<id>`, `<id>.lock`, `<id>.compact`,
+    /// `<id>.draft.json`, or a bare `<id>` (the staging dirs of older versions).
     pub fn tmp_entry_run(name: &str) -> Option<RunId> {
         let id = name
             .strip_prefix("run_id=")
             .or_else(|| name.strip_suffix(".lock"))
             .or_else(|| name.strip_suffix(".compact"))
+            .or_else(|| name.strip_suffix(".draft.json"))
+            .or_else(|| {
+                // A draft being written atomically: `<id>.draft.tmp-<pid>`.
+                name.split_once(".draft.tmp-").map(|(id, _)| id)
+            })
             .unwrap_or(name);
         RunId::parse(id).ok()
     }
+
+    /// Prefix of the spool files of uploads (`tmp/upload-*`), held locked while in use.
+    pub const SPOOL_PREFIX: &'static str = "upload-";
 
     /// `<root>/tmp/<id>.lock`: held by the run's writer until the run is visible.
     pub fn lock_path(&self, id: &RunId) -> PathBuf {

@@ -6,12 +6,18 @@
 //! <root>/runs/<id>.rejects.jsonl                 rows that could not be imported
 //! <root>/tmp/run_id=<id>/part-<n>.parquet       a run being written (readable: `live_samples`)
 //! <root>/tmp/<id>.lock                           its writer's lock
+//! <root>/tmp/<id>.draft.json                     what to commit it as if its writer dies
+//! <root>/tmp/upload-*                            spooled uploads (locked while in use)
 //! ```
 //!
 //! A run becomes visible atomically: parts are written and fsynced under `tmp/`, the directory is
 //! renamed into `samples/`, then the manifest is written to a temporary name, fsynced and renamed
-//! into `runs/`. Readers list runs from manifests only; a crash at any point leaves nothing
-//! visible, and the next writer removes what a dead writer left (its lock is free).
+//! into `runs/`. Readers list runs from manifests only, so no run is ever half visible.
+//!
+//! Acknowledged means durable: a writer that acknowledges samples (streams, live runs) records a
+//! draft of its run, and when it dies the next opener of the store commits its complete parts
+//! as an `incomplete` run ([`recover`](crate::Store::recover)). What a writer that acknowledged
+//! nothing (an import) left is removed.
 
 mod catalog;
 mod compact;
@@ -19,6 +25,7 @@ mod error;
 mod hash;
 mod layout;
 mod live;
+mod recover;
 mod writer;
 
 pub use catalog::Store;

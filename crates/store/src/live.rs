@@ -136,6 +136,7 @@ impl LiveStatus {
             },
             tags: [("live".to_string(), label.to_string())].into(),
             status: RunStatus::Importing,
+            status_reason: None,
             sources: Vec::new(),
             samples: self.all.count,
             errors: self.all.fail_count,

@@ -268,3 +268,162 @@ fn a_merge_that_fails_keeps_the_parts_as_written() {
     assert_eq!(kept, ["part-0.parquet", "part-1.parquet", "part-2.parquet"]);
     assert_tmp_is_clean(&store);
 }
+
+/// A writer that recorded its draft, with parts of `sizes` rows flushed (acknowledged).
+fn acknowledging_writer(store: &Store, sizes: &[usize]) -> RunWriter {
+    let mut w = store.begin_run(WriterOptions::default()).unwrap();
+    w.record_draft(&draft()).unwrap();
+    let mut row = 0i64;
+    for &n in sizes {
+        let ts: Vec<i64> = (row..row + n as i64).map(|r| 1_000 + r).collect();
+        // Every third row fails.
+        let ok: Vec<bool> = (row..row + n as i64).map(|r| r % 3 != 0).collect();
+        w.write(batch(row, &ts, &ok)).unwrap();
+        w.flush().unwrap();
+        row += n as i64;
+    }
+    w
+}
+
+#[test]
+fn acknowledged_parts_of_a_killed_writer_are_committed_as_incomplete_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = acknowledging_writer(&store, &[4, 3, 5]);
+    let id = w.run_id().clone();
+    // Accepted but never flushed, and a part cut off mid-write: neither was acknowledged.
+    w.write(batch(12, &[5_000], &[true])).unwrap();
+    let staging = store.layout().staging_dir(&id);
+    std::fs::write(staging.join("part-3.parquet.partial"), b"half a part").unwrap();
+    w.simulate_crash();
+    assert!(store.runs().unwrap().is_empty(), "nothing visible before");
+
+    let reopened = Store::open(dir.path()).unwrap();
+    let runs = reopened.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    let m = &runs[0];
+    assert_eq!(m.run_id, id);
+    assert_eq!(m.status, RunStatus::Incomplete);
+    assert!(
+        m.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("before committing")),
+        "{:?}",
+        m.status_reason
+    );
+    // 12 rows 0..12 at ts 1000..1011, elapsed 10; rows 0, 3, 6, 9 fail.
+    assert_eq!((m.samples, m.errors), (12, 4));
+    assert_eq!((m.first_ts_ms, m.last_ts_ms), (Some(1_000), Some(1_021)));
+    assert_eq!(
+        (m.name.as_str(), m.tags.get("env").map(String::as_str)),
+        ("t", Some("ci"))
+    );
+    let rows: Vec<i64> = rows_of(&reopened.layout().run_samples_dir(&id))
+        .concat()
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect();
+    assert_eq!(
+        rows,
+        (0..12).collect::<Vec<_>>(),
+        "every acknowledged row, once"
+    );
+    assert_tmp_is_clean(&reopened);
+}
+
+#[test]
+fn a_dropped_acknowledging_writer_commits_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let w = acknowledging_writer(&store, &[2, 2]);
+    let id = w.run_id().clone();
+    drop(w);
+    let m = store.run(id.as_str()).unwrap();
+    assert_eq!(
+        (m.status, m.samples, m.parts),
+        (RunStatus::Incomplete, 4, 1)
+    );
+    assert_tmp_is_clean(&store);
+    // An acknowledging writer with nothing written leaves no run.
+    let empty = store.begin_run(WriterOptions::default()).unwrap();
+    let mut empty = empty;
+    empty.record_draft(&draft()).unwrap();
+    drop(empty);
+    assert_eq!(store.runs().unwrap().len(), 1);
+    assert_tmp_is_clean(&store);
+}
+
+#[test]
+fn a_commit_cut_off_after_moving_the_parts_is_finished_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let w = acknowledging_writer(&store, &[3, 3]);
+    let id = w.run_id().clone();
+    // The manifest cannot be written (as on a disk that just filled up).
+    let manifest = store.layout().manifest_path(&id);
+    std::fs::create_dir_all(&manifest).unwrap();
+    let mut final_draft = draft();
+    final_draft.name = "final name".into();
+    assert!(w.commit(final_draft, &["one reject"]).is_err());
+    assert!(store.layout().run_samples_dir(&id).exists(), "parts moved");
+    assert!(
+        store.runs().unwrap().is_empty(),
+        "no manifest, nothing listed"
+    );
+
+    std::fs::remove_dir(&manifest).unwrap(); // space freed
+    let reopened = Store::open(dir.path()).unwrap();
+    let m = reopened.run(id.as_str()).unwrap();
+    // The draft given to commit is final: its status and name, no reason, the reject kept.
+    assert_eq!(
+        (m.status, m.name.as_str()),
+        (RunStatus::Complete, "final name")
+    );
+    assert_eq!(m.status_reason, None);
+    assert_eq!((m.samples, m.errors, m.rejects.count), (6, 2, 1));
+    assert_tmp_is_clean(&reopened);
+}
+
+#[test]
+fn a_part_that_fails_to_write_is_counted_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = acknowledging_writer(&store, &[3]);
+    let id = w.run_id().clone();
+    // Part 1 cannot be created (as when the disk is full): the batch is refused.
+    let blocked = store
+        .layout()
+        .staging_dir(&id)
+        .join("part-1.parquet.partial");
+    std::fs::create_dir_all(&blocked).unwrap();
+    w.write(batch(3, &[2_000, 2_001], &[false, false])).unwrap();
+    assert!(w.flush().is_err());
+    std::fs::remove_dir(&blocked).unwrap();
+    w.write(batch(5, &[3_000], &[true])).unwrap();
+    w.flush().unwrap();
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    let rows: usize = rows_of(&store.layout().run_samples_dir(&id))
+        .iter()
+        .map(Vec::len)
+        .sum();
+    assert_eq!((m.samples, rows), (4, 4), "manifest and Parquet agree");
+    assert_eq!(
+        m.errors, 1,
+        "row 0 of the first batch; the refused batch is not counted"
+    );
+    assert_eq!(m.last_ts_ms, Some(3_010));
+}
+
+#[test]
+fn spools_nobody_holds_are_removed_and_held_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let held = store.spool_file().unwrap();
+    let crashed = store.layout().tmp_dir().join("upload-crashed");
+    std::fs::write(&crashed, b"spooled bytes").unwrap();
+    let _again = Store::open(dir.path()).unwrap();
+    assert!(!crashed.exists(), "nobody holds it: removed");
+    assert!(held.path().exists(), "held by its upload: kept");
+    drop(held);
+    assert_tmp_is_clean(&store);
+}

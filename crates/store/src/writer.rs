@@ -63,7 +63,7 @@ impl WriterOptions {
 }
 
 /// What the caller knows about a run when it commits it; the writer adds the counts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunDraft {
     pub name: String,
     pub tags: BTreeMap<String, String>,
@@ -73,16 +73,24 @@ pub struct RunDraft {
 }
 
 /// Counts kept while batches stream through.
-#[derive(Debug, Default)]
-struct Totals {
-    samples: u64,
-    errors: u64,
-    first_ts: Option<i64>,
-    last_end: Option<i64>,
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Totals {
+    pub(crate) samples: u64,
+    pub(crate) errors: u64,
+    pub(crate) first_ts: Option<i64>,
+    pub(crate) last_end: Option<i64>,
 }
 
 impl Totals {
-    fn add(&mut self, batch: &RecordBatch) {
+    /// Adds the counts of `other`.
+    pub(crate) fn merge(&mut self, other: Totals) {
+        self.samples += other.samples;
+        self.errors += other.errors;
+        self.first_ts = min_of(self.first_ts, other.first_ts);
+        self.last_end = self.last_end.max(other.last_end);
+    }
+
+    pub(crate) fn add(&mut self, batch: &RecordBatch) {
         self.samples += batch.num_rows() as u64;
         if let Some(success) = batch.column_by_name(col::SUCCESS) {
             let success = success.as_boolean();
@@ -101,20 +109,39 @@ impl Totals {
                 continue;
             }
             let start = ts.value(i);
-            let end = start
-                + if elapsed.is_null(i) {
-                    0
-                } else {
-                    elapsed.value(i)
-                };
-            self.first_ts = Some(self.first_ts.map_or(start, |f| f.min(start)));
-            self.last_end = Some(self.last_end.map_or(end, |l| l.max(end)));
+            let end = start.saturating_add(if elapsed.is_null(i) {
+                0
+            } else {
+                elapsed.value(i)
+            });
+            self.first_ts = min_of(self.first_ts, Some(start));
+            self.last_end = self.last_end.max(Some(end));
         }
     }
 }
 
+/// The smaller of two optional values (`None` only if both are).
+fn min_of(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The draft a writer recorded for recovery (`tmp/<id>.draft.json`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RecordedDraft {
+    pub(crate) draft: RunDraft,
+    /// Written by `commit` (the run's samples are all there and its status is final) rather
+    /// than while the run was being written (the run is then recovered as `incomplete`).
+    #[serde(default)]
+    pub(crate) at_commit: bool,
+}
+
 /// Writes one run. Dropping it without [`commit`](Self::commit) abandons the run: its staging
-/// files are removed (or, after a crash, by the next writer).
+/// files are removed (or, after a crash, by the next opener of the store) — unless the writer
+/// [recorded a draft](Self::record_draft): then what it wrote is committed as `incomplete`
+/// (at once if possible, else by the next opener; see [`crate::Store::recover`]).
 pub struct RunWriter {
     layout: Layout,
     id: RunId,
@@ -125,7 +152,12 @@ pub struct RunWriter {
     /// Rows of each part written so far, in order.
     part_sizes: Vec<usize>,
     last_part_at: Instant,
+    /// Counts of the rows in written parts.
     totals: Totals,
+    /// Counts of the pending rows (they join `totals` once their part is written).
+    pending_totals: Totals,
+    /// Whether a draft was recorded: the parts must survive this writer.
+    draft_recorded: bool,
     committed: bool,
 }
 
@@ -141,6 +173,8 @@ impl RunWriter {
             part_sizes: Vec::new(),
             last_part_at: Instant::now(),
             totals: Totals::default(),
+            pending_totals: Totals::default(),
+            draft_recorded: false,
             committed: false,
         }
     }
@@ -150,12 +184,37 @@ impl RunWriter {
         &self.id
     }
 
-    /// Samples accepted so far.
+    /// Samples accepted so far (written in parts, or pending).
     pub fn samples(&self) -> u64 {
-        self.totals.samples
+        self.totals.samples + self.pending_totals.samples
     }
 
-    /// Sorts the pending batches by (ts, row) and writes them as the next part.
+    /// Declares that this run's samples are acknowledged to someone as they are flushed (a
+    /// sample stream, a live run): if the writer dies or is dropped before
+    /// [`commit`](Self::commit), the parts it wrote are committed as an `incomplete` run made
+    /// from `draft` (by the next [`crate::Store::open`]) instead of being removed. Call it
+    /// again when the draft changes (tags); it is written atomically to `tmp/<id>.draft.json`.
+    pub fn record_draft(&mut self, draft: &RunDraft) -> Result<(), StoreError> {
+        self.write_draft(draft, false)?;
+        self.draft_recorded = true;
+        Ok(())
+    }
+
+    fn write_draft(&self, draft: &RunDraft, at_commit: bool) -> Result<(), StoreError> {
+        let path = self.layout.draft_path(&self.id);
+        let recorded = RecordedDraft {
+            draft: draft.clone(),
+            at_commit,
+        };
+        let json = serde_json::to_vec_pretty(&recorded).map_err(|source| StoreError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomically(&path, &json)
+    }
+
+    /// Sorts the pending batches by (ts, row) and writes them as the next part. On failure
+    /// (a full disk, say) the pending rows are dropped, counted nowhere, and no part is left.
     fn write_part(&mut self) -> Result<(), StoreError> {
         self.last_part_at = Instant::now();
         if self.pending_rows == 0 {
@@ -163,10 +222,12 @@ impl RunWriter {
         }
         let pending = std::mem::take(&mut self.pending);
         let rows = std::mem::take(&mut self.pending_rows);
+        let totals = std::mem::take(&mut self.pending_totals);
         let dir = self.layout.staging_dir(&self.id);
         let path = dir.join(part_name(self.part_sizes.len()));
         write_sorted_part(&path, pending, &self.options)?;
         self.part_sizes.push(rows);
+        self.totals.merge(totals);
         Ok(())
     }
 
@@ -175,7 +236,7 @@ impl RunWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        self.totals.add(&batch);
+        self.pending_totals.add(&batch);
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
         let due = self
@@ -195,31 +256,65 @@ impl RunWriter {
         self.write_part()
     }
 
-    /// Makes the run visible: flush the last part, move the parts into `samples/`, write the
-    /// rejects file and the manifest (atomically), release the lock.
+    /// Makes the run visible: flush the last part, record the final draft and the rejects
+    /// file, move the parts into `samples/`, write the manifest (atomically), release the lock.
+    ///
+    /// A crash or failure (a full disk) part way leaves everything a later
+    /// [`crate::Store::recover`] needs to finish the commit: the parts (in `tmp/` or already
+    /// in `samples/`) and the final draft. The error says so and is logged.
     pub fn commit(
         mut self,
         draft: RunDraft,
         rejects: &[impl serde::Serialize],
     ) -> Result<RunManifest, StoreError> {
+        let error = match self.commit_inner(draft, rejects) {
+            Ok(manifest) => return Ok(manifest),
+            Err(e) => e,
+        };
+        tracing::error!("run {}: commit failed: {error}", self.id);
+        if !self.draft_recorded {
+            return Err(error); // dropping the writer removes what it wrote
+        }
+        // Acknowledged samples: finish the way recovery would, if the disk lets us now.
+        match self.finish_by_recovery(&format!("its commit failed ({error})")) {
+            Some(manifest) => Ok(manifest),
+            None => Err(error),
+        }
+    }
+
+    /// Commits what was written the way [`crate::Store::recover`] would (this writer still
+    /// holds the lock); if that fails too, it is left for the next opener of the store.
+    fn finish_by_recovery(&mut self, reason: &str) -> Option<RunManifest> {
+        self.pending.clear();
+        self.pending_rows = 0;
+        let recovered = crate::recover::recover_run(&self.layout, &self.id, reason)
+            .inspect_err(|e| {
+                tracing::error!(
+                    "run {}: could not commit its written samples ({e}); they are kept under \
+                     {} and committed when the store is next opened",
+                    self.id,
+                    self.layout.tmp_dir().display()
+                )
+            })
+            .ok()
+            .flatten();
+        self.committed = true;
+        self.release_lock();
+        recovered
+    }
+
+    fn commit_inner(
+        &mut self,
+        draft: RunDraft,
+        rejects: &[impl serde::Serialize],
+    ) -> Result<RunManifest, StoreError> {
         self.write_part()?;
         fsync_dir(&self.layout.staging_dir(&self.id))?;
-        let parts = crate::compact::move_into_place(
-            &self.layout,
-            &self.id,
-            &self.part_sizes,
-            &self.options,
-        )?;
-        fsync_dir(&self.layout.samples_dir())?;
+        // From here on the run is worth finishing: every sample is in a fsynced part.
+        self.write_draft(&draft, true)?;
+        self.draft_recorded = true;
 
-        let reject_summary = RejectSummary {
-            count: rejects.len() as u64,
-            first: rejects
-                .iter()
-                .take(5)
-                .filter_map(|r| serde_json::to_string(r).ok())
-                .collect(),
-        };
+        let reject_summary = reject_summary(rejects);
         if !rejects.is_empty() {
             let path = self.layout.rejects_path(&self.id);
             let mut text = String::new();
@@ -233,32 +328,26 @@ impl RunWriter {
             }
             write_atomically(&path, text.as_bytes())?;
         }
-        let manifest = RunManifest {
-            format_version: MANIFEST_FORMAT_VERSION,
-            run_id: self.id.clone(),
-            name: draft.name,
-            tags: draft.tags,
-            status: draft.status,
-            sources: draft.sources,
-            samples: self.totals.samples,
-            errors: self.totals.errors,
-            first_ts_ms: self.totals.first_ts,
-            last_ts_ms: self.totals.last_end,
-            imported_at: Utc::now(),
-            rejects: reject_summary,
-            parts,
-            plan: draft.plan,
-            created_by: format!("loadlake {}", env!("CARGO_PKG_VERSION")),
-        };
-        let path = self.layout.manifest_path(&self.id);
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|source| StoreError::Manifest {
-            path: path.clone(),
-            source,
-        })?;
-        write_atomically(&path, &json)?;
+        let parts = crate::compact::move_into_place(
+            &self.layout,
+            &self.id,
+            &self.part_sizes,
+            &self.options,
+        )?;
+        fsync_dir(&self.layout.samples_dir())?;
+        let manifest = manifest_of(&self.id, draft, None, &self.totals, reject_summary, parts);
+        write_manifest(&self.layout, &manifest)?;
         self.committed = true;
+        let _ = fs::remove_file(self.layout.draft_path(&self.id));
         self.release_lock();
         Ok(manifest)
+    }
+
+    /// Test only: what a SIGKILL leaves — the lock released by the kernel, every file as it is.
+    #[cfg(test)]
+    pub(crate) fn simulate_crash(mut self) {
+        self.lock.take();
+        self.committed = true;
     }
 
     fn release_lock(&mut self) {
@@ -270,11 +359,70 @@ impl RunWriter {
 
 impl Drop for RunWriter {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(self.layout.staging_dir(&self.id));
-            self.release_lock();
+        if self.committed {
+            return;
         }
+        if !self.draft_recorded {
+            let _ = fs::remove_dir_all(self.layout.staging_dir(&self.id));
+            let _ = fs::remove_file(self.layout.draft_path(&self.id));
+            self.release_lock();
+            return;
+        }
+        // Its samples were acknowledged: commit what was written as `incomplete`, now if the
+        // disk lets us, else at the next open of the store.
+        let _ = self.finish_by_recovery("its writer stopped before committing it");
     }
+}
+
+/// The summary of `rejects` kept in the manifest.
+fn reject_summary(rejects: &[impl serde::Serialize]) -> RejectSummary {
+    RejectSummary {
+        count: rejects.len() as u64,
+        first: rejects
+            .iter()
+            .take(5)
+            .filter_map(|r| serde_json::to_string(r).ok())
+            .collect(),
+    }
+}
+
+/// The manifest of run `id` made of its draft and the counts of its parts.
+pub(crate) fn manifest_of(
+    id: &RunId,
+    draft: RunDraft,
+    status_reason: Option<String>,
+    totals: &Totals,
+    rejects: RejectSummary,
+    parts: u32,
+) -> RunManifest {
+    RunManifest {
+        format_version: MANIFEST_FORMAT_VERSION,
+        run_id: id.clone(),
+        name: draft.name,
+        tags: draft.tags,
+        status: draft.status,
+        status_reason,
+        sources: draft.sources,
+        samples: totals.samples,
+        errors: totals.errors,
+        first_ts_ms: totals.first_ts,
+        last_ts_ms: totals.last_end,
+        imported_at: Utc::now(),
+        rejects,
+        parts,
+        plan: draft.plan,
+        created_by: format!("loadlake {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Writes `manifest` atomically: from then on the run is visible.
+pub(crate) fn write_manifest(layout: &Layout, manifest: &RunManifest) -> Result<(), StoreError> {
+    let path = layout.manifest_path(&manifest.run_id);
+    let json = serde_json::to_vec_pretty(manifest).map_err(|source| StoreError::Manifest {
+        path: path.clone(),
+        source,
+    })?;
+    write_atomically(&path, &json)
 }
 
 impl SampleSink for RunWriter {
@@ -313,9 +461,24 @@ pub(crate) fn write_sorted_part(
     options: &WriterOptions,
 ) -> Result<(), StoreError> {
     let partial = path.with_extension("parquet.partial");
-    let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
+    let written = write_partial(&partial, batches, options);
+    if written.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    written?;
+    fs::rename(&partial, path).map_err(|e| StoreError::io(path, e))?;
+    Ok(())
+}
+
+/// The body of [`write_sorted_part`]: the sorted batches into `partial`, fsynced.
+fn write_partial(
+    partial: &Path,
+    batches: Vec<RecordBatch>,
+    options: &WriterOptions,
+) -> Result<(), StoreError> {
+    let file = File::create(partial).map_err(|e| StoreError::io(partial, e))?;
     let parquet_err = |source| StoreError::Parquet {
-        path: partial.clone(),
+        path: partial.to_path_buf(),
         source,
     };
     let mut w = ArrowWriter::try_new(file, sample_schema(), Some(writer_properties(options)))
@@ -338,9 +501,7 @@ pub(crate) fn write_sorted_part(
         }
     }
     let file = w.into_inner().map_err(parquet_err)?;
-    file.sync_all().map_err(|e| StoreError::io(&partial, e))?;
-    fs::rename(&partial, path).map_err(|e| StoreError::io(path, e))?;
-    Ok(())
+    file.sync_all().map_err(|e| StoreError::io(partial, e))
 }
 
 /// Row positions (in the concatenation of `batches`) in (`ts`, `row`) order, nulls first;
