@@ -1,17 +1,22 @@
 //! The vocabulary every loadlake crate shares: the canonical sample schema (one Arrow row per
 //! sample, the public SQL surface of the `samples` table), the builder that turns decoded samples
 //! into [`SampleBatch`]es, the error-class rules applied once at ingest, run ids and the run
-//! manifest, and the [`SampleSink`] contract that joins every producer of samples to every
-//! consumer.
+//! manifest, the [`SampleSink`] contract that joins every producer of samples to every
+//! consumer, the plausible range of sample times and durations (`range`) and the bounded
+//! decoding of Arrow IPC sample streams (`ipc`).
 
 pub mod error_class;
+pub mod ipc;
 pub mod manifest;
+pub mod range;
 pub mod run_id;
 pub mod sample;
 pub mod sink;
 
 pub use error_class::{ErrorClass, classify_error};
+pub use ipc::{IpcError, IpcLimits, decode_sample_ipc};
 pub use manifest::{RejectSummary, RunManifest, RunStatus, SourceFile};
+pub use range::{RangeError, RowRangeError, check_duration, check_ts, validate_batch};
 pub use run_id::{RunId, RunIdError};
 pub use sample::{SampleBatchBuilder, SampleKind, SampleRecord, col, sample_schema};
 pub use sink::{SampleBatch, SampleSink, SinkError, ThreadedSink};

@@ -1,0 +1,542 @@
+//! Bounded decoding of Arrow IPC streams of samples: what `StreamSamples` receives (and what the
+//! IPC fuzz target feeds). Nothing in a message is trusted before it is checked:
+//!
+//! 1. the stream's framing is walked over the bytes given (metadata and body lengths must fit in
+//!    them; every flatbuffer header is verified);
+//! 2. the schema message must be loadlake's sample schema, checked on the flatbuffer itself
+//!    (no dictionary, no other type), so nothing is decoded for a schema that would be refused;
+//! 3. every record batch header is checked before arrow reads it: buffers inside the body, row
+//!    and node counts, and the size the batch decodes to — for a compressed batch the sum of the
+//!    8-byte uncompressed-length prefixes of its buffers — against [`IpcLimits`];
+//! 4. LZ4 buffers are decompressed once into a small scratch buffer to confirm their prefix (an
+//!    LZ4 frame may hold more than its prefix says, and arrow's LZ4 reader grows to whatever it
+//!    holds); zstd output is bounded by the prefix in arrow itself;
+//! 5. only then arrow decodes the batches, in the canonical schema, and every row's `ts` and
+//!    durations are checked by [`crate::range::validate_batch`].
+//!
+//! Compressed IPC (LZ4 frame and zstd, arrow's `IpcWriteOptions::try_with_compression`) is
+//! accepted within these limits.
+
+use std::io::Read;
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::buffer::Buffer;
+use arrow::datatypes::{DataType, Field, SchemaRef};
+use arrow::error::ArrowError;
+use arrow::ipc::reader::RecordBatchDecoder;
+use arrow::ipc::{
+    BodyCompressionMethod, CompressionType, Endianness, MessageHeader, MetadataVersion,
+    TimeUnit as FbTimeUnit, Type,
+};
+
+use crate::range::{RowRangeError, validate_batch};
+use crate::sample::sample_schema;
+
+/// How much one IPC message may hold once decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpcLimits {
+    /// Bytes all the message's batches take decoded (decompressed), summed.
+    pub max_decoded_bytes: u64,
+    /// Rows of all the message's batches, summed.
+    pub max_rows: u64,
+}
+
+impl IpcLimits {
+    /// Default [`IpcLimits::max_decoded_bytes`]: 64 MiB.
+    pub const DEFAULT_MAX_DECODED_BYTES: u64 = 64 << 20;
+    /// Default [`IpcLimits::max_rows`]: one million.
+    pub const DEFAULT_MAX_ROWS: u64 = 1_000_000;
+}
+
+impl Default for IpcLimits {
+    fn default() -> Self {
+        IpcLimits {
+            max_decoded_bytes: Self::DEFAULT_MAX_DECODED_BYTES,
+            max_rows: Self::DEFAULT_MAX_ROWS,
+        }
+    }
+}
+
+/// What a message holds, from its headers alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpcSummary {
+    /// Record batches.
+    pub batches: usize,
+    /// Rows of all batches.
+    pub rows: u64,
+    /// Bytes the batches take decoded, as their headers (and compression prefixes) declare.
+    pub decoded_bytes: u64,
+}
+
+/// Why a message was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    /// The bytes are not a well-formed Arrow IPC stream.
+    #[error("not a well-formed Arrow IPC stream: {0}")]
+    Malformed(String),
+    /// The stream's schema is not the sample schema.
+    #[error("the stream is not in loadlake's sample schema (docs/schema.md): {0}")]
+    NotSampleSchema(String),
+    /// A well-formed stream using something loadlake does not take (dictionaries, codecs…).
+    #[error("unsupported Arrow IPC: {0}")]
+    Unsupported(String),
+    /// The batches would decode to more bytes than allowed.
+    #[error(
+        "the message decodes to at least {decoded} bytes, over the limit of {limit} bytes per message; send smaller batches"
+    )]
+    TooLarge {
+        /// Bytes declared so far when the limit was passed.
+        decoded: u64,
+        /// [`IpcLimits::max_decoded_bytes`].
+        limit: u64,
+    },
+    /// The batches hold more rows than allowed.
+    #[error(
+        "the message holds at least {rows} rows, over the limit of {limit} rows per message; send smaller batches"
+    )]
+    TooManyRows {
+        /// Rows counted so far when the limit was passed.
+        rows: u64,
+        /// [`IpcLimits::max_rows`].
+        limit: u64,
+    },
+    /// Arrow refused the batch while decoding it.
+    #[error("batch {batch}: {source}")]
+    Decode {
+        /// 0-based index of the batch in the message.
+        batch: usize,
+        /// Arrow's error.
+        source: ArrowError,
+    },
+    /// A row's value is outside its plausible range.
+    #[error("batch {batch}, {source}")]
+    OutOfRange {
+        /// 0-based index of the batch in the message.
+        batch: usize,
+        /// The row, its field and value.
+        source: RowRangeError,
+    },
+}
+
+impl IpcError {
+    /// True when the message was refused for its size ([`IpcLimits`]), not its content.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            IpcError::TooLarge { .. } | IpcError::TooManyRows { .. }
+        )
+    }
+}
+
+fn malformed(why: impl Into<String>) -> IpcError {
+    IpcError::Malformed(why.into())
+}
+
+/// One message of the stream: its verified header and where its body lies in the input.
+struct Frame<'a> {
+    message: arrow::ipc::Message<'a>,
+    body: Range<usize>,
+}
+
+/// Marks a message length that follows (IPC format ≥ 0.15).
+const CONTINUATION: [u8; 4] = [0xff; 4];
+
+/// Splits `bytes` into messages, as arrow's stream reader would, but only within `bytes`.
+fn frames(bytes: &[u8]) -> Result<Vec<Frame<'_>>, IpcError> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    let take4 = |pos: usize| -> Result<[u8; 4], IpcError> {
+        bytes
+            .get(pos..pos + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .ok_or_else(|| malformed(format!("cut off at byte {pos}")))
+    };
+    while pos < bytes.len() {
+        let mut word = take4(pos)?;
+        pos += 4;
+        if word == CONTINUATION {
+            word = take4(pos)?;
+            pos += 4;
+        }
+        let meta_len = i32::from_le_bytes(word);
+        if meta_len == 0 {
+            break; // end-of-stream marker
+        }
+        let meta_len = usize::try_from(meta_len)
+            .map_err(|_| malformed(format!("negative metadata length {meta_len}")))?;
+        let meta = bytes
+            .get(pos..pos.saturating_add(meta_len))
+            .ok_or_else(|| malformed(format!("metadata of {meta_len} bytes past the end")))?;
+        let message = arrow::ipc::root_as_message(meta)
+            .map_err(|e| malformed(format!("message header: {e}")))?;
+        pos += meta_len;
+        let body_len = usize::try_from(message.bodyLength())
+            .map_err(|_| malformed(format!("body length {}", message.bodyLength())))?;
+        let end = pos
+            .checked_add(body_len)
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| {
+                malformed(format!(
+                    "a body of {body_len} bytes, {} left",
+                    bytes.len() - pos
+                ))
+            })?;
+        out.push(Frame {
+            message,
+            body: pos..end,
+        });
+        pos = end;
+    }
+    Ok(out)
+}
+
+/// Does the flatbuffer field `f` describe `want`? Top-level nullability is not compared (a
+/// sender may declare a column nullable or not); nested fields must match exactly.
+fn check_field(f: arrow::ipc::Field<'_>, want: &Field, top: bool) -> Result<(), String> {
+    let name = f.name().unwrap_or_default();
+    if name != want.name() {
+        return Err(format!("field '{name}' where '{}' belongs", want.name()));
+    }
+    if f.dictionary().is_some() {
+        return Err(format!("'{name}' is dictionary-encoded"));
+    }
+    if !top && f.nullable() != want.is_nullable() {
+        return Err(format!("'{name}' nullable = {}", f.nullable()));
+    }
+    let children: Vec<arrow::ipc::Field<'_>> =
+        f.children().map(|c| c.iter().collect()).unwrap_or_default();
+    let wrong = || format!("'{name}' is not {}", want.data_type());
+    let wanted_children: Vec<&Field> = match want.data_type() {
+        DataType::Int64 | DataType::Int32 => {
+            let bits = if *want.data_type() == DataType::Int64 {
+                64
+            } else {
+                32
+            };
+            let int = f.type_as_int().ok_or_else(wrong)?;
+            if int.bitWidth() != bits || !int.is_signed() {
+                return Err(wrong());
+            }
+            vec![]
+        }
+        DataType::Utf8 if f.type_type() == Type::Utf8 => vec![],
+        DataType::Boolean if f.type_type() == Type::Bool => vec![],
+        DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, tz) => {
+            let ts = f.type_as_timestamp().ok_or_else(wrong)?;
+            if ts.unit() != FbTimeUnit::MILLISECOND || ts.timezone() != tz.as_deref() {
+                return Err(wrong());
+            }
+            vec![]
+        }
+        DataType::Map(entries, sorted) => {
+            let map = f.type_as_map().ok_or_else(wrong)?;
+            if map.keysSorted() != *sorted {
+                return Err(wrong());
+            }
+            vec![entries.as_ref()]
+        }
+        DataType::Struct(fields) if f.type_type() == Type::Struct_ => {
+            fields.iter().map(|f| f.as_ref()).collect()
+        }
+        _ => return Err(wrong()),
+    };
+    if children.len() != wanted_children.len() {
+        return Err(wrong());
+    }
+    for (c, w) in children.into_iter().zip(wanted_children) {
+        check_field(c, w, false)?;
+    }
+    Ok(())
+}
+
+/// Checks the stream's first message: the sample schema, little-endian.
+fn check_schema(frame: &Frame<'_>) -> Result<SchemaRef, IpcError> {
+    let not = IpcError::NotSampleSchema;
+    let schema = frame
+        .message
+        .header_as_schema()
+        .ok_or_else(|| malformed("the first message is not a schema"))?;
+    if schema.endianness() != Endianness::Little {
+        return Err(IpcError::Unsupported("big-endian data".into()));
+    }
+    let canonical = sample_schema();
+    let fields: Vec<arrow::ipc::Field<'_>> = schema
+        .fields()
+        .map(|f| f.iter().collect())
+        .unwrap_or_default();
+    if fields.len() != canonical.fields().len() {
+        return Err(not(format!(
+            "{} columns, the sample schema has {}",
+            fields.len(),
+            canonical.fields().len()
+        )));
+    }
+    for (i, (f, want)) in fields.into_iter().zip(canonical.fields()).enumerate() {
+        check_field(f, want, true).map_err(|why| not(format!("column {i}: {why}")))?;
+    }
+    Ok(canonical)
+}
+
+/// Adds `n` to `total`, refusing what passes `limit` (or overflows).
+fn add_within(
+    total: &mut u64,
+    n: u64,
+    limit: u64,
+    err: fn(u64, u64) -> IpcError,
+) -> Result<(), IpcError> {
+    *total = total.saturating_add(n);
+    if *total > limit {
+        return Err(err(*total, limit));
+    }
+    Ok(())
+}
+
+fn too_large(decoded: u64, limit: u64) -> IpcError {
+    IpcError::TooLarge { decoded, limit }
+}
+
+fn too_many_rows(rows: u64, limit: u64) -> IpcError {
+    IpcError::TooManyRows { rows, limit }
+}
+
+/// A compressed buffer that decompression must confirm: where it lies and what it declares.
+struct Lz4Buffer {
+    range: Range<usize>,
+    declared: u64,
+}
+
+/// Checks one record batch header against the body it comes with and the limits, adding to
+/// `summary`; LZ4 buffers to confirm go to `lz4`.
+fn check_batch(
+    bytes: &[u8],
+    frame: &Frame<'_>,
+    limits: &IpcLimits,
+    summary: &mut IpcSummary,
+    lz4: &mut Vec<Lz4Buffer>,
+) -> Result<(), IpcError> {
+    let version = frame.message.version();
+    if version != MetadataVersion::V4 && version != MetadataVersion::V5 {
+        return Err(IpcError::Unsupported(format!(
+            "metadata version {version:?} (V4 or V5 are read)"
+        )));
+    }
+    let batch = frame
+        .message
+        .header_as_record_batch()
+        .ok_or_else(|| malformed("a record batch message without its header"))?;
+    let rows =
+        u64::try_from(batch.length()).map_err(|_| malformed(format!("{} rows", batch.length())))?;
+    add_within(&mut summary.rows, rows, limits.max_rows, too_many_rows)?;
+    let nodes = batch
+        .nodes()
+        .ok_or_else(|| malformed("a record batch without field nodes"))?;
+    for node in nodes.iter() {
+        let (len, nulls) = (node.length(), node.null_count());
+        let fits = u64::try_from(len).is_ok_and(|l| l <= limits.max_decoded_bytes);
+        if !fits || nulls < 0 || nulls > len {
+            return Err(malformed(format!(
+                "a field node of {len} values, {nulls} null"
+            )));
+        }
+    }
+    if batch.variadicBufferCounts().is_some_and(|v| !v.is_empty()) {
+        return Err(IpcError::Unsupported("variadic buffers".into()));
+    }
+    let codec = match batch.compression() {
+        None => None,
+        Some(c) if c.method() != BodyCompressionMethod::BUFFER => {
+            return Err(IpcError::Unsupported(format!(
+                "compression method {:?}",
+                c.method()
+            )));
+        }
+        Some(c)
+            if c.codec() == CompressionType::LZ4_FRAME || c.codec() == CompressionType::ZSTD =>
+        {
+            Some(c.codec())
+        }
+        Some(c) => return Err(IpcError::Unsupported(format!("codec {:?}", c.codec()))),
+    };
+    let buffers = batch
+        .buffers()
+        .ok_or_else(|| malformed("a record batch without buffers"))?;
+    let body_len = frame.body.len();
+    for b in buffers.iter() {
+        let (offset, len) = (b.offset(), b.length());
+        let place = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .and_then(|(o, l)| Some(o..o.checked_add(l)?))
+            .filter(|r| r.end <= body_len)
+            .ok_or_else(|| {
+                malformed(format!(
+                    "a buffer at {offset} of {len} bytes in a body of {body_len}"
+                ))
+            })?;
+        let at = frame.body.start + place.start..frame.body.start + place.end;
+        let decoded = match codec {
+            None => place.len() as u64,
+            Some(_) if place.is_empty() => 0,
+            Some(codec) => {
+                let prefix = bytes
+                    .get(at.start..at.start.saturating_add(8))
+                    .filter(|_| place.len() >= 8)
+                    .and_then(|p| <[u8; 8]>::try_from(p).ok())
+                    .map(i64::from_le_bytes)
+                    .ok_or_else(|| {
+                        malformed(format!(
+                            "a compressed buffer of {len} bytes, without its 8-byte length prefix"
+                        ))
+                    })?;
+                match prefix {
+                    // Stored uncompressed after the prefix.
+                    -1 => place.len() as u64 - 8,
+                    0 => 0,
+                    n if n > 0 => {
+                        if codec == CompressionType::LZ4_FRAME {
+                            lz4.push(Lz4Buffer {
+                                range: at.start + 8..at.end,
+                                declared: n as u64,
+                            });
+                        }
+                        n as u64
+                    }
+                    n => return Err(malformed(format!("an uncompressed length of {n}"))),
+                }
+            }
+        };
+        add_within(
+            &mut summary.decoded_bytes,
+            decoded,
+            limits.max_decoded_bytes,
+            too_large,
+        )?;
+    }
+    summary.batches += 1;
+    Ok(())
+}
+
+/// The walked stream: its schema, its record batch messages, what they declare.
+struct Scan<'a> {
+    schema: SchemaRef,
+    batches: Vec<Frame<'a>>,
+    summary: IpcSummary,
+    lz4: Vec<Lz4Buffer>,
+}
+
+fn scan<'a>(bytes: &'a [u8], limits: &IpcLimits) -> Result<Scan<'a>, IpcError> {
+    let mut frames = frames(bytes)?.into_iter();
+    let first = frames
+        .next()
+        .ok_or_else(|| malformed("no schema message (an empty stream)"))?;
+    if first.message.header_type() != MessageHeader::Schema {
+        return Err(malformed(format!(
+            "the first message is a {:?}, not the schema",
+            first.message.header_type()
+        )));
+    }
+    let schema = check_schema(&first)?;
+    let mut scan = Scan {
+        schema,
+        batches: Vec::new(),
+        summary: IpcSummary::default(),
+        lz4: Vec::new(),
+    };
+    for frame in frames {
+        match frame.message.header_type() {
+            MessageHeader::RecordBatch => {
+                check_batch(bytes, &frame, limits, &mut scan.summary, &mut scan.lz4)?;
+                scan.batches.push(frame);
+            }
+            MessageHeader::DictionaryBatch => {
+                return Err(IpcError::Unsupported(
+                    "dictionary batches (the sample schema has no dictionary)".into(),
+                ));
+            }
+            MessageHeader::Schema => return Err(malformed("a second schema message")),
+            other => return Err(IpcError::Unsupported(format!("a {other:?} message"))),
+        }
+    }
+    Ok(scan)
+}
+
+/// Reads an IPC message's headers only — schema, batch headers, compression prefixes — and
+/// says what it would decode to, or why it is refused ([`IpcLimits`] included). Cheap: nothing
+/// is decompressed or allocated in proportion to what the headers claim.
+pub fn inspect_sample_ipc(bytes: &[u8], limits: &IpcLimits) -> Result<IpcSummary, IpcError> {
+    Ok(scan(bytes, limits)?.summary)
+}
+
+/// Decompresses an LZ4 frame into a scratch buffer, refusing it as soon as it holds more than
+/// `declared` bytes, and unless it holds exactly that.
+fn confirm_lz4(input: &[u8], declared: u64) -> Result<(), IpcError> {
+    let mut decoder = lz4_flex::frame::FrameDecoder::new(input);
+    let mut scratch = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = match decoder.read(&mut scratch) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(malformed(format!("an LZ4 buffer: {e}"))),
+        };
+        total += n as u64;
+        if total > declared {
+            return Err(malformed(format!(
+                "an LZ4 buffer holds more than the {declared} bytes its prefix declares"
+            )));
+        }
+    }
+    if total != declared {
+        return Err(malformed(format!(
+            "an LZ4 buffer holds {total} bytes, its prefix declares {declared}"
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes one IPC message of samples — an Arrow IPC stream: the sample schema, then record
+/// batches, optionally LZ4- or zstd-compressed — into batches in the canonical schema
+/// ([`sample_schema`]), within `limits`, with every row's `ts` and durations in their plausible
+/// range ([`crate::range`]). See the module documentation for the order of the checks; memory
+/// use is bounded by the input and `limits.max_decoded_bytes`, whatever the input claims.
+pub fn decode_sample_ipc(bytes: &[u8], limits: &IpcLimits) -> Result<Vec<RecordBatch>, IpcError> {
+    let scan = scan(bytes, limits)?;
+    for b in &scan.lz4 {
+        let input = bytes
+            .get(b.range.clone())
+            .ok_or_else(|| malformed("an LZ4 buffer past the end"))?;
+        confirm_lz4(input, b.declared)?;
+    }
+    let data = Buffer::from(bytes.to_vec());
+    let no_dictionaries = Default::default();
+    let mut out = Vec::with_capacity(scan.batches.len());
+    for (i, frame) in scan.batches.iter().enumerate() {
+        let decode_error = |source| IpcError::Decode { batch: i, source };
+        let header = frame
+            .message
+            .header_as_record_batch()
+            .ok_or_else(|| malformed("a record batch message without its header"))?;
+        let version = frame.message.version();
+        let body = data.slice_with_length(frame.body.start, frame.body.len());
+        let batch = RecordBatchDecoder::try_new(
+            &body,
+            header,
+            Arc::clone(&scan.schema),
+            &no_dictionaries,
+            &version,
+        )
+        .map_err(decode_error)?
+        .with_require_alignment(false)
+        .read_record_batch()
+        .map_err(decode_error)?;
+        validate_batch(&batch).map_err(|source| IpcError::OutOfRange { batch: i, source })?;
+        out.push(batch);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
