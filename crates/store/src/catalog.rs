@@ -108,6 +108,14 @@ impl Store {
                 ids.insert(id);
             }
         }
+        // A crash while writing a manifest or rejects file leaves its temporary file.
+        let runs = self.layout.runs_dir();
+        for entry in fs::read_dir(&runs).map_err(|e| StoreError::io(&runs, e))? {
+            let entry = entry.map_err(|e| StoreError::io(&runs, e))?;
+            if let Some(id) = Layout::runs_tmp_entry_run(&entry.file_name().to_string_lossy()) {
+                ids.insert(id);
+            }
+        }
         // A crash between moving the samples and writing the manifest leaves an unlisted dir.
         let samples = self.layout.samples_dir();
         for entry in fs::read_dir(&samples).map_err(|e| StoreError::io(&samples, e))? {

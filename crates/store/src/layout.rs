@@ -72,20 +72,22 @@ impl Layout {
         self.tmp_dir().join(format!("{id}.draft.json"))
     }
 
-    /// The run a name in `tmp/` belongs to: `run_id=<id>`, `<id>.lock`, `<id>.compact`,
-    /// `<id>.draft.json`, or a bare `<id>` (the staging dirs of older versions).
+    /// The run a name in `tmp/` belongs to: `run_id=<id>`, or `<id>` followed by nothing (the
+    /// staging dirs of older versions) or by `.lock`, `.compact`, `.draft.json` or the
+    /// temporary name of a file being written atomically (`<id>.draft.tmp-<pid>`).
     pub fn tmp_entry_run(name: &str) -> Option<RunId> {
-        let id = name
-            .strip_prefix("run_id=")
-            .or_else(|| name.strip_suffix(".lock"))
-            .or_else(|| name.strip_suffix(".compact"))
-            .or_else(|| name.strip_suffix(".draft.json"))
-            .or_else(|| {
-                // A draft being written atomically: `<id>.draft.tmp-<pid>`.
-                name.split_once(".draft.tmp-").map(|(id, _)| id)
-            })
-            .unwrap_or(name);
+        let id = match name.strip_prefix("run_id=") {
+            Some(id) => id,
+            None => name.split_once('.').map_or(name, |(id, _)| id),
+        };
         RunId::parse(id).ok()
+    }
+
+    /// The run a temporary file in `runs/` belongs to (`<id>.tmp-<pid>`,
+    /// `<id>.rejects.tmp-<pid>`: a manifest or rejects file whose writer died mid-write).
+    pub fn runs_tmp_entry_run(name: &str) -> Option<RunId> {
+        let (id, rest) = name.split_once('.')?;
+        rest.contains("tmp-").then(|| RunId::parse(id).ok())?
     }
 
     /// Prefix of the spool files of uploads (`tmp/upload-*`), held locked while in use.

@@ -42,6 +42,7 @@ pub(crate) fn recover_run(
     let moved = layout.run_samples_dir(id);
     remove_dir_if_present(&layout.compact_dir(id))?;
     remove_dir_if_present(&layout.legacy_staging_dir(id))?;
+    remove_half_written_files(layout, id)?;
     if layout.manifest_path(id).is_file() {
         // Committed already; only tmp/ leftovers remain.
         remove_dir_if_present(&staging)?;
@@ -212,6 +213,25 @@ fn read_reject_summary(path: &Path) -> RejectSummary {
         count: lines.len() as u64,
         first: lines.iter().take(5).map(|l| l.to_string()).collect(),
     }
+}
+
+/// Removes the temporary files of atomic writes of run `id` (its draft in `tmp/`, its
+/// manifest or rejects in `runs/`) cut off before their rename: they never counted.
+fn remove_half_written_files(layout: &Layout, id: &RunId) -> Result<(), StoreError> {
+    for dir in [layout.tmp_dir(), layout.runs_dir()] {
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let half_written = name
+                .strip_prefix(id.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|rest| rest.contains("tmp-"));
+            if half_written {
+                remove_file_if_present(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `remove_dir_all` that is fine with nothing there.

@@ -97,7 +97,17 @@ fn leftovers_of_a_dead_writer_are_removed_on_open() {
     std::fs::create_dir_all(l.compact_dir(&id)).unwrap();
     let old = l.tmp_dir().join("20260101-000002-abcd");
     std::fs::create_dir_all(&old).unwrap();
+    // Atomic writes cut off before their rename: a draft, a manifest, a rejects file.
+    let half_draft = l.tmp_dir().join(format!("{id}.draft.tmp-99"));
+    let half_manifest = l.runs_dir().join(format!("{orphan}.tmp-99"));
+    let half_rejects = l.runs_dir().join(format!("{orphan}.rejects.tmp-99"));
+    for f in [&half_draft, &half_manifest, &half_rejects] {
+        std::fs::write(f, b"{\"half").unwrap();
+    }
     let store = Store::open(dir.path()).unwrap();
+    for f in [&half_draft, &half_manifest, &half_rejects] {
+        assert!(!f.exists(), "{f:?} left");
+    }
     assert!(!store.layout().staging_dir(&id).exists());
     assert!(!store.layout().compact_dir(&id).exists());
     assert!(!old.exists());
