@@ -3,6 +3,8 @@
 //! (crates/store, on its own thread) → one committed run. Re-imports of the same bytes are
 //! refused unless forced; rejected rows are kept with the run.
 
+mod fault;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

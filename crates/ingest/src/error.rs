@@ -82,3 +82,57 @@ impl IngestError {
         }
     }
 }
+
+impl loadlake_schema::fault::HasFault for IngestError {
+    /// A file the user named that is missing, unreadable or malformed is the user's; a full
+    /// disk or a failing device while reading it, or the store failing to take the samples, is
+    /// as the operating system says; building Arrow batches failing is ours.
+    fn fault(&self) -> loadlake_schema::fault::Fault {
+        use loadlake_schema::fault::{Fault, input_io_fault, io_fault_in_chain};
+        match self {
+            IngestError::Io { source, .. } => input_io_fault(source),
+            IngestError::Sink { source, .. } => {
+                io_fault_in_chain(source.0.as_ref()).unwrap_or(Fault::Internal)
+            }
+            IngestError::Arrow { source, .. } => {
+                io_fault_in_chain(source).unwrap_or(Fault::Internal)
+            }
+            // Empty, not a JTL, missing columns, bad layout, the reject policy: the input.
+            _ => Fault::User,
+        }
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use loadlake_schema::SinkError;
+    use loadlake_schema::fault::{Fault, HasFault};
+
+    use super::IngestError;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_behind_the_sink_is_not_the_users_input() {
+        let full = IngestError::sink(
+            "big.jtl",
+            SinkError::new(std::io::Error::from_raw_os_error(28)), // ENOSPC
+        );
+        assert_eq!(full.fault(), Fault::Exhausted);
+        let read_only = IngestError::sink(
+            "big.jtl",
+            SinkError::new(std::io::Error::from_raw_os_error(30)), // EROFS
+        );
+        assert_eq!(read_only.fault(), Fault::Environment);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_users_file_is_the_users() {
+        let missing = IngestError::io("nosuch.jtl", std::io::Error::from_raw_os_error(2));
+        assert_eq!(missing.fault(), Fault::User);
+        let empty = IngestError::Empty {
+            file: "empty.jtl".into(),
+        };
+        assert_eq!(empty.fault(), Fault::User);
+    }
+}

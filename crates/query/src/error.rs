@@ -14,3 +14,49 @@ pub enum QueryError {
     #[error("building the runs table: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 }
+
+use datafusion::error::DataFusionError;
+use loadlake_schema::fault::{Fault, HasFault, io_fault, io_fault_in_chain};
+
+impl HasFault for QueryError {
+    fn fault(&self) -> Fault {
+        match self {
+            QueryError::ReadOnly(_) => Fault::User,
+            QueryError::DataFusion(e) => datafusion_fault(e),
+            QueryError::Store(e) => e.fault(),
+            QueryError::Arrow(e) => arrow_fault(e),
+        }
+    }
+}
+
+/// Whose fault a DataFusion error is, judged by its root cause (through `Context`,
+/// `Diagnostic`, `Shared` and `External` wrappers): SQL that does not parse, plan or type-check,
+/// or uses an unsupported feature, is the user's; running out of the query memory limit is
+/// [`Fault::Exhausted`]; an OS error reading the store as the operating system says; the rest
+/// (a failure while running) ours.
+pub fn datafusion_fault(e: &DataFusionError) -> Fault {
+    let root = e.find_root();
+    match root {
+        DataFusionError::SQL(..)
+        | DataFusionError::Plan(_)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::NotImplemented(_)
+        | DataFusionError::Configuration(_) => Fault::User,
+        DataFusionError::ResourcesExhausted(_) => Fault::Exhausted,
+        DataFusionError::ArrowError(a, _) => arrow_fault(a),
+        DataFusionError::IoError(io) => io_fault(io),
+        DataFusionError::Collection(all) => all
+            .iter()
+            .map(datafusion_fault)
+            .reduce(Fault::most_telling)
+            .unwrap_or(Fault::Internal),
+        other => io_fault_in_chain(other).unwrap_or(Fault::Internal),
+    }
+}
+
+fn arrow_fault(e: &arrow::error::ArrowError) -> Fault {
+    match e {
+        arrow::error::ArrowError::MemoryError(_) => Fault::Exhausted,
+        other => io_fault_in_chain(other).unwrap_or(Fault::Internal),
+    }
+}

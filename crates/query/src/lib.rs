@@ -11,7 +11,7 @@ pub mod reports;
 mod runs_table;
 
 pub use engine::{EngineLimits, QueryEngine};
-pub use error::QueryError;
+pub use error::{QueryError, datafusion_fault};
 
 /// The SQL files of `queries/`, by name.
 pub mod queries {

@@ -6,6 +6,7 @@
 //! decoding of Arrow IPC sample streams (`ipc`).
 
 pub mod error_class;
+pub mod fault;
 pub mod ipc;
 pub mod manifest;
 pub mod range;

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use loadlake_query::QueryError;
+use loadlake_schema::fault::{Fault, HasFault};
 use loadlake_store::StoreError;
-use tonic::Status;
+use tonic::{Code, Status};
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -27,28 +28,78 @@ pub enum ServerError {
     Transport(String),
 }
 
-/// A query error as a status: the caller's SQL or arguments are `INVALID_ARGUMENT`, a missing run
-/// `NOT_FOUND`, the rest `INTERNAL`.
-pub(crate) fn query_status(e: QueryError) -> Status {
-    use datafusion::error::DataFusionError as D;
-    match &e {
-        QueryError::ReadOnly(_) => Status::invalid_argument(e.to_string()),
-        QueryError::Store(s) => store_status(s),
-        QueryError::DataFusion(d) => match d {
-            D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => {
-                Status::invalid_argument(d.to_string())
-            }
-            D::ResourcesExhausted(_) => Status::resource_exhausted(d.to_string()),
-            _ => Status::internal(d.to_string()),
-        },
-        QueryError::Arrow(_) => Status::internal(e.to_string()),
+/// The status of a fault (docs/api.md "Statuses"): the caller's input `INVALID_ARGUMENT`, a
+/// missing run `NOT_FOUND`, an exhausted resource (the query memory limit, a full disk)
+/// `RESOURCE_EXHAUSTED`, the server's environment (a read-only store, permissions, a device
+/// error) `UNAVAILABLE`, a failure of loadlake itself `INTERNAL`. Whose fault an error is, is
+/// decided by the library that raised it ([`loadlake_schema::fault`]).
+pub(crate) fn fault_status(fault: Fault, message: String) -> Status {
+    let code = match fault {
+        Fault::User => Code::InvalidArgument,
+        Fault::NotFound => Code::NotFound,
+        Fault::Exhausted => Code::ResourceExhausted,
+        Fault::Environment => Code::Unavailable,
+        Fault::Internal => Code::Internal,
+    };
+    if matches!(fault, Fault::Environment | Fault::Internal) {
+        tracing::error!("{message}");
     }
+    Status::new(code, message)
+}
+
+/// A query error as a status.
+pub(crate) fn query_status(e: QueryError) -> Status {
+    fault_status(e.fault(), e.to_string())
 }
 
 /// A store error as a status.
 pub(crate) fn store_status(e: &StoreError) -> Status {
-    match e {
-        StoreError::NoSuchRun(_) => Status::not_found(e.to_string()),
-        _ => Status::internal(e.to_string()),
+    fault_status(e.fault(), e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::error::DataFusionError;
+
+    use super::*;
+
+    #[test]
+    fn statuses_of_query_errors() {
+        let unknown_table = DataFusionError::Plan("table 'nosuchtable' not found".into());
+        let in_context = DataFusionError::Context("planning".into(), Box::new(unknown_table));
+        assert_eq!(
+            query_status(QueryError::DataFusion(in_context)).code(),
+            Code::InvalidArgument
+        );
+        let unsupported = DataFusionError::NotImplemented("LATERAL".into());
+        assert_eq!(
+            query_status(QueryError::DataFusion(unsupported)).code(),
+            Code::InvalidArgument
+        );
+        let pool = DataFusionError::ResourcesExhausted("Failed to allocate".into());
+        let shared = DataFusionError::Shared(std::sync::Arc::new(pool));
+        assert_eq!(
+            query_status(QueryError::DataFusion(shared)).code(),
+            Code::ResourceExhausted
+        );
+        assert_eq!(
+            store_status(&StoreError::NoSuchRun("x".into())).code(),
+            Code::NotFound
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn statuses_of_os_errors() {
+        let read_only = StoreError::Io {
+            path: "/store/runs".into(),
+            source: std::io::Error::from_raw_os_error(30), // EROFS
+        };
+        assert_eq!(store_status(&read_only).code(), Code::Unavailable);
+        let full = StoreError::Io {
+            path: "/store/tmp".into(),
+            source: std::io::Error::from_raw_os_error(28), // ENOSPC
+        };
+        assert_eq!(store_status(&full).code(), Code::ResourceExhausted);
     }
 }

@@ -94,7 +94,10 @@ impl FlightSql {
             let mut stream = state?;
             match tokio::time::timeout_at(deadline, stream.next()).await {
                 Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
-                Ok(Some(Err(e))) => Some((Err(FlightError::ExternalError(Box::new(e))), None)),
+                Ok(Some(Err(e))) => Some((
+                    Err(FlightError::Tonic(Box::new(query_status(e.into())))),
+                    None,
+                )),
                 Ok(None) => None,
                 Err(_) => Some((
                     Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(

@@ -22,6 +22,7 @@
 mod catalog;
 mod compact;
 mod error;
+mod fault;
 mod hash;
 mod layout;
 mod live;
