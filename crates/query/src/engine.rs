@@ -10,9 +10,11 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion::scalar::ScalarValue;
+use futures::StreamExt;
 use loadlake_schema::{col, sample_schema};
 use loadlake_store::Store;
 
@@ -67,6 +69,9 @@ impl QueryEngine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         crate::functions::register_all(&ctx);
+        if let Some(bytes) = limits.memory_bytes {
+            crate::functions::guard::register_guards(&ctx, bytes);
+        }
 
         let layout = store.layout();
         ctx.register_table("samples", samples_table(&layout.samples_dir())?)?;
@@ -151,8 +156,24 @@ impl QueryEngine {
                 .map(|f| Field::new(f.name(), f.data_type().clone(), f.is_nullable()))
                 .collect::<Vec<_>>(),
         ));
-        let batches = df.collect().await?;
+        let batches = self.collect_counted(df).await?;
         Ok((schema, batches))
+    }
+
+    /// Runs `df` and collects its batches, holding what is collected in the session's memory
+    /// pool: a result larger than the query memory limit fails with `ResourcesExhausted`
+    /// instead of growing without bound (DataFusion's `collect` does not count it).
+    async fn collect_counted(&self, df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
+        let mut stream = df.execute_stream().await?;
+        let reservation =
+            MemoryConsumer::new("collected result").register(&self.ctx.runtime_env().memory_pool);
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            reservation.try_grow(batch.get_array_memory_size())?;
+            batches.push(batch);
+        }
+        Ok(batches)
     }
 
     /// Plans one SQL statement after checking it is read-only (no DDL, DML, COPY, SET); the

@@ -9,7 +9,13 @@
 //! - `jmeter_window_percentile(values, percent, window)` and `jmeter_mean(values)` (scalar): JMeter
 //!   dashboard compatibility over `array_agg(elapsed_ms ORDER BY "row")` (file order).
 //! - `hist_range_counts(histogram, boundaries)` (scalar): counts per response-time range.
+//!
+//! On a session with a query memory limit, the built-ins whose output can be much larger than
+//! their input (`repeat`, `lpad`, `range`, `array_repeat`, …) are replaced by guarded wrappers
+//! of the same names (`guard.rs`).
 
+mod bounds;
+pub(crate) mod guard;
 mod histogram;
 mod udaf;
 mod udf;
@@ -34,3 +40,6 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(udf::JmeterMean::new()));
     ctx.register_udf(ScalarUDF::from(udf::HistRangeCounts::new()));
 }
+
+#[cfg(test)]
+mod guard_tests;
