@@ -8,6 +8,7 @@ mod common;
 mod curve;
 mod fidelity;
 mod gates;
+mod hostile;
 mod html;
 mod interop;
 mod jmeter213;

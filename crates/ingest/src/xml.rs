@@ -165,12 +165,18 @@ impl XmlDecoder<'_> {
                     })
                     .transpose()
             };
+            // Times and durations: the plausible range every way in shares (loadlake_schema::range).
+            let ranged = |v: &str, check: fn(i64) -> Result<i64, loadlake_schema::RangeError>| {
+                int(v)?
+                    .map(|n| check(n).map_err(|e| (key.to_string(), e.to_string())))
+                    .transpose()
+            };
             match key {
-                "t" => s.t = int(&value)?,
-                "it" => s.it = int(&value)?,
-                "lt" => s.lt = int(&value)?,
-                "ct" => s.ct = int(&value)?,
-                "ts" => s.ts = int(&value)?,
+                "t" => s.t = ranged(&value, loadlake_schema::check_duration)?,
+                "it" => s.it = ranged(&value, loadlake_schema::check_duration)?,
+                "lt" => s.lt = ranged(&value, loadlake_schema::check_duration)?,
+                "ct" => s.ct = ranged(&value, loadlake_schema::check_duration)?,
+                "ts" => s.ts = ranged(&value, loadlake_schema::check_ts)?,
                 "s" => {
                     s.s = match value.as_ref() {
                         "true" => true,

@@ -5,6 +5,7 @@
 
 mod agents;
 mod auth;
+mod conn;
 mod convert;
 mod error;
 mod flight;
@@ -12,6 +13,8 @@ mod ingest;
 mod reports;
 mod runs;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadlake_query::{EngineLimits, QueryEngine};
+use loadlake_schema::IpcLimits;
 use loadlake_store::Store;
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -40,7 +44,9 @@ pub mod pb {
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// The store served.
     pub store_dir: PathBuf,
+    /// Address [`serve`] binds.
     pub listen: SocketAddr,
     /// Every call must carry `authorization: Bearer <token>` when set.
     pub token: Option<String>,
@@ -56,11 +62,24 @@ pub struct ServerConfig {
     /// must be answered within the other half. This is how an agent cut off by the network
     /// (no FIN, no RST) ends up lost instead of holding its run open.
     pub peer_timeout: Duration,
+    /// A connection that has not sent its first bytes (the HTTP/2 preface; with TLS, its
+    /// ClientHello, and the TLS handshake must end) this long after it was accepted is closed.
+    pub handshake_timeout: Duration,
+    /// Connections open at once. At the limit a new connection evicts the oldest one still in
+    /// its handshake, or is closed if every open connection is past it.
+    pub max_connections: usize,
+    /// What one `StreamSamples` message may decode to (bytes, rows).
+    pub ipc_limits: IpcLimits,
+    /// Bytes all `StreamSamples` messages being decoded and written at once may take decoded;
+    /// a message waits for room (never below `ipc_limits.max_decoded_bytes`).
+    pub stream_decode_budget: u64,
 }
 
 impl ServerConfig {
     /// Defaults for `store_dir`: loopback port 50051, no token, 60 s and 1 GiB per query,
-    /// 16 MiB messages, peers dropped after 20 s of silence.
+    /// 16 MiB messages, peers dropped after 20 s of silence, 10 s for a connection's handshake,
+    /// 512 connections, `StreamSamples` messages of at most 64 MiB and 1 000 000 rows decoded,
+    /// 256 MiB of them decoded at once.
     pub fn new(store_dir: PathBuf) -> ServerConfig {
         ServerConfig {
             store_dir,
@@ -71,6 +90,10 @@ impl ServerConfig {
             query_memory: 1 << 30,
             max_message_bytes: 16 << 20,
             peer_timeout: Duration::from_secs(20),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            ipc_limits: IpcLimits::default(),
+            stream_decode_budget: 256 << 20,
         }
     }
 
@@ -89,6 +112,8 @@ pub(crate) struct Shared {
     pub config: ServerConfig,
     /// Runs being fed by `StreamSamples`.
     pub live_runs: stream::LiveRuns,
+    /// Room for `StreamSamples` messages being decoded.
+    pub decode_budget: stream::DecodeBudget,
     /// Load generators joined to this server.
     pub agents: agents::AgentRegistry,
 }
@@ -146,6 +171,10 @@ pub async fn serve_on(
         store,
         config: config.clone(),
         live_runs: stream::LiveRuns::default(),
+        decode_budget: stream::DecodeBudget::new(
+            config.stream_decode_budget,
+            config.ipc_limits.max_decoded_bytes,
+        ),
         agents: agents::AgentRegistry::default(),
     });
     let check = auth::BearerCheck::new(config.token.clone());
@@ -195,6 +224,10 @@ pub async fn serve_on(
             .await;
     }
 
+    let connection_limits = conn::ConnLimits {
+        handshake_timeout: config.handshake_timeout,
+        max_connections: config.max_connections,
+    };
     let half = config.peer_timeout / 2;
     let mut builder = Server::builder()
         .http2_keepalive_interval(Some(half))
@@ -203,7 +236,11 @@ pub async fn serve_on(
         let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ServerError::Tls(p.clone(), e));
         let identity = Identity::from_pem(read(cert)?, read(key)?);
         builder = builder
-            .tls_config(ServerTlsConfig::new().identity(identity))
+            .tls_config(
+                ServerTlsConfig::new()
+                    .identity(identity)
+                    .timeout(config.handshake_timeout),
+            )
             .map_err(|e| ServerError::Setup(e.to_string()))?;
     }
     tracing::info!("serving {} on {local}", config.store_dir.display());
@@ -225,15 +262,22 @@ pub async fn serve_on(
             check.clone(),
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
-            flight, check,
+            flight,
+            check.clone(),
         ))
+        // Health stays open: orchestrators' probes (Kubernetes gRPC probes, grpc_health_probe)
+        // carry no token, and it says nothing of the store. Reflection describes the whole API,
+        // so it needs the token like every other service.
         .add_service(health)
-        .add_service(reflection)
-        .add_service(reflection_alpha)
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown,
-        )
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            reflection,
+            check.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            reflection_alpha,
+            check,
+        ))
+        .serve_with_incoming_shutdown(conn::incoming(listener, connection_limits), shutdown)
         .await
         .map_err(|e| ServerError::Transport(e.to_string()))
 }

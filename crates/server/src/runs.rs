@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use loadlake_schema::{RunManifest, RunStatus};
+use loadlake_schema::{RunId, RunManifest, RunStatus};
 use loadlake_store::{LiveStat, LiveState, LiveStatus, StoreError, now_ms};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -51,16 +51,23 @@ fn encode_token(run_id: &str) -> String {
     run_id.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The run id a next-page token names. Anything but the hex of a run id — odd length, non-hex or
+/// non-ASCII characters, bytes that are no run id — is `INVALID_ARGUMENT`.
 fn decode_token(token: &str) -> Result<String, Status> {
     let bad = || Status::invalid_argument("next_token is not one this server gave out");
-    if !token.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    let bytes = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).map_err(|_| bad()))
-        .collect::<Result<Vec<u8>, Status>>()?;
-    String::from_utf8(bytes).map_err(|_| bad())
+    let digit = |b: u8| char::from(b).to_digit(16);
+    let bytes = token
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some(((digit(*hi)? << 4) | digit(*lo)?) as u8),
+            _ => None,
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    RunId::parse(&text).map_err(|_| bad())?;
+    Ok(text)
 }
 
 /// Does `m` pass the request's filters?
@@ -346,8 +353,26 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
         let t = encode_token("20261122-064858-a4vg");
+        assert_eq!(t, "32303236313132322d3036343835382d61347667");
         assert_eq!(decode_token(&t).unwrap(), "20261122-064858-a4vg");
-        assert!(decode_token("zz").is_err());
-        assert!(decode_token("abc").is_err());
+        // "aéa" is 4 bytes: slicing it by two bytes cut 'é' in half (a panic before).
+        let hex_of_text = encode_token("not a run id");
+        for bad in [
+            "zz",
+            "abc",
+            "aéa",
+            "éé",
+            "a\u{10FFFF}",
+            "+1",
+            "-1",
+            " 1",
+            "ff",
+            "c3",
+            hex_of_text.as_str(),
+            &t[..t.len() - 2],
+        ] {
+            let e = decode_token(bad).expect_err(bad);
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{bad:?}");
+        }
     }
 }

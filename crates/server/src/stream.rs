@@ -5,18 +5,17 @@
 //! `incomplete` if one broke off — either way with every acknowledged sample.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{ArrayRef, Int64Array, StringArray};
 use arrow::compute::kernels::numeric::add;
-use arrow::ipc::reader::StreamReader;
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use loadlake_runner::RuleWatch;
+use loadlake_schema::ipc::{IpcError, IpcLimits, decode_sample_ipc, inspect_sample_ipc};
 use loadlake_schema::{RunStatus, col, sample_schema};
 use loadlake_store::{LiveCounts, LiveStatus, RunDraft, RunWriter, WriterOptions};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tonic::{Status, Streaming};
 
 use crate::Shared;
@@ -41,6 +40,28 @@ struct LiveRun {
     counts: LiveCounts,
     /// Fleet-wide stop rules of a distributed run, fed every sample written.
     rules: Option<RuleWatch>,
+}
+
+impl LiveRun {
+    /// What the run is committed as, with `status`.
+    fn draft(&self, status: RunStatus) -> RunDraft {
+        RunDraft {
+            name: self.name.clone(),
+            tags: self.tags.clone(),
+            status,
+            sources: Vec::new(),
+            plan: None,
+        }
+    }
+
+    /// Records the run's draft with its writer, for recovery after a crash.
+    fn record_draft(&mut self) -> Result<(), loadlake_store::StoreError> {
+        let draft = self.draft(RunStatus::Incomplete);
+        match self.writer.as_mut() {
+            Some(writer) => writer.record_draft(&draft),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The runs being streamed on this server.
@@ -115,6 +136,9 @@ impl LiveRuns {
         let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
         if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
             live.tags.insert(key.to_string(), value.to_string());
+            if let Err(e) = live.record_draft() {
+                tracing::warn!("run {run_id}: could not record its new tag for recovery: {e}");
+            }
         }
     }
 
@@ -147,7 +171,7 @@ impl LiveRuns {
         let writer = shared
             .store
             .begin_run(WriterOptions::default())
-            .map_err(|e| Status::internal(e.to_string()))?;
+            .map_err(|e| crate::error::store_status(&e))?;
         let run_id = writer.run_id().to_string();
         let run = Arc::new(Mutex::new(LiveRun {
             writer: Some(writer),
@@ -165,6 +189,10 @@ impl LiveRuns {
             counts: LiveCounts::default(),
             rules: None,
         }));
+        // Acknowledged batches survive a crash of this server: the next open commits them.
+        lock(&run)?
+            .record_draft()
+            .map_err(|e| crate::error::store_status(&e))?;
         runs.insert(run_id.clone(), run.clone());
         Ok(Joined {
             run_id,
@@ -198,47 +226,70 @@ impl LiveRuns {
             // Nothing was acknowledged: no run (dropping the writer removes its staging).
             return Ok("empty".to_string());
         }
-        let draft = RunDraft {
-            name: live.name.clone(),
-            tags: live.tags.clone(),
-            status,
-            sources: Vec::new(),
-            plan: None,
-        };
+        let draft = live.draft(status);
         let no_rejects: &[serde_json::Value] = &[];
         let manifest = writer
             .commit(draft, no_rejects)
-            .map_err(|e| Status::internal(e.to_string()))?;
+            .map_err(|e| crate::error::store_status(&e))?;
         Ok(manifest.status.as_str().to_string())
     }
 }
 
-/// The batches of one IPC message, checked against the sample schema, rows shifted, agent set.
-fn decode(bytes: &[u8], joined: &Joined) -> Result<Vec<RecordBatch>, Status> {
+/// Room for the decoded size of `StreamSamples` messages being decoded and written at once, in
+/// KiB: a stream's messages are handled one at a time, so each stream holds at most one
+/// message's worth ([`IpcLimits::max_decoded_bytes`]); this bounds the sum over all streams.
+pub(crate) struct DecodeBudget {
+    room: Arc<Semaphore>,
+    kib: u32,
+}
+
+impl DecodeBudget {
+    /// Room for `budget` bytes, and never less than one message of `per_message` bytes.
+    pub fn new(budget: u64, per_message: u64) -> DecodeBudget {
+        let kib = u32::try_from(budget.max(per_message).div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+        DecodeBudget {
+            room: Arc::new(Semaphore::new(kib as usize)),
+            kib,
+        }
+    }
+
+    /// Waits for room for `bytes` decoded bytes (all of it, if asked for more).
+    async fn reserve(&self, bytes: u64) -> Result<OwnedSemaphorePermit, Status> {
+        let kib = u32::try_from(bytes.div_ceil(1024).max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.kib);
+        self.room
+            .clone()
+            .acquire_many_owned(kib)
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))
+    }
+}
+
+/// The status of a refused message: its size is a limit, anything else a bad message.
+fn ipc_status(e: &IpcError) -> Status {
+    let message = format!("arrow_ipc: {e}");
+    if e.is_limit() {
+        Status::resource_exhausted(message)
+    } else {
+        Status::invalid_argument(message)
+    }
+}
+
+/// The batches of one IPC message — decoded within `limits`, in the sample schema, every row in
+/// its plausible range (`loadlake_schema::ipc`) — rows shifted, agent set.
+fn decode(bytes: &[u8], joined: &Joined, limits: &IpcLimits) -> Result<Vec<RecordBatch>, Status> {
     let bad = |why: String| Status::invalid_argument(format!("arrow_ipc: {why}"));
-    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(|e| bad(e.to_string()))?;
     let canonical = sample_schema();
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(e.to_string()))?;
-        let fields = batch.schema().fields().clone();
-        if fields.len() != canonical.fields().len()
-            || fields
-                .iter()
-                .zip(canonical.fields())
-                .any(|(a, b)| a.name() != b.name() || a.data_type() != b.data_type())
-        {
-            return Err(bad(
-                "the batch is not in loadlake's sample schema (docs/schema.md)".to_string(),
-            ));
-        }
+    for batch in decode_sample_ipc(bytes, limits).map_err(|e| ipc_status(&e))? {
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
         let shift = Int64Array::new_scalar(joined.row_offset);
         for name in [col::ROW, col::PARENT_ROW] {
             let i = canonical
                 .index_of(name)
                 .map_err(|e| Status::internal(e.to_string()))?;
-            columns[i] = add(&columns[i], &shift).map_err(|e| bad(e.to_string()))?;
+            columns[i] = add(&columns[i], &shift).map_err(|e| bad(format!("{name}: {e}")))?;
         }
         if let Some(agent) = &joined.agent {
             let i = canonical
@@ -251,7 +302,32 @@ fn decode(bytes: &[u8], joined: &Joined) -> Result<Vec<RecordBatch>, Status> {
     Ok(out)
 }
 
-/// Writes and fsyncs `batches` into the run.
+/// Decodes and durably writes one message, within the server's decode budget.
+async fn decode_and_write(
+    shared: &Shared,
+    joined: &Arc<Joined>,
+    bytes: Vec<u8>,
+) -> Result<u64, Status> {
+    let limits = shared.config.ipc_limits;
+    // The headers say what the message decodes to before anything is decoded.
+    let (bytes, summary) = tokio::task::spawn_blocking(move || {
+        let summary = inspect_sample_ipc(&bytes, &limits);
+        (bytes, summary)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("decode task: {e}")))?;
+    let summary = summary.map_err(|e| ipc_status(&e))?;
+    let room = shared.decode_budget.reserve(summary.decoded_bytes).await?;
+    let j = joined.clone();
+    tokio::task::spawn_blocking(move || {
+        let _room = room;
+        let decoded = decode(&bytes, &j, &limits)?;
+        write_durably(&j, decoded)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Status::internal(format!("write task: {e}"))))
+}
+
 /// Feeds the requests of `batch` (not transactions) to the stop rules.
 fn feed_rules(rules: &mut RuleWatch, batch: &RecordBatch) {
     use arrow::array::{Array, AsArray};
@@ -279,6 +355,7 @@ fn feed_rules(rules: &mut RuleWatch, batch: &RecordBatch) {
     }
 }
 
+/// Writes and fsyncs `batches` into the run.
 fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Status> {
     let mut live = lock(&joined.run)?;
     let LiveRun {
@@ -299,11 +376,9 @@ fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Stat
         }
         writer
             .write(b)
-            .map_err(|e| Status::internal(e.to_string()))?;
+            .map_err(|e| crate::error::store_status(&e))?;
     }
-    writer
-        .flush()
-        .map_err(|e| Status::internal(e.to_string()))?;
+    writer.flush().map_err(|e| crate::error::store_status(&e))?;
     Ok(rows)
 }
 
@@ -358,14 +433,7 @@ pub(crate) async fn serve_stream(
         };
         match message {
             Some(Message::ArrowIpc(bytes)) => {
-                let j = joined.clone();
-                let written = tokio::task::spawn_blocking(move || {
-                    let decoded = decode(&bytes, &j)?;
-                    write_durably(&j, decoded)
-                })
-                .await
-                .unwrap_or_else(|e| Err(Status::internal(format!("write task: {e}"))));
-                match written {
+                match decode_and_write(&shared, &joined, bytes).await {
                     Ok(rows) => {
                         batches += 1;
                         samples += rows;
@@ -442,7 +510,7 @@ mod tests {
             agent: None,
         };
         for bytes in [&b"not arrow at all"[..], &[0xff; 64][..], &[][..]] {
-            let e = decode(bytes, &joined).unwrap_err();
+            let e = decode(bytes, &joined, &IpcLimits::default()).unwrap_err();
             assert_eq!(e.code(), tonic::Code::InvalidArgument);
         }
     }

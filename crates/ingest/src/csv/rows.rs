@@ -134,6 +134,17 @@ fn int(
     })
 }
 
+/// Reads field `i` as a duration in ms within the plausible range (`loadlake_schema::range`).
+fn duration(
+    rec: &csv::ByteRecord,
+    i: Option<usize>,
+    name: &'static str,
+) -> Result<Option<i64>, RowError> {
+    int(rec, i, name)?
+        .map(|v| loadlake_schema::check_duration(v).map_err(|e| (Some(name), e.to_string())))
+        .transpose()
+}
+
 fn int32(
     rec: &csv::ByteRecord,
     i: Option<usize>,
@@ -183,7 +194,12 @@ impl RowDecoder<'_> {
         let thread = text(rec, p.thread, "threadName", max)?;
         let ts_ms = match text(rec, p.ts, "timeStamp", max)? {
             None | Some("") => None,
-            Some(t) => Some(self.ts.parse(t).map_err(|e| (Some("timeStamp"), e))?),
+            Some(t) => Some(
+                self.ts
+                    .parse(t)
+                    .and_then(|ms| loadlake_schema::check_ts(ms).map_err(|e| e.to_string()))
+                    .map_err(|e| (Some("timeStamp"), e))?,
+            ),
         };
         let mut vars = Vec::with_capacity(p.vars.len());
         for (name, i) in &p.vars {
@@ -198,10 +214,10 @@ impl RowDecoder<'_> {
         let case = self.opts.cases.resolve(thread, label);
         let record = SampleRecord {
             ts_ms,
-            elapsed_ms: int(rec, p.elapsed, "elapsed")?,
-            latency_ms: int(rec, p.latency, "Latency")?,
-            connect_ms: int(rec, p.connect, "Connect")?,
-            idle_ms: int(rec, p.idle, "IdleTime")?,
+            elapsed_ms: duration(rec, p.elapsed, "elapsed")?,
+            latency_ms: duration(rec, p.latency, "Latency")?,
+            connect_ms: duration(rec, p.connect, "Connect")?,
+            idle_ms: duration(rec, p.idle, "IdleTime")?,
             intended_elapsed_ms: None,
             label,
             case_name: case.as_deref(),
