@@ -6,6 +6,7 @@ mod bad_input;
 mod cli_output;
 mod common;
 mod curve;
+mod faults;
 mod fidelity;
 mod gates;
 mod hostile;
