@@ -15,6 +15,7 @@ pub fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::Arr
     let mut name = StringBuilder::new();
     let mut tags = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
     let mut status = StringBuilder::new();
+    let mut status_reason = StringBuilder::new();
     let mut source_files = ListBuilder::new(StringBuilder::new());
     let mut formats = ListBuilder::new(StringBuilder::new());
     let mut samples = Int64Builder::new();
@@ -35,6 +36,7 @@ pub fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::Arr
         }
         tags.append(true)?;
         status.append_value(m.status.as_str());
+        status_reason.append_option(m.status_reason.as_deref());
         for s in &m.sources {
             source_files.values().append_value(&s.path);
             formats.values().append_value(&s.format);
@@ -56,6 +58,7 @@ pub fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::Arr
         ("name", Arc::new(name.finish())),
         ("tags", Arc::new(tags.finish())),
         ("status", Arc::new(status.finish())),
+        ("status_reason", Arc::new(status_reason.finish())),
         ("source_files", Arc::new(source_files.finish())),
         ("source_formats", Arc::new(formats.finish())),
         ("samples", Arc::new(samples.finish())),

@@ -4,6 +4,8 @@
 //! streams (`streams`). This module holds the shared pieces: a served store and clients.
 
 mod agents;
+mod crash;
+mod disk_full;
 mod netns;
 mod rpc;
 mod streams;

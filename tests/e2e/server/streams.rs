@@ -15,7 +15,7 @@ use super::{Served, channel, runtime};
 use crate::common::*;
 
 /// An Arrow IPC message of `n` samples labelled `label`, elapsed 10, 20, …, rows from `first`.
-fn ipc_samples(label: &str, first_row: i64, n: i64) -> Vec<u8> {
+pub(super) fn ipc_samples(label: &str, first_row: i64, n: i64) -> Vec<u8> {
     let mut b = loadlake_schema::SampleBatchBuilder::new(first_row);
     for i in 0..n {
         let record = loadlake_schema::SampleRecord {
@@ -37,7 +37,7 @@ fn ipc_samples(label: &str, first_row: i64, n: i64) -> Vec<u8> {
     w.into_inner().unwrap()
 }
 
-fn open(run_id: &str, name: &str, agent: &str) -> pb::SampleStreamMessage {
+pub(super) fn open(run_id: &str, name: &str, agent: &str) -> pb::SampleStreamMessage {
     pb::SampleStreamMessage {
         message: Some(pb::sample_stream_message::Message::Open(pb::StreamOpen {
             run_id: run_id.into(),
@@ -48,14 +48,14 @@ fn open(run_id: &str, name: &str, agent: &str) -> pb::SampleStreamMessage {
     }
 }
 
-fn ipc(bytes: Vec<u8>) -> pb::SampleStreamMessage {
+pub(super) fn ipc(bytes: Vec<u8>) -> pb::SampleStreamMessage {
     pb::SampleStreamMessage {
         message: Some(pb::sample_stream_message::Message::ArrowIpc(bytes)),
     }
 }
 
 /// Opens a stream with `open` as its first message: the sender and the acknowledgements.
-async fn start_stream(
+pub(super) async fn start_stream(
     client: &mut IngestServiceClient<Channel>,
     open: pb::SampleStreamMessage,
 ) -> (
