@@ -490,6 +490,27 @@ pub(crate) async fn serve_stream(
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_decode_budget_holds_messages_back_until_room_is_freed() {
+        let budget = DecodeBudget::new(1 << 20, 64 << 10);
+        assert_eq!(budget.kib, 1024);
+        let first = budget.reserve(1 << 20).await.unwrap();
+        assert_eq!(budget.room.available_permits(), 0);
+        let second = budget.reserve(10);
+        tokio::pin!(second);
+        assert!(futures::poll!(&mut second).is_pending());
+        drop(first);
+        let second = second.await.unwrap();
+        // 10 bytes take one KiB.
+        assert_eq!(budget.room.available_permits(), 1023);
+        drop(second);
+        // A message larger than the whole budget takes all of it instead of waiting forever.
+        let all = budget.reserve(u64::MAX).await.unwrap();
+        assert_eq!(all.num_permits(), 1024);
+        // The budget is never smaller than one message.
+        assert_eq!(DecodeBudget::new(0, 64 << 20).kib, 65_536);
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         let joined = Joined {
