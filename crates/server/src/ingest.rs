@@ -27,11 +27,17 @@ impl Ingest {
 }
 
 fn import_status(e: ImportError) -> Status {
+    use loadlake_schema::fault::HasFault;
     match &e {
         ImportError::AlreadyImported { .. } => Status::already_exists(e.to_string()),
-        ImportError::Store(_) | ImportError::Sink(_) => Status::internal(e.to_string()),
-        _ => Status::invalid_argument(e.to_string()),
+        _ => crate::error::fault_status(e.fault(), e.to_string()),
     }
+}
+
+/// A failure to spool an upload (a full disk is RESOURCE_EXHAUSTED, like any other write).
+fn spool_status(e: std::io::Error) -> Status {
+    let fault = loadlake_schema::fault::io_fault(&e);
+    crate::error::fault_status(fault, format!("spooling the upload: {e}"))
 }
 
 /// The decode options and request of the upload's first message.
@@ -101,7 +107,7 @@ impl IngestService for Ingest {
             .shared
             .store
             .spool_file()
-            .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+            .map_err(|e| crate::error::store_status(&e))?;
         let mut options = None;
         let mut written = 0u64;
         while let Some(chunk) = stream.next().await {
@@ -124,14 +130,10 @@ impl IngestService for Ingest {
                     "the upload is larger than 8 GiB",
                 ));
             }
-            spool
-                .write_all(&chunk.data)
-                .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+            spool.write_all(&chunk.data).map_err(spool_status)?;
         }
         let options = options.ok_or_else(|| Status::invalid_argument("empty upload"))?;
-        spool
-            .flush()
-            .map_err(|e| Status::internal(format!("spooling the upload: {e}")))?;
+        spool.flush().map_err(spool_status)?;
         let req = request_of(&options, spool.path().to_path_buf())?;
         let store = self.shared.store.clone();
         let manifest = tokio::task::spawn_blocking(move || {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
 use tonic::Code;
 
@@ -110,6 +111,21 @@ fn a_full_disk_fails_streams_and_imports_cleanly_and_loses_nothing_acknowledged(
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("No space left"), "{stderr}");
+    // An upload too: a clear RESOURCE_EXHAUSTED, not "bad input".
+    let upload = runtime().block_on(async {
+        let mut ingest = IngestServiceClient::new(channel(&served).await);
+        let chunk = pb::ImportFileChunk {
+            options: Some(pb::ImportOptions {
+                file_name: "checkout.jtl".into(),
+                force: true,
+                ..Default::default()
+            }),
+            data: std::fs::read(&jtl).expect("fixture"),
+        };
+        ingest.import_file(futures::stream::iter(vec![chunk])).await
+    });
+    let refused = upload.expect_err("an upload onto a full disk fails");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused}");
     drop(served);
 
     // Space freed: the next open finishes the stream's run with every acknowledged sample.
