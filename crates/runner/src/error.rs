@@ -1,6 +1,7 @@
 //! The runner's errors: what made a plan impossible to compile, or a run stop early. Every
 //! variant names the element (its `testname`) and, where there is one, the property at fault, so
-//! the user knows what to change in the JMX.
+//! the user knows what to change in the JMX. [`At`] carries that element and property to
+//! where a value is parsed.
 
 use loadlake_schema::SinkError;
 
@@ -131,4 +132,11 @@ impl RunnerError {
             reason: reason.to_string(),
         }
     }
+}
+
+/// Where a value comes from, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub element: &'a str,
+    pub property: &'a str,
 }

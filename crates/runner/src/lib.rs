@@ -31,51 +31,30 @@
 //! # Ok(()) }
 //! ```
 
-mod arrival;
-mod assertion;
-mod checks;
 mod compile;
-mod compile_control;
-mod compile_http;
-mod compile_post;
-mod condition;
-mod controllers;
-mod cookies;
-mod csv_data;
+mod elements;
 mod error;
 mod explain;
-mod expr;
-mod expr_parse;
-mod extract;
-mod functions;
-mod h1;
 mod http;
 mod jtl;
+mod kpi;
 mod model;
-mod peak;
-mod post;
-mod rules;
 mod run;
-mod shape;
-mod template;
-mod throughput;
-mod timefmt;
-mod tls;
-mod vars;
+mod sample;
+mod text;
 mod vu;
-mod window;
 
-pub use arrival::ArrivalRate;
-pub use assertion::{ResponseAssertion, TestField};
 pub use compile::{DataFiles, compile, compile_at, compile_with};
+pub use elements::assertions::response_assertion::{ResponseAssertion, TestField};
+pub use elements::extractors::regex_boundary::RegexExtract;
 pub use error::RunnerError;
-pub use extract::RegexExtract;
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
+pub use kpi::peak::{PeakReport, PeakSeeking, StepReport};
+pub use kpi::rules::RuleWatch;
 pub use model::{
     DataFile, HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay, RunnablePlan, Step,
     ThreadGroupPlan,
 };
-pub use peak::{PeakReport, PeakSeeking, StepReport};
-pub use rules::RuleWatch;
+pub use run::arrival::ArrivalRate;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};
 pub use vu::Split;

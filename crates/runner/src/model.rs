@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::checks::Check;
-use crate::csv_data::{CsvCursor, CsvDataSet};
-use crate::expr::Condition;
-use crate::post::PostProcessor;
-use crate::template::{Template, UserCtx};
-use crate::throughput::{ConstantThroughput, PreciseThroughput};
+use crate::elements::assertions::Check;
+use crate::elements::csv_data_set::{CsvCursor, CsvDataSet};
+use crate::elements::extractors::PostProcessor;
+use crate::elements::throughput_timers::{ConstantThroughput, PreciseThroughput};
+use crate::text::condition::Condition;
+use crate::text::template::Template;
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -379,10 +379,19 @@ pub struct HttpStep {
     /// Post-processors (extractors) in scope, applied in order.
     pub extractors: Vec<PostProcessor>,
     /// What of the response the extractors and assertions read (decided once, at compile time).
-    pub(crate) keep: crate::http::Keep,
+    pub(crate) keep: Keep,
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,
+}
+
+/// What of a response the caller reads, besides the timings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Keep {
+    /// The body text (assertions, extractors).
+    pub body: bool,
+    /// The response and request header blocks.
+    pub headers: bool,
 }
 
 /// The parts of a request that are rendered per request and user.
@@ -396,39 +405,6 @@ pub struct RuntimeParts {
     pub headers: Vec<Option<Template>>,
     /// The body (`None`: fixed); values form-encoded in a form body.
     pub body: Option<Template>,
-}
-
-impl HttpStep {
-    /// The request with the run-time parts rendered for `user`: raw in the path, headers and a
-    /// raw body, URL-encoded in the query string and a form body.
-    pub(crate) fn rendered(&self, parts: &RuntimeParts, user: &mut UserCtx) -> HttpRequest {
-        use crate::compile_http::{escape_unsafe, form_encode};
-        let raw = |v: &str| v.to_string();
-        let mut out = self.request.clone();
-        out.path_and_query = parts.path.render(user, &raw);
-        if !out.path_and_query.starts_with('/') {
-            out.path_and_query.insert(0, '/');
-        }
-        if let Some(q) = &parts.query {
-            out.path_and_query.push('?');
-            out.path_and_query.push_str(&q.render(user, &escape_unsafe));
-        }
-        for ((_, v), t) in out.headers.iter_mut().zip(&parts.headers) {
-            if let Some(t) = t {
-                *v = t.render(user, &raw);
-            }
-        }
-        if let Some(body) = &parts.body {
-            let text = if out.form_content_type.is_some() {
-                body.render(user, &form_encode)
-            } else {
-                body.render(user, &raw)
-            };
-            out.body = Bytes::from(text);
-        }
-        out.url_arc = Arc::from(out.url());
-        out
-    }
 }
 
 /// `scheme://host[:port]path`, the port only when it is not the scheme's default.

@@ -1,0 +1,272 @@
+//! Compiling logic controllers (Simple, Loop, Transaction, If, While, Switch, Once Only,
+//! Throughput, Runtime) and CSV Data Sets; timers are in [`crate::compile::timers`]. Controllers
+//! that loop (Loop, While) own the CSV Data Sets found under them: those advance at each of their
+//! iterations, as JMeter's iteration listeners do.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use loadlake_plan::TestElement;
+
+use crate::compile::{Compiler, Kind, Scope, kind};
+use crate::elements::csv_data_set::{CsvDataSet, CsvSettings, ShareMode};
+use crate::error::At;
+use crate::error::RunnerError;
+use crate::model::{CsvFeed, DataFile, Step, ThroughputCounts, ThroughputRule, WhileCondition};
+use crate::text::condition::Condition;
+use crate::text::template::Template;
+
+impl Compiler<'_> {
+    /// A logic controller and its children; `csv` collects the CSV Data Sets of the enclosing
+    /// loop.
+    pub(crate) fn controller(
+        &mut self,
+        c: &TestElement,
+        scope: &Scope<'_>,
+        csv: &mut Vec<CsvFeed>,
+    ) -> Result<Step, RunnerError> {
+        let name = self.eval(&c.name, "testname", &c.name)?;
+        let step = match kind(c) {
+            Kind::Simple => Step::Simple {
+                name,
+                steps: self.steps(&c.children, scope, csv)?,
+            },
+            Kind::OnceOnly => Step::OnceOnly {
+                name,
+                steps: self.steps(&c.children, scope, csv)?,
+            },
+            Kind::Loop => {
+                let loops = self.loops(&c.name, c.prop_str("LoopController.loops"))?;
+                let continue_forever = self.flag(c, "LoopController.continue_forever", true)?;
+                let mut own = Vec::new();
+                let steps = self.steps(&c.children, scope, &mut own)?;
+                Step::Loop {
+                    name,
+                    loops,
+                    id: self.id(),
+                    continue_forever,
+                    csv: own,
+                    steps,
+                }
+            }
+            Kind::Transaction => Step::Transaction {
+                name,
+                parent: self.flag(c, "TransactionController.parent", false)?,
+                include_timers: self.flag(c, "TransactionController.includeTimers", true)?,
+                steps: self.steps(&c.children, scope, csv)?,
+            },
+            Kind::If => {
+                let prop = "IfController.condition";
+                let use_expression = self.flag(c, "IfController.useExpression", false)?;
+                let condition = Condition::compile(
+                    c.prop_str(prop).unwrap_or(""),
+                    use_expression,
+                    self.ev.props(),
+                    At {
+                        element: &c.name,
+                        property: prop,
+                    },
+                )?;
+                Step::If {
+                    name,
+                    condition: Box::new(condition),
+                    evaluate_all: self.flag(c, "IfController.evaluateAll", false)?,
+                    steps: self.steps(&c.children, scope, csv)?,
+                }
+            }
+            Kind::While => {
+                let prop = "WhileController.condition";
+                let raw = self.eval_deferred(&c.name, prop, c.prop_str(prop).unwrap_or(""))?;
+                let condition = match raw.trim() {
+                    "" => WhileCondition::LastSampleOk,
+                    "LAST" => WhileCondition::Last,
+                    _ => WhileCondition::Text(self.template(&c.name, prop, &raw)?),
+                };
+                let mut own = Vec::new();
+                let steps = self.steps(&c.children, scope, &mut own)?;
+                Step::While {
+                    name,
+                    condition,
+                    csv: own,
+                    steps,
+                }
+            }
+            Kind::Switch => {
+                let prop = "SwitchController.value";
+                let raw = self.eval_deferred(&c.name, prop, c.prop_str(prop).unwrap_or(""))?;
+                Step::Switch {
+                    name,
+                    value: self.template(&c.name, prop, &raw)?,
+                    steps: self.steps(&c.children, scope, csv)?,
+                }
+            }
+            Kind::Throughput => {
+                let rule = self.throughput_rule(c)?;
+                let per_thread = self.flag(c, "ThroughputController.perThread", false)?;
+                let shared = (!per_thread).then(|| {
+                    self.shared_counts
+                        .entry(c as *const TestElement)
+                        .or_insert_with(|| Arc::new(Mutex::new(ThroughputCounts::default())))
+                        .clone()
+                });
+                Step::Throughput {
+                    name,
+                    id: self.id(),
+                    rule,
+                    shared,
+                    steps: self.steps(&c.children, scope, csv)?,
+                }
+            }
+            Kind::Runtime => {
+                let seconds = self.count(c, "RunTime.seconds", 0)?;
+                Step::Runtime {
+                    name,
+                    limit: Duration::from_secs(seconds),
+                    steps: self.steps(&c.children, scope, csv)?,
+                }
+            }
+            _ => return Err(crate::compile::unsupported(c)),
+        };
+        Ok(step)
+    }
+
+    /// A run-time template of `element`'s `property`, from text already evaluated with
+    /// [`crate::compile::vars::Evaluator::eval_deferred`].
+    pub(crate) fn template(
+        &self,
+        element: &str,
+        property: &str,
+        text: &str,
+    ) -> Result<Template, RunnerError> {
+        Template::parse(text, self.ev.props(), At { element, property })
+    }
+
+    fn throughput_rule(&self, c: &TestElement) -> Result<ThroughputRule, RunnerError> {
+        let style = self.number(
+            &c.name,
+            "ThroughputController.style",
+            c.prop_str("ThroughputController.style"),
+            0,
+        )?;
+        match style {
+            0 => Ok(ThroughputRule::Total(self.count(
+                c,
+                "ThroughputController.maxThroughput",
+                1,
+            )?)),
+            1 => {
+                let prop = "ThroughputController.percentThroughput";
+                let raw = self.text(c, prop)?;
+                let pct = match raw.trim() {
+                    "" => c.prop_f64(prop).unwrap_or(100.0),
+                    t => t
+                        .parse::<f64>()
+                        .map_err(|_| RunnerError::invalid(&c.name, prop, t, "a percentage"))?,
+                };
+                if !(0.0..=100.0).contains(&pct) {
+                    return Err(RunnerError::invalid(
+                        &c.name,
+                        prop,
+                        &pct.to_string(),
+                        "a percentage from 0 to 100",
+                    ));
+                }
+                Ok(ThroughputRule::Percent(pct))
+            }
+            other => Err(RunnerError::invalid(
+                &c.name,
+                "ThroughputController.style",
+                &other.to_string(),
+                "0 (total executions) or 1 (percent executions)",
+            )),
+        }
+    }
+
+    /// Marks the variables that extractors and CSV Data Sets set while the test runs, so that
+    /// samplers read them per request instead of the start values.
+    pub(crate) fn mark_runtime_variables(&mut self, tp: &TestElement) -> Result<(), RunnerError> {
+        let mut names = Vec::new();
+        for e in tp.enabled_descendants() {
+            match e.class_name() {
+                "RegexExtractor" => names.push(self.text(e, "RegexExtractor.refname")?),
+                "BoundaryExtractor" => names.push(self.text(e, "BoundaryExtractor.refname")?),
+                "JSONPostProcessor" => names.extend(
+                    self.text(e, "JSONPostProcessor.referenceNames")?
+                        .split(';')
+                        .map(str::to_string),
+                ),
+                "CSVDataSet" => names.extend(self.csv_data(e)?.names.clone()),
+                _ => {}
+            }
+        }
+        for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            self.ev.runtime_var(n);
+        }
+        Ok(())
+    }
+
+    /// The CSV Data Set `e`, read once per run.
+    fn csv_data(&mut self, e: &TestElement) -> Result<CsvDataSet, RunnerError> {
+        let key = e as *const TestElement;
+        if let Some(d) = self.csv_loaded.get(&key) {
+            return Ok(d.clone());
+        }
+        let text = |p: &str| self.text(e, p);
+        let (filename, file_encoding, variable_names, delimiter, share_mode) = (
+            text("filename")?,
+            text("fileEncoding")?,
+            text("variableNames")?,
+            text("delimiter")?,
+            text("shareMode")?,
+        );
+        let settings = CsvSettings {
+            element: &e.name,
+            filename: filename.trim(),
+            file_encoding: file_encoding.trim(),
+            variable_names: &variable_names,
+            ignore_first_line: self.flag(e, "ignoreFirstLine", false)?,
+            delimiter: &delimiter,
+            quoted_data: self.flag(e, "quotedData", false)?,
+            recycle: self.flag(e, "recycle", true)?,
+            stop_thread: self.flag(e, "stopThread", false)?,
+            share_mode: share_mode.trim(),
+        };
+        let data = match self.files.shipped.get(settings.filename) {
+            Some(bytes) => {
+                let shown = format!("{} (sent with the plan)", settings.filename);
+                CsvDataSet::parse(&settings, &shown, bytes)?
+            }
+            None => {
+                let data = CsvDataSet::load(&settings, &self.files.base_dir)?;
+                let name = settings.filename.to_string();
+                if !self.data_files.iter().any(|f| f.name == name) {
+                    let path = self.files.base_dir.join(&name);
+                    self.data_files.push(DataFile { name, path });
+                }
+                data
+            }
+        };
+        self.csv_loaded.insert(key, data.clone());
+        Ok(data)
+    }
+
+    /// The CSV Data Set `e` with the read position its share mode calls for.
+    pub(crate) fn csv_feed(&mut self, e: &TestElement) -> Result<CsvFeed, RunnerError> {
+        let data = self.csv_data(e)?;
+        let path = data.source.clone();
+        // JMeter keys shared positions by the file name as written (FileServer aliases).
+        let key = match &data.share {
+            ShareMode::All => Some(format!("all {}", data.alias)),
+            ShareMode::Group => Some(format!("group {} {}", self.group_index, data.alias)),
+            ShareMode::Thread => None,
+            // JMeter shares a named position among the data sets of that name and file.
+            ShareMode::Named(n) => Some(format!("named {n} {path}")),
+        };
+        let shared = key.map(|k| self.csv_cursors.entry(k).or_default().clone());
+        Ok(CsvFeed {
+            id: self.id(),
+            data,
+            shared,
+        })
+    }
+}

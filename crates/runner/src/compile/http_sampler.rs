@@ -1,0 +1,435 @@
+//! HTTP Request samplers compiled into [`HttpStep`]s: HTTP Request Defaults merged JMeter's way
+//! (the sampler's value wins when it is not empty; among defaults the innermost wins; the
+//! defaults' arguments are appended), Header Managers merged (inner ones win), arguments encoded
+//! as a query string or a form body, or sent as the raw body.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
+use loadlake_plan::TestElement;
+
+use crate::compile::vars::reference_len;
+use crate::compile::{Compiler, Scope};
+use crate::error::RunnerError;
+use crate::http::encode::{escape_unsafe, form_encode};
+use crate::model::{HttpRequest, HttpStep, Keep, RuntimeParts};
+
+const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE",
+];
+
+/// One `HTTPArgument`, substituted.
+struct Argument {
+    name: String,
+    value: String,
+    always_encode: bool,
+    use_equals: bool,
+}
+
+impl Compiler<'_> {
+    /// Compiles sampler `s` with the config elements, timers and assertions of `scope`.
+    pub(crate) fn http(
+        &mut self,
+        s: &TestElement,
+        scope: &Scope<'_>,
+    ) -> Result<HttpStep, RunnerError> {
+        let el = s.name.as_str();
+        self.refuse_unsupported_http(s)?;
+        let throughput_timers = self.throughput_timers(scope)?;
+        // The sampler's non-empty value, else the innermost default's non-empty value.
+        let merged_raw = |prop: &str| -> &str {
+            let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
+            own.or_else(|| {
+                scope
+                    .defaults
+                    .iter()
+                    .rev()
+                    .find_map(|d| d.prop_str(prop).filter(|v| !v.trim().is_empty()))
+            })
+            .unwrap_or("")
+        };
+        let merged = |prop: &str| -> Result<String, RunnerError> {
+            Ok(self.eval(el, prop, merged_raw(prop))?.trim().to_string())
+        };
+        let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
+        let mut tls = match protocol.as_str() {
+            "" | "http" => false,
+            "https" => true,
+            _ => {
+                return Err(RunnerError::setting(
+                    el,
+                    "HTTPSampler.protocol",
+                    &protocol,
+                    "the native runner speaks http and https",
+                ));
+            }
+        };
+        let mut host = merged("HTTPSampler.domain")?;
+        let port_text = merged("HTTPSampler.port")?;
+        let path_prop = "HTTPSampler.path";
+        let mut path = self
+            .eval_deferred(el, path_prop, merged_raw(path_prop))?
+            .trim()
+            .to_string();
+        let mut port = parse_port(el, &port_text)?;
+        let lower = path.to_ascii_lowercase();
+        let full_url = if lower.starts_with("http://") {
+            Some((false, 7))
+        } else if lower.starts_with("https://") {
+            Some((true, 8))
+        } else {
+            None
+        };
+        if let Some((url_tls, skip)) = full_url {
+            let rest = &path[skip..];
+            let (authority, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let (h, explicit_port) = match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), parse_port(el, p)?),
+                None => (authority.to_string(), None),
+            };
+            host = h;
+            port = explicit_port;
+            tls = url_tls;
+            path = p.to_string();
+        }
+        let port = port.unwrap_or(if tls { 443 } else { 80 });
+        if host.is_empty() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.domain",
+                "",
+                "a host name (set it in the sampler or in HTTP Request Defaults)",
+            ));
+        }
+        // A path that is one run-time reference gets its `/` after substitution.
+        if !path.starts_with('/') && !path.starts_with("${") {
+            path.insert(0, '/');
+        }
+        let method = {
+            let m = merged("HTTPSampler.method")?.to_ascii_uppercase();
+            if m.is_empty() { "GET".to_string() } else { m }
+        };
+        if !METHODS.contains(&method.as_str()) {
+            return Err(RunnerError::setting(
+                el,
+                "HTTPSampler.method",
+                &method,
+                "supported methods are GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH, TRACE",
+            ));
+        }
+        let mut args = self.arguments(s)?;
+        for d in scope.defaults.iter().rev() {
+            args.extend(self.arguments(d)?);
+        }
+        let headers = self.headers(scope)?;
+        let raw_body = self.flag(s, "HTTPSampler.postBodyRaw", false)?;
+        let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
+        let (mut body, mut form_content_type) = (Bytes::new(), None);
+        if raw_body {
+            let text: String = args.iter().map(|a| a.value.as_str()).collect();
+            body = Bytes::from(text);
+        } else if body_method && !args.is_empty() {
+            body = Bytes::from(encode_args(&args, true));
+            form_content_type = Some("application/x-www-form-urlencoded".to_string());
+        } else if !args.is_empty() {
+            path.push(if path.contains('?') { '&' } else { '?' });
+            path.push_str(&encode_args(&args, false));
+        }
+        let runtime =
+            self.runtime_parts(el, &path, &headers, &body, form_content_type.is_some())?;
+        if runtime.is_none() && path.parse::<PathAndQuery>().is_err() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.path",
+                &path,
+                "a valid URL path",
+            ));
+        }
+        let follow_redirects = self.flag(s, "HTTPSampler.follow_redirects", false)?
+            || self.flag(s, "HTTPSampler.auto_redirects", false)?;
+        let timeout = |prop: &str| -> Result<Option<Duration>, RunnerError> {
+            let ms = self.number(el, prop, Some(&merged(prop)?), 0)?;
+            Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
+        };
+        let extractors = self.post_processors(scope)?;
+        let assertions = self.checks(scope)?;
+        let keep = Keep {
+            body: extractors.iter().any(|e| e.needs_body())
+                || assertions.iter().any(|a| a.needs_body()),
+            headers: !extractors.is_empty() || !assertions.is_empty(),
+        };
+        let label = self.eval(el, "testname", &s.name)?;
+        let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
+        Ok(HttpStep {
+            label_arc: Arc::from(label.as_str()),
+            label,
+            request: HttpRequest {
+                url_arc,
+                method,
+                tls,
+                host,
+                port,
+                path_and_query: path,
+                headers,
+                body,
+                form_content_type,
+            },
+            follow_redirects,
+            connect_timeout: timeout("HTTPSampler.connect_timeout")?,
+            response_timeout: timeout("HTTPSampler.response_timeout")?,
+            delay: self.delay(scope)?,
+            random_delays: self.random_delays(scope)?,
+            throughput_timers,
+            assertions,
+            cookies: self.cookie_managers(scope)?,
+            extractors,
+            keep,
+            runtime,
+        })
+    }
+
+    /// Templates for what is left to fill in per request, `None` when nothing is.
+    fn runtime_parts(
+        &self,
+        el: &str,
+        path_and_query: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+        form: bool,
+    ) -> Result<Option<Box<RuntimeParts>>, RunnerError> {
+        let dynamic = |t: &str| t.contains("${");
+        let body_text = std::str::from_utf8(body).ok().filter(|b| dynamic(b));
+        if !dynamic(path_and_query)
+            && !headers.iter().any(|(_, v)| dynamic(v))
+            && body_text.is_none()
+        {
+            return Ok(None);
+        }
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let body_prop = if form {
+            "HTTPsampler.Arguments"
+        } else {
+            "HTTPSampler.postBodyRaw"
+        };
+        Ok(Some(Box::new(RuntimeParts {
+            path: self.template(el, "HTTPSampler.path", path)?,
+            query: query
+                .map(|q| self.template(el, "HTTPsampler.Arguments", q))
+                .transpose()?,
+            headers: headers
+                .iter()
+                .map(|(_, v)| {
+                    dynamic(v)
+                        .then(|| self.template(el, "Header.value", v))
+                        .transpose()
+                })
+                .collect::<Result<_, _>>()?,
+            body: body_text
+                .map(|b| self.template(el, body_prop, b))
+                .transpose()?,
+        })))
+    }
+
+    /// Whether a Cookie Manager is in scope; preset cookies are not implemented.
+    fn cookie_managers(&self, scope: &Scope<'_>) -> Result<bool, RunnerError> {
+        for m in &scope.cookies {
+            if m.prop_collection("CookieManager.cookies")
+                .is_some_and(|c| !c.is_empty())
+            {
+                return Err(RunnerError::setting(
+                    &m.name,
+                    "CookieManager.cookies",
+                    "(user-defined cookies)",
+                    "preset cookies are not implemented; cookies set by responses are",
+                ));
+            }
+        }
+        Ok(!scope.cookies.is_empty())
+    }
+
+    /// Sampler settings that change what is sent and that the runner does not implement.
+    fn refuse_unsupported_http(&self, s: &TestElement) -> Result<(), RunnerError> {
+        for (prop, why) in [
+            (
+                "HTTPSampler.DO_MULTIPART_POST",
+                "multipart bodies are not implemented",
+            ),
+            (
+                "HTTPSampler.image_parser",
+                "embedded resources are not downloaded",
+            ),
+        ] {
+            if self.flag(s, prop, false)? {
+                return Err(RunnerError::setting(&s.name, prop, "true", why));
+            }
+        }
+        for prop in ["HTTPSampler.proxyHost", "HTTPSampler.ipSource"] {
+            let v = self.text(s, prop)?;
+            if !v.trim().is_empty() {
+                return Err(RunnerError::setting(
+                    &s.name,
+                    prop,
+                    &v,
+                    "proxies and source addresses are not implemented",
+                ));
+            }
+        }
+        let files = s
+            .prop_element("HTTPsampler.Files")
+            .and_then(|f| f.props.get_collection("HTTPFileArgs.files"))
+            .is_some_and(|c| !c.is_empty());
+        if files {
+            return Err(RunnerError::setting(
+                &s.name,
+                "HTTPsampler.Files",
+                "(files)",
+                "file uploads are not implemented",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `HTTPsampler.Arguments` of a sampler or defaults element.
+    fn arguments(&self, e: &TestElement) -> Result<Vec<Argument>, RunnerError> {
+        let mut out = Vec::new();
+        let Some(args) = e
+            .prop_element("HTTPsampler.Arguments")
+            .and_then(|a| a.props.get_collection("Arguments.arguments"))
+        else {
+            return Ok(out);
+        };
+        for arg in args.values().filter_map(|p| p.as_element()) {
+            let raw_name = arg.prop_str("Argument.name").unwrap_or("");
+            let name = self.eval_deferred(&e.name, "Argument.name", raw_name)?;
+            let prop = format!("Argument.value ({name})");
+            let value =
+                self.eval_deferred(&e.name, &prop, arg.prop_str("Argument.value").unwrap_or(""))?;
+            out.push(Argument {
+                name,
+                value,
+                always_encode: arg.prop_bool("HTTPArgument.always_encode").unwrap_or(false),
+                use_equals: arg.prop_bool("HTTPArgument.use_equals").unwrap_or(true),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Header Managers in scope merged, inner ones replacing outer headers of the same name.
+    fn headers(&self, scope: &Scope<'_>) -> Result<Vec<(String, String)>, RunnerError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for hm in &scope.headers {
+            let Some(list) = hm.prop_collection("HeaderManager.headers") else {
+                continue;
+            };
+            let mut own: Vec<(String, String)> = Vec::new();
+            for h in list.values().filter_map(|p| p.as_element()) {
+                let name = self.eval(
+                    &hm.name,
+                    "Header.name",
+                    h.prop_str("Header.name").unwrap_or(""),
+                )?;
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    continue;
+                }
+                let value = self.eval_deferred(
+                    &hm.name,
+                    "Header.value",
+                    h.prop_str("Header.value").unwrap_or(""),
+                )?;
+                if HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(RunnerError::invalid(
+                        &hm.name,
+                        "Header.name",
+                        &name,
+                        "a valid HTTP header name",
+                    ));
+                }
+                if !value.contains("${") && HeaderValue::from_str(&value).is_err() {
+                    return Err(RunnerError::invalid(
+                        &hm.name,
+                        "Header.value",
+                        &value,
+                        "a valid HTTP header value",
+                    ));
+                }
+                own.push((name, value));
+            }
+            out.retain(|(n, _)| !own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
+            out.extend(own);
+        }
+        Ok(out)
+    }
+}
+
+/// An explicit port, `None` when empty or 0 (the scheme's default applies).
+fn parse_port(element: &str, text: &str) -> Result<Option<u16>, RunnerError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<u16>() {
+        Ok(0) => Ok(None),
+        Ok(p) => Ok(Some(p)),
+        Err(_) => Err(RunnerError::invalid(
+            element,
+            "HTTPSampler.port",
+            t,
+            "a TCP port",
+        )),
+    }
+}
+
+/// `name=value&…`. A form body is always encoded (as JMeter's HttpClient 4 sampler sends it); a
+/// query string only when `HTTPArgument.always_encode` is set, with characters a URL cannot hold
+/// escaped either way.
+fn encode_args(args: &[Argument], form: bool) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        // `${name}` references left for runtime stay as they are; the value is encoded when it
+        // is filled in (`HttpStep::rendered`).
+        let encode = |s: &str| {
+            keep_references(s, |t| {
+                if form || a.always_encode {
+                    form_encode(t)
+                } else {
+                    escape_unsafe(t)
+                }
+            })
+        };
+        out.push_str(&encode(&a.name));
+        if a.use_equals || !a.value.is_empty() {
+            out.push('=');
+            out.push_str(&encode(&a.value));
+        }
+    }
+    out
+}
+
+/// `encode` applied to the text between `${name}` references, the references kept verbatim.
+fn keep_references(s: &str, encode: impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        match reference_len(&rest[start + 2..]) {
+            Some(len) => {
+                let end = start + 2 + len + 1;
+                out.push_str(&encode(&rest[..start]));
+                out.push_str(&rest[start..end]);
+                rest = &rest[end..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(&encode(rest));
+    out
+}

@@ -1,0 +1,511 @@
+//! Plan → [`RunnablePlan`]: walks the enabled TestPlan tree, substitutes `${…}`, applies JMeter
+//! scoping (a config element, timer or assertion applies to every sampler in its parent's subtree;
+//! elements under a sampler apply to that sampler only) and refuses every enabled element outside
+//! the supported subset with [`RunnerError::Unsupported`]. One `impl Compiler` spread over this
+//! folder: logic controllers and CSV Data Sets in [`controllers`], timers in [`timers`], HTTP
+//! samplers in [`http_sampler`], extractors and assertions in [`assertions_extractors`]; the
+//! compile-time `${…}` substitution in [`vars`].
+
+pub(crate) mod assertions_extractors;
+pub(crate) mod controllers;
+pub(crate) mod http_sampler;
+pub(crate) mod timers;
+pub(crate) mod vars;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use loadlake_plan::{Plan, Props, TestElement};
+
+use crate::compile::vars::Evaluator;
+use crate::elements::csv_data_set::{CsvCursor, CsvDataSet};
+use crate::error::{At, RunnerError};
+use crate::model::{
+    CsvFeed, DataFile, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
+    ThroughputCounts, ThroughputTimer,
+};
+
+/// What the compiler does with an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    ThreadGroup(GroupRole),
+    Http,
+    Simple,
+    Loop,
+    Transaction,
+    If,
+    While,
+    Switch,
+    OnceOnly,
+    Throughput,
+    Runtime,
+    CsvData,
+    HttpDefaults,
+    Headers,
+    Cookies,
+    Timer,
+    Assertion,
+    Extractor,
+    Variables,
+    Listener,
+    Unsupported,
+}
+
+pub(crate) fn kind(e: &TestElement) -> Kind {
+    match e.class_name() {
+        "ThreadGroup" => Kind::ThreadGroup(GroupRole::Main),
+        "SetupThreadGroup" => Kind::ThreadGroup(GroupRole::Setup),
+        "PostThreadGroup" => Kind::ThreadGroup(GroupRole::Teardown),
+        "IfController" => Kind::If,
+        "WhileController" => Kind::While,
+        "SwitchController" => Kind::Switch,
+        "OnceOnlyController" => Kind::OnceOnly,
+        "ThroughputController" => Kind::Throughput,
+        "RunTime" => Kind::Runtime,
+        "CSVDataSet" => Kind::CsvData,
+        "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
+        "GenericController" => Kind::Simple,
+        "LoopController" => Kind::Loop,
+        "TransactionController" => Kind::Transaction,
+        "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
+        "HeaderManager" => Kind::Headers,
+        "CookieManager" => Kind::Cookies,
+        "ConstantTimer"
+        | "UniformRandomTimer"
+        | "GaussianRandomTimer"
+        | "ConstantThroughputTimer"
+        | "PreciseThroughputTimer" => Kind::Timer,
+        "ResponseAssertion" | "DurationAssertion" | "SizeAssertion" | "JSONPathAssertion" => {
+            Kind::Assertion
+        }
+        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" => Kind::Extractor,
+        "Arguments" => Kind::Variables,
+        "ResultCollector" | "Summariser" => Kind::Listener,
+        _ => Kind::Unsupported,
+    }
+}
+
+fn is_http_defaults(e: &TestElement) -> bool {
+    match e.gui_class.as_deref() {
+        Some(gui) => gui.rsplit('.').next() == Some("HttpDefaultsGui"),
+        None => e.props.iter().any(|p| p.name.starts_with("HTTPSampler.")),
+    }
+}
+
+/// The config elements, timers and assertions in scope at some point of the tree, outermost
+/// first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope<'a> {
+    pub defaults: Vec<&'a TestElement>,
+    pub headers: Vec<&'a TestElement>,
+    pub cookies: Vec<&'a TestElement>,
+    pub timers: Vec<&'a TestElement>,
+    pub assertions: Vec<&'a TestElement>,
+    pub extractors: Vec<&'a TestElement>,
+}
+
+impl<'a> Scope<'a> {
+    /// This scope plus the scoped elements among `children` (the enabled ones).
+    pub fn extend(&self, children: &'a [TestElement]) -> Scope<'a> {
+        let mut s = self.clone();
+        for c in children.iter().filter(|c| c.enabled) {
+            match kind(c) {
+                Kind::HttpDefaults => s.defaults.push(c),
+                Kind::Headers => s.headers.push(c),
+                Kind::Cookies => s.cookies.push(c),
+                Kind::Timer => s.timers.push(c),
+                Kind::Assertion => s.assertions.push(c),
+                Kind::Extractor => s.extractors.push(c),
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+/// Compiles `plan` for the native runner; `props` are the run's properties (`-Jname=value`),
+/// read by `${__P(…)}` and `${__property(…)}`. Relative CSV file names resolve against the
+/// current directory; see [`compile_at`].
+pub fn compile(plan: &Plan, props: &BTreeMap<String, String>) -> Result<RunnablePlan, RunnerError> {
+    compile_at(plan, props, Path::new("."))
+}
+
+/// [`compile`] for a plan whose relative file names (CSV Data Sets) resolve against `base_dir`,
+/// the JMX file's directory, as in JMeter.
+pub fn compile_at(
+    plan: &Plan,
+    props: &BTreeMap<String, String>,
+    base_dir: &Path,
+) -> Result<RunnablePlan, RunnerError> {
+    compile_with(
+        plan,
+        props,
+        DataFiles {
+            base_dir: base_dir.to_path_buf(),
+            shipped: BTreeMap::new(),
+        },
+    )
+}
+
+/// Where a plan's data files (CSV Data Sets) come from.
+#[derive(Debug, Clone, Default)]
+pub struct DataFiles {
+    /// Relative file names resolve against this directory (the JMX file's, as in JMeter).
+    pub base_dir: PathBuf,
+    /// Files sent along with the plan (to agents, by the controller), by the name the plan
+    /// gives them after property substitution; read instead of the disk.
+    pub shipped: BTreeMap<String, Vec<u8>>,
+}
+
+/// [`compile`] reading data files from `files`.
+pub fn compile_with(
+    plan: &Plan,
+    props: &BTreeMap<String, String>,
+    files: DataFiles,
+) -> Result<RunnablePlan, RunnerError> {
+    let tp = plan
+        .elements
+        .iter()
+        .find(|e| e.class_name() == "TestPlan" && e.enabled)
+        .ok_or(RunnerError::NoTestPlan)?;
+    let mut c = Compiler {
+        ev: Evaluator::new(props),
+        ignored: Vec::new(),
+        files,
+        data_files: Vec::new(),
+        next_id: 0,
+        group_index: 0,
+        csv_loaded: HashMap::new(),
+        csv_cursors: HashMap::new(),
+        timers: HashMap::new(),
+        schedules: HashMap::new(),
+        shared_counts: HashMap::new(),
+    };
+    // "All the UDV elements in a test plan — no matter where they are — are processed at the
+    // start", top to bottom: the TestPlan's own first.
+    if let Some(udv) = tp.prop_element("TestPlan.user_defined_variables")
+        && udv.enabled
+    {
+        c.define_arguments(&tp.name, &udv.props)?;
+    }
+    for e in tp.enabled_descendants() {
+        if kind(e) == Kind::Variables {
+            c.define_arguments(&e.name, &e.props)?;
+        }
+    }
+    c.mark_runtime_variables(tp)?;
+    let serialize_groups = c.flag(tp, "TestPlan.serialize_threadgroups", false)?;
+    let teardown_on_shutdown = c.flag(tp, "TestPlan.tearDown_on_shutdown", false)?;
+    let scope = Scope::default().extend(&tp.children);
+    let mut groups = Vec::new();
+    for child in tp.children.iter().filter(|e| e.enabled) {
+        match kind(child) {
+            Kind::ThreadGroup(role) => {
+                c.group_index = groups.len();
+                groups.push(c.thread_group(child, role, &scope, &tp.children)?);
+            }
+            Kind::Listener => c.ignore(child),
+            Kind::HttpDefaults
+            | Kind::Headers
+            | Kind::Cookies
+            | Kind::Timer
+            | Kind::Assertion
+            | Kind::Extractor
+            | Kind::CsvData
+            | Kind::Variables => {}
+            _ => return Err(unsupported(child)),
+        }
+    }
+    if groups.iter().all(|g| g.role != GroupRole::Main) {
+        return Err(RunnerError::NoThreadGroups);
+    }
+    let variables =
+        c.ev.variables()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+    Ok(RunnablePlan {
+        name: tp.name.clone(),
+        serialize_groups,
+        teardown_on_shutdown,
+        variables,
+        groups,
+        ignored: c.ignored,
+        data_files: c.data_files,
+    })
+}
+
+pub(crate) fn unsupported(e: &TestElement) -> RunnerError {
+    RunnerError::Unsupported {
+        element: e.name.clone(),
+        class: e.class_name().to_string(),
+    }
+}
+
+/// Identity of an element in the plan tree (its address: the tree outlives the compiler).
+pub(crate) type ElementKey = *const TestElement;
+
+pub(crate) struct Compiler<'p> {
+    pub ev: Evaluator<'p>,
+    pub ignored: Vec<String>,
+    /// Where data files are read from.
+    pub files: DataFiles,
+    /// The data files read from disk so far.
+    pub data_files: Vec<DataFile>,
+    /// The next run-unique id (per-thread state of controllers, timers and data sets).
+    pub next_id: usize,
+    /// Index of the thread group being compiled.
+    pub group_index: usize,
+    /// CSV Data Sets already read, by element.
+    pub csv_loaded: HashMap<ElementKey, CsvDataSet>,
+    /// Shared CSV read positions, by sharing key.
+    pub csv_cursors: HashMap<String, CsvCursor>,
+    /// Throughput timers already built, by element and group (their state is shared).
+    pub timers: HashMap<(ElementKey, usize), ThroughputTimer>,
+    /// Schedules of the shared Constant Throughput modes: by group index, `usize::MAX` for all
+    /// threads.
+    pub schedules: HashMap<usize, crate::elements::throughput_timers::ConstantThroughput>,
+    /// Throughput Controller counts shared by all threads, by element.
+    pub shared_counts: HashMap<ElementKey, Arc<Mutex<ThroughputCounts>>>,
+}
+
+impl Compiler<'_> {
+    fn ignore(&mut self, e: &TestElement) {
+        self.ignored
+            .push(format!("\"{}\" ({})", e.name, e.class_name()));
+    }
+
+    /// A new run-unique id.
+    pub fn id(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Evaluates raw property text of element `element`.
+    pub fn eval(&self, element: &str, property: &str, raw: &str) -> Result<String, RunnerError> {
+        self.ev.eval(raw, At { element, property })
+    }
+
+    /// Raw property text of element `element` with what is known now substituted and run-time
+    /// references left for a [`crate::text::template::Template`] (see `Evaluator::eval_deferred`).
+    pub fn eval_deferred(
+        &self,
+        element: &str,
+        property: &str,
+        raw: &str,
+    ) -> Result<String, RunnerError> {
+        self.ev.eval_deferred(raw, At { element, property })
+    }
+
+    /// Property `prop` of `e`, evaluated (empty when absent).
+    pub fn text(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
+        self.eval(&e.name, prop, e.prop_str(prop).unwrap_or(""))
+    }
+
+    /// A boolean property; `default` when absent or empty.
+    pub fn flag(&self, e: &TestElement, prop: &str, default: bool) -> Result<bool, RunnerError> {
+        let v = self.text(e, prop)?;
+        let t = v.trim();
+        if t.is_empty() {
+            Ok(default)
+        } else if t.eq_ignore_ascii_case("true") {
+            Ok(true)
+        } else if t.eq_ignore_ascii_case("false") {
+            Ok(false)
+        } else {
+            Err(RunnerError::invalid(&e.name, prop, &v, "true or false"))
+        }
+    }
+
+    /// A whole number; `default` when empty.
+    pub fn number(
+        &self,
+        element: &str,
+        prop: &str,
+        raw: Option<&str>,
+        default: i64,
+    ) -> Result<i64, RunnerError> {
+        let v = self.eval(element, prop, raw.unwrap_or(""))?;
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(default);
+        }
+        t.parse::<i64>()
+            .map_err(|_| RunnerError::invalid(element, prop, &v, "a whole number"))
+    }
+
+    /// A non-negative whole number; `default` when empty.
+    pub fn count(&self, e: &TestElement, prop: &str, default: u64) -> Result<u64, RunnerError> {
+        let n = self.number(&e.name, prop, e.prop_str(prop), default as i64)?;
+        u64::try_from(n)
+            .map_err(|_| RunnerError::invalid(&e.name, prop, &n.to_string(), "a number ≥ 0"))
+    }
+
+    fn define_arguments(&mut self, element: &str, props: &Props) -> Result<(), RunnerError> {
+        let Some(args) = props.get_collection("Arguments.arguments") else {
+            return Ok(());
+        };
+        for arg in args.values().filter_map(|p| p.as_element()) {
+            let name = arg.prop_str("Argument.name").unwrap_or("").trim();
+            if name.is_empty() {
+                continue;
+            }
+            let raw = arg.prop_str("Argument.value").unwrap_or("");
+            let value = self.eval(element, &format!("Argument.value ({name})"), raw)?;
+            self.ev.define(name, value);
+        }
+        Ok(())
+    }
+
+    /// Compiles a thread group; `plan_children` are the TestPlan's own children (CSV Data Sets
+    /// there feed every group).
+    fn thread_group(
+        &mut self,
+        g: &TestElement,
+        role: GroupRole,
+        scope: &Scope<'_>,
+        plan_children: &[TestElement],
+    ) -> Result<ThreadGroupPlan, RunnerError> {
+        let threads = self.count(g, "ThreadGroup.num_threads", 1)?;
+        let threads = u32::try_from(threads).map_err(|_| {
+            RunnerError::invalid(
+                &g.name,
+                "ThreadGroup.num_threads",
+                &threads.to_string(),
+                "a thread count",
+            )
+        })?;
+        let ramp_up = Duration::from_secs(self.count(g, "ThreadGroup.ramp_time", 0)?);
+        let loops = match g.prop_element("ThreadGroup.main_controller") {
+            Some(lc) => self.loops(&g.name, lc.prop_str("LoopController.loops"))?,
+            None => Loops::Count(1),
+        };
+        let scheduler = self.flag(g, "ThreadGroup.scheduler", false)?;
+        let (duration, startup_delay) = if scheduler {
+            let d = self.count(g, "ThreadGroup.duration", 0)?;
+            let delay = self.count(g, "ThreadGroup.delay", 0)?;
+            (
+                (d > 0).then(|| Duration::from_secs(d)),
+                Duration::from_secs(delay),
+            )
+        } else {
+            (None, Duration::ZERO)
+        };
+        let on_error = match self.text(g, "ThreadGroup.on_sample_error")?.trim() {
+            "" | "continue" => OnSampleError::Continue,
+            "startnextloop" => OnSampleError::StartNextLoop,
+            "stopthread" => OnSampleError::StopThread,
+            "stoptest" => OnSampleError::StopTest,
+            "stoptestnow" => OnSampleError::StopTestNow,
+            other => {
+                return Err(RunnerError::invalid(
+                    &g.name,
+                    "ThreadGroup.on_sample_error",
+                    other,
+                    "one of continue, startnextloop, stopthread, stoptest, stoptestnow",
+                ));
+            }
+        };
+        let name = self.eval(&g.name, "testname", &g.name)?;
+        let mut csv = Vec::new();
+        for d in plan_children
+            .iter()
+            .filter(|e| e.enabled && kind(e) == Kind::CsvData)
+        {
+            csv.push(self.csv_feed(d)?);
+        }
+        let steps = self.steps(&g.children, scope, &mut csv)?;
+        let mut clear_cookies = false;
+        for m in scope
+            .cookies
+            .iter()
+            .copied()
+            .chain(g.enabled_descendants().filter(|e| kind(e) == Kind::Cookies))
+        {
+            clear_cookies |= self.flag(m, "CookieManager.clearEachIteration", false)?;
+        }
+        Ok(ThreadGroupPlan {
+            name,
+            role,
+            threads,
+            ramp_up,
+            loops,
+            duration,
+            startup_delay,
+            on_error,
+            clear_cookies,
+            csv,
+            steps,
+        })
+    }
+
+    pub(crate) fn loops(&self, element: &str, raw: Option<&str>) -> Result<Loops, RunnerError> {
+        let prop = "LoopController.loops";
+        match self.number(element, prop, raw, 1)? {
+            -1 => Ok(Loops::Forever),
+            n if n >= 0 => Ok(Loops::Count(n as u64)),
+            n => Err(RunnerError::invalid(
+                element,
+                prop,
+                &n.to_string(),
+                "-1 or a number ≥ 0",
+            )),
+        }
+    }
+
+    /// The steps for `children` of a thread group or controller. CSV Data Sets found here go
+    /// to `csv`: the data sets of the enclosing loop (thread group, Loop or While Controller).
+    pub fn steps(
+        &mut self,
+        children: &[TestElement],
+        parent: &Scope<'_>,
+        csv: &mut Vec<CsvFeed>,
+    ) -> Result<Vec<Step>, RunnerError> {
+        let scope = parent.extend(children);
+        let mut steps = Vec::new();
+        for child in children.iter().filter(|c| c.enabled) {
+            match kind(child) {
+                Kind::Http => {
+                    let sampler_scope = scope.extend(&child.children);
+                    for sub in child.children.iter().filter(|c| c.enabled) {
+                        match kind(sub) {
+                            Kind::HttpDefaults
+                            | Kind::Headers
+                            | Kind::Cookies
+                            | Kind::Timer
+                            | Kind::Assertion
+                            | Kind::Extractor
+                            | Kind::Variables => {}
+                            Kind::CsvData => csv.push(self.csv_feed(sub)?),
+                            Kind::Listener => self.ignore(sub),
+                            _ => return Err(unsupported(sub)),
+                        }
+                    }
+                    steps.push(Step::Http(Box::new(self.http(child, &sampler_scope)?)));
+                }
+                Kind::Simple
+                | Kind::Loop
+                | Kind::Transaction
+                | Kind::If
+                | Kind::While
+                | Kind::Switch
+                | Kind::OnceOnly
+                | Kind::Throughput
+                | Kind::Runtime => steps.push(self.controller(child, &scope, csv)?),
+                Kind::CsvData => csv.push(self.csv_feed(child)?),
+                Kind::HttpDefaults
+                | Kind::Headers
+                | Kind::Cookies
+                | Kind::Timer
+                | Kind::Assertion
+                | Kind::Extractor
+                | Kind::Variables => {}
+                Kind::Listener => self.ignore(child),
+                Kind::ThreadGroup(_) | Kind::Unsupported => return Err(unsupported(child)),
+            }
+        }
+        Ok(steps)
+    }
+}

@@ -1,0 +1,286 @@
+//! `${…}` substitution done once when the plan is compiled: `${name}` from user-defined
+//! variables, `${__P(name,default)}` and `${__property(name,var,default)}` from the run's
+//! properties (the CLI's `-Jname=value`). As in JMeter, an unknown variable stays verbatim
+//! (`${UNDEF}`).
+//!
+//! What can only be known per request — functions such as `__Random` ([`RUNTIME_FUNCTIONS`]) and
+//! variables that extractors or CSV Data Sets set while the test runs — is left verbatim by
+//! [`Evaluator::eval_deferred`], for [`crate::text::template::Template`] to fill in at run time;
+//! [`Evaluator::eval`] refuses them where a value must be fixed (thread counts, hosts, …).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{At, RunnerError};
+
+/// Functions evaluated per request by [`crate::text::template::Template`].
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
+    "Random",
+    "RandomString",
+    "time",
+    "threadNum",
+    "counter",
+    "UUID",
+    "V",
+    "jexl3",
+    "jexl2",
+    "javaScript",
+    "intSum",
+    "longSum",
+];
+
+/// Substitutes variables and property functions in property values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Evaluator<'p> {
+    vars: BTreeMap<String, String>,
+    props: Option<&'p BTreeMap<String, String>>,
+    /// Variables that elements set while the test runs: never folded at compile time.
+    runtime_vars: BTreeSet<String>,
+}
+
+impl<'p> Evaluator<'p> {
+    /// An evaluator over the run's properties, with no variables yet.
+    pub fn new(props: &'p BTreeMap<String, String>) -> Evaluator<'p> {
+        Evaluator {
+            vars: BTreeMap::new(),
+            props: Some(props),
+            runtime_vars: BTreeSet::new(),
+        }
+    }
+
+    /// The run's properties.
+    pub fn props(&self) -> &'p BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.props.unwrap_or(&EMPTY)
+    }
+
+    /// Marks `name` as set at run time (by an extractor or a CSV Data Set): `${name}` is then
+    /// left for run time by [`Evaluator::eval_deferred`].
+    pub fn runtime_var(&mut self, name: &str) {
+        self.runtime_vars.insert(name.trim().to_string());
+    }
+
+    /// Defines (or redefines) variable `name`.
+    pub fn define(&mut self, name: &str, value: String) {
+        self.vars.insert(name.trim().to_string(), value);
+    }
+
+    /// The variables defined so far, sorted by name.
+    pub fn variables(&self) -> &BTreeMap<String, String> {
+        &self.vars
+    }
+
+    /// `text` with every `${…}` it can resolve replaced; a run-time function is an error (the
+    /// value must be fixed before the run).
+    pub fn eval(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+        self.substitute(text, at, false)
+    }
+
+    /// `text` with what is known now replaced, and run-time functions and variables set at run
+    /// time left verbatim for [`crate::text::template::Template`].
+    pub fn eval_deferred(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+        self.substitute(text, at, true)
+    }
+
+    fn substitute(&self, text: &str, at: At<'_>, defer: bool) -> Result<String, RunnerError> {
+        if !text.contains("${") {
+            return Ok(text.to_string());
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(len) = reference_len(after) else {
+                // No closing brace: JMeter keeps the text as it is.
+                out.push_str(&rest[start..]);
+                return Ok(out);
+            };
+            let inner = &after[..len];
+            out.push_str(&self.reference(inner, at, defer)?);
+            rest = &after[len + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// The value of one `${inner}` reference.
+    fn reference(&self, inner: &str, at: At<'_>, defer: bool) -> Result<String, RunnerError> {
+        let Some(call) = inner.strip_prefix("__") else {
+            let name = inner.trim();
+            return Ok(match self.vars.get(name) {
+                Some(_) if defer && self.runtime_vars.contains(name) => format!("${{{inner}}}"),
+                Some(v) => v.clone(),
+                None => format!("${{{inner}}}"),
+            });
+        };
+        let (name, args) = match call.find('(') {
+            Some(open) if call.ends_with(')') => (&call[..open], &call[open + 1..call.len() - 1]),
+            _ => (call, ""),
+        };
+        let function = format!("__{name}");
+        if RUNTIME_FUNCTIONS.contains(&name) {
+            if defer {
+                return Ok(format!("${{{inner}}}"));
+            }
+            return Err(RunnerError::RuntimeFunction {
+                element: at.element.to_string(),
+                property: at.property.to_string(),
+                function,
+            });
+        }
+        let args = split_args(args)
+            .into_iter()
+            .map(|a| self.substitute(&a, at, defer))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arg = |i: usize| args.get(i).map(String::as_str);
+        let lookup = |key: &str| self.props.and_then(|p| p.get(key.trim())).cloned();
+        match name {
+            "P" => {
+                let key = arg(0).unwrap_or_default();
+                Ok(lookup(key).unwrap_or_else(|| arg(1).unwrap_or("1").to_string()))
+            }
+            "property" => {
+                let key = arg(0).unwrap_or_default();
+                Ok(lookup(key).unwrap_or_else(|| match arg(2) {
+                    Some(default) => default.to_string(),
+                    None => key.to_string(),
+                }))
+            }
+            _ => Err(RunnerError::UnsupportedFunction {
+                element: at.element.to_string(),
+                property: at.property.to_string(),
+                function,
+            }),
+        }
+    }
+}
+
+/// Length of the reference body after `${`, up to (not including) its matching `}`; nested
+/// `${…}` count.
+pub(crate) fn reference_len(after: &str) -> Option<usize> {
+    let bytes = after.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            depth += 1;
+            i += 2;
+            continue;
+        }
+        if bytes[i] == b'}' {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Splits function arguments on commas that are neither escaped (`\,`) nor inside a nested
+/// `${…}`; `\,` becomes `,` and `\\` becomes `\`.
+fn split_args(args: &str) -> Vec<String> {
+    if args.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![String::new()];
+    let mut depth = 0usize;
+    let mut chars = args.chars().peekable();
+    while let Some(c) = chars.next() {
+        let current = out.last_mut();
+        let Some(current) = current else { break };
+        match c {
+            '\\' if depth == 0 && matches!(chars.peek(), Some(',' | '\\')) => {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            '$' if chars.peek() == Some(&'{') => {
+                depth += 1;
+                current.push(c);
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                current.push(c);
+            }
+            ',' if depth == 0 => out.push(String::new()),
+            _ => current.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: At<'static> = At {
+        element: "Home",
+        property: "HTTPSampler.path",
+    };
+
+    fn evaluator(props: &BTreeMap<String, String>) -> Evaluator<'_> {
+        let mut e = Evaluator::new(props);
+        e.define("HOST", "example.org".into());
+        e
+    }
+
+    #[test]
+    fn substitutes_variables_and_properties() {
+        let props = BTreeMap::from([("port".to_string(), "8080".to_string())]);
+        let e = evaluator(&props);
+        let eval = |t: &str| e.eval(t, AT).unwrap();
+        assert_eq!(
+            eval("http://${HOST}:${__P(port,80)}/"),
+            "http://example.org:8080/"
+        );
+        assert_eq!(eval("${__P(missing,7)}"), "7");
+        assert_eq!(eval("${__P(missing)}"), "1");
+        assert_eq!(eval("${__P(missing,)}"), "");
+        assert_eq!(eval("${__property(port,,9)}"), "8080");
+        assert_eq!(eval("${__property(nope,,9)}"), "9");
+        assert_eq!(eval("${__property(nope)}"), "nope");
+        assert_eq!(eval("${ HOST }"), "example.org");
+        assert_eq!(eval("${UNDEF}-${"), "${UNDEF}-${");
+        assert_eq!(eval("${__P(missing,${__P(port)})}"), "8080");
+        assert_eq!(eval(r"${__P(missing,a\,b)}"), "a,b");
+    }
+
+    #[test]
+    fn refuses_other_functions_naming_element_and_property() {
+        let props = BTreeMap::new();
+        let e = evaluator(&props);
+        let err = e.eval("/x?ms=${__nosuch(1,5)}", AT).unwrap_err();
+        assert!(matches!(
+            &err,
+            RunnerError::UnsupportedFunction { element, property, function }
+                if element == "Home" && property == "HTTPSampler.path" && function == "__nosuch"
+        ));
+        assert!(matches!(
+            e.eval("${__threadNum}", AT),
+            Err(RunnerError::RuntimeFunction { .. })
+        ));
+    }
+
+    #[test]
+    fn deferred_evaluation_leaves_run_time_references() {
+        let props = BTreeMap::from([("n".to_string(), "9".to_string())]);
+        let mut e = evaluator(&props);
+        e.define("TOKEN", "none yet".into());
+        e.runtime_var("TOKEN");
+        let eval = |t: &str| e.eval_deferred(t, AT).unwrap();
+        assert_eq!(
+            eval("/x/${HOST}/${TOKEN}?r=${__Random(1,${__P(n)})}"),
+            "/x/example.org/${TOKEN}?r=${__Random(1,${__P(n)})}"
+        );
+        // Where a value must be fixed the UDV's start value is used, and run-time functions
+        // are refused naming the function.
+        assert_eq!(e.eval("${TOKEN}", AT).unwrap(), "none yet");
+        let err = e.eval("${__counter(TRUE)}", AT).unwrap_err();
+        assert!(
+            matches!(&err, RunnerError::RuntimeFunction { function, .. } if function == "__counter")
+        );
+        assert!(e.eval_deferred("${__nosuch}", AT).is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! The run-time functions a [`Template`] can call — `__P` / `__property` (when not folded at
+//! compile time), `__Random`, `__RandomString`, `__time`, `__threadNum`, `__counter`, `__UUID`,
+//! `__V`, `__jexl3` / `__jexl2` / `__javaScript`, `__intSum`, `__longSum`: their static checks at
+//! compile time ([`build_call`]) and their evaluation per user ([`Call::run`]).
+//!
+//! **Cycle with [`crate::text::template`]**, inherent and the only one in the crate: a call's
+//! arguments are templates (`${__Random(1,${max})}`), and a template holds calls. The
+//! expression functions close the template ↔ expression pair: `__jexl3(…)`'s argument is a
+//! template, rendered, then parsed and evaluated by [`crate::text::expr`] (which needs no
+//! templates).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::RunnerError;
+use crate::text::Props;
+use crate::text::expr::{Env, Expr, ExprCache};
+use crate::text::template::{Cx, Part, Template, UserCtx, check_with_placeholders};
+use crate::text::timefmt::{TimeFormat, format_time, time_format};
+
+/// Numbers call sites, which key the per-user counters.
+static NEXT_SITE: AtomicU64 = AtomicU64::new(0);
+
+/// One call site of a function in a template: the function, its argument templates and the
+/// run's properties.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// The function name as listed in [`FUNCTIONS`] (`__Random`, …).
+    name: &'static str,
+    func: Func,
+    args: Vec<Template>,
+    props: Arc<Props>,
+}
+
+/// Which function a call runs, with what it prepared at compile time.
+#[derive(Debug, Clone)]
+enum Func {
+    /// `__P` / `__property` with run-time arguments or a variable to set.
+    Property,
+    Random,
+    RandomString,
+    /// The format, when static.
+    Time(Option<Arc<TimeFormat>>),
+    ThreadNum,
+    /// Call site (per-user counters) and the global counter.
+    Counter(u64, Arc<AtomicU64>),
+    Uuid,
+    V,
+    /// The expression when static, else a cache by rendered text.
+    Script(Option<Arc<Expr>>, ExprCache),
+    Sum,
+}
+
+/// Supported functions: name, argument counts, usage for error messages.
+const FUNCTIONS: [(&str, usize, usize, &str); 14] = [
+    ("__P", 1, 2, "name[,default]"),
+    ("__property", 1, 3, "name[,var[,default]]"),
+    ("__Random", 2, 3, "min,max[,var]"),
+    ("__RandomString", 1, 3, "length[,chars[,var]]"),
+    ("__time", 0, 2, "[format[,var]]"),
+    ("__threadNum", 0, 0, ""),
+    ("__counter", 1, 2, "TRUE|FALSE[,var]"),
+    ("__UUID", 0, 0, ""),
+    ("__V", 1, 2, "name[,default]"),
+    ("__jexl3", 1, 2, "expression[,var]"),
+    ("__jexl2", 1, 2, "expression[,var]"),
+    ("__javaScript", 1, 2, "expression[,var]"),
+    ("__intSum", 2, usize::MAX, "a,b[,…][,var]"),
+    ("__longSum", 2, usize::MAX, "a,b[,…][,var]"),
+];
+
+/// `__P` / `__property`: the value and the variable to set.
+fn property<'a>(name: &str, args: &[&'a str], props: &Props) -> (String, Option<&'a str>) {
+    let key = args.first().copied().unwrap_or_default();
+    let found = props.get(key.trim()).cloned();
+    if name == "__P" {
+        // Property2: the default is "1" when omitted.
+        return (
+            found.unwrap_or_else(|| args.get(1).copied().unwrap_or("1").to_string()),
+            None,
+        );
+    }
+    // Property: the default is the property name; the optional variable receives the value.
+    let value = found.unwrap_or_else(|| args.get(2).copied().unwrap_or(key).to_string());
+    (value, args.get(1).copied())
+}
+
+/// Reads a whole number as Java's `Long.parseLong` / `Integer.parseInt` would (leniently
+/// trimmed).
+fn whole(s: &str, long: bool) -> Result<i64, String> {
+    let parsed = if long {
+        s.trim().parse::<i64>()
+    } else {
+        s.trim().parse::<i32>().map(i64::from)
+    };
+    parsed.map_err(|_| format!("\"{s}\" is not a whole number"))
+}
+
+/// Checks a call's static arguments and builds its part.
+pub(crate) fn build_call(
+    name: &str,
+    args: Vec<Template>,
+    cx: &Cx<'_>,
+) -> Result<Part, RunnerError> {
+    let Some(&(name, min, max, usage)) = FUNCTIONS.iter().find(|f| f.0 == name) else {
+        return Err(RunnerError::UnsupportedFunction {
+            element: cx.at.element.to_string(),
+            property: cx.at.property.to_string(),
+            function: name.to_string(),
+        });
+    };
+    let bad = |what: &str| cx.invalid(&format!("a valid call of {name}({usage}): {what}"));
+    if args.len() < min || args.len() > max {
+        return Err(bad(&format!("found {} argument(s)", args.len())));
+    }
+    let fixed: Vec<Option<&str>> = args.iter().map(Template::as_static).collect();
+    let at = |i: usize| fixed.get(i).copied().flatten();
+    let func = match name {
+        "__P" | "__property" => {
+            let statics: Option<Vec<&str>> = fixed.iter().copied().collect();
+            match statics {
+                Some(values) if at(1).is_none_or(|v| name == "__P" || v.trim().is_empty()) => {
+                    return Ok(Part::Value(property(name, &values, cx.props).0));
+                }
+                _ => Func::Property,
+            }
+        }
+        "__Random" => {
+            let bounds = [at(0), at(1)].map(|b| b.map(|s| whole(s, true)).transpose());
+            match bounds {
+                [Err(e), _] | [_, Err(e)] => return Err(bad(&e)),
+                [Ok(Some(lo)), Ok(Some(hi))] if lo > hi => return Err(bad("min is above max")),
+                _ => Func::Random,
+            }
+        }
+        "__RandomString" => match at(0).map(|s| whole(s, false)) {
+            Some(Err(e)) => return Err(bad(&e)),
+            Some(Ok(n)) if n < 0 => return Err(bad("the length is negative")),
+            _ => Func::RandomString,
+        },
+        "__time" => match at(0) {
+            Some(format) => Func::Time(Some(Arc::new(
+                time_format(format, cx.props).map_err(|e| bad(&e))?,
+            ))),
+            None if args.is_empty() => Func::Time(Some(Arc::new(TimeFormat::Millis))),
+            None => Func::Time(None),
+        },
+        "__counter" => Func::Counter(NEXT_SITE.fetch_add(1, Ordering::Relaxed), Arc::default()),
+        "__jexl3" | "__jexl2" | "__javaScript" => {
+            let expr = match at(0) {
+                Some(src) => Some(Arc::new(Expr::parse(src).map_err(|e| bad(&e))?)),
+                None => {
+                    check_with_placeholders(&args[0]).map_err(|e| bad(&e))?;
+                    None
+                }
+            };
+            Func::Script(expr, ExprCache::default())
+        }
+        "__intSum" | "__longSum" => {
+            for s in fixed[..args.len() - 1].iter().flatten() {
+                whole(s, name == "__longSum").map_err(|e| bad(&e))?;
+            }
+            Func::Sum
+        }
+        "__threadNum" => Func::ThreadNum,
+        "__UUID" => Func::Uuid,
+        _ => Func::V,
+    };
+    Ok(Part::Call(Box::new(Call {
+        name,
+        func,
+        args,
+        props: cx.props(),
+    })))
+}
+
+impl Call {
+    /// The call's value for `user` (empty, with a warning, when it fails); sets the optional
+    /// variable.
+    pub(crate) fn run(&self, user: &mut UserCtx) -> String {
+        let raw = |v: &str| v.to_string();
+        let args: Vec<String> = self.args.iter().map(|a| a.render(user, &raw)).collect();
+        match self.value(&args, user) {
+            Ok((value, var)) => {
+                if let Some(var) = var.map(str::trim).filter(|v| !v.is_empty()) {
+                    user.vars.insert(var.to_string(), value.clone());
+                }
+                value
+            }
+            Err(e) => {
+                tracing::warn!(function = self.name, error = %e, "function failed: rendered as empty text");
+                String::new()
+            }
+        }
+    }
+
+    fn value<'a>(
+        &self,
+        args: &'a [String],
+        user: &mut UserCtx,
+    ) -> Result<(String, Option<&'a str>), String> {
+        let arg = |i: usize| args.get(i).map(String::as_str);
+        let first = arg(0).unwrap_or_default();
+        Ok(match &self.func {
+            Func::Property => {
+                let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+                property(self.name, &strs, &self.props)
+            }
+            Func::Random => {
+                let (lo, hi) = (
+                    whole(first, true)?,
+                    whole(arg(1).unwrap_or_default(), true)?,
+                );
+                if lo > hi {
+                    return Err(format!("min {lo} is above max {hi}"));
+                }
+                (fastrand::i64(lo..=hi).to_string(), arg(2))
+            }
+            Func::RandomString => {
+                let len = usize::try_from(whole(first, false)?).map_err(|_| "negative length")?;
+                let chars: Vec<char> = arg(1).unwrap_or_default().trim().chars().collect();
+                let value: String = (0..len)
+                    .map(|_| match fastrand::choice(&chars) {
+                        Some(c) => *c,
+                        // No characters given: any character (JMeter: any Unicode).
+                        None => char::from_u32(fastrand::u32(0x20..0xD800)).unwrap_or(' '),
+                    })
+                    .collect();
+                (value, arg(2))
+            }
+            Func::Time(format) => {
+                let now = (user.clock)();
+                let text = match format {
+                    Some(f) => format_time(f, now),
+                    None => format_time(&time_format(first, &self.props)?, now),
+                };
+                (text, arg(1))
+            }
+            Func::ThreadNum => (user.thread_num.to_string(), None),
+            Func::Counter(site, global) => {
+                // IterationCounter: Boolean.parseBoolean, so only "true" (any case) is per user.
+                let n = if first.eq_ignore_ascii_case("true") {
+                    let n = user.counters.entry(*site).or_insert(0);
+                    *n += 1;
+                    *n
+                } else {
+                    global.fetch_add(1, Ordering::Relaxed) + 1
+                };
+                (n.to_string(), arg(1))
+            }
+            Func::Uuid => (uuid::Uuid::new_v4().to_string(), None),
+            Func::V => {
+                let value = user
+                    .vars
+                    .get(first)
+                    .map(String::as_str)
+                    .or(arg(1))
+                    .unwrap_or(first);
+                (value.to_string(), None)
+            }
+            Func::Script(fixed, cache) => {
+                let parsed;
+                let expr = match fixed {
+                    Some(e) => &**e,
+                    None => {
+                        parsed = cache.get(first);
+                        (*parsed).as_ref().map_err(|e| format!("[{first}]: {e}"))?
+                    }
+                };
+                let env = Env {
+                    vars: &user.vars,
+                    props: &self.props,
+                };
+                let value = expr.eval(&env).map_err(|e| format!("[{first}]: {e}"))?;
+                (value.to_jmeter_string(), arg(1))
+            }
+            Func::Sum => {
+                let long = self.name == "__longSum";
+                let (last, rest) = args.split_last().ok_or("no arguments")?;
+                let add = |a: i64, b: i64| {
+                    if long {
+                        a.wrapping_add(b)
+                    } else {
+                        i64::from((a as i32).wrapping_add(b as i32))
+                    }
+                };
+                let mut sum = 0;
+                for a in rest {
+                    sum = add(sum, whole(a, long)?);
+                }
+                // The last argument is a number to add, or else the variable to set.
+                match whole(last, long) {
+                    Ok(n) => (add(sum, n).to_string(), None),
+                    Err(_) => (sum.to_string(), Some(last.as_str())),
+                }
+            }
+        })
+    }
+}

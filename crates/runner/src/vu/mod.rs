@@ -1,0 +1,696 @@
+//! One virtual user: a tokio task that walks its thread group's steps loop after loop. The hot
+//! path is request → measure → assert → push one [`Sample`] to the collector; scheduling lives in
+//! [`crate::run`]. The logic controllers it walks are in [`controllers`]; the state shared by
+//! every user of a run ([`Shared`], the stop levels, the [`Split`] of a distributed run) and the
+//! [`Quota`] of a count stage, which users consult before each iteration, are here.
+
+pub(crate) mod controllers;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use loadlake_schema::SampleKind;
+use loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
+use tokio::sync::{mpsc, watch};
+
+use crate::elements::csv_data_set::{CsvCursor, CsvNext};
+use crate::elements::response::Response;
+use crate::http::client::{HttpClient, now_ms};
+use crate::model::{
+    CsvFeed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
+    ThroughputTimer,
+};
+use crate::sample::Sample;
+use crate::text::template::UserCtx;
+
+/// Stop levels carried by the run's watch channel.
+pub(crate) const RUNNING: u8 = 0;
+/// Threads finish their current sample, then stop (`stoptest`, end of schedule).
+pub(crate) const STOP_GRACEFUL: u8 = 1;
+/// Threads stop at once; samples in flight are abandoned (`stoptestnow`, Ctrl-C, max samples).
+pub(crate) const STOP_NOW: u8 = 2;
+
+/// The iterations a count stage (the profile's last) lets a group begin: none are counted before
+/// the stage starts; from then on, `limit` of them, and the group is done.
+pub(crate) struct Quota {
+    from: Instant,
+    limit: u64,
+    begun: AtomicU64,
+}
+
+impl Quota {
+    pub(crate) fn new(from: Instant, limit: u64) -> Quota {
+        Quota {
+            from,
+            limit,
+            begun: AtomicU64::new(0),
+        }
+    }
+
+    /// May a user begin an iteration now?
+    pub(crate) fn admit(&self) -> bool {
+        Instant::now() < self.from || self.begun.fetch_add(1, Ordering::Relaxed) < self.limit
+    }
+
+    /// Every iteration of the count stage has begun.
+    pub(crate) fn exhausted(&self) -> bool {
+        Instant::now() >= self.from && self.begun.load(Ordering::Relaxed) >= self.limit
+    }
+}
+
+/// State shared by every virtual user of a run.
+pub(crate) struct Shared {
+    /// The stop level (`RUNNING`, `STOP_GRACEFUL`, `STOP_NOW`).
+    pub stop: watch::Sender<u8>,
+    /// Active threads of all groups.
+    pub all_active: AtomicI32,
+    /// Times a user found the sample channel full and had to wait for the writer.
+    pub writer_waits: AtomicU64,
+    /// Open-model iterations dropped because every user was busy and the queue was full.
+    pub dropped_iterations: AtomicU64,
+    /// This process's part of a load split across agents.
+    pub split: Split,
+}
+
+impl Shared {
+    /// Raises the stop level to at least `level`.
+    pub fn stop_at(&self, level: u8) {
+        self.stop.send_if_modified(|v| {
+            let raise = *v < level;
+            if raise {
+                *v = level;
+            }
+            raise
+        });
+    }
+}
+
+/// The part of a load one of several agents generates: agent `index` (0-based) of `count` runs
+/// a contiguous block of each group's users, the blocks' sizes differing by at most one, and a
+/// `1/count` share of an arrival rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Default for Split {
+    fn default() -> Split {
+        Split { index: 0, count: 1 }
+    }
+}
+
+impl Split {
+    /// The user numbers (0-based, of `total`) this part runs.
+    pub fn users(self, total: u32) -> std::ops::Range<u32> {
+        let count = u64::from(self.count.max(1));
+        let at = |i: u32| ((u64::from(total) * u64::from(i)) / count) as u32;
+        at(self.index)..at(self.index + 1)
+    }
+
+    /// This part's share of a rate.
+    pub fn rate(self, total: f64) -> f64 {
+        total / f64::from(self.count.max(1))
+    }
+
+    /// This part's share of a count (blocks differing by at most one, summing to `total`).
+    pub fn share_of(self, total: u64) -> u64 {
+        block(
+            total,
+            u64::from(self.index),
+            1,
+            u64::from(self.count.max(1)),
+        )
+    }
+}
+
+/// Of `total` split in proportion to sizes that add up to `all`, the part of a member of `size`
+/// after members of `before` in all: `⌊total·(before+size)/all⌋ − ⌊total·before/all⌋`, so the
+/// parts sum to `total` exactly.
+pub(crate) fn block(total: u64, before: u64, size: u64, all: u64) -> u64 {
+    let at = |n: u64| (u128::from(total) * u128::from(n) / u128::from(all.max(1))) as u64;
+    at(before + size) - at(before)
+}
+
+/// What to do after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Next,
+    NextLoop,
+    Stop,
+}
+
+/// Totals of an open Transaction Controller.
+#[derive(Debug, Default)]
+pub(crate) struct TxAcc {
+    /// Parent mode: the children are sub-results, not recorded on their own.
+    pub parent: bool,
+    /// Parent mode: each child's code until the first failing child, whose code stays.
+    pub code: String,
+    calls: u64,
+    failing: u64,
+    elapsed: i64,
+    latency: i64,
+    connect: i64,
+    bytes_received: i64,
+    bytes_sent: i64,
+}
+
+impl TxAcc {
+    /// Counts one sample of the transaction (JMeter's `addSubSamplerResult` totals).
+    fn add(&mut self, s: &Sample) {
+        self.calls += 1;
+        if self.parent && self.failing == 0 {
+            self.code.clear();
+            self.code.push_str(&s.code);
+        }
+        self.failing += u64::from(!s.success);
+        self.elapsed += s.elapsed_ms;
+        self.latency += s.latency_ms;
+        self.connect += s.connect_ms;
+        self.bytes_received += s.bytes_received;
+        self.bytes_sent += s.bytes_sent;
+    }
+}
+
+/// A virtual user.
+pub(crate) struct Vu {
+    pub group: Arc<ThreadGroupPlan>,
+    pub thread: Arc<str>,
+    pub case_name: Arc<str>,
+    pub client: HttpClient,
+    pub tx: mpsc::Sender<Sample>,
+    pub shared: Arc<Shared>,
+    pub stop: watch::Receiver<u8>,
+    pub deadline: Option<Instant>,
+    pub grp_active: Arc<AtomicI32>,
+    pub(crate) transactions: Vec<TxAcc>,
+    /// The user's variables and function state.
+    pub(crate) user: UserCtx,
+    /// The last sampler's outcome (`JMeterThread.last_sample_ok`, read by While Controllers).
+    pub(crate) last_ok: bool,
+    /// `last_ok` is in the user's variables.
+    last_ok_published: bool,
+    /// Per-thread counts of Throughput Controllers with `perThread`, by controller id.
+    pub(crate) throughput_counts: HashMap<usize, ThroughputCounts>,
+    /// Loop Controllers with `continue_forever=false` this thread has run (they stay done).
+    pub(crate) loops_done: HashSet<usize>,
+    /// Per-thread read positions of `shareMode.thread` CSV Data Sets, by data set id.
+    csv_cursors: HashMap<usize, CsvCursor>,
+    /// Open-model runs: how late the current iteration started, ms.
+    late_ms: Option<i64>,
+    /// Per-thread previous times of Constant Throughput Timers, by timer id.
+    paced: HashMap<usize, Option<Instant>>,
+    /// Set by a load profile that wants fewer users: the user stops after its iteration.
+    retire: Option<Arc<AtomicBool>>,
+    /// A count stage's iterations: the user begins one only when admitted, else stops.
+    quota: Option<Arc<Quota>>,
+}
+
+/// `work`, unless the run is told to stop at once first: then it is dropped where it waits
+/// (requests in flight are abandoned, as JMeter's stop-now interrupts its threads). One wait
+/// per user for its whole life, not one per request.
+pub(crate) async fn unless_stopped_now<T>(
+    mut stop: watch::Receiver<u8>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        out = work => Some(out),
+        _ = stop.wait_for(|s| *s >= STOP_NOW) => None,
+    }
+}
+
+pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+
+/// The message of a transaction none of whose children ran.
+const EMPTY_TRANSACTION_MESSAGE: &str =
+    "Number of samples in transaction : 0, number of failing samples : 0";
+
+/// The variable JMeter keeps the last sampler's outcome in.
+const LAST_SAMPLE_OK: &str = "JMeterThread.last_sample_ok";
+
+impl Vu {
+    /// User number `thread_num` (1-based) of `group`, the run's group number `group_index`
+    /// (0-based), starting with the plan's variables `vars`. Its thread name is JMeter's
+    /// `<group> <group#>-<thread#>`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        group: Arc<ThreadGroupPlan>,
+        group_index: usize,
+        thread_num: u32,
+        vars: HashMap<String, String>,
+        tx: mpsc::Sender<Sample>,
+        shared: Arc<Shared>,
+        deadline: Option<Instant>,
+        grp_active: Arc<AtomicI32>,
+    ) -> Vu {
+        let stop = shared.stop.subscribe();
+        let thread = format!("{} {}-{thread_num}", group.name, group_index + 1);
+        Vu {
+            case_name: Arc::from(group.name.as_str()),
+            group,
+            thread: Arc::from(thread),
+            client: HttpClient::default(),
+            tx,
+            shared,
+            stop,
+            deadline,
+            grp_active,
+            transactions: Vec::new(),
+            user: UserCtx::new(vars, thread_num),
+            last_ok: true,
+            last_ok_published: false,
+            throughput_counts: HashMap::new(),
+            loops_done: HashSet::new(),
+            csv_cursors: HashMap::new(),
+            paced: HashMap::new(),
+            late_ms: None,
+            retire: None,
+            quota: None,
+        }
+    }
+
+    /// The user begins an iteration only when `quota` (if any) admits it, else it stops.
+    pub(crate) fn admitted_by(mut self, quota: Option<Arc<Quota>>) -> Vu {
+        self.quota = quota;
+        self
+    }
+
+    fn admitted(&self) -> bool {
+        self.quota.as_ref().is_none_or(|q| q.admit())
+    }
+
+    /// The user stops after its current iteration once `flag` is set.
+    pub(crate) fn retired_by(mut self, flag: Arc<AtomicBool>) -> Vu {
+        self.retire = Some(flag);
+        self
+    }
+
+    fn retired(&self) -> bool {
+        self.retire
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// Runs the thread group's loop until it is done or the run stops.
+    pub async fn run(mut self) {
+        self.begin();
+        let stop = self.stop.clone();
+        unless_stopped_now(stop, self.iterations()).await;
+        self.end();
+    }
+
+    async fn iterations(&mut self) {
+        let loops = self.group.loops;
+        let mut done = 0u64;
+        while !self.stopping() && !self.retired() && !finished(loops, done) && self.admitted() {
+            done += 1;
+            if self.iteration(done == 1).await == Flow::Stop {
+                break;
+            }
+            // Other users get the thread when this one has had its share (an iteration whose
+            // requests all completed at once, or that sent none, would otherwise never yield).
+            tokio::task::consume_budget().await;
+        }
+    }
+
+    /// Counts the user as active.
+    pub(crate) fn begin(&self) {
+        self.grp_active.fetch_add(1, Ordering::SeqCst);
+        self.shared.all_active.fetch_add(1, Ordering::SeqCst);
+        tracing::debug!(thread = %self.thread, "thread started");
+    }
+
+    /// Counts the user as gone.
+    pub(crate) fn end(&self) {
+        self.grp_active.fetch_sub(1, Ordering::SeqCst);
+        self.shared.all_active.fetch_sub(1, Ordering::SeqCst);
+        tracing::debug!(thread = %self.thread, "thread finished");
+    }
+
+    /// One iteration of the thread group's steps.
+    async fn iteration(&mut self, first: bool) -> Flow {
+        let group = self.group.clone();
+        if group.clear_cookies {
+            self.client.cookies.clear();
+        }
+        if self.advance_csv(&group.csv) == Flow::Stop {
+            return Flow::Stop;
+        }
+        self.steps(&group.steps, first).await
+    }
+
+    /// One iteration of an open-model run that started `late` after it was due: its samples
+    /// also get the latency from their intended send time.
+    pub(crate) async fn open_iteration(&mut self, first: bool, late: Duration) -> Flow {
+        self.late_ms = Some(i64::try_from(late.as_millis()).unwrap_or(i64::MAX));
+        let flow = self.iteration(first).await;
+        tokio::task::consume_budget().await;
+        flow
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        *self.stop.borrow() >= STOP_GRACEFUL || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Runs `steps` in order; `first` says whether this is the first iteration of the enclosing
+    /// loop (Once Only Controllers run then only).
+    pub(crate) fn steps<'a>(&'a mut self, steps: &'a [Step], first: bool) -> StepFuture<'a> {
+        Box::pin(async move {
+            for step in steps {
+                let flow = self.step(step, first).await;
+                if flow != Flow::Next {
+                    return flow;
+                }
+            }
+            Flow::Next
+        })
+    }
+
+    /// Reads the next line of each CSV Data Set into the user's variables.
+    pub(crate) fn advance_csv(&mut self, feeds: &[CsvFeed]) -> Flow {
+        for f in feeds {
+            let cursor = match &f.shared {
+                Some(c) => c,
+                None => self.csv_cursors.entry(f.id).or_default(),
+            };
+            if let CsvNext::StopThread = f.data.next_into(cursor, &mut self.user.vars) {
+                tracing::debug!(thread = %self.thread, file = %f.data.source, "end of CSV file: thread stops");
+                return Flow::Stop;
+            }
+        }
+        Flow::Next
+    }
+
+    /// One pass of a looping controller (Loop, While, Runtime): nothing when the run is
+    /// stopping, else its CSV Data Sets advance and its children run; other users get the
+    /// thread once this one has used its scheduling budget.
+    pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], first: bool) -> Flow {
+        if self.stopping() || self.advance_csv(csv) == Flow::Stop {
+            return Flow::Stop;
+        }
+        let flow = self.steps(steps, first).await;
+        if flow == Flow::Next {
+            tokio::task::consume_budget().await;
+        }
+        flow
+    }
+
+    /// Runs a Loop Controller's iterations.
+    pub(crate) async fn repeat(&mut self, loops: Loops, csv: &[CsvFeed], steps: &[Step]) -> Flow {
+        let mut done = 0u64;
+        while !finished(loops, done) {
+            done += 1;
+            let flow = self.loop_pass(csv, steps, done == 1).await;
+            if flow != Flow::Next {
+                return flow;
+            }
+        }
+        Flow::Next
+    }
+
+    pub(crate) async fn transaction(
+        &mut self,
+        name: &str,
+        parent: bool,
+        include_timers: bool,
+        steps: &[Step],
+        first: bool,
+    ) -> Flow {
+        let ts_ms = now_ms();
+        let start = Instant::now();
+        self.transactions.push(TxAcc {
+            parent,
+            ..TxAcc::default()
+        });
+        let flow = self.steps(steps, first).await;
+        let acc = self.transactions.pop().unwrap_or_default();
+        if acc.calls == 0 {
+            if !parent && !self.record(self.empty_transaction(ts_ms, name)).await {
+                return Flow::Stop;
+            }
+            return flow;
+        }
+        let wall = i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (elapsed_ms, idle_ms) = if include_timers {
+            (wall, 0)
+        } else {
+            (acc.elapsed, (wall - acc.elapsed).max(0))
+        };
+        let success = acc.failing == 0;
+        let code = if parent {
+            acc.code.clone()
+        } else if success {
+            "200".into()
+        } else {
+            String::new()
+        };
+        let sample = Sample {
+            ts_ms,
+            elapsed_ms,
+            latency_ms: acc.latency,
+            connect_ms: acc.connect,
+            idle_ms,
+            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
+            label: Arc::from(name),
+            case_name: self.case_name.clone(),
+            thread: self.thread.clone(),
+            kind: SampleKind::Transaction,
+            code: code.into(),
+            message: Cow::Owned(format!(
+                "{TRANSACTION_MESSAGE_PREFIX} : {}, number of failing samples : {}",
+                acc.calls, acc.failing
+            )),
+            success,
+            failure_message: None,
+            bytes_received: acc.bytes_received,
+            bytes_sent: acc.bytes_sent,
+            grp_threads: self.grp_active.load(Ordering::SeqCst),
+            all_threads: self.shared.all_active.load(Ordering::SeqCst),
+            url: None,
+            data_type: Some("text"),
+            encoding: None,
+        };
+        if !self.record(sample).await {
+            return Flow::Stop;
+        }
+        flow
+    }
+
+    /// JMeter 2.13 still writes a (non-parent) transaction sample when none of the children ran:
+    /// success, code 200, no thread name (so no case) and thread counts 0.
+    fn empty_transaction(&self, ts_ms: i64, name: &str) -> Sample {
+        Sample {
+            ts_ms,
+            elapsed_ms: 0,
+            latency_ms: 0,
+            connect_ms: 0,
+            idle_ms: 0,
+            intended_elapsed_ms: self.late_ms,
+            label: Arc::from(name),
+            case_name: Arc::from(""),
+            thread: Arc::from(""),
+            kind: SampleKind::Transaction,
+            code: Cow::Borrowed("200"),
+            message: Cow::Borrowed(EMPTY_TRANSACTION_MESSAGE),
+            success: true,
+            failure_message: None,
+            bytes_received: 0,
+            bytes_sent: 0,
+            grp_threads: 0,
+            all_threads: 0,
+            url: None,
+            data_type: None,
+            encoding: None,
+        }
+    }
+
+    /// Sends a finished sample to the collector, or gives it to the innermost parent-mode
+    /// transaction as a sub-result. A sampler's sample also counts in every non-parent
+    /// transaction inside that one; a transaction sample counts only as a sub-result (JMeter's
+    /// non-parent controllers skip transaction sample events). False when the run is over.
+    async fn record(&mut self, sample: Sample) -> bool {
+        let is_transaction = sample.kind == SampleKind::Transaction;
+        for t in self.transactions.iter_mut().rev() {
+            if is_transaction && !t.parent {
+                continue;
+            }
+            t.add(&sample);
+            if t.parent {
+                return true;
+            }
+        }
+        match self.tx.try_send(sample) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Full(sample)) => {
+                if self.shared.writer_waits.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::warn!(
+                        "the sample writer is behind: virtual users wait for it (the load is now \
+                         lower than planned; no sample is dropped)"
+                    );
+                }
+                self.tx.send(sample).await.is_ok()
+            }
+        }
+    }
+
+    /// Waits `delay` (a timer); false when the run stopped or the schedule ended meanwhile.
+    pub(crate) async fn pause(&mut self, delay: Duration) -> bool {
+        let wanted = Instant::now() + delay;
+        let (until, cut) = match self.deadline {
+            Some(d) if d < wanted => (d, true),
+            _ => (wanted, false),
+        };
+        let mut stop = self.stop.clone();
+        sleep_until_unless_stopped(&mut stop, until).await && !cut
+    }
+
+    /// The timers' pause before `h`: constant and random parts, then throughput pacing.
+    fn timer_delay(&mut self, h: &HttpStep) -> Duration {
+        let mut delay = RandomDelay::total(h.delay, &h.random_delays);
+        if h.throughput_timers.is_empty() {
+            return delay;
+        }
+        let now = Instant::now();
+        for t in &h.throughput_timers {
+            delay += match t {
+                ThroughputTimer::Constant { id, timer } => {
+                    let all = self.shared.all_active.load(Ordering::SeqCst).max(1) as u32;
+                    let group = self.grp_active.load(Ordering::SeqCst).max(1) as u32;
+                    timer.delay(self.paced.entry(*id).or_default(), now, all, group)
+                }
+                ThroughputTimer::Precise(timer) => timer.delay(now),
+            };
+        }
+        delay
+    }
+
+    pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
+        let delay = self.timer_delay(h);
+        if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
+            return Flow::Stop;
+        }
+        let rendered = h
+            .runtime
+            .as_ref()
+            .map(|parts| h.rendered(parts, &mut self.user));
+        let request = rendered.as_ref().unwrap_or(&h.request);
+        // Boxed: the request's state lives only while it is in flight, so an idle user (in a
+        // timer) holds no room for it. (A stop-now abandons it with the whole user: see
+        // `unless_stopped_now`.)
+        let r = Box::pin(self.client.execute(request, h, h.keep)).await;
+        let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
+            || h.assertions.iter().any(|a| a.assume_success());
+        let mut failure_message = None;
+        let response = Response {
+            code: &r.code,
+            message: &r.message,
+            body: &r.body,
+            headers: &r.headers,
+            request_headers: &r.request_headers,
+            url: &r.url,
+            elapsed_ms: r.elapsed_ms,
+            body_bytes: r.bytes_received - r.header_bytes,
+            header_bytes: r.header_bytes,
+        };
+        for e in &h.extractors {
+            e.apply(&response, &mut self.user.vars);
+        }
+        for a in &h.assertions {
+            if let Some(msg) = a.check(&response, &mut self.user) {
+                success = false;
+                failure_message.get_or_insert(msg);
+            }
+        }
+        // The variable is written when it changes (a map insert with two new strings per request
+        // would otherwise cost more than parsing the response head).
+        if !self.last_ok_published || self.last_ok != success {
+            self.user
+                .vars
+                .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
+            self.last_ok_published = true;
+        }
+        self.last_ok = success;
+        let sample = Sample {
+            ts_ms: r.ts_ms,
+            elapsed_ms: r.elapsed_ms,
+            latency_ms: r.latency_ms,
+            connect_ms: r.connect_ms,
+            idle_ms: 0,
+            intended_elapsed_ms: self.late_ms.map(|late| late + r.elapsed_ms),
+            label: h.label_arc.clone(),
+            case_name: self.case_name.clone(),
+            thread: self.thread.clone(),
+            kind: SampleKind::Sample,
+            code: r.code,
+            message: r.message,
+            success,
+            failure_message,
+            bytes_received: r.bytes_received,
+            bytes_sent: r.bytes_sent,
+            grp_threads: self.grp_active.load(Ordering::SeqCst),
+            all_threads: self.shared.all_active.load(Ordering::SeqCst),
+            url: Some(r.url),
+            data_type: r.data_type,
+            encoding: r.encoding,
+        };
+        if !self.record(sample).await {
+            return Flow::Stop;
+        }
+        if success {
+            return Flow::Next;
+        }
+        match self.group.on_error {
+            OnSampleError::Continue => Flow::Next,
+            OnSampleError::StartNextLoop => Flow::NextLoop,
+            OnSampleError::StopThread => Flow::Stop,
+            OnSampleError::StopTest => {
+                self.shared.stop_at(STOP_GRACEFUL);
+                Flow::Stop
+            }
+            OnSampleError::StopTestNow => {
+                self.shared.stop_at(STOP_NOW);
+                Flow::Stop
+            }
+        }
+    }
+}
+
+/// Sleeps until `at`; false when the run is stopped (at any level) first.
+pub(crate) async fn sleep_until_unless_stopped(
+    stop: &mut watch::Receiver<u8>,
+    at: Instant,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(at.into()) => true,
+        _ = stop.wait_for(|s| *s >= STOP_GRACEFUL) => false,
+    }
+}
+
+pub(crate) fn finished(loops: Loops, done: u64) -> bool {
+    matches!(loops, Loops::Count(n) if done >= n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_a_count_differ_by_at_most_one_and_add_up() {
+        let parts: Vec<u64> = (0..3)
+            .map(|index| Split { index, count: 3 }.share_of(20))
+            .collect();
+        assert_eq!(parts, [6, 7, 7]);
+        // Groups of 1 and 3 threads share 50 as 12 and 38.
+        assert_eq!((block(50, 0, 1, 4), block(50, 1, 3, 4)), (12, 38));
+        // Users of one agent of three: a contiguous block of 7 of 20.
+        assert_eq!(Split { index: 1, count: 3 }.users(20), 6..13);
+    }
+}
