@@ -33,6 +33,11 @@ struct Serve {
 
 impl Serve {
     fn start(store: &TestStore, max_open_files: Option<u32>) -> Serve {
+        Self::start_with(store, max_open_files, &[])
+    }
+
+    /// [`Serve::start`] with more arguments of `loadlake serve`.
+    fn start_with(store: &TestStore, max_open_files: Option<u32>, extra: &[&str]) -> Serve {
         let mut cmd = match max_open_files {
             None => store.cmd(),
             Some(n) => {
@@ -46,6 +51,7 @@ impl Serve {
         };
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stderr(Stdio::piped())
             .spawn()
             .expect("start loadlake serve");
@@ -421,7 +427,7 @@ fn bad_page_tokens_are_invalid_argument() {
 fn silent_sockets_at_the_file_descriptor_limit_neither_spin_nor_lock_clients_out() {
     let store = TestStore::new();
     // 64 descriptors: the server runs out of them long before its 512-connection limit.
-    let serve = Serve::start(&store, Some(64));
+    let serve = Serve::start_with(&store, Some(64), &["--handshake-timeout", "3s"]);
     let silent: Vec<TcpStream> = (0..70)
         .map(|_| TcpStream::connect(&serve.addr).expect("connect"))
         .collect();
@@ -445,7 +451,22 @@ fn silent_sockets_at_the_file_descriptor_limit_neither_spin_nor_lock_clients_out
     std::thread::sleep(Duration::from_secs(2));
     let used = serve.cpu_ticks() - before;
     assert!(used < ticks_per_s / 2, "{used} ticks of CPU in 2 s");
-    // Silent sockets are closed after the 10 s handshake timeout, and a real client gets in.
+    // Silent sockets are closed after the handshake timeout (3 s here, `--handshake-timeout`):
+    // the first one reads end-of-file (or a reset), and a real client gets in.
+    let mut first = &silent[0];
+    first
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    // (The server may first send its own HTTP/2 SETTINGS: read past them.)
+    let mut buf = [0u8; 256];
+    loop {
+        match std::io::Read::read(&mut first, &mut buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("a silent socket was not closed by the server: {e}"),
+        }
+    }
     runtime().block_on(async {
         let call = async {
             let mut runs = RunServiceClient::new(serve.channel().await);

@@ -480,6 +480,12 @@ pub struct ServeArgs {
     /// every half of it): an agent cut off by the network is then lost
     #[arg(long, default_value = "20s", value_parser = parse_duration_ms)]
     pub peer_timeout: i64,
+    /// A connection that sends no HTTP/2 preface (or TLS handshake) this long is closed
+    #[arg(long, default_value = "10s", value_parser = parse_duration_ms)]
+    pub handshake_timeout: i64,
+    /// Connections held at most; at the limit a new one evicts the oldest still silent
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,8 @@ pub async fn run(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Res
     config.query_timeout = Duration::from_millis(args.query_timeout as u64);
     config.query_memory = args.query_memory_mib.saturating_mul(1 << 20);
     config.peer_timeout = Duration::from_millis(args.peer_timeout as u64);
+    config.handshake_timeout = Duration::from_millis(args.handshake_timeout as u64);
+    config.max_connections = args.max_connections;
     config.check_exposure()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

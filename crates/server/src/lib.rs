@@ -177,6 +177,7 @@ pub async fn serve_on(
         ),
         agents: agents::AgentRegistry::default(),
     });
+    let recovery = tokio::spawn(recover_periodically(shared.clone()));
     let check = auth::BearerCheck::new(config.token.clone());
     let limit = config.max_message_bytes;
 
@@ -244,7 +245,7 @@ pub async fn serve_on(
             .map_err(|e| ServerError::Setup(e.to_string()))?;
     }
     tracing::info!("serving {} on {local}", config.store_dir.display());
-    builder
+    let served = builder
         .add_service(tonic::service::interceptor::InterceptedService::new(
             reports,
             check.clone(),
@@ -279,5 +280,31 @@ pub async fn serve_on(
         ))
         .serve_with_incoming_shutdown(conn::incoming(listener, connection_limits), shutdown)
         .await
-        .map_err(|e| ServerError::Transport(e.to_string()))
+        .map_err(|e| ServerError::Transport(e.to_string()));
+    recovery.abort();
+    served
+}
+
+/// How often a running server finishes runs left behind (see [`recover_periodically`]).
+const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs [`Store::recover`] every [`RECOVER_EVERY`]: a run whose commit failed (a full disk)
+/// is finished once space is back, and runs of another process on this store that died are
+/// finished, without a restart. Runs written by this server hold their locks and are skipped.
+async fn recover_periodically(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(RECOVER_EVERY);
+    every.tick().await; // opening the store just recovered
+    loop {
+        every.tick().await;
+        let store = shared.store.clone();
+        match tokio::task::spawn_blocking(move || store.recover()).await {
+            Ok(Ok(runs)) => {
+                for run in runs {
+                    tracing::warn!("recovered run {} ({} samples)", run.run_id, run.samples);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("recovering interrupted runs: {e}"),
+            Err(e) => tracing::warn!("recovery task: {e}"),
+        }
+    }
 }
