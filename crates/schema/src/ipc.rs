@@ -312,6 +312,7 @@ struct Lz4Buffer {
 fn check_batch(
     bytes: &[u8],
     frame: &Frame<'_>,
+    schema: &SchemaRef,
     limits: &IpcLimits,
     summary: &mut IpcSummary,
     lz4: &mut Vec<Lz4Buffer>,
@@ -363,6 +364,7 @@ fn check_batch(
         .buffers()
         .ok_or_else(|| malformed("a record batch without buffers"))?;
     let body_len = frame.body.len();
+    let mut sizes = Vec::with_capacity(buffers.len());
     for b in buffers.iter() {
         let (offset, len) = (b.offset(), b.length());
         let place = usize::try_from(offset)
@@ -413,9 +415,85 @@ fn check_batch(
             limits.max_decoded_bytes,
             too_large,
         )?;
+        sizes.push(decoded);
+    }
+    let mut nodes = nodes.iter().map(|n| (n.length(), n.null_count()));
+    let mut sizes = sizes.into_iter();
+    for field in schema.fields() {
+        check_layout(
+            field.data_type(),
+            Some(batch.length()),
+            &mut nodes,
+            &mut sizes,
+        )
+        .map_err(|why| malformed(format!("column {}: {why}", field.name())))?;
     }
     summary.batches += 1;
     Ok(())
+}
+
+/// Checks that the next field node (and its children's) of a column of type `data_type` fit
+/// its buffers (their sizes once decompressed, in IPC order): a validity bitmap of ⌈len/8⌉
+/// bytes when it has nulls, offsets for len + 1 values, len fixed-width values — what
+/// arrow-ipc assumes (it panics otherwise) — and, where it is known, the length its parent
+/// implies (`expect_len`).
+fn check_layout(
+    data_type: &DataType,
+    expect_len: Option<i64>,
+    nodes: &mut impl Iterator<Item = (i64, i64)>,
+    sizes: &mut impl Iterator<Item = u64>,
+) -> Result<(), String> {
+    let (len, nulls) = nodes
+        .next()
+        .ok_or("fewer field nodes than the schema has columns")?;
+    if let Some(want) = expect_len
+        && len != want
+    {
+        return Err(format!("a field node of {len} values where {want} are due"));
+    }
+    let count = u64::try_from(len).map_err(|_| format!("a field node of {len} values"))?;
+    let mut next = |what: &str, need: u64| -> Result<(), String> {
+        let size = sizes.next().ok_or_else(|| format!("no {what} buffer"))?;
+        if size < need {
+            return Err(format!(
+                "a {what} buffer of {size} bytes for {len} values (needs {need})"
+            ));
+        }
+        Ok(())
+    };
+    let bitmap = count.div_ceil(8);
+    next("validity", if nulls > 0 { bitmap } else { 0 })?;
+    let offsets = |width: u64| {
+        if count == 0 {
+            0
+        } else {
+            (count + 1).saturating_mul(width)
+        }
+    };
+    match data_type {
+        DataType::Boolean => next("values", bitmap),
+        DataType::Utf8 | DataType::Binary => {
+            next("offsets", offsets(4))?;
+            next("values", 0)
+        }
+        DataType::LargeUtf8 | DataType::LargeBinary => {
+            next("offsets", offsets(8))?;
+            next("values", 0)
+        }
+        DataType::List(child) | DataType::Map(child, _) => {
+            next("offsets", offsets(4))?;
+            check_layout(child.data_type(), None, nodes, sizes)
+        }
+        DataType::Struct(children) => children
+            .iter()
+            .try_for_each(|c| check_layout(c.data_type(), Some(len), nodes, sizes)),
+        other => match other.primitive_width() {
+            Some(width) => next("values", count.saturating_mul(width as u64)),
+            None => Err(format!(
+                "a column of type {other}, not in the sample schema"
+            )),
+        },
+    }
 }
 
 /// The walked stream: its schema, its record batch messages, what they declare.
@@ -447,7 +525,14 @@ fn scan<'a>(bytes: &'a [u8], limits: &IpcLimits) -> Result<Scan<'a>, IpcError> {
     for frame in frames {
         match frame.message.header_type() {
             MessageHeader::RecordBatch => {
-                check_batch(bytes, &frame, limits, &mut scan.summary, &mut scan.lz4)?;
+                check_batch(
+                    bytes,
+                    &frame,
+                    &scan.schema,
+                    limits,
+                    &mut scan.summary,
+                    &mut scan.lz4,
+                )?;
                 scan.batches.push(frame);
             }
             MessageHeader::DictionaryBatch => {

@@ -302,3 +302,42 @@ fn other_schemas_garbage_and_cut_streams_are_errors() {
         ));
     }
 }
+
+/// The input the `ipc` fuzz target found (fuzz/regressions/ipc/): the LZ4 seed of one 3-row
+/// batch with a field node claiming 126 values, which made arrow-ipc panic building a validity
+/// bitmap of 126 bits from 1 byte.
+#[test]
+fn a_field_node_longer_than_its_buffers_is_refused_not_a_panic() {
+    let found = include_bytes!(
+        "../../../../fuzz/regressions/ipc/crash-batch-length-126-over-3-rows-lz4.arrows"
+    );
+    let e = decode_sample_ipc(found, &IpcLimits::default()).unwrap_err();
+    assert!(matches!(e, IpcError::Malformed(_)), "{e}");
+    assert!(e.to_string().contains("126 values"), "{e}");
+    // Every 8-byte field that says 3 (the rows), made 126 in turn: an error or a batch, never
+    // a panic; and the field nodes among them are refused by the layout check.
+    for compression in [
+        None,
+        Some(CompressionType::LZ4_FRAME),
+        Some(CompressionType::ZSTD),
+    ] {
+        let good = ipc(&[samples(3)], compression);
+        let mut refused_by_layout = 0;
+        for at in 0..good.len() - 8 {
+            if good[at..at + 8] != 3i64.to_le_bytes() {
+                continue;
+            }
+            let mut bad = good.clone();
+            bad[at..at + 8].copy_from_slice(&126i64.to_le_bytes());
+            if let Err(IpcError::Malformed(why)) = decode_sample_ipc(&bad, &IpcLimits::default())
+                && (why.contains("values where 126") || why.contains("126 values"))
+            {
+                refused_by_layout += 1;
+            }
+        }
+        assert!(
+            refused_by_layout > 0,
+            "{compression:?}: no field node was patched"
+        );
+    }
+}
