@@ -452,17 +452,23 @@ fn check_layout(
         return Err(format!("a field node of {len} values where {want} are due"));
     }
     let count = u64::try_from(len).map_err(|_| format!("a field node of {len} values"))?;
-    let mut next = |what: &str, need: u64| -> Result<(), String> {
+    // `width`: the buffer is read as values of that many bytes (arrow asserts whole values).
+    let mut next = |what: &str, need: u64, width: u64| -> Result<(), String> {
         let size = sizes.next().ok_or_else(|| format!("no {what} buffer"))?;
         if size < need {
             return Err(format!(
                 "a {what} buffer of {size} bytes for {len} values (needs {need})"
             ));
         }
+        if size % width != 0 {
+            return Err(format!(
+                "a {what} buffer of {size} bytes, not whole values of {width} bytes"
+            ));
+        }
         Ok(())
     };
     let bitmap = count.div_ceil(8);
-    next("validity", if nulls > 0 { bitmap } else { 0 })?;
+    next("validity", if nulls > 0 { bitmap } else { 0 }, 1)?;
     let offsets = |width: u64| {
         if count == 0 {
             0
@@ -471,24 +477,24 @@ fn check_layout(
         }
     };
     match data_type {
-        DataType::Boolean => next("values", bitmap),
+        DataType::Boolean => next("values", bitmap, 1),
         DataType::Utf8 | DataType::Binary => {
-            next("offsets", offsets(4))?;
-            next("values", 0)
+            next("offsets", offsets(4), 4)?;
+            next("values", 0, 1)
         }
         DataType::LargeUtf8 | DataType::LargeBinary => {
-            next("offsets", offsets(8))?;
-            next("values", 0)
+            next("offsets", offsets(8), 8)?;
+            next("values", 0, 1)
         }
         DataType::List(child) | DataType::Map(child, _) => {
-            next("offsets", offsets(4))?;
+            next("offsets", offsets(4), 4)?;
             check_layout(child.data_type(), None, nodes, sizes)
         }
         DataType::Struct(children) => children
             .iter()
             .try_for_each(|c| check_layout(c.data_type(), Some(len), nodes, sizes)),
         other => match other.primitive_width() {
-            Some(width) => next("values", count.saturating_mul(width as u64)),
+            Some(width) => next("values", count.saturating_mul(width as u64), width as u64),
             None => Err(format!(
                 "a column of type {other}, not in the sample schema"
             )),

@@ -341,3 +341,14 @@ fn a_field_node_longer_than_its_buffers_is_refused_not_a_panic() {
         );
     }
 }
+
+/// The second input the `ipc` fuzz target found: an LZ4 stream whose offsets buffer does not
+/// hold whole 4-byte offsets, which made arrow assert while viewing it as `i32`s.
+#[test]
+fn an_offsets_buffer_of_partial_values_is_refused_not_a_panic() {
+    let found = include_bytes!(
+        "../../../../fuzz/regressions/ipc/crash-offsets-buffer-not-viewable-as-i32-lz4.arrows"
+    );
+    let e = decode_sample_ipc(found, &IpcLimits::default()).unwrap_err();
+    assert!(matches!(e, IpcError::Malformed(_)), "{e}");
+}
