@@ -3,33 +3,22 @@
 //! This binary only parses arguments, wires the crates together and chooses the output format;
 //! data goes to stdout, diagnostics to stderr.
 
-mod agent;
-mod batch;
-mod cases;
-mod cli;
-mod compare;
-mod curve;
+mod args;
+mod commands;
 mod exit;
-mod import;
-mod live;
 mod output;
-mod progress;
-mod quickstart;
-mod report;
-mod report_files;
-mod report_render;
-mod run;
-mod serve;
-mod status;
-mod target;
-mod trend;
+mod render;
+mod run_ref;
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use args::{Cli, Command};
+use commands::{
+    agent, cases, compare, curve, import, quickstart, report, run, runs, serve, sql, status, trend,
+};
 use exit::Gate;
 
 fn main() -> ExitCode {
@@ -39,7 +28,7 @@ fn main() -> ExitCode {
         restore_default_sigpipe();
     }
     init_tracing(cli.verbose);
-    match run(cli) {
+    match run_command(cli) {
         Ok(gate) => gate.exit_code(),
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));
@@ -91,7 +80,7 @@ fn init_tracing(verbose: u8) {
 }
 
 /// Runs the command; `Gate::Fail` when its gate (SLA, regressions) failed.
-fn run(cli: Cli) -> anyhow::Result<Gate> {
+fn run_command(cli: Cli) -> anyhow::Result<Gate> {
     let store_dir = cli.store_dir();
     let open_store = || {
         loadlake_store::Store::open(&store_dir)
@@ -117,57 +106,54 @@ fn run(cli: Cli) -> anyhow::Result<Gate> {
     };
     let pass = |r: anyhow::Result<()>| r.map(|()| Gate::Pass);
     match cli.command {
-        Command::Import(args) => pass(import::run(&open_store()?, &args)),
+        Command::Import(args) => pass(import::import_files(&open_store()?, &args)),
         Command::Runs(args) => {
             let store = open_store()?;
-            pass(runtime()?.block_on(output::query_and_print(
-                &store,
-                loadlake_query::queries::RUNS,
-                vec![],
-                args.format,
-            )))
+            pass(runtime()?.block_on(runs::list_runs(&store, &args)))
         }
         Command::Sql(args) => {
-            let query = output::sql_text(&args)?;
+            let query = sql::sql_text(&args)?;
             let store = open_store()?;
-            pass(runtime()?.block_on(output::query_and_print(&store, &query, vec![], args.format)))
+            pass(runtime()?.block_on(sql::run_sql(&store, &query, args.format)))
         }
         Command::Report(args) => {
             let store = open_store()?;
-            runtime()?.block_on(report::run(&store, &args))
+            runtime()?.block_on(report::report(&store, &args))
         }
         Command::Cases(args) => {
             let store = open_store()?;
-            pass(runtime()?.block_on(cases::run_cases(&store, &args)))
+            pass(runtime()?.block_on(cases::list_cases(&store, &args)))
         }
         Command::Detail(args) => {
             let store = open_store()?;
-            pass(runtime()?.block_on(cases::run_detail(&store, &args)))
+            pass(runtime()?.block_on(cases::show_detail(&store, &args)))
         }
         Command::Curve(args) => {
             let store = open_store()?;
-            pass(runtime()?.block_on(curve::run(&store, &args)))
+            pass(runtime()?.block_on(curve::show_curve(&store, &args)))
         }
         Command::Compare(args) => {
             let store = open_store()?;
-            runtime()?.block_on(compare::run(&store, &args))
+            runtime()?.block_on(compare::compare_runs(&store, &args))
         }
         Command::Trend(args) => {
             let store = open_store()?;
-            pass(runtime()?.block_on(trend::run(&store, &args)))
+            pass(runtime()?.block_on(trend::show_trend(&store, &args)))
         }
-        Command::Run(args) => pass(run::run(&open_store()?, &args, &load_runtime()?)),
-        Command::Status(args) => pass(status::status(&open_store()?, &args)),
-        Command::Stop(args) => pass(status::stop(&open_store()?, &args)),
+        Command::Run(args) => pass(run::run_plan(&open_store()?, &args, &load_runtime()?)),
+        Command::Status(args) => pass(status::show_status(&open_store()?, &args)),
+        Command::Stop(args) => pass(status::stop_run(&open_store()?, &args)),
         Command::Agent(args) => {
             let token = args
                 .token_file
                 .as_deref()
-                .map(serve::read_token)
+                .map(args::read_token)
                 .transpose()?;
-            pass(load_runtime()?.block_on(agent::agent(&args, token)))
+            pass(load_runtime()?.block_on(agent::join_as_agent(&args, token)))
         }
-        Command::Serve(args) => pass(runtime()?.block_on(serve::run(store_dir.clone(), &args))),
-        Command::Quickstart(args) => pass(quickstart::run(&open_store()?, &args, &runtime()?)),
+        Command::Serve(args) => pass(runtime()?.block_on(serve::serve(store_dir.clone(), &args))),
+        Command::Quickstart(args) => {
+            pass(quickstart::quickstart(&open_store()?, &args, &runtime()?))
+        }
     }
 }

@@ -11,7 +11,7 @@ use datafusion::scalar::ScalarValue;
 use loadlake_query::QueryEngine;
 use loadlake_store::Store;
 
-use crate::cli::Format;
+use crate::args::Format;
 
 /// Runs `sql` on the store and prints the result to stdout.
 pub async fn query_and_print(
@@ -86,23 +86,4 @@ pub fn print_batches(
         }
     }
     Ok(())
-}
-
-/// The query of `loadlake sql`: the argument, stdin (`-`) or `--file`.
-pub fn sql_text(args: &crate::cli::SqlArgs) -> anyhow::Result<String> {
-    use anyhow::Context;
-    use std::io::Read;
-    match (&args.query, &args.file) {
-        (_, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the query from {}", path.display())),
-        (Some(q), None) if q == "-" => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading the query from stdin")?;
-            Ok(text)
-        }
-        (Some(q), None) => Ok(q.clone()),
-        (None, None) => anyhow::bail!("give a query, `-` for stdin, or --file FILE"),
-    }
 }

@@ -1,4 +1,6 @@
-//! Formats a [`RunReport`] as text tables, JSON (CodeArts field names) or CSV (the details).
+//! Formats a [`RunReport`] as text tables, JSON (CodeArts field names) or CSV (the details); the
+//! other report structs of crates/query the commands print (details, PTS scene statistics, APDEX,
+//! errors, top 5 errors) as text tables; and the CLI's table style ([`table`]).
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -8,7 +10,7 @@ use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 use loadlake_query::reports::sla::SlaOutcome;
 
-use crate::cli::Format;
+use crate::args::Format;
 
 fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_default()

@@ -6,7 +6,7 @@ use anyhow::Context;
 use loadlake_schema::RunStatus;
 use loadlake_store::{LiveState, LiveStatus, Store, now_ms};
 
-use crate::cli::{Format, StatusArgs, StopArgs};
+use crate::args::{Format, StatusArgs, StopArgs};
 
 /// The live status of `run`, or one made from its manifest when no process ran it here.
 fn current(store: &Store, run: &str) -> anyhow::Result<LiveStatus> {
@@ -32,7 +32,7 @@ fn current(store: &Store, run: &str) -> anyhow::Result<LiveStatus> {
     Ok(status)
 }
 
-pub fn status(store: &Store, args: &StatusArgs) -> anyhow::Result<()> {
+pub fn show_status(store: &Store, args: &StatusArgs) -> anyhow::Result<()> {
     let status = current(store, &args.run)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
@@ -67,7 +67,7 @@ fn render(s: &LiveStatus) -> String {
             .map(|st| format!("  stage {st}"))
             .unwrap_or_default()
     ));
-    let mut table = crate::report_render::table(&[
+    let mut table = crate::render::table(&[
         "sampler",
         "count",
         "failed",
@@ -90,7 +90,7 @@ fn render(s: &LiveStatus) -> String {
     format!("{out}{table}\n")
 }
 
-pub fn stop(store: &Store, args: &StopArgs) -> anyhow::Result<()> {
+pub fn stop_run(store: &Store, args: &StopArgs) -> anyhow::Result<()> {
     let status = store
         .request_stop(&args.run, now_ms())
         .with_context(|| format!("stopping run {}", args.run))?;

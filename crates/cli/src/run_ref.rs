@@ -1,7 +1,8 @@
-//! The run a command computes numbers for: a committed run, or a run still being written, whose
-//! samples so far (the parts under `tmp/`) the query engine is then told to include.
+//! A RUN argument resolved: `latest` or an id to a run of the store ([`resolve_run`]), and the run
+//! a command computes numbers for ([`RunTarget`]): a committed run, or a run still being written,
+//! whose samples so far (the parts under `tmp/`) the query engine is then told to include.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use loadlake_query::QueryEngine;
 use loadlake_schema::RunManifest;
 use loadlake_store::{Store, now_ms};
@@ -19,7 +20,7 @@ impl RunTarget {
     /// being written in this store.
     pub fn find(store: &Store, run: &str) -> anyhow::Result<RunTarget> {
         let id = match run {
-            "latest" => crate::report::resolve_run(store, run)?,
+            "latest" => resolve_run(store, run)?,
             id => id.to_string(),
         };
         let (manifest, live) = store.run_or_live(&id, now_ms())?;
@@ -49,4 +50,16 @@ impl RunTarget {
         let manifest = target.prepare(&engine).await?;
         Ok((engine, manifest.run_id.to_string()))
     }
+}
+
+/// `latest` → the newest run's id; anything else must be a run of the store.
+pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
+    if run == "latest" {
+        let runs = store.runs()?;
+        return match runs.last() {
+            Some(m) => Ok(m.run_id.to_string()),
+            None => bail!("the store has no runs yet (loadlake import FILE)"),
+        };
+    }
+    Ok(store.run(run)?.run_id.to_string())
 }

@@ -1,8 +1,13 @@
-//! Command-line arguments (clap).
+//! Command-line arguments (clap), and the values of those that need more than clap's parsing:
+//! tags, the token file, the exact percentile method, APDEX thresholds, percentiles.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use loadlake_query::functions::PercentileMethod;
+use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 
 /// Import JMeter results into a Parquet store and query every run with SQL.
 #[derive(Debug, Parser)]
@@ -598,4 +603,58 @@ pub enum LoadMode {
     Peak,
     /// Peak-seeking that also stops at the knee, where more users stop adding throughput.
     SmartPeak,
+}
+
+/// `--tag KEY=VALUE` pairs.
+pub(crate) fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    tags.iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => bail!("--tag must be KEY=VALUE, not '{t}'"),
+        })
+        .collect()
+}
+
+/// Reads the token file: its first line, trimmed; an empty token is refused.
+pub(crate) fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the token file {}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim().to_string();
+    if token.is_empty() {
+        bail!("{}: the token is empty", path.display());
+    }
+    Ok(token)
+}
+
+/// The exact percentile method of an argument (the dashboard estimator is for --stats jmeter).
+pub fn exact_method(arg: PercentileMethodArg) -> anyhow::Result<PercentileMethod> {
+    Ok(match arg {
+        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
+        PercentileMethodArg::Linear => PercentileMethod::Linear,
+        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
+        PercentileMethodArg::JmeterDashboard => {
+            bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
+        }
+    })
+}
+
+/// APDEX thresholds of `--apdex-*`.
+pub fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
+    Ok(ApdexThresholds {
+        satisfied_ms: args.apdex_satisfied,
+        tolerated_ms: args.apdex_tolerated,
+        per_label: match &args.apdex_per_transaction {
+            Some(spec) => ApdexThresholds::parse_overrides(spec)
+                .map_err(|e| anyhow::anyhow!("--apdex-per-transaction {e}"))?,
+            None => Vec::new(),
+        },
+    })
+}
+
+/// Percentiles are percents: 0 to 100.
+pub fn check_percentiles(percentiles: &[f64]) -> anyhow::Result<()> {
+    match percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        Some(p) => bail!("--percentiles must be between 0 and 100, not {p}"),
+        None => Ok(()),
+    }
 }

@@ -11,10 +11,11 @@ use loadlake_report::html::{HtmlRenderer, IndexEntry};
 use loadlake_schema::RunManifest;
 use loadlake_store::Store;
 
-use crate::cli::ReportArgs;
+use super::files::{PageSettings, check_sla, html_page, load_sla, suite_run, write_file};
+use super::one_run::compute_report;
+use crate::args::ReportArgs;
+use crate::args::exact_method;
 use crate::exit::Gate;
-use crate::report::{compute_report, exact_method};
-use crate::report_files::{PageSettings, check_sla, html_page, load_sla, suite_run, write_file};
 
 /// The runs `--since` and `--name` select, oldest first. `--since` is measured from the run's
 /// first sample (when the test ran), or its import time when it has no timestamps.
@@ -37,7 +38,11 @@ fn selected_runs(
     Ok(runs)
 }
 
-pub async fn run(store: &Store, engine: &QueryEngine, args: &ReportArgs) -> anyhow::Result<Gate> {
+pub async fn report_all(
+    store: &Store,
+    engine: &QueryEngine,
+    args: &ReportArgs,
+) -> anyhow::Result<Gate> {
     let Some(out) = args.files.out.as_deref() else {
         anyhow::bail!("--all needs --out DIR");
     };
@@ -58,7 +63,7 @@ pub async fn run(store: &Store, engine: &QueryEngine, args: &ReportArgs) -> anyh
         let sla = check_sla(engine, &run_id, rules.as_deref(), method).await?;
         let page = html_page(engine, &renderer, &settings, run, &report, sla.as_ref()).await?;
         write_file(&out.join(format!("{run_id}.html")), &page)?;
-        let json = crate::report_render::report_json(&report, sla.as_ref())?;
+        let json = crate::render::report_json(&report, sla.as_ref())?;
         write_file(
             &out.join(format!("{run_id}.json")),
             &serde_json::to_string_pretty(&json)?,

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use loadlake_store::Store;
 
-use crate::cli::{Cli, Command, Format, ImportArgs, ImportOutput, QuickstartArgs};
+use crate::args::{Cli, Command, Format, ImportArgs, ImportOutput, QuickstartArgs};
 use crate::output::query_and_print;
 
 fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>) -> ImportArgs {
@@ -26,7 +26,7 @@ fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>)
     }
 }
 
-pub fn run(
+pub fn quickstart(
     store: &Store,
     args: &QuickstartArgs,
     rt: &tokio::runtime::Runtime,
@@ -50,7 +50,7 @@ pub fn run(
         }
         None => {
             let plan = jmx.is_file().then_some(jmx);
-            let m = crate::import::import_files(store, &import_args(vec![jtl], plan))?;
+            let m = crate::commands::import::import_run(store, &import_args(vec![jtl], plan))?;
             eprintln!("imported {} samples as run {}", m.samples, m.run_id);
             m.run_id
         }
@@ -69,6 +69,6 @@ pub fn run(
     let Command::Report(report) = cli.command else {
         anyhow::bail!("internal: `report` arguments did not parse as a report");
     };
-    rt.block_on(crate::report::run(store, &report))?;
+    rt.block_on(crate::commands::report::report(store, &report))?;
     Ok(())
 }

@@ -50,11 +50,11 @@ pub struct PageSettings {
 }
 
 impl PageSettings {
-    pub fn from_args(args: &crate::cli::ReportArgs) -> anyhow::Result<PageSettings> {
+    pub fn from_args(args: &crate::args::ReportArgs) -> anyhow::Result<PageSettings> {
         Ok(PageSettings {
-            thresholds: crate::report::apdex_thresholds(args)?,
+            thresholds: crate::args::apdex_thresholds(args)?,
             points: args.files.points,
-            method: crate::report::exact_method(args.percentile_method)?,
+            method: crate::args::exact_method(args.percentile_method)?,
         })
     }
 }
@@ -152,7 +152,7 @@ pub fn sla_summary(outcome: &SlaOutcome) -> String {
 }
 
 /// Refuses file options that make no sense together with what was asked.
-pub fn check_no_files_with_stats(args: &crate::cli::ReportFileArgs) -> anyhow::Result<()> {
+pub fn check_no_files_with_stats(args: &crate::args::ReportFileArgs) -> anyhow::Result<()> {
     if args.html.is_some() || args.markdown.is_some() || args.junit.is_some() || args.sla.is_some()
     {
         bail!("--html, --markdown, --junit and --sla go with the run report, not with --stats");

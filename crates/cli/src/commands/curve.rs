@@ -9,11 +9,11 @@ use loadlake_query::reports::curve::{Curve, CurveOptions, CurvePoint, curve};
 use loadlake_store::Store;
 use serde_json::json;
 
-use crate::cli::{CurveArgs, Format};
-use crate::target::RunTarget;
+use crate::args::{CurveArgs, Format};
+use crate::run_ref::RunTarget;
 
-pub async fn run(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
-    let method = crate::report::exact_method(args.percentile_method)?;
+pub async fn show_curve(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
+    let method = crate::args::exact_method(args.percentile_method)?;
     if args.points == Some(0) {
         bail!("--points must be at least 1");
     }

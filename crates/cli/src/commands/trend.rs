@@ -9,13 +9,13 @@ use loadlake_query::reports::trend::{RunFilter, Trend, trend};
 use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
-use crate::cli::{TrendArgs, TrendFormat};
-use crate::report::exact_method;
+use crate::args::exact_method;
+use crate::args::{TrendArgs, TrendFormat};
 
-pub async fn run(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
+pub async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
     let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
     let tag = match &args.tag {
-        Some(t) => crate::import::parse_tags(std::slice::from_ref(t))?
+        Some(t) => crate::args::parse_tags(std::slice::from_ref(t))?
             .into_iter()
             .next(),
         None => None,

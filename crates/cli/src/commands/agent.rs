@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::Interceptor;
 use tonic::transport::Channel;
 
-use crate::cli::{AgentArgs, AgentLoss, RunArgs};
+use crate::args::{AgentArgs, AgentLoss, RunArgs};
 
 /// IPC messages waiting for the controller.
 const SEND_DEPTH: usize = 16;
@@ -92,7 +92,7 @@ impl SampleSink for IpcStream {
 }
 
 /// `loadlake agent`.
-pub async fn agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()> {
+pub async fn join_as_agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()> {
     let channel = connect(
         &args.controller,
         Duration::from_millis(args.peer_timeout as u64),

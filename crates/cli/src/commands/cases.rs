@@ -5,11 +5,11 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_store::Store;
 
-use crate::cli::{CasesArgs, DetailArgs, Format};
-use crate::report_render::{details_csv, details_table};
-use crate::target::RunTarget;
+use crate::args::{CasesArgs, DetailArgs, Format};
+use crate::render::{details_csv, details_table};
+use crate::run_ref::RunTarget;
 
-pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
+pub async fn list_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let list = cases(&engine, &run_id).await?;
     match args.format {
@@ -49,8 +49,8 @@ pub async fn run_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
-    let method = crate::report::exact_method(args.percentile_method)?;
+pub async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
+    let method = crate::args::exact_method(args.percentile_method)?;
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let Some(detail) = case_detail(&engine, &run_id, &args.case, method).await? else {
         bail!(

@@ -1,14 +1,12 @@
 //! `loadlake import`: arguments → an [`ImportRequest`] for crates/import → the run id.
 
-use std::collections::BTreeMap;
-
 use anyhow::bail;
 use loadlake_import::{ImportRequest, load_plan};
 use loadlake_ingest::{CaseResolver, DecodeOptions, JtlFormat};
 use loadlake_schema::RunManifest;
 use loadlake_store::Store;
 
-use crate::cli::{ImportArgs, ImportOutput, InputFormat};
+use crate::args::{ImportArgs, ImportOutput, InputFormat, parse_tags};
 
 /// Parses `--delimiter`: one character, or `\t` / `tab`.
 fn parse_delimiter(d: &str) -> anyhow::Result<u8> {
@@ -17,16 +15,6 @@ fn parse_delimiter(d: &str) -> anyhow::Result<u8> {
         _ if d.len() == 1 && d.is_ascii() => Ok(d.as_bytes()[0]),
         _ => bail!("--delimiter must be one ASCII character or \\t, not '{d}'"),
     }
-}
-
-/// `--tag KEY=VALUE` pairs.
-pub(crate) fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    tags.iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => bail!("--tag must be KEY=VALUE, not '{t}'"),
-        })
-        .collect()
 }
 
 fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<DecodeOptions> {
@@ -51,7 +39,7 @@ fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<Deco
 }
 
 /// Imports `args.files` as one run (crates/import) and returns its manifest.
-pub fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
+pub fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
     let tags = parse_tags(&args.tags)?;
     let (cases, plan) = match &args.plan {
         Some(p) => {
@@ -75,8 +63,8 @@ pub fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManif
 }
 
 /// `loadlake import`: imports, then prints the run id (or manifest) on stdout.
-pub fn run(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
-    let m = import_files(store, args)?;
+pub fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
+    let m = import_run(store, args)?;
     eprintln!(
         "imported {} samples ({} failed, {} rows rejected) from {} file(s) as run {}",
         m.samples,

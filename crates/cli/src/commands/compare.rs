@@ -8,11 +8,12 @@ use loadlake_report::compare::{CompareOptions, Comparison, RunRef, Verdict, comp
 use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
-use crate::cli::{CompareArgs, CompareFormat};
+use crate::args::exact_method;
+use crate::args::{CompareArgs, CompareFormat};
 use crate::exit::Gate;
-use crate::report::{exact_method, resolve_run};
+use crate::run_ref::resolve_run;
 
-pub async fn run(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
+pub async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
     let method = exact_method(args.percentile_method)?;
     let engine = QueryEngine::open(store)
         .await

@@ -2,6 +2,9 @@
 //! new run of the store through the same threaded writer as imports. Ctrl-C stops the run and
 //! keeps what was recorded (the run is then `incomplete`).
 
+mod live;
+mod progress;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -12,9 +15,9 @@ use loadlake_schema::{RunStatus, ThreadedSink};
 use loadlake_store::{LiveState, RunDraft, Store, WriterOptions};
 use tokio::sync::watch;
 
-use crate::cli::{LoadMode, RunArgs};
-use crate::live::{LiveBoard, LiveSink};
-use crate::progress::Progress;
+use crate::args::{LoadMode, RunArgs};
+use live::{LiveBoard, LiveSink};
+use progress::Progress;
 
 /// Batches waiting between the runner and the Parquet-writing thread.
 const PIPELINE_DEPTH: usize = 4;
@@ -125,7 +128,7 @@ fn load_options(args: &RunArgs) -> anyhow::Result<LoadOptions> {
 
 /// The steps of a peak-seeking run and its verdict, as a table for the terminal.
 fn peak_table(report: &PeakReport) -> String {
-    let mut table = crate::report_render::table(&[
+    let mut table = crate::render::table(&[
         "users",
         "samples",
         "TPS",
@@ -173,7 +176,11 @@ fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         .collect()
 }
 
-pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+pub fn run_plan(
+    store: &Store,
+    args: &RunArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
     let plan = loadlake_plan::Plan::from_path(&args.plan)
         .with_context(|| format!("reading the plan {}", args.plan.display()))?;
     let base_dir = args
@@ -189,7 +196,7 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         return Ok(());
     }
     let load = load_options(args)?;
-    let tags = crate::import::parse_tags(&args.tags)?;
+    let tags = crate::args::parse_tags(&args.tags)?;
     if let Some(agents) = args.agents {
         // The plan and its load were checked here; the agents run it.
         if load.peak.is_some() {
@@ -200,9 +207,9 @@ pub fn run(store: &Store, args: &RunArgs, runtime: &tokio::runtime::Runtime) -> 
         let token = args
             .token_file
             .as_deref()
-            .map(crate::serve::read_token)
+            .map(crate::args::read_token)
             .transpose()?;
-        let run_id = runtime.block_on(crate::agent::distributed_run(
+        let run_id = runtime.block_on(crate::commands::agent::distributed_run(
             args,
             &runnable.data_files,
             agents,

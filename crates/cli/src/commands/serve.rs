@@ -3,23 +3,12 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use loadlake_server::ServerConfig;
 
-use crate::cli::ServeArgs;
+use crate::args::{ServeArgs, read_token};
 
-/// Reads the token file: its first line, trimmed; an empty token is refused.
-pub(crate) fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the token file {}", path.display()))?;
-    let token = text.lines().next().unwrap_or_default().trim().to_string();
-    if token.is_empty() {
-        bail!("{}: the token is empty", path.display());
-    }
-    Ok(token)
-}
-
-pub async fn run(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(store_dir);
     config.listen = args.listen;
     config.token = args.token_file.as_deref().map(read_token).transpose()?;

@@ -1,0 +1,52 @@
+//! `loadlake report`: which report a run gets — the run report (on stdout or into files, with the
+//! SLA gate: [`one_run`]), JMeter's or PTS's statistics tables ([`stats`]), or every run at once
+//! (`--all`: [`batch`]). The numbers come from crates/query, the pages from crates/report.
+
+mod batch;
+mod files;
+mod one_run;
+mod stats;
+
+use anyhow::Context;
+use loadlake_query::QueryEngine;
+use loadlake_query::reports::pts::scene_stats;
+use loadlake_store::Store;
+
+use crate::args::{Latency, ReportArgs, Stats, exact_method};
+use crate::exit::Gate;
+use crate::run_ref::RunTarget;
+
+/// `loadlake report`; `Gate::Fail` when an SLA rule failed.
+pub async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
+    let engine = QueryEngine::open(store)
+        .await
+        .context("opening the query engine")?;
+    if args.files.all {
+        if args.latency == Latency::Intended {
+            engine.use_intended_latency().await?;
+        }
+        return batch::report_all(store, &engine, args).await;
+    }
+    let manifest = RunTarget::find(store, args.run.as_deref().unwrap_or("latest"))?
+        .prepare(&engine)
+        .await?;
+    if args.latency == Latency::Intended {
+        engine.use_intended_latency().await?;
+    }
+    let run_id = manifest.run_id.to_string();
+    match args.stats {
+        Some(Stats::Jmeter | Stats::Dashboard) => {
+            files::check_no_files_with_stats(&args.files)?;
+            stats::print_jmeter_statistics(&engine, &run_id, args).await?;
+            Ok(Gate::Pass)
+        }
+        Some(Stats::Pts) => {
+            files::check_no_files_with_stats(&args.files)?;
+            let stats =
+                scene_stats(&engine, &run_id, exact_method(args.percentile_method)?).await?;
+            crate::render::print_scene_stats(&stats, args.format)?;
+            Ok(Gate::Pass)
+        }
+        None => one_run::run_report_and_files(&engine, &manifest, args).await,
+    }
+}
