@@ -41,9 +41,9 @@ grouped AS (
 SELECT all_row, name, count, success_count, rt_avg, rt_min, rt_max,
        success_rt_avg, success_rt_min, success_rt_max, success_rt_sum,
        fail_rt_avg, fail_rt_min, fail_rt_max, fail_rt_sum,
-       hist_percentile(h, 50.0, $2) AS rt_seg50,
-       hist_percentile(h, 90.0, $2) AS rt_seg90,
-       hist_percentile(h, 99.0, $2) AS rt_seg99,
+       hist_percentile(h, 0.50, $2) AS rt_seg50,
+       hist_percentile(h, 0.90, $2) AS rt_seg90,
+       hist_percentile(h, 0.99, $2) AS rt_seg99,
        concurrency, request_bytes_sum,
        (SELECT span_ms FROM span) AS span_ms
 FROM grouped

@@ -14,7 +14,7 @@ SELECT count(*) AS requests,
        avg(elapsed_ms) AS average_resp_time,
        min(elapsed_ms) AS min_resp_time,
        max(elapsed_ms) AS max_resp_time,
-       hist_percentile(ms_histogram(elapsed_ms), $4, $5) AS percentile,
+       hist_percentile(ms_histogram(elapsed_ms), $4 / 100.0, $5) AS percentile,
        min(cast(ts AS BIGINT)) AS start_ms,
        max(cast(ts AS BIGINT) + elapsed_ms) AS end_ms
 FROM samples

@@ -148,11 +148,17 @@ impl<'a> SortedCounts<'a> {
 
     /// The percentile `percent` (0–100); `None` for an empty histogram.
     pub fn percentile(&self, percent: f64, method: PercentileMethod) -> Option<f64> {
+        self.quantile(percent / 100.0, method)
+    }
+
+    /// The `fraction` quantile (0.95 for the 95th percentile; clamped to [0, 1]) by `method`,
+    /// `None` when empty.
+    pub fn quantile(&self, fraction: f64, method: PercentileMethod) -> Option<f64> {
         if self.total == 0 {
             return None;
         }
         let n = self.total as f64;
-        let p = (percent / 100.0).clamp(0.0, 1.0);
+        let p = fraction.clamp(0.0, 1.0);
         Some(match method {
             PercentileMethod::NearestRank => self.kth(ceil_rank(p * n)),
             PercentileMethod::JmeterAggregate => self.kth((p * n + 0.5).floor() as u64),

@@ -4,9 +4,10 @@
 //!   histogram — `List<Int64>` of sorted `(value, count)` pairs, flattened.
 //! - `hist_merge(histogram)` (aggregate): the sum of histograms (exact; curves merge intervals,
 //!   runs merge partitions).
-//! - `hist_percentile(histogram, percent, method)` (scalar): a percentile of a histogram, `percent`
-//!   in 0–100, `method` one of `nearest-rank` (default), `linear`, `jmeter-aggregate`, `legacy`.
-//! - `jmeter_window_percentile(values, percent, window)` and `jmeter_mean(values)` (scalar): JMeter
+//! - `hist_percentile(histogram, fraction, method)` (scalar): a percentile of a histogram,
+//!   `fraction` in [0, 1] like `percentile_cont` (0.95: the 95th; a percent is refused), `method`
+//!   one of `nearest-rank` (default), `linear`, `jmeter-aggregate`, `legacy`.
+//! - `jmeter_window_percentile(values, fraction, window)` and `jmeter_mean(values)` (scalar): JMeter
 //!   dashboard compatibility over `array_agg(elapsed_ms ORDER BY "row")` (file order).
 //! - `hist_range_counts(histogram, boundaries)` (scalar): counts per response-time range.
 //!
@@ -43,3 +44,5 @@ pub fn register_all(ctx: &SessionContext) {
 
 #[cfg(test)]
 mod guard_tests;
+#[cfg(test)]
+mod udf_tests;

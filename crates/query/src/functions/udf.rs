@@ -30,7 +30,7 @@ fn int_list_arg(a: &ArrayRef, function: &str) -> Result<ArrayRef> {
         .map_err(|e| datafusion::error::DataFusionError::Execution(format!("{function}: {e}")))
 }
 
-/// `hist_percentile(histogram, percent [, method])`.
+/// `hist_percentile(histogram, fraction [, method])`: fraction in [0, 1].
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct HistPercentile {
     signature: Signature,
@@ -63,8 +63,8 @@ impl ScalarUDFImpl for HistPercentile {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let hists = arrays[0].as_list::<i32>();
-        let percents = f64_arg(&arrays[1])?;
-        let percents = percents.as_primitive::<Float64Type>();
+        let fractions = f64_arg(&arrays[1])?;
+        let fractions = fractions.as_primitive::<Float64Type>();
         let mut out = Float64Builder::with_capacity(hists.len());
         for row in 0..hists.len() {
             let method = match arrays.get(2) {
@@ -81,16 +81,31 @@ impl ScalarUDFImpl for HistPercentile {
                 }
                 _ => PercentileMethod::NearestRank,
             };
-            if hists.is_null(row) || percents.is_null(row) {
+            if hists.is_null(row) || fractions.is_null(row) {
                 out.append_null();
                 continue;
             }
+            let p = fraction_at(fractions, row, "hist_percentile")?;
             let pairs = hists.value(row);
             let counts = SortedCounts::new(pairs.as_primitive::<Int64Type>().values());
-            out.append_option(counts.percentile(percents.value(row), method));
+            out.append_option(counts.quantile(p, method));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// The fraction argument of a percentile function at `row`: in [0, 1], like `percentile_cont`
+/// and DuckDB's `quantile_cont` (0.95 for the 95th percentile). A percent such as 95 is refused
+/// with a message saying so, never read as the 0.95th percentile or clamped.
+fn fraction_at(fractions: &Float64Array, row: usize, function: &str) -> Result<f64> {
+    let p = fractions.value(row);
+    if (0.0..=1.0).contains(&p) {
+        return Ok(p);
+    }
+    exec_err!(
+        "{function} takes a fraction in [0, 1] like percentile_cont (0.95 for the 95th \
+         percentile), got {p}"
+    )
 }
 
 /// The values of row `row` of a `List<Int64>` (nulls skipped).
@@ -100,7 +115,7 @@ fn list_values(list: &ArrayRef, row: usize) -> Vec<i64> {
     values.iter().flatten().collect()
 }
 
-/// `jmeter_window_percentile(values, percent, window)`: commons-math LEGACY over the last
+/// `jmeter_window_percentile(values, fraction, window)`: commons-math LEGACY over the last
 /// `window` values (JMeter's `jmeter.reportgenerator.statistic_window`, default 20000; ≤ 0 = all).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct JmeterWindowPercentile {
@@ -128,16 +143,17 @@ impl ScalarUDFImpl for JmeterWindowPercentile {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let mut arrays = ColumnarValue::values_to_arrays(&args.args)?;
         arrays[0] = int_list_arg(&arrays[0], "jmeter_window_percentile")?;
-        let percents = f64_arg(&arrays[1])?;
-        let percents = percents.as_primitive::<Float64Type>();
+        let fractions = f64_arg(&arrays[1])?;
+        let fractions = fractions.as_primitive::<Float64Type>();
         let windows = arrow::compute::cast(&arrays[2], &DataType::Int64)?;
         let windows = windows.as_primitive::<Int64Type>();
         let mut out = Float64Builder::with_capacity(arrays[0].len());
         for row in 0..arrays[0].len() {
-            if arrays[0].is_null(row) || percents.is_null(row) {
+            if arrays[0].is_null(row) || fractions.is_null(row) {
                 out.append_null();
                 continue;
             }
+            let p = fraction_at(fractions, row, "jmeter_window_percentile")?;
             let values = list_values(&arrays[0], row);
             let window = if windows.is_null(row) {
                 0
@@ -154,9 +170,7 @@ impl ScalarUDFImpl for JmeterWindowPercentile {
                 h.add(*v, 1);
             }
             let pairs = h.to_pairs();
-            out.append_option(
-                SortedCounts::new(&pairs).percentile(percents.value(row), PercentileMethod::Legacy),
-            );
+            out.append_option(SortedCounts::new(&pairs).quantile(p, PercentileMethod::Legacy));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
