@@ -99,7 +99,7 @@ pct_cols() {  # pct_cols FORMAT: one column per percentile; FORMAT gets (percent
     done
     echo "$out"
 }
-UDAF_SQL="SELECT label$(pct_cols "hist_percentile(ms_histogram(elapsed_ms), %s, 'nearest-rank') AS %.0s%s") FROM samples WHERE run_id = '$RUN' GROUP BY label ORDER BY label"
+UDAF_SQL="SELECT label$(pct_cols "hist_percentile(ms_histogram(elapsed_ms), %.0s%s, 'nearest-rank') AS %s") FROM samples WHERE run_id = '$RUN' GROUP BY label ORDER BY label"
 BUILTIN_SQL="SELECT label$(pct_cols "%.0spercentile_cont(%s) WITHIN GROUP (ORDER BY elapsed_ms) AS %s") FROM samples WHERE run_id = '$RUN' GROUP BY label ORDER BY label"
 echo "$UDAF_SQL" >"$WORK/udaf.sql"
 echo "$BUILTIN_SQL" >"$WORK/builtin.sql"
