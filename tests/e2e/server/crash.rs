@@ -64,19 +64,7 @@ async fn upload_until_cut(url: String, acked: Arc<Acked>) {
     let mut ingest = IngestServiceClient::new(channel);
     let data = std::fs::read(repo_root().join("sample-data/checkout.jtl")).expect("fixture");
     loop {
-        let mut chunks = vec![pb::ImportFileChunk {
-            options: Some(pb::ImportOptions {
-                file_name: "checkout.jtl".into(),
-                run_name: "uploaded".into(),
-                force: true,
-                ..Default::default()
-            }),
-            data: Vec::new(),
-        }];
-        chunks.extend(data.chunks(16 * 1024).map(|c| pb::ImportFileChunk {
-            options: None,
-            data: c.to_vec(),
-        }));
+        let chunks = super::upload_chunks(&data);
         match ingest.import_file(futures::stream::iter(chunks)).await {
             Ok(r) => {
                 let r = r.into_inner();

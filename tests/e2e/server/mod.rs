@@ -87,6 +87,26 @@ pub(super) fn checkout_run(store: &TestStore) -> String {
     store.import(&[jtl.to_str().unwrap(), "--plan", plan.to_str().unwrap()])
 }
 
+/// An `ImportFile` upload of `data` as `checkout.jtl` named "uploaded" (re-imports forced),
+/// in chunks of 4 KiB after the options.
+pub(super) fn upload_chunks(data: &[u8]) -> Vec<loadlake_server::pb::ImportFileChunk> {
+    use loadlake_server::pb::{ImportFileChunk, ImportOptions};
+    let mut chunks = vec![ImportFileChunk {
+        options: Some(ImportOptions {
+            file_name: "checkout.jtl".into(),
+            run_name: "uploaded".into(),
+            force: true,
+            ..Default::default()
+        }),
+        data: Vec::new(),
+    }];
+    chunks.extend(data.chunks(4096).map(|c| ImportFileChunk {
+        options: None,
+        data: c.to_vec(),
+    }));
+    chunks
+}
+
 pub(super) fn f(v: &Value) -> Option<f64> {
     v.as_f64()
 }

@@ -226,19 +226,7 @@ fn runs_page_stably_and_uploads_become_runs() {
 
         // An upload between the pages: it is newer, so the next page is unchanged.
         let data = std::fs::read(&jtl).unwrap();
-        let mut chunks = vec![pb::ImportFileChunk {
-            options: Some(pb::ImportOptions {
-                file_name: "checkout.jtl".into(),
-                run_name: "uploaded".into(),
-                force: true,
-                ..Default::default()
-            }),
-            data: Vec::new(),
-        }];
-        chunks.extend(data.chunks(4096).map(|c| pb::ImportFileChunk {
-            options: None,
-            data: c.to_vec(),
-        }));
+        let chunks = super::upload_chunks(&data);
         let mut ingest = IngestServiceClient::new(channel(&served).await);
         let uploaded = ingest
             .import_file(futures::stream::iter(chunks))
