@@ -69,6 +69,9 @@ fn cause_fault(cause: &(dyn Error + 'static)) -> Option<Fault> {
     if let Some(e) = cause.downcast_ref::<StoreError>() {
         return Some(e.fault());
     }
+    if let Some(e) = cause.downcast_ref::<loadlake_schema::SinkError>() {
+        return Some(e.fault());
+    }
     if let Some(e) = cause.downcast_ref::<DataFusionError>() {
         return Some(datafusion_fault(e));
     }

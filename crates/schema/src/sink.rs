@@ -30,6 +30,13 @@ impl SinkError {
     }
 }
 
+impl crate::fault::HasFault for SinkError {
+    /// As the OS error inside says (a full disk under the store is exhausted space), else ours.
+    fn fault(&self) -> crate::fault::Fault {
+        crate::fault::io_fault_in_chain(self.0.as_ref()).unwrap_or(crate::fault::Fault::Internal)
+    }
+}
+
 /// Receives sample batches in order (see the module doc for the contract). Sinks are `Send` so
 /// that a producer holding one (the runner's collector) can run on any thread of a runtime.
 pub trait SampleSink: Send {
@@ -56,6 +63,9 @@ impl SampleSink for Vec<SampleBatch> {
 pub struct ThreadedSink<S: SampleSink + Send + 'static> {
     tx: Option<SyncSender<SampleBatch>>,
     handle: Option<JoinHandle<(S, Result<(), SinkError>)>>,
+    /// The error the writer thread stopped with, once a write has reported it: `finish`
+    /// returns it again, whole, rather than a bare "already joined".
+    failed: Option<SinkError>,
 }
 
 impl<S: SampleSink + Send + 'static> ThreadedSink<S> {
@@ -73,12 +83,16 @@ impl<S: SampleSink + Send + 'static> ThreadedSink<S> {
         ThreadedSink {
             tx: Some(tx),
             handle: Some(handle),
+            failed: None,
         }
     }
 
     /// Waits for every batch to be written and gives the inner sink back.
     pub fn finish(mut self) -> Result<S, SinkError> {
-        self.join()
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.join(),
+        }
     }
 
     fn join(&mut self) -> Result<S, SinkError> {
@@ -104,11 +118,63 @@ impl<S: SampleSink + Send + 'static> SampleSink for ThreadedSink<S> {
         if sent {
             Ok(())
         } else {
-            // The writer thread stopped: surface its error.
+            // The writer thread stopped: surface its error (and keep it for `finish`).
             match self.join() {
-                Err(e) => Err(e),
+                Err(e) => {
+                    let message = e.to_string();
+                    self.failed = Some(e);
+                    Err(SinkError::new(message))
+                }
                 Ok(_) => Err(SinkError::new("sample sink closed")),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{Fault, HasFault};
+    use crate::sample::{SampleBatchBuilder, SampleRecord};
+
+    /// Accepts `room` batches, then fails every write as a full disk does.
+    struct FillsUp {
+        room: usize,
+    }
+
+    impl SampleSink for FillsUp {
+        fn write_batch(&mut self, _batch: SampleBatch) -> Result<(), SinkError> {
+            if self.room == 0 {
+                return Err(SinkError::new(std::io::Error::from(
+                    std::io::ErrorKind::StorageFull,
+                )));
+            }
+            self.room -= 1;
+            Ok(())
+        }
+    }
+
+    fn one_sample() -> SampleBatch {
+        let mut b = SampleBatchBuilder::new(0);
+        b.push(&SampleRecord {
+            ts_ms: Some(1),
+            label: "x",
+            success: true,
+            ..Default::default()
+        })
+        .expect("push");
+        b.finish().expect("batch")
+    }
+
+    #[test]
+    fn finish_returns_the_error_the_writer_thread_stopped_with() {
+        let mut sink = ThreadedSink::spawn(FillsUp { room: 2 }, 1);
+        let refused = (0..100).find_map(|_| sink.write_batch(one_sample()).err());
+        let refused = refused.expect("the third write fails, at the latest when noticed");
+        assert!(refused.to_string().contains("no storage space"), "{refused}");
+        let e = sink.finish().err().expect("finish reports the failure");
+        // The original error, whole: its OS error says whose fault it is.
+        assert!(e.to_string().contains("no storage space"), "{e}");
+        assert_eq!(e.fault(), Fault::Exhausted);
     }
 }

@@ -140,3 +140,35 @@ fn a_full_disk_fails_streams_and_imports_cleanly_and_loses_nothing_acknowledged(
     let id = store.import(&[jtl.to_str().expect("utf-8"), "--name", "after"]);
     assert_eq!(store.run_entry(&id)["samples"], 720);
 }
+
+#[test]
+fn a_live_run_on_a_full_disk_fails_cleanly_and_keeps_what_it_wrote() {
+    let tick = Tick::new();
+    let Some(_tmpfs) = Tmpfs::mount(tick.store.path(), "4m") else {
+        eprintln!("skipped: mounting a tmpfs needs root (this test fills a small disk)");
+        return;
+    };
+    // About 300 KB left: a few seconds of parts, written once a second.
+    fill(&tick.store.path().join("filler"), 3_900_000);
+    let out = tick.run(&["-Jthink=2", "-Jloops=-1", "--duration", "60s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the run failed: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the environment's fault: {stderr}"
+    );
+    assert!(stderr.contains("No space left"), "{stderr}");
+
+    std::fs::remove_file(tick.store.path().join("filler")).expect("free space");
+    let runs = assert_every_run_whole(&tick.store);
+    assert_eq!(
+        runs.len(),
+        1,
+        "the run's written parts are one run: {runs:?}"
+    );
+    let (samples, status) = runs.values().next().expect("one run");
+    assert!(*samples > 0, "it had written parts before the disk filled");
+    assert_eq!(status, "incomplete");
+    assert_tmp_empty(&tick.store);
+}
