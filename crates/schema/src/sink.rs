@@ -171,7 +171,10 @@ mod tests {
         let mut sink = ThreadedSink::spawn(FillsUp { room: 2 }, 1);
         let refused = (0..100).find_map(|_| sink.write_batch(one_sample()).err());
         let refused = refused.expect("the third write fails, at the latest when noticed");
-        assert!(refused.to_string().contains("no storage space"), "{refused}");
+        assert!(
+            refused.to_string().contains("no storage space"),
+            "{refused}"
+        );
         let e = sink.finish().err().expect("finish reports the failure");
         // The original error, whole: its OS error says whose fault it is.
         assert!(e.to_string().contains("no storage space"), "{e}");
