@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
-use loadlake_schema::{SampleBatchBuilder, SampleRecord};
 use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
 use loadlake_server::pb::report_service_client::ReportServiceClient;
@@ -31,9 +30,10 @@ use tonic::transport::Channel;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-const LABELS: [&str; 8] = [
-    "home", "login", "search", "item", "cart", "pay", "logout", "api",
-];
+#[path = "bench_samples.rs"]
+mod bench_samples;
+use bench_samples::ipc_batch;
+
 const FLIGHT_SQL: &str = "select label, count(*), avg(elapsed_ms) from samples group by label";
 /// p99 of the earlier 75 s mixed load (issue 14), seconds.
 const PREVIOUS_P99: [(&str, f64); 5] = [
@@ -98,33 +98,6 @@ impl Stats {
         }
         result.ok()
     }
-}
-
-/// `n` deterministic samples from row `first` as one Arrow IPC stream.
-fn ipc_batch(first: i64, n: i64) -> Result<Vec<u8>, Error> {
-    let mut b = SampleBatchBuilder::new(first);
-    for i in first..first + n {
-        let x = (i.wrapping_mul(2_654_435_761) >> 7) & 0xffff;
-        let success = x % 97 != 0;
-        b.push(&SampleRecord {
-            ts_ms: Some(1_795_000_000_000 + i),
-            elapsed_ms: Some(5 + x % 900),
-            label: LABELS[(i % 8) as usize],
-            case_name: Some("Bench"),
-            thread: Some("Bench 1-1"),
-            response_code: Some(if success { "200" } else { "500" }),
-            success,
-            bytes_received: Some(1000),
-            grp_threads: Some(50),
-            all_threads: Some(50),
-            ..Default::default()
-        })?;
-    }
-    let batch = b.finish()?;
-    let mut w = arrow::ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())?;
-    w.write(&batch)?;
-    w.finish()?;
-    Ok(w.into_inner()?)
 }
 
 /// One `StreamSamples` call: `batches` batches of `per` samples, each sent once the previous one
