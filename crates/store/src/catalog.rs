@@ -112,7 +112,7 @@ impl Store {
         let runs = self.layout.runs_dir();
         for entry in fs::read_dir(&runs).map_err(|e| StoreError::io(&runs, e))? {
             let entry = entry.map_err(|e| StoreError::io(&runs, e))?;
-            if let Some(id) = Layout::runs_tmp_entry_run(&entry.file_name().to_string_lossy()) {
+            if let Some(id) = Layout::half_written_run(&entry.file_name().to_string_lossy()) {
                 ids.insert(id);
             }
         }

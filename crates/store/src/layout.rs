@@ -83,9 +83,10 @@ impl Layout {
         RunId::parse(id).ok()
     }
 
-    /// The run a temporary file in `runs/` belongs to (`<id>.tmp-<pid>`,
-    /// `<id>.rejects.tmp-<pid>`: a manifest or rejects file whose writer died mid-write).
-    pub fn runs_tmp_entry_run(name: &str) -> Option<RunId> {
+    /// The run a half-written file belongs to: the temporary name of an atomic write cut off
+    /// before its rename (`<id>.tmp-<pid>`, `<id>.rejects.tmp-<pid>` in `runs/`,
+    /// `<id>.draft.tmp-<pid>` in `tmp/`).
+    pub fn half_written_run(name: &str) -> Option<RunId> {
         let (id, rest) = name.split_once('.')?;
         rest.contains("tmp-").then(|| RunId::parse(id).ok())?
     }

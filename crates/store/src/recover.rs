@@ -221,12 +221,8 @@ fn remove_half_written_files(layout: &Layout, id: &RunId) -> Result<(), StoreErr
     for dir in [layout.tmp_dir(), layout.runs_dir()] {
         for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let half_written = name
-                .strip_prefix(id.as_str())
-                .and_then(|rest| rest.strip_prefix('.'))
-                .is_some_and(|rest| rest.contains("tmp-"));
-            if half_written {
+            let name = entry.file_name();
+            if Layout::half_written_run(&name.to_string_lossy()).as_ref() == Some(id) {
                 remove_file_if_present(&entry.path())?;
             }
         }
