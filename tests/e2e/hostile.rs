@@ -123,35 +123,23 @@ fn samples(n: i64) -> RecordBatch {
 
 /// `batch` with column `name` of row `at` set to `value` (an Int64 or timestamp column).
 fn with_value(batch: &RecordBatch, name: &str, at: usize, value: i64) -> RecordBatch {
-    use arrow::array::{Array, AsArray, Int64Array, TimestampMillisecondArray};
-    use arrow::datatypes::{Int64Type, TimestampMillisecondType};
+    use arrow::array::{Array, AsArray, Int64Array};
+    use arrow::datatypes::{DataType, Int64Type};
     let i = batch.schema().index_of(name).unwrap();
     let column = batch.column(i);
-    let replaced: ArrayRef = if name == col::TS {
-        let old = column.as_primitive::<TimestampMillisecondType>();
-        let values: Vec<Option<i64>> = (0..old.len())
-            .map(|r| {
-                if r == at {
-                    Some(value)
-                } else {
-                    old.is_valid(r).then(|| old.value(r))
-                }
-            })
-            .collect();
-        Arc::new(TimestampMillisecondArray::from(values).with_timezone("UTC"))
-    } else {
-        let old = column.as_primitive::<Int64Type>();
-        let values: Vec<Option<i64>> = (0..old.len())
-            .map(|r| {
-                if r == at {
-                    Some(value)
-                } else {
-                    old.is_valid(r).then(|| old.value(r))
-                }
-            })
-            .collect();
-        Arc::new(Int64Array::from(values))
-    };
+    // As Int64 and back: a timestamp keeps its unit and time zone.
+    let as_int = arrow::compute::cast(column, &DataType::Int64).unwrap();
+    let old = as_int.as_primitive::<Int64Type>();
+    let values: Int64Array = (0..old.len())
+        .map(|r| {
+            if r == at {
+                Some(value)
+            } else {
+                old.is_valid(r).then(|| old.value(r))
+            }
+        })
+        .collect();
+    let replaced: ArrayRef = arrow::compute::cast(&values, column.data_type()).unwrap();
     let mut columns = batch.columns().to_vec();
     columns[i] = replaced;
     RecordBatch::try_new(batch.schema(), columns).unwrap()
