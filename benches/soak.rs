@@ -9,8 +9,12 @@
 //! open fds, printing that curve every 30 s; then latency per RPC and whether RSS and fds
 //! flattened: the mean of the last minute within 10 % of the mean over 30–50 % of the run
 //! (minutes 4–5 of 600 s). Fails when the server dies or does not stop cleanly on SIGTERM.
+//!
+//! The stream and upload clients keep their newest `SOAK_KEEP_RUNS` runs (default 20) and
+//! delete older ones (`DeleteRun`), as a team's retention would: the store then reaches a steady
+//! size and a growing curve means a leak, not a bigger store. `SOAK_KEEP_RUNS=0` keeps every run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Display;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -155,6 +159,20 @@ struct Ctx {
     upload: Vec<pb::ImportFileChunk>,
     stats: Stats,
     end: Instant,
+    /// Runs each stream and upload client keeps (0: all).
+    keep_runs: usize,
+}
+
+/// Deletes the oldest of `runs` (a client's own runs, oldest first) beyond the newest `keep`.
+async fn apply_retention(ch: &Channel, runs: &mut VecDeque<String>, keep: usize, stats: &Stats) {
+    while keep > 0 && runs.len() > keep {
+        let Some(run_id) = runs.pop_front() else {
+            return;
+        };
+        let mut client = RunServiceClient::new(ch.clone());
+        let req = pb::DeleteRunRequest { run_id };
+        stats.time("DeleteRun", client.delete_run(req)).await;
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -171,18 +189,26 @@ async fn client(kind: Client, ctx: Arc<Ctx>) {
     let Some(mut ch) = stats.time("connect", connect(&ctx.url)).await else {
         return;
     };
+    let mut own_runs = VecDeque::new();
     while Instant::now() < ctx.end {
         match kind {
-            Client::Stream => {
-                if let Err(e) = stream_run(ch.clone(), 50, 1_000, stats).await {
+            Client::Stream => match stream_run(ch.clone(), 50, 1_000, stats).await {
+                Ok(run_id) => {
+                    own_runs.push_back(run_id);
+                    apply_retention(&ch, &mut own_runs, ctx.keep_runs, stats).await;
+                }
+                Err(e) => {
                     stats.record("stream ack", Instant::now(), Some(e.to_string()));
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-            }
+            },
             Client::Upload => {
                 let mut ingest = IngestServiceClient::new(ch.clone());
                 let chunks = futures::stream::iter(ctx.upload.clone());
-                stats.time("ImportFile", ingest.import_file(chunks)).await;
+                if let Some(done) = stats.time("ImportFile", ingest.import_file(chunks)).await {
+                    own_runs.push_back(done.into_inner().run_id);
+                    apply_retention(&ch, &mut own_runs, ctx.keep_runs, stats).await;
+                }
                 // A new connection for every upload, as a CLI or a CI job would open.
                 if let Some(next) = stats.time("connect", connect(&ctx.url)).await {
                     ch = next;
@@ -329,6 +355,10 @@ async fn main() -> Result<(), Error> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(600);
+    let keep_runs: usize = std::env::var("SOAK_KEEP_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let bin = find_binary()?;
     let jtl_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data/checkout.jtl");
     let jtl = std::fs::read(&jtl_path).map_err(|e| format!("{}: {e}", jtl_path.display()))?;
@@ -371,12 +401,17 @@ async fn main() -> Result<(), Error> {
         upload,
         stats,
         end,
+        keep_runs,
     });
     use Client::*;
     let clients = [Stream, Stream, Upload, Report, Report, FlightSql];
     let tasks = clients.map(|k| tokio::spawn(client(k, ctx.clone())));
     let stats = &ctx.stats;
     println!("{secs} s of mixed load: 2 stream, 1 upload, 2 report, 1 Flight SQL clients");
+    match keep_runs {
+        0 => println!("every run is kept: the store grows all along"),
+        n => println!("stream and upload clients keep their newest {n} runs each"),
+    }
     println!("  t s  RSS MiB   fds  requests errors samples ack store MiB  files  load average");
     let mut curve: Vec<Point> = Vec::new();
     let mut died = None;

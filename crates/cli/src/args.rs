@@ -608,10 +608,7 @@ pub enum LoadMode {
 /// `--tag KEY=VALUE` pairs.
 pub(crate) fn parse_tags(tags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     tags.iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => bail!("--tag must be KEY=VALUE, not '{t}'"),
-        })
+        .map(|t| loadlake_store::parse_tag(t).context("--tag"))
         .collect()
 }
 
@@ -649,12 +646,4 @@ pub fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
             None => Vec::new(),
         },
     })
-}
-
-/// Percentiles are percents: 0 to 100.
-pub fn check_percentiles(percentiles: &[f64]) -> anyhow::Result<()> {
-    match percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-        Some(p) => bail!("--percentiles must be between 0 and 100, not {p}"),
-        None => Ok(()),
-    }
 }

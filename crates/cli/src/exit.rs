@@ -75,6 +75,9 @@ fn cause_fault(cause: &(dyn Error + 'static)) -> Option<Fault> {
     if let Some(e) = cause.downcast_ref::<DataFusionError>() {
         return Some(datafusion_fault(e));
     }
+    if let Some(e) = cause.downcast_ref::<loadlake_report::job::JobError>() {
+        return Some(e.fault());
+    }
     if let Some(e) = cause.downcast_ref::<loadlake_report::ReportError>() {
         return Some(io_fault_in_chain(e).unwrap_or(Fault::Internal));
     }

@@ -125,7 +125,7 @@ pub fn details_table(rows: &[DetailData]) -> Table {
     details
 }
 
-/// Writes details as CSV (one row each, seed field names as headers).
+/// Writes details as CSV (one row each, the report's CodeArts field names as headers).
 pub fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     for d in rows {

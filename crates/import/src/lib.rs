@@ -1,7 +1,8 @@
 //! The import pipeline shared by `loadlake import` and the gRPC `ImportFile`: JTL files →
 //! decoders (crates/ingest, on the calling thread) → a [`ThreadedSink`] → the store's run writer
 //! (crates/store, on its own thread) → one committed run. Re-imports of the same bytes are
-//! refused unless forced; rejected rows are kept with the run.
+//! refused unless forced; rejected rows are kept with the run. (docs/glossary.md tells "import",
+//! this pipeline, from "ingest", the decoders' crate and the gRPC service.)
 
 mod fault;
 

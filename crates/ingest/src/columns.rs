@@ -1,5 +1,6 @@
-//! JMeter's CSV columns: names, canonical order and the default sets of each version
-//! (../shared/design/jmeter-notes.md §1.1–1.2).
+//! JMeter's CSV columns: names, canonical order and the default sets of each version (from
+//! apache/jmeter: `CSVSaveService.java` for the order, `SampleSaveConfiguration.java` of each
+//! release for the defaults; docs/import.md gives their column counts).
 
 /// One CSV column as JMeter names it in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +109,7 @@ pub fn parse_column_list(list: &[String]) -> Result<Vec<JtlColumn>, String> {
         .collect()
 }
 
-/// The default columns a JMeter version writes (jmeter-notes §1.2).
+/// The default columns a JMeter version writes (its `SampleSaveConfiguration` defaults).
 pub fn version_preset(version: &str) -> Option<Vec<JtlColumn>> {
     use JtlColumn::*;
     let v213 = vec![

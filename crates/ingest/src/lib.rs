@@ -3,6 +3,11 @@
 //! [`SampleSink`]. Bad rows become [`Reject`]s naming file, line, field and reason; what is good
 //! is kept. Decoders never hold a whole file in memory.
 //!
+//! This crate never opens the store: the import pipeline (crates/import, behind `loadlake import`
+//! and the gRPC `ImportFile`) runs these decoders into the store's writer. The gRPC
+//! `IngestService`'s other call, `StreamSamples`, receives samples already decoded and does not
+//! use this crate (docs/glossary.md: "ingest", "import").
+//!
 //! [`SampleBatch`]: loadlake_schema::SampleBatch
 //! [`SampleSink`]: loadlake_schema::SampleSink
 

@@ -1,7 +1,8 @@
 //! CSV timestamps: epoch milliseconds, or `SimpleDateFormat` text in a given time zone.
 //!
 //! When the format is epoch ms but a value is not a number, JMeter tries a fixed list of
-//! patterns and locks onto the first that matches (jmeter-notes §1.4); so does this parser.
+//! patterns and locks onto the first that matches (`CSVSaveService` in apache/jmeter); so does
+//! this parser.
 
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;

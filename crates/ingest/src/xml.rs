@@ -22,7 +22,8 @@ use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectHandler};
 use crate::{FileReport, flush_batch};
 
-/// Sample attributes JMeter writes, in its order (jmeter-notes §2.3).
+/// Sample attributes JMeter writes, in its order (`SampleResultConverter.setAttributes` in
+/// apache/jmeter, `src/core/src/main/java/org/apache/jmeter/save/converters/`).
 const KNOWN_ATTRIBUTES: [&str; 20] = [
     "t", "it", "lt", "ct", "ts", "s", "lb", "rc", "rs", "rm", "tn", "dt", "de", "by", "sby", "sc",
     "ec", "ng", "na", "hn",

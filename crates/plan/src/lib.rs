@@ -3,7 +3,7 @@
 //! (`stringProp` … `objProp`, `mapProp`) becomes a [`Prop`] that keeps its raw text, and disabled
 //! elements stay in the tree, flagged. Typed readers (`prop_str`, `prop_bool`, `prop_i64`) accept
 //! any property kind and never fail on `${…}` expressions. [`PlanSummary`] is the part the
-//! importer stores in a run manifest; the future native runner walks the tree itself.
+//! importer stores in a run manifest; the native runner (crates/runner) compiles the tree itself.
 //!
 //! Input is untrusted: DOCTYPE declarations (XML bombs, external entities) are refused, size and
 //! nesting are bounded, and errors name the file, line and column.

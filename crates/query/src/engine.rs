@@ -22,7 +22,7 @@ use datafusion::functions::expr_fn::coalesce;
 use datafusion::prelude::{Expr, col as df_col};
 
 use crate::error::QueryError;
-use crate::runs_table::runs_batch;
+use crate::runs_table::RunsTable;
 
 /// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
 /// still being written) and `runs` registered.
@@ -55,7 +55,7 @@ pub struct EngineLimits {
 }
 
 impl QueryEngine {
-    /// Registers the store's tables. The `runs` table is a snapshot taken now.
+    /// Registers the store's tables. `runs` is read from the store by each query that scans it.
     pub async fn open(store: &Store) -> Result<Self, QueryError> {
         Self::open_with(store, EngineLimits::default()).await
     }
@@ -77,8 +77,7 @@ impl QueryEngine {
         ctx.register_table("samples", samples_table(&layout.samples_dir())?)?;
         ctx.register_table("live_samples", samples_table(&layout.tmp_dir())?)?;
 
-        let runs = runs_batch(&store.runs()?)?;
-        ctx.register_batch("runs", runs)?;
+        ctx.register_table("runs", Arc::new(RunsTable::new(store.clone())?))?;
         Ok(QueryEngine { ctx })
     }
 

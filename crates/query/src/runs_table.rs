@@ -1,6 +1,14 @@
-//! The `runs` table: one row per run manifest.
+//! The `runs` table: one row per run manifest, read from the store when a query scans it.
 
 use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use loadlake_store::Store;
 
 use arrow::array::{
     ArrayRef, Int64Builder, ListBuilder, MapBuilder, StringBuilder, TimestampMillisecondBuilder,
@@ -53,23 +61,67 @@ pub fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::Arr
         parts.append_value(m.parts as i64);
         has_plan.append_value(m.plan.is_some());
     }
-    let columns: Vec<(&str, ArrayRef)> = vec![
-        ("run_id", Arc::new(run_id.finish())),
-        ("name", Arc::new(name.finish())),
-        ("tags", Arc::new(tags.finish())),
-        ("status", Arc::new(status.finish())),
-        ("status_reason", Arc::new(status_reason.finish())),
-        ("source_files", Arc::new(source_files.finish())),
-        ("source_formats", Arc::new(formats.finish())),
-        ("samples", Arc::new(samples.finish())),
-        ("errors", Arc::new(errors.finish())),
-        ("rejected", Arc::new(rejected.finish())),
-        ("first_ts", Arc::new(first_ts.finish())),
-        ("last_ts", Arc::new(last_ts.finish())),
-        ("duration_ms", Arc::new(duration_ms.finish())),
-        ("imported_at", Arc::new(imported_at.finish())),
-        ("parts", Arc::new(parts.finish())),
-        ("has_plan", Arc::new(has_plan.finish())),
+    // Every column nullable whatever the data: the schema is the same for every set of runs.
+    let columns: Vec<(&str, ArrayRef, bool)> = vec![
+        ("run_id", Arc::new(run_id.finish()), true),
+        ("name", Arc::new(name.finish()), true),
+        ("tags", Arc::new(tags.finish()), true),
+        ("status", Arc::new(status.finish()), true),
+        ("status_reason", Arc::new(status_reason.finish()), true),
+        ("source_files", Arc::new(source_files.finish()), true),
+        ("source_formats", Arc::new(formats.finish()), true),
+        ("samples", Arc::new(samples.finish()), true),
+        ("errors", Arc::new(errors.finish()), true),
+        ("rejected", Arc::new(rejected.finish()), true),
+        ("first_ts", Arc::new(first_ts.finish()), true),
+        ("last_ts", Arc::new(last_ts.finish()), true),
+        ("duration_ms", Arc::new(duration_ms.finish()), true),
+        ("imported_at", Arc::new(imported_at.finish()), true),
+        ("parts", Arc::new(parts.finish()), true),
+        ("has_plan", Arc::new(has_plan.finish()), true),
     ];
-    RecordBatch::try_from_iter(columns)
+    RecordBatch::try_from_iter_with_nullable(columns)
+}
+
+/// The `runs` table of a session: the store's manifests as of the scan, so that a session
+/// whose queries never read `runs` (every per-run report) never lists the store's runs.
+#[derive(Debug)]
+pub(crate) struct RunsTable {
+    store: Store,
+    schema: SchemaRef,
+}
+
+impl RunsTable {
+    pub(crate) fn new(store: Store) -> Result<RunsTable, arrow::error::ArrowError> {
+        let schema = runs_batch(&[])?.schema();
+        Ok(RunsTable { store, schema })
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for RunsTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let runs = self
+            .store
+            .runs()
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let batch = runs_batch(&runs)?;
+        MemTable::try_new(Arc::clone(&self.schema), vec![vec![batch]])?
+            .scan(state, projection, filters, limit)
+            .await
+    }
 }

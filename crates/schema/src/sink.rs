@@ -1,6 +1,6 @@
-//! The [`SampleSink`] contract: every producer of samples (CSV and XML decoders, later the runner
-//! and the gRPC stream) pushes [`SampleBatch`]es into a sink; every consumer (the store's run
-//! writer, live statistics, a test collector) implements it.
+//! The [`SampleSink`] contract: every producer of samples (the CSV and XML decoders, the runner)
+//! pushes [`SampleBatch`]es into a sink; every consumer (the store's run writer, live statistics,
+//! an agent's gRPC sample stream, a test collector) implements it.
 //!
 //! Push rather than pull, as ripgrep's `Sink`: producers own their loops and their error
 //! reporting; a sink only has to accept batches in order.

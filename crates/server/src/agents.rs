@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 
 use loadlake_plan::{LoadProfile, StopRule};
 use loadlake_runner::RuleWatch;
-use loadlake_store::{LiveState, LiveStatus, now_ms};
+use loadlake_store::{LivePublisher, LiveState, now_ms};
 
 use crate::Shared;
 use crate::pb::{self, agent_service_server::AgentService};
@@ -249,9 +249,12 @@ async fn drive(
     )?;
     let run_id = holder.run_id.clone();
     let mut live = LiveFile::new(shared, &run_id, &r.run_name, chosen);
-    live.enter(LiveState::Preparing, "");
+    live.publisher.enter(LiveState::Preparing, "");
     let start_at = now_ms() + START_AHEAD.as_millis() as i64;
-    live.profile = checked.profile.map(|p| (p, start_at));
+    if let Some(profile) = checked.profile {
+        let stage_at = Box::new(move |since| profile.describe_at(since));
+        live.publisher.follow_stages(start_at, stage_at);
+    }
     // Stop rules are judged here, on every agent's samples merged, not by each agent.
     if let Some(watch) = RuleWatch::new(checked.rules, None, start_at) {
         shared.live_runs.watch_rules(&run_id, watch);
@@ -284,8 +287,8 @@ async fn drive(
         }
     }
     let agents: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
-    live.enter(LiveState::Ready, "");
-    live.enter(LiveState::Running, "");
+    live.publisher.enter(LiveState::Ready, "");
+    live.publisher.enter(LiveState::Running, "");
     let _ = events
         .send(Ok(pb::DistributedRunEvent {
             run_id: run_id.clone(),
@@ -302,15 +305,14 @@ async fn drive(
     let mut stopped_by: Option<String> = None;
     loop {
         tokio::time::sleep(POLL).await;
-        if live.tick() && live.stop_requested() {
-            live.enter(LiveState::Stopping, "stopped by request (loadlake stop)");
+        if live.tick() && live.publisher.take_stop_request() {
             tell_stop(chosen, &run_id).await;
         }
         if stopped_by.is_none()
             && let Some(why) = shared.live_runs.check_rules(&run_id, now_ms())
         {
             tracing::warn!(run = %run_id, rule = %why, "stopping the distributed run");
-            live.enter(LiveState::Stopping, &why);
+            live.publisher.enter(LiveState::Stopping, &why);
             shared.live_runs.tag(&run_id, "stopped_by", &why);
             tell_stop(chosen, &run_id).await;
             stopped_by = Some(why);
@@ -341,7 +343,8 @@ async fn drive(
                     ..pb::DistributedRunEvent::default()
                 }))
                 .await;
-            live.message(&format!("lost agent(s): {}", lost.join(", ")));
+            live.publisher
+                .say(&format!("lost agent(s): {}", lost.join(", ")));
             if stop_on_loss {
                 tell_stop(chosen, &run_id).await;
             }
@@ -360,16 +363,16 @@ async fn drive(
         .live_runs
         .progress(&run_id)
         .map_or(0, |(_, samples)| samples);
-    live.enter(LiveState::Stopping, "");
+    live.publisher.enter(LiveState::Stopping, "");
     live.refresh();
     let status = match shared.live_runs.leave(&holder, true) {
         Ok(status) => status,
         Err(e) => {
-            live.enter(LiveState::Failed, e.message());
+            live.publisher.enter(LiveState::Failed, e.message());
             return Err(e);
         }
     };
-    live.enter(LiveState::Stopped, "");
+    live.publisher.enter(LiveState::Stopped, "");
     let _ = events
         .send(Ok(pb::DistributedRunEvent {
             run_id,
@@ -405,14 +408,12 @@ async fn tell_stop(chosen: &[(String, CommandSender)], run_id: &str) {
 }
 
 /// The store's live file of a distributed run: lifecycle, the agents, and the numbers of the
-/// samples they streamed (merged), rewritten about once a second.
+/// samples they streamed (merged), rewritten about once a second by the store's
+/// [`LivePublisher`].
 struct LiveFile<'a> {
     shared: &'a Shared,
-    status: LiveStatus,
-    /// The run's stages and their time 0 (epoch ms), for the `stage` field.
-    profile: Option<(LoadProfile, i64)>,
+    publisher: LivePublisher,
     polls: u32,
-    last: std::time::Instant,
 }
 
 /// Polls between two rewrites of the live file (about a second).
@@ -425,46 +426,22 @@ impl<'a> LiveFile<'a> {
         name: &str,
         chosen: &[(String, CommandSender)],
     ) -> LiveFile<'a> {
-        let mut status = LiveStatus::created(run_id, name, now_ms());
-        status.agents = chosen.iter().map(|(id, _)| id.clone()).collect();
-        let mut file = LiveFile {
+        let mut publisher = LivePublisher::created(&shared.store, run_id, name);
+        publisher.set_agents(chosen.iter().map(|(id, _)| id.clone()).collect());
+        publisher.refresh(|_, _| {});
+        LiveFile {
             shared,
-            status,
-            profile: None,
+            publisher,
             polls: 0,
-            last: std::time::Instant::now(),
-        };
-        file.write();
-        file
-    }
-
-    fn write(&mut self) {
-        self.shared.store.publish_live(&mut self.status);
-    }
-
-    /// Moves to `state` (with `message` when not empty) and writes at once.
-    fn enter(&mut self, state: LiveState, message: &str) {
-        self.status.enter_because(state, now_ms(), message);
-        self.write();
-    }
-
-    fn message(&mut self, message: &str) {
-        self.status.message = message.to_string();
+        }
     }
 
     /// Refreshes the numbers from the samples streamed so far and writes.
     fn refresh(&mut self) {
-        let seconds = self.last.elapsed().as_secs_f64();
-        self.last = std::time::Instant::now();
-        let run_id = self.status.run_id.clone();
-        self.shared
-            .live_runs
-            .fill_live(&run_id, &mut self.status, seconds);
-        self.status.stage = self.profile.as_ref().and_then(|(p, start_ms)| {
-            let since = Duration::from_millis(u64::try_from(now_ms() - start_ms).ok()?);
-            p.describe_at(since)
-        });
-        self.write();
+        let live_runs = &self.shared.live_runs;
+        let run_id = self.publisher.status().run_id.clone();
+        self.publisher
+            .refresh(|status, seconds| live_runs.fill_live(&run_id, status, seconds));
     }
 
     /// Counts a poll; every [`POLLS_PER_WRITE`] refreshes and writes. `true` when it did.
@@ -475,10 +452,5 @@ impl<'a> LiveFile<'a> {
         }
         self.refresh();
         true
-    }
-
-    fn stop_requested(&self) -> bool {
-        self.status.state == LiveState::Running
-            && self.shared.store.stop_requested(&self.status.run_id)
     }
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use loadlake_query::QueryError;
+use loadlake_report::job::JobError;
 use loadlake_schema::fault::{Fault, HasFault};
 use loadlake_store::StoreError;
 use tonic::{Code, Status};
@@ -49,6 +50,11 @@ pub(crate) fn fault_status(fault: Fault, message: String) -> Status {
 
 /// A query error as a status.
 pub(crate) fn query_status(e: QueryError) -> Status {
+    fault_status(e.fault(), e.to_string())
+}
+
+/// A report job's error as a status.
+pub(crate) fn job_status(e: JobError) -> Status {
     fault_status(e.fault(), e.to_string())
 }
 

@@ -1,7 +1,8 @@
-//! loadlake's network face: tonic gRPC services over crates/query (reports), crates/store (runs)
-//! and crates/import (uploads), Arrow Flight SQL over the same read-only SQL, the standard health
-//! and reflection services, and bearer-token auth — all on one port. No report logic lives here:
-//! every number is computed by crates/query, as for the CLI.
+//! loadlake's network face: tonic gRPC services over crates/query (reports), crates/store (runs,
+//! live runs), crates/import (uploads), native sample streams written into the store, and the
+//! controller of distributed runs (agents), Arrow Flight SQL over the same read-only SQL, the
+//! standard health and reflection services, and bearer-token auth — all on one port. No report
+//! logic lives here: every number is computed by crates/query, as for the CLI.
 
 mod agents;
 mod auth;

@@ -9,13 +9,14 @@ use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_query::reports::curve::{CurveOptions, curve};
 use loadlake_query::reports::pts::scene_stats;
-use loadlake_query::reports::run_report::{DEFAULT_RANGES, resp_time_ranges, run_report};
+use loadlake_query::reports::run_report::{DEFAULT_RANGES, resp_time_ranges};
+use loadlake_report::job::{ReportRequest, run_report_job};
 use loadlake_schema::RunManifest;
 use loadlake_store::now_ms;
 use tonic::{Request, Response, Status};
 
 use crate::Shared;
-use crate::error::{query_status, store_status};
+use crate::error::{job_status, query_status, store_status};
 use crate::pb::{self, report_service_server::ReportService};
 
 /// Details per page when the caller gives no page size, and the most a page may hold.
@@ -125,20 +126,25 @@ impl ReportService for Reports {
                 },
             ),
         };
-        let options = curve_options(r.brokens_limit_count, non_empty(&r.case_name), None, method)?;
+        let mut job = ReportRequest::new(method);
+        job.curve = Some(curve_options(
+            r.brokens_limit_count,
+            non_empty(&r.case_name),
+            None,
+            method,
+        )?);
         let shared = &self.shared;
-        let (report, brokens) = shared
+        let out = shared
             .timed(async {
                 let engine = run.engine(shared).await?;
-                let report = run_report(&engine, &run_id, method, &[], &DEFAULT_RANGES, None)
+                run_report_job(&engine, &run.manifest, &job)
                     .await
-                    .map_err(query_status)?;
-                let brokens = curve(&engine, &run_id, &options)
-                    .await
-                    .map_err(query_status)?;
-                Ok((report, brokens))
+                    .map_err(job_status)
             })
             .await?;
+        let (report, Some(brokens)) = (out.report, out.curve) else {
+            return Err(Status::internal("the report job computed no curve"));
+        };
         let manifest = run.manifest;
         let details: Vec<&_> = report
             .details

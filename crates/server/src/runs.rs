@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadlake_schema::{RunId, RunManifest, RunStatus};
-use loadlake_store::{LiveStat, LiveState, LiveStatus, StoreError, now_ms};
+use loadlake_store::{
+    LiveStat, LiveState, LiveStatus, NameMatch, RunFilter, StoreError, now_ms, parse_tag,
+};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
@@ -70,23 +72,22 @@ fn decode_token(token: &str) -> Result<String, Status> {
     Ok(text)
 }
 
-/// Does `m` pass the request's filters?
-fn matches(m: &RunManifest, r: &pb::ListRunsRequest) -> Result<bool, Status> {
-    for tag in &r.tags {
-        let Some((k, v)) = tag.split_once('=') else {
-            return Err(Status::invalid_argument(format!(
-                "tag '{tag}' is not KEY=VALUE"
-            )));
-        };
-        if m.tags.get(k).map(String::as_str) != Some(v) {
-            return Ok(false);
-        }
-    }
-    let start = m.first_ts_ms.unwrap_or(m.imported_at.timestamp_millis());
-    Ok((r.name.is_empty() || m.name.contains(&r.name))
-        && (r.status.is_empty() || m.status.as_str() == r.status)
-        && (r.start_after_ms == 0 || start >= r.start_after_ms)
-        && (r.start_before_ms == 0 || start < r.start_before_ms))
+/// The store's run filter of a `ListRuns` request (0 and empty fields: no condition).
+fn run_filter(r: &pb::ListRunsRequest) -> Result<RunFilter, Status> {
+    let tags = r
+        .tags
+        .iter()
+        .map(|t| parse_tag(t))
+        .collect::<Result<_, _>>()
+        .map_err(|e| store_status(&e))?;
+    Ok(RunFilter {
+        name: (!r.name.is_empty()).then(|| NameMatch::Contains(r.name.clone())),
+        tags,
+        status: (!r.status.is_empty()).then(|| r.status.clone()),
+        started_from_ms: (r.start_after_ms != 0).then_some(r.start_after_ms),
+        started_before_ms: (r.start_before_ms != 0).then_some(r.start_before_ms),
+        last: None,
+    })
 }
 
 #[tonic::async_trait]
@@ -106,12 +107,11 @@ impl RunService for Runs {
         } else {
             Some(decode_token(&r.next_token)?)
         };
-        let mut runs = Vec::new();
-        for m in self.shared.store.runs().map_err(|e| store_status(&e))? {
-            if matches(&m, &r)? {
-                runs.push(m);
-            }
-        }
+        let mut runs = self
+            .shared
+            .store
+            .select_runs(&run_filter(&r)?)
+            .map_err(|e| store_status(&e))?;
         runs.sort_by(|a, b| b.run_id.as_str().cmp(a.run_id.as_str()));
         let total = runs.len() as u64;
         let page: Vec<&RunManifest> = runs

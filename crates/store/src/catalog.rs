@@ -9,7 +9,9 @@ use chrono::Utc;
 use loadlake_schema::{RunId, RunManifest, RunStatus};
 
 use crate::error::StoreError;
+use crate::filter::RunFilter;
 use crate::layout::Layout;
+use crate::manifests::ManifestCache;
 use crate::recover::{recover_run, remove_file_if_present};
 use crate::writer::{RunWriter, WriterOptions};
 
@@ -24,6 +26,7 @@ pub type SpoolFile = tempfile::NamedTempFile;
 #[derive(Debug, Clone)]
 pub struct Store {
     layout: Layout,
+    manifests: ManifestCache,
 }
 
 impl Store {
@@ -35,7 +38,10 @@ impl Store {
         for dir in [layout.samples_dir(), layout.runs_dir(), layout.tmp_dir()] {
             fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
-        let store = Store { layout };
+        let store = Store {
+            layout,
+            manifests: ManifestCache::default(),
+        };
         if let Err(e) = store.recover() {
             tracing::error!("recovering interrupted runs: {e}");
         }
@@ -205,28 +211,24 @@ impl Store {
 
     /// Every visible run, oldest first. Unreadable manifests are skipped with a warning.
     pub fn runs(&self) -> Result<Vec<RunManifest>, StoreError> {
-        let dir = self.layout.runs_dir();
-        let mut runs = Vec::new();
-        for entry in fs::read_dir(&dir)
-            .map_err(|e| StoreError::io(&dir, e))?
-            .flatten()
-        {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if RunId::parse(stem).is_err() {
-                continue;
-            }
-            match read_manifest(&path) {
-                Ok(m) if m.status != RunStatus::Importing => runs.push(m),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("skipping {e}"),
-            }
-        }
+        let is_manifest = |name: &str| {
+            name.strip_suffix(".json")
+                .is_some_and(|stem| RunId::parse(stem).is_ok())
+        };
+        let mut runs: Vec<RunManifest> = self
+            .manifests
+            .read_dir(&self.layout.runs_dir(), is_manifest)?
+            .into_iter()
+            .filter(|m| m.status != RunStatus::Importing)
+            .map(|m| RunManifest::clone(&m))
+            .collect();
         runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         Ok(runs)
+    }
+
+    /// The runs `filter` takes, oldest first (see [`RunFilter::select`]).
+    pub fn select_runs(&self, filter: &RunFilter) -> Result<Vec<RunManifest>, StoreError> {
+        Ok(filter.select(self.runs()?))
     }
 
     /// The manifest of run `id`.
@@ -236,7 +238,8 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NoSuchRun(id.to_string()));
         }
-        read_manifest(&path)
+        let name = format!("{id}.json");
+        Ok(RunManifest::clone(&*self.manifests.read(&name, &path)?))
     }
 
     /// The visible run that already holds a source with this content hash, if any.
@@ -270,12 +273,4 @@ fn same_file(file: &File, path: &Path) -> bool {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
-}
-
-fn read_manifest(path: &Path) -> Result<RunManifest, StoreError> {
-    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|source| StoreError::Manifest {
-        path: path.to_path_buf(),
-        source,
-    })
 }

@@ -29,6 +29,8 @@ pub enum StoreError {
     NoSuchRun(String),
     #[error("run '{0}' is not running (see `loadlake status {0}`)")]
     NotLive(String),
+    #[error("tag '{0}' is not KEY=VALUE")]
+    BadTag(String),
     #[error("could not allocate a run id after several attempts in {0}")]
     IdExhausted(PathBuf),
 }

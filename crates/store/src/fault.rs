@@ -12,7 +12,7 @@ impl HasFault for StoreError {
         match self {
             StoreError::Io { source, .. } => io_fault(source),
             StoreError::NoSuchRun(_) => Fault::NotFound,
-            StoreError::NotLive(_) => Fault::User,
+            StoreError::NotLive(_) | StoreError::BadTag(_) => Fault::User,
             // Parquet and Arrow errors may carry the OS error of a write; a store we cannot
             // parse (a manifest), and variants added later, are ours.
             other => io_fault_in_chain(other).unwrap_or(Fault::Internal),

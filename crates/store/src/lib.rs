@@ -23,19 +23,24 @@ mod catalog;
 mod compact;
 mod error;
 mod fault;
+mod filter;
 mod hash;
 mod layout;
 mod live;
+mod live_publisher;
+mod manifests;
 mod recover;
 mod writer;
 
 pub use catalog::Store;
 pub use error::StoreError;
+pub use filter::{NameMatch, RunFilter, parse_tag, started_ms};
 pub use hash::content_hash;
 pub use layout::Layout;
 pub use live::{
     LIVE_STALE_AFTER, LiveCounts, LiveStat, LiveState, LiveStatus, StateChange, now_ms,
 };
+pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]

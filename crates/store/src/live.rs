@@ -339,7 +339,7 @@ impl Store {
     }
 
     /// Writes `status` (atomically: a reader never sees half a file).
-    pub fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
+    pub(crate) fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
         let id = RunId::parse(&status.run_id)
             .map_err(|_| StoreError::NoSuchRun(status.run_id.clone()))?;
         let dir = self.live_dir();
@@ -356,7 +356,7 @@ impl Store {
 
     /// Stamps `status` with the time and writes it; a failure is logged, not returned (the
     /// load goes on without its live file).
-    pub fn publish_live(&self, status: &mut LiveStatus) {
+    pub(crate) fn publish_live(&self, status: &mut LiveStatus) {
         status.updated_ms = now_ms();
         if let Err(e) = self.write_live(status) {
             tracing::warn!(run = %status.run_id, error = %e, "could not write the live status");

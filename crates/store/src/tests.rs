@@ -437,3 +437,51 @@ fn spools_nobody_holds_are_removed_and_held_ones_kept() {
     drop(held);
     assert_tmp_is_clean(&store);
 }
+
+/// Replaces the manifest of `id` the way the store does (a new file renamed over the old one),
+/// with `edit` applied to its JSON.
+fn rewrite_manifest(
+    store: &Store,
+    id: &loadlake_schema::RunId,
+    edit: impl Fn(&mut serde_json::Value),
+) {
+    let path = store.layout().manifest_path(id);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut json);
+    let tmp = path.with_extension("json.tmp-test");
+    std::fs::write(&tmp, serde_json::to_vec(&json).unwrap()).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
+#[test]
+fn listed_runs_follow_manifests_replaced_or_removed_behind_the_stores_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let mut w = store.begin_run(WriterOptions::default()).unwrap();
+        w.write(batch(0, &[1, 2], &[true, true])).unwrap();
+        ids.push(w.commit(draft(), &[] as &[&str]).unwrap().run_id);
+    }
+    // Listed by id (ids made in the same second need not sort in the order they were made).
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let names = |runs: Vec<loadlake_schema::RunManifest>| {
+        runs.into_iter().map(|m| m.name).collect::<Vec<_>>()
+    };
+    assert_eq!(names(store.runs().unwrap()), ["t", "t", "t"]);
+
+    // Another process (a second server on the store) renames a run: both ways of reading see it.
+    rewrite_manifest(&store, &ids[1], |m| m["name"] = "renamed".into());
+    assert_eq!(names(store.runs().unwrap()), ["t", "renamed", "t"]);
+    assert_eq!(store.run(ids[1].as_str()).unwrap().name, "renamed");
+    // A clone of the store shares what was read, and sees later changes the same.
+    let clone = store.clone();
+    rewrite_manifest(&store, &ids[1], |m| m["name"] = "again".into());
+    assert_eq!(clone.run(ids[1].as_str()).unwrap().name, "again");
+
+    // A manifest that turns unreadable is skipped, one removed disappears.
+    std::fs::write(store.layout().manifest_path(&ids[0]), b"{ not json").unwrap();
+    store.delete_run(ids[2].as_str()).unwrap();
+    assert_eq!(names(store.runs().unwrap()), ["again"]);
+}

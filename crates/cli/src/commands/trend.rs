@@ -5,31 +5,33 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::QueryEngine;
 use loadlake_query::reports::scope::Scope;
 use loadlake_query::reports::sla::Metric;
-use loadlake_query::reports::trend::{RunFilter, Trend, trend};
+use loadlake_query::reports::trend::{Trend, trend};
 use loadlake_report::html::HtmlRenderer;
-use loadlake_store::Store;
+use loadlake_schema::RunManifest;
+use loadlake_store::{NameMatch, RunFilter, Store, parse_tag};
 
 use crate::args::exact_method;
 use crate::args::{TrendArgs, TrendFormat};
 
 pub async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
     let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
-    let tag = match &args.tag {
-        Some(t) => crate::args::parse_tags(std::slice::from_ref(t))?
-            .into_iter()
-            .next(),
-        None => None,
-    };
     if args.last == 0 {
         bail!("--last must be at least 1");
     }
     let filter = RunFilter {
-        name: args.name.clone(),
-        tag,
-        last: args.last,
+        name: args.name.clone().map(NameMatch::Exact),
+        tags: args
+            .tag
+            .as_deref()
+            .map(parse_tag)
+            .transpose()?
+            .into_iter()
+            .collect(),
+        last: Some(args.last),
+        ..RunFilter::default()
     };
-    let manifests = store.runs()?;
-    let runs = filter.select(&manifests);
+    let runs = store.select_runs(&filter)?;
+    let runs: Vec<&RunManifest> = runs.iter().collect();
     if runs.is_empty() {
         bail!("no run matches --name / --tag (see `loadlake runs`)");
     }

@@ -1,7 +1,7 @@
-//! CSV layout detection, the way JMeter does it (jmeter-notes §1.3): the first line is a header
-//! when its tokens are JMeter column names (or `"quoted"` sample-variable names); the delimiter
-//! is the one that splits it so. Header-less files take `--columns`, a `--jmeter-version`
-//! preset, or the version preset whose column count matches the rows.
+//! CSV layout detection, the way JMeter does it (`CSVSaveService` in apache/jmeter): the first
+//! line is a header when its tokens are JMeter column names (or `"quoted"` sample-variable
+//! names); the delimiter is the one that splits it so. Header-less files take `--columns`, a
+//! `--jmeter-version` preset, or the version preset whose column count matches the rows.
 
 use crate::columns::{
     JtlColumn, REQUIRED, parse_column_list, preset_for_field_count, version_preset,

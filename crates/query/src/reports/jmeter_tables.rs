@@ -1,5 +1,7 @@
-//! JMeter dashboard tables besides Statistics: APDEX, Errors, Top 5 errors by sampler
-//! (../shared/design/jmeter-notes.md §4.3, §4.6).
+//! JMeter dashboard tables besides Statistics: APDEX, Errors, Top 5 errors by sampler, as
+//! JMeter 5.6.3 computes them (`ApdexSummaryConsumer`, `ErrorsSummaryConsumer` and
+//! `Top5ErrorsBySamplerConsumer` in apache/jmeter, package `org.apache.jmeter.report.processor`);
+//! definitions in docs/metrics.md.
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;

@@ -1,5 +1,5 @@
 //! Typed reports: each runs one SQL file of `queries/` and reads its rows into structs that the
-//! CLI (and later the gRPC server and batch renderers) format.
+//! CLI, the gRPC server and the renderers of crates/report format.
 
 pub mod cases;
 pub mod curve;

@@ -1,5 +1,5 @@
 //! The run report (CodeArts ReportInfo shape): outline, details per case / request /
-//! transaction, response-time ranges and error classes. Field names follow the seeds
+//! transaction, response-time ranges and error classes. Field names follow CodeArts PerfTest
 //! (`averageRespTime`, `tp90`, `successRate`, `respTimeRange`…); definitions in docs/metrics.md.
 
 use arrow::array::{Array, AsArray};

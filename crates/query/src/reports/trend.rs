@@ -9,36 +9,6 @@ use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
 
-/// Which runs a trend follows.
-#[derive(Debug, Clone, Default)]
-pub struct RunFilter {
-    /// Runs with exactly this name.
-    pub name: Option<String>,
-    /// Runs with this tag (`key`, value).
-    pub tag: Option<(String, String)>,
-    /// Only the newest this many matching runs.
-    pub last: usize,
-}
-
-impl RunFilter {
-    /// Does `run` match the name and tag (if given)?
-    pub fn matches(&self, run: &RunManifest) -> bool {
-        self.name.as_ref().is_none_or(|n| &run.name == n)
-            && self
-                .tag
-                .as_ref()
-                .is_none_or(|(k, v)| run.tags.get(k) == Some(v))
-    }
-
-    /// The matching runs, the newest `last` of them, oldest first.
-    pub fn select<'a>(&self, runs: &'a [RunManifest]) -> Vec<&'a RunManifest> {
-        let mut chosen: Vec<&RunManifest> = runs.iter().filter(|r| self.matches(r)).collect();
-        chosen.sort_by_key(|r| (r.first_ts_ms, r.run_id.to_string()));
-        let skip = chosen.len().saturating_sub(self.last);
-        chosen.split_off(skip)
-    }
-}
-
 /// One run's value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

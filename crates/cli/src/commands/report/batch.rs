@@ -8,34 +8,28 @@ use loadlake_query::QueryEngine;
 use loadlake_query::reports::scope::{Scope, scope_metrics};
 use loadlake_query::reports::sla::SlaOutcome;
 use loadlake_report::html::{HtmlRenderer, IndexEntry};
+use loadlake_report::job::{Pages, run_report_job, suite_run};
 use loadlake_schema::RunManifest;
-use loadlake_store::Store;
+use loadlake_store::{NameMatch, RunFilter, Store};
 
-use super::files::{PageSettings, check_sla, html_page, load_sla, suite_run, write_file};
-use super::one_run::compute_report;
+use super::files::{html_settings, report_request, write_file};
 use crate::args::ReportArgs;
-use crate::args::exact_method;
 use crate::exit::Gate;
 
 /// The runs `--since` and `--name` select, oldest first. `--since` is measured from the run's
-/// first sample (when the test ran), or its import time when it has no timestamps.
+/// start (its first sample, or its import time when it has no timestamps).
 fn selected_runs(
     store: &Store,
     args: &ReportArgs,
     now_ms: i64,
 ) -> anyhow::Result<Vec<RunManifest>> {
     let files = &args.files;
-    let mut runs: Vec<RunManifest> = store
-        .runs()?
-        .into_iter()
-        .filter(|r| files.name.as_ref().is_none_or(|n| &r.name == n))
-        .filter(|r| {
-            let started = r.first_ts_ms.unwrap_or(r.imported_at.timestamp_millis());
-            files.since.is_none_or(|since| started >= now_ms - since)
-        })
-        .collect();
-    runs.sort_by_key(|r| (r.first_ts_ms, r.run_id.to_string()));
-    Ok(runs)
+    let filter = RunFilter {
+        name: files.name.clone().map(NameMatch::Exact),
+        started_from_ms: files.since.map(|since| now_ms - since),
+        ..RunFilter::default()
+    };
+    Ok(store.select_runs(&filter)?)
 }
 
 pub async fn report_all(
@@ -51,18 +45,22 @@ pub async fn report_all(
     if runs.is_empty() {
         tracing::warn!("no run matches --since / --name; the index will be empty");
     }
-    let method = exact_method(args.percentile_method)?;
-    let rules = args.files.sla.as_deref().map(load_sla).transpose()?;
-    let settings = PageSettings::from_args(args)?;
+    let pages = Pages {
+        html: Some(html_settings(args, now)?),
+        ..Pages::default()
+    };
+    let request = report_request(args, pages)?;
+    let method = request.method;
     let renderer = HtmlRenderer::new(now)?;
     let mut index = Vec::with_capacity(runs.len());
     let mut outcomes: Vec<(usize, SlaOutcome)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let run_id = run.run_id.to_string();
-        let report = compute_report(engine, run, args).await?;
-        let sla = check_sla(engine, &run_id, rules.as_deref(), method).await?;
-        let page = html_page(engine, &renderer, &settings, run, &report, sla.as_ref()).await?;
-        write_file(&out.join(format!("{run_id}.html")), &page)?;
+        let job = run_report_job(engine, run, &request).await?;
+        let (report, sla) = (job.report, job.sla);
+        if let Some(page) = &job.html {
+            write_file(&out.join(format!("{run_id}.html")), page)?;
+        }
         let json = crate::render::report_json(&report, sla.as_ref())?;
         write_file(
             &out.join(format!("{run_id}.json")),
@@ -96,7 +94,7 @@ pub async fn report_all(
     )?;
     write_junit(args.files.junit.as_deref(), &runs, &outcomes)?;
     let failed = outcomes.iter().filter(|(_, o)| !o.passed).count();
-    if rules.is_some() {
+    if request.sla.is_some() {
         eprintln!("SLA: {failed} of {} runs failed", outcomes.len());
     }
     Ok(Gate::from_passed(failed == 0))

@@ -1,22 +1,14 @@
-//! `report --html / --markdown / --junit / --sla`: the run report written to files, and the SLA
-//! gate. The numbers come from crates/query, the pages from crates/report.
+//! `report --html / --markdown / --junit / --sla`: the report job's request made of the
+//! arguments, the files written, and the SLA gate's verdict. The job is crates/report's.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use loadlake_query::QueryEngine;
-use loadlake_query::functions::PercentileMethod;
-use loadlake_query::reports::curve::{CurveOptions, curve};
-use loadlake_query::reports::jmeter::{StatisticsMethod, jmeter_statistics};
-use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
-use loadlake_query::reports::run_report::RunReport;
-use loadlake_query::reports::sla::{CheckedRule, SlaOutcome, SlaSpec, evaluate};
-use loadlake_report::html::{HtmlRenderer, JmeterSection, RunPage};
-use loadlake_report::junit::SuiteRun;
-use loadlake_schema::RunManifest;
+use chrono::{DateTime, Utc};
+use loadlake_query::reports::sla::{CheckedRule, SlaOutcome, SlaSpec};
+use loadlake_report::job::{HtmlSettings, Pages, ReportRequest};
 
-/// Percentiles of the JMeter Statistics table in HTML pages.
-const STATISTICS_PERCENTILES: [f64; 3] = [90.0, 95.0, 99.0];
+use crate::args::ReportArgs;
 
 /// Reads and checks an SLA rule file; errors name the file and the rule or line.
 pub fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
@@ -28,97 +20,23 @@ pub fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// The SLA outcome of `run_id`, if rules were given.
-pub async fn check_sla(
-    engine: &QueryEngine,
-    run_id: &str,
-    rules: Option<&[CheckedRule]>,
-    method: PercentileMethod,
-) -> anyhow::Result<Option<SlaOutcome>> {
-    Ok(match rules {
-        Some(rules) => Some(evaluate(engine, run_id, rules, method).await?),
-        None => None,
+/// The report job's request of `loadlake report`'s arguments, with `pages`.
+pub fn report_request(args: &ReportArgs, pages: Pages) -> anyhow::Result<ReportRequest> {
+    let mut request = ReportRequest::new(crate::args::exact_method(args.percentile_method)?);
+    request.extra_percentiles = args.percentiles.clone().unwrap_or_default();
+    request.ranges = args.ranges.clone();
+    request.sla = args.files.sla.as_deref().map(load_sla).transpose()?;
+    request.pages = pages;
+    Ok(request)
+}
+
+/// How `loadlake report`'s HTML pages are computed, generated at `now`.
+pub fn html_settings(args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<HtmlSettings> {
+    Ok(HtmlSettings {
+        thresholds: crate::args::apdex_thresholds(args)?,
+        points: args.files.points,
+        generated_at: now,
     })
-}
-
-/// How HTML pages are computed: from `report`'s arguments.
-pub struct PageSettings {
-    pub thresholds: ApdexThresholds,
-    /// Curve points at most.
-    pub points: usize,
-    pub method: PercentileMethod,
-}
-
-impl PageSettings {
-    pub fn from_args(args: &crate::args::ReportArgs) -> anyhow::Result<PageSettings> {
-        Ok(PageSettings {
-            thresholds: crate::args::apdex_thresholds(args)?,
-            points: args.files.points,
-            method: crate::args::exact_method(args.percentile_method)?,
-        })
-    }
-}
-
-/// The HTML page of one run: the report plus its curve (at most `points` points) and the JMeter
-/// dashboard tables.
-pub async fn html_page(
-    engine: &QueryEngine,
-    renderer: &HtmlRenderer,
-    settings: &PageSettings,
-    run: &RunManifest,
-    report: &RunReport,
-    sla: Option<&SlaOutcome>,
-) -> anyhow::Result<String> {
-    let PageSettings {
-        thresholds,
-        points,
-        method,
-    } = settings;
-    let (points, method) = (*points, *method);
-    let run_id = run.run_id.to_string();
-    let options = CurveOptions {
-        interval_ms: 1000,
-        max_points: Some(points.max(1)),
-        case: None,
-        request: None,
-        method,
-    };
-    let curve = curve(engine, &run_id, &options).await?;
-    let statistics = jmeter_statistics(
-        engine,
-        &run_id,
-        STATISTICS_PERCENTILES,
-        StatisticsMethod::Exact(method),
-    )
-    .await?;
-    let apdex = apdex(engine, &run_id, thresholds).await?;
-    let (errors, top5) = errors(engine, &run_id).await?;
-    let jmeter = JmeterSection {
-        percentiles: STATISTICS_PERCENTILES,
-        statistics,
-        apdex,
-        errors,
-        top5,
-    };
-    Ok(renderer.run_page(&RunPage {
-        run,
-        report,
-        curve: &curve,
-        jmeter: &jmeter,
-        sla,
-    })?)
-}
-
-/// The JUnit suite header of a run.
-pub fn suite_run(run: &RunManifest) -> SuiteRun<'_> {
-    SuiteRun {
-        run_id: run.run_id.as_str(),
-        name: &run.name,
-        timestamp: run
-            .first_ts_ms
-            .and_then(chrono::DateTime::from_timestamp_millis)
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-    }
 }
 
 /// Writes `contents` to `path` (creating its directory) and says so on stderr.

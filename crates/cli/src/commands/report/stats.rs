@@ -7,10 +7,7 @@ use loadlake_query::QueryEngine;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
 use loadlake_query::reports::jmeter_tables::{apdex, errors};
 
-use crate::args::{
-    Format, PercentileMethodArg, ReportArgs, Stats, apdex_thresholds, check_percentiles,
-    exact_method,
-};
+use crate::args::{Format, PercentileMethodArg, ReportArgs, Stats, apdex_thresholds, exact_method};
 
 /// Prints the JMeter tables of `run_id` on stdout.
 pub(super) async fn print_jmeter_statistics(
@@ -25,7 +22,7 @@ pub(super) async fn print_jmeter_statistics(
     let [p1, p2, p3] = percentiles[..] else {
         bail!("--percentiles takes exactly three values for the Statistics table, e.g. 90,95,99");
     };
-    check_percentiles(&percentiles)?;
+    loadlake_report::job::check_percentiles(&percentiles)?;
     let method = match args.percentile_method {
         PercentileMethodArg::JmeterDashboard => StatisticsMethod::Dashboard {
             window: args.window,
