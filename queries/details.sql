@@ -18,7 +18,7 @@ WITH s AS (
            coalesce(bytes_received, 0) + coalesce(bytes_sent, 0) AS traffic
     FROM samples
     WHERE run_id = $1 AND kind <> 'subsample'
-      AND NOT starts_with(coalesce(response_message, ''), 'Number of samples in transaction : 0,')
+      AND NOT is_empty_transaction(response_message)
 ),
 agg AS (
     SELECT CASE WHEN grouping(label) = 1 THEN 'case'

@@ -6,7 +6,7 @@
 WITH s AS (
     SELECT label, kind, success, elapsed_ms FROM samples
     WHERE run_id = $1
-      AND NOT starts_with(coalesce(response_message, ''), 'Number of samples in transaction : 0,')
+      AND NOT is_empty_transaction(response_message)
 )
 SELECT label, 0 AS total_row, count(*) AS samples,
        ms_histogram(CASE WHEN success THEN elapsed_ms END) AS ok

@@ -8,7 +8,7 @@
 WITH s AS (
     SELECT * FROM samples
     WHERE run_id = $1
-      AND NOT starts_with(coalesce(response_message, ''), 'Number of samples in transaction : 0,')
+      AND NOT is_empty_transaction(response_message)
 ),
 grouped AS (
     SELECT label AS transaction, 0 AS total_row,

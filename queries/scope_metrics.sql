@@ -22,5 +22,5 @@ WHERE run_id = $1
   AND ($2 IS NULL OR coalesce(case_name, '') = $2)
   AND CASE WHEN $3 IS NULL THEN kind = 'sample'
            ELSE label = $3 AND kind <> 'subsample'
-                AND NOT starts_with(coalesce(response_message, ''), 'Number of samples in transaction : 0,')
+                AND NOT is_empty_transaction(response_message)
       END

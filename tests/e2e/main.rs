@@ -16,5 +16,6 @@ mod jmeter213;
 mod report;
 mod runner;
 mod server;
+mod snapshots;
 mod store;
 mod upstream;

@@ -46,6 +46,9 @@ fn samples_table(dir: &std::path::Path) -> Result<Arc<ListingTable>, QueryError>
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
+/// Times a query that met a vanished file is planned again before its error is returned.
+pub const VANISHED_FILE_RETRIES: usize = 3;
+
 /// Resource limits of a session (servers set them; the CLI uses none).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EngineLimits {
@@ -63,7 +66,10 @@ impl QueryEngine {
     /// [`QueryEngine::open`] with resource limits.
     pub async fn open_with(store: &Store, limits: EngineLimits) -> Result<Self, QueryError> {
         let config = SessionConfig::new().with_information_schema(true);
-        let mut runtime = RuntimeEnvBuilder::new();
+        // DataFusion caches file listings for the session's life by default: a live run's new
+        // parts, a run committed or deleted since, would go unseen by later queries. Listing a
+        // local store is cheap; every query lists afresh.
+        let mut runtime = RuntimeEnvBuilder::new().with_object_list_cache_limit(0);
         if let Some(bytes) = limits.memory_bytes {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
@@ -138,8 +144,29 @@ impl QueryEngine {
     }
 
     /// Runs read-only SQL with `$1`, `$2`… parameters; returns the result schema and batches
-    /// (the schema is kept so that empty results still print their columns).
+    /// (the schema is kept so that empty results still print their columns). A query that met
+    /// a file deleted under it (a run deleted while it ran) is planned and run again, up to
+    /// [`VANISHED_FILE_RETRIES`] times.
     pub async fn sql_with_params(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<(Arc<Schema>, Vec<RecordBatch>), QueryError> {
+        let mut retries = 0;
+        loop {
+            match self.sql_with_params_once(sql, params.clone()).await {
+                Err(QueryError::DataFusion(e))
+                    if retries < VANISHED_FILE_RETRIES && crate::is_vanished_file(&e) =>
+                {
+                    tracing::debug!("a file vanished under the query, planning it again: {e}");
+                    retries += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn sql_with_params_once(
         &self,
         sql: &str,
         params: Vec<ScalarValue>,

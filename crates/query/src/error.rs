@@ -60,3 +60,24 @@ fn arrow_fault(e: &arrow::error::ArrowError) -> Fault {
         other => io_fault_in_chain(other).unwrap_or(Fault::Internal),
     }
 }
+
+/// Whether `e` says that a file listed for the query was gone when it was read: a run deleted
+/// (or committed) while the query ran. Planning the query again lists the store as it is now, so
+/// callers retry such a query instead of failing it.
+pub fn is_vanished_file(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if let Some(datafusion::object_store::Error::NotFound { .. }) =
+            err.downcast_ref::<datafusion::object_store::Error>()
+        {
+            return true;
+        }
+        if let Some(DataFusionError::ObjectStore(os)) = err.downcast_ref::<DataFusionError>()
+            && matches!(**os, datafusion::object_store::Error::NotFound { .. })
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}

@@ -9,9 +9,11 @@ mod error;
 pub mod functions;
 pub mod reports;
 mod runs_table;
+#[cfg(test)]
+mod vanished_tests;
 
-pub use engine::{EngineLimits, QueryEngine};
-pub use error::{QueryError, datafusion_fault};
+pub use engine::{EngineLimits, QueryEngine, VANISHED_FILE_RETRIES};
+pub use error::{QueryError, datafusion_fault, is_vanished_file};
 
 /// The SQL files of `queries/`, by name.
 pub mod queries {

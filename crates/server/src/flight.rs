@@ -21,7 +21,10 @@ use arrow_flight::sql::{
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
 };
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{Stream, StreamExt, TryStreamExt};
+use loadlake_query::{VANISHED_FILE_RETRIES, is_vanished_file};
 use prost::Message;
 use tonic::{Request, Response, Status};
 
@@ -71,21 +74,39 @@ impl FlightSql {
             .await
     }
 
-    /// Runs `sql` and streams its batches as Flight data.
+    /// Runs `sql` and streams its batches as Flight data. A query whose first batch meets a
+    /// file deleted under it (a run deleted while it ran) is planned again: nothing was sent
+    /// yet, and the new plan lists the store as it is now.
     async fn stream_sql(&self, sql: &str) -> Result<DoGetStream, Status> {
         let shared = &self.shared;
-        let stream = shared
+        let (stream, first) = shared
             .timed(async {
-                let engine = shared.engine().await?;
-                let df = engine
-                    .dataframe_read_only(sql)
-                    .await
-                    .map_err(query_status)?;
-                df.execute_stream()
-                    .await
-                    .map_err(|e| query_status(e.into()))
+                let mut retries = 0;
+                loop {
+                    let engine = shared.engine().await?;
+                    let df = engine
+                        .dataframe_read_only(sql)
+                        .await
+                        .map_err(query_status)?;
+                    let mut stream = df
+                        .execute_stream()
+                        .await
+                        .map_err(|e| query_status(e.into()))?;
+                    match stream.next().await {
+                        Some(Err(e)) if retries < VANISHED_FILE_RETRIES && is_vanished_file(&e) => {
+                            tracing::debug!("a file vanished under the query, again: {e}");
+                            retries += 1;
+                        }
+                        first => return Ok((stream, first)),
+                    }
+                }
             })
             .await?;
+        // The first batch (or the end, or an error) goes out before the rest of the stream.
+        let stream: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
+            stream.schema(),
+            futures::stream::iter(first).chain(stream),
+        ));
         let schema = stream.schema();
         let deadline = tokio::time::Instant::now() + shared.config.query_timeout;
         // Each batch must arrive before the query's deadline; a late one ends the stream with an

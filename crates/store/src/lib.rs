@@ -44,4 +44,6 @@ pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;

@@ -178,7 +178,9 @@ impl LiveStatus {
     /// Moves to `state` (recorded in the history when it changes).
     pub fn enter(&mut self, state: LiveState, now_ms: i64) {
         if state.is_final() {
+            // Nothing runs any more: no users, no stage.
             self.concurrency = 0;
+            self.stage = None;
         }
         if self.state != state {
             self.state = state;

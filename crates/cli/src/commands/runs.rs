@@ -1,4 +1,4 @@
-//! `loadlake runs`: the runs of the store, oldest first (the `runs` query of crates/query).
+//! `loadlake runs`: the runs of the store, newest first (the `runs` query of crates/query).
 
 use loadlake_store::Store;
 

@@ -10,6 +10,8 @@
 //! - `jmeter_window_percentile(values, fraction, window)` and `jmeter_mean(values)` (scalar): JMeter
 //!   dashboard compatibility over `array_agg(elapsed_ms ORDER BY "row")` (file order).
 //! - `hist_range_counts(histogram, boundaries)` (scalar): counts per response-time range.
+//! - `is_empty_transaction(response_message)` (scalar): whether a row is an empty transaction
+//!   (JMeter's "Number of samples in transaction : 0, …"), which reports leave out.
 //!
 //! On a session with a query memory limit, the built-ins whose output can be much larger than
 //! their input (`repeat`, `lpad`, `range`, `array_repeat`, …) are replaced by guarded wrappers
@@ -40,6 +42,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(udf::JmeterWindowPercentile::new()));
     ctx.register_udf(ScalarUDF::from(udf::JmeterMean::new()));
     ctx.register_udf(ScalarUDF::from(udf::HistRangeCounts::new()));
+    ctx.register_udf(ScalarUDF::from(udf::IsEmptyTransaction::new()));
 }
 
 #[cfg(test)]

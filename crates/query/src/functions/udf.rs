@@ -1,10 +1,10 @@
 //! Scalar functions reading percentiles: `hist_percentile` over histograms, and the JMeter
 //! dashboard compatibility pair `jmeter_window_percentile` / `jmeter_mean` over values in file
-//! order.
+//! order; and `is_empty_transaction`, the rule that leaves empty transactions out of reports.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Float64Builder};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
@@ -275,5 +275,51 @@ impl ScalarUDFImpl for HistRangeCounts {
             out.append(true);
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// What an empty transaction's response message starts with: JMeter writes a Transaction
+/// Controller sample even when none of its children ran ("Number of samples in transaction : 0,
+/// number of failing samples : 0"); it carries nothing and reports leave it out.
+pub const EMPTY_TRANSACTION_MESSAGE: &str = "Number of samples in transaction : 0,";
+
+/// `is_empty_transaction(response_message)`: true for an empty transaction's message, false
+/// otherwise (NULL included), so `NOT is_empty_transaction(response_message)` keeps every other
+/// row. The one definition of "empty transaction" for the SQL of `queries/`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IsEmptyTransaction {
+    signature: Signature,
+}
+
+impl IsEmptyTransaction {
+    pub fn new() -> Self {
+        IsEmptyTransaction {
+            signature: Signature::string(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for IsEmptyTransaction {
+    fn name(&self) -> &str {
+        "is_empty_transaction"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(messages) = arrays.first() else {
+            return exec_err!("is_empty_transaction takes one argument");
+        };
+        let messages = arrow::compute::cast(messages, &DataType::Utf8)?;
+        let empty: BooleanArray = messages
+            .as_string::<i32>()
+            .iter()
+            .map(|m| Some(m.is_some_and(|m| m.starts_with(EMPTY_TRANSACTION_MESSAGE))))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(empty)))
     }
 }

@@ -79,3 +79,37 @@ async fn a_percent_is_refused_not_read_as_a_tiny_fraction() {
         );
     }
 }
+
+/// An empty transaction is one whose message says 0 samples: not 10, not 1, not a NULL message.
+#[tokio::test]
+async fn only_a_transaction_of_zero_samples_is_empty() {
+    let prefix = loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
+    assert!(super::udf::EMPTY_TRANSACTION_MESSAGE.starts_with(prefix));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine(&dir).await;
+    let cases = [
+        (
+            "'Number of samples in transaction : 0, number of failing samples : 0'",
+            "true",
+        ),
+        (
+            "'Number of samples in transaction : 10, number of failing samples : 0'",
+            "false",
+        ),
+        (
+            "'Number of samples in transaction : 1, number of failing samples : 1'",
+            "false",
+        ),
+        ("'OK'", "false"),
+        ("''", "false"),
+        ("NULL", "false"),
+    ];
+    for (message, want) in cases {
+        let expr = format!("is_empty_transaction({message})");
+        assert_eq!(
+            over_1_to(&engine, 1, &expr).await.as_deref(),
+            Ok(want),
+            "{expr}"
+        );
+    }
+}
