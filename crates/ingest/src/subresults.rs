@@ -40,6 +40,20 @@ impl SubResultTracker {
         None
     }
 
+    /// Takes back the last [`observe`](Self::observe) of `row` (a row that was then rejected):
+    /// it is no longer an open parent, and if it was a sub-result its parent expects the same
+    /// child number again. Parents its observation closed stay closed.
+    pub fn forget(&mut self, row: i64, was_child: bool) {
+        if self.depth == 0 || self.stack[self.depth - 1].row != row {
+            return;
+        }
+        self.depth -= 1;
+        if was_child && self.depth > 0 {
+            let parent = &mut self.stack[self.depth - 1];
+            parent.next_child = parent.next_child.saturating_sub(1);
+        }
+    }
+
     fn push(&mut self, row: i64, label: &str, thread: &str) {
         if self.depth == MAX_DEPTH {
             self.depth = 0;

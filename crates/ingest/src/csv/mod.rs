@@ -83,7 +83,61 @@ fn ends_with_line_break(file: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_i64;
+    use arrow::array::{AsArray, RecordBatch};
+    use arrow::datatypes::Int64Type;
+    use loadlake_schema::col;
+
+    use super::{decode_csv, parse_i64};
+    use crate::options::DecodeOptions;
+    use crate::rejects::{Reject, RejectHandler};
+
+    struct Kept(Vec<Reject>);
+
+    impl RejectHandler for Kept {
+        fn reject(&mut self, r: Reject) -> Result<(), crate::IngestError> {
+            self.0.push(r);
+            Ok(())
+        }
+    }
+
+    /// Found by the jtl_csv fuzz target (fuzz/regressions/jtl_csv/): a rejected row used to stay
+    /// an open sub-result parent under the row number the next good row then took, so `Q-0`
+    /// below became its own parent.
+    #[test]
+    fn a_rejected_row_is_nobodys_parent() {
+        let csv = "timeStamp,elapsed,label,responseCode,threadName,success\n\
+                   1000,10,P,200,t1,true\n\
+                   1001,xx,Q,200,t1,true\n\
+                   1002,10,Q-0,200,t1,true\n\
+                   1003,10,Q-0-0,200,t1,true\n";
+        let mut batches: Vec<RecordBatch> = Vec::new();
+        let mut rejects = Kept(Vec::new());
+        let opts = DecodeOptions::default();
+        let report = decode_csv(
+            "f.csv",
+            csv.as_bytes(),
+            None,
+            &opts,
+            0,
+            &mut batches,
+            &mut rejects,
+        )
+        .unwrap();
+        assert_eq!(report.samples, 3);
+        assert_eq!(rejects.0.len(), 1);
+        assert_eq!(
+            (rejects.0[0].line, rejects.0[0].field.as_deref()),
+            (3, Some("elapsed"))
+        );
+        let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let parents = batch
+            .column_by_name(col::PARENT_ROW)
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        // P (row 0) and Q-0 (row 1) have no parent; Q-0-0 (row 2) is Q-0's sub-result.
+        let got: Vec<Option<i64>> = parents.iter().collect();
+        assert_eq!(got, [None, None, Some(1)]);
+    }
 
     #[test]
     fn parses_only_plain_integers() {

@@ -208,11 +208,8 @@ impl RowDecoder<'_> {
             }
         }
         let row = builder.next_row();
-        let parent_row = self
-            .subresults
-            .observe(row, label, thread.unwrap_or_default());
         let case = self.opts.cases.resolve(thread, label);
-        let record = SampleRecord {
+        let mut record = SampleRecord {
             ts_ms,
             elapsed_ms: duration(rec, p.elapsed, "elapsed")?,
             latency_ms: duration(rec, p.latency, "Latency")?,
@@ -222,8 +219,8 @@ impl RowDecoder<'_> {
             label,
             case_name: case.as_deref(),
             thread,
-            kind: parent_row.map(|_| loadlake_schema::SampleKind::Subsample),
-            parent_row,
+            kind: None,
+            parent_row: None,
             response_code: text(rec, p.code, "responseCode", max)?,
             response_message: text(rec, p.message, "responseMessage", max)?,
             success: boolean(rec, p.success)?,
@@ -240,7 +237,18 @@ impl RowDecoder<'_> {
             encoding: text(rec, p.encoding, "Encoding", max)?.filter(|e| !e.is_empty()),
             vars,
         };
-        builder.push(&record).map_err(|e| (None, e.to_string()))?;
+        // Only a row whose every field is good takes part in the sub-result structure: a
+        // rejected row must not become the parent of the rows after it (they would link to
+        // whichever row takes its number).
+        let parent_row = self
+            .subresults
+            .observe(row, label, thread.unwrap_or_default());
+        record.parent_row = parent_row;
+        record.kind = parent_row.map(|_| loadlake_schema::SampleKind::Subsample);
+        if let Err(e) = builder.push(&record) {
+            self.subresults.forget(row, parent_row.is_some());
+            return Err((None, e.to_string()));
+        }
         Ok(())
     }
 }
