@@ -19,6 +19,15 @@ pub enum StatisticsMethod {
     Dashboard { window: i64 },
 }
 
+/// Writes a 32-bit float with the fewest digits that read back as it, as Java writes a `float`
+/// (serde would widen it to a 64-bit number first when the row becomes a JSON value).
+fn as_shortest_f32<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    match v.to_string().parse::<f64>() {
+        Ok(shortest) if v.is_finite() => s.serialize_f64(shortest),
+        _ => s.serialize_f32(*v),
+    }
+}
+
 /// One row of `statistics.json` (field names as JMeter writes them).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,7 +35,9 @@ pub struct JmeterStatRow {
     pub transaction: String,
     pub sample_count: u64,
     pub error_count: u64,
-    /// JMeter computes it as a 32-bit float.
+    /// JMeter computes it as a 32-bit float, and writes it as one (`43.939392`, not the
+    /// widened `43.93939208984375`).
+    #[serde(serialize_with = "as_shortest_f32")]
     pub error_pct: f32,
     pub mean_res_time: Option<f64>,
     pub median_res_time: Option<f64>,
