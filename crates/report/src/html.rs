@@ -86,6 +86,14 @@ pub struct HtmlRenderer {
     generated_at: String,
 }
 
+impl std::fmt::Debug for HtmlRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HtmlRenderer")
+            .field("generated_at", &self.generated_at)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HtmlRenderer {
     /// A renderer whose pages say they were generated `now`.
     pub fn new(now: DateTime<Utc>) -> Result<HtmlRenderer, ReportError> {

@@ -3,7 +3,8 @@
 //! report` (one run or `--all`) and the gRPC `ReportService` both call [`run_report_job`], so a
 //! run's report is computed one way whichever front end asks.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use loadlake_query::reports::curve::{Curve, CurveOptions, curve};
 use loadlake_query::reports::jmeter::{StatisticsMethod, jmeter_statistics};
 use loadlake_query::reports::jmeter_tables::{ApdexThresholds, apdex, errors};
@@ -95,8 +96,9 @@ pub struct HtmlSettings {
     pub thresholds: ApdexThresholds,
     /// Curve points at most.
     pub points: usize,
-    /// The page's "generated at" time.
-    pub generated_at: DateTime<Utc>,
+    /// The renderer (its templates parsed once, whatever the number of pages; it holds the
+    /// pages' "generated at" time).
+    pub renderer: Arc<HtmlRenderer>,
 }
 
 /// What a [`ReportRequest`] computed.
@@ -241,8 +243,7 @@ async fn html_page(
         errors,
         top5,
     };
-    let renderer = HtmlRenderer::new(settings.generated_at)?;
-    Ok(renderer.run_page(&RunPage {
+    Ok(settings.renderer.run_page(&RunPage {
         run,
         report,
         curve: &curve,

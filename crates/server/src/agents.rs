@@ -428,7 +428,6 @@ impl<'a> LiveFile<'a> {
     ) -> LiveFile<'a> {
         let mut publisher = LivePublisher::created(&shared.store, run_id, name);
         publisher.set_agents(chosen.iter().map(|(id, _)| id.clone()).collect());
-        publisher.refresh(|_, _| {});
         LiveFile {
             shared,
             publisher,

@@ -235,11 +235,14 @@ impl Store {
     pub fn run(&self, id: &str) -> Result<RunManifest, StoreError> {
         let id = RunId::parse(id).map_err(|_| StoreError::NoSuchRun(id.to_string()))?;
         let path = self.layout.manifest_path(&id);
-        if !path.exists() {
-            return Err(StoreError::NoSuchRun(id.to_string()));
-        }
         let name = format!("{id}.json");
-        Ok(RunManifest::clone(&*self.manifests.read(&name, &path)?))
+        match self.manifests.read(&name, &path) {
+            Ok(manifest) => Ok(RunManifest::clone(&manifest)),
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NoSuchRun(id.to_string()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The visible run that already holds a source with this content hash, if any.

@@ -40,9 +40,10 @@ impl LivePublisher {
         &self.status
     }
 
-    /// The load generators taking part (default: `local`), published with the next write.
+    /// The load generators taking part (default: `local`), written at once.
     pub fn set_agents(&mut self, agents: Vec<String>) {
         self.status.agents = agents;
+        self.publish();
     }
 
     /// From now on the `stage` field names the stage `stage_at` gives for the time since

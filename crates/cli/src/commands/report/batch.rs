@@ -2,12 +2,13 @@
 //! with `--sla` one JUnit suite per run; exit code 1 when any run fails its SLA.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use loadlake_query::QueryEngine;
 use loadlake_query::reports::scope::{Scope, scope_metrics};
 use loadlake_query::reports::sla::SlaOutcome;
-use loadlake_report::html::{HtmlRenderer, IndexEntry};
+use loadlake_report::html::IndexEntry;
 use loadlake_report::job::{Pages, run_report_job, suite_run};
 use loadlake_schema::RunManifest;
 use loadlake_store::{NameMatch, RunFilter, Store};
@@ -45,13 +46,15 @@ pub async fn report_all(
     if runs.is_empty() {
         tracing::warn!("no run matches --since / --name; the index will be empty");
     }
+    let settings = html_settings(args, now)?;
+    // The run pages and the index share one renderer.
+    let renderer = Arc::clone(&settings.renderer);
     let pages = Pages {
-        html: Some(html_settings(args, now)?),
+        html: Some(settings),
         ..Pages::default()
     };
     let request = report_request(args, pages)?;
     let method = request.method;
-    let renderer = HtmlRenderer::new(now)?;
     let mut index = Vec::with_capacity(runs.len());
     let mut outcomes: Vec<(usize, SlaOutcome)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {

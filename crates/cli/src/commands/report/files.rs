@@ -2,10 +2,12 @@
 //! arguments, the files written, and the SLA gate's verdict. The job is crates/report's.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use loadlake_query::reports::sla::{CheckedRule, SlaOutcome, SlaSpec};
+use loadlake_report::html::HtmlRenderer;
 use loadlake_report::job::{HtmlSettings, Pages, ReportRequest};
 
 use crate::args::ReportArgs;
@@ -35,7 +37,7 @@ pub fn html_settings(args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Ht
     Ok(HtmlSettings {
         thresholds: crate::args::apdex_thresholds(args)?,
         points: args.files.points,
-        generated_at: now,
+        renderer: Arc::new(HtmlRenderer::new(now)?),
     })
 }
 
