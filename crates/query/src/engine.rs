@@ -11,17 +11,20 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::execution::memory_pool::MemoryConsumer;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use loadlake_schema::{col, sample_schema};
 use loadlake_store::Store;
+use object_store::local::LocalFileSystem;
 
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::prelude::{Expr, col as df_col};
 
 use crate::error::QueryError;
+use crate::hide_deleted::HideDeletedRuns;
 use crate::runs_table::RunsTable;
 
 /// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
@@ -74,6 +77,15 @@ impl QueryEngine {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        // Deleted runs keep their files for a while (queries planned before may still read
+        // them); new queries must not list them.
+        ctx.register_object_store(
+            ObjectStoreUrl::local_filesystem().as_ref(),
+            Arc::new(HideDeletedRuns::new(
+                Arc::new(LocalFileSystem::new()),
+                store.clone(),
+            )),
+        );
         crate::functions::register_all(&ctx);
         if let Some(bytes) = limits.memory_bytes {
             crate::functions::guard::register_guards(&ctx, bytes);

@@ -7,6 +7,7 @@
 mod engine;
 mod error;
 pub mod functions;
+mod hide_deleted;
 pub mod reports;
 mod runs_table;
 #[cfg(test)]

@@ -36,8 +36,19 @@ fn commit_run(store: &Store, n: i64) -> String {
     w.commit(draft, &[] as &[&str]).unwrap().run_id.to_string()
 }
 
+/// Of the elapsed times `commit_run(_, n)` writes, how many are even.
+fn even_elapsed(n: i64) -> i64 {
+    (0..n)
+        .filter(|i| (i.wrapping_mul(7_919) % 100_003) % 2 == 0)
+        .count() as i64
+}
+
+fn count(batches: &[arrow::record_batch::RecordBatch]) -> i64 {
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
 #[tokio::test]
-async fn a_deleted_runs_files_are_told_apart_and_a_new_plan_sees_the_store_as_it_is() {
+async fn a_run_deleted_under_a_planned_query_is_still_read_and_hidden_from_new_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     commit_run(&store, 3);
@@ -45,11 +56,62 @@ async fn a_deleted_runs_files_are_told_apart_and_a_new_plan_sees_the_store_as_it
     let engine = QueryEngine::open(&store).await.unwrap();
     let sql = "select count(*) from samples where elapsed_ms % 2 = 0";
 
-    // The plan lists both runs' files; one run is deleted before they are read.
+    // The plan lists both runs' files; one run is deleted before they are read: the query
+    // still reads what it listed.
     let df = engine.dataframe_read_only(sql).await.unwrap();
     let task = Arc::new(df.task_ctx());
     let plan = df.create_physical_plan().await.unwrap();
     store.delete_run(&gone).unwrap();
+    assert!(store.run(&gone).is_err(), "a deleted run is not found");
+    let planned_before = datafusion::physical_plan::collect(plan, task)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&planned_before),
+        even_elapsed(3) + even_elapsed(300_000)
+    );
+
+    // A new query (of this engine or a new one) does not see it: of the other run's elapsed
+    // times 0, 7919, 15838 two are even.
+    let (_, batches) = engine.sql_with_params(sql, vec![]).await.unwrap();
+    assert_eq!(count(&batches), 2);
+    let (_, batches) = engine
+        .sql_with_params("select count(distinct run_id) from samples", vec![])
+        .await
+        .unwrap();
+    assert_eq!(count(&batches), 1);
+
+    // Opening the store again within the grace keeps its files; a purge after it removes them.
+    let samples_dir = store
+        .layout()
+        .run_samples_dir(&loadlake_schema::RunId::parse(&gone).unwrap());
+    let reopened = Store::open(dir.path()).unwrap();
+    assert!(samples_dir.exists(), "removed within the grace");
+    assert_eq!(
+        reopened.purge_deleted(std::time::Duration::ZERO).unwrap(),
+        1
+    );
+    assert!(!samples_dir.exists());
+    assert!(reopened.deleted_runs().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn files_purged_under_a_planned_query_are_told_apart_and_a_new_plan_sees_the_store_as_it_is()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    commit_run(&store, 3);
+    let gone = commit_run(&store, 300_000);
+    let engine = QueryEngine::open(&store).await.unwrap();
+    let sql = "select count(*) from samples where elapsed_ms % 2 = 0";
+
+    // The plan lists both runs' files; they are purged (a query that outlived the grace)
+    // before they are read.
+    let df = engine.dataframe_read_only(sql).await.unwrap();
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await.unwrap();
+    store.delete_run(&gone).unwrap();
+    store.purge_deleted(std::time::Duration::ZERO).unwrap();
     let err = datafusion::physical_plan::collect(plan, task)
         .await
         .unwrap_err();
@@ -64,8 +126,7 @@ async fn a_deleted_runs_files_are_told_apart_and_a_new_plan_sees_the_store_as_it
     };
     assert!(!is_vanished_file(&planning));
 
-    // The engine's own path plans again, on the run that is left: of its elapsed times
-    // 0, 7919, 15838 two are even.
+    // The engine's own path plans again, on the run that is left.
     let (_, batches) = engine.sql_with_params(sql, vec![]).await.unwrap();
-    assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 2);
+    assert_eq!(count(&batches), 2);
 }

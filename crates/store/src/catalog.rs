@@ -8,6 +8,7 @@ use std::path::Path;
 use chrono::Utc;
 use loadlake_schema::{RunId, RunManifest, RunStatus};
 
+use crate::deletion::DELETED_RUN_GRACE;
 use crate::error::StoreError;
 use crate::filter::RunFilter;
 use crate::layout::Layout;
@@ -35,7 +36,12 @@ impl Store {
     /// the store can still be read, and the next open tries again.
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
         let layout = Layout::new(root.as_ref());
-        for dir in [layout.samples_dir(), layout.runs_dir(), layout.tmp_dir()] {
+        for dir in [
+            layout.samples_dir(),
+            layout.runs_dir(),
+            layout.tmp_dir(),
+            layout.deleted_dir(),
+        ] {
             fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
         let store = Store {
@@ -131,6 +137,7 @@ impl Store {
                 .strip_prefix("run_id=")
                 .and_then(|s| RunId::parse(s).ok())
                 && !self.layout.manifest_path(&id).exists()
+                && !self.layout.tombstone_path(&id).exists()
             {
                 ids.insert(id);
             }
@@ -151,6 +158,10 @@ impl Store {
             }
             drop(claim);
             remove_file_if_present(&self.layout.lock_path(&id))?;
+        }
+        if let Err(e) = self.purge_deleted(DELETED_RUN_GRACE) {
+            tracing::error!("removing the samples of deleted runs: {e}");
+            first_error.get_or_insert(e);
         }
         match first_error {
             Some(e) if recovered.is_empty() => Err(e),
@@ -251,21 +262,6 @@ impl Store {
             .runs()?
             .into_iter()
             .find(|m| m.sources.iter().any(|s| s.content_hash == hash)))
-    }
-
-    /// Deletes a run: its manifest first (so it disappears at once), then its files.
-    pub fn delete_run(&self, id: &str) -> Result<(), StoreError> {
-        let manifest = self.run(id)?;
-        let id = manifest.run_id;
-        let path = self.layout.manifest_path(&id);
-        fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
-        let _ = fs::remove_file(self.layout.rejects_path(&id));
-        self.remove_live(&id);
-        let dir = self.layout.run_samples_dir(&id);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        }
-        Ok(())
     }
 }
 

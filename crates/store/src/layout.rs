@@ -44,6 +44,17 @@ impl Layout {
         self.runs_dir().join(format!("{id}.rejects.jsonl"))
     }
 
+    /// `<root>/deleted`: one tombstone per run deleted whose samples are still kept for the
+    /// queries that may be reading them ([`crate::Store::delete_run`]).
+    pub fn deleted_dir(&self) -> PathBuf {
+        self.root.join("deleted")
+    }
+
+    /// `<root>/deleted/<id>`: the tombstone of run `id`.
+    pub fn tombstone_path(&self, id: &RunId) -> PathBuf {
+        self.deleted_dir().join(id.as_str())
+    }
+
     /// `<root>/tmp`.
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")

@@ -8,6 +8,7 @@
 //! <root>/tmp/<id>.lock                           its writer's lock
 //! <root>/tmp/<id>.draft.json                     what to commit it as if its writer dies
 //! <root>/tmp/upload-*                            spooled uploads (locked while in use)
+//! <root>/deleted/<id>                            tombstone: run deleted, samples kept a while
 //! ```
 //!
 //! A run becomes visible atomically: parts are written and fsynced under `tmp/`, the directory is
@@ -21,6 +22,7 @@
 
 mod catalog;
 mod compact;
+mod deletion;
 mod error;
 mod fault;
 mod filter;
@@ -33,6 +35,7 @@ mod recover;
 mod writer;
 
 pub use catalog::Store;
+pub use deletion::DELETED_RUN_GRACE;
 pub use error::StoreError;
 pub use filter::{NameMatch, RunFilter, parse_tag, started_ms};
 pub use hash::content_hash;

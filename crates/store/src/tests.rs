@@ -485,3 +485,39 @@ fn listed_runs_follow_manifests_replaced_or_removed_behind_the_stores_back() {
     store.delete_run(ids[2].as_str()).unwrap();
     assert_eq!(names(store.runs().unwrap()), ["again"]);
 }
+
+#[test]
+fn a_deleted_run_keeps_its_samples_for_the_grace_and_a_cut_off_deletion_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = store.begin_run(WriterOptions::default()).unwrap();
+    w.write(batch(0, &[1, 2], &[true, true])).unwrap();
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    let samples = store.layout().run_samples_dir(&m.run_id);
+
+    // A crash right after the tombstone was written: the manifest is still there.
+    std::fs::write(store.layout().tombstone_path(&m.run_id), b"").unwrap();
+    let reopened = Store::open(dir.path()).unwrap();
+    assert!(reopened.runs().unwrap().is_empty(), "deletion not finished");
+    assert!(samples.exists(), "samples removed within the grace");
+    assert_eq!(
+        reopened
+            .deleted_runs()
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![m.run_id.clone()]
+    );
+
+    // Past the grace the samples go, then the tombstone.
+    assert_eq!(
+        reopened.purge_deleted(std::time::Duration::ZERO).unwrap(),
+        1
+    );
+    assert!(!samples.exists());
+    assert!(reopened.deleted_runs().unwrap().is_empty());
+    assert!(matches!(
+        reopened.delete_run(m.run_id.as_str()),
+        Err(StoreError::NoSuchRun(_))
+    ));
+}
