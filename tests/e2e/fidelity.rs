@@ -353,6 +353,19 @@ fn fidelity_errors_redirects_throughput_timer_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_logic_semantics_match_jmeter_2_13() {
+    same_as_jmeter(
+        "logic",
+        &[Check {
+            case: "Duration on a transaction",
+            label: "txd-parent",
+            bound: Bound::MinElapsedAtLeast(250),
+            why: "a parent transaction of two /slow?ms=150 lasts their sum, over the 250 ms assertion",
+        }],
+    );
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

@@ -127,6 +127,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 parent,
                 include_timers,
                 steps,
+                ..
             } => {
                 let timers = if *include_timers {
                     "timers included"
@@ -141,7 +142,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 let _ = writeln!(out, "{pad}Transaction \"{name}\" ({timers}{mode})");
                 explain_steps(out, steps, depth + 1);
             }
-            Step::Simple { name, steps } => {
+            Step::Simple { name, steps, .. } => {
                 let _ = writeln!(out, "{pad}Simple controller \"{name}\"");
                 explain_steps(out, steps, depth + 1);
             }
@@ -167,6 +168,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 condition,
                 evaluate_all,
                 steps,
+                ..
             } => {
                 let all = if *evaluate_all {
                     ", checked before each child"
@@ -193,14 +195,16 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 explain_csv(out, csv, depth + 1);
                 explain_steps(out, steps, depth + 1);
             }
-            Step::Switch { name, value, steps } => {
+            Step::Switch {
+                name, value, steps, ..
+            } => {
                 let _ = writeln!(out, "{pad}Switch \"{name}\" on \"{}\"", value.source());
                 explain_steps(out, steps, depth + 1);
             }
-            Step::OnceOnly { name, steps } => {
+            Step::OnceOnly { name, steps, .. } => {
                 let _ = writeln!(
                     out,
-                    "{pad}Once only \"{name}\" (first iteration of the enclosing loop)"
+                    "{pad}Once only \"{name}\" (once per thread; again on each entry into a parent Loop)"
                 );
                 explain_steps(out, steps, depth + 1);
             }
@@ -223,7 +227,9 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 let _ = writeln!(out, "{pad}Throughput \"{name}\": {what} ({who})");
                 explain_steps(out, steps, depth + 1);
             }
-            Step::Runtime { name, limit, steps } => {
+            Step::Runtime {
+                name, limit, steps, ..
+            } => {
                 let _ = writeln!(
                     out,
                     "{pad}Runtime \"{name}\": repeats for {} s",

@@ -110,7 +110,8 @@ pub struct ThreadGroupPlan {
     pub steps: Vec<Step>,
 }
 
-/// A CSV Data Set attached to the loop whose iterations advance it.
+/// A CSV Data Set attached to its nearest enclosing controller (or thread group), which advances
+/// it each time it begins an iteration (JMeter's `LoopIterationListener`).
 #[derive(Debug, Clone)]
 pub struct CsvFeed {
     /// Run-unique id (the key of a per-thread cursor).
@@ -181,6 +182,11 @@ pub enum Step {
         parent: bool,
         /// `TransactionController.includeTimers`: whether timer pauses count in the elapsed time.
         include_timers: bool,
+        /// Parent mode: the assertions in scope (the controller's own and its ancestors'),
+        /// checked against the transaction sample as JMeter does; empty otherwise.
+        assertions: Vec<Check>,
+        /// CSV Data Sets advanced each time the controller is entered.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -188,6 +194,8 @@ pub enum Step {
     Simple {
         /// The controller's `testname`.
         name: String,
+        /// CSV Data Sets advanced each time the controller is entered.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -215,6 +223,8 @@ pub enum Step {
         condition: Box<Condition>,
         /// `IfController.evaluateAll`: re-evaluate before each child.
         evaluate_all: bool,
+        /// CSV Data Sets advanced each time the controller is entered (its condition held).
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -235,17 +245,25 @@ pub enum Step {
         name: String,
         /// `SwitchController.value`.
         value: Template,
+        /// CSV Data Sets advanced each time the controller is entered.
+        csv: Vec<CsvFeed>,
         /// The children (the candidates).
         steps: Vec<Step>,
     },
-    /// A Once Only Controller: its children on the first iteration of the enclosing loop only.
+    /// A Once Only Controller: its children once per thread; again after each new entry into a
+    /// parent Loop Controller, and after a failure inside it with `startnextloop`.
     OnceOnly {
         /// The controller's `testname`.
         name: String,
+        /// Run-unique id (the key of the per-thread "done" mark).
+        id: usize,
+        /// CSV Data Sets advanced each time its children run.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
-    /// A Throughput Controller.
+    /// A Throughput Controller: decides at each iteration start of its parent (reached or not)
+    /// whether its children run when reached.
     Throughput {
         /// The controller's `testname`.
         name: String,
@@ -255,6 +273,8 @@ pub enum Step {
         rule: ThroughputRule,
         /// Counts shared by every thread; `None` when `perThread` (each user counts alone).
         shared: Option<Arc<Mutex<ThroughputCounts>>>,
+        /// CSV Data Sets advanced each time its children run.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -264,6 +284,8 @@ pub enum Step {
         name: String,
         /// `RunTime.seconds`; zero runs nothing.
         limit: Duration,
+        /// CSV Data Sets advanced at each of its iterations.
+        csv: Vec<CsvFeed>,
         /// The children.
         steps: Vec<Step>,
     },

@@ -1,7 +1,8 @@
 //! Compiling logic controllers (Simple, Loop, Transaction, If, While, Switch, Once Only,
-//! Throughput, Runtime) and CSV Data Sets; timers are in [`crate::compile::timers`]. Controllers
-//! that loop (Loop, While) own the CSV Data Sets found under them: those advance at each of their
-//! iterations, as JMeter's iteration listeners do.
+//! Throughput, Runtime) and CSV Data Sets; timers are in [`crate::compile::timers`]. Every
+//! controller owns the CSV Data Sets directly under it (or under its samplers): those advance
+//! each time the controller begins an iteration, as JMeter's iteration listeners do (JMeter's
+//! TestCompiler registers a data set with its nearest enclosing controller).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,44 +18,59 @@ use crate::text::condition::Condition;
 use crate::text::template::Template;
 
 impl Compiler<'_> {
-    /// A logic controller and its children; `csv` collects the CSV Data Sets of the enclosing
-    /// loop.
+    /// A logic controller and its children, with the CSV Data Sets it owns.
     pub(crate) fn controller(
         &mut self,
         c: &TestElement,
         scope: &Scope<'_>,
-        csv: &mut Vec<CsvFeed>,
     ) -> Result<Step, RunnerError> {
         let name = self.eval(&c.name, "testname", &c.name)?;
+        let mut csv = Vec::new();
         let step = match kind(c) {
-            Kind::Simple => Step::Simple {
-                name,
-                steps: self.steps(&c.children, scope, csv)?,
-            },
-            Kind::OnceOnly => Step::OnceOnly {
-                name,
-                steps: self.steps(&c.children, scope, csv)?,
-            },
+            Kind::Simple => {
+                let steps = self.steps(&c.children, scope, &mut csv)?;
+                Step::Simple { name, csv, steps }
+            }
+            Kind::OnceOnly => {
+                let steps = self.steps(&c.children, scope, &mut csv)?;
+                Step::OnceOnly {
+                    name,
+                    id: self.id(),
+                    csv,
+                    steps,
+                }
+            }
             Kind::Loop => {
                 let loops = self.loops(&c.name, c.prop_str("LoopController.loops"))?;
                 let continue_forever = self.flag(c, "LoopController.continue_forever", true)?;
-                let mut own = Vec::new();
-                let steps = self.steps(&c.children, scope, &mut own)?;
+                let steps = self.steps(&c.children, scope, &mut csv)?;
                 Step::Loop {
                     name,
                     loops,
                     id: self.id(),
                     continue_forever,
-                    csv: own,
+                    csv,
                     steps,
                 }
             }
-            Kind::Transaction => Step::Transaction {
-                name,
-                parent: self.flag(c, "TransactionController.parent", false)?,
-                include_timers: self.flag(c, "TransactionController.includeTimers", true)?,
-                steps: self.steps(&c.children, scope, csv)?,
-            },
+            Kind::Transaction => {
+                let parent = self.flag(c, "TransactionController.parent", false)?;
+                // JMeter checks the assertions in the controller's scope (its own children's
+                // and its ancestors') against a parent-mode transaction sample only.
+                let assertions = if parent {
+                    self.checks(&scope.extend(&c.children))?
+                } else {
+                    Vec::new()
+                };
+                Step::Transaction {
+                    name,
+                    parent,
+                    include_timers: self.flag(c, "TransactionController.includeTimers", true)?,
+                    assertions,
+                    steps: self.steps(&c.children, scope, &mut csv)?,
+                    csv,
+                }
+            }
             Kind::If => {
                 let prop = "IfController.condition";
                 let use_expression = self.flag(c, "IfController.useExpression", false)?;
@@ -71,7 +87,8 @@ impl Compiler<'_> {
                     name,
                     condition: Box::new(condition),
                     evaluate_all: self.flag(c, "IfController.evaluateAll", false)?,
-                    steps: self.steps(&c.children, scope, csv)?,
+                    steps: self.steps(&c.children, scope, &mut csv)?,
+                    csv,
                 }
             }
             Kind::While => {
@@ -82,12 +99,11 @@ impl Compiler<'_> {
                     "LAST" => WhileCondition::Last,
                     _ => WhileCondition::Text(self.template(&c.name, prop, &raw)?),
                 };
-                let mut own = Vec::new();
-                let steps = self.steps(&c.children, scope, &mut own)?;
+                let steps = self.steps(&c.children, scope, &mut csv)?;
                 Step::While {
                     name,
                     condition,
-                    csv: own,
+                    csv,
                     steps,
                 }
             }
@@ -97,7 +113,8 @@ impl Compiler<'_> {
                 Step::Switch {
                     name,
                     value: self.template(&c.name, prop, &raw)?,
-                    steps: self.steps(&c.children, scope, csv)?,
+                    steps: self.steps(&c.children, scope, &mut csv)?,
+                    csv,
                 }
             }
             Kind::Throughput => {
@@ -114,7 +131,8 @@ impl Compiler<'_> {
                     id: self.id(),
                     rule,
                     shared,
-                    steps: self.steps(&c.children, scope, csv)?,
+                    steps: self.steps(&c.children, scope, &mut csv)?,
+                    csv,
                 }
             }
             Kind::Runtime => {
@@ -122,7 +140,8 @@ impl Compiler<'_> {
                 Step::Runtime {
                     name,
                     limit: Duration::from_secs(seconds),
-                    steps: self.steps(&c.children, scope, csv)?,
+                    steps: self.steps(&c.children, scope, &mut csv)?,
+                    csv,
                 }
             }
             _ => return Err(crate::compile::unsupported(c)),

@@ -455,8 +455,8 @@ impl Compiler<'_> {
         }
     }
 
-    /// The steps for `children` of a thread group or controller. CSV Data Sets found here go
-    /// to `csv`: the data sets of the enclosing loop (thread group, Loop or While Controller).
+    /// The steps for `children` of a thread group or controller. CSV Data Sets found here (and
+    /// under its samplers) go to `csv`: the data sets of that thread group or controller.
     pub fn steps(
         &mut self,
         children: &[TestElement],
@@ -493,7 +493,7 @@ impl Compiler<'_> {
                 | Kind::Switch
                 | Kind::OnceOnly
                 | Kind::Throughput
-                | Kind::Runtime => steps.push(self.controller(child, &scope, csv)?),
+                | Kind::Runtime => steps.push(self.controller(child, &scope)?),
                 Kind::CsvData => csv.push(self.csv_feed(child)?),
                 Kind::HttpDefaults
                 | Kind::Headers

@@ -1,23 +1,78 @@
 //! The logic controllers of a virtual user: which children run, how often, as JMeter decides it
 //! (If, While, Switch, Once Only, Throughput, Runtime, Loop, Simple and Transaction
 //! Controllers). Samplers are in [`crate::vu`].
+//!
+//! JMeter's iteration listeners are kept here: each time a controller (or the thread group)
+//! begins an iteration — a Loop's or While's pass, an If entered, any other controller
+//! entered — its own CSV Data Sets read their next line, its Throughput Controller children
+//! decide whether they run this time (reached or not), and a Loop Controller's first pass
+//! re-arms its Once Only children ([`Vu::iteration_start`]).
 
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::model::{Step, WhileCondition};
+use crate::model::{CsvFeed, Step, WhileCondition};
 use crate::text::condition::Condition;
 use crate::vu::{Flow, StepFuture, Vu};
 
+/// Per-thread state of the iteration listeners.
+#[derive(Debug, Default)]
+pub(crate) struct ListenerState {
+    /// Once Only Controllers whose children ran (until re-armed), by id.
+    once_done: HashSet<usize>,
+    /// Throughput Controllers' decisions for the current iteration of their parent, by id.
+    throughput_run: HashMap<usize, bool>,
+    /// The thread stops after a failed sample and, as JMeter, still looks for its next
+    /// sampler: a transaction ending on the way writes its sample.
+    pub walk_on: bool,
+}
+
 impl Vu {
-    /// Runs one step; `first` says whether this is the first iteration of the enclosing loop.
-    pub(crate) fn step<'a>(&'a mut self, step: &'a Step, first: bool) -> StepFuture<'a> {
-        Box::pin(async move { self.run_step(step, first).await })
+    /// Runs one step.
+    pub(crate) fn step<'a>(&'a mut self, step: &'a Step) -> StepFuture<'a> {
+        Box::pin(async move { self.run_step(step).await })
     }
 
-    async fn run_step(&mut self, step: &Step, first: bool) -> Flow {
+    /// A controller (or thread group) owning `csv` and the children `steps` begins an
+    /// iteration: the data sets read their next line, the Throughput children decide, and when
+    /// `rearm` (a Loop Controller's first pass: JMeter's iteration 1) the Once Only children
+    /// may run again. `Flow::Stop` when a data set ends the thread.
+    pub(crate) fn iteration_start(&mut self, csv: &[CsvFeed], steps: &[Step], rearm: bool) -> Flow {
+        for step in steps {
+            match step {
+                Step::Throughput {
+                    id, rule, shared, ..
+                } => {
+                    let run = match shared {
+                        Some(counts) => match counts.lock() {
+                            Ok(mut c) => c.arrive(*rule),
+                            Err(poisoned) => poisoned.into_inner().arrive(*rule),
+                        },
+                        None => self.throughput_counts.entry(*id).or_default().arrive(*rule),
+                    };
+                    self.listeners.throughput_run.insert(*id, run);
+                }
+                Step::OnceOnly { id, .. } if rearm => {
+                    self.listeners.once_done.remove(id);
+                }
+                _ => {}
+            }
+        }
+        self.advance_csv(csv)
+    }
+
+    /// Enters a controller: its iteration begins, then its children run.
+    async fn enter(&mut self, csv: &[CsvFeed], steps: &[Step]) -> Flow {
+        match self.iteration_start(csv, steps, false) {
+            Flow::Next => self.steps(steps).await,
+            stop => stop,
+        }
+    }
+
+    async fn run_step(&mut self, step: &Step) -> Flow {
         match step {
             Step::Http(h) => self.http(h).await,
-            Step::Simple { steps, .. } => self.steps(steps, first).await,
+            Step::Simple { csv, steps, .. } => self.enter(csv, steps).await,
             Step::Loop {
                 loops,
                 id,
@@ -35,18 +90,21 @@ impl Vu {
                 name,
                 parent,
                 include_timers,
+                assertions,
+                csv,
                 steps,
             } => {
-                self.transaction(name, *parent, *include_timers, steps, first)
+                self.transaction(name, *parent, *include_timers, assertions, csv, steps)
                     .await
             }
             Step::If {
                 name,
                 condition,
                 evaluate_all,
+                csv,
                 steps,
             } => {
-                self.if_controller(name, condition, *evaluate_all, steps, first)
+                self.if_controller(name, condition, *evaluate_all, csv, steps)
                     .await
             }
             Step::While {
@@ -55,49 +113,49 @@ impl Vu {
                 csv,
                 steps,
             } => self.while_controller(name, condition, csv, steps).await,
-            Step::Switch { value, steps, .. } => {
+            Step::Switch {
+                value, csv, steps, ..
+            } => {
                 let value = value.render(&mut self.user, &|v: &str| v.to_string());
+                // The Switch begins its iteration (its data sets, its Throughput children)
+                // whichever child it then runs.
+                if self.iteration_start(csv, steps, false) == Flow::Stop {
+                    return Flow::Stop;
+                }
                 match switch_choice(&value, steps) {
-                    Some(i) => self.steps(&steps[i..=i], first).await,
+                    Some(i) => self.steps(&steps[i..=i]).await,
                     None => Flow::Next,
                 }
             }
-            Step::OnceOnly { steps, .. } => {
-                if first {
-                    self.steps(steps, first).await
+            Step::OnceOnly { id, csv, steps, .. } => {
+                if self.listeners.once_done.contains(id) {
+                    return Flow::Next;
+                }
+                let flow = self.enter(csv, steps).await;
+                // A failure inside with `startnextloop` ends the loop on every controller
+                // above the sampler, this one included: that re-arms it.
+                if flow != Flow::NextLoop {
+                    self.listeners.once_done.insert(*id);
+                }
+                flow
+            }
+            Step::Throughput { id, csv, steps, .. } => {
+                // Decided when the parent began its iteration (never decided: not run).
+                if self.listeners.throughput_run.get(id) == Some(&true) {
+                    self.enter(csv, steps).await
                 } else {
                     Flow::Next
                 }
             }
-            Step::Throughput {
-                id,
-                rule,
-                shared,
-                steps,
-                ..
+            Step::Runtime {
+                limit, csv, steps, ..
             } => {
-                let run = match shared {
-                    Some(counts) => match counts.lock() {
-                        Ok(mut c) => c.arrive(*rule),
-                        Err(poisoned) => poisoned.into_inner().arrive(*rule),
-                    },
-                    None => self.throughput_counts.entry(*id).or_default().arrive(*rule),
-                };
-                if run {
-                    self.steps(steps, first).await
-                } else {
-                    Flow::Next
-                }
-            }
-            Step::Runtime { limit, steps, .. } => {
                 if limit.is_zero() {
                     return Flow::Next;
                 }
                 let end = Instant::now() + *limit;
-                let mut pass = 0u64;
                 while Instant::now() < end {
-                    pass += 1;
-                    let flow = self.loop_pass(&[], steps, pass == 1).await;
+                    let flow = self.loop_pass(csv, steps, false).await;
                     if flow != Flow::Next {
                         return flow;
                     }
@@ -109,28 +167,31 @@ impl Vu {
 
     /// The If Controller: the children when the condition holds; with `evaluate_all`, the
     /// condition is checked again before each child and a false one ends the controller. A
-    /// condition that cannot be evaluated counts as false, as in JMeter (which logs it).
+    /// condition that cannot be evaluated counts as false, as in JMeter (which logs it). Its
+    /// iteration (its CSV Data Sets) begins only when it is entered.
     async fn if_controller(
         &mut self,
         name: &str,
         condition: &Condition,
         evaluate_all: bool,
+        csv: &[CsvFeed],
         steps: &[Step],
-        first: bool,
     ) -> Flow {
-        if !evaluate_all {
-            return if self.holds(name, condition) {
-                self.steps(steps, first).await
-            } else {
-                Flow::Next
-            };
+        if !self.holds(name, condition) {
+            return Flow::Next;
         }
-        for child in steps {
-            if !self.holds(name, condition) {
+        if self.iteration_start(csv, steps, false) == Flow::Stop {
+            return Flow::Stop;
+        }
+        for (i, child) in steps.iter().enumerate() {
+            if evaluate_all && i > 0 && !self.holds(name, condition) {
                 break;
             }
-            let flow = self.step(child, first).await;
+            let flow = self.step(child).await;
             if flow != Flow::Next {
+                if flow == Flow::Stop && i + 1 < steps.len() {
+                    self.listeners.walk_on = false;
+                }
                 return flow;
             }
         }
@@ -154,7 +215,7 @@ impl Vu {
         &mut self,
         name: &str,
         condition: &WhileCondition,
-        csv: &[crate::model::CsvFeed],
+        csv: &[CsvFeed],
         steps: &[Step],
     ) -> Flow {
         let mut pass = 0u64;
@@ -171,7 +232,9 @@ impl Vu {
                 return Flow::Next;
             }
             pass += 1;
-            let flow = self.loop_pass(csv, steps, pass == 1).await;
+            // A While Controller is no Loop Controller: its passes do not re-arm Once Only
+            // children (JMeter re-arms on a Loop's iteration 1 only).
+            let flow = self.loop_pass(csv, steps, false).await;
             if flow != Flow::Next {
                 return flow;
             }
@@ -214,6 +277,7 @@ mod tests {
     fn simple(name: &str) -> Step {
         Step::Simple {
             name: name.into(),
+            csv: Vec::new(),
             steps: Vec::new(),
         }
     }

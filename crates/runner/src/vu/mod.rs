@@ -18,6 +18,7 @@ use loadlake_schema::SampleKind;
 use loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
 use tokio::sync::{mpsc, watch};
 
+use crate::elements::assertions::Check;
 use crate::elements::csv_data_set::{CsvCursor, CsvNext};
 use crate::elements::response::Response;
 use crate::http::client::{HttpClient, now_ms};
@@ -200,6 +201,9 @@ pub(crate) struct Vu {
     pub(crate) throughput_counts: HashMap<usize, ThroughputCounts>,
     /// Loop Controllers with `continue_forever=false` this thread has run (they stay done).
     pub(crate) loops_done: HashSet<usize>,
+    /// Iteration listeners: Once Only Controllers that ran (until re-armed) and Throughput
+    /// Controllers' decisions (see [`controllers`]).
+    pub(crate) listeners: controllers::ListenerState,
     /// Per-thread read positions of `shareMode.thread` CSV Data Sets, by data set id.
     csv_cursors: HashMap<usize, CsvCursor>,
     /// Open-model runs: how late the current iteration started, ms.
@@ -268,6 +272,7 @@ impl Vu {
             last_ok_published: false,
             throughput_counts: HashMap::new(),
             loops_done: HashSet::new(),
+            listeners: controllers::ListenerState::default(),
             csv_cursors: HashMap::new(),
             paced: HashMap::new(),
             late_ms: None,
@@ -340,10 +345,11 @@ impl Vu {
         if group.clear_cookies {
             self.client.cookies.clear();
         }
-        if self.advance_csv(&group.csv) == Flow::Stop {
+        self.listeners.walk_on = false;
+        if self.iteration_start(&group.csv, &group.steps, first) == Flow::Stop {
             return Flow::Stop;
         }
-        self.steps(&group.steps, first).await
+        self.steps(&group.steps).await
     }
 
     /// One iteration of an open-model run that started `late` after it was due: its samples
@@ -359,13 +365,16 @@ impl Vu {
         *self.stop.borrow() >= STOP_GRACEFUL || self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Runs `steps` in order; `first` says whether this is the first iteration of the enclosing
-    /// loop (Once Only Controllers run then only).
-    pub(crate) fn steps<'a>(&'a mut self, steps: &'a [Step], first: bool) -> StepFuture<'a> {
+    /// Runs `steps` in order. When the thread stops after a failed sample, JMeter still looks
+    /// for its next sampler: a step that is not the last one ends that walk here.
+    pub(crate) fn steps<'a>(&'a mut self, steps: &'a [Step]) -> StepFuture<'a> {
         Box::pin(async move {
-            for step in steps {
-                let flow = self.step(step, first).await;
+            for (i, step) in steps.iter().enumerate() {
+                let flow = self.step(step).await;
                 if flow != Flow::Next {
+                    if flow == Flow::Stop && i + 1 < steps.len() {
+                        self.listeners.walk_on = false;
+                    }
                     return flow;
                 }
             }
@@ -389,13 +398,14 @@ impl Vu {
     }
 
     /// One pass of a looping controller (Loop, While, Runtime): nothing when the run is
-    /// stopping, else its CSV Data Sets advance and its children run; other users get the
-    /// thread once this one has used its scheduling budget.
-    pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], first: bool) -> Flow {
-        if self.stopping() || self.advance_csv(csv) == Flow::Stop {
+    /// stopping, else its iteration begins (see [`Vu::iteration_start`]; `rearm`: a Loop
+    /// Controller's first pass) and its children run; other users get the thread once this one
+    /// has used its scheduling budget.
+    pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], rearm: bool) -> Flow {
+        if self.stopping() || self.iteration_start(csv, steps, rearm) == Flow::Stop {
             return Flow::Stop;
         }
-        let flow = self.steps(steps, first).await;
+        let flow = self.steps(steps).await;
         if flow == Flow::Next {
             tokio::task::consume_budget().await;
         }
@@ -409,19 +419,26 @@ impl Vu {
             done += 1;
             let flow = self.loop_pass(csv, steps, done == 1).await;
             if flow != Flow::Next {
+                if flow == Flow::Stop && !finished(loops, done) {
+                    self.listeners.walk_on = false;
+                }
                 return flow;
             }
         }
         Flow::Next
     }
 
+    /// A Transaction Controller: its children, then its sample. A thread that stops inside it
+    /// writes none (JMeter only ends a transaction when it looks for the next sampler), except
+    /// in non-parent mode when the failed sample that stopped it was the last inside it.
     pub(crate) async fn transaction(
         &mut self,
         name: &str,
         parent: bool,
         include_timers: bool,
+        assertions: &[Check],
+        csv: &[CsvFeed],
         steps: &[Step],
-        first: bool,
     ) -> Flow {
         let ts_ms = now_ms();
         let start = Instant::now();
@@ -429,8 +446,14 @@ impl Vu {
             parent,
             ..TxAcc::default()
         });
-        let flow = self.steps(steps, first).await;
+        let flow = match self.iteration_start(csv, steps, false) {
+            Flow::Next => self.steps(steps).await,
+            stop => stop,
+        };
         let acc = self.transactions.pop().unwrap_or_default();
+        if flow == Flow::Stop && (parent || !self.listeners.walk_on) {
+            return flow;
+        }
         if acc.calls == 0 {
             if !parent && !self.record(self.empty_transaction(ts_ms, name)).await {
                 return Flow::Stop;
@@ -443,7 +466,7 @@ impl Vu {
         } else {
             (acc.elapsed, (wall - acc.elapsed).max(0))
         };
-        let success = acc.failing == 0;
+        let mut success = acc.failing == 0;
         let code = if parent {
             acc.code.clone()
         } else if success {
@@ -451,6 +474,30 @@ impl Vu {
         } else {
             String::new()
         };
+        let message = format!(
+            "{TRANSACTION_MESSAGE_PREFIX} : {}, number of failing samples : {}",
+            acc.calls, acc.failing
+        );
+        let mut failure_message = None;
+        if parent {
+            // JMeter checks the assertions in scope against a parent-mode transaction sample
+            // (no body: a Response Assertion on the text fails with "Response was null"), and
+            // its outcome is the last sample's.
+            let response = Response {
+                code: &code,
+                message: &message,
+                elapsed_ms,
+                body_bytes: acc.bytes_received,
+                ..Response::default()
+            };
+            for a in assertions {
+                if let Some(msg) = a.check(&response, &mut self.user) {
+                    success = false;
+                    failure_message.get_or_insert(msg);
+                }
+            }
+            self.note_last_sample(success);
+        }
         let sample = Sample {
             ts_ms,
             elapsed_ms,
@@ -463,12 +510,9 @@ impl Vu {
             thread: self.thread.clone(),
             kind: SampleKind::Transaction,
             code: code.into(),
-            message: Cow::Owned(format!(
-                "{TRANSACTION_MESSAGE_PREFIX} : {}, number of failing samples : {}",
-                acc.calls, acc.failing
-            )),
+            message: Cow::Owned(message),
             success,
-            failure_message: None,
+            failure_message,
             bytes_received: acc.bytes_received,
             bytes_sent: acc.bytes_sent,
             grp_threads: self.grp_active.load(Ordering::SeqCst),
@@ -541,6 +585,19 @@ impl Vu {
         }
     }
 
+    /// Keeps the last sample's outcome (`JMeterThread.last_sample_ok`). The variable is written
+    /// when it changes (a map insert with two new strings per request would otherwise cost more
+    /// than parsing the response head).
+    fn note_last_sample(&mut self, success: bool) {
+        if !self.last_ok_published || self.last_ok != success {
+            self.user
+                .vars
+                .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
+            self.last_ok_published = true;
+        }
+        self.last_ok = success;
+    }
+
     /// Waits `delay` (a timer); false when the run stopped or the schedule ended meanwhile.
     pub(crate) async fn pause(&mut self, delay: Duration) -> bool {
         let wanted = Instant::now() + delay;
@@ -609,15 +666,7 @@ impl Vu {
                 failure_message.get_or_insert(msg);
             }
         }
-        // The variable is written when it changes (a map insert with two new strings per request
-        // would otherwise cost more than parsing the response head).
-        if !self.last_ok_published || self.last_ok != success {
-            self.user
-                .vars
-                .insert(LAST_SAMPLE_OK.to_string(), success.to_string());
-            self.last_ok_published = true;
-        }
-        self.last_ok = success;
+        self.note_last_sample(success);
         let sample = Sample {
             ts_ms: r.ts_ms,
             elapsed_ms: r.elapsed_ms,
@@ -650,9 +699,15 @@ impl Vu {
         match self.group.on_error {
             OnSampleError::Continue => Flow::Next,
             OnSampleError::StartNextLoop => Flow::NextLoop,
-            OnSampleError::StopThread => Flow::Stop,
+            // The thread stops, but JMeter first looks for its next sampler once more, which
+            // ends a transaction whose last sample this was (see `Vu::steps`).
+            OnSampleError::StopThread => {
+                self.listeners.walk_on = true;
+                Flow::Stop
+            }
             OnSampleError::StopTest => {
                 self.shared.stop_at(STOP_GRACEFUL);
+                self.listeners.walk_on = true;
                 Flow::Stop
             }
             OnSampleError::StopTestNow => {
