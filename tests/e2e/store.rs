@@ -216,3 +216,50 @@ fn kill_9_during_a_large_import_leaves_no_half_run_and_a_retry_succeeds() {
     let run = store.import(&[big.to_str().unwrap()]);
     assert_eq!(count(&store, &run), rows as u64);
 }
+
+#[test]
+fn an_object_storage_url_is_refused_not_taken_for_a_local_folder() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let loadlake = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_loadlake"));
+        c.current_dir(work.path()).env_remove("LOADLAKE_HOME");
+        c
+    };
+    let out = loadlake()
+        .args(["--store", "s3://perf-results/team-a", "import"])
+        .arg(&jtl)
+        .output()
+        .expect("run loadlake");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("s3://perf-results/team-a") && stderr.contains("not supported"),
+        "{stderr}"
+    );
+    let out = loadlake()
+        .env("LOADLAKE_HOME", "gs://bucket/x")
+        .arg("runs")
+        .output()
+        .expect("run loadlake");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("LOADLAKE_HOME"), "{stderr}");
+    let made: Vec<_> = std::fs::read_dir(work.path()).unwrap().collect();
+    assert!(made.is_empty(), "a local folder was made: {made:?}");
+
+    // A file:// URL is the directory it names.
+    let dir = work.path().join("store");
+    let url = format!("file://{}", dir.display());
+    let out = loadlake()
+        .args(["--store", &url, "import"])
+        .arg(&jtl)
+        .output()
+        .expect("run loadlake");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("runs").is_dir());
+}

@@ -13,8 +13,8 @@ use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 #[derive(Debug, Parser)]
 #[command(name = "loadlake", version, about)]
 pub struct Cli {
-    /// Store directory [default: $LOADLAKE_HOME, else ./loadlake-data]
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Store directory, a path or file:///path [default: $LOADLAKE_HOME, else ./loadlake-data]
+    #[arg(long, global = true, value_name = "DIR", value_parser = store_location)]
     pub store: Option<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug; or LOADLAKE_LOG=...)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -25,12 +25,22 @@ pub struct Cli {
 
 impl Cli {
     /// `--store`, else `$LOADLAKE_HOME`, else `./loadlake-data`.
-    pub fn store_dir(&self) -> PathBuf {
-        self.store
-            .clone()
-            .or_else(|| std::env::var_os("LOADLAKE_HOME").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("loadlake-data"))
+    pub fn store_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.store {
+            return Ok(dir.clone());
+        }
+        match std::env::var("LOADLAKE_HOME") {
+            Ok(home) => loadlake_store::store_dir(&home).context("LOADLAKE_HOME"),
+            Err(std::env::VarError::NotUnicode(home)) => Ok(PathBuf::from(home)),
+            Err(std::env::VarError::NotPresent) => Ok(PathBuf::from("loadlake-data")),
+        }
     }
+}
+
+/// `--store`: a path or a `file://` URL; object-storage URLs are refused (not a local folder
+/// named `s3:`).
+fn store_location(value: &str) -> Result<PathBuf, loadlake_store::LocationError> {
+    loadlake_store::store_dir(value)
 }
 
 #[derive(Debug, Subcommand)]

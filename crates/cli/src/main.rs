@@ -81,7 +81,7 @@ fn init_tracing(verbose: u8) {
 
 /// Runs the command; `Gate::Fail` when its gate (SLA, regressions) failed.
 fn run_command(cli: Cli) -> anyhow::Result<Gate> {
-    let store_dir = cli.store_dir();
+    let store_dir = cli.store_dir()?;
     let open_store = || {
         loadlake_store::Store::open(&store_dir)
             .with_context(|| format!("opening the store at {}", store_dir.display()))

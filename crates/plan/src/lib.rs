@@ -51,7 +51,7 @@ use serde::Serialize;
 pub use duration::parse_duration;
 pub use error::{PlanError, Position};
 pub use kpi::{Comparison, Kpi, KpiMetric, StopRule};
-pub use parse::{MAX_DEPTH, MAX_PLAN_BYTES};
+pub use parse::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_PLAN_BYTES};
 pub use props::{ElementProp, NumberProp, Prop, Property, Props, XmlNode, is_expression};
 pub use stages::{LoadProfile, Stage, StageShape, StagesError};
 pub use summary::{PlanSummary, ThreadGroupKind, ThreadGroupSummary};

@@ -18,6 +18,10 @@ use crate::tree::TestElement;
 /// Inputs larger than this are refused (the biggest upstream plan is about 130 KB).
 pub const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Most attributes one element may carry; JMeter writes at most a few (`guiclass`,
+/// `testclass`, `testname`, `enabled`, `elementType`, `name`).
+pub const MAX_ATTRIBUTES: usize = 1024;
+
 /// Deepest element nesting accepted (each controller level costs two: element + hashTree).
 pub const MAX_DEPTH: usize = 256;
 
@@ -462,10 +466,28 @@ impl<'a> Parser<'a> {
         at: usize,
     ) -> Result<Vec<(String, String)>, PlanError> {
         let mut out = Vec::new();
-        for attr in start.attributes() {
+        // quick-xml's own duplicate check compares every attribute with every earlier one
+        // (quadratic: a million attributes took minutes); a set does it in linear time.
+        let mut seen = std::collections::HashSet::new();
+        for attr in start.attributes().with_checks(false) {
             let attr = attr.map_err(|e| {
                 self.malformed(at, format!("bad attribute in <{}>: {e}", tag_of(start)))
             })?;
+            if out.len() >= MAX_ATTRIBUTES {
+                let msg = format!(
+                    "<{}> has more than {MAX_ATTRIBUTES} attributes (the limit; JMeter writes at most a few)",
+                    tag_of(start)
+                );
+                return Err(self.malformed(at, msg));
+            }
+            if !seen.insert(attr.key.as_ref().to_owned()) {
+                let msg = format!(
+                    "attribute {} appears twice in <{}>",
+                    attr.key.as_ref(),
+                    tag_of(start)
+                );
+                return Err(self.malformed(at, msg));
+            }
             let value = attr
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use loadlake_plan::{MAX_DEPTH, Plan, PlanError, Prop, ThreadGroupKind};
+use loadlake_plan::{MAX_ATTRIBUTES, MAX_DEPTH, Plan, PlanError, Prop, ThreadGroupKind};
 
 fn parse(s: &str) -> Result<Plan, PlanError> {
     s.parse()
@@ -245,6 +245,31 @@ fn malformed_structures_give_positions() {
 
     let err = parse(&wrap(r#"<TestPlan a="1" a="2"/>"#)).unwrap_err();
     assert!(matches!(err, PlanError::Malformed { .. }), "{err}");
+    assert!(
+        err.to_string().contains("attribute a appears twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_element_with_too_many_attributes_is_refused_and_one_at_the_limit_is_read() {
+    let attrs = |n: usize| (0..n).map(|i| format!(" a{i}=\"{i}\"")).collect::<String>();
+    let at_limit = format!(
+        "{}\n  <hashTree/>",
+        format!("<TestPlan testname=\"x\"{}/>", attrs(MAX_ATTRIBUTES - 1))
+    );
+    assert!(parse(&wrap(&at_limit)).is_ok());
+    let over = format!(
+        "<TestPlan testname=\"x\"{}/>\n  <hashTree/>",
+        attrs(MAX_ATTRIBUTES)
+    );
+    let err = parse(&wrap(&over)).unwrap_err();
+    assert!(matches!(err, PlanError::Malformed { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("more than {MAX_ATTRIBUTES} attributes")),
+        "{err}"
+    );
 }
 
 #[test]

@@ -367,18 +367,22 @@ fn write_durably(joined: &Joined, batches: Vec<RecordBatch>) -> Result<u64, Stat
     let writer = writer
         .as_mut()
         .ok_or_else(|| Status::failed_precondition("the run was already committed"))?;
-    let mut rows = 0;
-    for b in batches {
-        rows += b.num_rows() as u64;
-        counts.count(&b);
-        if let Some(rules) = rules {
-            feed_rules(rules, &b);
-        }
+    for b in &batches {
         writer
-            .write(b)
+            .write(b.clone())
             .map_err(|e| crate::error::store_status(&e))?;
     }
     writer.flush().map_err(|e| crate::error::store_status(&e))?;
+    // Only what is durable counts in the live status and the rules: a batch whose write failed
+    // is not acknowledged, so it must not show in the running data either.
+    let mut rows = 0;
+    for b in &batches {
+        rows += b.num_rows() as u64;
+        counts.count(b);
+        if let Some(rules) = rules {
+            feed_rules(rules, b);
+        }
+    }
     Ok(rows)
 }
 
@@ -489,6 +493,7 @@ pub(crate) async fn serve_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loadlake_store::LiveStat;
 
     #[tokio::test]
     async fn the_decode_budget_holds_messages_back_until_room_is_freed() {
@@ -509,6 +514,85 @@ mod tests {
         assert_eq!(all.num_permits(), 1024);
         // The budget is never smaller than one message.
         assert_eq!(DecodeBudget::new(0, 64 << 20).kib, 65_536);
+    }
+
+    /// A joined run whose writer is `writer`.
+    fn joined_with(writer: RunWriter) -> Joined {
+        Joined {
+            run_id: writer.run_id().to_string(),
+            run: Arc::new(Mutex::new(LiveRun {
+                writer: Some(writer),
+                name: String::new(),
+                tags: BTreeMap::new(),
+                open_streams: 1,
+                streams_started: 1,
+                broken: false,
+                agents_joined: Vec::new(),
+                agents_broken: Vec::new(),
+                counts: LiveCounts::default(),
+                rules: None,
+            })),
+            row_offset: 0,
+            agent: None,
+        }
+    }
+
+    /// The live numbers `joined` would publish now.
+    fn published(joined: &Joined) -> LiveStat {
+        let mut status = LiveStatus {
+            run_id: joined.run_id.clone(),
+            name: String::new(),
+            state: loadlake_store::LiveState::Running,
+            message: String::new(),
+            history: Vec::new(),
+            updated_ms: 0,
+            pid: 0,
+            stage: None,
+            concurrency: 0,
+            agents: Vec::new(),
+            vum: 0.0,
+            all: LiveStat::default(),
+            samplers: Vec::new(),
+        };
+        joined.run.lock().unwrap().counts.fill(&mut status, 1.0);
+        status.all
+    }
+
+    fn three_samples() -> RecordBatch {
+        let mut b = loadlake_schema::SampleBatchBuilder::new(0);
+        for ts in [1_000, 1_001, 1_002] {
+            b.push(&loadlake_schema::SampleRecord {
+                ts_ms: Some(ts),
+                elapsed_ms: Some(5),
+                label: "home",
+                success: true,
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn only_samples_written_durably_count_in_the_live_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = loadlake_store::Store::open(dir.path()).unwrap();
+
+        let ok = joined_with(store.begin_run(WriterOptions::live()).unwrap());
+        assert_eq!(write_durably(&ok, vec![three_samples()]).unwrap(), 3);
+        assert_eq!(published(&ok).count, 3);
+
+        // The run's staging directory is gone: the part cannot be written.
+        let writer = store.begin_run(WriterOptions::live()).unwrap();
+        let staging = store.layout().staging_dir(writer.run_id());
+        let failing = joined_with(writer);
+        std::fs::remove_dir_all(&staging).unwrap();
+        assert!(write_durably(&failing, vec![three_samples()]).is_err());
+        assert_eq!(
+            published(&failing).count,
+            0,
+            "counted before it was written"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod hash;
 mod layout;
 mod live;
 mod live_publisher;
+mod location;
 mod manifests;
 mod recover;
 mod writer;
@@ -44,6 +45,7 @@ pub use live::{
     LIVE_STALE_AFTER, LiveCounts, LiveStat, LiveState, LiveStatus, StateChange, now_ms,
 };
 pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
+pub use location::{LocationError, store_dir};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]
