@@ -4,6 +4,13 @@
 //! tells each agent its part and a common start time, and commits the run when the last agent's
 //! stream leaves. An agent that breaks off keeps its acknowledged samples and makes the run
 //! `incomplete`; the others go on.
+//!
+//! The agents' own side (joining, running a part, streaming its samples) and the client of a
+//! distributed run are in [`client`].
+
+pub mod client;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -230,6 +237,7 @@ async fn run_distributed(
     }
 }
 
+/// Drives one distributed run: opens it, starts the agents, watches them and commits the run.
 async fn drive(
     shared: &Arc<Shared>,
     r: pb::DistributedRunRequest,
@@ -259,101 +267,27 @@ async fn drive(
     if let Some(watch) = RuleWatch::new(checked.rules, None, start_at) {
         shared.live_runs.watch_rules(&run_id, watch);
     }
-    let mut load = r.load.clone();
-    if let Some(l) = &mut load {
-        l.stop_when.clear();
-    }
-    let count = chosen.len() as u32;
-    let mut told = 0;
-    for (index, (id, commands)) in chosen.iter().enumerate() {
-        let start = pb::StartLoad {
-            run_id: run_id.clone(),
-            plan_jmx: r.plan_jmx.clone(),
-            plan_dir: r.plan_dir.clone(),
-            data_files: r.data_files.clone(),
-            props: r.props.clone(),
-            load: load.clone(),
-            index: index as u32,
-            count,
-            start_at_ms: start_at,
-        };
-        let command = pb::AgentCommand {
-            command: Some(pb::agent_command::Command::Start(start)),
-        };
-        if commands.send(Ok(command)).await.is_ok() {
-            told += 1;
-        } else {
-            tracing::warn!(agent = %id, run = %run_id, "agent gone before the start");
-        }
-    }
-    let agents: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
+    let fleet = Fleet {
+        shared,
+        run_id: run_id.clone(),
+        chosen,
+        events,
+    };
+    let told = fleet.tell_start(&r, start_at).await;
+    let agents = fleet.ids();
     live.publisher.enter(LiveState::Ready, "");
     live.publisher.enter(LiveState::Running, "");
-    let _ = events
-        .send(Ok(pb::DistributedRunEvent {
-            run_id: run_id.clone(),
+    fleet
+        .send(pb::DistributedRunEvent {
             state: "started".into(),
             agents: agents.clone(),
-            message: format!("{told} of {count} agent(s) started"),
-            ..pb::DistributedRunEvent::default()
-        }))
+            message: format!("{told} of {} agent(s) started", chosen.len()),
+            ..fleet.event()
+        })
         .await;
-    // Every told agent opens a stream (streams_started counts the holder too) and leaves it;
-    // an agent whose command stream closed before it joined will not come.
-    let stop_on_loss = r.on_agent_loss == "stop";
-    let mut lost: Vec<String> = Vec::new();
-    let mut stopped_by: Option<String> = None;
-    loop {
-        tokio::time::sleep(POLL).await;
-        if live.tick() && live.publisher.take_stop_request() {
-            tell_stop(chosen, &run_id).await;
-        }
-        if stopped_by.is_none()
-            && let Some(why) = shared.live_runs.check_rules(&run_id, now_ms())
-        {
-            tracing::warn!(run = %run_id, rule = %why, "stopping the distributed run");
-            live.publisher.enter(LiveState::Stopping, &why);
-            shared.live_runs.tag(&run_id, "stopped_by", &why);
-            tell_stop(chosen, &run_id).await;
-            stopped_by = Some(why);
-        }
-        let (open, started) = shared.live_runs.streams(&run_id).unwrap_or((1, 1));
-        let (joined, broken) = shared.live_runs.agents(&run_id).unwrap_or_default();
-        let gone_before_joining: Vec<&String> = chosen
-            .iter()
-            .filter(|(id, c)| c.is_closed() && !joined.contains(id))
-            .map(|(id, _)| id)
-            .collect();
-        for id in broken.iter().chain(gone_before_joining.iter().copied()) {
-            if lost.contains(id) {
-                continue;
-            }
-            lost.push(id.clone());
-            tracing::warn!(agent = %id, run = %run_id, "agent lost");
-            let _ = events
-                .send(Ok(pb::DistributedRunEvent {
-                    run_id: run_id.clone(),
-                    state: "agent_lost".into(),
-                    agents: vec![id.clone()],
-                    message: if stop_on_loss {
-                        "its acknowledged samples stay; the others are told to stop".into()
-                    } else {
-                        "its acknowledged samples stay; the others go on".into()
-                    },
-                    ..pb::DistributedRunEvent::default()
-                }))
-                .await;
-            live.publisher
-                .say(&format!("lost agent(s): {}", lost.join(", ")));
-            if stop_on_loss {
-                tell_stop(chosen, &run_id).await;
-            }
-        }
-        let expected = i64::from(told) + 1;
-        if open <= 1 && started + gone_before_joining.len() as i64 >= expected {
-            break;
-        }
-    }
+    let Ending { lost, stopped_by } = fleet
+        .watch(&mut live, told, r.on_agent_loss == "stop")
+        .await;
     if !lost.is_empty() {
         shared
             .live_runs
@@ -373,9 +307,8 @@ async fn drive(
         }
     };
     live.publisher.enter(LiveState::Stopped, "");
-    let _ = events
-        .send(Ok(pb::DistributedRunEvent {
-            run_id,
+    fleet
+        .send(pb::DistributedRunEvent {
             state: "finished".into(),
             agents,
             run_status: status,
@@ -388,9 +321,144 @@ async fn drive(
             .flatten()
             .collect::<Vec<_>>()
             .join("; "),
-        }))
+            ..fleet.event()
+        })
         .await;
     Ok(())
+}
+
+/// The agents chosen for one distributed run, and where its events go.
+struct Fleet<'a> {
+    shared: &'a Arc<Shared>,
+    run_id: String,
+    chosen: &'a [(String, CommandSender)],
+    events: &'a mpsc::Sender<Result<pb::DistributedRunEvent, Status>>,
+}
+
+/// How a run's agents ended: the ones lost, and the stop rule that stopped the run.
+struct Ending {
+    lost: Vec<String>,
+    stopped_by: Option<String>,
+}
+
+impl Fleet<'_> {
+    /// The agents' ids.
+    fn ids(&self) -> Vec<String> {
+        self.chosen.iter().map(|(id, _)| id.clone()).collect()
+    }
+
+    /// An event of this run (fill in the rest).
+    fn event(&self) -> pb::DistributedRunEvent {
+        pb::DistributedRunEvent {
+            run_id: self.run_id.clone(),
+            ..pb::DistributedRunEvent::default()
+        }
+    }
+
+    /// Sends an event to whoever started the run (gone: nobody listens any more).
+    async fn send(&self, event: pb::DistributedRunEvent) {
+        let _ = self.events.send(Ok(event)).await;
+    }
+
+    /// Tells each agent its part of the run, starting at `start_at` (ms); returns how many
+    /// were told (an agent may be gone already).
+    async fn tell_start(&self, r: &pb::DistributedRunRequest, start_at: i64) -> u32 {
+        let mut load = r.load.clone();
+        if let Some(l) = &mut load {
+            l.stop_when.clear();
+        }
+        let count = self.chosen.len() as u32;
+        let mut told = 0;
+        for (index, (id, commands)) in self.chosen.iter().enumerate() {
+            let start = pb::StartLoad {
+                run_id: self.run_id.clone(),
+                plan_jmx: r.plan_jmx.clone(),
+                plan_dir: r.plan_dir.clone(),
+                data_files: r.data_files.clone(),
+                props: r.props.clone(),
+                load: load.clone(),
+                index: index as u32,
+                count,
+                start_at_ms: start_at,
+            };
+            let command = pb::AgentCommand {
+                command: Some(pb::agent_command::Command::Start(start)),
+            };
+            if commands.send(Ok(command)).await.is_ok() {
+                told += 1;
+            } else {
+                tracing::warn!(agent = %id, run = %self.run_id, "agent gone before the start");
+            }
+        }
+        told
+    }
+
+    /// Watches the run until every told agent's stream has come and gone: forwards stop
+    /// requests and stop rules to the agents, reports lost agents (and with `stop_on_loss`
+    /// stops the others).
+    async fn watch(&self, live: &mut LiveFile<'_>, told: u32, stop_on_loss: bool) -> Ending {
+        let (shared, run_id, chosen) = (self.shared, &self.run_id, self.chosen);
+        let mut ending = Ending {
+            lost: Vec::new(),
+            stopped_by: None,
+        };
+        loop {
+            tokio::time::sleep(POLL).await;
+            if live.tick() && live.publisher.take_stop_request() {
+                tell_stop(chosen, run_id).await;
+            }
+            if ending.stopped_by.is_none()
+                && let Some(why) = shared.live_runs.check_rules(run_id, now_ms())
+            {
+                tracing::warn!(run = %run_id, rule = %why, "stopping the distributed run");
+                live.publisher.enter(LiveState::Stopping, &why);
+                shared.live_runs.tag(run_id, "stopped_by", &why);
+                tell_stop(chosen, run_id).await;
+                ending.stopped_by = Some(why);
+            }
+            // Every told agent opens a stream (streams_started counts the holder too) and
+            // leaves it; an agent whose command stream closed before it joined will not come.
+            let (open, started) = shared.live_runs.streams(run_id).unwrap_or((1, 1));
+            let (joined, broken) = shared.live_runs.agents(run_id).unwrap_or_default();
+            let gone_before_joining: Vec<&String> = chosen
+                .iter()
+                .filter(|(id, c)| c.is_closed() && !joined.contains(id))
+                .map(|(id, _)| id)
+                .collect();
+            for id in broken.iter().chain(gone_before_joining.iter().copied()) {
+                if ending.lost.contains(id) {
+                    continue;
+                }
+                ending.lost.push(id.clone());
+                self.agent_lost(live, id, &ending.lost, stop_on_loss).await;
+            }
+            let expected = i64::from(told) + 1;
+            if open <= 1 && started + gone_before_joining.len() as i64 >= expected {
+                return ending;
+            }
+        }
+    }
+
+    /// Reports the agent `id` lost (`lost` so far, it included).
+    async fn agent_lost(&self, live: &mut LiveFile<'_>, id: &str, lost: &[String], stop: bool) {
+        tracing::warn!(agent = %id, run = %self.run_id, "agent lost");
+        self.send(pb::DistributedRunEvent {
+            state: "agent_lost".into(),
+            agents: vec![id.to_string()],
+            message: if stop {
+                "its acknowledged samples stay; the others are told to stop".into()
+            } else {
+                "its acknowledged samples stay; the others go on".into()
+            },
+            ..self.event()
+        })
+        .await;
+        live.publisher
+            .say(&format!("lost agent(s): {}", lost.join(", ")));
+        if stop {
+            tell_stop(self.chosen, &self.run_id).await;
+        }
+    }
 }
 
 /// Tells every agent of the run to stop (they finish their iteration).

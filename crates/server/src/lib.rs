@@ -4,7 +4,7 @@
 //! standard health and reflection services, and bearer-token auth — all on one port. No report
 //! logic lives here: every number is computed by crates/query, as for the CLI.
 
-mod agents;
+pub mod agents;
 mod auth;
 mod conn;
 mod convert;

@@ -19,8 +19,8 @@ use super::*;
 use crate::pb::run_service_client::RunServiceClient;
 
 /// A server on 127.0.0.1 with a free port over an empty store, stopped when dropped.
-struct Running {
-    addr: SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _store: tempfile::TempDir,
 }
@@ -33,7 +33,14 @@ impl Drop for Running {
     }
 }
 
-async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Running {
+impl Running {
+    /// The store it serves.
+    pub(crate) fn store_dir(&self) -> &std::path::Path {
+        self._store.path()
+    }
+}
+
+pub(crate) async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Running {
     let store = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(store.path().to_path_buf());
     configure(&mut config);
