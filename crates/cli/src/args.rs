@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter_tables::ApdexThresholds;
@@ -142,17 +143,31 @@ pub enum Stats {
     Pts,
 }
 
-/// How percentiles are computed.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum PercentileMethodArg {
-    /// Smallest value with at least ceil(p*n) values at or below it (exact, default)
-    NearestRank,
-    /// Interpolated between closest ranks, (n-1)*p (numpy / DuckDB quantile_cont)
-    Linear,
-    /// JMeter's Aggregate Report: first value reaching round(n*p)
-    JmeterAggregate,
-    /// JMeter's dashboard: LEGACY estimator over the last --window samples in file order
-    JmeterDashboard,
+/// `--percentile-method`: the names of [`PercentileMethod`] (`user_name`), parsed by its one
+/// parser (`FromStr`); clap checks and suggests the names and lists them with their help.
+fn percentile_method() -> impl TypedValueParser<Value = PercentileMethod> {
+    PossibleValuesParser::new(
+        PercentileMethod::ALL.map(|m| PossibleValue::new(m.user_name()).help(method_help(m))),
+    )
+    .try_map(|name| name.parse::<PercentileMethod>())
+}
+
+/// How a percentile method computes, for `--help`.
+fn method_help(method: PercentileMethod) -> &'static str {
+    match method {
+        PercentileMethod::NearestRank => {
+            "Smallest value with at least ceil(p*n) values at or below it (exact, default)"
+        }
+        PercentileMethod::Linear => {
+            "Interpolated between closest ranks, (n-1)*p (numpy / DuckDB quantile_cont)"
+        }
+        PercentileMethod::JmeterAggregate => {
+            "JMeter's Aggregate Report: first value reaching round(n*p)"
+        }
+        PercentileMethod::Legacy => {
+            "JMeter's dashboard: LEGACY estimator over the last --window samples in file order"
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -172,8 +187,8 @@ pub struct ReportArgs {
     /// in each report detail (`percentiles` object; tp50..tp9999 are always there)
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub percentiles: Option<Vec<f64>>,
-    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
-    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
+    pub percentile_method: PercentileMethod,
     /// Sliding window of jmeter-dashboard percentiles (JMeter's statistic_window; 0 = all)
     #[arg(long, default_value_t = 20000)]
     pub window: i64,
@@ -267,8 +282,8 @@ pub struct CompareArgs {
     /// Show every metric, not only regressions and improvements (table format)
     #[arg(long)]
     pub all_rows: bool,
-    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
-    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
+    pub percentile_method: PercentileMethod,
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
 }
@@ -304,8 +319,8 @@ pub struct TrendArgs {
     /// The newest this many matching runs
     #[arg(long, default_value_t = 50)]
     pub last: usize,
-    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
-    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
+    pub percentile_method: PercentileMethod,
     #[arg(long, value_enum, default_value_t = TrendFormat::Table)]
     pub format: TrendFormat,
 }
@@ -435,8 +450,8 @@ pub struct CurveArgs {
     /// At most this many points: adjacent intervals are merged exactly
     #[arg(long)]
     pub points: Option<usize>,
-    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
-    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
+    pub percentile_method: PercentileMethod,
     /// `table`, `csv` (one row per point) or `json` (CodeArts brokens)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -464,8 +479,8 @@ pub struct DetailArgs {
     /// Case name or id (see `loadlake cases`)
     #[arg(long)]
     pub case: String,
-    #[arg(long, value_enum, default_value_t = PercentileMethodArg::NearestRank)]
-    pub percentile_method: PercentileMethodArg,
+    #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
+    pub percentile_method: PercentileMethod,
     /// `table`, `json` (CaseReportDetail) or `csv` (one row per detail)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -634,15 +649,11 @@ pub(crate) fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// The exact percentile method of an argument (the dashboard estimator is for --stats jmeter).
-pub fn exact_method(arg: PercentileMethodArg) -> anyhow::Result<PercentileMethod> {
-    Ok(match arg {
-        PercentileMethodArg::NearestRank => PercentileMethod::NearestRank,
-        PercentileMethodArg::Linear => PercentileMethod::Linear,
-        PercentileMethodArg::JmeterAggregate => PercentileMethod::JmeterAggregate,
-        PercentileMethodArg::JmeterDashboard => {
-            bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
-        }
-    })
+pub fn exact_method(method: PercentileMethod) -> anyhow::Result<PercentileMethod> {
+    if method == PercentileMethod::Legacy {
+        bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
+    }
+    Ok(method)
 }
 
 /// APDEX thresholds of `--apdex-*`.
@@ -656,4 +667,40 @@ pub fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
             None => Vec::new(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_method(args: &[&str]) -> Result<PercentileMethod, clap::Error> {
+        let cli = Cli::try_parse_from(["loadlake", "report", "latest"].iter().chain(args))?;
+        match cli.command {
+            Command::Report(r) => Ok(r.percentile_method),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn percentile_methods_parse_once_with_clap_s_checks() {
+        assert_eq!(report_method(&[]).unwrap(), PercentileMethod::NearestRank);
+        for m in PercentileMethod::ALL {
+            let parsed = report_method(&["--percentile-method", m.user_name()]).unwrap();
+            assert_eq!(parsed, m);
+        }
+        // Only the command-line names (not SQL's `legacy`), spelled exactly, as before.
+        for bad in ["legacy", "LINEAR", "linearr", ""] {
+            let e = report_method(&["--percentile-method", bad]).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue, "{bad}");
+            let text = e.to_string();
+            assert!(
+                text.contains(
+                    "[possible values: nearest-rank, linear, jmeter-aggregate, jmeter-dashboard]"
+                ),
+                "{text}"
+            );
+        }
+        let e = report_method(&["--percentile-method", "linearr"]).unwrap_err();
+        assert!(e.to_string().contains("a similar value exists: 'linear'"));
+    }
 }

@@ -68,11 +68,11 @@ impl Run {
 
 /// `percentile_method` of a request (empty = nearest-rank).
 fn method(name: &str) -> Result<PercentileMethod, Status> {
-    match PercentileMethod::parse(name) {
-        Some(PercentileMethod::Legacy) | None => Err(Status::invalid_argument(format!(
+    match name.parse() {
+        Ok(PercentileMethod::Legacy) | Err(_) => Err(Status::invalid_argument(format!(
             "percentile_method '{name}': use nearest-rank, linear or jmeter-aggregate"
         ))),
-        Some(m) => Ok(m),
+        Ok(m) => Ok(m),
     }
 }
 

@@ -38,7 +38,15 @@ pub enum PercentileMethod {
 }
 
 impl PercentileMethod {
-    /// The name `parse` accepts (and the SQL functions take).
+    /// Every method, in the order help texts list them.
+    pub const ALL: [PercentileMethod; 4] = [
+        Self::NearestRank,
+        Self::Linear,
+        Self::JmeterAggregate,
+        Self::Legacy,
+    ];
+
+    /// The name the SQL functions take (one of those [`FromStr`](std::str::FromStr) accepts).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NearestRank => "nearest-rank",
@@ -48,14 +56,33 @@ impl PercentileMethod {
         }
     }
 
-    /// Parses `nearest-rank`, `linear`, `jmeter-aggregate`, `legacy`.
-    pub fn parse(s: &str) -> Option<Self> {
+    /// The name on the command line: `jmeter-dashboard` for [`Self::Legacy`] (the CLI applies
+    /// it with JMeter's window), else [`Self::as_str`].
+    pub fn user_name(self) -> &'static str {
+        match self {
+            Self::Legacy => "jmeter-dashboard",
+            other => other.as_str(),
+        }
+    }
+}
+
+/// A percentile method name that is none of loadlake's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown percentile method '{0}' (nearest-rank, linear, jmeter-aggregate, legacy)")]
+pub struct UnknownPercentileMethod(pub String);
+
+/// The one parser of percentile method names (SQL functions, gRPC requests, the CLI):
+/// `nearest-rank` (or empty), `linear`, `jmeter-aggregate`, `legacy` or `jmeter-dashboard`.
+impl std::str::FromStr for PercentileMethod {
+    type Err = UnknownPercentileMethod;
+
+    fn from_str(s: &str) -> Result<Self, UnknownPercentileMethod> {
         match s {
-            "nearest-rank" | "" => Some(Self::NearestRank),
-            "linear" => Some(Self::Linear),
-            "jmeter-aggregate" => Some(Self::JmeterAggregate),
-            "legacy" | "jmeter-dashboard" => Some(Self::Legacy),
-            _ => None,
+            "nearest-rank" | "" => Ok(Self::NearestRank),
+            "linear" => Ok(Self::Linear),
+            "jmeter-aggregate" => Ok(Self::JmeterAggregate),
+            "legacy" | "jmeter-dashboard" => Ok(Self::Legacy),
+            _ => Err(UnknownPercentileMethod(s.to_string())),
         }
     }
 }
@@ -196,6 +223,20 @@ mod tests {
             h.add(*v, 1);
         }
         h.to_pairs()
+    }
+
+    #[test]
+    fn percentile_method_names_parse_back() {
+        for m in PercentileMethod::ALL {
+            assert_eq!(m.as_str().parse::<PercentileMethod>(), Ok(m));
+            assert_eq!(m.user_name().parse::<PercentileMethod>(), Ok(m));
+        }
+        assert_eq!("".parse(), Ok(PercentileMethod::NearestRank));
+        let unknown = "LINEAR".parse::<PercentileMethod>().unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "unknown percentile method 'LINEAR' (nearest-rank, linear, jmeter-aggregate, legacy)"
+        );
     }
 
     #[test]

@@ -12,18 +12,21 @@
 //! - `hist_range_counts(histogram, boundaries)` (scalar): counts per response-time range.
 //! - `is_empty_transaction(response_message)` (scalar): whether a row is an empty transaction
 //!   (JMeter's "Number of samples in transaction : 0, …"), which reports leave out.
+//! - `error_family(error_class)` (scalar): the reports' error breakdown — `assertion`, `timeout`,
+//!   `refused`, `parse` or `others` (`http_4xx`, `http_5xx`, `other`), NULL for a success.
 //!
 //! On a session with a query memory limit, the built-ins whose output can be much larger than
 //! their input (`repeat`, `lpad`, `range`, `array_repeat`, …) are replaced by guarded wrappers
 //! of the same names (`guard.rs`).
 
 mod bounds;
+mod error_family;
 pub(crate) mod guard;
 mod histogram;
 mod udaf;
 mod udf;
 
-pub use histogram::{Histogram, PercentileMethod, SortedCounts};
+pub use histogram::{Histogram, PercentileMethod, SortedCounts, UnknownPercentileMethod};
 
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
@@ -43,6 +46,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(udf::JmeterMean::new()));
     ctx.register_udf(ScalarUDF::from(udf::HistRangeCounts::new()));
     ctx.register_udf(ScalarUDF::from(udf::IsEmptyTransaction::new()));
+    ctx.register_udf(ScalarUDF::from(error_family::ErrorFamily::new()));
 }
 
 #[cfg(test)]

@@ -70,13 +70,9 @@ impl ScalarUDFImpl for HistPercentile {
             let method = match arrays.get(2) {
                 Some(m) if m.is_valid(row) => {
                     let name = m.as_string::<i32>().value(row);
-                    match PercentileMethod::parse(name) {
-                        Some(method) => method,
-                        None => {
-                            return plan_err!(
-                                "unknown percentile method '{name}' (nearest-rank, linear, jmeter-aggregate, legacy)"
-                            );
-                        }
+                    match name.parse::<PercentileMethod>() {
+                        Ok(method) => method,
+                        Err(unknown) => return plan_err!("{unknown}"),
                     }
                 }
                 _ => PercentileMethod::NearestRank,

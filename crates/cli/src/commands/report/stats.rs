@@ -7,7 +7,9 @@ use loadlake_query::QueryEngine;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
 use loadlake_query::reports::jmeter_tables::{apdex, errors};
 
-use crate::args::{Format, PercentileMethodArg, ReportArgs, Stats, apdex_thresholds, exact_method};
+use loadlake_query::functions::PercentileMethod;
+
+use crate::args::{Format, ReportArgs, Stats, apdex_thresholds, exact_method};
 
 /// Prints the JMeter tables of `run_id` on stdout.
 pub(super) async fn print_jmeter_statistics(
@@ -24,7 +26,7 @@ pub(super) async fn print_jmeter_statistics(
     };
     loadlake_report::job::check_percentiles(&percentiles)?;
     let method = match args.percentile_method {
-        PercentileMethodArg::JmeterDashboard => StatisticsMethod::Dashboard {
+        PercentileMethod::Legacy => StatisticsMethod::Dashboard {
             window: args.window,
         },
         exact => StatisticsMethod::Exact(exact_method(exact)?),
