@@ -198,6 +198,24 @@ fn stop_rules(mode: &'static str, texts: &[String]) -> Result<Vec<StopRule>, Fie
         .collect()
 }
 
+/// What a stage's mode-specific fields compile to.
+struct Shaped {
+    shape: StageShape,
+    length: Duration,
+    /// Iterations that end the stage (concurrency stages only).
+    count: Option<u64>,
+}
+
+impl Shaped {
+    fn new(shape: StageShape, length: Duration) -> Shaped {
+        Shaped {
+            shape,
+            length,
+            count: None,
+        }
+    }
+}
+
 /// Compiles one stage; `level` and `rate` are where the previous stage ended (users, arrivals
 /// per second), the start of a ramp.
 pub(super) fn compile_stage(
@@ -206,224 +224,234 @@ pub(super) fn compile_stage(
     level: u32,
     rate: f64,
 ) -> Result<Stage, FieldError> {
-    // A stage of `shape` lasting `length`, named as written or `stage N`.
-    let stage = |mode: &'static str,
-                 stop_when: &[String],
-                 name: Option<String>,
-                 shape: StageShape,
-                 length: Duration|
-     -> Result<Stage, FieldError> {
-        Ok(Stage {
-            name: name.unwrap_or_else(|| format!("stage {index}")),
-            shape,
-            length,
-            count: None,
-            stop_when: stop_rules(mode, stop_when)?,
-        })
-    };
-    let min_max = |mode, min: u32, max: u32| {
-        if max < min || max == 0 {
-            Err((
-                mode,
-                "max",
-                format!("must be ≥ min ({min}) and ≥ 1, not {max}"),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match s {
-        StageSpec::Concurrency {
-            name: n,
-            stop_when,
-            users,
-            ramp_up,
-            duration,
-            count,
-            max_duration,
-        } => {
-            const M: &str = "concurrency";
-            let length = match (duration, count, max_duration) {
-                (Some(d), None, None) => duration_field(M, "duration", &d)?,
-                (None, Some(0), _) => return Err((M, "count", "must be at least 1".into())),
-                (None, Some(_), cap) => match cap {
-                    Some(t) => duration_field(M, "max_duration", &t)?,
-                    None => COUNT_STAGE_CAP,
-                },
-                (Some(_), _, Some(_)) => {
-                    return Err((
-                        M,
-                        "max_duration",
-                        "caps a stage with a `count`; this one has a `duration`".into(),
-                    ));
-                }
-                _ => return Err(duration_or_count(M)),
-            };
-            let ramp_up = ramp_up_field(M, ramp_up.as_ref())?;
-            check_ramp_fits(M, ramp_up, length)?;
-            let shape = StageShape::Concurrency {
-                from: level,
+    let Shaped {
+        shape,
+        length,
+        count,
+    } = s.shaped(level, rate)?;
+    let (mode, name, stop_when) = s.header();
+    Ok(Stage {
+        name: name.map_or_else(|| format!("stage {index}"), str::to_string),
+        shape,
+        length,
+        count,
+        stop_when: stop_rules(mode, stop_when)?,
+    })
+}
+
+impl StageSpec {
+    /// The stage's mode, and its name and stop rules as written.
+    fn header(&self) -> (&'static str, Option<&str>, &[String]) {
+        let (mode, name, stop_when) = match self {
+            Self::Concurrency {
+                name, stop_when, ..
+            } => ("concurrency", name, stop_when),
+            Self::Step {
+                name, stop_when, ..
+            } => ("step", name, stop_when),
+            Self::Surge {
+                name, stop_when, ..
+            } => ("surge", name, stop_when),
+            Self::Oscillation {
+                name, stop_when, ..
+            } => ("oscillation", name, stop_when),
+            Self::Tps {
+                name, stop_when, ..
+            } => ("tps", name, stop_when),
+            Self::SurgeTps {
+                name, stop_when, ..
+            } => ("surge_tps", name, stop_when),
+            Self::OscillationTps {
+                name, stop_when, ..
+            } => ("oscillation_tps", name, stop_when),
+        };
+        (mode, name.as_deref(), stop_when)
+    }
+
+    /// The shape and length of the stage, its fields checked.
+    fn shaped(&self, level: u32, rate: f64) -> Result<Shaped, FieldError> {
+        let (mode, _, _) = self.header();
+        Ok(match self {
+            Self::Concurrency {
                 users,
                 ramp_up,
-            };
-            Stage {
+                duration,
                 count,
-                ..stage(M, &stop_when, n, shape, length)?
+                max_duration,
+                ..
+            } => {
+                let length =
+                    count_or_duration(mode, duration.as_ref(), *count, max_duration.as_ref())?;
+                let ramp_up = ramp_up_field(mode, ramp_up.as_ref())?;
+                check_ramp_fits(mode, ramp_up, length)?;
+                let shape = StageShape::Concurrency {
+                    from: level,
+                    users: *users,
+                    ramp_up,
+                };
+                Shaped {
+                    count: *count,
+                    ..Shaped::new(shape, length)
+                }
             }
-        }
-        StageSpec::Step {
-            name: n,
-            stop_when,
-            start,
-            step,
-            step_duration,
-            max,
-            duration,
-        } => {
-            const M: &str = "step";
-            let step_duration = duration_field(M, "step_duration", &step_duration)?;
-            check_step(start, step, step_duration, max).map_err(|(f, m)| (M, f, m))?;
-            let length = match duration {
-                Some(t) => duration_field(M, "duration", &t)?,
-                None => step_length(start, step, step_duration, max),
-            };
-            stage(
-                M,
-                &stop_when,
-                n,
-                StageShape::Step {
+            &Self::Step {
+                start,
+                step,
+                ref step_duration,
+                max,
+                ref duration,
+                ..
+            } => {
+                let step_duration = duration_field(mode, "step_duration", step_duration)?;
+                check_step(start, step, step_duration, max).map_err(|(f, m)| (mode, f, m))?;
+                let length = match duration {
+                    Some(t) => duration_field(mode, "duration", t)?,
+                    None => step_length(start, step, step_duration, max),
+                };
+                let shape = StageShape::Step {
                     start,
                     step,
                     step_duration,
                     max,
-                },
-                length,
-            )?
-        }
-        StageSpec::Surge {
-            name: n,
-            stop_when,
-            min,
-            max,
-            base,
-            burst,
-            loops,
-            max_duration,
-        } => {
-            const M: &str = "surge";
-            min_max(M, min, max)?;
-            let base = duration_field(M, "base", &base)?;
-            let burst = duration_field(M, "burst", &burst)?;
-            let length = surge_length(M, base, burst, loops, max_duration.as_ref())?;
-            stage(
-                M,
-                &stop_when,
-                n,
-                StageShape::Surge {
+                };
+                Shaped::new(shape, length)
+            }
+            &Self::Surge {
+                min,
+                max,
+                ref base,
+                ref burst,
+                loops,
+                ref max_duration,
+                ..
+            } => {
+                check_min_max(mode, min, max)?;
+                let (base, burst, length) =
+                    surge_times(mode, base, burst, loops, max_duration.as_ref())?;
+                let shape = StageShape::Surge {
                     min,
                     max,
                     base,
                     burst,
-                },
-                length,
-            )?
-        }
-        StageSpec::Oscillation {
-            name: n,
-            stop_when,
-            min,
-            max,
-            period,
-            duration,
-        } => {
-            const M: &str = "oscillation";
-            min_max(M, min, max)?;
-            stage(
-                M,
-                &stop_when,
-                n,
-                StageShape::Oscillation {
-                    min,
-                    max,
-                    period: duration_field(M, "period", &period)?,
-                },
-                duration_field(M, "duration", &duration)?,
-            )?
-        }
-        StageSpec::Tps {
-            name: n,
-            stop_when,
-            tps,
-            ramp_up,
-            duration,
-            count,
-        } => {
-            const M: &str = "tps";
-            check_rate(M, "tps", tps)?;
-            let ramp_up = ramp_up_field(M, ramp_up.as_ref())?;
-            let shape = StageShape::Tps {
-                from: rate,
+                };
+                Shaped::new(shape, length)
+            }
+            &Self::Oscillation {
+                min,
+                max,
+                ref period,
+                ref duration,
+                ..
+            } => {
+                check_min_max(mode, min, max)?;
+                let period = duration_field(mode, "period", period)?;
+                let shape = StageShape::Oscillation { min, max, period };
+                Shaped::new(shape, duration_field(mode, "duration", duration)?)
+            }
+            &Self::Tps {
                 tps,
-                ramp_up,
-            };
-            let length = match (duration, count) {
-                (Some(d), None) => duration_field(M, "duration", &d)?,
-                (None, Some(count)) => shape
-                    .time_of_count(count)
-                    .map_err(|why| (M, "count", why))?,
-                _ => return Err(duration_or_count(M)),
-            };
-            check_ramp_fits(M, ramp_up, length)?;
-            stage(M, &stop_when, n, shape, length)?
-        }
-        StageSpec::SurgeTps {
-            name: n,
-            stop_when,
-            min,
-            max,
-            base,
-            burst,
-            loops,
-            max_duration,
-        } => {
-            const M: &str = "surge_tps";
-            check_rate_range(M, min, max)?;
-            let base = duration_field(M, "base", &base)?;
-            let burst = duration_field(M, "burst", &burst)?;
-            stage(
-                M,
-                &stop_when,
-                n,
-                StageShape::SurgeTps {
+                ref ramp_up,
+                ref duration,
+                count,
+                ..
+            } => {
+                check_rate(mode, "tps", tps)?;
+                let ramp_up = ramp_up_field(mode, ramp_up.as_ref())?;
+                let shape = StageShape::Tps {
+                    from: rate,
+                    tps,
+                    ramp_up,
+                };
+                let length = match (duration, count) {
+                    (Some(d), None) => duration_field(mode, "duration", d)?,
+                    (None, Some(count)) => shape
+                        .time_of_count(count)
+                        .map_err(|why| (mode, "count", why))?,
+                    _ => return Err(duration_or_count(mode)),
+                };
+                check_ramp_fits(mode, ramp_up, length)?;
+                Shaped::new(shape, length)
+            }
+            &Self::SurgeTps {
+                min,
+                max,
+                ref base,
+                ref burst,
+                loops,
+                ref max_duration,
+                ..
+            } => {
+                check_rate_range(mode, min, max)?;
+                let (base, burst, length) =
+                    surge_times(mode, base, burst, loops, max_duration.as_ref())?;
+                let shape = StageShape::SurgeTps {
                     min,
                     max,
                     base,
                     burst,
-                },
-                surge_length(M, base, burst, loops, max_duration.as_ref())?,
-            )?
-        }
-        StageSpec::OscillationTps {
-            name: n,
-            stop_when,
-            min,
-            max,
-            period,
-            duration,
-        } => {
-            const M: &str = "oscillation_tps";
-            check_rate_range(M, min, max)?;
-            stage(
-                M,
-                &stop_when,
-                n,
-                StageShape::OscillationTps {
-                    min,
-                    max,
-                    period: duration_field(M, "period", &period)?,
-                },
-                duration_field(M, "duration", &duration)?,
-            )?
-        }
-    })
+                };
+                Shaped::new(shape, length)
+            }
+            &Self::OscillationTps {
+                min,
+                max,
+                ref period,
+                ref duration,
+                ..
+            } => {
+                check_rate_range(mode, min, max)?;
+                let period = duration_field(mode, "period", period)?;
+                let shape = StageShape::OscillationTps { min, max, period };
+                Shaped::new(shape, duration_field(mode, "duration", duration)?)
+            }
+        })
+    }
+}
+
+/// A concurrency stage's length: its `duration`, or for a `count` of iterations its
+/// `max_duration` (default [`COUNT_STAGE_CAP`]).
+fn count_or_duration(
+    mode: &'static str,
+    duration: Option<&Text>,
+    count: Option<u64>,
+    max_duration: Option<&Text>,
+) -> Result<Duration, FieldError> {
+    match (duration, count, max_duration) {
+        (Some(d), None, None) => duration_field(mode, "duration", d),
+        (None, Some(0), _) => Err((mode, "count", "must be at least 1".into())),
+        (None, Some(_), Some(t)) => duration_field(mode, "max_duration", t),
+        (None, Some(_), None) => Ok(COUNT_STAGE_CAP),
+        (Some(_), _, Some(_)) => Err((
+            mode,
+            "max_duration",
+            "caps a stage with a `count`; this one has a `duration`".into(),
+        )),
+        _ => Err(duration_or_count(mode)),
+    }
+}
+
+/// A surge's `base` and `burst`, and its length ([`surge_length`]).
+fn surge_times(
+    mode: &'static str,
+    base: &Text,
+    burst: &Text,
+    loops: Option<u32>,
+    max_duration: Option<&Text>,
+) -> Result<(Duration, Duration, Duration), FieldError> {
+    let base = duration_field(mode, "base", base)?;
+    let burst = duration_field(mode, "burst", burst)?;
+    let length = surge_length(mode, base, burst, loops, max_duration)?;
+    Ok((base, burst, length))
+}
+
+/// A users range: `max` ≥ `min` and ≥ 1.
+fn check_min_max(mode: &'static str, min: u32, max: u32) -> Result<(), FieldError> {
+    if max < min || max == 0 {
+        return Err((
+            mode,
+            "max",
+            format!("must be ≥ min ({min}) and ≥ 1, not {max}"),
+        ));
+    }
+    Ok(())
 }
