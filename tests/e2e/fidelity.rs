@@ -366,6 +366,19 @@ fn fidelity_logic_semantics_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_rendered_labels_and_paths_match_jmeter_2_13() {
+    same_as_jmeter(
+        "labels",
+        &[Check {
+            case: "Numbers",
+            label: "tx-nan-timer",
+            bound: Bound::MaxElapsedBelow(1000),
+            why: "a Constant Timer of \"1000 + ${i}\" is not a number: JMeter reads it as 0 ms",
+        }],
+    );
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

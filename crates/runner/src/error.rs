@@ -105,6 +105,33 @@ pub enum RunnerError {
     /// A sample could not be added to a batch (an Arrow error, reported as text).
     #[error("could not build a sample batch: {0}")]
     Batch(String),
+
+    /// Several things in the plan the native runner cannot run, all found in one pass, each
+    /// with where it is (a single one is reported as its own error).
+    #[error(
+        "the native runner cannot run this plan: {} problems (fix or disable each, or run the \
+         plan with JMeter):{}",
+        .0.len(),
+        list(.0)
+    )]
+    Refusals(Vec<Refusal>),
+}
+
+/// One of [`RunnerError::Refusals`]: what is refused and where.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The names of the enclosing elements, outermost first (`"Group" > "Sampler"`).
+    pub at: String,
+    /// What is refused.
+    pub error: RunnerError,
+}
+
+/// The refusals numbered, one per line.
+fn list(all: &[Refusal]) -> String {
+    all.iter()
+        .enumerate()
+        .map(|(i, r)| format!("\n  {}. at {}: {}", i + 1, r.at, r.error))
+        .collect()
 }
 
 impl RunnerError {

@@ -47,7 +47,7 @@ mod vu;
 pub use compile::{DataFiles, compile, compile_at, compile_with};
 pub use elements::assertions::response_assertion::{ResponseAssertion, TestField};
 pub use elements::extractors::regex_boundary::RegexExtract;
-pub use error::RunnerError;
+pub use error::{Refusal, RunnerError};
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use kpi::peak::{PeakReport, PeakSeeking, StepReport};
 pub use kpi::rules::RuleWatch;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -35,6 +36,10 @@ pub struct RunnablePlan {
     /// The data files (CSV Data Sets) the plan read from disk, each once: what a distributed
     /// run sends its agents along with the plan.
     pub data_files: Vec<DataFile>,
+    /// What JMeter accepts silently but is likely a mistake (a number that is not one, read as
+    /// 0; a host, port or file name from a `${__P(…)}` default): shown before a run or
+    /// validation.
+    pub warnings: Vec<String>,
 }
 
 /// A data file a plan reads.
@@ -108,6 +113,9 @@ pub struct ThreadGroupPlan {
     pub csv: Vec<CsvFeed>,
     /// The steps each iteration runs, in order.
     pub steps: Vec<Step>,
+    /// Element names holding run-time references (`tx ${i}`), by their text: rendered per
+    /// sample, as JMeter renders a name like any property.
+    pub(crate) names: Arc<BTreeMap<String, Template>>,
 }
 
 /// A CSV Data Set attached to its nearest enclosing controller (or thread group), which advances
@@ -375,8 +383,11 @@ impl HttpRequest {
 pub struct HttpStep {
     /// The sampler's `testname`: the sample label.
     pub label: String,
-    /// `label`, shared by every sample of this step.
+    /// `label`, shared by every sample of this step (when it is fixed).
     pub(crate) label_arc: Arc<str>,
+    /// The label rendered per sample, when the name holds run-time references
+    /// (`user ${name}`, `${__threadNum}`); `None`: `label_arc`.
+    pub(crate) label_template: Option<Template>,
     /// The request (as compiled; with run-time parts still unrendered when `runtime` is set).
     pub request: HttpRequest,
     /// `HTTPSampler.follow_redirects` or `auto_redirects`: follow up to 20 redirects within the
@@ -419,10 +430,15 @@ pub(crate) struct Keep {
 /// The parts of a request that are rendered per request and user.
 #[derive(Debug, Clone)]
 pub struct RuntimeParts {
-    /// The path (values inserted raw).
+    /// The path up to the first `?` written in the plan (values inserted raw; a value may bring
+    /// its own `?`, as in JMeter, where the path is split after it is rendered).
     pub path: Template,
-    /// The query string after `?` (values URL-encoded).
+    /// The query string after the first `?` written in the plan (values URL-encoded), with the
+    /// sampler's arguments after `&`.
     pub query: Option<Template>,
+    /// The sampler's arguments when the plan writes no `?` in the path: appended after `?`, or
+    /// after `&` when the rendered path holds one (JMeter's `HTTPSamplerBase.getUrl`).
+    pub args: Option<Template>,
     /// Header values, parallel to [`HttpRequest::headers`] (`None`: fixed).
     pub headers: Vec<Option<Template>>,
     /// The body (`None`: fixed); values form-encoded in a form body.

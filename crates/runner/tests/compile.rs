@@ -258,7 +258,16 @@ fn unsupported_functions_and_settings_are_refused() {
         r#"<stringProp name="ThreadGroup.num_threads">1</stringProp>"#,
         r#"<stringProp name="ThreadGroup.num_threads">many</stringProp>"#,
     );
-    let err = compile(&bad_threads, &[]).unwrap_err();
+    // JMeter's getPropertyAsInt reads a value that is not a number as 0: no thread, a warning.
+    let plan = compile(&bad_threads, &[]).unwrap();
+    assert_eq!(plan.groups[0].threads, 0);
+    assert!(
+        plan.warnings[0].contains("ThreadGroup.num_threads: \"many\" is not a whole number"),
+        "{:?}",
+        plan.warnings
+    );
+    let negative = bad_threads.replace(">many<", ">-2<");
+    let err = compile(&negative, &[]).unwrap_err();
     assert!(
         matches!(err, RunnerError::InvalidValue { ref property, .. } if property == "ThreadGroup.num_threads"),
         "{err}"

@@ -128,6 +128,7 @@ impl Compiler<'_> {
         let raw_body = self.flag(s, "HTTPSampler.postBodyRaw", false)?;
         let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
         let (mut body, mut form_content_type) = (Bytes::new(), None);
+        let mut arg_query = None;
         if raw_body {
             let text: String = args.iter().map(|a| a.value.as_str()).collect();
             body = Bytes::from(text);
@@ -135,11 +136,26 @@ impl Compiler<'_> {
             body = Bytes::from(encode_args(&args, true));
             form_content_type = Some("application/x-www-form-urlencoded".to_string());
         } else if !args.is_empty() {
-            path.push(if path.contains('?') { '&' } else { '?' });
-            path.push_str(&encode_args(&args, false));
+            arg_query = Some(encode_args(&args, false));
         }
-        let runtime =
-            self.runtime_parts(el, &path, &headers, &body, form_content_type.is_some())?;
+        let runtime = self.runtime_parts(
+            el,
+            &path,
+            arg_query.as_deref(),
+            &headers,
+            &body,
+            form_content_type.is_some(),
+        )?;
+        // As compiled (what `--validate` shows); a run-time path decides `?` or `&` once
+        // rendered.
+        if let Some(q) = &arg_query {
+            path.push(if literal_question_mark(&path).is_some() {
+                '&'
+            } else {
+                '?'
+            });
+            path.push_str(q);
+        }
         if runtime.is_none() && path.parse::<PathAndQuery>().is_err() {
             return Err(RunnerError::invalid(
                 el,
@@ -161,10 +177,11 @@ impl Compiler<'_> {
                 || assertions.iter().any(|a| a.needs_body()),
             headers: !extractors.is_empty() || !assertions.is_empty(),
         };
-        let label = self.eval(el, "testname", &s.name)?;
+        let label = self.name_text(el, &s.name)?;
         let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
         Ok(HttpStep {
             label_arc: Arc::from(label.as_str()),
+            label_template: self.report.name_template(&label),
             label,
             request: HttpRequest {
                 url_arc,
@@ -191,37 +208,51 @@ impl Compiler<'_> {
         })
     }
 
-    /// Templates for what is left to fill in per request, `None` when nothing is.
+    /// Templates for what is left to fill in per request, `None` when nothing is. `path` is the
+    /// sampler's path (with its own query, if any), `args` its encoded arguments for the query.
     fn runtime_parts(
         &self,
         el: &str,
-        path_and_query: &str,
+        path: &str,
+        args: Option<&str>,
         headers: &[(String, String)],
         body: &Bytes,
         form: bool,
     ) -> Result<Option<Box<RuntimeParts>>, RunnerError> {
         let dynamic = |t: &str| t.contains("${");
         let body_text = std::str::from_utf8(body).ok().filter(|b| dynamic(b));
-        if !dynamic(path_and_query)
+        if !dynamic(path)
+            && !args.is_some_and(dynamic)
             && !headers.iter().any(|(_, v)| dynamic(v))
             && body_text.is_none()
         {
             return Ok(None);
         }
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path_and_query, None),
+        // Split at the first `?` written in the plan, never at one inside a reference
+        // (`/s/${__jexl2(${i} > 1 ? 200 : 500)}`); a `?` a value brings is handled once rendered.
+        let (path, query, args) = match literal_question_mark(path) {
+            Some(at) => {
+                let mut q = path[at + 1..].to_string();
+                if let Some(a) = args {
+                    q.push('&');
+                    q.push_str(a);
+                }
+                (&path[..at], Some(q), None)
+            }
+            None => (path, None, args),
         };
         let body_prop = if form {
             "HTTPsampler.Arguments"
         } else {
             "HTTPSampler.postBodyRaw"
         };
-        Ok(Some(Box::new(RuntimeParts {
+        let args_prop = "HTTPsampler.Arguments";
+        let parts = RuntimeParts {
             path: self.template(el, "HTTPSampler.path", path)?,
             query: query
-                .map(|q| self.template(el, "HTTPsampler.Arguments", q))
+                .map(|q| self.template(el, args_prop, &q))
                 .transpose()?,
+            args: args.map(|a| self.template(el, args_prop, a)).transpose()?,
             headers: headers
                 .iter()
                 .map(|(_, v)| {
@@ -233,7 +264,25 @@ impl Compiler<'_> {
             body: body_text
                 .map(|b| self.template(el, body_prop, b))
                 .transpose()?,
-        })))
+        };
+        // What the plan writes must make a URL whatever the values are.
+        let mut shape = parts.path.with_placeholders("0");
+        if !shape.starts_with('/') {
+            shape.insert(0, '/');
+        }
+        for q in parts.query.iter().chain(&parts.args) {
+            shape.push('?');
+            shape.push_str(&q.with_placeholders("0"));
+        }
+        if shape.parse::<PathAndQuery>().is_err() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.path",
+                &shape,
+                "a valid URL path (run-time values shown as 0)",
+            ));
+        }
+        Ok(Some(Box::new(parts)))
     }
 
     /// Whether a Cookie Manager is in scope; preset cookies are not implemented.
@@ -366,6 +415,25 @@ impl Compiler<'_> {
         }
         Ok(out)
     }
+}
+
+/// Byte index of the first `?` of `text` outside `${…}` references.
+fn literal_question_mark(text: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if let Some(after) = rest.strip_prefix("${") {
+            match reference_len(after) {
+                Some(len) => i += 2 + len + 1,
+                None => return rest.find('?').map(|q| i + q),
+            }
+        } else if rest.starts_with('?') {
+            return Some(i);
+        } else {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    None
 }
 
 /// An explicit port, `None` when empty or 0 (the scheme's default applies).

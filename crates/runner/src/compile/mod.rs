@@ -9,6 +9,7 @@
 pub(crate) mod assertions_extractors;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
+pub(crate) mod refusals;
 pub(crate) mod timers;
 pub(crate) mod vars;
 
@@ -182,29 +183,39 @@ pub fn compile_with(
         timers: HashMap::new(),
         schedules: HashMap::new(),
         shared_counts: HashMap::new(),
+        report: refusals::Report::default(),
     };
     // "All the UDV elements in a test plan — no matter where they are — are processed at the
     // start", top to bottom: the TestPlan's own first.
+    // Every refusal is collected (with where it is) and reported together at the end.
     if let Some(udv) = tp.prop_element("TestPlan.user_defined_variables")
         && udv.enabled
     {
-        c.define_arguments(&tp.name, &udv.props)?;
+        let r = c.define_arguments(&tp.name, &udv.props);
+        c.keep(r, ());
     }
     for e in tp.enabled_descendants() {
         if kind(e) == Kind::Variables {
-            c.define_arguments(&e.name, &e.props)?;
+            let r = c.define_arguments(&e.name, &e.props);
+            c.keep(r, ());
         }
     }
-    c.mark_runtime_variables(tp)?;
-    let serialize_groups = c.flag(tp, "TestPlan.serialize_threadgroups", false)?;
-    let teardown_on_shutdown = c.flag(tp, "TestPlan.tearDown_on_shutdown", false)?;
+    let r = c.mark_runtime_variables(tp);
+    c.keep(r, ());
+    let r = c.flag(tp, "TestPlan.serialize_threadgroups", false);
+    let serialize_groups = c.keep(r, false);
+    let r = c.flag(tp, "TestPlan.tearDown_on_shutdown", false);
+    let teardown_on_shutdown = c.keep(r, false);
     let scope = Scope::default().extend(&tp.children);
     let mut groups = Vec::new();
     for child in tp.children.iter().filter(|e| e.enabled) {
         match kind(child) {
             Kind::ThreadGroup(role) => {
                 c.group_index = groups.len();
-                groups.push(c.thread_group(child, role, &scope, &tp.children)?);
+                let r = c.within(child, |c| c.thread_group(child, role, &scope, &tp.children));
+                if let Some(g) = r {
+                    groups.push(g);
+                }
             }
             Kind::Listener => c.ignore(child),
             Kind::HttpDefaults
@@ -215,11 +226,17 @@ pub fn compile_with(
             | Kind::Extractor
             | Kind::CsvData
             | Kind::Variables => {}
-            _ => return Err(unsupported(child)),
+            _ => c.refuse_element(child),
         }
     }
+    c.report.property_defaults(tp, props);
+    c.report.finish()?;
     if groups.iter().all(|g| g.role != GroupRole::Main) {
         return Err(RunnerError::NoThreadGroups);
+    }
+    let names = Arc::new(c.report.take_names());
+    for g in &mut groups {
+        g.names = Arc::clone(&names);
     }
     let variables =
         c.ev.variables()
@@ -234,6 +251,7 @@ pub fn compile_with(
         groups,
         ignored: c.ignored,
         data_files: c.data_files,
+        warnings: c.report.take_warnings(),
     })
 }
 
@@ -269,6 +287,8 @@ pub(crate) struct Compiler<'p> {
     pub schedules: HashMap<usize, crate::elements::throughput_timers::ConstantThroughput>,
     /// Throughput Controller counts shared by all threads, by element.
     pub shared_counts: HashMap<ElementKey, Arc<Mutex<ThroughputCounts>>>,
+    /// Refusals and warnings collected so far, and the run-time element names.
+    pub report: refusals::Report,
 }
 
 impl Compiler<'_> {
@@ -283,8 +303,12 @@ impl Compiler<'_> {
         self.next_id
     }
 
-    /// Evaluates raw property text of element `element`.
+    /// Evaluates raw property text of element `element`. An element's name (`testname`) is
+    /// rendered per sample, as JMeter does: see [`Compiler::name_text`].
     pub fn eval(&self, element: &str, property: &str, raw: &str) -> Result<String, RunnerError> {
+        if property == "testname" {
+            return self.name_text(element, raw);
+        }
         self.ev.eval(raw, At { element, property })
     }
 
@@ -319,7 +343,8 @@ impl Compiler<'_> {
         }
     }
 
-    /// A whole number; `default` when empty.
+    /// A whole number; `default` when empty; 0 with a warning when it is not a number (JMeter's
+    /// `getPropertyAsInt` / `getPropertyAsLong`).
     pub fn number(
         &self,
         element: &str,
@@ -332,8 +357,8 @@ impl Compiler<'_> {
         if t.is_empty() {
             return Ok(default);
         }
-        t.parse::<i64>()
-            .map_err(|_| RunnerError::invalid(element, prop, &v, "a whole number"))
+        Ok(t.parse::<i64>()
+            .unwrap_or_else(|_| self.report.not_a_number(element, prop, &v)))
     }
 
     /// A non-negative whole number; `default` when empty.
@@ -368,24 +393,35 @@ impl Compiler<'_> {
         scope: &Scope<'_>,
         plan_children: &[TestElement],
     ) -> Result<ThreadGroupPlan, RunnerError> {
-        let threads = self.count(g, "ThreadGroup.num_threads", 1)?;
-        let threads = u32::try_from(threads).map_err(|_| {
-            RunnerError::invalid(
-                &g.name,
-                "ThreadGroup.num_threads",
-                &threads.to_string(),
-                "a thread count",
-            )
-        })?;
-        let ramp_up = Duration::from_secs(self.count(g, "ThreadGroup.ramp_time", 0)?);
+        // A bad setting is refused (collected), and the rest of the group is still compiled so
+        // that every refusal is reported at once.
+        let threads = self.count(g, "ThreadGroup.num_threads", 1).and_then(|n| {
+            u32::try_from(n).map_err(|_| {
+                RunnerError::invalid(
+                    &g.name,
+                    "ThreadGroup.num_threads",
+                    &n.to_string(),
+                    "a thread count",
+                )
+            })
+        });
+        let threads = self.keep(threads, 1);
+        let r = self.count(g, "ThreadGroup.ramp_time", 0);
+        let ramp_up = Duration::from_secs(self.keep(r, 0));
         let loops = match g.prop_element("ThreadGroup.main_controller") {
-            Some(lc) => self.loops(&g.name, lc.prop_str("LoopController.loops"))?,
+            Some(lc) => {
+                let r = self.loops(&g.name, lc.prop_str("LoopController.loops"));
+                self.keep(r, Loops::Count(1))
+            }
             None => Loops::Count(1),
         };
-        let scheduler = self.flag(g, "ThreadGroup.scheduler", false)?;
+        let r = self.flag(g, "ThreadGroup.scheduler", false);
+        let scheduler = self.keep(r, false);
         let (duration, startup_delay) = if scheduler {
-            let d = self.count(g, "ThreadGroup.duration", 0)?;
-            let delay = self.count(g, "ThreadGroup.delay", 0)?;
+            let r = self.count(g, "ThreadGroup.duration", 0);
+            let d = self.keep(r, 0);
+            let r = self.count(g, "ThreadGroup.delay", 0);
+            let delay = self.keep(r, 0);
             (
                 (d > 0).then(|| Duration::from_secs(d)),
                 Duration::from_secs(delay),
@@ -393,28 +429,33 @@ impl Compiler<'_> {
         } else {
             (None, Duration::ZERO)
         };
-        let on_error = match self.text(g, "ThreadGroup.on_sample_error")?.trim() {
-            "" | "continue" => OnSampleError::Continue,
-            "startnextloop" => OnSampleError::StartNextLoop,
-            "stopthread" => OnSampleError::StopThread,
-            "stoptest" => OnSampleError::StopTest,
-            "stoptestnow" => OnSampleError::StopTestNow,
-            other => {
-                return Err(RunnerError::invalid(
-                    &g.name,
-                    "ThreadGroup.on_sample_error",
-                    other,
-                    "one of continue, startnextloop, stopthread, stoptest, stoptestnow",
-                ));
-            }
-        };
+        let on_error = self.text(g, "ThreadGroup.on_sample_error").and_then(|v| {
+            Ok(match v.trim() {
+                "" | "continue" => OnSampleError::Continue,
+                "startnextloop" => OnSampleError::StartNextLoop,
+                "stopthread" => OnSampleError::StopThread,
+                "stoptest" => OnSampleError::StopTest,
+                "stoptestnow" => OnSampleError::StopTestNow,
+                other => {
+                    return Err(RunnerError::invalid(
+                        &g.name,
+                        "ThreadGroup.on_sample_error",
+                        other,
+                        "one of continue, startnextloop, stopthread, stoptest, stoptestnow",
+                    ));
+                }
+            })
+        });
+        let on_error = self.keep(on_error, OnSampleError::Continue);
         let name = self.eval(&g.name, "testname", &g.name)?;
         let mut csv = Vec::new();
         for d in plan_children
             .iter()
             .filter(|e| e.enabled && kind(e) == Kind::CsvData)
         {
-            csv.push(self.csv_feed(d)?);
+            if let Some(feed) = self.within(d, |c| c.csv_feed(d)) {
+                csv.push(feed);
+            }
         }
         let steps = self.steps(&g.children, scope, &mut csv)?;
         let mut clear_cookies = false;
@@ -424,7 +465,8 @@ impl Compiler<'_> {
             .copied()
             .chain(g.enabled_descendants().filter(|e| kind(e) == Kind::Cookies))
         {
-            clear_cookies |= self.flag(m, "CookieManager.clearEachIteration", false)?;
+            let r = self.flag(m, "CookieManager.clearEachIteration", false);
+            clear_cookies |= self.keep(r, false);
         }
         Ok(ThreadGroupPlan {
             name,
@@ -438,6 +480,7 @@ impl Compiler<'_> {
             clear_cookies,
             csv,
             steps,
+            names: Arc::default(),
         })
     }
 
@@ -465,6 +508,8 @@ impl Compiler<'_> {
     ) -> Result<Vec<Step>, RunnerError> {
         let scope = parent.extend(children);
         let mut steps = Vec::new();
+        // A refused child is collected with where it is (see `refusals`) and left out; its
+        // siblings are still compiled.
         for child in children.iter().filter(|c| c.enabled) {
             match kind(child) {
                 Kind::Http => {
@@ -478,12 +523,18 @@ impl Compiler<'_> {
                             | Kind::Assertion
                             | Kind::Extractor
                             | Kind::Variables => {}
-                            Kind::CsvData => csv.push(self.csv_feed(sub)?),
+                            Kind::CsvData => {
+                                if let Some(feed) = self.within(sub, |c| c.csv_feed(sub)) {
+                                    csv.push(feed);
+                                }
+                            }
                             Kind::Listener => self.ignore(sub),
-                            _ => return Err(unsupported(sub)),
+                            _ => self.refuse_element(sub),
                         }
                     }
-                    steps.push(Step::Http(Box::new(self.http(child, &sampler_scope)?)));
+                    if let Some(h) = self.within(child, |c| c.http(child, &sampler_scope)) {
+                        steps.push(Step::Http(Box::new(h)));
+                    }
                 }
                 Kind::Simple
                 | Kind::Loop
@@ -493,8 +544,16 @@ impl Compiler<'_> {
                 | Kind::Switch
                 | Kind::OnceOnly
                 | Kind::Throughput
-                | Kind::Runtime => steps.push(self.controller(child, &scope)?),
-                Kind::CsvData => csv.push(self.csv_feed(child)?),
+                | Kind::Runtime => {
+                    if let Some(step) = self.within(child, |c| c.controller(child, &scope)) {
+                        steps.push(step);
+                    }
+                }
+                Kind::CsvData => {
+                    if let Some(feed) = self.within(child, |c| c.csv_feed(child)) {
+                        csv.push(feed);
+                    }
+                }
                 Kind::HttpDefaults
                 | Kind::Headers
                 | Kind::Cookies
@@ -503,7 +562,7 @@ impl Compiler<'_> {
                 | Kind::Extractor
                 | Kind::Variables => {}
                 Kind::Listener => self.ignore(child),
-                Kind::ThreadGroup(_) | Kind::Unsupported => return Err(unsupported(child)),
+                Kind::ThreadGroup(_) | Kind::Unsupported => self.refuse_element(child),
             }
         }
         Ok(steps)

@@ -180,7 +180,7 @@ pub(crate) fn reference_len(after: &str) -> Option<usize> {
 
 /// Splits function arguments on commas that are neither escaped (`\,`) nor inside a nested
 /// `${…}`; `\,` becomes `,` and `\\` becomes `\`.
-fn split_args(args: &str) -> Vec<String> {
+pub(crate) fn split_args(args: &str) -> Vec<String> {
     if args.is_empty() {
         return Vec::new();
     }

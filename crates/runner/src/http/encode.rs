@@ -53,6 +53,15 @@ impl HttpStep {
             out.path_and_query.push('?');
             out.path_and_query.push_str(&q.render(user, &escape_unsafe));
         }
+        if let Some(a) = &parts.args {
+            let sep = if out.path_and_query.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            out.path_and_query.push(sep);
+            out.path_and_query.push_str(&a.render(user, &escape_unsafe));
+        }
         for ((_, v), t) in out.headers.iter_mut().zip(&parts.headers) {
             if let Some(t) = t {
                 *v = t.render(user, &raw);

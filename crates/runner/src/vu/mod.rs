@@ -442,6 +442,8 @@ impl Vu {
     ) -> Flow {
         let ts_ms = now_ms();
         let start = Instant::now();
+        // JMeter names the transaction's sample when it begins.
+        let label = self.rendered_name(name);
         self.transactions.push(TxAcc {
             parent,
             ..TxAcc::default()
@@ -455,7 +457,7 @@ impl Vu {
             return flow;
         }
         if acc.calls == 0 {
-            if !parent && !self.record(self.empty_transaction(ts_ms, name)).await {
+            if !parent && !self.record(self.empty_transaction(ts_ms, label)).await {
                 return Flow::Stop;
             }
             return flow;
@@ -505,7 +507,7 @@ impl Vu {
             connect_ms: acc.connect,
             idle_ms,
             intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
-            label: Arc::from(name),
+            label,
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Transaction,
@@ -529,7 +531,7 @@ impl Vu {
 
     /// JMeter 2.13 still writes a (non-parent) transaction sample when none of the children ran:
     /// success, code 200, no thread name (so no case) and thread counts 0.
-    fn empty_transaction(&self, ts_ms: i64, name: &str) -> Sample {
+    fn empty_transaction(&self, ts_ms: i64, label: Arc<str>) -> Sample {
         Sample {
             ts_ms,
             elapsed_ms: 0,
@@ -537,7 +539,7 @@ impl Vu {
             connect_ms: 0,
             idle_ms: 0,
             intended_elapsed_ms: self.late_ms,
-            label: Arc::from(name),
+            label,
             case_name: Arc::from(""),
             thread: Arc::from(""),
             kind: SampleKind::Transaction,
@@ -552,6 +554,15 @@ impl Vu {
             url: None,
             data_type: None,
             encoding: None,
+        }
+    }
+
+    /// A controller's name for this sample: rendered for this user when it holds run-time
+    /// references (see `ThreadGroupPlan::names`), else as it is.
+    fn rendered_name(&mut self, name: &str) -> Arc<str> {
+        match self.group.names.get(name) {
+            Some(t) => Arc::from(t.render(&mut self.user, &|v: &str| v.to_string())),
+            None => Arc::from(name),
         }
     }
 
@@ -639,6 +650,11 @@ impl Vu {
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
         let request = rendered.as_ref().unwrap_or(&h.request);
+        // JMeter renders the sampler's name after its URL, before the request goes out.
+        let label = match &h.label_template {
+            Some(t) => Arc::from(t.render(&mut self.user, &|v: &str| v.to_string())),
+            None => h.label_arc.clone(),
+        };
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
         // timer) holds no room for it. (A stop-now abandons it with the whole user: see
         // `unless_stopped_now`.)
@@ -674,7 +690,7 @@ impl Vu {
             connect_ms: r.connect_ms,
             idle_ms: 0,
             intended_elapsed_ms: self.late_ms.map(|late| late + r.elapsed_ms),
-            label: h.label_arc.clone(),
+            label,
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Sample,

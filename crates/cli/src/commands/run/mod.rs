@@ -191,6 +191,10 @@ pub fn run_plan(
     let props = parse_props(&args.props)?;
     let runnable = compile_at(&plan, &props, base_dir)
         .with_context(|| format!("{}: the runner cannot run this plan", args.plan.display()))?;
+    // Before a validation as before a run: what JMeter would accept silently.
+    for w in &runnable.warnings {
+        eprintln!("warning: {}: {w}", args.plan.display());
+    }
     if args.validate {
         print!("{}", runnable.explain());
         return Ok(());
