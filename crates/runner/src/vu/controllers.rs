@@ -168,7 +168,9 @@ impl Vu {
     /// The If Controller: the children when the condition holds; with `evaluate_all`, the
     /// condition is checked again before each child and a false one ends the controller. A
     /// condition that cannot be evaluated counts as false, as in JMeter (which logs it). Its
-    /// iteration (its CSV Data Sets) begins only when it is entered.
+    /// iteration (its CSV Data Sets) begins only when it is entered. A false condition, and a
+    /// `startnextloop` failure inside, re-initialize the controllers under it (JMeter's
+    /// `initializeSubControllers`): their Once Only Controllers run again.
     async fn if_controller(
         &mut self,
         name: &str,
@@ -178,6 +180,7 @@ impl Vu {
         steps: &[Step],
     ) -> Flow {
         if !self.holds(name, condition) {
+            self.rearm_once_under(steps);
             return Flow::Next;
         }
         if self.iteration_start(csv, steps, false) == Flow::Stop {
@@ -185,6 +188,7 @@ impl Vu {
         }
         for (i, child) in steps.iter().enumerate() {
             if evaluate_all && i > 0 && !self.holds(name, condition) {
+                self.rearm_once_under(steps);
                 break;
             }
             let flow = self.step(child).await;
@@ -192,10 +196,26 @@ impl Vu {
                 if flow == Flow::Stop && i + 1 < steps.len() {
                     self.listeners.walk_on = false;
                 }
+                if flow == Flow::NextLoop {
+                    self.rearm_once_under(steps);
+                }
                 return flow;
             }
         }
         Flow::Next
+    }
+
+    /// Every Once Only Controller among `steps` and their descendants may run again.
+    fn rearm_once_under(&mut self, steps: &[Step]) {
+        if self.listeners.once_done.is_empty() {
+            return;
+        }
+        for step in steps {
+            if let Step::OnceOnly { id, .. } = step {
+                self.listeners.once_done.remove(id);
+            }
+            self.rearm_once_under(step.children());
+        }
     }
 
     fn holds(&mut self, name: &str, condition: &Condition) -> bool {
