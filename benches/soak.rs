@@ -13,6 +13,10 @@
 //! The stream and upload clients keep their newest `SOAK_KEEP_RUNS` runs (default 20) and
 //! delete older ones (`DeleteRun`), as a team's retention would: the store then reaches a steady
 //! size and a growing curve means a leak, not a bigger store. `SOAK_KEEP_RUNS=0` keeps every run.
+//!
+//! `SOAK_HOSTILE=1` adds a hostile client (`soak_hostile.rs`: decompression bombs, deeply nested
+//! XML, bad page tokens, idle connections that never speak); compare the other clients' p99
+//! with a run without it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Display;
@@ -37,6 +41,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 #[path = "bench_samples.rs"]
 mod bench_samples;
 use bench_samples::ipc_batch;
+#[path = "soak_hostile.rs"]
+mod soak_hostile;
 
 const FLIGHT_SQL: &str = "select label, count(*), avg(elapsed_ms) from samples group by label";
 /// p99 of the earlier 75 s mixed load (issue 14), seconds.
@@ -161,6 +167,8 @@ struct Ctx {
     end: Instant,
     /// Runs each stream and upload client keeps (0: all).
     keep_runs: usize,
+    /// The hostile client's zstd bomb and deeply nested XML.
+    hostile: (Vec<u8>, Vec<u8>),
 }
 
 /// Deletes the oldest of `runs` (a client's own runs, oldest first) beyond the newest `keep`.
@@ -181,6 +189,7 @@ enum Client {
     Upload,
     Report,
     FlightSql,
+    Hostile,
 }
 
 /// Runs one client of the mixed load until `ctx.end`.
@@ -236,6 +245,11 @@ async fn client(kind: Client, ctx: Arc<Ctx>) {
                 stats
                     .time("ListRuns", runs.list_runs(pb::ListRunsRequest::default()))
                     .await;
+            }
+            Client::Hostile => {
+                let (bomb, xml) = &ctx.hostile;
+                soak_hostile::hostile_round(&ch, bomb, xml, stats).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Client::FlightSql => {
                 let mut client = FlightSqlServiceClient::new(ch.clone());
@@ -359,6 +373,7 @@ async fn main() -> Result<(), Error> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
+    let hostile = std::env::var("SOAK_HOSTILE").is_ok_and(|v| v == "1");
     let bin = find_binary()?;
     let jtl_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data/checkout.jtl");
     let jtl = std::fs::read(&jtl_path).map_err(|e| format!("{}: {e}", jtl_path.display()))?;
@@ -402,12 +417,23 @@ async fn main() -> Result<(), Error> {
         stats,
         end,
         keep_runs,
+        hostile: (soak_hostile::zstd_bomb()?, soak_hostile::deep_xml(3_000)),
     });
     use Client::*;
-    let clients = [Stream, Stream, Upload, Report, Report, FlightSql];
-    let tasks = clients.map(|k| tokio::spawn(client(k, ctx.clone())));
+    let mut clients = vec![Stream, Stream, Upload, Report, Report, FlightSql];
+    if hostile {
+        clients.push(Hostile);
+        tokio::spawn(soak_hostile::hold_idle_connections(addr.clone(), end));
+    }
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|k| tokio::spawn(client(k, ctx.clone())))
+        .collect();
     let stats = &ctx.stats;
     println!("{secs} s of mixed load: 2 stream, 1 upload, 2 report, 1 Flight SQL clients");
+    if hostile {
+        println!("and a hostile client (bombs, deep XML, bad page tokens, 50 idle connections)");
+    }
     match keep_runs {
         0 => println!("every run is kept: the store grows all along"),
         n => println!("stream and upload clients keep their newest {n} runs each"),
