@@ -10,12 +10,12 @@ const LABELS: [&str; 8] = [
 ];
 
 /// Deterministic sample `i`: label, elapsed, success.
-pub fn sample(i: i64) -> (&'static str, i64, bool) {
+pub(crate) fn sample(i: i64) -> (&'static str, i64, bool) {
     let x = (i.wrapping_mul(2_654_435_761) >> 7) & 0xffff;
     (LABELS[(i % 8) as usize], 5 + x % 900, x % 97 != 0)
 }
 
-pub fn ipc_batch(first: i64, n: i64) -> Result<Vec<u8>, Error> {
+pub(crate) fn ipc_batch(first: i64, n: i64) -> Result<Vec<u8>, Error> {
     let mut b = SampleBatchBuilder::new(first);
     for i in first..first + n {
         let (label, elapsed, success) = sample(i);

@@ -8,12 +8,12 @@ use std::process::{Child, Command, Output, Stdio};
 use serde_json::Value;
 
 /// The repository root.
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `../shared/fixtures/jmeter-upstream` beside the checkout, if present (it is on CI).
-pub fn upstream_fixtures() -> Option<PathBuf> {
+pub(crate) fn upstream_fixtures() -> Option<PathBuf> {
     let dir = repo_root().join("../shared/fixtures/jmeter-upstream");
     if dir.is_dir() {
         Some(dir)
@@ -27,39 +27,39 @@ pub fn upstream_fixtures() -> Option<PathBuf> {
 }
 
 /// Our own JMeter 2.13 files.
-pub fn jmeter213(name: &str) -> PathBuf {
+pub(crate) fn jmeter213(name: &str) -> PathBuf {
     repo_root().join("tests/data/jmeter213").join(name)
 }
 
 /// A fresh store in a temporary directory.
-pub struct TestStore {
+pub(crate) struct TestStore {
     pub dir: tempfile::TempDir,
 }
 
 impl TestStore {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         TestStore {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `loadlake --store <dir>`.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_loadlake"));
         c.arg("--store").arg(self.path());
         c
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run loadlake")
     }
 
     /// Imports and returns the run id; panics with stderr on failure.
-    pub fn import(&self, args: &[&str]) -> String {
+    pub(crate) fn import(&self, args: &[&str]) -> String {
         let mut all = vec!["import"];
         all.extend_from_slice(args);
         let out = self.run(&all);
@@ -75,7 +75,7 @@ impl TestStore {
     }
 
     /// Runs a command that prints JSON; panics with stderr when it fails.
-    pub fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -86,7 +86,7 @@ impl TestStore {
     }
 
     /// The entry of run `id` in `loadlake runs --format json` (its manifest as listed).
-    pub fn run_entry(&self, id: &str) -> Value {
+    pub(crate) fn run_entry(&self, id: &str) -> Value {
         let runs = self.json(&["runs", "--format", "json"]);
         runs.as_array()
             .and_then(|all| all.iter().find(|r| r["run_id"] == id))
@@ -95,7 +95,7 @@ impl TestStore {
     }
 
     /// Runs SQL and parses `--format json`.
-    pub fn sql(&self, query: &str) -> Vec<Value> {
+    pub(crate) fn sql(&self, query: &str) -> Vec<Value> {
         let out = self.run(&["sql", query, "--format", "json"]);
         assert!(
             out.status.success(),
@@ -110,12 +110,12 @@ impl TestStore {
 }
 
 /// The Python interpreter for truth computations (`LOADLAKE_TEST_PYTHON`, else python3).
-pub fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("LOADLAKE_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// Runs one of `tests/e2e/py/*.py` and parses its JSON output.
-pub fn py_json(script: &str, args: &[&str]) -> Value {
+pub(crate) fn py_json(script: &str, args: &[&str]) -> Value {
     let path = repo_root().join("tests/e2e/py").join(script);
     let out = Command::new(python())
         .arg(path)
@@ -131,7 +131,7 @@ pub fn py_json(script: &str, args: &[&str]) -> Value {
 }
 
 /// Runs an inline Python program and parses the JSON it prints.
-pub fn py_inline(program: &str) -> Value {
+pub(crate) fn py_inline(program: &str) -> Value {
     let out = Command::new(python())
         .args(["-c", program])
         .output()
@@ -145,12 +145,12 @@ pub fn py_inline(program: &str) -> Value {
 }
 
 /// Whether `a` and `b` are equal within a relative tolerance.
-pub fn close(a: f64, b: f64, rel: f64) -> bool {
+pub(crate) fn close(a: f64, b: f64, rel: f64) -> bool {
     a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
 }
 
 /// Asserts that every field of `want` is in `got` with the same value (numbers within 1e-12).
-pub fn assert_fields_close(what: &str, got: &Value, want: &Value) {
+pub(crate) fn assert_fields_close(what: &str, got: &Value, want: &Value) {
     for (field, w) in want.as_object().expect("object") {
         let g = &got[field];
         match (w.as_f64(), g.as_f64()) {
@@ -165,7 +165,7 @@ pub fn assert_fields_close(what: &str, got: &Value, want: &Value) {
 
 /// Whether DuckDB and pyarrow are importable; when `LOADLAKE_REQUIRE_INTEROP=1` (scripts/test
 /// sets it) their absence is a failure, otherwise the interop test is skipped loudly.
-pub fn interop_available() -> bool {
+pub(crate) fn interop_available() -> bool {
     let ok = Command::new(python())
         .args(["-c", "import duckdb, pyarrow"])
         .output()
@@ -186,7 +186,7 @@ pub fn interop_available() -> bool {
 }
 
 /// Per-label count / errors / min / max / mean of a run, as loadlake computes them.
-pub fn loadlake_label_stats(store: &TestStore, run: &str) -> Vec<Value> {
+pub(crate) fn loadlake_label_stats(store: &TestStore, run: &str) -> Vec<Value> {
     store.sql(&format!(
         "select label, count(*) as n, sum(case when success then 0 else 1 end) as errors, \
          min(elapsed_ms) as min, max(elapsed_ms) as max, avg(elapsed_ms) as mean \
@@ -195,7 +195,7 @@ pub fn loadlake_label_stats(store: &TestStore, run: &str) -> Vec<Value> {
 }
 
 /// Asserts that loadlake's per-label statistics equal the independent ones from `jtl_stats.py`.
-pub fn assert_same_label_stats(store: &TestStore, run: &str, truth: &Value) {
+pub(crate) fn assert_same_label_stats(store: &TestStore, run: &str, truth: &Value) {
     let ours = loadlake_label_stats(store, run);
     let labels = truth["labels"].as_object().expect("labels");
     assert_eq!(
@@ -225,7 +225,7 @@ pub fn assert_same_label_stats(store: &TestStore, run: &str, truth: &Value) {
 }
 
 /// A copy of checkout.jtl with `label`'s elapsed times × `factor`, shifted by `shift_ms`.
-pub fn checkout_variant(
+pub(crate) fn checkout_variant(
     dir: &Path,
     name: &str,
     label: &str,
@@ -249,7 +249,7 @@ pub fn checkout_variant(
 }
 
 /// scripts/fixture-server.py on a free loopback port, logging every request to stderr; killed when dropped.
-pub struct FixtureServer {
+pub(crate) struct FixtureServer {
     child: Child,
     /// Its loopback port.
     pub port: u16,
@@ -258,12 +258,12 @@ pub struct FixtureServer {
 
 impl FixtureServer {
     /// Starts it; it exits by itself after `lifetime_s` seconds at the latest.
-    pub fn start(lifetime_s: u32) -> FixtureServer {
+    pub(crate) fn start(lifetime_s: u32) -> FixtureServer {
         Self::start_on("127.0.0.1", lifetime_s)
     }
 
     /// [`FixtureServer::start`] listening on `host` (an address of this machine).
-    pub fn start_on(host: &str, lifetime_s: u32) -> FixtureServer {
+    pub(crate) fn start_on(host: &str, lifetime_s: u32) -> FixtureServer {
         let mut child = Command::new(python())
             .arg(repo_root().join("scripts/fixture-server.py"))
             .args(["0".to_string(), lifetime_s.to_string()])
@@ -290,7 +290,7 @@ impl FixtureServer {
     }
 
     /// Requests logged so far for `path` (lines like `"GET /ok HTTP/1.1" 200 -`).
-    pub fn count(&self, seen: &mut Vec<String>, path: &str) -> usize {
+    pub(crate) fn count(&self, seen: &mut Vec<String>, path: &str) -> usize {
         seen.extend(self.log.try_iter());
         let needle = format!("\"GET {path} HTTP/1.1\"");
         seen.iter().filter(|l| l.contains(&needle)).count()
@@ -298,7 +298,7 @@ impl FixtureServer {
 
     /// [`FixtureServer::count`] once it reaches `n`, or after 3 s (its log may lag on a busy
     /// machine); the count either way.
-    pub fn count_at_least(&self, seen: &mut Vec<String>, path: &str, n: usize) -> usize {
+    pub(crate) fn count_at_least(&self, seen: &mut Vec<String>, path: &str, n: usize) -> usize {
         for _ in 0..60 {
             if self.count(seen, path) >= n {
                 break;
@@ -318,7 +318,7 @@ impl Drop for FixtureServer {
 
 /// Reads `read` until `done` holds of what it read, at most `retries` more times 100 ms apart;
 /// returns the last reading (the caller asserts on it).
-pub fn poll<T>(retries: u32, mut read: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+pub(crate) fn poll<T>(retries: u32, mut read: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
     let mut last = read();
     for _ in 0..retries {
         if done(&last) {
@@ -331,7 +331,7 @@ pub fn poll<T>(retries: u32, mut read: impl FnMut() -> T, done: impl Fn(&T) -> b
 }
 
 /// Starts `loadlake run` in the background; returns the child and the run id it announces.
-pub fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, String) {
+pub(crate) fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = store
         .cmd()
@@ -357,7 +357,7 @@ pub fn start_run(store: &TestStore, args: &[&str]) -> (std::process::Child, Stri
 
 /// What the runner's CLI tests start from: the fixture server, a fresh store, `-Jport=<its
 /// port>` and tests/data/runner/tick.jmx (users × loops GETs of /ok, `-Jthink` ms apart).
-pub struct Tick {
+pub(crate) struct Tick {
     pub server: FixtureServer,
     pub store: TestStore,
     pub port: String,
@@ -365,7 +365,7 @@ pub struct Tick {
 }
 
 impl Tick {
-    pub fn new() -> Tick {
+    pub(crate) fn new() -> Tick {
         let server = FixtureServer::start(60);
         let port = format!("-Jport={}", server.port);
         let plan = repo_root()
@@ -381,14 +381,14 @@ impl Tick {
     }
 
     /// `loadlake run <tick.jmx> -Jport=<port> ARGS…` on the store.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["run", self.plan.as_str(), self.port.as_str()];
         all.extend_from_slice(args);
         self.store.run(&all)
     }
 
     /// [`Tick::run`] that must succeed; returns the run id it prints.
-    pub fn run_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn run_ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -403,7 +403,7 @@ impl Tick {
 
     /// Starts a run that holds 2 users (50 ms think time) for up to 30 s in the background, for
     /// tests that watch and stop it; returns the child and the run id.
-    pub fn start_held_run(&self) -> (std::process::Child, String) {
+    pub(crate) fn start_held_run(&self) -> (std::process::Child, String) {
         let stages = self.store.path().join("hold.yaml");
         std::fs::write(
             &stages,
@@ -425,7 +425,7 @@ impl Tick {
 
 /// After `loadlake stop RUN` and its end: the run's states went CREATED … STOPPED in order, it
 /// says why, and its live count is the rows it kept. Returns the final status.
-pub fn assert_stopped_on_request(store: &TestStore, run: &str) -> Value {
+pub(crate) fn assert_stopped_on_request(store: &TestStore, run: &str) -> Value {
     let done = store.json(&["status", run, "--format", "json"]);
     let states: Vec<&str> = done["history"]
         .as_array()

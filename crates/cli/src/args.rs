@@ -13,7 +13,7 @@ use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 /// Import JMeter results into a Parquet store and query every run with SQL.
 #[derive(Debug, Parser)]
 #[command(name = "loadlake", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Store directory, a path or file:///path [default: $LOADLAKE_HOME, else ./loadlake-data]
     #[arg(long, global = true, value_name = "DIR", value_parser = store_location)]
     pub store: Option<PathBuf>,
@@ -26,7 +26,7 @@ pub struct Cli {
 
 impl Cli {
     /// `--store`, else `$LOADLAKE_HOME`, else `./loadlake-data`.
-    pub fn store_dir(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn store_dir(&self) -> anyhow::Result<PathBuf> {
         if let Some(dir) = &self.store {
             return Ok(dir.clone());
         }
@@ -45,7 +45,7 @@ fn store_location(value: &str) -> Result<PathBuf, loadlake_store::LocationError>
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Import JTL files (CSV or XML, any JMeter version) as one run; prints the run id
     Import(ImportArgs),
     /// List the runs in the store
@@ -80,7 +80,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Run id
     pub run: String,
     /// `table` or `json` (the live status document)
@@ -89,7 +89,7 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AgentArgs {
+pub(crate) struct AgentArgs {
     /// The controller, e.g. http://10.0.0.5:50051
     #[arg(long, value_name = "URL")]
     pub controller: String,
@@ -109,14 +109,14 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StopArgs {
+pub(crate) struct StopArgs {
     /// Run id
     pub run: String,
 }
 
 /// What a distributed run does when an agent is lost.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum AgentLoss {
+pub(crate) enum AgentLoss {
     /// The other agents go on
     Continue,
     /// The other agents are told to stop
@@ -125,7 +125,7 @@ pub enum AgentLoss {
 
 /// Which response time reports use.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Latency {
+pub(crate) enum Latency {
     /// `elapsed_ms`: request sent → last byte
     Service,
     /// `intended_elapsed_ms` where recorded (open model), else `elapsed_ms`
@@ -134,7 +134,7 @@ pub enum Latency {
 
 /// Which statistics `report` prints.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Stats {
+pub(crate) enum Stats {
     /// JMeter dashboard Statistics table (JSON: the statistics.json shape)
     Jmeter,
     /// All JMeter dashboard tables (JSON: {apdex, statistics, errors, top5})
@@ -171,7 +171,7 @@ fn method_help(method: PercentileMethod) -> &'static str {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Run id, or `latest` (not with --all)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub run: Option<String>,
@@ -219,7 +219,7 @@ pub struct ReportArgs {
 
 /// Report files and SLA gates (`report --html / --markdown / --junit / --sla`, batch `--all`).
 #[derive(Debug, Args)]
-pub struct ReportFileArgs {
+pub(crate) struct ReportFileArgs {
     /// Write a self-contained HTML report (opens offline; charts with zoom)
     #[arg(long, value_name = "FILE", conflicts_with = "all")]
     pub html: Option<PathBuf>,
@@ -252,7 +252,7 @@ pub struct ReportFileArgs {
 
 /// `compare` output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum CompareFormat {
+pub(crate) enum CompareFormat {
     /// Aligned text table
     Table,
     /// The comparison as JSON
@@ -262,7 +262,7 @@ pub enum CompareFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The reference run (id or `latest`)
     pub baseline: String,
     /// The run judged against it (id or `latest`)
@@ -290,7 +290,7 @@ pub struct CompareArgs {
 
 /// `trend` output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum TrendFormat {
+pub(crate) enum TrendFormat {
     Table,
     Json,
     Csv,
@@ -299,7 +299,7 @@ pub enum TrendFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct TrendArgs {
+pub(crate) struct TrendArgs {
     /// Runs with this name
     #[arg(long, required_unless_present = "tag")]
     pub name: Option<String>,
@@ -326,7 +326,7 @@ pub struct TrendArgs {
 }
 
 /// `10%` or `10` → 10.0.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim_end_matches('%')
         .parse()
@@ -340,7 +340,7 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 
 /// Output formats of tabular data.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Aligned text table
     Table,
     /// One JSON array of objects keyed by column name
@@ -350,13 +350,13 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
-pub struct FormatArgs {
+pub(crate) struct FormatArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
-pub struct SqlArgs {
+pub(crate) struct SqlArgs {
     /// The query, e.g. "select label, count(*) from samples group by label"; `-` reads it from
     /// stdin
     #[arg(required_unless_present = "file", conflicts_with = "file")]
@@ -370,13 +370,13 @@ pub struct SqlArgs {
 
 /// Format of the input files.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum InputFormat {
+pub(crate) enum InputFormat {
     Csv,
     Xml,
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// JTL files (CSV or XML); all become one run
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -422,20 +422,20 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ImportOutput {
+pub(crate) enum ImportOutput {
     Id,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct QuickstartArgs {
+pub(crate) struct QuickstartArgs {
     /// Directory of sample files to import
     #[arg(long, default_value = "sample-data")]
     pub data: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct CurveArgs {
+pub(crate) struct CurveArgs {
     /// Run id, or `latest`
     pub run: String,
     /// Only this case (thread group)
@@ -458,13 +458,13 @@ pub struct CurveArgs {
 }
 
 /// `500ms`, `1s`, `2m`, `1h` → milliseconds.
-pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration_ms(s: &str) -> Result<i64, String> {
     let d = loadlake_plan::parse_duration(s)?;
     i64::try_from(d.as_millis()).map_err(|_| format!("'{s}' is too long"))
 }
 
 #[derive(Debug, Args)]
-pub struct CasesArgs {
+pub(crate) struct CasesArgs {
     /// Run id, or `latest`
     pub run: String,
     /// `table` or `json`
@@ -473,7 +473,7 @@ pub struct CasesArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DetailArgs {
+pub(crate) struct DetailArgs {
     /// Run id, or `latest`
     pub run: String,
     /// Case name or id (see `loadlake cases`)
@@ -487,7 +487,7 @@ pub struct DetailArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed on stderr)
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub listen: std::net::SocketAddr,
@@ -519,7 +519,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The JMX plan
     pub plan: PathBuf,
     /// A property for ${__P(name)} / ${__property(name)}, JMeter's -Jname=value (repeatable)
@@ -618,7 +618,7 @@ pub struct RunArgs {
 
 /// How `loadlake run` drives the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LoadMode {
+pub(crate) enum LoadMode {
     /// The plan's threads loop (JMeter's model).
     Closed,
     /// Iterations arrive at `--tps` per second, whatever the server's speed.
@@ -649,7 +649,7 @@ pub(crate) fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// The exact percentile method of an argument (the dashboard estimator is for --stats jmeter).
-pub fn exact_method(method: PercentileMethod) -> anyhow::Result<PercentileMethod> {
+pub(crate) fn exact_method(method: PercentileMethod) -> anyhow::Result<PercentileMethod> {
     if method == PercentileMethod::Legacy {
         bail!("--percentile-method jmeter-dashboard applies to --stats jmeter only")
     }
@@ -657,7 +657,7 @@ pub fn exact_method(method: PercentileMethod) -> anyhow::Result<PercentileMethod
 }
 
 /// APDEX thresholds of `--apdex-*`.
-pub fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
+pub(crate) fn apdex_thresholds(args: &ReportArgs) -> anyhow::Result<ApdexThresholds> {
     Ok(ApdexThresholds {
         satisfied_ms: args.apdex_satisfied,
         tolerated_ms: args.apdex_tolerated,

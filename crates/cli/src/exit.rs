@@ -17,19 +17,19 @@ use loadlake_store::StoreError;
 
 /// Whether a command's gate passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     Pass,
     Fail,
 }
 
 impl Gate {
     /// `Fail` if `passed` is false.
-    pub fn from_passed(passed: bool) -> Gate {
+    pub(crate) fn from_passed(passed: bool) -> Gate {
         if passed { Gate::Pass } else { Gate::Fail }
     }
 
     /// Exit code 0 or 1.
-    pub fn exit_code(self) -> ExitCode {
+    pub(crate) fn exit_code(self) -> ExitCode {
         match self {
             Gate::Pass => ExitCode::SUCCESS,
             Gate::Fail => ExitCode::from(1),
@@ -38,7 +38,7 @@ impl Gate {
 }
 
 /// 2 when the input was bad (the user's fault, or an unknown run), 3 otherwise.
-pub fn error_exit_code(e: &anyhow::Error) -> ExitCode {
+pub(crate) fn error_exit_code(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(fault_code(fault_of(e)))
 }
 

@@ -14,7 +14,7 @@ use loadlake_store::Store;
 use crate::args::Format;
 
 /// Runs `sql` on the store and prints the result to stdout.
-pub async fn query_and_print(
+pub(crate) async fn query_and_print(
     store: &Store,
     sql: &str,
     params: Vec<ScalarValue>,
@@ -31,7 +31,7 @@ pub async fn query_and_print(
 }
 
 /// Writes batches in the chosen format.
-pub fn print_batches(
+pub(crate) fn print_batches(
     out: &mut impl Write,
     schema: &Arc<Schema>,
     batches: &[RecordBatch],

@@ -32,7 +32,7 @@ pub(crate) fn table(header: &[&str]) -> Table {
 
 /// Prints the report (and the SLA results, if checked) to stdout in `format`; CSV holds the
 /// details only.
-pub fn print_run_report(
+pub(crate) fn print_run_report(
     r: &RunReport,
     sla: Option<&SlaOutcome>,
     format: Format,
@@ -51,7 +51,10 @@ pub fn print_run_report(
 }
 
 /// The JSON report: the CodeArts ReportInfo fields, plus `sla` (each rule's result) when checked.
-pub fn report_json(r: &RunReport, sla: Option<&SlaOutcome>) -> anyhow::Result<serde_json::Value> {
+pub(crate) fn report_json(
+    r: &RunReport,
+    sla: Option<&SlaOutcome>,
+) -> anyhow::Result<serde_json::Value> {
     let mut value = serde_json::to_value(r)?;
     if let (Some(sla), Some(object)) = (sla, value.as_object_mut()) {
         object.insert("sla".into(), serde_json::to_value(sla)?);
@@ -60,7 +63,7 @@ pub fn report_json(r: &RunReport, sla: Option<&SlaOutcome>) -> anyhow::Result<se
 }
 
 /// SLA results as a text table.
-pub fn sla_table(sla: &SlaOutcome) -> Table {
+pub(crate) fn sla_table(sla: &SlaOutcome) -> Table {
     let mut t = table(&["SLA", "Rule", "Scope", "Actual", "Message"]);
     for r in &sla.results {
         t.add_row(vec![
@@ -75,7 +78,7 @@ pub fn sla_table(sla: &SlaOutcome) -> Table {
 }
 
 /// The details as a text table.
-pub fn details_table(rows: &[DetailData]) -> Table {
+pub(crate) fn details_table(rows: &[DetailData]) -> Table {
     let mut details = table(&[
         "Level",
         "Case",
@@ -126,7 +129,7 @@ pub fn details_table(rows: &[DetailData]) -> Table {
 }
 
 /// Writes details as CSV (one row each, the report's CodeArts field names as headers).
-pub fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
+pub(crate) fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     for d in rows {
         w.serialize(d).context("writing CSV")?;
@@ -181,7 +184,7 @@ fn print_tables(r: &RunReport) {
 }
 
 /// Prints PTS scene statistics: JSON (AllSampleStat / SampleStatList), a table, or CSV rows.
-pub fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
+pub(crate) fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
     let rows: Vec<_> = s.all.iter().chain(&s.samplers).collect();
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(s)?),
@@ -234,7 +237,7 @@ pub fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
 }
 
 /// JMeter's APDEX table.
-pub fn apdex_table(rows: &[ApdexRow]) -> Table {
+pub(crate) fn apdex_table(rows: &[ApdexRow]) -> Table {
     let mut t = table(&[
         "Apdex",
         "T (Toleration threshold)",
@@ -253,7 +256,7 @@ pub fn apdex_table(rows: &[ApdexRow]) -> Table {
 }
 
 /// JMeter's Errors table.
-pub fn errors_table(rows: &[ErrorRow]) -> Table {
+pub(crate) fn errors_table(rows: &[ErrorRow]) -> Table {
     let mut t = table(&[
         "Type of error",
         "Number of errors",
@@ -272,7 +275,7 @@ pub fn errors_table(rows: &[ErrorRow]) -> Table {
 }
 
 /// JMeter's Top 5 errors by sampler table.
-pub fn top5_table(rows: &[Top5Row]) -> Table {
+pub(crate) fn top5_table(rows: &[Top5Row]) -> Table {
     let mut header = vec!["Sample".to_string(), "#Samples".into(), "#Errors".into()];
     for i in 1..=5 {
         header.push(format!("Error {i}"));

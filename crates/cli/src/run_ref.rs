@@ -8,7 +8,7 @@ use loadlake_schema::RunManifest;
 use loadlake_store::{Store, now_ms};
 
 /// A run found by id (or `latest`), committed or live.
-pub struct RunTarget {
+pub(crate) struct RunTarget {
     /// The run's manifest, or for a live run a stand-in made from its live status.
     pub manifest: RunManifest,
     /// The run is still being written.
@@ -18,7 +18,7 @@ pub struct RunTarget {
 impl RunTarget {
     /// `run` (`latest`: the newest committed run) among the committed runs, else among the runs
     /// being written in this store.
-    pub fn find(store: &Store, run: &str) -> anyhow::Result<RunTarget> {
+    pub(crate) fn find(store: &Store, run: &str) -> anyhow::Result<RunTarget> {
         let id = match run {
             "latest" => resolve_run(store, run)?,
             id => id.to_string(),
@@ -29,7 +29,7 @@ impl RunTarget {
 
     /// Makes `engine` see the run's samples (for a live run: the parts written so far, said on
     /// stderr); returns its manifest.
-    pub async fn prepare(self, engine: &QueryEngine) -> anyhow::Result<RunManifest> {
+    pub(crate) async fn prepare(self, engine: &QueryEngine) -> anyhow::Result<RunManifest> {
         if self.live {
             eprintln!(
                 "loadlake: run {} is still being written ({}): using the samples written so far",
@@ -42,7 +42,7 @@ impl RunTarget {
     }
 
     /// A fresh engine on `store` prepared for run `run`; returns it and the run's id.
-    pub async fn open(store: &Store, run: &str) -> anyhow::Result<(QueryEngine, String)> {
+    pub(crate) async fn open(store: &Store, run: &str) -> anyhow::Result<(QueryEngine, String)> {
         let target = RunTarget::find(store, run)?;
         let engine = QueryEngine::open(store)
             .await
@@ -53,7 +53,7 @@ impl RunTarget {
 }
 
 /// `latest` → the newest run's id; anything else must be a run of the store.
-pub fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
+pub(crate) fn resolve_run(store: &Store, run: &str) -> anyhow::Result<String> {
     if run == "latest" {
         let runs = store.runs()?;
         return match runs.last() {

@@ -255,8 +255,8 @@ fn malformed_structures_give_positions() {
 fn an_element_with_too_many_attributes_is_refused_and_one_at_the_limit_is_read() {
     let attrs = |n: usize| (0..n).map(|i| format!(" a{i}=\"{i}\"")).collect::<String>();
     let at_limit = format!(
-        "{}\n  <hashTree/>",
-        format!("<TestPlan testname=\"x\"{}/>", attrs(MAX_ATTRIBUTES - 1))
+        "<TestPlan testname=\"x\"{}/>\n  <hashTree/>",
+        attrs(MAX_ATTRIBUTES - 1)
     );
     assert!(parse(&wrap(&at_limit)).is_ok());
     let over = format!(

@@ -17,7 +17,7 @@ use arrow::record_batch::RecordBatch;
 use loadlake_schema::RunManifest;
 
 /// Builds the `runs` table from manifests (columns documented in docs/schema.md).
-pub fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::ArrowError> {
+pub(crate) fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::error::ArrowError> {
     let ts = || TimestampMillisecondBuilder::new().with_timezone("UTC");
     let mut run_id = StringBuilder::new();
     let mut name = StringBuilder::new();

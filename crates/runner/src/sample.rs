@@ -36,7 +36,7 @@ pub(crate) struct Sample {
 
 impl Sample {
     /// The record the batch builder takes.
-    pub fn record(&self) -> SampleRecord<'_> {
+    pub(crate) fn record(&self) -> SampleRecord<'_> {
         SampleRecord {
             ts_ms: Some(self.ts_ms),
             elapsed_ms: Some(self.elapsed_ms),

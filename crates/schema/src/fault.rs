@@ -59,15 +59,15 @@ pub trait HasFault {
 /// Raw `errno` values that [`ErrorKind`] does not name on every platform.
 #[cfg(target_os = "linux")]
 mod errno {
-    pub const EPERM: i32 = 1;
-    pub const ENOMEM: i32 = 12;
-    pub const EACCES: i32 = 13;
-    pub const EFBIG: i32 = 27;
-    pub const ENOSPC: i32 = 28;
-    pub const EROFS: i32 = 30;
-    pub const EMFILE: i32 = 24;
-    pub const ENFILE: i32 = 23;
-    pub const EDQUOT: i32 = 122;
+    pub(super) const EPERM: i32 = 1;
+    pub(super) const ENOMEM: i32 = 12;
+    pub(super) const EACCES: i32 = 13;
+    pub(super) const EFBIG: i32 = 27;
+    pub(super) const ENOSPC: i32 = 28;
+    pub(super) const EROFS: i32 = 30;
+    pub(super) const EMFILE: i32 = 24;
+    pub(super) const ENFILE: i32 = 23;
+    pub(super) const EDQUOT: i32 = 122;
 }
 
 /// The fault of an operating-system error met while loadlake used its own files, the network or

@@ -94,7 +94,7 @@ pub(crate) struct Agents {
 }
 
 impl Agents {
-    pub fn new(shared: Arc<Shared>) -> Agents {
+    pub(crate) fn new(shared: Arc<Shared>) -> Agents {
         Agents { shared }
     }
 }

@@ -10,7 +10,7 @@ pub(crate) struct BearerCheck {
 }
 
 impl BearerCheck {
-    pub fn new(token: Option<String>) -> BearerCheck {
+    pub(crate) fn new(token: Option<String>) -> BearerCheck {
         BearerCheck {
             expected: token.map(|t| format!("Bearer {t}")),
         }

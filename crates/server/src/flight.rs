@@ -55,7 +55,7 @@ pub(crate) struct FlightSql {
 }
 
 impl FlightSql {
-    pub fn new(shared: Arc<Shared>) -> FlightSql {
+    pub(crate) fn new(shared: Arc<Shared>) -> FlightSql {
         FlightSql { shared }
     }
 

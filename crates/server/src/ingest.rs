@@ -21,7 +21,7 @@ pub(crate) struct Ingest {
 }
 
 impl Ingest {
-    pub fn new(shared: Arc<Shared>) -> Ingest {
+    pub(crate) fn new(shared: Arc<Shared>) -> Ingest {
         Ingest { shared }
     }
 }

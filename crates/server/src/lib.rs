@@ -121,7 +121,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// A query engine over the store as it is now (runs added since are visible).
-    pub async fn engine(&self) -> Result<QueryEngine, tonic::Status> {
+    pub(crate) async fn engine(&self) -> Result<QueryEngine, tonic::Status> {
         let limits = EngineLimits {
             memory_bytes: Some(self.config.query_memory),
         };
@@ -131,7 +131,7 @@ impl Shared {
     }
 
     /// Runs `work` under the query timeout.
-    pub async fn timed<T>(
+    pub(crate) async fn timed<T>(
         &self,
         work: impl Future<Output = Result<T, tonic::Status>>,
     ) -> Result<T, tonic::Status> {

@@ -28,7 +28,7 @@ pub(crate) struct Reports {
 }
 
 impl Reports {
-    pub fn new(shared: Arc<Shared>) -> Reports {
+    pub(crate) fn new(shared: Arc<Shared>) -> Reports {
         Reports { shared }
     }
 

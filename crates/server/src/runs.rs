@@ -25,7 +25,7 @@ pub(crate) struct Runs {
 }
 
 impl Runs {
-    pub fn new(shared: Arc<Shared>) -> Runs {
+    pub(crate) fn new(shared: Arc<Shared>) -> Runs {
         Runs { shared }
     }
 }

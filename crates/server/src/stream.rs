@@ -85,7 +85,7 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Status> {
 
 impl LiveRuns {
     /// Streams open into `run_id` and the samples acknowledged so far, if it is being streamed.
-    pub fn progress(&self, run_id: &str) -> Option<(usize, u64)> {
+    pub(crate) fn progress(&self, run_id: &str) -> Option<(usize, u64)> {
         let runs = self.runs.lock().ok()?;
         let live = runs.get(run_id)?.lock().ok()?;
         Some((
@@ -95,21 +95,21 @@ impl LiveRuns {
     }
 
     /// Streams open into `run_id` now and streams that ever joined it, if it is being streamed.
-    pub fn streams(&self, run_id: &str) -> Option<(usize, i64)> {
+    pub(crate) fn streams(&self, run_id: &str) -> Option<(usize, i64)> {
         let runs = self.runs.lock().ok()?;
         let live = runs.get(run_id)?.lock().ok()?;
         Some((live.open_streams, live.streams_started))
     }
 
     /// Agents whose stream joined `run_id`, and those whose stream broke off.
-    pub fn agents(&self, run_id: &str) -> Option<(Vec<String>, Vec<String>)> {
+    pub(crate) fn agents(&self, run_id: &str) -> Option<(Vec<String>, Vec<String>)> {
         let runs = self.runs.lock().ok()?;
         let live = runs.get(run_id)?.lock().ok()?;
         Some((live.agents_joined.clone(), live.agents_broken.clone()))
     }
 
     /// Puts run `run_id`'s live numbers into `status` (`seconds` since the previous call).
-    pub fn fill_live(&self, run_id: &str, status: &mut LiveStatus, seconds: f64) {
+    pub(crate) fn fill_live(&self, run_id: &str, status: &mut LiveStatus, seconds: f64) {
         let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
         if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
             live.counts.fill(status, seconds);
@@ -117,7 +117,7 @@ impl LiveRuns {
     }
 
     /// Judges run `run_id`'s samples against `rules` from now on.
-    pub fn watch_rules(&self, run_id: &str, rules: RuleWatch) {
+    pub(crate) fn watch_rules(&self, run_id: &str, rules: RuleWatch) {
         let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
         if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
             live.rules = Some(rules);
@@ -125,14 +125,14 @@ impl LiveRuns {
     }
 
     /// The stop rule that holds for run `run_id` at `now_ms`, if one does.
-    pub fn check_rules(&self, run_id: &str, now_ms: i64) -> Option<String> {
+    pub(crate) fn check_rules(&self, run_id: &str, now_ms: i64) -> Option<String> {
         let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned())?;
         let mut live = run.lock().ok()?;
         live.rules.as_mut()?.check(now_ms)
     }
 
     /// Sets a tag of the run `run_id` will be committed with.
-    pub fn tag(&self, run_id: &str, key: &str, value: &str) {
+    pub(crate) fn tag(&self, run_id: &str, key: &str, value: &str) {
         let run = self.runs.lock().ok().and_then(|r| r.get(run_id).cloned());
         if let Some(mut live) = run.as_ref().and_then(|r| r.lock().ok()) {
             live.tags.insert(key.to_string(), value.to_string());
@@ -245,7 +245,7 @@ pub(crate) struct DecodeBudget {
 
 impl DecodeBudget {
     /// Room for `budget` bytes, and never less than one message of `per_message` bytes.
-    pub fn new(budget: u64, per_message: u64) -> DecodeBudget {
+    pub(crate) fn new(budget: u64, per_message: u64) -> DecodeBudget {
         let kib = u32::try_from(budget.max(per_message).div_ceil(1024).max(1)).unwrap_or(u32::MAX);
         DecodeBudget {
             room: Arc::new(Semaphore::new(kib as usize)),

@@ -21,7 +21,7 @@ const DIED_REASON: &str = "its writer stopped (killed or crashed) before committ
 
 /// A file to spool an upload into (`tmp/upload-*`), locked while it lives: the store never
 /// removes it under its owner, and removes it once its owner is gone (a crash included).
-pub type SpoolFile = tempfile::NamedTempFile;
+pub(crate) type SpoolFile = tempfile::NamedTempFile;
 
 /// A store rooted at a directory.
 #[derive(Debug, Clone)]

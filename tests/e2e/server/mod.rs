@@ -25,12 +25,12 @@ pub(super) struct Served {
 }
 
 impl Served {
-    pub fn start(store: &TestStore, extra: &[&str]) -> Served {
+    pub(crate) fn start(store: &TestStore, extra: &[&str]) -> Served {
         Self::start_on(store, "127.0.0.1:0", extra)
     }
 
     /// [`Served::start`] listening on `listen` (an address of this machine).
-    pub fn start_on(store: &TestStore, listen: &str, extra: &[&str]) -> Served {
+    pub(crate) fn start_on(store: &TestStore, listen: &str, extra: &[&str]) -> Served {
         let mut child = store
             .cmd()
             .args(["serve", "--listen", listen])
@@ -57,7 +57,7 @@ impl Served {
         Served { child, addr }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }

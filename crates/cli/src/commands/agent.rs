@@ -17,7 +17,7 @@ use crate::args::{AgentArgs, AgentLoss, RunArgs};
 const CLIENT_PEER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// `loadlake agent`.
-pub async fn join_as_agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()> {
+pub(crate) async fn join_as_agent(args: &AgentArgs, token: Option<String>) -> anyhow::Result<()> {
     let peer_timeout = Duration::from_millis(args.peer_timeout as u64);
     let controller = Controller::connect(&args.controller, token, peer_timeout).await?;
     let id = args.name.clone().unwrap_or_else(|| {
@@ -49,7 +49,7 @@ pub async fn join_as_agent(args: &AgentArgs, token: Option<String>) -> anyhow::R
 /// runs it on N agents with `stages_yaml` (the stages file's text, empty for none); returns the
 /// run id.
 #[allow(clippy::too_many_arguments)]
-pub async fn distributed_run(
+pub(crate) async fn distributed_run(
     args: &RunArgs,
     data_files: &[DataFile],
     agents: u32,

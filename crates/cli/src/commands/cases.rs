@@ -9,7 +9,7 @@ use crate::args::{CasesArgs, DetailArgs, Format};
 use crate::render::{details_csv, details_table};
 use crate::run_ref::RunTarget;
 
-pub async fn list_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
+pub(crate) async fn list_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let list = cases(&engine, &run_id).await?;
     match args.format {
@@ -49,7 +49,7 @@ pub async fn list_cases(store: &Store, args: &CasesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
+pub(crate) async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
     let method = crate::args::exact_method(args.percentile_method)?;
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
     let Some(detail) = case_detail(&engine, &run_id, &args.case, method).await? else {

@@ -13,7 +13,7 @@ use crate::args::{CompareArgs, CompareFormat};
 use crate::exit::Gate;
 use crate::run_ref::resolve_run;
 
-pub async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
+pub(crate) async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
     let method = exact_method(args.percentile_method)?;
     let engine = QueryEngine::open(store)
         .await

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::args::{CurveArgs, Format};
 use crate::run_ref::RunTarget;
 
-pub async fn show_curve(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
+pub(crate) async fn show_curve(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
     let method = crate::args::exact_method(args.percentile_method)?;
     if args.points == Some(0) {
         bail!("--points must be at least 1");

@@ -39,7 +39,7 @@ fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<Deco
 }
 
 /// Imports `args.files` as one run (crates/import) and returns its manifest.
-pub fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
+pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
     let tags = parse_tags(&args.tags)?;
     let (cases, plan) = match &args.plan {
         Some(p) => {
@@ -63,7 +63,7 @@ pub fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifes
 }
 
 /// `loadlake import`: imports, then prints the run id (or manifest) on stdout.
-pub fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
+pub(crate) fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
     let m = import_run(store, args)?;
     eprintln!(
         "imported {} samples ({} failed, {} rows rejected) from {} file(s) as run {}",

@@ -3,16 +3,16 @@
 //! the one edge between commands is `run --agents` handing its plan to a controller (`agent`),
 //! and `quickstart`, which imports and reports.
 
-pub mod agent;
-pub mod cases;
-pub mod compare;
-pub mod curve;
-pub mod import;
-pub mod quickstart;
-pub mod report;
-pub mod run;
-pub mod runs;
-pub mod serve;
-pub mod sql;
-pub mod status;
-pub mod trend;
+pub(crate) mod agent;
+pub(crate) mod cases;
+pub(crate) mod compare;
+pub(crate) mod curve;
+pub(crate) mod import;
+pub(crate) mod quickstart;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod runs;
+pub(crate) mod serve;
+pub(crate) mod sql;
+pub(crate) mod status;
+pub(crate) mod trend;

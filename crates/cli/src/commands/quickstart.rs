@@ -26,7 +26,7 @@ fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>)
     }
 }
 
-pub fn quickstart(
+pub(crate) fn quickstart(
     store: &Store,
     args: &QuickstartArgs,
     rt: &tokio::runtime::Runtime,

@@ -6,6 +6,6 @@ use crate::args::FormatArgs;
 use crate::output::query_and_print;
 
 /// `loadlake runs`: prints the store's runs on stdout.
-pub async fn list_runs(store: &Store, args: &FormatArgs) -> anyhow::Result<()> {
+pub(crate) async fn list_runs(store: &Store, args: &FormatArgs) -> anyhow::Result<()> {
     query_and_print(store, loadlake_query::queries::RUNS, vec![], args.format).await
 }

@@ -8,7 +8,7 @@ use loadlake_server::ServerConfig;
 
 use crate::args::{ServeArgs, read_token};
 
-pub async fn serve(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn serve(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(store_dir);
     config.listen = args.listen;
     config.token = args.token_file.as_deref().map(read_token).transpose()?;

@@ -7,7 +7,7 @@ use crate::args::{Format, SqlArgs};
 use crate::output::query_and_print;
 
 /// The query of `loadlake sql`: the argument, stdin (`-`) or `--file`.
-pub fn sql_text(args: &SqlArgs) -> anyhow::Result<String> {
+pub(crate) fn sql_text(args: &SqlArgs) -> anyhow::Result<String> {
     use anyhow::Context;
     use std::io::Read;
     match (&args.query, &args.file) {
@@ -26,6 +26,6 @@ pub fn sql_text(args: &SqlArgs) -> anyhow::Result<String> {
 }
 
 /// `loadlake sql`: runs `query` (from [`sql_text`]) and prints its result on stdout.
-pub async fn run_sql(store: &Store, query: &str, format: Format) -> anyhow::Result<()> {
+pub(crate) async fn run_sql(store: &Store, query: &str, format: Format) -> anyhow::Result<()> {
     query_and_print(store, query, vec![], format).await
 }

@@ -32,7 +32,7 @@ fn current(store: &Store, run: &str) -> anyhow::Result<LiveStatus> {
     Ok(status)
 }
 
-pub fn show_status(store: &Store, args: &StatusArgs) -> anyhow::Result<()> {
+pub(crate) fn show_status(store: &Store, args: &StatusArgs) -> anyhow::Result<()> {
     let status = current(store, &args.run)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
@@ -90,7 +90,7 @@ fn render(s: &LiveStatus) -> String {
     format!("{out}{table}\n")
 }
 
-pub fn stop_run(store: &Store, args: &StopArgs) -> anyhow::Result<()> {
+pub(crate) fn stop_run(store: &Store, args: &StopArgs) -> anyhow::Result<()> {
     let status = store
         .request_stop(&args.run, now_ms())
         .with_context(|| format!("stopping run {}", args.run))?;

@@ -13,7 +13,7 @@ use loadlake_store::{NameMatch, RunFilter, Store, parse_tag};
 use crate::args::exact_method;
 use crate::args::{TrendArgs, TrendFormat};
 
-pub async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
+pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
     let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
     if args.last == 0 {
         bail!("--last must be at least 1");

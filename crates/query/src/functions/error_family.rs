@@ -20,7 +20,7 @@ use datafusion::logical_expr::{
 };
 
 /// The family of an `error_class` value in the reports' breakdown, `None` for none.
-pub fn error_family(error_class: &str) -> Option<&'static str> {
+pub(super) fn error_family(error_class: &str) -> Option<&'static str> {
     match error_class {
         "assertion" => Some("assertion"),
         "timeout" => Some("timeout"),
@@ -45,12 +45,12 @@ fn families(classes: &ArrayRef) -> Result<ArrayRef> {
 /// `error_family(error_class)`, see the module doc. A dictionary-encoded column (the store's
 /// `error_class`) keeps its keys: only its few distinct values are mapped.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ErrorFamily {
+pub(super) struct ErrorFamily {
     signature: Signature,
 }
 
 impl ErrorFamily {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         ErrorFamily {
             signature: Signature::any(1, Volatility::Immutable),
         }

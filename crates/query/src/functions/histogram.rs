@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// A cheap hasher for i64 keys (a multiply-shift mix; keys are not adversarial).
 #[derive(Default)]
-pub struct MixHasher(u64);
+pub(super) struct MixHasher(u64);
 
 impl Hasher for MixHasher {
     fn finish(&self) -> u64 {

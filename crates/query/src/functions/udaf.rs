@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
 use super::histogram::Histogram;
 
 /// The SQL type of a histogram: sorted `(value, count)` pairs, flattened.
-pub fn histogram_type() -> DataType {
+pub(super) fn histogram_type() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)))
 }
 
@@ -53,7 +53,7 @@ fn add_row(h: &mut Histogram, input: &ArrayRef, row: usize, merge_input: bool) {
 
 /// `ms_histogram(x)` / `hist_merge(h)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct HistogramUdaf {
+pub(super) struct HistogramUdaf {
     name: &'static str,
     merge_input: bool,
     signature: Signature,
@@ -61,7 +61,7 @@ pub struct HistogramUdaf {
 
 impl HistogramUdaf {
     /// `merge_input`: the argument is a histogram (hist_merge) rather than a value.
-    pub fn new(name: &'static str, merge_input: bool) -> Self {
+    pub(super) fn new(name: &'static str, merge_input: bool) -> Self {
         let signature = if merge_input {
             Signature::exact(vec![histogram_type()], Volatility::Immutable)
         } else {

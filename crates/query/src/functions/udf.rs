@@ -32,12 +32,12 @@ fn int_list_arg(a: &ArrayRef, function: &str) -> Result<ArrayRef> {
 
 /// `hist_percentile(histogram, fraction [, method])`: fraction in [0, 1].
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct HistPercentile {
+pub(super) struct HistPercentile {
     signature: Signature,
 }
 
 impl HistPercentile {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         HistPercentile {
             signature: Signature::one_of(
                 vec![
@@ -114,12 +114,12 @@ fn list_values(list: &ArrayRef, row: usize) -> Vec<i64> {
 /// `jmeter_window_percentile(values, fraction, window)`: commons-math LEGACY over the last
 /// `window` values (JMeter's `jmeter.reportgenerator.statistic_window`, default 20000; ≤ 0 = all).
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct JmeterWindowPercentile {
+pub(super) struct JmeterWindowPercentile {
     signature: Signature,
 }
 
 impl JmeterWindowPercentile {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         JmeterWindowPercentile {
             signature: Signature::any(3, Volatility::Immutable),
         }
@@ -175,12 +175,12 @@ impl ScalarUDFImpl for JmeterWindowPercentile {
 /// `jmeter_mean(values)`: commons-math's streaming mean (m += (x − m) / k) in the given order,
 /// which is what JMeter's dashboard prints (it differs from sum / n in the last digits).
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct JmeterMean {
+pub(super) struct JmeterMean {
     signature: Signature,
 }
 
 impl JmeterMean {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         JmeterMean {
             signature: Signature::any(1, Volatility::Immutable),
         }
@@ -224,12 +224,12 @@ impl ScalarUDFImpl for JmeterMean {
 /// `[b(i-1), b(i))` of the ascending `boundaries` (ms), plus the open range `>= last`;
 /// `boundaries.len() + 1` counts.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct HistRangeCounts {
+pub(super) struct HistRangeCounts {
     signature: Signature,
 }
 
 impl HistRangeCounts {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         HistRangeCounts {
             signature: Signature::any(2, Volatility::Immutable),
         }
@@ -277,18 +277,18 @@ impl ScalarUDFImpl for HistRangeCounts {
 /// What an empty transaction's response message starts with: JMeter writes a Transaction
 /// Controller sample even when none of its children ran ("Number of samples in transaction : 0,
 /// number of failing samples : 0"); it carries nothing and reports leave it out.
-pub const EMPTY_TRANSACTION_MESSAGE: &str = "Number of samples in transaction : 0,";
+pub(super) const EMPTY_TRANSACTION_MESSAGE: &str = "Number of samples in transaction : 0,";
 
 /// `is_empty_transaction(response_message)`: true for an empty transaction's message, false
 /// otherwise (NULL included), so `NOT is_empty_transaction(response_message)` keeps every other
 /// row. The one definition of "empty transaction" for the SQL of `queries/`.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct IsEmptyTransaction {
+pub(super) struct IsEmptyTransaction {
     signature: Signature,
 }
 
 impl IsEmptyTransaction {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         IsEmptyTransaction {
             signature: Signature::string(1, Volatility::Immutable),
         }

@@ -38,7 +38,10 @@ const SOURCES: &str =
 
 impl Compiler<'_> {
     /// The extractors of `scope`, in order.
-    pub fn post_processors(&self, scope: &Scope<'_>) -> Result<Vec<PostProcessor>, RunnerError> {
+    pub(crate) fn post_processors(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<PostProcessor>, RunnerError> {
         let mut out = Vec::new();
         for e in &scope.extractors {
             self.main_sample_only(e, "Sample.scope")?;
@@ -53,7 +56,7 @@ impl Compiler<'_> {
     }
 
     /// The assertions of `scope`, in order.
-    pub fn checks(&self, scope: &Scope<'_>) -> Result<Vec<Check>, RunnerError> {
+    pub(crate) fn checks(&self, scope: &Scope<'_>) -> Result<Vec<Check>, RunnerError> {
         let mut out = Vec::new();
         for a in &scope.assertions {
             out.push(match a.class_name() {

@@ -109,7 +109,7 @@ pub(crate) struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// This scope plus the scoped elements among `children` (the enabled ones).
-    pub fn extend(&self, children: &'a [TestElement]) -> Scope<'a> {
+    pub(crate) fn extend(&self, children: &'a [TestElement]) -> Scope<'a> {
         let mut s = self.clone();
         for c in children.iter().filter(|c| c.enabled) {
             match kind(c) {
@@ -298,14 +298,19 @@ impl Compiler<'_> {
     }
 
     /// A new run-unique id.
-    pub fn id(&mut self) -> usize {
+    pub(crate) fn id(&mut self) -> usize {
         self.next_id += 1;
         self.next_id
     }
 
     /// Evaluates raw property text of element `element`. An element's name (`testname`) is
     /// rendered per sample, as JMeter does: see [`Compiler::name_text`].
-    pub fn eval(&self, element: &str, property: &str, raw: &str) -> Result<String, RunnerError> {
+    pub(crate) fn eval(
+        &self,
+        element: &str,
+        property: &str,
+        raw: &str,
+    ) -> Result<String, RunnerError> {
         if property == "testname" {
             return self.name_text(element, raw);
         }
@@ -314,7 +319,7 @@ impl Compiler<'_> {
 
     /// Raw property text of element `element` with what is known now substituted and run-time
     /// references left for a [`crate::text::template::Template`] (see `Evaluator::eval_deferred`).
-    pub fn eval_deferred(
+    pub(crate) fn eval_deferred(
         &self,
         element: &str,
         property: &str,
@@ -324,12 +329,17 @@ impl Compiler<'_> {
     }
 
     /// Property `prop` of `e`, evaluated (empty when absent).
-    pub fn text(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
+    pub(crate) fn text(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
         self.eval(&e.name, prop, e.prop_str(prop).unwrap_or(""))
     }
 
     /// A boolean property; `default` when absent or empty.
-    pub fn flag(&self, e: &TestElement, prop: &str, default: bool) -> Result<bool, RunnerError> {
+    pub(crate) fn flag(
+        &self,
+        e: &TestElement,
+        prop: &str,
+        default: bool,
+    ) -> Result<bool, RunnerError> {
         let v = self.text(e, prop)?;
         let t = v.trim();
         if t.is_empty() {
@@ -345,7 +355,7 @@ impl Compiler<'_> {
 
     /// A whole number; `default` when empty; 0 with a warning when it is not a number (JMeter's
     /// `getPropertyAsInt` / `getPropertyAsLong`).
-    pub fn number(
+    pub(crate) fn number(
         &self,
         element: &str,
         prop: &str,
@@ -362,7 +372,12 @@ impl Compiler<'_> {
     }
 
     /// A non-negative whole number; `default` when empty.
-    pub fn count(&self, e: &TestElement, prop: &str, default: u64) -> Result<u64, RunnerError> {
+    pub(crate) fn count(
+        &self,
+        e: &TestElement,
+        prop: &str,
+        default: u64,
+    ) -> Result<u64, RunnerError> {
         let n = self.number(&e.name, prop, e.prop_str(prop), default as i64)?;
         u64::try_from(n)
             .map_err(|_| RunnerError::invalid(&e.name, prop, &n.to_string(), "a number ≥ 0"))
@@ -500,7 +515,7 @@ impl Compiler<'_> {
 
     /// The steps for `children` of a thread group or controller. CSV Data Sets found here (and
     /// under its samplers) go to `csv`: the data sets of that thread group or controller.
-    pub fn steps(
+    pub(crate) fn steps(
         &mut self,
         children: &[TestElement],
         parent: &Scope<'_>,

@@ -35,7 +35,7 @@ pub(crate) struct Report {
 
 impl Report {
     /// Records `error` at the current place in the tree (once per message).
-    pub fn refuse(&self, error: RunnerError) {
+    pub(crate) fn refuse(&self, error: RunnerError) {
         if !self.refused.borrow_mut().insert(error.to_string()) {
             return;
         }
@@ -50,7 +50,7 @@ impl Report {
     }
 
     /// Records a warning (once per text).
-    pub fn warn(&self, message: String) {
+    pub(crate) fn warn(&self, message: String) {
         let mut w = self.warnings.borrow_mut();
         if !w.contains(&message) {
             tracing::debug!(%message, "plan warning");
@@ -60,7 +60,7 @@ impl Report {
 
     /// JMeter's `getPropertyAsInt` / `getPropertyAsLong`: a value that is not a number reads
     /// as 0. Warns and gives 0.
-    pub fn not_a_number(&self, element: &str, property: &str, value: &str) -> i64 {
+    pub(crate) fn not_a_number(&self, element: &str, property: &str, value: &str) -> i64 {
         self.warn(format!(
             "element \"{element}\", property {property}: \"{value}\" is not a whole number; \
              JMeter reads it as 0, and so does this run"
@@ -70,7 +70,7 @@ impl Report {
 
     /// Warns for every `${__P(name…)}` / `${__property(name…)}` in a host, port or file name
     /// of an enabled element whose property is not set, so the default is used.
-    pub fn property_defaults(&self, plan: &TestElement, props: &BTreeMap<String, String>) {
+    pub(crate) fn property_defaults(&self, plan: &TestElement, props: &BTreeMap<String, String>) {
         for e in std::iter::once(plan).chain(plan.enabled_descendants()) {
             for prop in WATCHED_PROPERTIES {
                 if let Some(raw) = e.prop_str(prop) {
@@ -84,7 +84,7 @@ impl Report {
 
     /// The collected refusals as one error: the error itself when there is one, else
     /// [`RunnerError::Refusals`].
-    pub fn finish(&self) -> Result<(), RunnerError> {
+    pub(crate) fn finish(&self) -> Result<(), RunnerError> {
         let mut all = std::mem::take(&mut *self.refusals.borrow_mut());
         match all.len() {
             0 => Ok(()),
@@ -94,17 +94,17 @@ impl Report {
     }
 
     /// The warnings, in the order found.
-    pub fn take_warnings(&self) -> Vec<String> {
+    pub(crate) fn take_warnings(&self) -> Vec<String> {
         std::mem::take(&mut *self.warnings.borrow_mut())
     }
 
     /// The names rendered per sample.
-    pub fn take_names(&self) -> BTreeMap<String, Template> {
+    pub(crate) fn take_names(&self) -> BTreeMap<String, Template> {
         std::mem::take(&mut *self.names.borrow_mut())
     }
 
     /// The template of a name registered by [`Compiler::name_text`].
-    pub fn name_template(&self, text: &str) -> Option<Template> {
+    pub(crate) fn name_template(&self, text: &str) -> Option<Template> {
         self.names.borrow().get(text).cloned()
     }
 }

@@ -39,7 +39,7 @@ pub(crate) struct Evaluator<'p> {
 
 impl<'p> Evaluator<'p> {
     /// An evaluator over the run's properties, with no variables yet.
-    pub fn new(props: &'p BTreeMap<String, String>) -> Evaluator<'p> {
+    pub(crate) fn new(props: &'p BTreeMap<String, String>) -> Evaluator<'p> {
         Evaluator {
             vars: BTreeMap::new(),
             props: Some(props),
@@ -48,36 +48,36 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The run's properties.
-    pub fn props(&self) -> &'p BTreeMap<String, String> {
+    pub(crate) fn props(&self) -> &'p BTreeMap<String, String> {
         static EMPTY: BTreeMap<String, String> = BTreeMap::new();
         self.props.unwrap_or(&EMPTY)
     }
 
     /// Marks `name` as set at run time (by an extractor or a CSV Data Set): `${name}` is then
     /// left for run time by [`Evaluator::eval_deferred`].
-    pub fn runtime_var(&mut self, name: &str) {
+    pub(crate) fn runtime_var(&mut self, name: &str) {
         self.runtime_vars.insert(name.trim().to_string());
     }
 
     /// Defines (or redefines) variable `name`.
-    pub fn define(&mut self, name: &str, value: String) {
+    pub(crate) fn define(&mut self, name: &str, value: String) {
         self.vars.insert(name.trim().to_string(), value);
     }
 
     /// The variables defined so far, sorted by name.
-    pub fn variables(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn variables(&self) -> &BTreeMap<String, String> {
         &self.vars
     }
 
     /// `text` with every `${…}` it can resolve replaced; a run-time function is an error (the
     /// value must be fixed before the run).
-    pub fn eval(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+    pub(crate) fn eval(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
         self.substitute(text, at, false)
     }
 
     /// `text` with what is known now replaced, and run-time functions and variables set at run
     /// time left verbatim for [`crate::text::template::Template`].
-    pub fn eval_deferred(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
+    pub(crate) fn eval_deferred(&self, text: &str, at: At<'_>) -> Result<String, RunnerError> {
         self.substitute(text, at, true)
     }
 

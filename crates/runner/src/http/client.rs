@@ -211,7 +211,12 @@ impl HttpClient {
     /// Sends `req` with `step`'s settings (following redirects when it says so) and measures it;
     /// never fails: network errors become a failed result. `keep` says what of the response
     /// the caller reads.
-    pub async fn execute(&mut self, req: &HttpRequest, step: &HttpStep, keep: Keep) -> HttpResult {
+    pub(crate) async fn execute(
+        &mut self,
+        req: &HttpRequest,
+        step: &HttpStep,
+        keep: Keep,
+    ) -> HttpResult {
         let ts_ms = now_ms();
         let start = Instant::now();
         let mut r = HttpResult {

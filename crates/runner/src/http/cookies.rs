@@ -38,13 +38,13 @@ fn path_matches(cookie_path: &str, request_path: &str) -> bool {
 
 impl CookieJar {
     /// Forgets every cookie.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.cookies.clear();
     }
 
     /// Keeps (or deletes) the cookie of one `Set-Cookie` header of a response from `host` to a
     /// request for `request_path`.
-    pub fn store(&mut self, host: &str, request_path: &str, set_cookie: &str) {
+    pub(crate) fn store(&mut self, host: &str, request_path: &str, set_cookie: &str) {
         let mut parts = set_cookie.split(';');
         let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
             return;
@@ -83,7 +83,7 @@ impl CookieJar {
     }
 
     /// The `Cookie` header for a request to `host` and `request_path`, if any cookie matches.
-    pub fn header(&self, host: &str, request_path: &str) -> Option<String> {
+    pub(crate) fn header(&self, host: &str, request_path: &str) -> Option<String> {
         let host = host.to_ascii_lowercase();
         let pairs: Vec<String> = self
             .cookies

@@ -120,12 +120,12 @@ pub(crate) struct ResponseHead<'h, 'b> {
 
 impl<'b> ResponseHead<'_, 'b> {
     /// The first header called `name` (ASCII case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&'b [u8]> {
+    pub(crate) fn header(&self, name: &str) -> Option<&'b [u8]> {
         self.all(name).next()
     }
 
     /// Every header called `name`, in order.
-    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'b [u8]> + 's {
+    pub(crate) fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'b [u8]> + 's {
         self.headers
             .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
@@ -196,7 +196,7 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Wraps an open stream to `host:port`.
-    pub fn new(stream: Stream, tls: bool, host: &str, port: u16) -> Connection {
+    pub(crate) fn new(stream: Stream, tls: bool, host: &str, port: u16) -> Connection {
         Connection {
             tls,
             host: host.into(),
@@ -206,7 +206,7 @@ impl Connection {
     }
 
     /// Sends a request whose head (and body) is `request`.
-    pub async fn send(&mut self, request: &[u8]) -> Result<(), ExchangeError> {
+    pub(crate) async fn send(&mut self, request: &[u8]) -> Result<(), ExchangeError> {
         self.stream
             .write_all(request)
             .await
@@ -240,7 +240,7 @@ impl Connection {
 
     /// Reads the response head into `buf` and hands it to `inspect`; `buf` keeps the bytes of
     /// the body that came with the head. 1xx interim responses are skipped.
-    pub async fn read_head<T>(
+    pub(crate) async fn read_head<T>(
         &mut self,
         buf: &mut Vec<u8>,
         timeout: Option<Duration>,
@@ -280,7 +280,7 @@ impl Connection {
     /// head. Returns the body's length (after de-chunking) and whether the connection ended
     /// cleanly at the body's end (so it can take the next request). The body's bytes are
     /// appended to `keep` when given.
-    pub async fn read_body(
+    pub(crate) async fn read_body(
         &mut self,
         buf: &mut Vec<u8>,
         framing: Framing,

@@ -107,7 +107,7 @@ pub(crate) struct PeakSeeker {
 }
 
 impl PeakSeeker {
-    pub fn new(rules: PeakSeeking, start_ms: i64) -> PeakSeeker {
+    pub(crate) fn new(rules: PeakSeeking, start_ms: i64) -> PeakSeeker {
         let windows = rules.levels.iter().map(|_| Window::default()).collect();
         PeakSeeker {
             rules,
@@ -119,7 +119,7 @@ impl PeakSeeker {
 
     /// Counts a sample in the step it ended in (transaction samples are not counted: their
     /// requests are).
-    pub fn add(&mut self, s: &Sample) {
+    pub(crate) fn add(&mut self, s: &Sample) {
         if s.kind != loadlake_schema::SampleKind::Sample {
             return;
         }
@@ -134,7 +134,7 @@ impl PeakSeeker {
     }
 
     /// Evaluates the steps that are over at `now_ms` (epoch); `true` when the run must stop.
-    pub fn check(&mut self, now_ms: i64) -> bool {
+    pub(crate) fn check(&mut self, now_ms: i64) -> bool {
         let step_ms = self.rules.step_duration.as_millis() as i64;
         let late = LATE_SAMPLES.as_millis() as i64;
         while self.report.steps.len() < self.windows.len() {
@@ -198,7 +198,7 @@ impl PeakSeeker {
     }
 
     /// Evaluates what is left (the run ended) and hands over the report.
-    pub fn finish(mut self) -> PeakReport {
+    pub(crate) fn finish(mut self) -> PeakReport {
         while !self.report.stopped_by_rule && self.report.steps.len() < self.windows.len() {
             let i = self.report.steps.len();
             if self.windows[i].samples == 0 {

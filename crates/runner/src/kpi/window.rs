@@ -18,7 +18,7 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    pub fn add(&mut self, elapsed_ms: i64, success: bool) {
+    pub(crate) fn add(&mut self, elapsed_ms: i64, success: bool) {
         self.samples += 1;
         self.errors += u64::from(!success);
         self.sum_ms += elapsed_ms;
@@ -26,7 +26,7 @@ impl Window {
         *self.histogram.entry(elapsed_ms).or_default() += 1;
     }
 
-    pub fn avg(&self) -> f64 {
+    pub(crate) fn avg(&self) -> f64 {
         if self.samples == 0 {
             0.0
         } else {
@@ -35,7 +35,7 @@ impl Window {
     }
 
     /// The exact `p`-th percentile (nearest rank, as the report queries compute it).
-    pub fn percentile(&self, p: u8) -> f64 {
+    pub(crate) fn percentile(&self, p: u8) -> f64 {
         if self.samples == 0 {
             return 0.0;
         }
@@ -54,7 +54,7 @@ impl Window {
         self.max_ms as f64
     }
 
-    pub fn success_rate(&self) -> f64 {
+    pub(crate) fn success_rate(&self) -> f64 {
         if self.samples == 0 {
             0.0
         } else {
@@ -62,7 +62,7 @@ impl Window {
         }
     }
 
-    pub fn value(&self, metric: KpiMetric, seconds: f64) -> f64 {
+    pub(crate) fn value(&self, metric: KpiMetric, seconds: f64) -> f64 {
         match metric {
             KpiMetric::AvgRt => self.avg(),
             KpiMetric::Percentile(p) => self.percentile(p),

@@ -80,7 +80,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Raises the stop level to at least `level`.
-    pub fn stop_at(&self, level: u8) {
+    pub(crate) fn stop_at(&self, level: u8) {
         self.stop.send_if_modified(|v| {
             let raise = *v < level;
             if raise {
@@ -244,7 +244,7 @@ impl Vu {
     /// (0-based), starting with the plan's variables `vars`. Its thread name is JMeter's
     /// `<group> <group#>-<thread#>`.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         group: Arc<ThreadGroupPlan>,
         group_index: usize,
         thread_num: u32,
@@ -304,7 +304,7 @@ impl Vu {
     }
 
     /// Runs the thread group's loop until it is done or the run stops.
-    pub async fn run(mut self) {
+    pub(crate) async fn run(mut self) {
         self.begin();
         let stop = self.stop.clone();
         unless_stopped_now(stop, self.iterations()).await;

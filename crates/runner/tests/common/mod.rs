@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub(crate) struct Received {
     pub method: String,
     pub path: String,
     pub query: String,
@@ -34,7 +34,7 @@ pub struct Received {
 
 /// What the server has seen.
 #[derive(Debug, Default)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub requests: Vec<Received>,
     pub connections: usize,
     /// `/capacity`: the earliest time the next answer may go out.
@@ -42,25 +42,25 @@ pub struct Seen {
 }
 
 /// Answers a second `/capacity` serves at most.
-pub const CAPACITY_PER_SECOND: u32 = 100;
+pub(crate) const CAPACITY_PER_SECOND: u32 = 100;
 
 /// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s, `/delay50` waits
 /// 50 ms, `/capacity` waits ≥ 100 ms and serves at most [`CAPACITY_PER_SECOND`] a second,
 /// `/redirect` 302 → `/echo`, `/stall-20th` answers its 20th request after 1 s, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
 /// anything else 200 echoing method, query and body.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Seen>>,
 }
 
 impl TestServer {
-    pub async fn start() -> TestServer {
+    pub(crate) async fn start() -> TestServer {
         TestServer::listen(None).await
     }
 
     /// The same server behind TLS, with a self-signed certificate for 127.0.0.1 (the runner,
     /// like JMeter, accepts any certificate).
-    pub async fn start_tls() -> TestServer {
+    pub(crate) async fn start_tls() -> TestServer {
         let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -106,12 +106,12 @@ impl TestServer {
         TestServer { addr, seen }
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// Requests per path.
-    pub fn counts(&self) -> BTreeMap<String, usize> {
+    pub(crate) fn counts(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
         for r in &self.seen.lock().unwrap().requests {
             *out.entry(r.path.clone()).or_insert(0) += 1;
@@ -119,15 +119,15 @@ impl TestServer {
         out
     }
 
-    pub fn count(&self, path: &str) -> usize {
+    pub(crate) fn count(&self, path: &str) -> usize {
         self.counts().get(path).copied().unwrap_or(0)
     }
 
-    pub fn requests(&self) -> Vec<Received> {
+    pub(crate) fn requests(&self) -> Vec<Received> {
         self.seen.lock().unwrap().requests.clone()
     }
 
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.seen.lock().unwrap().connections
     }
 }
@@ -261,7 +261,7 @@ fn args_xml(prop: &str, args: &[(&str, &str)]) -> String {
 }
 
 /// A whole plan: user-defined variables and the TestPlan's children.
-pub fn jmx(udv: &[(&str, &str)], children: &str) -> String {
+pub(crate) fn jmx(udv: &[(&str, &str)], children: &str) -> String {
     let vars: String = udv
         .iter()
         .map(|(n, v)| {
@@ -294,7 +294,7 @@ pub fn jmx(udv: &[(&str, &str)], children: &str) -> String {
 }
 
 /// A thread group; `extra` holds more `ThreadGroup.*` props (scheduler, duration, on error).
-pub fn group(
+pub(crate) fn group(
     name: &str,
     threads: u32,
     ramp: u32,
@@ -318,7 +318,7 @@ pub fn group(
 
 /// An HTTP sampler to the test server (port from `${__P(port)}`); `extra` holds more
 /// `HTTPSampler.*` props.
-pub fn http(
+pub(crate) fn http(
     name: &str,
     method: &str,
     path: &str,
@@ -344,7 +344,7 @@ pub fn http(
 }
 
 /// HTTP Request Defaults.
-pub fn defaults(props: &[(&str, &str)], args: &[(&str, &str)]) -> String {
+pub(crate) fn defaults(props: &[(&str, &str)], args: &[(&str, &str)]) -> String {
     let props: String = props
         .iter()
         .map(|(n, v)| format!(r#"<stringProp name="{n}">{}</stringProp>"#, esc(v)))
@@ -358,7 +358,7 @@ pub fn defaults(props: &[(&str, &str)], args: &[(&str, &str)]) -> String {
     )
 }
 
-pub fn header_manager(headers: &[(&str, &str)]) -> String {
+pub(crate) fn header_manager(headers: &[(&str, &str)]) -> String {
     let members: String = headers
         .iter()
         .map(|(n, v)| {
@@ -381,7 +381,7 @@ pub fn header_manager(headers: &[(&str, &str)]) -> String {
 }
 
 /// A Regular Expression Extractor on the response body.
-pub fn regex_extractor(
+pub(crate) fn regex_extractor(
     refname: &str,
     regex: &str,
     template: &str,
@@ -403,7 +403,7 @@ pub fn regex_extractor(
 }
 
 /// An HTTP Cookie Manager.
-pub fn cookie_manager(clear_each_iteration: bool) -> String {
+pub(crate) fn cookie_manager(clear_each_iteration: bool) -> String {
     format!(
         r#"<CookieManager guiclass="CookiePanel" testclass="CookieManager" testname="HTTP Cookie Manager" enabled="true">
           <collectionProp name="CookieManager.cookies"/>
@@ -414,7 +414,7 @@ pub fn cookie_manager(clear_each_iteration: bool) -> String {
 }
 
 /// A Uniform (`uniform`) or Gaussian Random Timer: `offset` ms plus a random part of `range` ms.
-pub fn random_timer(uniform: bool, offset: u64, range: f64) -> String {
+pub(crate) fn random_timer(uniform: bool, offset: u64, range: f64) -> String {
     let (class, gui) = if uniform {
         ("UniformRandomTimer", "UniformRandomTimerGui")
     } else {
@@ -429,7 +429,7 @@ pub fn random_timer(uniform: bool, offset: u64, range: f64) -> String {
     )
 }
 
-pub fn timer(ms: u64) -> String {
+pub(crate) fn timer(ms: u64) -> String {
     format!(
         r#"<ConstantTimer guiclass="ConstantTimerGui" testclass="ConstantTimer" testname="Think {ms}" enabled="true">
           <stringProp name="ConstantTimer.delay">{ms}</stringProp>
@@ -439,7 +439,7 @@ pub fn timer(ms: u64) -> String {
 }
 
 /// A Response Assertion; `field` is e.g. `Assertion.response_code`.
-pub fn assertion(
+pub(crate) fn assertion(
     name: &str,
     field: &str,
     test_type: i64,
@@ -462,7 +462,7 @@ pub fn assertion(
     )
 }
 
-pub fn transaction(name: &str, include_timers: bool, children: &str) -> String {
+pub(crate) fn transaction(name: &str, include_timers: bool, children: &str) -> String {
     format!(
         r#"<TransactionController guiclass="TransactionControllerGui" testclass="TransactionController" testname="{name}" enabled="true">
           <boolProp name="TransactionController.includeTimers">{include_timers}</boolProp>
@@ -472,14 +472,14 @@ pub fn transaction(name: &str, include_timers: bool, children: &str) -> String {
     )
 }
 
-pub fn simple(name: &str, children: &str) -> String {
+pub(crate) fn simple(name: &str, children: &str) -> String {
     format!(
         r#"<GenericController guiclass="LogicControllerGui" testclass="GenericController" testname="{name}" enabled="true"/>
         <hashTree>{children}</hashTree>"#
     )
 }
 
-pub fn loop_controller(name: &str, loops: i64, children: &str) -> String {
+pub(crate) fn loop_controller(name: &str, loops: i64, children: &str) -> String {
     format!(
         r#"<LoopController guiclass="LoopControlPanel" testclass="LoopController" testname="{name}" enabled="true">
           <boolProp name="LoopController.continue_forever">true</boolProp>
@@ -491,7 +491,7 @@ pub fn loop_controller(name: &str, loops: i64, children: &str) -> String {
 
 // ---------------------------------------------------------------- compiling, running, reading
 
-pub fn compile(
+pub(crate) fn compile(
     xml: &str,
     props: &[(&str, &str)],
 ) -> Result<RunnablePlan, loadlake_runner::RunnerError> {
@@ -504,7 +504,7 @@ pub fn compile(
 }
 
 /// Runs `plan` into `sink`, failing the test when it takes longer than `limit`.
-pub async fn run_into(
+pub(crate) async fn run_into(
     plan: &RunnablePlan,
     options: RunOptions,
     sink: &mut dyn loadlake_schema::SampleSink,
@@ -517,7 +517,7 @@ pub async fn run_into(
 }
 
 /// Compiles and runs `xml` with `-Jport=<server port>`; every test run is bounded to 5 s.
-pub async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<Row>) {
+pub(crate) async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<Row>) {
     let port = port.to_string();
     let plan = compile(xml, &[("port", &port)]).unwrap();
     let mut batches: Vec<SampleBatch> = Vec::new();
@@ -532,7 +532,7 @@ pub async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<
 
 /// One sample, read back from the batches.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub row: i64,
     pub ts: i64,
     pub elapsed: i64,
@@ -556,7 +556,7 @@ pub struct Row {
     pub url: Option<String>,
 }
 
-pub fn rows(batches: &[SampleBatch]) -> Vec<Row> {
+pub(crate) fn rows(batches: &[SampleBatch]) -> Vec<Row> {
     let mut out = Vec::new();
     for b in batches {
         let i64c = |n: &str| {
@@ -634,6 +634,6 @@ pub fn rows(batches: &[SampleBatch]) -> Vec<Row> {
 }
 
 /// Rows with `label`.
-pub fn labelled<'a>(rows: &'a [Row], label: &str) -> Vec<&'a Row> {
+pub(crate) fn labelled<'a>(rows: &'a [Row], label: &str) -> Vec<&'a Row> {
     rows.iter().filter(|r| r.label == label).collect()
 }

@@ -33,7 +33,7 @@ fn selected_runs(
     Ok(store.select_runs(&filter)?)
 }
 
-pub async fn report_all(
+pub(super) async fn report_all(
     store: &Store,
     engine: &QueryEngine,
     args: &ReportArgs,

@@ -13,7 +13,7 @@ use loadlake_report::job::{HtmlSettings, Pages, ReportRequest};
 use crate::args::ReportArgs;
 
 /// Reads and checks an SLA rule file; errors name the file and the rule or line.
-pub fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
+pub(super) fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading SLA rules {}", path.display()))?;
     let spec: SlaSpec = serde_saphyr::from_str(&text)
@@ -23,7 +23,7 @@ pub fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
 }
 
 /// The report job's request of `loadlake report`'s arguments, with `pages`.
-pub fn report_request(args: &ReportArgs, pages: Pages) -> anyhow::Result<ReportRequest> {
+pub(super) fn report_request(args: &ReportArgs, pages: Pages) -> anyhow::Result<ReportRequest> {
     let mut request = ReportRequest::new(crate::args::exact_method(args.percentile_method)?);
     request.extra_percentiles = args.percentiles.clone().unwrap_or_default();
     request.ranges = args.ranges.clone();
@@ -33,7 +33,7 @@ pub fn report_request(args: &ReportArgs, pages: Pages) -> anyhow::Result<ReportR
 }
 
 /// How `loadlake report`'s HTML pages are computed, generated at `now`.
-pub fn html_settings(args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<HtmlSettings> {
+pub(super) fn html_settings(args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<HtmlSettings> {
     Ok(HtmlSettings {
         thresholds: crate::args::apdex_thresholds(args)?,
         points: args.files.points,
@@ -42,7 +42,7 @@ pub fn html_settings(args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Ht
 }
 
 /// Writes `contents` to `path` (creating its directory) and says so on stderr.
-pub fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub(super) fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -52,7 +52,7 @@ pub fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 /// A one-line SLA verdict for stderr.
-pub fn sla_summary(outcome: &SlaOutcome) -> String {
+pub(super) fn sla_summary(outcome: &SlaOutcome) -> String {
     let failed: Vec<&str> = outcome
         .results
         .iter()
@@ -72,7 +72,7 @@ pub fn sla_summary(outcome: &SlaOutcome) -> String {
 }
 
 /// Refuses file options that make no sense together with what was asked.
-pub fn check_no_files_with_stats(args: &crate::args::ReportFileArgs) -> anyhow::Result<()> {
+pub(super) fn check_no_files_with_stats(args: &crate::args::ReportFileArgs) -> anyhow::Result<()> {
     if args.html.is_some() || args.markdown.is_some() || args.junit.is_some() || args.sla.is_some()
     {
         bail!("--html, --markdown, --junit and --sla go with the run report, not with --stats");

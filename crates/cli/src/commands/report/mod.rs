@@ -17,7 +17,7 @@ use crate::exit::Gate;
 use crate::run_ref::RunTarget;
 
 /// `loadlake report`; `Gate::Fail` when an SLA rule failed.
-pub async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
+pub(crate) async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
     let engine = QueryEngine::open(store)
         .await
         .context("opening the query engine")?;

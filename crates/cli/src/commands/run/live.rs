@@ -15,13 +15,16 @@ use tokio::sync::watch;
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 /// Counts batches on their way to `inner`.
-pub struct LiveSink<'a> {
+pub(super) struct LiveSink<'a> {
     inner: &'a mut dyn SampleSink,
     counts: Arc<Mutex<LiveCounts>>,
 }
 
 impl<'a> LiveSink<'a> {
-    pub fn new(inner: &'a mut dyn SampleSink, counts: Arc<Mutex<LiveCounts>>) -> LiveSink<'a> {
+    pub(super) fn new(
+        inner: &'a mut dyn SampleSink,
+        counts: Arc<Mutex<LiveCounts>>,
+    ) -> LiveSink<'a> {
         LiveSink { inner, counts }
     }
 }
@@ -39,7 +42,7 @@ impl SampleSink for LiveSink<'_> {
 /// The run's live status, shared by `loadlake run`'s main thread (state changes) and its
 /// publishing task (numbers once a second); the writing is the store's [`LivePublisher`].
 #[derive(Clone)]
-pub struct LiveBoard {
+pub(super) struct LiveBoard {
     publisher: Arc<Mutex<LivePublisher>>,
     /// What the [`LiveSink`] counts.
     pub counts: Arc<Mutex<LiveCounts>>,
@@ -49,7 +52,12 @@ pub struct LiveBoard {
 
 impl LiveBoard {
     /// A board for run `run_id`, in state CREATED (written at once).
-    pub fn new(store: &Store, run_id: &str, name: &str, profile: Option<LoadProfile>) -> LiveBoard {
+    pub(super) fn new(
+        store: &Store,
+        run_id: &str,
+        name: &str,
+        profile: Option<LoadProfile>,
+    ) -> LiveBoard {
         LiveBoard {
             publisher: Arc::new(Mutex::new(LivePublisher::created(store, run_id, name))),
             counts: Arc::default(),
@@ -64,13 +72,13 @@ impl LiveBoard {
     }
 
     /// Moves to `state` (with `message` when not empty) and writes the live file at once.
-    pub fn enter(&self, state: LiveState, message: &str) {
+    pub(super) fn enter(&self, state: LiveState, message: &str) {
         self.lock().enter(state, message);
     }
 
     /// Once a second until `done` turns true (or its sender goes): refreshes and writes the live
     /// file, and turns a `loadlake stop` request into STOPPING and `stop` set to true.
-    pub async fn publish(self, stop: watch::Sender<bool>, mut done: watch::Receiver<bool>) {
+    pub(super) async fn publish(self, stop: watch::Sender<bool>, mut done: watch::Receiver<bool>) {
         if let Some(profile) = &self.profile {
             let profile = Arc::clone(profile);
             self.lock()

@@ -176,7 +176,7 @@ fn parse_props(props: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         .collect()
 }
 
-pub fn run_plan(
+pub(crate) fn run_plan(
     store: &Store,
     args: &RunArgs,
     runtime: &tokio::runtime::Runtime,

@@ -11,7 +11,7 @@ use arrow::datatypes::{Int32Type, Int64Type};
 use loadlake_schema::{SampleBatch, SampleSink, SinkError, col};
 
 /// Counts batches on their way to `inner` and prints a line every `every`.
-pub struct Progress<'a> {
+pub(super) struct Progress<'a> {
     inner: &'a mut dyn SampleSink,
     started: Instant,
     every: Duration,
@@ -26,7 +26,7 @@ pub struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    pub fn new(inner: &'a mut dyn SampleSink) -> Progress<'a> {
+    pub(super) fn new(inner: &'a mut dyn SampleSink) -> Progress<'a> {
         let now = Instant::now();
         Progress {
             inner,
@@ -74,7 +74,7 @@ impl<'a> Progress<'a> {
     }
 
     /// Ends the line on a terminal.
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if self.terminal {
             eprintln!();
         }

@@ -12,17 +12,17 @@ use crate::elements::response::Response;
 use crate::text::template::{Template, UserCtx};
 
 /// Test-type bit: the whole field matches the regex.
-pub const MATCH: i64 = 1;
+pub(crate) const MATCH: i64 = 1;
 /// Test-type bit: the field contains a match of the regex.
-pub const CONTAINS: i64 = 2;
+pub(crate) const CONTAINS: i64 = 2;
 /// Test-type bit: negate each pattern's result.
-pub const NOT: i64 = 4;
+pub(crate) const NOT: i64 = 4;
 /// Test-type bit: the field equals the pattern.
-pub const EQUALS: i64 = 8;
+pub(crate) const EQUALS: i64 = 8;
 /// Test-type bit: the field contains the pattern as plain text.
-pub const SUBSTRING: i64 = 16;
+pub(crate) const SUBSTRING: i64 = 16;
 /// Test-type bit: one passing pattern is enough.
-pub const OR: i64 = 32;
+pub(crate) const OR: i64 = 32;
 
 /// Width of the text kept on each side of an EQUALS difference (JMeter's
 /// `assertion.equals_section_diff_len` default).

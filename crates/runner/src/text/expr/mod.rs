@@ -53,12 +53,12 @@ pub(crate) struct Expr {
 
 impl Expr {
     /// Parses `src`; the error names the column and what was expected there.
-    pub fn parse(src: &str) -> Result<Expr, String> {
+    pub(crate) fn parse(src: &str) -> Result<Expr, String> {
         parse::parse(src).map(|root| Expr { root })
     }
 
     /// Evaluates against a user's variables and the run's properties.
-    pub fn eval(&self, env: &Env<'_>) -> Result<Value, String> {
+    pub(crate) fn eval(&self, env: &Env<'_>) -> Result<Value, String> {
         eval(&self.root, env)
     }
 }
@@ -76,7 +76,7 @@ pub(in crate::text) const CACHE_LIMIT: usize = 64;
 
 impl ExprCache {
     /// The parsed `src` (or its parse error), from the cache when seen before.
-    pub fn get(&self, src: &str) -> Parsed {
+    pub(crate) fn get(&self, src: &str) -> Parsed {
         if let Some(hit) = self
             .0
             .lock()

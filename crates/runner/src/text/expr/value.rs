@@ -19,7 +19,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// JavaScript truthiness: `null`, `false`, `0`, `NaN` and `""` are false.
-    pub fn truthy(&self) -> bool {
+    pub(crate) fn truthy(&self) -> bool {
         match self {
             Value::Null => false,
             Value::Bool(b) => *b,
@@ -30,7 +30,7 @@ impl Value {
 
     /// As JMeter prints a result: `true`/`false`, `3` not `3.0`, and `null` as an empty string
     /// (`Jexl3Function` returns "" for a null result).
-    pub fn to_jmeter_string(&self) -> String {
+    pub(crate) fn to_jmeter_string(&self) -> String {
         match self {
             Value::Null => String::new(),
             other => other.to_js_string(),
