@@ -263,3 +263,93 @@ fn an_object_storage_url_is_refused_not_taken_for_a_local_folder() {
     );
     assert!(dir.join("runs").is_dir());
 }
+
+/// `tool -c file` (gzip, zstd): the compressed bytes, or `None` if the tool is missing.
+fn compressed_with(tool: &str, file: &Path) -> Option<Vec<u8>> {
+    let out = std::process::Command::new(tool)
+        .arg("-c")
+        .arg(file)
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+#[test]
+fn gzip_zstd_and_standard_input_import_the_same_samples_as_the_plain_file() {
+    let store = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let plain = store.import(&[jtl.to_str().unwrap(), "--name", "plain"]);
+    let n = count(&store, &plain);
+    assert!(n > 0);
+
+    let work = tempfile::tempdir().unwrap();
+    let mut compressed = 0;
+    for (tool, name) in [("gzip", "results.jtl.gz"), ("zstd", "old-name.csv")] {
+        let Some(bytes) = compressed_with(tool, &jtl) else {
+            eprintln!("skipped {tool}: the {tool} command is missing");
+            continue;
+        };
+        // Told by content: the zstd file is named like a plain CSV.
+        let path = work.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let run = store.import(&[path.to_str().unwrap()]);
+        assert_eq!(count(&store, &run), n, "{tool}");
+        compressed += 1;
+
+        // Cut short (a copy interrupted): the rows decoded before the cut are kept, as for a
+        // JTL cut by a killed JMeter, and the cut is a rejected row naming the file; when not
+        // one block could be decoded (zstd decodes whole blocks) it is an error naming it.
+        let cut = work.path().join(format!("cut-{name}"));
+        std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let out = store.run(&["import", cut.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("cut-{name}")), "{stderr}");
+        if out.status.success() {
+            let run = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let kept = count(&store, &run);
+            assert!(0 < kept && kept < n, "{tool}: {kept} of {n} rows kept");
+            assert!(stderr.contains("1 rows rejected"), "{stderr}");
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{tool}: {stderr}");
+            assert!(stderr.contains("incomplete"), "{stderr}");
+        }
+    }
+    assert!(compressed > 0, "neither gzip nor zstd is installed");
+
+    // Standard input, as `zcat old.jtl.gz | loadlake import - --name nightly` sends it.
+    let pipe = |args: &[&str]| {
+        let mut child = store
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn loadlake");
+        let bytes = std::fs::read(&jtl).unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        child.wait_with_output().expect("wait")
+    };
+    let out = pipe(&["import", "-", "--name", "nightly", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(count(&store, &run), n);
+    let named = store.sql(&format!("select name from runs where run_id = '{run}'"));
+    assert_eq!(named[0]["name"], "nightly");
+    // The same bytes again are a duplicate, as for a file.
+    let again = pipe(&["import", "-"]);
+    assert_eq!(again.status.code(), Some(2));
+    let spools: Vec<_> = std::fs::read_dir(store.path().join("tmp"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("upload-"))
+        .collect();
+    assert!(
+        spools.is_empty(),
+        "a spool of standard input was left: {spools:?}"
+    );
+}

@@ -377,7 +377,7 @@ pub(crate) enum InputFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// JTL files (CSV or XML); all become one run
+    /// JTL files (CSV or XML, plain, gzip or zstd; `-` for standard input); all become one run
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Run name [default: the first file's name]

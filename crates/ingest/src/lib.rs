@@ -23,7 +23,10 @@ pub mod timestamp;
 pub mod xml;
 
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
 
 use loadlake_schema::SampleSink;
 
@@ -49,7 +52,9 @@ pub struct FileReport {
     pub warnings: Vec<String>,
 }
 
-/// Decodes one JTL file (format sniffed) into `sink`, numbering samples from `first_row`.
+/// Decodes one JTL file (compression and format sniffed) into `sink`, numbering samples from
+/// `first_row`. A gzip or zstd file (told by its magic bytes, not its name) is decompressed as
+/// it is read.
 ///
 /// Rows that cannot be decoded go to `rejects`, which decides whether the import goes on.
 pub fn decode_file(
@@ -65,13 +70,70 @@ pub fn decode_file(
         .metadata()
         .map_err(|e| IngestError::io(&display, e))?
         .len();
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let format = sniff::sniff(&display, &mut reader, opts.format)?;
-    let mut report = match format {
-        JtlFormat::Csv => {
-            csv::decode_csv(&display, reader, Some(len), opts, first_row, sink, rejects)?
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| IngestError::io(&display, e))?;
+    let report = match Compression::of(head) {
+        None => decode_reader(&display, reader, Some(len), opts, first_row, sink, rejects)?,
+        Some(Compression::Gzip) => {
+            let plain = BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader));
+            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
         }
-        JtlFormat::Xml => xml::decode_xml(&display, reader, opts, first_row, sink, rejects)?,
+        Some(Compression::Zstd) => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(reader)
+                .map_err(|e| IngestError::io(&display, e))?;
+            let plain = BufReader::with_capacity(1 << 20, decoder);
+            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
+        }
+    };
+    Ok(report)
+}
+
+/// A compression a JTL file may come in, told by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (`1f 8b`), one or several members (`cat a.gz b.gz`).
+    Gzip,
+    /// zstd (`28 b5 2f fd`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic bytes `head` starts with, if any.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// Its name (`gzip`, `zstd`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Decodes the plain (decompressed) JTL text of `reader`, its format sniffed.
+fn decode_reader<R: BufRead>(
+    display: &str,
+    mut reader: R,
+    len: Option<u64>,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let format = sniff::sniff(display, &mut reader, opts.format)?;
+    let mut report = match format {
+        JtlFormat::Csv => csv::decode_csv(display, reader, len, opts, first_row, sink, rejects)?,
+        JtlFormat::Xml => xml::decode_xml(display, reader, opts, first_row, sink, rejects)?,
     };
     report.format = Some(format);
     Ok(report)

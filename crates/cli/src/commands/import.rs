@@ -1,6 +1,6 @@
 //! `loadlake import`: arguments → an [`ImportRequest`] for crates/import → the run id.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use loadlake_import::{ImportRequest, load_plan};
 use loadlake_ingest::{CaseResolver, DecodeOptions, JtlFormat};
 use loadlake_schema::RunManifest;
@@ -48,9 +48,26 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
         }
         None => (CaseResolver::default(), None),
     };
+    // `-`: standard input, spooled to a file of the store first (the decoders sniff, and the
+    // duplicate check hashes, the whole content).
+    let mut files = args.files.clone();
+    let mut source_names = None;
+    let _stdin_spool = if files.iter().any(|f| f.as_os_str() == "-") {
+        if files.len() > 1 {
+            bail!("'-' (standard input) cannot be imported together with files: import it alone");
+        }
+        let mut spool = store.spool_file().context("spooling standard input")?;
+        std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
+            .context("reading standard input into the store's spool")?;
+        files = vec![spool.path().to_path_buf()];
+        source_names = Some(vec!["stdin".to_string()]);
+        Some(spool)
+    } else {
+        None
+    };
     let request = ImportRequest {
-        files: args.files.clone(),
-        source_names: None,
+        files,
+        source_names,
         name: args.name.clone(),
         tags,
         decode: decode_options(args, cases)?,
