@@ -18,25 +18,11 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// Map keys sorted, so the snapshots do not depend on serde_json's `preserve_order` feature.
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_sort_maps(true);
-    s
-}
-
-/// A redaction that checks the value is a run id (`YYYYMMDD-HHMMSS-xxxx`) first.
-fn run_id() -> Redaction {
-    insta::dynamic_redaction(|value: Content, path: ContentPath<'_>| {
-        let id = value.as_str().unwrap_or_default();
-        let b = id.as_bytes();
-        assert!(
-            b.len() == 20 && b[8] == b'-' && b[15] == b'-',
-            "{path}: {value:?} is not a run id"
-        );
-        "[run_id]"
-    })
-}
+// The store's redactions (run ids, times, version); the live-status one is used there only.
+#[allow(dead_code)]
+#[path = "../../crates/store/src/snapshot_redactions.rs"]
+mod snapshot_redactions;
+use snapshot_redactions::{created_by_redaction, rfc3339_redaction, run_id_redaction, settings};
 
 /// A redaction that checks the value is a path ending in `/<file>` first.
 fn path_to(file: &'static str) -> Redaction {
@@ -70,7 +56,7 @@ fn snapshot_runs_json() {
     let runs = store.json(&["runs", "--format", "json"]);
     settings().bind(|| {
         insta::assert_json_snapshot!("runs_json", runs, {
-            "[].run_id" => run_id(),
+            "[].run_id" => run_id_redaction(),
         });
     });
 }
@@ -83,7 +69,7 @@ fn snapshot_report_json() {
     assert_eq!(report["runId"], run.as_str());
     settings().bind(|| {
         insta::assert_json_snapshot!("report_json", report, {
-            ".runId" => run_id(),
+            ".runId" => run_id_redaction(),
         });
     });
 }
@@ -106,28 +92,11 @@ fn snapshot_imported_run_manifest() {
     let file = store.path().join("runs").join(format!("{run}.json"));
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(&file).expect("the run manifest")).expect("JSON");
-    let imported_at = |value: Content, path: ContentPath<'_>| {
-        let text = value.as_str().unwrap_or_default();
-        assert!(
-            chrono::DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'),
-            "{path}: {value:?} is not an RFC 3339 UTC time"
-        );
-        "[rfc3339]"
-    };
-    let created_by = |value: Content, path: ContentPath<'_>| {
-        let text = value.as_str().unwrap_or_default();
-        assert_eq!(
-            text,
-            format!("loadlake {}", env!("CARGO_PKG_VERSION")),
-            "{path}"
-        );
-        "loadlake [version]"
-    };
     settings().bind(|| {
         insta::assert_json_snapshot!("imported_run_manifest", manifest, {
-            ".run_id" => run_id(),
-            ".imported_at" => insta::dynamic_redaction(imported_at),
-            ".created_by" => insta::dynamic_redaction(created_by),
+            ".run_id" => run_id_redaction(),
+            ".imported_at" => rfc3339_redaction(),
+            ".created_by" => created_by_redaction(),
             ".sources[].path" => path_to("header.csv"),
             ".plan.path" => path_to("shop.jmx"),
         });

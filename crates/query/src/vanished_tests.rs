@@ -47,20 +47,54 @@ fn count(batches: &[arrow::record_batch::RecordBatch]) -> i64 {
     batches[0].column(0).as_primitive::<Int64Type>().value(0)
 }
 
+/// Even elapsed times, over every run of `samples`.
+const EVEN_COUNT: &str = "select count(*) from samples where elapsed_ms % 2 = 0";
+
+/// A store of two runs (3 and 300 000 samples, the bigger one `gone`), an engine over it, and
+/// [`EVEN_COUNT`] planned — its files listed — but not run yet.
+struct PlannedScan {
+    dir: tempfile::TempDir,
+    store: Store,
+    engine: QueryEngine,
+    gone: String,
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    task: Arc<datafusion::execution::TaskContext>,
+}
+
+impl PlannedScan {
+    async fn new() -> PlannedScan {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        commit_run(&store, 3);
+        let gone = commit_run(&store, 300_000);
+        let engine = QueryEngine::open(&store).await.unwrap();
+        let df = engine.dataframe_read_only(EVEN_COUNT).await.unwrap();
+        let task = Arc::new(df.task_ctx());
+        let plan = df.create_physical_plan().await.unwrap();
+        PlannedScan {
+            dir,
+            store,
+            engine,
+            gone,
+            plan,
+            task,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_run_deleted_under_a_planned_query_is_still_read_and_hidden_from_new_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    commit_run(&store, 3);
-    let gone = commit_run(&store, 300_000);
-    let engine = QueryEngine::open(&store).await.unwrap();
-    let sql = "select count(*) from samples where elapsed_ms % 2 = 0";
-
     // The plan lists both runs' files; one run is deleted before they are read: the query
     // still reads what it listed.
-    let df = engine.dataframe_read_only(sql).await.unwrap();
-    let task = Arc::new(df.task_ctx());
-    let plan = df.create_physical_plan().await.unwrap();
+    let PlannedScan {
+        dir,
+        store,
+        engine,
+        gone,
+        plan,
+        task,
+    } = PlannedScan::new().await;
+    let sql = EVEN_COUNT;
     store.delete_run(&gone).unwrap();
     assert!(store.run(&gone).is_err(), "a deleted run is not found");
     let planned_before = datafusion::physical_plan::collect(plan, task)
@@ -98,18 +132,17 @@ async fn a_run_deleted_under_a_planned_query_is_still_read_and_hidden_from_new_o
 #[tokio::test]
 async fn files_purged_under_a_planned_query_are_told_apart_and_a_new_plan_sees_the_store_as_it_is()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    commit_run(&store, 3);
-    let gone = commit_run(&store, 300_000);
-    let engine = QueryEngine::open(&store).await.unwrap();
-    let sql = "select count(*) from samples where elapsed_ms % 2 = 0";
-
     // The plan lists both runs' files; they are purged (a query that outlived the grace)
     // before they are read.
-    let df = engine.dataframe_read_only(sql).await.unwrap();
-    let task = Arc::new(df.task_ctx());
-    let plan = df.create_physical_plan().await.unwrap();
+    let PlannedScan {
+        dir: _dir,
+        store,
+        engine,
+        gone,
+        plan,
+        task,
+    } = PlannedScan::new().await;
+    let sql = EVEN_COUNT;
     store.delete_run(&gone).unwrap();
     store.purge_deleted(std::time::Duration::ZERO).unwrap();
     let err = datafusion::physical_plan::collect(plan, task)

@@ -43,6 +43,27 @@ struct LiveRun {
 }
 
 impl LiveRun {
+    /// A run that its first stream (of `agent`, if an agent's) has just opened.
+    fn opened(
+        writer: RunWriter,
+        name: String,
+        tags: BTreeMap<String, String>,
+        agent: Option<&String>,
+    ) -> LiveRun {
+        LiveRun {
+            writer: Some(writer),
+            name,
+            tags,
+            open_streams: 1,
+            streams_started: 1,
+            broken: false,
+            agents_joined: agent.into_iter().cloned().collect(),
+            agents_broken: Vec::new(),
+            counts: LiveCounts::default(),
+            rules: None,
+        }
+    }
+
     /// What the run is committed as, with `status`.
     fn draft(&self, status: RunStatus) -> RunDraft {
         RunDraft {
@@ -173,22 +194,18 @@ impl LiveRuns {
             .begin_run(WriterOptions::default())
             .map_err(|e| crate::error::store_status(&e))?;
         let run_id = writer.run_id().to_string();
-        let run = Arc::new(Mutex::new(LiveRun {
-            writer: Some(writer),
-            name: if open.run_name.is_empty() {
-                format!("stream {run_id}")
-            } else {
-                open.run_name
-            },
-            tags: open.tags.into_iter().collect(),
-            open_streams: 1,
-            streams_started: 1,
-            broken: false,
-            agents_joined: agent.iter().cloned().collect(),
-            agents_broken: Vec::new(),
-            counts: LiveCounts::default(),
-            rules: None,
-        }));
+        let name = if open.run_name.is_empty() {
+            format!("stream {run_id}")
+        } else {
+            open.run_name
+        };
+        let tags = open.tags.into_iter().collect();
+        let run = Arc::new(Mutex::new(LiveRun::opened(
+            writer,
+            name,
+            tags,
+            agent.as_ref(),
+        )));
         // Acknowledged batches survive a crash of this server: the next open commits them.
         lock(&run)?
             .record_draft()
@@ -520,18 +537,12 @@ mod tests {
     fn joined_with(writer: RunWriter) -> Joined {
         Joined {
             run_id: writer.run_id().to_string(),
-            run: Arc::new(Mutex::new(LiveRun {
-                writer: Some(writer),
-                name: String::new(),
-                tags: BTreeMap::new(),
-                open_streams: 1,
-                streams_started: 1,
-                broken: false,
-                agents_joined: Vec::new(),
-                agents_broken: Vec::new(),
-                counts: LiveCounts::default(),
-                rules: None,
-            })),
+            run: Arc::new(Mutex::new(LiveRun::opened(
+                writer,
+                String::new(),
+                BTreeMap::new(),
+                None,
+            ))),
             row_offset: 0,
             agent: None,
         }
@@ -597,23 +608,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let joined = Joined {
-            run_id: "x".into(),
-            run: Arc::new(Mutex::new(LiveRun {
-                writer: None,
-                name: String::new(),
-                tags: BTreeMap::new(),
-                open_streams: 1,
-                streams_started: 1,
-                broken: false,
-                agents_joined: Vec::new(),
-                agents_broken: Vec::new(),
-                counts: LiveCounts::default(),
-                rules: None,
-            })),
-            row_offset: 0,
-            agent: None,
-        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = loadlake_store::Store::open(dir.path()).unwrap();
+        let joined = joined_with(store.begin_run(WriterOptions::live()).unwrap());
         for bytes in [&b"not arrow at all"[..], &[0xff; 64][..], &[][..]] {
             let e = decode(bytes, &joined, &IpcLimits::default()).unwrap_err();
             assert_eq!(e.code(), tonic::Code::InvalidArgument);

@@ -49,6 +49,8 @@ pub use location::{LocationError, store_dir};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]
+mod snapshot_redactions;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;
