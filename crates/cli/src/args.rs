@@ -15,7 +15,7 @@ use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 #[command(name = "loadlake", version, about)]
 pub(crate) struct Cli {
     /// Store directory, a path or file:///path [default: $LOADLAKE_HOME, else ./loadlake-data]
-    #[arg(long, global = true, value_name = "DIR", value_parser = store_location)]
+    #[arg(long, global = true, value_name = "DIR", value_parser = loadlake_store::store_dir)]
     pub store: Option<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug; or LOADLAKE_LOG=...)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -36,12 +36,6 @@ impl Cli {
             Err(std::env::VarError::NotPresent) => Ok(PathBuf::from("loadlake-data")),
         }
     }
-}
-
-/// `--store`: a path or a `file://` URL; object-storage URLs are refused (not a local folder
-/// named `s3:`).
-fn store_location(value: &str) -> Result<PathBuf, loadlake_store::LocationError> {
-    loadlake_store::store_dir(value)
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,7 +92,7 @@ pub fn decode_file(
 
 /// A compression a JTL file may come in, told by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
+enum Compression {
     /// gzip (`1f 8b`), one or several members (`cat a.gz b.gz`).
     Gzip,
     /// zstd (`28 b5 2f fd`).
@@ -101,21 +101,13 @@ pub enum Compression {
 
 impl Compression {
     /// The compression whose magic bytes `head` starts with, if any.
-    pub fn of(head: &[u8]) -> Option<Compression> {
+    fn of(head: &[u8]) -> Option<Compression> {
         if head.starts_with(&[0x1f, 0x8b]) {
             Some(Compression::Gzip)
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Some(Compression::Zstd)
         } else {
             None
-        }
-    }
-
-    /// Its name (`gzip`, `zstd`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
         }
     }
 }
