@@ -1,4 +1,5 @@
-//! JMeter JMX test plans read into a lossless element tree. Every JMX of JMeter 2.x to 6.0 loads:
+//! Test definitions: JMeter JMX test plans read into a lossless element tree, load stages files
+//! and SLA rule files ([`sla`]). Every JMX of JMeter 2.x to 6.0 loads:
 //! the `hashTree` convention becomes parent/child [`TestElement`]s, every property kind
 //! (`stringProp` … `objProp`, `mapProp`) becomes a [`Prop`] that keeps its raw text, and disabled
 //! elements stay in the tree, flagged. Typed readers (`prop_str`, `prop_bool`, `prop_i64`) accept
@@ -37,6 +38,7 @@ pub mod kpi;
 mod parse;
 pub mod props;
 mod rate;
+pub mod sla;
 pub mod stages;
 pub mod summary;
 pub mod tree;

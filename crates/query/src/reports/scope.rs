@@ -9,53 +9,7 @@ use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
 
-/// Which rows of a run a number is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(tag = "scope", rename_all = "camelCase")]
-pub enum Scope {
-    /// Every top-level sample (the report's outline).
-    Run,
-    /// A thread group's top-level samples (the report's `case` row).
-    Case { case: String },
-    /// One sampler or transaction label, in one case or in all (the `request` /
-    /// `transaction` rows).
-    Request {
-        case: Option<String>,
-        request: String,
-    },
-}
-
-impl Scope {
-    /// The scope of an optional case and an optional request.
-    pub fn of(case: Option<&str>, request: Option<&str>) -> Scope {
-        match (case, request) {
-            (case, Some(request)) => Scope::Request {
-                case: case.map(str::to_string),
-                request: request.to_string(),
-            },
-            (Some(case), None) => Scope::Case {
-                case: case.to_string(),
-            },
-            (None, None) => Scope::Run,
-        }
-    }
-
-    /// `run`, `Thread Group`, `Thread Group / Login`, `Login`.
-    pub fn describe(&self) -> String {
-        match self {
-            Scope::Run => "run".to_string(),
-            Scope::Case { case } => case.clone(),
-            Scope::Request {
-                case: Some(case),
-                request,
-            } => format!("{case} / {request}"),
-            Scope::Request {
-                case: None,
-                request,
-            } => request.clone(),
-        }
-    }
-}
+pub use loadlake_plan::sla::Scope;
 
 /// The numbers of one scope. Times in ms, rates in percent, `tps` per second of the scope's
 /// own span (first start → last end), as in the report's details.

@@ -54,7 +54,7 @@ pub async fn trend(
             value: if m.requests == 0 {
                 None
             } else {
-                metric.value(&m)
+                super::sla::metric_value(metric, &m)
             },
             samples: m.requests,
             run_id: id,

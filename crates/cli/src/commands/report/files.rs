@@ -6,28 +6,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use loadlake_query::reports::sla::{CheckedRule, SlaOutcome, SlaSpec};
+use loadlake_query::reports::sla::{SlaOutcome, read_rules};
 use loadlake_report::html::HtmlRenderer;
 use loadlake_report::job::{HtmlSettings, Pages, ReportRequest};
 
 use crate::args::ReportArgs;
-
-/// Reads and checks an SLA rule file; errors name the file and the rule or line.
-pub(super) fn load_sla(path: &Path) -> anyhow::Result<Vec<CheckedRule>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading SLA rules {}", path.display()))?;
-    let spec: SlaSpec = serde_saphyr::from_str(&text)
-        .with_context(|| format!("{}: not a valid SLA rule file", path.display()))?;
-    spec.check()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-}
 
 /// The report job's request of `loadlake report`'s arguments, with `pages`.
 pub(super) fn report_request(args: &ReportArgs, pages: Pages) -> anyhow::Result<ReportRequest> {
     let mut request = ReportRequest::new(crate::args::exact_method(args.percentile_method)?);
     request.extra_percentiles = args.percentiles.clone().unwrap_or_default();
     request.ranges = args.ranges.clone();
-    request.sla = args.files.sla.as_deref().map(load_sla).transpose()?;
+    request.sla = args.files.sla.as_deref().map(read_rules).transpose()?;
     request.pages = pages;
     Ok(request)
 }
