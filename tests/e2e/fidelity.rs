@@ -379,6 +379,12 @@ fn fidelity_rendered_labels_and_paths_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_counter_config_and_user_parameters_match_jmeter_2_13() {
+    // The sampler names carry the variables, so equal per-label counts are equal values.
+    same_as_jmeter("modifiers", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

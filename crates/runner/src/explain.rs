@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    CsvFeed, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
+    Feed, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
     WhileCondition,
 };
 
@@ -47,7 +47,7 @@ impl RunnablePlan {
                 let _ = write!(out, ", startup delay {} s", g.startup_delay.as_secs());
             }
             let _ = writeln!(out, ", on sample error: {}", g.on_error.as_str());
-            explain_csv(&mut out, &g.csv, 1);
+            explain_feeds(&mut out, &g.feeds, 1);
             explain_steps(&mut out, &g.steps, 1);
         }
         for i in &self.ignored {
@@ -150,7 +150,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 name,
                 loops,
                 continue_forever,
-                csv,
+                feeds,
                 steps,
                 ..
             } => {
@@ -160,7 +160,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                     " (first time reached only)"
                 };
                 let _ = writeln!(out, "{pad}Loop \"{name}\": {loops}{once}");
-                explain_csv(out, csv, depth + 1);
+                explain_feeds(out, feeds, depth + 1);
                 explain_steps(out, steps, depth + 1);
             }
             Step::If {
@@ -181,7 +181,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
             Step::While {
                 name,
                 condition,
-                csv,
+                feeds,
                 steps,
             } => {
                 let rule = match condition {
@@ -192,7 +192,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                     WhileCondition::Text(t) => format!("until \"{}\" is false", t.source()),
                 };
                 let _ = writeln!(out, "{pad}While \"{name}\": {rule}");
-                explain_csv(out, csv, depth + 1);
+                explain_feeds(out, feeds, depth + 1);
                 explain_steps(out, steps, depth + 1);
             }
             Step::Switch {
@@ -241,15 +241,36 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
     }
 }
 
-fn explain_csv(out: &mut String, csv: &[CsvFeed], depth: usize) {
+fn explain_feeds(out: &mut String, feeds: &[Feed], depth: usize) {
     let pad = "  ".repeat(depth);
-    for f in csv {
-        let _ = writeln!(
-            out,
-            "{pad}CSV \"{}\": {} → {} (next line each iteration)",
-            f.data.name,
-            f.data.source,
-            f.data.names.join(", ")
-        );
+    for f in feeds {
+        let _ = match f {
+            Feed::Csv(f) => writeln!(
+                out,
+                "{pad}CSV \"{}\": {} → {} (next line each iteration)",
+                f.data.name,
+                f.data.source,
+                f.data.names.join(", ")
+            ),
+            Feed::Counter(c) => writeln!(
+                out,
+                "{pad}Counter {} from {} by {}{}{} (next value each iteration)",
+                c.var,
+                c.start,
+                c.incr,
+                if c.end == i64::MAX {
+                    String::new()
+                } else {
+                    format!(" up to {}", c.end)
+                },
+                if c.per_user { ", per user" } else { ", shared" }
+            ),
+            Feed::Parameters(p) => writeln!(
+                out,
+                "{pad}User Parameters \"{}\": {} (set each iteration)",
+                p.element,
+                p.names.join(", ")
+            ),
+        };
     }
 }

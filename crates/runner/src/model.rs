@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use crate::elements::assertions::Check;
+use crate::elements::counter::Counter;
 use crate::elements::csv_data_set::{CsvCursor, CsvDataSet};
 use crate::elements::extractors::PostProcessor;
 use crate::elements::throughput_timers::{ConstantThroughput, PreciseThroughput};
+use crate::elements::user_parameters::UserParameters;
 use crate::text::condition::Condition;
 use crate::text::template::Template;
 
@@ -109,8 +111,9 @@ pub struct ThreadGroupPlan {
     /// A Cookie Manager in the group says `clearEachIteration`: each iteration starts with no
     /// cookies.
     pub clear_cookies: bool,
-    /// CSV Data Sets that read their next line at the start of each iteration.
-    pub csv: Vec<CsvFeed>,
+    /// Iteration listeners (CSV Data Sets, Counters, per-iteration User Parameters) fired at the
+    /// start of each iteration.
+    pub feeds: Vec<Feed>,
     /// The steps each iteration runs, in order.
     pub steps: Vec<Step>,
     /// Element names holding run-time references (`tx ${i}`), by their text: rendered per
@@ -118,8 +121,20 @@ pub struct ThreadGroupPlan {
     pub(crate) names: Arc<BTreeMap<String, Template>>,
 }
 
-/// A CSV Data Set attached to its nearest enclosing controller (or thread group), which advances
-/// it each time it begins an iteration (JMeter's `LoopIterationListener`).
+/// An iteration listener attached to its nearest enclosing controller (or thread group), which
+/// fires it each time it begins an iteration (JMeter's `LoopIterationListener`s that the runner
+/// has), in plan order.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// A CSV Data Set reads its next line.
+    Csv(CsvFeed),
+    /// A Counter Config sets its variable to its next value.
+    Counter(Arc<Counter>),
+    /// A User Parameters element with `per_iteration` stores this user's values.
+    Parameters(Arc<UserParameters>),
+}
+
+/// A CSV Data Set with its read position.
 #[derive(Debug, Clone)]
 pub struct CsvFeed {
     /// Run-unique id (the key of a per-thread cursor).
@@ -193,8 +208,8 @@ pub enum Step {
         /// Parent mode: the assertions in scope (the controller's own and its ancestors'),
         /// checked against the transaction sample as JMeter does; empty otherwise.
         assertions: Vec<Check>,
-        /// CSV Data Sets advanced each time the controller is entered.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired each time the controller is entered.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -202,8 +217,8 @@ pub enum Step {
     Simple {
         /// The controller's `testname`.
         name: String,
-        /// CSV Data Sets advanced each time the controller is entered.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired each time the controller is entered.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -218,8 +233,8 @@ pub enum Step {
         /// `LoopController.continue_forever` (default true): false runs the loop only the first
         /// time a thread reaches it, as JMeter's controller then stays done.
         continue_forever: bool,
-        /// CSV Data Sets advanced at each of its iterations.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired at each of its iterations.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -231,8 +246,8 @@ pub enum Step {
         condition: Box<Condition>,
         /// `IfController.evaluateAll`: re-evaluate before each child.
         evaluate_all: bool,
-        /// CSV Data Sets advanced each time the controller is entered (its condition held).
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired when it is entered (its condition held).
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -242,8 +257,8 @@ pub enum Step {
         name: String,
         /// `WhileController.condition`.
         condition: WhileCondition,
-        /// CSV Data Sets advanced at each of its iterations.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired at each of its iterations.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -253,8 +268,8 @@ pub enum Step {
         name: String,
         /// `SwitchController.value`.
         value: Template,
-        /// CSV Data Sets advanced each time the controller is entered.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired each time the controller is entered.
+        feeds: Vec<Feed>,
         /// The children (the candidates).
         steps: Vec<Step>,
     },
@@ -265,8 +280,8 @@ pub enum Step {
         name: String,
         /// Run-unique id (the key of the per-thread "done" mark).
         id: usize,
-        /// CSV Data Sets advanced each time its children run.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired each time its children run.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -281,8 +296,8 @@ pub enum Step {
         rule: ThroughputRule,
         /// Counts shared by every thread; `None` when `perThread` (each user counts alone).
         shared: Option<Arc<Mutex<ThroughputCounts>>>,
-        /// CSV Data Sets advanced each time its children run.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired each time its children run.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -292,8 +307,8 @@ pub enum Step {
         name: String,
         /// `RunTime.seconds`; zero runs nothing.
         limit: Duration,
-        /// CSV Data Sets advanced at each of its iterations.
-        csv: Vec<CsvFeed>,
+        /// Iteration listeners ([`Feed`]) fired at each of its iterations.
+        feeds: Vec<Feed>,
         /// The children.
         steps: Vec<Step>,
     },
@@ -405,6 +420,9 @@ pub struct HttpStep {
     pub random_delays: Vec<RandomDelay>,
     /// Constant / Precise Throughput Timers in scope.
     pub throughput_timers: Vec<ThroughputTimer>,
+    /// Pre-processors in scope (User Parameters without `per_iteration`), outermost first: run
+    /// before the timers, as JMeter does.
+    pub pre_processors: Vec<Arc<UserParameters>>,
     /// Assertions in scope, outermost first.
     pub assertions: Vec<Check>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.

@@ -25,31 +25,31 @@ impl Compiler<'_> {
         scope: &Scope<'_>,
     ) -> Result<Step, RunnerError> {
         let name = self.eval(&c.name, "testname", &c.name)?;
-        let mut csv = Vec::new();
+        let mut feeds = Vec::new();
         let step = match kind(c) {
             Kind::Simple => {
-                let steps = self.steps(&c.children, scope, &mut csv)?;
-                Step::Simple { name, csv, steps }
+                let steps = self.steps(&c.children, scope, &mut feeds)?;
+                Step::Simple { name, feeds, steps }
             }
             Kind::OnceOnly => {
-                let steps = self.steps(&c.children, scope, &mut csv)?;
+                let steps = self.steps(&c.children, scope, &mut feeds)?;
                 Step::OnceOnly {
                     name,
                     id: self.id(),
-                    csv,
+                    feeds,
                     steps,
                 }
             }
             Kind::Loop => {
                 let loops = self.loops(&c.name, c.prop_str("LoopController.loops"))?;
                 let continue_forever = self.flag(c, "LoopController.continue_forever", true)?;
-                let steps = self.steps(&c.children, scope, &mut csv)?;
+                let steps = self.steps(&c.children, scope, &mut feeds)?;
                 Step::Loop {
                     name,
                     loops,
                     id: self.id(),
                     continue_forever,
-                    csv,
+                    feeds,
                     steps,
                 }
             }
@@ -67,8 +67,8 @@ impl Compiler<'_> {
                     parent,
                     include_timers: self.flag(c, "TransactionController.includeTimers", true)?,
                     assertions,
-                    steps: self.steps(&c.children, scope, &mut csv)?,
-                    csv,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
                 }
             }
             Kind::If => {
@@ -87,8 +87,8 @@ impl Compiler<'_> {
                     name,
                     condition: Box::new(condition),
                     evaluate_all: self.flag(c, "IfController.evaluateAll", false)?,
-                    steps: self.steps(&c.children, scope, &mut csv)?,
-                    csv,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
                 }
             }
             Kind::While => {
@@ -99,11 +99,11 @@ impl Compiler<'_> {
                     "LAST" => WhileCondition::Last,
                     _ => WhileCondition::Text(self.template(&c.name, prop, &raw)?),
                 };
-                let steps = self.steps(&c.children, scope, &mut csv)?;
+                let steps = self.steps(&c.children, scope, &mut feeds)?;
                 Step::While {
                     name,
                     condition,
-                    csv,
+                    feeds,
                     steps,
                 }
             }
@@ -113,8 +113,8 @@ impl Compiler<'_> {
                 Step::Switch {
                     name,
                     value: self.template(&c.name, prop, &raw)?,
-                    steps: self.steps(&c.children, scope, &mut csv)?,
-                    csv,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
                 }
             }
             Kind::Throughput => {
@@ -131,8 +131,8 @@ impl Compiler<'_> {
                     id: self.id(),
                     rule,
                     shared,
-                    steps: self.steps(&c.children, scope, &mut csv)?,
-                    csv,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
                 }
             }
             Kind::Runtime => {
@@ -140,8 +140,8 @@ impl Compiler<'_> {
                 Step::Runtime {
                     name,
                     limit: Duration::from_secs(seconds),
-                    steps: self.steps(&c.children, scope, &mut csv)?,
-                    csv,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
                 }
             }
             _ => return Err(crate::compile::unsupported(c)),
@@ -201,8 +201,8 @@ impl Compiler<'_> {
         }
     }
 
-    /// Marks the variables that extractors and CSV Data Sets set while the test runs, so that
-    /// samplers read them per request instead of the start values.
+    /// Marks the variables that extractors, CSV Data Sets, Counters and User Parameters set
+    /// while the test runs, so that samplers read them per request instead of the start values.
     pub(crate) fn mark_runtime_variables(&mut self, tp: &TestElement) -> Result<(), RunnerError> {
         let mut names = Vec::new();
         for e in tp.enabled_descendants() {
@@ -215,6 +215,8 @@ impl Compiler<'_> {
                         .map(str::to_string),
                 ),
                 "CSVDataSet" => names.extend(self.csv_data(e)?.names.clone()),
+                "CounterConfig" => names.push(self.text(e, "CounterConfig.name")?),
+                "UserParameters" => names.extend(self.user_parameter_names(e)?),
                 _ => {}
             }
         }

@@ -200,6 +200,7 @@ impl Compiler<'_> {
             delay: self.delay(scope)?,
             random_delays: self.random_delays(scope)?,
             throughput_timers,
+            pre_processors: self.pre_processors(scope)?,
             assertions,
             cookies: self.cookie_managers(scope)?,
             extractors,

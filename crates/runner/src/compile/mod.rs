@@ -9,6 +9,7 @@
 pub(crate) mod assertions_extractors;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
+pub(crate) mod modifiers;
 pub(crate) mod refusals;
 pub(crate) mod timers;
 pub(crate) mod vars;
@@ -24,7 +25,7 @@ use crate::compile::vars::Evaluator;
 use crate::elements::csv_data_set::{CsvCursor, CsvDataSet};
 use crate::error::{At, RunnerError};
 use crate::model::{
-    CsvFeed, DataFile, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
+    DataFile, Feed, GroupRole, Loops, OnSampleError, RunnablePlan, Step, ThreadGroupPlan,
     ThroughputCounts, ThroughputTimer,
 };
 
@@ -43,6 +44,8 @@ pub(crate) enum Kind {
     Throughput,
     Runtime,
     CsvData,
+    /// Counter Config and User Parameters: iteration listeners (and pre-processors).
+    Modifier,
     HttpDefaults,
     Headers,
     Cookies,
@@ -66,6 +69,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ThroughputController" => Kind::Throughput,
         "RunTime" => Kind::Runtime,
         "CSVDataSet" => Kind::CsvData,
+        "CounterConfig" | "UserParameters" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "GenericController" => Kind::Simple,
         "LoopController" => Kind::Loop,
@@ -105,6 +109,8 @@ pub(crate) struct Scope<'a> {
     pub timers: Vec<&'a TestElement>,
     pub assertions: Vec<&'a TestElement>,
     pub extractors: Vec<&'a TestElement>,
+    /// User Parameters (those without `per_iteration` act as pre-processors).
+    pub pre_processors: Vec<&'a TestElement>,
 }
 
 impl<'a> Scope<'a> {
@@ -119,6 +125,7 @@ impl<'a> Scope<'a> {
                 Kind::Timer => s.timers.push(c),
                 Kind::Assertion => s.assertions.push(c),
                 Kind::Extractor => s.extractors.push(c),
+                Kind::Modifier if c.class_name() == "UserParameters" => s.pre_processors.push(c),
                 _ => {}
             }
         }
@@ -183,6 +190,8 @@ pub fn compile_with(
         timers: HashMap::new(),
         schedules: HashMap::new(),
         shared_counts: HashMap::new(),
+        counters: HashMap::new(),
+        user_parameters: HashMap::new(),
         report: refusals::Report::default(),
     };
     // "All the UDV elements in a test plan — no matter where they are — are processed at the
@@ -225,6 +234,7 @@ pub fn compile_with(
             | Kind::Assertion
             | Kind::Extractor
             | Kind::CsvData
+            | Kind::Modifier
             | Kind::Variables => {}
             _ => c.refuse_element(child),
         }
@@ -287,6 +297,11 @@ pub(crate) struct Compiler<'p> {
     pub schedules: HashMap<usize, crate::elements::throughput_timers::ConstantThroughput>,
     /// Throughput Controller counts shared by all threads, by element.
     pub shared_counts: HashMap<ElementKey, Arc<Mutex<ThroughputCounts>>>,
+    /// Counter Configs already built, by element (one instance for the whole test, as JMeter's
+    /// `NoThreadClone`).
+    pub counters: HashMap<ElementKey, Arc<crate::elements::counter::Counter>>,
+    /// User Parameters already built, by element.
+    pub user_parameters: HashMap<ElementKey, Arc<crate::elements::user_parameters::UserParameters>>,
     /// Refusals and warnings collected so far, and the run-time element names.
     pub report: refusals::Report,
 }
@@ -463,16 +478,16 @@ impl Compiler<'_> {
         });
         let on_error = self.keep(on_error, OnSampleError::Continue);
         let name = self.eval(&g.name, "testname", &g.name)?;
-        let mut csv = Vec::new();
+        let mut feeds = Vec::new();
         for d in plan_children
             .iter()
-            .filter(|e| e.enabled && kind(e) == Kind::CsvData)
+            .filter(|e| e.enabled && matches!(kind(e), Kind::CsvData | Kind::Modifier))
         {
-            if let Some(feed) = self.within(d, |c| c.csv_feed(d)) {
-                csv.push(feed);
+            if let Some(Some(feed)) = self.within(d, |c| c.feed(d)) {
+                feeds.push(feed);
             }
         }
-        let steps = self.steps(&g.children, scope, &mut csv)?;
+        let steps = self.steps(&g.children, scope, &mut feeds)?;
         let mut clear_cookies = false;
         for m in scope
             .cookies
@@ -493,7 +508,7 @@ impl Compiler<'_> {
             startup_delay,
             on_error,
             clear_cookies,
-            csv,
+            feeds,
             steps,
             names: Arc::default(),
         })
@@ -514,12 +529,12 @@ impl Compiler<'_> {
     }
 
     /// The steps for `children` of a thread group or controller. CSV Data Sets found here (and
-    /// under its samplers) go to `csv`: the data sets of that thread group or controller.
+    /// under its samplers) go to `feeds`: the data sets of that thread group or controller.
     pub(crate) fn steps(
         &mut self,
         children: &[TestElement],
         parent: &Scope<'_>,
-        csv: &mut Vec<CsvFeed>,
+        feeds: &mut Vec<Feed>,
     ) -> Result<Vec<Step>, RunnerError> {
         let scope = parent.extend(children);
         let mut steps = Vec::new();
@@ -538,9 +553,9 @@ impl Compiler<'_> {
                             | Kind::Assertion
                             | Kind::Extractor
                             | Kind::Variables => {}
-                            Kind::CsvData => {
-                                if let Some(feed) = self.within(sub, |c| c.csv_feed(sub)) {
-                                    csv.push(feed);
+                            Kind::CsvData | Kind::Modifier => {
+                                if let Some(Some(feed)) = self.within(sub, |c| c.feed(sub)) {
+                                    feeds.push(feed);
                                 }
                             }
                             Kind::Listener => self.ignore(sub),
@@ -564,9 +579,9 @@ impl Compiler<'_> {
                         steps.push(step);
                     }
                 }
-                Kind::CsvData => {
-                    if let Some(feed) = self.within(child, |c| c.csv_feed(child)) {
-                        csv.push(feed);
+                Kind::CsvData | Kind::Modifier => {
+                    if let Some(Some(feed)) = self.within(child, |c| c.feed(child)) {
+                        feeds.push(feed);
                     }
                 }
                 Kind::HttpDefaults

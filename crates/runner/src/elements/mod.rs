@@ -6,8 +6,10 @@
 //! [`crate::error`].
 
 pub(crate) mod assertions;
+pub(crate) mod counter;
 pub(crate) mod csv_data_set;
 pub(crate) mod extractors;
 pub(crate) mod jsonpath;
 pub(crate) mod response;
 pub(crate) mod throughput_timers;
+pub(crate) mod user_parameters;

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::model::{CsvFeed, Step, WhileCondition};
+use crate::model::{Feed, Step, WhileCondition};
 use crate::text::condition::Condition;
 use crate::vu::{Flow, StepFuture, Vu};
 
@@ -33,11 +33,11 @@ impl Vu {
         Box::pin(async move { self.run_step(step).await })
     }
 
-    /// A controller (or thread group) owning `csv` and the children `steps` begins an
+    /// A controller (or thread group) owning `feeds` and the children `steps` begins an
     /// iteration: the data sets read their next line, the Throughput children decide, and when
     /// `rearm` (a Loop Controller's first pass: JMeter's iteration 1) the Once Only children
     /// may run again. `Flow::Stop` when a data set ends the thread.
-    pub(crate) fn iteration_start(&mut self, csv: &[CsvFeed], steps: &[Step], rearm: bool) -> Flow {
+    pub(crate) fn iteration_start(&mut self, feeds: &[Feed], steps: &[Step], rearm: bool) -> Flow {
         for step in steps {
             match step {
                 Step::Throughput {
@@ -58,12 +58,12 @@ impl Vu {
                 _ => {}
             }
         }
-        self.advance_csv(csv)
+        self.advance_feeds(feeds)
     }
 
     /// Enters a controller: its iteration begins, then its children run.
-    async fn enter(&mut self, csv: &[CsvFeed], steps: &[Step]) -> Flow {
-        match self.iteration_start(csv, steps, false) {
+    async fn enter(&mut self, feeds: &[Feed], steps: &[Step]) -> Flow {
+        match self.iteration_start(feeds, steps, false) {
             Flow::Next => self.steps(steps).await,
             stop => stop,
         }
@@ -72,54 +72,57 @@ impl Vu {
     async fn run_step(&mut self, step: &Step) -> Flow {
         match step {
             Step::Http(h) => self.http(h).await,
-            Step::Simple { csv, steps, .. } => self.enter(csv, steps).await,
+            Step::Simple { feeds, steps, .. } => self.enter(feeds, steps).await,
             Step::Loop {
                 loops,
                 id,
                 continue_forever,
-                csv,
+                feeds,
                 steps,
                 ..
             } => {
                 if !continue_forever && !self.loops_done.insert(*id) {
                     return Flow::Next;
                 }
-                self.repeat(*loops, csv, steps).await
+                self.repeat(*loops, feeds, steps).await
             }
             Step::Transaction {
                 name,
                 parent,
                 include_timers,
                 assertions,
-                csv,
+                feeds,
                 steps,
             } => {
-                self.transaction(name, *parent, *include_timers, assertions, csv, steps)
+                self.transaction(name, *parent, *include_timers, assertions, feeds, steps)
                     .await
             }
             Step::If {
                 name,
                 condition,
                 evaluate_all,
-                csv,
+                feeds,
                 steps,
             } => {
-                self.if_controller(name, condition, *evaluate_all, csv, steps)
+                self.if_controller(name, condition, *evaluate_all, feeds, steps)
                     .await
             }
             Step::While {
                 name,
                 condition,
-                csv,
+                feeds,
                 steps,
-            } => self.while_controller(name, condition, csv, steps).await,
+            } => self.while_controller(name, condition, feeds, steps).await,
             Step::Switch {
-                value, csv, steps, ..
+                value,
+                feeds,
+                steps,
+                ..
             } => {
                 let value = value.render(&mut self.user, &|v: &str| v.to_string());
                 // The Switch begins its iteration (its data sets, its Throughput children)
                 // whichever child it then runs.
-                if self.iteration_start(csv, steps, false) == Flow::Stop {
+                if self.iteration_start(feeds, steps, false) == Flow::Stop {
                     return Flow::Stop;
                 }
                 match switch_choice(&value, steps) {
@@ -127,11 +130,13 @@ impl Vu {
                     None => Flow::Next,
                 }
             }
-            Step::OnceOnly { id, csv, steps, .. } => {
+            Step::OnceOnly {
+                id, feeds, steps, ..
+            } => {
                 if self.listeners.once_done.contains(id) {
                     return Flow::Next;
                 }
-                let flow = self.enter(csv, steps).await;
+                let flow = self.enter(feeds, steps).await;
                 // A failure inside with `startnextloop` ends the loop on every controller
                 // above the sampler, this one included: that re-arms it.
                 if flow != Flow::NextLoop {
@@ -139,23 +144,28 @@ impl Vu {
                 }
                 flow
             }
-            Step::Throughput { id, csv, steps, .. } => {
+            Step::Throughput {
+                id, feeds, steps, ..
+            } => {
                 // Decided when the parent began its iteration (never decided: not run).
                 if self.listeners.throughput_run.get(id) == Some(&true) {
-                    self.enter(csv, steps).await
+                    self.enter(feeds, steps).await
                 } else {
                     Flow::Next
                 }
             }
             Step::Runtime {
-                limit, csv, steps, ..
+                limit,
+                feeds,
+                steps,
+                ..
             } => {
                 if limit.is_zero() {
                     return Flow::Next;
                 }
                 let end = Instant::now() + *limit;
                 while Instant::now() < end {
-                    let flow = self.loop_pass(csv, steps, false).await;
+                    let flow = self.loop_pass(feeds, steps, false).await;
                     if flow != Flow::Next {
                         return flow;
                     }
@@ -176,14 +186,14 @@ impl Vu {
         name: &str,
         condition: &Condition,
         evaluate_all: bool,
-        csv: &[CsvFeed],
+        feeds: &[Feed],
         steps: &[Step],
     ) -> Flow {
         if !self.holds(name, condition) {
             self.rearm_once_under(steps);
             return Flow::Next;
         }
-        if self.iteration_start(csv, steps, false) == Flow::Stop {
+        if self.iteration_start(feeds, steps, false) == Flow::Stop {
             return Flow::Stop;
         }
         for (i, child) in steps.iter().enumerate() {
@@ -235,7 +245,7 @@ impl Vu {
         &mut self,
         name: &str,
         condition: &WhileCondition,
-        csv: &[CsvFeed],
+        feeds: &[Feed],
         steps: &[Step],
     ) -> Flow {
         let mut pass = 0u64;
@@ -254,7 +264,7 @@ impl Vu {
             pass += 1;
             // A While Controller is no Loop Controller: its passes do not re-arm Once Only
             // children (JMeter re-arms on a Loop's iteration 1 only).
-            let flow = self.loop_pass(csv, steps, false).await;
+            let flow = self.loop_pass(feeds, steps, false).await;
             if flow != Flow::Next {
                 return flow;
             }
@@ -297,7 +307,7 @@ mod tests {
     fn simple(name: &str) -> Step {
         Step::Simple {
             name: name.into(),
-            csv: Vec::new(),
+            feeds: Vec::new(),
             steps: Vec::new(),
         }
     }

@@ -5,6 +5,7 @@
 //! [`Quota`] of a count stage, which users consult before each iteration, are here.
 
 pub(crate) mod controllers;
+pub(crate) mod feeds;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -19,11 +20,10 @@ use loadlake_schema::sample::TRANSACTION_MESSAGE_PREFIX;
 use tokio::sync::{mpsc, watch};
 
 use crate::elements::assertions::Check;
-use crate::elements::csv_data_set::{CsvCursor, CsvNext};
 use crate::elements::response::Response;
 use crate::http::client::{HttpClient, now_ms};
 use crate::model::{
-    CsvFeed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
+    Feed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
     ThroughputTimer,
 };
 use crate::sample::Sample;
@@ -204,8 +204,8 @@ pub(crate) struct Vu {
     /// Iteration listeners: Once Only Controllers that ran (until re-armed) and Throughput
     /// Controllers' decisions (see [`controllers`]).
     pub(crate) listeners: controllers::ListenerState,
-    /// Per-thread read positions of `shareMode.thread` CSV Data Sets, by data set id.
-    csv_cursors: HashMap<usize, CsvCursor>,
+    /// Per-user state of the iteration listeners and pre-processors (see [`feeds`]).
+    pub(crate) feed_state: feeds::FeedState,
     /// Open-model runs: how late the current iteration started, ms.
     late_ms: Option<i64>,
     /// Per-thread previous times of Constant Throughput Timers, by timer id.
@@ -273,7 +273,7 @@ impl Vu {
             throughput_counts: HashMap::new(),
             loops_done: HashSet::new(),
             listeners: controllers::ListenerState::default(),
-            csv_cursors: HashMap::new(),
+            feed_state: feeds::FeedState::default(),
             paced: HashMap::new(),
             late_ms: None,
             retire: None,
@@ -346,7 +346,8 @@ impl Vu {
             self.client.cookies.clear();
         }
         self.listeners.walk_on = false;
-        if self.iteration_start(&group.csv, &group.steps, first) == Flow::Stop {
+        self.feed_state.group_iteration += 1;
+        if self.iteration_start(&group.feeds, &group.steps, first) == Flow::Stop {
             return Flow::Stop;
         }
         self.steps(&group.steps).await
@@ -382,27 +383,12 @@ impl Vu {
         })
     }
 
-    /// Reads the next line of each CSV Data Set into the user's variables.
-    pub(crate) fn advance_csv(&mut self, feeds: &[CsvFeed]) -> Flow {
-        for f in feeds {
-            let cursor = match &f.shared {
-                Some(c) => c,
-                None => self.csv_cursors.entry(f.id).or_default(),
-            };
-            if let CsvNext::StopThread = f.data.next_into(cursor, &mut self.user.vars) {
-                tracing::debug!(thread = %self.thread, file = %f.data.source, "end of CSV file: thread stops");
-                return Flow::Stop;
-            }
-        }
-        Flow::Next
-    }
-
     /// One pass of a looping controller (Loop, While, Runtime): nothing when the run is
     /// stopping, else its iteration begins (see [`Vu::iteration_start`]; `rearm`: a Loop
     /// Controller's first pass) and its children run; other users get the thread once this one
     /// has used its scheduling budget.
-    pub(crate) async fn loop_pass(&mut self, csv: &[CsvFeed], steps: &[Step], rearm: bool) -> Flow {
-        if self.stopping() || self.iteration_start(csv, steps, rearm) == Flow::Stop {
+    pub(crate) async fn loop_pass(&mut self, feeds: &[Feed], steps: &[Step], rearm: bool) -> Flow {
+        if self.stopping() || self.iteration_start(feeds, steps, rearm) == Flow::Stop {
             return Flow::Stop;
         }
         let flow = self.steps(steps).await;
@@ -413,11 +399,11 @@ impl Vu {
     }
 
     /// Runs a Loop Controller's iterations.
-    pub(crate) async fn repeat(&mut self, loops: Loops, csv: &[CsvFeed], steps: &[Step]) -> Flow {
+    pub(crate) async fn repeat(&mut self, loops: Loops, feeds: &[Feed], steps: &[Step]) -> Flow {
         let mut done = 0u64;
         while !finished(loops, done) {
             done += 1;
-            let flow = self.loop_pass(csv, steps, done == 1).await;
+            let flow = self.loop_pass(feeds, steps, done == 1).await;
             if flow != Flow::Next {
                 if flow == Flow::Stop && !finished(loops, done) {
                     self.listeners.walk_on = false;
@@ -437,7 +423,7 @@ impl Vu {
         parent: bool,
         include_timers: bool,
         assertions: &[Check],
-        csv: &[CsvFeed],
+        feeds: &[Feed],
         steps: &[Step],
     ) -> Flow {
         let ts_ms = now_ms();
@@ -448,7 +434,7 @@ impl Vu {
             parent,
             ..TxAcc::default()
         });
-        let flow = match self.iteration_start(csv, steps, false) {
+        let flow = match self.iteration_start(feeds, steps, false) {
             Flow::Next => self.steps(steps).await,
             stop => stop,
         };
@@ -641,6 +627,8 @@ impl Vu {
     }
 
     pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
+        // JMeter runs a sampler's pre-processors, then its timers.
+        self.pre_process(&h.pre_processors);
         let delay = self.timer_delay(h);
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
