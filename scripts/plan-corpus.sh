@@ -18,7 +18,9 @@
 #        TIMEOUT        seconds per validation (default 30)
 #        OUT            where results.tsv (one row per plan) and summary.md go
 #                       (default bench-out/plan-corpus, ignored by git)
-# The classification rules are in scripts/lib/plan_corpus.py.
+# The classification rules are in scripts/lib/plan_corpus.py; before the corpus, it classifies
+# four hand-made plans whose class is known and stops if the CLI's messages no longer read as
+# it expects.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +55,9 @@ echo "date:   $(date -u +%Y-%m-%dT%H:%MZ)"
 DIRTY=$(git status --porcelain --untracked-files=no -- crates/plan crates/runner crates/cli 2>/dev/null | wc -l)
 if [ "$DIRTY" -gt 0 ]; then
     echo "note:   $DIRTY modified tracked files under crates/plan, crates/runner, crates/cli"
+fi
+if [ -n "$(find crates/plan crates/runner crates/cli -name '*.rs' -newer "$BIN" -print -quit)" ]; then
+    echo "note:   the binary is older than sources under crates/ (cargo build --workspace)"
 fi
 echo
 python3 scripts/lib/plan_corpus.py "$CORPUS" --bin "$BIN" --store "$STORE" \
