@@ -308,7 +308,10 @@ def report(results: list[PlanResult], corpus: str, top: int) -> str:
         and {x.family for x in r.first.refusals if not x.setup}
         - {x.family for x in r.second.refusals}
     )
+    warned = sum(1 for r in results if r.klass == "a" and "warning: " in r.first.stderr)
     lines += [
+        f"of the (a) plans, {warned} validate with a warning (a __P default for a host, port or "
+        "file name; a number JMeter reads as 0)",
         f"as they are, {len(data)} plans miss a data file and {len(host)} have an empty host; "
         f"-J values for the properties they read remove refusals from {props_plans} plans"
         + (" (" + ", ".join(f"{k}: {v}" for k, v in by_props.most_common()) + ")" if by_props
