@@ -17,10 +17,10 @@ use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
+use crate::FileReport;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
-use crate::rejects::{Reject, RejectHandler};
-use crate::{FileReport, flush_batch};
+use crate::rejects::RejectHandler;
 
 /// Sample attributes JMeter writes, in its order (`SampleResultConverter.setAttributes` in
 /// apache/jmeter, `src/core/src/main/java/org/apache/jmeter/save/converters/`).
@@ -388,84 +388,6 @@ fn skip_element<R: BufRead>(
     reader.read_to_end_into(end.name(), buf).map(|_| ())
 }
 
-impl XmlDecoder<'_> {
-    /// Records a document that breaks off (malformed, or cut off by a killed JMeter) at the
-    /// element or event starting at `offset`: one warning and one reject. Every complete sample
-    /// before it stays imported; `unfinished` says whether an open top-level sample is dropped.
-    fn break_off(
-        &mut self,
-        lines: &mut LineCounter<'_>,
-        rejects: &mut dyn RejectHandler,
-        offset: u64,
-        at: u64,
-        err: &quick_xml::Error,
-        unfinished: bool,
-    ) -> Result<(), IngestError> {
-        let line = lines.line_at(offset);
-        self.report.warnings.push(format!(
-            "XML breaks off at line {line} (byte {at}): {err}; every complete sample before it was imported{}",
-            if unfinished {
-                ", the incomplete one was dropped"
-            } else {
-                ""
-            }
-        ));
-        self.report.rejected += 1;
-        rejects.reject(Reject::new(
-            self.file,
-            line,
-            None,
-            format!("malformed or cut-off XML: {err}"),
-            None,
-        ))
-    }
-
-    /// Rejects the open top-level sample (at `top_offset`) because the sample element `name` at
-    /// `offset` is one level past [`MAX_SAMPLE_DEPTH`].
-    fn reject_too_deep(
-        &mut self,
-        lines: &mut LineCounter<'_>,
-        rejects: &mut dyn RejectHandler,
-        top_offset: u64,
-        name: &str,
-        offset: u64,
-    ) -> Result<(), IngestError> {
-        let top_line = lines.line_at(top_offset);
-        let line = lines.line_at(offset);
-        self.report.rejected += 1;
-        rejects.reject(Reject::new(
-            self.file,
-            line,
-            None,
-            format!(
-                "<{name}> is nested more than {MAX_SAMPLE_DEPTH} sample elements deep (the limit; \
-                 JMeter nests a few): the sample at line {top_line} and all its sub-samples were \
-                 not imported"
-            ),
-            None,
-        ))
-    }
-
-    /// Rejects a sample element whose attribute `field` is bad.
-    fn reject_attribute(
-        &mut self,
-        lines: &mut LineCounter<'_>,
-        rejects: &mut dyn RejectHandler,
-        offset: u64,
-        field: &str,
-        reason: String,
-    ) -> Result<(), IngestError> {
-        self.report.rejected += 1;
-        rejects.reject(Reject::new(
-            self.file,
-            lines.line_at(offset),
-            Some(field),
-            reason,
-            None,
-        ))
-    }
-}
-
 /// Decodes an XML JTL from `reader` into `sink`.
 pub fn decode_xml<R: BufRead>(
     file: &str,
@@ -475,9 +397,7 @@ pub fn decode_xml<R: BufRead>(
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let mut reader = Reader::from_reader(reader);
-    // No trim_text: it would also trim text next to entity references inside messages.
-    let mut dec = XmlDecoder {
+    let dec = XmlDecoder {
         file,
         opts,
         builder: SampleBatchBuilder::new(first_row),
@@ -487,222 +407,31 @@ pub fn decode_xml<R: BufRead>(
         attribute_seen: HashSet::new(),
         lossy_values: 0,
     };
-    let mut lines = LineCounter::new(file);
-    // The open top-level sample and its sub-samples read so far, flat in pre-order.
-    let mut tree: Vec<XmlSample> = Vec::new();
-    // Indices in `tree` of the sample elements open now, outermost first.
-    let mut open: Vec<usize> = Vec::new();
-    // The open top-level sample went past MAX_SAMPLE_DEPTH: it is rejected, and the rest of it is
-    // read only to find its end.
-    let mut too_deep = false;
-    let mut assertion: Option<Assertion> = None;
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut text_buf = Vec::new();
-    let mut root_seen = false;
-    let mut closed = false;
-    loop {
-        buf.clear();
-        let offset = reader.buffer_position();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(ev) => ev,
-            Err(e) => {
-                let at = reader.buffer_position();
-                if !root_seen {
-                    return Err(IngestError::NotJtl {
-                        file: file.to_string(),
-                        reason: format!("not well-formed XML at byte {at}: {e}"),
-                    });
-                }
-                dec.break_off(&mut lines, rejects, offset, at, &e, !open.is_empty())?;
-                break;
-            }
-        };
-        match event {
-            Event::DocType(_) => {
-                return Err(IngestError::NotJtl {
-                    file: file.to_string(),
-                    reason: "it has a DOCTYPE (entity declarations are refused; JMeter never writes one)".into(),
-                });
-            }
-            Event::Start(e) | Event::Empty(e) if !root_seen => {
-                let qname = e.name();
-                let name: &str = qname.as_ref();
-                if name != "testResults" {
-                    return Err(IngestError::NotJtl {
-                        file: file.to_string(),
-                        reason: format!("the root element is <{name}>, expected <testResults>"),
-                    });
-                }
-                root_seen = true;
-                if let Ok(Some(v)) = e.try_get_attribute("version")
-                    && &*v.value == "1.0"
-                {
-                    dec.report.warnings.push(
-                        "testResults version 1.0 URL-encodes attribute values; they were imported as written".into(),
-                    );
-                }
-            }
-            Event::Start(e) => {
-                let qname = e.name();
-                let name: &str = qname.as_ref();
-                let skip = if is_sample(name) {
-                    if too_deep {
-                        true
-                    } else if open.len() >= MAX_SAMPLE_DEPTH {
-                        too_deep = true;
-                        let top = tree.first().map_or(offset, |s| s.offset);
-                        dec.reject_too_deep(&mut lines, rejects, top, name, offset)?;
-                        true
-                    } else {
-                        match dec.parse_sample(&e, offset, open.last().copied()) {
-                            Ok(s) => {
-                                open.push(tree.len());
-                                tree.push(s);
-                                false
-                            }
-                            Err((field, reason)) => {
-                                // Skipped first: the reject handler may stop the import.
-                                if let Err(err) = skip_element(&mut reader, &e, &mut text_buf) {
-                                    let at = reader.buffer_position();
-                                    dec.break_off(&mut lines, rejects, offset, at, &err, true)?;
-                                    break;
-                                }
-                                dec.reject_attribute(&mut lines, rejects, offset, &field, reason)?;
-                                false
-                            }
-                        }
-                    }
-                } else if open.is_empty() {
-                    // Unknown element between samples: skip it whole.
-                    true
-                } else if name == "assertionResult" {
-                    assertion = Some(Assertion::default());
-                    false
-                } else if let Some(a) = assertion.as_mut() {
-                    let text = read_text(&mut reader, &mut text_buf).ok();
-                    match name {
-                        "failure" | "error" => a.failed |= text.as_deref() == Some("true"),
-                        "failureMessage" => a.message = text,
-                        _ => {}
-                    }
-                    false
-                } else if name == "java.net.URL" || name == "url" {
-                    let text = read_text(&mut reader, &mut text_buf).ok();
-                    if let Some(top) = open.last().and_then(|&i| tree.get_mut(i)) {
-                        top.url = text;
-                    }
-                    false
-                } else {
-                    true
-                };
-                if skip && let Err(err) = skip_element(&mut reader, &e, &mut text_buf) {
-                    let at = reader.buffer_position();
-                    dec.break_off(&mut lines, rejects, offset, at, &err, !open.is_empty())?;
-                    break;
-                }
-            }
-            Event::Empty(e) => {
-                let qname = e.name();
-                let name: &str = qname.as_ref();
-                if !is_sample(name) || too_deep {
-                    continue;
-                }
-                if open.len() >= MAX_SAMPLE_DEPTH {
-                    too_deep = true;
-                    let top = tree.first().map_or(offset, |s| s.offset);
-                    dec.reject_too_deep(&mut lines, rejects, top, name, offset)?;
-                    continue;
-                }
-                match dec.parse_sample(&e, offset, open.last().copied()) {
-                    Ok(s) if open.is_empty() => {
-                        dec.emit_tree(std::slice::from_ref(&s))?;
-                        if dec.builder.len() >= opts.batch_rows {
-                            flush_batch(file, &mut dec.builder, sink)?;
-                        }
-                    }
-                    Ok(s) => tree.push(s),
-                    Err((field, reason)) => {
-                        dec.reject_attribute(&mut lines, rejects, offset, &field, reason)?;
-                    }
-                }
-            }
-            Event::End(e) => {
-                let qname = e.name();
-                let name: &str = qname.as_ref();
-                if is_sample(name) {
-                    if open.pop().is_some() && open.is_empty() {
-                        if too_deep {
-                            too_deep = false;
-                        } else {
-                            dec.emit_tree(&tree)?;
-                            if dec.builder.len() >= opts.batch_rows {
-                                flush_batch(file, &mut dec.builder, sink)?;
-                            }
-                        }
-                        tree.clear();
-                    }
-                } else if name == "assertionResult" {
-                    if let (Some(a), Some(top)) =
-                        (assertion.take(), open.last().and_then(|&i| tree.get_mut(i)))
-                        && a.failed
-                        && top.failure_message.is_none()
-                    {
-                        top.failure_message = a.message.filter(|m| !m.is_empty());
-                    }
-                } else if name == "testResults" {
-                    closed = true;
-                }
-            }
-            Event::Eof => {
-                if !root_seen {
-                    return Err(IngestError::NotJtl {
-                        file: file.to_string(),
-                        reason: "no <testResults> element".into(),
-                    });
-                }
-                if !closed {
-                    let line = tree
-                        .first()
-                        .filter(|_| !open.is_empty())
-                        .map(|s| lines.line_at(s.offset));
-                    dec.report.warnings.push(match line {
-                        Some(l) => format!(
-                            "the file ends without </testResults> (JMeter killed?): the unfinished sample at line {l} was dropped, every complete one imported"
-                        ),
-                        None => "the file ends without </testResults> (JMeter killed?); every complete sample was imported".into(),
-                    });
-                    if let Some(l) = line {
-                        dec.report.rejected += 1;
-                        rejects.reject(Reject::new(
-                            file,
-                            l,
-                            None,
-                            "unfinished sample at the end of a cut-off file",
-                            None,
-                        ))?;
-                    }
-                }
-                break;
-            }
-            _ => {}
-        }
-    }
-    flush_batch(file, &mut dec.builder, sink)?;
-    if dec.lossy_values > 0 {
-        dec.report.warnings.push(format!(
-            "{} attribute values had invalid character references and were kept as written",
-            dec.lossy_values
-        ));
-    }
-    dec.report.columns = KNOWN_ATTRIBUTES
-        .iter()
-        .enumerate()
-        .filter(|(bit, _)| dec.known_attributes & (1 << bit) != 0)
-        .map(|(_, k)| k.to_string())
-        .chain(dec.attribute_names)
-        .collect();
-    Ok(dec.report)
+    // No trim_text: it would also trim text next to entity references inside messages.
+    events::EventLoop::new(dec, Reader::from_reader(reader), sink, rejects).run()
 }
 
+impl XmlDecoder<'_> {
+    /// The file's report, once every sample is written: the warnings of the whole file and the
+    /// columns seen.
+    fn into_report(mut self) -> FileReport {
+        if self.lossy_values > 0 {
+            self.report.warnings.push(format!(
+                "{} attribute values had invalid character references and were kept as written",
+                self.lossy_values
+            ));
+        }
+        self.report.columns = KNOWN_ATTRIBUTES
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| self.known_attributes & (1 << bit) != 0)
+            .map(|(_, k)| k.to_string())
+            .chain(self.attribute_names)
+            .collect();
+        self.report
+    }
+}
+
+mod events;
 #[cfg(test)]
 mod tests;
