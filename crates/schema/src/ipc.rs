@@ -345,21 +345,7 @@ fn check_batch(
     if batch.variadicBufferCounts().is_some_and(|v| !v.is_empty()) {
         return Err(IpcError::Unsupported("variadic buffers".into()));
     }
-    let codec = match batch.compression() {
-        None => None,
-        Some(c) if c.method() != BodyCompressionMethod::BUFFER => {
-            return Err(IpcError::Unsupported(format!(
-                "compression method {:?}",
-                c.method()
-            )));
-        }
-        Some(c)
-            if c.codec() == CompressionType::LZ4_FRAME || c.codec() == CompressionType::ZSTD =>
-        {
-            Some(c.codec())
-        }
-        Some(c) => return Err(IpcError::Unsupported(format!("codec {:?}", c.codec()))),
-    };
+    let codec = body_codec(&batch)?;
     let buffers = batch
         .buffers()
         .ok_or_else(|| malformed("a record batch without buffers"))?;
@@ -378,37 +364,7 @@ fn check_batch(
                 ))
             })?;
         let at = frame.body.start + place.start..frame.body.start + place.end;
-        let decoded = match codec {
-            None => place.len() as u64,
-            Some(_) if place.is_empty() => 0,
-            Some(codec) => {
-                let prefix = bytes
-                    .get(at.start..at.start.saturating_add(8))
-                    .filter(|_| place.len() >= 8)
-                    .and_then(|p| <[u8; 8]>::try_from(p).ok())
-                    .map(i64::from_le_bytes)
-                    .ok_or_else(|| {
-                        malformed(format!(
-                            "a compressed buffer of {len} bytes, without its 8-byte length prefix"
-                        ))
-                    })?;
-                match prefix {
-                    // Stored uncompressed after the prefix.
-                    -1 => place.len() as u64 - 8,
-                    0 => 0,
-                    n if n > 0 => {
-                        if codec == CompressionType::LZ4_FRAME {
-                            lz4.push(Lz4Buffer {
-                                range: at.start + 8..at.end,
-                                declared: n as u64,
-                            });
-                        }
-                        n as u64
-                    }
-                    n => return Err(malformed(format!("an uncompressed length of {n}"))),
-                }
-            }
-        };
+        let decoded = decoded_len(bytes, at, codec, lz4)?;
         add_within(
             &mut summary.decoded_bytes,
             decoded,
@@ -430,6 +386,64 @@ fn check_batch(
     }
     summary.batches += 1;
     Ok(())
+}
+
+/// The compression codec of a record batch's body: none, LZ4 frame or zstd per buffer.
+fn body_codec(batch: &arrow::ipc::RecordBatch<'_>) -> Result<Option<CompressionType>, IpcError> {
+    match batch.compression() {
+        None => Ok(None),
+        Some(c) if c.method() != BodyCompressionMethod::BUFFER => Err(IpcError::Unsupported(
+            format!("compression method {:?}", c.method()),
+        )),
+        Some(c)
+            if c.codec() == CompressionType::LZ4_FRAME || c.codec() == CompressionType::ZSTD =>
+        {
+            Ok(Some(c.codec()))
+        }
+        Some(c) => Err(IpcError::Unsupported(format!("codec {:?}", c.codec()))),
+    }
+}
+
+/// The size of the buffer at `at` in `bytes` once decompressed: its length when the body is not
+/// compressed, else what its 8-byte length prefix declares (-1: stored uncompressed after the
+/// prefix). LZ4 buffers go to `lz4`, for decompression to confirm what they declare.
+fn decoded_len(
+    bytes: &[u8],
+    at: Range<usize>,
+    codec: Option<CompressionType>,
+    lz4: &mut Vec<Lz4Buffer>,
+) -> Result<u64, IpcError> {
+    let Some(codec) = codec else {
+        return Ok(at.len() as u64);
+    };
+    if at.is_empty() {
+        return Ok(0);
+    }
+    let prefix = bytes
+        .get(at.start..at.start.saturating_add(8))
+        .filter(|_| at.len() >= 8)
+        .and_then(|p| <[u8; 8]>::try_from(p).ok())
+        .map(i64::from_le_bytes)
+        .ok_or_else(|| {
+            malformed(format!(
+                "a compressed buffer of {} bytes, without its 8-byte length prefix",
+                at.len()
+            ))
+        })?;
+    match prefix {
+        -1 => Ok(at.len() as u64 - 8),
+        0 => Ok(0),
+        n if n > 0 => {
+            if codec == CompressionType::LZ4_FRAME {
+                lz4.push(Lz4Buffer {
+                    range: at.start + 8..at.end,
+                    declared: n as u64,
+                });
+            }
+            Ok(n as u64)
+        }
+        n => Err(malformed(format!("an uncompressed length of {n}"))),
+    }
 }
 
 /// Checks that the next field node (and its children's) of a column of type `data_type` fit

@@ -183,15 +183,11 @@ pub async fn serve_on(
     let limit = config.max_message_bytes;
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_v1 = reflection()
         .build_v1()
         .map_err(|e| ServerError::Setup(e.to_string()))?;
     // v1alpha too: grpcurl and grpcio's reflection client still ask that one.
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_alpha = reflection()
         .build_v1alpha()
         .map_err(|e| ServerError::Setup(e.to_string()))?;
 
@@ -215,36 +211,13 @@ pub async fn serve_on(
     )
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
-    for name in [
-        "loadlake.v1.ReportService",
-        "loadlake.v1.RunService",
-        "loadlake.v1.IngestService",
-        "loadlake.v1.AgentService",
-    ] {
-        health_reporter
-            .set_service_status(name, tonic_health::ServingStatus::Serving)
-            .await;
-    }
+    mark_serving(&health_reporter).await;
 
     let connection_limits = conn::ConnLimits {
         handshake_timeout: config.handshake_timeout,
         max_connections: config.max_connections,
     };
-    let half = config.peer_timeout / 2;
-    let mut builder = Server::builder()
-        .http2_keepalive_interval(Some(half))
-        .http2_keepalive_timeout(Some(half));
-    if let Some((cert, key)) = &config.tls {
-        let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ServerError::Tls(p.clone(), e));
-        let identity = Identity::from_pem(read(cert)?, read(key)?);
-        builder = builder
-            .tls_config(
-                ServerTlsConfig::new()
-                    .identity(identity)
-                    .timeout(config.handshake_timeout),
-            )
-            .map_err(|e| ServerError::Setup(e.to_string()))?;
-    }
+    let mut builder = transport(&config)?;
     tracing::info!("serving {} on {local}", config.store_dir.display());
     let served = builder
         .add_service(tonic::service::interceptor::InterceptedService::new(
@@ -272,7 +245,7 @@ pub async fn serve_on(
         // so it needs the token like every other service.
         .add_service(health)
         .add_service(tonic::service::interceptor::InterceptedService::new(
-            reflection,
+            reflection_v1,
             check.clone(),
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
@@ -284,6 +257,48 @@ pub async fn serve_on(
         .map_err(|e| ServerError::Transport(e.to_string()));
     recovery.abort();
     served
+}
+
+/// The reflection service's builder: loadlake's API and the health service described.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// Tells the health service that every loadlake service is serving.
+async fn mark_serving(health: &tonic_health::server::HealthReporter) {
+    for name in [
+        "loadlake.v1.ReportService",
+        "loadlake.v1.RunService",
+        "loadlake.v1.IngestService",
+        "loadlake.v1.AgentService",
+    ] {
+        health
+            .set_service_status(name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+}
+
+/// The HTTP/2 transport of `config`: keepalive pings that find dead peers within the peer
+/// timeout, and TLS when a certificate is configured.
+fn transport(config: &ServerConfig) -> Result<Server, ServerError> {
+    let half = config.peer_timeout / 2;
+    let builder = Server::builder()
+        .http2_keepalive_interval(Some(half))
+        .http2_keepalive_timeout(Some(half));
+    let Some((cert, key)) = &config.tls else {
+        return Ok(builder);
+    };
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ServerError::Tls(p.clone(), e));
+    let identity = Identity::from_pem(read(cert)?, read(key)?);
+    builder
+        .tls_config(
+            ServerTlsConfig::new()
+                .identity(identity)
+                .timeout(config.handshake_timeout),
+        )
+        .map_err(|e| ServerError::Setup(e.to_string()))
 }
 
 /// How often a running server finishes runs left behind (see [`recover_periodically`]).
