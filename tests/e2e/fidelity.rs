@@ -385,6 +385,19 @@ fn fidelity_counter_config_and_user_parameters_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_flow_control_action_matches_jmeter_2_13() {
+    same_as_jmeter(
+        "actions",
+        &[Check {
+            case: "Pause",
+            label: "tx-pause",
+            bound: Bound::MaxElapsedBelow(300),
+            why: "a Flow Control Action's 300 ms pause is idle time of a transaction without timers",
+        }],
+    );
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Feed, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
+    Feed, FlowAction, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
     WhileCondition,
 };
 
@@ -121,6 +121,22 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 for e in &h.extractors {
                     let _ = writeln!(out, "{pad}  extract {}", e.describe());
                 }
+            }
+            Step::Action(a) => {
+                let what = match &a.action {
+                    FlowAction::Pause(d) => format!("pause {} ms", d.source()),
+                    FlowAction::StopThread => "stop the thread".into(),
+                    FlowAction::StopTest => "stop the test".into(),
+                    FlowAction::StopTestNow => "stop the test now".into(),
+                    FlowAction::NextThreadLoop => "next iteration of the thread's loop".into(),
+                    FlowAction::NextCurrentLoop => "next iteration of the current loop".into(),
+                    FlowAction::BreakCurrentLoop => "break the current loop".into(),
+                };
+                let _ = write!(out, "{pad}Flow Control Action \"{}\": {what}", a.name);
+                if !a.timers.delay.is_zero() {
+                    let _ = write!(out, ", waits {} ms before", a.timers.delay.as_millis());
+                }
+                let _ = writeln!(out);
             }
             Step::Transaction {
                 name,

@@ -3,6 +3,8 @@
 //! substituted, HTTP defaults and headers merged, and timers and assertions attached to the
 //! samplers in their scope. [`RunnablePlan::explain`] describes it for `loadlake run --validate`.
 
+mod samplers;
+
 use std::time::Duration;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,8 @@ use crate::elements::throughput_timers::{ConstantThroughput, PreciseThroughput};
 use crate::elements::user_parameters::UserParameters;
 use crate::text::condition::Condition;
 use crate::text::template::Template;
+
+pub use samplers::{ActionStep, FlowAction, Timers};
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -196,6 +200,8 @@ pub enum WhileCondition {
 pub enum Step {
     /// An HTTP request (HTTPSamplerProxy).
     Http(Box<HttpStep>),
+    /// A Flow Control Action (TestAction): pause, stop, or steer the loops; no sample.
+    Action(Box<ActionStep>),
     /// A Transaction Controller: its children, then a transaction sample.
     Transaction {
         /// The controller's `testname`: the transaction sample's label.
@@ -318,7 +324,7 @@ impl Step {
     /// A controller's children (none for a sampler).
     pub fn children(&self) -> &[Step] {
         match self {
-            Step::Http(_) => &[],
+            Step::Http(_) | Step::Action(_) => &[],
             Step::Transaction { steps, .. }
             | Step::Simple { steps, .. }
             | Step::Loop { steps, .. }
@@ -335,6 +341,7 @@ impl Step {
     pub fn name(&self) -> &str {
         match self {
             Step::Http(h) => &h.label,
+            Step::Action(a) => &a.name,
             Step::Transaction { name, .. }
             | Step::Simple { name, .. }
             | Step::Loop { name, .. }

@@ -11,6 +11,7 @@ pub(crate) mod controllers;
 pub(crate) mod http_sampler;
 pub(crate) mod modifiers;
 pub(crate) mod refusals;
+pub(crate) mod samplers;
 pub(crate) mod timers;
 pub(crate) mod vars;
 
@@ -34,6 +35,8 @@ use crate::model::{
 pub(crate) enum Kind {
     ThreadGroup(GroupRole),
     Http,
+    /// Flow Control Action (TestAction).
+    Action,
     Simple,
     Loop,
     Transaction,
@@ -75,6 +78,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "LoopController" => Kind::Loop,
         "TransactionController" => Kind::Transaction,
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
+        "TestAction" => Kind::Action,
         "HeaderManager" => Kind::Headers,
         "CookieManager" => Kind::Cookies,
         "ConstantTimer"
@@ -542,7 +546,7 @@ impl Compiler<'_> {
         // siblings are still compiled.
         for child in children.iter().filter(|c| c.enabled) {
             match kind(child) {
-                Kind::Http => {
+                Kind::Http | Kind::Action => {
                     let sampler_scope = scope.extend(&child.children);
                     for sub in child.children.iter().filter(|c| c.enabled) {
                         match kind(sub) {
@@ -562,9 +566,13 @@ impl Compiler<'_> {
                             _ => self.refuse_element(sub),
                         }
                     }
-                    if let Some(h) = self.within(child, |c| c.http(child, &sampler_scope)) {
-                        steps.push(Step::Http(Box::new(h)));
-                    }
+                    let step = self.within(child, |c| match kind(child) {
+                        Kind::Action => {
+                            Ok(Step::Action(Box::new(c.action(child, &sampler_scope)?)))
+                        }
+                        _ => Ok(Step::Http(Box::new(c.http(child, &sampler_scope)?))),
+                    });
+                    steps.extend(step);
                 }
                 Kind::Simple
                 | Kind::Loop

@@ -72,6 +72,7 @@ impl Vu {
     async fn run_step(&mut self, step: &Step) -> Flow {
         match step {
             Step::Http(h) => self.http(h).await,
+            Step::Action(a) => self.action(a).await,
             Step::Simple { feeds, steps, .. } => self.enter(feeds, steps).await,
             Step::Loop {
                 loops,
@@ -137,9 +138,10 @@ impl Vu {
                     return Flow::Next;
                 }
                 let flow = self.enter(feeds, steps).await;
-                // A failure inside with `startnextloop` ends the loop on every controller
-                // above the sampler, this one included: that re-arms it.
-                if flow != Flow::NextLoop {
+                // A failure inside with `startnextloop` (or a Flow Control Action ending a
+                // loop) ends the loop on every controller above the sampler up to that loop,
+                // this one included: that re-arms it.
+                if !flow.ends_loop() {
                     self.listeners.once_done.insert(*id);
                 }
                 flow
@@ -206,7 +208,7 @@ impl Vu {
                 if flow == Flow::Stop && i + 1 < steps.len() {
                     self.listeners.walk_on = false;
                 }
-                if flow == Flow::NextLoop {
+                if flow.ends_loop() {
                     self.rearm_once_under(steps);
                 }
                 return flow;
@@ -264,7 +266,11 @@ impl Vu {
             pass += 1;
             // A While Controller is no Loop Controller: its passes do not re-arm Once Only
             // children (JMeter re-arms on a Loop's iteration 1 only).
-            let flow = self.loop_pass(feeds, steps, false).await;
+            let flow = match self.loop_pass(feeds, steps, false).await {
+                Flow::ContinueLoop => Flow::Next,
+                Flow::BreakLoop => return Flow::Next,
+                flow => flow,
+            };
             if flow != Flow::Next {
                 return flow;
             }

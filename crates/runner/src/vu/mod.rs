@@ -6,6 +6,7 @@
 
 pub(crate) mod controllers;
 pub(crate) mod feeds;
+pub(crate) mod samplers;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -142,8 +143,21 @@ pub(crate) fn block(total: u64, before: u64, size: u64, all: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flow {
     Next,
+    /// Start the thread group's next iteration (`startnextloop`, a Flow Control Action).
     NextLoop,
+    /// Start the innermost Loop / While Controller's next pass (Flow Control Action).
+    ContinueLoop,
+    /// End the innermost Loop / While Controller (Flow Control Action).
+    BreakLoop,
     Stop,
+}
+
+impl Flow {
+    /// The flow ends the iteration of the controllers it passes through (JMeter's
+    /// `triggerEndOfLoop` on each parent on the way to the loop that takes it).
+    pub(crate) fn ends_loop(self) -> bool {
+        matches!(self, Flow::NextLoop | Flow::ContinueLoop | Flow::BreakLoop)
+    }
 }
 
 /// Totals of an open Transaction Controller.
@@ -163,6 +177,12 @@ pub(crate) struct TxAcc {
 }
 
 impl TxAcc {
+    /// Counts a sampler that wrote no sample (a Flow Control Action): JMeter 2.13's non-parent
+    /// transaction counts every sampler its children hand out.
+    fn add_silent(&mut self) {
+        self.calls += 1;
+    }
+
     /// Counts one sample of the transaction (JMeter's `addSubSamplerResult` totals).
     fn add(&mut self, s: &Sample) {
         self.calls += 1;
@@ -316,8 +336,13 @@ impl Vu {
         let mut done = 0u64;
         while !self.stopping() && !self.retired() && !finished(loops, done) && self.admitted() {
             done += 1;
-            if self.iteration(done == 1).await == Flow::Stop {
-                break;
+            match self.iteration(done == 1).await {
+                // A Flow Control Action breaking the thread's own loop ends it (JMeter's
+                // `breakThreadLoop`).
+                Flow::Stop | Flow::BreakLoop => break,
+                // JMeter marks the last sample successful when it starts the next iteration.
+                Flow::NextLoop => self.note_last_sample(true),
+                _ => {}
             }
             // Other users get the thread when this one has had its share (an iteration whose
             // requests all completed at once, or that sent none, would otherwise never yield).
@@ -403,7 +428,11 @@ impl Vu {
         let mut done = 0u64;
         while !finished(loops, done) {
             done += 1;
-            let flow = self.loop_pass(feeds, steps, done == 1).await;
+            let flow = match self.loop_pass(feeds, steps, done == 1).await {
+                Flow::ContinueLoop => Flow::Next,
+                Flow::BreakLoop => return Flow::Next,
+                flow => flow,
+            };
             if flow != Flow::Next {
                 if flow == Flow::Stop && !finished(loops, done) {
                     self.listeners.walk_on = false;
@@ -457,6 +486,10 @@ impl Vu {
         let mut success = acc.failing == 0;
         let code = if parent {
             acc.code.clone()
+        } else if flow.ends_loop() {
+            // JMeter 2.13's `triggerEndOfLoop`: no code, and the last sample's outcome.
+            success = self.last_ok;
+            String::new()
         } else if success {
             "200".into()
         } else {
@@ -582,6 +615,17 @@ impl Vu {
         }
     }
 
+    /// Counts a sampler that wrote no sample in the open non-parent transactions (up to the
+    /// innermost parent-mode one).
+    pub(crate) fn count_silent_sampler(&mut self) {
+        for t in self.transactions.iter_mut().rev() {
+            if t.parent {
+                break;
+            }
+            t.add_silent();
+        }
+    }
+
     /// Keeps the last sample's outcome (`JMeterThread.last_sample_ok`). The variable is written
     /// when it changes (a map insert with two new strings per request would otherwise cost more
     /// than parsing the response head).
@@ -606,14 +650,20 @@ impl Vu {
         sleep_until_unless_stopped(&mut stop, until).await && !cut
     }
 
-    /// The timers' pause before `h`: constant and random parts, then throughput pacing.
-    fn timer_delay(&mut self, h: &HttpStep) -> Duration {
-        let mut delay = RandomDelay::total(h.delay, &h.random_delays);
-        if h.throughput_timers.is_empty() {
+    /// The timers' pause before a sampler: the constant `fixed` and `random` parts, then
+    /// throughput pacing by `throughput`.
+    pub(crate) fn timer_delay(
+        &mut self,
+        fixed: Duration,
+        random: &[RandomDelay],
+        throughput: &[ThroughputTimer],
+    ) -> Duration {
+        let mut delay = RandomDelay::total(fixed, random);
+        if throughput.is_empty() {
             return delay;
         }
         let now = Instant::now();
-        for t in &h.throughput_timers {
+        for t in throughput {
             delay += match t {
                 ThroughputTimer::Constant { id, timer } => {
                     let all = self.shared.all_active.load(Ordering::SeqCst).max(1) as u32;
@@ -629,7 +679,7 @@ impl Vu {
     pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
         // JMeter runs a sampler's pre-processors, then its timers.
         self.pre_process(&h.pre_processors);
-        let delay = self.timer_delay(h);
+        let delay = self.timer_delay(h.delay, &h.random_delays, &h.throughput_timers);
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
         }

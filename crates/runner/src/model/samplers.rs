@@ -1,0 +1,58 @@
+//! The executable model of the samplers that need no network: the Flow Control Action
+//! (`TestAction`), which writes no sample but pauses, stops or steers the loops, and the
+//! timers and pre-processors every sampler waits for first ([`Timers`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::elements::user_parameters::UserParameters;
+use crate::model::{RandomDelay, ThroughputTimer};
+use crate::text::template::Template;
+
+/// The timers and pre-processors in a sampler's scope, run before it.
+#[derive(Debug, Clone, Default)]
+pub struct Timers {
+    /// Sum of the constant delays (Constant Timers and random timers' offsets).
+    pub delay: Duration,
+    /// Random parts drawn anew before each execution.
+    pub random_delays: Vec<RandomDelay>,
+    /// Constant / Precise Throughput Timers.
+    pub throughput_timers: Vec<ThroughputTimer>,
+    /// User Parameters without `per_iteration`, outermost first (run before the timers).
+    pub pre_processors: Vec<Arc<UserParameters>>,
+}
+
+/// What a Flow Control Action does (`ActionProcessor.action` with `ActionProcessor.target`).
+#[derive(Debug, Clone)]
+pub enum FlowAction {
+    /// Action 1: wait this many ms (`ActionProcessor.duration`, rendered each time; not a
+    /// number: 0, as JMeter's `Integer.parseInt` fallback).
+    Pause(Template),
+    /// Action 0 or 2 on the current thread: the thread stops (after looking for its next
+    /// sampler, as JMeter does).
+    StopThread,
+    /// Action 0 on the test: every thread stops after its current sample.
+    StopTest,
+    /// Action 2 on the test: every thread stops at once.
+    StopTestNow,
+    /// Action 3: the thread group's next iteration begins.
+    NextThreadLoop,
+    /// Action 4 (JMeter ≥ 5.0): the innermost Loop or While Controller begins its next pass
+    /// (the thread group's next iteration when there is none).
+    NextCurrentLoop,
+    /// Action 5 (JMeter ≥ 5.0): the innermost Loop or While Controller ends (the thread's
+    /// loop when there is none).
+    BreakCurrentLoop,
+}
+
+/// A Flow Control Action (`TestAction`): runs its timers and pre-processors, then its action;
+/// it writes no sample.
+#[derive(Debug, Clone)]
+pub struct ActionStep {
+    /// The element's `testname`.
+    pub name: String,
+    /// What it does.
+    pub action: FlowAction,
+    /// Timers and pre-processors in scope.
+    pub timers: Timers,
+}
