@@ -16,7 +16,7 @@
 # max lifetime). Every JMeter run is bounded by loop counts (each plan takes < 20 s) and by
 # `timeout 120`.
 #
-# Requirements: Debian bookworm with `apt-get install -y jmeter jmeter-http` (done here when
+# Requirements: Debian bookworm with `apt-get install -y jmeter jmeter-http jmeter-java` (done here when
 # missing, needs root), Java 17, python3, and the wrapper ../shared/tools/jmeter213/jmeter213
 # (puts an XStream shim on the classpath; see its README.md).
 #
@@ -103,7 +103,7 @@ log "fixture server pid $SERVER_PID on 127.0.0.1:$PORT"
 
 # ---------------------------------------------------------------- the runs
 PLANS=("$@")
-[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers actions)
+[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers scripts actions)
 for name in "${PLANS[@]}"; do
   plan="$DIR/$name.jmx"
   out="$DIR/$name.jmeter.jtl"

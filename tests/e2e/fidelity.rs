@@ -398,6 +398,16 @@ fn fidelity_flow_control_action_matches_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_script_elements_match_jmeter_2_13() {
+    // BeanShell samplers (ResponseCode, ResponseMessage, IsSuccess read back after the script;
+    // SampleResult.setResponseCode overwritten by them), pre-processors (vars), post-processors
+    // (prev.setResponseMessage / setSuccessful), assertions (Failure, FailureMessage,
+    // ResponseData, ctx.getThreadNum()); a setUp group hands a token to the main group through
+    // props, read there at run time by ${__P(token)} in a request path.
+    same_as_jmeter("scripts", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

@@ -106,6 +106,22 @@ pub enum RunnerError {
     #[error("could not build a sample batch: {0}")]
     Batch(String),
 
+    /// A script (a JSR223 / BeanShell element) outside the supported subset, malformed, or
+    /// unreadable.
+    #[error(
+        "element \"{element}\", property {property}: {message} (docs/scripts.md lists what \
+         runs natively)"
+    )]
+    Script {
+        /// The element's `testname`.
+        element: String,
+        /// The property holding the script (`script`, `filename`).
+        property: String,
+        /// The refusal with its script line (`script line 4: 'new java.net.Socket' is not
+        /// supported`).
+        message: String,
+    },
+
     /// Several things in the plan the native runner cannot run, all found in one pass, each
     /// with where it is (a single one is reported as its own error).
     #[error(

@@ -121,7 +121,11 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 for e in &h.extractors {
                     let _ = writeln!(out, "{pad}  extract {}", e.describe());
                 }
+                for p in &h.script_pre {
+                    let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
+                }
             }
+            Step::Script(s) => crate::script::element::explain(out, s, &pad),
             Step::Action(a) => {
                 let what = match &a.action {
                     FlowAction::Pause(d) => format!("pause {} ms", d.source()),

@@ -41,6 +41,7 @@ mod kpi;
 mod model;
 mod run;
 mod sample;
+mod script;
 mod text;
 mod vu;
 
@@ -57,4 +58,5 @@ pub use model::{
 };
 pub use run::arrival::ArrivalRate;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};
+pub use script::element::{ScriptElement, ScriptStep};
 pub use vu::Split;

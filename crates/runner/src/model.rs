@@ -307,6 +307,8 @@ pub enum Step {
         /// The children.
         steps: Vec<Step>,
     },
+    /// A JSR223 / BeanShell sampler: a sample made by its script.
+    Script(Box<crate::script::element::ScriptStep>),
     /// A Runtime Controller: its children again and again for a time.
     Runtime {
         /// The controller's `testname`.
@@ -334,6 +336,7 @@ impl Step {
             | Step::OnceOnly { steps, .. }
             | Step::Throughput { steps, .. }
             | Step::Runtime { steps, .. } => steps,
+            Step::Script(_) => &[],
         }
     }
 
@@ -351,6 +354,7 @@ impl Step {
             | Step::OnceOnly { name, .. }
             | Step::Throughput { name, .. }
             | Step::Runtime { name, .. } => name,
+            Step::Script(s) => &s.label,
         }
     }
 }
@@ -430,6 +434,9 @@ pub struct HttpStep {
     /// Pre-processors in scope (User Parameters without `per_iteration`), outermost first: run
     /// before the timers, as JMeter does.
     pub pre_processors: Vec<Arc<UserParameters>>,
+    /// JSR223 / BeanShell pre-processors in scope, outermost first (run after the User
+    /// Parameters, before the timers).
+    pub script_pre: Vec<crate::script::element::ScriptElement>,
     /// Assertions in scope, outermost first.
     pub assertions: Vec<Check>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.

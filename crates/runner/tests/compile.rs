@@ -124,7 +124,7 @@ fn unsupported_elements_are_refused_by_name() {
         "{err}"
     );
 
-    let jsr = r#"<JSR223PostProcessor guiclass="TestBeanGUI" testclass="JSR223PostProcessor" testname="Script" enabled="true"/>
+    let jsr = r#"<JDBCPostProcessor guiclass="TestBeanGUI" testclass="JDBCPostProcessor" testname="Script" enabled="true"/>
         <hashTree/>"#;
     let xml = jmx(
         &[],
@@ -132,7 +132,7 @@ fn unsupported_elements_are_refused_by_name() {
     );
     assert_eq!(
         unsupported_of(&xml),
-        ("Script".into(), "JSR223PostProcessor".into())
+        ("Script".into(), "JDBCPostProcessor".into())
     );
 
     // Disabled elements do not run, so they do not matter.

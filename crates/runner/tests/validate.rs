@@ -14,7 +14,7 @@ use loadlake_runner::{Loops, RunOptions, RunnerError, Step};
 fn validation_lists_every_refusal_with_where_it_is() {
     let foreach = r#"<ForeachController guiclass="ForeachControlPanel" testclass="ForeachController" testname="Each id" enabled="true"/>
         <hashTree/>"#;
-    let jsr = r#"<JSR223Sampler guiclass="TestBeanGUI" testclass="JSR223Sampler" testname="Script" enabled="true"/>
+    let jsr = r#"<JDBCSampler guiclass="TestBeanGUI" testclass="JDBCSampler" testname="Script" enabled="true"/>
         <hashTree/>"#;
     let ftp = http("Ftp", "GET", "/", &[], "", "").replace(
         r#"<stringProp name="HTTPSampler.protocol">http</stringProp>"#,
@@ -48,7 +48,7 @@ fn validation_lists_every_refusal_with_where_it_is() {
             (r#""G" > "Each id""#, "ForeachController".to_string()),
             (r#""G" > "Odd""#, "__machineName".to_string()),
             (r#""G" > "Ftp""#, "HTTPSampler.protocol".to_string()),
-            (r#""G" > "Inner" > "Script""#, "JSR223Sampler".to_string()),
+            (r#""G" > "Inner" > "Script""#, "JDBCSampler".to_string()),
         ]
     );
     let text = err.to_string();

@@ -49,6 +49,9 @@ impl Compiler<'_> {
                 "RegexExtractor" => PostProcessor::Regex(self.regex_extractor(e)?),
                 "JSONPostProcessor" => PostProcessor::Json(self.json_extractor(e)?),
                 "BoundaryExtractor" => PostProcessor::Boundary(self.boundary_extractor(e)?),
+                "JSR223PostProcessor" | "BeanShellPostProcessor" => {
+                    PostProcessor::Script(Box::new(self.script_element(e)?))
+                }
                 _ => return Err(unsupported(e)),
             });
         }
@@ -77,6 +80,9 @@ impl Compiler<'_> {
                     Check::Size(self.size_assertion(a)?)
                 }
                 "JSONPathAssertion" => Check::JsonPath(self.json_assertion(a)?),
+                "JSR223Assertion" | "BeanShellAssertion" => {
+                    Check::Script(Box::new(self.script_element(a)?))
+                }
                 _ => return Err(unsupported(a)),
             });
         }

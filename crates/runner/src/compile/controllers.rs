@@ -157,7 +157,12 @@ impl Compiler<'_> {
         property: &str,
         text: &str,
     ) -> Result<Template, RunnerError> {
-        Template::parse(text, self.ev.props(), At { element, property })
+        Template::parse_with(
+            text,
+            self.ev.props(),
+            self.ev.runtime_props(),
+            At { element, property },
+        )
     }
 
     fn throughput_rule(&self, c: &TestElement) -> Result<ThroughputRule, RunnerError> {

@@ -201,6 +201,7 @@ impl Compiler<'_> {
             random_delays: self.random_delays(scope)?,
             throughput_timers,
             pre_processors: self.pre_processors(scope)?,
+            script_pre: self.script_pre_processors(scope)?,
             assertions,
             cookies: self.cookie_managers(scope)?,
             extractors,

@@ -57,6 +57,10 @@ pub(crate) enum Kind {
     Extractor,
     Variables,
     Listener,
+    /// JSR223 / BeanShell samplers.
+    ScriptSampler,
+    /// JSR223 / BeanShell pre-processors.
+    ScriptPre,
     Unsupported,
 }
 
@@ -91,6 +95,10 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         }
         "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" => Kind::Extractor,
         "Arguments" => Kind::Variables,
+        "JSR223Sampler" | "BeanShellSampler" => Kind::ScriptSampler,
+        "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,
+        "JSR223PostProcessor" | "BeanShellPostProcessor" => Kind::Extractor,
+        "JSR223Assertion" | "BeanShellAssertion" => Kind::Assertion,
         "ResultCollector" | "Summariser" => Kind::Listener,
         _ => Kind::Unsupported,
     }
@@ -115,6 +123,8 @@ pub(crate) struct Scope<'a> {
     pub extractors: Vec<&'a TestElement>,
     /// User Parameters (those without `per_iteration` act as pre-processors).
     pub pre_processors: Vec<&'a TestElement>,
+    /// JSR223 / BeanShell pre-processors.
+    pub script_pre: Vec<&'a TestElement>,
 }
 
 impl<'a> Scope<'a> {
@@ -130,6 +140,7 @@ impl<'a> Scope<'a> {
                 Kind::Assertion => s.assertions.push(c),
                 Kind::Extractor => s.extractors.push(c),
                 Kind::Modifier if c.class_name() == "UserParameters" => s.pre_processors.push(c),
+                Kind::ScriptPre => s.script_pre.push(c),
                 _ => {}
             }
         }
@@ -213,6 +224,9 @@ pub fn compile_with(
             c.keep(r, ());
         }
     }
+    // Properties the scripts write are read by `${__P(…)}` at run time.
+    let written = crate::script::element::written_properties(tp, &c.files.base_dir);
+    c.ev.script_properties(written);
     let r = c.mark_runtime_variables(tp);
     c.keep(r, ());
     let r = c.flag(tp, "TestPlan.serialize_threadgroups", false);
@@ -239,6 +253,7 @@ pub fn compile_with(
             | Kind::Extractor
             | Kind::CsvData
             | Kind::Modifier
+            | Kind::ScriptPre
             | Kind::Variables => {}
             _ => c.refuse_element(child),
         }
@@ -311,7 +326,7 @@ pub(crate) struct Compiler<'p> {
 }
 
 impl Compiler<'_> {
-    fn ignore(&mut self, e: &TestElement) {
+    pub(crate) fn ignore(&mut self, e: &TestElement) {
         self.ignored
             .push(format!("\"{}\" ({})", e.name, e.class_name()));
     }
@@ -556,6 +571,7 @@ impl Compiler<'_> {
                             | Kind::Timer
                             | Kind::Assertion
                             | Kind::Extractor
+                            | Kind::ScriptPre
                             | Kind::Variables => {}
                             Kind::CsvData | Kind::Modifier => {
                                 if let Some(Some(feed)) = self.within(sub, |c| c.feed(sub)) {
@@ -598,7 +614,13 @@ impl Compiler<'_> {
                 | Kind::Timer
                 | Kind::Assertion
                 | Kind::Extractor
+                | Kind::ScriptPre
                 | Kind::Variables => {}
+                Kind::ScriptSampler => {
+                    if let Some(s) = self.script_sampler_step(child, &scope, feeds) {
+                        steps.push(s);
+                    }
+                }
                 Kind::Listener => self.ignore(child),
                 Kind::ThreadGroup(_) | Kind::Unsupported => self.refuse_element(child),
             }

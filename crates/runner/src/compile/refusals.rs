@@ -202,7 +202,7 @@ impl Compiler<'_> {
         if !text.contains("${") {
             return Ok(text);
         }
-        let t = Template::parse(&text, self.ev.props(), at)?;
+        let t = Template::parse_with(&text, self.ev.props(), self.ev.runtime_props(), at)?;
         if let Some(fixed) = t.as_static() {
             return Ok(fixed.to_string());
         }

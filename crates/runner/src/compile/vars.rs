@@ -35,6 +35,10 @@ pub(crate) struct Evaluator<'p> {
     props: Option<&'p BTreeMap<String, String>>,
     /// Variables that elements set while the test runs: never folded at compile time.
     runtime_vars: BTreeSet<String>,
+    /// The run's properties as scripts write them while the test runs.
+    live: crate::script::LiveProps,
+    /// The properties the plan's scripts write, which `${__P(…)}` reads at run time.
+    runtime_props: Option<crate::script::RuntimeProps>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -44,7 +48,27 @@ impl<'p> Evaluator<'p> {
             vars: BTreeMap::new(),
             props: Some(props),
             runtime_vars: BTreeSet::new(),
+            live: crate::script::LiveProps::new(props),
+            runtime_props: None,
         }
+    }
+
+    /// The run's live properties (seeded with `-J` values; scripts write them).
+    pub(crate) fn live_props(&self) -> crate::script::LiveProps {
+        self.live.clone()
+    }
+
+    /// The properties the plan's scripts write (see
+    /// [`crate::script::element::written_properties`]): `${__P(…)}` of those is left for run
+    /// time by [`Evaluator::eval_deferred`] and read from [`Evaluator::live_props`].
+    pub(crate) fn script_properties(&mut self, written: Option<Option<BTreeSet<String>>>) {
+        self.runtime_props =
+            written.map(|names| crate::script::RuntimeProps::new(self.live.clone(), names));
+    }
+
+    /// What [`Evaluator::script_properties`] set.
+    pub(crate) fn runtime_props(&self) -> Option<&crate::script::RuntimeProps> {
+        self.runtime_props.as_ref()
     }
 
     /// The run's properties.
@@ -134,6 +158,15 @@ impl<'p> Evaluator<'p> {
             .collect::<Result<Vec<_>, _>>()?;
         let arg = |i: usize| args.get(i).map(String::as_str);
         let lookup = |key: &str| self.props.and_then(|p| p.get(key.trim())).cloned();
+        if defer
+            && matches!(name, "P" | "property")
+            && self
+                .runtime_props
+                .as_ref()
+                .is_some_and(|r| r.reads(arg(0).unwrap_or_default()))
+        {
+            return Ok(format!("${{{inner}}}"));
+        }
         match name {
             "P" => {
                 let key = arg(0).unwrap_or_default();

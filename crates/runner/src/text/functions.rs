@@ -30,6 +30,8 @@ pub(crate) struct Call {
     func: Func,
     args: Vec<Template>,
     props: Arc<Props>,
+    /// The run's live properties, when scripts write the property a `__P` reads.
+    live: Option<crate::script::LiveProps>,
 }
 
 /// Which function a call runs, with what it prepared at compile time.
@@ -70,9 +72,13 @@ const FUNCTIONS: [(&str, usize, usize, &str); 14] = [
 ];
 
 /// `__P` / `__property`: the value and the variable to set.
-fn property<'a>(name: &str, args: &[&'a str], props: &Props) -> (String, Option<&'a str>) {
+fn property<'a>(
+    name: &str,
+    args: &[&'a str],
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> (String, Option<&'a str>) {
     let key = args.first().copied().unwrap_or_default();
-    let found = props.get(key.trim()).cloned();
+    let found = lookup(key.trim());
     if name == "__P" {
         // Property2: the default is "1" when omitted.
         return (
@@ -119,8 +125,12 @@ pub(crate) fn build_call(
         "__P" | "__property" => {
             let statics: Option<Vec<&str>> = fixed.iter().copied().collect();
             match statics {
-                Some(values) if at(1).is_none_or(|v| name == "__P" || v.trim().is_empty()) => {
-                    return Ok(Part::Value(property(name, &values, cx.props).0));
+                Some(values)
+                    if at(1).is_none_or(|v| name == "__P" || v.trim().is_empty())
+                        && !cx.runtime.is_some_and(|r| r.reads(values[0])) =>
+                {
+                    let lookup = |k: &str| cx.props.get(k).cloned();
+                    return Ok(Part::Value(property(name, &values, &lookup).0));
                 }
                 _ => Func::Property,
             }
@@ -171,6 +181,7 @@ pub(crate) fn build_call(
         func,
         args,
         props: cx.props(),
+        live: cx.runtime.map(|r| r.live.clone()),
     })))
 }
 
@@ -204,7 +215,10 @@ impl Call {
         Ok(match &self.func {
             Func::Property => {
                 let strs: Vec<&str> = args.iter().map(String::as_str).collect();
-                property(self.name, &strs, &self.props)
+                match &self.live {
+                    Some(live) => property(self.name, &strs, &|k: &str| live.get(k)),
+                    None => property(self.name, &strs, &|k: &str| self.props.get(k).cloned()),
+                }
             }
             Func::Random => {
                 let (lo, hi) = (

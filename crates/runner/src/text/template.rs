@@ -93,6 +93,8 @@ pub(crate) enum Part {
 pub(crate) struct Cx<'a> {
     /// The run's properties.
     pub(crate) props: &'a Props,
+    /// Properties scripts write while running: their `__P` is read then.
+    pub(crate) runtime: Option<&'a crate::script::RuntimeProps>,
     /// How deep function arguments nest here.
     depth: Cell<usize>,
     shared: OnceCell<Arc<Props>>,
@@ -124,6 +126,17 @@ impl Template {
         props: &BTreeMap<String, String>,
         at: At<'_>,
     ) -> Result<Template, RunnerError> {
+        Template::parse_with(text, props, None, at)
+    }
+
+    /// [`Template::parse`], where `__P` / `__property` of the properties in `runtime` are read
+    /// at run time from its live map (scripts write them while the test runs).
+    pub(crate) fn parse_with(
+        text: &str,
+        props: &BTreeMap<String, String>,
+        runtime: Option<&crate::script::RuntimeProps>,
+        at: At<'_>,
+    ) -> Result<Template, RunnerError> {
         if !text.contains("${") {
             return Ok(Template::from_parts(
                 text,
@@ -132,6 +145,7 @@ impl Template {
         }
         let cx = Cx {
             props,
+            runtime,
             depth: Cell::new(0),
             shared: OnceCell::new(),
             at,

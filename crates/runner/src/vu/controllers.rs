@@ -72,6 +72,7 @@ impl Vu {
     async fn run_step(&mut self, step: &Step) -> Flow {
         match step {
             Step::Http(h) => self.http(h).await,
+            Step::Script(s) => self.script_step(s).await,
             Step::Action(a) => self.action(a).await,
             Step::Simple { feeds, steps, .. } => self.enter(feeds, steps).await,
             Step::Loop {

@@ -227,7 +227,7 @@ pub(crate) struct Vu {
     /// Per-user state of the iteration listeners and pre-processors (see [`feeds`]).
     pub(crate) feed_state: feeds::FeedState,
     /// Open-model runs: how late the current iteration started, ms.
-    late_ms: Option<i64>,
+    pub(crate) late_ms: Option<i64>,
     /// Per-thread previous times of Constant Throughput Timers, by timer id.
     paced: HashMap<usize, Option<Instant>>,
     /// Set by a load profile that wants fewer users: the user stops after its iteration.
@@ -589,7 +589,7 @@ impl Vu {
     /// transaction as a sub-result. A sampler's sample also counts in every non-parent
     /// transaction inside that one; a transaction sample counts only as a sub-result (JMeter's
     /// non-parent controllers skip transaction sample events). False when the run is over.
-    async fn record(&mut self, sample: Sample) -> bool {
+    pub(crate) async fn record(&mut self, sample: Sample) -> bool {
         let is_transaction = sample.kind == SampleKind::Transaction;
         for t in self.transactions.iter_mut().rev() {
             if is_transaction && !t.parent {
@@ -629,7 +629,7 @@ impl Vu {
     /// Keeps the last sample's outcome (`JMeterThread.last_sample_ok`). The variable is written
     /// when it changes (a map insert with two new strings per request would otherwise cost more
     /// than parsing the response head).
-    fn note_last_sample(&mut self, success: bool) {
+    pub(crate) fn note_last_sample(&mut self, success: bool) {
         if !self.last_ok_published || self.last_ok != success {
             self.user
                 .vars
@@ -679,6 +679,9 @@ impl Vu {
     pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
         // JMeter runs a sampler's pre-processors, then its timers.
         self.pre_process(&h.pre_processors);
+        if !self.script_pre(&h.script_pre, &h.label).await {
+            return Flow::Stop;
+        }
         let delay = self.timer_delay(h.delay, &h.random_delays, &h.throughput_timers);
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
@@ -711,8 +714,16 @@ impl Vu {
             body_bytes: r.bytes_received - r.header_bytes,
             header_bytes: r.header_bytes,
         };
-        for e in &h.extractors {
-            e.apply(&response, &mut self.user.vars);
+        // Post-processors in order; scripts among them may change the sample.
+        let edited = crate::script::element::post_process(
+            &h.extractors,
+            &response,
+            &mut self.user,
+            &label,
+            success,
+        );
+        if let Some(e) = &edited {
+            success = e.success;
         }
         for a in &h.assertions {
             if let Some(msg) = a.check(&response, &mut self.user) {
@@ -721,7 +732,7 @@ impl Vu {
             }
         }
         self.note_last_sample(success);
-        let sample = Sample {
+        let mut sample = Sample {
             ts_ms: r.ts_ms,
             elapsed_ms: r.elapsed_ms,
             latency_ms: r.latency_ms,
@@ -744,9 +755,19 @@ impl Vu {
             data_type: r.data_type,
             encoding: r.encoding,
         };
+        if let Some(e) = edited {
+            sample.code = e.code.into();
+            sample.message = e.message.into();
+        }
         if !self.record(sample).await {
             return Flow::Stop;
         }
+        self.after_sample(success)
+    }
+
+    /// What the thread does after a sampler's sample: go on, or (after a failure) what
+    /// `on_sample_error` says.
+    pub(crate) fn after_sample(&mut self, success: bool) -> Flow {
         if success {
             return Flow::Next;
         }

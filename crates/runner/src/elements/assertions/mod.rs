@@ -45,6 +45,8 @@ pub enum Check {
     Size(SizeCheck),
     /// JSON Assertion.
     JsonPath(JsonPathCheck),
+    /// JSR223 / BeanShell Assertion.
+    Script(Box<crate::script::element::ScriptElement>),
 }
 
 impl Check {
@@ -55,6 +57,7 @@ impl Check {
             Check::Duration(d) => d.check(r),
             Check::Size(s) => s.check(r),
             Check::JsonPath(j) => j.check(r),
+            Check::Script(s) => s.assert_response(r, user),
         }
     }
 
@@ -68,7 +71,7 @@ impl Check {
     pub fn needs_body(&self) -> bool {
         match self {
             Check::Response(a) => a.needs_body(),
-            Check::JsonPath(_) => true,
+            Check::JsonPath(_) | Check::Script(_) => true,
             Check::Duration(_) | Check::Size(_) => false,
         }
     }
@@ -77,6 +80,7 @@ impl Check {
     pub fn describe(&self) -> String {
         match self {
             Check::Response(a) => a.describe(),
+            Check::Script(s) => s.describe(),
             Check::Duration(d) if d.max_ms > 0 => {
                 format!("\"{}\": elapsed ≤ {} ms", d.name, d.max_ms)
             }

@@ -21,6 +21,8 @@ pub enum PostProcessor {
     Json(JsonExtract),
     /// Boundary Extractor.
     Boundary(BoundaryExtract),
+    /// JSR223 / BeanShell PostProcessor.
+    Script(Box<crate::script::element::ScriptElement>),
 }
 
 impl PostProcessor {
@@ -30,6 +32,9 @@ impl PostProcessor {
             PostProcessor::Regex(e) => e.apply(r, vars),
             PostProcessor::Json(e) => e.apply(r, vars),
             PostProcessor::Boundary(e) => e.apply(r, vars),
+            // Needs the whole user and may change the sample: run by
+            // `script::element::post_process`, which every sampler calls.
+            PostProcessor::Script(_) => {}
         }
     }
 
@@ -39,6 +44,7 @@ impl PostProcessor {
             PostProcessor::Regex(e) => e.source.needs_body(),
             PostProcessor::Json(_) => true,
             PostProcessor::Boundary(e) => e.source.needs_body(),
+            PostProcessor::Script(_) => true,
         }
     }
 
@@ -65,6 +71,7 @@ impl PostProcessor {
                 match_words(e.match_number),
                 e.default
             ),
+            PostProcessor::Script(s) => s.describe(),
             PostProcessor::Json(e) => {
                 let items: Vec<String> = e
                     .items

@@ -1,0 +1,616 @@
+//! The script elements: compiling JSR223 / BeanShell samplers, pre-processors, post-processors
+//! and assertions from their JMX properties (`scriptLanguage`, `script`, `filename`,
+//! `parameters`), and running each the way JMeter binds it — JSR223: `vars`, `props`, `prev`,
+//! `sampler`, `ctx`, `log`, `SampleResult` (samplers), `AssertionResult` (assertions), the return
+//! value as a sampler's response data; BeanShell: the same plus `ResponseCode`,
+//! `ResponseMessage`, `IsSuccess` (samplers, read back after the script) and `Failure`,
+//! `FailureMessage`, `ResponseData`, … (assertions). [`written_properties`] finds the
+//! properties a plan's scripts write, which `${__P(…)}` then reads at run time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use loadlake_plan::TestElement;
+
+use super::ast::{Expr, Piece, Stmt, StmtKind};
+use super::value::Value;
+use super::{Bindings, Dialect, LiveProps, Script, ScriptError, ScriptSample, Verdict};
+use crate::compile::{Compiler, Scope};
+use crate::elements::assertions::Check;
+use crate::elements::extractors::PostProcessor;
+use crate::elements::response::Response;
+use crate::error::{At, RunnerError};
+use crate::model::RandomDelay;
+use crate::text::template::{Template, UserCtx};
+
+/// JMeter's two families of script elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// `JSR223*`: bindings only; a sampler's result is `SampleResult` and the return value.
+    Jsr223,
+    /// `BeanShell*`: also the `ResponseCode` / `Failure` … script variables.
+    BeanShell,
+}
+
+/// One compiled script element.
+#[derive(Debug, Clone)]
+pub struct ScriptElement {
+    /// The element's `testname`.
+    pub(crate) name: String,
+    pub(crate) flavor: Flavor,
+    pub(crate) script: Arc<Script>,
+    /// `parameters`, rendered per run.
+    pub(crate) params: Template,
+    pub(crate) props: LiveProps,
+    pub(crate) base_dir: Arc<str>,
+}
+
+/// A JSR223 / BeanShell sampler with what is in its scope.
+#[derive(Debug, Clone)]
+pub struct ScriptStep {
+    /// The sampler's label.
+    pub(crate) label: String,
+    /// The label rendered per sample when it holds run-time references.
+    pub(crate) label_template: Option<Template>,
+    /// The sampler's script.
+    pub(crate) script: ScriptElement,
+    /// Script pre-processors in scope, in order.
+    pub(crate) pre: Vec<ScriptElement>,
+    /// Constant timer delays in scope.
+    pub(crate) delay: Duration,
+    /// Random timer parts in scope.
+    pub(crate) random_delays: Vec<RandomDelay>,
+    /// Post-processors in scope.
+    pub(crate) extractors: Vec<PostProcessor>,
+    /// Assertions in scope.
+    pub(crate) assertions: Vec<Check>,
+}
+
+/// Test classes of the script elements.
+pub(crate) const SAMPLERS: [&str; 2] = ["JSR223Sampler", "BeanShellSampler"];
+/// Test classes of script pre-processors.
+pub(crate) const PRE_PROCESSORS: [&str; 2] = ["JSR223PreProcessor", "BeanShellPreProcessor"];
+/// Test classes of script post-processors.
+pub(crate) const POST_PROCESSORS: [&str; 2] = ["JSR223PostProcessor", "BeanShellPostProcessor"];
+/// Test classes of script assertions.
+pub(crate) const ASSERTIONS: [&str; 2] = ["JSR223Assertion", "BeanShellAssertion"];
+
+fn is_script_class(c: &str) -> bool {
+    SAMPLERS.contains(&c)
+        || PRE_PROCESSORS.contains(&c)
+        || POST_PROCESSORS.contains(&c)
+        || ASSERTIONS.contains(&c)
+}
+
+fn script_error(element: &str, property: &str, e: &ScriptError) -> RunnerError {
+    RunnerError::Script {
+        element: element.to_string(),
+        property: property.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Compiler<'_> {
+    /// The dialect, text and template of script element `e` (the file's text when `filename`
+    /// is set, read relative to the plan, without `${…}` substitution, as in JMeter).
+    fn script_source(
+        &self,
+        e: &TestElement,
+    ) -> Result<(Dialect, Flavor, String, Option<Template>), RunnerError> {
+        let el = e.name.as_str();
+        let (flavor, dialect) = if e.class_name().starts_with("BeanShell") {
+            (Flavor::BeanShell, Dialect::Java)
+        } else {
+            let lang = self.text(e, "scriptLanguage")?;
+            let d = Dialect::of_language(&lang).ok_or_else(|| {
+                RunnerError::setting(
+                    el,
+                    "scriptLanguage",
+                    &lang,
+                    "the native runner runs groovy, java / beanshell and javascript scripts",
+                )
+            })?;
+            (Flavor::Jsr223, d)
+        };
+        let file = self.text(e, "filename")?;
+        let file = file.trim();
+        if !file.is_empty() {
+            let bytes = match self.files.shipped.get(file) {
+                Some(b) => b.clone(),
+                None => std::fs::read(self.files.base_dir.join(file)).map_err(|err| {
+                    RunnerError::invalid(
+                        el,
+                        "filename",
+                        file,
+                        &format!("a readable script file ({err})"),
+                    )
+                })?,
+            };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return Ok((dialect, flavor, text, None));
+        }
+        let raw = e.prop_str("script").unwrap_or("");
+        let at = At {
+            element: el,
+            property: "script",
+        };
+        let text = self.eval_deferred(el, "script", raw)?;
+        let template = if text.contains("${") {
+            Some(crate::text::template::Template::parse(
+                &text,
+                self.ev.props(),
+                at,
+            )?)
+        } else {
+            None
+        };
+        Ok((dialect, flavor, text, template))
+    }
+
+    /// Compiles script element `e` (a sampler, pre- or post-processor or assertion).
+    pub(crate) fn script_element(&self, e: &TestElement) -> Result<ScriptElement, RunnerError> {
+        let (dialect, flavor, text, template) = self.script_source(e)?;
+        let script = Script::compile(&text, dialect, template)
+            .map_err(|err| script_error(&e.name, "script", &err))?;
+        let raw = e.prop_str("parameters").unwrap_or("");
+        let params = self.eval_deferred(&e.name, "parameters", raw)?;
+        let params = Template::parse(
+            &params,
+            self.ev.props(),
+            At {
+                element: &e.name,
+                property: "parameters",
+            },
+        )?;
+        Ok(ScriptElement {
+            name: e.name.clone(),
+            flavor,
+            script: Arc::new(script),
+            params,
+            props: self.ev.live_props(),
+            base_dir: Arc::from(self.files.base_dir.to_string_lossy().as_ref()),
+        })
+    }
+
+    /// The script pre-processors of `scope`, in order.
+    pub(crate) fn script_pre_processors(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<ScriptElement>, RunnerError> {
+        let mut out = Vec::new();
+        for p in scope.script_pre.clone() {
+            out.push(self.script_element(p)?);
+        }
+        Ok(out)
+    }
+
+    /// Compiles a JSR223 / BeanShell sampler with the elements of `scope`.
+    pub(crate) fn script_sampler(
+        &mut self,
+        s: &TestElement,
+        scope: &Scope<'_>,
+    ) -> Result<ScriptStep, RunnerError> {
+        if !scope.timers.iter().all(|t| {
+            matches!(
+                t.class_name(),
+                "ConstantTimer" | "UniformRandomTimer" | "GaussianRandomTimer"
+            )
+        }) {
+            return Err(RunnerError::setting(
+                &s.name,
+                "timers",
+                "a throughput timer",
+                "script samplers take constant and random timers only",
+            ));
+        }
+        let label = self.eval(&s.name, "testname", &s.name)?;
+        Ok(ScriptStep {
+            label_template: self.report.name_template(&label),
+            label,
+            script: self.script_element(s)?,
+            pre: self.script_pre_processors(scope)?,
+            delay: self.delay(scope)?,
+            random_delays: self.random_delays(scope)?,
+            extractors: self.post_processors(scope)?,
+            assertions: self.checks(scope)?,
+        })
+    }
+}
+
+impl Compiler<'_> {
+    /// A JSR223 / BeanShell sampler among a controller's children: its own children (config,
+    /// timers, processors, assertions, data sets) as for an HTTP sampler, then the step.
+    pub(crate) fn script_sampler_step(
+        &mut self,
+        child: &TestElement,
+        scope: &Scope<'_>,
+        feeds: &mut Vec<crate::model::Feed>,
+    ) -> Option<crate::model::Step> {
+        use crate::compile::{Kind, kind};
+        let sampler_scope = scope.extend(&child.children);
+        for sub in child.children.iter().filter(|c| c.enabled) {
+            match kind(sub) {
+                Kind::Timer
+                | Kind::Assertion
+                | Kind::Extractor
+                | Kind::ScriptPre
+                | Kind::Variables => {}
+                Kind::CsvData | Kind::Modifier => {
+                    if let Some(Some(feed)) = self.within(sub, |c| c.feed(sub)) {
+                        feeds.push(feed);
+                    }
+                }
+                Kind::Listener => self.ignore(sub),
+                _ => self.refuse_element(sub),
+            }
+        }
+        self.within(child, |c| {
+            Ok(crate::model::Step::Script(Box::new(
+                c.script_sampler(child, &sampler_scope)?,
+            )))
+        })
+    }
+}
+
+/// `--validate`'s lines for a script sampler.
+pub(crate) fn explain(out: &mut String, s: &ScriptStep, pad: &str) {
+    use std::fmt::Write;
+    let _ = write!(out, "{pad}script sampler {}", s.script.describe());
+    if !s.delay.is_zero() {
+        let _ = write!(out, ", waits {} ms before", s.delay.as_millis());
+    }
+    let _ = writeln!(out);
+    for p in &s.pre {
+        let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
+    }
+    for a in &s.assertions {
+        let _ = writeln!(out, "{pad}  assert {}", a.describe());
+    }
+    for e in &s.extractors {
+        let _ = writeln!(out, "{pad}  extract {}", e.describe());
+    }
+}
+
+/// What every kind of run shares: the bindings over `user`.
+fn bindings<'a>(
+    el: &'a ScriptElement,
+    user: &'a mut UserCtx,
+    params: &'a str,
+    sampler_name: &'a str,
+    sample: Option<&'a mut ScriptSample>,
+    verdict: Option<&'a mut Verdict>,
+) -> Bindings<'a> {
+    Bindings {
+        user,
+        props: &el.props,
+        sample,
+        verdict,
+        sampler_name,
+        element: &el.name,
+        base_dir: &el.base_dir,
+        params,
+        sleep_ms: 0,
+    }
+}
+
+impl ScriptElement {
+    fn params(&self, user: &mut UserCtx) -> String {
+        self.params.render(user, &|v: &str| v.to_string())
+    }
+
+    /// Runs as a pre-processor before sampler `sampler`; the time `Thread.sleep` asked for.
+    /// An error is logged and the sample goes on, as in JMeter.
+    pub(crate) fn pre(&self, user: &mut UserCtx, sampler: &str) -> Duration {
+        let params = self.params(user);
+        let mut b = bindings(self, user, &params, sampler, None, None);
+        if let Err(e) = self.script.run(&mut b, &mut HashMap::new()) {
+            tracing::warn!(element = %self.name, error = %e, "pre-processor script failed");
+        }
+        Duration::from_millis(b.sleep_ms)
+    }
+
+    /// Runs as a post-processor on `sample` (which it may change).
+    pub(crate) fn post(&self, user: &mut UserCtx, sample: &mut ScriptSample) {
+        let params = self.params(user);
+        let label = sample.label.clone();
+        let mut b = bindings(self, user, &params, &label, Some(sample), None);
+        if let Err(e) = self.script.run(&mut b, &mut HashMap::new()) {
+            tracing::warn!(element = %self.name, error = %e, "post-processor script failed");
+        }
+    }
+
+    /// Runs as an assertion on `sample`: the failure message when it fails (an error in the
+    /// script fails the sample with the error, as JMeter's `setError`).
+    pub(crate) fn assert(&self, user: &mut UserCtx, sample: &mut ScriptSample) -> Option<String> {
+        let params = self.params(user);
+        let label = sample.label.clone();
+        let mut locals = HashMap::new();
+        if self.flavor == Flavor::BeanShell {
+            for (k, v) in [
+                ("ResponseData", Value::str(sample.body.as_str())),
+                ("ResponseCode", Value::str(sample.code.as_str())),
+                ("ResponseMessage", Value::str(sample.message.as_str())),
+                ("ResponseHeaders", Value::str(sample.headers.as_str())),
+                ("SampleLabel", Value::str(label.as_str())),
+                ("Successful", Value::Bool(sample.success)),
+                ("FailureMessage", Value::str("")),
+                ("Failure", Value::Bool(false)),
+            ] {
+                locals.insert(k.to_string(), v);
+            }
+        }
+        let mut verdict = Verdict::default();
+        let mut b = bindings(
+            self,
+            user,
+            &params,
+            &label,
+            Some(sample),
+            Some(&mut verdict),
+        );
+        if let Err(e) = self.script.run(&mut b, &mut locals) {
+            return Some(e.to_string());
+        }
+        if self.flavor == Flavor::BeanShell {
+            verdict.failure = locals.get("Failure").is_some_and(Value::truthy);
+            verdict.message = locals
+                .get("FailureMessage")
+                .map(|v| v.text(Dialect::Java))
+                .unwrap_or_default();
+        }
+        verdict.failure.then_some(verdict.message)
+    }
+
+    /// Runs as an assertion on an HTTP response (see [`ScriptElement::assert`]).
+    pub(crate) fn assert_response(&self, r: &Response<'_>, user: &mut UserCtx) -> Option<String> {
+        let mut sample = script_sample(r, "", true);
+        self.assert(user, &mut sample)
+    }
+
+    /// Runs as a sampler: the sample's outcome and the time `Thread.sleep` asked for.
+    pub(crate) fn sample(&self, user: &mut UserCtx, label: &str) -> (ScriptSample, Duration) {
+        let params = self.params(user);
+        let mut s = ScriptSample {
+            label: label.to_string(),
+            code: "200".into(),
+            message: "OK".into(),
+            success: true,
+            ..ScriptSample::default()
+        };
+        let mut locals = HashMap::new();
+        if self.flavor == Flavor::BeanShell {
+            for (k, v) in [
+                ("ResponseCode", Value::str("200")),
+                ("ResponseMessage", Value::str("OK")),
+                ("IsSuccess", Value::Bool(true)),
+                ("Label", Value::str(label)),
+                ("FileName", Value::str("")),
+            ] {
+                locals.insert(k.to_string(), v);
+            }
+        }
+        let mut b = bindings(self, user, &params, label, Some(&mut s), None);
+        let r = self.script.run(&mut b, &mut locals);
+        let sleep = Duration::from_millis(b.sleep_ms);
+        match r {
+            Ok(ret) => {
+                if !ret.is_null() && !s.data_set {
+                    s.body = ret.text(self.script.dialect());
+                }
+                if self.flavor == Flavor::BeanShell {
+                    let text = |k: &str| {
+                        locals
+                            .get(k)
+                            .map(|v| v.text(Dialect::Java))
+                            .unwrap_or_default()
+                    };
+                    s.code = text("ResponseCode");
+                    s.message = text("ResponseMessage");
+                    s.success = text("IsSuccess").eq_ignore_ascii_case("true");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(element = %self.name, error = %e, "sampler script failed");
+                s.code = "500".into();
+                s.message = e.to_string();
+                s.success = false;
+            }
+        }
+        (s, sleep)
+    }
+
+    /// One line for `--validate`.
+    pub fn describe(&self) -> String {
+        let lang = match self.script.dialect() {
+            Dialect::Groovy => "groovy",
+            Dialect::Java => "java/beanshell",
+            Dialect::JavaScript => "javascript",
+        };
+        format!("\"{}\": {lang} script (run natively)", self.name)
+    }
+}
+
+/// The sample a script sees of an HTTP response.
+pub(crate) fn script_sample(r: &Response<'_>, label: &str, success: bool) -> ScriptSample {
+    ScriptSample {
+        label: label.to_string(),
+        code: r.code.to_string(),
+        message: r.message.to_string(),
+        body: r.body.to_string(),
+        success,
+        elapsed_ms: r.elapsed_ms,
+        headers: r.headers.to_string(),
+        url: r.url.to_string(),
+        data_set: false,
+    }
+}
+
+/// Runs `extractors` in order on `r`; the sample as changed by the scripts among them, when
+/// there are any (`success`: the sample's outcome so far).
+pub(crate) fn post_process(
+    extractors: &[PostProcessor],
+    r: &Response<'_>,
+    user: &mut UserCtx,
+    label: &str,
+    success: bool,
+) -> Option<ScriptSample> {
+    let mut edited: Option<ScriptSample> = None;
+    for e in extractors {
+        match e {
+            PostProcessor::Script(s) => {
+                let sample = edited.get_or_insert_with(|| script_sample(r, label, success));
+                s.post(user, sample);
+            }
+            other => other.apply(r, &mut user.vars),
+        }
+    }
+    edited
+}
+
+/// Whether any enabled script element is in the plan.
+fn scripts_of(e: &TestElement, out: &mut Vec<String>, base_dir: &std::path::Path) {
+    for c in e.children.iter().filter(|c| c.enabled) {
+        if is_script_class(c.class_name()) {
+            let file = c.prop_str("filename").unwrap_or("").trim();
+            if file.is_empty() {
+                out.push(c.prop_str("script").unwrap_or("").to_string());
+            } else if let Ok(text) = std::fs::read_to_string(base_dir.join(file)) {
+                out.push(text);
+            }
+        }
+        scripts_of(c, out, base_dir);
+    }
+}
+
+/// The properties the plan's scripts write (`props.put("t", …)`, `props.setProperty`,
+/// `JMeterUtils.setProperty`): `None` when no script writes one; `Some(None)` when a script
+/// writes a property whose name is computed (then every `${__P(…)}` is read at run time).
+pub(crate) fn written_properties(
+    tp: &TestElement,
+    base_dir: &std::path::Path,
+) -> Option<Option<BTreeSet<String>>> {
+    let mut texts = Vec::new();
+    scripts_of(tp, &mut texts, base_dir);
+    let mut names = BTreeSet::new();
+    let mut any = false;
+    let mut computed = false;
+    for t in texts {
+        for d in [Dialect::Groovy, Dialect::Java] {
+            if let Ok(stmts) = super::parse::parse(&t, d) {
+                walk_stmts(&stmts, &mut |e| {
+                    if let Expr::Call {
+                        obj: Some(o),
+                        name,
+                        args,
+                        ..
+                    } = e
+                        && matches!(name.as_str(), "put" | "setProperty")
+                        && matches!(&**o, Expr::Name(n) if n == "props" || n == "JMeterUtils")
+                    {
+                        any = true;
+                        match args.first() {
+                            Some(Expr::Lit(Value::Str(s))) => {
+                                names.insert(s.to_string());
+                            }
+                            _ => computed = true,
+                        }
+                    }
+                });
+                break;
+            }
+        }
+    }
+    any.then(|| (!computed).then_some(names))
+}
+
+fn walk_stmts(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Expr(e) | StmtKind::Throw(e) | StmtKind::Return(Some(e)) => walk_expr(e, f),
+            StmtKind::Decl { init: Some(e), .. } => walk_expr(e, f),
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                walk_expr(cond, f);
+                walk_stmts(then, f);
+                walk_stmts(otherwise, f);
+            }
+            StmtKind::While { cond, body } => {
+                walk_expr(cond, f);
+                walk_stmts(body, f);
+            }
+            StmtKind::For {
+                init,
+                cond,
+                update,
+                body,
+            } => {
+                walk_stmts(init, f);
+                cond.iter().for_each(|e| walk_expr(e, f));
+                update.iter().for_each(|e| walk_expr(e, f));
+                walk_stmts(body, f);
+            }
+            StmtKind::ForEach { iter, body, .. } => {
+                walk_expr(iter, f);
+                walk_stmts(body, f);
+            }
+            StmtKind::Block(b) => walk_stmts(b, f),
+            StmtKind::Try {
+                body,
+                catch,
+                finally,
+            } => {
+                walk_stmts(body, f);
+                if let Some((_, h)) = catch {
+                    walk_stmts(h, f);
+                }
+                walk_stmts(finally, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::Interp(p) => p.iter().for_each(|p| {
+            if let Piece::Expr(e) = p {
+                walk_expr(e, f)
+            }
+        }),
+        Expr::Member { obj, .. } => walk_expr(obj, f),
+        Expr::Call { obj, args, .. } => {
+            if let Some(o) = obj {
+                walk_expr(o, f);
+            }
+            args.iter().for_each(|a| walk_expr(a, f));
+        }
+        Expr::New { args, .. } | Expr::List(args) => args.iter().for_each(|a| walk_expr(a, f)),
+        Expr::Index(a, b)
+        | Expr::Binary(_, a, b)
+        | Expr::And(a, b)
+        | Expr::Or(a, b)
+        | Expr::Elvis(a, b) => {
+            walk_expr(a, f);
+            walk_expr(b, f);
+        }
+        Expr::Assign { target, value, .. } => {
+            walk_expr(target, f);
+            walk_expr(value, f);
+        }
+        Expr::Not(a) | Expr::Neg(a) | Expr::Cast(_, a) | Expr::IncDec { target: a, .. } => {
+            walk_expr(a, f)
+        }
+        Expr::Cond(a, b, c) => {
+            walk_expr(a, f);
+            walk_expr(b, f);
+            walk_expr(c, f);
+        }
+        Expr::Map(m) => m.iter().for_each(|(_, e)| walk_expr(e, f)),
+        Expr::Lit(_) | Expr::Name(_) => {}
+    }
+}

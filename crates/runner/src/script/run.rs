@@ -1,0 +1,109 @@
+//! What a virtual user does with script elements: the script pre-processors before a sampler
+//! (their `Thread.sleep` waited as a pause), and a JSR223 / BeanShell sampler's whole sample:
+//! pre-processors, timers, the script (timed, its sleeps included), post-processors,
+//! assertions, then `on_sample_error` like any sampler.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use loadlake_schema::SampleKind;
+
+use super::element::{ScriptElement, ScriptStep, post_process};
+use crate::elements::response::Response;
+use crate::http::client::now_ms;
+use crate::model::RandomDelay;
+use crate::sample::Sample;
+use crate::vu::{Flow, Vu};
+
+impl Vu {
+    /// Runs `pre` (script pre-processors) before sampler `sampler`, then waits what their
+    /// `Thread.sleep` calls asked for; false when the run stops meanwhile.
+    pub(crate) async fn script_pre(&mut self, pre: &[ScriptElement], sampler: &str) -> bool {
+        let mut sleep = Duration::ZERO;
+        for p in pre {
+            sleep += p.pre(&mut self.user, sampler);
+        }
+        sleep.is_zero() || self.pause(sleep).await
+    }
+
+    /// A JSR223 / BeanShell sampler.
+    pub(crate) async fn script_step(&mut self, s: &ScriptStep) -> Flow {
+        if !self.script_pre(&s.pre, &s.label).await {
+            return Flow::Stop;
+        }
+        let delay = RandomDelay::total(s.delay, &s.random_delays);
+        if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
+            return Flow::Stop;
+        }
+        let label: Arc<str> = match &s.label_template {
+            Some(t) => Arc::from(t.render(&mut self.user, &|v: &str| v.to_string())),
+            None => Arc::from(s.label.as_str()),
+        };
+        let ts_ms = now_ms();
+        let start = Instant::now();
+        let (mut result, sleep) = s.script.sample(&mut self.user, &label);
+        if !sleep.is_zero() && !self.pause(sleep).await {
+            return Flow::Stop;
+        }
+        let elapsed_ms = i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX);
+        result.elapsed_ms = elapsed_ms;
+        let body_bytes = result.body.len() as i64;
+        let response = Response {
+            code: &result.code,
+            message: &result.message,
+            body: &result.body,
+            elapsed_ms,
+            body_bytes,
+            ..Response::default()
+        };
+        let mut success = result.success;
+        let edited = post_process(&s.extractors, &response, &mut self.user, &label, success);
+        if let Some(e) = &edited {
+            success = e.success;
+        }
+        let mut failure_message = None;
+        for a in &s.assertions {
+            if let Some(msg) = a.check(&response, &mut self.user) {
+                success = false;
+                failure_message.get_or_insert(msg);
+            }
+        }
+        self.note_last_sample(success);
+        let (code, message) = match edited {
+            Some(e) => (e.code, e.message),
+            None => (
+                std::mem::take(&mut result.code),
+                std::mem::take(&mut result.message),
+            ),
+        };
+        let sample = Sample {
+            ts_ms,
+            elapsed_ms,
+            latency_ms: 0,
+            connect_ms: 0,
+            idle_ms: 0,
+            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
+            label,
+            case_name: self.case_name.clone(),
+            thread: self.thread.clone(),
+            kind: SampleKind::Sample,
+            code: Cow::Owned(code),
+            message: Cow::Owned(message),
+            success,
+            failure_message,
+            bytes_received: body_bytes,
+            bytes_sent: 0,
+            grp_threads: self.grp_active.load(Ordering::SeqCst),
+            all_threads: self.shared.all_active.load(Ordering::SeqCst),
+            url: None,
+            data_type: Some("text"),
+            encoding: None,
+        };
+        if !self.record(sample).await {
+            return Flow::Stop;
+        }
+        self.after_sample(success)
+    }
+}
