@@ -1,8 +1,9 @@
 //! [`QueryEngine`]: the DataFusion session over one store.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -28,14 +29,17 @@ use crate::hide_deleted::HideDeletedRuns;
 use crate::runs_table::RunsTable;
 
 /// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
-/// still being written) and `runs` registered.
+/// still being written), `rollups` (per committed run, what `queries/rollup.sql` sums up) and
+/// `runs` registered.
 pub struct QueryEngine {
-    ctx: SessionContext,
+    pub(crate) ctx: SessionContext,
+    /// The store's `rollups/` directory.
+    pub(crate) rollups_dir: PathBuf,
 }
 
-/// A table of sample parts in Hive partitions `run_id=<id>/*.parquet` under `dir`, listed
-/// afresh by every query.
-fn samples_table(dir: &std::path::Path) -> Result<Arc<ListingTable>, QueryError> {
+/// A table of Parquet files in Hive partitions `run_id=<id>/*.parquet` under `dir` with
+/// `schema`, listed afresh by every query.
+fn partitioned_table(dir: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, QueryError> {
     let mut url = dir.to_string_lossy().into_owned();
     if !url.ends_with('/') {
         url.push('/');
@@ -45,7 +49,7 @@ fn samples_table(dir: &std::path::Path) -> Result<Arc<ListingTable>, QueryError>
         .with_table_partition_cols(vec![(col::RUN_ID.to_string(), DataType::Utf8)]);
     let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
         .with_listing_options(options)
-        .with_schema(sample_schema());
+        .with_schema(schema);
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
@@ -92,11 +96,31 @@ impl QueryEngine {
         }
 
         let layout = store.layout();
-        ctx.register_table("samples", samples_table(&layout.samples_dir())?)?;
-        ctx.register_table("live_samples", samples_table(&layout.tmp_dir())?)?;
-
+        ctx.register_table(
+            "samples",
+            partitioned_table(&layout.samples_dir(), sample_schema())?,
+        )?;
+        ctx.register_table(
+            "live_samples",
+            partitioned_table(&layout.tmp_dir(), sample_schema())?,
+        )?;
         ctx.register_table("runs", Arc::new(RunsTable::new(store.clone())?))?;
-        Ok(QueryEngine { ctx })
+        // The rollup files have the columns rollup.sql gives, whatever they are.
+        let rollup_schema = ctx
+            .sql(crate::queries::ROLLUP)
+            .await?
+            .with_param_values(vec![ScalarValue::Utf8(Some(String::new()))])?
+            .schema()
+            .as_arrow()
+            .clone();
+        ctx.register_table(
+            "rollups",
+            partitioned_table(&layout.rollups_dir(), Arc::new(rollup_schema))?,
+        )?;
+        Ok(QueryEngine {
+            ctx,
+            rollups_dir: layout.rollups_dir(),
+        })
     }
 
     /// From now on `samples` also holds the rows written so far of runs still being written

@@ -13,6 +13,18 @@ pub enum QueryError {
     Store(#[from] loadlake_store::StoreError),
     #[error("building the runs table: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A run rollup could not be written.
+    #[error("writing the rollup {path}: {source}")]
+    RollupIo {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A run rollup could not be encoded as Parquet.
+    #[error("writing a rollup: {0}")]
+    RollupParquet(#[from] datafusion::parquet::errors::ParquetError),
+    /// Rollups asked for on a session whose latencies they do not hold.
+    #[error("rollups hold recorded latencies; this session reads intended ones")]
+    RollupLatency,
 }
 
 use datafusion::error::DataFusionError;
@@ -25,6 +37,9 @@ impl HasFault for QueryError {
             QueryError::DataFusion(e) => datafusion_fault(e),
             QueryError::Store(e) => e.fault(),
             QueryError::Arrow(e) => arrow_fault(e),
+            QueryError::RollupIo { source, .. } => io_fault(source),
+            QueryError::RollupParquet(e) => io_fault_in_chain(e).unwrap_or(Fault::Internal),
+            QueryError::RollupLatency => Fault::Internal,
         }
     }
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod functions;
 mod hide_deleted;
 pub mod reports;
+mod rollups;
 mod runs_table;
 #[cfg(test)]
 mod vanished_tests;
@@ -47,4 +48,9 @@ pub mod queries {
         include_str!("../../../queries/jmeter_statistics_dashboard.sql");
     /// Headline numbers of a run, a case or a label (SLA rules, trends).
     pub const SCOPE_METRICS: &str = include_str!("../../../queries/scope_metrics.sql");
+    /// A committed run's rollup: counters and exact histograms per case, label and kind.
+    pub const ROLLUP: &str = include_str!("../../../queries/rollup.sql");
+    /// [`SCOPE_METRICS`] of many runs at once, from their rollups (trends).
+    pub const SCOPE_METRICS_ROLLUPS: &str =
+        include_str!("../../../queries/scope_metrics_rollups.sql");
 }

@@ -7,6 +7,9 @@
 //! - `$RUN`: the fixture below, 16 samples over 3 seconds;
 //! - `$EMPTY`: a committed run with no samples.
 //!
+//! Both runs' rollups (`queries/rollup.sql`) are written before the files run, so `rollups`
+//! and `queries/scope_metrics_rollups.sql` can be checked too.
+//!
 //! The adapter ([`Db`]) understands two kinds of statement:
 //!
 //! - `@name(arg, …)`: the exact text of `queries/name.sql` run with `$1`, `$2`… = the args, as
@@ -77,8 +80,10 @@ const QUERIES: &[(&str, &str)] = &[
     ("outline", queries::OUTLINE),
     ("pts_stats", queries::PTS_STATS),
     ("resp_time_ranges", queries::RESP_TIME_RANGES),
+    ("rollup", queries::ROLLUP),
     ("runs", queries::RUNS),
     ("scope_metrics", queries::SCOPE_METRICS),
+    ("scope_metrics_rollups", queries::SCOPE_METRICS_ROLLUPS),
 ];
 
 /// 2026-01-01T00:00:00Z, the fixture's first second.
@@ -540,8 +545,12 @@ fn stems(dir: &Path, ext: &str) -> Vec<String> {
 async fn every_slt_file_passes() {
     let dir = tempfile::tempdir().unwrap();
     let (store, vars) = build_store(dir.path());
+    let engine = QueryEngine::open(&store).await.unwrap();
+    // The `rollups` table of both runs, as a trend over them writes it.
+    let ids: Vec<&str> = vars.iter().map(|(_, id)| id.as_str()).collect();
+    engine.ensure_rollups(&ids).await.unwrap();
     let db = Db {
-        engine: Arc::new(QueryEngine::open(&store).await.unwrap()),
+        engine: Arc::new(engine),
         vars: Arc::new(vars),
     };
     let files = stems(&slt_dir(), "slt");

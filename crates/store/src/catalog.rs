@@ -38,6 +38,7 @@ impl Store {
         let layout = Layout::new(root.as_ref());
         for dir in [
             layout.samples_dir(),
+            layout.rollups_dir(),
             layout.runs_dir(),
             layout.tmp_dir(),
             layout.deleted_dir(),

@@ -85,14 +85,21 @@ impl Store {
             if now.duration_since(deleted_at).unwrap_or_default() < grace {
                 continue;
             }
-            let dir = layout.run_samples_dir(&id);
-            match fs::remove_dir_all(&dir) {
-                Ok(()) => purged += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io(&dir, e)),
+            remove_dir_if_present(&layout.run_rollup_dir(&id))?;
+            if remove_dir_if_present(&layout.run_samples_dir(&id))? {
+                purged += 1;
             }
             remove_file_if_present(&tombstone)?;
         }
         Ok(purged)
+    }
+}
+
+/// Removes `dir` with everything in it; `false` if it was not there.
+fn remove_dir_if_present(dir: &std::path::Path) -> Result<bool, StoreError> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io(dir, e)),
     }
 }

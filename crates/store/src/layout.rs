@@ -29,6 +29,18 @@ impl Layout {
         self.samples_dir().join(format!("run_id={id}"))
     }
 
+    /// `<root>/rollups`: per committed run, its rollup (counters and exact histograms per case,
+    /// label and kind, computed from its samples once, by the query layer), Hive-partitioned
+    /// like `samples/`.
+    pub fn rollups_dir(&self) -> PathBuf {
+        self.root.join("rollups")
+    }
+
+    /// `<root>/rollups/run_id=<id>`.
+    pub fn run_rollup_dir(&self, id: &RunId) -> PathBuf {
+        self.rollups_dir().join(format!("run_id={id}"))
+    }
+
     /// `<root>/runs`.
     pub fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")

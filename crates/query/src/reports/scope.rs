@@ -1,7 +1,12 @@
 //! Headline numbers of one scope of a run (the whole run, a case, or one request / transaction
 //! label), from `queries/scope_metrics.sql`: what SLA rules and trends read.
 
+use std::collections::HashMap;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::DataType;
 use datafusion::scalar::ScalarValue;
+use loadlake_schema::col;
 
 use super::f64_column;
 use super::run_report::{method_param, rate, run_param, u};
@@ -44,28 +49,78 @@ pub async fn scope_metrics(
     percentile: f64,
     method: PercentileMethod,
 ) -> Result<ScopeMetrics, QueryError> {
+    let params = scope_params(run_param(run_id), scope, percentile, method);
+    let (_, batches) = engine
+        .sql_with_params(crate::queries::SCOPE_METRICS, params)
+        .await?;
+    match batches.iter().find(|b| b.num_rows() > 0) {
+        Some(b) => metrics_of_row(b, 0),
+        None => Ok(ScopeMetrics::empty()),
+    }
+}
+
+/// [`scope_metrics`] of each of the committed runs `run_ids` at once, from their rollups
+/// (written first where missing): the same numbers, without reading their samples. A run with
+/// no rows in the scope is absent from the map.
+pub async fn scope_metrics_of_runs(
+    engine: &QueryEngine,
+    run_ids: &[&str],
+    scope: &Scope,
+    percentile: f64,
+    method: PercentileMethod,
+) -> Result<HashMap<String, ScopeMetrics>, QueryError> {
+    engine.ensure_rollups(run_ids).await?;
+    let ids = ScalarValue::Utf8(Some(run_ids.join(",")));
+    let params = scope_params(ids, scope, percentile, method);
+    let (_, batches) = engine
+        .sql_with_params(crate::queries::SCOPE_METRICS_ROLLUPS, params)
+        .await?;
+    let mut by_run = HashMap::new();
+    for batch in &batches {
+        let runs = batch
+            .column_by_name(col::RUN_ID)
+            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+            .ok_or_else(|| no_column(col::RUN_ID))?;
+        let runs = runs.as_string::<i32>();
+        for row in 0..batch.num_rows() {
+            by_run.insert(runs.value(row).to_string(), metrics_of_row(batch, row)?);
+        }
+    }
+    Ok(by_run)
+}
+
+/// The parameters `$2`… of the scope queries after `run` (`$1`).
+fn scope_params(
+    run: ScalarValue,
+    scope: &Scope,
+    percentile: f64,
+    method: PercentileMethod,
+) -> Vec<ScalarValue> {
     let text = |s: Option<&String>| ScalarValue::Utf8(s.cloned());
     let (case, request) = match scope {
         Scope::Run => (None, None),
         Scope::Case { case } => (Some(case), None),
         Scope::Request { case, request } => (case.as_ref(), Some(request)),
     };
-    let params = vec![
-        run_param(run_id),
+    vec![
+        run,
         text(case),
         text(request),
         ScalarValue::Float64(Some(percentile)),
         method_param(method),
-    ];
-    let (_, batches) = engine
-        .sql_with_params(crate::queries::SCOPE_METRICS, params)
-        .await?;
-    let value = |name: &str| -> Result<Option<f64>, QueryError> {
-        Ok(match batches.iter().find(|b| b.num_rows() > 0) {
-            Some(b) => f64_column(b, name)?[0],
-            None => None,
-        })
-    };
+    ]
+}
+
+fn no_column(name: &str) -> QueryError {
+    QueryError::Arrow(arrow::error::ArrowError::SchemaError(format!(
+        "scope query has no column {name}"
+    )))
+}
+
+/// The numbers in row `row` of a result of the scope queries.
+fn metrics_of_row(batch: &RecordBatch, row: usize) -> Result<ScopeMetrics, QueryError> {
+    let value =
+        |name: &str| -> Result<Option<f64>, QueryError> { Ok(f64_column(batch, name)?[row]) };
     let requests = u(value("requests")?);
     let success_count = u(value("success_count")?);
     let error_count = requests - success_count.min(requests);
@@ -90,4 +145,29 @@ pub async fn scope_metrics(
         start_time: start.map(|v| v as i64),
         end_time: end.map(|v| v as i64),
     })
+}
+
+impl ScopeMetrics {
+    /// The numbers of a scope without samples.
+    pub fn empty() -> ScopeMetrics {
+        ScopeMetrics {
+            requests: 0,
+            success_count: 0,
+            error_count: 0,
+            failed_assert: 0,
+            failed_timeout: 0,
+            failed_refused: 0,
+            failed_parsed: 0,
+            failed_others: 0,
+            success_rate: None,
+            error_rate: None,
+            average_resp_time: None,
+            min: None,
+            max: None,
+            percentile: None,
+            tps: None,
+            start_time: None,
+            end_time: None,
+        }
+    }
 }

@@ -155,12 +155,6 @@ mod tests {
         ScopeMetrics {
             requests,
             success_count: requests,
-            error_count: 0,
-            failed_assert: 0,
-            failed_timeout: 0,
-            failed_refused: 0,
-            failed_parsed: 0,
-            failed_others: 0,
             success_rate: Some(100.0),
             error_rate: Some(0.0),
             average_resp_time: Some(avg),
@@ -170,6 +164,7 @@ mod tests {
             tps: Some(1.0),
             start_time: Some(0),
             end_time: Some(1000),
+            ..ScopeMetrics::empty()
         }
     }
 

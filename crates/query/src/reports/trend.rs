@@ -1,9 +1,13 @@
-//! Trends: one metric of one scope across the last runs that share a name or a tag, each run's
-//! value computed from its samples (`queries/scope_metrics.sql`), oldest first.
+//! Trends: one metric of one scope across the last runs that share a name or a tag, oldest
+//! first, each run's value computed from its rollup (`queries/scope_metrics_rollups.sql`, one
+//! query for every run), or from its samples (`queries/scope_metrics.sql`, run by run) on a
+//! session that reads intended latencies.
 
 use loadlake_schema::RunManifest;
 
-use super::scope::{Scope, scope_metrics};
+use std::collections::HashMap;
+
+use super::scope::{Scope, ScopeMetrics, scope_metrics, scope_metrics_of_runs};
 use super::sla::Metric;
 use crate::QueryEngine;
 use crate::error::QueryError;
@@ -46,10 +50,21 @@ pub async fn trend(
         Metric::Percentile(p) => p,
         _ => 50.0,
     };
+    let ids: Vec<String> = runs.iter().map(|r| r.run_id.to_string()).collect();
+    let mut by_run = if engine.rollups_apply()? {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        scope_metrics_of_runs(engine, &ids, scope, percent, method).await?
+    } else {
+        let mut by_run = HashMap::with_capacity(ids.len());
+        for id in &ids {
+            let m = scope_metrics(engine, id, scope, percent, method).await?;
+            by_run.insert(id.clone(), m);
+        }
+        by_run
+    };
     let mut points = Vec::with_capacity(runs.len());
-    for run in runs {
-        let id = run.run_id.to_string();
-        let m = scope_metrics(engine, &id, scope, percent, method).await?;
+    for (run, id) in runs.iter().zip(ids) {
+        let m = by_run.remove(&id).unwrap_or_else(ScopeMetrics::empty);
         points.push(TrendPoint {
             value: if m.requests == 0 {
                 None
