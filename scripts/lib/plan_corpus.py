@@ -59,7 +59,12 @@ PER_REQUEST = re.compile(
     r"property (?P<prop>.+?): function (?P<fn>\S+) gives a new value per request"
 )
 SETTING = re.compile(r'": (?P<prop>[\w.$]+) = ".*" is not supported: (?P<why>.*)$')
-DATA_FILE = re.compile(r'property (?:filename|File\.path): ".*" is not a readable file')
+# A file the plan names and the disk does not have: a CSV Data Set's, a script file, an
+# included JMX (`is not a readable file`, `a readable script file`, `a readable JMX file`).
+DATA_FILE = re.compile(r': ".*" is not a readable (?:\w+ )?file')
+# What the script interpreter refuses: `script line 4: 'new java.net.Socket' is not supported`,
+# `script line 1: syntax error: …` (crates/runner/src/script/mod.rs).
+SCRIPT = re.compile(r"script line \d+: (?:(?P<what>.+?) is not supported|(?P<msg>.*))")
 EMPTY_HOST = re.compile(r'property HTTPSampler\.domain: "" is not a host name')
 INVALID = re.compile(r'property (?P<prop>.+?): ".*" is not (?P<what>.*)$')
 UNBOUNDED = re.compile(r"loops forever and has no duration")
@@ -71,8 +76,8 @@ PROPERTY_REF = re.compile(r"\$\{__(?:P|property)\(\s*([^,()$\s]+)")
 # Coarse groups for the summary table, in the words of issue 21's table. A family not matched
 # here is its own group.
 GROUPS = [
-    ("scripts (JSR223, BeanShell, __BeanShell, __groovy)",
-     re.compile(r"^(class:(JSR223|BeanShell)\w*|function:__(BeanShell|groovy))$")),
+    ("scripts (JSR223, BeanShell, __BeanShell, __groovy; constructs the interpreter refuses)",
+     re.compile(r"^(class:(JSR223|BeanShell)\w*|function:__(BeanShell|groovy)|script:.*)$")),
     ("Counter Config, User Parameters", re.compile(r"^class:(CounterConfig|UserParameters)$")),
     ("plugin thread groups (jp@gc Ultimate, Stepping, Concurrency, Arrivals)",
      re.compile(r"^class:\w*(Ultimate|Stepping|Concurrency|Arrivals)\w*ThreadGroup$")),
@@ -119,12 +124,14 @@ def family_of(message: str) -> tuple[str, str]:
         return "data file missing", "data files"
     if EMPTY_HOST.search(message):
         return "host not set", "a host"
+    if m := SCRIPT.search(message):
+        return "script:" + script_construct(m["what"] or m["msg"]), ""
     if m := UNSUPPORTED.search(message):
         return "class:" + m["cls"].rsplit(".", 1)[-1], ""
     if m := FUNCTION.search(message):
         return "function:" + m["fn"], ""
     if m := PER_REQUEST.search(message):
-        return f"per-request function in a fixed field:{m['fn']} ({m['prop']})", ""
+        return f"function fixed before the run:{m['fn']}", ""
     if m := SETTING.search(message):
         return "setting:" + m["prop"], ""
     if UNBOUNDED.search(message):
@@ -136,6 +143,18 @@ def family_of(message: str) -> tuple[str, str]:
     if m := INVALID.search(message):
         return f"invalid value:{m['prop']} (not {m['what'][:40]})", ""
     return "other:" + message[:90], ""
+
+
+def script_construct(what: str) -> str:
+    """The construct a script refusal names, short enough to group by: an import by its first
+    three package names, a syntax error as such, anything else as written (unquoted)."""
+    what = what.strip()
+    if what.startswith("syntax error"):
+        return "syntax error"
+    what = what.strip("'")
+    if what.startswith("import "):
+        return "import " + ".".join(what[len("import "):].split(".")[:3])
+    return what[:50]
 
 
 def parse_refusals(stderr: str) -> list[Refusal]:
@@ -434,7 +453,9 @@ def element(cls: str, name: str, props: str = "") -> str:
 
 # Hand-made plans and the class each must get, decided from JMeter's documentation and
 # docs/runner.md's list of what the runner refuses, not from a run: a change to the CLI's
-# messages that this parser no longer reads fails here before any figure is printed.
+# messages that this parser no longer reads fails here before any figure is printed. The refused
+# elements are ones no native runner can have: a Java Request (runs a user's Java class), an
+# Azure Load Testing function (`__GetSecret`), a thread group from an unknown plugin.
 SELF_TEST = [
     ("valid.jmx", jmx(group("ThreadGroup", http("S", "127.0.0.1"))), "a", [], []),
     ("no-data.jmx",
@@ -447,8 +468,8 @@ SELF_TEST = [
     ("gaps.jmx",
      jmx(group("ThreadGroup", element("JavaSampler", "J")
                + http("S", "127.0.0.1", "/${__GetSecret(k)}"))
-         + group("kg.apc.jmeter.threads.UltimateThreadGroup", element("DebugSampler", "D"))),
-     "c", [], ["class:JavaSampler", "class:UltimateThreadGroup", "function:__GetSecret"]),
+         + group("org.example.jmeter.CustomThreadGroup", element("DebugSampler", "D"))),
+     "c", [], ["class:CustomThreadGroup", "class:JavaSampler", "function:__GetSecret"]),
 ]
 
 
