@@ -26,6 +26,8 @@ pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
     "javaScript",
     "intSum",
     "longSum",
+    "groovy",
+    "BeanShell",
 ];
 
 /// Substitutes variables and property functions in property values.

@@ -431,6 +431,34 @@ impl ScriptElement {
     }
 }
 
+/// Runs `script` as `__groovy` / `__BeanShell` do: its value as text (`""` for null, as JMeter
+/// prints a null result); an error as text. `Thread.sleep` does not wait here.
+pub(crate) fn run_function(
+    script: &Script,
+    user: &mut UserCtx,
+    props: &LiveProps,
+) -> Result<String, String> {
+    let mut b = Bindings {
+        user,
+        props,
+        sample: None,
+        verdict: None,
+        sampler_name: "",
+        element: "script function",
+        base_dir: "",
+        params: "",
+        sleep_ms: 0,
+    };
+    let v = script
+        .run(&mut b, &mut HashMap::new())
+        .map_err(|e| e.to_string())?;
+    Ok(if v.is_null() {
+        String::new()
+    } else {
+        v.text(script.dialect())
+    })
+}
+
 /// The sample a script sees of an HTTP response.
 pub(crate) fn script_sample(r: &Response<'_>, label: &str, success: bool) -> ScriptSample {
     ScriptSample {

@@ -381,3 +381,24 @@ fn run_time_errors_carry_the_line() {
         "ERR script line 3: NullPointerException: cannot invoke method length() on null object"
     );
 }
+
+#[test]
+fn groovy_and_beanshell_functions_run_in_templates() {
+    use crate::text::template::tests::{render, user};
+    let mut u = user(&[("n", "4")]);
+    // `${n}` is substituted first (JMeter renders the argument), then the script runs; the
+    // second argument names a variable for the result.
+    assert_eq!(render("${__groovy(${n} * 2 + 1,r)}", &mut u), "9");
+    assert_eq!(u.vars["r"], "9");
+    assert_eq!(
+        render("${__groovy(vars.get('n').toInteger() / 8)}", &mut u),
+        "0.5"
+    );
+    assert_eq!(render("${__BeanShell(7 / 2)}", &mut u), "3");
+    assert_eq!(render("[${__groovy(vars.get('none'))}]", &mut u), "[]");
+    // Refused when the plan is compiled, naming the construct.
+    assert!(
+        crate::text::template::tests::invalid("${__groovy(new java.net.Socket())}")
+            .contains("'new java.net.Socket' is not supported")
+    );
+}

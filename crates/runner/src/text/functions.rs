@@ -51,10 +51,16 @@ enum Func {
     /// The expression when static, else a cache by rendered text.
     Script(Option<Arc<Expr>>, ExprCache),
     Sum,
+    /// `__groovy` / `__BeanShell`: the dialect, the script when static, the live properties.
+    Program(
+        crate::script::Dialect,
+        Option<Arc<crate::script::Script>>,
+        crate::script::LiveProps,
+    ),
 }
 
 /// Supported functions: name, argument counts, usage for error messages.
-const FUNCTIONS: [(&str, usize, usize, &str); 14] = [
+const FUNCTIONS: [(&str, usize, usize, &str); 16] = [
     ("__P", 1, 2, "name[,default]"),
     ("__property", 1, 3, "name[,var[,default]]"),
     ("__Random", 2, 3, "min,max[,var]"),
@@ -69,6 +75,8 @@ const FUNCTIONS: [(&str, usize, usize, &str); 14] = [
     ("__javaScript", 1, 2, "expression[,var]"),
     ("__intSum", 2, usize::MAX, "a,b[,…][,var]"),
     ("__longSum", 2, usize::MAX, "a,b[,…][,var]"),
+    ("__groovy", 1, 2, "script[,var]"),
+    ("__BeanShell", 1, 2, "script[,var]"),
 ];
 
 /// `__P` / `__property`: the value and the variable to set.
@@ -171,6 +179,25 @@ pub(crate) fn build_call(
                 whole(s, name == "__longSum").map_err(|e| bad(&e))?;
             }
             Func::Sum
+        }
+        "__groovy" | "__BeanShell" => {
+            let dialect = if name == "__groovy" {
+                crate::script::Dialect::Groovy
+            } else {
+                crate::script::Dialect::Java
+            };
+            let script = match at(0) {
+                Some(src) => Some(Arc::new(
+                    crate::script::Script::compile(src, dialect, None)
+                        .map_err(|e| bad(&e.to_string()))?,
+                )),
+                None => None,
+            };
+            let live = match cx.runtime {
+                Some(r) => r.live.clone(),
+                None => crate::script::LiveProps::new(cx.props),
+            };
+            Func::Program(dialect, script, live)
         }
         "__threadNum" => Func::ThreadNum,
         "__UUID" => Func::Uuid,
@@ -287,6 +314,17 @@ impl Call {
                 };
                 let value = expr.eval(&env).map_err(|e| format!("[{first}]: {e}"))?;
                 (value.to_jmeter_string(), arg(1))
+            }
+            Func::Program(dialect, fixed, live) => {
+                let value = match fixed {
+                    Some(s) => crate::script::element::run_function(s, user, live)?,
+                    None => {
+                        let s = crate::script::Script::compile(first, *dialect, None)
+                            .map_err(|e| e.to_string())?;
+                        crate::script::element::run_function(&s, user, live)?
+                    }
+                };
+                (value, arg(1))
             }
             Func::Sum => {
                 let long = self.name == "__longSum";

@@ -229,7 +229,8 @@ async fn handle(
 
 // ---------------------------------------------------------------- JMX builders (JMeter 5.x)
 
-fn esc(s: &str) -> String {
+/// Text escaped for XML (attribute values and element text).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
