@@ -408,6 +408,11 @@ fn fidelity_script_elements_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_module_include_controllers_and_debug_sampler_match_jmeter_2_13() {
+    same_as_jmeter("modules", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Feed, FlowAction, GroupRole, RandomDelay, RunnablePlan, Step, ThroughputRule, ThroughputTimer,
-    WhileCondition,
+    Feed, FlowAction, GroupRole, LocalSampler, RandomDelay, RunnablePlan, Step, ThroughputRule,
+    ThroughputTimer, WhileCondition,
 };
 
 impl RunnablePlan {
@@ -126,6 +126,23 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 }
             }
             Step::Script(s) => crate::script::element::explain(out, s, &pad),
+            Step::Local(l) => {
+                let what = match &l.sampler {
+                    LocalSampler::Debug { .. } => "Debug Sampler".to_string(),
+                    LocalSampler::Dummy(d) => format!(
+                        "Dummy Sampler: code {}, {} ms",
+                        d.code.source(),
+                        d.response_time.source()
+                    ),
+                };
+                let _ = writeln!(out, "{pad}{what} \"{}\"", l.label);
+                for a in &l.assertions {
+                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
+                }
+                for e in &l.extractors {
+                    let _ = writeln!(out, "{pad}  extract {}", e.describe());
+                }
+            }
             Step::Action(a) => {
                 let what = match &a.action {
                     FlowAction::Pause(d) => format!("pause {} ms", d.source()),

@@ -53,8 +53,8 @@ pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use kpi::peak::{PeakReport, PeakSeeking, StepReport};
 pub use kpi::rules::RuleWatch;
 pub use model::{
-    ActionStep, DataFile, FlowAction, HttpRequest, HttpStep, Loops, OnSampleError, RandomDelay,
-    RunnablePlan, Step, ThreadGroupPlan, Timers,
+    ActionStep, DataFile, Dummy, FlowAction, HttpRequest, HttpStep, LocalSampler, LocalStep, Loops,
+    OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan, Timers,
 };
 pub use run::arrival::ArrivalRate;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};

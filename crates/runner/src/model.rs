@@ -21,7 +21,7 @@ use crate::elements::user_parameters::UserParameters;
 use crate::text::condition::Condition;
 use crate::text::template::Template;
 
-pub use samplers::{ActionStep, FlowAction, Timers};
+pub use samplers::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, Timers};
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -202,6 +202,8 @@ pub enum Step {
     Http(Box<HttpStep>),
     /// A Flow Control Action (TestAction): pause, stop, or steer the loops; no sample.
     Action(Box<ActionStep>),
+    /// A sampler answered in the runner (Debug Sampler, jp@gc Dummy Sampler).
+    Local(Box<LocalStep>),
     /// A Transaction Controller: its children, then a transaction sample.
     Transaction {
         /// The controller's `testname`: the transaction sample's label.
@@ -326,7 +328,7 @@ impl Step {
     /// A controller's children (none for a sampler).
     pub fn children(&self) -> &[Step] {
         match self {
-            Step::Http(_) | Step::Action(_) => &[],
+            Step::Http(_) | Step::Action(_) | Step::Local(_) => &[],
             Step::Transaction { steps, .. }
             | Step::Simple { steps, .. }
             | Step::Loop { steps, .. }
@@ -345,6 +347,7 @@ impl Step {
         match self {
             Step::Http(h) => &h.label,
             Step::Action(a) => &a.name,
+            Step::Local(l) => &l.label,
             Step::Transaction { name, .. }
             | Step::Simple { name, .. }
             | Step::Loop { name, .. }

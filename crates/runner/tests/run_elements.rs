@@ -117,3 +117,203 @@ async fn loop_actions_of_jmeter_5_continue_or_break_the_innermost_loop() {
     // A Flow Control Action writes no sample.
     assert!(labelled(&rows, "act").is_empty());
 }
+
+/// A jp@gc Dummy Sampler (jpgc-dummy 0.4's properties).
+#[allow(clippy::too_many_arguments)]
+fn dummy(
+    name: &str,
+    success: bool,
+    code: &str,
+    message: &str,
+    data: &str,
+    time: &str,
+    waiting: bool,
+    children: &str,
+) -> String {
+    format!(
+        r#"<kg.apc.jmeter.samplers.DummySampler guiclass="kg.apc.jmeter.samplers.DummySamplerGui" testclass="kg.apc.jmeter.samplers.DummySampler" testname="{name}" enabled="true">
+          <boolProp name="WAITING">{waiting}</boolProp>
+          <boolProp name="SUCCESFULL">{success}</boolProp>
+          <stringProp name="RESPONSE_CODE">{code}</stringProp>
+          <stringProp name="RESPONSE_MESSAGE">{message}</stringProp>
+          <stringProp name="REQUEST_DATA"></stringProp>
+          <stringProp name="RESPONSE_DATA">{data}</stringProp>
+          <stringProp name="RESPONSE_TIME">{time}</stringProp>
+          <stringProp name="LATENCY">20</stringProp>
+          <stringProp name="CONNECT">5</stringProp>
+          <stringProp name="URL">http://example.invalid/dummy</stringProp>
+        </kg.apc.jmeter.samplers.DummySampler>
+        <hashTree>{children}</hashTree>"#,
+        data = xml_escape(data)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dummy_samplers_answer_what_they_are_told() {
+    // DummyElement.sample (jmeter-plugins, jpgc-dummy 0.4): label = name, code, message,
+    // success and body as set; elapsed = RESPONSE_TIME (slept when WAITING, else only
+    // stamped); latency and connect as set; a time that is no number is 0. Assertions and
+    // extractors apply as to any sample.
+    let server = TestServer::start().await;
+    let children = dummy(
+        "waits",
+        true,
+        "201",
+        "Created",
+        "id=${__threadNum}-x",
+        "150",
+        true,
+        &(regex_extractor("id", "id=([0-9a-z-]+)", "$1$", 1, "none")
+            + &assertion("has id", "Assertion.response_data", 2, &["id=1-x"], false)),
+    ) + &get("use", "/use?id=${id}")
+        + &dummy("stamped", true, "200", "OK", "", "250", false, "")
+        + &dummy(
+            "failed",
+            false,
+            "500",
+            "Boom",
+            "x",
+            "not a number",
+            true,
+            "",
+        );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let started = std::time::Instant::now();
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    let took = started.elapsed().as_millis();
+    let one = |label: &str| {
+        let r = labelled(&rows, label);
+        assert_eq!(r.len(), 1, "{label}");
+        r[0].clone()
+    };
+    let w = one("waits");
+    assert_eq!(
+        (w.code.as_deref(), w.message.as_str(), w.success),
+        (Some("201"), "Created", true)
+    );
+    assert!(w.elapsed >= 150, "slept 150 ms: {}", w.elapsed);
+    assert_eq!((w.latency, w.connect), (20, 5));
+    assert_eq!(w.bytes_received, "id=1-x".len() as i64);
+    assert_eq!(w.url.as_deref(), Some("http://example.invalid/dummy"));
+    // The extractor read the body; the next request used it.
+    let used: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(used, ["id=1-x"]);
+    let s = one("stamped");
+    assert_eq!(s.elapsed, 250, "stamped, not slept");
+    let f = one("failed");
+    assert_eq!(
+        (f.code.as_deref(), f.message.as_str(), f.success),
+        (Some("500"), "Boom", false)
+    );
+    assert_eq!(f.elapsed, 0);
+    // 150 ms slept; the 250 ms one was not.
+    assert!((150..1000).contains(&took), "run took {took} ms");
+}
+
+/// A Test Fragment and a plan around it; `module_path` is the Module Controller's path.
+fn module_plan(module_path: &[&str], fragment_enabled: bool) -> String {
+    let path: String = module_path
+        .iter()
+        .map(|p| format!(r#"<stringProp name="0">{p}</stringProp>"#))
+        .collect();
+    let fragment = format!(
+        r#"<TestFragmentController guiclass="TestFragmentControllerGui" testclass="TestFragmentController" testname="Frag" enabled="{fragment_enabled}"/>
+        <hashTree>{}</hashTree>"#,
+        get("in fragment", "/frag")
+            + &http("disabled", "GET", "/no", &[], "", "").replace(
+                r#"testname="disabled" enabled="true""#,
+                r#"testname="disabled" enabled="false""#
+            )
+    );
+    let module = format!(
+        r#"<ModuleController guiclass="ModuleControllerGui" testclass="ModuleController" testname="Use frag" enabled="true">
+          <collectionProp name="ModuleController.node_path">{path}</collectionProp>
+        </ModuleController>
+        <hashTree/>"#
+    );
+    jmx(
+        &[],
+        &(fragment + &group("G", 2, 0, 3, "", &(get("before", "/before") + &module))),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_controllers_run_a_fragment_found_by_its_path() {
+    // ModuleController.traverse: the first name (the GUI root) is skipped, the second is the
+    // Test Plan's (jmx() names it "Runner test"); a disabled fragment runs, its disabled
+    // children do not; a Test Fragment never runs on its own.
+    let server = TestServer::start().await;
+    for enabled in [false, true] {
+        let xml = module_plan(&["root", "Runner test", "Frag"], enabled);
+        let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+        assert_eq!(
+            labelled(&rows, "in fragment").len(),
+            6,
+            "2 threads × 3 loops"
+        );
+    }
+    assert_eq!(server.count("/frag"), 12);
+    assert_eq!(server.count("/no"), 0);
+    // A path that leads nowhere is refused, naming the path.
+    let err = compile(
+        &module_plan(&["root", "Runner test", "Nope"], true),
+        &[("port", "1")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("Use frag") && err.contains("root > Runner test > Nope"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_controllers_run_the_first_fragment_of_the_file() {
+    // IncludeController.getProperBranch: the first TestPlan, then its first Test Fragment.
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<jmeterTestPlan version="1.2" properties="2.8">
+  <hashTree>
+    <TestPlan guiclass="TestPlanGui" testclass="TestPlan" testname="Lib" enabled="true"/>
+    <hashTree>
+      <TestFragmentController guiclass="TestFragmentControllerGui" testclass="TestFragmentController" testname="F1" enabled="true"/>
+      <hashTree>{}</hashTree>
+      <TestFragmentController guiclass="TestFragmentControllerGui" testclass="TestFragmentController" testname="F2" enabled="true"/>
+      <hashTree>{}</hashTree>
+    </hashTree>
+  </hashTree>
+</jmeterTestPlan>"#,
+        get("lib one", "/lib1"),
+        get("lib two", "/lib2")
+    );
+    std::fs::write(dir.path().join("lib.jmx"), lib).unwrap();
+    let include = r#"<IncludeController guiclass="IncludeControllerGui" testclass="IncludeController" testname="Inc" enabled="true">
+          <stringProp name="IncludeController.includepath">lib.jmx</stringProp>
+        </IncludeController>
+        <hashTree/>"#;
+    let xml = jmx(&[], &group("G", 1, 0, 2, "", include));
+    let plan: loadlake_plan::Plan = xml.parse().unwrap();
+    let props = [("port".to_string(), server.port().to_string())].into();
+    let compiled = loadlake_runner::compile_at(&plan, &props, dir.path()).unwrap();
+    // The included file is one of the plan's data files (sent to agents with it).
+    assert!(compiled.data_files.iter().any(|f| f.name == "lib.jmx"));
+    let mut batches = Vec::new();
+    run_into(
+        &compiled,
+        RunOptions::default(),
+        &mut batches,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!((server.count("/lib1"), server.count("/lib2")), (2, 0));
+    // A missing file is refused with its path.
+    let err = loadlake_runner::compile_at(&plan, &props, std::path::Path::new("/nonexistent"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Inc") && err.contains("/nonexistent/lib.jmx"),
+        "{err}"
+    );
+}

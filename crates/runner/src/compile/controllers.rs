@@ -144,6 +144,8 @@ impl Compiler<'_> {
                     feeds,
                 }
             }
+            Kind::Module => return self.module_controller(c, scope),
+            Kind::Include => return self.include_controller(c, scope),
             _ => return Err(crate::compile::unsupported(c)),
         };
         Ok(step)
@@ -209,8 +211,17 @@ impl Compiler<'_> {
     /// Marks the variables that extractors, CSV Data Sets, Counters and User Parameters set
     /// while the test runs, so that samplers read them per request instead of the start values.
     pub(crate) fn mark_runtime_variables(&mut self, tp: &TestElement) -> Result<(), RunnerError> {
+        self.mark_runtime_in(tp.enabled_descendants())?;
+        self.mark_modules(tp)
+    }
+
+    /// Marks the variables that `elements` set while the test runs.
+    pub(crate) fn mark_runtime_in<'e>(
+        &mut self,
+        elements: impl Iterator<Item = &'e TestElement>,
+    ) -> Result<(), RunnerError> {
         let mut names = Vec::new();
-        for e in tp.enabled_descendants() {
+        for e in elements {
             match e.class_name() {
                 "RegexExtractor" => names.push(self.text(e, "RegexExtractor.refname")?),
                 "BoundaryExtractor" => names.push(self.text(e, "BoundaryExtractor.refname")?),

@@ -10,6 +10,7 @@ pub(crate) mod assertions_extractors;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
 pub(crate) mod modifiers;
+pub(crate) mod modules;
 pub(crate) mod refusals;
 pub(crate) mod samplers;
 pub(crate) mod timers;
@@ -37,6 +38,12 @@ pub(crate) enum Kind {
     Http,
     /// Flow Control Action (TestAction).
     Action,
+    /// Debug Sampler, jp@gc Dummy Sampler.
+    Local,
+    /// Module Controller.
+    Module,
+    /// Include Controller.
+    Include,
     Simple,
     Loop,
     Transaction,
@@ -78,11 +85,14 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "CSVDataSet" => Kind::CsvData,
         "CounterConfig" | "UserParameters" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
-        "GenericController" => Kind::Simple,
+        "TestAction" => Kind::Action,
+        "DebugSampler" | "DummySampler" => Kind::Local,
+        "GenericController" | modules::TEST_FRAGMENT => Kind::Simple,
+        "ModuleController" => Kind::Module,
+        "IncludeController" => Kind::Include,
         "LoopController" => Kind::Loop,
         "TransactionController" => Kind::Transaction,
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
-        "TestAction" => Kind::Action,
         "HeaderManager" => Kind::Headers,
         "CookieManager" => Kind::Cookies,
         "ConstantTimer"
@@ -207,6 +217,8 @@ pub fn compile_with(
         shared_counts: HashMap::new(),
         counters: HashMap::new(),
         user_parameters: HashMap::new(),
+        test_plan: Some(tp),
+        modules: modules::ModuleState::default(),
         report: refusals::Report::default(),
     };
     // "All the UDV elements in a test plan — no matter where they are — are processed at the
@@ -245,6 +257,8 @@ pub fn compile_with(
                 }
             }
             Kind::Listener => c.ignore(child),
+            // A Test Fragment runs only through a Module or Include Controller.
+            Kind::Simple if child.class_name() == modules::TEST_FRAGMENT => {}
             Kind::HttpDefaults
             | Kind::Headers
             | Kind::Cookies
@@ -321,6 +335,10 @@ pub(crate) struct Compiler<'p> {
     pub counters: HashMap<ElementKey, Arc<crate::elements::counter::Counter>>,
     /// User Parameters already built, by element.
     pub user_parameters: HashMap<ElementKey, Arc<crate::elements::user_parameters::UserParameters>>,
+    /// The plan's TestPlan element (Module Controllers find their targets from it).
+    pub test_plan: Option<&'p TestElement>,
+    /// Included files and the Module / Include Controllers being expanded.
+    pub modules: modules::ModuleState,
     /// Refusals and warnings collected so far, and the run-time element names.
     pub report: refusals::Report,
 }
@@ -561,7 +579,7 @@ impl Compiler<'_> {
         // siblings are still compiled.
         for child in children.iter().filter(|c| c.enabled) {
             match kind(child) {
-                Kind::Http | Kind::Action => {
+                Kind::Http | Kind::Action | Kind::Local => {
                     let sampler_scope = scope.extend(&child.children);
                     for sub in child.children.iter().filter(|c| c.enabled) {
                         match kind(sub) {
@@ -586,11 +604,14 @@ impl Compiler<'_> {
                         Kind::Action => {
                             Ok(Step::Action(Box::new(c.action(child, &sampler_scope)?)))
                         }
+                        Kind::Local => Ok(Step::Local(Box::new(c.local(child, &sampler_scope)?))),
                         _ => Ok(Step::Http(Box::new(c.http(child, &sampler_scope)?))),
                     });
                     steps.extend(step);
                 }
                 Kind::Simple
+                | Kind::Module
+                | Kind::Include
                 | Kind::Loop
                 | Kind::Transaction
                 | Kind::If

@@ -1,12 +1,13 @@
 //! Compiling the samplers that need no network: the Flow Control Action (`TestAction`, JMeter
-//! 2.13's actions and JMeter 5's two loop actions), with the timers and pre-processors in their
-//! scope.
+//! 2.13's actions and JMeter 5's two loop actions), the Debug Sampler and the jp@gc Dummy
+//! Sampler, with the timers, pre-processors, assertions and extractors in their scope.
 
 use loadlake_plan::TestElement;
 
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
-use crate::model::{ActionStep, FlowAction, Timers};
+use crate::model::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, Timers};
+use crate::text::template::Template;
 
 impl Compiler<'_> {
     /// The timers and pre-processors in `scope`.
@@ -65,6 +66,80 @@ impl Compiler<'_> {
             name: self.eval(&e.name, "testname", &e.name)?,
             action,
             timers: self.timers_in(scope)?,
+        })
+    }
+
+    /// A Debug Sampler (`DebugSampler`, a TestBean: `displayJMeterVariables` default true, the
+    /// two others false) or a jp@gc Dummy Sampler (`DummySampler`, jpgc-dummy 0.4's
+    /// properties).
+    pub(crate) fn local(
+        &mut self,
+        e: &TestElement,
+        scope: &Scope<'_>,
+    ) -> Result<LocalStep, RunnerError> {
+        let sampler = match e.class_name() {
+            "DebugSampler" => {
+                let properties = self.flag(e, "displayJMeterProperties", false)?;
+                let system = self.flag(e, "displaySystemProperties", false)?;
+                if properties || system {
+                    self.report.warn(format!(
+                        "element \"{}\": a Debug Sampler shows only the run's -J properties \
+                         (JMeter also lists jmeter.properties) and no Java system properties",
+                        e.name
+                    ));
+                }
+                LocalSampler::Debug {
+                    variables: self.flag(e, "displayJMeterVariables", true)?,
+                    properties: properties.then(|| {
+                        self.ev
+                            .props()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    }),
+                    system,
+                }
+            }
+            _ => LocalSampler::Dummy(Box::new(self.dummy(e)?)),
+        };
+        Ok(LocalStep {
+            label: self.eval(&e.name, "testname", &e.name)?,
+            sampler,
+            timers: self.timers_in(scope)?,
+            assertions: self.checks(scope)?,
+            extractors: self.post_processors(scope)?,
+        })
+    }
+
+    fn dummy(&mut self, e: &TestElement) -> Result<Dummy, RunnerError> {
+        if let Some(class) = e.prop_str("RESULT_CLASS").map(str::trim)
+            && !matches!(
+                class,
+                "" | "org.apache.jmeter.samplers.SampleResult"
+                    | "org.apache.jmeter.protocol.http.sampler.HTTPSampleResult"
+            )
+        {
+            return Err(RunnerError::setting(
+                &e.name,
+                "RESULT_CLASS",
+                class,
+                "only SampleResult and HTTPSampleResult are known",
+            ));
+        }
+        let t = |c: &mut Self, prop: &str| -> Result<Template, RunnerError> {
+            let raw = c.eval_deferred(&e.name, prop, e.prop_str(prop).unwrap_or(""))?;
+            c.template(&e.name, prop, &raw)
+        };
+        Ok(Dummy {
+            success: self.flag(e, "SUCCESFULL", false)?,
+            code: t(self, "RESPONSE_CODE")?,
+            message: t(self, "RESPONSE_MESSAGE")?,
+            data: t(self, "RESPONSE_DATA")?,
+            response_time: t(self, "RESPONSE_TIME")?,
+            latency: t(self, "LATENCY")?,
+            connect: t(self, "CONNECT")?,
+            waiting: self.flag(e, "WAITING", false)?,
+            url: t(self, "URL")?,
         })
     }
 }

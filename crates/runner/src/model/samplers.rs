@@ -1,10 +1,13 @@
 //! The executable model of the samplers that need no network: the Flow Control Action
-//! (`TestAction`), which writes no sample but pauses, stops or steers the loops, and the
-//! timers and pre-processors every sampler waits for first ([`Timers`]).
+//! (`TestAction`), which writes no sample but pauses, stops or steers the loops; the Debug
+//! Sampler and jp@gc Dummy Sampler, whose samples are made in the runner ([`LocalStep`]); and
+//! the timers and pre-processors every sampler waits for first ([`Timers`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::elements::assertions::Check;
+use crate::elements::extractors::PostProcessor;
 use crate::elements::user_parameters::UserParameters;
 use crate::model::{RandomDelay, ThroughputTimer};
 use crate::text::template::Template;
@@ -55,4 +58,60 @@ pub struct ActionStep {
     pub action: FlowAction,
     /// Timers and pre-processors in scope.
     pub timers: Timers,
+}
+
+/// A sampler whose sample is made in the runner, with the assertions and extractors in its
+/// scope.
+#[derive(Debug, Clone)]
+pub struct LocalStep {
+    /// The element's `testname` (rendered per sample when it holds run-time references).
+    pub label: String,
+    /// What it answers.
+    pub sampler: LocalSampler,
+    /// Timers and pre-processors in scope.
+    pub timers: Timers,
+    /// Assertions in scope, outermost first.
+    pub assertions: Vec<Check>,
+    /// Post-processors in scope, in order.
+    pub extractors: Vec<PostProcessor>,
+}
+
+/// The samplers answered in the runner.
+#[derive(Debug, Clone)]
+pub enum LocalSampler {
+    /// Debug Sampler (`DebugSampler`): the variables (and properties) as text.
+    Debug {
+        /// `displayJMeterVariables` (default true).
+        variables: bool,
+        /// `displayJMeterProperties`: the run's properties (`-J`), sorted, when shown.
+        properties: Option<Vec<(String, String)>>,
+        /// `displaySystemProperties` (shown as an empty section).
+        system: bool,
+    },
+    /// jp@gc Dummy Sampler (`kg.apc.jmeter.samplers.DummySampler`).
+    Dummy(Box<Dummy>),
+}
+
+/// The settings of a jp@gc Dummy Sampler (jmeter-plugins `jpgc-dummy` 0.4,
+/// `kg.apc.jmeter.dummy.DummyElement`), each rendered per sample.
+#[derive(Debug, Clone)]
+pub struct Dummy {
+    /// `SUCCESFULL` (sic).
+    pub success: bool,
+    /// `RESPONSE_CODE`.
+    pub code: Template,
+    /// `RESPONSE_MESSAGE`.
+    pub message: Template,
+    /// `RESPONSE_DATA`: the body.
+    pub data: Template,
+    /// `RESPONSE_TIME`, ms (`Integer.parseInt`, else 0).
+    pub response_time: Template,
+    /// `LATENCY`, ms.
+    pub latency: Template,
+    /// `CONNECT`, ms.
+    pub connect: Template,
+    /// `WAITING`: sleep the response time (else the sample only says it took that long).
+    pub waiting: bool,
+    /// `URL` (none when empty).
+    pub url: Template,
 }

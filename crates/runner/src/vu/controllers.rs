@@ -74,6 +74,7 @@ impl Vu {
             Step::Http(h) => self.http(h).await,
             Step::Script(s) => self.script_step(s).await,
             Step::Action(a) => self.action(a).await,
+            Step::Local(l) => self.local(l).await,
             Step::Simple { feeds, steps, .. } => self.enter(feeds, steps).await,
             Step::Loop {
                 loops,

@@ -1,11 +1,34 @@
 //! The samplers a virtual user runs without the network: the Flow Control Action
 //! (`TestAction`), which pauses, stops the thread or the test, or steers the loops, and writes no
-//! sample (JMeter's `TestAction.sample` returns none).
+//! sample (JMeter's `TestAction.sample` returns none); the Debug Sampler and the jp@gc Dummy
+//! Sampler, whose samples are made here and then asserted and extracted like any other.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::model::{ActionStep, FlowAction, Timers};
+use loadlake_schema::SampleKind;
+
+use crate::elements::response::Response;
+use crate::http::client::now_ms;
+use crate::model::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, Timers};
+use crate::sample::Sample;
+use crate::text::template::UserCtx;
 use crate::vu::{Flow, STOP_GRACEFUL, STOP_NOW, Vu};
+
+/// What a local sampler answered.
+struct Answer {
+    code: String,
+    message: String,
+    body: String,
+    success: bool,
+    elapsed_ms: i64,
+    latency_ms: i64,
+    connect_ms: i64,
+    url: Option<Arc<str>>,
+}
 
 impl Vu {
     /// Runs a sampler's pre-processors and waits for its timers; false when the run stops
@@ -58,5 +81,177 @@ impl Vu {
             FlowAction::NextCurrentLoop => Flow::ContinueLoop,
             FlowAction::BreakCurrentLoop => Flow::BreakLoop,
         }
+    }
+
+    /// A Debug or Dummy sampler: its sample, checked by the assertions in scope.
+    pub(crate) async fn local(&mut self, l: &LocalStep) -> Flow {
+        if !self.before_sampler(&l.timers).await {
+            return Flow::Stop;
+        }
+        let label = self.rendered_name(&l.label);
+        let ts_ms = now_ms();
+        let a = match &l.sampler {
+            LocalSampler::Debug {
+                variables,
+                properties,
+                system,
+            } => debug_answer(&self.user, *variables, properties.as_deref(), *system),
+            LocalSampler::Dummy(d) => {
+                let a = dummy_answer(d, &mut self.user);
+                if d.waiting
+                    && a.elapsed_ms > 0
+                    && !self.pause(Duration::from_millis(a.elapsed_ms as u64)).await
+                {
+                    return Flow::Stop;
+                }
+                a
+            }
+        };
+        let mut success = a.success;
+        let mut failure_message = None;
+        let response = Response {
+            code: &a.code,
+            message: &a.message,
+            body: &a.body,
+            url: a.url.as_deref().unwrap_or(""),
+            elapsed_ms: a.elapsed_ms,
+            body_bytes: a.body.len() as i64,
+            ..Response::default()
+        };
+        for e in &l.extractors {
+            e.apply(&response, &mut self.user.vars);
+        }
+        for c in &l.assertions {
+            if let Some(msg) = c.check(&response, &mut self.user) {
+                success = false;
+                failure_message.get_or_insert(msg);
+            }
+        }
+        self.note_last_sample(success);
+        let sample = Sample {
+            ts_ms,
+            elapsed_ms: a.elapsed_ms,
+            latency_ms: a.latency_ms,
+            connect_ms: a.connect_ms,
+            idle_ms: 0,
+            intended_elapsed_ms: self.late_ms.map(|late| late + a.elapsed_ms),
+            label,
+            case_name: self.case_name.clone(),
+            thread: self.thread.clone(),
+            kind: SampleKind::Sample,
+            code: Cow::Owned(a.code),
+            message: Cow::Owned(a.message),
+            success,
+            failure_message,
+            bytes_received: a.body.len() as i64,
+            bytes_sent: 0,
+            grp_threads: self.grp_active.load(Ordering::SeqCst),
+            all_threads: self.shared.all_active.load(Ordering::SeqCst),
+            url: a.url,
+            data_type: Some("text"),
+            encoding: Some(Cow::Borrowed("UTF-8")),
+        };
+        if !self.record(sample).await {
+            return Flow::Stop;
+        }
+        self.after_sample(success)
+    }
+}
+
+/// The Debug Sampler's answer (JMeter's `DebugSampler.sample`): per section a title line, then
+/// `name=value` lines sorted by name, then an empty line; code 200, message OK, success.
+fn debug_answer(
+    user: &UserCtx,
+    variables: bool,
+    properties: Option<&[(String, String)]>,
+    system: bool,
+) -> Answer {
+    let mut body = String::new();
+    if variables {
+        body.push_str("JMeterVariables:\n");
+        let mut vars: Vec<(&String, &String)> = user.vars.iter().collect();
+        vars.sort();
+        for (k, v) in vars {
+            let _ = writeln!(body, "{k}={v}");
+        }
+        body.push('\n');
+    }
+    if let Some(props) = properties {
+        body.push_str("JMeterProperties:\n");
+        for (k, v) in props {
+            let _ = writeln!(body, "{k}={v}");
+        }
+        body.push('\n');
+    }
+    if system {
+        body.push_str("SystemProperties:\n\n");
+    }
+    Answer {
+        code: "200".into(),
+        message: "OK".into(),
+        body,
+        success: true,
+        elapsed_ms: 0,
+        latency_ms: 0,
+        connect_ms: 0,
+        url: None,
+    }
+}
+
+/// Java's `Integer.parseInt` as the Dummy Sampler reads its times: not a number is 0.
+fn millis(text: &str) -> i64 {
+    text.parse::<i32>().map(i64::from).unwrap_or(0)
+}
+
+/// A time of the Dummy Sampler; a negative one (JMeter would record a negative elapsed time,
+/// or fail to sleep) counts as 0.
+fn dummy_millis(text: &str) -> i64 {
+    millis(text).max(0)
+}
+
+/// The Dummy Sampler's answer: every field rendered for this user.
+fn dummy_answer(d: &Dummy, user: &mut UserCtx) -> Answer {
+    let mut render = |t: &crate::text::template::Template| t.render(user, &|v: &str| v.to_string());
+    let url = render(&d.url);
+    Answer {
+        code: render(&d.code),
+        message: render(&d.message),
+        body: render(&d.data),
+        success: d.success,
+        elapsed_ms: dummy_millis(&render(&d.response_time)),
+        latency_ms: dummy_millis(&render(&d.latency)),
+        connect_ms: dummy_millis(&render(&d.connect)),
+        url: (!url.is_empty()).then(|| Arc::from(url)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::template::tests::user;
+
+    #[test]
+    fn debug_output_is_jmeters_sorted_sections() {
+        // DebugSampler.sample / formatSet: a title line per section, `key=value` lines sorted
+        // by key, an empty line after each section; code 200, message OK.
+        let u = user(&[("b", "x"), ("a", "1")]);
+        let props = [("p".to_string(), "v".to_string())];
+        let a = debug_answer(&u, true, Some(&props), true);
+        assert_eq!(
+            a.body,
+            "JMeterVariables:\na=1\nb=x\n\nJMeterProperties:\np=v\n\nSystemProperties:\n\n"
+        );
+        assert_eq!(
+            (a.code.as_str(), a.message.as_str(), a.success),
+            ("200", "OK", true)
+        );
+        assert_eq!(debug_answer(&u, false, None, false).body, "");
+    }
+
+    #[test]
+    fn dummy_times_read_as_java_parse_int() {
+        assert_eq!(millis("150"), 150);
+        assert_eq!((millis(" 150"), millis("1.5"), millis("")), (0, 0, 0));
+        assert_eq!((millis("-3"), dummy_millis("-3")), (-3, 0));
     }
 }
