@@ -120,9 +120,21 @@ pub struct ThreadGroupPlan {
     pub feeds: Vec<Feed>,
     /// The steps each iteration runs, in order.
     pub steps: Vec<Step>,
+    /// A jmeter-plugins thread group's schedule: each user's start and end, from the group's
+    /// start (`threads` is its length; ramp-up does not apply).
+    pub schedule: Option<Arc<Vec<ThreadWindow>>>,
     /// Element names holding run-time references (`tx ${i}`), by their text: rendered per
     /// sample, as JMeter renders a name like any property.
     pub(crate) names: Arc<BTreeMap<String, Template>>,
+}
+
+/// When one user of a scheduled thread group runs, from the group's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadWindow {
+    /// When it starts.
+    pub start: Duration,
+    /// When it stops (its current sample finishes; no timer waits past it).
+    pub end: Duration,
 }
 
 /// An iteration listener attached to its nearest enclosing controller (or thread group), which

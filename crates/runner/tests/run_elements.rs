@@ -317,3 +317,65 @@ async fn include_controllers_run_the_first_fragment_of_the_file() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ultimate_thread_group_starts_and_stops_each_user_on_its_schedule() {
+    // UltimateThreadGroup.scheduleThread for one row (2 threads, delay 0, startup 1 s, hold
+    // 1 s, shutdown 0): the first thread scheduled (k = 2) starts at 1000 ms, the second
+    // (k = 1) at 500 ms; both end at 2000 ms.
+    let server = TestServer::start().await;
+    let row = ["2", "0", "1", "1", "0"]
+        .iter()
+        .map(|v| format!(r#"<stringProp name="0">{v}</stringProp>"#))
+        .collect::<String>();
+    let utg = format!(
+        r#"<kg.apc.jmeter.threads.UltimateThreadGroup guiclass="kg.apc.jmeter.threads.UltimateThreadGroupGui" testclass="kg.apc.jmeter.threads.UltimateThreadGroup" testname="U" enabled="true">
+          <collectionProp name="ultimatethreadgroupdata"><collectionProp name="1">{row}</collectionProp></collectionProp>
+          <elementProp name="ThreadGroup.main_controller" elementType="LoopController" guiclass="LoopControlPanel" testclass="LoopController" testname="Loop Controller" enabled="true">
+            <boolProp name="LoopController.continue_forever">false</boolProp>
+            <intProp name="LoopController.loops">-1</intProp>
+          </elementProp>
+          <stringProp name="ThreadGroup.on_sample_error">continue</stringProp>
+        </kg.apc.jmeter.threads.UltimateThreadGroup>
+        <hashTree>{}</hashTree>"#,
+        http("tick", "GET", "/tick", &[], "", &timer(100))
+    );
+    let xml = jmx(&[], &utg);
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    let first_and_last = |thread: &str| {
+        let ts: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.thread == thread)
+            .map(|r| r.ts - start)
+            .collect();
+        (
+            *ts.iter().min().unwrap(),
+            *ts.iter().max().unwrap(),
+            ts.len(),
+        )
+    };
+    // Samples are stamped when sent, after the user's 100 ms timer.
+    let (first1, last1, n1) = first_and_last("U 1-1");
+    let (first2, last2, n2) = first_and_last("U 1-2");
+    assert!(
+        (1050..1500).contains(&first1),
+        "thread 1 first sample at {first1} ms"
+    );
+    assert!(
+        (550..1000).contains(&first2),
+        "thread 2 first sample at {first2} ms"
+    );
+    assert!(
+        last1 < 2050 && last2 < 2050,
+        "ends at 2 s: {last1}, {last2}"
+    );
+    // About 10 and 15 samples at 100 ms each.
+    assert!(
+        (5..=10).contains(&n1) && (9..=15).contains(&n2),
+        "{n1} {n2}"
+    );
+}

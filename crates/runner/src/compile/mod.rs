@@ -11,6 +11,7 @@ pub(crate) mod controllers;
 pub(crate) mod http_sampler;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
+pub(crate) mod plugin_groups;
 pub(crate) mod refusals;
 pub(crate) mod samplers;
 pub(crate) mod timers;
@@ -74,6 +75,7 @@ pub(crate) enum Kind {
 pub(crate) fn kind(e: &TestElement) -> Kind {
     match e.class_name() {
         "ThreadGroup" => Kind::ThreadGroup(GroupRole::Main),
+        c if plugin_groups::PLUGIN_GROUPS.contains(&c) => Kind::ThreadGroup(GroupRole::Main),
         "SetupThreadGroup" => Kind::ThreadGroup(GroupRole::Setup),
         "PostThreadGroup" => Kind::ThreadGroup(GroupRole::Teardown),
         "IfController" => Kind::If,
@@ -482,8 +484,26 @@ impl Compiler<'_> {
             }
             None => Loops::Count(1),
         };
+        // A jmeter-plugins thread group: its schedule gives the users and their times; they
+        // loop until their end unless its loop controller counts.
+        let schedule = plugin_groups::PLUGIN_GROUPS
+            .contains(&g.class_name())
+            .then(|| {
+                let r = self.plugin_windows(g);
+                Arc::new(self.keep(r, Vec::new()))
+            });
+        let (threads, loops) = match &schedule {
+            Some(w) => (
+                u32::try_from(w.len()).unwrap_or(u32::MAX),
+                match g.prop_element("ThreadGroup.main_controller") {
+                    Some(lc) if lc.prop_str("LoopController.loops").is_some() => loops,
+                    _ => Loops::Forever,
+                },
+            ),
+            None => (threads, loops),
+        };
         let r = self.flag(g, "ThreadGroup.scheduler", false);
-        let scheduler = self.keep(r, false);
+        let scheduler = self.keep(r, false) && schedule.is_none();
         let (duration, startup_delay) = if scheduler {
             let r = self.count(g, "ThreadGroup.duration", 0);
             let d = self.keep(r, 0);
@@ -541,13 +561,18 @@ impl Compiler<'_> {
             threads,
             ramp_up,
             loops,
-            duration,
             startup_delay,
             on_error,
             clear_cookies,
             feeds,
             steps,
             names: Arc::default(),
+            // The users stop at their ends; the group's duration is the last end.
+            duration: match &schedule {
+                Some(w) => Some(w.iter().map(|w| w.end).max().unwrap_or_default()),
+                None => duration,
+            },
+            schedule,
         })
     }
 

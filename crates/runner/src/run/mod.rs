@@ -9,6 +9,7 @@
 
 pub(crate) mod arrival;
 pub(crate) mod shape;
+pub(crate) mod windows;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -447,6 +448,15 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
                 deadline,
                 count_share,
             })),
+            _ if group.schedule.is_some() => tokio::spawn(windows::run_windows(
+                index,
+                group,
+                l.shared.clone(),
+                l.tx.clone(),
+                l.variables.clone(),
+                start,
+                deadline,
+            )),
             _ => tokio::spawn(ramp_group(
                 index,
                 group,
@@ -468,7 +478,7 @@ async fn run_phase(l: &Launch, groups: Vec<(usize, Arc<ThreadGroupPlan>)>, seria
     }
 }
 
-async fn join(handle: JoinHandle<()>) {
+pub(crate) async fn join(handle: JoinHandle<()>) {
     if let Err(e) = handle.await {
         tracing::error!(error = %e, "a runner task failed");
     }
