@@ -182,3 +182,62 @@ fn a_script_file_is_read_relative_to_the_plan() {
         .unwrap_err();
     assert!(err.to_string().contains("calc.groovy"), "{err}");
 }
+
+/// CPU seconds this process has used (user + system, from /proc/self/stat; Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+const EXTRACT: &str = r#"def json = new groovy.json.JsonSlurper().parseText(prev.getResponseDataAsString())
+vars.put('first', json.items[0].id.toString())
+vars.put('total', String.valueOf(json.total))"#;
+
+/// The speed of a plan whose every request runs a small JSR223 post-processor (parse the JSON
+/// body, `vars.put` two values) in requests per CPU-second, next to the same plan without a
+/// post-processor and with a Regular Expression Extractor (which also makes the runner keep the
+/// body and headers); loopback server in the same process, so its CPU counts on every side.
+/// In this (debug) build the figures say how the costs compare, not what a release build does.
+/// The check: the script costs at most as much again as the regex extractor. Run with
+/// `--run-ignored only --no-capture`; prints the three rates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement (seconds of CPU), run on demand"]
+async fn script_post_processor_speed_next_to_an_extractor() {
+    let server = TestServer::start().await;
+    let loops = 3000;
+    let mut rates = Vec::new();
+    // No post-processor; a Regular Expression Extractor (the body and headers are kept, as for
+    // any post-processor); the script.
+    let regex = regex_extractor("first", "\"id\":(\\d+)", "$1$", 1, "none");
+    let script = jsr223("JSR223PostProcessor", "extract", "groovy", EXTRACT);
+    for children in ["", regex.as_str(), script.as_str()] {
+        let xml = jmx(
+            &[],
+            &group(
+                "G",
+                2,
+                0,
+                loops,
+                "",
+                &http("json", "GET", "/json", &[], "", children),
+            ),
+        );
+        let cpu0 = cpu_seconds();
+        let (summary, rows) = run(&xml, server.port(), RunOptions::default()).await;
+        let cpu = cpu_seconds() - cpu0;
+        assert_eq!(rows.len() as i64, 2 * loops, "{summary:?}");
+        rates.push(rows.len() as f64 / cpu.max(0.01));
+    }
+    let (vs_none, vs_regex) = (rates[2] / rates[0], rates[2] / rates[1]);
+    println!(
+        "requests per CPU-second: {:.0} without a post-processor, {:.0} with a regex extractor, \
+         {:.0} with the script: {vs_none:.2}x the first, {vs_regex:.2}x the second",
+        rates[0], rates[1], rates[2]
+    );
+    assert!(vs_regex >= 0.5, "{vs_regex:.2}x a regex extractor");
+}

@@ -402,3 +402,38 @@ fn groovy_and_beanshell_functions_run_in_templates() {
             .contains("'new java.net.Socket' is not supported")
     );
 }
+
+/// Time per run of a typical post-processor script (parse a JSON body, `vars.put` two values)
+/// in this build; run with `--run-ignored only --no-capture`. Checks that it ran each time.
+#[test]
+#[ignore = "a measurement, run on demand"]
+fn script_run_cost() {
+    let src = "def json = new groovy.json.JsonSlurper().parseText(prev.getResponseDataAsString())\nvars.put('first', json.items[0].id.toString())\nvars.put('total', String.valueOf(json.total))";
+    let mut prev = ScriptSample {
+        body: r#"{"items":[{"id":7,"name":"a"},{"id":8,"name":"b"}],"total":2}"#.into(),
+        ..ScriptSample::default()
+    };
+    let props = LiveProps::default();
+    let mut user = UserCtx::new(HashMap::new(), 1);
+    let script = Script::compile(src, Dialect::Groovy, None).unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..20_000 {
+        let mut b = Bindings {
+            user: &mut user,
+            props: &props,
+            sample: Some(&mut prev),
+            verdict: None,
+            sampler_name: "",
+            element: "",
+            base_dir: "",
+            params: "",
+            sleep_ms: 0,
+        };
+        script.run(&mut b, &mut HashMap::new()).unwrap();
+    }
+    println!("{:?} per run", t.elapsed() / 20_000);
+    assert_eq!(
+        (user.vars["first"].as_str(), user.vars["total"].as_str()),
+        ("7", "2")
+    );
+}
