@@ -39,8 +39,12 @@ Endpoints (GET unless stated):
   /redirect?hops=N&to=PATH  302 Found, relative Location: "/redirect?hops=<N-1>&to=PATH"
                      while N > 1, else PATH (defaults: hops 1, to /ok); empty body
   /size?n=N          200 text/plain, a body of exactly N bytes "xxx..." (default 100, max 1e6)
+  /basic-auth?user=U&pass=P  200 text/plain "auth ok: U" when the request carries
+                     "Authorization: Basic base64(U:P)", else 401 Unauthorized with
+                     'WWW-Authenticate: Basic realm="fixture"' (a client may then retry)
   anything else      404
 """
+import base64
 import json
 import os
 import random
@@ -196,6 +200,13 @@ class Handler(BaseHTTPRequestHandler):
                 to = "/" + to
             loc = "/redirect?hops=%d&to=%s" % (hops - 1, quote(to, safe="/")) if hops > 1 else to
             return self._send(302, "", headers=[("Location", loc)])
+        if path == "/basic-auth":
+            user, password = qs.get("user", [""])[0], qs.get("pass", [""])[0]
+            want = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+            if self.headers.get("Authorization", "") == want:
+                return self._send(200, "auth ok: %s" % user)
+            return self._send(401, "authorization required\n",
+                              headers=[("WWW-Authenticate", 'Basic realm="fixture"')])
         if path == "/size":
             n = min(1000000, max(0, _int(qs, "n", 100)))
             return self._send(200, b"x" * n)

@@ -413,6 +413,11 @@ fn fidelity_module_include_controllers_and_debug_sampler_match_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_authorization_manager_matches_jmeter_2_13() {
+    same_as_jmeter("auth", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

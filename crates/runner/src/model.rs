@@ -456,6 +456,9 @@ pub struct HttpStep {
     pub assertions: Vec<Check>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.
     pub cookies: bool,
+    /// The HTTP Authorization Manager's entries in scope (the innermost manager's): the first
+    /// whose URL prefixes the request's gives its `Authorization` header.
+    pub auth: Vec<AuthEntry>,
     /// Post-processors (extractors) in scope, applied in order.
     pub extractors: Vec<PostProcessor>,
     /// What of the response the extractors and assertions read (decided once, at compile time).
@@ -463,6 +466,15 @@ pub struct HttpStep {
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,
+}
+
+/// One entry of an HTTP Authorization Manager, sent as preemptive Basic authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthEntry {
+    /// `Authorization.url`: a prefix of the request URLs it applies to (empty: all).
+    pub url: String,
+    /// The `Authorization` header value (`Basic base64(user:password)`).
+    pub header: String,
 }
 
 /// What of a response the caller reads, besides the timings.

@@ -204,6 +204,7 @@ impl Compiler<'_> {
             script_pre: self.script_pre_processors(scope)?,
             assertions,
             cookies: self.cookie_managers(scope)?,
+            auth: self.auth_entries(scope)?,
             extractors,
             keep,
             runtime,

@@ -7,6 +7,7 @@
 //! compile-time `${…}` substitution in [`vars`].
 
 pub(crate) mod assertions_extractors;
+pub(crate) mod auth;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
 pub(crate) mod modifiers;
@@ -59,6 +60,8 @@ pub(crate) enum Kind {
     Modifier,
     HttpDefaults,
     Headers,
+    /// HTTP Authorization Manager.
+    Auth,
     Cookies,
     Timer,
     Assertion,
@@ -96,6 +99,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "TransactionController" => Kind::Transaction,
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
         "HeaderManager" => Kind::Headers,
+        "AuthManager" => Kind::Auth,
         "CookieManager" => Kind::Cookies,
         "ConstantTimer"
         | "UniformRandomTimer"
@@ -129,6 +133,8 @@ fn is_http_defaults(e: &TestElement) -> bool {
 pub(crate) struct Scope<'a> {
     pub defaults: Vec<&'a TestElement>,
     pub headers: Vec<&'a TestElement>,
+    /// HTTP Authorization Managers.
+    pub auth: Vec<&'a TestElement>,
     pub cookies: Vec<&'a TestElement>,
     pub timers: Vec<&'a TestElement>,
     pub assertions: Vec<&'a TestElement>,
@@ -147,6 +153,7 @@ impl<'a> Scope<'a> {
             match kind(c) {
                 Kind::HttpDefaults => s.defaults.push(c),
                 Kind::Headers => s.headers.push(c),
+                Kind::Auth => s.auth.push(c),
                 Kind::Cookies => s.cookies.push(c),
                 Kind::Timer => s.timers.push(c),
                 Kind::Assertion => s.assertions.push(c),
@@ -223,6 +230,8 @@ pub fn compile_with(
         modules: modules::ModuleState::default(),
         report: refusals::Report::default(),
     };
+    // Scripts run while compiling (`${__BeanShell(…)}` in a fixed value) see the plan's folder.
+    c.ev.base_dir = c.files.base_dir.to_string_lossy().into_owned();
     // "All the UDV elements in a test plan — no matter where they are — are processed at the
     // start", top to bottom: the TestPlan's own first.
     // Every refusal is collected (with where it is) and reported together at the end.
@@ -263,6 +272,7 @@ pub fn compile_with(
             Kind::Simple if child.class_name() == modules::TEST_FRAGMENT => {}
             Kind::HttpDefaults
             | Kind::Headers
+            | Kind::Auth
             | Kind::Cookies
             | Kind::Timer
             | Kind::Assertion
@@ -610,6 +620,7 @@ impl Compiler<'_> {
                         match kind(sub) {
                             Kind::HttpDefaults
                             | Kind::Headers
+                            | Kind::Auth
                             | Kind::Cookies
                             | Kind::Timer
                             | Kind::Assertion
@@ -656,6 +667,7 @@ impl Compiler<'_> {
                 }
                 Kind::HttpDefaults
                 | Kind::Headers
+                | Kind::Auth
                 | Kind::Cookies
                 | Kind::Timer
                 | Kind::Assertion

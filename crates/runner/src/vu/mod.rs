@@ -690,7 +690,12 @@ impl Vu {
             .runtime
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
-        let request = rendered.as_ref().unwrap_or(&h.request);
+        let mut request = rendered.as_ref().unwrap_or(&h.request);
+        // An Authorization Manager's credentials for this URL, unless a header sets them.
+        let authorized = crate::compile::auth::authorized(h, request);
+        if let Some(r) = &authorized {
+            request = r;
+        }
         // JMeter renders the sampler's name after its URL, before the request goes out.
         let label = match &h.label_template {
             Some(t) => Arc::from(t.render(&mut self.user, &|v: &str| v.to_string())),
