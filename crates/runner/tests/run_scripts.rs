@@ -241,3 +241,65 @@ async fn script_post_processor_speed_next_to_an_extractor() {
     );
     assert!(vs_regex >= 0.5, "{vs_regex:.2}x a regex extractor");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_ignore_drops_the_sample() {
+    // SampleResult.setIgnore() (JMeter's API docs: the sample is not recorded): the first pass's
+    // HTTP sample is dropped by its post-processor, the script sampler's every time.
+    let server = TestServer::start().await;
+    let skip_first =
+        "if (vars.get('seen') == null) {\n    vars.put('seen', 'y')\n    prev.setIgnore()\n}";
+    let body = [
+        http(
+            "first dropped",
+            "GET",
+            "/ok",
+            &[],
+            "",
+            &jsr223("JSR223PostProcessor", "skip", "groovy", skip_first),
+        ),
+        jsr223_sampler("never", "groovy", "SampleResult.setIgnore()", ""),
+    ]
+    .concat();
+    let xml = jmx(&[], &group("G", 1, 0, 3, "", &body));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!(server.count("/ok"), 3);
+    assert_eq!(labelled(&rows, "first dropped").len(), 2);
+    assert!(labelled(&rows, "never").is_empty());
+}
+
+#[test]
+fn script_functions_in_fixed_values_run_when_the_plan_is_compiled() {
+    // A timer's delay and a user-defined variable must be known before the run: the script runs
+    // once, then (`3 * 20` in Java is 60; the plan's folder from FileServer).
+    let timer = r#"<ConstantTimer guiclass="ConstantTimerGui" testclass="ConstantTimer" testname="wait" enabled="true">
+          <stringProp name="ConstantTimer.delay">${__BeanShell(${M} * 20)}</stringProp>
+        </ConstantTimer>
+        <hashTree/>"#;
+    let xml = jmx(
+        &[
+            ("M", "3"),
+            (
+                "DIR",
+                "${__BeanShell(FileServer.getFileServer().getBaseDir() + File.separator + \"data\")}",
+            ),
+        ],
+        &group("G", 1, 0, 1, "", &http("S", "GET", "/", &[], "", timer)),
+    );
+    let plan: loadlake_plan::Plan = xml.parse().unwrap();
+    let props = std::collections::BTreeMap::from([("port".to_string(), "80".to_string())]);
+    let compiled =
+        loadlake_runner::compile_at(&plan, &props, std::path::Path::new("/plans/shop")).unwrap();
+    assert!(
+        compiled.explain().contains("waits 60 ms before"),
+        "{}",
+        compiled.explain()
+    );
+    assert!(
+        compiled
+            .variables
+            .contains(&("DIR".to_string(), "/plans/shop/data".to_string())),
+        "{:?}",
+        compiled.variables
+    );
+}

@@ -41,6 +41,8 @@ pub(crate) struct Evaluator<'p> {
     live: crate::script::LiveProps,
     /// The properties the plan's scripts write, which `${__P(…)}` reads at run time.
     runtime_props: Option<crate::script::RuntimeProps>,
+    /// The plan's folder (`FileServer.getFileServer().getBaseDir()` in a script run now).
+    pub(crate) base_dir: String,
 }
 
 impl<'p> Evaluator<'p> {
@@ -52,6 +54,7 @@ impl<'p> Evaluator<'p> {
             runtime_vars: BTreeSet::new(),
             live: crate::script::LiveProps::new(props),
             runtime_props: None,
+            base_dir: String::new(),
         }
     }
 
@@ -147,6 +150,22 @@ impl<'p> Evaluator<'p> {
         if RUNTIME_FUNCTIONS.contains(&name) {
             if defer {
                 return Ok(format!("${{{inner}}}"));
+            }
+            if matches!(name, "BeanShell" | "groovy") {
+                // Where a value must be fixed before the run (a timer's delay, a variable), the
+                // script runs now, once, over the variables and properties known now.
+                let args = split_args(args)
+                    .into_iter()
+                    .map(|a| self.substitute(&a, at, false))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return crate::script::element::run_now(
+                    name,
+                    &args,
+                    &self.vars,
+                    &self.live,
+                    &self.base_dir,
+                    at,
+                );
             }
             return Err(RunnerError::RuntimeFunction {
                 element: at.element.to_string(),

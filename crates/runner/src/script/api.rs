@@ -525,6 +525,10 @@ fn sample_method(i: &mut Interp<'_, '_>, name: &str, args: &[Value]) -> R<Value>
             s.data_set = true;
             Value::Null
         }
+        "setIgnore" => {
+            s.ignore = true;
+            Value::Null
+        }
         "setSampleLabel" => {
             s.label = text(0);
             Value::Null

@@ -459,6 +459,54 @@ pub(crate) fn run_function(
     })
 }
 
+/// `${__BeanShell(…)}` / `${__groovy(…)}` where the value must be fixed before the run: the
+/// script runs now, once, over `vars` (the user-defined variables known now) and `props`, with
+/// the plan's folder as `FileServer`'s base directory; `args[1]`, when given, is not set.
+pub(crate) fn run_now(
+    function: &str,
+    args: &[String],
+    vars: &std::collections::BTreeMap<String, String>,
+    props: &LiveProps,
+    base_dir: &str,
+    at: At<'_>,
+) -> Result<String, RunnerError> {
+    let dialect = if function == "groovy" {
+        Dialect::Groovy
+    } else {
+        Dialect::Java
+    };
+    let fail = |e: String| RunnerError::Script {
+        element: at.element.to_string(),
+        property: at.property.to_string(),
+        message: format!("__{function}: {e}"),
+    };
+    let src = args.first().map(String::as_str).unwrap_or_default();
+    let script = Script::compile(src, dialect, None).map_err(|e| fail(e.to_string()))?;
+    let mut user = UserCtx::new(
+        vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        1,
+    );
+    let mut b = Bindings {
+        user: &mut user,
+        props,
+        sample: None,
+        verdict: None,
+        sampler_name: "",
+        element: at.element,
+        base_dir,
+        params: "",
+        sleep_ms: 0,
+    };
+    let v = script
+        .run(&mut b, &mut HashMap::new())
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(if v.is_null() {
+        String::new()
+    } else {
+        v.text(dialect)
+    })
+}
+
 /// The sample a script sees of an HTTP response.
 pub(crate) fn script_sample(r: &Response<'_>, label: &str, success: bool) -> ScriptSample {
     ScriptSample {
@@ -471,6 +519,7 @@ pub(crate) fn script_sample(r: &Response<'_>, label: &str, success: bool) -> Scr
         headers: r.headers.to_string(),
         url: r.url.to_string(),
         data_set: false,
+        ignore: false,
     }
 }
 

@@ -202,6 +202,8 @@ pub(crate) struct ScriptSample {
     pub url: String,
     /// `setResponseData` was called (a sampler's body then stays as set).
     pub data_set: bool,
+    /// `setIgnore()` was called: the sample is not recorded (nor counted by transactions).
+    pub ignore: bool,
 }
 
 /// An assertion's verdict as `AssertionResult` holds it.

@@ -136,6 +136,7 @@ const METHODS: &[&str] = &[
     "getSampleLabel",
     "getLabel",
     "setSampleLabel",
+    "setIgnore",
     "setResponseMessage",
     "setResponseCode",
     "setResponseData",

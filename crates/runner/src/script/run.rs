@@ -71,6 +71,10 @@ impl Vu {
             }
         }
         self.note_last_sample(success);
+        // `SampleResult.setIgnore()` / `prev.setIgnore()`: no sample is recorded.
+        if result.ignore || edited.as_ref().is_some_and(|e| e.ignore) {
+            return self.after_sample(success);
+        }
         let (code, message) = match edited {
             Some(e) => (e.code, e.message),
             None => (

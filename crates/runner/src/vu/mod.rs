@@ -761,6 +761,10 @@ impl Vu {
             encoding: r.encoding,
         };
         if let Some(e) = edited {
+            // `prev.setIgnore()`: no sample is recorded (nor counted by a transaction).
+            if e.ignore {
+                return self.after_sample(success);
+            }
             sample.code = e.code.into();
             sample.message = e.message.into();
         }
