@@ -83,6 +83,30 @@ fn is_script_class(c: &str) -> bool {
         || ASSERTIONS.contains(&c)
 }
 
+/// The name JMeter saves property `what` (`script`, `filename`, `parameters`) under for element
+/// `e`: the BeanShell Sampler and Assertion (not TestBeans) keep `BeanShellSampler.query`,
+/// `BeanShellAssertion.filename` …; the TestBean elements plain `script`, `filename`, ….
+fn prop_name(e: &TestElement, what: &'static str) -> &'static str {
+    match (e.class_name(), what) {
+        ("BeanShellSampler", "script") => "BeanShellSampler.query",
+        ("BeanShellSampler", "filename") => "BeanShellSampler.filename",
+        ("BeanShellSampler", "parameters") => "BeanShellSampler.parameters",
+        ("BeanShellAssertion", "script") => "BeanShellAssertion.query",
+        ("BeanShellAssertion", "filename") => "BeanShellAssertion.filename",
+        ("BeanShellAssertion", "parameters") => "BeanShellAssertion.parameters",
+        _ => what,
+    }
+}
+
+/// Property `what` of `e` under its JMeter name (the plain name when that is absent).
+fn prop_of<'e>(e: &'e TestElement, what: &'static str) -> (&'static str, &'e str) {
+    let name = prop_name(e, what);
+    match e.prop_str(name) {
+        Some(v) => (name, v),
+        None => (what, e.prop_str(what).unwrap_or("")),
+    }
+}
+
 fn script_error(element: &str, property: &str, e: &ScriptError) -> RunnerError {
     RunnerError::Script {
         element: element.to_string(),
@@ -113,7 +137,8 @@ impl Compiler<'_> {
             })?;
             (Flavor::Jsr223, d)
         };
-        let file = self.text(e, "filename")?;
+        let (file_prop, raw_file) = prop_of(e, "filename");
+        let file = self.eval(el, file_prop, raw_file)?;
         let file = file.trim();
         if !file.is_empty() {
             let bytes = match self.files.shipped.get(file) {
@@ -121,7 +146,7 @@ impl Compiler<'_> {
                 None => std::fs::read(self.files.base_dir.join(file)).map_err(|err| {
                     RunnerError::invalid(
                         el,
-                        "filename",
+                        file_prop,
                         file,
                         &format!("a readable script file ({err})"),
                     )
@@ -130,12 +155,12 @@ impl Compiler<'_> {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             return Ok((dialect, flavor, text, None));
         }
-        let raw = e.prop_str("script").unwrap_or("");
+        let (property, raw) = prop_of(e, "script");
         let at = At {
             element: el,
-            property: "script",
+            property,
         };
-        let text = self.eval_deferred(el, "script", raw)?;
+        let text = self.eval_deferred(el, property, raw)?;
         let template = if text.contains("${") {
             Some(crate::text::template::Template::parse(
                 &text,
@@ -152,15 +177,15 @@ impl Compiler<'_> {
     pub(crate) fn script_element(&self, e: &TestElement) -> Result<ScriptElement, RunnerError> {
         let (dialect, flavor, text, template) = self.script_source(e)?;
         let script = Script::compile(&text, dialect, template)
-            .map_err(|err| script_error(&e.name, "script", &err))?;
-        let raw = e.prop_str("parameters").unwrap_or("");
-        let params = self.eval_deferred(&e.name, "parameters", raw)?;
+            .map_err(|err| script_error(&e.name, prop_of(e, "script").0, &err))?;
+        let (property, raw) = prop_of(e, "parameters");
+        let params = self.eval_deferred(&e.name, property, raw)?;
         let params = Template::parse(
             &params,
             self.ev.props(),
             At {
                 element: &e.name,
-                property: "parameters",
+                property,
             },
         )?;
         Ok(ScriptElement {
@@ -549,9 +574,9 @@ pub(crate) fn post_process(
 fn scripts_of(e: &TestElement, out: &mut Vec<String>, base_dir: &std::path::Path) {
     for c in e.children.iter().filter(|c| c.enabled) {
         if is_script_class(c.class_name()) {
-            let file = c.prop_str("filename").unwrap_or("").trim();
+            let file = prop_of(c, "filename").1.trim();
             if file.is_empty() {
-                out.push(c.prop_str("script").unwrap_or("").to_string());
+                out.push(prop_of(c, "script").1.to_string());
             } else if let Ok(text) = std::fs::read_to_string(base_dir.join(file)) {
                 out.push(text);
             }

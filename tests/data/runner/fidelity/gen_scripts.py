@@ -22,13 +22,15 @@ def http(name, method, path, children="", args=()):
             f'</HTTPSamplerProxy><hashTree>{children}</hashTree>')
 
 def beanshell(cls, name, script, params=""):
+    """A BeanShell element as JMeter 2.13's GUI saves it: the Sampler and the Assertion keep
+    their script in `BeanShellSampler.query` / `BeanShellAssertion.query`; the pre- and
+    post-processors (TestBeans) in `script`."""
     gui = {"BeanShellSampler": "BeanShellSamplerGui", "BeanShellPreProcessor": "TestBeanGUI",
            "BeanShellPostProcessor": "TestBeanGUI", "BeanShellAssertion": "BeanShellAssertionGui"}[cls]
+    p = f"{cls}." if cls in ("BeanShellSampler", "BeanShellAssertion") else ""
     return (f'<{cls} guiclass="{gui}" testclass="{cls}" testname="{escape(name)}" enabled="true">'
-            f'{prop("script", script)}{prop("filename", "")}{prop("parameters", params)}'
-            f'<boolProp name="resetInterpreter">false</boolProp>'
-            f'{prop("BeanShellSampler.query", script) if cls == "BeanShellSampler" else ""}'
-            f'{prop("BeanShellAssertion.query", script) if cls == "BeanShellAssertion" else ""}'
+            f'{prop(p + ("query" if p else "script"), script)}{prop(p + "filename", "")}{prop(p + "parameters", params)}'
+            f'<boolProp name="{p}resetInterpreter">false</boolProp>'
             f'</{cls}><hashTree/>')
 
 def group(cls, name, threads, loops, body):
