@@ -39,6 +39,11 @@ Endpoints (GET unless stated):
   /redirect?hops=N&to=PATH  302 Found, relative Location: "/redirect?hops=<N-1>&to=PATH"
                      while N > 1, else PATH (defaults: hops 1, to /ok); empty body
   /size?n=N          200 text/plain, a body of exactly N bytes "xxx..." (default 100, max 1e6)
+  /cache?cc=C&etag=E&lm=1&exp=X  200 text/plain "cached thing" with the caching headers asked for:
+                     Cache-Control: C; ETag: "E"; Last-Modified: Sat, 01 Jan 2000 00:00:00 GMT (lm=1);
+                     Expires: Thu, 01 Jan 1970 00:00:00 GMT (exp=past) or Fri, 01 Jan 2100
+                     00:00:00 GMT (exp=future). 304 Not Modified (no body) when If-None-Match is
+                     the ETag, or (without an ETag) If-Modified-Since is the Last-Modified
   /basic-auth?user=U&pass=P  200 text/plain "auth ok: U" when the request carries
                      "Authorization: Basic base64(U:P)", else 401 Unauthorized with
                      'WWW-Authenticate: Basic realm="fixture"' (a client may then retry)
@@ -200,6 +205,24 @@ class Handler(BaseHTTPRequestHandler):
                 to = "/" + to
             loc = "/redirect?hops=%d&to=%s" % (hops - 1, quote(to, safe="/")) if hops > 1 else to
             return self._send(302, "", headers=[("Location", loc)])
+        if path == "/cache":
+            lm = "Sat, 01 Jan 2000 00:00:00 GMT"
+            etag = qs.get("etag", [""])[0]
+            headers = []
+            if qs.get("cc"):
+                headers.append(("Cache-Control", qs["cc"][0]))
+            if etag:
+                headers.append(("ETag", '"%s"' % etag))
+            if qs.get("lm"):
+                headers.append(("Last-Modified", lm))
+            exp = qs.get("exp", [""])[0]
+            if exp:
+                headers.append(("Expires", "Thu, 01 Jan 1970 00:00:00 GMT" if exp == "past"
+                                else "Fri, 01 Jan 2100 00:00:00 GMT"))
+            if etag and self.headers.get("If-None-Match") == '"%s"' % etag or \
+                    not etag and qs.get("lm") and self.headers.get("If-Modified-Since") == lm:
+                return self._send(304, b"", headers=headers)
+            return self._send(200, "cached thing", headers=headers)
         if path == "/basic-auth":
             user, password = qs.get("user", [""])[0], qs.get("pass", [""])[0]
             want = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()

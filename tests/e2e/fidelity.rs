@@ -418,6 +418,13 @@ fn fidelity_authorization_manager_matches_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_cache_manager_matches_jmeter_2_13() {
+    // A fresh cached resource makes no sample at all (JMeter's default
+    // cache_manager.cached_resource_mode), so the row counts are the requests sent.
+    same_as_jmeter("cache", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

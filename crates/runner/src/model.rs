@@ -115,6 +115,9 @@ pub struct ThreadGroupPlan {
     /// A Cookie Manager in the group says `clearEachIteration`: each iteration starts with no
     /// cookies.
     pub clear_cookies: bool,
+    /// A Cache Manager in the group says `clearEachIteration`: each iteration starts with an
+    /// empty cache.
+    pub clear_cache: bool,
     /// Iteration listeners (CSV Data Sets, Counters, per-iteration User Parameters) fired at the
     /// start of each iteration.
     pub feeds: Vec<Feed>,
@@ -459,6 +462,8 @@ pub struct HttpStep {
     /// The HTTP Authorization Manager's entries in scope (the innermost manager's): the first
     /// whose URL prefixes the request's gives its `Authorization` header.
     pub auth: Vec<AuthEntry>,
+    /// The HTTP Cache Manager in scope, if any.
+    pub cache: Option<CacheSettings>,
     /// Post-processors (extractors) in scope, applied in order.
     pub extractors: Vec<PostProcessor>,
     /// What of the response the extractors and assertions read (decided once, at compile time).
@@ -466,6 +471,17 @@ pub struct HttpStep {
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,
+}
+
+/// An HTTP Cache Manager's settings (see [`crate::http::cache`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// `useExpires`: `Cache-Control` / `Expires` make entries fresh (no request at all).
+    pub use_expires: bool,
+    /// `maxSize`: most entries per user.
+    pub max_size: usize,
+    /// The run's `cacheable_methods` (default `GET`), upper case.
+    pub cacheable_methods: Vec<String>,
 }
 
 /// One entry of an HTTP Authorization Manager, sent as preemptive Basic authentication.

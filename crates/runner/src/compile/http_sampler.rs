@@ -172,10 +172,12 @@ impl Compiler<'_> {
         };
         let extractors = self.post_processors(scope)?;
         let assertions = self.checks(scope)?;
+        let cache = self.cache_settings(scope)?;
         let keep = Keep {
             body: extractors.iter().any(|e| e.needs_body())
                 || assertions.iter().any(|a| a.needs_body()),
-            headers: !extractors.is_empty() || !assertions.is_empty(),
+            // A Cache Manager reads the response's caching headers.
+            headers: !extractors.is_empty() || !assertions.is_empty() || cache.is_some(),
         };
         let label = self.name_text(el, &s.name)?;
         let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
@@ -205,6 +207,7 @@ impl Compiler<'_> {
             assertions,
             cookies: self.cookie_managers(scope)?,
             auth: self.auth_entries(scope)?,
+            cache,
             extractors,
             keep,
             runtime,

@@ -8,6 +8,7 @@
 
 pub(crate) mod assertions_extractors;
 pub(crate) mod auth;
+pub(crate) mod cache;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
 pub(crate) mod modifiers;
@@ -62,6 +63,8 @@ pub(crate) enum Kind {
     Headers,
     /// HTTP Authorization Manager.
     Auth,
+    /// HTTP Cache Manager.
+    Cache,
     Cookies,
     Timer,
     Assertion,
@@ -100,6 +103,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ConfigTestElement" if is_http_defaults(e) => Kind::HttpDefaults,
         "HeaderManager" => Kind::Headers,
         "AuthManager" => Kind::Auth,
+        "CacheManager" => Kind::Cache,
         "CookieManager" => Kind::Cookies,
         "ConstantTimer"
         | "UniformRandomTimer"
@@ -135,6 +139,8 @@ pub(crate) struct Scope<'a> {
     pub headers: Vec<&'a TestElement>,
     /// HTTP Authorization Managers.
     pub auth: Vec<&'a TestElement>,
+    /// HTTP Cache Managers.
+    pub cache: Vec<&'a TestElement>,
     pub cookies: Vec<&'a TestElement>,
     pub timers: Vec<&'a TestElement>,
     pub assertions: Vec<&'a TestElement>,
@@ -154,6 +160,7 @@ impl<'a> Scope<'a> {
                 Kind::HttpDefaults => s.defaults.push(c),
                 Kind::Headers => s.headers.push(c),
                 Kind::Auth => s.auth.push(c),
+                Kind::Cache => s.cache.push(c),
                 Kind::Cookies => s.cookies.push(c),
                 Kind::Timer => s.timers.push(c),
                 Kind::Assertion => s.assertions.push(c),
@@ -273,6 +280,7 @@ pub fn compile_with(
             Kind::HttpDefaults
             | Kind::Headers
             | Kind::Auth
+            | Kind::Cache
             | Kind::Cookies
             | Kind::Timer
             | Kind::Assertion
@@ -565,6 +573,16 @@ impl Compiler<'_> {
             let r = self.flag(m, "CookieManager.clearEachIteration", false);
             clear_cookies |= self.keep(r, false);
         }
+        let mut clear_cache = false;
+        for m in scope
+            .cache
+            .iter()
+            .copied()
+            .chain(g.enabled_descendants().filter(|e| kind(e) == Kind::Cache))
+        {
+            let r = self.flag(m, "clearEachIteration", false);
+            clear_cache |= self.keep(r, false);
+        }
         Ok(ThreadGroupPlan {
             name,
             role,
@@ -574,6 +592,7 @@ impl Compiler<'_> {
             startup_delay,
             on_error,
             clear_cookies,
+            clear_cache,
             feeds,
             steps,
             names: Arc::default(),
@@ -614,13 +633,14 @@ impl Compiler<'_> {
         // siblings are still compiled.
         for child in children.iter().filter(|c| c.enabled) {
             match kind(child) {
-                Kind::Http | Kind::Action | Kind::Local => {
+                Kind::Http | Kind::Action | Kind::Local | Kind::ScriptSampler => {
                     let sampler_scope = scope.extend(&child.children);
                     for sub in child.children.iter().filter(|c| c.enabled) {
                         match kind(sub) {
                             Kind::HttpDefaults
                             | Kind::Headers
                             | Kind::Auth
+                            | Kind::Cache
                             | Kind::Cookies
                             | Kind::Timer
                             | Kind::Assertion
@@ -641,6 +661,9 @@ impl Compiler<'_> {
                             Ok(Step::Action(Box::new(c.action(child, &sampler_scope)?)))
                         }
                         Kind::Local => Ok(Step::Local(Box::new(c.local(child, &sampler_scope)?))),
+                        Kind::ScriptSampler => Ok(Step::Script(Box::new(
+                            c.script_sampler(child, &sampler_scope)?,
+                        ))),
                         _ => Ok(Step::Http(Box::new(c.http(child, &sampler_scope)?))),
                     });
                     steps.extend(step);
@@ -668,17 +691,13 @@ impl Compiler<'_> {
                 Kind::HttpDefaults
                 | Kind::Headers
                 | Kind::Auth
+                | Kind::Cache
                 | Kind::Cookies
                 | Kind::Timer
                 | Kind::Assertion
                 | Kind::Extractor
                 | Kind::ScriptPre
                 | Kind::Variables => {}
-                Kind::ScriptSampler => {
-                    if let Some(s) = self.script_sampler_step(child, &scope, feeds) {
-                        steps.push(s);
-                    }
-                }
                 Kind::Listener => self.ignore(child),
                 Kind::ThreadGroup(_) | Kind::Unsupported => self.refuse_element(child),
             }

@@ -191,6 +191,8 @@ pub(crate) struct HttpClient {
     conns: Vec<Connection>,
     /// The user's cookies (used by steps with a Cookie Manager in scope).
     pub cookies: CookieJar,
+    /// The user's HTTP cache (used by steps with a Cache Manager in scope).
+    pub cache: crate::http::cache::HttpCache,
     /// The request being sent (head and body), kept to reuse its allocation.
     out: Vec<u8>,
 }

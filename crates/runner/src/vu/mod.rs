@@ -370,6 +370,9 @@ impl Vu {
         if group.clear_cookies {
             self.client.cookies.clear();
         }
+        if group.clear_cache {
+            self.client.cache.clear();
+        }
         self.listeners.walk_on = false;
         self.feed_state.group_iteration += 1;
         if self.iteration_start(&group.feeds, &group.steps, first) == Flow::Stop {
@@ -690,12 +693,12 @@ impl Vu {
             .runtime
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
-        let mut request = rendered.as_ref().unwrap_or(&h.request);
-        // An Authorization Manager's credentials for this URL, unless a header sets them.
-        let authorized = crate::compile::auth::authorized(h, request);
-        if let Some(r) = &authorized {
-            request = r;
-        }
+        let request = rendered.as_ref().unwrap_or(&h.request);
+        // The Authorization and Cache Managers' headers; a fresh copy in the cache: JMeter
+        // sends nothing and makes no sample.
+        let Some(request) = crate::http::cache::managed(&self.client.cache, h, request) else {
+            return Flow::Next;
+        };
         // JMeter renders the sampler's name after its URL, before the request goes out.
         let label = match &h.label_template {
             Some(t) => Arc::from(t.render(&mut self.user, &|v: &str| v.to_string())),
@@ -704,7 +707,10 @@ impl Vu {
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
         // timer) holds no room for it. (A stop-now abandons it with the whole user: see
         // `unless_stopped_now`.)
-        let r = Box::pin(self.client.execute(request, h, h.keep)).await;
+        let r = Box::pin(self.client.execute(&request, h, h.keep)).await;
+        if let Some(c) = &h.cache {
+            self.client.cache.after(c, &request.method, &r, now_ms());
+        }
         let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
             || h.assertions.iter().any(|a| a.assume_success());
         let mut failure_message = None;
