@@ -633,7 +633,7 @@ impl Compiler<'_> {
         // siblings are still compiled.
         for child in children.iter().filter(|c| c.enabled) {
             match kind(child) {
-                Kind::Http | Kind::Action | Kind::Local => {
+                Kind::Http | Kind::Action | Kind::Local | Kind::ScriptSampler => {
                     let sampler_scope = scope.extend(&child.children);
                     for sub in child.children.iter().filter(|c| c.enabled) {
                         match kind(sub) {
@@ -661,6 +661,9 @@ impl Compiler<'_> {
                             Ok(Step::Action(Box::new(c.action(child, &sampler_scope)?)))
                         }
                         Kind::Local => Ok(Step::Local(Box::new(c.local(child, &sampler_scope)?))),
+                        Kind::ScriptSampler => Ok(Step::Script(Box::new(
+                            c.script_sampler(child, &sampler_scope)?,
+                        ))),
                         _ => Ok(Step::Http(Box::new(c.http(child, &sampler_scope)?))),
                     });
                     steps.extend(step);
@@ -695,11 +698,6 @@ impl Compiler<'_> {
                 | Kind::Extractor
                 | Kind::ScriptPre
                 | Kind::Variables => {}
-                Kind::ScriptSampler => {
-                    if let Some(s) = self.script_sampler_step(child, &scope, feeds) {
-                        steps.push(s);
-                    }
-                }
                 Kind::Listener => self.ignore(child),
                 Kind::ThreadGroup(_) | Kind::Unsupported => self.refuse_element(child),
             }

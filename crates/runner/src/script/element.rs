@@ -243,41 +243,6 @@ impl Compiler<'_> {
     }
 }
 
-impl Compiler<'_> {
-    /// A JSR223 / BeanShell sampler among a controller's children: its own children (config,
-    /// timers, processors, assertions, data sets) as for an HTTP sampler, then the step.
-    pub(crate) fn script_sampler_step(
-        &mut self,
-        child: &TestElement,
-        scope: &Scope<'_>,
-        feeds: &mut Vec<crate::model::Feed>,
-    ) -> Option<crate::model::Step> {
-        use crate::compile::{Kind, kind};
-        let sampler_scope = scope.extend(&child.children);
-        for sub in child.children.iter().filter(|c| c.enabled) {
-            match kind(sub) {
-                Kind::Timer
-                | Kind::Assertion
-                | Kind::Extractor
-                | Kind::ScriptPre
-                | Kind::Variables => {}
-                Kind::CsvData | Kind::Modifier => {
-                    if let Some(Some(feed)) = self.within(sub, |c| c.feed(sub)) {
-                        feeds.push(feed);
-                    }
-                }
-                Kind::Listener => self.ignore(sub),
-                _ => self.refuse_element(sub),
-            }
-        }
-        self.within(child, |c| {
-            Ok(crate::model::Step::Script(Box::new(
-                c.script_sampler(child, &sampler_scope)?,
-            )))
-        })
-    }
-}
-
 /// `--validate`'s lines for a script sampler.
 pub(crate) fn explain(out: &mut String, s: &ScriptStep, pad: &str) {
     use std::fmt::Write;
