@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::scope::{Scope, ScopeMetrics, scope_metrics, scope_metrics_of_runs};
+use loadlake_query::reports::sla::Metric;
+use loadlake_query::reports::trend::trend;
 use loadlake_schema::{RunStatus, SampleBatchBuilder, SampleKind, SampleRecord};
 use loadlake_store::{RunDraft, Store, WriterOptions};
 
@@ -215,6 +217,45 @@ async fn a_rollup_is_written_once_and_leaves_with_its_run() {
     assert_eq!(rollup_rows(&engine).await, 0);
     store.purge_deleted(std::time::Duration::ZERO).unwrap();
     assert!(!file.exists());
+}
+
+#[tokio::test]
+async fn a_trend_where_rollups_cannot_be_written_is_computed_from_the_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writable = commit(&store, 1, 300);
+    let blocked = commit(&store, 2, 300);
+    // A file where the rollup's directory would go: writing the rollup fails (as on a store this
+    // process may only read; tests run as root, so permissions would not stop it).
+    std::fs::write(dir.path().join(format!("rollups/run_id={blocked}")), b"").unwrap();
+    let engine = QueryEngine::open(&store).await.unwrap();
+    let runs = store.runs().unwrap();
+    let runs: Vec<_> = runs.iter().collect();
+    let scope = Scope::of(None, Some("a"));
+    let method = PercentileMethod::NearestRank;
+    let trend = trend(
+        &engine,
+        &runs,
+        &scope,
+        Metric::Percentile(95.0),
+        "tp95",
+        method,
+    )
+    .await
+    .unwrap();
+    assert_eq!(trend.points.len(), 2);
+    for point in &trend.points {
+        let raw = scope_metrics(&engine, &point.run_id, &scope, 95.0, method)
+            .await
+            .unwrap();
+        assert_eq!(point.value, raw.percentile, "run {}", point.run_id);
+        assert_eq!(point.samples, raw.requests);
+        assert!(raw.requests > 0);
+    }
+    assert!(
+        trend.points.iter().any(|p| p.run_id == writable)
+            && trend.points.iter().any(|p| p.run_id == blocked)
+    );
 }
 
 /// Rows of the `rollups` table.

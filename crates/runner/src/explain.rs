@@ -51,7 +51,7 @@ impl RunnablePlan {
             explain_steps(&mut out, &g.steps, 1);
         }
         for i in &self.ignored {
-            let _ = writeln!(out, "Ignored: {i} (the runner records every sample itself)");
+            let _ = writeln!(out, "Ignored: {i}");
         }
         out
     }

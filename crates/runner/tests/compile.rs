@@ -291,11 +291,14 @@ fn listeners_are_ignored_and_reported() {
         &(group("G", 1, 0, 1, "", &http("S", "GET", "/", &[], "", "")) + listener),
     );
     let plan = compile(&xml, &[("port", "80")]).unwrap();
-    assert_eq!(plan.ignored, ["\"View Results Tree\" (ResultCollector)"]);
-    assert!(
-        plan.explain()
-            .contains("Ignored: \"View Results Tree\" (ResultCollector)")
+    assert_eq!(
+        plan.ignored,
+        ["\"View Results Tree\" (ResultCollector: the runner records every sample itself)"]
     );
+    assert!(plan.explain().contains(
+        "Ignored: \"View Results Tree\" (ResultCollector: the runner records every \
+                 sample itself)"
+    ));
 }
 
 #[test]

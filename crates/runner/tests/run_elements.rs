@@ -379,3 +379,54 @@ async fn an_ultimate_thread_group_starts_and_stops_each_user_on_its_schedule() {
         "{n1} {n2}"
     );
 }
+
+#[test]
+fn non_core_listeners_are_listed_as_not_run_and_dns_cache_managers_checked() {
+    let listeners = r#"<BackendListener guiclass="BackendListenerGui" testclass="BackendListener" testname="Influx" enabled="true"/>
+        <hashTree/>
+        <kg.apc.jmeter.vizualizers.CorrectedResultCollector guiclass="kg.apc.jmeter.vizualizers.ResponseTimesOverTimeGui" testclass="kg.apc.jmeter.vizualizers.CorrectedResultCollector" testname="RT graph" enabled="true"/>
+        <hashTree/>
+        <ResultSaver guiclass="ResultSaverGui" testclass="ResultSaver" testname="Save" enabled="true"/>
+        <hashTree/>"#;
+    let dns = |custom: bool| {
+        format!(
+            r#"<DNSCacheManager guiclass="DNSCachePanel" testclass="DNSCacheManager" testname="DNS" enabled="true">
+              <collectionProp name="DNSCacheManager.servers"/>
+              <boolProp name="DNSCacheManager.clearEachIteration">true</boolProp>
+              <boolProp name="DNSCacheManager.isCustomResolver">{custom}</boolProp>
+            </DNSCacheManager>
+            <hashTree/>"#
+        )
+    };
+    let body = |custom: bool| {
+        jmx(
+            &[],
+            &(group("G", 1, 0, 1, "", &(dns(custom) + &get("S", "/"))) + listeners),
+        )
+    };
+    let plan = compile(&body(false), &[("port", "1")]).unwrap();
+    assert_eq!(
+        plan.ignored,
+        [
+            "\"Influx\" (BackendListener: its metrics are not sent; query the run's samples \
+             instead)",
+            "\"RT graph\" (CorrectedResultCollector: a jmeter-plugins graph: the runner records \
+             every sample itself)",
+            "\"Save\" (ResultSaver: responses are not saved to files (Save Responses to a file))"
+        ]
+    );
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.starts_with("element \"DNS\" (DNS Cache Manager): no effect here")),
+        "{:?}",
+        plan.warnings
+    );
+    let err = compile(&body(true), &[("port", "1")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("DNS") && err.contains("custom resolver"),
+        "{err}"
+    );
+}

@@ -52,15 +52,18 @@ pub async fn trend(
     };
     let ids: Vec<String> = runs.iter().map(|r| r.run_id.to_string()).collect();
     let mut by_run = if engine.rollups_apply()? {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        scope_metrics_of_runs(engine, &ids, scope, percent, method).await?
-    } else {
-        let mut by_run = HashMap::with_capacity(ids.len());
-        for id in &ids {
-            let m = scope_metrics(engine, id, scope, percent, method).await?;
-            by_run.insert(id.clone(), m);
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        match scope_metrics_of_runs(engine, &refs, scope, percent, method).await {
+            Ok(by_run) => by_run,
+            // A store this process cannot write to (read-only) has no rollups to add.
+            Err(e @ QueryError::RollupIo { .. }) => {
+                tracing::warn!("{e}; computing the trend from the samples");
+                metrics_from_samples(engine, &ids, scope, percent, method).await?
+            }
+            Err(e) => return Err(e),
         }
-        by_run
+    } else {
+        metrics_from_samples(engine, &ids, scope, percent, method).await?
     };
     let mut points = Vec::with_capacity(runs.len());
     for (run, id) in runs.iter().zip(ids) {
@@ -82,4 +85,20 @@ pub async fn trend(
         scope: scope.clone(),
         points,
     })
+}
+
+/// [`scope_metrics`] of each run of `ids`, one query per run over its samples.
+async fn metrics_from_samples(
+    engine: &QueryEngine,
+    ids: &[String],
+    scope: &Scope,
+    percent: f64,
+    method: PercentileMethod,
+) -> Result<HashMap<String, ScopeMetrics>, QueryError> {
+    let mut by_run = HashMap::with_capacity(ids.len());
+    for id in ids {
+        let m = scope_metrics(engine, id, scope, percent, method).await?;
+        by_run.insert(id.clone(), m);
+    }
+    Ok(by_run)
 }

@@ -11,6 +11,7 @@ pub(crate) mod auth;
 pub(crate) mod cache;
 pub(crate) mod controllers;
 pub(crate) mod http_sampler;
+pub(crate) mod listeners;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
 pub(crate) mod plugin_groups;
@@ -65,6 +66,8 @@ pub(crate) enum Kind {
     Auth,
     /// HTTP Cache Manager.
     Cache,
+    /// DNS Cache Manager (checked once, no effect).
+    Dns,
     Cookies,
     Timer,
     Assertion,
@@ -119,7 +122,8 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,
         "JSR223PostProcessor" | "BeanShellPostProcessor" => Kind::Extractor,
         "JSR223Assertion" | "BeanShellAssertion" => Kind::Assertion,
-        "ResultCollector" | "Summariser" => Kind::Listener,
+        c if listeners::LISTENERS.iter().any(|(l, _)| *l == c) => Kind::Listener,
+        "DNSCacheManager" => Kind::Dns,
         _ => Kind::Unsupported,
     }
 }
@@ -257,6 +261,9 @@ pub fn compile_with(
     // Properties the scripts write are read by `${__P(…)}` at run time.
     let written = crate::script::element::written_properties(tp, &c.files.base_dir);
     c.ev.script_properties(written);
+    for e in tp.enabled_descendants().filter(|e| kind(e) == Kind::Dns) {
+        c.within(e, |c| c.dns_cache_manager(e));
+    }
     let r = c.mark_runtime_variables(tp);
     c.keep(r, ());
     let r = c.flag(tp, "TestPlan.serialize_threadgroups", false);
@@ -281,6 +288,7 @@ pub fn compile_with(
             | Kind::Headers
             | Kind::Auth
             | Kind::Cache
+            | Kind::Dns
             | Kind::Cookies
             | Kind::Timer
             | Kind::Assertion
@@ -364,11 +372,6 @@ pub(crate) struct Compiler<'p> {
 }
 
 impl Compiler<'_> {
-    pub(crate) fn ignore(&mut self, e: &TestElement) {
-        self.ignored
-            .push(format!("\"{}\" ({})", e.name, e.class_name()));
-    }
-
     /// A new run-unique id.
     pub(crate) fn id(&mut self) -> usize {
         self.next_id += 1;
@@ -641,6 +644,7 @@ impl Compiler<'_> {
                             | Kind::Headers
                             | Kind::Auth
                             | Kind::Cache
+                            | Kind::Dns
                             | Kind::Cookies
                             | Kind::Timer
                             | Kind::Assertion
@@ -692,6 +696,7 @@ impl Compiler<'_> {
                 | Kind::Headers
                 | Kind::Auth
                 | Kind::Cache
+                | Kind::Dns
                 | Kind::Cookies
                 | Kind::Timer
                 | Kind::Assertion
