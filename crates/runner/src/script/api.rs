@@ -443,6 +443,14 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
                 Value::Int(fastrand::i64(lo..hi))
             }
         }
+        (Obj::Class("ThreadLocalRandom"), "current") => Value::Obj(Obj::Random),
+        (Obj::Random, "nextInt") if args.len() == 2 => {
+            let (lo, hi) = (int_arg(&args, 0)?, int_arg(&args, 1)?);
+            if hi <= lo {
+                return Err("IllegalArgumentException: bound must be greater than origin".into());
+            }
+            Value::Int(fastrand::i64(lo..hi))
+        }
         (Obj::Random, "nextInt") => match args.first() {
             Some(_) => {
                 let n = int_arg(&args, 0)?;

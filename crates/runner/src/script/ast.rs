@@ -148,3 +148,97 @@ pub(crate) enum BinOp {
     Gt,
     Ge,
 }
+
+impl Stmt {
+    /// The expressions this statement holds itself (not those of the statements nested in it).
+    pub(crate) fn exprs(&self) -> Vec<&Expr> {
+        match &self.kind {
+            StmtKind::Expr(e) | StmtKind::Throw(e) | StmtKind::Return(Some(e)) => vec![e],
+            StmtKind::Decl { init, .. } => init.iter().collect(),
+            StmtKind::If { cond, .. } | StmtKind::While { cond, .. } => vec![cond],
+            StmtKind::For { cond, update, .. } => cond.iter().chain(update).collect(),
+            StmtKind::ForEach { iter, .. } => vec![iter],
+            StmtKind::Return(None)
+            | StmtKind::Break
+            | StmtKind::Continue
+            | StmtKind::Block(_)
+            | StmtKind::Try { .. } => Vec::new(),
+        }
+    }
+
+    /// The statements nested in this one, in order.
+    pub(crate) fn nested(&self) -> Vec<&Stmt> {
+        match &self.kind {
+            StmtKind::If {
+                then, otherwise, ..
+            } => then.iter().chain(otherwise).collect(),
+            StmtKind::While { body, .. }
+            | StmtKind::ForEach { body, .. }
+            | StmtKind::Block(body) => body.iter().collect(),
+            StmtKind::For { init, body, .. } => init.iter().chain(body).collect(),
+            StmtKind::Try {
+                body,
+                catch,
+                finally,
+            } => body
+                .iter()
+                .chain(catch.iter().flat_map(|(_, h)| h))
+                .chain(finally)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Expr {
+    /// The expressions directly inside this one.
+    pub(crate) fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Lit(_) | Expr::Name(_) => Vec::new(),
+            Expr::Interp(pieces) => pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Expr(e) => Some(e),
+                    Piece::Text(_) => None,
+                })
+                .collect(),
+            Expr::Member { obj, .. } => vec![obj],
+            Expr::Call { obj, args, .. } => obj.iter().map(|o| &**o).chain(args).collect(),
+            Expr::New { args, .. } | Expr::List(args) => args.iter().collect(),
+            Expr::Index(a, b)
+            | Expr::Binary(_, a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Elvis(a, b) => vec![a, b],
+            Expr::Assign { target, value, .. } => vec![target, value],
+            Expr::Not(a) | Expr::Neg(a) | Expr::Cast(_, a) | Expr::IncDec { target: a, .. } => {
+                vec![a]
+            }
+            Expr::Cond(a, b, c) => vec![a, b, c],
+            Expr::Map(m) => m.iter().map(|(_, e)| e).collect(),
+        }
+    }
+}
+
+/// Calls `f` on every statement of `stmts` and of the statements nested in them, in order.
+pub(crate) fn each_stmt<'s>(stmts: &'s [Stmt], f: &mut dyn FnMut(&'s Stmt)) {
+    for s in stmts {
+        f(s);
+        each_stmt_nested(s, f);
+    }
+}
+
+fn each_stmt_nested<'s>(s: &'s Stmt, f: &mut dyn FnMut(&'s Stmt)) {
+    for n in s.nested() {
+        f(n);
+        each_stmt_nested(n, f);
+    }
+}
+
+/// Calls `f` on every expression of `e`, `e` first, then its parts.
+pub(crate) fn each_expr<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
+    f(e);
+    for c in e.children() {
+        each_expr(c, f);
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use loadlake_plan::TestElement;
 
-use super::ast::{Expr, Piece, Stmt, StmtKind};
+use super::ast::{Expr, each_expr, each_stmt};
 use super::value::Value;
 use super::{Bindings, Dialect, LiveProps, Script, ScriptError, ScriptSample, Verdict};
 use crate::compile::{Compiler, Scope};
@@ -565,23 +565,27 @@ pub(crate) fn written_properties(
     for t in texts {
         for d in [Dialect::Groovy, Dialect::Java] {
             if let Ok(stmts) = super::parse::parse(&t, d) {
-                walk_stmts(&stmts, &mut |e| {
-                    if let Expr::Call {
-                        obj: Some(o),
-                        name,
-                        args,
-                        ..
-                    } = e
-                        && matches!(name.as_str(), "put" | "setProperty")
-                        && matches!(&**o, Expr::Name(n) if n == "props" || n == "JMeterUtils")
-                    {
-                        any = true;
-                        match args.first() {
-                            Some(Expr::Lit(Value::Str(s))) => {
-                                names.insert(s.to_string());
+                each_stmt(&stmts, &mut |st| {
+                    for top in st.exprs() {
+                        each_expr(top, &mut |e| {
+                            if let Expr::Call {
+                                obj: Some(o),
+                                name,
+                                args,
+                                ..
+                            } = e
+                                && matches!(name.as_str(), "put" | "setProperty")
+                                && matches!(&**o, Expr::Name(n) if n == "props" || n == "JMeterUtils")
+                            {
+                                any = true;
+                                match args.first() {
+                                    Some(Expr::Lit(Value::Str(s))) => {
+                                        names.insert(s.to_string());
+                                    }
+                                    _ => computed = true,
+                                }
                             }
-                            _ => computed = true,
-                        }
+                        });
                     }
                 });
                 break;
@@ -589,95 +593,4 @@ pub(crate) fn written_properties(
         }
     }
     any.then(|| (!computed).then_some(names))
-}
-
-fn walk_stmts(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
-    for s in stmts {
-        match &s.kind {
-            StmtKind::Expr(e) | StmtKind::Throw(e) | StmtKind::Return(Some(e)) => walk_expr(e, f),
-            StmtKind::Decl { init: Some(e), .. } => walk_expr(e, f),
-            StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk_expr(cond, f);
-                walk_stmts(then, f);
-                walk_stmts(otherwise, f);
-            }
-            StmtKind::While { cond, body } => {
-                walk_expr(cond, f);
-                walk_stmts(body, f);
-            }
-            StmtKind::For {
-                init,
-                cond,
-                update,
-                body,
-            } => {
-                walk_stmts(init, f);
-                cond.iter().for_each(|e| walk_expr(e, f));
-                update.iter().for_each(|e| walk_expr(e, f));
-                walk_stmts(body, f);
-            }
-            StmtKind::ForEach { iter, body, .. } => {
-                walk_expr(iter, f);
-                walk_stmts(body, f);
-            }
-            StmtKind::Block(b) => walk_stmts(b, f),
-            StmtKind::Try {
-                body,
-                catch,
-                finally,
-            } => {
-                walk_stmts(body, f);
-                if let Some((_, h)) = catch {
-                    walk_stmts(h, f);
-                }
-                walk_stmts(finally, f);
-            }
-            _ => {}
-        }
-    }
-}
-
-fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    match e {
-        Expr::Interp(p) => p.iter().for_each(|p| {
-            if let Piece::Expr(e) = p {
-                walk_expr(e, f)
-            }
-        }),
-        Expr::Member { obj, .. } => walk_expr(obj, f),
-        Expr::Call { obj, args, .. } => {
-            if let Some(o) = obj {
-                walk_expr(o, f);
-            }
-            args.iter().for_each(|a| walk_expr(a, f));
-        }
-        Expr::New { args, .. } | Expr::List(args) => args.iter().for_each(|a| walk_expr(a, f)),
-        Expr::Index(a, b)
-        | Expr::Binary(_, a, b)
-        | Expr::And(a, b)
-        | Expr::Or(a, b)
-        | Expr::Elvis(a, b) => {
-            walk_expr(a, f);
-            walk_expr(b, f);
-        }
-        Expr::Assign { target, value, .. } => {
-            walk_expr(target, f);
-            walk_expr(value, f);
-        }
-        Expr::Not(a) | Expr::Neg(a) | Expr::Cast(_, a) | Expr::IncDec { target: a, .. } => {
-            walk_expr(a, f)
-        }
-        Expr::Cond(a, b, c) => {
-            walk_expr(a, f);
-            walk_expr(b, f);
-            walk_expr(c, f);
-        }
-        Expr::Map(m) => m.iter().for_each(|(_, e)| walk_expr(e, f)),
-        Expr::Lit(_) | Expr::Name(_) => {}
-    }
 }

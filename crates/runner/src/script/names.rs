@@ -74,6 +74,7 @@ const CLASSES: &[&str] = &[
     "SampleResult",
     "JMeterContextService",
     "Arrays",
+    "ThreadLocalRandom",
 ];
 
 /// Classes `new` may build.
@@ -218,6 +219,7 @@ const METHODS: &[&str] = &[
     "getDecoder",
     "encodeToString",
     "asList",
+    "current",
     // strings
     "length",
     "size",

@@ -279,6 +279,15 @@ fn environment_time_random_and_ids() {
             .unwrap();
         assert!((0..3).contains(&n));
     }
+    for _ in 0..200 {
+        let n: i64 = eval(
+            "java.util.concurrent.ThreadLocalRandom.current().nextInt(5, 8)",
+            Dialect::Java,
+        )
+        .parse()
+        .unwrap();
+        assert!((5..8).contains(&n), "{n}");
+    }
     let id = groovy("UUID.randomUUID().toString()");
     assert_eq!(
         (id.len(), id.as_bytes()[14], id.as_bytes()[8]),
