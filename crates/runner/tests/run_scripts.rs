@@ -303,3 +303,49 @@ fn script_functions_in_fixed_values_run_when_the_plan_is_compiled() {
         compiled.variables
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_apply_to_samplers_without_the_network_too() {
+    // A Debug Sampler's post-processor script changes its sample; a Flow Control Action (no
+    // sample) runs its pre-processor script before it pauses, and the next request sees the
+    // variable it set.
+    let server = TestServer::start().await;
+    let post = jsr223(
+        "JSR223PostProcessor",
+        "note",
+        "groovy",
+        "prev.setResponseMessage('seen ' + prev.getResponseCode())",
+    );
+    let debug = format!(
+        r#"<DebugSampler guiclass="TestBeanGUI" testclass="DebugSampler" testname="debug" enabled="true">
+          <boolProp name="displayJMeterVariables">true</boolProp>
+        </DebugSampler>
+        <hashTree>{post}</hashTree>"#
+    );
+    let pre = jsr223(
+        "JSR223PreProcessor",
+        "set x",
+        "groovy",
+        "vars.put('x', 'from-action')",
+    );
+    let action = format!(
+        r#"<TestAction guiclass="TestActionGui" testclass="TestAction" testname="pause" enabled="true">
+          <intProp name="ActionProcessor.action">1</intProp>
+          <intProp name="ActionProcessor.target">0</intProp>
+          <stringProp name="ActionProcessor.duration">1</stringProp>
+        </TestAction>
+        <hashTree>{pre}</hashTree>"#
+    );
+    let body = [
+        debug,
+        action,
+        http("use", "GET", "/echo?x=${x}", &[], "", ""),
+    ]
+    .concat();
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &body));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    let debug = labelled(&rows, "debug");
+    assert_eq!((debug.len(), debug[0].message.as_str()), (1, "seen 200"));
+    let echo: Vec<String> = server.requests().iter().map(|r| r.query.clone()).collect();
+    assert_eq!(echo, ["x=from-action"]);
+}

@@ -17,6 +17,7 @@ impl Compiler<'_> {
             random_delays: self.random_delays(scope)?,
             throughput_timers: self.throughput_timers(scope)?,
             pre_processors: self.pre_processors(scope)?,
+            script_pre: self.script_pre_processors(scope)?,
         })
     }
 

@@ -23,6 +23,8 @@ pub struct Timers {
     pub throughput_timers: Vec<ThroughputTimer>,
     /// User Parameters without `per_iteration`, outermost first (run before the timers).
     pub pre_processors: Vec<Arc<UserParameters>>,
+    /// JSR223 / BeanShell pre-processors, outermost first (after the User Parameters).
+    pub script_pre: Vec<crate::script::element::ScriptElement>,
 }
 
 /// What a Flow Control Action does (`ActionProcessor.action` with `ActionProcessor.target`).

@@ -187,7 +187,7 @@ mod tests {
         // useExpression: the text is only compared with "true", so it is not parsed.
         assert!(cond("${n} <", true).is_ok());
         assert!(matches!(
-            cond("${__groovy(1)}", true),
+            cond("${__chooseRandom(1)}", true),
             Err(RunnerError::UnsupportedFunction { .. })
         ));
     }

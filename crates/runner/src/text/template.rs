@@ -615,7 +615,7 @@ pub(crate) mod tests {
     fn unknown_functions_are_refused_naming_element_and_property() {
         for (text, name) in [
             ("x=${__machineName}", "__machineName"),
-            ("${__groovy(1,v)}", "__groovy"),
+            ("${__chooseRandom(1,v)}", "__chooseRandom"),
             ("${ __foo(1)}", "__foo"),
         ] {
             match Template::parse(text, &props(), AT) {

@@ -35,6 +35,9 @@ impl Vu {
     /// first.
     pub(crate) async fn before_sampler(&mut self, t: &Timers) -> bool {
         self.pre_process(&t.pre_processors);
+        if !self.script_pre(&t.script_pre, "").await {
+            return false;
+        }
         let delay = self.timer_delay(t.delay, &t.random_delays, &t.throughput_timers);
         !(self.stopping() || (!delay.is_zero() && !self.pause(delay).await))
     }
@@ -118,8 +121,16 @@ impl Vu {
             body_bytes: a.body.len() as i64,
             ..Response::default()
         };
-        for e in &l.extractors {
-            e.apply(&response, &mut self.user.vars);
+        // Post-processors in order; scripts among them may change the sample.
+        let edited = crate::script::element::post_process(
+            &l.extractors,
+            &response,
+            &mut self.user,
+            &label,
+            success,
+        );
+        if let Some(e) = &edited {
+            success = e.success;
         }
         for c in &l.assertions {
             if let Some(msg) = c.check(&response, &mut self.user) {
@@ -128,6 +139,12 @@ impl Vu {
             }
         }
         self.note_last_sample(success);
+        let (code, message) = match edited {
+            // `prev.setIgnore()`: no sample is recorded.
+            Some(e) if e.ignore => return self.after_sample(success),
+            Some(e) => (e.code, e.message),
+            None => (a.code, a.message),
+        };
         let sample = Sample {
             ts_ms,
             elapsed_ms: a.elapsed_ms,
@@ -139,8 +156,8 @@ impl Vu {
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
             kind: SampleKind::Sample,
-            code: Cow::Owned(a.code),
-            message: Cow::Owned(a.message),
+            code: Cow::Owned(code),
+            message: Cow::Owned(message),
             success,
             failure_message,
             bytes_received: a.body.len() as i64,
