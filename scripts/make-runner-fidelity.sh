@@ -103,7 +103,7 @@ log "fixture server pid $SERVER_PID on 127.0.0.1:$PORT"
 
 # ---------------------------------------------------------------- the runs
 PLANS=("$@")
-[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers scripts actions modules auth cache)
+[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers scripts actions modules auth cache iterate)
 for name in "${PLANS[@]}"; do
   plan="$DIR/$name.jmx"
   out="$DIR/$name.jmeter.jtl"

@@ -425,6 +425,11 @@ fn fidelity_cache_manager_matches_jmeter_2_13() {
 }
 
 #[test]
+fn fidelity_foreach_and_interleave_controllers_match_jmeter_2_13() {
+    same_as_jmeter("iterate", &[]);
+}
+
+#[test]
 fn fidelity_duration_masking() {
     assert_eq!(
         mask_durations(

@@ -264,6 +264,33 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                 let _ = writeln!(out, "{pad}Throughput \"{name}\": {what} ({who})");
                 explain_steps(out, steps, depth + 1);
             }
+            Step::ForEach {
+                name,
+                input,
+                output,
+                feeds,
+                steps,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}ForEach \"{name}\": {output} = each of {input}1, {input}2, …"
+                );
+                explain_feeds(out, feeds, depth + 1);
+                explain_steps(out, steps, depth + 1);
+            }
+            Step::Interleave {
+                name,
+                random,
+                feeds,
+                steps,
+                ..
+            } => {
+                let how = if *random { "Random" } else { "Interleave" };
+                let _ = writeln!(out, "{pad}{how} \"{name}\": one child each time");
+                explain_feeds(out, feeds, depth + 1);
+                explain_steps(out, steps, depth + 1);
+            }
             Step::Runtime {
                 name, limit, steps, ..
             } => {

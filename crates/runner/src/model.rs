@@ -326,6 +326,38 @@ pub enum Step {
     },
     /// A JSR223 / BeanShell sampler: a sample made by its script.
     Script(Box<crate::script::element::ScriptStep>),
+    /// A ForEach Controller: a pass per variable `input_N` (N from `start + 1`), each stored in
+    /// `output`.
+    ForEach {
+        /// The controller's `testname`.
+        name: String,
+        /// `ForeachController.inputVal` and the separator (`_` unless `useSeparator` is off).
+        input: String,
+        /// `ForeachController.returnVal`.
+        output: String,
+        /// `ForeachController.startIndex` (exclusive).
+        start: i64,
+        /// `ForeachController.endIndex` (inclusive); `i64::MAX` when empty.
+        end: i64,
+        /// Iteration listeners ([`Feed`]) fired at each of its iterations.
+        feeds: Vec<Feed>,
+        /// The children.
+        steps: Vec<Step>,
+    },
+    /// An Interleave Controller (one child per entry, in turn) or a Random Controller (one
+    /// child per entry, at random).
+    Interleave {
+        /// The controller's `testname`.
+        name: String,
+        /// Run-unique id (the key of the per-thread position).
+        id: usize,
+        /// Random Controller.
+        random: bool,
+        /// Iteration listeners ([`Feed`]) fired each time it is entered.
+        feeds: Vec<Feed>,
+        /// The children.
+        steps: Vec<Step>,
+    },
     /// A Runtime Controller: its children again and again for a time.
     Runtime {
         /// The controller's `testname`.
@@ -352,6 +384,8 @@ impl Step {
             | Step::Switch { steps, .. }
             | Step::OnceOnly { steps, .. }
             | Step::Throughput { steps, .. }
+            | Step::ForEach { steps, .. }
+            | Step::Interleave { steps, .. }
             | Step::Runtime { steps, .. } => steps,
             Step::Script(_) => &[],
         }
@@ -371,6 +405,8 @@ impl Step {
             | Step::Switch { name, .. }
             | Step::OnceOnly { name, .. }
             | Step::Throughput { name, .. }
+            | Step::ForEach { name, .. }
+            | Step::Interleave { name, .. }
             | Step::Runtime { name, .. } => name,
             Step::Script(s) => &s.label,
         }

@@ -430,3 +430,39 @@ fn non_core_listeners_are_listed_as_not_run_and_dns_cache_managers_checked() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_random_controller_runs_one_child_at_random_each_time() {
+    // RandomController: one child per entry, chosen at random (JMeter's InterleaveControl
+    // with a random current child).
+    let server = TestServer::start().await;
+    let random = |style: u8, children: &str| {
+        format!(
+            r#"<RandomController guiclass="RandomControlGui" testclass="RandomController" testname="R" enabled="true">
+              <intProp name="InterleaveControl.style">{style}</intProp>
+            </RandomController>
+            <hashTree>{children}</hashTree>"#
+        )
+    };
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            40,
+            "",
+            &random(1, &(get("r1", "/r1") + &get("r2", "/r2"))),
+        ),
+    );
+    run(&xml, server.port(), RunOptions::default()).await;
+    let (a, b) = (server.count("/r1"), server.count("/r2"));
+    // One child per entry; both are chosen (all 40 the same: probability 2^-39).
+    assert_eq!(a + b, 40);
+    assert!(a > 0 && b > 0, "{a} {b}");
+    // "Ignore sub-controller blocks" with a controller child is refused.
+    let block = loop_controller("inner", 1, &get("x", "/x"));
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &random(0, &block)));
+    let err = compile(&xml, &[("port", "1")]).unwrap_err().to_string();
+    assert!(err.contains("InterleaveControl.style"), "{err}");
+}

@@ -144,6 +144,60 @@ impl Compiler<'_> {
                     feeds,
                 }
             }
+            Kind::ForEach => {
+                let sep = if self.flag(c, "ForeachController.useSeparator", true)? {
+                    "_"
+                } else {
+                    ""
+                };
+                // JMeter's GUI leaves an empty index out (then the default applies); one
+                // written empty reads as 0 (`getPropertyAsInt` of "").
+                let index = |me: &Self, prop: &str, absent: i64| match c.prop_str(prop) {
+                    None => Ok(absent),
+                    Some(raw) => me.number(&c.name, prop, Some(raw), 0),
+                };
+                Step::ForEach {
+                    name,
+                    input: format!("{}{sep}", self.text(c, "ForeachController.inputVal")?),
+                    output: self.text(c, "ForeachController.returnVal")?,
+                    start: index(self, "ForeachController.startIndex", 0)?,
+                    end: index(self, "ForeachController.endIndex", i64::MAX)?,
+                    steps: self.steps(&c.children, scope, &mut feeds)?,
+                    feeds,
+                }
+            }
+            Kind::Interleave => {
+                let random = c.class_name() == "RandomController";
+                // Style 0 ("ignore sub-controller blocks") takes one request of a child
+                // controller at a time; only whole blocks (style 1) are implemented.
+                let style = self.number(
+                    &c.name,
+                    "InterleaveControl.style",
+                    c.prop_str("InterleaveControl.style"),
+                    0,
+                )?;
+                let steps = self.steps(&c.children, scope, &mut feeds)?;
+                if style == 0
+                    && steps
+                        .iter()
+                        .any(|s| !matches!(s, Step::Http(_) | Step::Local(_) | Step::Action(_)))
+                {
+                    return Err(RunnerError::setting(
+                        &c.name,
+                        "InterleaveControl.style",
+                        "0",
+                        "\"ignore sub-controller blocks\" with a controller among the children \
+                         is not implemented (uncheck it: each child controller runs as a block)",
+                    ));
+                }
+                Step::Interleave {
+                    name,
+                    id: self.id(),
+                    random,
+                    feeds,
+                    steps,
+                }
+            }
             Kind::Module => return self.module_controller(c, scope),
             Kind::Include => return self.include_controller(c, scope),
             _ => return Err(crate::compile::unsupported(c)),
@@ -232,6 +286,7 @@ impl Compiler<'_> {
                 ),
                 "CSVDataSet" => names.extend(self.csv_data(e)?.names.clone()),
                 "CounterConfig" => names.push(self.text(e, "CounterConfig.name")?),
+                "ForeachController" => names.push(self.text(e, "ForeachController.returnVal")?),
                 "UserParameters" => names.extend(self.user_parameter_names(e)?),
                 _ => {}
             }

@@ -46,6 +46,10 @@ pub(crate) enum Kind {
     Local,
     /// Module Controller.
     Module,
+    /// ForEach Controller.
+    ForEach,
+    /// Interleave and Random Controllers.
+    Interleave,
     /// Include Controller.
     Include,
     Simple,
@@ -100,6 +104,8 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "DebugSampler" | "DummySampler" => Kind::Local,
         "GenericController" | modules::TEST_FRAGMENT => Kind::Simple,
         "ModuleController" => Kind::Module,
+        "ForeachController" => Kind::ForEach,
+        "InterleaveControl" | "RandomController" => Kind::Interleave,
         "IncludeController" => Kind::Include,
         "LoopController" => Kind::Loop,
         "TransactionController" => Kind::Transaction,
@@ -675,6 +681,8 @@ impl Compiler<'_> {
                 Kind::Simple
                 | Kind::Module
                 | Kind::Include
+                | Kind::ForEach
+                | Kind::Interleave
                 | Kind::Loop
                 | Kind::Transaction
                 | Kind::If

@@ -20,6 +20,8 @@ use crate::vu::{Flow, StepFuture, Vu};
 pub(crate) struct ListenerState {
     /// Once Only Controllers whose children ran (until re-armed), by id.
     once_done: HashSet<usize>,
+    /// Interleave Controllers' next child, by id.
+    interleave: HashMap<usize, usize>,
     /// Throughput Controllers' decisions for the current iteration of their parent, by id.
     throughput_run: HashMap<usize, bool>,
     /// The thread stops after a failed sample and, as JMeter, still looks for its next
@@ -156,6 +158,55 @@ impl Vu {
                     self.enter(feeds, steps).await
                 } else {
                     Flow::Next
+                }
+            }
+            Step::ForEach {
+                input,
+                output,
+                start,
+                end,
+                feeds,
+                steps,
+                ..
+            } => {
+                // JMeter's ForeachController: pass N stores `input_N` (N = start + 1, …) in
+                // `output`, while it is defined and N ≤ end.
+                let mut n = *start;
+                while n < *end {
+                    let Some(v) = self.user.vars.get(&format!("{input}{}", n + 1)).cloned() else {
+                        break;
+                    };
+                    self.user.vars.insert(output.clone(), v);
+                    n += 1;
+                    match self.loop_pass(feeds, steps, false).await {
+                        Flow::Next | Flow::ContinueLoop => {}
+                        Flow::BreakLoop => break,
+                        flow => return flow,
+                    }
+                }
+                Flow::Next
+            }
+            Step::Interleave {
+                id,
+                random,
+                feeds,
+                steps,
+                ..
+            } => {
+                if steps.is_empty() {
+                    return Flow::Next;
+                }
+                let i = if *random {
+                    fastrand::usize(..steps.len())
+                } else {
+                    let next = self.listeners.interleave.entry(*id).or_default();
+                    let i = *next % steps.len();
+                    *next = i + 1;
+                    i
+                };
+                match self.iteration_start(feeds, steps, false) {
+                    Flow::Next => self.steps(&steps[i..=i]).await,
+                    stop => stop,
                 }
             }
             Step::Runtime {
