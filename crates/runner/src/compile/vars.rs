@@ -28,6 +28,9 @@ pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
     "longSum",
     "groovy",
     "BeanShell",
+    "evalVar",
+    "FileToString",
+    "base64Encode",
 ];
 
 /// Substitutes variables and property functions in property values.

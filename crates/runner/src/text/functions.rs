@@ -1,6 +1,7 @@
 //! The run-time functions a [`Template`] can call — `__P` / `__property` (when not folded at
 //! compile time), `__Random`, `__RandomString`, `__time`, `__threadNum`, `__counter`, `__UUID`,
-//! `__V`, `__jexl3` / `__jexl2` / `__javaScript`, `__intSum`, `__longSum`: their static checks at
+//! `__V`, `__jexl3` / `__jexl2` / `__javaScript`, `__intSum`, `__longSum`, `__evalVar`,
+//! `__FileToString`, `__base64Encode` (jmeter-plugins), `__groovy` / `__BeanShell`: their static checks at
 //! compile time ([`build_call`]) and their evaluation per user ([`Call::run`]).
 //!
 //! **Cycle with [`crate::text::template`]**, inherent and the only one in the crate: a call's
@@ -51,6 +52,12 @@ enum Func {
     /// The expression when static, else a cache by rendered text.
     Script(Option<Arc<Expr>>, ExprCache),
     Sum,
+    /// `__evalVar`: a variable's value evaluated as a template.
+    EvalVar,
+    /// `__FileToString`: a file's text.
+    FileToString,
+    /// `__base64Encode` (jmeter-plugins): UTF-8 bytes in base64.
+    Base64,
     /// `__groovy` / `__BeanShell`: the dialect, the script when static, the live properties.
     Program(
         crate::script::Dialect,
@@ -60,7 +67,7 @@ enum Func {
 }
 
 /// Supported functions: name, argument counts, usage for error messages.
-const FUNCTIONS: [(&str, usize, usize, &str); 16] = [
+const FUNCTIONS: [(&str, usize, usize, &str); 19] = [
     ("__P", 1, 2, "name[,default]"),
     ("__property", 1, 3, "name[,var[,default]]"),
     ("__Random", 2, 3, "min,max[,var]"),
@@ -77,6 +84,9 @@ const FUNCTIONS: [(&str, usize, usize, &str); 16] = [
     ("__longSum", 2, usize::MAX, "a,b[,…][,var]"),
     ("__groovy", 1, 2, "script[,var]"),
     ("__BeanShell", 1, 2, "script[,var]"),
+    ("__evalVar", 1, 1, "name"),
+    ("__FileToString", 1, 3, "file[,encoding[,var]]"),
+    ("__base64Encode", 1, 2, "text[,var]"),
 ];
 
 /// `__P` / `__property`: the value and the variable to set.
@@ -201,6 +211,9 @@ pub(crate) fn build_call(
         }
         "__threadNum" => Func::ThreadNum,
         "__UUID" => Func::Uuid,
+        "__evalVar" => Func::EvalVar,
+        "__FileToString" => Func::FileToString,
+        "__base64Encode" => Func::Base64,
         _ => Func::V,
     };
     Ok(Part::Call(Box::new(Call {
@@ -326,6 +339,37 @@ impl Call {
                 };
                 (value, arg(1))
             }
+            // EvalVarFunction: the variable's value run through the function parser (an
+            // undefined variable gives an empty text).
+            Func::EvalVar => {
+                let Some(text) = user.vars.get(first.trim()).cloned() else {
+                    return Ok((String::new(), None));
+                };
+                let at = crate::error::At {
+                    element: "__evalVar",
+                    property: first,
+                };
+                let t = Template::parse(&text, &self.props, at).map_err(|e| e.to_string())?;
+                (t.render(user, &|v: &str| v.to_string()), None)
+            }
+            // FileToString (JMeter 2.13): the file named relative to the working directory,
+            // whole; "**ERR**" when it cannot be read.
+            Func::FileToString => {
+                let encoding = arg(1).unwrap_or_default().trim().to_ascii_uppercase();
+                let text = match std::fs::read(first) {
+                    Ok(bytes) => match encoding.as_str() {
+                        "" | "UTF-8" | "UTF8" => String::from_utf8_lossy(&bytes).into_owned(),
+                        "ISO-8859-1" | "US-ASCII" => bytes.iter().map(|b| char::from(*b)).collect(),
+                        other => return Err(format!("encoding {other} is not supported")),
+                    },
+                    Err(e) => {
+                        tracing::warn!(file = first, error = %e, "__FileToString: cannot read");
+                        "**ERR**".to_string()
+                    }
+                };
+                (text, arg(2))
+            }
+            Func::Base64 => (super::base64(first.as_bytes()), arg(1)),
             Func::Sum => {
                 let long = self.name == "__longSum";
                 let (last, rest) = args.split_last().ok_or("no arguments")?;

@@ -21,3 +21,74 @@ use std::collections::BTreeMap;
 
 /// The run's properties (`-Jname=value`), by name.
 pub(crate) type Props = BTreeMap<String, String>;
+
+/// Standard base64 with padding (RFC 4648): Basic authentication's credentials and
+/// `__base64Encode`.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::template::tests::{render, user};
+
+    #[test]
+    fn base64_eval_var_and_file_to_string_functions() {
+        let mut u = user(&[("x", "7"), ("tpl", "id-${x}-${__threadNum}")]);
+        // jmeter-plugins __base64Encode: RFC 7617's example credentials.
+        assert_eq!(
+            render("${__base64Encode(Aladdin:open sesame)}", &mut u),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(render("${__base64Encode(ab,b64)}", &mut u), "YWI=");
+        assert_eq!(u.vars["b64"], "YWI=");
+        // EvalVarFunction: the value is parsed and run (user 3); undefined → empty.
+        assert_eq!(render("${__evalVar(tpl)}", &mut u), "id-7-3");
+        assert_eq!(render("[${__evalVar(nope)}]", &mut u), "[]");
+        // FileToString: the whole file, into the variable too; unreadable → **ERR**.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body.json");
+        std::fs::write(&path, "{\"a\": 1}\n").unwrap();
+        let p = path.display().to_string();
+        assert_eq!(
+            render(&format!("${{__FileToString({p},,body)}}"), &mut u),
+            "{\"a\": 1}\n"
+        );
+        assert_eq!(u.vars["body"], "{\"a\": 1}\n");
+        assert_eq!(
+            render("${__FileToString(/nonexistent/x)}", &mut u),
+            "**ERR**"
+        );
+    }
+
+    #[test]
+    fn basic_credentials_are_rfc_4648_base64() {
+        // RFC 7617's example: Aladdin / open sesame.
+        assert_eq!(
+            base64(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b""), "");
+    }
+}
