@@ -38,6 +38,14 @@ pub(crate) const LISTENERS: &[(&str, &str)] = &[
         "PerfMonCollector",
         "server metrics (PerfMon agent) are not collected",
     ),
+    (
+        "PrometheusListener",
+        "no Prometheus metrics are served; query the run's samples instead",
+    ),
+    (
+        "PrometheusMetricsConfig",
+        "no Prometheus metrics are served; query the run's samples instead",
+    ),
 ];
 
 impl Compiler<'_> {
