@@ -314,7 +314,7 @@ async fn scripts_apply_to_samplers_without_the_network_too() {
         "JSR223PostProcessor",
         "note",
         "groovy",
-        "prev.setResponseMessage('seen ' + prev.getResponseCode())",
+        "prev.setResponseMessage('seen ' + prev.getResponseCode() + ' in ' + Thread.currentThread().getName())",
     );
     let debug = format!(
         r#"<DebugSampler guiclass="TestBeanGUI" testclass="DebugSampler" testname="debug" enabled="true">
@@ -345,7 +345,10 @@ async fn scripts_apply_to_samplers_without_the_network_too() {
     let xml = jmx(&[], &group("G", 1, 0, 1, "", &body));
     let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
     let debug = labelled(&rows, "debug");
-    assert_eq!((debug.len(), debug[0].message.as_str()), (1, "seen 200"));
+    assert_eq!(
+        (debug.len(), debug[0].message.as_str()),
+        (1, "seen 200 in G 1-1")
+    );
     let echo: Vec<String> = server.requests().iter().map(|r| r.query.clone()).collect();
     assert_eq!(echo, ["x=from-action"]);
 }

@@ -347,6 +347,20 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
         (Obj::Ctx, "getPreviousResult") if i.b.sample.is_some() => Value::Obj(Obj::Prev),
         (Obj::Ctx, "getCurrentSampler") => Value::Obj(Obj::Sampler),
         (Obj::Class("JMeterContextService"), "getContext") => Value::Obj(Obj::Ctx),
+        (Obj::Class("Thread"), "currentThread") | (Obj::Ctx, "getThread") => {
+            Value::Obj(Obj::Thread)
+        }
+        (Obj::Ctx, "getThreadGroup") => Value::Obj(Obj::ThreadGroup),
+        (Obj::Thread, "getName" | "getThreadName") | (Obj::Vars, "getThreadName") => {
+            Value::str(i.b.user.thread_name.as_ref())
+        }
+        // `Group 1-3` → `Group`.
+        (Obj::ThreadGroup, "getName") => Value::str(
+            i.b.user
+                .thread_name
+                .rsplit_once(' ')
+                .map_or("", |(group, _)| group),
+        ),
         (Obj::Log, "info" | "warn" | "error" | "debug" | "println" | "print") => {
             let text = arg(0).unwrap_or_default();
             let el = i.b.element;

@@ -164,6 +164,9 @@ const METHODS: &[&str] = &[
     "getProperties",
     "getContext",
     "getThreadName",
+    "currentThread",
+    "getThread",
+    "getThreadGroup",
     // log, System, Thread, FileServer
     "info",
     "warn",

@@ -28,6 +28,7 @@ fn run_with(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let mut user = UserCtx::new(vars, 3);
+    user.thread_name = std::sync::Arc::from("Shop 1-3");
     let script = match Script::compile(src, d, None) {
         Ok(s) => s,
         Err(e) => return (Err(e), user.vars, props),
@@ -244,6 +245,14 @@ fn jmeter_objects() {
     assert_eq!(vars["dir"], "/plans/shop/data.csv");
     assert_eq!(vars["params"], "a b/2");
     assert_eq!(vars["none"], "null");
+    // The thread and its group, as JMeter names them.
+    assert_eq!(
+        eval(
+            "Thread.currentThread().getName() + '|' + ctx.getThreadGroup().getName() + '|' + ctx.getThread().getThreadName()",
+            Dialect::Groovy
+        ),
+        "Shop 1-3|Shop|Shop 1-3"
+    );
     // Groovy's property syntax for getters.
     let (r, _, _) = run_with(
         "prev.responseCode + prev.successful",

@@ -55,6 +55,10 @@ pub(crate) enum Obj {
     Log,
     /// `FileServer.getFileServer()`.
     FileServer,
+    /// `Thread.currentThread()`, `ctx.getThread()`: the virtual user's thread.
+    Thread,
+    /// `ctx.getThreadGroup()`.
+    ThreadGroup,
     /// `new Random()`.
     Random,
     /// `new JsonSlurper()`.

@@ -46,6 +46,9 @@ pub struct UserCtx {
     pub(crate) counters: HashMap<u64, u64>,
     /// Where `__time` reads the time.
     pub(crate) clock: Clock,
+    /// The user's thread name (`Group 1-3`), for scripts (`Thread.currentThread().getName()`);
+    /// set by the virtual user when it starts an iteration.
+    pub(crate) thread_name: Arc<str>,
 }
 
 impl UserCtx {
@@ -56,6 +59,7 @@ impl UserCtx {
             thread_num,
             counters: HashMap::new(),
             clock: system_clock,
+            thread_name: Arc::from(""),
         }
     }
 

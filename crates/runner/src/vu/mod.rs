@@ -366,6 +366,9 @@ impl Vu {
 
     /// One iteration of the thread group's steps.
     async fn iteration(&mut self, first: bool) -> Flow {
+        if first {
+            self.user.thread_name = self.thread.clone();
+        }
         let group = self.group.clone();
         if group.clear_cookies {
             self.client.cookies.clear();
