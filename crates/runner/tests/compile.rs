@@ -109,18 +109,17 @@ fn unsupported_of(xml: &str) -> (String, String) {
 
 #[test]
 fn unsupported_elements_are_refused_by_name() {
-    let foreach = r#"<ForeachController guiclass="ForeachControlPanel" testclass="ForeachController" testname="Each id" enabled="true">
-          <stringProp name="ForeachController.inputVal">id</stringProp>
-        </ForeachController>
+    let recorder = r#"<RecordingController guiclass="RecordController" testclass="RecordingController" testname="Recorder" enabled="true">
+        </RecordingController>
         <hashTree/>"#;
-    let xml = jmx(&[], &group("G", 1, 0, 1, "", &simple("Outer", foreach)));
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &simple("Outer", recorder)));
     assert_eq!(
         unsupported_of(&xml),
-        ("Each id".into(), "ForeachController".into())
+        ("Recorder".into(), "RecordingController".into())
     );
     let err = compile(&xml, &[]).unwrap_err().to_string();
     assert!(
-        err.contains("\"Each id\" (ForeachController) is not supported"),
+        err.contains("\"Recorder\" (RecordingController) is not supported"),
         "{err}"
     );
 

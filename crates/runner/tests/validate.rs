@@ -12,7 +12,7 @@ use loadlake_runner::{Loops, RunOptions, RunnerError, Step};
 
 #[test]
 fn validation_lists_every_refusal_with_where_it_is() {
-    let foreach = r#"<ForeachController guiclass="ForeachControlPanel" testclass="ForeachController" testname="Each id" enabled="true"/>
+    let recorder = r#"<RecordingController guiclass="RecordController" testclass="RecordingController" testname="Recorder" enabled="true"/>
         <hashTree/>"#;
     let jsr = r#"<JDBCSampler guiclass="TestBeanGUI" testclass="JDBCSampler" testname="Script" enabled="true"/>
         <hashTree/>"#;
@@ -21,7 +21,7 @@ fn validation_lists_every_refusal_with_where_it_is() {
         r#"<stringProp name="HTTPSampler.protocol">ftp</stringProp>"#,
     );
     let body = format!(
-        "{foreach}{}{ftp}{}",
+        "{recorder}{}{ftp}{}",
         http("Odd", "GET", "/${__machineName()}", &[], "", ""),
         loop_controller("Inner", 2, jsr)
     );
@@ -45,7 +45,7 @@ fn validation_lists_every_refusal_with_where_it_is() {
     assert_eq!(
         found,
         [
-            (r#""G" > "Each id""#, "ForeachController".to_string()),
+            (r#""G" > "Recorder""#, "RecordingController".to_string()),
             (r#""G" > "Odd""#, "__machineName".to_string()),
             (r#""G" > "Ftp""#, "HTTPSampler.protocol".to_string()),
             (r#""G" > "Inner" > "Script""#, "JDBCSampler".to_string()),
