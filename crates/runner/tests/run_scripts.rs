@@ -352,3 +352,51 @@ async fn scripts_apply_to_samplers_without_the_network_too() {
     let echo: Vec<String> = server.requests().iter().map(|r| r.query.clone()).collect();
     assert_eq!(echo, ["x=from-action"]);
 }
+
+const DYNATRACE: &str = r#"import org.apache.jmeter.util.JMeterUtils;
+import org.apache.jmeter.protocol.http.control.HeaderManager;
+import java.io;
+String LSN = (bsh.args.length > 0) ? bsh.args[0] : "Test Scenario";
+String VU = ctx.getThreadGroup().getName() + ctx.getThreadNum();
+HeaderManager hm = sampler.getHeaderManager();
+hm.removeHeaderNamed("x-old");
+hm.add(new org.apache.jmeter.protocol.http.control.Header("x-test", "LSN=" + LSN + ";TSN=" + sampler.getName() + ";VU=" + VU));"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pre_processor_changes_the_request_headers() {
+    // The header snippet real plans use (Dynatrace's test header): the request goes out without
+    // the removed header and with the added one; `bsh.args` are the element's parameters.
+    let server = TestServer::start().await;
+    let pre = format!(
+        r#"<BeanShellPreProcessor guiclass="TestBeanGUI" testclass="BeanShellPreProcessor" testname="header" enabled="true">
+          <stringProp name="script">{}</stringProp>
+          <stringProp name="parameters">Checkout</stringProp>
+          <stringProp name="filename"></stringProp>
+        </BeanShellPreProcessor>
+        <hashTree/>"#,
+        esc(DYNATRACE)
+    );
+    let children = format!(
+        "{}{pre}",
+        header_manager(&[("X-Old", "1"), ("X-Keep", "2")])
+    );
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &http("S", "GET", "/ok", &[], "", &children),
+        ),
+    );
+    run(&xml, server.port(), RunOptions::default()).await;
+    let r = &server.requests()[0];
+    assert_eq!(
+        r.headers.get("x-test").map(String::as_str),
+        Some("LSN=Checkout;TSN=S;VU=G0")
+    );
+    assert_eq!(r.headers.get("x-keep").map(String::as_str), Some("2"));
+    assert!(!r.headers.contains_key("x-old"), "{:?}", r.headers);
+}

@@ -86,6 +86,7 @@ pub(crate) fn global(i: &mut Interp<'_, '_>, name: &str) -> R<Value> {
         "AssertionResult" if i.b.verdict.is_some() => Value::Obj(Obj::AssertionResult),
         "sampler" => Value::Obj(Obj::Sampler),
         "ctx" => Value::Obj(Obj::Ctx),
+        "bsh" => Value::Obj(Obj::Bsh),
         "log" | "OUT" => Value::Obj(Obj::Log),
         "Parameters" => Value::str(i.b.params),
         "args" => Value::list(i.b.params.split_whitespace().map(Value::str).collect()),
@@ -117,6 +118,7 @@ pub(crate) fn member(i: &mut Interp<'_, '_>, o: &Value, name: &str) -> R<Value> 
         (Value::Obj(Obj::Class("Math")), "E") => Value::Num(std::f64::consts::E),
         (Value::Obj(Obj::Class("System")), "out" | "err") => Value::Obj(Obj::Log),
         (Value::Obj(Obj::Class("StandardCharsets")), _) => Value::str(name),
+        (Value::Obj(Obj::Bsh), "args") => global(i, "args")?,
         (Value::Obj(_), _) => {
             // Groovy's property syntax: `prev.responseCode` is `prev.getResponseCode()`.
             let mut chars = name.chars();
@@ -208,6 +210,10 @@ pub(crate) fn construct(i: &mut Interp<'_, '_>, class: &str, args: Vec<Value>) -
             };
             Value::Builder(std::sync::Arc::new(std::sync::Mutex::new(init)))
         }
+        "Header" => Value::Obj(Obj::Header(
+            text_arg(i, &args, 0)?.into(),
+            args.get(1).map(|v| v.text(i.d)).unwrap_or_default().into(),
+        )),
         "Exception" | "RuntimeException" => Value::Obj(Obj::Exception(
             args.first().map(|v| v.text(i.d)).unwrap_or_default().into(),
         )),
@@ -351,6 +357,19 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
             Value::Obj(Obj::Thread)
         }
         (Obj::Ctx, "getThreadGroup") => Value::Obj(Obj::ThreadGroup),
+        (Obj::Sampler, "getHeaderManager") => Value::Obj(Obj::HeaderManager),
+        (Obj::HeaderManager, "removeHeaderNamed") => {
+            let name = text_arg(i, &args, 0)?;
+            i.b.header_edits.push((name, None));
+            Value::Null
+        }
+        (Obj::HeaderManager, "add") => match args.first() {
+            Some(Value::Obj(Obj::Header(n, v))) => {
+                i.b.header_edits.push((n.to_string(), Some(v.to_string())));
+                Value::Null
+            }
+            _ => return Err("HeaderManager.add() needs a new Header(name, value)".into()),
+        },
         (Obj::Thread, "getName" | "getThreadName") | (Obj::Vars, "getThreadName") => {
             Value::str(i.b.user.thread_name.as_ref())
         }

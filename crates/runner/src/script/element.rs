@@ -281,6 +281,7 @@ fn bindings<'a>(
         base_dir: &el.base_dir,
         params,
         sleep_ms: 0,
+        header_edits: Vec::new(),
     }
 }
 
@@ -289,15 +290,20 @@ impl ScriptElement {
         self.params.render(user, &|v: &str| v.to_string())
     }
 
-    /// Runs as a pre-processor before sampler `sampler`; the time `Thread.sleep` asked for.
-    /// An error is logged and the sample goes on, as in JMeter.
-    pub(crate) fn pre(&self, user: &mut UserCtx, sampler: &str) -> Duration {
+    /// Runs as a pre-processor before sampler `sampler`; the time `Thread.sleep` asked for,
+    /// and the changes to the request's headers. An error is logged and the sample goes on, as
+    /// in JMeter.
+    pub(crate) fn pre(
+        &self,
+        user: &mut UserCtx,
+        sampler: &str,
+    ) -> (Duration, Vec<(String, Option<String>)>) {
         let params = self.params(user);
         let mut b = bindings(self, user, &params, sampler, None, None);
         if let Err(e) = self.script.run(&mut b, &mut HashMap::new()) {
             tracing::warn!(element = %self.name, error = %e, "pre-processor script failed");
         }
-        Duration::from_millis(b.sleep_ms)
+        (Duration::from_millis(b.sleep_ms), b.header_edits)
     }
 
     /// Runs as a post-processor on `sample` (which it may change).
@@ -438,6 +444,7 @@ pub(crate) fn run_function(
         base_dir: "",
         params: "",
         sleep_ms: 0,
+        header_edits: Vec::new(),
     };
     let v = script
         .run(&mut b, &mut HashMap::new())
@@ -486,6 +493,7 @@ pub(crate) fn run_now(
         base_dir,
         params: "",
         sleep_ms: 0,
+        header_edits: Vec::new(),
     };
     let v = script
         .run(&mut b, &mut HashMap::new())
@@ -495,6 +503,22 @@ pub(crate) fn run_now(
     } else {
         v.text(dialect)
     })
+}
+
+/// `request` with the header changes of pre-processor scripts applied (a removal drops every
+/// header of that name, case-insensitively; an addition appends).
+pub(crate) fn with_headers(
+    request: &crate::model::HttpRequest,
+    edits: &[(String, Option<String>)],
+) -> crate::model::HttpRequest {
+    let mut out = request.clone();
+    for (name, value) in edits {
+        match value {
+            None => out.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
+            Some(v) => out.headers.push((name.clone(), v.clone())),
+        }
+    }
+    out
 }
 
 /// The sample a script sees of an HTTP response.

@@ -234,6 +234,9 @@ pub(crate) struct Bindings<'a> {
     pub params: &'a str,
     /// `Thread.sleep` asked for this long in total, ms (waited after the script).
     pub sleep_ms: u64,
+    /// Changes to the sampler's request headers (`sampler.getHeaderManager()`): a header name
+    /// and its new value, or `None` to remove it; applied in order.
+    pub header_edits: Vec<(String, Option<String>)>,
 }
 
 /// Compiled scripts whose text holds `${…}` keep this many parsed renderings.

@@ -75,6 +75,8 @@ const CLASSES: &[&str] = &[
     "JMeterContextService",
     "Arrays",
     "ThreadLocalRandom",
+    "Header",
+    "HeaderManager",
 ];
 
 /// Classes `new` may build.
@@ -95,6 +97,7 @@ const CONSTRUCTIBLE: &[&str] = &[
     "Long",
     "Double",
     "Boolean",
+    "Header",
 ];
 
 /// Functions called without an object.
@@ -167,6 +170,8 @@ const METHODS: &[&str] = &[
     "currentThread",
     "getThread",
     "getThreadGroup",
+    "getHeaderManager",
+    "removeHeaderNamed",
     // log, System, Thread, FileServer
     "info",
     "warn",

@@ -33,6 +33,7 @@ const KNOWN_PACKAGES: &[&str] = &[
     "java.util",
     "java.text",
     "java.lang",
+    "java.io",
     "groovy.json",
     "org.apache.jmeter",
     "org.apache.commons.lang3",
@@ -237,8 +238,14 @@ impl Parser {
                     path.push_str(&self.ident()?);
                 }
                 let class = path.rsplit('.').next().unwrap_or_default();
-                let known = match path.strip_suffix(".*") {
-                    // A package of the classes the subset knows: nothing else can be used.
+                // `import a.b.*;` or BeanShell's `import a.b;` of a package: what it brings in is
+                // still checked by name.
+                let package = path.strip_suffix(".*").or_else(|| {
+                    class
+                        .starts_with(|c: char| c.is_lowercase())
+                        .then_some(path.as_str())
+                });
+                let known = match package {
                     Some(package) => KNOWN_PACKAGES.iter().any(|p| package.starts_with(p)),
                     None => names::is_class(class),
                 };
@@ -407,6 +414,8 @@ impl Parser {
         let ty = match named_type {
             Some(t) => t,
             // An unknown class as a type: only a declaration of an unknown class.
+            // A class of the subset as a type (`HeaderManager hm = …`): no conversion.
+            None if names::is_class(&first) => Type::Any,
             None if first.chars().next().is_some_and(char::is_uppercase) => {
                 return Err(self.refuse(&format!("'{first}'")));
             }

@@ -19,18 +19,26 @@ use crate::vu::{Flow, Vu};
 
 impl Vu {
     /// Runs `pre` (script pre-processors) before sampler `sampler`, then waits what their
-    /// `Thread.sleep` calls asked for; false when the run stops meanwhile.
-    pub(crate) async fn script_pre(&mut self, pre: &[ScriptElement], sampler: &str) -> bool {
+    /// `Thread.sleep` calls asked for: the changes they make to the request's headers, or
+    /// `None` when the run stops meanwhile.
+    pub(crate) async fn script_pre(
+        &mut self,
+        pre: &[ScriptElement],
+        sampler: &str,
+    ) -> Option<Vec<(String, Option<String>)>> {
         let mut sleep = Duration::ZERO;
+        let mut edits = Vec::new();
         for p in pre {
-            sleep += p.pre(&mut self.user, sampler);
+            let (slept, changed) = p.pre(&mut self.user, sampler);
+            sleep += slept;
+            edits.extend(changed);
         }
-        sleep.is_zero() || self.pause(sleep).await
+        (sleep.is_zero() || self.pause(sleep).await).then_some(edits)
     }
 
     /// A JSR223 / BeanShell sampler.
     pub(crate) async fn script_step(&mut self, s: &ScriptStep) -> Flow {
-        if !self.script_pre(&s.pre, &s.label).await {
+        if self.script_pre(&s.pre, &s.label).await.is_none() {
             return Flow::Stop;
         }
         let delay = RandomDelay::total(s.delay, &s.random_delays);

@@ -44,6 +44,7 @@ fn run_with(
         base_dir: "/plans/shop",
         params: "a b",
         sleep_ms: 0,
+        header_edits: Vec::new(),
     };
     let r = script.run(&mut b, &mut HashMap::new());
     (r, user.vars, props)
@@ -446,6 +447,7 @@ fn script_run_cost() {
             base_dir: "",
             params: "",
             sleep_ms: 0,
+            header_edits: Vec::new(),
         };
         script.run(&mut b, &mut HashMap::new()).unwrap();
     }

@@ -59,6 +59,12 @@ pub(crate) enum Obj {
     Thread,
     /// `ctx.getThreadGroup()`.
     ThreadGroup,
+    /// `sampler.getHeaderManager()`.
+    HeaderManager,
+    /// `new Header(name, value)`.
+    Header(Arc<str>, Arc<str>),
+    /// BeanShell's `bsh` (`bsh.args`).
+    Bsh,
     /// `new Random()`.
     Random,
     /// `new JsonSlurper()`.

@@ -685,9 +685,9 @@ impl Vu {
     pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
         // JMeter runs a sampler's pre-processors, then its timers.
         self.pre_process(&h.pre_processors);
-        if !self.script_pre(&h.script_pre, &h.label).await {
+        let Some(header_edits) = self.script_pre(&h.script_pre, &h.label).await else {
             return Flow::Stop;
-        }
+        };
         let delay = self.timer_delay(h.delay, &h.random_delays, &h.throughput_timers);
         if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
             return Flow::Stop;
@@ -697,6 +697,14 @@ impl Vu {
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
         let request = rendered.as_ref().unwrap_or(&h.request);
+        // Headers changed by pre-processor scripts (`sampler.getHeaderManager()`).
+        let edited_request;
+        let request = if header_edits.is_empty() {
+            request
+        } else {
+            edited_request = crate::script::element::with_headers(request, &header_edits);
+            &edited_request
+        };
         // The Authorization and Cache Managers' headers; a fresh copy in the cache: JMeter
         // sends nothing and makes no sample.
         let Some(request) = crate::http::cache::managed(&self.client.cache, h, request) else {

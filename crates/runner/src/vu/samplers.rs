@@ -35,7 +35,7 @@ impl Vu {
     /// first.
     pub(crate) async fn before_sampler(&mut self, t: &Timers) -> bool {
         self.pre_process(&t.pre_processors);
-        if !self.script_pre(&t.script_pre, "").await {
+        if self.script_pre(&t.script_pre, "").await.is_none() {
             return false;
         }
         let delay = self.timer_delay(t.delay, &t.random_delays, &t.throughput_timers);
