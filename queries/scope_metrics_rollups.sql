@@ -1,5 +1,5 @@
 -- queries/scope_metrics.sql for many runs at once, from their rollups (queries/rollup.sql)
--- instead of their samples: one row per run of the comma-separated run ids $1 that has rows in
+-- instead of their samples: one row per run of the list of run ids $1 that has rows in
 -- the scope ($2 case or NULL, $3 label or NULL, the same rule as scope_metrics.sql); $4 = a
 -- percentile (0-100) and $5 its method, from the merged exact histograms. Counts, sums, minima,
 -- maxima and histograms merge without loss, so every number equals scope_metrics.sql's.
@@ -18,7 +18,7 @@ SELECT run_id,
        min(start_ms) AS start_ms,
        max(end_ms) AS end_ms
 FROM rollups
-WHERE array_has(string_to_array($1, ','), run_id)
+WHERE array_has($1, run_id)
   AND ($2 IS NULL OR coalesce(case_name, '') = $2)
   AND CASE WHEN $3 IS NULL THEN kind = 'sample'
            ELSE label = $3 AND kind <> 'subsample' AND NOT empty_transaction

@@ -15,7 +15,7 @@
 //! - `@name(arg, …)`: the exact text of `queries/name.sql` run with `$1`, `$2`… = the args, as
 //!   the reports of `crates/query/src/reports` run it. Args: `'text'` (Utf8), `NULL` (Utf8 null,
 //!   as the reports pass an absent case or label), `42` (Int64), `90.0` (Float64), `[100, 300]`
-//!   (List<Int64>), `$RUN` / `$EMPTY` (Utf8 run ids). `@name(…) | col, col` keeps only those
+//!   (List<Int64>; `[$RUN, $EMPTY]`: List<Utf8>), `$RUN` / `$EMPTY` (Utf8 run ids). `@name(…) | col, col` keeps only those
 //!   result columns, so that wide results can be checked a few columns at a time.
 //! - anything else: plain SQL, with `$RUN` / `$EMPTY` replaced by the quoted run ids.
 //!
@@ -376,14 +376,14 @@ impl Db {
         if let Some(items) = arg.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
             let values = split_top_level(items)
                 .iter()
-                .map(|v| match v.parse::<i64>() {
-                    Ok(v) => Ok(ScalarValue::Int64(Some(v))),
-                    Err(_) => harness(format!("list items are integers, got {v:?}")),
-                })
+                .map(|v| self.param(v))
                 .collect::<Result<Vec<_>, _>>()?;
+            let item_type = values.first().map_or(DataType::Int64, |v| v.data_type());
+            if values.iter().any(|v| v.data_type() != item_type) {
+                return harness(format!("list items of one type, got {items:?}"));
+            }
             return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
-                &values,
-                &DataType::Int64,
+                &values, &item_type,
             )));
         }
         if let Ok(v) = arg.parse::<i64>() {

@@ -70,7 +70,11 @@ pub async fn scope_metrics_of_runs(
     method: PercentileMethod,
 ) -> Result<HashMap<String, ScopeMetrics>, QueryError> {
     engine.ensure_rollups(run_ids).await?;
-    let ids = ScalarValue::Utf8(Some(run_ids.join(",")));
+    let ids: Vec<ScalarValue> = run_ids
+        .iter()
+        .map(|id| ScalarValue::Utf8(Some(id.to_string())))
+        .collect();
+    let ids = ScalarValue::List(ScalarValue::new_list_nullable(&ids, &DataType::Utf8));
     let params = scope_params(ids, scope, percentile, method);
     let (_, batches) = engine
         .sql_with_params(crate::queries::SCOPE_METRICS_ROLLUPS, params)
