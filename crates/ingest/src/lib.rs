@@ -26,6 +26,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use bzip2::bufread::MultiBzDecoder;
 use flate2::bufread::MultiGzDecoder;
 
 use loadlake_schema::SampleSink;
@@ -53,8 +54,8 @@ pub struct FileReport {
 }
 
 /// Decodes one JTL file (compression and format sniffed) into `sink`, numbering samples from
-/// `first_row`. A gzip or zstd file (told by its magic bytes, not its name) is decompressed as
-/// it is read.
+/// `first_row`. A gzip, zstd or bzip2 file (told by its magic bytes, not its name) is
+/// decompressed as it is read.
 ///
 /// Rows that cannot be decoded go to `rejects`, which decides whether the import goes on.
 pub fn decode_file(
@@ -86,6 +87,10 @@ pub fn decode_file(
             let plain = BufReader::with_capacity(1 << 20, decoder);
             decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
         }
+        Some(Compression::Bzip2) => {
+            let plain = BufReader::with_capacity(1 << 20, MultiBzDecoder::new(reader));
+            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
+        }
     };
     Ok(report)
 }
@@ -97,6 +102,8 @@ enum Compression {
     Gzip,
     /// zstd (`28 b5 2f fd`).
     Zstd,
+    /// bzip2 (`BZh` and the block size, `1`–`9`), one or several streams.
+    Bzip2,
 }
 
 impl Compression {
@@ -106,6 +113,8 @@ impl Compression {
             Some(Compression::Gzip)
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Some(Compression::Zstd)
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Some(Compression::Bzip2)
         } else {
             None
         }
