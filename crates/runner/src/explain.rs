@@ -47,6 +47,24 @@ impl RunnablePlan {
                 let _ = write!(out, ", startup delay {} s", g.startup_delay.as_secs());
             }
             let _ = writeln!(out, ", on sample error: {}", g.on_error.as_str());
+            if let Some(w) = &g.schedule {
+                // A jmeter-plugins thread group: each user's start and stop, from the group's start.
+                let shown: Vec<String> = w
+                    .iter()
+                    .take(12)
+                    .enumerate()
+                    .map(|(i, w)| {
+                        format!(
+                            "{}: {}–{} s",
+                            i + 1,
+                            w.start.as_secs_f64(),
+                            w.end.as_secs_f64()
+                        )
+                    })
+                    .collect();
+                let more = if w.len() > 12 { ", …" } else { "" };
+                let _ = writeln!(out, "  users run {}{more}", shown.join(", "));
+            }
             explain_feeds(&mut out, &g.feeds, 1);
             explain_steps(&mut out, &g.steps, 1);
         }

@@ -341,6 +341,13 @@ async fn an_ultimate_thread_group_starts_and_stops_each_user_on_its_schedule() {
         http("tick", "GET", "/tick", &[], "", &timer(100))
     );
     let xml = jmx(&[], &utg);
+    // --validate shows each user's window.
+    let plan = compile(&xml, &[("port", "1")]).unwrap();
+    assert!(
+        plan.explain().contains("users run 1: 1–2 s, 2: 0.5–2 s"),
+        "{}",
+        plan.explain()
+    );
     let start = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
