@@ -56,7 +56,7 @@ DIRTY=$(git status --porcelain --untracked-files=no -- crates/plan crates/runner
 if [ "$DIRTY" -gt 0 ]; then
     echo "note:   $DIRTY modified tracked files under crates/plan, crates/runner, crates/cli"
 fi
-if [ -n "$(find crates/plan crates/runner crates/cli -name '*.rs' -newer "$BIN" -print -quit)" ]; then
+if [ -n "$(find crates/plan/src crates/runner/src crates/cli/src -name '*.rs' -newer "$BIN" -print -quit)" ]; then
     echo "note:   the binary is older than sources under crates/ (cargo build --workspace)"
 fi
 echo
