@@ -10,7 +10,7 @@ use super::ScriptSample;
 use super::eval::{Interp, R, to_number};
 use super::methods::{collection_method, math, number_method};
 use super::names::{class, is_method};
-use super::strings::{base64_decode, base64_encode, java_format, string_method, url_decode};
+use super::strings::{base64_decode, java_format, string_method, url_decode};
 use super::value::{Obj, Value, lock};
 
 /// `Date.toString()` (in UTC).
@@ -514,7 +514,7 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
         (Obj::Class("Base64"), "getEncoder") => Value::Obj(Obj::Class("Base64Encoder")),
         (Obj::Class("Base64"), "getDecoder") => Value::Obj(Obj::Class("Base64Decoder")),
         (Obj::Class("Base64Encoder"), "encodeToString" | "encode") => {
-            Value::str(base64_encode(text_arg(i, &args, 0)?.as_bytes()))
+            Value::str(crate::text::base64(text_arg(i, &args, 0)?.as_bytes()))
         }
         (Obj::Class("Base64Decoder"), "decode") => {
             let bytes = base64_decode(&text_arg(i, &args, 0)?)?;

@@ -22,27 +22,11 @@ use std::collections::BTreeMap;
 /// The run's properties (`-Jname=value`), by name.
 pub(crate) type Props = BTreeMap<String, String>;
 
-/// Standard base64 with padding (RFC 4648): Basic authentication's credentials and
-/// `__base64Encode`.
+/// Standard base64 with padding (RFC 4648): Basic authentication's credentials,
+/// `__base64Encode` and scripts' `Base64.getEncoder()`.
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
