@@ -112,48 +112,8 @@ pub async fn run(
     options: RunOptions,
     sink: &mut dyn SampleSink,
 ) -> Result<RunSummary, RunnerError> {
-    if let Some(a) = &options.arrival {
-        if options.duration.is_none() {
-            return Err(RunnerError::OpenModel(
-                "an arrival rate needs a duration (--duration)".into(),
-            ));
-        }
-        if !(a.per_second.is_finite() && a.per_second > 0.0) || a.max_vus == Some(0) {
-            return Err(RunnerError::OpenModel(format!(
-                "the rate must be > 0 and the user cap ≥ 1 (rate {}, cap {:?})",
-                a.per_second, a.max_vus
-            )));
-        }
-    }
-    let drivers = [
-        options.arrival.is_some(),
-        options.profile.is_some(),
-        options.peak.is_some(),
-    ];
-    if drivers.iter().filter(|d| **d).count() > 1 {
-        return Err(RunnerError::OpenModel(
-            "one of an arrival rate, load stages and peak-seeking drives a run, not several".into(),
-        ));
-    }
-    // One profile drives the regular groups: load stages (users or arrival rates), the
-    // peak-seeking ramp, or a constant arrival rate (`--mode tps`) for the run's duration.
-    let profile = options
-        .profile
-        .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()))
-        .or_else(|| {
-            let (a, length) = options.arrival.zip(options.duration)?;
-            Some(LoadProfile::constant_rate(a.per_second, length, a.max_vus))
-        })
-        .map(Arc::new);
-    for g in &plan.groups {
-        let overridden =
-            g.role == GroupRole::Main && (options.duration.is_some() || profile.is_some());
-        if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
-            return Err(RunnerError::Unbounded {
-                group: g.name.clone(),
-            });
-        }
-    }
+    let profile = driving_profile(&options)?;
+    check_bounded(plan, &options, profile.is_some())?;
     let run_start = Instant::now();
     let (stop, _) = watch::channel(RUNNING);
     let shared = Arc::new(Shared {
@@ -213,40 +173,7 @@ pub async fn run(
         peak: options.peak.map(|p| PeakSeeker::new(p, now_ms())),
         rules: RuleWatch::new(options.stop_rules, profile, now_ms()),
     };
-    let mut stopped_by = None;
-    let mut tick = tokio::time::interval(FLUSH_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let outcome: Result<(), RunnerError> = loop {
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(sample) => {
-                    if let Err(e) = collector.add(&sample) {
-                        break Err(e);
-                    }
-                    if collector.hit_max {
-                        shared.stop_at(STOP_NOW);
-                    }
-                }
-                None => break collector.flush(),
-            },
-            _ = tick.tick() => {
-                if let Err(e) = collector.flush() {
-                    break Err(e);
-                }
-                if collector.peak.as_mut().is_some_and(|p| p.check(now_ms())) {
-                    tracing::info!("peak-seeking: a step broke a rule, stopping the run");
-                    shared.stop_at(STOP_GRACEFUL);
-                }
-                if stopped_by.is_none()
-                    && let Some(why) = collector.rules.as_mut().and_then(|r| r.check(now_ms()))
-                {
-                    tracing::warn!(rule = %why, "stopping the run");
-                    stopped_by = Some(why);
-                    shared.stop_at(STOP_GRACEFUL);
-                }
-            }
-        }
-    };
+    let (outcome, stopped_by) = collector.collect(&mut rx, &shared).await;
     for task in stop_tasks.into_iter().flatten() {
         task.abort();
     }
@@ -272,24 +199,83 @@ pub async fn run(
         peak: collector.peak.take().map(PeakSeeker::finish),
         stopped_by,
     };
-    if summary.dropped_iterations > 0 {
-        tracing::warn!(
-            dropped = summary.dropped_iterations,
-            "iterations were dropped: the virtual user cap was reached"
-        );
-    }
-    if summary.writer_waits > 0 {
-        tracing::warn!(
-            waits = summary.writer_waits,
-            "the sample writer fell behind: virtual users waited for it; the load was lower than planned"
-        );
-    }
-    tracing::info!(
-        samples = summary.samples,
-        errors = summary.errors,
-        "run finished"
-    );
+    summary.log();
     Ok(summary)
+}
+
+/// The one profile that drives the regular groups, if any: load stages (users or arrival
+/// rates), the peak-seeking ramp, or a constant arrival rate (`--mode tps`) for the run's
+/// duration. At most one of the three may be given, and an arrival rate needs a duration.
+fn driving_profile(options: &RunOptions) -> Result<Option<Arc<LoadProfile>>, RunnerError> {
+    if let Some(a) = &options.arrival {
+        if options.duration.is_none() {
+            return Err(RunnerError::OpenModel(
+                "an arrival rate needs a duration (--duration)".into(),
+            ));
+        }
+        if !(a.per_second.is_finite() && a.per_second > 0.0) || a.max_vus == Some(0) {
+            return Err(RunnerError::OpenModel(format!(
+                "the rate must be > 0 and the user cap ≥ 1 (rate {}, cap {:?})",
+                a.per_second, a.max_vus
+            )));
+        }
+    }
+    let drivers = [
+        options.arrival.is_some(),
+        options.profile.is_some(),
+        options.peak.is_some(),
+    ];
+    if drivers.iter().filter(|d| **d).count() > 1 {
+        return Err(RunnerError::OpenModel(
+            "one of an arrival rate, load stages and peak-seeking drives a run, not several".into(),
+        ));
+    }
+    Ok(options
+        .profile
+        .clone()
+        .or_else(|| options.peak.as_ref().map(|p| p.profile().clone()))
+        .or_else(|| {
+            let (a, length) = options.arrival.zip(options.duration)?;
+            Some(LoadProfile::constant_rate(a.per_second, length, a.max_vus))
+        })
+        .map(Arc::new))
+}
+
+/// Refuses, before any traffic, a group that would loop forever: no duration of its own, and
+/// (for main groups) neither a run duration nor a profile to end it.
+fn check_bounded(
+    plan: &RunnablePlan,
+    options: &RunOptions,
+    has_profile: bool,
+) -> Result<(), RunnerError> {
+    for g in &plan.groups {
+        let overridden = g.role == GroupRole::Main && (options.duration.is_some() || has_profile);
+        if g.loops == Loops::Forever && g.duration.is_none() && !overridden {
+            return Err(RunnerError::Unbounded {
+                group: g.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl RunSummary {
+    /// Logs how the run ended, with warnings when the load was lower than planned.
+    fn log(&self) {
+        if self.dropped_iterations > 0 {
+            tracing::warn!(
+                dropped = self.dropped_iterations,
+                "iterations were dropped: the virtual user cap was reached"
+            );
+        }
+        if self.writer_waits > 0 {
+            tracing::warn!(
+                waits = self.writer_waits,
+                "the sample writer fell behind: virtual users waited for it; the load was lower than planned"
+            );
+        }
+        tracing::info!(samples = self.samples, errors = self.errors, "run finished");
+    }
 }
 
 /// Turns samples into batches for the sink.
@@ -305,6 +291,51 @@ struct Collector<'s> {
 }
 
 impl Collector<'_> {
+    /// Takes the users' samples until every user is done (the channel closes), flushing every
+    /// [`FLUSH_EVERY`] and checking the peak-seeker and the stop rules on each flush. Returns
+    /// how collecting ended and the stop rule that stopped the run, if one did.
+    async fn collect(
+        &mut self,
+        rx: &mut mpsc::Receiver<Sample>,
+        shared: &Shared,
+    ) -> (Result<(), RunnerError>, Option<String>) {
+        let mut stopped_by = None;
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let outcome = loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(sample) => {
+                        if let Err(e) = self.add(&sample) {
+                            break Err(e);
+                        }
+                        if self.hit_max {
+                            shared.stop_at(STOP_NOW);
+                        }
+                    }
+                    None => break self.flush(),
+                },
+                _ = tick.tick() => {
+                    if let Err(e) = self.flush() {
+                        break Err(e);
+                    }
+                    if self.peak.as_mut().is_some_and(|p| p.check(now_ms())) {
+                        tracing::info!("peak-seeking: a step broke a rule, stopping the run");
+                        shared.stop_at(STOP_GRACEFUL);
+                    }
+                    if stopped_by.is_none()
+                        && let Some(why) = self.rules.as_mut().and_then(|r| r.check(now_ms()))
+                    {
+                        tracing::warn!(rule = %why, "stopping the run");
+                        stopped_by = Some(why);
+                        shared.stop_at(STOP_GRACEFUL);
+                    }
+                }
+            }
+        };
+        (outcome, stopped_by)
+    }
+
     fn add(&mut self, s: &Sample) -> Result<(), RunnerError> {
         if self.hit_max {
             return Ok(());
