@@ -29,6 +29,29 @@ struct Argument {
     use_equals: bool,
 }
 
+/// Where a request goes, as compiled.
+struct Target {
+    tls: bool,
+    host: String,
+    port: u16,
+    /// The path, with the sampler's own query if it has one; may hold run-time references.
+    path: String,
+}
+
+/// Sampler `s`'s non-empty value of `prop`, else the innermost HTTP Request Defaults'
+/// non-empty value, else "".
+fn merged_raw<'a>(s: &'a TestElement, scope: &'a Scope<'_>, prop: &str) -> &'a str {
+    let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
+    own.or_else(|| {
+        scope
+            .defaults
+            .iter()
+            .rev()
+            .find_map(|d| d.prop_str(prop).filter(|v| !v.trim().is_empty()))
+    })
+    .unwrap_or("")
+}
+
 impl Compiler<'_> {
     /// Compiles sampler `s` with the config elements, timers and assertions of `scope`.
     pub(crate) fn http(
@@ -39,75 +62,18 @@ impl Compiler<'_> {
         let el = s.name.as_str();
         self.refuse_unsupported_http(s)?;
         let throughput_timers = self.throughput_timers(scope)?;
-        // The sampler's non-empty value, else the innermost default's non-empty value.
-        let merged_raw = |prop: &str| -> &str {
-            let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
-            own.or_else(|| {
-                scope
-                    .defaults
-                    .iter()
-                    .rev()
-                    .find_map(|d| d.prop_str(prop).filter(|v| !v.trim().is_empty()))
-            })
-            .unwrap_or("")
-        };
+        let Target {
+            tls,
+            host,
+            port,
+            mut path,
+        } = self.target(s, scope)?;
         let merged = |prop: &str| -> Result<String, RunnerError> {
-            Ok(self.eval(el, prop, merged_raw(prop))?.trim().to_string())
+            Ok(self
+                .eval(el, prop, merged_raw(s, scope, prop))?
+                .trim()
+                .to_string())
         };
-        let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
-        let mut tls = match protocol.as_str() {
-            "" | "http" => false,
-            "https" => true,
-            _ => {
-                return Err(RunnerError::setting(
-                    el,
-                    "HTTPSampler.protocol",
-                    &protocol,
-                    "the native runner speaks http and https",
-                ));
-            }
-        };
-        let mut host = merged("HTTPSampler.domain")?;
-        let port_text = merged("HTTPSampler.port")?;
-        let path_prop = "HTTPSampler.path";
-        let mut path = self
-            .eval_deferred(el, path_prop, merged_raw(path_prop))?
-            .trim()
-            .to_string();
-        let mut port = parse_port(el, &port_text)?;
-        let lower = path.to_ascii_lowercase();
-        let full_url = if lower.starts_with("http://") {
-            Some((false, 7))
-        } else if lower.starts_with("https://") {
-            Some((true, 8))
-        } else {
-            None
-        };
-        if let Some((url_tls, skip)) = full_url {
-            let rest = &path[skip..];
-            let (authority, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let (h, explicit_port) = match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), parse_port(el, p)?),
-                None => (authority.to_string(), None),
-            };
-            host = h;
-            port = explicit_port;
-            tls = url_tls;
-            path = p.to_string();
-        }
-        let port = port.unwrap_or(if tls { 443 } else { 80 });
-        if host.is_empty() {
-            return Err(RunnerError::invalid(
-                el,
-                "HTTPSampler.domain",
-                "",
-                "a host name (set it in the sampler or in HTTP Request Defaults)",
-            ));
-        }
-        // A path that is one run-time reference gets its `/` after substitution.
-        if !path.starts_with('/') && !path.starts_with("${") {
-            path.insert(0, '/');
-        }
         let method = {
             let m = merged("HTTPSampler.method")?.to_ascii_uppercase();
             if m.is_empty() { "GET".to_string() } else { m }
@@ -211,6 +177,79 @@ impl Compiler<'_> {
             extractors,
             keep,
             runtime,
+        })
+    }
+
+    /// Where sampler `s` sends its request: protocol, host and port from the sampler or the
+    /// innermost HTTP Request Defaults, overridden by a full URL in the path; the path starts
+    /// with `/` (or is one run-time reference that will).
+    fn target(&mut self, s: &TestElement, scope: &Scope<'_>) -> Result<Target, RunnerError> {
+        let el = s.name.as_str();
+        let merged = |prop: &str| -> Result<String, RunnerError> {
+            Ok(self
+                .eval(el, prop, merged_raw(s, scope, prop))?
+                .trim()
+                .to_string())
+        };
+        let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
+        let mut tls = match protocol.as_str() {
+            "" | "http" => false,
+            "https" => true,
+            _ => {
+                return Err(RunnerError::setting(
+                    el,
+                    "HTTPSampler.protocol",
+                    &protocol,
+                    "the native runner speaks http and https",
+                ));
+            }
+        };
+        let mut host = merged("HTTPSampler.domain")?;
+        let port_text = merged("HTTPSampler.port")?;
+        let path_prop = "HTTPSampler.path";
+        let mut path = self
+            .eval_deferred(el, path_prop, merged_raw(s, scope, path_prop))?
+            .trim()
+            .to_string();
+        let mut port = parse_port(el, &port_text)?;
+        let lower = path.to_ascii_lowercase();
+        let full_url = if lower.starts_with("http://") {
+            Some((false, 7))
+        } else if lower.starts_with("https://") {
+            Some((true, 8))
+        } else {
+            None
+        };
+        if let Some((url_tls, skip)) = full_url {
+            let rest = &path[skip..];
+            let (authority, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let (h, explicit_port) = match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), parse_port(el, p)?),
+                None => (authority.to_string(), None),
+            };
+            host = h;
+            port = explicit_port;
+            tls = url_tls;
+            path = p.to_string();
+        }
+        let port = port.unwrap_or(if tls { 443 } else { 80 });
+        if host.is_empty() {
+            return Err(RunnerError::invalid(
+                el,
+                "HTTPSampler.domain",
+                "",
+                "a host name (set it in the sampler or in HTTP Request Defaults)",
+            ));
+        }
+        // A path that is one run-time reference gets its `/` after substitution.
+        if !path.starts_with('/') && !path.starts_with("${") {
+            path.insert(0, '/');
+        }
+        Ok(Target {
+            tls,
+            host,
+            port,
+            path,
         })
     }
 
