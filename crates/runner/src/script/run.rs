@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use loadlake_schema::SampleKind;
@@ -91,27 +90,12 @@ impl Vu {
             ),
         };
         let sample = Sample {
-            ts_ms,
-            elapsed_ms,
-            latency_ms: 0,
-            connect_ms: 0,
-            idle_ms: 0,
-            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
-            label,
-            case_name: self.case_name.clone(),
-            thread: self.thread.clone(),
-            kind: SampleKind::Sample,
             code: Cow::Owned(code),
             message: Cow::Owned(message),
-            success,
             failure_message,
             bytes_received: body_bytes,
-            bytes_sent: 0,
-            grp_threads: self.grp_active.load(Ordering::SeqCst),
-            all_threads: self.shared.all_active.load(Ordering::SeqCst),
-            url: None,
             data_type: Some("text"),
-            encoding: None,
+            ..self.sample_of(ts_ms, elapsed_ms, label, SampleKind::Sample, success)
         };
         if !self.record(sample).await {
             return Flow::Stop;

@@ -11,6 +11,7 @@ mod transaction;
 
 pub(crate) use transaction::TxAcc;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -415,6 +416,42 @@ impl Vu {
         }
     }
 
+    /// A sample of this user, of `kind`, started at `ts_ms` and taking `elapsed_ms`: its case,
+    /// thread, the active thread counts now and the latency from the intended start filled in;
+    /// timings, sizes, texts and the URL empty, for the caller to set.
+    pub(crate) fn sample_of(
+        &self,
+        ts_ms: i64,
+        elapsed_ms: i64,
+        label: Arc<str>,
+        kind: SampleKind,
+        success: bool,
+    ) -> Sample {
+        Sample {
+            ts_ms,
+            elapsed_ms,
+            latency_ms: 0,
+            connect_ms: 0,
+            idle_ms: 0,
+            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
+            label,
+            case_name: self.case_name.clone(),
+            thread: self.thread.clone(),
+            kind,
+            code: Cow::Borrowed(""),
+            message: Cow::Borrowed(""),
+            success,
+            failure_message: None,
+            bytes_received: 0,
+            bytes_sent: 0,
+            grp_threads: self.grp_active.load(Ordering::SeqCst),
+            all_threads: self.shared.all_active.load(Ordering::SeqCst),
+            url: None,
+            data_type: None,
+            encoding: None,
+        }
+    }
+
     /// Sends a finished sample to the collector, or gives it to the innermost parent-mode
     /// transaction as a sub-result. A sampler's sample also counts in every non-parent
     /// transaction inside that one; a transaction sample counts only as a sub-result (JMeter's
@@ -579,27 +616,17 @@ impl Vu {
         }
         self.note_last_sample(success);
         let mut sample = Sample {
-            ts_ms: r.ts_ms,
-            elapsed_ms: r.elapsed_ms,
             latency_ms: r.latency_ms,
             connect_ms: r.connect_ms,
-            idle_ms: 0,
-            intended_elapsed_ms: self.late_ms.map(|late| late + r.elapsed_ms),
-            label,
-            case_name: self.case_name.clone(),
-            thread: self.thread.clone(),
-            kind: SampleKind::Sample,
             code: r.code,
             message: r.message,
-            success,
             failure_message,
             bytes_received: r.bytes_received,
             bytes_sent: r.bytes_sent,
-            grp_threads: self.grp_active.load(Ordering::SeqCst),
-            all_threads: self.shared.all_active.load(Ordering::SeqCst),
             url: Some(r.url),
             data_type: r.data_type,
             encoding: r.encoding,
+            ..self.sample_of(r.ts_ms, r.elapsed_ms, label, SampleKind::Sample, success)
         };
         if let Some(e) = edited {
             // `prev.setIgnore()`: no sample is recorded (nor counted by a transaction).

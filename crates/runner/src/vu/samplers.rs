@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use loadlake_schema::SampleKind;
@@ -146,27 +145,16 @@ impl Vu {
             None => (a.code, a.message),
         };
         let sample = Sample {
-            ts_ms,
-            elapsed_ms: a.elapsed_ms,
             latency_ms: a.latency_ms,
             connect_ms: a.connect_ms,
-            idle_ms: 0,
-            intended_elapsed_ms: self.late_ms.map(|late| late + a.elapsed_ms),
-            label,
-            case_name: self.case_name.clone(),
-            thread: self.thread.clone(),
-            kind: SampleKind::Sample,
             code: Cow::Owned(code),
             message: Cow::Owned(message),
-            success,
             failure_message,
             bytes_received: a.body.len() as i64,
-            bytes_sent: 0,
-            grp_threads: self.grp_active.load(Ordering::SeqCst),
-            all_threads: self.shared.all_active.load(Ordering::SeqCst),
             url: a.url,
             data_type: Some("text"),
             encoding: Some(Cow::Borrowed("UTF-8")),
+            ..self.sample_of(ts_ms, a.elapsed_ms, label, SampleKind::Sample, success)
         };
         if !self.record(sample).await {
             return Flow::Stop;

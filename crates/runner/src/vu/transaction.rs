@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use loadlake_schema::SampleKind;
@@ -137,27 +136,16 @@ impl Vu {
             self.note_last_sample(success);
         }
         let sample = Sample {
-            ts_ms,
-            elapsed_ms,
             latency_ms: acc.latency,
             connect_ms: acc.connect,
             idle_ms,
-            intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
-            label,
-            case_name: self.case_name.clone(),
-            thread: self.thread.clone(),
-            kind: SampleKind::Transaction,
             code: code.into(),
             message: Cow::Owned(message),
-            success,
             failure_message,
             bytes_received: acc.bytes_received,
             bytes_sent: acc.bytes_sent,
-            grp_threads: self.grp_active.load(Ordering::SeqCst),
-            all_threads: self.shared.all_active.load(Ordering::SeqCst),
-            url: None,
             data_type: Some("text"),
-            encoding: None,
+            ..self.sample_of(ts_ms, elapsed_ms, label, SampleKind::Transaction, success)
         };
         if !self.record(sample).await {
             return Flow::Stop;
