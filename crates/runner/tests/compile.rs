@@ -109,17 +109,17 @@ fn unsupported_of(xml: &str) -> (String, String) {
 
 #[test]
 fn unsupported_elements_are_refused_by_name() {
-    let recorder = r#"<RecordingController guiclass="RecordController" testclass="RecordingController" testname="Recorder" enabled="true">
-        </RecordingController>
+    let section = r#"<CriticalSectionController guiclass="CriticalSectionControllerGui" testclass="CriticalSectionController" testname="Section" enabled="true">
+        </CriticalSectionController>
         <hashTree/>"#;
-    let xml = jmx(&[], &group("G", 1, 0, 1, "", &simple("Outer", recorder)));
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &simple("Outer", section)));
     assert_eq!(
         unsupported_of(&xml),
-        ("Recorder".into(), "RecordingController".into())
+        ("Section".into(), "CriticalSectionController".into())
     );
     let err = compile(&xml, &[]).unwrap_err().to_string();
     assert!(
-        err.contains("\"Recorder\" (RecordingController) is not supported"),
+        err.contains("\"Section\" (CriticalSectionController) is not supported"),
         "{err}"
     );
 

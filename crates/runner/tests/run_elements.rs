@@ -473,3 +473,26 @@ async fn a_random_controller_runs_one_child_at_random_each_time() {
     let err = compile(&xml, &[("port", "1")]).unwrap_err().to_string();
     assert!(err.contains("InterleaveControl.style"), "{err}");
 }
+
+#[tokio::test]
+async fn a_recording_controller_runs_its_children_like_a_simple_controller() {
+    // What JMeter's HTTP(S) Test Script Recorder leaves behind: the recorded samplers inside a
+    // Recording Controller, which JMeter runs as a Simple Controller (RecordingController extends
+    // GenericController). 3 iterations of 2 samplers: 3 requests each.
+    let server = TestServer::start().await;
+    let recorder = format!(
+        r#"<RecordingController guiclass="RecordController" testclass="RecordingController" testname="Recording Controller" enabled="true"/>
+        <hashTree>{}{}</hashTree>"#,
+        get("home", "/rec-home"),
+        get("search", "/rec-search")
+    );
+    let xml = jmx(&[], &group("G", 1, 0, 3, "", &recorder));
+    let (_, samples) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!(server.count("/rec-home"), 3);
+    assert_eq!(server.count("/rec-search"), 3);
+    let labels: Vec<&str> = samples.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["home", "search", "home", "search", "home", "search"]
+    );
+}

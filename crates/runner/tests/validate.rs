@@ -12,7 +12,7 @@ use loadlake_runner::{Loops, RunOptions, RunnerError, Step};
 
 #[test]
 fn validation_lists_every_refusal_with_where_it_is() {
-    let recorder = r#"<RecordingController guiclass="RecordController" testclass="RecordingController" testname="Recorder" enabled="true"/>
+    let recorder = r#"<CriticalSectionController guiclass="CriticalSectionControllerGui" testclass="CriticalSectionController" testname="Recorder" enabled="true"/>
         <hashTree/>"#;
     let jsr = r#"<JDBCSampler guiclass="TestBeanGUI" testclass="JDBCSampler" testname="Script" enabled="true"/>
         <hashTree/>"#;
@@ -45,7 +45,10 @@ fn validation_lists_every_refusal_with_where_it_is() {
     assert_eq!(
         found,
         [
-            (r#""G" > "Recorder""#, "RecordingController".to_string()),
+            (
+                r#""G" > "Recorder""#,
+                "CriticalSectionController".to_string()
+            ),
             (r#""G" > "Odd""#, "__machineName".to_string()),
             (r#""G" > "Ftp""#, "HTTPSampler.protocol".to_string()),
             (r#""G" > "Inner" > "Script""#, "JDBCSampler".to_string()),

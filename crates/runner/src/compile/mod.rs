@@ -102,7 +102,9 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "TestAction" => Kind::Action,
         "DebugSampler" | "DummySampler" => Kind::Local,
-        "GenericController" | modules::TEST_FRAGMENT => Kind::Simple,
+        // A Recording Controller is a Simple Controller the proxy recorder fills (JMeter's
+        // RecordingController extends GenericController and runs the same way).
+        "GenericController" | "RecordingController" | modules::TEST_FRAGMENT => Kind::Simple,
         "ModuleController" => Kind::Module,
         "ForeachController" => Kind::ForEach,
         "InterleaveControl" | "RandomController" => Kind::Interleave,
