@@ -515,6 +515,53 @@ pub(crate) async fn join(handle: JoinHandle<()>) {
     }
 }
 
+/// One user of a group to start: its number in the group (from 0), when, and when it must end.
+pub(crate) struct UserStart {
+    pub(crate) t: u32,
+    pub(crate) at: Instant,
+    pub(crate) end: Option<Instant>,
+}
+
+/// Starts the users `starts` (in order of their start times) of group `index` as their times
+/// come — a user whose start is not before its end is skipped — unless the run stops first,
+/// then waits for every one started. Returns the group's counter of active users.
+pub(crate) async fn start_users(
+    index: usize,
+    group: &Arc<ThreadGroupPlan>,
+    shared: &Arc<Shared>,
+    tx: mpsc::Sender<Sample>,
+    variables: &HashMap<String, String>,
+    starts: Vec<UserStart>,
+) -> Arc<AtomicI32> {
+    let grp_active = Arc::new(AtomicI32::new(0));
+    let mut stop = shared.stop.subscribe();
+    let mut users = Vec::with_capacity(starts.len());
+    for UserStart { t, at, end } in starts {
+        if end.is_some_and(|end| at >= end) {
+            continue;
+        }
+        if !sleep_until_unless_stopped(&mut stop, at).await {
+            break;
+        }
+        let vu = Vu::new(
+            group.clone(),
+            index,
+            t + 1,
+            variables.clone(),
+            tx.clone(),
+            shared.clone(),
+            end,
+            grp_active.clone(),
+        );
+        users.push(tokio::spawn(vu.run()));
+    }
+    drop(tx);
+    for u in users {
+        join(u).await;
+    }
+    grp_active
+}
+
 /// Starts the users of one group along its ramp-up, then waits for them.
 async fn ramp_group(
     index: usize,
@@ -525,40 +572,22 @@ async fn ramp_group(
     start: Instant,
     deadline: Option<Instant>,
 ) {
-    let grp_active = Arc::new(AtomicI32::new(0));
-    let mut stop = shared.stop.subscribe();
-    let part = shared.split.users(group.threads);
-    let mut users = Vec::with_capacity(part.len());
-    tracing::info!(group = %group.name, threads = part.len(), "thread group starting");
     // Each user starts when it would in the whole group's ramp-up (with agents, this process
     // runs a block of the group's users).
-    for t in part {
-        let at = start
-            + group
-                .ramp_up
-                .mul_f64(f64::from(t) / f64::from(group.threads));
-        if deadline.is_some_and(|d| at >= d) {
-            break;
-        }
-        if !sleep_until_unless_stopped(&mut stop, at).await {
-            break;
-        }
-        let vu = Vu::new(
-            group.clone(),
-            index,
-            t + 1,
-            (*variables).clone(),
-            tx.clone(),
-            shared.clone(),
-            deadline,
-            grp_active.clone(),
-        );
-        users.push(tokio::spawn(vu.run()));
-    }
-    drop(tx);
-    for u in users {
-        join(u).await;
-    }
+    let starts: Vec<UserStart> = shared
+        .split
+        .users(group.threads)
+        .map(|t| UserStart {
+            t,
+            at: start
+                + group
+                    .ramp_up
+                    .mul_f64(f64::from(t) / f64::from(group.threads)),
+            end: deadline,
+        })
+        .collect();
+    tracing::info!(group = %group.name, threads = starts.len(), "thread group starting");
+    let grp_active = start_users(index, &group, &shared, tx, &variables, starts).await;
     tracing::info!(
         group = %group.name,
         active = grp_active.load(Ordering::SeqCst),
