@@ -136,21 +136,6 @@ fn judge(rule: &CheckedRule, m: &ScopeMetrics) -> SlaResult {
 mod tests {
     use super::*;
 
-    fn rule(metric: &str, max: Option<f64>, min: Option<f64>) -> SlaRule {
-        SlaRule {
-            name: None,
-            case: None,
-            request: Some("Login".into()),
-            metric: metric.into(),
-            max,
-            min,
-        }
-    }
-
-    fn spec(yamlish: Vec<SlaRule>) -> SlaSpec {
-        SlaSpec { rules: yamlish }
-    }
-
     fn metrics(requests: u64, avg: f64) -> ScopeMetrics {
         ScopeMetrics {
             requests,
@@ -170,12 +155,14 @@ mod tests {
 
     #[test]
     fn bounds_are_inclusive_and_empty_scopes_fail() {
-        let rules = spec(vec![
-            rule("avg_rt", Some(200.0), None),
-            rule("avg_rt", None, Some(200.0)),
-            rule("avg_rt", Some(199.0), None),
-        ])
-        .check()
+        let rules = rules_from_yaml(
+            "rules:
+  - { request: Login, metric: avg_rt, max: 200 }
+  - { request: Login, metric: avg_rt, min: 200 }
+  - { request: Login, metric: avg_rt, max: 199 }
+",
+            "sla.yaml",
+        )
         .unwrap();
         let m = metrics(10, 200.0);
         assert!(judge(&rules[0], &m).passed);
