@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use loadlake_schema::SampleKind;
 use tokio::sync::{mpsc, watch};
 
+use crate::elements::assertions::Check;
+use crate::elements::extractors::PostProcessor;
 use crate::elements::response::Response;
 use crate::http::client::{HttpClient, now_ms};
 use crate::model::{
@@ -29,6 +31,7 @@ use crate::model::{
     ThroughputTimer,
 };
 use crate::sample::Sample;
+use crate::script::ScriptSample;
 use crate::text::template::UserCtx;
 
 /// Stop levels carried by the run's watch channel.
@@ -416,6 +419,38 @@ impl Vu {
         }
     }
 
+    /// Runs a sampler's post-processors on its response, in order (scripts among them may change
+    /// the sample: their edits are returned), then its assertions; `success` and the first
+    /// `failure_message` follow, and the outcome is noted as JMeter's `last_sample_ok`.
+    pub(crate) fn judge(
+        &mut self,
+        post_processors: &[PostProcessor],
+        assertions: &[Check],
+        response: &Response<'_>,
+        label: &str,
+        success: &mut bool,
+        failure_message: &mut Option<String>,
+    ) -> Option<ScriptSample> {
+        let edited = crate::script::element::post_process(
+            post_processors,
+            response,
+            &mut self.user,
+            label,
+            *success,
+        );
+        if let Some(e) = &edited {
+            *success = e.success;
+        }
+        for a in assertions {
+            if let Some(msg) = a.check(response, &mut self.user) {
+                *success = false;
+                failure_message.get_or_insert(msg);
+            }
+        }
+        self.note_last_sample(*success);
+        edited
+    }
+
     /// A sample of this user, of `kind`, started at `ts_ms` and taking `elapsed_ms`: its case,
     /// thread, the active thread counts now and the latency from the intended start filled in;
     /// timings, sizes, texts and the URL empty, for the caller to set.
@@ -597,24 +632,14 @@ impl Vu {
             body_bytes: r.bytes_received - r.header_bytes,
             header_bytes: r.header_bytes,
         };
-        // Post-processors in order; scripts among them may change the sample.
-        let edited = crate::script::element::post_process(
+        let edited = self.judge(
             &h.extractors,
+            &h.assertions,
             &response,
-            &mut self.user,
             &label,
-            success,
+            &mut success,
+            &mut failure_message,
         );
-        if let Some(e) = &edited {
-            success = e.success;
-        }
-        for a in &h.assertions {
-            if let Some(msg) = a.check(&response, &mut self.user) {
-                success = false;
-                failure_message.get_or_insert(msg);
-            }
-        }
-        self.note_last_sample(success);
         let mut sample = Sample {
             latency_ms: r.latency_ms,
             connect_ms: r.connect_ms,

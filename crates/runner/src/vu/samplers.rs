@@ -120,24 +120,14 @@ impl Vu {
             body_bytes: a.body.len() as i64,
             ..Response::default()
         };
-        // Post-processors in order; scripts among them may change the sample.
-        let edited = crate::script::element::post_process(
+        let edited = self.judge(
             &l.extractors,
+            &l.assertions,
             &response,
-            &mut self.user,
             &label,
-            success,
+            &mut success,
+            &mut failure_message,
         );
-        if let Some(e) = &edited {
-            success = e.success;
-        }
-        for c in &l.assertions {
-            if let Some(msg) = c.check(&response, &mut self.user) {
-                success = false;
-                failure_message.get_or_insert(msg);
-            }
-        }
-        self.note_last_sample(success);
         let (code, message) = match edited {
             // `prev.setIgnore()`: no sample is recorded.
             Some(e) if e.ignore => return self.after_sample(success),
