@@ -211,7 +211,7 @@ fn unsupported_functions_and_settings_are_refused() {
             0,
             1,
             "",
-            &http("Odd", "GET", "/?x=${__machineName()}", &[], "", ""),
+            &http("Odd", "GET", "/?x=${__digest()}", &[], "", ""),
         ),
     );
     match compile(&unknown, &[("port", "80")]) {
@@ -221,7 +221,7 @@ fn unsupported_functions_and_settings_are_refused() {
             function,
         }) => assert_eq!(
             (element.as_str(), property.as_str(), function.as_str()),
-            ("Odd", "HTTPSampler.path", "__machineName")
+            ("Odd", "HTTPSampler.path", "__digest")
         ),
         other => panic!("{other:?}"),
     }

@@ -394,6 +394,8 @@ fn non_core_listeners_are_listed_as_not_run_and_dns_cache_managers_checked() {
         <kg.apc.jmeter.vizualizers.CorrectedResultCollector guiclass="kg.apc.jmeter.vizualizers.ResponseTimesOverTimeGui" testclass="kg.apc.jmeter.vizualizers.CorrectedResultCollector" testname="RT graph" enabled="true"/>
         <hashTree/>
         <ResultSaver guiclass="ResultSaverGui" testclass="ResultSaver" testname="Save" enabled="true"/>
+        <hashTree/>
+        <kg.apc.jmeter.vizualizers.CompositeResultCollector guiclass="kg.apc.jmeter.vizualizers.CompositeGraphGui" testclass="kg.apc.jmeter.vizualizers.CompositeResultCollector" testname="Composite" enabled="true"/>
         <hashTree/>"#;
     let dns = |custom: bool| {
         format!(
@@ -419,7 +421,9 @@ fn non_core_listeners_are_listed_as_not_run_and_dns_cache_managers_checked() {
              instead)",
             "\"RT graph\" (CorrectedResultCollector: a jmeter-plugins graph: the runner records \
              every sample itself)",
-            "\"Save\" (ResultSaver: responses are not saved to files (Save Responses to a file))"
+            "\"Save\" (ResultSaver: responses are not saved to files (Save Responses to a file))",
+            "\"Composite\" (CompositeResultCollector: a jmeter-plugins composite graph: the \
+             runner records every sample itself)"
         ]
     );
     assert!(

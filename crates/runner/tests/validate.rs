@@ -22,7 +22,7 @@ fn validation_lists_every_refusal_with_where_it_is() {
     );
     let body = format!(
         "{recorder}{}{ftp}{}",
-        http("Odd", "GET", "/${__machineName()}", &[], "", ""),
+        http("Odd", "GET", "/${__digest()}", &[], "", ""),
         loop_controller("Inner", 2, jsr)
     );
     let xml = jmx(&[], &group("G", 1, 0, 1, "", &body));
@@ -49,7 +49,7 @@ fn validation_lists_every_refusal_with_where_it_is() {
                 r#""G" > "Recorder""#,
                 "CriticalSectionController".to_string()
             ),
-            (r#""G" > "Odd""#, "__machineName".to_string()),
+            (r#""G" > "Odd""#, "__digest".to_string()),
             (r#""G" > "Ftp""#, "HTTPSampler.protocol".to_string()),
             (r#""G" > "Inner" > "Script""#, "JDBCSampler".to_string()),
         ]

@@ -26,6 +26,14 @@ pub(crate) const LISTENERS: &[(&str, &str)] = &[
         "a jmeter-plugins graph: the runner records every sample itself",
     ),
     (
+        "CompositeResultCollector",
+        "a jmeter-plugins composite graph: the runner records every sample itself",
+    ),
+    (
+        "BlazeMeterUploader",
+        "results are not uploaded to BlazeMeter; the run's samples are in the store",
+    ),
+    (
         "FlexibleFileWriter",
         "nothing is written to its file; the runner records every sample itself",
     ),

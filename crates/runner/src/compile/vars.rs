@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{At, RunnerError};
+use crate::text::functions;
 
 /// Functions evaluated per request by [`crate::text::template::Template`].
 pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
@@ -191,18 +192,11 @@ impl<'p> Evaluator<'p> {
         {
             return Ok(format!("${{{inner}}}"));
         }
+        let strs: Vec<&str> = args.iter().map(String::as_str).collect();
         match name {
-            "P" => {
-                let key = arg(0).unwrap_or_default();
-                Ok(lookup(key).unwrap_or_else(|| arg(1).unwrap_or("1").to_string()))
-            }
-            "property" => {
-                let key = arg(0).unwrap_or_default();
-                Ok(lookup(key).unwrap_or_else(|| match arg(2) {
-                    Some(default) => default.to_string(),
-                    None => key.to_string(),
-                }))
-            }
+            "P" | "property" => Ok(functions::property(&function, &strs, &lookup).0),
+            "env" => Ok(functions::property(&function, &strs, &functions::env_lookup).0),
+            "machineName" => Ok(functions::machine_name()),
             _ => Err(RunnerError::UnsupportedFunction {
                 element: at.element.to_string(),
                 property: at.property.to_string(),

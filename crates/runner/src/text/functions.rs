@@ -40,6 +40,10 @@ pub(crate) struct Call {
 enum Func {
     /// `__P` / `__property` with run-time arguments or a variable to set.
     Property,
+    /// jmeter-plugins' `__env` with run-time arguments or a variable to set.
+    Env,
+    /// `__machineName` with a variable to set.
+    MachineName,
     Random,
     RandomString,
     /// The format, when static.
@@ -67,7 +71,7 @@ enum Func {
 }
 
 /// Supported functions: name, argument counts, usage for error messages.
-const FUNCTIONS: [(&str, usize, usize, &str); 19] = [
+const FUNCTIONS: [(&str, usize, usize, &str); 21] = [
     ("__P", 1, 2, "name[,default]"),
     ("__property", 1, 3, "name[,var[,default]]"),
     ("__Random", 2, 3, "min,max[,var]"),
@@ -87,10 +91,30 @@ const FUNCTIONS: [(&str, usize, usize, &str); 19] = [
     ("__evalVar", 1, 1, "name"),
     ("__FileToString", 1, 3, "file[,encoding[,var]]"),
     ("__base64Encode", 1, 2, "text[,var]"),
+    ("__env", 1, 3, "name[,var[,default]]"),
+    ("__machineName", 0, 1, "[var]"),
 ];
 
-/// `__P` / `__property`: the value and the variable to set.
-fn property<'a>(
+/// An environment variable of this process, for `__env`.
+pub(crate) fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// This machine's host name, for `__machineName` (JMeter: `InetAddress.getLocalHost()
+/// .getHostName()`): the kernel's (`/proc/sys/kernel/hostname`), else `HOSTNAME`, else
+/// `localhost`.
+pub(crate) fn machine_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// `__P` / `__property` (and jmeter-plugins' `__env`, the same rule over the environment): the
+/// value and the variable to set.
+pub(crate) fn property<'a>(
     name: &str,
     args: &[&'a str],
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -209,6 +233,18 @@ pub(crate) fn build_call(
             };
             Func::Program(dialect, script, live)
         }
+        // Fixed for the run when the arguments are (a host from `${__env(HOST,localhost)}`).
+        "__env" => match fixed.iter().copied().collect::<Option<Vec<&str>>>() {
+            Some(values) if at(1).is_none_or(|v| v.trim().is_empty()) => {
+                return Ok(Part::Value(property(name, &values, &env_lookup).0));
+            }
+            _ => Func::Env,
+        },
+        "__machineName" => match at(0) {
+            None if !args.is_empty() => Func::MachineName,
+            Some(var) if !var.trim().is_empty() => Func::MachineName,
+            _ => return Ok(Part::Value(machine_name())),
+        },
         "__threadNum" => Func::ThreadNum,
         "__UUID" => Func::Uuid,
         "__evalVar" => Func::EvalVar,
@@ -260,6 +296,11 @@ impl Call {
                     None => property(self.name, &strs, &|k: &str| self.props.get(k).cloned()),
                 }
             }
+            Func::Env => {
+                let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+                property(self.name, &strs, &env_lookup)
+            }
+            Func::MachineName => (machine_name(), arg(0)),
             Func::Random => {
                 let (lo, hi) = (
                     whole(first, true)?,

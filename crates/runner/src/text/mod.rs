@@ -64,6 +64,32 @@ mod tests {
     }
 
     #[test]
+    fn env_and_machine_name_functions() {
+        let mut u = user(&[("v", "PATH")]);
+        // jmeter-plugins __env(name[,var[,default]]): the process's variable, else the default,
+        // else the name itself (as __property); static calls are fixed before the run.
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(render("${__env(PATH)}", &mut u), path);
+        assert_eq!(render("${__env(${v})}", &mut u), path);
+        assert_eq!(render("${__env(PATH,saved)}", &mut u), path);
+        assert_eq!(u.vars["saved"], path);
+        let missing = "LOADLAKE_TEST_SURELY_UNSET_VARIABLE";
+        assert_eq!(
+            render(&format!("${{__env({missing},,dflt)}}"), &mut u),
+            "dflt"
+        );
+        assert_eq!(render(&format!("${{__env({missing})}}"), &mut u), missing);
+        // __machineName: what `hostname` prints, when the command is there.
+        let name = render("${__machineName()}", &mut u);
+        assert!(!name.is_empty());
+        if let Ok(out) = std::process::Command::new("hostname").output() {
+            assert_eq!(name, String::from_utf8_lossy(&out.stdout).trim());
+        }
+        assert_eq!(render("${__machineName(host)}", &mut u), name);
+        assert_eq!(u.vars["host"], name);
+    }
+
+    #[test]
     fn basic_credentials_are_rfc_4648_base64() {
         // RFC 7617's example: Aladdin / open sesame.
         assert_eq!(

@@ -618,7 +618,7 @@ pub(crate) mod tests {
     #[test]
     fn unknown_functions_are_refused_naming_element_and_property() {
         for (text, name) in [
-            ("x=${__machineName}", "__machineName"),
+            ("x=${__digest}", "__digest"),
             ("${__chooseRandom(1,v)}", "__chooseRandom"),
             ("${ __foo(1)}", "__foo"),
         ] {
