@@ -54,7 +54,7 @@ pub async fn scope_metrics(
         .sql_with_params(crate::queries::SCOPE_METRICS, params)
         .await?;
     match batches.iter().find(|b| b.num_rows() > 0) {
-        Some(b) => metrics_of_row(b, 0),
+        Some(b) => Ok(metrics_of_batch(b)?.swap_remove(0)),
         None => Ok(ScopeMetrics::empty()),
     }
 }
@@ -86,8 +86,8 @@ pub async fn scope_metrics_of_runs(
             .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
             .ok_or_else(|| no_column(col::RUN_ID))?;
         let runs = runs.as_string::<i32>();
-        for row in 0..batch.num_rows() {
-            by_run.insert(runs.value(row).to_string(), metrics_of_row(batch, row)?);
+        for (row, m) in metrics_of_batch(batch)?.into_iter().enumerate() {
+            by_run.insert(runs.value(row).to_string(), m);
         }
     }
     Ok(by_run)
@@ -121,34 +121,50 @@ fn no_column(name: &str) -> QueryError {
     )))
 }
 
-/// The numbers in row `row` of a result of the scope queries.
-fn metrics_of_row(batch: &RecordBatch, row: usize) -> Result<ScopeMetrics, QueryError> {
-    let value =
-        |name: &str| -> Result<Option<f64>, QueryError> { Ok(f64_column(batch, name)?[row]) };
-    let requests = u(value("requests")?);
-    let success_count = u(value("success_count")?);
-    let error_count = requests - success_count.min(requests);
-    let share = |n: u64| (requests > 0).then(|| n as f64 * 100.0 / requests as f64);
-    let (start, end) = (value("start_ms")?, value("end_ms")?);
-    Ok(ScopeMetrics {
-        requests,
-        success_count,
-        error_count,
-        failed_assert: u(value("failed_assert")?),
-        failed_timeout: u(value("failed_timeout")?),
-        failed_refused: u(value("failed_refused")?),
-        failed_parsed: u(value("failed_parsed")?),
-        failed_others: u(value("failed_others")?),
-        success_rate: share(success_count),
-        error_rate: share(error_count),
-        average_resp_time: value("average_resp_time")?,
-        min: value("min_resp_time")?,
-        max: value("max_resp_time")?,
-        percentile: value("percentile")?,
-        tps: rate(requests as f64, start, end),
-        start_time: start.map(|v| v as i64),
-        end_time: end.map(|v| v as i64),
-    })
+/// The numbers of every row of a result of the scope queries, in row order (each column read
+/// once).
+fn metrics_of_batch(batch: &RecordBatch) -> Result<Vec<ScopeMetrics>, QueryError> {
+    let column = |name: &str| f64_column(batch, name);
+    let requests = column("requests")?;
+    let success_count = column("success_count")?;
+    let failed_assert = column("failed_assert")?;
+    let failed_timeout = column("failed_timeout")?;
+    let failed_refused = column("failed_refused")?;
+    let failed_parsed = column("failed_parsed")?;
+    let failed_others = column("failed_others")?;
+    let average = column("average_resp_time")?;
+    let min = column("min_resp_time")?;
+    let max = column("max_resp_time")?;
+    let percentile = column("percentile")?;
+    let start = column("start_ms")?;
+    let end = column("end_ms")?;
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            let requests_n = u(requests[row]);
+            let success_n = u(success_count[row]);
+            let error_count = requests_n - success_n.min(requests_n);
+            let share = |n: u64| (requests_n > 0).then(|| n as f64 * 100.0 / requests_n as f64);
+            ScopeMetrics {
+                requests: requests_n,
+                success_count: success_n,
+                error_count,
+                failed_assert: u(failed_assert[row]),
+                failed_timeout: u(failed_timeout[row]),
+                failed_refused: u(failed_refused[row]),
+                failed_parsed: u(failed_parsed[row]),
+                failed_others: u(failed_others[row]),
+                success_rate: share(success_n),
+                error_rate: share(error_count),
+                average_resp_time: average[row],
+                min: min[row],
+                max: max[row],
+                percentile: percentile[row],
+                tps: rate(requests_n as f64, start[row], end[row]),
+                start_time: start[row].map(|v| v as i64),
+                end_time: end[row].map(|v| v as i64),
+            }
+        })
+        .collect())
 }
 
 impl ScopeMetrics {
