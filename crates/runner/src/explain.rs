@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Feed, FlowAction, GroupRole, LocalSampler, RandomDelay, RunnablePlan, Step, ThroughputRule,
-    ThroughputTimer, WhileCondition,
+    Feed, FlowAction, GroupRole, LocalSampler, RandomDelay, RunnablePlan, ScriptStep, Step,
+    ThroughputRule, ThroughputTimer, WhileCondition,
 };
 
 impl RunnablePlan {
@@ -143,7 +143,7 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
                     let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
                 }
             }
-            Step::Script(s) => crate::script::element::explain(out, s, &pad),
+            Step::Script(s) => explain_script(out, s, &pad),
             Step::Local(l) => {
                 let what = match &l.sampler {
                     LocalSampler::Debug { .. } => "Debug Sampler".to_string(),
@@ -354,5 +354,24 @@ fn explain_feeds(out: &mut String, feeds: &[Feed], depth: usize) {
                 p.names.join(", ")
             ),
         };
+    }
+}
+
+/// `--validate`'s lines for a script sampler.
+fn explain_script(out: &mut String, s: &ScriptStep, pad: &str) {
+    use std::fmt::Write;
+    let _ = write!(out, "{pad}script sampler {}", s.script.describe());
+    if !s.delay.is_zero() {
+        let _ = write!(out, ", waits {} ms before", s.delay.as_millis());
+    }
+    let _ = writeln!(out);
+    for p in &s.pre {
+        let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
+    }
+    for a in &s.assertions {
+        let _ = writeln!(out, "{pad}  assert {}", a.describe());
+    }
+    for e in &s.extractors {
+        let _ = writeln!(out, "{pad}  extract {}", e.describe());
     }
 }

@@ -48,15 +48,16 @@ mod vu;
 pub use compile::{DataFiles, compile, compile_at, compile_with};
 pub use elements::assertions::response_assertion::{ResponseAssertion, TestField};
 pub use elements::extractors::regex_boundary::RegexExtract;
+pub use elements::scripts::ScriptElement;
 pub use error::{Refusal, RunnerError};
 pub use jtl::{JTL_COLUMNS, JtlError, JtlTee};
 pub use kpi::peak::{PeakReport, PeakSeeking, StepReport};
 pub use kpi::rules::RuleWatch;
+pub use model::ScriptStep;
 pub use model::{
     ActionStep, DataFile, Dummy, FlowAction, HttpRequest, HttpStep, LocalSampler, LocalStep, Loops,
     OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan, Timers,
 };
 pub use run::arrival::ArrivalRate;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};
-pub use script::element::{ScriptElement, ScriptStep};
 pub use vu::Split;

@@ -21,7 +21,7 @@ use crate::elements::user_parameters::UserParameters;
 use crate::text::condition::Condition;
 use crate::text::template::Template;
 
-pub use samplers::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, Timers};
+pub use samplers::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, ScriptStep, Timers};
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -325,7 +325,7 @@ pub enum Step {
         steps: Vec<Step>,
     },
     /// A JSR223 / BeanShell sampler: a sample made by its script.
-    Script(Box<crate::script::element::ScriptStep>),
+    Script(Box<ScriptStep>),
     /// A ForEach Controller: a pass per variable `input_N` (N from `start + 1`), each stored in
     /// `output`.
     ForEach {
@@ -490,7 +490,7 @@ pub struct HttpStep {
     pub pre_processors: Vec<Arc<UserParameters>>,
     /// JSR223 / BeanShell pre-processors in scope, outermost first (run after the User
     /// Parameters, before the timers).
-    pub script_pre: Vec<crate::script::element::ScriptElement>,
+    pub script_pre: Vec<crate::elements::scripts::ScriptElement>,
     /// Assertions in scope, outermost first.
     pub assertions: Vec<Check>,
     /// A Cookie Manager is in scope: send the user's cookies and keep the ones set.

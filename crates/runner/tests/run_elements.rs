@@ -500,3 +500,44 @@ async fn a_recording_controller_runs_its_children_like_a_simple_controller() {
         ["home", "search", "home", "search", "home", "search"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_controller_runs_any_logic_controller() {
+    // JMeter's ModuleController takes any controller of the tree as its target, not only a
+    // Test Fragment or the controllers the runner had listed: here an Interleave Controller
+    // inside a fragment. InterleaveControl runs one child per pass, in turn: 1 user × 4 loops
+    // runs "a", "b", "a", "b".
+    let server = TestServer::start().await;
+    let interleave = format!(
+        r#"<InterleaveControl guiclass="InterleaveControlGui" testclass="InterleaveControl" testname="Alt" enabled="true">
+          <intProp name="InterleaveControl.style">1</intProp>
+        </InterleaveControl>
+        <hashTree>{}</hashTree>"#,
+        get("a", "/a") + &get("b", "/b")
+    );
+    let fragment = format!(
+        r#"<TestFragmentController guiclass="TestFragmentControllerGui" testclass="TestFragmentController" testname="Frag" enabled="true"/>
+        <hashTree>{interleave}</hashTree>"#
+    );
+    let module = r#"<ModuleController guiclass="ModuleControllerGui" testclass="ModuleController" testname="Use alt" enabled="true">
+          <collectionProp name="ModuleController.node_path">
+            <stringProp name="0">root</stringProp>
+            <stringProp name="1">Runner test</stringProp>
+            <stringProp name="2">Frag</stringProp>
+            <stringProp name="3">Alt</stringProp>
+          </collectionProp>
+        </ModuleController>
+        <hashTree/>"#;
+    let xml = jmx(&[], &(fragment + &group("G", 1, 0, 4, "", module)));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    let order: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(order, ["a", "b", "a", "b"]);
+    assert_eq!((server.count("/a"), server.count("/b")), (2, 2));
+    // A sampler is not a controller: refused, naming the module.
+    let xml = module_plan(&["root", "Runner test", "Frag", "in fragment"], true);
+    let err = compile(&xml, &[("port", "1")]).unwrap_err().to_string();
+    assert!(
+        err.contains("Use frag") && err.contains("runs a controller or Test Fragment"),
+        "{err}"
+    );
+}

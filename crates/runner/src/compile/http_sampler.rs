@@ -14,7 +14,7 @@ use loadlake_plan::TestElement;
 use crate::compile::vars::reference_len;
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
-use crate::http::encode::{escape_unsafe, form_encode};
+use crate::text::url::{escape_unsafe, form_encode};
 use crate::model::{HttpRequest, HttpStep, Keep, RuntimeParts};
 
 const METHODS: &[&str] = &[

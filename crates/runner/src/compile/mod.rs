@@ -17,6 +17,7 @@ pub(crate) mod modules;
 pub(crate) mod plugin_groups;
 pub(crate) mod refusals;
 pub(crate) mod samplers;
+pub(crate) mod scripts;
 pub(crate) mod timers;
 pub(crate) mod vars;
 
@@ -267,7 +268,7 @@ pub fn compile_with(
         }
     }
     // Properties the scripts write are read by `${__P(…)}` at run time.
-    let written = crate::script::element::written_properties(tp, &c.files.base_dir);
+    let written = scripts::written_properties(tp, &c.files.base_dir);
     c.ev.script_properties(written);
     for e in tp.enabled_descendants().filter(|e| kind(e) == Kind::Dns) {
         c.within(e, |c| c.dns_cache_manager(e));

@@ -231,21 +231,45 @@ fn find_by_path<'t>(
     }
 }
 
-/// Whether `e` is a controller a Module Controller can run.
+/// Whether `e` is a controller a Module Controller can run: any logic controller or Test
+/// Fragment (JMeter's `ModuleController` takes any `Controller` of the tree). Matched without a
+/// wildcard so that a new [`Kind`] has to be placed here as well as in the compiler's dispatch.
 fn is_controller(e: &TestElement) -> bool {
-    matches!(
-        kind(e),
+    match kind(e) {
         Kind::Simple
-            | Kind::Loop
-            | Kind::Transaction
-            | Kind::If
-            | Kind::While
-            | Kind::Switch
-            | Kind::OnceOnly
-            | Kind::Throughput
-            | Kind::Runtime
-            | Kind::Include
-    )
+        | Kind::Module
+        | Kind::Include
+        | Kind::ForEach
+        | Kind::Interleave
+        | Kind::Loop
+        | Kind::Transaction
+        | Kind::If
+        | Kind::While
+        | Kind::Switch
+        | Kind::OnceOnly
+        | Kind::Throughput
+        | Kind::Runtime => true,
+        Kind::ThreadGroup(_)
+        | Kind::Http
+        | Kind::Action
+        | Kind::Local
+        | Kind::CsvData
+        | Kind::Modifier
+        | Kind::HttpDefaults
+        | Kind::Headers
+        | Kind::Auth
+        | Kind::Cache
+        | Kind::Dns
+        | Kind::Cookies
+        | Kind::Timer
+        | Kind::Assertion
+        | Kind::Extractor
+        | Kind::Variables
+        | Kind::Listener
+        | Kind::ScriptSampler
+        | Kind::ScriptPre
+        | Kind::Unsupported => false,
+    }
 }
 
 /// JMeter's `IncludeController.getProperBranch`: the first Test Plan is entered, the first

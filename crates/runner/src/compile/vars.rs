@@ -68,7 +68,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The properties the plan's scripts write (see
-    /// [`crate::script::element::written_properties`]): `${__P(…)}` of those is left for run
+    /// [`super::scripts::written_properties`]): `${__P(…)}` of those is left for run
     /// time by [`Evaluator::eval_deferred`] and read from [`Evaluator::live_props`].
     pub(crate) fn script_properties(&mut self, written: Option<Option<BTreeSet<String>>>) {
         self.runtime_props =
@@ -162,7 +162,7 @@ impl<'p> Evaluator<'p> {
                     .into_iter()
                     .map(|a| self.substitute(&a, at, false))
                     .collect::<Result<Vec<_>, _>>()?;
-                return crate::script::element::run_now(
+                return crate::script::function::run_now(
                     name,
                     &args,
                     &self.vars,

@@ -11,5 +11,6 @@ pub(crate) mod csv_data_set;
 pub(crate) mod extractors;
 pub(crate) mod jsonpath;
 pub(crate) mod response;
+pub(crate) mod scripts;
 pub(crate) mod throughput_timers;
 pub(crate) mod user_parameters;

@@ -1,7 +1,5 @@
-//! URL encoding of values JMeter's way: [`form_encode`] for form bodies and encoded query
-//! arguments (Java's `URLEncoder`), [`escape_unsafe`] for what a URL cannot hold. Used when a
-//! sampler is compiled, and per request by [`HttpStep::rendered`] (here too), which fills in the
-//! run-time parts of a request for a user.
+//! The run-time parts of a request filled in for a user ([`HttpStep::rendered`]), URL-encoded
+//! JMeter's way ([`crate::text::url`]).
 
 use std::sync::Arc;
 
@@ -9,35 +7,7 @@ use bytes::Bytes;
 
 use crate::model::{HttpRequest, HttpStep, RuntimeParts};
 use crate::text::template::UserCtx;
-
-/// `application/x-www-form-urlencoded` as Java's `URLEncoder` (UTF-8): `*-._` and
-/// alphanumerics stay, space becomes `+`, everything else `%XX`.
-pub(crate) fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Escapes only what cannot appear in a URL (space, controls, non-ASCII, `"<>\^`{|}`).
-pub(crate) fn escape_unsafe(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}#".contains(&b) {
-            out.push_str(&format!("%{b:02X}"));
-        } else {
-            out.push(b as char);
-        }
-    }
-    out
-}
+use crate::text::url::{escape_unsafe, form_encode};
 
 impl HttpStep {
     /// The request with the run-time parts rendered for `user`: raw in the path, headers and a
@@ -77,16 +47,5 @@ impl HttpStep {
         }
         out.url_arc = Arc::from(out.url());
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encodes_like_java_url_encoder() {
-        assert_eq!(form_encode("a b&c=d/é*"), "a+b%26c%3Dd%2F%C3%A9*");
-        assert_eq!(escape_unsafe("a b/c?d"), "a%20b/c?d");
     }
 }

@@ -1,13 +1,15 @@
 //! The executable model of the samplers that need no network: the Flow Control Action
 //! (`TestAction`), which writes no sample but pauses, stops or steers the loops; the Debug
 //! Sampler and jp@gc Dummy Sampler, whose samples are made in the runner ([`LocalStep`]); and
-//! the timers and pre-processors every sampler waits for first ([`Timers`]).
+//! the timers and pre-processors every sampler waits for first ([`Timers`]); and the JSR223 /
+//! BeanShell sampler, whose sample its script makes ([`ScriptStep`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::elements::assertions::Check;
 use crate::elements::extractors::PostProcessor;
+use crate::elements::scripts::ScriptElement;
 use crate::elements::user_parameters::UserParameters;
 use crate::model::{RandomDelay, ThroughputTimer};
 use crate::text::template::Template;
@@ -24,7 +26,28 @@ pub struct Timers {
     /// User Parameters without `per_iteration`, outermost first (run before the timers).
     pub pre_processors: Vec<Arc<UserParameters>>,
     /// JSR223 / BeanShell pre-processors, outermost first (after the User Parameters).
-    pub script_pre: Vec<crate::script::element::ScriptElement>,
+    pub script_pre: Vec<ScriptElement>,
+}
+
+/// A JSR223 / BeanShell sampler with what is in its scope.
+#[derive(Debug, Clone)]
+pub struct ScriptStep {
+    /// The sampler's label.
+    pub(crate) label: String,
+    /// The label rendered per sample when it holds run-time references.
+    pub(crate) label_template: Option<Template>,
+    /// The sampler's script.
+    pub(crate) script: ScriptElement,
+    /// Script pre-processors in scope, in order.
+    pub(crate) pre: Vec<ScriptElement>,
+    /// Constant timer delays in scope.
+    pub(crate) delay: Duration,
+    /// Random timer parts in scope.
+    pub(crate) random_delays: Vec<RandomDelay>,
+    /// Post-processors in scope.
+    pub(crate) extractors: Vec<PostProcessor>,
+    /// Assertions in scope.
+    pub(crate) assertions: Vec<Check>,
 }
 
 /// What a Flow Control Action does (`ActionProcessor.action` with `ActionProcessor.target`).

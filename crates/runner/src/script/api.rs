@@ -176,7 +176,7 @@ pub(crate) fn function(i: &mut Interp<'_, '_>, name: &str, args: Vec<Value>) -> 
         }
         "encodeURIComponent" => {
             let s = text_arg(i, &args, 0)?;
-            Value::str(crate::http::encode::form_encode(&s).replace('+', "%20"))
+            Value::str(crate::text::url::form_encode(&s).replace('+', "%20"))
         }
         "decodeURIComponent" => Value::str(url_decode(&text_arg(i, &args, 0)?, false)),
         other => return Err(format!("no function {other}()")),
@@ -506,7 +506,7 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
             Value::str(date_format(p, ms)?)
         }
         (Obj::Class("URLEncoder"), "encode") => {
-            Value::str(crate::http::encode::form_encode(&text_arg(i, &args, 0)?))
+            Value::str(crate::text::url::form_encode(&text_arg(i, &args, 0)?))
         }
         (Obj::Class("URLDecoder"), "decode") => {
             Value::str(url_decode(&text_arg(i, &args, 0)?, true))

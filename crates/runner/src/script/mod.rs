@@ -9,8 +9,12 @@
 //! and the JMeter object model scripts see ([`api`]: `vars`, `props`, `prev`, `sampler`, `ctx`,
 //! `log`, `SampleResult`, `AssertionResult`, `JMeterUtils`, `FileServer`, string methods, JSON,
 //! dates …). Where the dialects differ (integer division, how a decimal prints, `==` between a
-//! string and a number), [`Dialect`] decides. How the elements are compiled and run is in
-//! [`element`].
+//! string and a number), [`Dialect`] decides. Scripts as functions
+//! (`__groovy`, `__BeanShell`, run per use or once before the run) are [`function`]; the script
+//! *elements* are compiled in `compile/scripts.rs` and run in [`crate::elements::scripts`] and
+//! `vu/scripts.rs`, so the language depends on nothing of the runner but [`crate::text`] and
+//! [`crate::error`]. With [`crate::text`] it forms the one inherent cycle named there: script
+//! functions live in templates, and scripts use templates and text functions.
 //!
 //! Properties written by scripts (`props.put`) live in one [`LiveProps`] map per compiled plan,
 //! which `${__P(…)}` reads at run time when a script of the plan writes that property.
@@ -18,14 +22,13 @@
 pub(crate) mod api;
 pub(crate) mod ast;
 pub(crate) mod check;
-pub(crate) mod element;
 pub(crate) mod eval;
+pub(crate) mod function;
 pub(crate) mod lex;
 pub(crate) mod methods;
 pub(crate) mod names;
 pub(crate) mod parse;
 pub(crate) mod parse_expr;
-pub(crate) mod run;
 pub(crate) mod strings;
 pub(crate) mod value;
 

@@ -371,11 +371,11 @@ impl Call {
             }
             Func::Program(dialect, fixed, live) => {
                 let value = match fixed {
-                    Some(s) => crate::script::element::run_function(s, user, live)?,
+                    Some(s) => crate::script::function::run_function(s, user, live)?,
                     None => {
                         let s = crate::script::Script::compile(first, *dialect, None)
                             .map_err(|e| e.to_string())?;
-                        crate::script::element::run_function(&s, user, live)?
+                        crate::script::function::run_function(&s, user, live)?
                     }
                 };
                 (value, arg(1))

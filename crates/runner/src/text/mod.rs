@@ -8,6 +8,11 @@
 //! `__jexl3(…)` is a template whose rendered text is an expression). [`expr`] itself needs no
 //! templates: JMeter substitutes `${…}` before it parses an expression.
 //!
+//! A second pair is inherent between this module and [`crate::script`]: `${__groovy(…)}` /
+//! `${__BeanShell(…)}` are functions whose body is a script, and a script's `vars`, string
+//! interpolation (`"${x}"`) and date / encoding helpers are this module's templates and
+//! functions. Every other module depends on `text` one way.
+//!
 //! What is fixed before the run (`${var}` of user-defined variables, `__P`) is substituted by
 //! [`crate::compile::vars`] instead.
 
@@ -16,6 +21,7 @@ pub(crate) mod expr;
 pub(crate) mod functions;
 pub(crate) mod template;
 pub(crate) mod timefmt;
+pub(crate) mod url;
 
 use std::collections::BTreeMap;
 

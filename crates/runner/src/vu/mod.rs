@@ -7,6 +7,7 @@
 pub(crate) mod controllers;
 pub(crate) mod feeds;
 pub(crate) mod samplers;
+mod scripts;
 mod transaction;
 
 pub(crate) use transaction::TxAcc;
@@ -431,7 +432,7 @@ impl Vu {
         success: &mut bool,
         failure_message: &mut Option<String>,
     ) -> Option<ScriptSample> {
-        let edited = crate::script::element::post_process(
+        let edited = crate::elements::scripts::post_process(
             post_processors,
             response,
             &mut self.user,
@@ -598,7 +599,7 @@ impl Vu {
         let request = if header_edits.is_empty() {
             request
         } else {
-            edited_request = crate::script::element::with_headers(request, &header_edits);
+            edited_request = scripts::with_headers(request, &header_edits);
             &edited_request
         };
         // The Authorization and Cache Managers' headers; a fresh copy in the cache: JMeter

@@ -46,7 +46,7 @@ pub enum Check {
     /// JSON Assertion.
     JsonPath(JsonPathCheck),
     /// JSR223 / BeanShell Assertion.
-    Script(Box<crate::script::element::ScriptElement>),
+    Script(Box<crate::elements::scripts::ScriptElement>),
 }
 
 impl Check {

@@ -22,7 +22,7 @@ pub enum PostProcessor {
     /// Boundary Extractor.
     Boundary(BoundaryExtract),
     /// JSR223 / BeanShell PostProcessor.
-    Script(Box<crate::script::element::ScriptElement>),
+    Script(Box<crate::elements::scripts::ScriptElement>),
 }
 
 impl PostProcessor {
@@ -33,7 +33,7 @@ impl PostProcessor {
             PostProcessor::Json(e) => e.apply(r, vars),
             PostProcessor::Boundary(e) => e.apply(r, vars),
             // Needs the whole user and may change the sample: run by
-            // `script::element::post_process`, which every sampler calls.
+            // `elements::scripts::post_process`, which every sampler calls.
             PostProcessor::Script(_) => {}
         }
     }

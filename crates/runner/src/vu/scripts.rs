@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use loadlake_schema::SampleKind;
 
-use super::element::{ScriptElement, ScriptStep, post_process};
+use super::{Flow, Vu};
 use crate::elements::response::Response;
+use crate::elements::scripts::{ScriptElement, post_process};
 use crate::http::client::now_ms;
-use crate::model::RandomDelay;
+use crate::model::{HttpRequest, RandomDelay, ScriptStep};
 use crate::sample::Sample;
-use crate::vu::{Flow, Vu};
 
 impl Vu {
     /// Runs `pre` (script pre-processors) before sampler `sampler`, then waits what their
@@ -102,4 +102,20 @@ impl Vu {
         }
         self.after_sample(success)
     }
+}
+
+/// `request` with the header changes of pre-processor scripts applied (a removal drops every
+/// header of that name, case-insensitively; an addition appends).
+pub(super) fn with_headers(
+    request: &HttpRequest,
+    edits: &[(String, Option<String>)],
+) -> HttpRequest {
+    let mut out = request.clone();
+    for (name, value) in edits {
+        match value {
+            None => out.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
+            Some(v) => out.headers.push((name.clone(), v.clone())),
+        }
+    }
+    out
 }
