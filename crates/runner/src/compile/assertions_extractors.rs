@@ -8,8 +8,8 @@
 //! empty `Assertion.test_field` of a Response Assertion tests the URL. Scope: extractors read
 //! `Sample.scope` (`AbstractScopedTestElement`), the Response, Duration and Size Assertions
 //! `Assertion.scope` (`AbstractScopedAssertion`); the JSON Assertion has no scope. Only the main
-//! sample (`parent`, or no value) is supported: the runner has no sub-samples and no variable
-//! scope. What JMeter would only trip over at run time (a bad regex or JSONPath, lists of
+//! sample (`parent`, or no value) and `all` (the main sample and its sub-samples: the runner
+//! records none) are supported; `children` and a variable scope are refused. What JMeter would only trip over at run time (a bad regex or JSONPath, lists of
 //! different lengths, an invalid operator, a missing variable name) is refused here, naming
 //! the element, the property and the value.
 //!
@@ -25,6 +25,7 @@ use crate::elements::assertions::{
     Check, DurationCheck, JsonPathCheck, SizeCheck, SizeField, SizeOperator,
 };
 use crate::elements::extractors::PostProcessor;
+use crate::elements::extractors::jpgc_json::{JpgcJsonExtract, JsonSubject};
 use crate::elements::extractors::json::{JsonExtract, JsonItem};
 use crate::elements::extractors::regex_boundary::{
     BoundaryExtract, RegexExtract, Source, TemplatePart, template_parts,
@@ -49,6 +50,7 @@ impl Compiler<'_> {
                 "RegexExtractor" => PostProcessor::Regex(self.regex_extractor(e)?),
                 "JSONPostProcessor" => PostProcessor::Json(self.json_extractor(e)?),
                 "BoundaryExtractor" => PostProcessor::Boundary(self.boundary_extractor(e)?),
+                "JSONPathExtractor" => PostProcessor::JpgcJson(self.jpgc_json_extractor(e)?),
                 "JSR223PostProcessor" | "BeanShellPostProcessor" => {
                     PostProcessor::Script(Box::new(self.script_element(e)?))
                 }
@@ -89,17 +91,19 @@ impl Compiler<'_> {
         Ok(out)
     }
 
-    /// Refuses a scope other than the main sample.
+    /// Refuses a scope other than the main sample, or the main sample and its sub-samples
+    /// (`all`): JMeter's `getSampleList` gives the sample and its sub-results, and a runner
+    /// sample has none (a redirect chain is one sample, see docs/runner.md).
     fn main_sample_only(&self, e: &TestElement, prop: &str) -> Result<(), RunnerError> {
         let value = self.text(e, prop)?;
         match value.trim() {
-            "" | "parent" => Ok(()),
+            "" | "parent" | "all" => Ok(()),
             _ => Err(RunnerError::setting(
                 &e.name,
                 prop,
                 &value,
-                "only the main sample (parent) is supported: the runner records no sub-samples \
-                 and has no variable scope",
+                "only the main sample (parent, or all: the runner records no sub-samples) is \
+                 supported; sub-samples only (children) and a variable scope are not",
             )),
         }
     }
@@ -174,6 +178,36 @@ impl Compiler<'_> {
             default: self.text(e, "RegexExtractor.default")?,
             default_empty: self.flag(e, "RegexExtractor.default_empty_value", false)?,
             source,
+        })
+    }
+
+    /// The jp@gc JSON Path Extractor: `VAR`, `JSONPATH`, `DEFAULT`, `SUBJECT` (`VAR` reads
+    /// the variable `VARIABLE`, anything else the body), `INPUT_FORMAT` (only JSON; the YAML
+    /// input is refused).
+    fn jpgc_json_extractor(&self, e: &TestElement) -> Result<JpgcJsonExtract, RunnerError> {
+        let format = self.text(e, "INPUT_FORMAT")?;
+        if !matches!(format.as_str(), "" | "JSON") {
+            return Err(RunnerError::setting(
+                &e.name,
+                "INPUT_FORMAT",
+                &format,
+                "only JSON input is implemented (the plugin converts YAML to JSON first)",
+            ));
+        }
+        let raw = self.text(e, "JSONPATH")?;
+        let path = JsonQuery::parse(&raw)
+            .map_err(|why| RunnerError::invalid(&e.name, "JSONPATH", &raw, &why))?;
+        let subject = if self.text(e, "SUBJECT")? == "VAR" {
+            JsonSubject::Variable(self.text(e, "VARIABLE")?)
+        } else {
+            JsonSubject::Body
+        };
+        Ok(JpgcJsonExtract {
+            name: e.name.clone(),
+            var: self.text(e, "VAR")?,
+            path,
+            default: self.text(e, "DEFAULT")?,
+            subject,
         })
     }
 
@@ -571,6 +605,22 @@ mod tests {
         assert!(matches!(&checks[0], Check::Response(r) if url_contains(r)));
     }
 
+    /// `AbstractScopedTestElement.getSampleList` with scope `all`: the sample, then its
+    /// sub-results — the sample alone when it has none, as every runner sample.
+    #[test]
+    fn scope_all_is_the_main_sample() {
+        let (extractors, _) = compiled(&el(
+            "RegexExtractor",
+            "R",
+            &["RegexExtractor.refname=v", "Sample.scope=all"],
+        ))
+        .unwrap();
+        assert_eq!(extractors.len(), 1);
+        let (_, checks) =
+            compiled(&el("ResponseAssertion", "A", &["Assertion.scope=all"])).unwrap();
+        assert_eq!(checks.len(), 1);
+    }
+
     #[test]
     fn scopes_other_than_parent_are_refused() {
         let e = error(&el(
@@ -593,11 +643,11 @@ mod tests {
         let props = [
             "SizeAssertion.size=1",
             "SizeAssertion.operator=1",
-            "Assertion.scope=all",
+            "Assertion.scope=children",
         ];
         for class in ["ResponseAssertion", "DurationAssertion", "SizeAssertion"] {
             let e = error(&el(class, "A", &props));
-            let want = "element \"A\": Assertion.scope = \"all\" is not supported";
+            let want = "element \"A\": Assertion.scope = \"children\" is not supported";
             assert!(e.starts_with(want), "{class}: {e}");
         }
         // Explicit parent is fine; the JSON Assertion has no scope property.

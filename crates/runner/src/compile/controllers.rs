@@ -279,6 +279,7 @@ impl Compiler<'_> {
             match e.class_name() {
                 "RegexExtractor" => names.push(self.text(e, "RegexExtractor.refname")?),
                 "BoundaryExtractor" => names.push(self.text(e, "BoundaryExtractor.refname")?),
+                "JSONPathExtractor" => names.push(self.text(e, "VAR")?),
                 "JSONPostProcessor" => names.extend(
                     self.text(e, "JSONPostProcessor.referenceNames")?
                         .split(';')

@@ -11,11 +11,13 @@ use http::header::{HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use loadlake_plan::TestElement;
 
+use crate::compile::http_files::{FileBody, PartArg};
+use crate::compile::http_protocol::Protocol;
 use crate::compile::vars::reference_len;
 use crate::compile::{Compiler, Scope};
 use crate::error::RunnerError;
-use crate::text::url::{escape_unsafe, form_encode};
 use crate::model::{HttpRequest, HttpStep, Keep, RuntimeParts};
+use crate::text::url::{escape_unsafe, form_encode};
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE",
@@ -40,7 +42,7 @@ struct Target {
 
 /// Sampler `s`'s non-empty value of `prop`, else the innermost HTTP Request Defaults'
 /// non-empty value, else "".
-fn merged_raw<'a>(s: &'a TestElement, scope: &'a Scope<'_>, prop: &str) -> &'a str {
+pub(crate) fn merged_raw<'a>(s: &'a TestElement, scope: &'a Scope<'_>, prop: &str) -> &'a str {
     let own = s.prop_str(prop).filter(|v| !v.trim().is_empty());
     own.or_else(|| {
         scope
@@ -95,7 +97,26 @@ impl Compiler<'_> {
         let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
         let (mut body, mut form_content_type) = (Bytes::new(), None);
         let mut arg_query = None;
-        if raw_body {
+        let charset = merged("HTTPSampler.contentEncoding")?;
+        let part_args: Vec<PartArg<'_>> = args
+            .iter()
+            .map(|a| PartArg {
+                name: &a.name,
+                value: &a.value,
+            })
+            .collect();
+        let mut body_fixed = false;
+        if !raw_body
+            && let FileBody::Body {
+                body: b,
+                content_type,
+                fixed,
+            } = self.file_body(s, &method, &part_args, &charset)?
+        {
+            body = b;
+            form_content_type = Some(content_type);
+            body_fixed = fixed;
+        } else if raw_body {
             let text: String = args.iter().map(|a| a.value.as_str()).collect();
             body = Bytes::from(text);
         } else if body_method && !args.is_empty() {
@@ -104,12 +125,14 @@ impl Compiler<'_> {
         } else if !args.is_empty() {
             arg_query = Some(encode_args(&args, false));
         }
+        // A file's bytes are sent as they are, never rendered.
+        let no_body = Bytes::new();
         let runtime = self.runtime_parts(
             el,
             &path,
             arg_query.as_deref(),
             &headers,
-            &body,
+            if body_fixed { &no_body } else { &body },
             form_content_type.is_some(),
         )?;
         // As compiled (what `--validate` shows); a run-time path decides `?` or `&` once
@@ -133,7 +156,8 @@ impl Compiler<'_> {
         let follow_redirects = self.flag(s, "HTTPSampler.follow_redirects", false)?
             || self.flag(s, "HTTPSampler.auto_redirects", false)?;
         let timeout = |prop: &str| -> Result<Option<Duration>, RunnerError> {
-            let ms = self.number(el, prop, Some(&merged(prop)?), 0)?;
+            let text = self.eval(el, prop, merged_raw(s, scope, prop))?;
+            let ms = self.number(el, prop, Some(text.trim()), 0)?;
             Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
         };
         let extractors = self.post_processors(scope)?;
@@ -191,34 +215,39 @@ impl Compiler<'_> {
                 .trim()
                 .to_string())
         };
-        let protocol = merged("HTTPSampler.protocol")?.to_ascii_lowercase();
-        let mut tls = match protocol.as_str() {
-            "" | "http" => false,
-            "https" => true,
-            _ => {
+        let path_prop = "HTTPSampler.path";
+        let mut path = self
+            .eval_deferred(el, path_prop, merged_raw(s, scope, path_prop))?
+            .trim()
+            .to_string();
+        let full_url = full_url(&path);
+        let mut tls = match self.protocol(s, scope)? {
+            // A full URL in the path wins over the protocol (JMeter's `getUrl`).
+            _ if full_url.is_some() => false,
+            Protocol::Http => false,
+            Protocol::Https => true,
+            Protocol::Unknown(p) => {
                 return Err(RunnerError::setting(
                     el,
                     "HTTPSampler.protocol",
-                    &protocol,
+                    &p,
                     "the native runner speaks http and https",
                 ));
             }
         };
         let mut host = merged("HTTPSampler.domain")?;
         let port_text = merged("HTTPSampler.port")?;
-        let path_prop = "HTTPSampler.path";
-        let mut path = self
-            .eval_deferred(el, path_prop, merged_raw(s, scope, path_prop))?
-            .trim()
-            .to_string();
-        let mut port = parse_port(el, &port_text)?;
-        let lower = path.to_ascii_lowercase();
-        let full_url = if lower.starts_with("http://") {
-            Some((false, 7))
-        } else if lower.starts_with("https://") {
-            Some((true, 8))
-        } else {
+        // JMeter's `getPortIfSpecified`: a port that is not a number is unspecified (the
+        // protocol's default port).
+        let mut port = if !port_text.is_empty() && port_text.parse::<i64>().is_err() {
+            self.report.warn(format!(
+                "element \"{el}\", property HTTPSampler.port: \"{port_text}\" is not a number; \
+                 JMeter then uses the protocol's default port (getPortIfSpecified), and so does \
+                 the runner"
+            ));
             None
+        } else {
+            parse_port(el, &port_text)?
         };
         if let Some((url_tls, skip)) = full_url {
             let rest = &path[skip..];
@@ -349,16 +378,10 @@ impl Compiler<'_> {
 
     /// Sampler settings that change what is sent and that the runner does not implement.
     fn refuse_unsupported_http(&self, s: &TestElement) -> Result<(), RunnerError> {
-        for (prop, why) in [
-            (
-                "HTTPSampler.DO_MULTIPART_POST",
-                "multipart bodies are not implemented",
-            ),
-            (
-                "HTTPSampler.image_parser",
-                "embedded resources are not downloaded",
-            ),
-        ] {
+        for (prop, why) in [(
+            "HTTPSampler.image_parser",
+            "embedded resources are not downloaded",
+        )] {
             if self.flag(s, prop, false)? {
                 return Err(RunnerError::setting(&s.name, prop, "true", why));
             }
@@ -373,18 +396,6 @@ impl Compiler<'_> {
                     "proxies and source addresses are not implemented",
                 ));
             }
-        }
-        let files = s
-            .prop_element("HTTPsampler.Files")
-            .and_then(|f| f.props.get_collection("HTTPFileArgs.files"))
-            .is_some_and(|c| !c.is_empty());
-        if files {
-            return Err(RunnerError::setting(
-                &s.name,
-                "HTTPsampler.Files",
-                "(files)",
-                "file uploads are not implemented",
-            ));
         }
         Ok(())
     }
@@ -459,6 +470,19 @@ impl Compiler<'_> {
             out.extend(own);
         }
         Ok(out)
+    }
+}
+
+/// `Some((tls, length of the scheme and "://"))` when `path` is a full http or https URL
+/// (JMeter's `getUrl` then ignores protocol, host and port).
+pub(crate) fn full_url(path: &str) -> Option<(bool, usize)> {
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("http://") {
+        Some((false, 7))
+    } else if lower.starts_with("https://") {
+        Some((true, 8))
+    } else {
+        None
     }
 }
 

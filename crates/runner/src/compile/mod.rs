@@ -10,6 +10,8 @@ pub(crate) mod assertions_extractors;
 pub(crate) mod auth;
 pub(crate) mod cache;
 pub(crate) mod controllers;
+pub(crate) mod http_files;
+pub(crate) mod http_protocol;
 pub(crate) mod http_sampler;
 pub(crate) mod listeners;
 pub(crate) mod modifiers;
@@ -125,7 +127,9 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ResponseAssertion" | "DurationAssertion" | "SizeAssertion" | "JSONPathAssertion" => {
             Kind::Assertion
         }
-        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" => Kind::Extractor,
+        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" | "JSONPathExtractor" => {
+            Kind::Extractor
+        }
         "Arguments" => Kind::Variables,
         "JSR223Sampler" | "BeanShellSampler" => Kind::ScriptSampler,
         "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,
@@ -677,7 +681,7 @@ impl Compiler<'_> {
                         Kind::ScriptSampler => Ok(Step::Script(Box::new(
                             c.script_sampler(child, &sampler_scope)?,
                         ))),
-                        _ => Ok(Step::Http(Box::new(c.http(child, &sampler_scope)?))),
+                        _ => c.http_sampler(child, &sampler_scope),
                     });
                     steps.extend(step);
                 }

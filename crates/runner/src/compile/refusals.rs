@@ -17,7 +17,12 @@ use crate::text::template::Template;
 
 /// Properties whose `${__P(…)}` defaults are worth a warning: where the load goes and what it
 /// reads.
-const WATCHED_PROPERTIES: &[&str] = &["HTTPSampler.domain", "HTTPSampler.port", "filename"];
+const WATCHED_PROPERTIES: &[&str] = &[
+    "HTTPSampler.protocol",
+    "HTTPSampler.domain",
+    "HTTPSampler.port",
+    "filename",
+];
 
 /// Refusals, warnings and run-time names collected while a plan is compiled.
 #[derive(Debug, Default)]

@@ -38,7 +38,12 @@ impl HttpStep {
             }
         }
         if let Some(body) = &parts.body {
-            let text = if out.form_content_type.is_some() {
+            // A form body's values are form-encoded; a multipart body's go in as they are.
+            let form = out
+                .form_content_type
+                .as_deref()
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+            let text = if form {
                 body.render(user, &form_encode)
             } else {
                 body.render(user, &raw)

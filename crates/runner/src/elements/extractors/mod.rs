@@ -1,14 +1,17 @@
 //! Post-processors applied to each sample, in scope order: the Regular Expression Extractor,
 //! the JSON Extractor (`JSONPostProcessor`, JMeter 3.0+) and the Boundary Extractor (4.0+).
 //! This module dispatches; the Regular Expression and Boundary Extractors are in
-//! [`regex_boundary`], the JSON Extractor in [`json`].
+//! [`regex_boundary`], the JSON Extractor in [`json`], the jmeter-plugins JSON Path Extractor
+//! in [`jpgc_json`].
 
+pub(crate) mod jpgc_json;
 pub(crate) mod json;
 pub(crate) mod regex_boundary;
 
 use std::collections::HashMap;
 
 use crate::elements::response::Response;
+use jpgc_json::JpgcJsonExtract;
 use json::JsonExtract;
 use regex_boundary::{BoundaryExtract, RegexExtract};
 
@@ -21,6 +24,8 @@ pub enum PostProcessor {
     Json(JsonExtract),
     /// Boundary Extractor.
     Boundary(BoundaryExtract),
+    /// jmeter-plugins JSON Path Extractor.
+    JpgcJson(JpgcJsonExtract),
     /// JSR223 / BeanShell PostProcessor.
     Script(Box<crate::elements::scripts::ScriptElement>),
 }
@@ -32,6 +37,7 @@ impl PostProcessor {
             PostProcessor::Regex(e) => e.apply(r, vars),
             PostProcessor::Json(e) => e.apply(r, vars),
             PostProcessor::Boundary(e) => e.apply(r, vars),
+            PostProcessor::JpgcJson(e) => e.apply(r, vars),
             // Needs the whole user and may change the sample: run by
             // `elements::scripts::post_process`, which every sampler calls.
             PostProcessor::Script(_) => {}
@@ -42,7 +48,7 @@ impl PostProcessor {
     pub fn needs_body(&self) -> bool {
         match self {
             PostProcessor::Regex(e) => e.source.needs_body(),
-            PostProcessor::Json(_) => true,
+            PostProcessor::Json(_) | PostProcessor::JpgcJson(_) => true,
             PostProcessor::Boundary(e) => e.source.needs_body(),
             PostProcessor::Script(_) => true,
         }
@@ -72,6 +78,7 @@ impl PostProcessor {
                 e.default
             ),
             PostProcessor::Script(s) => s.describe(),
+            PostProcessor::JpgcJson(e) => e.describe(),
             PostProcessor::Json(e) => {
                 let items: Vec<String> = e
                     .items

@@ -1,0 +1,234 @@
+//! Elements real plans bring that the runner takes since issue 21's corpus work: a protocol
+//! placeholder left in a template (JMeter's MalformedURLException sample), the jp@gc JSON Path
+//! Extractor, the Random Variable config element and multipart / file-upload POSTs — run
+//! against the recording test server on 127.0.0.1, expectations derived by hand from JMeter's
+//! and the plugins' sources.
+
+mod common;
+
+use common::*;
+use loadlake_runner::RunOptions;
+
+/// A jp@gc JSON Path Extractor (`com.atlantbh…JSONPathExtractor`) reading the body.
+fn jpgc_json(var: &str, path: &str, default: &str) -> String {
+    format!(
+        r#"<com.atlantbh.jmeter.plugins.jsonutils.jsonpathextractor.JSONPathExtractor guiclass="com.atlantbh.jmeter.plugins.jsonutils.jsonpathextractor.gui.JSONPathExtractorGui" testclass="com.atlantbh.jmeter.plugins.jsonutils.jsonpathextractor.JSONPathExtractor" testname="jp@gc {var}" enabled="true">
+          <stringProp name="VAR">{var}</stringProp>
+          <stringProp name="JSONPATH">{path}</stringProp>
+          <stringProp name="DEFAULT">{default}</stringProp>
+          <stringProp name="VARIABLE"></stringProp>
+          <stringProp name="SUBJECT">BODY</stringProp>
+        </com.atlantbh.jmeter.plugins.jsonutils.jsonpathextractor.JSONPathExtractor>
+        <hashTree/>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jpgc_json_path_extractor_feeds_later_requests() {
+    // The server's /json is {"items":[{"id":7,…},{"id":8,…}],"total":2}. The plugin's
+    // process(): a definite path → the value; an indefinite one → the JSON array, _matchNr
+    // and _1.._N; nothing found → the default.
+    let server = TestServer::start().await;
+    let extractors = jpgc_json("total", "total", "NF")
+        + &jpgc_json("ids", "$.items[*].id", "NF")
+        + &jpgc_json("none", "$.nope", "NF");
+    let children = http("json", "GET", "/json", &[], "", &extractors)
+        + &http(
+            "use",
+            "GET",
+            "/use?t=${total}&all=${ids}&n=${ids_matchNr}&second=${ids_2}&none=${none}",
+            &[],
+            "",
+            "",
+        );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!(rows.len(), 2);
+    let used: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/use")
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(used, ["t=2&all=[7,8]&n=2&second=8&none=NF"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_protocol_fails_each_sample_as_jmeter_does_without_sending() {
+    // HTTPSamplerBase.getUrl: new URL("protocol", …) throws MalformedURLException("unknown
+    // protocol: protocol"); sample() returns errorResult(e, new HTTPSampleResult()): code
+    // "Non HTTP response code: java.net.MalformedURLException", message "Non HTTP response
+    // message: unknown protocol: protocol", failed, and the new result's empty label.
+    let server = TestServer::start().await;
+    let placeholder = http("templated", "GET", "/never", &[], "", "")
+        .replace(">http</stringProp>", ">PROTOCOL</stringProp>");
+    let full_url = http(
+        "full",
+        "GET",
+        "http://127.0.0.1:${__P(port)}/full",
+        &[],
+        "",
+        "",
+    )
+    .replace(">http</stringProp>", ">PROTOCOL</stringProp>");
+    let children = placeholder + &full_url + &http("after", "GET", "/after", &[], "", "");
+    let xml = jmx(&[], &group("G", 1, 0, 2, "", &children));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    let failed = labelled(&rows, "");
+    assert_eq!(failed.len(), 2, "one per iteration: {rows:?}");
+    for r in failed {
+        assert_eq!(
+            r.code.as_deref(),
+            Some("Non HTTP response code: java.net.MalformedURLException")
+        );
+        assert_eq!(
+            r.message,
+            "Non HTTP response message: unknown protocol: protocol"
+        );
+        assert!(!r.success);
+    }
+    // A full URL in the path wins over the protocol; the placeholder sent nothing.
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/full", "/after", "/full", "/after"]);
+}
+
+/// The parts of a `multipart/form-data` body as Python's `email` package reads them (an
+/// independent parser): one `name|filename|content type|payload` line per part, the payload
+/// JSON-escaped (`\n` for a newline).
+fn python_parts(content_type: &str, body: &str) -> Vec<String> {
+    use std::io::Write;
+    let script = r#"
+import sys, json, email, email.policy
+ct, body = sys.stdin.buffer.read().split(b"\n", 1)
+msg = email.message_from_bytes(b"Content-Type: " + ct + b"\r\n\r\n" + body, policy=email.policy.HTTP)
+assert msg.is_multipart(), "not multipart"
+for p in msg.iter_parts():
+    payload = p.get_payload(decode=True).decode("utf-8")
+    print("%s|%s|%s|%s" % (p.get_param("name", header="content-disposition"), p.get_filename(), p.get_content_type(), json.dumps(payload, ensure_ascii=False)[1:-1]))
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(format!("{content_type}\n{body}").as_bytes())
+        .expect("write to python3");
+    drop(input);
+    let out = child.wait_with_output().expect("python3 ends");
+    assert!(out.status.success(), "python3 failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// An `HTTPsampler.Files` element with one file.
+fn files(path: &str, param: &str, mime: &str) -> String {
+    format!(
+        r#"<elementProp name="HTTPsampler.Files" elementType="HTTPFileArgs">
+            <collectionProp name="HTTPFileArgs.files">
+              <elementProp name="{path}" elementType="HTTPFileArg">
+                <stringProp name="File.path">{path}</stringProp>
+                <stringProp name="File.paramname">{param}</stringProp>
+                <stringProp name="File.mimetype">{mime}</stringProp>
+              </elementProp>
+            </collectionProp>
+          </elementProp>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_posts_and_file_uploads_reach_the_server_as_jmeter_sends_them() {
+    // HTTPHC4Impl.sendPostData (2.13): multipart when DO_MULTIPART_POST or a named file; the
+    // arguments first (blank names skipped), then the files (filename = the last path
+    // component); one unnamed file and no arguments: the file is the body, with its MIME type.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let upload = dir.path().join("report.csv");
+    std::fs::write(&upload, "a,b\n1,2\n").expect("write upload");
+    let raw = dir.path().join("payload.json");
+    std::fs::write(&raw, r#"{"k":"${not rendered}"}"#).expect("write payload");
+    let (upload, raw) = (upload.to_string_lossy(), raw.to_string_lossy());
+    let server = TestServer::start().await;
+    let utf8 = r#"<stringProp name="HTTPSampler.contentEncoding">UTF-8</stringProp>"#;
+    let children = http(
+        "form only",
+        "POST",
+        "/form",
+        &[("title", "Grüße ${__threadNum}"), ("", "skipped")],
+        &format!(r#"{utf8}<boolProp name="HTTPSampler.DO_MULTIPART_POST">true</boolProp>"#),
+        "",
+    ) + &http(
+        "with file",
+        "POST",
+        "/upload",
+        &[("kind", "csv")],
+        &files(&upload, "file", "text/csv"),
+        "",
+    ) + &http(
+        "as body",
+        "POST",
+        "/raw",
+        &[],
+        &files(&raw, "", "application/json"),
+        "",
+    );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert!(rows.iter().all(|r| r.success), "{rows:?}");
+    let requests = server.requests();
+    let by_path = |p: &str| {
+        requests
+            .iter()
+            .find(|r| r.path == p)
+            .unwrap_or_else(|| panic!("{p} not received"))
+    };
+    let form = by_path("/form");
+    let ct = &form.headers["content-type"];
+    assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+    assert!(ct.ends_with("; charset=UTF-8"), "{ct}");
+    assert_eq!(
+        python_parts(ct, &form.body),
+        ["title|None|text/plain|Grüße 1"]
+    );
+    let up = by_path("/upload");
+    assert_eq!(
+        python_parts(&up.headers["content-type"], &up.body),
+        [
+            "kind|None|text/plain|csv",
+            "file|report.csv|text/csv|a,b\\n1,2\\n"
+        ]
+    );
+    let body = by_path("/raw");
+    assert_eq!(body.headers["content-type"], "application/json");
+    assert_eq!(
+        body.body, r#"{"k":"${not rendered}"}"#,
+        "a file is sent as it is"
+    );
+}
+
+#[test]
+fn a_missing_upload_is_a_missing_data_file() {
+    let xml = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &http(
+                "up",
+                "POST",
+                "/u",
+                &[],
+                &files("/nonexistent/x.bin", "f", ""),
+                "",
+            ),
+        ),
+    );
+    let err = compile(&xml, &[("port", "1")]).unwrap_err().to_string();
+    assert!(err.contains("is not a readable file"), "{err}");
+}
