@@ -2,6 +2,7 @@
 //! Truth comes from outside loadlake: Python's csv module and XML parser, DuckDB and pyarrow,
 //! JMeter's own files, and hand-computed values.
 
+mod archives;
 mod bad_input;
 mod cli_output;
 mod common;

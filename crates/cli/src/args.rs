@@ -40,7 +40,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import JTL files (CSV or XML, any JMeter version) as one run; prints the run id
+    /// Import JTL files (CSV or XML, any JMeter version; compressed, or zip archives) as one run,
+    /// or each file as its own run (--each); prints the run id(s)
     Import(ImportArgs),
     /// List the runs in the store
     Runs(FormatArgs),
@@ -371,10 +372,13 @@ pub(crate) enum InputFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// JTL files (CSV or XML, plain, gzip or zstd; `-` for standard input); all become one run
-    #[arg(required = true)]
+    /// JTL files (CSV or XML, plain, gzip, zstd or bzip2, zip archives of them; `-` for standard
+    /// input); all become one run (with --each: one run each)
+    #[arg(required_unless_present = "each")]
     pub files: Vec<PathBuf>,
-    /// Run name [default: the first file's name]
+    #[command(flatten)]
+    pub each: EachArgs,
+    /// Run name [default: the first file's name; with --each: from --name-from]
     #[arg(long)]
     pub name: Option<String>,
     /// Tag the run, KEY=VALUE (repeatable)
@@ -413,6 +417,31 @@ pub(crate) struct ImportArgs {
     /// `id` prints the run id; `json` prints the run manifest
     #[arg(long, value_enum, default_value_t = ImportOutput::Id)]
     pub format: ImportOutput,
+}
+
+/// `import --each`: a back-fill, one run per file.
+#[derive(Debug, Default, Args)]
+pub(crate) struct EachArgs {
+    /// Import every file this pattern matches (`*`, `?`, `[ab]`, `**` for any directories;
+    /// quote it), each as its own run, skipping files already imported
+    #[arg(long, value_name = "PATTERN")]
+    pub each: Option<String>,
+    /// With --each, what names each run: `path` (under the pattern's directory), `file`
+    /// (its name) or `stem` (its name without extensions)
+    #[arg(long, value_enum, default_value_t = NameFromArg::Path, requires = "each", conflicts_with = "name")]
+    pub name_from: NameFromArg,
+}
+
+/// `--name-from`.
+#[derive(Debug, Clone, Copy, Default, ValueEnum, PartialEq, Eq)]
+pub(crate) enum NameFromArg {
+    /// `build-12/results.jtl.gz` for `ci/**/*.jtl*` matching `ci/build-12/results.jtl.gz`
+    #[default]
+    Path,
+    /// `results.jtl.gz`
+    File,
+    /// `results`
+    Stem,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -1,27 +1,40 @@
-//! The import pipeline shared by `loadlake import` and the gRPC `ImportFile`: JTL files →
-//! decoders (crates/ingest, on the calling thread) → a [`ThreadedSink`] → the store's run writer
-//! (crates/store, on its own thread) → one committed run. Re-imports of the same bytes are
-//! refused unless forced; rejected rows are kept with the run. (docs/glossary.md tells "import",
-//! this pipeline, from "ingest", the decoders' crate and the gRPC service.)
+//! The import pipeline shared by `loadlake import` and the gRPC `ImportFile`: JTL files (plain,
+//! compressed, or the JTL members of zip archives) → decoders (crates/ingest, on the calling
+//! thread) → a [`ThreadedSink`] → the store's run writer (crates/store, on its own thread) → one
+//! committed run. Re-imports of the same bytes are refused unless forced; rejected rows are kept
+//! with the run. [`import_each`] back-fills many files, one run each. (docs/glossary.md tells
+//! "import", this pipeline, from "ingest", the decoders' crate and the gRPC service.)
+//!
+//! [`ThreadedSink`]: loadlake_schema::ThreadedSink
 
+mod archive;
+mod each;
 mod fault;
+mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use loadlake_ingest::{CaseResolver, DecodeOptions, IngestError, RejectLog, decode_file};
+use loadlake_ingest::{CaseResolver, DecodeOptions, IngestError};
 use loadlake_plan::PlanError;
-use loadlake_schema::{RunManifest, RunStatus, SinkError, SourceFile, ThreadedSink};
-use loadlake_store::{RunDraft, Store, StoreError, WriterOptions, content_hash};
+use loadlake_schema::{RunManifest, SinkError};
+use loadlake_store::{Store, StoreError, content_hash};
 
-/// Batches waiting between the decoding thread and the Parquet-writing thread.
-const PIPELINE_DEPTH: usize = 4;
+pub use archive::MAX_RATIO;
+pub use each::{EachOutcome, EachRequest, NameFrom, files_matching, import_each};
+pub use run::RowsDone;
 
 /// Why an import failed. Nothing is left in the store when it does.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{0}: no such file")]
     NoSuchFile(PathBuf),
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{first} and {second} have the same bytes; give each file once")]
     SameBytes { first: String, second: String },
     #[error(
@@ -39,6 +52,35 @@ pub enum ImportError {
         #[source]
         source: PlanError,
     },
+    #[error("{archive}: not a readable zip archive: {source}")]
+    Zip {
+        archive: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error(
+        "{archive}: member {member} cannot be read ({source}); unpack it and import the file itself"
+    )]
+    ZipMember {
+        archive: String,
+        member: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error(
+        "{archive}: member {member} expands past {limit} bytes from {stored} stored bytes, more than {ratio} times (a zip bomb?); nothing was imported",
+        ratio = MAX_RATIO
+    )]
+    ZipBomb {
+        archive: String,
+        member: String,
+        stored: u64,
+        limit: u64,
+    },
+    #[error("{archive}: the zip archive holds no JMeter result file ({skipped})")]
+    NoJtlInArchive { archive: String, skipped: String },
+    #[error("--each '{pattern}': {reason}")]
+    Pattern { pattern: String, reason: String },
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -122,15 +164,21 @@ fn check_duplicates(
     Ok(())
 }
 
-/// Imports `req.files` as one run and returns its manifest.
+/// The name each file of `req` has in the run: `req.source_names`, else its path.
+fn source_names(req: &ImportRequest) -> Vec<String> {
+    match &req.source_names {
+        Some(names) if names.len() == req.files.len() => names.clone(),
+        _ => req.files.iter().map(|f| f.display().to_string()).collect(),
+    }
+}
+
+/// Imports `req.files` as one run and returns its manifest. A zip archive's JTL members are
+/// sources of that run, each with the archive's content hash.
 pub fn import_files(store: &Store, req: &ImportRequest) -> Result<RunManifest, ImportError> {
     if let Some(missing) = req.files.iter().find(|f| !f.is_file()) {
         return Err(ImportError::NoSuchFile(missing.clone()));
     }
-    let names: Vec<String> = match &req.source_names {
-        Some(names) if names.len() == req.files.len() => names.clone(),
-        _ => req.files.iter().map(|f| f.display().to_string()).collect(),
-    };
+    let names = source_names(req);
     let hashed = req
         .files
         .iter()
@@ -138,61 +186,6 @@ pub fn import_files(store: &Store, req: &ImportRequest) -> Result<RunManifest, I
         .map(|(f, name)| Ok((name.clone(), content_hash(f)?)))
         .collect::<Result<Vec<_>, ImportError>>()?;
     check_duplicates(store, &hashed, req.force)?;
-
-    let writer = store.begin_run(WriterOptions::default())?;
-    let run_id = writer.run_id().clone();
-    let mut sink = ThreadedSink::spawn(writer, PIPELINE_DEPTH);
-    let mut rejects = RejectLog::new(req.strict, req.max_errors);
-    let mut sources = Vec::new();
-    let mut next_row = 0i64;
-    for (path, (name, hash)) in req.files.iter().zip(&hashed) {
-        let report = decode_file(path, &req.decode, next_row, &mut sink, &mut rejects)?;
-        next_row += report.samples as i64;
-        for w in &report.warnings {
-            tracing::warn!("{name}: {w}");
-        }
-        let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        sources.push(SourceFile {
-            path: name.clone(),
-            size_bytes,
-            content_hash: hash.clone(),
-            format: report
-                .format
-                .map(|f| f.as_str())
-                .unwrap_or("csv")
-                .to_string(),
-            columns: report.columns,
-            has_header: report.has_header,
-            delimiter: report.delimiter.map(|d| (d as char).to_string()),
-            samples: report.samples,
-            rejected: report.rejected,
-            warnings: report.warnings,
-        });
-    }
-    let writer = sink.finish()?;
-    if next_row == 0 {
-        let first = rejects
-            .rejects
-            .first()
-            .map(|r| format!("; first problem: {}", r.describe()))
-            .unwrap_or_default();
-        return Err(ImportError::NothingImported {
-            run_id: run_id.to_string(),
-            first_problem: first,
-        });
-    }
-    let name = req.name.clone().unwrap_or_else(|| {
-        Path::new(&names[0])
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| run_id.to_string())
-    });
-    let draft = RunDraft {
-        name,
-        tags: req.tags.clone(),
-        status: RunStatus::Complete,
-        sources,
-        plan: req.plan.clone(),
-    };
-    Ok(writer.commit(draft, &rejects.rejects)?)
+    let hashes: Vec<String> = hashed.into_iter().map(|(_, h)| h).collect();
+    run::write_run(store, req, &names, &hashes, &mut |_| {})
 }

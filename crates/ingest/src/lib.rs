@@ -75,24 +75,37 @@ pub fn decode_file(
     let head = reader
         .fill_buf()
         .map_err(|e| IngestError::io(&display, e))?;
-    let report = match Compression::of(head) {
-        None => decode_reader(&display, reader, Some(len), opts, first_row, sink, rejects)?,
-        Some(Compression::Gzip) => {
-            let plain = BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader));
-            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
-        }
+    if Compression::of(head).is_none() {
+        return decode_plain(&display, reader, Some(len), opts, first_row, sink, rejects);
+    }
+    let plain = decompressed(&display, reader)?;
+    decode_plain(&display, plain, None, opts, first_row, sink, rejects)
+}
+
+/// The plain text of `input`: decompressed while it is read when it starts with gzip's, zstd's
+/// or bzip2's magic bytes, `input` itself otherwise. `display` names the input in errors. For
+/// inputs that are not files of their own (a member of a zip archive, crates/import).
+pub fn decompressed<'a, R: BufRead + 'a>(
+    display: &str,
+    mut input: R,
+) -> Result<Box<dyn BufRead + 'a>, IngestError> {
+    let head = input.fill_buf().map_err(|e| IngestError::io(display, e))?;
+    Ok(match Compression::of(head) {
+        None => Box::new(input),
+        Some(Compression::Gzip) => Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(input),
+        )),
         Some(Compression::Zstd) => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(reader)
-                .map_err(|e| IngestError::io(&display, e))?;
-            let plain = BufReader::with_capacity(1 << 20, decoder);
-            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
+            let decoder = zstd::stream::read::Decoder::with_buffer(input)
+                .map_err(|e| IngestError::io(display, e))?;
+            Box::new(BufReader::with_capacity(1 << 20, decoder))
         }
-        Some(Compression::Bzip2) => {
-            let plain = BufReader::with_capacity(1 << 20, MultiBzDecoder::new(reader));
-            decode_reader(&display, plain, None, opts, first_row, sink, rejects)?
-        }
-    };
-    Ok(report)
+        Some(Compression::Bzip2) => Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiBzDecoder::new(input),
+        )),
+    })
 }
 
 /// A compression a JTL file may come in, told by its magic bytes.
@@ -121,8 +134,10 @@ impl Compression {
     }
 }
 
-/// Decodes the plain (decompressed) JTL text of `reader`, its format sniffed.
-fn decode_reader<R: BufRead>(
+/// Decodes the plain (decompressed) JTL text of `reader`, its format sniffed; `display` names
+/// it in rejects and errors. `len` is the length of the file at the path `display` when the text
+/// is that whole file (a CSV's cut last line is then recognised), `None` for any other input.
+pub fn decode_plain<R: BufRead>(
     display: &str,
     mut reader: R,
     len: Option<u64>,

@@ -1,4 +1,7 @@
-//! `loadlake import`: arguments → an [`ImportRequest`] for crates/import → the run id.
+//! `loadlake import`: arguments → an [`ImportRequest`] for crates/import → the run id; with
+//! `--each`, a back-fill of one run per file (`each.rs`).
+
+mod each;
 
 use anyhow::{Context, bail};
 use loadlake_import::{ImportRequest, load_plan};
@@ -38,8 +41,8 @@ fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<Deco
     })
 }
 
-/// Imports `args.files` as one run (crates/import) and returns its manifest.
-pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
+/// The request `args` describe, its files aside (`--plan` read, tags and options parsed).
+fn request_of(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
     let tags = parse_tags(&args.tags)?;
     let (cases, plan) = match &args.plan {
         Some(p) => {
@@ -48,26 +51,9 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
         }
         None => (CaseResolver::default(), None),
     };
-    // `-`: standard input, spooled to a file of the store first (the decoders sniff, and the
-    // duplicate check hashes, the whole content).
-    let mut files = args.files.clone();
-    let mut source_names = None;
-    let _stdin_spool = if files.iter().any(|f| f.as_os_str() == "-") {
-        if files.len() > 1 {
-            bail!("'-' (standard input) cannot be imported together with files: import it alone");
-        }
-        let mut spool = store.spool_file().context("spooling standard input")?;
-        std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
-            .context("reading standard input into the store's spool")?;
-        files = vec![spool.path().to_path_buf()];
-        source_names = Some(vec!["stdin".to_string()]);
-        Some(spool)
-    } else {
-        None
-    };
-    let request = ImportRequest {
-        files,
-        source_names,
+    Ok(ImportRequest {
+        files: Vec::new(),
+        source_names: None,
         name: args.name.clone(),
         tags,
         decode: decode_options(args, cases)?,
@@ -75,12 +61,37 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
         strict: args.strict,
         max_errors: args.max_errors,
         force: args.force,
+    })
+}
+
+/// Imports `args.files` as one run (crates/import) and returns its manifest.
+pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<RunManifest> {
+    let mut request = request_of(args)?;
+    // `-`: standard input, spooled to a file of the store first (the decoders sniff, and the
+    // duplicate check hashes, the whole content).
+    let _stdin_spool = if args.files.iter().any(|f| f.as_os_str() == "-") {
+        if args.files.len() > 1 {
+            bail!("'-' (standard input) cannot be imported together with files: import it alone");
+        }
+        let mut spool = store.spool_file().context("spooling standard input")?;
+        std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
+            .context("reading standard input into the store's spool")?;
+        request.files = vec![spool.path().to_path_buf()];
+        request.source_names = Some(vec!["stdin".to_string()]);
+        Some(spool)
+    } else {
+        request.files = args.files.clone();
+        None
     };
     Ok(loadlake_import::import_files(store, &request)?)
 }
 
-/// `loadlake import`: imports, then prints the run id (or manifest) on stdout.
+/// `loadlake import`: imports, then prints the run id (or manifest) on stdout; with `--each`,
+/// every file as its own run.
 pub(crate) fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
+    if let Some(pattern) = &args.each.each {
+        return each::import_each(store, args, pattern);
+    }
     let m = import_run(store, args)?;
     eprintln!(
         "imported {} samples ({} failed, {} rows rejected) from {} file(s) as run {}",
