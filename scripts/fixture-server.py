@@ -47,6 +47,9 @@ Endpoints (GET unless stated):
   /basic-auth?user=U&pass=P  200 text/plain "auth ok: U" when the request carries
                      "Authorization: Basic base64(U:P)", else 401 Unauthorized with
                      'WWW-Authenticate: Basic realm="fixture"' (a client may then retry)
+  /multipart         POST multipart/form-data: 200 text/plain, one line per part as Python's
+                     email package parses it: "name|filename|content type|payload" (the payload
+                     decoded as UTF-8, newlines as \n); 400 when the body is not multipart
   anything else      404
 """
 import base64
@@ -83,6 +86,22 @@ CSS = b"body { font-family: sans-serif; }\n"
 _order_lock = threading.Lock()
 _order_counter = [1000]
 _flaky_counters = {}
+
+
+def _multipart_parts(content_type, body):
+    """(code, text) for /multipart: the parts as the standard library's email parser reads them."""
+    import email
+    import email.policy
+    msg = email.message_from_bytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body,
+                                   policy=email.policy.HTTP)
+    if not msg.is_multipart():
+        return 400, "not multipart: %s\n" % content_type
+    lines = []
+    for p in msg.iter_parts():
+        payload = (p.get_payload(decode=True) or b"").decode("utf-8", "replace").replace("\n", "\\n")
+        lines.append("%s|%s|%s|%s" % (p.get_param("name", header="content-disposition"),
+                                      p.get_filename(), p.get_content_type(), payload))
+    return 200, "\n".join(lines)
 
 
 def _int(qs, name, default):
@@ -191,6 +210,8 @@ class Handler(BaseHTTPRequestHandler):
                 form = unquote_plus(body.decode("utf-8", "replace"))
                 text = text + "&" + form if text else form
             return self._send(200, text, headers=[("X-Echo", url.query)])
+        if path == "/multipart":
+            return self._send(*_multipart_parts(self.headers.get("Content-Type", ""), body))
         if path == "/inc":
             return self._send(200, "n=%d" % (_int(qs, "n", 0) + 1))
         if path == "/items":

@@ -440,3 +440,11 @@ fn fidelity_duration_masking() {
     assert_eq!(mask_durations("It took a while"), "It took a while");
     assert_eq!(mask_durations("no duration"), "no duration");
 }
+
+#[test]
+fn fidelity_protocol_placeholder_and_multipart_match_jmeter_2_13() {
+    // A protocol Java does not know fails each sample with MalformedURLException and an empty
+    // label; multipart parts are checked by Response Assertions against the fixture server's
+    // parse of the body (Python's email package), hand-written in gen_inputs.py.
+    same_as_jmeter("inputs", &[]);
+}
