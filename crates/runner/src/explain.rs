@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Feed, FlowAction, GroupRole, LocalSampler, RandomDelay, RunnablePlan, ScriptStep, Step,
-    ThroughputRule, ThroughputTimer, WhileCondition,
+    ActionStep, Feed, FlowAction, GroupRole, HttpStep, LocalSampler, LocalStep, RandomDelay,
+    RunnablePlan, ScriptStep, Step, ThroughputRule, ThroughputTimer, WhileCondition,
 };
 
 impl RunnablePlan {
@@ -79,248 +79,270 @@ fn explain_steps(out: &mut String, steps: &[Step], depth: usize) {
     let pad = "  ".repeat(depth);
     for step in steps {
         match step {
-            Step::Http(h) => {
-                let _ = write!(
-                    out,
-                    "{pad}HTTP \"{}\": {} {}",
-                    h.label,
-                    h.request.method,
-                    h.request.url()
-                );
-                if !h.request.body.is_empty() {
-                    let _ = write!(out, ", body {} bytes", h.request.body.len());
-                }
-                if !h.request.headers.is_empty() {
-                    let names: Vec<&str> =
-                        h.request.headers.iter().map(|(n, _)| n.as_str()).collect();
-                    let _ = write!(out, ", headers [{}]", names.join(", "));
-                }
-                if let Some(t) = h.connect_timeout {
-                    let _ = write!(out, ", connect timeout {} ms", t.as_millis());
-                }
-                if let Some(t) = h.response_timeout {
-                    let _ = write!(out, ", response timeout {} ms", t.as_millis());
-                }
-                if h.follow_redirects {
-                    let _ = write!(out, ", follows redirects");
-                }
-                if !h.delay.is_zero() {
-                    let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
-                }
-                for r in &h.random_delays {
-                    let _ = match r {
-                        RandomDelay::Uniform { range_ms } => {
-                            write!(out, " + uniform random 0–{range_ms} ms")
-                        }
-                        RandomDelay::Gaussian { deviation_ms } => {
-                            write!(out, " + gaussian random (deviation {deviation_ms} ms)")
-                        }
-                    };
-                }
-                if h.cookies {
-                    let _ = write!(out, ", cookies");
-                }
-                let _ = writeln!(out);
-                for a in &h.assertions {
-                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
-                }
-                for t in &h.throughput_timers {
-                    let _ = match t {
-                        ThroughputTimer::Constant { timer, .. } => writeln!(
-                            out,
-                            "{pad}  paced to {} samples/min ({:?})",
-                            timer.per_minute, timer.mode
-                        ),
-                        ThroughputTimer::Precise(_) => {
-                            writeln!(out, "{pad}  paced by a Precise Throughput Timer")
-                        }
-                    };
-                }
-                for e in &h.extractors {
-                    let _ = writeln!(out, "{pad}  extract {}", e.describe());
-                }
-                for p in &h.script_pre {
-                    let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
-                }
-            }
+            Step::Http(h) => explain_http(out, h, &pad),
             Step::Script(s) => explain_script(out, s, &pad),
-            Step::Local(l) => {
-                let what = match &l.sampler {
-                    LocalSampler::Debug { .. } => "Debug Sampler".to_string(),
-                    LocalSampler::Dummy(d) => format!(
-                        "Dummy Sampler: code {}, {} ms",
-                        d.code.source(),
-                        d.response_time.source()
-                    ),
-                };
-                let _ = writeln!(out, "{pad}{what} \"{}\"", l.label);
-                for a in &l.assertions {
-                    let _ = writeln!(out, "{pad}  assert {}", a.describe());
+            Step::Local(l) => explain_local(out, l, &pad),
+            Step::Action(a) => explain_action(out, a, &pad),
+            controller => {
+                if let Some((line, feeds, children)) = controller_line(controller) {
+                    let _ = writeln!(out, "{pad}{line}");
+                    explain_feeds(out, feeds, depth + 1);
+                    explain_steps(out, children, depth + 1);
                 }
-                for e in &l.extractors {
-                    let _ = writeln!(out, "{pad}  extract {}", e.describe());
-                }
-            }
-            Step::Action(a) => {
-                let what = match &a.action {
-                    FlowAction::Pause(d) => format!("pause {} ms", d.source()),
-                    FlowAction::StopThread => "stop the thread".into(),
-                    FlowAction::StopTest => "stop the test".into(),
-                    FlowAction::StopTestNow => "stop the test now".into(),
-                    FlowAction::NextThreadLoop => "next iteration of the thread's loop".into(),
-                    FlowAction::NextCurrentLoop => "next iteration of the current loop".into(),
-                    FlowAction::BreakCurrentLoop => "break the current loop".into(),
-                };
-                let _ = write!(out, "{pad}Flow Control Action \"{}\": {what}", a.name);
-                if !a.timers.delay.is_zero() {
-                    let _ = write!(out, ", waits {} ms before", a.timers.delay.as_millis());
-                }
-                let _ = writeln!(out);
-            }
-            Step::Transaction {
-                name,
-                parent,
-                include_timers,
-                steps,
-                ..
-            } => {
-                let timers = if *include_timers {
-                    "timers included"
-                } else {
-                    "timers excluded"
-                };
-                let mode = if *parent {
-                    ", children as sub-results"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "{pad}Transaction \"{name}\" ({timers}{mode})");
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Simple { name, steps, .. } => {
-                let _ = writeln!(out, "{pad}Simple controller \"{name}\"");
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Loop {
-                name,
-                loops,
-                continue_forever,
-                feeds,
-                steps,
-                ..
-            } => {
-                let once = if *continue_forever {
-                    ""
-                } else {
-                    " (first time reached only)"
-                };
-                let _ = writeln!(out, "{pad}Loop \"{name}\": {loops}{once}");
-                explain_feeds(out, feeds, depth + 1);
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::If {
-                name,
-                condition,
-                evaluate_all,
-                steps,
-                ..
-            } => {
-                let all = if *evaluate_all {
-                    ", checked before each child"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "{pad}If \"{name}\": {}{all}", condition.source());
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::While {
-                name,
-                condition,
-                feeds,
-                steps,
-            } => {
-                let rule = match condition {
-                    WhileCondition::LastSampleOk => "until a sample in the loop fails".to_string(),
-                    WhileCondition::Last => {
-                        "until a sample fails (not entered after a failure)".to_string()
-                    }
-                    WhileCondition::Text(t) => format!("until \"{}\" is false", t.source()),
-                };
-                let _ = writeln!(out, "{pad}While \"{name}\": {rule}");
-                explain_feeds(out, feeds, depth + 1);
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Switch {
-                name, value, steps, ..
-            } => {
-                let _ = writeln!(out, "{pad}Switch \"{name}\" on \"{}\"", value.source());
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::OnceOnly { name, steps, .. } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}Once only \"{name}\" (once per thread; again on each entry into a parent Loop)"
-                );
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Throughput {
-                name,
-                rule,
-                shared,
-                steps,
-                ..
-            } => {
-                let who = if shared.is_some() {
-                    "all threads"
-                } else {
-                    "each thread"
-                };
-                let what = match rule {
-                    ThroughputRule::Total(n) => format!("the first {n} times"),
-                    ThroughputRule::Percent(p) => format!("{p}% of the times"),
-                };
-                let _ = writeln!(out, "{pad}Throughput \"{name}\": {what} ({who})");
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::ForEach {
-                name,
-                input,
-                output,
-                feeds,
-                steps,
-                ..
-            } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}ForEach \"{name}\": {output} = each of {input}1, {input}2, …"
-                );
-                explain_feeds(out, feeds, depth + 1);
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Interleave {
-                name,
-                random,
-                feeds,
-                steps,
-                ..
-            } => {
-                let how = if *random { "Random" } else { "Interleave" };
-                let _ = writeln!(out, "{pad}{how} \"{name}\": one child each time");
-                explain_feeds(out, feeds, depth + 1);
-                explain_steps(out, steps, depth + 1);
-            }
-            Step::Runtime {
-                name, limit, steps, ..
-            } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}Runtime \"{name}\": repeats for {} s",
-                    limit.as_secs_f64()
-                );
-                explain_steps(out, steps, depth + 1);
             }
         }
     }
+}
+
+/// The line of an HTTP sampler, then one per assertion, timer, extractor and pre-processor.
+fn explain_http(out: &mut String, h: &HttpStep, pad: &str) {
+    let _ = write!(
+        out,
+        "{pad}HTTP \"{}\": {} {}",
+        h.label,
+        h.request.method,
+        h.request.url()
+    );
+    if !h.request.body.is_empty() {
+        let _ = write!(out, ", body {} bytes", h.request.body.len());
+    }
+    if !h.request.headers.is_empty() {
+        let names: Vec<&str> = h.request.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = write!(out, ", headers [{}]", names.join(", "));
+    }
+    if let Some(t) = h.connect_timeout {
+        let _ = write!(out, ", connect timeout {} ms", t.as_millis());
+    }
+    if let Some(t) = h.response_timeout {
+        let _ = write!(out, ", response timeout {} ms", t.as_millis());
+    }
+    if h.follow_redirects {
+        let _ = write!(out, ", follows redirects");
+    }
+    if !h.delay.is_zero() {
+        let _ = write!(out, ", waits {} ms before", h.delay.as_millis());
+    }
+    for r in &h.random_delays {
+        let _ = match r {
+            RandomDelay::Uniform { range_ms } => {
+                write!(out, " + uniform random 0–{range_ms} ms")
+            }
+            RandomDelay::Gaussian { deviation_ms } => {
+                write!(out, " + gaussian random (deviation {deviation_ms} ms)")
+            }
+        };
+    }
+    if h.cookies {
+        let _ = write!(out, ", cookies");
+    }
+    let _ = writeln!(out);
+    for a in &h.assertions {
+        let _ = writeln!(out, "{pad}  assert {}", a.describe());
+    }
+    for t in &h.throughput_timers {
+        let _ = match t {
+            ThroughputTimer::Constant { timer, .. } => writeln!(
+                out,
+                "{pad}  paced to {} samples/min ({:?})",
+                timer.per_minute, timer.mode
+            ),
+            ThroughputTimer::Precise(_) => {
+                writeln!(out, "{pad}  paced by a Precise Throughput Timer")
+            }
+        };
+    }
+    for e in &h.extractors {
+        let _ = writeln!(out, "{pad}  extract {}", e.describe());
+    }
+    for p in &h.script_pre {
+        let _ = writeln!(out, "{pad}  pre-process {}", p.describe());
+    }
+}
+
+/// The line of a Debug / Dummy Sampler and its assertions and extractors.
+fn explain_local(out: &mut String, l: &LocalStep, pad: &str) {
+    let what = match &l.sampler {
+        LocalSampler::Debug { .. } => "Debug Sampler".to_string(),
+        LocalSampler::Dummy(d) => format!(
+            "Dummy Sampler: code {}, {} ms",
+            d.code.source(),
+            d.response_time.source()
+        ),
+    };
+    let _ = writeln!(out, "{pad}{what} \"{}\"", l.label);
+    for a in &l.assertions {
+        let _ = writeln!(out, "{pad}  assert {}", a.describe());
+    }
+    for e in &l.extractors {
+        let _ = writeln!(out, "{pad}  extract {}", e.describe());
+    }
+}
+
+/// The line of a Flow Control Action.
+fn explain_action(out: &mut String, a: &ActionStep, pad: &str) {
+    let what = match &a.action {
+        FlowAction::Pause(d) => format!("pause {} ms", d.source()),
+        FlowAction::StopThread => "stop the thread".into(),
+        FlowAction::StopTest => "stop the test".into(),
+        FlowAction::StopTestNow => "stop the test now".into(),
+        FlowAction::NextThreadLoop => "next iteration of the thread's loop".into(),
+        FlowAction::NextCurrentLoop => "next iteration of the current loop".into(),
+        FlowAction::BreakCurrentLoop => "break the current loop".into(),
+    };
+    let _ = write!(out, "{pad}Flow Control Action \"{}\": {what}", a.name);
+    if !a.timers.delay.is_zero() {
+        let _ = write!(out, ", waits {} ms before", a.timers.delay.as_millis());
+    }
+    let _ = writeln!(out);
+}
+
+/// A logic controller's line, the iteration listeners it fires and its children; `None` for a
+/// sampler.
+fn controller_line(step: &Step) -> Option<(String, &[Feed], &[Step])> {
+    let no_feeds: &[Feed] = &[];
+    Some(match step {
+        Step::Http(_) | Step::Script(_) | Step::Local(_) | Step::Action(_) => return None,
+        Step::Transaction {
+            name,
+            parent,
+            include_timers,
+            steps,
+            ..
+        } => {
+            let timers = if *include_timers {
+                "timers included"
+            } else {
+                "timers excluded"
+            };
+            let mode = if *parent {
+                ", children as sub-results"
+            } else {
+                ""
+            };
+            (
+                format!("Transaction \"{name}\" ({timers}{mode})"),
+                no_feeds,
+                steps,
+            )
+        }
+        Step::Simple { name, steps, .. } => {
+            (format!("Simple controller \"{name}\""), no_feeds, steps)
+        }
+        Step::Loop {
+            name,
+            loops,
+            continue_forever,
+            feeds,
+            steps,
+            ..
+        } => {
+            let once = if *continue_forever {
+                ""
+            } else {
+                " (first time reached only)"
+            };
+            (format!("Loop \"{name}\": {loops}{once}"), feeds, steps)
+        }
+        Step::If {
+            name,
+            condition,
+            evaluate_all,
+            steps,
+            ..
+        } => {
+            let all = if *evaluate_all {
+                ", checked before each child"
+            } else {
+                ""
+            };
+            let line = format!("If \"{name}\": {}{all}", condition.source());
+            (line, no_feeds, steps)
+        }
+        Step::While {
+            name,
+            condition,
+            feeds,
+            steps,
+        } => {
+            let rule = match condition {
+                WhileCondition::LastSampleOk => "until a sample in the loop fails".to_string(),
+                WhileCondition::Last => {
+                    "until a sample fails (not entered after a failure)".to_string()
+                }
+                WhileCondition::Text(t) => format!("until \"{}\" is false", t.source()),
+            };
+            (format!("While \"{name}\": {rule}"), feeds, steps)
+        }
+        Step::Switch {
+            name, value, steps, ..
+        } => (
+            format!("Switch \"{name}\" on \"{}\"", value.source()),
+            no_feeds,
+            steps,
+        ),
+        Step::OnceOnly { name, steps, .. } => (
+            format!(
+                "Once only \"{name}\" (once per thread; again on each entry into a parent Loop)"
+            ),
+            no_feeds,
+            steps,
+        ),
+        Step::Throughput {
+            name,
+            rule,
+            shared,
+            steps,
+            ..
+        } => {
+            let who = if shared.is_some() {
+                "all threads"
+            } else {
+                "each thread"
+            };
+            let what = match rule {
+                ThroughputRule::Total(n) => format!("the first {n} times"),
+                ThroughputRule::Percent(p) => format!("{p}% of the times"),
+            };
+            (
+                format!("Throughput \"{name}\": {what} ({who})"),
+                no_feeds,
+                steps,
+            )
+        }
+        Step::ForEach {
+            name,
+            input,
+            output,
+            feeds,
+            steps,
+            ..
+        } => (
+            format!("ForEach \"{name}\": {output} = each of {input}1, {input}2, …"),
+            feeds,
+            steps,
+        ),
+        Step::Interleave {
+            name,
+            random,
+            feeds,
+            steps,
+            ..
+        } => {
+            let how = if *random { "Random" } else { "Interleave" };
+            (
+                format!("{how} \"{name}\": one child each time"),
+                feeds,
+                steps,
+            )
+        }
+        Step::Runtime {
+            name, limit, steps, ..
+        } => (
+            format!("Runtime \"{name}\": repeats for {} s", limit.as_secs_f64()),
+            no_feeds,
+            steps,
+        ),
+    })
 }
 
 fn explain_feeds(out: &mut String, feeds: &[Feed], depth: usize) {

@@ -8,10 +8,6 @@ mod common;
 use common::*;
 use loadlake_runner::RunOptions;
 
-fn get(name: &str, path: &str) -> String {
-    http(name, "GET", path, &[], "", "")
-}
-
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -90,10 +90,6 @@ fn as_class(group_xml: &str, class: &str) -> String {
         .replace("</ThreadGroup>", &format!("</{class}>"))
 }
 
-fn get(name: &str, path: &str) -> String {
-    http(name, "GET", path, &[], "", "")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn if_while_switch_and_once_only_choose_children_as_jmeter_does() {
     let server = TestServer::start().await;

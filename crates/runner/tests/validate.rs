@@ -165,3 +165,42 @@ async fn names_and_paths_render_per_sample() {
     assert_eq!(queries["/p/a"], "q=1");
     assert_eq!(queries["/echo"], "n=2&m=x");
 }
+
+#[test]
+fn explain_lists_controllers_with_their_children_indented() {
+    // `--validate`'s description of logic controllers: one line each, its children two spaces
+    // further in, as the plan nests them.
+    let interleave = format!(
+        r#"<InterleaveControl guiclass="InterleaveControlGui" testclass="InterleaveControl" testname="Alt" enabled="true">
+          <intProp name="InterleaveControl.style">1</intProp>
+        </InterleaveControl>
+        <hashTree>{}</hashTree>"#,
+        get("b", "/b") + &get("c", "/c")
+    );
+    let while_controller = format!(
+        r#"<WhileController guiclass="WhileControllerGui" testclass="WhileController" testname="W" enabled="true">
+          <stringProp name="WhileController.condition">${{go}}</stringProp>
+        </WhileController>
+        <hashTree>{}</hashTree>"#,
+        get("d", "/d")
+    );
+    let body = loop_controller("L", 3, &(get("a", "/a") + &interleave)) + &while_controller;
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &body));
+    let plan = compile(&xml, &[("port", "8080")]).unwrap();
+    let text = plan.explain();
+    let lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("Loop \"L\""))
+        .map(str::trim_end)
+        .collect();
+    let expected = [
+        "  Loop \"L\": 3 loops",
+        "    HTTP \"a\": GET http://127.0.0.1:8080/a",
+        "    Interleave \"Alt\": one child each time",
+        "      HTTP \"b\": GET http://127.0.0.1:8080/b",
+        "      HTTP \"c\": GET http://127.0.0.1:8080/c",
+        "  While \"W\": until \"${go}\" is false",
+        "    HTTP \"d\": GET http://127.0.0.1:8080/d",
+    ];
+    assert_eq!(lines[..expected.len()], expected, "{text}");
+}

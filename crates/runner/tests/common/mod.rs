@@ -480,6 +480,11 @@ pub(crate) fn simple(name: &str, children: &str) -> String {
     )
 }
 
+/// An HTTP GET sampler named `name` for `path`, without headers, arguments or body.
+pub(crate) fn get(name: &str, path: &str) -> String {
+    http(name, "GET", path, &[], "", "")
+}
+
 pub(crate) fn loop_controller(name: &str, loops: i64, children: &str) -> String {
     format!(
         r#"<LoopController guiclass="LoopControlPanel" testclass="LoopController" testname="{name}" enabled="true">
