@@ -3,6 +3,7 @@
 //! JMeter's own files, and hand-computed values.
 
 mod archives;
+mod backfill;
 mod bad_input;
 mod cli_output;
 mod common;

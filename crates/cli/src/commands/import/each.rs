@@ -40,7 +40,7 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+        "{wide_bar} {percent:>3}% {binary_bytes_per_sec} ETA {eta} {msg}",
     ) {
         bar.set_style(style);
     }
