@@ -281,6 +281,8 @@ fn sample<'s>(i: &'s mut Interp<'_, '_>) -> R<&'s mut ScriptSample> {
         .ok_or_else(|| "no sample here".to_string())
 }
 
+/// A method of the JMeter objects scripts see (`vars`, `props`, `prev`, `ctx`, `sampler`, `log`
+/// …); Java's classes and objects go to [`java_method`].
 fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>) -> R<Value> {
     let d = i.d;
     let arg = |k: usize| args.get(k).map(|v| v.text(d));
@@ -393,6 +395,25 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
         }
         (Obj::Class("FileServer"), "getFileServer") => Value::Obj(Obj::FileServer),
         (Obj::FileServer, "getBaseDir") => Value::str(i.b.base_dir),
+        (Obj::Class("JSON"), "parse") | (Obj::Slurper, "parseText" | "parse") => {
+            let s = text_arg(i, &args, 0)?;
+            let j: serde_json::Value =
+                serde_json::from_str(&s).map_err(|e| format!("bad JSON: {e}"))?;
+            Value::from_json(&j)
+        }
+        (Obj::Class(_) | Obj::Random | Obj::DateFormat(_) | Obj::Exception(_), _) => {
+            return java_method(i, obj, name, args);
+        }
+        (o, _) => return Err(format!("no method {name}() on {o:?}")),
+    })
+}
+
+/// A static method of a Java class scripts call (`System`, `Math`, `String`, `JSON`, `Base64`
+/// …) or a method of a Java object (`Random`, `SimpleDateFormat`, an exception).
+fn java_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>) -> R<Value> {
+    let d = i.d;
+    let arg = |k: usize| args.get(k).map(|v| v.text(d));
+    Ok(match (obj, name) {
         (Obj::Class("System"), "getenv") => opt_str(std::env::var(text_arg(i, &args, 0)?).ok()),
         (Obj::Class("System"), "currentTimeMillis") => Value::Int(now_ms()),
         (Obj::Class("System"), "nanoTime") => Value::Int(now_ms().saturating_mul(1_000_000)),
@@ -431,12 +452,6 @@ fn object_method(i: &mut Interp<'_, '_>, obj: &Obj, name: &str, args: Vec<Value>
         }
         (Obj::Class("Math"), _) => math(name, &args)?,
         (Obj::Class("UUID"), "randomUUID") => Value::str(uuid::Uuid::new_v4().to_string()),
-        (Obj::Class("JSON"), "parse") | (Obj::Slurper, "parseText" | "parse") => {
-            let s = text_arg(i, &args, 0)?;
-            let j: serde_json::Value =
-                serde_json::from_str(&s).map_err(|e| format!("bad JSON: {e}"))?;
-            Value::from_json(&j)
-        }
         (Obj::Class("JSON"), "stringify") | (Obj::Class("JsonOutput"), "toJson") => Value::str(
             args.first()
                 .cloned()
