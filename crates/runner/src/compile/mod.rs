@@ -13,6 +13,7 @@ pub(crate) mod controllers;
 pub(crate) mod http_files;
 pub(crate) mod http_protocol;
 pub(crate) mod http_sampler;
+pub(crate) mod java_test;
 pub(crate) mod listeners;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
@@ -104,7 +105,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "CounterConfig" | "UserParameters" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "TestAction" => Kind::Action,
-        "DebugSampler" | "DummySampler" => Kind::Local,
+        "DebugSampler" | "DummySampler" | "JavaSampler" => Kind::Local,
         // A Recording Controller is a Simple Controller the proxy recorder fills (JMeter's
         // RecordingController extends GenericController and runs the same way).
         "GenericController" | "RecordingController" | modules::TEST_FRAGMENT => Kind::Simple,

@@ -79,6 +79,7 @@ impl Compiler<'_> {
         scope: &Scope<'_>,
     ) -> Result<LocalStep, RunnerError> {
         let sampler = match e.class_name() {
+            "JavaSampler" => return self.java_test(e, scope),
             "DebugSampler" => {
                 let properties = self.flag(e, "displayJMeterProperties", false)?;
                 let system = self.flag(e, "displaySystemProperties", false)?;

@@ -30,6 +30,7 @@ pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
     "groovy",
     "BeanShell",
     "evalVar",
+    "eval",
     "FileToString",
     "base64Encode",
 ];

@@ -1,6 +1,6 @@
 //! The run-time functions a [`Template`] can call — `__P` / `__property` (when not folded at
 //! compile time), `__Random`, `__RandomString`, `__time`, `__threadNum`, `__counter`, `__UUID`,
-//! `__V`, `__jexl3` / `__jexl2` / `__javaScript`, `__intSum`, `__longSum`, `__evalVar`,
+//! `__V`, `__jexl3` / `__jexl2` / `__javaScript`, `__intSum`, `__longSum`, `__evalVar`, `__eval`,
 //! `__FileToString`, `__base64Encode` (jmeter-plugins), `__groovy` / `__BeanShell`: their static checks at
 //! compile time ([`build_call`]) and their evaluation per user ([`Call::run`]).
 //!
@@ -58,6 +58,8 @@ enum Func {
     Sum,
     /// `__evalVar`: a variable's value evaluated as a template.
     EvalVar,
+    /// `__eval`: its (rendered) argument evaluated again as a template.
+    Eval,
     /// `__FileToString`: a file's text.
     FileToString,
     /// `__base64Encode` (jmeter-plugins): UTF-8 bytes in base64.
@@ -71,7 +73,7 @@ enum Func {
 }
 
 /// Supported functions: name, argument counts, usage for error messages.
-const FUNCTIONS: [(&str, usize, usize, &str); 21] = [
+const FUNCTIONS: [(&str, usize, usize, &str); 22] = [
     ("__P", 1, 2, "name[,default]"),
     ("__property", 1, 3, "name[,var[,default]]"),
     ("__Random", 2, 3, "min,max[,var]"),
@@ -89,6 +91,7 @@ const FUNCTIONS: [(&str, usize, usize, &str); 21] = [
     ("__groovy", 1, 2, "script[,var]"),
     ("__BeanShell", 1, 2, "script[,var]"),
     ("__evalVar", 1, 1, "name"),
+    ("__eval", 1, 1, "text"),
     ("__FileToString", 1, 3, "file[,encoding[,var]]"),
     ("__base64Encode", 1, 2, "text[,var]"),
     ("__env", 1, 3, "name[,var[,default]]"),
@@ -248,6 +251,7 @@ pub(crate) fn build_call(
         "__threadNum" => Func::ThreadNum,
         "__UUID" => Func::Uuid,
         "__evalVar" => Func::EvalVar,
+        "__eval" => Func::Eval,
         "__FileToString" => Func::FileToString,
         "__base64Encode" => Func::Base64,
         _ => Func::V,
@@ -393,6 +397,16 @@ impl Call {
                 let t = Template::parse(&text, &self.props, at).map_err(|e| e.to_string())?;
                 (t.render(user, &|v: &str| v.to_string()), None)
             }
+            // EvalFunction: the argument, once substituted, run through the function parser
+            // again (`${__eval(${tpl})}` renders the references that `tpl` holds).
+            Func::Eval => {
+                let at = crate::error::At {
+                    element: "__eval",
+                    property: first,
+                };
+                let t = Template::parse(first, &self.props, at).map_err(|e| e.to_string())?;
+                (t.render(user, &|v: &str| v.to_string()), None)
+            }
             // FileToString (JMeter 2.13): the file named relative to the working directory,
             // whole; "**ERR**" when it cannot be read.
             Func::FileToString => {
@@ -432,5 +446,20 @@ impl Call {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod eval_tests {
+    use crate::text::template::tests::{render, user};
+
+    /// JMeter's `EvalFunction`: `new CompoundVariable(parameter).execute()` on the argument as
+    /// already substituted — the references a variable's value holds are rendered too.
+    #[test]
+    fn eval_renders_its_substituted_argument_again() {
+        let mut u = user(&[("x", "7"), ("tpl", "id-${x}-${__threadNum}")]);
+        assert_eq!(render("${__eval(${tpl})}", &mut u), "id-7-3");
+        assert_eq!(render("${__eval(plain)}", &mut u), "plain");
+        assert_eq!(render("${__eval(${tpl}/${x})}", &mut u), "id-7-3/7");
     }
 }

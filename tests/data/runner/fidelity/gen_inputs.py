@@ -51,6 +51,18 @@ def with_protocol(node, protocol):
     return (head, props, tail, children)
 
 
+def java_test(name, params, children=()):
+    args = "".join(
+        f'<elementProp name="{k}" elementType="Argument">' + s("Argument.name", k) + s("Argument.value", v)
+        + s("Argument.metadata", "=") + "</elementProp>" for k, v in params)
+    return el("JavaSampler", "JavaTestSamplerGui", "JavaSampler", name, [
+        '<elementProp name="arguments" elementType="Arguments" guiclass="ArgumentsPanel" '
+        'testclass="Arguments" enabled="true"><collectionProp name="Arguments.arguments">' + args
+        + "</collectionProp></elementProp>",
+        s("classname", "org.apache.jmeter.protocol.java.test.JavaTest"),
+    ], children)
+
+
 groups = [
     group("Protocol", 1, 2, [
         # A placeholder protocol: java.net.URL throws MalformedURLException before any
@@ -71,6 +83,18 @@ groups = [
                   browser=True),
         multipart("ascii parts", [("line", "one")],
                   [equals("parts", "line|None|text/plain|one")]),
+    ]),
+    group("Java Request", 2, 2, [
+        # JavaTest: the label from Label (else the element's name), code / message / body from
+        # the parameters, Status OK (any case) is success; Long.decode reads 0x0F.
+        java_test("java named", [("Sleep_Time", "5"), ("Sleep_Mask", "0x0F"), ("Label", ""),
+                                 ("ResponseCode", "201"), ("ResponseMessage", "Made"),
+                                 ("Status", "ok"), ("ResultData", "hello ${__threadNum}")],
+                  [response_assertion("says hello", "hello")]),
+        java_test("ignored name", [("Sleep_Time", "0"), ("Label", "java ${__threadNum}"),
+                                   ("ResponseCode", "500"), ("ResponseMessage", "Nope"),
+                                   ("Status", "FAIL")]),
+        java_test("java defaults", [("Sleep_Time", "1"), ("Sleep_Mask", "0")]),
     ]),
 ]
 
