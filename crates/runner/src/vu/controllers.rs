@@ -9,10 +9,11 @@
 //! re-arms its Once Only children ([`Vu::iteration_start`]).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::model::{Feed, Step, WhileCondition};
 use crate::text::condition::Condition;
+use crate::text::template::Template;
 use crate::vu::{Flow, StepFuture, Vu};
 
 /// Per-thread state of the iteration listeners.
@@ -123,33 +124,10 @@ impl Vu {
                 feeds,
                 steps,
                 ..
-            } => {
-                let value = value.render(&mut self.user, &|v: &str| v.to_string());
-                // The Switch begins its iteration (its data sets, its Throughput children)
-                // whichever child it then runs.
-                if self.iteration_start(feeds, steps, false) == Flow::Stop {
-                    return Flow::Stop;
-                }
-                match switch_choice(&value, steps) {
-                    Some(i) => self.steps(&steps[i..=i]).await,
-                    None => Flow::Next,
-                }
-            }
+            } => self.switch_controller(value, feeds, steps).await,
             Step::OnceOnly {
                 id, feeds, steps, ..
-            } => {
-                if self.listeners.once_done.contains(id) {
-                    return Flow::Next;
-                }
-                let flow = self.enter(feeds, steps).await;
-                // A failure inside with `startnextloop` (or a Flow Control Action ending a
-                // loop) ends the loop on every controller above the sampler up to that loop,
-                // this one included: that re-arms it.
-                if !flow.ends_loop() {
-                    self.listeners.once_done.insert(*id);
-                }
-                flow
-            }
+            } => self.once_only(*id, feeds, steps).await,
             Step::Throughput {
                 id, feeds, steps, ..
             } => {
@@ -169,22 +147,8 @@ impl Vu {
                 steps,
                 ..
             } => {
-                // JMeter's ForeachController: pass N stores `input_N` (N = start + 1, …) in
-                // `output`, while it is defined and N ≤ end.
-                let mut n = *start;
-                while n < *end {
-                    let Some(v) = self.user.vars.get(&format!("{input}{}", n + 1)).cloned() else {
-                        break;
-                    };
-                    self.user.vars.insert(output.clone(), v);
-                    n += 1;
-                    match self.loop_pass(feeds, steps, false).await {
-                        Flow::Next | Flow::ContinueLoop => {}
-                        Flow::BreakLoop => break,
-                        flow => return flow,
-                    }
-                }
-                Flow::Next
+                self.for_each(input, output, *start..*end, feeds, steps)
+                    .await
             }
             Step::Interleave {
                 id,
@@ -192,42 +156,119 @@ impl Vu {
                 feeds,
                 steps,
                 ..
-            } => {
-                if steps.is_empty() {
-                    return Flow::Next;
-                }
-                let i = if *random {
-                    fastrand::usize(..steps.len())
-                } else {
-                    let next = self.listeners.interleave.entry(*id).or_default();
-                    let i = *next % steps.len();
-                    *next = i + 1;
-                    i
-                };
-                match self.iteration_start(feeds, steps, false) {
-                    Flow::Next => self.steps(&steps[i..=i]).await,
-                    stop => stop,
-                }
-            }
+            } => self.interleave(*id, *random, feeds, steps).await,
             Step::Runtime {
                 limit,
                 feeds,
                 steps,
                 ..
-            } => {
-                if limit.is_zero() {
-                    return Flow::Next;
-                }
-                let end = Instant::now() + *limit;
-                while Instant::now() < end {
-                    let flow = self.loop_pass(feeds, steps, false).await;
-                    if flow != Flow::Next {
-                        return flow;
-                    }
-                }
-                Flow::Next
+            } => self.runtime_controller(*limit, feeds, steps).await,
+        }
+    }
+
+    /// The Switch Controller: the child `value` names (by index or name), or none.
+    async fn switch_controller(
+        &mut self,
+        value: &Template,
+        feeds: &[Feed],
+        steps: &[Step],
+    ) -> Flow {
+        let value = value.render(&mut self.user, &|v: &str| v.to_string());
+        // The Switch begins its iteration (its data sets, its Throughput children)
+        // whichever child it then runs.
+        if self.iteration_start(feeds, steps, false) == Flow::Stop {
+            return Flow::Stop;
+        }
+        match switch_choice(&value, steps) {
+            Some(i) => self.steps(&steps[i..=i]).await,
+            None => Flow::Next,
+        }
+    }
+
+    /// The Once Only Controller `id`: its children the first time per thread (and again after a
+    /// loop above it was ended from inside).
+    async fn once_only(&mut self, id: usize, feeds: &[Feed], steps: &[Step]) -> Flow {
+        if self.listeners.once_done.contains(&id) {
+            return Flow::Next;
+        }
+        let flow = self.enter(feeds, steps).await;
+        // A failure inside with `startnextloop` (or a Flow Control Action ending a
+        // loop) ends the loop on every controller above the sampler up to that loop,
+        // this one included: that re-arms it.
+        if !flow.ends_loop() {
+            self.listeners.once_done.insert(id);
+        }
+        flow
+    }
+
+    /// JMeter's ForeachController: pass N stores `input_N` (N = start + 1, …) in `output`,
+    /// while it is defined and N ≤ end.
+    async fn for_each(
+        &mut self,
+        input: &str,
+        output: &str,
+        passes: std::ops::Range<i64>,
+        feeds: &[Feed],
+        steps: &[Step],
+    ) -> Flow {
+        for n in passes {
+            let Some(v) = self.user.vars.get(&format!("{input}{}", n + 1)).cloned() else {
+                break;
+            };
+            self.user.vars.insert(output.to_string(), v);
+            match self.loop_pass(feeds, steps, false).await {
+                Flow::Next | Flow::ContinueLoop => {}
+                Flow::BreakLoop => break,
+                flow => return flow,
             }
         }
+        Flow::Next
+    }
+
+    /// The Interleave Controller `id` (one child per pass, in turn) or, `random`, the Random
+    /// Controller (one child per pass, drawn).
+    async fn interleave(
+        &mut self,
+        id: usize,
+        random: bool,
+        feeds: &[Feed],
+        steps: &[Step],
+    ) -> Flow {
+        if steps.is_empty() {
+            return Flow::Next;
+        }
+        let i = if random {
+            fastrand::usize(..steps.len())
+        } else {
+            let next = self.listeners.interleave.entry(id).or_default();
+            let i = *next % steps.len();
+            *next = i + 1;
+            i
+        };
+        match self.iteration_start(feeds, steps, false) {
+            Flow::Next => self.steps(&steps[i..=i]).await,
+            stop => stop,
+        }
+    }
+
+    /// The Runtime Controller: its children again and again until `limit` has passed.
+    async fn runtime_controller(
+        &mut self,
+        limit: Duration,
+        feeds: &[Feed],
+        steps: &[Step],
+    ) -> Flow {
+        if limit.is_zero() {
+            return Flow::Next;
+        }
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            let flow = self.loop_pass(feeds, steps, false).await;
+            if flow != Flow::Next {
+                return flow;
+            }
+        }
+        Flow::Next
     }
 
     /// The If Controller: the children when the condition holds; with `evaluate_all`, the
