@@ -504,13 +504,7 @@ async fn a_module_controller_runs_any_logic_controller() {
     // inside a fragment. InterleaveControl runs one child per pass, in turn: 1 user × 4 loops
     // runs "a", "b", "a", "b".
     let server = TestServer::start().await;
-    let interleave = format!(
-        r#"<InterleaveControl guiclass="InterleaveControlGui" testclass="InterleaveControl" testname="Alt" enabled="true">
-          <intProp name="InterleaveControl.style">1</intProp>
-        </InterleaveControl>
-        <hashTree>{}</hashTree>"#,
-        get("a", "/a") + &get("b", "/b")
-    );
+    let interleave = interleave_controller("Alt", &(get("a", "/a") + &get("b", "/b")));
     let fragment = format!(
         r#"<TestFragmentController guiclass="TestFragmentControllerGui" testclass="TestFragmentController" testname="Frag" enabled="true"/>
         <hashTree>{interleave}</hashTree>"#

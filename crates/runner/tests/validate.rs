@@ -170,13 +170,7 @@ async fn names_and_paths_render_per_sample() {
 fn explain_lists_controllers_with_their_children_indented() {
     // `--validate`'s description of logic controllers: one line each, its children two spaces
     // further in, as the plan nests them.
-    let interleave = format!(
-        r#"<InterleaveControl guiclass="InterleaveControlGui" testclass="InterleaveControl" testname="Alt" enabled="true">
-          <intProp name="InterleaveControl.style">1</intProp>
-        </InterleaveControl>
-        <hashTree>{}</hashTree>"#,
-        get("b", "/b") + &get("c", "/c")
-    );
+    let interleave = interleave_controller("Alt", &(get("b", "/b") + &get("c", "/c")));
     let while_controller = format!(
         r#"<WhileController guiclass="WhileControllerGui" testclass="WhileController" testname="W" enabled="true">
           <stringProp name="WhileController.condition">${{go}}</stringProp>

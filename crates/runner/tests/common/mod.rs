@@ -485,6 +485,16 @@ pub(crate) fn get(name: &str, path: &str) -> String {
     http(name, "GET", path, &[], "", "")
 }
 
+/// An Interleave Controller named `name` over `children` (one child per pass, in turn).
+pub(crate) fn interleave_controller(name: &str, children: &str) -> String {
+    format!(
+        r#"<InterleaveControl guiclass="InterleaveControlGui" testclass="InterleaveControl" testname="{name}" enabled="true">
+          <intProp name="InterleaveControl.style">1</intProp>
+        </InterleaveControl>
+        <hashTree>{children}</hashTree>"#
+    )
+}
+
 pub(crate) fn loop_controller(name: &str, loops: i64, children: &str) -> String {
     format!(
         r#"<LoopController guiclass="LoopControlPanel" testclass="LoopController" testname="{name}" enabled="true">
