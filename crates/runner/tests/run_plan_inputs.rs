@@ -232,3 +232,33 @@ fn a_missing_upload_is_a_missing_data_file() {
     let err = compile(&xml, &[("port", "1")]).unwrap_err().to_string();
     assert!(err.contains("is not a readable file"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spaces_written_in_a_path_are_escaped_as_jmeter_5_does() {
+    // ConversionUtils.sanitizeUrl (JMeter 5): new URI(scheme, userInfo, host, port, path,
+    // query, ref) quotes the space; parentheses are legal and stay.
+    let server = TestServer::start().await;
+    let children = http(
+        "s",
+        "GET",
+        "/sniff?step=Dummy (do nothing)&xml=Y",
+        &[],
+        "",
+        "",
+    );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert!(rows[0].success, "{rows:?}");
+    let got: Vec<(String, String)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.query))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "/sniff".to_string(),
+            "step=Dummy%20(do%20nothing)&xml=Y".to_string()
+        )]
+    );
+}

@@ -145,6 +145,15 @@ impl Compiler<'_> {
             });
             path.push_str(q);
         }
+        // JMeter 5 (`ConversionUtils.sanitizeUrl` before the request) escapes what a URL cannot
+        // hold, such as spaces in a path or query written in the plan; 2.13 failed the sample
+        // with a URISyntaxException.
+        if runtime.is_none() && path.parse::<PathAndQuery>().is_err() {
+            let escaped = escape_unsafe(&path);
+            if escaped.parse::<PathAndQuery>().is_ok() {
+                path = escaped;
+            }
+        }
         if runtime.is_none() && path.parse::<PathAndQuery>().is_err() {
             return Err(RunnerError::invalid(
                 el,
