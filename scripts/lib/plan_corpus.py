@@ -466,10 +466,10 @@ SELF_TEST = [
     ("property-host.jmx", jmx(group("ThreadGroup", http("S", "${__P(target.host,)}"))),
      "b", ["-J properties"], []),
     ("gaps.jmx",
-     jmx(group("ThreadGroup", element("JavaSampler", "J")
+     jmx(group("ThreadGroup", element("JDBCSampler", "J")
                + http("S", "127.0.0.1", "/${__GetSecret(k)}"))
          + group("org.example.jmeter.CustomThreadGroup", element("DebugSampler", "D"))),
-     "c", [], ["class:CustomThreadGroup", "class:JavaSampler", "function:__GetSecret"]),
+     "c", [], ["class:CustomThreadGroup", "class:JDBCSampler", "function:__GetSecret"]),
 ]
 
 

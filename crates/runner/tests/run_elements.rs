@@ -1,6 +1,6 @@
 //! Elements beyond the HTTP core: Flow Control Actions (JMeter 5's loop actions, which JMeter
 //! 2.13 lacks, so tests/data/runner/fidelity/actions.jmx cannot cover them), Debug and Dummy
-//! samplers, Module and Include Controllers. The truth is what the loopback test server
+//! samplers, Module and Include Controllers, the Random Variable. The truth is what the loopback test server
 //! received and counts worked out by hand from JMeter's source (named at each test).
 
 mod common;
@@ -530,4 +530,45 @@ async fn a_module_controller_runs_any_logic_controller() {
         err.contains("Use frag") && err.contains("runs a controller or Test Fragment"),
         "{err}"
     );
+}
+
+/// A Random Variable config element (JMeter 5's `RandomVariableConfig` properties).
+fn random_variable(var: &str, min: &str, max: &str) -> String {
+    format!(
+        r#"<RandomVariableConfig guiclass="TestBeanGUI" testclass="RandomVariableConfig" testname="random {var}" enabled="true">
+          <stringProp name="maximumValue">{max}</stringProp>
+          <stringProp name="minimumValue">{min}</stringProp>
+          <stringProp name="outputFormat"></stringProp>
+          <boolProp name="perThread">true</boolProp>
+          <stringProp name="randomSeed"></stringProp>
+          <stringProp name="variableName">{var}</stringProp>
+        </RandomVariableConfig>
+        <hashTree/>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_random_variable_draws_once_per_iteration_within_its_bounds() {
+    // RandomVariableConfig.iterationStart: each iteration of the enclosing controller sets the
+    // variable to min + nextInt(max - min + 1), ends included; every reference in that
+    // iteration sees the same value. 60 draws from {3, 4, 5}: missing one value has a
+    // probability of 3·(2/3)^60 ≈ 1e-10.
+    let server = TestServer::start().await;
+    let body = random_variable("r", "3", "5") + &get("a", "/a/${r}") + &get("b", "/b/${r}");
+    let xml = jmx(
+        &[],
+        &group("G", 1, 0, 1, "", &loop_controller("L", 60, &body)),
+    );
+    run(&xml, server.port(), RunOptions::default()).await;
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 120);
+    let mut seen = std::collections::BTreeSet::new();
+    for pair in paths.chunks(2) {
+        let a = pair[0].strip_prefix("/a/").expect("an /a/ request first");
+        let b = pair[1].strip_prefix("/b/").expect("then a /b/ request");
+        assert_eq!(a, b, "one draw per iteration: {pair:?}");
+        seen.insert(a.to_string());
+    }
+    let want: std::collections::BTreeSet<String> = ["3", "4", "5"].map(String::from).into();
+    assert_eq!(seen, want);
 }

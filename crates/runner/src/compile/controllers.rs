@@ -287,6 +287,7 @@ impl Compiler<'_> {
                 ),
                 "CSVDataSet" => names.extend(self.csv_data(e)?.names.clone()),
                 "CounterConfig" => names.push(self.text(e, "CounterConfig.name")?),
+                "RandomVariableConfig" => names.push(self.text(e, "variableName")?),
                 "ForeachController" => names.push(self.text(e, "ForeachController.returnVal")?),
                 "UserParameters" => names.extend(self.user_parameter_names(e)?),
                 _ => {}

@@ -18,6 +18,7 @@ pub(crate) mod listeners;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
 pub(crate) mod plugin_groups;
+pub(crate) mod random_variable;
 pub(crate) mod refusals;
 pub(crate) mod samplers;
 pub(crate) mod scripts;
@@ -102,7 +103,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ThroughputController" => Kind::Throughput,
         "RunTime" => Kind::Runtime,
         "CSVDataSet" => Kind::CsvData,
-        "CounterConfig" | "UserParameters" => Kind::Modifier,
+        "CounterConfig" | "UserParameters" | "RandomVariableConfig" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "TestAction" => Kind::Action,
         "DebugSampler" | "DummySampler" | "JavaSampler" => Kind::Local,

@@ -15,12 +15,14 @@ use crate::error::RunnerError;
 use crate::model::Feed;
 
 impl Compiler<'_> {
-    /// The iteration listener of a CSV Data Set, Counter Config or User Parameters element;
+    /// The iteration listener of a CSV Data Set, Counter Config, Random Variable or User
+    /// Parameters element (`None` for a Random Variable that sets nothing);
     /// `None` for User Parameters without `per_iteration` (a pre-processor, see
     /// [`Compiler::pre_processors`]).
     pub(crate) fn feed(&mut self, e: &TestElement) -> Result<Option<Feed>, RunnerError> {
         match e.class_name() {
             "CounterConfig" => Ok(Some(Feed::Counter(self.counter(e)?))),
+            "RandomVariableConfig" => self.random_variable(e),
             "UserParameters" => {
                 let p = self.user_parameters(e)?;
                 Ok(p.per_iteration.then_some(Feed::Parameters(p)))
