@@ -10,6 +10,7 @@ mod common;
 mod curve;
 mod faults;
 mod fidelity;
+mod follow;
 mod gates;
 mod hostile;
 mod html;

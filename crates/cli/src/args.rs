@@ -377,7 +377,7 @@ pub(crate) struct ImportArgs {
     #[arg(required_unless_present = "each")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
-    pub each: EachArgs,
+    pub mode: ImportModeArgs,
     /// Run name [default: the first file's name; with --each: from --name-from]
     #[arg(long)]
     pub name: Option<String>,
@@ -419,9 +419,10 @@ pub(crate) struct ImportArgs {
     pub format: ImportOutput,
 }
 
-/// `import --each`: a back-fill, one run per file.
+/// `import --each` (a back-fill, one run per file) and `import --follow` (a file still being
+/// written, as a live run); neither by default.
 #[derive(Debug, Default, Args)]
-pub(crate) struct EachArgs {
+pub(crate) struct ImportModeArgs {
     /// Import every file this pattern matches (`*`, `?`, `[ab]`, `**` for any directories;
     /// quote it), each as its own run, skipping files already imported
     #[arg(long, value_name = "PATTERN")]
@@ -430,6 +431,13 @@ pub(crate) struct EachArgs {
     /// (its name) or `stem` (its name without extensions)
     #[arg(long, value_enum, default_value_t = NameFromArg::Path, requires = "each", conflicts_with = "name")]
     pub name_from: NameFromArg,
+    /// Follow one JTL CSV that JMeter is still writing: a live run, committed when the file
+    /// stops growing (--idle), on Ctrl-C or `loadlake stop`
+    #[arg(long, conflicts_with = "each")]
+    pub follow: bool,
+    /// With --follow, commit once the file has not grown for this long
+    #[arg(long, default_value = "30s", value_parser = parse_duration_ms, requires = "follow")]
+    pub idle: i64,
 }
 
 /// `--name-from`.

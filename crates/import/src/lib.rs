@@ -2,7 +2,8 @@
 //! compressed, or the JTL members of zip archives) → decoders (crates/ingest, on the calling
 //! thread) → a [`ThreadedSink`] → the store's run writer (crates/store, on its own thread) → one
 //! committed run. Re-imports of the same bytes are refused unless forced; rejected rows are kept
-//! with the run. [`import_each`] back-fills many files, one run each. (docs/glossary.md tells
+//! with the run. [`import_each`] back-fills many files, one run each; [`import_follow`] follows
+//! a JTL CSV still being written as a live run. (docs/glossary.md tells
 //! "import", this pipeline, from "ingest", the decoders' crate and the gRPC service.)
 //!
 //! [`ThreadedSink`]: loadlake_schema::ThreadedSink
@@ -10,6 +11,7 @@
 mod archive;
 mod each;
 mod fault;
+mod follow;
 mod run;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use loadlake_store::{Store, StoreError, content_hash};
 
 pub use archive::MAX_RATIO;
 pub use each::{EachOutcome, EachRequest, NameFrom, files_matching, import_each};
+pub use follow::{FollowRequest, import_follow};
 pub use run::RowsDone;
 
 /// Why an import failed. Nothing is left in the store when it does.
@@ -79,6 +82,19 @@ pub enum ImportError {
     },
     #[error("{archive}: the zip archive holds no JMeter result file ({skipped})")]
     NoJtlInArchive { archive: String, skipped: String },
+    #[error(
+        "{file}: {reason}; following stopped: the {samples} samples read before are committed as run {run_id} (status incomplete)"
+    )]
+    FollowBroken {
+        file: String,
+        reason: String,
+        run_id: String,
+        samples: u64,
+    },
+    #[error(
+        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it"
+    )]
+    FollowXml(String),
     #[error("--each '{pattern}': {reason}")]
     Pattern { pattern: String, reason: String },
     #[error(transparent)]

@@ -10,7 +10,7 @@ use crate::output::query_and_print;
 fn import_args(files: Vec<std::path::PathBuf>, plan: Option<std::path::PathBuf>) -> ImportArgs {
     ImportArgs {
         files,
-        each: Default::default(),
+        mode: Default::default(),
         name: Some("sample-data checkout".into()),
         tags: vec!["source=sample-data".into()],
         columns: None,

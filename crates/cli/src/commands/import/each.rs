@@ -93,7 +93,7 @@ pub(super) fn import_each(store: &Store, args: &ImportArgs, pattern: &str) -> an
     let request = EachRequest {
         files,
         base,
-        name_from: match args.each.name_from {
+        name_from: match args.mode.name_from {
             NameFromArg::Path => NameFrom::Path,
             NameFromArg::File => NameFrom::File,
             NameFromArg::Stem => NameFrom::Stem,

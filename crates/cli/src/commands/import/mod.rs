@@ -1,7 +1,9 @@
 //! `loadlake import`: arguments → an [`ImportRequest`] for crates/import → the run id; with
-//! `--each`, a back-fill of one run per file (`each.rs`).
+//! `--each`, a back-fill of one run per file (`each.rs`); with `--follow`, a file still being
+//! written as a live run (`follow.rs`).
 
 mod each;
+mod follow;
 
 use anyhow::{Context, bail};
 use loadlake_import::{ImportRequest, load_plan};
@@ -89,10 +91,14 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
 /// `loadlake import`: imports, then prints the run id (or manifest) on stdout; with `--each`,
 /// every file as its own run.
 pub(crate) fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
-    if let Some(pattern) = &args.each.each {
+    if let Some(pattern) = &args.mode.each {
         return each::import_each(store, args, pattern);
     }
-    let m = import_run(store, args)?;
+    let m = if args.mode.follow {
+        follow::import_follow(store, args)?
+    } else {
+        import_run(store, args)?
+    };
     eprintln!(
         "imported {} samples ({} failed, {} rows rejected) from {} file(s) as run {}",
         m.samples,
