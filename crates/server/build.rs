@@ -9,6 +9,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("loadlake_descriptor.bin"),
         prost::Message::encode_to_vec(&fds),
     )?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    // The JSON API (src/api.rs) answers with the gRPC messages themselves, so its field names
+    // are the proto's; requests are read from query strings into the same messages (absent
+    // fields take their proto defaults).
+    tonic_prost_build::configure()
+        .message_attribute(
+            ".loadlake",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
+        )
+        .enum_attribute(
+            ".loadlake",
+            "#[derive(serde::Serialize, serde::Deserialize)]",
+        )
+        .compile_fds(fds)?;
     Ok(())
 }

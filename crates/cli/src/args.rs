@@ -522,6 +522,10 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed on stderr)
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub listen: std::net::SocketAddr,
+    /// Also serve the JSON API (`/api/v1/…`, HTTP/1.1) on this address (port 0: any free
+    /// port, printed on stderr); the token applies as for gRPC
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
     /// File holding the bearer token every call must carry (required off loopback)
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,

@@ -5,6 +5,7 @@
 //! logic lives here: every number is computed by crates/query, as for the CLI.
 
 pub mod agents;
+mod api;
 mod auth;
 mod conn;
 mod convert;
@@ -163,7 +164,27 @@ pub async fn serve_on(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    serve_on_with_http(listener, None, config, shutdown).await
+}
+
+/// [`serve_on`], and the JSON API (`/api/v1/…`, src/api.rs) on `http` when given, until
+/// `shutdown` completes. Like gRPC, an `http` listener off loopback needs a token.
+pub async fn serve_on_with_http(
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     config.check_exposure()?;
+    if let Some(http) = &http {
+        let addr = http
+            .local_addr()
+            .map_err(|e| ServerError::Bind(config.listen, e))?;
+        if !addr.ip().is_loopback() && config.token.is_none() {
+            return Err(ServerError::NoTokenOnOpenAddress(addr));
+        }
+    }
+    let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
     let store = Store::open(&config.store_dir)?;
     let local = listener
         .local_addr()
@@ -180,6 +201,17 @@ pub async fn serve_on(
     });
     let recovery = tokio::spawn(recover_periodically(shared.clone()));
     let check = auth::BearerCheck::new(config.token.clone());
+    let console = match http {
+        Some(http) => {
+            let router = api::router(shared.clone(), check.clone());
+            let stop = shutdown.clone();
+            tracing::info!("JSON API on {:?}", http.local_addr().ok());
+            Some(tokio::spawn(async move {
+                axum::serve(http, router).with_graceful_shutdown(stop).await
+            }))
+        }
+        None => None,
+    };
     let limit = config.max_message_bytes;
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -256,6 +288,13 @@ pub async fn serve_on(
         .await
         .map_err(|e| ServerError::Transport(e.to_string()));
     recovery.abort();
+    if let Some(console) = console {
+        match console.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ServerError::Transport(format!("JSON API: {e}"))),
+            Err(e) => return Err(ServerError::Transport(format!("JSON API: {e}"))),
+        }
+    }
     served
 }
 

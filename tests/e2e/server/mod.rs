@@ -1,9 +1,10 @@
 //! `loadlake serve` with real clients: tonic clients of every RPC compared with the CLI's JSON
 //! for the same run, Arrow Flight SQL (arrow-flight's client, and Python's ADBC driver), grpcio
 //! reflection and health, uploads, paging, auth and the read-only rule (`rpc`); native sample
-//! streams (`streams`). This module holds the shared pieces: a served store and clients.
+//! streams (`streams`); the JSON API of `--http` with Python's urllib (`api`). This module holds the shared pieces: a served store and clients.
 
 mod agents;
+mod api;
 mod crash;
 mod disk_full;
 mod netns;
@@ -22,6 +23,8 @@ use crate::common::*;
 pub(super) struct Served {
     pub child: Child,
     pub addr: String,
+    /// `http://ADDR` of the JSON API, when started with `--http`.
+    pub http: Option<String>,
 }
 
 impl Served {
@@ -38,10 +41,19 @@ impl Served {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start loadlake serve");
-        let mut line = String::new();
         let stderr = child.stderr.take().expect("stderr");
         let mut reader = BufReader::new(stderr);
-        reader.read_line(&mut line).expect("read stderr");
+        // `--http` prints its address first; the gRPC line comes last.
+        let mut http = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("read stderr");
+            match line.trim().strip_prefix("JSON API on ") {
+                Some(url) => http = Some(url.trim_end_matches("/api/v1/").to_string()),
+                None => break,
+            }
+        }
         // Keep reading: a closed pipe would kill the server (SIGPIPE) at its next diagnostic.
         // Its later lines go to the test's stderr (shown when a test fails).
         std::thread::spawn(move || {
@@ -54,7 +66,7 @@ impl Served {
             .strip_prefix("loadlake serving on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_string();
-        Served { child, addr }
+        Served { child, addr, http }
     }
 
     pub(crate) fn url(&self) -> String {

@@ -200,6 +200,7 @@ fn the_server_outlives_the_reader_of_its_diagnostics() {
             .trim()
             .trim_start_matches("loadlake serving on ")
             .to_string(),
+        http: None,
     };
     runtime().block_on(async {
         let mut ingest = IngestServiceClient::new(channel(&served).await);

@@ -1,5 +1,6 @@
 //! `loadlake serve`: the gRPC and Flight SQL server of crates/server on the chosen store, until
-//! Ctrl-C or SIGTERM. It binds first so that it can print the port (`--listen 127.0.0.1:0`).
+//! Ctrl-C or SIGTERM, with the JSON API on `--http`. It binds first so that it can print the
+//! ports (`--listen 127.0.0.1:0`).
 
 use std::time::Duration;
 
@@ -23,9 +24,19 @@ pub(crate) async fn serve(store_dir: std::path::PathBuf, args: &ServeArgs) -> an
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let local = listener.local_addr()?;
-    // The one line scripts and tests wait for (port 0 picks a free port).
+    let http = match args.http {
+        Some(addr) => {
+            let http = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr} (--http)"))?;
+            eprintln!("JSON API on http://{}/api/v1/", http.local_addr()?);
+            Some(http)
+        }
+        None => None,
+    };
+    // The one line scripts and tests wait for (port 0 picks a free port); it comes last.
     eprintln!("loadlake serving on {local}");
-    loadlake_server::serve_on(listener, config, stop_signal()).await?;
+    loadlake_server::serve_on_with_http(listener, http, config, stop_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

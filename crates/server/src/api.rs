@@ -1,0 +1,309 @@
+//! The JSON API of `loadlake serve --http` (`/api/v1/…`), for curl, scripts and dashboards
+//! (Grafana's JSON / Infinity data sources).
+//!
+//! Each endpoint calls the gRPC service's own method in process and answers with its message as
+//! JSON, so the numbers and the field names are the gRPC API's (the proto's snake_case names;
+//! enums as their numbers; 64-bit integers as JSON numbers). Query-string parameters fill the
+//! request message by field name (`?percentile_method=linear&brokens_limit_count=60`); absent
+//! ones take the proto defaults, as in gRPC. Errors are `{"code": "...", "message": "..."}` with
+//! the HTTP status of the gRPC code. With a token, every endpoint but `/api/v1/health` needs
+//! `Authorization: Bearer <token>`, as every gRPC service but health does.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use tonic::{Code, Status};
+
+use crate::Shared;
+use crate::auth::BearerCheck;
+use crate::pb;
+use crate::pb::report_service_server::ReportService;
+use crate::pb::run_service_server::RunService;
+use crate::reports::Reports;
+use crate::runs::Runs;
+
+/// What the handlers share: the gRPC services they answer through.
+#[derive(Clone)]
+struct Api {
+    runs: Arc<Runs>,
+    reports: Arc<Reports>,
+}
+
+/// The `/api/v1` routes over `shared`, behind `check`.
+pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
+    let api = Api {
+        runs: Arc::new(Runs::new(shared.clone())),
+        reports: Arc::new(Reports::new(shared)),
+    };
+    let guarded = Router::new()
+        .route("/api/v1/runs", get(list_runs))
+        .route("/api/v1/runs/{run_id}", get(get_run))
+        .route("/api/v1/runs/{run_id}/status", get(run_status))
+        .route("/api/v1/runs/{run_id}/stop", post(stop_run))
+        .route("/api/v1/runs/{run_id}/report", get(report))
+        .route("/api/v1/runs/{run_id}/cases", get(cases))
+        .route("/api/v1/runs/{run_id}/cases/{case_id}", get(case_detail))
+        .route("/api/v1/runs/{run_id}/aw-chart", get(aw_chart))
+        .route("/api/v1/runs/{run_id}/scene-stats", get(scene_stats))
+        .layer(middleware::from_fn_with_state(check, require_token));
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .merge(guarded)
+        .fallback(not_found)
+        .with_state(api)
+}
+
+/// A gRPC status as an HTTP error: the status code of its gRPC code, the message as JSON.
+struct ApiError(Status);
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = http_status(self.0.code());
+        let body = ErrorBody {
+            code: grpc_code_name(self.0.code()),
+            message: self.0.message(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+impl From<Status> for ApiError {
+    fn from(status: Status) -> ApiError {
+        ApiError(status)
+    }
+}
+
+/// The HTTP status of a gRPC code (the mapping of grpc-gateway and Google's APIs).
+fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::InvalidArgument | Code::OutOfRange | Code::FailedPrecondition => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The gRPC name of `code` (`INVALID_ARGUMENT`, …).
+fn grpc_code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Refuses a request without the server's token (when it has one).
+async fn require_token(State(check): State<BearerCheck>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    match check.check(given) {
+        Ok(()) => next.run(request).await,
+        Err(status) => ApiError(status).into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError(Status::not_found(
+        "no such endpoint (the JSON API is under /api/v1/)",
+    ))
+}
+
+/// `GET /api/v1/health`: open, like the gRPC health service.
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "SERVING" }))
+}
+
+/// A query string that does not fit the request message.
+fn bad_query(e: impl std::fmt::Display) -> ApiError {
+    ApiError(Status::invalid_argument(format!("query string: {e}")))
+}
+
+/// The request message `T` from the query string, with `run_id` from the path.
+fn message<T>(
+    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    query
+        .map(|Query(m)| m)
+        .map_err(|e| bad_query(e.body_text()))
+}
+
+/// `GET /api/v1/runs?name=&tags=k=v&tags=…&status=&start_after_ms=&max_results=&next_token=`
+async fn list_runs(
+    State(api): State<Api>,
+    uri: axum::http::Uri,
+) -> ApiResult<pb::ListRunsResponse> {
+    // `tags` repeats, which a flat query-string reader cannot put in a message: it is read
+    // from the pairs, the rest into the message.
+    let raw = uri.query().unwrap_or("");
+    let pairs: Vec<(String, String)> = Query::try_from_uri(&uri)
+        .map(|Query(p)| p)
+        .map_err(|e| bad_query(e.body_text()))?;
+    let rest: Vec<&str> = raw
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("tags"))
+        .collect();
+    let rest_uri: axum::http::Uri = format!("/?{}", rest.join("&")).parse().map_err(bad_query)?;
+    let mut request: pb::ListRunsRequest = message(Query::try_from_uri(&rest_uri))?;
+    request.tags = pairs
+        .into_iter()
+        .filter(|(k, _)| k == "tags")
+        .map(|(_, v)| v)
+        .collect();
+    let answer = api.runs.list_runs(tonic::Request::new(request)).await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}`
+async fn get_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResult<pb::Run> {
+    let answer = api
+        .runs
+        .get_run(tonic::Request::new(pb::GetRunRequest { run_id }))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/status`
+async fn run_status(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+) -> ApiResult<pb::RunStatus> {
+    let answer = api
+        .runs
+        .get_run_status(tonic::Request::new(pb::GetRunRequest { run_id }))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `POST /api/v1/runs/{run_id}/stop`: what `loadlake stop` does.
+async fn stop_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResult<pb::RunStatus> {
+    let answer = api
+        .runs
+        .stop_run(tonic::Request::new(pb::GetRunRequest { run_id }))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/report?case_name=&brokens_limit_count=&page_index=&page_size=&percentile_method=`
+async fn report(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+    query: Result<Query<pb::GetReportRequest>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<pb::ReportInfo> {
+    let request = pb::GetReportRequest {
+        run_id,
+        ..message(query)?
+    };
+    let answer = api.reports.get_report(tonic::Request::new(request)).await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/cases`
+async fn cases(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+) -> ApiResult<pb::ListCasesResponse> {
+    let answer = api
+        .reports
+        .list_cases(tonic::Request::new(pb::ListCasesRequest { run_id }))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/cases/{case_id}?percentile_method=`
+async fn case_detail(
+    State(api): State<Api>,
+    Path((run_id, case_id)): Path<(String, String)>,
+    query: Result<Query<pb::GetCaseDetailRequest>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<pb::CaseReportDetail> {
+    let request = pb::GetCaseDetailRequest {
+        run_id,
+        case_id,
+        ..message(query)?
+    };
+    let answer = api
+        .reports
+        .get_case_detail(tonic::Request::new(request))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/aw-chart?case_id=&detail_id=&brokens_limit_count=&percentile_method=`
+async fn aw_chart(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+    query: Result<Query<pb::GetAwChartRequest>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<pb::AwChart> {
+    let request = pb::GetAwChartRequest {
+        run_id,
+        ..message(query)?
+    };
+    let answer = api
+        .reports
+        .get_aw_chart(tonic::Request::new(request))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/scene-stats?percentile_method=`
+async fn scene_stats(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+    query: Result<Query<pb::GetSceneStatsRequest>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<pb::SceneStats> {
+    let request = pb::GetSceneStatsRequest {
+        run_id,
+        ..message(query)?
+    };
+    let answer = api
+        .reports
+        .get_scene_stats(tonic::Request::new(request))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}

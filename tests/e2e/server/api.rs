@@ -1,0 +1,228 @@
+//! The JSON API of `loadlake serve --http` (`/api/v1/…`) with Python's urllib as the client:
+//! its answers are the gRPC services' answers to the same request (compared field by field with
+//! a tonic client's), its counts are the JTL's rows as Python's csv module counts them, the
+//! token guards it as it guards gRPC, and errors carry the HTTP status of their gRPC code.
+
+use loadlake_server::pb;
+use loadlake_server::pb::report_service_client::ReportServiceClient;
+use loadlake_server::pb::run_service_client::RunServiceClient;
+use serde_json::Value;
+
+use super::{Served, channel, checkout_run, runtime};
+use crate::common::*;
+
+/// Fetches `paths` (`POST:` in front for a POST) from the served JSON API with `token`.
+fn fetch(served: &Served, token: Option<&str>, paths: &[String]) -> Vec<Value> {
+    let base = served.http.as_deref().expect("started with --http");
+    let mut args = vec![base, token.unwrap_or("-")];
+    args.extend(paths.iter().map(String::as_str));
+    let out = py_json("http_json.py", &args);
+    out.as_array().expect("a list of answers").clone()
+}
+
+/// `a` and `b` are the same JSON, numbers equal within a relative 1e-12 (float sums may add
+/// in another order in another request); `at` names the place for the failure message.
+fn assert_same(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(close(x, y, 1e-12), "{at}: {x} vs {y}");
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: lengths");
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_same(x, y, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let keys = |m: &serde_json::Map<String, Value>| {
+                m.keys().cloned().collect::<std::collections::BTreeSet<_>>()
+            };
+            assert_eq!(keys(x), keys(y), "{at}: fields");
+            for (k, v) in x {
+                assert_same(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+/// `message` with the tests' token.
+fn authorized<T>(message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", "Bearer s3cret".parse().unwrap());
+    r
+}
+
+#[test]
+fn the_json_api_answers_what_grpc_answers_behind_the_token() {
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let jtl = jtl.to_str().unwrap();
+    let tagged = store.import(&[jtl, "--force", "--name", "tagged", "--tag", "team=shop"]);
+    let truth = py_json("jtl_stats.py", &["csv", jtl, ",", "yes"]);
+    let rows = truth["total"].as_u64().unwrap();
+    // checkout.jmx's one Transaction Controller, "Checkout": its rows are transactions, the
+    // others requests.
+    let requests = rows - truth["labels"]["Checkout"]["count"].as_u64().unwrap();
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        &store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let report_query = "page_size=3&page_index=2&brokens_limit_count=10";
+    let paths = [
+        format!("/api/v1/runs/{run}/report?{report_query}"),
+        format!("/api/v1/runs/{run}"),
+        format!("/api/v1/runs/{run}/cases"),
+        "/api/v1/runs?tags=team=shop".to_string(),
+        "/api/v1/runs?max_results=1".to_string(),
+    ];
+    let got = fetch(&served, Some("s3cret"), &paths);
+    for answer in &got {
+        assert_eq!(answer["status"], 200, "{answer}");
+        assert_eq!(answer["content_type"], "application/json", "{answer}");
+    }
+    let (report, one_run, cases) = (&got[0]["body"], &got[1]["body"], &got[2]["body"]);
+
+    // The rows Python's csv module counts, through the report and the run.
+    assert_eq!(report["outline"]["requests"].as_u64(), Some(requests));
+    assert_eq!(one_run["samples"].as_u64(), Some(rows));
+    assert_eq!(one_run["run_id"], run.as_str());
+    // The tag filter: only the tagged run; paging: one run and a token for the next.
+    let by_tag: Vec<&str> = got[3]["body"]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_tag, [tagged.as_str()]);
+    assert_eq!(got[4]["body"]["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(got[4]["body"]["total"], 2);
+    assert!(!got[4]["body"]["next_token"].as_str().unwrap().is_empty());
+
+    // The same requests through gRPC give the same messages.
+    runtime().block_on(async {
+        let mut reports = ReportServiceClient::new(channel(&served).await);
+        let grpc_report = reports
+            .get_report(authorized(pb::GetReportRequest {
+                run_id: run.clone(),
+                page_size: 3,
+                page_index: 2,
+                brokens_limit_count: 10,
+                ..Default::default()
+            }))
+            .await
+            .expect("GetReport")
+            .into_inner();
+        assert_same(
+            report,
+            &serde_json::to_value(grpc_report).unwrap(),
+            "report",
+        );
+        let grpc_cases = reports
+            .list_cases(authorized(pb::ListCasesRequest {
+                run_id: run.clone(),
+            }))
+            .await
+            .expect("ListCases")
+            .into_inner();
+        assert_same(cases, &serde_json::to_value(grpc_cases).unwrap(), "cases");
+        let mut runs = RunServiceClient::new(channel(&served).await);
+        let grpc_run = runs
+            .get_run(authorized(pb::GetRunRequest {
+                run_id: run.clone(),
+            }))
+            .await
+            .expect("GetRun")
+            .into_inner();
+        assert_same(one_run, &serde_json::to_value(grpc_run).unwrap(), "run");
+    });
+}
+
+#[test]
+fn the_json_api_refuses_without_the_token_and_maps_errors_to_http() {
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        &store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let guarded = [
+        format!("/api/v1/runs/{run}/report"),
+        "/api/v1/runs".to_string(),
+        format!("POST:/api/v1/runs/{run}/stop"),
+    ];
+    for (token, code) in [
+        (None, "UNAUTHENTICATED"),
+        (Some("wrong"), "UNAUTHENTICATED"),
+    ] {
+        for answer in fetch(&served, token, &guarded) {
+            assert_eq!(answer["status"], 401, "{answer}");
+            assert_eq!(answer["www_authenticate"], "Bearer", "{answer}");
+            assert_eq!(answer["body"]["code"], code, "{answer}");
+        }
+    }
+    // Health is open, as the gRPC health service is.
+    let health = fetch(&served, None, &["/api/v1/health".to_string()]);
+    assert_eq!(health[0]["status"], 200);
+    assert_eq!(health[0]["body"]["status"], "SERVING");
+
+    let errors = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            "/api/v1/runs/no-such-run/report".to_string(),
+            format!("/api/v1/runs/{run}/report?page_size=many"),
+            format!("/api/v1/runs/{run}/cases/no-such-case"),
+            "/api/v1/no-such-endpoint".to_string(),
+        ],
+    );
+    let got: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|a| {
+            (
+                a["status"].as_u64().unwrap(),
+                a["body"]["code"].as_str().unwrap_or("no JSON body"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (404, "NOT_FOUND"),
+            (400, "INVALID_ARGUMENT"),
+            (404, "NOT_FOUND"),
+            (404, "NOT_FOUND"),
+        ],
+        "{errors:?}"
+    );
+    for a in &errors {
+        assert!(!a["body"]["message"].as_str().unwrap().is_empty(), "{a}");
+    }
+}
+
+#[test]
+fn an_open_http_address_without_a_token_is_refused() {
+    // As for gRPC's --listen: off loopback, a token is required.
+    let store = TestStore::new();
+    let out = store.run(&["serve", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("without a token"), "{stderr}");
+}
