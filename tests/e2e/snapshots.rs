@@ -22,7 +22,10 @@ use crate::common::*;
 #[allow(dead_code)]
 #[path = "../../crates/store/src/snapshot_redactions.rs"]
 mod snapshot_redactions;
-use snapshot_redactions::{created_by_redaction, rfc3339_redaction, run_id_redaction, settings};
+use snapshot_redactions::{
+    byte_size_redaction, created_by_redaction, part_path_redaction, rfc3339_redaction,
+    run_id_redaction, settings,
+};
 
 /// A redaction that checks the value is a path ending in `/<file>` first.
 fn path_to(file: &'static str) -> Redaction {
@@ -97,6 +100,8 @@ fn snapshot_imported_run_manifest() {
             ".run_id" => run_id_redaction(),
             ".imported_at" => rfc3339_redaction(),
             ".created_by" => created_by_redaction(),
+            ".files[].path" => part_path_redaction(),
+            ".files[].size_bytes" => byte_size_redaction(),
             ".sources[].path" => path_to("header.csv"),
             ".plan.path" => path_to("shop.jmx"),
         });

@@ -9,14 +9,16 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter_tables::ApdexThresholds;
+use loadlake_store::StoreLocation;
 
 /// Import JMeter results into a Parquet store and query every run with SQL.
 #[derive(Debug, Parser)]
 #[command(name = "loadlake", version, about)]
 pub(crate) struct Cli {
-    /// Store directory, a path or file:///path [default: $LOADLAKE_HOME, else ./loadlake-data]
-    #[arg(long, global = true, value_name = "DIR", value_parser = loadlake_store::store_dir)]
-    pub store: Option<PathBuf>,
+    /// Store: a directory (a path or file:///path) or s3://bucket/prefix (credentials and
+    /// endpoint from the AWS environment) [default: $LOADLAKE_HOME, else ./loadlake-data]
+    #[arg(long, global = true, value_name = "STORE", value_parser = loadlake_store::parse_location)]
+    pub store: Option<StoreLocation>,
     /// More diagnostics on stderr (-v info, -vv debug; or LOADLAKE_LOG=...)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -26,14 +28,18 @@ pub(crate) struct Cli {
 
 impl Cli {
     /// `--store`, else `$LOADLAKE_HOME`, else `./loadlake-data`.
-    pub(crate) fn store_dir(&self) -> anyhow::Result<PathBuf> {
-        if let Some(dir) = &self.store {
-            return Ok(dir.clone());
+    pub(crate) fn store_location(&self) -> anyhow::Result<StoreLocation> {
+        if let Some(location) = &self.store {
+            return Ok(location.clone());
         }
         match std::env::var("LOADLAKE_HOME") {
-            Ok(home) => loadlake_store::store_dir(&home).context("LOADLAKE_HOME"),
-            Err(std::env::VarError::NotUnicode(home)) => Ok(PathBuf::from(home)),
-            Err(std::env::VarError::NotPresent) => Ok(PathBuf::from("loadlake-data")),
+            Ok(home) => loadlake_store::parse_location(&home).context("LOADLAKE_HOME"),
+            Err(std::env::VarError::NotUnicode(home)) => {
+                Ok(StoreLocation::Local(PathBuf::from(home)))
+            }
+            Err(std::env::VarError::NotPresent) => {
+                Ok(StoreLocation::Local(PathBuf::from("loadlake-data")))
+            }
         }
     }
 }

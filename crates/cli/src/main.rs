@@ -20,6 +20,7 @@ use commands::{
     agent, cases, compare, curve, import, quickstart, report, run, runs, serve, sql, status, trend,
 };
 use exit::Gate;
+use loadlake_store::StoreLocation;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -81,10 +82,17 @@ fn init_tracing(verbose: u8) {
 
 /// Runs the command; `Gate::Fail` when its gate (SLA, regressions) failed.
 fn run_command(cli: Cli) -> anyhow::Result<Gate> {
-    let store_dir = cli.store_dir()?;
+    let location = cli.store_location()?;
     let open_store = || {
-        loadlake_store::Store::open(&store_dir)
-            .with_context(|| format!("opening the store at {}", store_dir.display()))
+        loadlake_store::Store::open_location(&location)
+            .with_context(|| format!("opening the store at {location}"))
+    };
+    // What needs a local store (yet): live runs, agents' runs, the server's locks and recovery.
+    let local_only = |what: &str| match &location {
+        StoreLocation::Local(dir) => Ok(dir.clone()),
+        StoreLocation::S3 { .. } => Err(anyhow::anyhow!(
+            "{what} is not yet on object storage ({location}); use a local store (a directory) for it"
+        )),
     };
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
@@ -140,9 +148,15 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
             let store = open_store()?;
             pass(runtime()?.block_on(trend::show_trend(&store, &args)))
         }
-        Command::Run(args) => pass(run::run_plan(&open_store()?, &args, &load_runtime()?)),
+        Command::Run(args) => {
+            local_only("`loadlake run`")?;
+            pass(run::run_plan(&open_store()?, &args, &load_runtime()?))
+        }
         Command::Status(args) => pass(status::show_status(&open_store()?, &args)),
-        Command::Stop(args) => pass(status::stop_run(&open_store()?, &args)),
+        Command::Stop(args) => {
+            local_only("`loadlake stop`")?;
+            pass(status::stop_run(&open_store()?, &args))
+        }
         Command::Agent(args) => {
             let token = args
                 .token_file
@@ -151,7 +165,10 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
                 .transpose()?;
             pass(load_runtime()?.block_on(agent::join_as_agent(&args, token)))
         }
-        Command::Serve(args) => pass(runtime()?.block_on(serve::serve(store_dir.clone(), &args))),
+        Command::Serve(args) => {
+            let store_dir = local_only("`loadlake serve`")?;
+            pass(runtime()?.block_on(serve::serve(store_dir, &args)))
+        }
         Command::Quickstart(args) => {
             pass(quickstart::quickstart(&open_store()?, &args, &runtime()?))
         }

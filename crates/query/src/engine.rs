@@ -1,11 +1,11 @@
 //! [`QueryEngine`]: the DataFusion session over one store.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -33,14 +33,14 @@ use crate::runs_table::RunsTable;
 /// `runs` registered.
 pub struct QueryEngine {
     pub(crate) ctx: SessionContext,
-    /// The store's `rollups/` directory.
-    pub(crate) rollups_dir: PathBuf,
+    /// The store (rollups are kept there).
+    pub(crate) store: Store,
 }
 
-/// A table of Parquet files in Hive partitions `run_id=<id>/*.parquet` under `dir` with
-/// `schema`, listed afresh by every query.
-fn partitioned_table(dir: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, QueryError> {
-    let mut url = dir.to_string_lossy().into_owned();
+/// A table of Parquet files in Hive partitions `run_id=<id>/*.parquet` under `url` (a local
+/// directory or an object-store URL) with `schema`, listed afresh by every query.
+fn partitioned_table(url: &str, schema: SchemaRef) -> Result<Arc<ListingTable>, QueryError> {
+    let mut url = url.to_string();
     if !url.ends_with('/') {
         url.push('/');
     }
@@ -81,29 +81,46 @@ impl QueryEngine {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        // Deleted runs keep their files for a while (queries planned before may still read
-        // them); new queries must not list them.
-        ctx.register_object_store(
-            ObjectStoreUrl::local_filesystem().as_ref(),
-            Arc::new(HideDeletedRuns::new(
-                Arc::new(LocalFileSystem::new()),
-                store.clone(),
-            )),
-        );
         crate::functions::register_all(&ctx);
         if let Some(bytes) = limits.memory_bytes {
             crate::functions::guard::register_guards(&ctx, bytes);
         }
-
-        let layout = store.layout();
-        ctx.register_table(
-            "samples",
-            partitioned_table(&layout.samples_dir(), sample_schema())?,
-        )?;
-        ctx.register_table(
-            "live_samples",
-            partitioned_table(&layout.tmp_dir(), sample_schema())?,
-        )?;
+        // Deleted runs keep their files for a while (queries planned before may still read
+        // them); new queries must not list them. On object storage only the parts the runs'
+        // manifests list are listed (see `hide_deleted.rs`).
+        let (samples_url, rollups_url) = match store.object_storage()? {
+            Some(objects) => {
+                ctx.register_object_store(
+                    ObjectStoreUrl::parse(&objects.url)?.as_ref(),
+                    Arc::new(HideDeletedRuns::new(objects.objects.clone(), store.clone())),
+                );
+                // Live runs are written to local stores only (yet): nothing is live here.
+                ctx.register_table(
+                    "live_samples",
+                    Arc::new(MemTable::try_new(sample_schema(), vec![vec![]])?),
+                )?;
+                (objects.url_of("samples/"), objects.url_of("rollups/"))
+            }
+            None => {
+                ctx.register_object_store(
+                    ObjectStoreUrl::local_filesystem().as_ref(),
+                    Arc::new(HideDeletedRuns::new(
+                        Arc::new(LocalFileSystem::new()),
+                        store.clone(),
+                    )),
+                );
+                let layout = store.layout();
+                ctx.register_table(
+                    "live_samples",
+                    partitioned_table(&layout.tmp_dir().to_string_lossy(), sample_schema())?,
+                )?;
+                (
+                    layout.samples_dir().to_string_lossy().into_owned(),
+                    layout.rollups_dir().to_string_lossy().into_owned(),
+                )
+            }
+        };
+        ctx.register_table("samples", partitioned_table(&samples_url, sample_schema())?)?;
         ctx.register_table("runs", Arc::new(RunsTable::new(store.clone())?))?;
         // The rollup files have the columns rollup.sql gives, whatever they are.
         let rollup_schema = ctx
@@ -115,11 +132,11 @@ impl QueryEngine {
             .clone();
         ctx.register_table(
             "rollups",
-            partitioned_table(&layout.rollups_dir(), Arc::new(rollup_schema))?,
+            partitioned_table(&rollups_url, Arc::new(rollup_schema))?,
         )?;
         Ok(QueryEngine {
             ctx,
-            rollups_dir: layout.rollups_dir(),
+            store: store.clone(),
         })
     }
 

@@ -13,12 +13,9 @@ pub enum QueryError {
     Store(#[from] loadlake_store::StoreError),
     #[error("building the runs table: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
-    /// A run rollup could not be written.
-    #[error("writing the rollup {path}: {source}")]
-    RollupIo {
-        path: String,
-        source: std::io::Error,
-    },
+    /// A run rollup could not be kept in the store (a read-only store, say).
+    #[error("writing a rollup: {0}")]
+    RollupStore(#[source] loadlake_store::StoreError),
     /// A run rollup could not be encoded as Parquet.
     #[error("writing a rollup: {0}")]
     RollupParquet(#[from] datafusion::parquet::errors::ParquetError),
@@ -37,7 +34,7 @@ impl HasFault for QueryError {
             QueryError::DataFusion(e) => datafusion_fault(e),
             QueryError::Store(e) => e.fault(),
             QueryError::Arrow(e) => arrow_fault(e),
-            QueryError::RollupIo { source, .. } => io_fault(source),
+            QueryError::RollupStore(e) => e.fault(),
             QueryError::RollupParquet(e) => io_fault_in_chain(e).unwrap_or(Fault::Internal),
             QueryError::RollupLatency => Fault::Internal,
         }

@@ -1,12 +1,18 @@
 //! [`HideDeletedRuns`]: the store's files as the query engine lists them, without the samples of
-//! deleted runs.
+//! deleted runs, and — on object storage — with only the parts that runs' manifests list.
 //!
 //! A deleted run keeps its Parquet parts for a while ([`loadlake_store::DELETED_RUN_GRACE`]) so
 //! that queries planned before the deletion can still read what they listed. New queries must
 //! not see them: this wrapper leaves every partition `run_id=<id>` of a run with a tombstone out
 //! of listings, and passes every other call (reads included) to the file system unchanged.
+//!
+//! On object storage a run is committed by its manifest, written after its parts
+//! (crates/store's `remote.rs`): a part being written, one of a writer that died or lost the
+//! race for its run id, is in the bucket with no manifest listing it. Listings of `samples/`
+//! there keep only the partitions of runs with a manifest, and in each only the files that
+//! manifest lists, so `samples` (a `ListingTable`, with its partition pruning) never reads them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -24,7 +30,7 @@ use object_store::{
 };
 
 /// An object store that hides the partitions of deleted runs from listings.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct HideDeletedRuns {
     inner: Arc<dyn ObjectStore>,
     store: Store,
@@ -36,21 +42,83 @@ impl HideDeletedRuns {
         HideDeletedRuns { inner, store }
     }
 
-    /// The partition names (`run_id=<id>`) to hide, read afresh for every listing.
-    fn hidden_partitions(&self) -> Result<BTreeSet<String>> {
-        let deleted = self
-            .store
-            .deleted_runs()
-            .map_err(|e| object_store::Error::Generic {
-                store: "loadlake",
-                source: Box::new(e),
-            })?;
-        Ok(deleted.iter().map(partition_name).collect())
+    /// What listings show, read afresh for every listing (the manifests of a store on object
+    /// storage are read off the async threads: each is a request).
+    async fn visibility(&self) -> Result<Visibility> {
+        let store = self.store.clone();
+        let read = move || -> std::result::Result<Visibility, loadlake_store::StoreError> {
+            let hidden = store.deleted_runs()?.iter().map(partition_name).collect();
+            let committed = if store.is_remote() {
+                let runs = store.runs()?;
+                Some(
+                    runs.into_iter()
+                        .map(|m| {
+                            let files = m
+                                .files
+                                .iter()
+                                .filter_map(|f| f.path.rsplit('/').next().map(str::to_string))
+                                .collect();
+                            (partition_name(&m.run_id), files)
+                        })
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            Ok(Visibility { hidden, committed })
+        };
+        let generic = |e: Box<dyn std::error::Error + Send + Sync>| object_store::Error::Generic {
+            store: "loadlake",
+            source: e,
+        };
+        if !self.store.is_remote() {
+            return read().map_err(|e| generic(Box::new(e)));
+        }
+        tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| generic(Box::new(e)))?
+            .map_err(|e| generic(Box::new(e)))
     }
 }
 
 fn partition_name(id: &RunId) -> String {
     format!("run_id={id}")
+}
+
+/// What the listings of one query show.
+#[derive(Debug, Default)]
+struct Visibility {
+    /// Partitions (`run_id=<id>`) of deleted runs.
+    hidden: BTreeSet<String>,
+    /// On object storage: per committed run's partition, the file names its manifest lists
+    /// (empty: a format-1 manifest, whose partition is shown whole). `None` for a local store.
+    committed: Option<HashMap<String, HashSet<String>>>,
+}
+
+impl Visibility {
+    /// Whether a listing shows `path`.
+    fn shows(&self, path: &Path) -> bool {
+        if is_hidden(path, &self.hidden) {
+            return false;
+        }
+        let Some(committed) = &self.committed else {
+            return true;
+        };
+        let parts: Vec<_> = path.parts().collect();
+        let Some(i) = parts
+            .windows(2)
+            .position(|w| w[0].as_ref() == "samples" && w[1].as_ref().starts_with("run_id="))
+        else {
+            return true;
+        };
+        let Some(files) = committed.get(parts[i + 1].as_ref()) else {
+            return false; // no manifest: not committed
+        };
+        match parts.get(i + 2) {
+            Some(file) => files.is_empty() || files.contains(file.as_ref()),
+            None => true,
+        }
+    }
 }
 
 /// Whether `path` lies in (or is) one of the `hidden` partitions.
@@ -99,24 +167,28 @@ impl ObjectStore for HideDeletedRuns {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        let hidden = match self.hidden_partitions() {
-            Ok(hidden) => hidden,
-            Err(e) => return stream::once(async move { Err(e) }).boxed(),
-        };
-        self.inner
-            .list(prefix)
-            .filter(move |item| {
-                let keep = !matches!(item, Ok(meta) if is_hidden(&meta.location, &hidden));
-                futures::future::ready(keep)
+        let (this, lister) = (self.clone(), self.clone());
+        let prefix = prefix.cloned();
+        stream::once(async move { this.visibility().await })
+            .flat_map(move |visibility| match visibility {
+                Err(e) => stream::once(async move { Err(e) }).boxed(),
+                Ok(visibility) => lister
+                    .inner
+                    .list(prefix.as_ref())
+                    .filter(move |item| {
+                        let keep = !matches!(item, Ok(meta) if !visibility.shows(&meta.location));
+                        futures::future::ready(keep)
+                    })
+                    .boxed(),
             })
             .boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
-        let hidden = self.hidden_partitions()?;
+        let visibility = self.visibility().await?;
         let mut listing = self.inner.list_with_delimiter(prefix).await?;
-        listing.common_prefixes.retain(|p| !is_hidden(p, &hidden));
-        listing.objects.retain(|o| !is_hidden(&o.location, &hidden));
+        listing.common_prefixes.retain(|p| visibility.shows(p));
+        listing.objects.retain(|o| visibility.shows(&o.location));
         Ok(listing)
     }
 

@@ -5,22 +5,19 @@
 //! trends across hundreds of runs) equals what the samples give, at the cost of reading a few
 //! rows per run instead of every sample.
 //!
-//! A rollup is written the first time it is needed (by [`QueryEngine::ensure_rollups`]), into a
-//! temporary file renamed into place: a reader sees the whole file or none, and two processes
-//! computing the same rollup write the same content. Deleting a run hides and later removes its
-//! rollup with its samples (crates/store's `deletion.rs`).
-
-use std::fs::File;
-use std::path::Path;
+//! A rollup is written the first time it is needed (by [`QueryEngine::ensure_rollups`]); the
+//! store keeps it whole or not at all ([`loadlake_store::Store::put_rollup`]: a renamed temporary file locally,
+//! one PUT on object storage), and two processes computing the same rollup write the same
+//! content. Deleting a run hides and later removes its rollup with its samples (crates/store's
+//! `deletion.rs`).
 
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::scalar::ScalarValue;
+use loadlake_schema::RunId;
+use loadlake_store::StoreError;
 
 use crate::QueryEngine;
 use crate::error::QueryError;
-
-/// The file name of a run's rollup inside its partition.
-const ROLLUP_FILE: &str = "rollup.parquet";
 
 impl QueryEngine {
     /// Whether this session's `samples` are the recorded ones, which rollups sum up. Sessions
@@ -37,44 +34,33 @@ impl QueryEngine {
             return Err(QueryError::RollupLatency);
         }
         for id in run_ids {
-            let dir = self.rollups_dir.join(format!("run_id={id}"));
-            if !dir.join(ROLLUP_FILE).exists() {
-                self.write_rollup(id, &dir).await?;
+            let id = RunId::parse(id).map_err(|_| StoreError::NoSuchRun(id.to_string()))?;
+            let (store, run) = (self.store.clone(), id.clone());
+            // The store's calls block (a request to object storage): off the async threads.
+            let has = tokio::task::spawn_blocking(move || store.has_rollup(&run))
+                .await
+                .map_err(|e| QueryError::RollupStore(StoreError::Runtime(e.to_string())))?
+                .map_err(QueryError::RollupStore)?;
+            if !has {
+                self.write_rollup(id).await?;
             }
         }
         Ok(())
     }
 
-    /// Computes run `run_id`'s rollup and puts it in `dir` atomically.
-    async fn write_rollup(&self, run_id: &str, dir: &Path) -> Result<(), QueryError> {
+    /// Computes run `run_id`'s rollup and has the store keep it.
+    async fn write_rollup(&self, run_id: RunId) -> Result<(), QueryError> {
         let params = vec![ScalarValue::Utf8(Some(run_id.to_string()))];
         let (schema, batches) = self.sql_with_params(crate::queries::ROLLUP, params).await?;
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        // Not `*.parquet` while written: the `rollups` table lists only finished files.
-        let tmp = dir.join(format!("rollup.tmp-{}", std::process::id()));
-        let written = (|| {
-            let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
-            let mut writer = ArrowWriter::try_new(file, schema, None)?;
-            for batch in &batches {
-                writer.write(batch)?;
-            }
-            let file = writer.into_inner()?;
-            file.sync_all().map_err(|e| io(&tmp, e))
-        })();
-        let renamed = written.and_then(|()| {
-            let path = dir.join(ROLLUP_FILE);
-            std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))
-        });
-        if renamed.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        let mut writer = ArrowWriter::try_new(Vec::new(), schema, None)?;
+        for batch in &batches {
+            writer.write(batch)?;
         }
-        renamed
-    }
-}
-
-fn io(path: &Path, source: std::io::Error) -> QueryError {
-    QueryError::RollupIo {
-        path: path.display().to_string(),
-        source,
+        let bytes = writer.into_inner()?;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.put_rollup(&run_id, bytes))
+            .await
+            .map_err(|e| QueryError::RollupStore(StoreError::Runtime(e.to_string())))?
+            .map_err(QueryError::RollupStore)
     }
 }

@@ -16,7 +16,7 @@ pub mod sink;
 
 pub use error_class::{ErrorClass, classify_error};
 pub use ipc::{IpcError, IpcLimits, decode_sample_ipc};
-pub use manifest::{RejectSummary, RunManifest, RunStatus, SourceFile};
+pub use manifest::{PartFile, RejectSummary, RunManifest, RunStatus, SourceFile};
 pub use range::{RangeError, RowRangeError, check_duration, check_ts, validate_batch};
 pub use run_id::{RunId, RunIdError};
 pub use sample::{SampleBatchBuilder, SampleKind, SampleRecord, col, sample_schema};

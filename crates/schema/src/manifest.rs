@@ -8,7 +8,23 @@ use chrono::{DateTime, Utc};
 use crate::run_id::RunId;
 
 /// Version of the manifest layout, bumped on incompatible change.
-pub const MANIFEST_FORMAT_VERSION: u32 = 1;
+///
+/// - 1: the run's parts are every `*.parquet` under `samples/run_id=<id>/`.
+/// - 2: the manifest also lists its part files ([`RunManifest::files`]); on object storage
+///   readers read exactly those (an uncommitted or abandoned part is never read). Version 1
+///   manifests (no list) still open: their parts are listed from the directory.
+pub const MANIFEST_FORMAT_VERSION: u32 = 2;
+
+/// One Parquet part of a run, as its manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PartFile {
+    /// Key relative to the store root, `/`-separated (`samples/run_id=<id>/part-….parquet`).
+    pub path: String,
+    /// Size of the object in bytes.
+    pub size_bytes: u64,
+    /// Rows in the part.
+    pub rows: u64,
+}
 
 /// Lifecycle state of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -97,6 +113,9 @@ pub struct RunManifest {
     pub rejects: RejectSummary,
     /// Parquet part files under `samples/run_id=<id>/`.
     pub parts: u32,
+    /// The part files themselves (format 2; empty in format 1 manifests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<PartFile>,
     /// Summary of the attached JMX plan, if any (thread groups → cases).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,

@@ -4,16 +4,20 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 use loadlake_schema::{RunId, RunManifest, RunStatus};
+use object_store::ObjectStore;
 
 use crate::deletion::DELETED_RUN_GRACE;
 use crate::error::StoreError;
 use crate::filter::RunFilter;
 use crate::layout::Layout;
+use crate::location::StoreLocation;
 use crate::manifests::ManifestCache;
 use crate::recover::{recover_run, remove_file_if_present};
+use crate::remote::{ObjectStorage, Remote};
 use crate::writer::{RunWriter, WriterOptions};
 
 /// The reason kept in the manifest of a run recovered when the store is opened.
@@ -23,11 +27,14 @@ const DIED_REASON: &str = "its writer stopped (killed or crashed) before committ
 /// removes it under its owner, and removes it once its owner is gone (a crash included).
 pub(crate) type SpoolFile = tempfile::NamedTempFile;
 
-/// A store rooted at a directory.
+/// A store: a local directory, or a prefix on object storage ([`crate::remote`]).
 #[derive(Debug, Clone)]
 pub struct Store {
     layout: Layout,
     manifests: ManifestCache,
+    /// Set for a store on object storage; `layout` then holds keys relative to its prefix and
+    /// is never used on the local file system.
+    remote: Option<Arc<Remote>>,
 }
 
 impl Store {
@@ -48,6 +55,7 @@ impl Store {
         let store = Store {
             layout,
             manifests: ManifestCache::default(),
+            remote: None,
         };
         if let Err(e) = store.recover() {
             tracing::error!("recovering interrupted runs: {e}");
@@ -55,13 +63,88 @@ impl Store {
         Ok(store)
     }
 
-    /// Paths of this store.
+    /// Opens the store at `location`: a local directory ([`Store::open`]) or a prefix in an S3
+    /// bucket, whose reachability (bucket, credentials) is checked at once.
+    pub fn open_location(location: &StoreLocation) -> Result<Store, StoreError> {
+        match (Remote::connect(location)?, location) {
+            (Some(remote), _) => Store::with_remote(remote),
+            (None, StoreLocation::Local(dir)) => Store::open(dir),
+            (None, StoreLocation::S3 { .. }) => Err(StoreError::Runtime(
+                "no client for an s3:// location".into(),
+            )),
+        }
+    }
+
+    /// Opens the store under `prefix` of `objects` (an `object_store` client known to
+    /// DataFusion as `url`, e.g. `memory://test` for an `InMemory` store): tests, and object
+    /// stores the CLI cannot name yet.
+    pub fn open_object_store(
+        objects: Arc<dyn ObjectStore>,
+        url: &str,
+        prefix: &str,
+    ) -> Result<Store, StoreError> {
+        Store::with_remote(Remote::new(objects, url, prefix))
+    }
+
+    fn with_remote(remote: Remote) -> Result<Store, StoreError> {
+        remote.check()?;
+        Ok(Store {
+            layout: Layout::new(""),
+            manifests: ManifestCache::default(),
+            remote: Some(Arc::new(remote)),
+        })
+    }
+
+    /// The store on object storage, if it is one.
+    pub(crate) fn remote(&self) -> Option<&Arc<Remote>> {
+        self.remote.as_ref()
+    }
+
+    /// Whether the store is on object storage (else a local directory).
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// For a store on object storage, what its queries need (`None` for a local directory).
+    pub fn object_storage(&self) -> Result<Option<ObjectStorage>, StoreError> {
+        self.remote.as_ref().map(|r| r.storage()).transpose()
+    }
+
+    /// Where the store is, for messages: its directory or its `s3://bucket/prefix`.
+    pub fn describe(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.display(),
+            None => self.layout.root().display().to_string(),
+        }
+    }
+
+    /// Where run `id`'s rejected rows are kept, for messages.
+    pub fn rejects_location(&self, id: &RunId) -> String {
+        match &self.remote {
+            Some(remote) => remote.url_of(&crate::remote::rejects_key(id)),
+            None => self.layout.rejects_path(id).display().to_string(),
+        }
+    }
+
+    /// Errors with [`StoreError::NotOnObjectStorage`] if the store is on object storage.
+    pub fn require_local(&self, what: &'static str) -> Result<(), StoreError> {
+        match self.remote {
+            Some(_) => Err(StoreError::NotOnObjectStorage(what)),
+            None => Ok(()),
+        }
+    }
+
+    /// Paths of this store (a local one; for a store on object storage, keys relative to its
+    /// prefix: see [`Store::is_remote`]).
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
     /// Starts a new run with a fresh id; the run is invisible until committed.
     pub fn begin_run(&self, options: WriterOptions) -> Result<RunWriter, StoreError> {
+        if let Some(remote) = &self.remote {
+            return begin_remote_run(remote, options);
+        }
         for _ in 0..16 {
             let id = RunId::generate(Utc::now());
             let lock_path = self.layout.lock_path(&id);
@@ -94,6 +177,9 @@ impl Store {
 
     /// True if a live writer holds the lock of run `id`.
     pub(crate) fn writer_alive(&self, id: &RunId) -> bool {
+        if self.remote.is_some() {
+            return false; // no locks on object storage
+        }
         let Ok(f) = File::open(self.layout.lock_path(id)) else {
             return false;
         };
@@ -110,6 +196,11 @@ impl Store {
     /// are spool files nobody holds. Runs whose writer is alive are not touched. Returns the
     /// runs made visible. [`open`](Self::open) calls it; a long-lived server may call it again.
     pub fn recover(&self) -> Result<Vec<RunManifest>, StoreError> {
+        if self.remote.is_some() {
+            // Nothing to finish: a writer there acknowledges nothing before its manifest, and
+            // what a dead one left is never read.
+            return Ok(Vec::new());
+        }
         let tmp = self.layout.tmp_dir();
         let mut ids = BTreeSet::new();
         for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))? {
@@ -203,6 +294,14 @@ impl Store {
 
     /// A new spool file for an upload under `tmp/`, locked until dropped.
     pub fn spool_file(&self) -> Result<SpoolFile, StoreError> {
+        if self.remote.is_some() {
+            // The spool is local scratch space; the system's temporary directory holds it.
+            let tmp = std::env::temp_dir();
+            return tempfile::Builder::new()
+                .prefix("loadlake-upload-")
+                .tempfile()
+                .map_err(|e| StoreError::io(&tmp, e));
+        }
         let tmp = self.layout.tmp_dir();
         for _ in 0..16 {
             let spool = tempfile::Builder::new()
@@ -227,9 +326,13 @@ impl Store {
             name.strip_suffix(".json")
                 .is_some_and(|stem| RunId::parse(stem).is_ok())
         };
-        let mut runs: Vec<RunManifest> = self
-            .manifests
-            .read_dir(&self.layout.runs_dir(), is_manifest)?
+        let manifests = match &self.remote {
+            Some(remote) => remote.manifests()?,
+            None => self
+                .manifests
+                .read_dir(&self.layout.runs_dir(), is_manifest)?,
+        };
+        let mut runs: Vec<RunManifest> = manifests
             .into_iter()
             .filter(|m| m.status != RunStatus::Importing)
             .map(|m| RunManifest::clone(&m))
@@ -246,6 +349,11 @@ impl Store {
     /// The manifest of run `id`.
     pub fn run(&self, id: &str) -> Result<RunManifest, StoreError> {
         let id = RunId::parse(id).map_err(|_| StoreError::NoSuchRun(id.to_string()))?;
+        if let Some(remote) = &self.remote {
+            return remote
+                .manifest(&id)?
+                .ok_or_else(|| StoreError::NoSuchRun(id.to_string()));
+        }
         let path = self.layout.manifest_path(&id);
         let name = format!("{id}.json");
         match self.manifests.read(&name, &path) {
@@ -264,6 +372,18 @@ impl Store {
             .into_iter()
             .find(|m| m.sources.iter().any(|s| s.content_hash == hash)))
     }
+}
+
+/// A writer of a new run on object storage: a fresh id (not taken yet; the manifest's
+/// conditional create settles a race) and a fresh write attempt.
+fn begin_remote_run(remote: &Arc<Remote>, options: WriterOptions) -> Result<RunWriter, StoreError> {
+    for _ in 0..16 {
+        let id = RunId::generate(Utc::now());
+        if !remote.exists(&crate::remote::manifest_key(&id))? {
+            return Ok(RunWriter::new_remote(Arc::clone(remote), id, options));
+        }
+    }
+    Err(StoreError::IdExhausted(remote.display().into()))
 }
 
 /// Whether the open `file` is still the file at `path` (same device and inode).

@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use arrow::array::RecordBatch;
-use loadlake_schema::RunId;
+use loadlake_schema::{PartFile, RunId};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::StoreError;
@@ -20,26 +20,29 @@ use crate::layout::Layout;
 use crate::writer::{WriterOptions, fsync_dir, part_name, write_sorted_part};
 
 /// Moves run `id`'s staged parts (of `part_sizes` rows each, in order) into
-/// `samples/run_id=<id>`; returns how many parts the run has there.
+/// `samples/run_id=<id>`; returns the rows of each part the run has there, in order.
 pub(crate) fn move_into_place(
     layout: &Layout,
     id: &RunId,
     part_sizes: &[usize],
     options: &WriterOptions,
-) -> Result<u32, StoreError> {
+) -> Result<Vec<usize>, StoreError> {
     let staging = layout.staging_dir(id);
     let target = layout.run_samples_dir(id);
     let groups = merge_groups(part_sizes, options.part_rows);
     if groups.len() == part_sizes.len() {
         fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
-        return Ok(part_sizes.len() as u32);
+        return Ok(part_sizes.to_vec());
     }
     let compact = layout.compact_dir(id);
     match merge_into(&staging, &compact, &groups, options) {
         Ok(()) => {
             fs::rename(&compact, &target).map_err(|e| StoreError::io(&target, e))?;
             fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
-            Ok(groups.len() as u32)
+            Ok(groups
+                .iter()
+                .map(|g| part_sizes[g.clone()].iter().sum())
+                .collect())
         }
         // The parts as written are whole and sorted each: keep them rather than lose the run.
         Err(e) => {
@@ -48,7 +51,7 @@ pub(crate) fn move_into_place(
             );
             let _ = fs::remove_dir_all(&compact);
             fs::rename(&staging, &target).map_err(|e| StoreError::io(&target, e))?;
-            Ok(part_sizes.len() as u32)
+            Ok(part_sizes.to_vec())
         }
     }
 }
@@ -105,6 +108,31 @@ fn merge_groups(part_sizes: &[usize], part_rows: usize) -> Vec<Range<usize>> {
         }
     }
     groups
+}
+
+/// The parts of committed run `id` in `samples/run_id=<id>/` (`part-0`, `part-1` …, of `rows`
+/// rows each) as its manifest lists them, with their sizes.
+pub(crate) fn local_part_files(
+    layout: &Layout,
+    id: &RunId,
+    rows: &[usize],
+) -> Result<Vec<PartFile>, StoreError> {
+    let dir = layout.run_samples_dir(id);
+    rows.iter()
+        .enumerate()
+        .map(|(n, &rows)| {
+            let name = part_name(n);
+            let path = dir.join(&name);
+            let size_bytes = fs::metadata(&path)
+                .map_err(|e| StoreError::io(&path, e))?
+                .len();
+            Ok(PartFile {
+                path: format!("samples/run_id={id}/{name}"),
+                size_bytes,
+                rows: rows as u64,
+            })
+        })
+        .collect()
 }
 
 /// Every batch of one part file.

@@ -34,6 +34,7 @@ impl Store {
     /// Deletes a run: it disappears from listings and new queries at once; its samples are
     /// removed after [`DELETED_RUN_GRACE`] (see the module doc).
     pub fn delete_run(&self, id: &str) -> Result<(), StoreError> {
+        self.require_local("deleting a run")?;
         let id = self.run(id)?.run_id;
         let layout = self.layout();
         let tombstone = layout.tombstone_path(&id);
@@ -51,6 +52,9 @@ impl Store {
     /// The runs deleted whose samples are still on disk (an empty set for stores written before
     /// deletions had tombstones).
     pub fn deleted_runs(&self) -> Result<BTreeSet<RunId>, StoreError> {
+        if self.is_remote() {
+            return Ok(BTreeSet::new()); // runs are not deleted there (yet)
+        }
         let dir = self.layout().deleted_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -70,6 +74,9 @@ impl Store {
     /// Removes the samples of the runs deleted at least `grace` ago, then their tombstones;
     /// finishes a deletion a crash interrupted. Returns how many runs' samples were removed.
     pub fn purge_deleted(&self, grace: Duration) -> Result<usize, StoreError> {
+        if self.is_remote() {
+            return Ok(0);
+        }
         let layout = self.layout();
         let now = SystemTime::now();
         let mut purged = 0;

@@ -33,6 +33,31 @@ pub enum StoreError {
     BadTag(String),
     #[error("could not allocate a run id after several attempts in {0}")]
     IdExhausted(PathBuf),
+    /// An object-storage request failed (after the retries the `object_store` crate makes).
+    #[error("{location}: {source}")]
+    Remote {
+        /// The object or prefix, as a URL (`s3://bucket/prefix/runs/<id>.json`).
+        location: String,
+        #[source]
+        source: object_store::Error,
+    },
+    /// Another writer committed a run with the same id first (its manifest's conditional
+    /// create won); this writer's parts were removed.
+    #[error(
+        "run '{0}' was committed by another writer at the same moment; this attempt was removed, nothing of it is visible (repeat the import)"
+    )]
+    RunIdTaken(String),
+    /// What a store on object storage cannot do yet.
+    #[error(
+        "{0} is not yet possible on a store on object storage (s3://…); use a local store for it"
+    )]
+    NotOnObjectStorage(&'static str),
+    /// The runtime that drives object-storage requests could not start or stopped.
+    #[error("object storage I/O: {0}")]
+    Runtime(String),
+    /// A store location that names no store.
+    #[error(transparent)]
+    Location(#[from] crate::location::LocationError),
 }
 
 impl StoreError {

@@ -12,7 +12,10 @@ impl HasFault for StoreError {
         match self {
             StoreError::Io { source, .. } => io_fault(source),
             StoreError::NoSuchRun(_) => Fault::NotFound,
-            StoreError::NotLive(_) | StoreError::BadTag(_) => Fault::User,
+            StoreError::NotLive(_) | StoreError::BadTag(_) | StoreError::Location(_) => Fault::User,
+            StoreError::NotOnObjectStorage(_) => Fault::User,
+            // A bucket that is not there, credentials refused, an endpoint down: the environment.
+            StoreError::Remote { .. } | StoreError::Runtime(_) => Fault::Environment,
             // Parquet and Arrow errors may carry the OS error of a write; a store we cannot
             // parse (a manifest), and variants added later, are ours.
             other => io_fault_in_chain(other).unwrap_or(Fault::Internal),

@@ -33,6 +33,9 @@ mod live_publisher;
 mod location;
 mod manifests;
 mod recover;
+mod remote;
+mod remote_writer;
+mod rollup_files;
 mod writer;
 
 pub use catalog::Store;
@@ -45,9 +48,12 @@ pub use live::{
     LIVE_STALE_AFTER, LiveCounts, LiveStat, LiveState, LiveStatus, StateChange, now_ms,
 };
 pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
-pub use location::{LocationError, store_dir};
+pub use location::{LocationError, StoreLocation, parse_location};
+pub use remote::ObjectStorage;
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod snapshot_redactions;
 #[cfg(test)]

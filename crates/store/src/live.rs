@@ -145,6 +145,7 @@ impl LiveStatus {
             imported_at: chrono::Utc::now(),
             rejects: Default::default(),
             parts: 0,
+            files: Vec::new(),
             plan: None,
             created_by: format!("loadlake {} (live)", env!("CARGO_PKG_VERSION")),
         })
@@ -342,6 +343,7 @@ impl Store {
 
     /// Writes `status` (atomically: a reader never sees half a file).
     pub(crate) fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
+        self.require_local("a live run")?;
         let id = RunId::parse(&status.run_id)
             .map_err(|_| StoreError::NoSuchRun(status.run_id.clone()))?;
         let dir = self.live_dir();
@@ -368,6 +370,9 @@ impl Store {
     /// The live status of run `id`, if a process ever generated it here (read as FAILED when
     /// its process went away without saying so).
     pub fn live(&self, id: &str, now_ms: i64) -> Result<Option<LiveStatus>, StoreError> {
+        if self.is_remote() {
+            return Ok(None); // live runs are local only (yet)
+        }
         let Ok(id) = RunId::parse(id) else {
             return Ok(None);
         };
@@ -422,6 +427,9 @@ impl Store {
 
     /// Removes run `id`'s live files (with the run).
     pub(crate) fn remove_live(&self, id: &RunId) {
+        if self.is_remote() {
+            return;
+        }
         for ext in ["json", "stop"] {
             let _ = fs::remove_file(self.live_path(id, ext));
         }
@@ -429,7 +437,7 @@ impl Store {
 
     /// Whether someone asked to stop run `id`.
     pub fn stop_requested(&self, id: &str) -> bool {
-        RunId::parse(id).is_ok_and(|id| self.live_path(&id, "stop").exists())
+        !self.is_remote() && RunId::parse(id).is_ok_and(|id| self.live_path(&id, "stop").exists())
     }
 }
 

@@ -70,15 +70,16 @@ pub(crate) fn recover_run(
         remove_file_if_present(&layout.draft_path(id))?;
         return Ok(None);
     }
-    let parts = if in_place {
-        scan.sizes.len() as u32
+    let rows = if in_place {
+        scan.sizes.clone()
     } else {
         fsync_dir(&dir)?;
-        let parts =
+        let rows =
             crate::compact::move_into_place(layout, id, &scan.sizes, &WriterOptions::default())?;
         fsync_dir(&layout.samples_dir())?;
-        parts
+        rows
     };
+    let parts = rows.len() as u32;
     let mut notes = Vec::new();
     if !recorded.at_commit {
         notes.push(reason.to_string());
@@ -100,7 +101,15 @@ pub(crate) fn recover_run(
         )
     });
     let rejects = read_reject_summary(&layout.rejects_path(id));
-    let manifest = manifest_of(id, draft, status_reason, &scan.totals, rejects, parts);
+    let files = crate::compact::local_part_files(layout, id, &rows)?;
+    let manifest = manifest_of(
+        id,
+        draft,
+        status_reason,
+        &scan.totals,
+        rejects,
+        (parts, files),
+    );
     write_manifest(layout, &manifest)?;
     remove_file_if_present(&layout.draft_path(id))?;
     tracing::warn!(

@@ -59,3 +59,31 @@ pub(crate) fn settings() -> insta::Settings {
     s.set_sort_maps(true);
     s
 }
+
+/// A redaction that checks the value is the key of a run's part
+/// (`samples/run_id=<id>/part-….parquet`) first.
+pub(crate) fn part_path_redaction() -> insta::internals::Redaction {
+    insta::dynamic_redaction(|value: Content, path: ContentPath<'_>| {
+        let text = value.as_str().unwrap_or_default();
+        let ok = text
+            .strip_prefix("samples/run_id=")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(id, file)| {
+                loadlake_schema::RunId::parse(id).is_ok()
+                    && file.starts_with("part-")
+                    && file.ends_with(".parquet")
+            });
+        assert!(ok, "{path}: {value:?} is not the key of a part");
+        "samples/run_id=[run_id]/[part].parquet"
+    })
+}
+
+/// A redaction that checks the value is a positive byte count first (a Parquet file's size
+/// changes with the writer's version).
+pub(crate) fn byte_size_redaction() -> insta::internals::Redaction {
+    insta::dynamic_redaction(|value: Content, path: ContentPath<'_>| {
+        let size = value.as_u64().unwrap_or_default();
+        assert!(size > 0, "{path}: {value:?} is not a size");
+        "[bytes]"
+    })
+}

@@ -93,6 +93,8 @@ fn snapshot_run_manifest_of_a_committed_run() {
             ".run_id" => run_id_redaction(),
             ".imported_at" => rfc3339_redaction(),
             ".created_by" => created_by_redaction(),
+            ".files[].path" => part_path_redaction(),
+            ".files[].size_bytes" => byte_size_redaction(),
         });
     });
 }
@@ -114,6 +116,8 @@ fn snapshot_run_manifest_of_a_recovered_run() {
             ".run_id" => run_id_redaction(),
             ".imported_at" => rfc3339_redaction(),
             ".created_by" => created_by_redaction(),
+            ".files[].path" => part_path_redaction(),
+            ".files[].size_bytes" => byte_size_redaction(),
         });
     });
 }

@@ -9,7 +9,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::*;
 
-fn batch(first_row: i64, ts: &[i64], success: &[bool]) -> RecordBatch {
+pub(crate) fn batch(first_row: i64, ts: &[i64], success: &[bool]) -> RecordBatch {
     let mut b = SampleBatchBuilder::new(first_row);
     for (t, s) in ts.iter().zip(success) {
         b.push(&SampleRecord {
@@ -31,7 +31,7 @@ fn assert_tmp_is_clean(store: &Store) {
     assert!(left.is_empty(), "tmp is not clean: {left:?}");
 }
 
-fn draft() -> RunDraft {
+pub(crate) fn draft() -> RunDraft {
     RunDraft {
         name: "t".into(),
         tags: BTreeMap::from([("env".to_string(), "ci".to_string())]),

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
@@ -18,8 +19,8 @@ use arrow::datatypes::{Int64Type, TimestampMillisecondType};
 use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
 use loadlake_schema::{
-    RejectSummary, RunId, RunManifest, RunStatus, SampleBatch, SampleSink, SinkError, SourceFile,
-    col, sample_schema,
+    PartFile, RejectSummary, RunId, RunManifest, RunStatus, SampleBatch, SampleSink, SinkError,
+    SourceFile, col, sample_schema,
 };
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -28,6 +29,8 @@ use parquet::schema::types::ColumnPath;
 
 use crate::error::StoreError;
 use crate::layout::Layout;
+use crate::remote::Remote;
+use crate::remote_writer::RemoteRun;
 
 /// Tuning of the Parquet output.
 #[derive(Debug, Clone)]
@@ -144,6 +147,9 @@ pub(crate) struct RecordedDraft {
 /// (at once if possible, else by the next opener; see [`crate::Store::recover`]).
 pub struct RunWriter {
     layout: Layout,
+    /// Set when the run goes to object storage ([`crate::remote`]): parts are PUT there as they
+    /// are written, and `commit` writes the manifest last with a conditional create.
+    remote: Option<RemoteRun>,
     id: RunId,
     lock: Option<File>,
     options: WriterOptions,
@@ -163,10 +169,32 @@ pub struct RunWriter {
 
 impl RunWriter {
     pub(crate) fn new(layout: Layout, id: RunId, lock: File, options: WriterOptions) -> Self {
+        Self::with(layout, None, id, Some(lock), options)
+    }
+
+    /// A writer of run `id` on object storage (no lock: the manifest's conditional create
+    /// settles who owns the id).
+    pub(crate) fn new_remote(remote: Arc<Remote>, id: RunId, options: WriterOptions) -> Self {
+        let run = RemoteRun {
+            remote,
+            attempt: crate::remote::attempt_id(),
+            files: Vec::new(),
+        };
+        Self::with(Layout::new(""), Some(run), id, None, options)
+    }
+
+    fn with(
+        layout: Layout,
+        remote: Option<RemoteRun>,
+        id: RunId,
+        lock: Option<File>,
+        options: WriterOptions,
+    ) -> Self {
         RunWriter {
             layout,
+            remote,
             id,
-            lock: Some(lock),
+            lock,
             options,
             pending: Vec::new(),
             pending_rows: 0,
@@ -195,6 +223,11 @@ impl RunWriter {
     /// from `draft` (by the next [`crate::Store::open`]) instead of being removed. Call it
     /// again when the draft changes (tags); it is written atomically to `tmp/<id>.draft.json`.
     pub fn record_draft(&mut self, draft: &RunDraft) -> Result<(), StoreError> {
+        if self.remote.is_some() {
+            return Err(StoreError::NotOnObjectStorage(
+                "a run whose samples are acknowledged as they arrive (loadlake run, a sample stream)",
+            ));
+        }
         self.write_draft(draft, false)?;
         self.draft_recorded = true;
         Ok(())
@@ -223,6 +256,12 @@ impl RunWriter {
         let pending = std::mem::take(&mut self.pending);
         let rows = std::mem::take(&mut self.pending_rows);
         let totals = std::mem::take(&mut self.pending_totals);
+        if let Some(run) = &mut self.remote {
+            run.put_part(&self.id, pending, rows, &self.options)?;
+            self.part_sizes.push(rows);
+            self.totals.merge(totals);
+            return Ok(());
+        }
         let dir = self.layout.staging_dir(&self.id);
         let path = dir.join(part_name(self.part_sizes.len()));
         write_sorted_part(&path, pending, &self.options)?;
@@ -267,6 +306,22 @@ impl RunWriter {
         draft: RunDraft,
         rejects: &[impl serde::Serialize],
     ) -> Result<RunManifest, StoreError> {
+        if self.remote.is_some() {
+            self.write_part()?;
+            let lines = reject_lines(rejects, &self.id)?;
+            let run = self.remote.take();
+            self.committed = true; // from here on `run` cleans up after itself
+            return match run {
+                Some(run) => run.commit(
+                    &self.id,
+                    draft,
+                    &self.totals,
+                    reject_summary(rejects),
+                    lines,
+                ),
+                None => Err(StoreError::Runtime("the run's object store is gone".into())),
+            };
+        }
         let error = match self.commit_inner(draft, rejects) {
             Ok(manifest) => return Ok(manifest),
             Err(e) => e,
@@ -317,25 +372,24 @@ impl RunWriter {
         let reject_summary = reject_summary(rejects);
         if !rejects.is_empty() {
             let path = self.layout.rejects_path(&self.id);
-            let mut text = String::new();
-            for r in rejects {
-                let line = serde_json::to_string(r).map_err(|source| StoreError::Manifest {
-                    path: path.clone(),
-                    source,
-                })?;
-                text.push_str(&line);
-                text.push('\n');
-            }
-            write_atomically(&path, text.as_bytes())?;
+            write_atomically(&path, reject_lines(rejects, &self.id)?.as_bytes())?;
         }
-        let parts = crate::compact::move_into_place(
+        let rows = crate::compact::move_into_place(
             &self.layout,
             &self.id,
             &self.part_sizes,
             &self.options,
         )?;
         fsync_dir(&self.layout.samples_dir())?;
-        let manifest = manifest_of(&self.id, draft, None, &self.totals, reject_summary, parts);
+        let files = crate::compact::local_part_files(&self.layout, &self.id, &rows)?;
+        let manifest = manifest_of(
+            &self.id,
+            draft,
+            None,
+            &self.totals,
+            reject_summary,
+            (rows.len() as u32, files),
+        );
         write_manifest(&self.layout, &manifest)?;
         self.committed = true;
         let _ = fs::remove_file(self.layout.draft_path(&self.id));
@@ -362,6 +416,10 @@ impl Drop for RunWriter {
         if self.committed {
             return;
         }
+        if let Some(run) = self.remote.take() {
+            run.abandon(&self.id);
+            return;
+        }
         if !self.draft_recorded {
             let _ = fs::remove_dir_all(self.layout.staging_dir(&self.id));
             let _ = fs::remove_file(self.layout.draft_path(&self.id));
@@ -372,6 +430,20 @@ impl Drop for RunWriter {
         // disk lets us, else at the next open of the store.
         let _ = self.finish_by_recovery("its writer stopped before committing it");
     }
+}
+
+/// `rejects` as JSON lines (the rejects file).
+fn reject_lines(rejects: &[impl serde::Serialize], id: &RunId) -> Result<String, StoreError> {
+    let mut text = String::new();
+    for r in rejects {
+        let line = serde_json::to_string(r).map_err(|source| StoreError::Manifest {
+            path: format!("{id}.rejects.jsonl").into(),
+            source,
+        })?;
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// The summary of `rejects` kept in the manifest.
@@ -393,7 +465,7 @@ pub(crate) fn manifest_of(
     status_reason: Option<String>,
     totals: &Totals,
     rejects: RejectSummary,
-    parts: u32,
+    (parts, files): (u32, Vec<PartFile>),
 ) -> RunManifest {
     RunManifest {
         format_version: MANIFEST_FORMAT_VERSION,
@@ -410,6 +482,7 @@ pub(crate) fn manifest_of(
         imported_at: Utc::now(),
         rejects,
         parts,
+        files,
         plan: draft.plan,
         created_by: format!("loadlake {}", env!("CARGO_PKG_VERSION")),
     }
@@ -477,11 +550,23 @@ fn write_partial(
     options: &WriterOptions,
 ) -> Result<(), StoreError> {
     let file = File::create(partial).map_err(|e| StoreError::io(partial, e))?;
+    let file = encode_sorted_part(file, partial, batches, options)?;
+    file.sync_all().map_err(|e| StoreError::io(partial, e))
+}
+
+/// Writes `batches` sorted by (ts, row) as one Parquet file into `out` (a file, or a buffer
+/// for object storage); `path` names it in errors.
+pub(crate) fn encode_sorted_part<W: std::io::Write + Send>(
+    out: W,
+    path: &Path,
+    batches: Vec<RecordBatch>,
+    options: &WriterOptions,
+) -> Result<W, StoreError> {
     let parquet_err = |source| StoreError::Parquet {
-        path: partial.to_path_buf(),
+        path: path.to_path_buf(),
         source,
     };
-    let mut w = ArrowWriter::try_new(file, sample_schema(), Some(writer_properties(options)))
+    let mut w = ArrowWriter::try_new(out, sample_schema(), Some(writer_properties(options)))
         .map_err(parquet_err)?;
     match sorted_order(&batches)? {
         // Already in (ts, row) order: write the batches as they are, no copy.
@@ -500,8 +585,7 @@ fn write_partial(
             w.write(&sorted).map_err(parquet_err)?;
         }
     }
-    let file = w.into_inner().map_err(parquet_err)?;
-    file.sync_all().map_err(|e| StoreError::io(partial, e))
+    w.into_inner().map_err(parquet_err)
 }
 
 /// Row positions (in the concatenation of `batches`) in (`ts`, `row`) order, nulls first;

@@ -56,7 +56,7 @@ pub(crate) fn quickstart(
             m.run_id
         }
     };
-    println!("Runs in {}:", store.layout().root().display());
+    println!("Runs in {}:", store.describe());
     rt.block_on(query_and_print(
         store,
         loadlake_query::queries::RUNS,

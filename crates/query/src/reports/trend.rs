@@ -56,7 +56,7 @@ pub async fn trend(
         match scope_metrics_of_runs(engine, &refs, scope, percent, method).await {
             Ok(by_run) => by_run,
             // A store this process cannot write to (read-only) has no rollups to add.
-            Err(e @ QueryError::RollupIo { .. }) => {
+            Err(e @ QueryError::RollupStore(_)) => {
                 tracing::warn!("{e}; computing the trend from the samples");
                 metrics_from_samples(engine, &ids, scope, percent, method).await?
             }

@@ -110,7 +110,7 @@ pub(crate) fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<(
     if m.rejects.count > 0 {
         eprintln!(
             "rejected rows are listed in {}",
-            store.layout().rejects_path(&m.run_id).display()
+            store.rejects_location(&m.run_id)
         );
     }
     match args.format {

@@ -1,0 +1,122 @@
+//! [`RemoteRun`]: the part of a [`crate::RunWriter`] that writes a run to object storage, and
+//! the manifest-last commit ([`crate::remote`] has the layout and the protocol).
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use loadlake_schema::{PartFile, RejectSummary, RunId, RunManifest};
+use object_store::PutMode;
+
+use crate::error::StoreError;
+use crate::remote::{Remote, manifest_key, part_key, rejects_key};
+use crate::writer::{RunDraft, Totals, WriterOptions, encode_sorted_part, manifest_of};
+
+/// A run being written to object storage: its write attempt and the parts PUT so far.
+#[derive(Debug)]
+pub(crate) struct RemoteRun {
+    pub(crate) remote: Arc<Remote>,
+    /// Names this attempt's parts, so that they never collide with another writer's.
+    pub(crate) attempt: String,
+    /// The parts PUT so far, in order.
+    pub(crate) files: Vec<PartFile>,
+}
+
+impl RemoteRun {
+    /// Encodes `batches` (`rows` rows) as the next part and PUTs it (atomically).
+    pub(crate) fn put_part(
+        &mut self,
+        id: &RunId,
+        batches: Vec<RecordBatch>,
+        rows: usize,
+        options: &WriterOptions,
+    ) -> Result<(), StoreError> {
+        let key = part_key(id, &self.attempt, self.files.len());
+        let bytes = encode_sorted_part(Vec::new(), std::path::Path::new(&key), batches, options)?;
+        let size_bytes = bytes.len() as u64;
+        self.remote
+            .put(&key, Bytes::from(bytes), PutMode::Overwrite)?;
+        self.files.push(PartFile {
+            path: key,
+            size_bytes,
+            rows: rows as u64,
+        });
+        Ok(())
+    }
+
+    /// Commits the run: the rejects file (if any) and then the manifest, each with a
+    /// conditional create. Whatever fails, nothing of the attempt stays visible: its parts
+    /// (and a rejects file it created) are removed, and a lost race is
+    /// [`StoreError::RunIdTaken`].
+    pub(crate) fn commit(
+        self,
+        id: &RunId,
+        draft: RunDraft,
+        totals: &Totals,
+        rejects: RejectSummary,
+        reject_lines: String,
+    ) -> Result<RunManifest, StoreError> {
+        let mut created_rejects = false;
+        let result = self.publish(
+            id,
+            draft,
+            totals,
+            rejects,
+            reject_lines,
+            &mut created_rejects,
+        );
+        if result.is_err() {
+            if created_rejects && let Err(e) = self.remote.delete(&rejects_key(id)) {
+                tracing::warn!("run {id}: removing the rejects of a failed commit: {e}");
+            }
+            self.abandon(id);
+        }
+        result
+    }
+
+    fn publish(
+        &self,
+        id: &RunId,
+        draft: RunDraft,
+        totals: &Totals,
+        rejects: RejectSummary,
+        reject_lines: String,
+        created_rejects: &mut bool,
+    ) -> Result<RunManifest, StoreError> {
+        if !reject_lines.is_empty() {
+            if !self
+                .remote
+                .put(&rejects_key(id), Bytes::from(reject_lines), PutMode::Create)?
+            {
+                return Err(StoreError::RunIdTaken(id.to_string()));
+            }
+            *created_rejects = true;
+        }
+        let parts = (self.files.len() as u32, self.files.clone());
+        let manifest = manifest_of(id, draft, None, totals, rejects, parts);
+        let key = manifest_key(id);
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|source| StoreError::Manifest {
+            path: self.remote.url_of(&key).into(),
+            source,
+        })?;
+        match self.remote.put(&key, Bytes::from(json), PutMode::Create) {
+            Ok(true) => Ok(manifest),
+            Ok(false) => Err(StoreError::RunIdTaken(id.to_string())),
+            // The PUT may have landed and only its answer been lost: then the run is ours.
+            Err(e) => match self.remote.manifest(id) {
+                Ok(Some(found)) if found.files == manifest.files => Ok(found),
+                _ => Err(e),
+            },
+        }
+    }
+
+    /// Removes the parts of this attempt (a writer dropped before its commit, or one whose
+    /// commit failed). A part left behind (the process died) is never read: no manifest lists it.
+    pub(crate) fn abandon(self, id: &RunId) {
+        for part in &self.files {
+            if let Err(e) = self.remote.delete(&part.path) {
+                tracing::warn!("run {id}: removing an abandoned part: {e}");
+            }
+        }
+    }
+}
