@@ -31,15 +31,62 @@ pub(crate) fn jmeter213(name: &str) -> PathBuf {
     repo_root().join("tests/data/jmeter213").join(name)
 }
 
-/// A fresh store in a temporary directory.
+/// A fresh store in a temporary directory, or under a fresh prefix of the test bucket.
 pub(crate) struct TestStore {
+    /// The store's directory (for a store in the bucket: scratch space of the test).
     pub dir: tempfile::TempDir,
+    /// `s3://bucket/prefix/<fresh>` for a store in the test bucket.
+    pub url: Option<String>,
 }
 
 impl TestStore {
     pub(crate) fn new() -> Self {
         TestStore {
             dir: tempfile::tempdir().expect("temp dir"),
+            url: None,
+        }
+    }
+
+    /// A fresh store under `$LOADLAKE_TEST_S3` (an S3 protocol server that scripts/test
+    /// starts: moto), named after `test`; `None`, said on stderr, when that is unset — and a
+    /// failure instead when `LOADLAKE_REQUIRE_S3=1` (scripts/test sets it).
+    pub(crate) fn s3(test: &str) -> Option<Self> {
+        let Ok(base) = std::env::var("LOADLAKE_TEST_S3") else {
+            assert!(
+                std::env::var("LOADLAKE_REQUIRE_S3").as_deref() != Ok("1"),
+                "LOADLAKE_TEST_S3 is required (LOADLAKE_REQUIRE_S3=1) but unset"
+            );
+            eprintln!("SKIP (s3): LOADLAKE_TEST_S3 is unset; {test} ran on a local store only");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let url = format!(
+            "{}/{test}-{}-{nanos}",
+            base.trim_end_matches('/'),
+            std::process::id()
+        );
+        Some(TestStore {
+            dir: tempfile::tempdir().expect("temp dir"),
+            url: Some(url),
+        })
+    }
+
+    /// The stores a test that holds on any store runs on: a local directory, and a store in
+    /// the test bucket when there is one ([`TestStore::s3`]).
+    pub(crate) fn every_kind(test: &str) -> Vec<Self> {
+        std::iter::once(TestStore::new())
+            .chain(TestStore::s3(test))
+            .collect()
+    }
+
+    /// What `--store` says: the directory or the `s3://` URL.
+    pub(crate) fn location(&self) -> String {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => self.path().display().to_string(),
         }
     }
 
@@ -47,10 +94,10 @@ impl TestStore {
         self.dir.path()
     }
 
-    /// `loadlake --store <dir>`.
+    /// `loadlake --store <dir or url>`.
     pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_loadlake"));
-        c.arg("--store").arg(self.path());
+        c.arg("--store").arg(self.location());
         c
     }
 

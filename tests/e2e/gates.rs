@@ -272,7 +272,13 @@ fn compare_flags_the_slowed_request_with_exact_deltas() {
 
 #[test]
 fn trend_follows_a_metric_across_runs_oldest_first() {
-    let store = TestStore::new();
+    // On object storage too: the trend's rollups are written to and read from the bucket.
+    for store in TestStore::every_kind("trend") {
+        trend_follows_a_metric_across_runs_oldest_first_on(&store);
+    }
+}
+
+fn trend_follows_a_metric_across_runs_oldest_first_on(store: &TestStore) {
     let hour = 3_600_000;
     let mut files = Vec::new();
     // Imported newest first: the trend must order by when the runs happened.

@@ -18,6 +18,7 @@ mod interop;
 mod jmeter213;
 mod report;
 mod runner;
+mod s3;
 mod server;
 mod snapshots;
 mod store;

@@ -43,8 +43,13 @@ fn count(store: &TestStore, run: &str) -> u64 {
 
 #[test]
 fn reimport_of_the_same_bytes_is_refused_unless_forced() {
+    for store in TestStore::every_kind("reimport") {
+        reimport_of_the_same_bytes_is_refused_unless_forced_on(&store);
+    }
+}
+
+fn reimport_of_the_same_bytes_is_refused_unless_forced_on(store: &TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = TestStore::new();
     let a = dir.path().join("a.csv");
     generate_csv(&a, 50, 1);
     let copy = dir.path().join("copy-of-a.csv");
@@ -66,14 +71,19 @@ fn reimport_of_the_same_bytes_is_refused_unless_forced() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("same bytes"));
     let second = store.import(&[copy.to_str().unwrap(), "--force"]);
     assert_ne!(first, second);
-    assert_eq!(count(&store, &first), 50);
-    assert_eq!(count(&store, &second), 50);
+    assert_eq!(count(store, &first), 50);
+    assert_eq!(count(store, &second), 50);
 }
 
 #[test]
 fn several_files_make_one_run_with_continuous_rows() {
+    for store in TestStore::every_kind("several") {
+        several_files_make_one_run_with_continuous_rows_on(&store);
+    }
+}
+
+fn several_files_make_one_run_with_continuous_rows_on(store: &TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = TestStore::new();
     let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
     generate_csv(&a, 30, 1);
     generate_csv(&b, 20, 2);
@@ -104,8 +114,13 @@ fn several_files_make_one_run_with_continuous_rows() {
 
 #[test]
 fn concurrent_imports_into_one_store_both_succeed() {
+    for store in TestStore::every_kind("concurrent") {
+        concurrent_imports_into_one_store_both_succeed_on(&store);
+    }
+}
+
+fn concurrent_imports_into_one_store_both_succeed_on(store: &TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = TestStore::new();
     let files: Vec<PathBuf> = (0..3)
         .map(|i| dir.path().join(format!("c{i}.csv")))
         .collect();
@@ -139,7 +154,7 @@ fn concurrent_imports_into_one_store_both_succeed() {
     ids.dedup();
     assert_eq!(ids.len(), 3);
     for id in &ids {
-        assert_eq!(count(&store, id), 20_000);
+        assert_eq!(count(store, id), 20_000);
     }
 }
 
@@ -218,7 +233,7 @@ fn kill_9_during_a_large_import_leaves_no_half_run_and_a_retry_succeeds() {
 }
 
 #[test]
-fn an_object_storage_url_is_refused_not_taken_for_a_local_folder() {
+fn an_unsupported_store_url_is_refused_not_taken_for_a_local_folder() {
     let work = tempfile::tempdir().expect("temp dir");
     let jtl = repo_root().join("sample-data/checkout.jtl");
     let loadlake = || {
@@ -227,16 +242,34 @@ fn an_object_storage_url_is_refused_not_taken_for_a_local_folder() {
         c
     };
     let out = loadlake()
-        .args(["--store", "s3://perf-results/team-a", "import"])
+        .args(["--store", "gs://perf-results/team-a", "import"])
         .arg(&jtl)
         .output()
         .expect("run loadlake");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("s3://perf-results/team-a") && stderr.contains("not supported"),
+        stderr.contains("gs://perf-results/team-a") && stderr.contains("not supported"),
         "{stderr}"
     );
+    // What needs a local store (yet) says so before touching the bucket.
+    for args in [
+        &["serve"][..],
+        &["run", "plan.jmx"],
+        &["stop", "20260101-000000-abcd"],
+    ] {
+        let out = loadlake()
+            .args(["--store", "s3://perf-results/team-a"])
+            .args(args)
+            .output()
+            .expect("run loadlake");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("not yet on object storage") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
     let out = loadlake()
         .env("LOADLAKE_HOME", "gs://bucket/x")
         .arg("runs")

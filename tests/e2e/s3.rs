@@ -1,0 +1,138 @@
+//! A store on S3 (`$LOADLAKE_TEST_S3`, a moto server scripts/test starts): the same run
+//! imported into a local directory and into the bucket gives the same reports, what lies in
+//! the bucket is plain Parquet that pyarrow reads, and a bucket that is not there is a clear
+//! error. (The store's commit races are tested on `InMemory`: crates/store's remote_tests.rs.)
+
+use serde_json::Value;
+
+use crate::common::{TestStore, interop_available, py_inline, repo_root};
+
+/// `value` without the keys that name the run (its id, when it was imported).
+fn without_identity(mut value: Value) -> Value {
+    if let Some(object) = value.as_object_mut() {
+        for key in ["runId", "run_id", "importedAt", "imported_at"] {
+            object.remove(key);
+        }
+    }
+    value
+}
+
+#[test]
+fn a_run_imported_into_the_bucket_reports_what_it_reports_from_a_local_directory() {
+    let Some(s3) = TestStore::s3("same-report") else {
+        return;
+    };
+    let local = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let jtl = jtl.to_str().expect("utf-8 path");
+    let in_s3 = s3.import(&[jtl, "--name", "checkout"]);
+    let in_local = local.import(&[jtl, "--name", "checkout"]);
+
+    // Counted by hand: sample-data/checkout.jtl has 720 samples (its header line aside).
+    let text = std::fs::read_to_string(jtl).expect("the fixture");
+    assert_eq!(text.lines().count() - 1, 720);
+    for store in [&s3, &local] {
+        let run = if store.url.is_some() {
+            &in_s3
+        } else {
+            &in_local
+        };
+        let n = store.sql(&format!(
+            "select count(*) as n from samples where run_id = '{run}'"
+        ));
+        assert_eq!(n[0]["n"], 720, "{}", store.location());
+    }
+
+    for args in [
+        &["report", "latest", "--format", "json"][..],
+        &["report", "latest", "--stats", "jmeter", "--format", "json"],
+    ] {
+        let from_s3 = without_identity(s3.json(args));
+        let from_local = without_identity(local.json(args));
+        assert_eq!(from_s3, from_local, "{args:?}");
+    }
+    let entry = |store: &TestStore, id: &str| {
+        let mut e = without_identity(store.run_entry(id));
+        e.as_object_mut().map(|o| o.remove("files"));
+        e
+    };
+    assert_eq!(entry(&s3, &in_s3), entry(&local, &in_local));
+    // Cross-run SQL over the bucket: `runs` and `samples` agree.
+    let joined = s3.sql(
+        "select r.samples, count(*) as n from runs r join samples s on s.run_id = r.run_id \
+         group by r.samples",
+    );
+    assert_eq!(joined.len(), 1);
+    assert_eq!(
+        (&joined[0]["samples"], &joined[0]["n"]),
+        (&720.into(), &720.into())
+    );
+
+    // Re-importing the same bytes into the bucket is refused, as locally.
+    let again = s3.run(&["import", jtl]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(&in_s3),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn pyarrow_reads_the_parts_a_manifest_lists_straight_from_the_bucket() {
+    let Some(s3) = TestStore::s3("pyarrow") else {
+        return;
+    };
+    if !interop_available() {
+        return;
+    }
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let run = s3.import(&[jtl.to_str().expect("utf-8 path")]);
+    let url = s3.url.clone().expect("an s3 store");
+    let (bucket_and_prefix, endpoint) = (
+        url.trim_start_matches("s3://").to_string(),
+        std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT with LOADLAKE_TEST_S3"),
+    );
+    // docs/store-on-s3.md shows this: the manifest names the parts; pyarrow reads them.
+    let program = format!(
+        r#"
+import json, os, pyarrow.fs as fs, pyarrow.parquet as pq
+s3 = fs.S3FileSystem(endpoint_override="{endpoint}", scheme="http",
+    access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+root = "{bucket_and_prefix}"
+with s3.open_input_stream(f"{{root}}/runs/{run}.json") as f:
+    manifest = json.load(f)
+table = pq.read_table([f"{{root}}/" + p["path"] for p in manifest["files"]], filesystem=s3)
+print(json.dumps({{"rows": table.num_rows, "listed_rows": sum(p["rows"] for p in manifest["files"]),
+    "samples": manifest["samples"], "labels": len(set(table.column("label").to_pylist()))}}))
+"#
+    );
+    let got = py_inline(&program);
+    assert_eq!(got["rows"], 720, "{got}");
+    assert_eq!(got["listed_rows"], 720, "{got}");
+    assert_eq!(got["samples"], 720, "{got}");
+    let labels = s3.sql(&format!(
+        "select count(distinct label) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(got["labels"], labels[0]["n"], "{got}");
+}
+
+#[test]
+fn a_bucket_that_does_not_exist_is_a_clear_error_not_a_panic() {
+    if TestStore::s3("no-bucket").is_none() {
+        return;
+    }
+    let store = TestStore {
+        dir: tempfile::tempdir().expect("temp dir"),
+        url: Some("s3://no-such-bucket-loadlake/x".into()),
+    };
+    let out = store.run(&["runs"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Exit 3: the environment (docs/cli.md), not the user's input nor a bug.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("s3://no-such-bucket-loadlake/x") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
