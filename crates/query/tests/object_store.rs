@@ -1,0 +1,128 @@
+//! Reading a store on object storage (`object_store`'s `InMemory`): queries see committed runs
+//! only, and of each only the parts its manifest lists — never an orphan part (of a writer that
+//! died or lost the race for its run id), never a run whose manifest has not landed yet.
+
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use loadlake_query::QueryEngine;
+use loadlake_schema::{RunStatus, SampleBatchBuilder, SampleRecord};
+use loadlake_store::{RunDraft, Store, WriterOptions};
+use object_store::ObjectStoreExt;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+
+/// `n` samples from row `first`, every fifth one failed.
+fn batch(first: i64, n: i64) -> RecordBatch {
+    let mut b = SampleBatchBuilder::new(first);
+    for row in first..first + n {
+        b.push(&SampleRecord {
+            ts_ms: Some(1_795_000_000_000 + row * 100),
+            elapsed_ms: Some(20 + row % 7),
+            label: "home",
+            success: row % 5 != 0,
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    b.finish().unwrap()
+}
+
+fn draft() -> RunDraft {
+    RunDraft {
+        name: "shop".into(),
+        tags: Default::default(),
+        status: RunStatus::Complete,
+        sources: Vec::new(),
+        plan: None,
+    }
+}
+
+/// A writer with `n` rows written in parts of `part_rows`.
+fn written(store: &Store, n: i64, part_rows: usize) -> loadlake_store::RunWriter {
+    let options = WriterOptions {
+        part_rows,
+        ..WriterOptions::default()
+    };
+    let mut w = store.begin_run(options).unwrap();
+    let mut first = 0;
+    while first < n {
+        let rows = (part_rows as i64).min(n - first);
+        w.write(batch(first, rows)).unwrap();
+        first += rows;
+    }
+    w.flush().unwrap();
+    w
+}
+
+async fn count(engine: &QueryEngine, filter: &str) -> i64 {
+    let batches = engine
+        .sql_read_only(&format!("select count(*) as n from samples {filter}"))
+        .await
+        .unwrap();
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_committed_runs_and_the_parts_their_manifests_list_are_read() {
+    let objects = Arc::new(InMemory::new());
+    let store = Store::open_object_store(objects.clone(), "memory://q", "lake").unwrap();
+    let committed = written(&store, 30, 10)
+        .commit(draft(), &[] as &[String])
+        .unwrap();
+    assert_eq!(committed.files.len(), 3);
+    let id = committed.run_id.to_string();
+
+    // An orphan in the committed run's own partition (a copy of one of its parts, as a writer
+    // that lost the race would have left it had it died before removing its parts).
+    let first_part = Path::from(format!("lake/{}", committed.files[0].path));
+    let bytes = objects
+        .get(&first_part)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let orphan = Path::from(format!(
+        "lake/samples/run_id={id}/part-0000000000000000-0.parquet"
+    ));
+    objects.put(&orphan, bytes.into()).await.unwrap();
+    // A writer that died between its parts and its manifest.
+    let dead = written(&store, 7, 10);
+    let dead_id = dead.run_id().to_string();
+    std::mem::forget(dead);
+
+    let engine = QueryEngine::open(&store).await.unwrap();
+    assert_eq!(count(&engine, "").await, 30);
+    assert_eq!(count(&engine, &format!("where run_id = '{id}'")).await, 30);
+    assert_eq!(
+        count(&engine, &format!("where run_id = '{dead_id}'")).await,
+        0
+    );
+    let runs = engine
+        .sql_read_only("select count(*) from runs")
+        .await
+        .unwrap();
+    assert_eq!(runs[0].column(0).as_primitive::<Int64Type>().value(0), 1);
+
+    // A reader while a run is being committed sees none of it, then all of it at once.
+    let committing = written(&store, 12, 4);
+    let new_id = committing.run_id().to_string();
+    let new_run = format!("where run_id = '{new_id}'");
+    assert_eq!(count(&engine, &new_run).await, 0);
+    assert_eq!(count(&engine, "").await, 30);
+    let manifest = committing.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!(manifest.files.len(), 3);
+    assert_eq!(count(&engine, &new_run).await, 12);
+    assert_eq!(count(&engine, "").await, 42);
+    // Failed rows counted by hand: rows 0, 5, 10 of 12; 0, 5 … 25 of 30.
+    let failed = engine
+        .sql_read_only("select count(*) from samples where not success")
+        .await
+        .unwrap();
+    assert_eq!(
+        failed[0].column(0).as_primitive::<Int64Type>().value(0),
+        3 + 6
+    );
+}
