@@ -93,7 +93,7 @@ fn pyarrow_reads_the_parts_a_manifest_lists_straight_from_the_bucket() {
         url.trim_start_matches("s3://").to_string(),
         std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT with LOADLAKE_TEST_S3"),
     );
-    // docs/store-on-s3.md shows this: the manifest names the parts; pyarrow reads them.
+    // docs/object-storage.md shows this: the manifest names the parts; pyarrow reads them.
     let program = format!(
         r#"
 import json, os, pyarrow.fs as fs, pyarrow.parquet as pq
