@@ -34,6 +34,7 @@ mod location;
 mod manifests;
 mod recover;
 mod remote;
+mod remote_gc;
 mod remote_writer;
 mod rollup_files;
 mod writer;
@@ -50,6 +51,7 @@ pub use live::{
 pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
 pub use location::{LocationError, StoreLocation, parse_location};
 pub use remote::ObjectStorage;
+pub use remote_gc::ORPHAN_GRACE;
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
 #[cfg(test)]

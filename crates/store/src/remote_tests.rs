@@ -232,3 +232,61 @@ fn a_format_1_manifest_without_a_file_list_still_opens() {
     assert_eq!((runs[0].format_version, runs[0].samples), (1, 5));
     assert!(runs[0].files.is_empty());
 }
+
+#[test]
+fn garbage_collection_removes_unlisted_objects_past_the_grace_and_nothing_else() {
+    let (objects, store) = memory_store();
+    let committed = writer_of(
+        &store,
+        &RunId::parse("20261205-010203-cccc").unwrap(),
+        20,
+        10,
+    )
+    .commit(draft(), &["a rejected row"])
+    .unwrap();
+    // A killed writer's parts, and the rejects file of a run that never got its manifest.
+    let killed = writer_of(
+        &store,
+        &RunId::parse("20261205-010203-kkkk").unwrap(),
+        15,
+        10,
+    );
+    std::mem::forget(killed);
+    store
+        .remote()
+        .unwrap()
+        .put(
+            "runs/20261205-010203-kkkk.rejects.jsonl",
+            bytes::Bytes::from_static(b"{}\n"),
+            object_store::PutMode::Create,
+        )
+        .unwrap();
+    let before = keys(&objects, "lake/ci");
+    assert_eq!(before.len(), 2 + 2 + 2 + 1, "{before:?}");
+
+    // Everything is younger than the grace: nothing goes.
+    assert_eq!(store.collect_garbage(crate::ORPHAN_GRACE).unwrap(), 0);
+    assert_eq!(keys(&objects, "lake/ci"), before);
+
+    // Past the grace: the 2 unlisted parts and the orphan rejects file, and only they.
+    assert_eq!(store.collect_garbage(std::time::Duration::ZERO).unwrap(), 3);
+    let mut kept: Vec<String> = committed
+        .files
+        .iter()
+        .map(|f| format!("lake/ci/{}", f.path))
+        .collect();
+    kept.push(format!("lake/ci/runs/{}.json", committed.run_id));
+    kept.push(format!("lake/ci/runs/{}.rejects.jsonl", committed.run_id));
+    kept.sort();
+    assert_eq!(keys(&objects, "lake/ci"), kept);
+    assert_eq!(store.run(committed.run_id.as_str()).unwrap(), committed);
+    // A local store has nothing of the kind.
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        Store::open(dir.path())
+            .unwrap()
+            .collect_garbage(std::time::Duration::ZERO)
+            .unwrap(),
+        0
+    );
+}

@@ -120,7 +120,7 @@ pub(super) fn import_each(store: &Store, args: &ImportArgs, pattern: &str) -> an
                     file.display(),
                     m.rejects.count,
                     m.run_id,
-                    store.layout().rejects_path(&m.run_id).display()
+                    store.rejects_location(&m.run_id)
                 )
             }),
             EachOutcome::Imported(_) => {}

@@ -88,17 +88,34 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
     Ok(loadlake_import::import_files(store, &request)?)
 }
 
+/// On object storage, after an import: removes what imports killed more than
+/// [`loadlake_store::ORPHAN_GRACE`] ago left (parts no manifest lists). Best effort: a failure
+/// is logged, the import stands.
+fn sweep_orphans(store: &Store) {
+    if !store.is_remote() {
+        return;
+    }
+    match store.collect_garbage(loadlake_store::ORPHAN_GRACE) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} object(s) of imports that never committed"),
+        Err(e) => tracing::warn!("removing what killed imports left: {e}"),
+    }
+}
+
 /// `loadlake import`: imports, then prints the run id (or manifest) on stdout; with `--each`,
 /// every file as its own run.
 pub(crate) fn import_files(store: &Store, args: &ImportArgs) -> anyhow::Result<()> {
     if let Some(pattern) = &args.mode.each {
-        return each::import_each(store, args, pattern);
+        let imported = each::import_each(store, args, pattern);
+        sweep_orphans(store);
+        return imported;
     }
     let m = if args.mode.follow {
         follow::import_follow(store, args)?
     } else {
         import_run(store, args)?
     };
+    sweep_orphans(store);
     eprintln!(
         "imported {} samples ({} failed, {} rows rejected) from {} file(s) as run {}",
         m.samples,

@@ -1,0 +1,84 @@
+//! Removing what writers that died left on object storage: parts (and rejects files) that no
+//! manifest lists, once they are older than a grace period.
+//!
+//! A writer PUTs its parts before its manifest (crates/store's `remote.rs`), so a part no
+//! manifest lists is either one of a writer still at work or an orphan (its writer was killed,
+//! or lost the race for its run id and could not remove it). Only age tells them apart: an
+//! object is removed when it is older than the grace period, which must exceed the longest
+//! import ([`ORPHAN_GRACE`]: an hour; a 10 M-row import takes about a minute). Listed parts,
+//! the parts of format-1 manifests (which list none) and manifests themselves are never touched.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::catalog::Store;
+use crate::error::StoreError;
+
+/// How old an unlisted object must be before [`Store::collect_garbage`] removes it.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(60 * 60);
+
+impl Store {
+    /// On object storage: removes the parts under `samples/` and the rejects files under
+    /// `runs/` that no manifest lists and that are older than `grace`; returns how many objects
+    /// were removed. A local store has nothing of the kind (its recovery finishes or removes
+    /// what dead writers left): 0.
+    pub fn collect_garbage(&self, grace: Duration) -> Result<usize, StoreError> {
+        let Some(remote) = self.remote() else {
+            return Ok(0);
+        };
+        // The manifests first, then the objects: a run committed in between has parts no
+        // manifest read here lists, but they are younger than `grace` (it exceeds an import).
+        let manifests = remote.manifests()?;
+        let listed: HashMap<String, HashSet<String>> = manifests
+            .iter()
+            .map(|m| {
+                let files = m.files.iter().map(|f| f.path.clone()).collect();
+                (m.run_id.to_string(), files)
+            })
+            .collect();
+        let now = Utc::now();
+        let old = |meta: &object_store::ObjectMeta| {
+            (now - meta.last_modified)
+                .to_std()
+                .is_ok_and(|age| age >= grace)
+        };
+        let mut removed = 0;
+        for (rel, meta) in remote.list("samples/")? {
+            let Some(run) = rel
+                .strip_prefix("samples/run_id=")
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(run, _)| run)
+            else {
+                continue;
+            };
+            let keep = match listed.get(run) {
+                Some(files) => files.is_empty() || files.contains(&rel),
+                None => false,
+            };
+            if !keep && old(&meta) {
+                tracing::info!("removing {}: no manifest lists it", remote.url_of(&rel));
+                remote.delete(&rel)?;
+                removed += 1;
+            }
+        }
+        for (rel, meta) in remote.list("runs/")? {
+            let Some(run) = rel
+                .strip_prefix("runs/")
+                .and_then(|name| name.strip_suffix(".rejects.jsonl"))
+            else {
+                continue;
+            };
+            if !listed.contains_key(run) && old(&meta) {
+                tracing::info!(
+                    "removing {}: its run was never committed",
+                    remote.url_of(&rel)
+                );
+                remote.delete(&rel)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
