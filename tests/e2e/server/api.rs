@@ -47,6 +47,17 @@ fn assert_same(a: &Value, b: &Value, at: &str) {
     }
 }
 
+/// `loadlake serve` of `store` with the JSON API on a free port and the token `s3cret`.
+fn serve_with_token(store: &TestStore) -> Served {
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let token_file = token_file.to_str().unwrap();
+    Served::start(
+        store,
+        &["--http", "127.0.0.1:0", "--token-file", token_file],
+    )
+}
+
 /// `message` with the tests' token.
 fn authorized<T>(message: T) -> tonic::Request<T> {
     let mut r = tonic::Request::new(message);
@@ -67,17 +78,7 @@ fn the_json_api_answers_what_grpc_answers_behind_the_token() {
     // checkout.jmx's one Transaction Controller, "Checkout": its rows are transactions, the
     // others requests.
     let requests = rows - truth["labels"]["Checkout"]["count"].as_u64().unwrap();
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
+    let served = serve_with_token(&store);
     let report_query = "page_size=3&page_index=2&brokens_limit_count=10";
     let paths = [
         format!("/api/v1/runs/{run}/report?{report_query}"),
@@ -152,17 +153,7 @@ fn the_json_api_answers_what_grpc_answers_behind_the_token() {
 fn the_json_api_refuses_without_the_token_and_maps_errors_to_http() {
     let store = TestStore::new();
     let run = checkout_run(&store);
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
+    let served = serve_with_token(&store);
     let guarded = [
         format!("/api/v1/runs/{run}/report"),
         "/api/v1/runs".to_string(),
