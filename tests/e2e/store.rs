@@ -253,11 +253,7 @@ fn an_unsupported_store_url_is_refused_not_taken_for_a_local_folder() {
         "{stderr}"
     );
     // What needs a local store (yet) says so before touching the bucket.
-    for args in [
-        &["serve"][..],
-        &["run", "plan.jmx"],
-        &["stop", "20260101-000000-abcd"],
-    ] {
+    for args in [&["run", "plan.jmx"][..], &["stop", "20260101-000000-abcd"]] {
         let out = loadlake()
             .args(["--store", "s3://perf-results/team-a"])
             .args(args)

@@ -87,9 +87,9 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
         loadlake_store::Store::open_location(&location)
             .with_context(|| format!("opening the store at {location}"))
     };
-    // What needs a local store (yet): live runs, agents' runs, the server's locks and recovery.
+    // What needs a local store (yet): live runs and their stop requests.
     let local_only = |what: &str| match &location {
-        StoreLocation::Local(dir) => Ok(dir.clone()),
+        StoreLocation::Local(_) => Ok(()),
         StoreLocation::S3 { .. } => Err(anyhow::anyhow!(
             "{what} is not yet on object storage ({location}); use a local store (a directory) for it"
         )),
@@ -165,10 +165,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
                 .transpose()?;
             pass(load_runtime()?.block_on(agent::join_as_agent(&args, token)))
         }
-        Command::Serve(args) => {
-            let store_dir = local_only("`loadlake serve`")?;
-            pass(runtime()?.block_on(serve::serve(store_dir, &args)))
-        }
+        Command::Serve(args) => pass(runtime()?.block_on(serve::serve(location.clone(), &args))),
         Command::Quickstart(args) => {
             pass(quickstart::quickstart(&open_store()?, &args, &runtime()?))
         }

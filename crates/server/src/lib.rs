@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use loadlake_query::{EngineLimits, QueryEngine};
 use loadlake_schema::IpcLimits;
-use loadlake_store::Store;
+use loadlake_store::{Store, StoreLocation};
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
@@ -46,8 +46,10 @@ pub mod pb {
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The store served.
-    pub store_dir: PathBuf,
+    /// The store served: a local directory or a prefix on object storage (several servers may
+    /// serve one bucket; what needs local files — live runs, streams, deletions — is refused
+    /// there by the store, per call).
+    pub store: StoreLocation,
     /// Address [`serve`] binds.
     pub listen: SocketAddr,
     /// Every call must carry `authorization: Bearer <token>` when set.
@@ -78,13 +80,13 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults for `store_dir`: loopback port 50051, no token, 60 s and 1 GiB per query,
+    /// Defaults for `store` (a directory, or a [`StoreLocation`]): loopback port 50051, no token, 60 s and 1 GiB per query,
     /// 16 MiB messages, peers dropped after 20 s of silence, 10 s for a connection's handshake,
     /// 512 connections, `StreamSamples` messages of at most 64 MiB and 1 000 000 rows decoded,
     /// 256 MiB of them decoded at once.
-    pub fn new(store_dir: PathBuf) -> ServerConfig {
+    pub fn new(store: impl Into<StoreLocation>) -> ServerConfig {
         ServerConfig {
-            store_dir,
+            store: store.into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             token: None,
             tls: None,
@@ -185,7 +187,7 @@ pub async fn serve_on_with_http(
         }
     }
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
-    let store = Store::open(&config.store_dir)?;
+    let store = Store::open_location(&config.store)?;
     let local = listener
         .local_addr()
         .map_err(|e| ServerError::Bind(config.listen, e))?;
@@ -250,7 +252,7 @@ pub async fn serve_on_with_http(
         max_connections: config.max_connections,
     };
     let mut builder = transport(&config)?;
-    tracing::info!("serving {} on {local}", config.store_dir.display());
+    tracing::info!("serving {} on {local}", config.store);
     let served = builder
         .add_service(tonic::service::interceptor::InterceptedService::new(
             reports,
@@ -346,12 +348,28 @@ const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Runs [`Store::recover`] every [`RECOVER_EVERY`]: a run whose commit failed (a full disk)
 /// is finished once space is back, and runs of another process on this store that died are
 /// finished, without a restart. Runs written by this server hold their locks and are skipped.
+/// On object storage there is nothing to recover; [`Store::collect_garbage`] removes instead
+/// what killed writers left, once older than [`loadlake_store::ORPHAN_GRACE`].
 async fn recover_periodically(shared: Arc<Shared>) {
     let mut every = tokio::time::interval(RECOVER_EVERY);
     every.tick().await; // opening the store just recovered
     loop {
         every.tick().await;
         let store = shared.store.clone();
+        if store.is_remote() {
+            // Nothing to recover there; what killed writers left is removed once old enough.
+            match tokio::task::spawn_blocking(move || {
+                store.collect_garbage(loadlake_store::ORPHAN_GRACE)
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!("removed {n} object(s) no manifest lists"),
+                Ok(Err(e)) => tracing::warn!("removing orphaned objects: {e}"),
+                Err(e) => tracing::warn!("garbage collection task: {e}"),
+            }
+            continue;
+        }
         match tokio::task::spawn_blocking(move || store.recover()).await {
             Ok(Ok(runs)) => {
                 for run in runs {

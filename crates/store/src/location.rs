@@ -47,6 +47,13 @@ pub enum StoreLocation {
     },
 }
 
+impl From<PathBuf> for StoreLocation {
+    /// A local directory.
+    fn from(dir: PathBuf) -> StoreLocation {
+        StoreLocation::Local(dir)
+    }
+}
+
 impl fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -9,6 +9,7 @@ mod crash;
 mod disk_full;
 mod netns;
 mod rpc;
+mod shared_bucket;
 mod streams;
 
 use std::io::{BufRead, BufReader};

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use loadlake_server::ServerConfig;
+use loadlake_store::StoreLocation;
 
 use crate::args::{ServeArgs, read_token};
 
-pub(crate) async fn serve(store_dir: std::path::PathBuf, args: &ServeArgs) -> anyhow::Result<()> {
-    let mut config = ServerConfig::new(store_dir);
+pub(crate) async fn serve(store: StoreLocation, args: &ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(store);
     config.listen = args.listen;
     config.token = args.token_file.as_deref().map(read_token).transpose()?;
     config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
