@@ -136,3 +136,67 @@ fn a_bucket_that_does_not_exist_is_a_clear_error_not_a_panic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn kill_9_between_parts_and_manifest_leaves_no_half_run_in_the_bucket() {
+    let Some(s3) = TestStore::s3("kill-9") else {
+        return;
+    };
+    let big = s3.path().join("big.csv");
+    let rows = 900_000;
+    crate::store::generate_csv(&big, rows, 3);
+    let mut child = s3
+        .cmd()
+        .arg("import")
+        .arg(&big)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the import");
+    // An independent S3 client (boto3) watches the bucket until the writer's first part is
+    // there; the import is then killed hard, between its parts and its manifest.
+    let url = s3.url.clone().expect("an s3 store");
+    let (bucket, prefix) = url
+        .trim_start_matches("s3://")
+        .split_once('/')
+        .expect("s3://bucket/prefix");
+    let program = format!(
+        r#"
+import json, os, time, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT"])
+keys, deadline = None, time.time() + 120
+while time.time() < deadline:
+    listed = s3.list_objects_v2(Bucket="{bucket}", Prefix="{prefix}/")
+    found = [o["Key"] for o in listed.get("Contents", [])]
+    if any("/samples/" in k for k in found):
+        keys = found
+        break
+    time.sleep(0.02)
+print(json.dumps({{"keys": keys}}))
+"#
+    );
+    let seen = py_inline(&program);
+    assert!(
+        child.try_wait().expect("the import").is_none(),
+        "the import finished before it could be killed; use a larger file"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let keys = seen["keys"].as_array().expect("a part within 120 s");
+    assert!(
+        keys.iter()
+            .all(|k| !k.as_str().unwrap_or_default().ends_with(".json")),
+        "no manifest before the kill: {keys:?}"
+    );
+    // No half run: the part is in the bucket, but no manifest lists it, so nothing reads it.
+    assert!(s3.sql("select run_id from runs").is_empty());
+    // A retry of the same file commits every row (the dead writer had committed nothing, so
+    // this is no re-import).
+    let run = s3.import(&[big.to_str().expect("utf-8 path")]);
+    let n = s3.sql(&format!(
+        "select count(*) as n from samples where run_id = '{run}'"
+    ));
+    assert_eq!(n[0]["n"], rows as u64);
+    let runs = s3.sql("select run_id from runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+}

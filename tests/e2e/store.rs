@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 /// Writes a JMeter 5.x CSV with `rows` rows (labels cycle over `label-0..9`).
-fn generate_csv(path: &Path, rows: usize, seed: u64) {
+pub(crate) fn generate_csv(path: &Path, rows: usize, seed: u64) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(f, "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect").unwrap();
     for i in 0..rows {
