@@ -10,7 +10,7 @@ use crate::common::*;
 
 /// Whether Chromium and playwright are there; with `LOADLAKE_REQUIRE_BROWSER=1` (scripts/test
 /// sets it) their absence fails the test instead of skipping it.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let ok = Path::new("/usr/bin/chromium").exists()
         && std::process::Command::new(python())
             .args(["-c", "import playwright"])

@@ -55,6 +55,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .merge(guarded)
+        .merge(crate::console::router())
         .fallback(not_found)
         .with_state(api)
 }

@@ -8,6 +8,7 @@ pub mod agents;
 mod api;
 mod auth;
 mod conn;
+mod console;
 mod convert;
 mod error;
 mod flight;

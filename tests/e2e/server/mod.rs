@@ -5,6 +5,7 @@
 
 mod agents;
 mod api;
+mod console;
 mod crash;
 mod disk_full;
 mod netns;

@@ -1,0 +1,173 @@
+// The loadlake console: pages that read the JSON API (/api/v1/…) of the server that serves
+// them. No framework, no network beyond this server. The token (when the server has one) is
+// asked for once and kept in the tab's sessionStorage. When a page has shown its data it sets
+// document.body.dataset.ready; an error it could not show otherwise goes to dataset.errors.
+"use strict";
+
+const TOKEN_KEY = "loadlake.token";
+
+/** Fetches `path` of the JSON API with the token; resolves to the parsed JSON. */
+async function api(path) {
+  const headers = {};
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers["Authorization"] = "Bearer " + token;
+  const response = await fetch(path, { headers });
+  const body = await response.json().catch(() => null);
+  if (response.status === 401) {
+    askForToken();
+    throw new Error("this server needs a token");
+  }
+  if (!response.ok) {
+    throw new Error((body && body.message) || response.status + " " + response.statusText);
+  }
+  return body;
+}
+
+/** Shows the token form; a token entered there is kept and the page loaded again. */
+function askForToken() {
+  const form = document.getElementById("token-form");
+  form.hidden = false;
+  form.onsubmit = (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
+    location.reload();
+  };
+}
+
+function showError(error) {
+  const p = document.getElementById("error");
+  p.textContent = String(error.message || error);
+  p.hidden = false;
+  document.body.dataset.errors = p.textContent;
+}
+
+/** A table cell with `text`, marked with its field name (tests and scripts read these). */
+function cell(field, text, numeric) {
+  const td = document.createElement("td");
+  td.dataset.field = field;
+  td.textContent = text;
+  if (numeric) td.className = "num";
+  return td;
+}
+
+/** `x` with `digits` decimals, or "" for null/undefined. */
+function fixed(x, digits) {
+  return x === null || x === undefined ? "" : Number(x).toFixed(digits);
+}
+
+/** Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC). */
+function utc(ms) {
+  return ms === null || ms === undefined ? "" : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+// ------------------------------------------------------------------------------- runs page
+
+/** The query string of the runs page's filters (as /api/v1/runs takes them). */
+function filterQuery(nextToken) {
+  const form = new FormData(document.getElementById("filters"));
+  const query = new URLSearchParams();
+  for (const [key, value] of form.entries()) {
+    if (String(value).trim() !== "") query.append(key, String(value).trim());
+  }
+  query.set("max_results", "50");
+  if (nextToken) query.set("next_token", nextToken);
+  return query;
+}
+
+function runRow(run) {
+  const tr = document.createElement("tr");
+  tr.dataset.runId = run.run_id;
+  const link = document.createElement("a");
+  link.href = "/runs/" + encodeURIComponent(run.run_id);
+  link.textContent = run.run_id;
+  const id = cell("run_id", "");
+  id.appendChild(link);
+  tr.appendChild(id);
+  tr.appendChild(cell("name", run.name));
+  const tags = Object.entries(run.tags || {}).sort().map(([k, v]) => k + "=" + v).join(" ");
+  tr.appendChild(cell("tags", tags));
+  const status = cell("status", run.status);
+  status.classList.add("status-" + run.status);
+  tr.appendChild(status);
+  tr.appendChild(cell("samples", String(run.samples), true));
+  tr.appendChild(cell("errors", String(run.errors), true));
+  tr.appendChild(cell("error_pct", run.samples ? fixed((100 * run.errors) / run.samples, 2) : "", true));
+  tr.appendChild(cell("start", utc(run.first_ts_ms)));
+  const seconds = run.first_ts_ms != null && run.last_ts_ms != null ? (run.last_ts_ms - run.first_ts_ms) / 1000 : null;
+  tr.appendChild(cell("duration_s", fixed(seconds, 1), true));
+  return tr;
+}
+
+async function showRuns(nextToken) {
+  const body = document.querySelector("#runs tbody");
+  if (!nextToken) body.replaceChildren();
+  const page = await api("/api/v1/runs?" + filterQuery(nextToken));
+  for (const run of page.runs) body.appendChild(runRow(run));
+  document.getElementById("summary").textContent =
+    body.rows.length + " of " + page.total + " run(s)";
+  const more = document.getElementById("more");
+  more.hidden = !page.next_token;
+  more.onclick = () => run(() => showRuns(page.next_token));
+  document.body.dataset.ready = "runs";
+}
+
+// -------------------------------------------------------------------------------- run page
+
+function outlineCard(field, label, text) {
+  const div = document.createElement("div");
+  div.className = "card";
+  div.dataset.field = field;
+  const b = document.createElement("b");
+  b.textContent = text;
+  div.append(b, label);
+  return div;
+}
+
+function detailRow(d) {
+  const tr = document.createElement("tr");
+  tr.dataset.level = d.level;
+  tr.appendChild(cell("level", d.level));
+  tr.appendChild(cell("case_name", d.case_name));
+  tr.appendChild(cell("name", d.name));
+  tr.appendChild(cell("requests", String(d.requests), true));
+  tr.appendChild(cell("error_count", String(d.error_count), true));
+  tr.appendChild(cell("average_resp_time", fixed(d.average_resp_time, 2), true));
+  for (const p of ["tp50", "tp90", "tp99", "tp9999"]) tr.appendChild(cell(p, fixed(d[p], 2), true));
+  tr.appendChild(cell("tps", fixed(d.tps, 3), true));
+  return tr;
+}
+
+async function showRun() {
+  const runId = decodeURIComponent(location.pathname.split("/").pop());
+  const base = "/api/v1/runs/" + encodeURIComponent(runId);
+  const [run, report] = await Promise.all([api(base), api(base + "/report?page_size=1000")]);
+  document.title = "loadlake — " + run.name;
+  document.getElementById("title").textContent = run.name + " (" + run.run_id + ")";
+  const o = report.outline || {};
+  document.getElementById("outline").replaceChildren(
+    outlineCard("requests", "requests", String(o.requests)),
+    outlineCard("tps", "TPS", fixed(o.tps, 3)),
+    outlineCard("average_resp_time", "avg response ms", fixed(o.average_resp_time, 2)),
+    outlineCard("success_rate", "success %", fixed(o.success_rate, 2)),
+    outlineCard("max_users", "max users", o.max_users == null ? "" : String(o.max_users)),
+    outlineCard("duration", "duration s", fixed(o.duration, 1)),
+  );
+  const body = document.querySelector("#details tbody");
+  body.replaceChildren(...report.details.map(detailRow));
+  document.body.dataset.ready = "run";
+}
+
+/** Runs `step`, showing what went wrong instead of failing silently. */
+function run(step) {
+  step().catch(showError);
+}
+
+if (document.body.dataset.page === "runs") {
+  document.getElementById("filters").onsubmit = (event) => {
+    event.preventDefault();
+    run(() => showRuns(null));
+  };
+  run(() => showRuns(null));
+} else if (document.body.dataset.page === "run") {
+  run(showRun);
+}

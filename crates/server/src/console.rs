@@ -1,0 +1,48 @@
+//! The web console of `loadlake serve --http`: static pages (`console/`, compiled in) that
+//! read the JSON API ([`crate::api`]) from the browser. The pages hold no data, so they are
+//! served without the token; every API call they make carries it (the page asks for it once).
+//!
+//! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline and details.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+const INDEX_HTML: &str = include_str!("../console/index.html");
+const RUN_HTML: &str = include_str!("../console/run.html");
+const CONSOLE_JS: &str = include_str!("../console/console.js");
+const CONSOLE_CSS: &str = include_str!("../console/console.css");
+
+/// A compiled-in file with its content type; pages are not cached, so a new server version
+/// is seen at the next load.
+fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+}
+
+/// The console's routes (merged next to `/api/v1`).
+pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/runs/{run_id}",
+            get(|| async { file("text/html; charset=utf-8", RUN_HTML) }),
+        )
+        .route(
+            "/console/console.js",
+            get(|| async { file("text/javascript; charset=utf-8", CONSOLE_JS) }),
+        )
+        .route(
+            "/console/console.css",
+            get(|| async { file("text/css; charset=utf-8", CONSOLE_CSS) }),
+        )
+}

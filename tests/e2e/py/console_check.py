@@ -1,0 +1,96 @@
+"""Drives loadlake's web console in headless Chromium as a person would, for the Rust e2e test
+(tests/e2e/server/console.rs): opens the runs page, enters the token the page asks for, reads
+the runs table, filters by name, opens one run and reads its outline and details.
+
+usage: console_check.py BASE_URL TOKEN NAME_FILTER RUN_ID
+
+Uses Python playwright driving Debian's /usr/bin/chromium. Requests to anything but BASE_URL
+are aborted and listed. Prints ONE JSON object:
+  token_form   whether the page asked for the token before showing runs
+  token_form_after  whether that form is still visible once the token was taken
+  runs         [{run_id, fields: {field: cell text}}] after the token was entered
+  filtered     the same after filtering by NAME_FILTER
+  run_url      the URL the run's link led to
+  outline      {field: card value} of the run page
+  details      [{level, fields: {field: cell text}}] of the run page
+  errors       console errors and page errors; blocked: requests elsewhere
+Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
+"""
+import json
+import sys
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 15_000
+
+ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr => ({
+  run_id: tr.dataset.runId || null, level: tr.dataset.level || null,
+  fields: Object.fromEntries(Array.from(tr.querySelectorAll('[data-field]'))
+    .map(td => [td.dataset.field, td.textContent.trim()]))}))"""
+OUTLINE_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#outline [data-field]'))
+  .map(d => [d.dataset.field, d.querySelector('b').textContent.trim()]))"""
+
+
+def wait_ready(page, what):
+    page.wait_for_function(f"() => document.body.dataset.ready === '{what}' || !!document.body.dataset.errors",
+                           timeout=TIMEOUT_MS)
+
+
+def main():
+    if len(sys.argv) != 5:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    base, token, name_filter, run_id = sys.argv[1:]
+    from playwright.sync_api import sync_playwright
+
+    out = {"errors": [], "blocked": []}
+
+    def route(r):
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            out["blocked"].append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", route)
+            page.on("console", lambda m: out["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: out["errors"].append(f"pageerror: {e}"))
+            page.goto(base + "/", wait_until="load", timeout=TIMEOUT_MS)
+            page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
+            out["token_form"] = True
+            page.fill("#token", token)
+            page.click("#token-form button")
+            wait_ready(page, "runs")
+            out["token_form_after"] = page.is_visible("#token-form")
+            out["runs"] = page.evaluate(ROWS_JS, "#runs tbody tr")
+            page.evaluate("document.body.dataset.ready = ''")
+            page.fill("#filters input[name=name]", name_filter)
+            page.click("#filters button")
+            wait_ready(page, "runs")
+            out["filtered"] = page.evaluate(ROWS_JS, "#runs tbody tr")
+            page.evaluate("document.body.dataset.ready = ''")
+            page.fill("#filters input[name=name]", "")
+            page.click("#filters button")
+            wait_ready(page, "runs")
+            page.click(f'#runs tr[data-run-id="{run_id}"] a')
+            page.wait_for_url(f"**/runs/{run_id}", timeout=TIMEOUT_MS)
+            wait_ready(page, "run")
+            out["run_url"] = page.url
+            out["outline"] = page.evaluate(OUTLINE_JS)
+            out["details"] = page.evaluate(ROWS_JS, "#details tbody tr")
+            page_errors = page.evaluate("document.body.dataset.errors || ''")
+            if page_errors:
+                out["errors"].append(f"page: {page_errors}")
+        except Exception as e:  # what went wrong is the caller's to assert on
+            out["errors"].append(f"driver: {e}")
+        finally:
+            browser.close()
+    print(json.dumps(out))
+
+
+main()

@@ -1,0 +1,118 @@
+//! The web console of `loadlake serve --http` in headless Chromium (tests/e2e/py/
+//! console_check.py drives it as a person would): the page asks for the token, lists the runs
+//! with the samples and errors Python's csv module counts in the JTL, filters by name, and a
+//! run's page shows per request and transaction the counts and mean response times of those
+//! rows — nothing loaded from anywhere but the server, no script error.
+
+use serde_json::Value;
+
+use super::{Served, checkout_run};
+use crate::common::*;
+
+/// The number a console cell shows.
+fn number(v: &Value) -> f64 {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let jtl = jtl.to_str().unwrap();
+    let other = store.import(&[jtl, "--force", "--name", "nightly other"]);
+    let truth = py_json("jtl_stats.py", &["csv", jtl, ",", "yes"]);
+    let labels = truth["labels"].as_object().unwrap();
+    let rows = truth["total"].as_u64().unwrap() as f64;
+    let errors: f64 = labels.values().map(|l| l["errors"].as_f64().unwrap()).sum();
+
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        &store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let base = served.http.clone().expect("started with --http");
+    let seen = py_json("console_check.py", &[&base, "s3cret", "other", &run]);
+
+    // Only the 401 of the first, token-less call may show as an error.
+    for e in seen["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("401"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["token_form"], true, "{seen}");
+    assert_eq!(seen["token_form_after"], false, "{seen}");
+
+    let listed = seen["runs"].as_array().unwrap();
+    let mut ids: Vec<&str> = listed
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want = vec![run.as_str(), other.as_str()];
+    want.sort();
+    assert_eq!(ids, want, "{seen}");
+    for r in listed {
+        let f = &r["fields"];
+        assert_eq!(number(&f["samples"]), rows, "{r}");
+        assert_eq!(number(&f["errors"]), errors, "{r}");
+        assert!(
+            (number(&f["error_pct"]) - 100.0 * errors / rows).abs() <= 0.005,
+            "{r}"
+        );
+        assert_eq!(f["status"], "complete");
+    }
+    let filtered: Vec<&str> = seen["filtered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(filtered, [other.as_str()], "{seen}");
+
+    // The run's page, reached by its link: a shareable URL.
+    assert_eq!(seen["run_url"], format!("{base}/runs/{run}"));
+    // checkout.jmx makes "Checkout" a transaction; the other labels are requests.
+    let requests = rows - labels["Checkout"]["count"].as_f64().unwrap();
+    assert_eq!(number(&seen["outline"]["requests"]), requests, "{seen}");
+    let mut compared = 0;
+    for d in seen["details"].as_array().unwrap() {
+        let level = d["level"].as_str().unwrap();
+        if level == "case" {
+            continue;
+        }
+        let f = &d["fields"];
+        let label = &labels[f["name"].as_str().unwrap()];
+        assert_eq!(
+            number(&f["requests"]),
+            label["count"].as_f64().unwrap(),
+            "{d}"
+        );
+        assert_eq!(
+            number(&f["error_count"]),
+            label["errors"].as_f64().unwrap(),
+            "{d}"
+        );
+        let mean = label["sum"].as_f64().unwrap() / label["count"].as_f64().unwrap();
+        assert!(
+            (number(&f["average_resp_time"]) - mean).abs() <= 0.005,
+            "{d}"
+        );
+        compared += 1;
+    }
+    assert_eq!(
+        compared,
+        labels.len(),
+        "every label of the JTL has its row: {seen}"
+    );
+}
