@@ -137,10 +137,105 @@ function detailRow(d) {
   return tr;
 }
 
+/** RunStatus.State by number (loadlake.proto). */
+const STATES = ["UNSPECIFIED", "CREATED", "PREPARING", "READY", "RUNNING", "STOPPING", "STOPPED", "FAILED"];
+const FINAL_STATES = new Set(["STOPPED", "FAILED"]);
+
+/** Calls `onEvent(json)` for each server-sent event of `path` until the stream ends (fetch
+ *  rather than EventSource, which cannot send the token). */
+async function followEvents(path, onEvent) {
+  const headers = {};
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers["Authorization"] = "Bearer " + token;
+  const response = await fetch(path, { headers });
+  if (!response.ok) throw new Error("live status: " + response.status + " " + response.statusText);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const lines = block.split("\n");
+      const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+      if (!data) continue;
+      if (lines.some((l) => l.startsWith("event: error"))) throw new Error(data);
+      onEvent(JSON.parse(data));
+    }
+  }
+}
+
+/** Shows one RunningData message in the live panel. */
+function showLive(data) {
+  const state = STATES[(data.status || {}).state] || "UNSPECIFIED";
+  document.getElementById("live-state").textContent = state;
+  const all = data.all_sample_stat || {};
+  document.getElementById("live-cards").replaceChildren(
+    outlineCard("concurrency", "users", String(data.concurrency)),
+    outlineCard("count", "samples", String(all.count || 0)),
+    outlineCard("fail_count", "errors", String(all.fail_count || 0)),
+    outlineCard("tps", "TPS (last second)", fixed(all.tps, 1)),
+    outlineCard("rt_avg", "avg response ms", fixed(all.rt_avg, 1)),
+  );
+  document.getElementById("live-stage").textContent = data.stage || "";
+  document.body.dataset.liveState = state;
+  document.body.dataset.liveCount = String(all.count || 0);
+  return state;
+}
+
+/** A live run: its running data as it comes, a Stop button; the report once it has ended. */
+async function watchLive(base) {
+  document.getElementById("live").hidden = false;
+  const stop = document.getElementById("stop");
+  stop.onclick = () =>
+    run(async () => {
+      stop.disabled = true;
+      const response = await fetch(base + "/stop", {
+        method: "POST",
+        headers: sessionStorage.getItem(TOKEN_KEY)
+          ? { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) }
+          : {},
+      });
+      if (!response.ok) {
+        stop.disabled = false;
+        const body = await response.json().catch(() => null);
+        throw new Error((body && body.message) || "stop: " + response.status);
+      }
+    });
+  document.body.dataset.ready = "live";
+  let last = "UNSPECIFIED";
+  await followEvents(base + "/live", (data) => {
+    last = showLive(data);
+  });
+  if (!FINAL_STATES.has(last)) throw new Error("the live status ended in state " + last);
+  stop.hidden = true;
+}
+
+/** `api(path)`, asked again while the run is being committed (404 for a moment after it ends). */
+async function apiOnceCommitted(path) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api(path);
+    } catch (e) {
+      if (attempt >= 20 || !/not found|no run|404/i.test(String(e.message))) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 async function showRun() {
   const runId = decodeURIComponent(location.pathname.split("/").pop());
   const base = "/api/v1/runs/" + encodeURIComponent(runId);
-  const [run, report] = await Promise.all([api(base), api(base + "/report?page_size=1000")]);
+  const status = await api(base + "/status");
+  const state = STATES[status.state] || "UNSPECIFIED";
+  if (state !== "UNSPECIFIED" && !FINAL_STATES.has(state)) await watchLive(base);
+  const [run, report] = await Promise.all([
+    apiOnceCommitted(base),
+    apiOnceCommitted(base + "/report?page_size=1000"),
+  ]);
   document.title = "loadlake — " + run.name;
   document.getElementById("title").textContent = run.name + " (" + run.run_id + ")";
   const o = report.outline || {};

@@ -9,14 +9,17 @@
 //! the HTTP status of the gRPC code. With a token, every endpoint but `/api/v1/health` needs
 //! `Authorization: Bearer <token>`, as every gRPC service but health does.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 use tonic::{Code, Status};
 
@@ -46,6 +49,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
         .route("/api/v1/runs/{run_id}", get(get_run))
         .route("/api/v1/runs/{run_id}/status", get(run_status))
         .route("/api/v1/runs/{run_id}/stop", post(stop_run))
+        .route("/api/v1/runs/{run_id}/live", get(live))
         .route("/api/v1/runs/{run_id}/report", get(report))
         .route("/api/v1/runs/{run_id}/cases", get(cases))
         .route("/api/v1/runs/{run_id}/cases/{case_id}", get(case_detail))
@@ -220,6 +224,29 @@ async fn run_status(
         .get_run_status(tonic::Request::new(pb::GetRunRequest { run_id }))
         .await?;
     Ok(Json(answer.into_inner()))
+}
+
+/// `GET /api/v1/runs/{run_id}/live`: `GetRunningData` as server-sent events — one `data:`
+/// event (a `RunningData` message as JSON) about once a second while the run is live, the
+/// last one with its final state; a committed run gets one event. An error after the start is
+/// an `event: error` with the message.
+async fn live(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let answer = api
+        .runs
+        .get_running_data(tonic::Request::new(pb::GetRunRequest { run_id }))
+        .await?;
+    let events = answer.into_inner().map(|item| {
+        Ok(match item {
+            Ok(data) => Event::default()
+                .json_data(&data)
+                .unwrap_or_else(|e| Event::default().event("error").data(e.to_string())),
+            Err(status) => Event::default().event("error").data(status.message()),
+        })
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 /// `POST /api/v1/runs/{run_id}/stop`: what `loadlake stop` does.

@@ -116,3 +116,56 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
         "every label of the JTL has its row: {seen}"
     );
 }
+
+#[test]
+fn a_live_run_updates_in_the_console_and_its_stop_button_stops_it() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let t = Tick::new();
+    let token_file = t.store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        &t.store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let base = served.http.clone().expect("started with --http");
+    let (mut child, run) = t.start_held_run();
+    let seen = py_json("console_live_check.py", &[&base, "s3cret", &run]);
+    let ended = child.wait().expect("the run ends");
+    assert!(ended.success(), "{ended:?}: {seen}");
+
+    for e in seen["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("401"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+    // The count moved while the page watched (about once a second), only upwards.
+    let counts: Vec<u64> = seen["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect();
+    assert!(counts.len() >= 3, "{seen}");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    let states: Vec<&str> = seen["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(states.contains(&"RUNNING"), "{seen}");
+    assert_eq!(states.last(), Some(&"STOPPED"), "{seen}");
+    // The Stop button did what `loadlake stop` does; the page then shows the committed run.
+    let done = assert_stopped_on_request(&t.store, &run);
+    assert_eq!(
+        seen["outline"]["requests"].as_str().unwrap(),
+        done["all"]["count"].to_string(),
+        "{seen}"
+    );
+}
