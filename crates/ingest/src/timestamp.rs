@@ -69,8 +69,11 @@ pub fn simple_date_format_to_chrono(pattern: &str) -> Result<String, String> {
             ('a', _) => "%p",
             ('E', 1..=3) => "%a",
             ('E', _) => "%A",
+            // RFC 822 offsets: Java writes `+0000` for UTC.
             ('Z', _) => "%z",
-            ('X', _) | ('x', _) => "%:z",
+            // ISO 8601 offsets (`X` +08, `XX` +0800, `XXX` +08:00): Java writes `Z` for UTC,
+            // which chrono's permissive offset also reads.
+            ('X', _) | ('x', _) => "%#z",
             _ => {
                 return Err(format!(
                     "'{pattern}': pattern letter '{c}' is not supported for timestamps"
@@ -113,7 +116,7 @@ impl TimestampParser {
             tz,
             has_offset: format
                 .as_deref()
-                .is_some_and(|f| f.contains("%z") || f.contains("%:z")),
+                .is_some_and(|f| f.contains("%z") || f.contains("%#z")),
             fixed: format.is_some(),
             format,
         })
