@@ -28,13 +28,16 @@ const TEMPLATES: [(&str, &str); 6] = [
     ("trend.html", include_str!("../templates/trend.html")),
 ];
 
+/// The vendored uPlot chart library (scripts/vendor-uplot.sh), for pages that draw charts:
+/// these reports, and the server's console.
+pub const UPLOT_JS: &str = include_str!("../assets/vendor/uPlot.iife.min.js");
+/// uPlot's stylesheet.
+pub const UPLOT_CSS: &str = include_str!("../assets/vendor/uPlot.min.css");
+
 /// Inlined into every page, by the name the templates use.
 const ASSETS: [(&str, &str); 4] = [
-    (
-        "uplot_js",
-        include_str!("../assets/vendor/uPlot.iife.min.js"),
-    ),
-    ("uplot_css", include_str!("../assets/vendor/uPlot.min.css")),
+    ("uplot_js", UPLOT_JS),
+    ("uplot_css", UPLOT_CSS),
     ("report_js", include_str!("../assets/report.js")),
     ("report_css", include_str!("../assets/report.css")),
 ];

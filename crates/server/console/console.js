@@ -123,9 +123,53 @@ function outlineCard(field, label, text) {
   return div;
 }
 
-function detailRow(d) {
+/** Draws the AW curve of `base` (the run, or `?case_id=…&detail_id=…` of one request): TPS on
+ *  the left axis, mean / p90 / p99 response time on the right, one point per interval. */
+async function showCurve(base, caseName, name) {
+  const query = new URLSearchParams({ brokens_limit_count: "600" });
+  if (caseName) query.set("case_id", caseName);
+  if (name) query.set("detail_id", name);
+  const chart = await api(base + "/aw-chart?" + query);
+  const points = (chart.broken_list || {}).points || [];
+  const x = points.map((p) => p.t / 1000);
+  const series = [x, points.map((p) => p.tps), points.map((p) => p.avg_rt), points.map((p) => p.p90), points.map((p) => p.p99)];
+  const holder = document.getElementById("chart");
+  holder.replaceChildren();
+  document.getElementById("chart-title").textContent = name ? caseName + " / " + name : "whole run";
+  new uPlot(
+    {
+      width: Math.max(400, holder.clientWidth || 900),
+      height: 300,
+      scales: { x: { time: true }, rt: {} },
+      axes: [{}, { label: "TPS" }, { scale: "rt", side: 1, label: "ms", grid: { show: false } }],
+      series: [
+        {},
+        { label: "TPS", stroke: "#1d3557", width: 2 },
+        { label: "avg ms", scale: "rt", stroke: "#2a9d8f" },
+        { label: "p90 ms", scale: "rt", stroke: "#e9c46a" },
+        { label: "p99 ms", scale: "rt", stroke: "#e76f51" },
+      ],
+    },
+    series,
+    holder,
+  );
+  document.body.dataset.chartPoints = String(points.length);
+  document.body.dataset.chartRequests = String(points.reduce((n, p) => n + p.requests, 0));
+  document.body.dataset.chartTitle = document.getElementById("chart-title").textContent;
+}
+
+function detailRow(d, base) {
   const tr = document.createElement("tr");
   tr.dataset.level = d.level;
+  if (d.level !== "case") {
+    tr.onclick = () =>
+      run(async () => {
+        for (const row of document.querySelectorAll("#details tr.selected")) row.classList.remove("selected");
+        tr.classList.add("selected");
+        history.replaceState(null, "", "#" + new URLSearchParams({ case: d.case_name, name: d.name }));
+        await showCurve(base, d.case_name, d.name);
+      });
+  }
   tr.appendChild(cell("level", d.level));
   tr.appendChild(cell("case_name", d.case_name));
   tr.appendChild(cell("name", d.name));
@@ -248,7 +292,10 @@ async function showRun() {
     outlineCard("duration", "duration s", fixed(o.duration, 1)),
   );
   const body = document.querySelector("#details tbody");
-  body.replaceChildren(...report.details.map(detailRow));
+  body.replaceChildren(...report.details.map((d) => detailRow(d, base)));
+  // A shared link to a request's curve (#case=…&name=…) opens on it.
+  const chosen = new URLSearchParams(location.hash.slice(1));
+  await showCurve(base, chosen.get("case"), chosen.get("name"));
   document.body.dataset.ready = "run";
 }
 

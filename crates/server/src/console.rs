@@ -2,7 +2,8 @@
 //! read the JSON API ([`crate::api`]) from the browser. The pages hold no data, so they are
 //! served without the token; every API call they make carries it (the page asks for it once).
 //!
-//! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline and details.
+//! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline, its curve
+//! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve.
 
 use axum::Router;
 use axum::http::header;
@@ -44,5 +45,18 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/console/console.css",
             get(|| async { file("text/css; charset=utf-8", CONSOLE_CSS) }),
+        )
+        .route(
+            "/console/uPlot.iife.min.js",
+            get(|| async {
+                file(
+                    "text/javascript; charset=utf-8",
+                    loadlake_report::html::UPLOT_JS,
+                )
+            }),
+        )
+        .route(
+            "/console/uPlot.min.css",
+            get(|| async { file("text/css; charset=utf-8", loadlake_report::html::UPLOT_CSS) }),
         )
 }

@@ -2,7 +2,7 @@
 (tests/e2e/server/console.rs): opens the runs page, enters the token the page asks for, reads
 the runs table, filters by name, opens one run and reads its outline and details.
 
-usage: console_check.py BASE_URL TOKEN NAME_FILTER RUN_ID
+usage: console_check.py BASE_URL TOKEN NAME_FILTER RUN_ID LABEL
 
 Uses Python playwright driving Debian's /usr/bin/chromium. Requests to anything but BASE_URL
 are aborted and listed. Prints ONE JSON object:
@@ -13,6 +13,8 @@ are aborted and listed. Prints ONE JSON object:
   run_url      the URL the run's link led to
   outline      {field: card value} of the run page
   details      [{level, fields: {field: cell text}}] of the run page
+  run_chart    the whole run's curve: {title, points, requests, painted} (painted: canvas pixels)
+  label_chart  the same after clicking LABEL's row; shared_chart: opening the URL it made
   errors       console errors and page errors; blocked: requests elsewhere
 Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 """
@@ -32,16 +34,27 @@ OUTLINE_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#
   .map(d => [d.dataset.field, d.querySelector('b').textContent.trim()]))"""
 
 
+CHART_JS = """() => ({
+  title: document.body.dataset.chartTitle, points: Number(document.body.dataset.chartPoints),
+  requests: Number(document.body.dataset.chartRequests),
+  painted: Array.from(document.querySelectorAll('#chart canvas')).map(c => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+    return n;
+  }).reduce((a, b) => a + b, 0)})"""
+
+
 def wait_ready(page, what):
     page.wait_for_function(f"() => document.body.dataset.ready === '{what}' || !!document.body.dataset.errors",
                            timeout=TIMEOUT_MS)
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 6:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    base, token, name_filter, run_id = sys.argv[1:]
+    base, token, name_filter, run_id, label = sys.argv[1:]
     from playwright.sync_api import sync_playwright
 
     out = {"errors": [], "blocked": []}
@@ -83,6 +96,16 @@ def main():
             out["run_url"] = page.url
             out["outline"] = page.evaluate(OUTLINE_JS)
             out["details"] = page.evaluate(ROWS_JS, "#details tbody tr")
+            out["run_chart"] = page.evaluate(CHART_JS)
+            page.click(f'#details tbody tr[data-level="request"]:has(td[data-field="name"]:text-is("{label}"))')
+            page.wait_for_function(f"() => (document.body.dataset.chartTitle || '').endsWith(' / {label}')",
+                                   timeout=TIMEOUT_MS)
+            out["label_chart"] = page.evaluate(CHART_JS)
+            shared = page.url
+            page.goto("about:blank")
+            page.goto(shared, wait_until="load", timeout=TIMEOUT_MS)
+            wait_ready(page, "run")
+            out["shared_chart"] = page.evaluate(CHART_JS)
             page_errors = page.evaluate("document.body.dataset.errors || ''")
             if page_errors:
                 out["errors"].append(f"page: {page_errors}")

@@ -43,7 +43,10 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
         ],
     );
     let base = served.http.clone().expect("started with --http");
-    let seen = py_json("console_check.py", &[&base, "s3cret", "other", &run]);
+    let seen = py_json(
+        "console_check.py",
+        &[&base, "s3cret", "other", &run, "Search"],
+    );
 
     // Only the 401 of the first, token-less call may show as an error.
     for e in seen["errors"].as_array().unwrap() {
@@ -115,6 +118,20 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
         labels.len(),
         "every label of the JTL has its row: {seen}"
     );
+
+    // The curves: the whole run's holds every request, Search's only Search's rows, drawn.
+    let (whole, search) = (&seen["run_chart"], &seen["label_chart"]);
+    assert_eq!(whole["title"], "whole run", "{seen}");
+    assert_eq!(whole["requests"].as_f64().unwrap(), requests, "{seen}");
+    assert_eq!(search["title"], "Browse Users / Search", "{seen}");
+    let search_rows = labels["Search"]["count"].as_f64().unwrap();
+    assert_eq!(search["requests"].as_f64().unwrap(), search_rows, "{seen}");
+    for chart in [whole, search] {
+        assert!(chart["points"].as_u64().unwrap() > 1, "{seen}");
+        assert!(chart["painted"].as_u64().unwrap() > 1000, "{seen}");
+    }
+    // The request's URL opens on its curve.
+    assert_eq!(seen["shared_chart"], seen["label_chart"], "{seen}");
 }
 
 #[test]
