@@ -1,6 +1,7 @@
 //! Elements real plans bring that the runner takes since issue 21's corpus work: a protocol
 //! placeholder left in a template (JMeter's MalformedURLException sample), the jp@gc JSON Path
-//! Extractor, the Random Variable config element and multipart / file-upload POSTs — run
+//! Extractor, the CSS/JQuery Extractor, the Random Variable config element and multipart /
+//! file-upload POSTs — run
 //! against the recording test server on 127.0.0.1, expectations derived by hand from JMeter's
 //! and the plugins' sources.
 
@@ -261,4 +262,107 @@ async fn spaces_written_in_a_path_are_escaped_as_jmeter_5_does() {
             "step=Dummy%20(do%20nothing)&xml=Y".to_string()
         )]
     );
+}
+
+/// A CSS/JQuery Extractor (`HtmlExtractor`, JSoup) reading the body.
+fn css_extractor(refname: &str, expr: &str, attribute: &str, n: i64, default: &str) -> String {
+    format!(
+        r#"<HtmlExtractor guiclass="HtmlExtractorGui" testclass="HtmlExtractor" testname="css {refname}" enabled="true">
+          <stringProp name="HtmlExtractor.refname">{refname}</stringProp>
+          <stringProp name="HtmlExtractor.expr">{expr}</stringProp>
+          <stringProp name="HtmlExtractor.attribute">{attribute}</stringProp>
+          <stringProp name="HtmlExtractor.default">{default}</stringProp>
+          <boolProp name="HtmlExtractor.default_empty_value">false</boolProp>
+          <stringProp name="HtmlExtractor.match_number">{n}</stringProp>
+          <stringProp name="HtmlExtractor.extractor_impl"></stringProp>
+          <stringProp name="Sample.scope">all</stringProp>
+        </HtmlExtractor>
+        <hashTree/>"#,
+        expr = esc(expr),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_css_extractor_reads_the_page_as_jsoup_does() {
+    // PAGE_HTML, worked by hand with JMeter's HtmlExtractor.process / JSoupExtractor.extract
+    // and jsoup's Element.text() and Node.attr(): hrefs in document order (HREF read ignoring
+    // case), the text of the 2nd link with <br> as a space, the csrf value (jsoup compares
+    // attribute values ignoring case: Login = login), the cell of the 2nd row (the tbody the
+    // HTML5 tree builder adds is there for `>`), a space after the block <p> before the text
+    // "Two" but none before the inline <span> ("One TwoThree"), the default
+    // when nothing matches. Cross-checked for the selections and attributes with lxml's
+    // cssselect, a second implementation.
+    let server = TestServer::start().await;
+    let extractors = css_extractor("links", "#nav > a.item", "href", -1, "NF")
+        + &css_extractor("text", "a.item", "", 2, "NF")
+        + &css_extractor(
+            "csrf",
+            "form[name=login] input[name=csrf]",
+            "value",
+            1,
+            "NF",
+        )
+        + &css_extractor(
+            "cell",
+            "table.t > tbody > tr:nth-child(2) > td",
+            "",
+            1,
+            "NF",
+        )
+        + &css_extractor("blocks", "#blocks", "", 0, "NF")
+        + &css_extractor("none", "a.nothing", "href", 1, "NF");
+    let args = [
+        ("links", "${links_1},${links_3},${links_matchNr},${links}"),
+        ("text", "${text}"),
+        ("csrf", "${csrf}"),
+        ("cell", "${cell}"),
+        ("blocks", "${blocks}"),
+        ("none", "${none}"),
+    ];
+    let children = http("page", "GET", "/page.html", &[], "", &extractors)
+        + &http("use", "POST", "/use", &args, "", "");
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    assert_eq!(rows.len(), 2);
+    let used: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/use")
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        used,
+        [
+            "links=%2Fa1%2C%2Fa3%2C3%2CNF&text=Second+line&csrf=tok-1&cell=c3&blocks=One+TwoThree&none=NF"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_css_selector_with_a_run_time_variable_is_rendered_for_each_sample() {
+    // A Counter sets i = 1, 2, 3 in the group's three iterations; `#nav > a:nth-child(${i})`
+    // picks the i-th link of PAGE_HTML (#nav's element children are the three links).
+    let server = TestServer::start().await;
+    let counter = r#"<CounterConfig guiclass="CounterConfigGui" testclass="CounterConfig" testname="i" enabled="true">
+          <stringProp name="CounterConfig.start">1</stringProp>
+          <stringProp name="CounterConfig.end"></stringProp>
+          <stringProp name="CounterConfig.incr">1</stringProp>
+          <stringProp name="CounterConfig.name">i</stringProp>
+          <stringProp name="CounterConfig.format"></stringProp>
+          <boolProp name="CounterConfig.per_user">true</boolProp>
+        </CounterConfig>
+        <hashTree/>"#;
+    let pick = css_extractor("picked", "#nav > a:nth-child(${i})", "href", 1, "NF");
+    let children = counter.to_string()
+        + &http("page", "GET", "/page.html", &[], "", &pick)
+        + &get("picked", "/picked?i=${i}&h=${picked}");
+    let xml = jmx(&[], &group("G", 1, 0, 3, "", &children));
+    run(&xml, server.port(), RunOptions::default()).await;
+    let picked: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/picked")
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(picked, ["i=1&h=/a1", "i=2&h=/a2", "i=3&h=/a3"]);
 }

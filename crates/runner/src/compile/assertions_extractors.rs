@@ -51,6 +51,7 @@ impl Compiler<'_> {
                 "JSONPostProcessor" => PostProcessor::Json(self.json_extractor(e)?),
                 "BoundaryExtractor" => PostProcessor::Boundary(self.boundary_extractor(e)?),
                 "JSONPathExtractor" => PostProcessor::JpgcJson(self.jpgc_json_extractor(e)?),
+                "HtmlExtractor" => PostProcessor::Css(Box::new(self.css_extractor(e)?)),
                 "JSR223PostProcessor" | "BeanShellPostProcessor" => {
                     PostProcessor::Script(Box::new(self.script_element(e)?))
                 }
@@ -124,7 +125,7 @@ impl Compiler<'_> {
     }
 
     /// A variable name (trimmed, not empty).
-    fn refname(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
+    pub(crate) fn refname(&self, e: &TestElement, prop: &str) -> Result<String, RunnerError> {
         let value = self.text(e, prop)?;
         let name = value.trim();
         if name.is_empty() {
@@ -139,7 +140,7 @@ impl Compiler<'_> {
     }
 
     /// A match number; empty is 0 (random), as JMeter's integer properties.
-    fn match_number(&self, e: &TestElement, prop: &str) -> Result<i64, RunnerError> {
+    pub(crate) fn match_number(&self, e: &TestElement, prop: &str) -> Result<i64, RunnerError> {
         self.number(&e.name, prop, e.prop_str(prop), 0)
     }
 

@@ -15,6 +15,7 @@ pub(crate) mod http_protocol;
 pub(crate) mod http_sampler;
 pub(crate) mod java_test;
 pub(crate) mod listeners;
+pub(crate) mod markup_extractors;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
 pub(crate) mod plugin_groups;
@@ -129,9 +130,8 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "ResponseAssertion" | "DurationAssertion" | "SizeAssertion" | "JSONPathAssertion" => {
             Kind::Assertion
         }
-        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" | "JSONPathExtractor" => {
-            Kind::Extractor
-        }
+        "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" | "JSONPathExtractor"
+        | "HtmlExtractor" => Kind::Extractor,
         "Arguments" => Kind::Variables,
         "JSR223Sampler" | "BeanShellSampler" => Kind::ScriptSampler,
         "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,

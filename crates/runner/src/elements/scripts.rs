@@ -235,7 +235,7 @@ pub(crate) fn post_process(
                 let sample = edited.get_or_insert_with(|| script_sample(r, label, success));
                 s.post(user, sample);
             }
-            other => other.apply(r, &mut user.vars),
+            other => other.apply(r, user),
         }
     }
     edited

@@ -47,7 +47,8 @@ pub(crate) const CAPACITY_PER_SECOND: u32 = 100;
 /// The test server; routes: `/notfound` 404, `/error` 500, `/slow` waits 2 s, `/delay50` waits
 /// 50 ms, `/capacity` waits ≥ 100 ms and serves at most [`CAPACITY_PER_SECOND`] a second,
 /// `/redirect` 302 → `/echo`, `/stall-20th` answers its 20th request after 1 s, `/json` a JSON body (ids 7 and 8) with header `X-Token: t-42`,
-/// anything else 200 echoing method, query and body.
+/// `/page.html` [`PAGE_HTML`], `/doc.xml` [`DOC_XML`], anything else 200 echoing method, query
+/// and body.
 pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Seen>>,
@@ -199,6 +200,19 @@ async fn handle(
                 .unwrap();
             return Ok(resp);
         }
+        "/page.html" | "/doc.xml" => {
+            let (kind, text) = if path == "/doc.xml" {
+                ("application/xml", DOC_XML)
+            } else {
+                ("text/html; charset=utf-8", PAGE_HTML)
+            };
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Content-Type", kind)
+                .body(Full::new(Bytes::from_static(text.as_bytes())))
+                .unwrap();
+            return Ok(resp);
+        }
         "/set-cookie" => {
             // A cookie whose value says where it was set: `session=<query>`.
             let resp = Response::builder()
@@ -226,6 +240,20 @@ async fn handle(
         .unwrap();
     Ok(resp)
 }
+
+/// The HTML page `/page.html` serves (for the CSS/JQuery Extractor).
+pub(crate) const PAGE_HTML: &str = r#"<!DOCTYPE html>
+<html><head><title>Shop</title><script>var a = "<a class='item' href='/script'>";</script></head>
+<body><div id="nav"><a href="/a1" class="item">First   link</a>
+<a HREF="/a2" class="item">Second<br>line</a>
+<a href="/a3" class="item other"><b>Third</b> link</a></div>
+<table class="t"><tr><td>c1</td><td>c2</td></tr><tr><td>c3</td><td>c4</td></tr></table>
+<form name="Login"><input name="csrf" value="tok-1"></form>
+<div id="blocks"><p>One</p>Two<span>Three</span></div></body></html>"#;
+
+/// The XML document `/doc.xml` serves (for the XPath Extractor).
+pub(crate) const DOC_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<shop xmlns:p="urn:price"><item id="7"><name>apple</name><p:price>1.5</p:price></item><item id="8"><name>pear  tree</name><p:price>2</p:price></item><token>t-99</token></shop>"#;
 
 // ---------------------------------------------------------------- JMX builders (JMeter 5.x)
 

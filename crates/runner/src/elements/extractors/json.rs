@@ -123,13 +123,13 @@ mod tests {
             items,
             compute_concat: concat,
         };
-        let mut vars = HashMap::new();
+        let mut user = crate::text::template::UserCtx::new(HashMap::new(), 1);
         let r = Response {
             body,
             ..Response::default()
         };
-        PostProcessor::Json(e).apply(&r, &mut vars);
-        vars
+        PostProcessor::Json(e).apply(&r, &mut user);
+        user.vars
     }
 
     const DOC: &str = r#"{"items":[{"id":1,"name":"a/b","price":1.5},{"id":2,"name":"b","price":20.0},{"id":3,"name":"c","tags":null}],"total":3}"#;

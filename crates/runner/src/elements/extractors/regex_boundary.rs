@@ -224,7 +224,7 @@ pub(crate) fn template_parts(template: &str) -> Vec<TemplatePart<'_>> {
 }
 
 /// Removes `var` and returns its value as a count (0 when absent or not a number).
-fn take_count(vars: &mut HashMap<String, String>, var: &str) -> usize {
+pub(crate) fn take_count(vars: &mut HashMap<String, String>, var: &str) -> usize {
     vars.remove(var)
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
@@ -288,31 +288,9 @@ impl BoundaryExtract {
         if !self.default.trim().is_empty() || self.default_empty {
             vars.insert(name.to_string(), self.default.clone());
         }
-        let previous = take_count(vars, &format!("{name}_matchNr"));
         let input = self.source.text(r);
-        let mut matches = boundary_matches(&self.left, &self.right, &input);
-        let n = self.match_number;
-        if n > 0 {
-            matches = matches.into_iter().skip((n - 1) as usize).take(1).collect();
-        }
-        let mut count = 0;
-        if n == 0 && !matches.is_empty() {
-            let pick = matches[fastrand::usize(..matches.len())];
-            vars.insert(name.to_string(), pick.to_string());
-        } else if n > 0 {
-            if let [only] = matches.as_slice() {
-                vars.insert(name.to_string(), only.to_string());
-            }
-        } else if n < 0 {
-            count = matches.len();
-            vars.insert(format!("{name}_matchNr"), count.to_string());
-            for (i, m) in matches.iter().enumerate() {
-                vars.insert(format!("{name}_{}", i + 1), m.to_string());
-            }
-        }
-        for i in count + 1..=previous {
-            vars.remove(&format!("{name}_{i}"));
-        }
+        let matches = boundary_matches(&self.left, &self.right, &input);
+        super::store_matches(vars, name, self.match_number, &matches);
     }
 }
 
