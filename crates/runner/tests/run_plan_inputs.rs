@@ -366,3 +366,55 @@ async fn a_css_selector_with_a_run_time_variable_is_rendered_for_each_sample() {
         .collect();
     assert_eq!(picked, ["i=1&h=/a1", "i=2&h=/a2", "i=3&h=/a3"]);
 }
+
+/// An XPath Extractor reading the body (`tolerant`: as HTML).
+fn xpath_extractor(refname: &str, query: &str, n: &str, tolerant: bool) -> String {
+    format!(
+        r#"<XPathExtractor guiclass="XPathExtractorGui" testclass="XPathExtractor" testname="xpath {refname}" enabled="true">
+          <stringProp name="XPathExtractor.default">NF</stringProp>
+          <stringProp name="XPathExtractor.refname">{refname}</stringProp>
+          <stringProp name="XPathExtractor.matchNumber">{n}</stringProp>
+          <stringProp name="XPathExtractor.xpathQuery">{query}</stringProp>
+          <boolProp name="XPathExtractor.validate">false</boolProp>
+          <boolProp name="XPathExtractor.tolerant">{tolerant}</boolProp>
+          <boolProp name="XPathExtractor.namespace">false</boolProp>
+        </XPathExtractor>
+        <hashTree/>"#,
+        query = esc(query),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xpath_extractor_reads_xml_and_tolerant_html() {
+    // DOC_XML and PAGE_HTML, worked by hand from XPathExtractor.process and
+    // XPathUtil.putValuesForXPathInList (checked with lxml's XPath, a second implementation):
+    // all ids (matchNumber empty = -1: ids = the first, ids_1, ids_2, ids_matchNr); the 2nd
+    // price found by its local name (no namespaces: <p:price> is `price`); a number's string;
+    // the default when nothing matches; the csrf value of the HTML page read tolerantly.
+    let server = TestServer::start().await;
+    let extractors = xpath_extractor("ids", "//item/@id", "", false)
+        + &xpath_extractor("price", "//price", "2", false)
+        + &xpath_extractor("n", "count(//item)", "-1", false)
+        + &xpath_extractor("none", "//nope", "-1", false);
+    let html = xpath_extractor(
+        "csrf",
+        "//form[@name='Login']/input[@name='csrf']/@value",
+        "1",
+        true,
+    );
+    let children = http("doc", "GET", "/doc.xml", &[], "", &extractors)
+        + &http("page", "GET", "/page.html", &[], "", &html)
+        + &get(
+            "use",
+            "/use?ids=${ids},${ids_1},${ids_2},${ids_matchNr}&price=${price}&n=${n}&none=${none}&csrf=${csrf}",
+        );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    run(&xml, server.port(), RunOptions::default()).await;
+    let used: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/use")
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(used, ["ids=7,7,8,2&price=2&n=2&none=NF&csrf=tok-1"]);
+}

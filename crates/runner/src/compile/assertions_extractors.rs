@@ -52,6 +52,7 @@ impl Compiler<'_> {
                 "BoundaryExtractor" => PostProcessor::Boundary(self.boundary_extractor(e)?),
                 "JSONPathExtractor" => PostProcessor::JpgcJson(self.jpgc_json_extractor(e)?),
                 "HtmlExtractor" => PostProcessor::Css(Box::new(self.css_extractor(e)?)),
+                "XPathExtractor" => PostProcessor::XPath(Box::new(self.xpath_extractor(e)?)),
                 "JSR223PostProcessor" | "BeanShellPostProcessor" => {
                     PostProcessor::Script(Box::new(self.script_element(e)?))
                 }

@@ -1,5 +1,6 @@
-//! Extractors that read the body as a document: the CSS/JQuery Extractor (`HtmlExtractor`),
-//! compiled from its JMX properties into [`CssExtract`].
+//! Extractors that read the body as a document: the CSS/JQuery Extractor (`HtmlExtractor`) and
+//! the XPath Extractor (`XPathExtractor`), compiled from their JMX properties into
+//! [`CssExtract`] and [`XPathExtract`].
 //!
 //! Property names follow JMeter 5.6's `HtmlExtractor` (`HtmlExtractor.refname`, `expr`,
 //! `attribute`, `match_number`, `default`, `default_empty_value`, `extractor_impl`); the scope
@@ -11,6 +12,7 @@ use loadlake_plan::TestElement;
 
 use crate::compile::Compiler;
 use crate::elements::extractors::css::{CssExpr, CssExtract, jsoup_selector, parse_selector};
+use crate::elements::extractors::xpath::{XPathExtract, XPathQuery, check_query};
 use crate::error::RunnerError;
 
 /// `HtmlExtractor.expr`.
@@ -81,6 +83,70 @@ impl Compiler<'_> {
             match_number: self.match_number(e, "HtmlExtractor.match_number")?,
             default: self.text(e, "HtmlExtractor.default")?,
             default_empty: self.flag(e, "HtmlExtractor.default_empty_value", false)?,
+        })
+    }
+
+    /// An XPath Extractor (JMeter 5.6's `XPathExtractor` properties). `tolerant` parses the body
+    /// as HTML; `namespace` (a namespace-aware parser and prefixes from
+    /// `xpath.namespace.config`), `fragment` (the matched node as XML text), `validate` (DTD
+    /// validation) and `download_dtds` are refused; `whitespace` only acts with validation in
+    /// JMeter (`setIgnoringElementContentWhitespace`), and `quiet`, `report_errors`,
+    /// `show_warnings` only change Tidy's logging: they are accepted.
+    pub(crate) fn xpath_extractor(&self, e: &TestElement) -> Result<XPathExtract, RunnerError> {
+        const QUERY: &str = "XPathExtractor.xpathQuery";
+        for (prop, why) in [
+            (
+                "XPathExtractor.namespace",
+                "a namespace-aware document (prefixes bound by xpath.namespace.config) is not \
+                 implemented; without it names are matched by their local part",
+            ),
+            (
+                "XPathExtractor.fragment",
+                "returning the matched node as XML text is not implemented",
+            ),
+            (
+                "XPathExtractor.validate",
+                "validating the document against its DTD is not implemented",
+            ),
+            (
+                "XPathExtractor.download_dtds",
+                "fetching external DTDs is not implemented",
+            ),
+        ] {
+            if self.flag(e, prop, false)? {
+                return Err(RunnerError::setting(&e.name, prop, "true", why));
+            }
+        }
+        let raw = self.eval_deferred(&e.name, QUERY, e.prop_str(QUERY).unwrap_or(""))?;
+        let template = self.template(&e.name, QUERY, &raw)?;
+        let invalid = |why: String| {
+            let why = format!("an XPath 1.0 expression: {why}");
+            RunnerError::invalid(&e.name, QUERY, &raw, &why)
+        };
+        let query = match template.as_static() {
+            Some(text) => {
+                check_query(text).map_err(invalid)?;
+                XPathQuery::Fixed(text.to_string())
+            }
+            None => {
+                check_query(&template.with_placeholders("1")).map_err(invalid)?;
+                XPathQuery::Runtime(template)
+            }
+        };
+        Ok(XPathExtract {
+            name: e.name.clone(),
+            refname: self.refname(e, "XPathExtractor.refname")?,
+            query,
+            source: raw,
+            default: self.text(e, "XPathExtractor.default")?,
+            // getPropertyAsInt(MATCH_NUMBER, -1): empty is -1 (all).
+            match_number: self.number(
+                &e.name,
+                "XPathExtractor.matchNumber",
+                e.prop_str("XPathExtractor.matchNumber"),
+                -1,
+            )?,
+            tolerant: self.flag(e, "XPathExtractor.tolerant", false)?,
         })
     }
 }
@@ -210,6 +276,47 @@ mod tests {
         for (props, want) in cases {
             let e = error("HtmlExtractor", props);
             assert!(e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn xpath_extractors_compile_and_refuse_what_is_not_implemented() {
+        let post = compiled(
+            "XPathExtractor",
+            &[
+                "XPathExtractor.refname=v",
+                "XPathExtractor.xpathQuery=//a/@b",
+            ],
+        )
+        .unwrap();
+        // getPropertyAsInt(MATCH_NUMBER, -1): all matches when left out.
+        assert!(matches!(&post[0], PostProcessor::XPath(x) if x.match_number == -1 && !x.tolerant));
+        let e = error(
+            "XPathExtractor",
+            &["XPathExtractor.refname=v", "XPathExtractor.xpathQuery=//a["],
+        );
+        assert!(
+            e.contains(
+                "property XPathExtractor.xpathQuery: \"//a[\" is not an XPath 1.0 expression"
+            ),
+            "{e}"
+        );
+        for prop in ["namespace", "fragment", "validate", "download_dtds"] {
+            let p = format!("XPathExtractor.{prop}=true");
+            let e = error(
+                "XPathExtractor",
+                &[
+                    "XPathExtractor.refname=v",
+                    "XPathExtractor.xpathQuery=/",
+                    &p,
+                ],
+            );
+            assert!(
+                e.contains(&format!(
+                    "XPathExtractor.{prop} = \"true\" is not supported"
+                )),
+                "{e}"
+            );
         }
     }
 }

@@ -131,7 +131,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
             Kind::Assertion
         }
         "RegexExtractor" | "JSONPostProcessor" | "BoundaryExtractor" | "JSONPathExtractor"
-        | "HtmlExtractor" => Kind::Extractor,
+        | "HtmlExtractor" | "XPathExtractor" => Kind::Extractor,
         "Arguments" => Kind::Variables,
         "JSR223Sampler" | "BeanShellSampler" => Kind::ScriptSampler,
         "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,

@@ -2,12 +2,13 @@
 //! the JSON Extractor (`JSONPostProcessor`, JMeter 3.0+) and the Boundary Extractor (4.0+).
 //! This module dispatches; the Regular Expression and Boundary Extractors are in
 //! [`regex_boundary`], the JSON Extractor in [`json`], the jmeter-plugins JSON Path Extractor
-//! in [`jpgc_json`], the CSS/JQuery Extractor in [`css`].
+//! in [`jpgc_json`], the CSS/JQuery Extractor in [`css`], the XPath Extractor in [`xpath`].
 
 pub(crate) mod css;
 pub(crate) mod jpgc_json;
 pub(crate) mod json;
 pub(crate) mod regex_boundary;
+pub(crate) mod xpath;
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use css::CssExtract;
 use jpgc_json::JpgcJsonExtract;
 use json::JsonExtract;
 use regex_boundary::{BoundaryExtract, RegexExtract};
+use xpath::XPathExtract;
 
 /// One post-processor in scope of a sampler.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub enum PostProcessor {
     JpgcJson(JpgcJsonExtract),
     /// CSS/JQuery Extractor (`HtmlExtractor`).
     Css(Box<CssExtract>),
+    /// XPath Extractor (`XPathExtractor`).
+    XPath(Box<XPathExtract>),
     /// JSR223 / BeanShell PostProcessor.
     Script(Box<crate::elements::scripts::ScriptElement>),
 }
@@ -45,6 +49,7 @@ impl PostProcessor {
             PostProcessor::Boundary(e) => e.apply(r, vars),
             PostProcessor::JpgcJson(e) => e.apply(r, vars),
             PostProcessor::Css(e) => e.apply(r, user),
+            PostProcessor::XPath(e) => e.apply(r, user),
             // Needs the whole user and may change the sample: run by
             // `elements::scripts::post_process`, which every sampler calls.
             PostProcessor::Script(_) => {}
@@ -55,7 +60,10 @@ impl PostProcessor {
     pub fn needs_body(&self) -> bool {
         match self {
             PostProcessor::Regex(e) => e.source.needs_body(),
-            PostProcessor::Json(_) | PostProcessor::JpgcJson(_) | PostProcessor::Css(_) => true,
+            PostProcessor::Json(_)
+            | PostProcessor::JpgcJson(_)
+            | PostProcessor::Css(_)
+            | PostProcessor::XPath(_) => true,
             PostProcessor::Boundary(e) => e.source.needs_body(),
             PostProcessor::Script(_) => true,
         }
@@ -85,6 +93,15 @@ impl PostProcessor {
                 e.default
             ),
             PostProcessor::Script(s) => s.describe(),
+            PostProcessor::XPath(e) => format!(
+                "\"{}\": ${{{}}} from XPath \"{}\" over the body as {}, {}, default \"{}\"",
+                e.name,
+                e.refname,
+                e.source,
+                if e.tolerant { "HTML (tolerant)" } else { "XML" },
+                match_words(e.match_number),
+                e.default
+            ),
             PostProcessor::Css(e) => {
                 let what = if e.attribute.trim().is_empty() {
                     "text".to_string()
