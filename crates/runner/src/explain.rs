@@ -149,6 +149,20 @@ fn explain_http(out: &mut String, h: &HttpStep, pad: &str) {
             ThroughputTimer::Precise(_) => {
                 writeln!(out, "{pad}  paced by a Precise Throughput Timer")
             }
+            ThroughputTimer::Shaping(t) => {
+                let rows: Vec<String> = t
+                    .rows
+                    .iter()
+                    .map(|r| format!("{}→{} rps for {} s", r.from, r.to, r.seconds))
+                    .collect();
+                let total: i64 = t.rows.iter().map(|r| r.seconds).sum();
+                writeln!(
+                    out,
+                    "{pad}  paced by Throughput Shaping Timer \"{}\": {} (the test stops after {total} s of schedule)",
+                    t.name,
+                    rows.join(", ")
+                )
+            }
         };
     }
     for e in &h.extractors {

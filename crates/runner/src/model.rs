@@ -425,6 +425,8 @@ pub enum ThroughputTimer {
     },
     /// Precise Throughput Timer.
     Precise(PreciseThroughput),
+    /// jp@gc Throughput Shaping Timer: one schedule for every sampler it is in scope of.
+    Shaping(crate::elements::shaping_timer::ShapingTimer),
 }
 
 /// What an HTTP sampler sends: method, server, path, headers and body.

@@ -418,3 +418,37 @@ async fn an_xpath_extractor_reads_xml_and_tolerant_html() {
         .collect();
     assert_eq!(used, ["ids=7,7,8,2&price=2&n=2&none=NF&csrf=tok-1"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throughput_shaping_timer_paces_to_its_schedule_and_then_stops_the_test() {
+    // VariableThroughputTimer.getRPSForSecond for rows (5, 5, 1 s), (10, 10, 1 s): seconds 0
+    // and 1 at 5 rps (the last second of a row is still in it), second 2 at 10, second 3 past
+    // the schedule: the test stops. Two users looping forever share the one schedule
+    // (NoThreadClone), so exactly 5 + 5 + 10 = 20 samples go, the users never waiting long
+    // enough to miss a slot (the loopback server answers at once).
+    let server = TestServer::start().await;
+    let timer = r#"<kg.apc.jmeter.timers.VariableThroughputTimer guiclass="kg.apc.jmeter.timers.VariableThroughputTimerGui" testclass="kg.apc.jmeter.timers.VariableThroughputTimer" testname="shape" enabled="true">
+          <collectionProp name="load_profile">
+            <collectionProp name="1"><stringProp name="53">5</stringProp><stringProp name="53">5</stringProp><stringProp name="49">1</stringProp></collectionProp>
+            <collectionProp name="2"><stringProp name="1567">10</stringProp><stringProp name="1567">10</stringProp><stringProp name="49">1</stringProp></collectionProp>
+          </collectionProp>
+        </kg.apc.jmeter.timers.VariableThroughputTimer>
+        <hashTree/>"#;
+    let children = timer.to_string() + &get("paced", "/paced");
+    let xml = jmx(&[], &group("G", 2, 0, -1, "", &children));
+    let started = std::time::Instant::now();
+    // A bound far beyond the schedule, so that a timer that never stops fails, not hangs.
+    let options = RunOptions {
+        duration: Some(std::time::Duration::from_secs(20)),
+        ..RunOptions::default()
+    };
+    let (_, rows) = run(&xml, server.port(), options).await;
+    let took = started.elapsed();
+    assert_eq!(server.count("/paced"), 20, "{took:?}");
+    assert_eq!(rows.len(), 20);
+    // Three schedule seconds, the first of them partly gone when the schedule began.
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(5),
+        "{took:?}"
+    );
+}

@@ -126,7 +126,8 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         | "UniformRandomTimer"
         | "GaussianRandomTimer"
         | "ConstantThroughputTimer"
-        | "PreciseThroughputTimer" => Kind::Timer,
+        | "PreciseThroughputTimer"
+        | "VariableThroughputTimer" => Kind::Timer,
         "ResponseAssertion" | "DurationAssertion" | "SizeAssertion" | "JSONPathAssertion" => {
             Kind::Assertion
         }

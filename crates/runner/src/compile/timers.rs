@@ -1,12 +1,13 @@
 //! Compiling the timers in scope of a sampler: the constant delays (Constant Timer, and the
 //! offsets of the Uniform / Gaussian Random Timers), their random parts ([`RandomDelay`]) and the
-//! Constant / Precise Throughput Timers.
+//! Constant / Precise Throughput Timers and the jp@gc Throughput Shaping Timer.
 
 use std::time::Duration;
 
 use loadlake_plan::TestElement;
 
 use crate::compile::{Compiler, Scope};
+use crate::elements::shaping_timer::{ShapeRow, ShapingTimer};
 use crate::elements::throughput_timers::{ConstantThroughput, PreciseThroughput, ThroughputMode};
 use crate::error::RunnerError;
 use crate::model::{RandomDelay, ThroughputTimer};
@@ -76,7 +77,10 @@ impl Compiler<'_> {
         let mut out = Vec::new();
         for t in &scope.timers {
             let class = t.class_name();
-            if !matches!(class, "ConstantThroughputTimer" | "PreciseThroughputTimer") {
+            if !matches!(
+                class,
+                "ConstantThroughputTimer" | "PreciseThroughputTimer" | "VariableThroughputTimer"
+            ) {
                 continue;
             }
             let ptr = *t as *const TestElement;
@@ -89,7 +93,11 @@ impl Compiler<'_> {
                 out.push(timer.clone());
                 continue;
             }
-            let (key, timer) = if class == "ConstantThroughputTimer" {
+            let (key, timer) = if class == "VariableThroughputTimer" {
+                // NoThreadClone: one schedule for every thread of every group.
+                let timer = ThroughputTimer::Shaping(self.shaping_timer(t)?);
+                ((ptr, usize::MAX), timer)
+            } else if class == "ConstantThroughputTimer" {
                 let per_minute = self.non_negative(t, "throughput", "samples per minute", 0.0)?;
                 let raw_mode = self.text(t, "calcMode")?;
                 let raw_mode = match raw_mode.trim() {
@@ -139,6 +147,55 @@ impl Compiler<'_> {
             out.push(timer);
         }
         Ok(out)
+    }
+
+    /// The jp@gc Throughput Shaping Timer's `load_profile` rows (start RPS, end RPS, duration
+    /// in s). The plugin reads them with `getDoubleValue` / `getIntValue`: text that is not a
+    /// number is 0, with a warning here. The `load_profile` JMeter property, which replaces the
+    /// rows (`const(…) line(…) step(…)`), is refused.
+    fn shaping_timer(&self, t: &TestElement) -> Result<ShapingTimer, RunnerError> {
+        const PROP: &str = "load_profile";
+        if let Some(profile) = self.ev.props().get(PROP) {
+            return Err(RunnerError::setting(
+                &t.name,
+                "the JMeter property load_profile",
+                profile,
+                "a load profile given as a property (const / line / step) is not implemented; \
+                 write the rows in the timer",
+            ));
+        }
+        let mut rows = Vec::new();
+        for (i, row) in t
+            .prop_collection(PROP)
+            .iter()
+            .flat_map(|d| d.values())
+            .enumerate()
+        {
+            let cells: Vec<&str> = row
+                .as_collection()
+                .map(|c| c.values().map(|v| v.as_str().unwrap_or("")).collect())
+                .unwrap_or_default();
+            let [from, to, seconds] = cells.as_slice() else {
+                let why = "rows of three cells: start RPS, end RPS, duration in seconds";
+                return Err(RunnerError::invalid(&t.name, PROP, &cells.join(", "), why));
+            };
+            let prop = format!("{PROP} row {}", i + 1);
+            let rate = |raw: &&str| -> Result<f64, RunnerError> {
+                let v = self.eval(&t.name, &prop, raw)?;
+                Ok(match v.trim() {
+                    "" => 0.0,
+                    n => n
+                        .parse::<f64>()
+                        .unwrap_or_else(|_| self.report.not_a_number(&t.name, &prop, &v) as f64),
+                })
+            };
+            rows.push(ShapeRow {
+                from: rate(from)?,
+                to: rate(to)?,
+                seconds: self.number(&t.name, &prop, Some(*seconds), 0)?,
+            });
+        }
+        Ok(ShapingTimer::new(t.name.clone(), rows))
     }
 
     fn precise_timer(&self, t: &TestElement) -> Result<PreciseThroughput, RunnerError> {

@@ -12,5 +12,6 @@ pub(crate) mod extractors;
 pub(crate) mod jsonpath;
 pub(crate) mod response;
 pub(crate) mod scripts;
+pub(crate) mod shaping_timer;
 pub(crate) mod throughput_timers;
 pub(crate) mod user_parameters;

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, watch};
 use crate::elements::assertions::Check;
 use crate::elements::extractors::PostProcessor;
 use crate::elements::response::Response;
+use crate::elements::shaping_timer::Pace;
 use crate::http::client::{HttpClient, now_ms};
 use crate::model::{
     Feed, HttpStep, Loops, OnSampleError, RandomDelay, Step, ThreadGroupPlan, ThroughputCounts,
@@ -176,6 +177,9 @@ pub(crate) struct Vu {
     pub stop: watch::Receiver<u8>,
     pub deadline: Option<Instant>,
     pub grp_active: Arc<AtomicI32>,
+    /// A Throughput Shaping Timer found its schedule over (now, or by the end of the pause it
+    /// gave): the test stops instead of the sample.
+    pub(crate) schedule_over: bool,
     pub(crate) transactions: Vec<TxAcc>,
     /// The user's variables and function state.
     pub(crate) user: UserCtx,
@@ -248,6 +252,7 @@ impl Vu {
             stop,
             deadline,
             grp_active,
+            schedule_over: false,
             transactions: Vec::new(),
             user: UserCtx::new(vars, thread_num),
             last_ok: true,
@@ -574,9 +579,28 @@ impl Vu {
                     timer.delay(self.paced.entry(*id).or_default(), now, all, group)
                 }
                 ThroughputTimer::Precise(timer) => timer.delay(now),
+                // The plugin stops the test when its schedule ends (`stopTest`, first a
+                // graceful stop): see `timers_end_the_test`.
+                ThroughputTimer::Shaping(timer) => match timer.pace(now_ms()) {
+                    Pace::Wait(d) => d,
+                    Pace::Over(d) => {
+                        self.schedule_over = true;
+                        d
+                    }
+                },
             };
         }
         delay
+    }
+
+    /// After the timers' pause: true when a Throughput Shaping Timer's schedule is over, which
+    /// stops the test (gracefully) before the sample.
+    pub(crate) fn timers_end_the_test(&mut self) -> bool {
+        if !std::mem::take(&mut self.schedule_over) {
+            return false;
+        }
+        self.shared.stop_at(STOP_GRACEFUL);
+        true
     }
 
     pub(crate) async fn http(&mut self, h: &HttpStep) -> Flow {
@@ -586,7 +610,10 @@ impl Vu {
             return Flow::Stop;
         };
         let delay = self.timer_delay(h.delay, &h.random_delays, &h.throughput_timers);
-        if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
+        if self.stopping()
+            || (!delay.is_zero() && !self.pause(delay).await)
+            || self.timers_end_the_test()
+        {
             return Flow::Stop;
         }
         let rendered = h

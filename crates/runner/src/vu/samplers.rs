@@ -38,7 +38,10 @@ impl Vu {
             return false;
         }
         let delay = self.timer_delay(t.delay, &t.random_delays, &t.throughput_timers);
-        !(self.stopping() || (!delay.is_zero() && !self.pause(delay).await))
+        if self.stopping() || (!delay.is_zero() && !self.pause(delay).await) {
+            return false;
+        }
+        !self.timers_end_the_test()
     }
 
     /// A Flow Control Action.
