@@ -372,8 +372,14 @@ pub(crate) struct SqlArgs {
 /// Format of the input files.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum InputFormat {
+    /// JMeter JTL CSV
     Csv,
+    /// JMeter JTL XML
     Xml,
+    /// k6 --out json (NDJSON)
+    K6Json,
+    /// k6 --out csv
+    K6Csv,
 }
 
 #[derive(Debug, Args)]

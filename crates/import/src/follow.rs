@@ -373,7 +373,7 @@ impl Following<'_> {
         if self.first.is_none() {
             let mut head = text.as_slice();
             if sniff::sniff(&tail.display, &mut head, self.opts.template.decode.format)?
-                == JtlFormat::Xml
+                != JtlFormat::Csv
             {
                 return Err(ImportError::FollowXml(tail.display.clone()));
             }

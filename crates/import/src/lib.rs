@@ -92,7 +92,7 @@ pub enum ImportError {
         samples: u64,
     },
     #[error(
-        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it"
+        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it (a k6 file once k6 has)"
     )]
     FollowXml(String),
     #[error("--each '{pattern}': {reason}")]

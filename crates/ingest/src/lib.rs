@@ -1,5 +1,6 @@
-//! Decoders that turn JMeter result files (JTL CSV of every version and save setting, JTL XML
-//! including files cut off by a killed run) into canonical [`SampleBatch`]es pushed into a
+//! Decoders that turn load-test result files (JMeter's JTL CSV of every version and save
+//! setting, JTL XML including files cut off by a killed run; k6's `--out json` and `--out csv`)
+//! into canonical [`SampleBatch`]es pushed into a
 //! [`SampleSink`]. Bad rows become [`Reject`]s naming file, line, field and reason; what is good
 //! is kept. Decoders never hold a whole file in memory.
 //!
@@ -15,6 +16,7 @@ pub mod cases;
 pub mod columns;
 pub mod csv;
 pub mod error;
+pub mod k6;
 pub mod options;
 pub mod rejects;
 pub mod sniff;
@@ -150,6 +152,8 @@ pub fn decode_plain<R: BufRead>(
     let mut report = match format {
         JtlFormat::Csv => csv::decode_csv(display, reader, len, opts, first_row, sink, rejects)?,
         JtlFormat::Xml => xml::decode_xml(display, reader, opts, first_row, sink, rejects)?,
+        JtlFormat::K6Json => k6::decode_k6_json(display, reader, opts, first_row, sink, rejects)?,
+        JtlFormat::K6Csv => k6::decode_k6_csv(display, reader, opts, first_row, sink, rejects)?,
     };
     report.format = Some(format);
     Ok(report)

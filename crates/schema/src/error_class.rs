@@ -140,6 +140,30 @@ pub fn classify_error(
     }
 }
 
+/// Derives the error class of a k6 HTTP request from k6's `error_code` tag (k6's
+/// `lib/netext/httpext/error_codes.go`) and its `status` tag, for the same classes JMeter's
+/// rules give (docs/error-classes.md, "k6"):
+///
+/// - successful → `success`;
+/// - 1050 (request timeout), 1211 (dial timeout) → `timeout`;
+/// - 1100, 1101 (DNS: no such host), 1210 (dial), 1212 (connection refused) → `refused`, as
+///   JMeter's `UnknownHostException` / `ConnectException` are;
+/// - 1701 (response body could not be decompressed) → `parse`;
+/// - anything else by [`classify_error`]'s status rules on `status`: 4xx → `http_4xx`, 5xx →
+///   `http_5xx` (k6 writes `error_code` 1000 + status for them), 1xx–3xx → `assertion` (the
+///   server answered and k6's `expected_response` callback failed it), `0` or none → `other`.
+pub fn k6_error_class(success: bool, error_code: Option<u32>, status: Option<&str>) -> ErrorClass {
+    if success {
+        return ErrorClass::Success;
+    }
+    match error_code {
+        Some(1050 | 1211) => ErrorClass::Timeout,
+        Some(1100 | 1101 | 1210 | 1212) => ErrorClass::Refused,
+        Some(1701) => ErrorClass::Parse,
+        _ => classify_error(false, status, None, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ErrorClass::*;
@@ -299,5 +323,23 @@ mod tests {
         );
         assert_eq!(class(false, "", "", ""), Other);
         assert_eq!(class(false, "666", "Error", ""), Other);
+    }
+
+    #[test]
+    fn k6_error_codes() {
+        assert_eq!(k6_error_class(true, None, Some("200")), Success);
+        assert_eq!(k6_error_class(true, Some(1404), Some("404")), Success);
+        assert_eq!(k6_error_class(false, Some(1050), Some("0")), Timeout);
+        assert_eq!(k6_error_class(false, Some(1211), Some("0")), Timeout);
+        assert_eq!(k6_error_class(false, Some(1212), Some("0")), Refused);
+        assert_eq!(k6_error_class(false, Some(1101), Some("0")), Refused);
+        assert_eq!(k6_error_class(false, Some(1100), Some("0")), Refused);
+        assert_eq!(k6_error_class(false, Some(1210), Some("0")), Refused);
+        assert_eq!(k6_error_class(false, Some(1701), Some("200")), Parse);
+        assert_eq!(k6_error_class(false, Some(1404), Some("404")), Http4xx);
+        assert_eq!(k6_error_class(false, Some(1503), Some("503")), Http5xx);
+        assert_eq!(k6_error_class(false, None, Some("200")), Assertion);
+        assert_eq!(k6_error_class(false, Some(1220), Some("0")), Other);
+        assert_eq!(k6_error_class(false, Some(1000), None), Other);
     }
 }

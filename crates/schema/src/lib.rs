@@ -14,7 +14,7 @@ pub mod run_id;
 pub mod sample;
 pub mod sink;
 
-pub use error_class::{ErrorClass, classify_error};
+pub use error_class::{ErrorClass, classify_error, k6_error_class};
 pub use ipc::{IpcError, IpcLimits, decode_sample_ipc};
 pub use manifest::{PartFile, RejectSummary, RunManifest, RunStatus, SourceFile};
 pub use range::{RangeError, RowRangeError, check_duration, check_ts, validate_batch};

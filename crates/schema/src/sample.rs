@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::error_class::classify_error;
+use crate::error_class::{ErrorClass, classify_error};
 
 /// Column names of the `samples` table.
 pub mod col {
@@ -295,14 +295,24 @@ impl SampleBatchBuilder {
 
     /// Appends one sample and returns the row number it was given.
     pub fn push(&mut self, r: &SampleRecord<'_>) -> Result<i64, ArrowError> {
-        let row = self.next_row;
-        let kind = r.effective_kind();
         let class = classify_error(
             r.success,
             r.response_code,
             r.response_message,
             r.failure_message,
         );
+        self.push_classified(r, class)
+    }
+
+    /// Appends one sample whose error class the decoder derived itself (k6's error codes,
+    /// [`crate::k6_error_class`]) instead of JMeter's rules; returns its row number.
+    pub fn push_classified(
+        &mut self,
+        r: &SampleRecord<'_>,
+        class: ErrorClass,
+    ) -> Result<i64, ArrowError> {
+        let row = self.next_row;
+        let kind = r.effective_kind();
         self.row.append_value(row);
         self.ts.append_option(r.ts_ms);
         self.elapsed.append_option(r.elapsed_ms);

@@ -44,13 +44,11 @@ fn spool_status(e: std::io::Error) -> Status {
 fn request_of(o: &pb::ImportOptions, file: std::path::PathBuf) -> Result<ImportRequest, Status> {
     let format = match o.format.as_str() {
         "" => None,
-        "csv" => Some(JtlFormat::Csv),
-        "xml" => Some(JtlFormat::Xml),
-        other => {
-            return Err(Status::invalid_argument(format!(
-                "format '{other}': csv, xml or empty"
-            )));
-        }
+        name => Some(JtlFormat::from_name(name).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "format '{name}': csv, xml, k6-json, k6-csv or empty"
+            ))
+        })?),
     };
     let file_name = if o.file_name.is_empty() {
         "upload.jtl".to_string()

@@ -27,6 +27,8 @@ fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<Deco
         format: args.input_format.map(|f| match f {
             InputFormat::Csv => JtlFormat::Csv,
             InputFormat::Xml => JtlFormat::Xml,
+            InputFormat::K6Json => JtlFormat::K6Json,
+            InputFormat::K6Csv => JtlFormat::K6Csv,
         }),
         columns: args.columns.clone(),
         jmeter_version: args.jmeter_version.clone(),

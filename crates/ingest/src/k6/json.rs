@@ -1,0 +1,210 @@
+//! k6 `--out json`: one JSON object per line, `{"type":"Metric",…}` (a metric's declaration,
+//! skipped) or `{"type":"Point","metric":M,"data":{"time","value","tags","metadata"}}` (k6's
+//! `internal/output/json`; the key order changed in 0.38 and does not matter here).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use super::{Assembler, Point, Tags};
+use crate::FileReport;
+use crate::error::IngestError;
+use crate::options::DecodeOptions;
+use crate::rejects::RejectHandler;
+use loadlake_schema::SampleSink;
+
+/// A line as k6 writes it; anything else is diagnosed by [`diagnose`].
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    metric: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data: Option<Data<'a>>,
+}
+
+/// A Point's `data` (a Metric's has other keys, all ignored).
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(borrow)]
+    time: Option<Cow<'a, str>>,
+    value: Option<f64>,
+    #[serde(borrow)]
+    tags: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    #[serde(borrow)]
+    metadata: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+}
+
+/// What a line is, once read.
+enum Parsed<'a> {
+    /// A Point to assemble.
+    Point(Point<'a>),
+    /// A Metric declaration (or a line k6 writes that carries no sample).
+    Skip,
+}
+
+/// Reads one line into `buf` (without its line end), keeping at most `max` bytes. `None` at the
+/// end of the input; else whether the line ended with `\n` and whether it was longer than `max`.
+fn read_line<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<(bool, bool)>> {
+    buf.clear();
+    let (mut any, mut too_long) = (false, false);
+    loop {
+        let avail = reader.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(any.then_some((false, too_long)));
+        }
+        any = true;
+        let (chunk, found) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (&avail[..i], true),
+            None => (avail, false),
+        };
+        if buf.len() + chunk.len() <= max {
+            buf.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+        }
+        let used = chunk.len() + usize::from(found);
+        reader.consume(used);
+        if found {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Some((true, too_long)));
+        }
+    }
+}
+
+/// Sorted owned tags of a JSON object.
+fn owned(map: Option<BTreeMap<Cow<'_, str>, Cow<'_, str>>>) -> Tags {
+    map.into_iter()
+        .flatten()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Ns since the epoch of an RFC 3339 time as Go writes it (up to 9 fraction digits, an offset
+/// or `Z`).
+pub(super) fn rfc3339_ns(t: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map_err(|e| format!("'{t}' is not an RFC 3339 time: {e}"))?
+        .timestamp_nanos_opt()
+        .ok_or_else(|| format!("'{t}' is out of range"))
+}
+
+/// A line's Point, or the field at fault and why.
+fn parse(line: &[u8]) -> Result<Parsed<'_>, (Option<&'static str>, String)> {
+    let Ok(l) = serde_json::from_slice::<Line<'_>>(line) else {
+        return diagnose(line).map(|()| Parsed::Skip);
+    };
+    if l.kind != "Point" {
+        return diagnose(line).map(|()| Parsed::Skip);
+    }
+    let Some(metric) = l.metric else {
+        return Err((Some("metric"), "a Point without its metric's name".into()));
+    };
+    let Some(data) = l.data else {
+        return Err((Some("data"), "a Point without data".into()));
+    };
+    let time = data
+        .time
+        .ok_or_else(|| (Some("data.time"), "missing".to_string()))?;
+    let time_ns = rfc3339_ns(&time).map_err(|e| (Some("data.time"), e))?;
+    let value = data
+        .value
+        .ok_or_else(|| (Some("data.value"), "missing".to_string()))?;
+    Ok(Parsed::Point(Point {
+        metric,
+        time_ns,
+        value,
+        tags: owned(data.tags),
+        meta: owned(data.metadata),
+    }))
+}
+
+/// Why a line that is not a k6 Point is bad — or `Ok` for a Metric line (whose `data` may hold
+/// anything).
+fn diagnose(line: &[u8]) -> Result<(), (Option<&'static str>, String)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| (None, format!("not JSON: {e}")))?;
+    let kind = v.get("type").and_then(|t| t.as_str());
+    match kind {
+        Some("Metric") => Ok(()),
+        Some("Point") => {
+            let data = v.get("data");
+            let field = match data {
+                None => "data",
+                Some(d) if !d.get("time").is_some_and(|t| t.is_string()) => "data.time",
+                Some(d) if !d.get("value").is_some_and(|t| t.is_number()) => "data.value",
+                Some(d) if !d.get("tags").is_none_or(|t| t.is_null() || t.is_object()) => {
+                    "data.tags"
+                }
+                Some(_) => "data.tags",
+            };
+            let reason = match data.and_then(|d| d.get(field.trim_start_matches("data."))) {
+                Some(got) => format!(
+                    "unexpected value {got} (k6 writes a string time, a number value, tags and metadata of strings)"
+                ),
+                None => "missing".into(),
+            };
+            Err((Some(field), reason))
+        }
+        Some(other) => Err((
+            Some("type"),
+            format!("'{other}' is neither Metric nor Point"),
+        )),
+        None => Err((Some("type"), "a JSON object without k6's type".into())),
+    }
+}
+
+/// Decodes k6 `--out json` text (already decompressed) into `sink`.
+pub fn decode_k6_json<R: BufRead>(
+    file: &str,
+    mut reader: R,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let mut asm = Assembler::new(file, opts, first_row, sink, rejects);
+    let mut buf = Vec::with_capacity(1024);
+    let mut line_no = 0u64;
+    while let Some((terminated, too_long)) = read_line(&mut reader, &mut buf, opts.max_field_bytes)
+        .map_err(|e| IngestError::io(file, e))?
+    {
+        line_no += 1;
+        let text = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if too_long {
+            let reason = format!(
+                "the line is longer than the {} byte limit (k6 writes a few hundred bytes a line)",
+                opts.max_field_bytes
+            );
+            asm.bad_line(line_no, None, reason, Some(text))?;
+            continue;
+        }
+        match parse(text) {
+            Ok(Parsed::Point(p)) => asm.point(line_no, p)?,
+            Ok(Parsed::Skip) => {}
+            Err((field, reason)) => {
+                let (field, reason) = if terminated {
+                    (field, reason)
+                } else {
+                    let reason = "incomplete last line (the file does not end with a line break: cut off by a killed k6?)".to_string();
+                    asm.warn(format!("line {line_no}: {reason}; it was not imported"));
+                    (None, reason)
+                };
+                asm.bad_line(line_no, field, reason, Some(text))?;
+            }
+        }
+    }
+    asm.finish()
+}

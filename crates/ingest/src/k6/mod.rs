@@ -1,0 +1,520 @@
+//! k6 results (`k6 --out json`, `k6 --out csv`): k6 writes one HTTP request as consecutive
+//! Points of `http_reqs`, `http_req_duration`, `_blocked`, `_connecting`, `_tls_handshaking`,
+//! `_sending`, `_waiting`, `_receiving` and (k6 ≥ 0.31) `http_req_failed`, all with the same
+//! time (the request's **end**) and tags. The two readers (`json.rs`, `csv.rs`) turn lines into
+//! [`Point`]s; the [`Assembler`] here joins a request's Points into one sample, maps it to the
+//! canonical columns (docs/import.md "k6") and pushes it through the same batch builder, sink and
+//! reject policy as the JTL decoders.
+
+mod csv;
+mod json;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink, k6_error_class};
+
+pub use self::csv::decode_k6_csv;
+pub use self::json::decode_k6_json;
+
+use crate::FileReport;
+use crate::error::IngestError;
+use crate::options::DecodeOptions;
+use crate::rejects::{Reject, RejectHandler};
+
+/// Tags (or metadata) of a Point, sorted by name; empty values are kept (they compare).
+pub(crate) type Tags = Vec<(String, String)>;
+
+/// One k6 metric sample, as a reader decoded it from one line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Point<'a> {
+    /// The metric's name (`http_req_duration`, `vus`, a custom one).
+    pub metric: std::borrow::Cow<'a, str>,
+    /// The Point's time (for a request: its end), ns since the epoch.
+    pub time_ns: i64,
+    /// The value: ms for time metrics, 0/1 for rates, 1 for counters, a count for gauges.
+    pub value: f64,
+    /// The tags, sorted by name.
+    pub tags: Tags,
+    /// k6 ≥ 0.41's `metadata` (`vu`, `iter` when enabled), sorted by name.
+    pub meta: Tags,
+}
+
+/// The Points of one request other than `http_reqs`, as bits of a request's `seen` mask.
+const TIMINGS: [&str; 8] = [
+    "http_req_duration",
+    "http_req_blocked",
+    "http_req_connecting",
+    "http_req_tls_handshaking",
+    "http_req_sending",
+    "http_req_waiting",
+    "http_req_receiving",
+    "http_req_failed",
+];
+const DURATION: usize = 0;
+const CONNECTING: usize = 2;
+const TLS: usize = 3;
+const SENDING: usize = 4;
+const WAITING: usize = 5;
+const FAILED: usize = 7;
+
+/// Tags that have a column of their own; every other non-empty tag goes into `vars`.
+const COLUMN_TAGS: [&str; 6] = ["name", "url", "status", "error", "scenario", "vu"];
+
+/// A request being assembled from its Points.
+#[derive(Debug)]
+struct Request {
+    /// Line of its `http_reqs` Point.
+    line: u64,
+    time_ns: i64,
+    tags: Tags,
+    meta: Tags,
+    values: [f64; 8],
+    /// Bit `i` set: `TIMINGS[i]` was seen.
+    seen: u8,
+}
+
+impl Request {
+    fn has(&self, i: usize) -> bool {
+        self.seen & (1 << i) != 0
+    }
+
+    /// The first timing Point `expected` has and this request lacks.
+    fn first_missing(&self, expected: u8) -> Option<&'static str> {
+        (0..TIMINGS.len())
+            .find(|&i| expected & (1 << i) != 0 && !self.has(i))
+            .map(|i| TIMINGS[i])
+    }
+}
+
+/// The value of tag `name` in sorted `tags`.
+fn tag<'t>(tags: &'t Tags, name: &str) -> Option<&'t str> {
+    tags.binary_search_by(|(k, _)| k.as_str().cmp(name))
+        .ok()
+        .map(|i| tags[i].1.as_str())
+}
+
+/// Rounds a duration in (fractional) ms to whole ms, half away from zero, within range.
+fn whole_ms(v: f64, field: &str) -> Result<i64, (String, String)> {
+    loadlake_schema::check_duration(v.round() as i64)
+        .map_err(|e| (field.to_string(), e.to_string()))
+}
+
+/// Ns since the epoch → whole ms (floor), within range.
+fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
+    loadlake_schema::check_ts(ns.div_euclid(1_000_000))
+        .map_err(|e| (field.to_string(), e.to_string()))
+}
+
+/// Joins Points into requests and pushes them; keeps the file's counters and notes.
+pub(crate) struct Assembler<'a> {
+    file: &'a str,
+    opts: &'a DecodeOptions,
+    sink: &'a mut dyn SampleSink,
+    rejects: &'a mut dyn RejectHandler,
+    builder: SampleBatchBuilder,
+    report: FileReport,
+    pending: Option<Request>,
+    /// The Points the last imported request had: what a request at the end of the file must
+    /// have to count as complete.
+    expected: Option<u8>,
+    /// A line could not be read: Points of its request that follow are dropped with it.
+    poisoned: bool,
+    /// Points dropped for belonging to a request with an unreadable line.
+    dropped: u64,
+    /// The last `vus` value.
+    vus: Option<i32>,
+    /// `checks` per check name: (passes, fails).
+    checks: BTreeMap<String, (u64, u64)>,
+    /// Points of metrics that are neither requests nor known aggregates, per metric.
+    other: BTreeMap<String, u64>,
+    tag_names: BTreeSet<String>,
+}
+
+impl<'a> Assembler<'a> {
+    pub(crate) fn new(
+        file: &'a str,
+        opts: &'a DecodeOptions,
+        first_row: i64,
+        sink: &'a mut dyn SampleSink,
+        rejects: &'a mut dyn RejectHandler,
+    ) -> Self {
+        Assembler {
+            file,
+            opts,
+            sink,
+            rejects,
+            builder: SampleBatchBuilder::new(first_row),
+            report: FileReport::default(),
+            pending: None,
+            expected: None,
+            poisoned: false,
+            dropped: 0,
+            vus: None,
+            checks: BTreeMap::new(),
+            other: BTreeMap::new(),
+            tag_names: BTreeSet::new(),
+        }
+    }
+
+    /// Adds a warning to the file's report.
+    pub(crate) fn warn(&mut self, w: String) {
+        self.report.warnings.push(w);
+    }
+
+    /// Takes one Point read at `line`.
+    pub(crate) fn point(&mut self, line: u64, p: Point<'_>) -> Result<(), IngestError> {
+        if p.metric == "http_reqs" {
+            self.close_pending()?;
+            self.poisoned = false;
+            self.pending = Some(Request {
+                line,
+                time_ns: p.time_ns,
+                tags: p.tags,
+                meta: p.meta,
+                values: [0.0; 8],
+                seen: 0,
+            });
+            return Ok(());
+        }
+        if let Some(i) = TIMINGS.iter().position(|m| *m == p.metric.as_ref()) {
+            return self.timing(line, i, p);
+        }
+        self.close_pending()?;
+        self.poisoned = false;
+        match p.metric.as_ref() {
+            "vus" => self.vus = Some(p.value.round().clamp(0.0, i32::MAX as f64) as i32),
+            "checks" => {
+                let name = tag(&p.tags, "check").unwrap_or_default().to_string();
+                let entry = self.checks.entry(name).or_default();
+                if p.value >= 0.5 {
+                    entry.0 += 1;
+                } else {
+                    entry.1 += 1;
+                }
+            }
+            "group_duration" => self.group(line, &p)?,
+            "vus_max" | "iterations" | "iteration_duration" | "data_sent" | "data_received" => {}
+            other => *self.other.entry(other.to_string()).or_default() += 1,
+        }
+        Ok(())
+    }
+
+    /// A Point of `TIMINGS[i]`: joins the open request when it is its continuation.
+    fn timing(&mut self, line: u64, i: usize, p: Point<'_>) -> Result<(), IngestError> {
+        if let Some(req) = &mut self.pending
+            && req.time_ns == p.time_ns
+            && req.tags == p.tags
+            && req.meta == p.meta
+            && !req.has(i)
+        {
+            if !p.value.is_finite() || p.value < 0.0 {
+                let reason = format!("{} is not a duration", p.value);
+                return self.bad_line(line, Some(TIMINGS[i]), reason, None);
+            }
+            req.values[i] = p.value;
+            req.seen |= 1 << i;
+            if i == FAILED {
+                self.close_pending()?;
+            }
+            return Ok(());
+        }
+        if self.poisoned {
+            self.dropped += 1;
+            return Ok(());
+        }
+        self.close_pending()?;
+        let reason = format!(
+            "a {} Point that follows no http_reqs Point with its time and tags (the file starts mid-request, or its lines were reordered?)",
+            p.metric
+        );
+        self.bad_line(line, Some(TIMINGS[i]), reason, None)
+    }
+
+    /// A line that could not be read: rejected; the open request is imported if it is already
+    /// complete, else dropped with it, as are the Points of its request that follow.
+    pub(crate) fn bad_line(
+        &mut self,
+        line: u64,
+        field: Option<&str>,
+        mut reason: String,
+        raw: Option<&[u8]>,
+    ) -> Result<(), IngestError> {
+        if let Some(req) = self.pending.take() {
+            match self.expected {
+                Some(expected) if req.first_missing(expected).is_none() => self.emit(req)?,
+                _ => reason.push_str(&format!(
+                    "; the request begun at line {} was not imported with it",
+                    req.line
+                )),
+            }
+        }
+        self.poisoned = true;
+        self.report.rejected += 1;
+        self.rejects
+            .reject(Reject::new(self.file, line, field, reason, raw))
+    }
+
+    /// Imports the open request, if any (a request without `http_req_duration` is rejected).
+    fn close_pending(&mut self) -> Result<(), IngestError> {
+        let Some(req) = self.pending.take() else {
+            return Ok(());
+        };
+        if !req.has(DURATION) {
+            let line = req.line;
+            return self.reject(
+                line,
+                None,
+                "an http_reqs Point without the http_req_duration Point of its request".into(),
+            );
+        }
+        self.emit(req)
+    }
+
+    fn reject(
+        &mut self,
+        line: u64,
+        field: Option<&str>,
+        reason: String,
+    ) -> Result<(), IngestError> {
+        self.report.rejected += 1;
+        self.rejects
+            .reject(Reject::new(self.file, line, field, reason, None))
+    }
+
+    /// Maps a complete request to a sample and pushes it.
+    fn emit(&mut self, req: Request) -> Result<(), IngestError> {
+        for (k, _) in req.tags.iter().chain(&req.meta) {
+            if !self.tag_names.contains(k) {
+                self.tag_names.insert(k.clone());
+            }
+        }
+        let status = tag(&req.tags, "status").filter(|s| !s.is_empty());
+        let error = tag(&req.tags, "error").filter(|s| !s.is_empty());
+        let error_code = tag(&req.tags, "error_code").and_then(|c| c.parse::<u32>().ok());
+        let success = if req.has(FAILED) {
+            req.values[FAILED] < 0.5
+        } else if let Some(expected) = tag(&req.tags, "expected_response") {
+            expected == "true"
+        } else {
+            // k6 before 0.31 (no http_req_failed): its default expected statuses, 200–399.
+            error.is_none()
+                && status
+                    .and_then(|s| s.parse::<u16>().ok())
+                    .is_some_and(|s| (200..400).contains(&s))
+        };
+        let v = &req.values;
+        let timed = |i: usize| req.has(i).then_some(v[i]);
+        let times = (|| {
+            let elapsed = whole_ms(v[DURATION], TIMINGS[DURATION])?;
+            let start_ns = req.time_ns - (v[DURATION] * 1e6).round() as i64;
+            let ts = ms_of_ns(start_ns, "time")?;
+            let latency = match (timed(SENDING), timed(WAITING)) {
+                (Some(s), Some(w)) => Some(whole_ms(s + w, TIMINGS[WAITING])?),
+                _ => None,
+            };
+            let connect = match timed(CONNECTING) {
+                Some(c) => Some(whole_ms(
+                    c + timed(TLS).unwrap_or(0.0),
+                    TIMINGS[CONNECTING],
+                )?),
+                None => None,
+            };
+            Ok::<_, (String, String)>((ts, elapsed, latency, connect))
+        })();
+        let (ts, elapsed, latency, connect) = match times {
+            Ok(t) => t,
+            Err((field, reason)) => return self.reject(req.line, Some(&field), reason),
+        };
+        let class = k6_error_class(success, error_code, status);
+        let label = tag(&req.tags, "name")
+            .filter(|n| !n.is_empty())
+            .or_else(|| tag(&req.tags, "url"))
+            .unwrap_or_default();
+        let record = SampleRecord {
+            ts_ms: Some(ts),
+            elapsed_ms: Some(elapsed),
+            latency_ms: latency,
+            connect_ms: connect,
+            idle_ms: None,
+            intended_elapsed_ms: None,
+            label,
+            case_name: tag(&req.tags, "scenario").filter(|s| !s.is_empty()),
+            thread: tag(&req.meta, "vu")
+                .or_else(|| tag(&req.tags, "vu"))
+                .filter(|s| !s.is_empty()),
+            kind: Some(SampleKind::Sample),
+            parent_row: None,
+            response_code: status,
+            response_message: error,
+            success,
+            failure_message: None,
+            bytes_received: None,
+            bytes_sent: None,
+            grp_threads: self.vus,
+            all_threads: self.vus,
+            sample_count: None,
+            error_count: None,
+            url: tag(&req.tags, "url").filter(|u| !u.is_empty()),
+            agent: None,
+            data_type: None,
+            encoding: None,
+            vars: vars_of(&req.tags, &req.meta),
+        };
+        let pushed = self.builder.push_classified(&record, class);
+        self.expected = Some(req.seen);
+        self.pushed(req.line, pushed.map(|_| ()))
+    }
+
+    /// A `group_duration` Point: the group as a `transaction` sample.
+    fn group(&mut self, line: u64, p: &Point<'_>) -> Result<(), IngestError> {
+        let Some(group) = tag(&p.tags, "group").filter(|g| !g.is_empty()) else {
+            return Ok(());
+        };
+        let label = group.strip_prefix("::").unwrap_or(group);
+        let times = (|| {
+            let elapsed = whole_ms(p.value, "group_duration")?;
+            let start_ns = p.time_ns - (p.value * 1e6).round() as i64;
+            Ok::<_, (String, String)>((ms_of_ns(start_ns, "time")?, elapsed))
+        })();
+        let (ts, elapsed) = match times {
+            Ok(t) if p.value.is_finite() && p.value >= 0.0 => t,
+            Ok(_) => {
+                let reason = format!("{} is not a duration", p.value);
+                return self.reject(line, Some("group_duration"), reason);
+            }
+            Err((field, reason)) => return self.reject(line, Some(&field), reason),
+        };
+        let record = SampleRecord {
+            ts_ms: Some(ts),
+            elapsed_ms: Some(elapsed),
+            latency_ms: None,
+            connect_ms: None,
+            idle_ms: None,
+            intended_elapsed_ms: None,
+            label,
+            case_name: tag(&p.tags, "scenario").filter(|s| !s.is_empty()),
+            thread: tag(&p.meta, "vu")
+                .or_else(|| tag(&p.tags, "vu"))
+                .filter(|s| !s.is_empty()),
+            kind: Some(SampleKind::Transaction),
+            parent_row: None,
+            response_code: None,
+            response_message: None,
+            success: true,
+            failure_message: None,
+            bytes_received: None,
+            bytes_sent: None,
+            grp_threads: self.vus,
+            all_threads: self.vus,
+            sample_count: None,
+            error_count: None,
+            url: None,
+            agent: None,
+            data_type: None,
+            encoding: None,
+            vars: vars_of(&p.tags, &p.meta),
+        };
+        let pushed = self.builder.push(&record);
+        self.pushed(line, pushed.map(|_| ()))
+    }
+
+    /// Counts a pushed sample (flushing a full batch) or rejects one the builder refused.
+    fn pushed(
+        &mut self,
+        line: u64,
+        result: Result<(), arrow::error::ArrowError>,
+    ) -> Result<(), IngestError> {
+        match result {
+            Ok(()) => {
+                self.report.samples += 1;
+                if self.builder.len() >= self.opts.batch_rows {
+                    crate::flush_batch(self.file, &mut self.builder, self.sink)?;
+                }
+                Ok(())
+            }
+            Err(e) => self.reject(line, None, e.to_string()),
+        }
+    }
+
+    /// Ends the file: the open request is imported when it has every Point the request before
+    /// it had (else it was cut off by a killed k6 and is rejected); notes are added.
+    pub(crate) fn finish(mut self) -> Result<FileReport, IngestError> {
+        if let Some(req) = self.pending.take() {
+            let missing = match self.expected {
+                Some(expected) => req.first_missing(expected),
+                None => (!req.has(DURATION)).then_some(TIMINGS[DURATION]),
+            };
+            match missing {
+                None => self.emit(req)?,
+                Some(m) => {
+                    let reason = format!(
+                        "incomplete request: the file ends before its {m} Point (cut off by a killed k6?)"
+                    );
+                    self.warn(format!("line {}: {reason}; it was not imported", req.line));
+                    self.reject(req.line, Some(m), reason)?;
+                }
+            }
+        }
+        crate::flush_batch(self.file, &mut self.builder, self.sink)?;
+        if self.dropped > 0 {
+            let w = format!(
+                "{} Points of requests with an unreadable line were not imported",
+                self.dropped
+            );
+            self.warn(w);
+        }
+        if !self.checks.is_empty() {
+            let w = checks_note(&self.checks);
+            self.warn(w);
+        }
+        if !self.other.is_empty() {
+            let list: Vec<String> = self
+                .other
+                .iter()
+                .map(|(m, n)| format!("{m} ({n})"))
+                .collect();
+            self.warn(format!(
+                "Points of metrics other than HTTP requests, groups and VUs were not imported: {}",
+                list.join(", ")
+            ));
+        }
+        if self.report.columns.is_empty() {
+            self.report.columns = self.tag_names.into_iter().collect();
+        }
+        Ok(self.report)
+    }
+
+    /// The report being built (the readers set columns and header facts).
+    pub(crate) fn report_mut(&mut self) -> &mut FileReport {
+        &mut self.report
+    }
+}
+
+/// `vars`: every non-empty tag and metadata value without a column of its own.
+fn vars_of<'t>(tags: &'t Tags, meta: &'t Tags) -> Vec<(&'t str, &'t str)> {
+    tags.iter()
+        .chain(meta)
+        .filter(|(k, v)| !v.is_empty() && !COLUMN_TAGS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// `k6 checks: 97 of 99 passed; failing: 'status is 200' 2 of 50`.
+fn checks_note(checks: &BTreeMap<String, (u64, u64)>) -> String {
+    let (pass, fail) = checks
+        .values()
+        .fold((0, 0), |(p, f), (cp, cf)| (p + cp, f + cf));
+    let mut note = format!("k6 checks (not samples): {pass} of {} passed", pass + fail);
+    let failing: Vec<String> = checks
+        .iter()
+        .filter(|(_, (_, f))| *f > 0)
+        .map(|(name, (p, f))| format!("'{name}' failed {f} of {}", p + f))
+        .collect();
+    if !failing.is_empty() {
+        note.push_str("; ");
+        note.push_str(&failing.join(", "));
+    }
+    note
+}
