@@ -16,6 +16,7 @@ mod hostile;
 mod html;
 mod interop;
 mod jmeter213;
+mod k6;
 mod report;
 mod runner;
 mod s3;
