@@ -17,6 +17,7 @@ mod html;
 mod interop;
 mod jmeter213;
 mod k6;
+mod k6_real;
 mod report;
 mod runner;
 mod s3;
