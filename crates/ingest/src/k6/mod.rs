@@ -80,10 +80,17 @@ impl Request {
         self.seen & (1 << i) != 0
     }
 
-    /// The first timing Point `expected` has and this request lacks.
-    fn first_missing(&self, expected: u8) -> Option<&'static str> {
+    /// The first Point this request lacks to be whole, when the file ends (or is unreadable)
+    /// after it: every Point the request before it had (`expected`; for the first request the
+    /// seven timings every k6 writes), and `http_req_failed` when it has an
+    /// `expected_response` tag (k6 writes both exactly when a response callback is set).
+    fn first_missing(&self, expected: Option<u8>) -> Option<&'static str> {
+        let mut need = expected.unwrap_or((1 << FAILED) - 1);
+        if tag(&self.tags, "expected_response").is_some() {
+            need |= 1 << FAILED;
+        }
         (0..TIMINGS.len())
-            .find(|&i| expected & (1 << i) != 0 && !self.has(i))
+            .find(|&i| need & (1 << i) != 0 && !self.has(i))
             .map(|i| TIMINGS[i])
     }
 }
@@ -117,7 +124,7 @@ pub(crate) struct Assembler<'a> {
     report: FileReport,
     pending: Option<Request>,
     /// The Points the last imported request had: what a request at the end of the file must
-    /// have to count as complete.
+    /// have to count as whole ([`Request::first_missing`]).
     expected: Option<u8>,
     /// A line could not be read: Points of its request that follow are dropped with it.
     poisoned: bool,
@@ -242,9 +249,9 @@ impl<'a> Assembler<'a> {
         raw: Option<&[u8]>,
     ) -> Result<(), IngestError> {
         if let Some(req) = self.pending.take() {
-            match self.expected {
-                Some(expected) if req.first_missing(expected).is_none() => self.emit(req)?,
-                _ => reason.push_str(&format!(
+            match req.first_missing(self.expected) {
+                None => self.emit(req)?,
+                Some(_) => reason.push_str(&format!(
                     "; the request begun at line {} was not imported with it",
                     req.line
                 )),
@@ -442,11 +449,7 @@ impl<'a> Assembler<'a> {
     /// it had (else it was cut off by a killed k6 and is rejected); notes are added.
     pub(crate) fn finish(mut self) -> Result<FileReport, IngestError> {
         if let Some(req) = self.pending.take() {
-            let missing = match self.expected {
-                Some(expected) => req.first_missing(expected),
-                None => (!req.has(DURATION)).then_some(TIMINGS[DURATION]),
-            };
-            match missing {
+            match req.first_missing(self.expected) {
                 None => self.emit(req)?,
                 Some(m) => {
                     let reason = format!(

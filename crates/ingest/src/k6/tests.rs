@@ -543,3 +543,71 @@ fn a_forced_format_is_kept() {
     assert_eq!(rejects.0.len(), 2);
     assert_eq!(rejects.0[0].line, 1);
 }
+
+/// Ends (byte offsets just past the text, line break excluded) of the lines that complete a
+/// sample: a request's `http_req_failed` Point, a `group_duration` Point.
+fn completing_line_ends(text: &str, completing: &[&str]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        if completing.iter().any(|m| body.contains(m)) {
+            ends.push(start + body.len());
+        }
+        start += line.len();
+    }
+    ends
+}
+
+/// A k6 killed at any byte: every prefix decodes without error or panic, keeps exactly the
+/// samples whose last line is whole (JSON: its text; CSV: with its line break, a cut number
+/// still parses) and rejects at most the cut line and the request it interrupts.
+#[test]
+fn every_prefix_keeps_exactly_the_whole_requests() {
+    let json = three_requests();
+    let json_ends = completing_line_ends(&json, &["\"http_req_failed\"", "\"group_duration\""]);
+    let mut csv = CSV_HEADER.to_string();
+    for (i, time) in ["1740819601500", "1740819602500", "1740819603500"]
+        .iter()
+        .enumerate()
+    {
+        csv += &csv_request(
+            time,
+            &format!(",,,true,,GET,n{i},HTTP/1.1,default,,200,,,http://h/,,"),
+            [1.0, 12.5, 3.0, 1.0, 0.0, 0.5, 11.0, 1.0, 0.0],
+        );
+    }
+    // CSV needs the line break too.
+    let csv_ends: Vec<usize> = completing_line_ends(&csv, &["http_req_failed,"])
+        .into_iter()
+        .map(|e| e + 1)
+        .collect();
+    for (text, ends) in [(&json, &json_ends), (&csv, &csv_ends)] {
+        for cut in 1..=text.len() {
+            let prefix = &text[..cut];
+            if prefix.trim().is_empty() || !text.is_char_boundary(cut) {
+                continue;
+            }
+            let mut batches: Vec<RecordBatch> = Vec::new();
+            let mut rejects = Kept(Vec::new());
+            let report = decode_plain(
+                "cut",
+                prefix.as_bytes(),
+                None,
+                &DecodeOptions::default(),
+                0,
+                &mut batches,
+                &mut rejects,
+            );
+            let Ok(report) = report else {
+                // Only a cut inside the CSV header leaves nothing to decode.
+                assert!(cut < CSV_HEADER.len(), "cut at {cut}: {report:?}");
+                continue;
+            };
+            let whole = ends.iter().filter(|&&e| e <= cut).count() as u64;
+            assert_eq!(report.samples, whole, "cut at {cut}: {:?}", rejects.0);
+            assert!(rejects.0.len() <= 2, "cut at {cut}: {:?}", rejects.0);
+            assert_eq!(report.rejected, rejects.0.len() as u64);
+        }
+    }
+}
