@@ -8,6 +8,7 @@ mod api;
 mod console;
 mod crash;
 mod disk_full;
+mod k6_upload;
 mod netns;
 mod rpc;
 mod shared_bucket;
