@@ -46,7 +46,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import JTL files (CSV or XML, any JMeter version; compressed, or zip archives) as one run,
+    /// Import JTL files (CSV or XML, any JMeter version) or k6 results (--out json / csv;
+    /// compressed, or zip archives) as one run,
     /// or each file as its own run (--each); prints the run id(s)
     Import(ImportArgs),
     /// List the runs in the store
@@ -384,8 +385,8 @@ pub(crate) enum InputFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// JTL files (CSV or XML, plain, gzip, zstd or bzip2, zip archives of them; `-` for standard
-    /// input); all become one run (with --each: one run each)
+    /// JTL files (CSV or XML) or k6 results (--out json / csv), plain, gzip, zstd or bzip2, zip
+    /// archives of them; `-` for standard input; all become one run (with --each: one run each)
     #[arg(required_unless_present = "each")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
