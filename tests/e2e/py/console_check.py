@@ -21,10 +21,7 @@ Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 import json
 import sys
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 15_000
+from console_browser import TIMEOUT_MS, console_page, enter_token
 
 ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr => ({
   run_id: tr.dataset.runId || null, level: tr.dataset.level || null,
@@ -55,64 +52,44 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     base, token, name_filter, run_id, label = sys.argv[1:]
-    from playwright.sync_api import sync_playwright
 
     out = {"errors": [], "blocked": []}
 
-    def route(r):
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            out["blocked"].append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", route)
-            page.on("console", lambda m: out["errors"].append(f"console: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: out["errors"].append(f"pageerror: {e}"))
-            page.goto(base + "/", wait_until="load", timeout=TIMEOUT_MS)
-            page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
-            out["token_form"] = True
-            page.fill("#token", token)
-            page.click("#token-form button")
-            wait_ready(page, "runs")
-            out["token_form_after"] = page.is_visible("#token-form")
-            out["runs"] = page.evaluate(ROWS_JS, "#runs tbody tr")
-            page.evaluate("document.body.dataset.ready = ''")
-            page.fill("#filters input[name=name]", name_filter)
-            page.click("#filters button")
-            wait_ready(page, "runs")
-            out["filtered"] = page.evaluate(ROWS_JS, "#runs tbody tr")
-            page.evaluate("document.body.dataset.ready = ''")
-            page.fill("#filters input[name=name]", "")
-            page.click("#filters button")
-            wait_ready(page, "runs")
-            page.click(f'#runs tr[data-run-id="{run_id}"] a')
-            page.wait_for_url(f"**/runs/{run_id}", timeout=TIMEOUT_MS)
-            wait_ready(page, "run")
-            out["run_url"] = page.url
-            out["outline"] = page.evaluate(OUTLINE_JS)
-            out["details"] = page.evaluate(ROWS_JS, "#details tbody tr")
-            out["run_chart"] = page.evaluate(CHART_JS)
-            page.click(f'#details tbody tr[data-level="request"]:has(td[data-field="name"]:text-is("{label}"))')
-            page.wait_for_function(f"() => (document.body.dataset.chartTitle || '').endsWith(' / {label}')",
-                                   timeout=TIMEOUT_MS)
-            out["label_chart"] = page.evaluate(CHART_JS)
-            shared = page.url
-            page.goto("about:blank")
-            page.goto(shared, wait_until="load", timeout=TIMEOUT_MS)
-            wait_ready(page, "run")
-            out["shared_chart"] = page.evaluate(CHART_JS)
-            page_errors = page.evaluate("document.body.dataset.errors || ''")
-            if page_errors:
-                out["errors"].append(f"page: {page_errors}")
-        except Exception as e:  # what went wrong is the caller's to assert on
-            out["errors"].append(f"driver: {e}")
-        finally:
-            browser.close()
+    with console_page(base, out) as page:
+        page.goto(base + "/", wait_until="load", timeout=TIMEOUT_MS)
+        enter_token(page, token)
+        out["token_form"] = True
+        wait_ready(page, "runs")
+        out["token_form_after"] = page.is_visible("#token-form")
+        out["runs"] = page.evaluate(ROWS_JS, "#runs tbody tr")
+        page.evaluate("document.body.dataset.ready = ''")
+        page.fill("#filters input[name=name]", name_filter)
+        page.click("#filters button")
+        wait_ready(page, "runs")
+        out["filtered"] = page.evaluate(ROWS_JS, "#runs tbody tr")
+        page.evaluate("document.body.dataset.ready = ''")
+        page.fill("#filters input[name=name]", "")
+        page.click("#filters button")
+        wait_ready(page, "runs")
+        page.click(f'#runs tr[data-run-id="{run_id}"] a')
+        page.wait_for_url(f"**/runs/{run_id}", timeout=TIMEOUT_MS)
+        wait_ready(page, "run")
+        out["run_url"] = page.url
+        out["outline"] = page.evaluate(OUTLINE_JS)
+        out["details"] = page.evaluate(ROWS_JS, "#details tbody tr")
+        out["run_chart"] = page.evaluate(CHART_JS)
+        page.click(f'#details tbody tr[data-level="request"]:has(td[data-field="name"]:text-is("{label}"))')
+        page.wait_for_function(f"() => (document.body.dataset.chartTitle || '').endsWith(' / {label}')",
+                               timeout=TIMEOUT_MS)
+        out["label_chart"] = page.evaluate(CHART_JS)
+        shared = page.url
+        page.goto("about:blank")
+        page.goto(shared, wait_until="load", timeout=TIMEOUT_MS)
+        wait_ready(page, "run")
+        out["shared_chart"] = page.evaluate(CHART_JS)
+        page_errors = page.evaluate("document.body.dataset.errors || ''")
+        if page_errors:
+            out["errors"].append(f"page: {page_errors}")
     print(json.dumps(out))
 
 

@@ -12,10 +12,7 @@ import json
 import sys
 import time
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 15_000
+from console_browser import TIMEOUT_MS, console_page, enter_token
 OUTLINE_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#outline [data-field]'))
   .map(d => [d.dataset.field, d.querySelector('b').textContent.trim()]))"""
 
@@ -25,51 +22,31 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     base, token, run_id = sys.argv[1:]
-    from playwright.sync_api import sync_playwright
 
     out = {"errors": [], "blocked": [], "counts": [], "states": []}
 
-    def route(r):
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            out["blocked"].append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", route)
-            page.on("console", lambda m: out["errors"].append(f"console: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: out["errors"].append(f"pageerror: {e}"))
-            page.goto(f"{base}/runs/{run_id}", wait_until="load", timeout=TIMEOUT_MS)
-            page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
-            page.fill("#token", token)
-            page.click("#token-form button")
-            page.wait_for_function("() => document.body.dataset.ready === 'live' || !!document.body.dataset.errors",
-                                   timeout=TIMEOUT_MS)
-            deadline = time.time() + 20
-            while time.time() < deadline and len(out["counts"]) < 4:
-                count = page.evaluate("document.body.dataset.liveCount || ''")
-                state = page.evaluate("document.body.dataset.liveState || ''")
-                if state and state not in out["states"]:
-                    out["states"].append(state)
-                if count and (not out["counts"] or out["counts"][-1] != int(count)):
-                    out["counts"].append(int(count))
-                time.sleep(0.2)
-            page.click("#stop")
-            page.wait_for_function("() => document.body.dataset.ready === 'run' || !!document.body.dataset.errors",
-                                   timeout=45_000)
-            out["states"].append(page.evaluate("document.body.dataset.liveState || ''"))
-            out["outline"] = page.evaluate(OUTLINE_JS)
-            page_errors = page.evaluate("document.body.dataset.errors || ''")
-            if page_errors:
-                out["errors"].append(f"page: {page_errors}")
-        except Exception as e:  # what went wrong is the caller's to assert on
-            out["errors"].append(f"driver: {e}")
-        finally:
-            browser.close()
+    with console_page(base, out) as page:
+        page.goto(f"{base}/runs/{run_id}", wait_until="load", timeout=TIMEOUT_MS)
+        enter_token(page, token)
+        page.wait_for_function("() => document.body.dataset.ready === 'live' || !!document.body.dataset.errors",
+                               timeout=TIMEOUT_MS)
+        deadline = time.time() + 20
+        while time.time() < deadline and len(out["counts"]) < 4:
+            count = page.evaluate("document.body.dataset.liveCount || ''")
+            state = page.evaluate("document.body.dataset.liveState || ''")
+            if state and state not in out["states"]:
+                out["states"].append(state)
+            if count and (not out["counts"] or out["counts"][-1] != int(count)):
+                out["counts"].append(int(count))
+            time.sleep(0.2)
+        page.click("#stop")
+        page.wait_for_function("() => document.body.dataset.ready === 'run' || !!document.body.dataset.errors",
+                               timeout=45_000)
+        out["states"].append(page.evaluate("document.body.dataset.liveState || ''"))
+        out["outline"] = page.evaluate(OUTLINE_JS)
+        page_errors = page.evaluate("document.body.dataset.errors || ''")
+        if page_errors:
+            out["errors"].append(f"page: {page_errors}")
     print(json.dumps(out))
 
 

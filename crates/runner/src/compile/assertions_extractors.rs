@@ -440,14 +440,15 @@ fn java_split(text: &str) -> Vec<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::model::Step;
 
-    /// A plan with one HTTP sampler whose children are `children` (elements + hashTrees).
-    fn plan(children: &str) -> String {
+    /// A plan with one HTTP sampler whose children are `children` (elements + hashTrees); also
+    /// the plan of the markup extractors' tests.
+    pub(crate) fn plan(children: &str) -> String {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
 <jmeterTestPlan version="1.2" properties="5.0" jmeter="5.6.3"><hashTree>

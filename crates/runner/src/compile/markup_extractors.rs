@@ -170,24 +170,9 @@ mod tests {
                 format!(r#"<stringProp name="{k}">{v}</stringProp>"#)
             })
             .collect();
-        let xml = format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?>
-<jmeterTestPlan version="1.2" properties="5.0" jmeter="5.6.3"><hashTree>
-  <TestPlan guiclass="TestPlanGui" testclass="TestPlan" testname="P" enabled="true"/>
-  <hashTree>
-    <ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="G" enabled="true">
-      <stringProp name="ThreadGroup.num_threads">1</stringProp>
-    </ThreadGroup>
-    <hashTree>
-      <HTTPSamplerProxy guiclass="HttpTestSampleGui" testclass="HTTPSamplerProxy" testname="S" enabled="true">
-        <stringProp name="HTTPSampler.domain">localhost</stringProp>
-        <stringProp name="HTTPSampler.path">/</stringProp>
-      </HTTPSamplerProxy>
-      <hashTree><{class} testclass="{class}" testname="X" enabled="true">{props}</{class}><hashTree/></hashTree>
-    </hashTree>
-  </hashTree>
-</hashTree></jmeterTestPlan>"#
-        );
+        let xml = crate::compile::assertions_extractors::tests::plan(&format!(
+            r#"<{class} testclass="{class}" testname="X" enabled="true">{props}</{class}><hashTree/>"#
+        ));
         let plan: loadlake_plan::Plan = xml.parse().expect("a plan");
         let runnable = crate::compile(&plan, &BTreeMap::new())?;
         match runnable.groups[0].steps.first() {

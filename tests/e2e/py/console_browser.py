@@ -1,0 +1,42 @@
+"""What the console tests (console_check.py, console_live_check.py) share: a headless Chromium
+page (Debian's /usr/bin/chromium driven by playwright) on the console at BASE, with every request
+elsewhere aborted and listed in out["blocked"], console and page errors in out["errors"]."""
+import contextlib
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 15_000
+
+
+@contextlib.contextmanager
+def console_page(base, out):
+    """Yields the page; an exception inside is recorded in out["errors"], not raised."""
+    from playwright.sync_api import sync_playwright
+
+    def route(r):
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            out["blocked"].append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", route)
+            page.on("console", lambda m: out["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: out["errors"].append(f"pageerror: {e}"))
+            yield page
+        except Exception as e:  # what went wrong is the caller's to assert on
+            out["errors"].append(f"driver: {e}")
+        finally:
+            browser.close()
+
+
+def enter_token(page, token):
+    """Waits for the page to ask for the token and gives it."""
+    page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
+    page.fill("#token", token)
+    page.click("#token-form button")
