@@ -340,34 +340,13 @@ impl<'a> Assembler<'a> {
             .or_else(|| tag(&req.tags, "url"))
             .unwrap_or_default();
         let record = SampleRecord {
-            ts_ms: Some(ts),
-            elapsed_ms: Some(elapsed),
             latency_ms: latency,
             connect_ms: connect,
-            idle_ms: None,
-            intended_elapsed_ms: None,
-            label,
-            case_name: tag(&req.tags, "scenario").filter(|s| !s.is_empty()),
-            thread: tag(&req.meta, "vu")
-                .or_else(|| tag(&req.tags, "vu"))
-                .filter(|s| !s.is_empty()),
-            kind: Some(SampleKind::Sample),
-            parent_row: None,
             response_code: status,
             response_message: error,
             success,
-            failure_message: None,
-            bytes_received: None,
-            bytes_sent: None,
-            grp_threads: self.vus,
-            all_threads: self.vus,
-            sample_count: None,
-            error_count: None,
             url: tag(&req.tags, "url").filter(|u| !u.is_empty()),
-            agent: None,
-            data_type: None,
-            encoding: None,
-            vars: vars_of(&req.tags, &req.meta),
+            ..self.record_of(&req.tags, &req.meta, ts, elapsed, label, SampleKind::Sample)
         };
         let pushed = self.builder.push_classified(&record, class);
         self.expected = Some(req.seen);
@@ -393,38 +372,48 @@ impl<'a> Assembler<'a> {
             }
             Err((field, reason)) => return self.reject(line, Some(&field), reason),
         };
+        // k6 does not say whether a group failed.
         let record = SampleRecord {
-            ts_ms: Some(ts),
-            elapsed_ms: Some(elapsed),
-            latency_ms: None,
-            connect_ms: None,
-            idle_ms: None,
-            intended_elapsed_ms: None,
-            label,
-            case_name: tag(&p.tags, "scenario").filter(|s| !s.is_empty()),
-            thread: tag(&p.meta, "vu")
-                .or_else(|| tag(&p.tags, "vu"))
-                .filter(|s| !s.is_empty()),
-            kind: Some(SampleKind::Transaction),
-            parent_row: None,
-            response_code: None,
-            response_message: None,
             success: true,
-            failure_message: None,
-            bytes_received: None,
-            bytes_sent: None,
-            grp_threads: self.vus,
-            all_threads: self.vus,
-            sample_count: None,
-            error_count: None,
-            url: None,
-            agent: None,
-            data_type: None,
-            encoding: None,
-            vars: vars_of(&p.tags, &p.meta),
+            ..self.record_of(
+                &p.tags,
+                &p.meta,
+                ts,
+                elapsed,
+                label,
+                SampleKind::Transaction,
+            )
         };
         let pushed = self.builder.push(&record);
         self.pushed(line, pushed.map(|_| ()))
+    }
+
+    /// What a request's sample and a group's transaction share: start, duration, label, kind,
+    /// the scenario as case, the VU as thread, the test's VUs as threads, the other tags as
+    /// vars; everything else unrecorded (and not successful) until the caller says otherwise.
+    fn record_of<'t>(
+        &self,
+        tags: &'t Tags,
+        meta: &'t Tags,
+        ts: i64,
+        elapsed: i64,
+        label: &'t str,
+        kind: SampleKind,
+    ) -> SampleRecord<'t> {
+        SampleRecord {
+            ts_ms: Some(ts),
+            elapsed_ms: Some(elapsed),
+            label,
+            case_name: tag(tags, "scenario").filter(|s| !s.is_empty()),
+            thread: tag(meta, "vu")
+                .or_else(|| tag(tags, "vu"))
+                .filter(|s| !s.is_empty()),
+            kind: Some(kind),
+            grp_threads: self.vus,
+            all_threads: self.vus,
+            vars: vars_of(tags, meta),
+            ..SampleRecord::default()
+        }
     }
 
     /// Counts a pushed sample (flushing a full batch) or rejects one the builder refused.
