@@ -275,11 +275,7 @@ async fn each_user_keeps_its_connection_alive() {
 
 /// The `cookie` header of each request to `path`, in arrival order.
 fn cookies_sent(server: &TestServer, path: &str) -> Vec<Option<String>> {
-    let mut seen: Vec<_> = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == path)
-        .collect();
+    let mut seen = server.requests_to(path);
     seen.sort_by_key(|r| r.at);
     seen.into_iter()
         .map(|r| r.headers.get("cookie").cloned())
@@ -343,11 +339,7 @@ async fn extracted_values_are_sent_by_later_requests() {
     let xml = jmx(&[], &group("Users", 1, 0, 1, "", &steps));
     let (summary, _) = run(&xml, server.port(), RunOptions::default()).await;
     assert_eq!(summary.errors, 0);
-    let used: Vec<_> = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/echo")
-        .collect();
+    let used = server.requests_to("/echo");
     assert_eq!(used.len(), 1);
     assert_eq!(
         used[0].query,

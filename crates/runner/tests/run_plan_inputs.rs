@@ -46,9 +46,8 @@ async fn a_jpgc_json_path_extractor_feeds_later_requests() {
     let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
     assert_eq!(rows.len(), 2);
     let used: Vec<String> = server
-        .requests()
+        .requests_to("/use")
         .into_iter()
-        .filter(|r| r.path == "/use")
         .map(|r| r.query)
         .collect();
     assert_eq!(used, ["t=2&all=[7,8]&n=2&second=8&none=NF"]);
@@ -325,9 +324,8 @@ async fn a_css_extractor_reads_the_page_as_jsoup_does() {
     let (_, rows) = run(&xml, server.port(), RunOptions::default()).await;
     assert_eq!(rows.len(), 2);
     let used: Vec<String> = server
-        .requests()
+        .requests_to("/use")
         .into_iter()
-        .filter(|r| r.path == "/use")
         .map(|r| r.body)
         .collect();
     assert_eq!(
@@ -359,9 +357,8 @@ async fn a_css_selector_with_a_run_time_variable_is_rendered_for_each_sample() {
     let xml = jmx(&[], &group("G", 1, 0, 3, "", &children));
     run(&xml, server.port(), RunOptions::default()).await;
     let picked: Vec<String> = server
-        .requests()
+        .requests_to("/picked")
         .into_iter()
-        .filter(|r| r.path == "/picked")
         .map(|r| r.query)
         .collect();
     assert_eq!(picked, ["i=1&h=/a1", "i=2&h=/a2", "i=3&h=/a3"]);
@@ -411,9 +408,8 @@ async fn an_xpath_extractor_reads_xml_and_tolerant_html() {
     let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
     run(&xml, server.port(), RunOptions::default()).await;
     let used: Vec<String> = server
-        .requests()
+        .requests_to("/use")
         .into_iter()
-        .filter(|r| r.path == "/use")
         .map(|r| r.query)
         .collect();
     assert_eq!(used, ["ids=7,7,8,2&price=2&n=2&none=NF&csrf=tok-1"]);

@@ -64,10 +64,9 @@ async fn groovy_and_javascript_elements_follow_jmeter_bindings() {
 
     // The post-processor's props.put reaches ${__P(tok)} in the next request, at run time.
     let echo: Vec<String> = server
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/echo")
-        .map(|r| r.query.clone())
+        .requests_to("/echo")
+        .into_iter()
+        .map(|r| r.query)
         .collect();
     assert_eq!(echo, ["t=abc123&n=1", "t=abc123&n=2"]);
     // ... and what it changes in `prev` is what is recorded.

@@ -128,6 +128,14 @@ impl TestServer {
         self.seen.lock().unwrap().requests.clone()
     }
 
+    /// The requests to `path`, in the order they came.
+    pub(crate) fn requests_to(&self, path: &str) -> Vec<Received> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
     pub(crate) fn connections(&self) -> usize {
         self.seen.lock().unwrap().connections
     }
