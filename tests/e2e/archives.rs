@@ -145,17 +145,7 @@ fn a_bad_member_is_reported_with_archive_member_line_and_field() {
         stderr.contains(&format!("{z}:dir/bad.csv:3: field elapsed")),
         "{stderr}"
     );
-    let rejects = std::fs::read_to_string(
-        store
-            .path()
-            .join("runs")
-            .join(format!("{run}.rejects.jsonl")),
-    )
-    .unwrap();
-    let rejects: Vec<Value> = rejects
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rejects = store.rejects(&run);
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     assert_eq!(rejects[0]["file"], format!("{z}:dir/bad.csv"));
     assert_eq!(rejects[0]["line"], 3);

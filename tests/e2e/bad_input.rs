@@ -43,16 +43,8 @@ fn import_with_rejects(
     path: &std::path::Path,
 ) -> (String, Vec<serde_json::Value>) {
     let run = store.import(&[path.to_str().unwrap()]);
-    let rejects = store
-        .path()
-        .join("runs")
-        .join(format!("{run}.rejects.jsonl"));
-    let lines = std::fs::read_to_string(rejects)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (run, lines)
+    let rejects = store.rejects(&run);
+    (run, rejects)
 }
 
 #[test]

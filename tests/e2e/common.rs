@@ -105,6 +105,20 @@ impl TestStore {
         self.cmd().args(args).output().expect("run loadlake")
     }
 
+    /// The rejected rows kept with local run `run` (its `runs/<id>.rejects.jsonl`; none when
+    /// the file is absent).
+    pub(crate) fn rejects(&self, run: &str) -> Vec<Value> {
+        let path = self
+            .path()
+            .join("runs")
+            .join(format!("{run}.rejects.jsonl"));
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON reject"))
+            .collect()
+    }
+
     /// Imports and returns the run id; panics with stderr on failure.
     pub(crate) fn import(&self, args: &[&str]) -> String {
         let mut all = vec!["import"];

@@ -360,14 +360,9 @@ fn samples_outside_the_plausible_range_are_refused_by_every_way_in() {
 
 /// (line, field) of each reject of `run`.
 fn rejects_of(store: &TestStore, run: &str) -> Vec<(u64, String)> {
-    let path = store
-        .path()
-        .join("runs")
-        .join(format!("{run}.rejects.jsonl"));
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    store
+        .rejects(run)
+        .into_iter()
         .map(|r| {
             (
                 r["line"].as_u64().unwrap(),

@@ -213,17 +213,7 @@ fn a_k6_killed_mid_request_loses_only_that_request() {
         "select count(*) as n from samples where run_id = '{run}' and kind = 'sample'"
     ));
     assert_eq!(n[0]["n"], 98);
-    let rejects = std::fs::read_to_string(
-        store
-            .path()
-            .join("runs")
-            .join(format!("{run}.rejects.jsonl")),
-    )
-    .unwrap();
-    let rejects: Vec<Value> = rejects
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rejects = store.rejects(&run);
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     assert_eq!(rejects[0]["file"], p);
     assert_eq!(rejects[0]["line"], cut_line);
