@@ -6,12 +6,15 @@
 
 const TOKEN_KEY = "loadlake.token";
 
+/** The headers that carry the token, when one was given. */
+function authHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: "Bearer " + token } : {};
+}
+
 /** Fetches `path` of the JSON API with the token; resolves to the parsed JSON. */
 async function api(path) {
-  const headers = {};
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers["Authorization"] = "Bearer " + token;
-  const response = await fetch(path, { headers });
+  const response = await fetch(path, { headers: authHeaders() });
   const body = await response.json().catch(() => null);
   if (response.status === 401) {
     askForToken();
@@ -188,10 +191,7 @@ const FINAL_STATES = new Set(["STOPPED", "FAILED"]);
 /** Calls `onEvent(json)` for each server-sent event of `path` until the stream ends (fetch
  *  rather than EventSource, which cannot send the token). */
 async function followEvents(path, onEvent) {
-  const headers = {};
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers["Authorization"] = "Bearer " + token;
-  const response = await fetch(path, { headers });
+  const response = await fetch(path, { headers: authHeaders() });
   if (!response.ok) throw new Error("live status: " + response.status + " " + response.statusText);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -237,12 +237,7 @@ async function watchLive(base) {
   stop.onclick = () =>
     run(async () => {
       stop.disabled = true;
-      const response = await fetch(base + "/stop", {
-        method: "POST",
-        headers: sessionStorage.getItem(TOKEN_KEY)
-          ? { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) }
-          : {},
-      });
+      const response = await fetch(base + "/stop", { method: "POST", headers: authHeaders() });
       if (!response.ok) {
         stop.disabled = false;
         const body = await response.json().catch(() => null);
