@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use arrow::array::{ArrayRef, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
@@ -10,6 +11,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -22,8 +24,10 @@ use loadlake_store::Store;
 use object_store::local::LocalFileSystem;
 
 use datafusion::functions::expr_fn::coalesce;
+use datafusion::logical_expr::{Explain, LogicalPlan};
 use datafusion::prelude::{Expr, col as df_col};
 
+use crate::cluster::QueryCluster;
 use crate::error::QueryError;
 use crate::hide_deleted::HideDeletedRuns;
 use crate::runs_table::RunsTable;
@@ -35,6 +39,8 @@ pub struct QueryEngine {
     pub(crate) ctx: SessionContext,
     /// The store (rollups are kept there).
     pub(crate) store: Store,
+    /// The cluster queries are planned over, if any.
+    cluster: Option<Arc<dyn QueryCluster>>,
 }
 
 /// A table of Parquet files in Hive partitions `run_id=<id>/*.parquet` under `url` (a local
@@ -56,35 +62,43 @@ fn partitioned_table(url: &str, schema: SchemaRef) -> Result<Arc<ListingTable>, 
 /// Times a query that met a vanished file is planned again before its error is returned.
 pub const VANISHED_FILE_RETRIES: usize = 3;
 
-/// Resource limits of a session (servers set them; the CLI uses none).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EngineLimits {
+/// How a session runs its queries: resource limits (servers set them; the CLI uses none) and
+/// the cluster it may spread them over.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
     /// Memory the session's queries may hold, bytes; a query that needs more fails with
     /// "resources exhausted" instead of taking the process down.
     pub memory_bytes: Option<usize>,
+    /// Query workers: plans worth distributing run there, the rest on this node
+    /// ([`QueryCluster`]); none: every query on this node.
+    pub cluster: Option<Arc<dyn QueryCluster>>,
 }
 
 impl QueryEngine {
     /// Registers the store's tables. `runs` is read from the store by each query that scans it.
     pub async fn open(store: &Store) -> Result<Self, QueryError> {
-        Self::open_with(store, EngineLimits::default()).await
+        Self::open_with(store, &EngineOptions::default()).await
     }
 
-    /// [`QueryEngine::open`] with resource limits.
-    pub async fn open_with(store: &Store, limits: EngineLimits) -> Result<Self, QueryError> {
+    /// [`QueryEngine::open`] with resource limits, on a cluster if `options` names one.
+    pub async fn open_with(store: &Store, options: &EngineOptions) -> Result<Self, QueryError> {
         let config = SessionConfig::new().with_information_schema(true);
         // DataFusion caches file listings for the session's life by default: a live run's new
         // parts, a run committed or deleted since, would go unseen by later queries. Listing a
         // local store is cheap; every query lists afresh.
         let mut runtime = RuntimeEnvBuilder::new().with_object_list_cache_limit(0);
-        if let Some(bytes) = limits.memory_bytes {
+        if let Some(bytes) = options.memory_bytes {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        crate::functions::register_all(&ctx);
-        if let Some(bytes) = limits.memory_bytes {
-            crate::functions::guard::register_guards(&ctx, bytes);
+        let mut state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features();
+        if let Some(cluster) = &options.cluster {
+            state = cluster.coordinate(state)?;
         }
+        let ctx = SessionContext::new_with_state(state.build());
+        crate::functions::register_session_functions(&ctx, options.memory_bytes);
         // Deleted runs keep their files for a while (queries planned before may still read
         // them); new queries must not list them. On object storage only the parts the runs'
         // manifests list are listed (see `hide_deleted.rs`).
@@ -137,6 +151,7 @@ impl QueryEngine {
         Ok(QueryEngine {
             ctx,
             store: store.clone(),
+            cluster: options.cluster.clone(),
         })
     }
 
@@ -270,6 +285,29 @@ impl QueryEngine {
                     .to_string(),
             )
         })?;
+        if let (Some(cluster), LogicalPlan::Explain(explain)) = (&self.cluster, &plan) {
+            return self.explain_distributed(cluster.as_ref(), explain).await;
+        }
         Ok(self.ctx.execute_logical_plan(plan).await?)
+    }
+
+    /// `EXPLAIN` on a cluster: the logical plan, and the physical plan as the cluster's planner
+    /// makes it, with its stages (DataFusion's own EXPLAIN plans on one node).
+    async fn explain_distributed(
+        &self,
+        cluster: &dyn QueryCluster,
+        explain: &Explain,
+    ) -> Result<DataFrame, QueryError> {
+        let physical = self.ctx.state().create_physical_plan(&explain.plan).await?;
+        let plan_type = StringArray::from(vec!["logical_plan", "physical_plan"]);
+        let plan = StringArray::from(vec![
+            explain.plan.display_indent().to_string(),
+            cluster.display_plan(physical.as_ref()),
+        ]);
+        let batch = RecordBatch::try_from_iter(vec![
+            ("plan_type", Arc::new(plan_type) as ArrayRef),
+            ("plan", Arc::new(plan) as ArrayRef),
+        ])?;
+        Ok(self.ctx.read_batch(batch)?)
     }
 }

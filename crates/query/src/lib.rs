@@ -4,6 +4,7 @@
 //! manifest). SQL that defines reports lives in `queries/` and is compiled in with
 //! [`include_str!`]; ad-hoc SQL goes through [`QueryEngine::sql_read_only`].
 
+mod cluster;
 mod engine;
 mod error;
 pub mod functions;
@@ -14,7 +15,8 @@ mod runs_table;
 #[cfg(test)]
 mod vanished_tests;
 
-pub use engine::{EngineLimits, QueryEngine, VANISHED_FILE_RETRIES};
+pub use cluster::QueryCluster;
+pub use engine::{EngineOptions, QueryEngine, VANISHED_FILE_RETRIES};
 pub use error::{QueryError, datafusion_fault, is_vanished_file};
 
 /// The SQL files of `queries/`, by name.

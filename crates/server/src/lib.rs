@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use loadlake_query::{EngineLimits, QueryEngine};
+use loadlake_query::{EngineOptions, QueryEngine};
 use loadlake_schema::IpcLimits;
 use loadlake_store::{Store, StoreLocation};
 use tokio::net::TcpListener;
@@ -126,10 +126,11 @@ pub(crate) struct Shared {
 impl Shared {
     /// A query engine over the store as it is now (runs added since are visible).
     pub(crate) async fn engine(&self) -> Result<QueryEngine, tonic::Status> {
-        let limits = EngineLimits {
+        let options = EngineOptions {
             memory_bytes: Some(self.config.query_memory),
+            cluster: None,
         };
-        QueryEngine::open_with(&self.store, limits)
+        QueryEngine::open_with(&self.store, &options)
             .await
             .map_err(error::query_status)
     }

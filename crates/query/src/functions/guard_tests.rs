@@ -8,7 +8,7 @@ use datafusion::error::DataFusionError;
 use loadlake_schema::fault::{Fault, HasFault};
 use loadlake_store::Store;
 
-use crate::{EngineLimits, QueryEngine, QueryError};
+use crate::{EngineOptions, QueryEngine, QueryError};
 
 const LIMIT: usize = 64 << 20;
 
@@ -16,8 +16,9 @@ async fn engine(dir: &tempfile::TempDir, limit: Option<usize>) -> QueryEngine {
     let store = Store::open(dir.path()).expect("open a store in a temporary directory");
     QueryEngine::open_with(
         &store,
-        EngineLimits {
+        &EngineOptions {
             memory_bytes: limit,
+            ..EngineOptions::default()
         },
     )
     .await

@@ -31,6 +31,15 @@ pub use histogram::{Histogram, PercentileMethod, SortedCounts, UnknownPercentile
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
+/// Registers every loadlake function on `ctx` and, with a query memory limit, the guarded
+/// built-ins: what every session needs, coordinator or worker, before it plans or runs a query.
+pub fn register_session_functions(ctx: &SessionContext, memory_limit: Option<usize>) {
+    register_all(ctx);
+    if let Some(bytes) = memory_limit {
+        guard::register_guards(ctx, bytes);
+    }
+}
+
 /// Registers every loadlake function on `ctx`.
 pub fn register_all(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(udaf::HistogramUdaf::new(

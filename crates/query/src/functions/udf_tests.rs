@@ -5,11 +5,11 @@
 use arrow::util::display::array_value_to_string;
 use loadlake_store::Store;
 
-use crate::{EngineLimits, QueryEngine};
+use crate::{EngineOptions, QueryEngine};
 
 async fn engine(dir: &tempfile::TempDir) -> QueryEngine {
     let store = Store::open(dir.path()).expect("open a store in a temporary directory");
-    QueryEngine::open_with(&store, EngineLimits { memory_bytes: None })
+    QueryEngine::open_with(&store, &EngineOptions::default())
         .await
         .expect("open the engine")
 }
