@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use loadlake_cluster::WorkersConfig;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 use loadlake_store::StoreLocation;
@@ -19,6 +20,28 @@ pub(crate) struct Cli {
     /// endpoint from the AWS environment) [default: $LOADLAKE_HOME, else ./loadlake-data]
     #[arg(long, global = true, value_name = "STORE", value_parser = loadlake_store::parse_location)]
     pub store: Option<StoreLocation>,
+    /// Query workers (`loadlake serve --role worker`) to spread queries over: http://host:port
+    /// URLs, comma-separated. Plans worth spreading run there, the rest here
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL,…",
+        value_delimiter = ',',
+        env = "LOADLAKE_WORKERS"
+    )]
+    pub workers: Vec<String>,
+    /// File holding the query workers' bearer token (`serve`: its own --token-file if unset)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "LOADLAKE_WORKERS_TOKEN_FILE"
+    )]
+    pub workers_token_file: Option<PathBuf>,
+    /// With --workers: spread a scan at about one partition per this many bytes of Parquet;
+    /// a query reading less stays here
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub workers_scan_bytes: usize,
     /// More diagnostics on stderr (-v info, -vv debug; or LOADLAKE_LOG=...)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -27,6 +50,22 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
+    /// The query workers of `--workers`, with their token, if any are given.
+    pub(crate) fn workers(&self) -> anyhow::Result<Option<WorkersConfig>> {
+        if self.workers.is_empty() {
+            return Ok(None);
+        }
+        let token = self
+            .workers_token_file
+            .as_deref()
+            .map(read_token)
+            .transpose()?;
+        Ok(Some(WorkersConfig {
+            scan_bytes_per_partition: self.workers_scan_bytes,
+            ..WorkersConfig::new(self.workers.clone(), token)
+        }))
+    }
+
     /// `--store`, else `$LOADLAKE_HOME`, else `./loadlake-data`.
     pub(crate) fn store_location(&self) -> anyhow::Result<StoreLocation> {
         if let Some(location) = &self.store {
@@ -530,8 +569,21 @@ pub(crate) struct DetailArgs {
     pub format: Format,
 }
 
+/// What `loadlake serve` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ServeRole {
+    /// Every service of loadlake's API.
+    Server,
+    /// A query worker (distributed SQL) only.
+    Worker,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// `server`: every service (reports, runs, imports, agents, Flight SQL); `worker`: a query
+    /// worker only, for coordinators' `--workers`
+    #[arg(long, value_enum, default_value_t = ServeRole::Server)]
+    pub role: ServeRole,
     /// Address to listen on (port 0: any free port, printed on stderr)
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub listen: std::net::SocketAddr,

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod engine;
 mod exit;
 mod output;
 mod render;
@@ -83,6 +84,8 @@ fn init_tracing(verbose: u8) {
 /// Runs the command; `Gate::Fail` when its gate (SLA, regressions) failed.
 fn run_command(cli: Cli) -> anyhow::Result<Gate> {
     let location = cli.store_location()?;
+    let workers = cli.workers()?;
+    engine::use_workers(workers.clone());
     let open_store = || {
         loadlake_store::Store::open_location(&location)
             .with_context(|| format!("opening the store at {location}"))
@@ -165,7 +168,9 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
                 .transpose()?;
             pass(load_runtime()?.block_on(agent::join_as_agent(&args, token)))
         }
-        Command::Serve(args) => pass(runtime()?.block_on(serve::serve(location.clone(), &args))),
+        Command::Serve(args) => {
+            pass(runtime()?.block_on(serve::serve(location.clone(), &args, workers)))
+        }
         Command::Quickstart(args) => {
             pass(quickstart::quickstart(&open_store()?, &args, &runtime()?))
         }

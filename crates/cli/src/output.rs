@@ -3,12 +3,10 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::Context;
 use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::scalar::ScalarValue;
-use loadlake_query::QueryEngine;
 use loadlake_store::Store;
 
 use crate::args::Format;
@@ -20,9 +18,7 @@ pub(crate) async fn query_and_print(
     params: Vec<ScalarValue>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let engine = crate::engine::open_engine(store).await?;
     let (schema, batches) = engine.sql_with_params(sql, params).await?;
     let mut out = std::io::stdout().lock();
     print_batches(&mut out, &schema, &batches, format)?;

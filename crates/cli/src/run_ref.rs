@@ -2,7 +2,7 @@
 //! a command computes numbers for ([`RunTarget`]): a committed run, or a run still being written,
 //! whose samples so far (the parts under `tmp/`) the query engine is then told to include.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use loadlake_query::QueryEngine;
 use loadlake_schema::RunManifest;
 use loadlake_store::{Store, now_ms};
@@ -44,9 +44,7 @@ impl RunTarget {
     /// A fresh engine on `store` prepared for run `run`; returns it and the run's id.
     pub(crate) async fn open(store: &Store, run: &str) -> anyhow::Result<(QueryEngine, String)> {
         let target = RunTarget::find(store, run)?;
-        let engine = QueryEngine::open(store)
-            .await
-            .context("opening the query engine")?;
+        let engine = crate::engine::open_engine(store).await?;
         let manifest = target.prepare(&engine).await?;
         Ok((engine, manifest.run_id.to_string()))
     }

@@ -237,6 +237,7 @@ impl WorkerResolver for LiveWorkers {
     }
 }
 
+#[async_trait::async_trait]
 impl QueryCluster for Workers {
     fn coordinate(
         &self,
@@ -260,5 +261,29 @@ impl QueryCluster for Workers {
 
     fn display_plan(&self, plan: &dyn ExecutionPlan) -> String {
         datafusion_distributed::display_plan_ascii(plan, false)
+    }
+
+    async fn after_failure(&self, _error: &DataFusionError) -> Option<String> {
+        let before = self.shared.live();
+        self.shared.probe_all().await;
+        let live = self.shared.live();
+        let lost: Vec<String> = before
+            .iter()
+            .filter(|url| !live.contains(url))
+            .map(Url::to_string)
+            .collect();
+        if lost.is_empty() {
+            return None;
+        }
+        let next = if live.is_empty() {
+            "no worker answers: the next query runs on the coordinator alone".to_string()
+        } else {
+            let live: Vec<String> = live.iter().map(Url::to_string).collect();
+            format!("the next query runs on {}", live.join(", "))
+        };
+        Some(format!(
+            "query worker {} stopped answering during the query; {next}",
+            lost.join(", ")
+        ))
     }
 }

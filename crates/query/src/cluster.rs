@@ -16,6 +16,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 
 /// A distributed engine a session can plan over.
+#[async_trait::async_trait]
 pub trait QueryCluster: Send + Sync + fmt::Debug {
     /// `state` — a single-node session with DataFusion's defaults, the store's object stores
     /// and limits — turned into a coordinator of this cluster. loadlake's tables and functions
@@ -28,4 +29,9 @@ pub trait QueryCluster: Send + Sync + fmt::Debug {
     /// `plan` (planned by a coordinator of this cluster) as `EXPLAIN` shows it: its stages and
     /// where they run.
     fn display_plan(&self, plan: &dyn ExecutionPlan) -> String;
+
+    /// A query planned over this cluster failed with `error`: check the workers again at once
+    /// (so that the next query is planned over those that answer) and say which stopped
+    /// answering, if any did.
+    async fn after_failure(&self, error: &DataFusionError) -> Option<String>;
 }

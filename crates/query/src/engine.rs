@@ -11,6 +11,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::execution::memory_pool::MemoryConsumer;
@@ -258,16 +259,33 @@ impl QueryEngine {
     /// pool: a result larger than the query memory limit fails with `ResourcesExhausted`
     /// instead of growing without bound (DataFusion's `collect` does not count it).
     async fn collect_counted(&self, df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
-        let mut stream = df.execute_stream().await?;
+        let mut stream = match df.execute_stream().await {
+            Ok(stream) => stream,
+            Err(e) => return Err(self.query_failure(e).await),
+        };
         let reservation =
             MemoryConsumer::new("collected result").register(&self.ctx.runtime_env().memory_pool);
         let mut batches = Vec::new();
         while let Some(batch) = stream.next().await {
-            let batch = batch?;
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => return Err(self.query_failure(e).await),
+            };
             reservation.try_grow(batch.get_array_memory_size())?;
             batches.push(batch);
         }
         Ok(batches)
+    }
+
+    /// `e`, the error a query of this engine met while it ran; on a cluster, with the workers
+    /// that stopped answering named (see [`QueryCluster::after_failure`]).
+    pub async fn query_failure(&self, e: DataFusionError) -> QueryError {
+        if let Some(cluster) = &self.cluster
+            && let Some(lost) = cluster.after_failure(&e).await
+        {
+            return QueryError::WorkerLost { lost, source: e };
+        }
+        QueryError::DataFusion(e)
     }
 
     /// Plans one SQL statement after checking it is read-only (no DDL, DML, COPY, SET); the

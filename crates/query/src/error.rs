@@ -22,6 +22,14 @@ pub enum QueryError {
     /// Rollups asked for on a session whose latencies they do not hold.
     #[error("rollups hold recorded latencies; this session reads intended ones")]
     RollupLatency,
+    /// A distributed query failed because query workers stopped answering while it ran.
+    #[error("{lost} ({source})")]
+    WorkerLost {
+        /// Which workers, and what the next query does.
+        lost: String,
+        /// The error the query met.
+        source: DataFusionError,
+    },
 }
 
 use datafusion::error::DataFusionError;
@@ -31,6 +39,7 @@ impl HasFault for QueryError {
     fn fault(&self) -> Fault {
         match self {
             QueryError::ReadOnly(_) => Fault::User,
+            QueryError::WorkerLost { .. } => Fault::Environment,
             QueryError::DataFusion(e) => datafusion_fault(e),
             QueryError::Store(e) => e.fault(),
             QueryError::Arrow(e) => arrow_fault(e),

@@ -27,6 +27,8 @@ pub enum ServerError {
     Setup(String),
     #[error("serving: {0}")]
     Transport(String),
+    #[error(transparent)]
+    Cluster(#[from] loadlake_cluster::ClusterError),
 }
 
 /// The status of a fault (docs/api.md "Statuses"): the caller's input `INVALID_ARGUMENT`, a

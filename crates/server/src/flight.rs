@@ -79,7 +79,7 @@ impl FlightSql {
     /// yet, and the new plan lists the store as it is now.
     async fn stream_sql(&self, sql: &str) -> Result<DoGetStream, Status> {
         let shared = &self.shared;
-        let (stream, first) = shared
+        let (stream, first, engine) = shared
             .timed(async {
                 let mut retries = 0;
                 loop {
@@ -97,7 +97,7 @@ impl FlightSql {
                             tracing::debug!("a file vanished under the query, again: {e}");
                             retries += 1;
                         }
-                        first => return Ok((stream, first)),
+                        first => return Ok((stream, first, engine)),
                     }
                 }
             })
@@ -111,21 +111,27 @@ impl FlightSql {
         let deadline = tokio::time::Instant::now() + shared.config.query_timeout;
         // Each batch must arrive before the query's deadline; a late one ends the stream with an
         // error (never a silently shorter result).
-        let batches = futures::stream::unfold(Some(stream), move |state| async move {
-            let mut stream = state?;
-            match tokio::time::timeout_at(deadline, stream.next()).await {
-                Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
-                Ok(Some(Err(e))) => Some((
-                    Err(FlightError::Tonic(Box::new(query_status(e.into())))),
-                    None,
-                )),
-                Ok(None) => None,
-                Err(_) => Some((
-                    Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(
-                        "the query ran longer than the server's query timeout",
-                    )))),
-                    None,
-                )),
+        let engine = Arc::new(engine);
+        let batches = futures::stream::unfold(Some(stream), move |state| {
+            let engine = Arc::clone(&engine);
+            async move {
+                let mut stream = state?;
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(Some(Ok(batch))) => Some((Ok(batch), Some(stream))),
+                    Ok(Some(Err(e))) => Some((
+                        Err(FlightError::Tonic(Box::new(query_status(
+                            engine.query_failure(e).await,
+                        )))),
+                        None,
+                    )),
+                    Ok(None) => None,
+                    Err(_) => Some((
+                        Err(FlightError::Tonic(Box::new(Status::deadline_exceeded(
+                            "the query ran longer than the server's query timeout",
+                        )))),
+                        None,
+                    )),
+                }
             }
         });
         let out = FlightDataEncoderBuilder::new()

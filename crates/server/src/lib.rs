@@ -18,6 +18,7 @@ mod runs;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use loadlake_cluster::{Workers, WorkersConfig};
 use loadlake_query::{EngineOptions, QueryEngine};
 use loadlake_schema::IpcLimits;
 use loadlake_store::{Store, StoreLocation};
@@ -32,6 +34,7 @@ use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 pub use error::ServerError;
+pub use worker::serve_worker_on;
 
 /// The generated protobuf types and services (`proto/loadlake.proto`).
 // A StartLoad (plan, data files) is larger than a StopLoad; commands are few, so no boxing.
@@ -78,6 +81,9 @@ pub struct ServerConfig {
     /// Bytes all `StreamSamples` messages being decoded and written at once may take decoded;
     /// a message waits for room (never below `ipc_limits.max_decoded_bytes`).
     pub stream_decode_budget: u64,
+    /// Query workers to spread queries over (this server coordinates them), called with their
+    /// own token if set, else this server's `token`. None: every query runs here.
+    pub workers: Option<WorkersConfig>,
 }
 
 impl ServerConfig {
@@ -99,6 +105,7 @@ impl ServerConfig {
             max_connections: 512,
             ipc_limits: IpcLimits::default(),
             stream_decode_budget: 256 << 20,
+            workers: None,
         }
     }
 
@@ -121,6 +128,8 @@ pub(crate) struct Shared {
     pub decode_budget: stream::DecodeBudget,
     /// Load generators joined to this server.
     pub agents: agents::AgentRegistry,
+    /// The query workers this server coordinates, if any.
+    pub workers: Option<Arc<Workers>>,
 }
 
 impl Shared {
@@ -128,7 +137,10 @@ impl Shared {
     pub(crate) async fn engine(&self) -> Result<QueryEngine, tonic::Status> {
         let options = EngineOptions {
             memory_bytes: Some(self.config.query_memory),
-            cluster: None,
+            cluster: self
+                .workers
+                .clone()
+                .map(|w| w as Arc<dyn loadlake_query::QueryCluster>),
         };
         QueryEngine::open_with(&self.store, &options)
             .await
@@ -193,6 +205,18 @@ pub async fn serve_on_with_http(
     let local = listener
         .local_addr()
         .map_err(|e| ServerError::Bind(config.listen, e))?;
+    let workers = match &config.workers {
+        Some(workers) => {
+            let workers = Workers::connect(WorkersConfig {
+                token: workers.token.clone().or_else(|| config.token.clone()),
+                ..workers.clone()
+            })
+            .await?;
+            tracing::info!("coordinating query workers {:?}", workers.live());
+            Some(Arc::new(workers))
+        }
+        None => None,
+    };
     let shared = Arc::new(Shared {
         store,
         config: config.clone(),
@@ -202,6 +226,7 @@ pub async fn serve_on_with_http(
             config.ipc_limits.max_decoded_bytes,
         ),
         agents: agents::AgentRegistry::default(),
+        workers,
     });
     let recovery = tokio::spawn(recover_periodically(shared.clone()));
     let check = auth::BearerCheck::new(config.token.clone());
@@ -325,7 +350,7 @@ async fn mark_serving(health: &tonic_health::server::HealthReporter) {
 
 /// The HTTP/2 transport of `config`: keepalive pings that find dead peers within the peer
 /// timeout, and TLS when a certificate is configured.
-fn transport(config: &ServerConfig) -> Result<Server, ServerError> {
+pub(crate) fn transport(config: &ServerConfig) -> Result<Server, ServerError> {
     let half = config.peer_timeout / 2;
     let builder = Server::builder()
         .http2_keepalive_interval(Some(half))

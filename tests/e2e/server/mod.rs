@@ -5,6 +5,7 @@
 
 mod agents;
 mod api;
+mod cluster;
 mod console;
 mod crash;
 mod disk_full;

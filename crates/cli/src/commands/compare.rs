@@ -1,8 +1,6 @@
 //! `loadlake compare BASELINE CANDIDATE`: both runs' reports, compared by crates/report.
 
-use anyhow::Context;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::run_report::{DEFAULT_RANGES, run_report};
 use loadlake_report::compare::{CompareOptions, Comparison, RunRef, Verdict, compare};
 use loadlake_report::html::HtmlRenderer;
@@ -15,9 +13,7 @@ use crate::run_ref::resolve_run;
 
 pub(crate) async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
     let method = exact_method(args.percentile_method)?;
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let engine = crate::engine::open_engine(store).await?;
     let mut sides = Vec::with_capacity(2);
     for run in [&args.baseline, &args.candidate] {
         let run_id = resolve_run(store, run)?;

@@ -5,12 +5,19 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use anyhow::bail;
+use loadlake_cluster::WorkersConfig;
 use loadlake_server::ServerConfig;
 use loadlake_store::StoreLocation;
 
-use crate::args::{ServeArgs, read_token};
+use crate::args::{ServeArgs, ServeRole, read_token};
 
-pub(crate) async fn serve(store: StoreLocation, args: &ServeArgs) -> anyhow::Result<()> {
+/// Serves `store` as `args.role` says; a server coordinates `workers` when given.
+pub(crate) async fn serve(
+    store: StoreLocation,
+    args: &ServeArgs,
+    workers: Option<WorkersConfig>,
+) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(store);
     config.listen = args.listen;
     config.token = args.token_file.as_deref().map(read_token).transpose()?;
@@ -20,11 +27,21 @@ pub(crate) async fn serve(store: StoreLocation, args: &ServeArgs) -> anyhow::Res
     config.peer_timeout = Duration::from_millis(args.peer_timeout as u64);
     config.handshake_timeout = Duration::from_millis(args.handshake_timeout as u64);
     config.max_connections = args.max_connections;
+    config.workers = workers;
     config.check_exposure()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let local = listener.local_addr()?;
+    if args.role == ServeRole::Worker {
+        if args.http.is_some() || config.workers.is_some() {
+            bail!("a query worker (--role worker) serves neither --http nor --workers");
+        }
+        eprintln!("loadlake query worker on {local}");
+        loadlake_server::serve_worker_on(listener, config, stop_signal()).await?;
+        tracing::info!("stopped");
+        return Ok(());
+    }
     let http = match args.http {
         Some(addr) => {
             let http = tokio::net::TcpListener::bind(addr)

@@ -1,8 +1,7 @@
 //! `loadlake trend`: one metric across the last runs with a name or tag (crates/query's trend).
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::scope::Scope;
 use loadlake_query::reports::sla::Metric;
 use loadlake_query::reports::trend::{Trend, trend};
@@ -35,9 +34,7 @@ pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Resul
     if runs.is_empty() {
         bail!("no run matches --name / --tag (see `loadlake runs`)");
     }
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let engine = crate::engine::open_engine(store).await?;
     let scope = Scope::of(args.case.as_deref(), args.request.as_deref());
     let method = exact_method(args.percentile_method)?;
     let t = trend(&engine, &runs, &scope, metric, &args.metric, method).await?;

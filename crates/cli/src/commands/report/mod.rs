@@ -7,8 +7,6 @@ mod files;
 mod one_run;
 mod stats;
 
-use anyhow::Context;
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_store::Store;
 
@@ -18,9 +16,7 @@ use crate::run_ref::RunTarget;
 
 /// `loadlake report`; `Gate::Fail` when an SLA rule failed.
 pub(crate) async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
-    let engine = QueryEngine::open(store)
-        .await
-        .context("opening the query engine")?;
+    let engine = crate::engine::open_engine(store).await?;
     if args.files.all {
         if args.latency == Latency::Intended {
             engine.use_intended_latency().await?;
