@@ -257,3 +257,7 @@ impl GroupsAccumulator for HistogramGroups {
             + self.hists.capacity() * std::mem::size_of::<Histogram>()
     }
 }
+
+#[cfg(test)]
+#[path = "udaf_tests.rs"]
+mod tests;
