@@ -8,10 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
 use serde_json::Value;
 
-use super::{Served, channel, checkout_run, runtime};
+use super::{Served, channel, checkout_run, flight_batches, runtime};
 use crate::common::*;
 
 /// A `loadlake serve --role worker` child on a free loopback port; killed when dropped.
@@ -213,16 +212,7 @@ fn a_worker_killed_mid_query_fails_that_query_and_the_next_runs_on_the_other() {
             arrow_flight::sql::client::FlightSqlServiceClient::new(channel(&served).await);
         client.set_token("cluster-secret".to_string());
         let started = Instant::now();
-        let query = async {
-            let info = client.execute(SLOW.to_string(), None).await?;
-            let mut rows = 0;
-            for endpoint in info.endpoint {
-                let ticket = endpoint.ticket.expect("ticket");
-                let batches: Vec<_> = client.do_get(ticket).await?.try_collect().await?;
-                rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
-            }
-            Ok::<usize, Box<dyn std::error::Error>>(rows)
-        };
+        let query = flight_batches(&mut client, SLOW);
         let kill = async {
             tokio::time::sleep(Duration::from_millis(1500)).await;
             w1.child.kill().expect("SIGKILL the first worker");
@@ -243,16 +233,7 @@ fn a_worker_killed_mid_query_fails_that_query_and_the_next_runs_on_the_other() {
 
         // The failure made the coordinator probe again: the next query is planned on the
         // worker left, at once.
-        let info = client
-            .execute("select count(*) from samples".to_string(), None)
-            .await
-            .expect("the next query is planned");
-        let ticket = info.endpoint[0].ticket.clone().expect("ticket");
-        let batches: Vec<arrow::record_batch::RecordBatch> = client
-            .do_get(ticket)
-            .await
-            .expect("do_get")
-            .try_collect()
+        let batches = flight_batches(&mut client, "select count(*) from samples")
             .await
             .expect("the next query runs on the worker left");
         let count = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(

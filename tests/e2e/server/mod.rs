@@ -97,6 +97,23 @@ pub(super) async fn channel(s: &Served) -> Channel {
         .expect("connect")
 }
 
+/// Runs `sql` through Flight SQL (execute, then every endpoint's ticket) and collects the
+/// batches; the first error, from planning or from the stream, is returned.
+pub(super) async fn flight_batches(
+    client: &mut arrow_flight::sql::client::FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Result<Vec<arrow::record_batch::RecordBatch>, Box<dyn std::error::Error>> {
+    use futures::TryStreamExt;
+    let info = client.execute(sql.to_string(), None).await?;
+    let mut batches = Vec::new();
+    for endpoint in info.endpoint {
+        let ticket = endpoint.ticket.ok_or("an endpoint without a ticket")?;
+        let got: Vec<_> = client.do_get(ticket).await?.try_collect().await?;
+        batches.extend(got);
+    }
+    Ok(batches)
+}
+
 pub(super) fn checkout_run(store: &TestStore) -> String {
     let jtl = repo_root().join("sample-data/checkout.jtl");
     let plan = repo_root().join("sample-data/checkout.jmx");

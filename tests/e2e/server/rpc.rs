@@ -12,7 +12,7 @@ use serde_json::Value;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use super::{Served, channel, checkout_run, f, runtime};
+use super::{Served, channel, checkout_run, f, flight_batches, runtime};
 use crate::common::*;
 
 #[test]
@@ -705,17 +705,7 @@ fn a_query_over_its_memory_budget_fails_alone() {
             "select a.label, array_agg(b.label) as l from samples a, samples b \
              where a.run_id = '{run}' and b.run_id = '{run}' group by a.label"
         );
-        let outcome = async {
-            let info = client.execute(sql, None).await?;
-            let mut rows = 0;
-            for endpoint in info.endpoint {
-                let ticket = endpoint.ticket.expect("ticket");
-                let batches: Vec<_> = client.do_get(ticket).await?.try_collect().await?;
-                rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
-            }
-            Ok::<usize, Box<dyn std::error::Error>>(rows)
-        }
-        .await;
+        let outcome = flight_batches(&mut client, &sql).await;
         let e = outcome.expect_err("1 MiB is not enough for this query");
         assert!(
             e.to_string().to_lowercase().contains("resources exhausted"),
