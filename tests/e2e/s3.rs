@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestStore, interop_available, py_inline, repo_root};
+use crate::common::{TestStore, interop_available, py_inline, python, repo_root};
 
 /// `value` without the keys that name the run (its id, when it was imported).
 fn without_identity(mut value: Value) -> Value {
@@ -199,4 +199,153 @@ print(json.dumps({{"keys": keys}}))
     assert_eq!(n[0]["n"], rows as u64);
     let runs = s3.sql("select run_id from runs");
     assert_eq!(runs.len(), 1, "{runs:?}");
+}
+
+/// tests/e2e/py/s3_fault_proxy.py in front of the test bucket's server, injecting `mode`'s
+/// faults; it stops when dropped (its stdin closes).
+struct FaultProxy {
+    child: std::process::Child,
+    endpoint: String,
+    /// `<n> <method> <path> <status>` per request, as the proxy saw them.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FaultProxy {
+    fn start(mode: &str) -> FaultProxy {
+        use std::io::{BufRead, BufReader};
+        let upstream = std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT beside LOADLAKE_TEST_S3");
+        let mut child = std::process::Command::new(python())
+            .arg(repo_root().join("tests/e2e/py/s3_fault_proxy.py"))
+            .args([&upstream, mode])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the fault proxy");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the proxy's port");
+        let port = first
+            .trim()
+            .strip_prefix("port ")
+            .expect("`port N`")
+            .to_string();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = BufReader::new(child.stderr.take().expect("stderr"));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for l in lines.lines().map_while(Result::ok) {
+                sink.lock().expect("log").push(l);
+            }
+        });
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// `loadlake --store <store> args…` with S3 requests going through the proxy.
+    fn run(&self, store: &TestStore, args: &[&str]) -> std::process::Output {
+        store
+            .cmd()
+            .env("AWS_ENDPOINT", &self.endpoint)
+            .args(args)
+            .output()
+            .expect("run loadlake")
+    }
+
+    /// Requests answered with `status`.
+    fn answered(&self, status: u16) -> usize {
+        let suffix = format!(" {status}");
+        self.log
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|l| l.ends_with(&suffix))
+            .count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn throttled_requests_are_retried_and_the_import_commits_whole() {
+    let Some(s3) = TestStore::s3("throttled") else {
+        return;
+    };
+    let proxy = FaultProxy::start("flaky");
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let out = proxy.run(&s3, &["import", jtl.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One request in three was refused with 503 SlowDown; the client retried them.
+    assert!(
+        proxy.answered(503) >= 2,
+        "{:?}",
+        proxy.log.lock().expect("log")
+    );
+    // Read straight from the server, not through the proxy: one run, every row.
+    let runs = s3.sql("select run_id, samples from runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    // checkout.jtl: 720 samples under its header line (counted by hand).
+    assert_eq!(runs[0]["samples"], 720);
+    let n = s3.sql("select count(*) as n from samples");
+    assert_eq!(n[0]["n"], 720);
+}
+
+#[test]
+fn an_endpoint_that_keeps_failing_is_a_clear_error_within_the_retry_budget() {
+    let Some(s3) = TestStore::s3("down") else {
+        return;
+    };
+    let proxy = FaultProxy::start("down");
+    let started = std::time::Instant::now();
+    let out = proxy.run(&s3, &["runs"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Exit 3: the environment, not the user's input nor a bug; the store and the answer named.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(s3.url.as_deref().expect("s3"))
+            || stderr.contains(&s3.url.as_deref().expect("s3")["s3://".len()..]),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("503") || stderr.contains("Service"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Retried (5 times at most), then given up well within the 30 s retry budget.
+    assert!(proxy.answered(503) >= 2, "not retried");
+    assert!(started.elapsed() < std::time::Duration::from_secs(40));
+}
+
+#[test]
+fn wrong_credentials_are_reported_as_such_and_nothing_is_written() {
+    let Some(s3) = TestStore::s3("denied") else {
+        return;
+    };
+    let proxy = FaultProxy::start("denied");
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let out = proxy.run(&s3, &["import", jtl.to_str().expect("utf-8 path")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("InvalidAccessKeyId") || stderr.contains("403"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A 403 is not retried: one refusal is the answer.
+    assert_eq!(proxy.answered(403), proxy.log.lock().expect("log").len());
+    assert!(s3.sql("select run_id from runs").is_empty());
 }
