@@ -12,18 +12,28 @@ function authHeaders() {
   return token ? { Authorization: "Bearer " + token } : {};
 }
 
-/** Fetches `path` of the JSON API with the token; resolves to the parsed JSON. */
-async function api(path) {
-  const response = await fetch(path, { headers: authHeaders() });
-  const body = await response.json().catch(() => null);
+/**
+ * Fetches `path` of the JSON API with the token (a GET, or a POST of `body` as JSON);
+ * resolves to the parsed JSON.
+ */
+async function api(path, body) {
+  const init = body === undefined
+    ? { headers: authHeaders() }
+    : {
+        method: "POST",
+        headers: { ...authHeaders(), "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      };
+  const response = await fetch(path, init);
+  const answer = await response.json().catch(() => null);
   if (response.status === 401) {
     askForToken();
     throw new Error("this server needs a token");
   }
   if (!response.ok) {
-    throw new Error((body && body.message) || response.status + " " + response.statusText);
+    throw new Error((answer && answer.message) || response.status + " " + response.statusText);
   }
-  return body;
+  return answer;
 }
 
 /** Shows the token form; a token entered there is kept and the page loaded again. */
@@ -294,6 +304,41 @@ async function showRun() {
   document.body.dataset.ready = "run";
 }
 
+/** A result cell's text: "" for null, JSON for lists and structs, the value otherwise. */
+function sqlText(value) {
+  if (value === null || value === undefined) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** The SQL page: runs the box's statement (POST /api/v1/sql) and shows its rows. */
+async function runSql() {
+  document.getElementById("error").hidden = true;
+  delete document.body.dataset.ready;
+  const sql = document.getElementById("sql").value;
+  const answer = await api("/api/v1/sql", { sql });
+  const head = document.createElement("tr");
+  for (const c of answer.columns) {
+    const th = document.createElement("th");
+    th.textContent = c.name;
+    th.title = c.type;
+    head.append(th);
+  }
+  document.querySelector("#result thead").replaceChildren(head);
+  document.querySelector("#result tbody").replaceChildren(
+    ...answer.rows.map((row) => {
+      const tr = document.createElement("tr");
+      for (const c of answer.columns) {
+        const v = row[c.name];
+        tr.append(cell(c.name, sqlText(v), typeof v === "number"));
+      }
+      return tr;
+    }),
+  );
+  document.getElementById("summary").textContent =
+    answer.rows.length + " rows" + (answer.truncated ? " (the first ones: there are more)" : "");
+  document.body.dataset.ready = "sql";
+}
+
 /** Runs `step`, showing what went wrong instead of failing silently. */
 function run(step) {
   step().catch(showError);
@@ -307,4 +352,14 @@ if (document.body.dataset.page === "runs") {
   run(() => showRuns(null));
 } else if (document.body.dataset.page === "run") {
   run(showRun);
+} else if (document.body.dataset.page === "sql") {
+  document.getElementById("query").onsubmit = (event) => {
+    event.preventDefault();
+    run(runSql);
+  };
+  // Asks for the token (if the server needs one) before a statement is typed, not after.
+  run(async () => {
+    await api("/api/v1/runs?max_results=1");
+    document.body.dataset.ready = "sql-page";
+  });
 }

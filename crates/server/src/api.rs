@@ -31,18 +31,27 @@ use crate::pb::run_service_server::RunService;
 use crate::reports::Reports;
 use crate::runs::Runs;
 
-/// What the handlers share: the gRPC services they answer through.
+/// What the handlers share: the gRPC services they answer through, and the server's state
+/// for SQL (`api_sql.rs`).
 #[derive(Clone)]
 struct Api {
     runs: Arc<Runs>,
     reports: Arc<Reports>,
+    shared: Arc<Shared>,
+}
+
+impl axum::extract::FromRef<Api> for Arc<Shared> {
+    fn from_ref(api: &Api) -> Arc<Shared> {
+        Arc::clone(&api.shared)
+    }
 }
 
 /// The `/api/v1` routes over `shared`, behind `check`.
 pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
     let api = Api {
         runs: Arc::new(Runs::new(shared.clone())),
-        reports: Arc::new(Reports::new(shared)),
+        reports: Arc::new(Reports::new(shared.clone())),
+        shared,
     };
     let guarded = Router::new()
         .route("/api/v1/runs", get(list_runs))
@@ -55,6 +64,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
         .route("/api/v1/runs/{run_id}/cases/{case_id}", get(case_detail))
         .route("/api/v1/runs/{run_id}/aw-chart", get(aw_chart))
         .route("/api/v1/runs/{run_id}/scene-stats", get(scene_stats))
+        .route("/api/v1/sql", post(crate::api_sql::sql))
         .layer(middleware::from_fn_with_state(check, require_token));
     Router::new()
         .route("/api/v1/health", get(health))
@@ -65,7 +75,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
 }
 
 /// A gRPC status as an HTTP error: the status code of its gRPC code, the message as JSON.
-struct ApiError(Status);
+pub(crate) struct ApiError(Status);
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {

@@ -3,7 +3,8 @@
 //! served without the token; every API call they make carries it (the page asks for it once).
 //!
 //! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline, its curve
-//! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve.
+//! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve;
+//! `/sql` runs one read-only statement (`POST /api/v1/sql`) and shows its rows.
 
 use axum::Router;
 use axum::http::header;
@@ -12,6 +13,7 @@ use axum::routing::get;
 
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const RUN_HTML: &str = include_str!("../console/run.html");
+const SQL_HTML: &str = include_str!("../console/sql.html");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
 const CONSOLE_CSS: &str = include_str!("../console/console.css");
 
@@ -37,6 +39,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/runs/{run_id}",
             get(|| async { file("text/html; charset=utf-8", RUN_HTML) }),
+        )
+        .route(
+            "/sql",
+            get(|| async { file("text/html; charset=utf-8", SQL_HTML) }),
         )
         .route(
             "/console/console.js",

@@ -6,6 +6,7 @@
 
 pub mod agents;
 mod api;
+mod api_sql;
 mod auth;
 mod conn;
 mod console;

@@ -186,3 +186,100 @@ fn a_live_run_updates_in_the_console_and_its_stop_button_stops_it() {
         "{seen}"
     );
 }
+
+#[test]
+fn the_sql_box_runs_read_only_sql_with_the_jtls_numbers() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    checkout_run(&store);
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    // Truth: Python's csv module over the JTL, nearest-rank P95 per label.
+    let truth = py_json(
+        "label_percentiles.py",
+        &[jtl.to_str().unwrap(), "nearest-rank", "95"],
+    );
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        &store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let base = served.http.clone().expect("started with --http");
+    let sql = "select label, count(*) as n, hist_percentile(ms_histogram(elapsed_ms), 0.95) as p95 \
+               from samples group by label order by label";
+    let seen = py_json(
+        "console_sql_check.py",
+        &[&base, "s3cret", sql, "drop table runs"],
+    );
+    // The browser logs the token-less call's 401 and the refused write's 400; nothing else.
+    for e in seen["errors"].as_array().unwrap() {
+        let e = e.as_str().unwrap();
+        assert!(e.contains("401") || e.contains("400"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+    assert_eq!(
+        seen["columns"],
+        serde_json::json!(["label", "n", "p95"]),
+        "{seen}"
+    );
+    let rows = seen["rows"].as_array().unwrap();
+    let labels: Vec<&String> = truth
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "Total")
+        .collect();
+    assert_eq!(rows.len(), labels.len(), "{seen}");
+    for row in rows {
+        let label = row["label"].as_str().unwrap();
+        let t = &truth[label];
+        assert_eq!(
+            number(&row["n"]),
+            t["sampleCount"].as_f64().unwrap(),
+            "{label}"
+        );
+        assert_eq!(
+            number(&row["p95"]),
+            t["pct1ResTime"].as_f64().unwrap(),
+            "{label}"
+        );
+    }
+    assert_eq!(seen["summary"], format!("{} rows", labels.len()), "{seen}");
+    // A write is refused by the server, and the page says why.
+    let refused = seen["refused"].as_str().unwrap();
+    assert!(refused.contains("read-only"), "{refused}");
+
+    // The endpoint itself: max_rows cuts and says so; no token, 401.
+    let program = format!(
+        r#"
+import json, urllib.request, urllib.error
+def post(body, token=True):
+    req = urllib.request.Request("{base}/api/v1/sql", data=json.dumps(body).encode(),
+        headers={{"Content-Type": "application/json", **({{"Authorization": "Bearer s3cret"}} if token else {{}})}})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+cut = post({{"sql": "select label from samples order by label", "max_rows": 3}})
+anon = post({{"sql": "select 1"}}, token=False)
+bad = post({{"sql": "select nosuchcolumn from samples"}})
+print(json.dumps({{"cut": cut, "anon": anon, "bad": bad}}))
+"#
+    );
+    let api = py_inline(&program);
+    assert_eq!(api["cut"][0], 200, "{api}");
+    assert_eq!(api["cut"][1]["rows"].as_array().unwrap().len(), 3, "{api}");
+    assert_eq!(api["cut"][1]["truncated"], true, "{api}");
+    assert_eq!(api["cut"][1]["rows"][0]["label"], "Add To Cart", "{api}");
+    assert_eq!(api["anon"][0], 401, "{api}");
+    assert_eq!(api["bad"][0], 400, "{api}");
+    assert_eq!(api["bad"][1]["code"], "INVALID_ARGUMENT", "{api}");
+}
