@@ -506,6 +506,9 @@ pub struct HttpStep {
     pub extractors: Vec<PostProcessor>,
     /// What of the response the extractors and assertions read (decided once, at compile time).
     pub(crate) keep: Keep,
+    /// "Retrieve All Embedded Resources" (`HTTPSampler.image_parser`): the resources of an HTML
+    /// or CSS response fetched after it, as sub-samples of its sample.
+    pub(crate) embedded: Option<Box<crate::elements::embedded::EmbeddedResources>>,
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,

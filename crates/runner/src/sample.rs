@@ -32,9 +32,22 @@ pub(crate) struct Sample {
     pub url: Option<Arc<str>>,
     pub data_type: Option<&'static str>,
     pub encoding: Option<Cow<'static, str>>,
+    /// JMeter's sub-results (the page and the embedded resources of an HTTP sample), written
+    /// right after this sample as `subsample` rows pointing at it; this sample's elapsed time
+    /// and bytes already cover them.
+    pub subresults: Vec<Sample>,
 }
 
 impl Sample {
+    /// The record of sub-result of the sample at row `parent_row`.
+    pub(crate) fn sub_record(&self, parent_row: i64) -> SampleRecord<'_> {
+        SampleRecord {
+            kind: Some(SampleKind::Subsample),
+            parent_row: Some(parent_row),
+            ..self.record()
+        }
+    }
+
     /// The record the batch builder takes.
     pub(crate) fn record(&self) -> SampleRecord<'_> {
         SampleRecord {

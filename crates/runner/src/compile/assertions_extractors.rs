@@ -104,7 +104,7 @@ impl Compiler<'_> {
                 &e.name,
                 prop,
                 &value,
-                "only the main sample (parent, or all: the runner records no sub-samples) is \
+                "only the main sample (parent, or all where the sample has no sub-samples) is \
                  supported; sub-samples only (children) and a variable scope are not",
             )),
         }

@@ -172,11 +172,18 @@ impl Compiler<'_> {
         let extractors = self.post_processors(scope)?;
         let assertions = self.checks(scope)?;
         let cache = self.cache_settings(scope)?;
+        let embedded = self.embedded_resources(s, scope)?;
         let keep = Keep {
+            // The page is parsed for its embedded resources.
             body: extractors.iter().any(|e| e.needs_body())
-                || assertions.iter().any(|a| a.needs_body()),
-            // A Cache Manager reads the response's caching headers.
-            headers: !extractors.is_empty() || !assertions.is_empty() || cache.is_some(),
+                || assertions.iter().any(|a| a.needs_body())
+                || embedded.is_some(),
+            // A Cache Manager reads the response's caching headers; the embedded resources
+            // are looked for by the page's content type.
+            headers: !extractors.is_empty()
+                || !assertions.is_empty()
+                || cache.is_some()
+                || embedded.is_some(),
         };
         let label = self.name_text(el, &s.name)?;
         let url_arc = Arc::from(crate::model::url(tls, &host, port, &path));
@@ -209,6 +216,7 @@ impl Compiler<'_> {
             cache,
             extractors,
             keep,
+            embedded,
             runtime,
         })
     }
@@ -387,14 +395,6 @@ impl Compiler<'_> {
 
     /// Sampler settings that change what is sent and that the runner does not implement.
     fn refuse_unsupported_http(&self, s: &TestElement) -> Result<(), RunnerError> {
-        for (prop, why) in [(
-            "HTTPSampler.image_parser",
-            "embedded resources are not downloaded",
-        )] {
-            if self.flag(s, prop, false)? {
-                return Err(RunnerError::setting(&s.name, prop, "true", why));
-            }
-        }
         for prop in ["HTTPSampler.proxyHost", "HTTPSampler.ipSource"] {
             let v = self.text(s, prop)?;
             if !v.trim().is_empty() {

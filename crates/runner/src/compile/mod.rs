@@ -10,6 +10,7 @@ pub(crate) mod assertions_extractors;
 pub(crate) mod auth;
 pub(crate) mod cache;
 pub(crate) mod controllers;
+pub(crate) mod embedded;
 pub(crate) mod http_files;
 pub(crate) mod http_protocol;
 pub(crate) mod http_sampler;

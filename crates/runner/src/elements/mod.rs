@@ -8,6 +8,7 @@
 pub(crate) mod assertions;
 pub(crate) mod counter;
 pub(crate) mod csv_data_set;
+pub(crate) mod embedded;
 pub(crate) mod extractors;
 pub(crate) mod jsonpath;
 pub(crate) mod response;

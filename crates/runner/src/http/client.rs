@@ -195,6 +195,9 @@ pub(crate) struct HttpClient {
     pub cache: crate::http::cache::HttpCache,
     /// The request being sent (head and body), kept to reuse its allocation.
     out: Vec<u8>,
+    /// Clients of their own (connections kept alive between samples) for embedded resources
+    /// downloaded in parallel, as JMeter's pool of download threads.
+    pub parallel: Vec<HttpClient>,
 }
 
 /// Milliseconds since the epoch, now.

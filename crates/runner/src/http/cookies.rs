@@ -16,7 +16,7 @@ struct Cookie {
 }
 
 /// The cookies of one virtual user.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct CookieJar {
     cookies: Vec<Cookie>,
 }
@@ -79,6 +79,17 @@ impl CookieJar {
         });
         if !delete {
             self.cookies.push(cookie);
+        }
+    }
+
+    /// Adds the cookies of `other` (a copy of this jar that made requests of its own), each
+    /// replacing the one of the same name, domain and path: JMeter's `CookieManager.add` of the
+    /// cookies of resources downloaded in parallel (a cookie they deleted stays).
+    pub(crate) fn absorb(&mut self, other: &CookieJar) {
+        for c in &other.cookies {
+            self.cookies
+                .retain(|k| !(k.name == c.name && k.domain == c.domain && k.path == c.path));
+            self.cookies.push(c.clone());
         }
     }
 

@@ -340,9 +340,15 @@ impl Collector<'_> {
         if self.hit_max {
             return Ok(());
         }
-        self.builder
-            .push(&s.record())
-            .map_err(|e| RunnerError::Batch(e.to_string()))?;
+        let batch_error = |e: arrow::error::ArrowError| RunnerError::Batch(e.to_string());
+        let row = self.builder.push(&s.record()).map_err(batch_error)?;
+        // Sub-results follow their parent (in the same batch, so that `parent_row` is known);
+        // they are counted in it, not on their own.
+        for sub in &s.subresults {
+            self.builder
+                .push(&sub.sub_record(row))
+                .map_err(batch_error)?;
+        }
         self.samples += 1;
         self.errors += u64::from(!s.success);
         if let Some(p) = &mut self.peak {

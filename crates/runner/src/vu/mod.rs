@@ -5,6 +5,7 @@
 //! [`Quota`] of a count stage, which users consult before each iteration, are here.
 
 pub(crate) mod controllers;
+mod embedded;
 pub(crate) mod feeds;
 pub(crate) mod samplers;
 mod scripts;
@@ -490,6 +491,7 @@ impl Vu {
             url: None,
             data_type: None,
             encoding: None,
+            subresults: Vec::new(),
         }
     }
 
@@ -631,6 +633,7 @@ impl Vu {
         };
         // The Authorization and Cache Managers' headers; a fresh copy in the cache: JMeter
         // sends nothing and makes no sample.
+        let unmanaged = request;
         let Some(request) = crate::http::cache::managed(&self.client.cache, h, request) else {
             return Flow::Next;
         };
@@ -642,11 +645,18 @@ impl Vu {
         // Boxed: the request's state lives only while it is in flight, so an idle user (in a
         // timer) holds no room for it. (A stop-now abandons it with the whole user: see
         // `unless_stopped_now`.)
-        let r = Box::pin(self.client.execute(&request, h, h.keep)).await;
+        let mut r = Box::pin(self.client.execute(&request, h, h.keep)).await;
         if let Some(c) = &h.cache {
             self.client.cache.after(c, &request.method, &r, now_ms());
         }
-        let mut success = r.status.is_some_and(|s| (200..400).contains(&s))
+        let (mut subresults, mut resources_ok) = (Vec::new(), true);
+        if let Some(e) = &h.embedded {
+            let resources = Box::pin(self.embedded_resources(h, e, unmanaged, &r)).await;
+            if !resources.is_empty() {
+                (subresults, resources_ok) = self.embedded_container(&label, &mut r, resources);
+            }
+        }
+        let mut success = (r.status.is_some_and(|s| (200..400).contains(&s)) && resources_ok)
             || h.assertions.iter().any(|a| a.assume_success());
         let mut failure_message = None;
         let response = Response {
@@ -679,6 +689,7 @@ impl Vu {
             url: Some(r.url),
             data_type: r.data_type,
             encoding: r.encoding,
+            subresults,
             ..self.sample_of(r.ts_ms, r.elapsed_ms, label, SampleKind::Sample, success)
         };
         if let Some(e) = edited {

@@ -178,6 +178,7 @@ impl Vu {
             url: None,
             data_type: None,
             encoding: None,
+            subresults: Vec::new(),
         }
     }
 }

@@ -231,6 +231,36 @@ async fn handle(
                 .unwrap();
             return Ok(resp);
         }
+        "/site.html" => {
+            // `?broken` adds a resource that answers 404.
+            let page = SITE_HTML.replace(
+                "<!--broken-->",
+                if query == "broken" {
+                    r#"<img src="/res/missing.gif">"#
+                } else {
+                    ""
+                },
+            );
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body(Full::new(Bytes::from(page)))
+                .unwrap();
+            return Ok(resp);
+        }
+        p if p.starts_with("/res/missing") => (StatusCode::NOT_FOUND, "no such resource".into()),
+        p if p.starts_with("/res/slow") => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            (StatusCode::OK, "slow resource".to_string())
+        }
+        p if p.starts_with("/res/cookie") => {
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Set-Cookie", format!("res=from{}; Path=/", &p[11..]))
+                .body(Full::new(Bytes::from_static(b"cookie")))
+                .unwrap();
+            return Ok(resp);
+        }
         "/redirect" => {
             let resp = Response::builder()
                 .status(StatusCode::FOUND)
@@ -258,6 +288,17 @@ pub(crate) const PAGE_HTML: &str = r#"<!DOCTYPE html>
 <table class="t"><tr><td>c1</td><td>c2</td></tr><tr><td>c3</td><td>c4</td></tr></table>
 <form name="Login"><input name="csrf" value="tok-1"></form>
 <div id="blocks"><p>One</p>Two<span>Three</span></div></body></html>"#;
+
+/// The HTML page `/site.html` serves (for embedded resources): ten resources JMeter's HTML
+/// parser finds (one of them twice), four it does not; `?broken` adds `/res/missing.gif` (404).
+pub(crate) const SITE_HTML: &str = r#"<!DOCTYPE html>
+<html><head><link rel="stylesheet" href="/res/site.css"><link rel="alternate" href="/res/alternate">
+<script src="res/app.js"></script><script>var s = '<img src="/res/in-script.png">';</script></head>
+<body background="/res/bg.png"><img src="/res/logo.png"><img src="/res/logo.png">
+<input type="image" src="/res/button.png"><input type="text" src="/res/not-an-image">
+<div style="background: url('/res/div.png')"><a href="/res/link">a link</a></div>
+<iframe src="/res/frame.html"></iframe><img src="/res/slow-1.png"><img src="/res/slow-2.png">
+<!--broken--><base href="/res/deep/"><img src="after-base.png"></body></html>"#;
 
 /// The XML document `/doc.xml` serves (for the XPath Extractor).
 pub(crate) const DOC_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -606,6 +647,7 @@ pub(crate) struct Row {
     pub grp_threads: i32,
     pub all_threads: i32,
     pub url: Option<String>,
+    pub parent_row: Option<i64>,
 }
 
 pub(crate) fn rows(batches: &[SampleBatch]) -> Vec<Row> {
@@ -656,6 +698,7 @@ pub(crate) fn rows(batches: &[SampleBatch]) -> Vec<Row> {
         let (br, bs) = (i64c("bytes_received"), i64c("bytes_sent"));
         let (grp, all) = (i32c("grp_threads"), i32c("all_threads"));
         let success = b.column_by_name("success").unwrap().as_boolean().clone();
+        let parent = i64c("parent_row");
         for i in 0..b.num_rows() {
             out.push(Row {
                 row: row.value(i),
@@ -679,6 +722,7 @@ pub(crate) fn rows(batches: &[SampleBatch]) -> Vec<Row> {
                 grp_threads: grp.value(i),
                 all_threads: all.value(i),
                 url: opt(&url, i),
+                parent_row: (!parent.is_null(i)).then(|| parent.value(i)),
             });
         }
     }
