@@ -242,6 +242,25 @@ fn controller_line(step: &Step) -> Option<(String, &[Feed], &[Step])> {
         Step::Simple { name, steps, .. } => {
             (format!("Simple controller \"{name}\""), no_feeds, steps)
         }
+        Step::Parallel(p) => {
+            let at_once = match p.limit {
+                Some(n) => format!("at most {n} at once"),
+                None => "all at once".to_string(),
+            };
+            let parent = if p.parent_sample {
+                ", one sample with the children's as sub-results"
+            } else {
+                ""
+            };
+            (
+                format!(
+                    "Parallel Sampler \"{}\" (children {at_once}{parent})",
+                    p.name
+                ),
+                no_feeds,
+                &p.steps,
+            )
+        }
         Step::Loop {
             name,
             loops,

@@ -56,7 +56,7 @@ pub use kpi::rules::RuleWatch;
 pub use model::ScriptStep;
 pub use model::{
     ActionStep, DataFile, Dummy, FlowAction, HttpRequest, HttpStep, LocalSampler, LocalStep, Loops,
-    OnSampleError, RandomDelay, RunnablePlan, Step, ThreadGroupPlan, Timers,
+    OnSampleError, ParallelStep, RandomDelay, RunnablePlan, Step, ThreadGroupPlan, Timers,
 };
 pub use run::arrival::ArrivalRate;
 pub use run::{BATCH_ROWS, CHANNEL_DEPTH, FLUSH_EVERY, RunOptions, RunSummary, run};

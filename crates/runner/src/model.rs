@@ -21,7 +21,9 @@ use crate::elements::user_parameters::UserParameters;
 use crate::text::condition::Condition;
 use crate::text::template::Template;
 
-pub use samplers::{ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, ScriptStep, Timers};
+pub use samplers::{
+    ActionStep, Dummy, FlowAction, LocalSampler, LocalStep, ParallelStep, ScriptStep, Timers,
+};
 
 /// A compiled test plan, ready for [`crate::run`].
 #[derive(Debug, Clone)]
@@ -358,6 +360,8 @@ pub enum Step {
         /// The children.
         steps: Vec<Step>,
     },
+    /// The bzm Parallel Controller & Sampler: its children at the same time.
+    Parallel(Box<ParallelStep>),
     /// A Runtime Controller: its children again and again for a time.
     Runtime {
         /// The controller's `testname`.
@@ -387,6 +391,7 @@ impl Step {
             | Step::ForEach { steps, .. }
             | Step::Interleave { steps, .. }
             | Step::Runtime { steps, .. } => steps,
+            Step::Parallel(p) => &p.steps,
             Step::Script(_) => &[],
         }
     }
@@ -408,6 +413,7 @@ impl Step {
             | Step::ForEach { name, .. }
             | Step::Interleave { name, .. }
             | Step::Runtime { name, .. } => name,
+            Step::Parallel(p) => &p.name,
             Step::Script(s) => &s.label,
         }
     }

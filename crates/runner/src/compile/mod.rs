@@ -19,6 +19,7 @@ pub(crate) mod listeners;
 pub(crate) mod markup_extractors;
 pub(crate) mod modifiers;
 pub(crate) mod modules;
+pub(crate) mod parallel;
 pub(crate) mod plugin_groups;
 pub(crate) mod random_variable;
 pub(crate) mod refusals;
@@ -68,6 +69,8 @@ pub(crate) enum Kind {
     OnceOnly,
     Throughput,
     Runtime,
+    /// The bzm Parallel Controller & Sampler: a sampler whose children run at once.
+    Parallel,
     CsvData,
     /// Counter Config and User Parameters: iteration listeners (and pre-processors).
     Modifier,
@@ -104,6 +107,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "OnceOnlyController" => Kind::OnceOnly,
         "ThroughputController" => Kind::Throughput,
         "RunTime" => Kind::Runtime,
+        "ParallelSampler" => Kind::Parallel,
         "CSVDataSet" => Kind::CsvData,
         "CounterConfig" | "UserParameters" | "RandomVariableConfig" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
@@ -703,6 +707,11 @@ impl Compiler<'_> {
                 | Kind::Throughput
                 | Kind::Runtime => {
                     if let Some(step) = self.within(child, |c| c.controller(child, &scope)) {
+                        steps.push(step);
+                    }
+                }
+                Kind::Parallel => {
+                    if let Some(step) = self.within(child, |c| c.parallel(child, &scope)) {
                         steps.push(step);
                     }
                 }

@@ -249,7 +249,9 @@ fn is_controller(e: &TestElement) -> bool {
         | Kind::OnceOnly
         | Kind::Throughput
         | Kind::Runtime => true,
+        // A sampler in JMeter's tree (it implements Controller only to hold children).
         Kind::ThreadGroup(_)
+        | Kind::Parallel
         | Kind::Http
         | Kind::Action
         | Kind::Local

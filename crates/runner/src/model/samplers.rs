@@ -2,7 +2,8 @@
 //! (`TestAction`), which writes no sample but pauses, stops or steers the loops; the Debug
 //! Sampler and jp@gc Dummy Sampler, whose samples are made in the runner ([`LocalStep`]); and
 //! the timers and pre-processors every sampler waits for first ([`Timers`]); and the JSR223 /
-//! BeanShell sampler, whose sample its script makes ([`ScriptStep`]).
+//! BeanShell sampler, whose sample its script makes ([`ScriptStep`]); and the bzm Parallel
+//! Sampler, whose children run at once ([`ParallelStep`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,4 +140,27 @@ pub struct Dummy {
     pub waiting: bool,
     /// `URL` (none when empty).
     pub url: Template,
+}
+
+/// The jmeter-bzm-plugins Parallel Controller & Sampler
+/// (`com.blazemeter.jmeter.controller.ParallelSampler`): each child (sampler or controller) runs
+/// once, all at the same time, for the one user (see [`crate::vu`]'s `parallel`).
+#[derive(Debug, Clone)]
+pub struct ParallelStep {
+    /// The element's `testname`: the parent sample's label.
+    pub name: String,
+    /// `PARENT_SAMPLE`: one sample whose sub-results are the children's samples (else the
+    /// children's samples are recorded on their own and the sampler writes none).
+    pub parent_sample: bool,
+    /// `LIMIT_MAX_THREAD_NUMBER` with `MAX_THREAD_NUMBER`: at most this many children at once;
+    /// `None`: all of them.
+    pub limit: Option<usize>,
+    /// Timers and pre-processors in the sampler's scope (run before it, as for any sampler).
+    pub timers: Timers,
+    /// Assertions in scope, checked against the parent sample.
+    pub assertions: Vec<Check>,
+    /// Post-processors in scope, run on the parent sample.
+    pub extractors: Vec<PostProcessor>,
+    /// The children, each run as a branch of its own.
+    pub steps: Vec<super::Step>,
 }

@@ -340,15 +340,11 @@ impl Collector<'_> {
         if self.hit_max {
             return Ok(());
         }
-        let batch_error = |e: arrow::error::ArrowError| RunnerError::Batch(e.to_string());
-        let row = self.builder.push(&s.record()).map_err(batch_error)?;
-        // Sub-results follow their parent (in the same batch, so that `parent_row` is known);
-        // they are counted in it, not on their own.
-        for sub in &s.subresults {
-            self.builder
-                .push(&sub.sub_record(row))
-                .map_err(batch_error)?;
-        }
+        let row = self
+            .builder
+            .push(&s.record())
+            .map_err(|e| RunnerError::Batch(e.to_string()))?;
+        self.add_subresults(s, row)?;
         self.samples += 1;
         self.errors += u64::from(!s.success);
         if let Some(p) = &mut self.peak {
@@ -366,6 +362,20 @@ impl Collector<'_> {
         }
         if self.builder.len() >= BATCH_ROWS {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The sub-results of `s` (at row `row`), each right after its parent and before its own
+    /// (in the same batch, so that `parent_row` is known); they are counted in the top sample,
+    /// not on their own.
+    fn add_subresults(&mut self, s: &Sample, row: i64) -> Result<(), RunnerError> {
+        for sub in &s.subresults {
+            let sub_row = self
+                .builder
+                .push(&sub.sub_record(row))
+                .map_err(|e| RunnerError::Batch(e.to_string()))?;
+            self.add_subresults(sub, sub_row)?;
         }
         Ok(())
     }

@@ -78,6 +78,7 @@ impl Vu {
             Step::Script(s) => self.script_step(s).await,
             Step::Action(a) => self.action(a).await,
             Step::Local(l) => self.local(l).await,
+            Step::Parallel(p) => self.parallel(p).await,
             Step::Simple { feeds, steps, .. } => self.enter(feeds, steps).await,
             Step::Loop {
                 loops,

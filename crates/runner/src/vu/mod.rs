@@ -7,6 +7,7 @@
 pub(crate) mod controllers;
 mod embedded;
 pub(crate) mod feeds;
+mod parallel;
 pub(crate) mod samplers;
 mod scripts;
 mod transaction;
@@ -205,6 +206,8 @@ pub(crate) struct Vu {
     retire: Option<Arc<AtomicBool>>,
     /// A count stage's iterations: the user begins one only when admitted, else stops.
     quota: Option<Arc<Quota>>,
+    /// A branch of a Parallel Sampler: a failed sample does not apply `on_sample_error`.
+    in_branch: bool,
 }
 
 /// `work`, unless the run is told to stop at once first: then it is dropped where it waits
@@ -266,6 +269,7 @@ impl Vu {
             late_ms: None,
             retire: None,
             quota: None,
+            in_branch: false,
         }
     }
 
@@ -709,7 +713,7 @@ impl Vu {
     /// What the thread does after a sampler's sample: go on, or (after a failure) what
     /// `on_sample_error` says.
     pub(crate) fn after_sample(&mut self, success: bool) -> Flow {
-        if success {
+        if success || self.in_branch {
             return Flow::Next;
         }
         match self.group.on_error {
