@@ -515,6 +515,8 @@ pub struct HttpStep {
     /// "Retrieve All Embedded Resources" (`HTTPSampler.image_parser`): the resources of an HTML
     /// or CSS response fetched after it, as sub-samples of its sample.
     pub(crate) embedded: Option<Box<crate::elements::embedded::EmbeddedResources>>,
+    /// RegEx User Parameters in scope: the arguments' values set per request.
+    pub(crate) regex_params: Option<Box<crate::elements::regex_user_parameters::RegexParams>>,
     /// What is filled in per request (variables set at run time, `__Random`, `__counter`, …);
     /// `None` when everything sent is fixed.
     pub runtime: Option<Box<RuntimeParts>>,

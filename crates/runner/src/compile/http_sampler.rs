@@ -24,9 +24,11 @@ const METHODS: &[&str] = &[
 ];
 
 /// One `HTTPArgument`, substituted.
-struct Argument {
-    name: String,
-    value: String,
+pub(crate) struct Argument {
+    /// `Argument.name`.
+    pub(crate) name: String,
+    /// `Argument.value`.
+    pub(crate) value: String,
     always_encode: bool,
     use_equals: bool,
 }
@@ -92,6 +94,7 @@ impl Compiler<'_> {
         for d in scope.defaults.iter().rev() {
             args.extend(self.arguments(d)?);
         }
+        let regex_params = self.regex_params(el, scope, &mut args)?;
         let headers = self.headers(scope)?;
         let raw_body = self.flag(s, "HTTPSampler.postBodyRaw", false)?;
         let body_method = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
@@ -217,6 +220,7 @@ impl Compiler<'_> {
             extractors,
             keep,
             embedded,
+            regex_params,
             runtime,
         })
     }

@@ -23,6 +23,7 @@ pub(crate) mod parallel;
 pub(crate) mod plugin_groups;
 pub(crate) mod random_variable;
 pub(crate) mod refusals;
+pub(crate) mod regex_params;
 pub(crate) mod samplers;
 pub(crate) mod scripts;
 pub(crate) mod timers;
@@ -92,6 +93,8 @@ pub(crate) enum Kind {
     ScriptSampler,
     /// JSR223 / BeanShell pre-processors.
     ScriptPre,
+    /// RegEx User Parameters (a pre-processor of HTTP samplers).
+    RegexParams,
     Unsupported,
 }
 
@@ -141,6 +144,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "Arguments" => Kind::Variables,
         "JSR223Sampler" | "BeanShellSampler" => Kind::ScriptSampler,
         "JSR223PreProcessor" | "BeanShellPreProcessor" => Kind::ScriptPre,
+        "RegExUserParameters" => Kind::RegexParams,
         "JSR223PostProcessor" | "BeanShellPostProcessor" => Kind::Extractor,
         "JSR223Assertion" | "BeanShellAssertion" => Kind::Assertion,
         c if listeners::LISTENERS.iter().any(|(l, _)| *l == c) => Kind::Listener,
@@ -174,6 +178,8 @@ pub(crate) struct Scope<'a> {
     pub pre_processors: Vec<&'a TestElement>,
     /// JSR223 / BeanShell pre-processors.
     pub script_pre: Vec<&'a TestElement>,
+    /// RegEx User Parameters.
+    pub regex_params: Vec<&'a TestElement>,
 }
 
 impl<'a> Scope<'a> {
@@ -192,6 +198,7 @@ impl<'a> Scope<'a> {
                 Kind::Extractor => s.extractors.push(c),
                 Kind::Modifier if c.class_name() == "UserParameters" => s.pre_processors.push(c),
                 Kind::ScriptPre => s.script_pre.push(c),
+                Kind::RegexParams => s.regex_params.push(c),
                 _ => {}
             }
         }
@@ -317,6 +324,7 @@ pub fn compile_with(
             | Kind::CsvData
             | Kind::Modifier
             | Kind::ScriptPre
+            | Kind::RegexParams
             | Kind::Variables => {}
             _ => c.refuse_element(child),
         }
@@ -671,6 +679,7 @@ impl Compiler<'_> {
                             | Kind::Assertion
                             | Kind::Extractor
                             | Kind::ScriptPre
+                            | Kind::RegexParams
                             | Kind::Variables => {}
                             Kind::CsvData | Kind::Modifier => {
                                 if let Some(Some(feed)) = self.within(sub, |c| c.feed(sub)) {
@@ -730,6 +739,7 @@ impl Compiler<'_> {
                 | Kind::Assertion
                 | Kind::Extractor
                 | Kind::ScriptPre
+                | Kind::RegexParams
                 | Kind::Variables => {}
                 Kind::Listener => self.ignore(child),
                 Kind::ThreadGroup(_) | Kind::Unsupported => self.refuse_element(child),

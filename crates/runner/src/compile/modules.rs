@@ -270,6 +270,7 @@ fn is_controller(e: &TestElement) -> bool {
         | Kind::Listener
         | Kind::ScriptSampler
         | Kind::ScriptPre
+        | Kind::RegexParams
         | Kind::Unsupported => false,
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod csv_data_set;
 pub(crate) mod embedded;
 pub(crate) mod extractors;
 pub(crate) mod jsonpath;
+pub(crate) mod regex_user_parameters;
 pub(crate) mod response;
 pub(crate) mod scripts;
 pub(crate) mod shaping_timer;

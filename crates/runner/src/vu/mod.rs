@@ -622,10 +622,16 @@ impl Vu {
         {
             return Flow::Stop;
         }
+        if let Some(r) = &h.regex_params {
+            r.apply(&mut self.user);
+        }
         let rendered = h
             .runtime
             .as_ref()
             .map(|parts| h.rendered(parts, &mut self.user));
+        if let Some(r) = &h.regex_params {
+            r.clear(&mut self.user);
+        }
         let request = rendered.as_ref().unwrap_or(&h.request);
         // Headers changed by pre-processor scripts (`sampler.getHeaderManager()`).
         let edited_request;
