@@ -187,6 +187,30 @@ fn a_thread_limit_below_one_is_refused_and_validate_describes_the_sampler() {
         err.contains("\"Par\"") && err.contains("MAX_THREAD_NUMBER"),
         "{err}"
     );
+    // Scope all would read the children's samples too: refused on the parent sample.
+    let all = assertion("Every part", "Assertion.response_code", 8, &["200"], false).replace(
+        "</ResponseAssertion>",
+        r#"<stringProp name="Assertion.scope">all</stringProp></ResponseAssertion>"#,
+    );
+    let scoped = jmx(
+        &[],
+        &group(
+            "G",
+            1,
+            0,
+            1,
+            "",
+            &parallel("Par", PARENT, &(get("A", "/a") + &all)),
+        ),
+    );
+    let err = compile(&scoped, &[("port", "1")])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("\"Every part\"") && err.contains("Parallel Sampler"),
+        "{err}"
+    );
     let described = compile(&plan(&(limited(3) + PARENT)), &[("port", "1")])
         .map(|p| p.explain())
         .unwrap_or_default();

@@ -15,6 +15,33 @@ use crate::error::RunnerError;
 const DEFAULT_POOL: usize = 6;
 
 impl Compiler<'_> {
+    /// Refuses extractors and assertions in `scope` with scope `all` (the sample and its
+    /// sub-results, JMeter's `getSampleList`) on `what`, a sample that has sub-results: the
+    /// runner's read the main sample only.
+    pub(crate) fn main_sample_scopes(
+        &self,
+        scope: &Scope<'_>,
+        what: &str,
+    ) -> Result<(), RunnerError> {
+        for e in scope.assertions.iter().chain(&scope.extractors) {
+            for prop in ["Sample.scope", "Assertion.scope"] {
+                let value = self.text(e, prop)?;
+                if value.trim() == "all" {
+                    return Err(RunnerError::setting(
+                        &e.name,
+                        prop,
+                        &value,
+                        &format!(
+                            "scope all (the sample and its sub-results) on {what} is not \
+                             implemented; the main sample is"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The embedded-resource settings of sampler `s`; `None` when it does not retrieve them.
     pub(crate) fn embedded_resources(
         &self,
@@ -76,22 +103,8 @@ impl Compiler<'_> {
         } else {
             None
         };
-        // JMeter's scope "all" reads the sub-results too (the page again and each resource);
-        // the runner's extractors and assertions read the main sample only.
-        for e in scope.assertions.iter().chain(&scope.extractors) {
-            for prop in ["Sample.scope", "Assertion.scope"] {
-                let value = self.text(e, prop)?;
-                if value.trim() == "all" {
-                    return Err(RunnerError::setting(
-                        &e.name,
-                        prop,
-                        &value,
-                        "scope all on a sampler that retrieves embedded resources (the sample \
-                         and its sub-results) is not implemented; the main sample is",
-                    ));
-                }
-            }
-        }
+        // JMeter's scope "all" reads the sub-results too (the page again and each resource).
+        self.main_sample_scopes(scope, "a sampler that retrieves embedded resources")?;
         Ok(Some(Box::new(EmbeddedResources {
             allow: pattern("HTTPSampler.embedded_url_re")?,
             exclude: pattern("HTTPSampler.embedded_url_exclude_re")?,

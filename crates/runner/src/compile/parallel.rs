@@ -45,6 +45,10 @@ impl Compiler<'_> {
             None
         };
         let own = scope.extend(&c.children);
+        let parent_sample = on(self, "PARENT_SAMPLE")?;
+        if parent_sample {
+            self.main_sample_scopes(&own, "a Parallel Sampler with a parent sample")?;
+        }
         let mut feeds = Vec::new();
         let steps = self.steps(&c.children, scope, &mut feeds)?;
         if !feeds.is_empty() {
@@ -58,7 +62,7 @@ impl Compiler<'_> {
         }
         Ok(Step::Parallel(Box::new(ParallelStep {
             name,
-            parent_sample: on(self, "PARENT_SAMPLE")?,
+            parent_sample,
             limit,
             timers: self.timers_in(&own)?,
             assertions: self.checks(&own)?,
