@@ -221,6 +221,12 @@ fn embedded_resource_settings_that_cannot_be_run_are_refused() {
         pattern.contains("\"Page\"") && pattern.contains("HTTPSampler.embedded_url_re"),
         "{pattern}"
     );
+    // Not this element's, but of the sampler: a response kept as its MD5 hash.
+    let md5 = refused(r#"<boolProp name="HTTPSampler.md5">true</boolProp>"#);
+    assert!(
+        md5.contains("\"Page\"") && md5.contains("HTTPSampler.md5"),
+        "{md5}"
+    );
     // An assertion over the sample and its sub-results.
     let all = assertion("Every part", "Assertion.response_code", 8, &["200"], false).replace(
         "</ResponseAssertion>",

@@ -399,6 +399,16 @@ impl Compiler<'_> {
 
     /// Sampler settings that change what is sent and that the runner does not implement.
     fn refuse_unsupported_http(&self, s: &TestElement) -> Result<(), RunnerError> {
+        let md5 = "HTTPSampler.md5";
+        if self.flag(s, md5, false)? {
+            return Err(RunnerError::setting(
+                &s.name,
+                md5,
+                "true",
+                "a response kept as its MD5 hash (\"Save response as MD5 hash?\") is not \
+                 implemented",
+            ));
+        }
         for prop in ["HTTPSampler.proxyHost", "HTTPSampler.ipSource"] {
             let v = self.text(s, prop)?;
             if !v.trim().is_empty() {

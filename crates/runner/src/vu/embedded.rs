@@ -128,13 +128,13 @@ impl Vu {
         &self,
         label: &Arc<str>,
         page: &mut HttpResult,
-        resources: Vec<HttpResult>,
+        resources: &[HttpResult],
     ) -> (Vec<Sample>, bool) {
         let mut subs = Vec::with_capacity(resources.len() + 1);
-        subs.push(self.sub_sample(label, 0, page.clone()));
+        subs.push(self.sub_sample(label, 0, page));
         let mut end = page.ts_ms + page.elapsed_ms;
         let mut failed = String::new();
-        for r in &resources {
+        for r in resources {
             end = end.max(r.ts_ms + r.elapsed_ms);
             page.bytes_received += r.bytes_received;
             page.bytes_sent += r.bytes_sent;
@@ -148,25 +148,25 @@ impl Vu {
         if !all_ok {
             page.message = Cow::Owned(format!("Embedded resource download error:{failed}"));
         }
-        for (i, r) in resources.into_iter().enumerate() {
+        for (i, r) in resources.iter().enumerate() {
             subs.push(self.sub_sample(label, i + 1, r));
         }
         (subs, all_ok)
     }
 
-    /// Sub-result `n` of the sample labelled `label`.
-    fn sub_sample(&self, label: &Arc<str>, n: usize, r: HttpResult) -> Sample {
-        let success = fetched_ok(&r);
+    /// Sub-result `n` of the sample labelled `label`: the result `r` (its body is not kept).
+    fn sub_sample(&self, label: &Arc<str>, n: usize, r: &HttpResult) -> Sample {
+        let success = fetched_ok(r);
         Sample {
             latency_ms: r.latency_ms,
             connect_ms: r.connect_ms,
-            code: r.code,
-            message: r.message,
+            code: r.code.clone(),
+            message: r.message.clone(),
             bytes_received: r.bytes_received,
             bytes_sent: r.bytes_sent,
-            url: Some(r.url),
+            url: Some(r.url.clone()),
             data_type: r.data_type,
-            encoding: r.encoding,
+            encoding: r.encoding.clone(),
             ..self.sample_of(
                 r.ts_ms,
                 r.elapsed_ms,

@@ -663,7 +663,7 @@ impl Vu {
         if let Some(e) = &h.embedded {
             let resources = Box::pin(self.embedded_resources(h, e, unmanaged, &r)).await;
             if !resources.is_empty() {
-                (subresults, resources_ok) = self.embedded_container(&label, &mut r, resources);
+                (subresults, resources_ok) = self.embedded_container(&label, &mut r, &resources);
             }
         }
         let mut success = (r.status.is_some_and(|s| (200..400).contains(&s)) && resources_ok)
