@@ -190,6 +190,61 @@ async fn defaults_turn_on_parallel_downloads_patterns_filter_and_a_404_fails_the
     assert!(parent.elapsed >= 300 && parent.elapsed < 580, "{parent:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_and_stylesheets_have_their_resources_fetched_down_to_jmeters_depth() {
+    let server = TestServer::start().await;
+    let page = http("Nested", "GET", "/nested.html", &[], RETRIEVE, "");
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &page));
+    let (summary, rows) = run(&xml, server.port(), RunOptions::default()).await;
+    // The frame at depths 1 to 6 (JMeter looks into resources down to depth 5), its image at
+    // depths 2 to 6; the stylesheet's image once.
+    assert_eq!(server.count("/res/inner.html"), 6);
+    assert_eq!(server.count("/res/deep.png"), 5);
+    for path in [
+        "/nested.html",
+        "/res/style.css",
+        "/res/bg2.png",
+        "/res/top.png",
+    ] {
+        assert_eq!(server.count(path), 1, "{path}");
+    }
+    assert_eq!((summary.samples, summary.errors), (1, 0));
+    // The sample, its page, the stylesheet (itself and its image under it), the frames (each
+    // one itself, its image and the next frame; the deepest alone: 5 × 3 + 1 rows), the image.
+    assert_eq!(rows.len(), 1 + 1 + 3 + 16 + 1);
+    let top = labelled(&rows, "Nested")[0];
+    let under = |parent: i64| -> Vec<&Row> {
+        rows.iter()
+            .filter(|r| r.parent_row == Some(parent))
+            .collect()
+    };
+    let css = under(top.row)[1];
+    assert!(
+        css.url
+            .as_deref()
+            .is_some_and(|u| u.ends_with("/res/style.css"))
+    );
+    let css_subs: Vec<(&str, Option<&str>)> = under(css.row)
+        .iter()
+        .map(|r| (r.label.as_str(), r.url.as_deref()))
+        .collect();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    let (css_url, bg_url) = (
+        format!("{base}/res/style.css"),
+        format!("{base}/res/bg2.png"),
+    );
+    assert_eq!(
+        css_subs,
+        [
+            ("Nested-0", Some(css_url.as_str())),
+            ("Nested-1", Some(bg_url.as_str()))
+        ]
+    );
+    // The stylesheet's row holds its image's bytes.
+    let css_subs_bytes: i64 = under(css.row).iter().map(|r| r.bytes_received).sum();
+    assert_eq!(css.bytes_received, css_subs_bytes);
+}
+
 #[test]
 fn embedded_resource_settings_that_cannot_be_run_are_refused() {
     let refused_with = |extra: &str, children: &str| {

@@ -8,10 +8,14 @@
 //! the next ones (`<label>-1`, …, in the order found); its elapsed time runs to the end of the
 //! last one, its bytes add theirs, and a failed resource fails it with JMeter's message
 //! `Embedded resource download error:<url> code:<code> message:<message>, …`. A resource
-//! fresh in the Cache Manager is not fetched and leaves no sub-result, as in JMeter.
+//! fresh in the Cache Manager is not fetched and leaves no sub-result, as in JMeter. A resource
+//! that is itself a page or stylesheet is a container of its own resources the same way, down
+//! to JMeter's `MAX_FRAME_DEPTH`.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -66,90 +70,145 @@ fn resource_request(url: &url::Url, page: &HttpRequest) -> Option<HttpRequest> {
     })
 }
 
+/// JMeter's `MAX_FRAME_DEPTH`: the resources of a resource that is itself a page or a
+/// stylesheet are fetched too, down to this depth (the page is at depth 0).
+const MAX_FRAME_DEPTH: usize = 5;
+
+/// A fetched resource and, when it is itself a page or a stylesheet, its own resources.
+pub(crate) struct Resource {
+    result: HttpResult,
+    nested: Vec<Resource>,
+}
+
+/// The resources of a page, fetched (boxed: the search recurses into frames and stylesheets).
+type Fetching<'a> = Pin<Box<dyn Future<Output = Vec<Resource>> + Send + 'a>>;
+
 impl Vu {
-    /// The embedded resources of the page `page` (the response to `request`, as rendered and
-    /// before the Authorization and Cache Managers' headers) of sampler `h`, fetched; empty
-    /// when the page is not one whose resources JMeter downloads.
-    pub(crate) async fn embedded_resources(
+    /// The embedded resources of the page `page` at `depth` (the response to `request`, as
+    /// rendered and before the Authorization and Cache Managers' headers) of sampler `h`,
+    /// fetched, each with its own when it is a page or stylesheet above [`MAX_FRAME_DEPTH`];
+    /// empty when the page is not one whose resources JMeter downloads. One after another, a
+    /// resource's own resources follow it (as JMeter's sampler recursing); in parallel, they
+    /// are fetched when the resources of the page are all in.
+    pub(crate) fn embedded_resources<'a>(
+        &'a mut self,
+        h: &'a HttpStep,
+        e: &'a EmbeddedResources,
+        request: &'a HttpRequest,
+        page: &'a HttpResult,
+        depth: usize,
+    ) -> Fetching<'a> {
+        Box::pin(async move {
+            if !fetched_ok(page) || page.data_type != Some("text") {
+                return Vec::new();
+            }
+            let content_type = header_value(&page.headers, "content-type").unwrap_or("");
+            let mut requests = Vec::new();
+            for url in resource_urls(content_type, &page.url, &page.body) {
+                if !e.wanted(url.as_str()) {
+                    continue;
+                }
+                let Some(req) = resource_request(&url, request) else {
+                    continue;
+                };
+                // Credentials and validators; a fresh copy in the cache is not fetched.
+                if let Some(req) = crate::http::cache::managed(&self.client.cache, h, &req) {
+                    requests.push(req.into_owned());
+                }
+            }
+            // A resource deep enough is not looked into: its body is not needed.
+            let parse = depth < MAX_FRAME_DEPTH;
+            let keep = Keep {
+                body: parse,
+                headers: parse || h.cache.is_some(),
+            };
+            let mut out = Vec::with_capacity(requests.len());
+            match e.pool {
+                Some(pool) if requests.len() > 1 => {
+                    let results = self
+                        .client
+                        .fetch_in_parallel(h, &requests, pool, keep)
+                        .await;
+                    for r in results {
+                        out.push(self.resource(h, e, request, r, depth + 1).await);
+                    }
+                }
+                _ => {
+                    for req in &requests {
+                        let r = Box::pin(self.client.execute(req, h, keep)).await;
+                        out.push(self.resource(h, e, request, r, depth + 1).await);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// The fetched resource `r` at `depth`: kept by the Cache Manager, and its own resources
+    /// fetched when it is deep enough to be looked into.
+    async fn resource(
         &mut self,
         h: &HttpStep,
         e: &EmbeddedResources,
         request: &HttpRequest,
-        page: &HttpResult,
-    ) -> Vec<HttpResult> {
-        if !fetched_ok(page) || page.data_type != Some("text") {
-            return Vec::new();
-        }
-        let content_type = header_value(&page.headers, "content-type").unwrap_or("");
-        let mut requests = Vec::new();
-        for url in resource_urls(content_type, &page.url, &page.body) {
-            if !e.wanted(url.as_str()) {
-                continue;
-            }
-            let Some(req) = resource_request(&url, request) else {
-                continue;
-            };
-            // Credentials and validators; a fresh copy in the cache is not fetched.
-            if let Some(req) = crate::http::cache::managed(&self.client.cache, h, &req) {
-                requests.push(req.into_owned());
-            }
-        }
-        let keep = Keep {
-            body: false,
-            headers: h.cache.is_some(),
-        };
-        let results = match e.pool {
-            Some(pool) if requests.len() > 1 => {
-                self.client
-                    .fetch_in_parallel(h, &requests, pool, keep)
-                    .await
-            }
-            _ => {
-                let mut out = Vec::with_capacity(requests.len());
-                for req in &requests {
-                    out.push(Box::pin(self.client.execute(req, h, keep)).await);
-                }
-                out
-            }
-        };
+        r: HttpResult,
+        depth: usize,
+    ) -> Resource {
         if let Some(c) = &h.cache {
-            for r in &results {
-                self.client.cache.after(c, "GET", r, now_ms());
-            }
+            self.client.cache.after(c, "GET", &r, now_ms());
         }
-        results
+        let nested = if depth <= MAX_FRAME_DEPTH {
+            self.embedded_resources(h, e, request, &r, depth).await
+        } else {
+            Vec::new()
+        };
+        Resource { result: r, nested }
     }
 
-    /// The sub-samples of a page and its resources (`<label>-0`, `<label>-1`, …); the page's
-    /// result `page` becomes the container's: its elapsed time to the end of the last resource,
-    /// their bytes added, and the failed resources in its message. Returns the sub-samples and
-    /// whether every resource succeeded.
+    /// The sub-samples of a page and its resources (`<label>-0`, `<label>-1`, …, a resource
+    /// with resources of its own holding them the same way); the page's result `page` becomes
+    /// the container's: its elapsed time to the end of the last resource, their bytes added,
+    /// and the failed resources in its message. Returns the sub-samples and whether every
+    /// resource succeeded.
     pub(crate) fn embedded_container(
         &self,
         label: &Arc<str>,
         page: &mut HttpResult,
-        resources: &[HttpResult],
+        resources: Vec<Resource>,
     ) -> (Vec<Sample>, bool) {
         let mut subs = Vec::with_capacity(resources.len() + 1);
         subs.push(self.sub_sample(label, 0, page));
         let mut end = page.ts_ms + page.elapsed_ms;
         let mut failed = String::new();
-        for r in resources {
+        let mut children = Vec::with_capacity(resources.len());
+        for Resource { mut result, nested } in resources {
+            let (own, nested_ok) = if nested.is_empty() {
+                (Vec::new(), true)
+            } else {
+                self.embedded_container(label, &mut result, nested)
+            };
+            let r = &result;
             end = end.max(r.ts_ms + r.elapsed_ms);
             page.bytes_received += r.bytes_received;
             page.bytes_sent += r.bytes_sent;
             page.header_bytes += r.header_bytes;
-            if !fetched_ok(r) {
+            let ok = fetched_ok(r) && nested_ok;
+            if !ok {
                 let _ = write!(failed, "{} code:{} message:{}, ", r.url, r.code, r.message);
             }
+            children.push((result, own, ok));
         }
         page.elapsed_ms = end - page.ts_ms;
         let all_ok = failed.is_empty();
         if !all_ok {
             page.message = Cow::Owned(format!("Embedded resource download error:{failed}"));
         }
-        for (i, r) in resources.iter().enumerate() {
-            subs.push(self.sub_sample(label, i + 1, r));
+        for (i, (r, own, ok)) in children.into_iter().enumerate() {
+            subs.push(Sample {
+                success: ok,
+                subresults: own,
+                ..self.sub_sample(label, i + 1, &r)
+            });
         }
         (subs, all_ok)
     }

@@ -661,9 +661,9 @@ impl Vu {
         }
         let (mut subresults, mut resources_ok) = (Vec::new(), true);
         if let Some(e) = &h.embedded {
-            let resources = Box::pin(self.embedded_resources(h, e, unmanaged, &r)).await;
+            let resources = self.embedded_resources(h, e, unmanaged, &r, 0).await;
             if !resources.is_empty() {
-                (subresults, resources_ok) = self.embedded_container(&label, &mut r, &resources);
+                (subresults, resources_ok) = self.embedded_container(&label, &mut r, resources);
             }
         }
         let mut success = (r.status.is_some_and(|s| (200..400).contains(&s)) && resources_ok)

@@ -248,6 +248,24 @@ async fn handle(
                 .unwrap();
             return Ok(resp);
         }
+        "/nested.html" | "/res/inner.html" | "/res/style.css" => {
+            // A page with a stylesheet and a frame that has resources of their own; the frame
+            // frames itself.
+            let (kind, text) = match path.as_str() {
+                "/nested.html" => ("text/html", NESTED_HTML),
+                "/res/inner.html" => (
+                    "text/html",
+                    r#"<img src="deep.png"><iframe src="/res/inner.html"></iframe>"#,
+                ),
+                _ => ("text/css", r#"body { background: url("bg2.png") }"#),
+            };
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("Content-Type", kind)
+                .body(Full::new(Bytes::from_static(text.as_bytes())))
+                .unwrap();
+            return Ok(resp);
+        }
         p if p.starts_with("/res/missing") => (StatusCode::NOT_FOUND, "no such resource".into()),
         p if p.starts_with("/res/slow") => {
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -299,6 +317,11 @@ pub(crate) const SITE_HTML: &str = r#"<!DOCTYPE html>
 <div style="background: url('/res/div.png')"><a href="/res/link">a link</a></div>
 <iframe src="/res/frame.html"></iframe><img src="/res/slow-1.png"><img src="/res/slow-2.png">
 <!--broken--><base href="/res/deep/"><img src="after-base.png"></body></html>"#;
+
+/// The HTML page `/nested.html` serves: a stylesheet naming an image, a frame naming an image
+/// and itself, an image.
+pub(crate) const NESTED_HTML: &str = r#"<html><head><link rel="stylesheet" href="/res/style.css"></head>
+<body><iframe src="/res/inner.html"></iframe><img src="/res/top.png"></body></html>"#;
 
 /// The XML document `/doc.xml` serves (for the XPath Extractor).
 pub(crate) const DOC_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
