@@ -135,6 +135,12 @@ fn explain_http(out: &mut String, h: &HttpStep, pad: &str) {
     if h.cookies {
         let _ = write!(out, ", cookies");
     }
+    if let Some(e) = &h.embedded {
+        let _ = write!(out, ", {}", e.describe());
+    }
+    if h.regex_params.is_some() {
+        let _ = write!(out, ", arguments from RegEx User Parameters");
+    }
     let _ = writeln!(out);
     for a in &h.assertions {
         let _ = writeln!(out, "{pad}  assert {}", a.describe());

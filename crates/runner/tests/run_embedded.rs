@@ -292,6 +292,39 @@ fn embedded_resource_settings_that_cannot_be_run_are_refused() {
         scope.contains("\"Every part\"") && scope.contains("Assertion.scope"),
         "{scope}"
     );
+    // --validate says what is fetched.
+    let described = compile(
+        &jmx(
+            &[],
+            &group(
+                "G",
+                1,
+                0,
+                1,
+                "",
+                &http(
+                    "Page",
+                    "GET",
+                    "/site.html",
+                    &[],
+                    &format!(
+                        r#"{RETRIEVE}<boolProp name="HTTPSampler.concurrentDwn">true</boolProp>
+                        <stringProp name="HTTPSampler.concurrentPool">4</stringProp>
+                        <stringProp name="HTTPSampler.embedded_url_exclude_re">.*\.png</stringProp>"#
+                    ),
+                    "",
+                ),
+            ),
+        ),
+        &[("port", "1")],
+    )
+    .map(|p| p.explain())
+    .unwrap_or_default();
+    assert!(
+        described
+            .contains(r"embedded resources (at most 4 at once, not URLs matching ^(?:.*\.png)$)"),
+        "{described}"
+    );
     // Without a pool size that is wrong, a pattern Rust cannot read or scope all, the plan
     // compiles.
     assert_eq!(refused(""), "");

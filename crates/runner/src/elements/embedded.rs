@@ -190,6 +190,22 @@ fn css_urls(body: &str, found: &mut Found) {
 }
 
 impl EmbeddedResources {
+    /// What `--validate` says of the settings.
+    pub(crate) fn describe(&self) -> String {
+        let mut out = match self.pool {
+            Some(n) => format!("embedded resources (at most {n} at once"),
+            None => "embedded resources (one after another".to_string(),
+        };
+        if let Some(re) = &self.allow {
+            out.push_str(&format!(", only URLs matching {}", re.as_str()));
+        }
+        if let Some(re) = &self.exclude {
+            out.push_str(&format!(", not URLs matching {}", re.as_str()));
+        }
+        out.push(')');
+        out
+    }
+
     /// `pattern` compiled to match a whole URL, as Java's `Matcher.matches`.
     pub(crate) fn whole(pattern: &str) -> Result<Regex, regex::Error> {
         Regex::new(&format!("^(?:{pattern})$"))
