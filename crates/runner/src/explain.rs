@@ -183,6 +183,7 @@ fn explain_http(out: &mut String, h: &HttpStep, pad: &str) {
 fn explain_local(out: &mut String, l: &LocalStep, pad: &str) {
     let what = match &l.sampler {
         LocalSampler::Debug { .. } => "Debug Sampler".to_string(),
+        LocalSampler::System(c) => format!("OS Process Sampler: runs {}", c.describe()),
         LocalSampler::Dummy(d) => format!(
             "Dummy Sampler: code {}, {} ms",
             d.code.source(),

@@ -26,6 +26,7 @@ pub(crate) mod refusals;
 pub(crate) mod regex_params;
 pub(crate) mod samplers;
 pub(crate) mod scripts;
+pub(crate) mod system_sampler;
 pub(crate) mod timers;
 pub(crate) mod vars;
 
@@ -115,7 +116,7 @@ pub(crate) fn kind(e: &TestElement) -> Kind {
         "CounterConfig" | "UserParameters" | "RandomVariableConfig" => Kind::Modifier,
         "HTTPSamplerProxy" | "HTTPSampler" | "HTTPSampler2" => Kind::Http,
         "TestAction" => Kind::Action,
-        "DebugSampler" | "DummySampler" | "JavaSampler" => Kind::Local,
+        "DebugSampler" | "DummySampler" | "JavaSampler" | "SystemSampler" => Kind::Local,
         // A Recording Controller is a Simple Controller the proxy recorder fills (JMeter's
         // RecordingController extends GenericController and runs the same way).
         "GenericController" | "RecordingController" | modules::TEST_FRAGMENT => Kind::Simple,

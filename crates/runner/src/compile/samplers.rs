@@ -80,6 +80,7 @@ impl Compiler<'_> {
     ) -> Result<LocalStep, RunnerError> {
         let sampler = match e.class_name() {
             "JavaSampler" => return self.java_test(e, scope),
+            "SystemSampler" => LocalSampler::System(Box::new(self.system_command(e)?)),
             "DebugSampler" => {
                 let properties = self.flag(e, "displayJMeterProperties", false)?;
                 let system = self.flag(e, "displaySystemProperties", false)?;

@@ -15,5 +15,6 @@ pub(crate) mod regex_user_parameters;
 pub(crate) mod response;
 pub(crate) mod scripts;
 pub(crate) mod shaping_timer;
+pub(crate) mod system_command;
 pub(crate) mod throughput_timers;
 pub(crate) mod user_parameters;

@@ -116,6 +116,8 @@ pub enum LocalSampler {
     },
     /// jp@gc Dummy Sampler (`kg.apc.jmeter.samplers.DummySampler`).
     Dummy(Box<Dummy>),
+    /// OS Process Sampler (`SystemSampler`): a command run on this machine.
+    System(Box<crate::elements::system_command::SystemCommand>),
 }
 
 /// The settings of a jp@gc Dummy Sampler (jmeter-plugins `jpgc-dummy` 0.4,

@@ -101,6 +101,19 @@ impl Vu {
                 properties,
                 system,
             } => debug_answer(&self.user, *variables, properties.as_deref(), *system),
+            LocalSampler::System(c) => {
+                let a = c.run(&mut self.user).await;
+                Answer {
+                    code: a.code,
+                    message: a.message,
+                    body: a.body,
+                    success: a.success,
+                    elapsed_ms: a.elapsed_ms,
+                    latency_ms: 0,
+                    connect_ms: 0,
+                    url: None,
+                }
+            }
             LocalSampler::Dummy(d) => {
                 let a = dummy_answer(d, &mut self.user);
                 if d.waiting

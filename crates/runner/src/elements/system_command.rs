@@ -1,0 +1,218 @@
+//! The OS Process Sampler (`SystemSampler`) run as JMeter's `SystemSampler.sample` with
+//! `SystemCommand`: the command and its arguments (each rendered per sample) started in the
+//! working directory (default: the runner's current directory, JMeter's
+//! `FileServer.getDefaultBase`), with the environment variables added to the runner's; its
+//! standard input empty, its output and error read together as the response body (JMeter
+//! redirects the error stream into the output; here the error stream's text follows the
+//! output's); the exit code is the response code, and with `checkReturnCode` a code other than
+//! the expected one fails the sample (`Unexpected return code.  Expected [e]. Actual [a].`). A
+//! command that cannot start answers 500 with the `IOException`'s message, one that runs past
+//! the timeout is killed and answers 500 `Process timeout reached after N milliseconds`.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::text::template::{Template, UserCtx};
+
+/// The settings of an OS Process Sampler.
+#[derive(Debug, Clone)]
+pub struct SystemCommand {
+    /// `SystemSampler.command`.
+    pub(crate) command: Template,
+    /// `SystemSampler.arguments`: the values, in order.
+    pub(crate) args: Vec<Template>,
+    /// `SystemSampler.environment`: names and values.
+    pub(crate) env: Vec<(String, Template)>,
+    /// `SystemSampler.directory` (empty: the current directory).
+    pub(crate) directory: Template,
+    /// `SystemSampler.checkReturnCode`.
+    pub(crate) check: bool,
+    /// `SystemSampler.expectedReturnCode`.
+    pub(crate) expected: i64,
+    /// `SystemSampler.timeout`, ms (0: none).
+    pub(crate) timeout_ms: u64,
+}
+
+/// What a command answered.
+#[derive(Debug)]
+pub(crate) struct CommandAnswer {
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) body: String,
+    pub(crate) success: bool,
+    pub(crate) elapsed_ms: i64,
+}
+
+/// One run, rendered.
+struct Invocation {
+    cmds: Vec<String>,
+    env: Vec<(String, String)>,
+    directory: String,
+    timeout: Option<Duration>,
+}
+
+impl SystemCommand {
+    /// The command line as written (`--validate`).
+    pub(crate) fn describe(&self) -> String {
+        let mut line = self.command.source().to_string();
+        for a in &self.args {
+            line.push(' ');
+            line.push_str(a.source());
+        }
+        line
+    }
+
+    /// Runs the command for `user` (in a thread of its own: the user's task waits without
+    /// blocking others).
+    pub(crate) async fn run(&self, user: &mut UserCtx) -> CommandAnswer {
+        let raw = |v: &str| v.to_string();
+        let mut cmds = vec![self.command.render(user, &raw)];
+        cmds.extend(self.args.iter().map(|a| a.render(user, &raw)));
+        let inv = Invocation {
+            cmds,
+            env: self
+                .env
+                .iter()
+                .map(|(n, v)| (n.clone(), v.render(user, &raw)))
+                .collect(),
+            directory: self.directory.render(user, &raw),
+            timeout: (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms)),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(inv.run());
+        });
+        let (outcome, elapsed_ms) = rx.await.unwrap_or((
+            Err("System Sampler interrupted whilst executing system call".to_string()),
+            0,
+        ));
+        match outcome {
+            Ok((code, body)) => {
+                let ok = !self.check || i64::from(code) == self.expected;
+                CommandAnswer {
+                    code: code.to_string(),
+                    message: if ok {
+                        "OK".to_string()
+                    } else {
+                        format!(
+                            "Unexpected return code.  Expected [{}]. Actual [{code}].",
+                            self.expected
+                        )
+                    },
+                    body,
+                    success: ok,
+                    elapsed_ms,
+                }
+            }
+            Err(message) => CommandAnswer {
+                code: "500".to_string(),
+                message,
+                body: String::new(),
+                success: false,
+                elapsed_ms,
+            },
+        }
+    }
+}
+
+impl Invocation {
+    /// Starts the process, reads its output and waits for it (or the timeout): the exit code
+    /// and the output, or JMeter's message; and the elapsed ms.
+    fn run(self) -> (Result<(i32, String), String>, i64) {
+        let dir = if self.directory.trim().is_empty() {
+            std::env::current_dir().unwrap_or_default()
+        } else {
+            std::path::PathBuf::from(&self.directory)
+        };
+        let Some((program, args)) = self.cmds.split_first() else {
+            return (Err("no command".to_string()), 0);
+        };
+        let start = Instant::now();
+        let elapsed = |s: Instant| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let spawned = Command::new(program)
+            .args(args)
+            .envs(self.env.iter().map(|(n, v)| (n, v)))
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                // Java's ProcessBuilder.start: `Cannot run program "x" (in directory "d"):
+                // error=2, No such file or directory`.
+                let text = e.to_string();
+                let reason = text.split(" (os error").next().unwrap_or(&text);
+                let message = format!(
+                    "Exception occurred whilst executing system call: java.io.IOException: \
+                     Cannot run program \"{program}\" (in directory \"{}\"): error={}, {reason}",
+                    dir.display(),
+                    e.raw_os_error().unwrap_or(0)
+                );
+                return (Err(message), elapsed(start));
+            }
+        };
+        let reader = |stream: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut s) = stream {
+                    let _ = s.read_to_end(&mut text);
+                }
+                text
+            })
+        };
+        let out = reader(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let err = reader(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(e) => break Err(e.to_string()),
+            }
+            if self.timeout.is_some_and(|t| start.elapsed() >= t) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!(
+                    "Process timeout reached after {} milliseconds",
+                    self.timeout.map_or(0, |t| t.as_millis())
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let ms = elapsed(start);
+        if status.is_err() {
+            // A process that was killed may have left children holding its output open: its
+            // readers are not waited for (they end with the pipes).
+            return (status.map(|_| (0, String::new())), ms);
+        }
+        let mut body = out.join().unwrap_or_default();
+        body.extend(err.join().unwrap_or_default());
+        let outcome = status.map(|s| (exit_code(s), String::from_utf8_lossy(&body).into_owned()));
+        (outcome, ms)
+    }
+}
+
+/// The exit code as Java's `Process.exitValue` gives it: a process ended by a signal has
+/// 128 + the signal.
+fn exit_code(s: std::process::ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = s.signal() {
+            return 128 + signal;
+        }
+    }
+    s.code().unwrap_or(-1)
+}
