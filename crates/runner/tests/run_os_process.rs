@@ -112,30 +112,68 @@ async fn commands_answer_with_their_exit_code_and_output() {
     );
 }
 
-#[test]
-fn streams_to_or_from_files_are_refused() {
-    let xml = jmx(
-        &[],
-        &group(
-            "G",
-            1,
-            0,
-            1,
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_streams_go_to_and_come_from_the_files_named() {
+    let dir = std::env::temp_dir().join(format!("loadlake-os-process-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    std::fs::write(path("in.txt"), "from a file\n").unwrap();
+    let stream = |prop: &str, file: &str| {
+        format!(
+            r#"<stringProp name="SystemSampler.{prop}">{}</stringProp>"#,
+            esc(&path(file))
+        )
+    };
+    let script = "cat; echo err >&2";
+    let children = shell(
+        "Both to one",
+        script,
+        &(stream("stdin", "in.txt") + &stream("stdout", "both.txt")),
+        "",
+    ) + &shell(
+        "Apart",
+        script,
+        &(stream("stdin", "in.txt") + &stream("stdout", "out.txt") + &stream("stderr", "err.txt")),
+        "",
+    ) + &shell("Read", script, &stream("stdin", "in.txt"), "")
+        + &shell(
+            "No folder",
+            script,
+            &stream("stdout", "missing/out.txt"),
             "",
-            &shell(
-                "To file",
-                "echo",
-                r#"<stringProp name="SystemSampler.stdout">out.txt</stringProp>"#,
-                "",
-            ),
+        );
+    let xml = jmx(&[], &group("G", 1, 0, 1, "", &children));
+    let (summary, rows) = run(&xml, 1, RunOptions::default()).await;
+    let file = |name: &str| std::fs::read_to_string(path(name)).unwrap_or_default();
+    // Without an error file, the error follows the output into its file; the body is empty.
+    assert_eq!(file("both.txt"), "from a file\nerr\n");
+    assert_eq!(
+        (file("out.txt"), file("err.txt")),
+        ("from a file\n".to_string(), "err\n".to_string())
+    );
+    let row = |label: &str| labelled(&rows, label)[0].clone();
+    assert_eq!(
+        (
+            row("Both to one").bytes_received,
+            row("Apart").bytes_received
         ),
+        (0, 0)
     );
-    let err = compile(&xml, &[])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        err.contains("\"To file\"") && err.contains("SystemSampler.stdout"),
-        "{err}"
+    // Read: the input file's text, then the error's.
+    assert_eq!(
+        row("Read").bytes_received,
+        ("from a file\n".len() + "err\n".len()) as i64
     );
+    let missing = row("No folder");
+    assert_eq!(missing.code.as_deref(), Some("500"));
+    assert_eq!(
+        missing.message,
+        format!(
+            "Exception occurred whilst executing system call: java.io.FileNotFoundException: {} \
+             (No such file or directory)",
+            path("missing/out.txt")
+        )
+    );
+    assert_eq!((summary.samples, summary.errors), (4, 1));
+    let _ = std::fs::remove_dir_all(&dir);
 }

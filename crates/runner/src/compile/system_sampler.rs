@@ -1,8 +1,7 @@
 //! The OS Process Sampler (`SystemSampler`) compiled into a [`SystemCommand`]: command,
 //! arguments, environment and directory as run-time templates, `checkReturnCode`,
 //! `expectedReturnCode` and `timeout` (`getPropertyAsBoolean` / `getPropertyAsInt` /
-//! `getPropertyAsLong`: false, 0, 0 when absent). Reading standard input from a file or writing
-//! the output or error to files is refused.
+//! `getPropertyAsLong`: false, 0, 0 when absent), and the files of the standard streams.
 
 use loadlake_plan::TestElement;
 
@@ -15,26 +14,12 @@ impl Compiler<'_> {
     /// The command of OS Process Sampler `e`.
     pub(crate) fn system_command(&mut self, e: &TestElement) -> Result<SystemCommand, RunnerError> {
         let el = e.name.as_str();
-        for prop in [
-            "SystemSampler.stdin",
-            "SystemSampler.stdout",
-            "SystemSampler.stderr",
-        ] {
-            let v = self.text(e, prop)?;
-            if !v.trim().is_empty() {
-                return Err(RunnerError::setting(
-                    el,
-                    prop,
-                    &v,
-                    "standard input, output and error from or to files are not implemented \
-                     (the output is the response body)",
-                ));
-            }
-        }
         let template = |c: &Self, prop: &str, raw: &str| -> Result<Template, RunnerError> {
             let text = c.eval_deferred(el, prop, raw)?;
             c.template(el, prop, &text)
         };
+        // A property of the sampler itself as a template.
+        let own = |c: &Self, prop: &str| template(c, prop, e.prop_str(prop).unwrap_or(""));
         let list = |name: &str| {
             e.prop_element(name)
                 .and_then(|a| a.props.get_collection("Arguments.arguments"))
@@ -61,24 +46,19 @@ impl Compiler<'_> {
             .collect::<Result<Vec<_>, RunnerError>>()?;
         let number = |c: &Self, prop: &str| c.number(el, prop, e.prop_str(prop), 0);
         Ok(SystemCommand {
-            command: template(
-                self,
-                "SystemSampler.command",
-                e.prop_str("SystemSampler.command").unwrap_or(""),
-            )?,
+            command: own(self, "SystemSampler.command")?,
             args,
             env,
-            directory: template(
-                self,
-                "SystemSampler.directory",
-                e.prop_str("SystemSampler.directory").unwrap_or(""),
-            )?,
+            directory: own(self, "SystemSampler.directory")?,
             check: self
                 .text(e, "SystemSampler.checkReturnCode")?
                 .trim()
                 .eq_ignore_ascii_case("true"),
             expected: number(self, "SystemSampler.expectedReturnCode")?,
             timeout_ms: u64::try_from(number(self, "SystemSampler.timeout")?).unwrap_or(0),
+            stdin: own(self, "SystemSampler.stdin")?,
+            stdout: own(self, "SystemSampler.stdout")?,
+            stderr: own(self, "SystemSampler.stderr")?,
         })
     }
 }

@@ -2,9 +2,9 @@
 //! `SystemCommand`: the command and its arguments (each rendered per sample) started in the
 //! working directory (default: the runner's current directory, JMeter's
 //! `FileServer.getDefaultBase`), with the environment variables added to the runner's; its
-//! standard input empty, its output and error read together as the response body (JMeter
-//! redirects the error stream into the output; here the error stream's text follows the
-//! output's); the exit code is the response code, and with `checkReturnCode` a code other than
+//! standard input from the file named, else empty; its output to the file named, else read as
+//! the response body; its error to the file named, else with the output (JMeter redirects the
+//! error stream into the output; read, the error's text follows the output's); the exit code is the response code, and with `checkReturnCode` a code other than
 //! the expected one fails the sample (`Unexpected return code.  Expected [e]. Actual [a].`). A
 //! command that cannot start answers 500 with the `IOException`'s message, one that runs past
 //! the timeout is killed and answers 500 `Process timeout reached after N milliseconds`.
@@ -32,6 +32,12 @@ pub struct SystemCommand {
     pub(crate) expected: i64,
     /// `SystemSampler.timeout`, ms (0: none).
     pub(crate) timeout_ms: u64,
+    /// `SystemSampler.stdin`: a file the standard input is read from (empty: none).
+    pub(crate) stdin: Template,
+    /// `SystemSampler.stdout`: a file the output goes to instead of the body (empty: none).
+    pub(crate) stdout: Template,
+    /// `SystemSampler.stderr`: a file the error goes to (empty: with the output).
+    pub(crate) stderr: Template,
 }
 
 /// What a command answered.
@@ -50,6 +56,58 @@ struct Invocation {
     env: Vec<(String, String)>,
     directory: String,
     timeout: Option<Duration>,
+    stdin: String,
+    stdout: String,
+    stderr: String,
+}
+
+/// Java's `FileNotFoundException` message for `path`.
+fn not_found(path: &str, e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let reason = text.split(" (os error").next().unwrap_or(&text);
+    format!(
+        "Exception occurred whilst executing system call: java.io.FileNotFoundException: \
+         {path} ({reason})"
+    )
+}
+
+/// The process's standard streams: files when named (relative to the runner's directory, as
+/// Java's `FileInputStream` / `FileOutputStream`), else empty input, the output read, the error
+/// with it (a stream read into the body is a pipe; one going to a file is not read).
+struct Streams {
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+}
+
+impl Invocation {
+    fn streams(&self) -> Result<Streams, String> {
+        let stdin = match self.stdin.trim() {
+            "" => Stdio::null(),
+            path => Stdio::from(std::fs::File::open(path).map_err(|e| not_found(path, &e))?),
+        };
+        let create = |path: &str| std::fs::File::create(path).map_err(|e| not_found(path, &e));
+        let out_file = match self.stdout.trim() {
+            "" => None,
+            path => Some(create(path)?),
+        };
+        let err_file = match self.stderr.trim() {
+            "" => None,
+            path => Some(create(path)?),
+        };
+        // Without an error file, the error goes where the output goes.
+        let stderr = match (&err_file, &out_file) {
+            (Some(f), _) | (None, Some(f)) => {
+                Stdio::from(f.try_clone().map_err(|e| not_found(&self.stderr, &e))?)
+            }
+            (None, None) => Stdio::piped(),
+        };
+        Ok(Streams {
+            stdin,
+            stdout: out_file.map_or_else(Stdio::piped, Stdio::from),
+            stderr,
+        })
+    }
 }
 
 impl SystemCommand {
@@ -78,6 +136,9 @@ impl SystemCommand {
                 .collect(),
             directory: self.directory.render(user, &raw),
             timeout: (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms)),
+            stdin: self.stdin.render(user, &raw),
+            stdout: self.stdout.render(user, &raw),
+            stderr: self.stderr.render(user, &raw),
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {
@@ -130,13 +191,17 @@ impl Invocation {
         };
         let start = Instant::now();
         let elapsed = |s: Instant| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let streams = match self.streams() {
+            Ok(s) => s,
+            Err(message) => return (Err(message), elapsed(start)),
+        };
         let spawned = Command::new(program)
             .args(args)
             .envs(self.env.iter().map(|(n, v)| (n, v)))
             .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdin(streams.stdin)
+            .stdout(streams.stdout)
+            .stderr(streams.stderr)
             .spawn();
         let mut child = match spawned {
             Ok(c) => c,
