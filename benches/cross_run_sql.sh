@@ -10,6 +10,7 @@
 #   LOADLAKE_BIN=PATH   the release binary (default $CARGO_TARGET_DIR/release/loadlake)
 #   DUCKDB_THREADS=N    DuckDB threads (default 2)
 #   REPEAT=N            timed runs of each, the median is reported (default 3)
+#   SCAN_BYTES=N        the coordinator's --workers-scan-bytes (default 16 MiB, loadlake's own)
 #
 # The runs are one generated JMeter CSV imported RUNS times (`--force`): the same files for
 # every engine. Everything lives in bench-out/cross-run-RUNS-ROWS/ (the store is kept).
@@ -58,6 +59,7 @@ for w in 1 2; do
     URLS+=("http://$(sed -n 's/.*query worker on //p' "$WORK/worker-$w.log" | head -n 1)")
 done
 WORKERS=$(IFS=,; echo "${URLS[*]}")
+SPREAD_ARGS=(--workers "$WORKERS" --workers-scan-bytes "${SCAN_BYTES:-16777216}")
 
 time_cmd() {  # prints seconds of one run of "$@" (output to $WORK/last.csv)
     local t0 t1
@@ -71,10 +73,10 @@ single=(); spread=(); duck=()
 for ((r = 0; r < REPEAT; r++)); do
     single+=("$(time_cmd "$BIN" --store "$STORE" sql "$QUERY" --format csv)")
     cp "$WORK/last.csv" "$WORK/single.csv"
-    spread+=("$(time_cmd "$BIN" --store "$STORE" --workers "$WORKERS" sql "$QUERY" --format csv)")
+    spread+=("$(time_cmd "$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "$QUERY" --format csv)")
     cp "$WORK/last.csv" "$WORK/spread.csv"
 done
-"$BIN" --store "$STORE" --workers "$WORKERS" sql "explain $QUERY" --format csv >"$WORK/explain.csv"
+"$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "explain $QUERY" --format csv >"$WORK/explain.csv"
 for ((r = 0; r < REPEAT; r++)); do
     duck+=("$("$PY" - "$STORE" "$DUCKDB_THREADS" "$WORK/duck.csv" <<'PY'
 import sys, time, duckdb
@@ -99,12 +101,13 @@ S=$(median "${single[@]}"); D=$(median "${spread[@]}"); K=$(median "${duck[@]}")
 tail -n +2 "$WORK/single.csv" | awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' >"$WORK/single.norm"
 tail -n +2 "$WORK/spread.csv" | awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' >"$WORK/spread.norm"
 awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' "$WORK/duck.csv" >"$WORK/duck.norm"
-GROUPS=$(wc -l <"$WORK/single.norm")
+NGROUPS=$(wc -l <"$WORK/single.norm")
 VS_DUCK=$(diff "$WORK/single.norm" "$WORK/duck.norm" | grep -c '^<' || true)
 VS_SPREAD=$(diff "$WORK/single.norm" "$WORK/spread.norm" | grep -c '^<' || true)
-TASKS=$(grep -o 'tasks=[0-9]*' "$WORK/explain.csv" | sort -u | tr '\n' ' ')
+TASKS=$(grep -o 'tasks=[0-9]*' "$WORK/explain.csv" | sort -u | tr '\n' ' ' || true)
+TASKS=${TASKS:-"none (the plan stayed on the coordinator)"}
 cat <<TABLE
-cross-run P95: $RUNS runs × $ROWS samples, $GROUPS (run, label) groups; median of $REPEAT; DuckDB $DUCK_VERSION, $DUCKDB_THREADS threads
+cross-run P95: $RUNS runs × $ROWS samples, $NGROUPS (run, label) groups; median of $REPEAT; DuckDB $DUCK_VERSION, $DUCKDB_THREADS threads
 | engine | seconds | vs DuckDB |
 |---|---:|---:|
 | loadlake sql, one node (whole process) | $S | $(awk -v a="$S" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |
