@@ -9,6 +9,24 @@ use serde_json::Value;
 use super::{Served, checkout_run};
 use crate::common::*;
 
+/// `loadlake serve` on `store` with the JSON API and console (`--http`) and the token
+/// `s3cret`; the server (killed when dropped) and the console's base URL.
+fn serve_with_console(store: &TestStore) -> (Served, String) {
+    let token_file = store.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let served = Served::start(
+        store,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let base = served.http.clone().expect("started with --http");
+    (served, base)
+}
+
 /// The number a console cell shows.
 fn number(v: &Value) -> f64 {
     v.as_str()
@@ -31,18 +49,8 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
     let rows = truth["total"].as_u64().unwrap() as f64;
     let errors: f64 = labels.values().map(|l| l["errors"].as_f64().unwrap()).sum();
 
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
-    let base = served.http.clone().expect("started with --http");
+    // `_server` keeps the server running to the end of the test.
+    let (_server, base) = serve_with_console(&store);
     let seen = py_json(
         "console_check.py",
         &[&base, "s3cret", "other", &run, "Search"],
@@ -200,18 +208,8 @@ fn the_sql_box_runs_read_only_sql_with_the_jtls_numbers() {
         "label_percentiles.py",
         &[jtl.to_str().unwrap(), "nearest-rank", "95"],
     );
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
-    let base = served.http.clone().expect("started with --http");
+    // `_server` keeps the server running to the end of the test.
+    let (_server, base) = serve_with_console(&store);
     let sql = "select label, count(*) as n, hist_percentile(ms_histogram(elapsed_ms), 0.95) as p95 \
                from samples group by label order by label";
     let seen = py_json(
