@@ -420,12 +420,15 @@ pub(crate) enum InputFormat {
     K6Json,
     /// k6 --out csv
     K6Csv,
+    /// Gatling simulation.log (text 3.0–3.12, binary 3.13+)
+    Gatling,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// JTL files (CSV or XML) or k6 results (--out json / csv), plain, gzip, zstd or bzip2, zip
-    /// archives of them; `-` for standard input; all become one run (with --each: one run each)
+    /// JTL files (CSV or XML), k6 results (--out json / csv) or Gatling simulation.log files (or
+    /// a Gatling results folder holding one), plain, gzip, zstd or bzip2, zip archives of them;
+    /// `-` for standard input; all become one run (with --each: one run each)
     #[arg(required_unless_present = "each")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]

@@ -263,6 +263,8 @@ pub fn import_follow(
         samples: follow.samples,
         rejected: follow.rejected,
         warnings: follow.warnings.into_iter().collect(),
+        tool: None,
+        tool_version: None,
     };
     let status = match end {
         End::Broken(_) => RunStatus::Incomplete,

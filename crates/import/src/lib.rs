@@ -32,6 +32,10 @@ pub use run::RowsDone;
 pub enum ImportError {
     #[error("{0}: no such file")]
     NoSuchFile(PathBuf),
+    #[error(
+        "{0}: a directory without a simulation.log; loadlake imports result files, and Gatling results folders (the folder holding simulation.log)"
+    )]
+    Directory(PathBuf),
     #[error("{path}: {source}")]
     Read {
         path: String,
@@ -92,7 +96,7 @@ pub enum ImportError {
         samples: u64,
     },
     #[error(
-        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it (a k6 file once k6 has)"
+        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it (a k6 or Gatling file once the tool has)"
     )]
     FollowXml(String),
     #[error("--each '{pattern}': {reason}")]
@@ -188,9 +192,36 @@ fn source_names(req: &ImportRequest) -> Vec<String> {
     }
 }
 
+/// `req` with each Gatling results folder (`gatling-results/run-xyz/`) replaced by the
+/// `simulation.log` in it; `None` when no file is a directory.
+fn gatling_folders(req: &ImportRequest) -> Result<Option<ImportRequest>, ImportError> {
+    if !req.files.iter().any(|f| f.is_dir()) {
+        return Ok(None);
+    }
+    let mut r = req.clone();
+    for f in &mut r.files {
+        if f.is_dir() {
+            let log = f.join("simulation.log");
+            if !log.is_file() {
+                return Err(ImportError::Directory(f.clone()));
+            }
+            *f = log;
+        }
+    }
+    Ok(Some(r))
+}
+
 /// Imports `req.files` as one run and returns its manifest. A zip archive's JTL members are
 /// sources of that run, each with the archive's content hash.
 pub fn import_files(store: &Store, req: &ImportRequest) -> Result<RunManifest, ImportError> {
+    let resolved;
+    let req = match gatling_folders(req)? {
+        Some(r) => {
+            resolved = r;
+            &resolved
+        }
+        None => req,
+    };
     if let Some(missing) = req.files.iter().find(|f| !f.is_file()) {
         return Err(ImportError::NoSuchFile(missing.clone()));
     }

@@ -117,6 +117,8 @@ impl RunDecoding<'_> {
             samples: report.samples,
             rejected: report.rejected,
             warnings: report.warnings,
+            tool: report.tool,
+            tool_version: report.tool_version,
         });
     }
 }

@@ -1,5 +1,6 @@
 //! Decoders that turn load-test result files (JMeter's JTL CSV of every version and save
-//! setting, JTL XML including files cut off by a killed run; k6's `--out json` and `--out csv`)
+//! setting, JTL XML including files cut off by a killed run; k6's `--out json` and `--out csv`;
+//! Gatling's `simulation.log`, text 3.0–3.12 and binary 3.13+)
 //! into canonical [`SampleBatch`]es pushed into a
 //! [`SampleSink`]. Bad rows become [`Reject`]s naming file, line, field and reason; what is good
 //! is kept. Decoders never hold a whole file in memory.
@@ -16,6 +17,7 @@ pub mod cases;
 pub mod columns;
 pub mod csv;
 pub mod error;
+pub mod gatling;
 pub mod k6;
 pub mod options;
 pub mod rejects;
@@ -53,6 +55,10 @@ pub struct FileReport {
     /// Rows or elements rejected.
     pub rejected: u64,
     pub warnings: Vec<String>,
+    /// The load tool that wrote the file, when the format says (`gatling`).
+    pub tool: Option<String>,
+    /// The tool's version, when the file says it (Gatling's RUN record).
+    pub tool_version: Option<String>,
 }
 
 /// Decodes one JTL file (compression and format sniffed) into `sink`, numbering samples from
@@ -154,6 +160,9 @@ pub fn decode_plain<R: BufRead>(
         JtlFormat::Xml => xml::decode_xml(display, reader, opts, first_row, sink, rejects)?,
         JtlFormat::K6Json => k6::decode_k6_json(display, reader, opts, first_row, sink, rejects)?,
         JtlFormat::K6Csv => k6::decode_k6_csv(display, reader, opts, first_row, sink, rejects)?,
+        JtlFormat::Gatling => {
+            gatling::decode_gatling(display, reader, opts, first_row, sink, rejects)?
+        }
     };
     report.format = Some(format);
     Ok(report)

@@ -1,11 +1,13 @@
-//! Format sniffing: JTL XML or CSV, k6's `--out json` or `--out csv`, and a clear refusal of
+//! Format sniffing: JTL XML or CSV, k6's `--out json` or `--out csv`, Gatling's `simulation.log`
+//! (text or binary), and a clear refusal of
 //! empty and non-text files.
 
 use std::io::BufRead;
 
 use crate::error::IngestError;
 
-/// The result formats loadlake decodes: JMeter's two JTL encodings and k6's two outputs.
+/// The result formats loadlake decodes: JMeter's two JTL encodings, k6's two outputs and
+/// Gatling's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JtlFormat {
     /// JMeter JTL CSV.
@@ -16,16 +18,20 @@ pub enum JtlFormat {
     K6Json,
     /// k6 `--out csv`: `metric_name,timestamp,metric_value,<tags>…`.
     K6Csv,
+    /// Gatling's `simulation.log`: text (3.0–3.12) or binary (3.13+).
+    Gatling,
 }
 
 impl JtlFormat {
-    /// The name stored in the run manifest's sources (`csv`, `xml`, `k6-json`, `k6-csv`).
+    /// The name stored in the run manifest's sources (`csv`, `xml`, `k6-json`, `k6-csv`,
+    /// `gatling`).
     pub fn as_str(self) -> &'static str {
         match self {
             JtlFormat::Csv => "csv",
             JtlFormat::Xml => "xml",
             JtlFormat::K6Json => "k6-json",
             JtlFormat::K6Csv => "k6-csv",
+            JtlFormat::Gatling => "gatling",
         }
     }
 
@@ -36,6 +42,7 @@ impl JtlFormat {
             JtlFormat::Xml,
             JtlFormat::K6Json,
             JtlFormat::K6Csv,
+            JtlFormat::Gatling,
         ]
         .into_iter()
         .find(|f| f.as_str() == name)
@@ -50,9 +57,10 @@ impl JtlFormat {
 /// The first fields of every k6 CSV header (k6's `internal/output/csv`).
 const K6_CSV_HEADER: &[u8] = b"metric_name,timestamp,metric_value";
 
-/// Looks at the first bytes (without consuming them) and decides the format: `<` is XML; a
-/// JSON object whose `type` is `Metric` or `Point` is k6 JSON; k6's CSV header is k6 CSV;
-/// anything else is JTL CSV.
+/// Looks at the first bytes (without consuming them) and decides the format: a Gatling record
+/// name and a TAB (`RUN\t`, `USER\t`…) or the binary RUN record (`00 00 00 00 n` and a digit)
+/// is Gatling; `<` is XML; a JSON object whose `type` is `Metric` or `Point` is k6 JSON; k6's
+/// CSV header is k6 CSV; anything else is JTL CSV.
 pub fn sniff(
     file: &str,
     reader: &mut impl BufRead,
@@ -65,6 +73,12 @@ pub fn sniff(
         });
     }
     let sample = &head[..head.len().min(4096)];
+    if forced == Some(JtlFormat::Gatling) {
+        return Ok(JtlFormat::Gatling);
+    }
+    if crate::gatling::looks_like_gatling(sample) {
+        return Ok(JtlFormat::Gatling);
+    }
     if sample.contains(&0) {
         return Err(IngestError::NotJtl {
             file: file.to_string(),
@@ -137,9 +151,10 @@ mod tests {
             JtlFormat::Xml,
             JtlFormat::K6Json,
             JtlFormat::K6Csv,
+            JtlFormat::Gatling,
         ] {
             assert_eq!(JtlFormat::from_name(f.as_str()), Some(f));
         }
-        assert_eq!(JtlFormat::from_name("gatling"), None);
+        assert_eq!(JtlFormat::from_name("locust"), None);
     }
 }

@@ -60,7 +60,7 @@ pub struct SourceFile {
     pub size_bytes: u64,
     /// `xxh3-128:<hex>` of the file's bytes; equal hashes mean a re-import.
     pub content_hash: String,
-    /// `csv` or `xml`.
+    /// `csv`, `xml`, `k6-json`, `k6-csv` or `gatling`.
     pub format: String,
     /// The JMeter column names the decoder used, in file order (CSV), or the attributes seen (XML).
     pub columns: Vec<String>,
@@ -75,6 +75,13 @@ pub struct SourceFile {
     /// Non-fatal findings (truncated tail, extra fields, ...).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The load tool that wrote the file when its format says (`gatling`); absent for JTL and k6
+    /// files, whose format names the tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The tool's version when the file says it (Gatling's RUN record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
 }
 
 /// Summary of the rows that could not be imported (kept in `runs/<id>.rejects.jsonl`).

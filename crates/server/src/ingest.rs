@@ -46,7 +46,7 @@ fn request_of(o: &pb::ImportOptions, file: std::path::PathBuf) -> Result<ImportR
         "" => None,
         name => Some(JtlFormat::from_name(name).ok_or_else(|| {
             Status::invalid_argument(format!(
-                "format '{name}': csv, xml, k6-json, k6-csv or empty"
+                "format '{name}': csv, xml, k6-json, k6-csv, gatling or empty"
             ))
         })?),
     };

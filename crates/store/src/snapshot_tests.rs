@@ -67,6 +67,8 @@ fn draft(status: RunStatus) -> RunDraft {
             samples: 3,
             rejected: 1,
             warnings: vec!["the last line has no newline".into()],
+            tool: None,
+            tool_version: None,
         }],
         plan: None,
     }

@@ -48,7 +48,7 @@ enum Parsed<'a> {
 
 /// Reads one line into `buf` (without its line end), keeping at most `max` bytes. `None` at the
 /// end of the input; else whether the line ended with `\n` and whether it was longer than `max`.
-fn read_line<R: BufRead>(
+pub(crate) fn read_line<R: BufRead>(
     reader: &mut R,
     buf: &mut Vec<u8>,
     max: usize,

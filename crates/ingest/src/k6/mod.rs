@@ -7,7 +7,7 @@
 //! reject policy as the JTL decoders.
 
 mod csv;
-mod json;
+pub(crate) mod json;
 #[cfg(test)]
 mod tests;
 

@@ -29,6 +29,7 @@ fn decode_options(args: &ImportArgs, cases: CaseResolver) -> anyhow::Result<Deco
             InputFormat::Xml => JtlFormat::Xml,
             InputFormat::K6Json => JtlFormat::K6Json,
             InputFormat::K6Csv => JtlFormat::K6Csv,
+            InputFormat::Gatling => JtlFormat::Gatling,
         }),
         columns: args.columns.clone(),
         jmeter_version: args.jmeter_version.clone(),
