@@ -12,6 +12,7 @@ mod faults;
 mod fidelity;
 mod follow;
 mod gates;
+mod gatling;
 mod hostile;
 mod html;
 mod interop;

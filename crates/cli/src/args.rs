@@ -85,8 +85,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import JTL files (CSV or XML, any JMeter version) or k6 results (--out json / csv;
-    /// compressed, or zip archives) as one run,
+    /// Import JTL files (CSV or XML, any JMeter version), k6 results (--out json / csv) or
+    /// Gatling simulation.log files (3.0+; compressed, or zip archives) as one run,
     /// or each file as its own run (--each); prints the run id(s)
     Import(ImportArgs),
     /// List the runs in the store
