@@ -238,8 +238,8 @@ fn record<R: BufRead>(
             let r = Request {
                 groups: &groups,
                 name: &name,
-                start: start + i64::from(s),
-                end: start + i64::from(e),
+                start: start.saturating_add(i64::from(s)),
+                end: start.saturating_add(i64::from(e)),
                 ok,
                 msg: &msg,
                 user: None,
@@ -268,8 +268,8 @@ fn record<R: BufRead>(
             let groups = value(groups, "groups")?;
             let g = Group {
                 groups: &groups,
-                start: start + i64::from(s),
-                end: start + i64::from(e),
+                start: start.saturating_add(i64::from(s)),
+                end: start.saturating_add(i64::from(e)),
                 cumulated: i64::from(c),
                 ok,
                 user: None,

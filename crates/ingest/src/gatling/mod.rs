@@ -211,9 +211,9 @@ impl<'a> Emitter<'a> {
                 .insert(u.to_string(), scenario.to_string());
         }
         let delta = if start { 1 } else { -1 };
-        self.active = (self.active + delta).max(0);
+        self.active = self.active.saturating_add(delta).max(0);
         let n = self.active_in.entry(scenario.to_string()).or_default();
-        *n = (*n + delta).max(0);
+        *n = n.saturating_add(delta).max(0);
     }
 
     /// An ERROR record (Gatling could not build or send a request; no sample).
