@@ -148,6 +148,33 @@ fn gatling_logs_import_with_independent_counts() {
     assert_eq!(rows[0]["threads"], 10);
     assert_eq!(rows[0]["c"], "Taurus Scenario");
     assert_eq!(rows[0]["users"], 10);
+    // The runs table names the tool and its version; a JTL run beside them is JMeter's.
+    let r = store.sql(&format!(
+        "select tool, tool_version, source_formats[1] as f from runs where run_id = '{run}'"
+    ));
+    assert_eq!(
+        (&r[0]["tool"], &r[0]["tool_version"], &r[0]["f"]),
+        (
+            &Value::from("gatling"),
+            &Value::from("3.3.1"),
+            &Value::from("gatling")
+        )
+    );
+    let jtl = repo_root().join("sample-data");
+    let jtl = std::fs::read_dir(&jtl)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jtl" || e == "csv"))
+        .unwrap();
+    store.import(&[jtl.to_str().unwrap()]);
+    let by_tool = store.sql(
+        "select tool, count(*) as n from samples join runs using (run_id) group by tool order by tool",
+    );
+    let tools: Vec<&str> = by_tool
+        .iter()
+        .map(|r| r["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["gatling", "jmeter"], "{by_tool:?}");
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub(crate) fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::err
     let mut imported_at = ts();
     let mut parts = Int64Builder::new();
     let mut has_plan = arrow::array::BooleanBuilder::new();
+    let mut tool = StringBuilder::new();
+    let mut tool_version = StringBuilder::new();
     for m in runs {
         run_id.append_value(m.run_id.as_str());
         name.append_value(&m.name);
@@ -60,6 +62,19 @@ pub(crate) fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::err
         imported_at.append_value(m.imported_at.timestamp_millis());
         parts.append_value(m.parts as i64);
         has_plan.append_value(m.plan.is_some());
+        let mut tools: Vec<&str> = Vec::new();
+        for s in &m.sources {
+            let t = s.tool_name();
+            if !tools.contains(&t) {
+                tools.push(t);
+            }
+        }
+        if tools.is_empty() {
+            tool.append_null();
+        } else {
+            tool.append_value(tools.join(","));
+        }
+        tool_version.append_option(m.sources.iter().find_map(|s| s.tool_version.as_deref()));
     }
     // Every column nullable whatever the data: the schema is the same for every set of runs.
     let columns: Vec<(&str, ArrayRef, bool)> = vec![
@@ -79,6 +94,8 @@ pub(crate) fn runs_batch(runs: &[RunManifest]) -> Result<RecordBatch, arrow::err
         ("imported_at", Arc::new(imported_at.finish()), true),
         ("parts", Arc::new(parts.finish()), true),
         ("has_plan", Arc::new(has_plan.finish()), true),
+        ("tool", Arc::new(tool.finish()), true),
+        ("tool_version", Arc::new(tool_version.finish()), true),
     ];
     RecordBatch::try_from_iter_with_nullable(columns)
 }

@@ -84,6 +84,21 @@ pub struct SourceFile {
     pub tool_version: Option<String>,
 }
 
+impl SourceFile {
+    /// The load tool that wrote the file: [`tool`](Self::tool) when recorded, else the one its
+    /// format belongs to (`csv`, `xml` → `jmeter`; `k6-json`, `k6-csv` → `k6`; `gatling`).
+    pub fn tool_name(&self) -> &str {
+        if let Some(t) = &self.tool {
+            return t;
+        }
+        match self.format.as_str() {
+            "k6-json" | "k6-csv" => "k6",
+            "gatling" => "gatling",
+            _ => "jmeter",
+        }
+    }
+}
+
 /// Summary of the rows that could not be imported (kept in `runs/<id>.rejects.jsonl`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RejectSummary {
