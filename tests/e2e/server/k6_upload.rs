@@ -1,5 +1,6 @@
-//! gRPC `ImportFile` takes k6 results as `loadlake import` does: sniffed, or forced with the
-//! format names `k6-json` / `k6-csv`; an unknown format name is refused naming the valid ones.
+//! gRPC `ImportFile` takes k6 results and Gatling logs as `loadlake import` does: sniffed, or
+//! forced with the format names `k6-json` / `k6-csv` / `gatling`; an unknown format name is
+//! refused naming the valid ones.
 
 use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
@@ -67,10 +68,33 @@ fn k6_uploads_import_like_the_cli() {
             assert_eq!(formats[0]["f"], want);
         }
         let e = ingest
-            .import_file(futures::stream::iter(chunks("k6.json", "gatling", &json)))
+            .import_file(futures::stream::iter(chunks("k6.json", "locust", &json)))
             .await
             .unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
         assert!(e.message().contains("k6-json"), "{}", e.message());
+        assert!(e.message().contains("gatling"), "{}", e.message());
+        // A Gatling binary log (39 requests, SOURCES.md), sniffed and forced.
+        let gatling = repo_root().join("../shared/fixtures/peers/gatling");
+        let log =
+            std::fs::read(gatling.join("taurus_gatling-3.14.3_binary.simulation.log")).unwrap();
+        for format in ["", "gatling"] {
+            let r = ingest
+                .import_file(futures::stream::iter(chunks(
+                    "simulation.log",
+                    format,
+                    &log,
+                )))
+                .await
+                .unwrap_or_else(|e| panic!("gatling {format}: {e}"))
+                .into_inner();
+            assert_eq!((r.samples, r.errors, r.rejected), (39, 0, 0), "{format}");
+            let f = store.sql(&format!(
+                "select source_formats[1] as f, tool_version from runs where run_id = '{}'",
+                r.run_id
+            ));
+            assert_eq!(f[0]["f"], "gatling");
+            assert_eq!(f[0]["tool_version"], "3.14.3");
+        }
     });
 }
