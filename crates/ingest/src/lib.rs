@@ -20,6 +20,7 @@ pub mod error;
 pub mod gatling;
 pub mod k6;
 pub mod options;
+mod record_output;
 pub mod rejects;
 pub mod sniff;
 pub mod subresults;

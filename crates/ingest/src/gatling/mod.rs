@@ -19,13 +19,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 use std::sync::LazyLock;
 
-use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink, classify_error};
+use loadlake_schema::{SampleKind, SampleRecord, SampleSink, classify_error};
 use regex::Regex;
 
 use crate::FileReport;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
-use crate::rejects::{Reject, RejectHandler};
+use crate::record_output::RecordOutput;
+use crate::rejects::RejectHandler;
 
 /// The first bytes of a binary log: the RUN record's header byte (0), then the length of the
 /// version string (an int32 well under 256: three zero bytes).
@@ -115,12 +116,7 @@ pub(crate) fn status_of(msg: &str) -> Option<&str> {
 
 /// Maps records to samples and pushes them; keeps the file's counters and notes.
 pub(crate) struct Emitter<'a> {
-    file: &'a str,
-    opts: &'a DecodeOptions,
-    sink: &'a mut dyn SampleSink,
-    rejects: &'a mut dyn RejectHandler,
-    builder: SampleBatchBuilder,
-    report: FileReport,
+    out: RecordOutput<'a>,
     /// Users started and not ended, in all and per scenario.
     active: i32,
     active_in: HashMap<String, i32>,
@@ -146,21 +142,17 @@ const ERRORS_NAMED: usize = 5;
 impl<'a> Emitter<'a> {
     fn new(
         file: &'a str,
-        opts: &'a DecodeOptions,
+        opts: &DecodeOptions,
         first_row: i64,
         sink: &'a mut dyn SampleSink,
         rejects: &'a mut dyn RejectHandler,
     ) -> Self {
+        let report = FileReport {
+            tool: Some("gatling".into()),
+            ..FileReport::default()
+        };
         Emitter {
-            file,
-            opts,
-            sink,
-            rejects,
-            builder: SampleBatchBuilder::new(first_row),
-            report: FileReport {
-                tool: Some("gatling".into()),
-                ..FileReport::default()
-            },
+            out: RecordOutput::new(file, opts, first_row, sink, rejects, report),
             active: 0,
             active_in: HashMap::new(),
             scenario_of_user: HashMap::new(),
@@ -175,14 +167,14 @@ impl<'a> Emitter<'a> {
     }
 
     pub(crate) fn warn(&mut self, w: String) {
-        self.report.warnings.push(w);
+        self.out.warn(w);
     }
 
     /// The RUN record: the Gatling version it names goes into the manifest.
     pub(crate) fn run(&mut self, version: &str) {
         let version = version.trim();
         if !version.is_empty() {
-            self.report.tool_version = Some(version.to_string());
+            self.out.report_mut().tool_version = Some(version.to_string());
         }
     }
 
@@ -286,8 +278,7 @@ impl<'a> Emitter<'a> {
             vars,
             ..SampleRecord::default()
         };
-        let pushed = self.builder.push_classified(&record, class);
-        self.pushed(line, pushed.map(|_| ()))
+        self.out.push(line, &record, Some(class))
     }
 
     /// A GROUP record: a `transaction` labelled with the group's name.
@@ -322,8 +313,7 @@ impl<'a> Emitter<'a> {
             vars,
             ..SampleRecord::default()
         };
-        let pushed = self.builder.push(&record);
-        self.pushed(line, pushed.map(|_| ()))
+        self.out.push(line, &record, None)
     }
 
     /// Rejects the record at `line`.
@@ -336,6 +326,7 @@ impl<'a> Emitter<'a> {
         self.reject_raw(line, field, reason, None)
     }
 
+    /// Rejects the record at `line`, keeping its raw bytes.
     pub(crate) fn reject_raw(
         &mut self,
         line: u64,
@@ -343,31 +334,11 @@ impl<'a> Emitter<'a> {
         reason: String,
         raw: Option<&[u8]>,
     ) -> Result<(), IngestError> {
-        self.report.rejected += 1;
-        self.rejects
-            .reject(Reject::new(self.file, line, field, reason, raw))
-    }
-
-    fn pushed(
-        &mut self,
-        line: u64,
-        result: Result<(), arrow::error::ArrowError>,
-    ) -> Result<(), IngestError> {
-        match result {
-            Ok(()) => {
-                self.report.samples += 1;
-                if self.builder.len() >= self.opts.batch_rows {
-                    crate::flush_batch(self.file, &mut self.builder, self.sink)?;
-                }
-                Ok(())
-            }
-            Err(e) => self.reject(line, None, e.to_string()),
-        }
+        self.out.reject(line, field, reason, raw)
     }
 
     /// Ends the file: the last batch, and the notes.
     pub(crate) fn finish(mut self) -> Result<FileReport, IngestError> {
-        crate::flush_batch(self.file, &mut self.builder, self.sink)?;
         if self.error_count > 0 {
             let named: Vec<String> = self
                 .errors
@@ -406,7 +377,7 @@ impl<'a> Emitter<'a> {
             );
             self.warn(w);
         }
-        Ok(self.report)
+        self.out.finish()
     }
 }
 

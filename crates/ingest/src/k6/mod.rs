@@ -13,7 +13,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink, k6_error_class};
+use loadlake_schema::{SampleKind, SampleRecord, SampleSink, k6_error_class};
 
 pub use self::csv::decode_k6_csv;
 pub use self::json::decode_k6_json;
@@ -21,7 +21,8 @@ pub use self::json::decode_k6_json;
 use crate::FileReport;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
-use crate::rejects::{Reject, RejectHandler};
+use crate::record_output::RecordOutput;
+use crate::rejects::RejectHandler;
 
 /// Tags (or metadata) of a Point, sorted by name; empty values are kept (they compare).
 pub(crate) type Tags = Vec<(String, String)>;
@@ -116,12 +117,7 @@ fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
 
 /// Joins Points into requests and pushes them; keeps the file's counters and notes.
 pub(crate) struct Assembler<'a> {
-    file: &'a str,
-    opts: &'a DecodeOptions,
-    sink: &'a mut dyn SampleSink,
-    rejects: &'a mut dyn RejectHandler,
-    builder: SampleBatchBuilder,
-    report: FileReport,
+    out: RecordOutput<'a>,
     pending: Option<Request>,
     /// The Points the last imported request had: what a request at the end of the file must
     /// have to count as whole ([`Request::first_missing`]).
@@ -142,18 +138,13 @@ pub(crate) struct Assembler<'a> {
 impl<'a> Assembler<'a> {
     pub(crate) fn new(
         file: &'a str,
-        opts: &'a DecodeOptions,
+        opts: &DecodeOptions,
         first_row: i64,
         sink: &'a mut dyn SampleSink,
         rejects: &'a mut dyn RejectHandler,
     ) -> Self {
         Assembler {
-            file,
-            opts,
-            sink,
-            rejects,
-            builder: SampleBatchBuilder::new(first_row),
-            report: FileReport::default(),
+            out: RecordOutput::new(file, opts, first_row, sink, rejects, FileReport::default()),
             pending: None,
             expected: None,
             poisoned: false,
@@ -167,7 +158,7 @@ impl<'a> Assembler<'a> {
 
     /// Adds a warning to the file's report.
     pub(crate) fn warn(&mut self, w: String) {
-        self.report.warnings.push(w);
+        self.out.warn(w);
     }
 
     /// Takes one Point read at `line`.
@@ -258,9 +249,7 @@ impl<'a> Assembler<'a> {
             }
         }
         self.poisoned = true;
-        self.report.rejected += 1;
-        self.rejects
-            .reject(Reject::new(self.file, line, field, reason, raw))
+        self.out.reject(line, field, reason, raw)
     }
 
     /// Imports the open request, if any (a request without `http_req_duration` is rejected).
@@ -285,9 +274,7 @@ impl<'a> Assembler<'a> {
         field: Option<&str>,
         reason: String,
     ) -> Result<(), IngestError> {
-        self.report.rejected += 1;
-        self.rejects
-            .reject(Reject::new(self.file, line, field, reason, None))
+        self.out.reject(line, field, reason, None)
     }
 
     /// Maps a complete request to a sample and pushes it.
@@ -348,9 +335,8 @@ impl<'a> Assembler<'a> {
             url: tag(&req.tags, "url").filter(|u| !u.is_empty()),
             ..self.record_of(&req.tags, &req.meta, ts, elapsed, label, SampleKind::Sample)
         };
-        let pushed = self.builder.push_classified(&record, class);
         self.expected = Some(req.seen);
-        self.pushed(req.line, pushed.map(|_| ()))
+        self.out.push(req.line, &record, Some(class))
     }
 
     /// A `group_duration` Point: the group as a `transaction` sample.
@@ -384,8 +370,7 @@ impl<'a> Assembler<'a> {
                 SampleKind::Transaction,
             )
         };
-        let pushed = self.builder.push(&record);
-        self.pushed(line, pushed.map(|_| ()))
+        self.out.push(line, &record, None)
     }
 
     /// What a request's sample and a group's transaction share: start, duration, label, kind,
@@ -416,24 +401,6 @@ impl<'a> Assembler<'a> {
         }
     }
 
-    /// Counts a pushed sample (flushing a full batch) or rejects one the builder refused.
-    fn pushed(
-        &mut self,
-        line: u64,
-        result: Result<(), arrow::error::ArrowError>,
-    ) -> Result<(), IngestError> {
-        match result {
-            Ok(()) => {
-                self.report.samples += 1;
-                if self.builder.len() >= self.opts.batch_rows {
-                    crate::flush_batch(self.file, &mut self.builder, self.sink)?;
-                }
-                Ok(())
-            }
-            Err(e) => self.reject(line, None, e.to_string()),
-        }
-    }
-
     /// Ends the file: the open request is imported when it has every Point the request before
     /// it had (else it was cut off by a killed k6 and is rejected); notes are added.
     pub(crate) fn finish(mut self) -> Result<FileReport, IngestError> {
@@ -449,7 +416,6 @@ impl<'a> Assembler<'a> {
                 }
             }
         }
-        crate::flush_batch(self.file, &mut self.builder, self.sink)?;
         if self.dropped > 0 {
             let w = format!(
                 "{} Points of requests with an unreadable line were not imported",
@@ -472,15 +438,16 @@ impl<'a> Assembler<'a> {
                 list.join(", ")
             ));
         }
-        if self.report.columns.is_empty() {
-            self.report.columns = self.tag_names.into_iter().collect();
+        let report = self.out.report_mut();
+        if report.columns.is_empty() {
+            report.columns = self.tag_names.into_iter().collect();
         }
-        Ok(self.report)
+        self.out.finish()
     }
 
     /// The report being built (the readers set columns and header facts).
     pub(crate) fn report_mut(&mut self) -> &mut FileReport {
-        &mut self.report
+        self.out.report_mut()
     }
 }
 
