@@ -24,6 +24,8 @@ mod record_output;
 pub mod rejects;
 pub mod sniff;
 pub mod subresults;
+#[cfg(test)]
+mod test_support;
 pub mod timestamp;
 pub mod xml;
 

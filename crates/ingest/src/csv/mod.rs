@@ -89,16 +89,7 @@ mod tests {
 
     use super::{decode_csv, parse_i64};
     use crate::options::DecodeOptions;
-    use crate::rejects::{Reject, RejectHandler};
-
-    struct Kept(Vec<Reject>);
-
-    impl RejectHandler for Kept {
-        fn reject(&mut self, r: Reject) -> Result<(), crate::IngestError> {
-            self.0.push(r);
-            Ok(())
-        }
-    }
+    use crate::test_support::Kept;
 
     /// Found by the jtl_csv fuzz target (fuzz/regressions/jtl_csv/): a rejected row used to stay
     /// an open sub-result parent under the row number the next good row then took, so `Q-0`

@@ -4,101 +4,30 @@
 
 use std::path::PathBuf;
 
-use arrow::array::{Array, AsArray, MapArray, RecordBatch};
-use arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
 use loadlake_schema::col;
 
 use crate::options::DecodeOptions;
-use crate::rejects::{Reject, RejectHandler};
-use crate::{FileReport, IngestError, JtlFormat, decode_plain};
-
-struct Kept(Vec<Reject>);
-
-impl RejectHandler for Kept {
-    fn reject(&mut self, r: Reject) -> Result<(), IngestError> {
-        self.0.push(r);
-        Ok(())
-    }
-}
-
-type Decoded = (Option<RecordBatch>, Vec<Reject>, FileReport);
+use crate::test_support::{Decoded, Kept, decode_bytes, ints, strs, vars};
+use crate::{IngestError, JtlFormat, decode_plain};
 
 /// Decodes `bytes` (format sniffed, or forced) into one batch, its rejects and report.
 fn try_decode(bytes: &[u8], format: Option<JtlFormat>) -> Result<Decoded, IngestError> {
-    let mut batches: Vec<RecordBatch> = Vec::new();
-    let mut rejects = Kept(Vec::new());
     let opts = DecodeOptions {
         format,
         batch_rows: 3,
         ..DecodeOptions::default()
     };
-    let report = decode_plain(
-        "simulation.log",
-        bytes,
-        None,
-        &opts,
-        0,
-        &mut batches,
-        &mut rejects,
-    )?;
-    let batch = batches
-        .first()
-        .map(|b| arrow::compute::concat_batches(&b.schema(), &batches).unwrap());
-    Ok((batch, rejects.0, report))
+    decode_bytes("simulation.log", bytes, &opts)
 }
 
 fn decode(bytes: &[u8]) -> Decoded {
     try_decode(bytes, None).unwrap()
 }
 
-fn strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    let a = b.column_by_name(name).unwrap();
-    let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Utf8).unwrap();
-    a.as_string::<i32>()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
-}
-
-fn ints(b: &RecordBatch, name: &str) -> Vec<Option<i64>> {
-    let a = b.column_by_name(name).unwrap();
-    match a.data_type() {
-        arrow::datatypes::DataType::Int32 => a
-            .as_primitive::<Int32Type>()
-            .iter()
-            .map(|v| v.map(i64::from))
-            .collect(),
-        arrow::datatypes::DataType::Timestamp(..) => a
-            .as_primitive::<TimestampMillisecondType>()
-            .iter()
-            .collect(),
-        _ => a.as_primitive::<Int64Type>().iter().collect(),
-    }
-}
-
 fn s(v: &str) -> Option<String> {
     Some(v.to_string())
-}
-
-/// Row `row`'s `vars` as `k=v` strings.
-fn vars(b: &RecordBatch, row: usize) -> Vec<String> {
-    let m = b
-        .column_by_name(col::VARS)
-        .unwrap()
-        .as_any()
-        .downcast_ref::<MapArray>()
-        .unwrap();
-    if m.is_null(row) {
-        return Vec::new();
-    }
-    let entry = m.value(row);
-    let (k, v) = (
-        entry.column(0).as_string::<i32>(),
-        entry.column(1).as_string::<i32>(),
-    );
-    (0..k.len())
-        .map(|i| format!("{}={}", k.value(i), v.value(i)))
-        .collect()
 }
 
 /// A Gatling 3.7 log (3.4+ layout): a request in a group failing its status check with a 404,

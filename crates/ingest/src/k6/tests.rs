@@ -1,93 +1,22 @@
 //! The k6 decoders on small hand-written files; every expected value is computed by hand in the
 //! comments (ts = end − duration floored to ms, durations rounded half away from zero).
 
-use arrow::array::{Array, AsArray, MapArray, RecordBatch};
-use arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
 use loadlake_schema::col;
 
 use crate::options::DecodeOptions;
-use crate::rejects::{Reject, RejectHandler};
-use crate::{FileReport, IngestError, JtlFormat, decode_plain};
-
-struct Kept(Vec<Reject>);
-
-impl RejectHandler for Kept {
-    fn reject(&mut self, r: Reject) -> Result<(), IngestError> {
-        self.0.push(r);
-        Ok(())
-    }
-}
+use crate::test_support::{Decoded, Kept, decode_bytes, ints, strs, vars};
+use crate::{JtlFormat, decode_plain};
 
 /// Decodes `text` (format sniffed) into one batch, its rejects and report.
-fn decode(text: &str) -> (Option<RecordBatch>, Vec<Reject>, FileReport) {
-    let mut batches: Vec<RecordBatch> = Vec::new();
-    let mut rejects = Kept(Vec::new());
-    let opts = DecodeOptions::default();
-    let report = decode_plain(
-        "k6.out",
-        text.as_bytes(),
-        None,
-        &opts,
-        0,
-        &mut batches,
-        &mut rejects,
-    )
-    .unwrap();
-    let batch = batches
-        .first()
-        .map(|b| arrow::compute::concat_batches(&b.schema(), &batches).unwrap());
-    (batch, rejects.0, report)
-}
-
-fn strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    let a = b.column_by_name(name).unwrap();
-    let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Utf8).unwrap();
-    a.as_string::<i32>()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
-}
-
-fn ints(b: &RecordBatch, name: &str) -> Vec<Option<i64>> {
-    let a = b.column_by_name(name).unwrap();
-    match a.data_type() {
-        arrow::datatypes::DataType::Int32 => a
-            .as_primitive::<Int32Type>()
-            .iter()
-            .map(|v| v.map(i64::from))
-            .collect(),
-        arrow::datatypes::DataType::Timestamp(..) => a
-            .as_primitive::<TimestampMillisecondType>()
-            .iter()
-            .collect(),
-        _ => a.as_primitive::<Int64Type>().iter().collect(),
-    }
+fn decode(text: &str) -> Decoded {
+    decode_bytes("k6.out", text.as_bytes(), &DecodeOptions::default()).unwrap()
 }
 
 fn bools(b: &RecordBatch, name: &str) -> Vec<bool> {
     let a = b.column_by_name(name).unwrap().as_boolean();
     (0..a.len()).map(|i| a.value(i)).collect()
-}
-
-/// Row `row`'s `vars` as `k=v` strings, in the stored order.
-fn vars(b: &RecordBatch, row: usize) -> Vec<String> {
-    let m = b
-        .column_by_name(col::VARS)
-        .unwrap()
-        .as_any()
-        .downcast_ref::<MapArray>()
-        .unwrap();
-    if m.is_null(row) {
-        return Vec::new();
-    }
-    let entry = m.value(row);
-    let (k, v) = (
-        entry.column(0).as_string::<i32>(),
-        entry.column(1).as_string::<i32>(),
-    );
-    (0..k.len())
-        .map(|i| format!("{}={}", k.value(i), v.value(i)))
-        .collect()
 }
 
 /// One request of k6 ≥ 0.41 (key order metric,type,data; metadata), its Points in k6's order.
