@@ -14,12 +14,18 @@ pub(crate) fn repo_root() -> PathBuf {
 
 /// `../shared/fixtures/jmeter-upstream` beside the checkout, if present (it is on CI).
 pub(crate) fn upstream_fixtures() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/fixtures/jmeter-upstream");
+    shared_fixtures("jmeter-upstream", "upstream conformance")
+}
+
+/// `../shared/fixtures/<rel>` beside the checkout, if present (it is on CI); `None`, saying
+/// on stderr that the `what` tests are skipped, otherwise (a user's own clone).
+fn shared_fixtures(rel: &str, what: &str) -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/fixtures").join(rel);
     if dir.is_dir() {
         Some(dir)
     } else {
         eprintln!(
-            "SKIP: {} is absent (a user's own clone); upstream conformance tests skipped",
+            "SKIP: {} is absent (a user's own clone); {what} tests skipped",
             dir.display()
         );
         None
@@ -511,4 +517,41 @@ pub(crate) fn assert_stopped_on_request(store: &TestStore, run: &str) -> Value {
     ));
     assert_eq!(rows[0]["n"], done["all"]["count"], "{done}");
     done
+}
+
+/// `../shared/fixtures/peers/<tool>` (real result files of other load tools, SOURCES.md
+/// there), if present.
+pub(crate) fn peer_fixtures(tool: &str) -> Option<PathBuf> {
+    shared_fixtures(&format!("peers/{tool}"), &format!("{tool} fixture"))
+}
+
+/// The first source entry of local run `run`'s manifest.
+pub(crate) fn first_source(store: &TestStore, run: &str) -> Value {
+    let text =
+        std::fs::read_to_string(store.path().join("runs").join(format!("{run}.json"))).unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    manifest["sources"][0].clone()
+}
+
+/// Asserts that `report RUN --format json` has, per request name, the count, failures, min
+/// and max of `truth["names"]` and, in its outline, `truth["total"]` requests (the shape
+/// py/k6_stats.py and py/gatling_stats.py print).
+pub(crate) fn assert_report_requests_equal(store: &TestStore, run: &str, truth: &Value) {
+    let names = truth["names"].as_object().unwrap();
+    let report = store.json(&["report", run, "--format", "json"]);
+    let details = report["details"].as_array().unwrap();
+    for (name, t) in names {
+        let d = details
+            .iter()
+            .find(|d| d["level"] == "request" && d["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} not in the report: {details:?}"));
+        assert_eq!(d["requests"], t["count"], "{name}: report requests");
+        assert_eq!(d["errorCount"], t["failures"], "{name}: report errors");
+        assert_eq!(d["min"].as_f64(), t["min"].as_f64(), "{name}: report min");
+        assert_eq!(d["max"].as_f64(), t["max"].as_f64(), "{name}: report max");
+    }
+    assert_eq!(
+        report["outline"]["requests"], truth["total"],
+        "outline requests"
+    );
 }

@@ -3,25 +3,9 @@
 //! failures and durations an independent Python reader (`py/gatling_stats.py`) finds; Gatling's
 //! own fixtures give Gatling's own statistics; a 2.x log is refused; a results folder imports.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
 use crate::common::*;
-
-/// `../shared/fixtures/peers/gatling` beside the checkout, if present (it is on CI).
-fn gatling_fixtures() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/fixtures/peers/gatling");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: {} is absent (a user's own clone); Gatling fixture tests skipped",
-            dir.display()
-        );
-        None
-    }
-}
 
 const TEXT_3_3: &str = "taurus_gatling-3.3.1.simulation.log";
 const TEXT_3_7: &str = "taurus_gatling-3.7.6_groups.simulation.log";
@@ -29,14 +13,6 @@ const KNOWN_TEXT: &str = "gatling-repo_single_node_with_known_stats_text.simulat
 const KNOWN_BINARY: &str = "gatling-repo_known_stats_binary_3.13dev.simulation.log";
 const BINARY_3_14: &str = "taurus_gatling-3.14.3_binary.simulation.log";
 const GATLING_2: &str = "taurus_gatling-2.x_error-as-GROUP.simulation.log";
-
-/// The source entry of run `run`'s manifest.
-fn source(store: &TestStore, run: &str) -> Value {
-    let text =
-        std::fs::read_to_string(store.path().join("runs").join(format!("{run}.json"))).unwrap();
-    let manifest: Value = serde_json::from_str(&text).unwrap();
-    manifest["sources"][0].clone()
-}
 
 /// Asserts that run `run`'s requests per name (SQL and `report --format json`) and groups
 /// equal `truth` from gatling_stats.py.
@@ -61,22 +37,7 @@ fn assert_same_as_truth(store: &TestStore, run: &str, truth: &Value) {
             assert_eq!(row[ours], t[theirs], "{name}: {ours}");
         }
     }
-    let report = store.json(&["report", run, "--format", "json"]);
-    let details = report["details"].as_array().unwrap();
-    for (name, t) in names {
-        let d = details
-            .iter()
-            .find(|d| d["level"] == "request" && d["name"] == name.as_str())
-            .unwrap_or_else(|| panic!("{name} not in the report: {details:?}"));
-        assert_eq!(d["requests"], t["count"], "{name}: report requests");
-        assert_eq!(d["errorCount"], t["failures"], "{name}: report errors");
-        assert_eq!(d["min"].as_f64(), t["min"].as_f64(), "{name}: report min");
-        assert_eq!(d["max"].as_f64(), t["max"].as_f64(), "{name}: report max");
-    }
-    assert_eq!(
-        report["outline"]["requests"], truth["total"],
-        "outline requests"
-    );
+    assert_report_requests_equal(store, run, truth);
     let groups = store.sql(&format!(
         "select label, count(*) as n, min(elapsed_ms) as min, max(elapsed_ms) as max, \
          sum(elapsed_ms) as sum, sum(cast(vars['cumulated_ms'] as bigint)) as cumulated \
@@ -97,7 +58,7 @@ fn assert_same_as_truth(store: &TestStore, run: &str, truth: &Value) {
             assert_eq!(g[ours], t[theirs], "group {label}: {ours}");
         }
     }
-    let src = source(store, run);
+    let src = first_source(store, run);
     assert_eq!(src["format"], "gatling");
     assert_eq!(src["tool"], "gatling");
     assert_eq!(src["tool_version"], truth["version"]);
@@ -105,7 +66,7 @@ fn assert_same_as_truth(store: &TestStore, run: &str, truth: &Value) {
 
 #[test]
 fn gatling_logs_import_with_independent_counts() {
-    let Some(dir) = gatling_fixtures() else {
+    let Some(dir) = peer_fixtures("gatling") else {
         return;
     };
     let store = TestStore::new();
@@ -127,7 +88,7 @@ fn gatling_logs_import_with_independent_counts() {
         );
         assert_eq!(truth["failures"], failures, "{file}: the truth itself");
         assert_same_as_truth(&store, &run, &truth);
-        assert_eq!(source(&store, &run)["rejected"], 0, "{file}");
+        assert_eq!(first_source(&store, &run)["rejected"], 0, "{file}");
         // Forced, the same.
         let forced = store.import(&[p, "--force", "--input-format", "gatling"]);
         assert_same_as_truth(&store, &forced, &truth);
@@ -179,7 +140,7 @@ fn gatling_logs_import_with_independent_counts() {
 
 #[test]
 fn gatlings_own_fixtures_give_gatlings_statistics() {
-    let Some(dir) = gatling_fixtures() else {
+    let Some(dir) = peer_fixtures("gatling") else {
         return;
     };
     let store = TestStore::new();
@@ -226,7 +187,7 @@ fn gatlings_own_fixtures_give_gatlings_statistics() {
 
 #[test]
 fn a_gatling_2_log_is_refused_and_a_results_folder_imports() {
-    let Some(dir) = gatling_fixtures() else {
+    let Some(dir) = peer_fixtures("gatling") else {
         return;
     };
     let store = TestStore::new();
@@ -256,7 +217,7 @@ fn a_gatling_2_log_is_refused_and_a_results_folder_imports() {
         "select count(*) as n from samples where run_id = '{run}'"
     ));
     assert_eq!(n[0]["n"], 39);
-    let src = source(&store, &run);
+    let src = first_source(&store, &run);
     assert!(
         src["path"]
             .as_str()
@@ -278,7 +239,7 @@ fn a_gatling_2_log_is_refused_and_a_results_folder_imports() {
 
 #[test]
 fn a_gatling_killed_mid_record_keeps_every_whole_request() {
-    let Some(dir) = gatling_fixtures() else {
+    let Some(dir) = peer_fixtures("gatling") else {
         return;
     };
     let store = TestStore::new();

@@ -4,25 +4,11 @@
 //! finds; every report works on them; a killed k6, garbage lines and a JTL named `.json` behave.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::common::*;
-
-/// `../shared/fixtures/peers/k6` beside the checkout, if present (it is on CI).
-fn k6_fixtures() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/fixtures/peers/k6");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: {} is absent (a user's own clone); k6 fixture tests skipped",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The real JSON file: 99 requests (SOURCES.md).
 const ELMARS: &str = "elmars369_sample_k6_test_result_2020-02.json";
@@ -69,22 +55,7 @@ fn assert_same_as_truth(store: &TestStore, run: &str, truth: &Value) {
             "{name}: avg {avg} vs k6 {raw_avg}"
         );
     }
-    let report = store.json(&["report", run, "--format", "json"]);
-    let details = report["details"].as_array().unwrap();
-    for (name, t) in names {
-        let d = details
-            .iter()
-            .find(|d| d["level"] == "request" && d["name"] == name.as_str())
-            .unwrap_or_else(|| panic!("{name} not in the report: {details:?}"));
-        assert_eq!(d["requests"], t["count"], "{name}: report requests");
-        assert_eq!(d["errorCount"], t["failures"], "{name}: report errors");
-        assert_eq!(d["min"].as_f64(), t["min"].as_f64(), "{name}: report min");
-        assert_eq!(d["max"].as_f64(), t["max"].as_f64(), "{name}: report max");
-    }
-    assert_eq!(
-        report["outline"]["requests"], truth["total"],
-        "outline requests"
-    );
+    assert_report_requests_equal(store, run, truth);
     let groups = store.sql(&format!(
         "select label, count(*) as n from samples where run_id = '{run}' and kind = 'transaction' \
          group by label order by label"
@@ -101,17 +72,9 @@ fn assert_same_as_truth(store: &TestStore, run: &str, truth: &Value) {
     }
 }
 
-/// The source entry of run `run`'s manifest.
-fn source(store: &TestStore, run: &str) -> Value {
-    let text =
-        std::fs::read_to_string(store.path().join("runs").join(format!("{run}.json"))).unwrap();
-    let manifest: Value = serde_json::from_str(&text).unwrap();
-    manifest["sources"][0].clone()
-}
-
 #[test]
 fn real_k6_files_import_with_independent_counts() {
-    let Some(dir) = k6_fixtures() else {
+    let Some(dir) = peer_fixtures("k6") else {
         return;
     };
     let store = TestStore::new();
@@ -129,7 +92,7 @@ fn real_k6_files_import_with_independent_counts() {
         let truth = py_json("k6_stats.py", &[p]);
         assert_eq!(truth["total"], total, "{p}: the truth itself (SOURCES.md)");
         assert_same_as_truth(&store, &run, &truth);
-        let src = source(&store, &run);
+        let src = first_source(&store, &run);
         assert_eq!(src["format"], format, "{p}");
         assert_eq!(src["rejected"], 0, "{p}");
     }
@@ -142,7 +105,7 @@ fn real_k6_files_import_with_independent_counts() {
     );
     assert!((e["raw_sum"].as_f64().unwrap() - 35_655.957).abs() < 1e-6);
     let run = store.import(&[json.to_str().unwrap(), "--force"]);
-    let warnings = source(&store, &run)["warnings"].to_string();
+    let warnings = first_source(&store, &run)["warnings"].to_string();
     assert!(
         warnings.contains("k6 checks (not samples): 99 of 99 passed"),
         "{warnings}"
@@ -168,7 +131,7 @@ fn real_k6_files_import_with_independent_counts() {
             &Value::from(2)
         )
     );
-    let warnings = source(&store, &run)["warnings"].to_string();
+    let warnings = first_source(&store, &run)["warnings"].to_string();
     assert!(
         warnings.contains("timestamps are whole seconds"),
         "{warnings}"
@@ -187,7 +150,7 @@ fn last_line_with(text: &str, needle: &str) -> usize {
 
 #[test]
 fn a_k6_killed_mid_request_loses_only_that_request() {
-    let Some(dir) = k6_fixtures() else {
+    let Some(dir) = peer_fixtures("k6") else {
         return;
     };
     let store = TestStore::new();
@@ -230,7 +193,7 @@ fn a_k6_killed_mid_request_loses_only_that_request() {
 
 #[test]
 fn garbage_in_a_k6_file_is_named_and_strict_commits_nothing() {
-    let Some(dir) = k6_fixtures() else {
+    let Some(dir) = peer_fixtures("k6") else {
         return;
     };
     let store = TestStore::new();
@@ -276,7 +239,7 @@ fn a_jtl_named_json_is_still_a_jtl_and_forced_formats_are_kept() {
     let disguised = tmp.path().join("results.json");
     std::fs::copy(&jtl, &disguised).unwrap();
     let run = store.import(&[disguised.to_str().unwrap()]);
-    assert_eq!(source(&store, &run)["format"], "csv");
+    assert_eq!(first_source(&store, &run)["format"], "csv");
     // Forced as k6 JSON, no line is a k6 Point: nothing to import, named.
     let out = store.run(&[
         "import",

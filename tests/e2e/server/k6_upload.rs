@@ -29,11 +29,9 @@ fn chunks(name: &str, format: &str, data: &[u8]) -> Vec<pb::ImportFileChunk> {
 
 #[test]
 fn k6_uploads_import_like_the_cli() {
-    let dir = repo_root().join("../shared/fixtures/peers/k6");
-    if !dir.is_dir() {
-        eprintln!("SKIP: {} is absent; k6 upload test skipped", dir.display());
+    let Some(dir) = peer_fixtures("k6") else {
         return;
-    }
+    };
     let json = std::fs::read(dir.join("elmars369_sample_k6_test_result_2020-02.json")).unwrap();
     let csv = std::fs::read(dir.join("taurus_k6_kpi_2021-01.csv")).unwrap();
     let store = TestStore::new();
@@ -75,7 +73,9 @@ fn k6_uploads_import_like_the_cli() {
         assert!(e.message().contains("k6-json"), "{}", e.message());
         assert!(e.message().contains("gatling"), "{}", e.message());
         // A Gatling binary log (39 requests, SOURCES.md), sniffed and forced.
-        let gatling = repo_root().join("../shared/fixtures/peers/gatling");
+        let Some(gatling) = peer_fixtures("gatling") else {
+            return;
+        };
         let log =
             std::fs::read(gatling.join("taurus_gatling-3.14.3_binary.simulation.log")).unwrap();
         for format in ["", "gatling"] {
