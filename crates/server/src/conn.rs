@@ -41,6 +41,16 @@ pub(crate) struct ConnLimits {
     pub max_connections: usize,
 }
 
+impl ConnLimits {
+    /// The limits `config` sets.
+    pub(crate) fn of(config: &crate::ServerConfig) -> ConnLimits {
+        ConnLimits {
+            handshake_timeout: config.handshake_timeout,
+            max_connections: config.max_connections,
+        }
+    }
+}
+
 /// What the accept loop and a connection share.
 #[derive(Default)]
 struct ConnState {

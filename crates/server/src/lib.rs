@@ -275,10 +275,7 @@ pub async fn serve_on_with_http(
     .max_encoding_message_size(limit);
     mark_serving(&health_reporter).await;
 
-    let connection_limits = conn::ConnLimits {
-        handshake_timeout: config.handshake_timeout,
-        max_connections: config.max_connections,
-    };
+    let connection_limits = conn::ConnLimits::of(&config);
     let mut builder = transport(&config)?;
     tracing::info!("serving {} on {local}", config.store);
     let served = builder

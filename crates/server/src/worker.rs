@@ -31,10 +31,7 @@ pub async fn serve_worker_on(
     health_reporter
         .set_service_status("worker.WorkerService", tonic_health::ServingStatus::Serving)
         .await;
-    let limits = conn::ConnLimits {
-        handshake_timeout: config.handshake_timeout,
-        max_connections: config.max_connections,
-    };
+    let limits = conn::ConnLimits::of(&config);
     tracing::info!(
         "query worker over {} on {:?}",
         config.store,
