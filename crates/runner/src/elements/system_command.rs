@@ -4,10 +4,15 @@
 //! `FileServer.getDefaultBase`), with the environment variables added to the runner's; its
 //! standard input from the file named, else empty; its output to the file named, else read as
 //! the response body; its error to the file named, else with the output (JMeter redirects the
-//! error stream into the output; read, the error's text follows the output's); the exit code is the response code, and with `checkReturnCode` a code other than
-//! the expected one fails the sample (`Unexpected return code.  Expected [e]. Actual [a].`). A
-//! command that cannot start answers 500 with the `IOException`'s message, one that runs past
-//! the timeout is killed and answers 500 `Process timeout reached after N milliseconds`.
+//! error stream into the output; read, the error's text follows the output's); the exit code
+//! is the response code, and with `checkReturnCode` a code other than the expected one fails
+//! the sample with JMeter 2.13's message, typo included (`Uexpected return code.  Expected [e].
+//! Actual [a].`). A command that cannot start fails with no response code and
+//! `Exception occured whilst executing System Call: java.io.IOException: …`, one that runs past
+//! the timeout is killed and fails with no response code and `System Sampler Interupted whilst
+//! executing System Call: java.lang.InterruptedException: Process timeout out after N
+//! milliseconds` (JMeter 2.13's `SystemSampler` and `SystemCommand`, checked against it in
+//! tests/data/runner/fidelity/resources.jmx; JMeter 5 answers 500 with other texts).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -61,14 +66,16 @@ struct Invocation {
     stderr: String,
 }
 
+/// JMeter 2.13's message prefix for an `IOException` (its spelling).
+const IO_FAILURE: &str = "Exception occured whilst executing System Call: ";
+/// JMeter 2.13's message prefix for an `InterruptedException` (its spelling).
+const INTERRUPTED: &str = "System Sampler Interupted whilst executing System Call: ";
+
 /// Java's `FileNotFoundException` message for `path`.
 fn not_found(path: &str, e: &std::io::Error) -> String {
     let text = e.to_string();
     let reason = text.split(" (os error").next().unwrap_or(&text);
-    format!(
-        "Exception occurred whilst executing system call: java.io.FileNotFoundException: \
-         {path} ({reason})"
-    )
+    format!("{IO_FAILURE}java.io.FileNotFoundException: {path} ({reason})")
 }
 
 /// The process's standard streams: files when named (relative to the runner's directory, as
@@ -145,7 +152,7 @@ impl SystemCommand {
             let _ = tx.send(inv.run());
         });
         let (outcome, elapsed_ms) = rx.await.unwrap_or((
-            Err("System Sampler interrupted whilst executing system call".to_string()),
+            Err(format!("{INTERRUPTED}java.lang.InterruptedException")),
             0,
         ));
         match outcome {
@@ -157,7 +164,7 @@ impl SystemCommand {
                         "OK".to_string()
                     } else {
                         format!(
-                            "Unexpected return code.  Expected [{}]. Actual [{code}].",
+                            "Uexpected return code.  Expected [{}]. Actual [{code}].",
                             self.expected
                         )
                     },
@@ -166,8 +173,9 @@ impl SystemCommand {
                     elapsed_ms,
                 }
             }
+            // JMeter 2.13 sets no response code when the command fails to run.
             Err(message) => CommandAnswer {
-                code: "500".to_string(),
+                code: String::new(),
                 message,
                 body: String::new(),
                 success: false,
@@ -211,7 +219,7 @@ impl Invocation {
                 let text = e.to_string();
                 let reason = text.split(" (os error").next().unwrap_or(&text);
                 let message = format!(
-                    "Exception occurred whilst executing system call: java.io.IOException: \
+                    "{IO_FAILURE}java.io.IOException: \
                      Cannot run program \"{program}\" (in directory \"{}\"): error={}, {reason}",
                     dir.display(),
                     e.raw_os_error().unwrap_or(0)
@@ -250,7 +258,8 @@ impl Invocation {
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err(format!(
-                    "Process timeout reached after {} milliseconds",
+                    "{INTERRUPTED}java.lang.InterruptedException: Process timeout out after {} \
+                     milliseconds",
                     self.timeout.map_or(0, |t| t.as_millis())
                 ));
             }
