@@ -512,8 +512,9 @@ pub struct HttpStep {
     pub extractors: Vec<PostProcessor>,
     /// What of the response the extractors and assertions read (decided once, at compile time).
     pub(crate) keep: Keep,
-    /// "Retrieve All Embedded Resources" (`HTTPSampler.image_parser`): the resources of an HTML
-    /// or CSS response fetched after it, as sub-samples of its sample.
+    /// "Retrieve All Embedded Resources" (`HTTPSampler.image_parser`): the resources of a
+    /// response whose media type has a parser (HTML by default, CSS too with JMeter 5's
+    /// `HTTPResponse.parsers`) fetched after it, as sub-samples of its sample.
     pub(crate) embedded: Option<Box<crate::elements::embedded::EmbeddedResources>>,
     /// RegEx User Parameters in scope: the arguments' values set per request.
     pub(crate) regex_params: Option<Box<crate::elements::regex_user_parameters::RegexParams>>,

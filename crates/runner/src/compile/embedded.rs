@@ -8,11 +8,11 @@ use loadlake_plan::TestElement;
 
 use crate::compile::http_sampler::merged_raw;
 use crate::compile::{Compiler, Scope};
-use crate::elements::embedded::EmbeddedResources;
+use crate::elements::embedded::{EmbeddedResources, Parsers};
 use crate::error::RunnerError;
 
-/// `HTTPSamplerBase.CONCURRENT_POOL_SIZE`.
-const DEFAULT_POOL: usize = 6;
+/// `HTTPSamplerBase.CONCURRENT_POOL_SIZE` of JMeter 2.13 (JMeter 5: 6).
+const DEFAULT_POOL: usize = 4;
 
 impl Compiler<'_> {
     /// Refuses extractors and assertions in `scope` with scope `all` (the sample and its
@@ -109,6 +109,7 @@ impl Compiler<'_> {
             allow: pattern("HTTPSampler.embedded_url_re")?,
             exclude: pattern("HTTPSampler.embedded_url_exclude_re")?,
             pool,
+            parsers: Parsers::from_props(self.ev.props()),
         })))
     }
 }

@@ -1,9 +1,15 @@
 //! "Retrieve All Embedded Resources" of an HTTP sampler (`HTTPSampler.image_parser`): which
-//! URLs of a page JMeter 5 fetches after it, as `HTTPSamplerBase.downloadPageResources` with
-//! the default `LagartoBasedHtmlParser` (`htmlParser.types`: `text/html`,
-//! `application/xhtml+xml`, `application/xml`, `text/xml`) and the `CssParser` (`text/css`).
+//! URLs of a page JMeter fetches after it, as `HTTPSamplerBase.downloadPageResources` with the
+//! parsers JMeter's properties name. `HTTPResponse.parsers` lists them (JMeter 2.13's default
+//! `htmlParser wmlParser`; JMeter 5 adds `cssParser`) and `<parser>.types` their media types
+//! (`htmlParser.types`: `text/html`, `application/xhtml+xml`, `application/xml`, `text/xml`;
+//! `wmlParser.types`: `text/vnd.wap.wml`; `cssParser.types`: `text/css`). So by default, as in
+//! JMeter 2.13, a stylesheet's own URLs are not fetched; `-JHTTPResponse.parsers=htmlParser
+//! wmlParser cssParser` fetches them as JMeter 5 does.
 //!
-//! From HTML (parsed by html5ever, scripting off, walked in document order): `body
+//! From HTML (parsed by html5ever, scripting off, walked in document order, as JMeter's
+//! `LagartoBasedHtmlParser` and `JsoupBasedHtmlParser` visit it; the WML parser is given the
+//! same walk): `body
 //! background`, `base href` (the base of the URLs after it), `img src`, `applet` (`codebase`
 //! joined with `archive` or `code`, else `code`), `object codebase` and `data`, `input
 //! type=image src`, `script src`, `frame` / `iframe src`, `embed src`, `bgsound src`, `link
@@ -14,6 +20,7 @@
 //! `URLCollection` is a set), and only `http` and `https` URLs are kept (Java's `URL` rejects
 //! `data:` and `javascript:` alike).
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -33,28 +40,71 @@ pub(crate) struct EmbeddedResources {
     /// `HTTPSampler.concurrentDwn` with `HTTPSampler.concurrentPool`: at most this many
     /// resources fetched at once; `None` fetches them one after another.
     pub(crate) pool: Option<usize>,
+    /// The parser of each media type, from the run's properties ([`Parsers::from_props`]).
+    pub(crate) parsers: Parsers,
 }
 
-/// What parser JMeter picks for a response's media type (`HTTPResponse.parsers`).
+/// How a page of some media type is looked into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Parser {
     Html,
     Css,
 }
 
-fn parser_for(content_type: &str) -> Option<Parser> {
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "text/html" | "application/xhtml+xml" | "application/xml" | "text/xml" => {
-            Some(Parser::Html)
+/// The parser of each media type, as JMeter's `HTTPSamplerBase` builds `parsersForType` from
+/// `HTTPResponse.parsers` and each parser's `.types` property.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parsers {
+    by_media_type: BTreeMap<String, Parser>,
+}
+
+/// JMeter 2.13's `HTTPResponse.parsers` (jmeter.properties).
+const DEFAULT_PARSERS: &str = "htmlParser wmlParser";
+
+impl Parsers {
+    /// The parsers `props` name (`HTTPResponse.parsers`, else JMeter 2.13's default), with
+    /// each one's media types (`<parser>.types`, else JMeter's default for that parser). A
+    /// parser JMeter does not ship is ignored.
+    pub(crate) fn from_props(props: &BTreeMap<String, String>) -> Parsers {
+        let names = props
+            .get("HTTPResponse.parsers")
+            .map_or(DEFAULT_PARSERS, String::as_str);
+        let mut by_media_type = BTreeMap::new();
+        for name in names.split_whitespace() {
+            let (parser, default_types) = match name {
+                "htmlParser" => (
+                    Parser::Html,
+                    "text/html application/xhtml+xml application/xml text/xml",
+                ),
+                "wmlParser" => (Parser::Html, "text/vnd.wap.wml"),
+                "cssParser" => (Parser::Css, "text/css"),
+                _ => continue,
+            };
+            let types = props
+                .get(&format!("{name}.types"))
+                .map_or(default_types, String::as_str);
+            for media in types.split_whitespace() {
+                // JMeter's map: a later parser of the same type replaces an earlier one.
+                by_media_type.insert(media.to_ascii_lowercase(), parser);
+            }
         }
-        "text/css" => Some(Parser::Css),
-        _ => None,
+        Parsers { by_media_type }
+    }
+
+    /// The media types looked into, in order.
+    #[cfg(test)]
+    fn media_types(&self) -> Vec<&str> {
+        self.by_media_type.keys().map(String::as_str).collect()
+    }
+
+    fn parser_for(&self, content_type: &str) -> Option<Parser> {
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        self.by_media_type.get(&media).copied()
     }
 }
 
@@ -98,9 +148,15 @@ impl Found {
 }
 
 /// The resources of a response whose `Content-Type` is `content_type`, at `page_url`, in the
-/// order JMeter fetches them; empty for other media types or an empty body.
-pub(crate) fn resource_urls(content_type: &str, page_url: &str, body: &str) -> Vec<Url> {
-    let (Some(parser), Ok(base)) = (parser_for(content_type), Url::parse(page_url)) else {
+/// order JMeter fetches them; empty for media types without a parser in `parsers` or an empty
+/// body.
+pub(crate) fn resource_urls(
+    parsers: &Parsers,
+    content_type: &str,
+    page_url: &str,
+    body: &str,
+) -> Vec<Url> {
+    let (Some(parser), Ok(base)) = (parsers.parser_for(content_type), Url::parse(page_url)) else {
         return Vec::new();
     };
     if body.is_empty() {
@@ -223,8 +279,17 @@ impl EmbeddedResources {
 mod tests {
     use super::*;
 
+    /// JMeter 5's parsers (with `cssParser`).
+    fn with_css() -> Parsers {
+        let props = [(
+            "HTTPResponse.parsers".to_string(),
+            "htmlParser wmlParser cssParser".to_string(),
+        )];
+        Parsers::from_props(&props.into_iter().collect())
+    }
+
     fn urls(ct: &str, page: &str, body: &str) -> Vec<String> {
-        resource_urls(ct, page, body)
+        resource_urls(&with_css(), ct, page, body)
             .into_iter()
             .map(String::from)
             .collect()
@@ -285,11 +350,43 @@ mod tests {
     }
 
     #[test]
+    fn parsers_come_from_the_properties_with_jmeter_2_13_defaults() {
+        let page = "http://h/p";
+        let d = Parsers::from_props(&BTreeMap::new());
+        // 2.13: no stylesheet parser; WML pages are parsed.
+        assert!(resource_urls(&d, "text/css", page, "a { background: url(x.png) }").is_empty());
+        assert_eq!(
+            resource_urls(&d, "text/vnd.wap.wml", page, "<img src=\"w.png\">").len(),
+            1
+        );
+        assert_eq!(
+            resource_urls(&d, "application/xhtml+xml", page, "<img src=\"w.png\">").len(),
+            1
+        );
+        assert_eq!(
+            resource_urls(
+                &with_css(),
+                "text/css",
+                page,
+                "a { background: url(x.png) }"
+            )
+            .len(),
+            1
+        );
+        // `htmlParser.types` narrowed: XHTML is no longer looked into.
+        let props = [("htmlParser.types".to_string(), "text/html".to_string())];
+        let narrow = Parsers::from_props(&props.into_iter().collect());
+        assert_eq!(narrow.media_types(), ["text/html", "text/vnd.wap.wml"]);
+        assert!(resource_urls(&narrow, "application/xhtml+xml", page, "<img src=a>").is_empty());
+    }
+
+    #[test]
     fn patterns_must_match_the_whole_url() {
         let e = |allow: Option<&str>, exclude: Option<&str>| EmbeddedResources {
             allow: allow.and_then(|r| EmbeddedResources::whole(r).ok()),
             exclude: exclude.and_then(|r| EmbeddedResources::whole(r).ok()),
             pool: None,
+            parsers: Parsers::default(),
         };
         let u = "http://h/res/a.png";
         assert!(e(None, None).wanted(u));

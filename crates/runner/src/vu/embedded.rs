@@ -1,19 +1,20 @@
-//! Embedded resources of an HTTP sample, downloaded and recorded as JMeter 5's
-//! `HTTPSamplerBase.downloadPageResources` does: after a successful (2xx/3xx) text response
+//! Embedded resources of an HTTP sample, downloaded and recorded as JMeter's
+//! `HTTPSamplerBase.downloadPageResources` does (checked against JMeter 2.13 in
+//! tests/data/runner/fidelity/resources.jmx): after a successful (2xx/3xx) text response
 //! whose media type has a parser (see [`crate::elements::embedded`]), each resource the page
 //! names and the sampler's patterns let through is fetched once with a GET carrying the
 //! sampler's headers, cookies, credentials and cache, one after another or, with
 //! `concurrentDwn`, at most `concurrentPool` at a time on connections of their own. The sample
 //! becomes JMeter's container: the page is its first sub-result (`<label>-0`), the resources
 //! the next ones (`<label>-1`, …, in the order found); its elapsed time runs to the end of the
-//! last one, its bytes add theirs, and a failed resource fails it with JMeter's message
-//! `Embedded resource download error:<url> code:<code> message:<message>, …`. A resource
+//! last one, its bytes add theirs, and a failed resource fails it, its code and message staying
+//! the page's (JMeter 2.13; JMeter 5 writes `Embedded resource download error:…`). The
+//! sub-results are recorded as JMeter 5 writes them to CSV (`<label>-N` rows); JMeter 2.13's CSV
+//! has no sub-results. A resource
 //! fresh in the Cache Manager is not fetched and leaves no sub-result, as in JMeter. A resource
 //! that is itself a page or stylesheet is a container of its own resources the same way, down
 //! to JMeter's `MAX_FRAME_DEPTH`.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -104,7 +105,7 @@ impl Vu {
             }
             let content_type = header_value(&page.headers, "content-type").unwrap_or("");
             let mut requests = Vec::new();
-            for url in resource_urls(content_type, &page.url, &page.body) {
+            for url in resource_urls(&e.parsers, content_type, &page.url, &page.body) {
                 if !e.wanted(url.as_str()) {
                     continue;
                 }
@@ -167,9 +168,9 @@ impl Vu {
 
     /// The sub-samples of a page and its resources (`<label>-0`, `<label>-1`, …, a resource
     /// with resources of its own holding them the same way); the page's result `page` becomes
-    /// the container's: its elapsed time to the end of the last resource, their bytes added,
-    /// and the failed resources in its message. Returns the sub-samples and whether every
-    /// resource succeeded.
+    /// the container's: its elapsed time to the end of the last resource, their bytes added.
+    /// Returns the sub-samples and whether every resource succeeded (when one did not, the
+    /// container fails with the page's own code and message, as in JMeter 2.13).
     pub(crate) fn embedded_container(
         &self,
         label: &Arc<str>,
@@ -179,7 +180,7 @@ impl Vu {
         let mut subs = Vec::with_capacity(resources.len() + 1);
         subs.push(self.sub_sample(label, 0, page));
         let mut end = page.ts_ms + page.elapsed_ms;
-        let mut failed = String::new();
+        let mut all_ok = true;
         let mut children = Vec::with_capacity(resources.len());
         for Resource { mut result, nested } in resources {
             let (own, nested_ok) = if nested.is_empty() {
@@ -193,16 +194,12 @@ impl Vu {
             page.bytes_sent += r.bytes_sent;
             page.header_bytes += r.header_bytes;
             let ok = fetched_ok(r) && nested_ok;
-            if !ok {
-                let _ = write!(failed, "{} code:{} message:{}, ", r.url, r.code, r.message);
-            }
+            all_ok &= ok;
             children.push((result, own, ok));
         }
         page.elapsed_ms = end - page.ts_ms;
-        let all_ok = failed.is_empty();
-        if !all_ok {
-            page.message = Cow::Owned(format!("Embedded resource download error:{failed}"));
-        }
+        // JMeter 2.13's `setParentSampleSuccess` only fails the container: its code and message
+        // stay the page's (JMeter 5 writes `Embedded resource download error:…` instead).
         for (i, (r, own, ok)) in children.into_iter().enumerate() {
             subs.push(Sample {
                 success: ok,

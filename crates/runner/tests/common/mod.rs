@@ -634,8 +634,20 @@ pub(crate) async fn run_into(
 
 /// Compiles and runs `xml` with `-Jport=<server port>`; every test run is bounded to 5 s.
 pub(crate) async fn run(xml: &str, port: u16, options: RunOptions) -> (RunSummary, Vec<Row>) {
+    run_with_props(xml, port, &[], options).await
+}
+
+/// [`run`] with more `-J` properties.
+pub(crate) async fn run_with_props(
+    xml: &str,
+    port: u16,
+    props: &[(&str, &str)],
+    options: RunOptions,
+) -> (RunSummary, Vec<Row>) {
     let port = port.to_string();
-    let plan = compile(xml, &[("port", &port)]).unwrap();
+    let mut all = vec![("port", port.as_str())];
+    all.extend_from_slice(props);
+    let plan = compile(xml, &all).unwrap();
     let mut batches: Vec<SampleBatch> = Vec::new();
     let summary = run_into(&plan, options, &mut batches, Duration::from_secs(5)).await;
     assert!(
