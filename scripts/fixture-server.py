@@ -30,6 +30,10 @@ Endpoints (GET unless stated):
                      (/img/logo.png, /img/banner.png, /static/site.css, /img/missing.png)
   /img/*.png         200 image/png (a real 1x1 PNG); /img/missing.png gives 404
   /static/site.css   200 text/css
+  /styled            200 text/html page referencing /static/refs.css (a stylesheet whose
+                     url(...) names /img/missing.png), /static/app.js and /img/logo.png
+  /static/refs.css   200 text/css "body { background: url(/img/missing.png) }"
+  /static/app.js     200 application/javascript
   /echo?QUERY        GET/POST: 200 text/plain; the body is the URL-decoded query string
                      (for a POST with a body, "&" and the decoded form body are appended),
                      no trailing newline; response header "X-Echo: <raw query string>"
@@ -82,6 +86,19 @@ PAGE_HTML = b"""<!DOCTYPE html>
 """
 
 CSS = b"body { font-family: sans-serif; }\n"
+
+STYLED_HTML = b"""<!DOCTYPE html>
+<html><head><title>Styled</title>
+<link rel="stylesheet" href="/static/refs.css">
+<script src="/static/app.js"></script>
+</head><body>
+<img src="/img/logo.png" alt="logo">
+</body></html>
+"""
+
+REFS_CSS = b"body { background: url(/img/missing.png) }\n"
+
+APP_JS = b"var fixture = 1;\n"
 
 _order_lock = threading.Lock()
 _order_counter = [1000]
@@ -203,6 +220,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, PNG_1X1, "image/png")
         if path == "/static/site.css":
             return self._send(200, CSS, "text/css")
+        if path == "/styled":
+            return self._send(200, STYLED_HTML, "text/html; charset=utf-8")
+        if path == "/static/refs.css":
+            return self._send(200, REFS_CSS, "text/css")
+        if path == "/static/app.js":
+            return self._send(200, APP_JS, "application/javascript")
         # ---- endpoints of the runner fidelity corpus (tests/data/runner/fidelity/)
         if path == "/echo":
             text = unquote_plus(url.query)

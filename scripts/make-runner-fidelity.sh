@@ -45,6 +45,15 @@ PROPS=(
   -J$S.connect_time=true
 )
 
+# Properties of one plan only (tests/e2e/fidelity.rs passes the same ones to `loadlake run`).
+# resources: Debian's 2.13 lacks the default HTML parser (LagartoBasedHtmlParser needs jodd,
+# which Debian does not package), so the page parser is the Jsoup one of the same release.
+plan_props() {
+  case "$1" in
+    resources) echo "-JhtmlParser.className=org.apache.jmeter.protocol.http.parser.JsoupBasedHtmlParser" ;;
+  esac
+}
+
 # --summary: per plan, the per-case/label counts of the committed .jtl files (README tables).
 summary() {
   python3 - "$DIR" "$@" <<'EOF'
@@ -103,14 +112,14 @@ log "fixture server pid $SERVER_PID on 127.0.0.1:$PORT"
 
 # ---------------------------------------------------------------- the runs
 PLANS=("$@")
-[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers scripts actions modules auth cache iterate)
+[ ${#PLANS[@]} -gt 0 ] || PLANS=(flow data extract timers logic labels modifiers scripts actions modules auth cache iterate inputs resources)
 for name in "${PLANS[@]}"; do
   plan="$DIR/$name.jmx"
   out="$DIR/$name.jmeter.jtl"
   [ -f "$plan" ] || { echo "no plan $plan" >&2; exit 1; }
   rm -f "$out"   # -l appends to an existing file
   log "run $name: $plan -> $out"
-  timeout 120 "$JM" -n -t "$plan" -l "$out" -j "$WORK/$name.log" -Jfixture.port="$PORT" "${PROPS[@]}" \
+  timeout 120 "$JM" -n -t "$plan" -l "$out" -j "$WORK/$name.log" -Jfixture.port="$PORT" "${PROPS[@]}" $(plan_props "$name") \
     >"$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out" >&2; exit 1; }
   grep -E '^summary =' "$WORK/$name.out" >&2 || true
   if grep -E ' (WARN|ERROR) ' "$WORK/$name.log" >&2; then log "$name: JMeter logged the WARN/ERROR lines above"; fi
