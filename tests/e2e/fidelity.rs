@@ -520,6 +520,7 @@ fn fidelity_embedded_resources_regex_user_parameters_os_process_match_jmeter_2_1
             ("Filtered", "page-images-ok"),
             ("Filtered", "page-partial-re"),
             ("Stylesheet", "styled"),
+            ("Redirected", "page-after-redirect"),
         ],
     );
 }

@@ -108,6 +108,11 @@ groups = [
     group("Stylesheet", 1, 2, [
         http("styled", "/styled", resources=True),
     ]),
+    # A page reached by a redirect (followed by JMeter): its resources are fetched for the
+    # final page.
+    group("Redirected", 1, 2, [
+        http("page-after-redirect", "/redirect?to=/page", resources=True),
+    ]),
     # RegEx User Parameters: a Regex Extractor (match -1, two groups) reads name:value pairs from
     # /echo; before the next HTTP sampler the arguments whose names were found get the values
     # (the last pair of a name wins); others keep theirs.
