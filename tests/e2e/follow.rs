@@ -24,13 +24,13 @@ fn row(i: u64) -> String {
     )
 }
 
-fn append(path: &Path, text: &str) {
+pub(crate) fn append(path: &Path, text: &str) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(text.as_bytes()).unwrap();
 }
 
 /// Starts `loadlake import --follow FILE ARGS…` and returns it with the run id it announces.
-fn follow(store: &TestStore, file: &Path, args: &[&str]) -> (Child, String) {
+pub(crate) fn follow(store: &TestStore, file: &Path, args: &[&str]) -> (Child, String) {
     let mut child = store
         .cmd()
         .args(["import", "--follow", file.to_str().unwrap()])
@@ -58,7 +58,7 @@ fn follow(store: &TestStore, file: &Path, args: &[&str]) -> (Child, String) {
 }
 
 /// Rows of `run` in `live_samples` (the samples of runs being written).
-fn live_rows(store: &TestStore, run: &str) -> u64 {
+pub(crate) fn live_rows(store: &TestStore, run: &str) -> u64 {
     let rows = store.sql(&format!(
         "select count(*) as n from live_samples where run_id = '{run}'"
     ));
@@ -66,7 +66,7 @@ fn live_rows(store: &TestStore, run: &str) -> u64 {
 }
 
 /// Polls `live_rows` until it is `want` (or `limit` passes); returns the time it took.
-fn wait_live(store: &TestStore, run: &str, want: u64, limit: Duration) -> Duration {
+pub(crate) fn wait_live(store: &TestStore, run: &str, want: u64, limit: Duration) -> Duration {
     let start = Instant::now();
     loop {
         let n = live_rows(store, run);
@@ -85,7 +85,7 @@ fn wait_live(store: &TestStore, run: &str, want: u64, limit: Duration) -> Durati
     }
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -99,7 +99,7 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     }
 }
 
-fn state(store: &TestStore, run: &str) -> String {
+pub(crate) fn state(store: &TestStore, run: &str) -> String {
     store.json(&["status", run, "--format", "json"])["state"]
         .as_str()
         .unwrap()

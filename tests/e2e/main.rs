@@ -11,6 +11,7 @@ mod curve;
 mod faults;
 mod fidelity;
 mod follow;
+mod follow_jmeter;
 mod gates;
 mod gatling;
 mod hostile;
