@@ -308,13 +308,16 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
     }
 }
 
-/// Line numbers of rejected elements, counted by a second, forward-only read of the file,
-/// opened only when something is rejected. Rejects come in document order, so the file is read
-/// at most once however many there are (a rare look back, at the start of the top-level sample
-/// a deeper reject belongs to, reads it again from the start).
+/// Line numbers of rejected elements, counted by a second, forward-only read of the file (or of
+/// the text decoded, when it is in memory), opened only when something is rejected. Rejects come
+/// in document order, so the file is read at most once however many there are (a rare look
+/// back, at the start of the top-level sample a deeper reject belongs to, reads it again from
+/// the start).
 struct LineCounter<'a> {
     file: &'a str,
-    reader: Option<std::io::BufReader<std::fs::File>>,
+    /// The text decoded, when it is not the file at `file` (a growing file's part).
+    text: Option<&'a [u8]>,
+    reader: Option<Box<dyn BufRead + 'a>>,
     pos: u64,
     line: u64,
     /// The offset asked for last.
@@ -322,13 +325,23 @@ struct LineCounter<'a> {
 }
 
 impl<'a> LineCounter<'a> {
+    /// Lines of the file at `file`.
     fn new(file: &'a str) -> Self {
         LineCounter {
             file,
+            text: None,
             reader: None,
             pos: 0,
             line: 1,
             last: 0,
+        }
+    }
+
+    /// Lines of `text`, in memory.
+    fn of_text(file: &'a str, text: &'a [u8]) -> Self {
+        LineCounter {
+            text: Some(text),
+            ..LineCounter::new(file)
         }
     }
 
@@ -342,10 +355,13 @@ impl<'a> LineCounter<'a> {
         }
         self.last = offset;
         if self.reader.is_none() {
-            match std::fs::File::open(self.file) {
-                Ok(f) => self.reader = Some(std::io::BufReader::new(f)),
-                Err(_) => return 0,
-            }
+            self.reader = match self.text {
+                Some(text) => Some(Box::new(text)),
+                None => match std::fs::File::open(self.file) {
+                    Ok(f) => Some(Box::new(std::io::BufReader::new(f))),
+                    Err(_) => return 0,
+                },
+            };
         }
         let Some(r) = self.reader.as_mut() else {
             return 0;
@@ -397,18 +413,25 @@ pub fn decode_xml<R: BufRead>(
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let dec = XmlDecoder {
-        file,
-        opts,
-        builder: SampleBatchBuilder::new(first_row),
-        report: FileReport::default(),
-        known_attributes: 0,
-        attribute_names: Vec::new(),
-        attribute_seen: HashSet::new(),
-        lossy_values: 0,
-    };
+    let dec = XmlDecoder::new(file, opts, first_row);
+    let lines = LineCounter::new(file);
     // No trim_text: it would also trim text next to entity references inside messages.
-    events::EventLoop::new(dec, Reader::from_reader(reader), sink, rejects).run()
+    events::EventLoop::new(dec, Reader::from_reader(reader), sink, rejects, lines).run()
+}
+
+impl<'a> XmlDecoder<'a> {
+    fn new(file: &'a str, opts: &'a DecodeOptions, first_row: i64) -> Self {
+        XmlDecoder {
+            file,
+            opts,
+            builder: SampleBatchBuilder::new(first_row),
+            report: FileReport::default(),
+            known_attributes: 0,
+            attribute_names: Vec::new(),
+            attribute_seen: HashSet::new(),
+            lossy_values: 0,
+        }
+    }
 }
 
 impl XmlDecoder<'_> {
@@ -433,5 +456,8 @@ impl XmlDecoder<'_> {
 }
 
 mod events;
+mod growing;
+
+pub use growing::{XmlSplit, decode_xml_samples, split_whole_samples};
 #[cfg(test)]
 mod tests;

@@ -52,8 +52,8 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
         reader: Reader<R>,
         sink: &'r mut dyn SampleSink,
         rejects: &'r mut dyn RejectHandler,
+        lines: LineCounter<'a>,
     ) -> Self {
-        let lines = LineCounter::new(dec.file);
         EventLoop {
             dec,
             reader,
