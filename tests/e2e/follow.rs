@@ -1,7 +1,8 @@
-//! `loadlake import --follow` (issue 18): a JTL CSV still being written, followed by the real
-//! binary while this test appends to it as JMeter would (whole lines, and a line cut in the
-//! middle by a buffered writer). Expected samples are counted by hand and read back by
-//! Python's csv module (`jtl_stats.py`) from the finished file.
+//! `loadlake import --follow` (issue 18): a JTL CSV or XML still being written, followed by the
+//! real binary while this test appends to it as JMeter would (whole lines, and a line or an
+//! element cut in the middle by a buffered writer). Expected samples are counted by hand and
+//! read back by Python's csv module and ElementTree (`jtl_stats.py`) from the file so far and
+//! the finished file.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -175,7 +176,7 @@ fn a_growing_csv_is_a_live_run_committed_when_it_stops_growing() {
 }
 
 #[test]
-fn ctrl_c_commits_and_a_truncated_deleted_or_xml_file_is_refused_clearly() {
+fn ctrl_c_commits_and_a_truncated_deleted_or_k6_file_is_refused_clearly() {
     let store = TestStore::new();
     let work = tempfile::tempdir().unwrap();
     let header = "timeStamp,elapsed,label,responseCode,success\n";
@@ -247,13 +248,83 @@ fn ctrl_c_commits_and_a_truncated_deleted_or_xml_file_is_refused_clearly() {
         assert_eq!(kept[0]["status"], "incomplete");
     }
 
-    // XML is not followed.
-    let xml = jmeter213("subsamples.xml");
-    let out = store.run(&["import", "--follow", xml.to_str().unwrap(), "--idle", "1s"]);
+    // A k6 file is not followed (JMeter's JTL only).
+    let k6 = work.path().join("k6.json");
+    std::fs::write(
+        &k6,
+        "{\"type\":\"Point\",\"metric\":\"http_req_duration\",\"data\":{\"time\":\
+         \"2026-01-01T00:00:00Z\",\"value\":1.5,\"tags\":{\"name\":\"home\"}}}\n",
+    )
+    .unwrap();
+    let out = store.run(&["import", "--follow", k6.to_str().unwrap(), "--idle", "1s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--follow reads JTL CSV"),
+        String::from_utf8_lossy(&out.stderr).contains("--follow reads JMeter JTL files"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Complete samples (top-level and nested) of the XML text `bytes` by Python's ElementTree
+/// pull parser (`jtl_stats.py xml`, which keeps only whole top-level samples).
+fn python_xml_samples(dir: &Path, bytes: &[u8]) -> u64 {
+    let copy = dir.join("so-far.xml");
+    std::fs::write(&copy, bytes).unwrap();
+    py_json("jtl_stats.py", &["xml", copy.to_str().unwrap()])["total"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_growing_xml_file_is_followed_element_by_element_and_committed_at_its_closing_tag() {
+    let store = TestStore::new();
+    let work = tempfile::tempdir().unwrap();
+    // Real JMeter 2.13 XML: transactions with nested sub-samples, assertion results, response
+    // data; written in three steps, each ending inside an element.
+    let whole = std::fs::read(jmeter213("subsamples.xml")).unwrap();
+    let starts: Vec<usize> = (0..whole.len())
+        .filter(|&i| {
+            whole[i..].starts_with(b"\n<sample ") || whole[i..].starts_with(b"\n<httpSample ")
+        })
+        .collect();
+    assert!(starts.len() > 10, "{}", starts.len());
+    // Inside the 5th top-level start tag (in an attribute value), then inside the 12th's
+    // nested elements.
+    let first = starts[4] + 40;
+    let second = starts[11] + 400;
+    let file = work.path().join("growing.xml");
+    std::fs::write(&file, &whole[..first]).unwrap();
+    let (mut child, run) = follow(&store, &file, &["--idle", "60s", "--name", "xml"]);
+    for (from, to) in [(first, second), (second, whole.len())] {
+        let want = python_xml_samples(work.path(), &whole[..from]);
+        assert!(want > 0);
+        wait_live(&store, &run, want, Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(700));
+        assert_eq!(live_rows(&store, &run), want, "a cut element was taken");
+        assert_eq!(state(&store, &run), "RUNNING");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(&whole[from..to]).unwrap();
+    }
+    // `</testResults>` ends the run at once (the idle time is a minute).
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    let entry = store.run_entry(&run);
+    assert_eq!(entry["status"], "complete", "{entry}");
+    assert_eq!(state(&store, &run), "STOPPED");
+    let truth = py_json("jtl_stats.py", &["xml", file.to_str().unwrap()]);
+    assert_eq!(entry["samples"], truth["total"], "{entry}");
+    assert_same_label_stats(&store, &run, &truth);
+    let plain = store.import(&[file.to_str().unwrap(), "--name", "plain", "--force"]);
+    let rows = |run: &str| {
+        store.sql(&format!(
+            "select row, parent_row, kind, label, elapsed_ms, success, response_code, \
+             failure_message, url, bytes_received from samples where run_id = '{run}' order by row"
+        ))
+    };
+    assert_eq!(rows(&run), rows(&plain));
+    assert_eq!(store.rejects(&run), store.rejects(&plain));
+    assert_eq!(first_source(&store, &run)["format"], "xml");
 }

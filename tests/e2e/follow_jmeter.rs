@@ -2,8 +2,10 @@
 //! (`tests/data/follow/soak.jmx`: 4 threads × 25 loops × 3 HTTP samplers with a 40 ms
 //! ConstantTimer, about 5 s, against the loopback fixture server). While JMeter runs, the live
 //! row count must lie between the file's complete records some time before the query and just
-//! after it; once JMeter has ended, the follower commits after `--idle`, and the committed run
-//! must equal a plain `loadlake import` of the finished file and Python's reading of it.
+//! after it; once JMeter has ended, the follower commits when JMeter says the run ended (its
+//! log's end-of-test and final summary lines with `--jmeter-log` for CSV, the closing
+//! `</testResults>` for XML), and the committed run must equal a plain `loadlake import` of the
+//! finished file and Python's reading of it (csv module, ElementTree).
 //!
 //! Skipped, saying so on stderr, where JMeter 2.13 (`/usr/bin/jmeter`, Debian's `jmeter` and
 //! `jmeter-http`) or its wrapper `../shared/tools/jmeter213` is absent (a user's own clone).
@@ -68,16 +70,21 @@ impl Drop for Jmeter {
     }
 }
 
-/// Complete records in the file now: lines ended by a line break after the CSV header, or
-/// lines ended by a line break that start a top-level sample element (JMeter 2.13 writes each
-/// sample without sub-results on one line, `<httpSample … />`).
+/// Complete records in the file now: lines ended by a line break after the CSV header; for
+/// XML, top-level sample elements whose end was written with its line break (JMeter 2.13
+/// writes them from column 0: `<httpSample … />`, or `<httpSample …>` … `</httpSample>` when
+/// it saves a URL or other child elements).
 fn complete_records(path: &Path, xml: bool) -> u64 {
     let bytes = std::fs::read(path).unwrap_or_default();
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let lines = bytes[..end].split(|&b| b == b'\n');
     if xml {
         lines
-            .filter(|l| l.starts_with(b"<httpSample") || l.starts_with(b"<sample"))
+            .filter(|l| {
+                let one_line = (l.starts_with(b"<httpSample ") || l.starts_with(b"<sample "))
+                    && l.ends_with(b"/>");
+                one_line || *l == b"</httpSample>" || *l == b"</sample>"
+            })
             .count() as u64
     } else {
         (lines.count() as u64).saturating_sub(2)
@@ -112,9 +119,11 @@ fn per_label(store: &TestStore, run: &str) -> Vec<Value> {
 }
 
 /// Runs soak.jmx with JMeter 2.13 writing `format` (`csv` or `xml`), follows the file with
-/// `loadlake import --follow`, and checks the live counts during the run and the committed run
-/// after it.
-fn follow_real_jmeter(format: &str) {
+/// `loadlake import --follow --idle 60s` (plus `--jmeter-log` with JMeter's log when
+/// `with_log`), and checks the live counts during the run and the committed run after it.
+/// What ends following is JMeter's word that the run ended (the log, or the XML file's
+/// closing tag), not the idle time: the follower must end within 15 s of JMeter.
+fn follow_real_jmeter(format: &str, with_log: bool) {
     let Some(wrapper) = jmeter_wrapper() else {
         return;
     };
@@ -124,6 +133,7 @@ fn follow_real_jmeter(format: &str) {
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join(format!("soak.{format}.jtl"));
     let plan = repo_root().join("tests/data/follow/soak.jmx");
+    let log = work.path().join("jmeter.log");
     let mut jmeter = Jmeter(
         Command::new(&wrapper)
             .args([
@@ -134,7 +144,7 @@ fn follow_real_jmeter(format: &str) {
                 file.to_str().unwrap(),
             ])
             .arg("-j")
-            .arg(work.path().join("jmeter.log"))
+            .arg(&log)
             .arg(format!("-Jfixture.port={}", server.port))
             .arg(format!("-Jjmeter.save.saveservice.output_format={format}"))
             .args(SAVE_PROPS)
@@ -158,7 +168,11 @@ fn follow_real_jmeter(format: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (mut follower, run) = follow(&store, &file, &["--idle", "3s", "--name", "soak"]);
+    let mut args = vec!["--idle", "60s", "--name", "soak"];
+    if with_log {
+        args.extend(["--jmeter-log", log.to_str().unwrap()]);
+    }
+    let (mut follower, run) = follow(&store, &file, &args);
 
     // While JMeter runs: every live count lies between the file's complete records `lag`
     // before the query and right after it.
@@ -182,10 +196,20 @@ fn follow_real_jmeter(format: &str) {
             records_before(&history, SQL_LAG),
             records_before(&history, STATUS_LAG),
         );
+        // JMeter's process outlives its results file a little: once the follower has seen the
+        // end and committed, the run is no longer live and its rows are no longer in
+        // live_samples. Only counts taken while the run was RUNNING before and after are checked.
+        let running = || state(&store, &run) == "RUNNING";
+        if !running() {
+            break;
+        }
         let live = live_rows(&store, &run);
         let status = store.json(&["status", &run, "--format", "json"]);
         let after = complete_records(&file, xml);
         history.push((Instant::now(), after));
+        if status["state"] != "RUNNING" {
+            break;
+        }
         let counted = status["all"]["count"].as_u64().unwrap_or(0);
         assert!(
             sql_low <= live && live <= after,
@@ -197,10 +221,10 @@ fn follow_real_jmeter(format: &str) {
             "status counts {counted}; the file had {status_low} complete records \
              {STATUS_LAG:?} before and {after} right after: {status}"
         );
-        assert_eq!(status["state"], "RUNNING", "{status}");
         checks.push((sql_low, live, after));
     }
     let jmeter_status = jmeter.0.wait().unwrap();
+    let jmeter_ended = Instant::now();
     assert!(jmeter_status.success(), "JMeter: {jmeter_status:?}");
     let total = complete_records(&file, xml);
     eprintln!(
@@ -215,9 +239,13 @@ fn follow_real_jmeter(format: &str) {
         "no check saw the run part-way: {checks:?} of {total}"
     );
 
-    // JMeter has ended: the file stops growing and the follower commits after --idle.
-    let status = wait_exit(&mut follower, Duration::from_secs(30));
+    // JMeter has ended, and says so: the follower commits at once, not after --idle.
+    let status = wait_exit(&mut follower, Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
+    eprintln!(
+        "{format}: waited {:?} for the follower after JMeter's process ended",
+        jmeter_ended.elapsed()
+    );
     let entry = store.run_entry(&run);
     assert_eq!(entry["status"], "complete", "{entry}");
     assert_eq!(state(&store, &run), "STOPPED");
@@ -246,6 +274,11 @@ fn follow_real_jmeter(format: &str) {
 }
 
 #[test]
-fn follow_a_csv_that_real_jmeter_2_13_is_writing() {
-    follow_real_jmeter("csv");
+fn follow_a_csv_that_real_jmeter_2_13_is_writing_until_its_log_says_the_run_ended() {
+    follow_real_jmeter("csv", true);
+}
+
+#[test]
+fn follow_an_xml_file_that_real_jmeter_2_13_is_writing_until_its_closing_tag() {
+    follow_real_jmeter("xml", false);
 }

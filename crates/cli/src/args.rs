@@ -486,13 +486,18 @@ pub(crate) struct ImportModeArgs {
     /// (its name) or `stem` (its name without extensions)
     #[arg(long, value_enum, default_value_t = NameFromArg::Path, requires = "each", conflicts_with = "name")]
     pub name_from: NameFromArg,
-    /// Follow one JTL CSV that JMeter is still writing: a live run, committed when the file
-    /// stops growing (--idle), on Ctrl-C or `loadlake stop`
+    /// Follow one JTL (CSV or XML) that JMeter is still writing: a live run, committed when
+    /// the file stops growing (--idle), when JMeter says the run ended (XML's </testResults>,
+    /// --jmeter-log), on Ctrl-C or `loadlake stop`
     #[arg(long, conflicts_with = "each")]
     pub follow: bool,
     /// With --follow, commit once the file has not grown for this long
     #[arg(long, default_value = "30s", value_parser = parse_duration_ms, requires = "follow")]
     pub idle: i64,
+    /// With --follow, JMeter's log (`jmeter -j FILE`) or its standard output saved to a file:
+    /// commit as soon as it says the run ended and the results file is closed
+    #[arg(long, value_name = "FILE", requires = "follow")]
+    pub jmeter_log: Option<PathBuf>,
 }
 
 /// `--name-from`.

@@ -96,9 +96,9 @@ pub enum ImportError {
         samples: u64,
     },
     #[error(
-        "{0}: --follow reads JTL CSV files; import an XML file once JMeter has finished writing it (a k6 or Gatling file once the tool has)"
+        "{0}: --follow reads JMeter JTL files (CSV or XML); import a k6 or Gatling file once the tool has finished writing it"
     )]
-    FollowXml(String),
+    FollowFormat(String),
     #[error("--each '{pattern}': {reason}")]
     Pattern { pattern: String, reason: String },
     #[error(transparent)]

@@ -1,23 +1,32 @@
-//! Following a JTL CSV that JMeter is still writing (`loadlake import --follow`, issue 18): the
+//! Following a JTL that JMeter is still writing (`loadlake import --follow`, issue 18): the
 //! run is live while the file grows — its parts are written at most half a second after rows
 //! arrive (`live_samples`), its status is RUNNING (`loadlake status`) — and it is committed
-//! when the file has not grown for the idle time, on a stop (Ctrl-C, `loadlake stop`), or when
-//! the file is truncated, replaced or deleted (then with status `incomplete`, and an error).
+//! when the file has not grown for the idle time, on a stop (Ctrl-C, `loadlake stop`), when
+//! JMeter says the run ended (an XML file's `</testResults>`, or its log with `--jmeter-log`,
+//! see [`jmeter_log`]), or when the file is truncated, replaced or deleted (then with status
+//! `incomplete`, and an error).
 //!
-//! New bytes are decoded in chunks of whole records: a chunk ends at the last line break
-//! outside quotes, so a half-written last line (JMeter flushes in 8 KiB blocks) waits for its
-//! end. Each chunk is decoded with the file's header line in front of it and its rows numbered
-//! after the rows before; rejected rows keep the file's line numbers. A JMeter 5 sub-result
-//! whose parent is in the previous chunk stays a `sample`.
+//! The format is told by the first byte that is not blank (`<`: XML, else CSV) unless
+//! `--format` says. New bytes are decoded in chunks of whole records, so the end of a record
+//! that JMeter's buffered writer (8 KiB blocks) has not written yet waits:
+//! - CSV: a chunk ends at the last line break outside quotes. Each chunk is decoded with the
+//!   file's header line in front of it and its rows numbered after the rows before. A JMeter 5
+//!   sub-result whose parent is in the previous chunk stays a `sample`.
+//! - XML: a chunk ends after the last whole top-level sample element
+//!   ([`loadlake_ingest::xml::split_whole_samples`]); each is decoded by the XML decoder as the
+//!   file's head (prolog and `<testResults>`), the chunk and a closing tag.
+//!
+//! Rejected rows keep the file's line numbers.
+
+mod jmeter_log;
+mod tail;
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use loadlake_ingest::xml::{decode_xml_samples, split_whole_samples};
 use loadlake_ingest::{
     FileReport, IngestError, JtlFormat, Reject, RejectHandler, RejectLog, decode_plain, sniff,
 };
@@ -28,13 +37,11 @@ use loadlake_store::{
 };
 
 use crate::{ImportError, ImportRequest};
+use jmeter_log::{AFTER_END_OF_TEST, JmeterLog, LogSays};
+use tail::{READ_STEP, Tail};
 
 /// How often the file is looked at.
 const POLL: Duration = Duration::from_millis(100);
-
-/// The most read from the file at once (a file followed when it is already large is read in
-/// steps, not into memory whole).
-const READ_STEP: u64 = 8 << 20;
 
 /// Rows decoded are made visible (a part written) at least this often.
 const VISIBLE_EVERY: Duration = Duration::from_millis(500);
@@ -42,10 +49,12 @@ const VISIBLE_EVERY: Duration = Duration::from_millis(500);
 /// A run followed as its file grows.
 #[derive(Debug, Clone)]
 pub struct FollowRequest {
-    /// The JTL CSV being written.
+    /// The JTL (CSV or XML) being written.
     pub file: PathBuf,
     /// Commit once the file has not grown for this long.
     pub idle: Duration,
+    /// JMeter's log (`-j`) or its saved standard output: commit when it says the run ended.
+    pub jmeter_log: Option<PathBuf>,
     /// Name, tags, decoding and the reject policy of the run (`files` is not used; `force` is
     /// implied: the file's bytes change as it is followed).
     pub template: ImportRequest,
@@ -58,6 +67,8 @@ enum End {
     Idle,
     /// Ctrl-C, or `loadlake stop`.
     Stopped(&'static str),
+    /// JMeter said the run ended: why.
+    Ended(String),
     /// Truncated, replaced or deleted: what was read is committed as `incomplete`.
     Broken(String),
 }
@@ -88,87 +99,6 @@ impl RejectHandler for Shifted<'_> {
     fn reject(&mut self, mut r: Reject) -> Result<(), IngestError> {
         r.line += self.by;
         self.log.reject(r)
-    }
-}
-
-/// The file being followed and what has been read of it.
-struct Tail {
-    path: PathBuf,
-    display: String,
-    file: File,
-    inode: u64,
-    /// Bytes read so far.
-    offset: u64,
-    /// Bytes read that do not end a record yet.
-    pending: Vec<u8>,
-    /// Lines handed to the decoder so far.
-    lines_done: u64,
-}
-
-impl Tail {
-    fn open(path: &Path) -> Result<Tail, ImportError> {
-        let display = path.display().to_string();
-        let read_error = |source| ImportError::Read {
-            path: display.clone(),
-            source,
-        };
-        let file = File::open(path).map_err(read_error)?;
-        let inode = file.metadata().map_err(read_error)?.ino();
-        Ok(Tail {
-            path: path.to_path_buf(),
-            display,
-            file,
-            inode,
-            offset: 0,
-            pending: Vec::new(),
-            lines_done: 0,
-        })
-    }
-
-    /// Reads what was appended; `Err` says why the file can no longer be followed.
-    fn read_more(&mut self) -> Result<usize, String> {
-        let on_disk = match std::fs::metadata(&self.path) {
-            Ok(m) => m,
-            Err(e) => return Err(format!("it was deleted or cannot be read ({e})")),
-        };
-        if on_disk.ino() != self.inode {
-            return Err("it was replaced by another file (rotated?)".to_string());
-        }
-        if on_disk.len() < self.offset {
-            return Err(format!(
-                "it was truncated (from {} to {} bytes)",
-                self.offset,
-                on_disk.len()
-            ));
-        }
-        let before = self.pending.len();
-        self.file
-            .seek(SeekFrom::Start(self.offset))
-            .and_then(|_| {
-                (&mut self.file)
-                    .take(READ_STEP)
-                    .read_to_end(&mut self.pending)
-            })
-            .map_err(|e| format!("reading it failed ({e})"))?;
-        let got = self.pending.len() - before;
-        self.offset += got as u64;
-        Ok(got)
-    }
-
-    /// Takes the whole records pending: up to the last line break outside quotes.
-    fn take_records(&mut self) -> Option<Vec<u8>> {
-        let mut in_quotes = false;
-        let mut end = None;
-        for (i, b) in self.pending.iter().enumerate() {
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b'\n' if !in_quotes => end = Some(i + 1),
-                _ => {}
-            }
-        }
-        let end = end?;
-        let rest = self.pending.split_off(end);
-        Some(std::mem::replace(&mut self.pending, rest))
     }
 }
 
@@ -214,8 +144,9 @@ pub fn import_follow(
     let mut rejects = RejectLog::new(req.template.strict, req.template.max_errors);
     let mut follow = Following {
         opts: req,
-        header: None,
+        format: Format::Unknown,
         first: None,
+        columns: Vec::new(),
         samples: 0,
         rejected: 0,
         warnings: BTreeSet::new(),
@@ -228,17 +159,7 @@ pub fn import_follow(
             return Err(e);
         }
     };
-    // What never got its line break is a cut record, as in a killed run's file.
-    if !tail.pending.iter().all(u8::is_ascii_whitespace) {
-        rejects.reject(Reject::new(
-            &tail.display,
-            tail.lines_done + 1,
-            None,
-            "incomplete last line (no line break when following ended)",
-            Some(&tail.pending),
-        ))?;
-        follow.rejected += 1;
-    }
+    follow.unfinished(&tail, &mut rejects)?;
     let LiveSink { writer, .. } = sink;
     if follow.samples == 0 {
         live.enter(LiveState::Failed, "no sample could be imported");
@@ -256,8 +177,8 @@ pub fn import_follow(
         path: tail.display.clone(),
         size_bytes: tail.offset,
         content_hash: content_hash(&req.file).unwrap_or_default(),
-        format: JtlFormat::Csv.as_str().to_string(),
-        columns: report.columns,
+        format: follow.format.jtl().as_str().to_string(),
+        columns: std::mem::take(&mut follow.columns),
         has_header: report.has_header,
         delimiter: report.delimiter.map(|d| (d as char).to_string()),
         samples: follow.samples,
@@ -285,6 +206,10 @@ pub fn import_follow(
             live.enter(LiveState::Stopped, why);
             Ok(manifest)
         }
+        End::Ended(why) => {
+            live.enter(LiveState::Stopped, &why);
+            Ok(manifest)
+        }
         End::Idle => {
             live.enter(LiveState::Stopped, "the file stopped growing");
             Ok(manifest)
@@ -292,13 +217,39 @@ pub fn import_follow(
     }
 }
 
+/// The followed file's format, once its first bytes are read.
+enum Format {
+    /// Nothing but blanks read yet.
+    Unknown,
+    Csv {
+        /// The header line, put in front of every chunk after the first.
+        header: Option<Vec<u8>>,
+    },
+    Xml {
+        /// The prolog and root start tag, once read whole.
+        head: Option<Vec<u8>>,
+        /// `</testResults>` was read: the run ended.
+        closed: bool,
+    },
+}
+
+impl Format {
+    fn jtl(&self) -> JtlFormat {
+        match self {
+            Format::Xml { .. } => JtlFormat::Xml,
+            _ => JtlFormat::Csv,
+        }
+    }
+}
+
 /// The decoding side of a follow.
 struct Following<'a> {
     opts: &'a FollowRequest,
-    /// The header line, put in front of every chunk after the first.
-    header: Option<Vec<u8>>,
-    /// The first chunk's report (columns, delimiter, header).
+    format: Format,
+    /// The first chunk's report (delimiter, header).
     first: Option<FileReport>,
+    /// Columns (CSV) or attributes (XML) seen, in order of first sight.
+    columns: Vec<String>,
     samples: u64,
     rejected: u64,
     warnings: BTreeSet<String>,
@@ -314,10 +265,14 @@ impl Following<'_> {
         live: &mut LivePublisher,
         stop: &AtomicBool,
     ) -> Result<End, ImportError> {
+        let mut log = self.opts.jmeter_log.as_deref().map(JmeterLog::open);
         let mut grew_at = Instant::now();
         let mut flushed_at = Instant::now();
         let mut refreshed_at = Instant::now();
         loop {
+            // Looked at before the file: once the log says the results file is closed, the
+            // read below gets all of it.
+            let says = log.as_mut().map(|l| l.look().clone());
             let got = match tail.read_more() {
                 Ok(got) => got,
                 Err(reason) => return Ok(End::Broken(reason)),
@@ -325,9 +280,7 @@ impl Following<'_> {
             if got > 0 {
                 grew_at = Instant::now();
             }
-            if let Some(records) = tail.take_records() {
-                self.decode(tail, records, sink, rejects)?;
-            }
+            self.decode_whole(tail, sink, rejects)?;
             if sink.unflushed && flushed_at.elapsed() >= VISIBLE_EVERY {
                 sink.writer.flush()?;
                 sink.unflushed = false;
@@ -336,6 +289,23 @@ impl Following<'_> {
             if refreshed_at.elapsed() >= Duration::from_secs(1) {
                 live.refresh(|status, seconds| sink.counts.fill(status, seconds));
                 refreshed_at = Instant::now();
+            }
+            let more = (got as u64) >= READ_STEP;
+            if let Format::Xml { closed: true, .. } = self.format {
+                return Ok(End::Ended(
+                    "JMeter's run ended (</testResults> was written)".into(),
+                ));
+            }
+            match says {
+                Some(LogSays::Ended(line)) if !more => {
+                    return Ok(End::Ended(format!("JMeter's run ended ({line})")));
+                }
+                Some(LogSays::EndOfTest) if grew_at.elapsed() >= AFTER_END_OF_TEST => {
+                    return Ok(End::Ended(
+                        "JMeter's run ended (end of test logged, the file closed)".into(),
+                    ));
+                }
+                _ => {}
             }
             if stop.load(Ordering::Relaxed) {
                 return Ok(End::Stopped("stopped (Ctrl-C)"));
@@ -346,38 +316,79 @@ impl Following<'_> {
             if grew_at.elapsed() >= self.opts.idle {
                 return Ok(End::Idle);
             }
-            if (got as u64) < READ_STEP {
+            if !more {
                 std::thread::sleep(POLL);
             }
         }
     }
 
-    /// Decodes one chunk of whole records.
-    fn decode(
+    /// Decodes the whole records or elements pending.
+    fn decode_whole(
         &mut self,
         tail: &mut Tail,
+        sink: &mut LiveSink,
+        rejects: &mut RejectLog,
+    ) -> Result<(), ImportError> {
+        if let Format::Unknown = self.format {
+            let Some(first) = tail.first_text_byte() else {
+                return Ok(());
+            };
+            self.format = match self.opts.template.decode.format {
+                Some(JtlFormat::Csv) => Format::Csv { header: None },
+                Some(JtlFormat::Xml) => Format::Xml {
+                    head: None,
+                    closed: false,
+                },
+                None if first == b'<' => Format::Xml {
+                    head: None,
+                    closed: false,
+                },
+                None => Format::Csv { header: None },
+                Some(_) => return Err(ImportError::FollowFormat(tail.display.clone())),
+            };
+        }
+        match self.format {
+            Format::Csv { .. } => {
+                if let Some(end) = tail.csv_records_end() {
+                    let before = tail.lines_done;
+                    let records = tail.take(end);
+                    self.decode_csv(tail, before, records, sink, rejects)?;
+                }
+            }
+            Format::Xml { .. } => self.decode_xml(tail, sink, rejects)?,
+            Format::Unknown => {}
+        }
+        Ok(())
+    }
+
+    /// Decodes one chunk of whole CSV records, the first of which is on line `before + 1`.
+    fn decode_csv(
+        &mut self,
+        tail: &Tail,
+        before: u64,
         records: Vec<u8>,
         sink: &mut LiveSink,
         rejects: &mut RejectLog,
     ) -> Result<(), ImportError> {
-        let lines = records.iter().filter(|&&b| b == b'\n').count() as u64;
         if records.iter().all(u8::is_ascii_whitespace) {
-            tail.lines_done += lines;
             return Ok(());
         }
-        let (text, by) = match &self.header {
+        let Format::Csv { header } = &mut self.format else {
+            return Ok(());
+        };
+        let (text, by) = match header {
             Some(header) => (
                 [header.as_slice(), &records].concat(),
-                tail.lines_done.saturating_sub(1),
+                before.saturating_sub(1),
             ),
-            None => (records, tail.lines_done),
+            None => (records, before),
         };
         if self.first.is_none() {
             let mut head = text.as_slice();
             if sniff::sniff(&tail.display, &mut head, self.opts.template.decode.format)?
                 != JtlFormat::Csv
             {
-                return Err(ImportError::FollowXml(tail.display.clone()));
+                return Err(ImportError::FollowFormat(tail.display.clone()));
             }
         }
         let mut shifted = Shifted { log: rejects, by };
@@ -390,17 +401,110 @@ impl Following<'_> {
             sink,
             &mut shifted,
         )?;
-        tail.lines_done += lines;
+        if self.first.is_none() && report.has_header == Some(true) {
+            let end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+            *header = Some(text[..end].to_vec());
+        }
+        self.add(report);
+        Ok(())
+    }
+
+    /// Decodes the whole top-level elements pending, once the head is read; notes the close.
+    fn decode_xml(
+        &mut self,
+        tail: &mut Tail,
+        sink: &mut LiveSink,
+        rejects: &mut RejectLog,
+    ) -> Result<(), ImportError> {
+        let Format::Xml { head, closed } = &mut self.format else {
+            return Ok(());
+        };
+        if *closed {
+            return Ok(());
+        }
+        if head.is_none() {
+            let Some(end) = split_whole_samples(&tail.pending, false).root_end else {
+                return Ok(());
+            };
+            *head = Some(tail.take(end));
+        }
+        let Some(head) = head.as_deref() else {
+            return Ok(());
+        };
+        let split = split_whole_samples(&tail.pending, true);
+        *closed = split.closed;
+        let before = tail.lines_done;
+        let body = tail.take(split.whole);
+        if split.closed {
+            // `</testResults>` and what follows it are not samples.
+            let rest = tail.pending.len();
+            tail.take(rest);
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let head_lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+        let mut shifted = Shifted {
+            log: rejects,
+            by: before.saturating_sub(head_lines),
+        };
+        let report = decode_xml_samples(
+            &tail.display,
+            head,
+            &body,
+            &self.opts.template.decode,
+            self.samples as i64,
+            sink,
+            &mut shifted,
+        )?;
+        self.add(report);
+        Ok(())
+    }
+
+    /// Adds a chunk's report to the file's.
+    fn add(&mut self, report: FileReport) {
         self.samples += report.samples;
         self.rejected += report.rejected;
         self.warnings.extend(report.warnings.iter().cloned());
-        if self.first.is_none() {
-            if report.has_header == Some(true) {
-                let end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
-                self.header = Some(text[..end].to_vec());
+        for c in &report.columns {
+            if !self.columns.contains(c) {
+                self.columns.push(c.clone());
             }
+        }
+        if self.first.is_none() {
             self.first = Some(report);
         }
+    }
+
+    /// What never got its end when following ended is a cut record, as in a killed run's file.
+    fn unfinished(&mut self, tail: &Tail, rejects: &mut RejectLog) -> Result<(), ImportError> {
+        let closed = matches!(self.format, Format::Xml { closed: true, .. });
+        if let Format::Xml { head: Some(_), .. } = self.format
+            && !closed
+        {
+            self.warnings.insert(
+                "the file had no </testResults> when following ended (JMeter still running, or \
+                 killed?); every complete sample was imported"
+                    .into(),
+            );
+        }
+        if tail.pending_is_blank() || closed {
+            return Ok(());
+        }
+        let reason = match self.format {
+            Format::Xml { .. } => "unfinished sample (no end tag when following ended)",
+            _ => "incomplete last line (no line break when following ended)",
+        };
+        let line = match self.format {
+            Format::Xml { .. } => tail.pending_line(),
+            _ => tail.lines_done + 1,
+        };
+        let raw = match self.format {
+            Format::Xml { .. } => None,
+            _ => Some(tail.pending.as_slice()),
+        };
+        rejects.reject(Reject::new(&tail.display, line, None, reason, raw))?;
+        self.rejected += 1;
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! `loadlake import --follow FILE`: a JTL CSV that JMeter is still writing, imported as a live
+//! `loadlake import --follow FILE`: a JTL (CSV or XML) that JMeter is still writing, imported as a live
 //! run (crates/import's `import_follow`); Ctrl-C commits what was read.
 
 use std::sync::Arc;
@@ -45,15 +45,22 @@ pub(super) fn import_follow(store: &Store, args: &ImportArgs) -> anyhow::Result<
     let request = FollowRequest {
         file: file.clone(),
         idle: Duration::from_millis(u64::try_from(args.mode.idle).unwrap_or(0)),
+        jmeter_log: args.mode.jmeter_log.clone(),
         template: request_of(args)?,
     };
     let stop = ctrl_c_flag()?;
     let mut started = |run_id: &str| {
         eprintln!(
             "following {} as run {run_id} (live: loadlake status {run_id}); it is committed when \
-             the file has not grown for {}, on Ctrl-C or on loadlake stop {run_id}",
+             the file has not grown for {}, when JMeter says the run ended{}, on Ctrl-C or on \
+             loadlake stop {run_id}",
             file.display(),
-            humantime(request.idle)
+            humantime(request.idle),
+            request
+                .jmeter_log
+                .as_ref()
+                .map(|l| format!(" (in {} or an XML file's </testResults>)", l.display()))
+                .unwrap_or_else(|| " (an XML file's </testResults>)".into())
         )
     };
     Ok(loadlake_import::import_follow(
