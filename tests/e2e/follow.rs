@@ -327,4 +327,32 @@ fn a_growing_xml_file_is_followed_element_by_element_and_committed_at_its_closin
     assert_eq!(rows(&run), rows(&plain));
     assert_eq!(store.rejects(&run), store.rejects(&plain));
     assert_eq!(first_source(&store, &run)["format"], "xml");
+
+    // Without its closing tag (JMeter killed, or still running), an idle file is committed with
+    // every whole sample; the element cut off is rejected at the line a plain import names.
+    let cut = work.path().join("cut.xml");
+    std::fs::write(&cut, &whole[..second]).unwrap();
+    let (mut child, run) = follow(&store, &cut, &["--idle", "1s"]);
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    let entry = store.run_entry(&run);
+    assert_eq!(
+        entry["samples"],
+        python_xml_samples(work.path(), &whole[..second])
+    );
+    let plain = store.import(&[cut.to_str().unwrap(), "--name", "plain-cut", "--force"]);
+    assert_eq!(rows(&run), rows(&plain));
+    let line_of = |run: &str| {
+        store
+            .rejects(run)
+            .iter()
+            .map(|r| r["line"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line_of(&run).len(), 1, "{:?}", store.rejects(&run));
+    assert_eq!(line_of(&run), line_of(&plain));
+    assert_eq!(
+        first_source(&store, &run)["warnings"],
+        first_source(&store, &plain)["warnings"]
+    );
 }

@@ -318,6 +318,10 @@ struct LineCounter<'a> {
     /// The text decoded, when it is not the file at `file` (a growing file's part).
     text: Option<&'a [u8]>,
     reader: Option<Box<dyn BufRead + 'a>>,
+    /// Added to the lines (and byte offsets of messages) of `text`: the file's lines and bytes
+    /// before the part of it `text` holds.
+    shift_lines: u64,
+    shift_bytes: u64,
     pos: u64,
     line: u64,
     /// The offset asked for last.
@@ -331,23 +335,39 @@ impl<'a> LineCounter<'a> {
             file,
             text: None,
             reader: None,
+            shift_lines: 0,
+            shift_bytes: 0,
             pos: 0,
             line: 1,
             last: 0,
         }
     }
 
-    /// Lines of `text`, in memory.
-    fn of_text(file: &'a str, text: &'a [u8]) -> Self {
+    /// Lines of `text`, in memory, shifted by `lines` (and byte offsets by `bytes`).
+    fn of_text(file: &'a str, text: &'a [u8], lines: u64, bytes: u64) -> Self {
         LineCounter {
             text: Some(text),
+            shift_lines: lines,
+            shift_bytes: bytes,
             ..LineCounter::new(file)
         }
+    }
+
+    /// A byte offset of the text as an offset in the file.
+    fn file_offset(&self, at: u64) -> u64 {
+        at + self.shift_bytes
     }
 
     /// 1-based line of the first non-blank byte at or after `offset` (event offsets point before
     /// the whitespace that precedes an element); 0 if the file cannot be read again.
     fn line_at(&mut self, offset: u64) -> u64 {
+        match self.text_line_at(offset) {
+            0 => 0,
+            line => line + self.shift_lines,
+        }
+    }
+
+    fn text_line_at(&mut self, offset: u64) -> u64 {
         if offset < self.last {
             self.reader = None;
             self.pos = 0;
@@ -458,6 +478,6 @@ impl XmlDecoder<'_> {
 mod events;
 mod growing;
 
-pub use growing::{XmlSplit, decode_xml_samples, split_whole_samples};
+pub use growing::{XmlPart, XmlSplit, decode_xml_samples, split_whole_samples};
 #[cfg(test)]
 mod tests;

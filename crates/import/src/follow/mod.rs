@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use loadlake_ingest::xml::{decode_xml_samples, split_whole_samples};
+use loadlake_ingest::xml::{XmlPart, decode_xml_samples, split_whole_samples};
 use loadlake_ingest::{
     FileReport, IngestError, JtlFormat, Reject, RejectHandler, RejectLog, decode_plain, sniff,
 };
@@ -159,7 +159,7 @@ pub fn import_follow(
             return Err(e);
         }
     };
-    follow.unfinished(&tail, &mut rejects)?;
+    follow.unfinished(&mut tail, &mut sink, &mut rejects)?;
     let LiveSink { writer, .. } = sink;
     if follow.samples == 0 {
         live.enter(LiveState::Failed, "no sample could be imported");
@@ -433,7 +433,7 @@ impl Following<'_> {
         };
         let split = split_whole_samples(&tail.pending, true);
         *closed = split.closed;
-        let before = tail.lines_done;
+        let (lines_before, bytes_before) = (tail.lines_done, tail.taken());
         let body = tail.take(split.whole);
         if split.closed {
             // `</testResults>` and what follows it are not samples.
@@ -443,19 +443,20 @@ impl Following<'_> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let head_lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
-        let mut shifted = Shifted {
-            log: rejects,
-            by: before.saturating_sub(head_lines),
+        let part = XmlPart {
+            head,
+            body: &body,
+            lines_before,
+            bytes_before,
+            close: true,
         };
         let report = decode_xml_samples(
             &tail.display,
-            head,
-            &body,
+            &part,
             &self.opts.template.decode,
             self.samples as i64,
             sink,
-            &mut shifted,
+            rejects,
         )?;
         self.add(report);
         Ok(())
@@ -476,35 +477,54 @@ impl Following<'_> {
         }
     }
 
-    /// What never got its end when following ended is a cut record, as in a killed run's file.
-    fn unfinished(&mut self, tail: &Tail, rejects: &mut RejectLog) -> Result<(), ImportError> {
-        let closed = matches!(self.format, Format::Xml { closed: true, .. });
-        if let Format::Xml { head: Some(_), .. } = self.format
-            && !closed
-        {
-            self.warnings.insert(
-                "the file had no </testResults> when following ended (JMeter still running, or \
-                 killed?); every complete sample was imported"
-                    .into(),
-            );
+    /// What never got its end when following ended is a cut record, as in a killed run's file:
+    /// a CSV line without its line break is rejected; the rest of an XML file without its
+    /// closing tag is decoded as the cut-off end of a document, so its warning and reject are
+    /// a plain import's of the same bytes.
+    fn unfinished(
+        &mut self,
+        tail: &mut Tail,
+        sink: &mut LiveSink,
+        rejects: &mut RejectLog,
+    ) -> Result<(), ImportError> {
+        match &self.format {
+            Format::Xml {
+                head: Some(head),
+                closed: false,
+            } => {
+                let head = head.clone();
+                let (lines_before, bytes_before) = (tail.lines_done, tail.taken());
+                let rest = tail.pending.len();
+                let rest = tail.take(rest);
+                let part = XmlPart {
+                    head: &head,
+                    body: &rest,
+                    lines_before,
+                    bytes_before,
+                    close: false,
+                };
+                let report = decode_xml_samples(
+                    &tail.display,
+                    &part,
+                    &self.opts.template.decode,
+                    self.samples as i64,
+                    sink,
+                    rejects,
+                )?;
+                self.add(report);
+            }
+            Format::Csv { .. } if !tail.pending_is_blank() => {
+                rejects.reject(Reject::new(
+                    &tail.display,
+                    tail.lines_done + 1,
+                    None,
+                    "incomplete last line (no line break when following ended)",
+                    Some(&tail.pending),
+                ))?;
+                self.rejected += 1;
+            }
+            _ => {}
         }
-        if tail.pending_is_blank() || closed {
-            return Ok(());
-        }
-        let reason = match self.format {
-            Format::Xml { .. } => "unfinished sample (no end tag when following ended)",
-            _ => "incomplete last line (no line break when following ended)",
-        };
-        let line = match self.format {
-            Format::Xml { .. } => tail.pending_line(),
-            _ => tail.lines_done + 1,
-        };
-        let raw = match self.format {
-            Format::Xml { .. } => None,
-            _ => Some(tail.pending.as_slice()),
-        };
-        rejects.reject(Reject::new(&tail.display, line, None, reason, raw))?;
-        self.rejected += 1;
         Ok(())
     }
 }

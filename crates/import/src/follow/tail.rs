@@ -84,6 +84,11 @@ impl Tail {
         taken
     }
 
+    /// Bytes taken from the file so far (read and no longer pending).
+    pub(super) fn taken(&self) -> u64 {
+        self.offset - self.pending.len() as u64
+    }
+
     /// Where the whole CSV records pending end: after the last line break outside quotes.
     pub(super) fn csv_records_end(&self) -> Option<usize> {
         let mut in_quotes = false;
@@ -105,17 +110,6 @@ impl Tail {
             .strip_prefix(b"\xEF\xBB\xBF")
             .unwrap_or(&self.pending);
         text.iter().copied().find(|b| !b.is_ascii_whitespace())
-    }
-
-    /// The line of the first byte pending that is not whitespace.
-    pub(super) fn pending_line(&self) -> u64 {
-        let blank = self
-            .pending
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        self.lines_done + blank + 1
     }
 
     /// Whether what is pending is only whitespace.

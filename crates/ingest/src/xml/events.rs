@@ -322,6 +322,7 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
         unfinished: bool,
     ) -> Result<(), IngestError> {
         let line = self.lines.line_at(offset);
+        let at = self.lines.file_offset(at);
         self.dec.report.warnings.push(format!(
             "XML breaks off at line {line} (byte {at}): {err}; every complete sample before it was imported{}",
             if unfinished {

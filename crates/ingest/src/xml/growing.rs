@@ -103,23 +103,43 @@ fn position(reader: &Reader<&[u8]>) -> usize {
     usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
 }
 
-/// Decodes `body`, whole top-level sample elements of a growing XML JTL (found by
-/// [`split_whole_samples`]), as the document `head`, `body`, `</testResults>`, where `head` is
-/// the file's text up to the end of its root start tag. Samples are numbered from `first_row`;
-/// rejects name lines of that document (line 1 is the head's first line; the caller shifts them
-/// to the file's lines).
+/// A part of a growing XML JTL to decode, and where it is in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct XmlPart<'a> {
+    /// The file's text up to the end of its root start tag.
+    pub head: &'a [u8],
+    /// Whole top-level sample elements (found by [`split_whole_samples`]), or the rest of a file
+    /// that ends unfinished.
+    pub body: &'a [u8],
+    /// Line breaks in the file before `body`.
+    pub lines_before: u64,
+    /// Bytes of the file before `body`.
+    pub bytes_before: u64,
+    /// Whether a closing tag is put after `body`: false for the rest of a file that ends
+    /// unfinished (the decoder then reports the cut as for a killed run's file).
+    pub close: bool,
+}
+
+/// Decodes `part` as the document `head`, `body` (and `</testResults>` if `close`). Samples are
+/// numbered from `first_row`; rejects and warnings name the file's lines and bytes.
 pub fn decode_xml_samples(
     file: &str,
-    head: &[u8],
-    body: &[u8],
+    part: &XmlPart<'_>,
     opts: &DecodeOptions,
     first_row: i64,
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let text = [head, body, b"</testResults>\n"].concat();
+    let end: &[u8] = if part.close { b"</testResults>\n" } else { b"" };
+    let text = [part.head, part.body, end].concat();
+    let head_lines = part.head.iter().filter(|&&b| b == b'\n').count() as u64;
+    let lines = LineCounter::of_text(
+        file,
+        &text,
+        part.lines_before.saturating_sub(head_lines),
+        part.bytes_before.saturating_sub(part.head.len() as u64),
+    );
     let dec = XmlDecoder::new(file, opts, first_row);
-    let lines = LineCounter::of_text(file, &text);
     events::EventLoop::new(
         dec,
         Reader::from_reader(text.as_slice()),
