@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use loadlake_cluster::WorkersConfig;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::jmeter_tables::ApdexThresholds;
+use loadlake_report::across::TrendRequest;
+use loadlake_report::compare::CompareOptions;
 use loadlake_store::StoreLocation;
 
 /// Import JMeter results into a Parquet store and query every run with SQL.
@@ -309,13 +311,13 @@ pub(crate) struct CompareArgs {
     /// The run judged against it (id or `latest`)
     pub candidate: String,
     /// Changes of times and TPS below this percent of the baseline are noise (10 or 10%)
-    #[arg(long, default_value = "10%", value_parser = parse_percent)]
+    #[arg(long, default_value_t = CompareOptions::DEFAULT.threshold_pct, value_parser = parse_percent)]
     pub threshold: f64,
     /// Success-rate changes below this many percentage points are noise
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = CompareOptions::DEFAULT.rate_threshold_points)]
     pub rate_threshold: f64,
     /// Rows with fewer samples than this in either run are not judged
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = CompareOptions::DEFAULT.min_samples)]
     pub min_samples: u64,
     /// Exit with code 1 when any regression is found
     #[arg(long)]
@@ -358,7 +360,7 @@ pub(crate) struct TrendArgs {
     #[arg(long)]
     pub request: Option<String>,
     /// The newest this many matching runs
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = TrendRequest::DEFAULT_LAST)]
     pub last: usize,
     #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
     pub percentile_method: PercentileMethod,

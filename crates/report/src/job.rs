@@ -130,6 +130,12 @@ pub enum JobError {
     /// A page could not be rendered.
     #[error(transparent)]
     Render(#[from] ReportError),
+    /// No run matches what a job across runs asked for (a trend's name or tag).
+    #[error("{0}")]
+    NoRuns(String),
+    /// The store's catalog could not be read (or a run it was asked for does not exist).
+    #[error(transparent)]
+    Store(#[from] loadlake_store::StoreError),
 }
 
 impl HasFault for JobError {
@@ -138,6 +144,8 @@ impl HasFault for JobError {
             JobError::Request(_) => Fault::User,
             JobError::Query(e) => e.fault(),
             JobError::Render(_) => Fault::Internal,
+            JobError::NoRuns(_) => Fault::NotFound,
+            JobError::Store(e) => e.fault(),
         }
     }
 }

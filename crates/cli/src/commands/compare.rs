@@ -1,8 +1,9 @@
-//! `loadlake compare BASELINE CANDIDATE`: both runs' reports, compared by crates/report.
+//! `loadlake compare BASELINE CANDIDATE`: both runs' reports, compared by crates/report's
+//! [`compare_job`] (as the JSON API's `/api/v1/compare`).
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::reports::run_report::{DEFAULT_RANGES, run_report};
-use loadlake_report::compare::{CompareOptions, Comparison, RunRef, Verdict, compare};
+use loadlake_report::across::compare_job;
+use loadlake_report::compare::{CompareOptions, Comparison, Verdict};
 use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
@@ -14,27 +15,14 @@ use crate::run_ref::resolve_run;
 pub(crate) async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
     let method = exact_method(args.percentile_method)?;
     let engine = crate::engine::open_engine(store).await?;
-    let mut sides = Vec::with_capacity(2);
-    for run in [&args.baseline, &args.candidate] {
-        let run_id = resolve_run(store, run)?;
-        let manifest = store.run(&run_id)?;
-        let report = run_report(&engine, &run_id, method, &[], &DEFAULT_RANGES, None).await?;
-        let reference = RunRef {
-            run_id,
-            name: manifest.name.clone(),
-        };
-        sides.push((reference, report));
-    }
+    let baseline = store.run(&resolve_run(store, &args.baseline)?)?;
+    let candidate = store.run(&resolve_run(store, &args.candidate)?)?;
     let options = CompareOptions {
         threshold_pct: args.threshold,
         rate_threshold_points: args.rate_threshold,
         min_samples: args.min_samples,
     };
-    let c = compare(
-        (&sides[0].0, &sides[0].1),
-        (&sides[1].0, &sides[1].1),
-        options,
-    );
+    let c = compare_job(&engine, &baseline, &candidate, method, options).await?;
     match args.format {
         CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
         CompareFormat::Html => print!(

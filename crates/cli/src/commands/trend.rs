@@ -1,43 +1,28 @@
-//! `loadlake trend`: one metric across the last runs with a name or tag (crates/query's trend).
+//! `loadlake trend`: one metric across the last runs with a name or tag (crates/report's
+//! [`trend_job`] over crates/query's trend, as the JSON API's `/api/v1/trend`).
 
-use anyhow::bail;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::reports::scope::Scope;
-use loadlake_query::reports::sla::Metric;
-use loadlake_query::reports::trend::{Trend, trend};
+use loadlake_query::reports::trend::Trend;
+use loadlake_report::across::{TrendRequest, trend_job};
 use loadlake_report::html::HtmlRenderer;
-use loadlake_schema::RunManifest;
-use loadlake_store::{NameMatch, RunFilter, Store, parse_tag};
+use loadlake_store::Store;
 
 use crate::args::exact_method;
 use crate::args::{TrendArgs, TrendFormat};
 
 pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
-    let metric = Metric::parse(&args.metric).map_err(|e| anyhow::anyhow!("--metric: {e}"))?;
-    if args.last == 0 {
-        bail!("--last must be at least 1");
-    }
-    let filter = RunFilter {
-        name: args.name.clone().map(NameMatch::Exact),
-        tags: args
-            .tag
-            .as_deref()
-            .map(parse_tag)
-            .transpose()?
-            .into_iter()
-            .collect(),
-        last: Some(args.last),
-        ..RunFilter::default()
+    let request = TrendRequest {
+        name: args.name.clone(),
+        tag: args.tag.clone(),
+        metric: args.metric.clone(),
+        case: args.case.clone(),
+        request: args.request.clone(),
+        last: args.last,
+        method: exact_method(args.percentile_method)?,
     };
-    let runs = store.select_runs(&filter)?;
-    let runs: Vec<&RunManifest> = runs.iter().collect();
-    if runs.is_empty() {
-        bail!("no run matches --name / --tag (see `loadlake runs`)");
-    }
     let engine = crate::engine::open_engine(store).await?;
-    let scope = Scope::of(args.case.as_deref(), args.request.as_deref());
-    let method = exact_method(args.percentile_method)?;
-    let t = trend(&engine, &runs, &scope, metric, &args.metric, method).await?;
+    let t = trend_job(&engine, store, &request).await?;
+    let scope = request.scope();
     match args.format {
         TrendFormat::Json => println!("{}", serde_json::to_string_pretty(&t)?),
         TrendFormat::Csv => {
