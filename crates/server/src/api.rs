@@ -8,6 +8,9 @@
 //! ones take the proto defaults, as in gRPC. Errors are `{"code": "...", "message": "..."}` with
 //! the HTTP status of the gRPC code. With a token, every endpoint but `/api/v1/health` needs
 //! `Authorization: Bearer <token>`, as every gRPC service but health does.
+//!
+//! `/api/v1/compare` and `/api/v1/trend` (`api_across.rs`) have no gRPC method: they answer
+//! what `loadlake compare` / `loadlake trend` print with `--format json`, with their names.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -65,6 +68,8 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
         .route("/api/v1/runs/{run_id}/aw-chart", get(aw_chart))
         .route("/api/v1/runs/{run_id}/scene-stats", get(scene_stats))
         .route("/api/v1/sql", post(crate::api_sql::sql))
+        .route("/api/v1/compare", get(crate::api_across::compare))
+        .route("/api/v1/trend", get(crate::api_across::trend))
         .layer(middleware::from_fn_with_state(check, require_token));
     Router::new()
         .route("/api/v1/health", get(health))

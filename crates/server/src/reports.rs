@@ -67,7 +67,7 @@ impl Run {
 }
 
 /// `percentile_method` of a request (empty = nearest-rank).
-fn method(name: &str) -> Result<PercentileMethod, Status> {
+pub(crate) fn method(name: &str) -> Result<PercentileMethod, Status> {
     match name.parse() {
         Ok(PercentileMethod::Legacy) | Err(_) => Err(Status::invalid_argument(format!(
             "percentile_method '{name}': use nearest-rank, linear or jmeter-aggregate"

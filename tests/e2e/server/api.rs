@@ -217,3 +217,150 @@ fn an_open_http_address_without_a_token_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("without a token"), "{stderr}");
 }
+
+/// The row of `metric` of request `name` in a comparison's JSON.
+fn compare_row<'a>(c: &'a Value, name: &str, metric: &str) -> &'a Value {
+    c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level"] == "request" && r["name"] == name && r["metric"] == metric)
+        .unwrap_or_else(|| panic!("no row {name} {metric}: {c}"))
+}
+
+#[test]
+fn compare_and_trend_answer_what_the_cli_prints_behind_the_token() {
+    let store = TestStore::new();
+    let runs = super::nightly_runs(&store);
+    let (a, b) = (runs[0].0.as_str(), runs[1].0.as_str());
+    let served = serve_with_token(&store);
+    let cli = [
+        store.json(&["compare", a, b, "--format", "json"]),
+        store.json(&[
+            "compare",
+            a,
+            b,
+            "--format",
+            "json",
+            "--threshold",
+            "5",
+            "--rate-threshold",
+            "0.5",
+            "--min-samples",
+            "300",
+            "--percentile-method",
+            "linear",
+        ]),
+        // The API's default metric is tp95.
+        store.json(&[
+            "trend", "--name", "nightly", "--metric", "tp95", "--format", "json",
+        ]),
+        store.json(&[
+            "trend",
+            "--name",
+            "nightly",
+            "--metric",
+            "tp99",
+            "--request",
+            "Home",
+            "--last",
+            "2",
+            "--format",
+            "json",
+        ]),
+    ];
+    let answers = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            format!("/api/v1/compare?base={a}&target={b}"),
+            format!(
+                "/api/v1/compare?base={a}&target={b}&threshold=5&rate_threshold=0.5&min_samples=300&percentile_method=linear"
+            ),
+            "/api/v1/trend?name=nightly".to_string(),
+            "/api/v1/trend?name=nightly&metric=tp99&request=Home&limit=2".to_string(),
+        ],
+    );
+    for (i, (answer, want)) in answers.iter().zip(&cli).enumerate() {
+        assert_eq!(answer["status"], 200, "{answer}");
+        assert_same(&answer["body"], want, &format!("answer {i}"));
+    }
+    let [compare, _, trend, home] = &cli;
+    assert_eq!(trend["points"].as_array().unwrap().len(), 3, "{trend}");
+    assert_eq!(home["points"].as_array().unwrap().len(), 2, "{home}");
+
+    // The numbers themselves, against Python's csv module over the imported CSVs: Home's
+    // nearest-rank p95 and mean in each run, the whole run's p95 in the trend.
+    let truth: Vec<Value> = runs
+        .iter()
+        .map(|(_, csv)| {
+            py_json(
+                "label_percentiles.py",
+                &[csv.to_str().unwrap(), "nearest-rank", "95,99"],
+            )
+        })
+        .collect();
+    for (metric, field) in [("tp95", "pct1ResTime"), ("averageRespTime", "meanResTime")] {
+        let r = compare_row(compare, "Home", metric);
+        let (tb, tc) = (
+            truth[0]["Home"][field].as_f64().unwrap(),
+            truth[1]["Home"][field].as_f64().unwrap(),
+        );
+        assert!(close(r["baseline"].as_f64().unwrap(), tb, 1e-12), "{r}");
+        assert!(close(r["candidate"].as_f64().unwrap(), tc, 1e-12), "{r}");
+        assert_eq!(r["verdict"], "regression", "{r}");
+        assert_eq!(compare_row(compare, "Search", metric)["verdict"], "same");
+    }
+    for (p, t) in home["points"].as_array().unwrap().iter().zip(&truth[1..]) {
+        assert_eq!(
+            p["value"].as_f64(),
+            t["Home"]["pct2ResTime"].as_f64(),
+            "{p}"
+        );
+        assert_eq!(p["samples"], t["Home"]["sampleCount"], "{p}");
+    }
+
+    // Errors as the other routes answer them; nothing without the token.
+    let refused = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            format!("/api/v1/compare?base={a}&target=20990101-000000-zzzz"),
+            format!("/api/v1/compare?base={a}"),
+            "/api/v1/trend?name=no-such-name".to_string(),
+            "/api/v1/trend?name=nightly&metric=speed".to_string(),
+            "/api/v1/trend?metric=tp95".to_string(),
+        ],
+    );
+    let anonymous = fetch(
+        &served,
+        None,
+        &[
+            format!("/api/v1/compare?base={a}&target={b}"),
+            "/api/v1/trend?name=nightly".to_string(),
+        ],
+    );
+    let got: Vec<(u64, &str)> = refused
+        .iter()
+        .chain(&anonymous)
+        .map(|a| {
+            (
+                a["status"].as_u64().unwrap(),
+                a["body"]["code"].as_str().unwrap_or("no JSON body"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (404, "NOT_FOUND"),
+            (400, "INVALID_ARGUMENT"),
+            (404, "NOT_FOUND"),
+            (400, "INVALID_ARGUMENT"),
+            (400, "INVALID_ARGUMENT"),
+            (401, "UNAUTHENTICATED"),
+            (401, "UNAUTHENTICATED"),
+        ],
+        "{refused:?} {anonymous:?}"
+    );
+}

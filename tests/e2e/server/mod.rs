@@ -120,6 +120,34 @@ pub(super) fn checkout_run(store: &TestStore) -> String {
     store.import(&[jtl.to_str().unwrap(), "--plan", plan.to_str().unwrap()])
 }
 
+/// Three runs named "nightly" of sample-data/checkout.jtl (with its plan), an hour apart,
+/// Home's response times ×1, ×2 and ×1.5: (run id, the CSV imported), oldest first. For the
+/// compare and trend tests.
+pub(super) fn nightly_runs(store: &TestStore) -> Vec<(String, std::path::PathBuf)> {
+    let plan = repo_root().join("sample-data/checkout.jmx");
+    let hour = 3_600_000;
+    [(0, 1.0), (1, 2.0), (2, 1.5)]
+        .into_iter()
+        .map(|(i, factor)| {
+            let csv = checkout_variant(
+                store.path(),
+                &format!("nightly{i}.csv"),
+                "Home",
+                factor,
+                i * hour,
+            );
+            let run = store.import(&[
+                csv.to_str().unwrap(),
+                "--plan",
+                plan.to_str().unwrap(),
+                "--name",
+                "nightly",
+            ]);
+            (run, csv)
+        })
+        .collect()
+}
+
 /// An `ImportFile` upload of `data` as `checkout.jtl` named "uploaded" (re-imports forced),
 /// in chunks of 4 KiB after the options.
 pub(super) fn upload_chunks(data: &[u8]) -> Vec<loadlake_server::pb::ImportFileChunk> {
