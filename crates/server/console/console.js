@@ -87,16 +87,58 @@ function filterQuery(nextToken) {
   return query;
 }
 
+/** The runs picked for a comparison, in the order they were ticked (at most two). */
+const picked = [];
+
+/** Ticks or unticks run `id`; a third tick drops the oldest one. */
+function pick(id, on) {
+  const at = picked.indexOf(id);
+  if (at >= 0) picked.splice(at, 1);
+  if (on) picked.push(id);
+  while (picked.length > 2) {
+    const dropped = picked.shift();
+    const box = document.querySelector('#runs tr[data-run-id="' + CSS.escape(dropped) + '"] input.pick');
+    if (box) box.checked = false;
+  }
+  const button = document.getElementById("compare-picked");
+  button.disabled = picked.length !== 2;
+  document.getElementById("pick-hint").textContent =
+    picked.length === 2
+      ? "baseline " + picked[0] + " → candidate " + picked[1]
+      : "select two runs to compare them (the first is the baseline)";
+  button.onclick = () => {
+    location.href = "/compare?" + new URLSearchParams({ base: picked[0], target: picked[1] });
+  };
+}
+
 function runRow(run) {
   const tr = document.createElement("tr");
   tr.dataset.runId = run.run_id;
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.className = "pick";
+  box.title = "compare this run";
+  box.checked = picked.includes(run.run_id);
+  box.onchange = () => pick(run.run_id, box.checked);
+  const boxCell = document.createElement("td");
+  boxCell.className = "pick";
+  boxCell.appendChild(box);
+  tr.appendChild(boxCell);
   const link = document.createElement("a");
   link.href = "/runs/" + encodeURIComponent(run.run_id);
   link.textContent = run.run_id;
   const id = cell("run_id", "");
   id.appendChild(link);
   tr.appendChild(id);
-  tr.appendChild(cell("name", run.name));
+  // The name leads to the trend of the runs with this name.
+  const name = cell("name", "");
+  const trend = document.createElement("a");
+  trend.href = "/trend?" + new URLSearchParams({ name: run.name });
+  trend.textContent = run.name;
+  trend.title = "trend of the runs named " + run.name;
+  trend.className = "trend-link";
+  name.appendChild(trend);
+  tr.appendChild(name);
   const tags = Object.entries(run.tags || {}).sort().map(([k, v]) => k + "=" + v).join(" ");
   tr.appendChild(cell("tags", tags));
   const status = cell("status", run.status);

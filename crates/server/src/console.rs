@@ -4,7 +4,9 @@
 //!
 //! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline, its curve
 //! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve;
-//! `/sql` runs one read-only statement (`POST /api/v1/sql`) and shows its rows.
+//! `/sql` runs one read-only statement (`POST /api/v1/sql`) and shows its rows; `/compare?base=…&target=…`
+//! shows `GET /api/v1/compare` (two runs picked on the runs page) and `/trend?name=…` shows
+//! `GET /api/v1/trend` as a chart and a table (a run's name on the runs page leads there).
 
 use axum::Router;
 use axum::http::header;
@@ -14,6 +16,9 @@ use axum::routing::get;
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const RUN_HTML: &str = include_str!("../console/run.html");
 const SQL_HTML: &str = include_str!("../console/sql.html");
+const COMPARE_HTML: &str = include_str!("../console/compare.html");
+const TREND_HTML: &str = include_str!("../console/trend.html");
+const ACROSS_JS: &str = include_str!("../console/across.js");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
 const CONSOLE_CSS: &str = include_str!("../console/console.css");
 
@@ -43,6 +48,18 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/sql",
             get(|| async { file("text/html; charset=utf-8", SQL_HTML) }),
+        )
+        .route(
+            "/compare",
+            get(|| async { file("text/html; charset=utf-8", COMPARE_HTML) }),
+        )
+        .route(
+            "/trend",
+            get(|| async { file("text/html; charset=utf-8", TREND_HTML) }),
+        )
+        .route(
+            "/console/across.js",
+            get(|| async { file("text/javascript; charset=utf-8", ACROSS_JS) }),
         )
         .route(
             "/console/console.js",

@@ -71,7 +71,7 @@ def main():
         page.fill("#filters input[name=name]", "")
         page.click("#filters button")
         wait_ready(page, "runs")
-        page.click(f'#runs tr[data-run-id="{run_id}"] a')
+        page.click(f'#runs tr[data-run-id="{run_id}"] td[data-field="run_id"] a')
         page.wait_for_url(f"**/runs/{run_id}", timeout=TIMEOUT_MS)
         wait_ready(page, "run")
         out["run_url"] = page.url

@@ -281,3 +281,207 @@ print(json.dumps({{"cut": cut, "anon": anon, "bad": bad}}))
     assert_eq!(api["bad"][0], 400, "{api}");
     assert_eq!(api["bad"][1]["code"], "INVALID_ARGUMENT", "{api}");
 }
+
+/// A number a page shows (`""` for none) equals `want` (`null` for none) to the page's
+/// rounding (2 decimals).
+fn shown_as(text: &Value, want: &Value, at: &str) {
+    let text = text.as_str().unwrap_or_else(|| panic!("{at}: no cell"));
+    match want.as_f64() {
+        None => assert_eq!(text, "", "{at}: want no value"),
+        Some(w) => {
+            let got: f64 = text
+                .trim_start_matches('+')
+                .parse()
+                .unwrap_or_else(|_| panic!("{at}: not a number: {text}"));
+            assert!(
+                (got - w).abs() <= 0.005 + 1e-9,
+                "{at}: page {got}, want {w}"
+            );
+        }
+    }
+}
+
+/// The trend rows a page showed against a trend's JSON (the CLI's).
+fn assert_trend_rows(rows: &Value, want: &Value, at: &str) {
+    let (rows, points) = (rows.as_array().unwrap(), want["points"].as_array().unwrap());
+    assert_eq!(rows.len(), points.len(), "{at}: {rows:?}");
+    for (row, p) in rows.iter().zip(points) {
+        assert_eq!(row["run_id"], p["runId"], "{at}");
+        assert_eq!(
+            number(&row["fields"]["samples"]),
+            p["samples"].as_f64().unwrap(),
+            "{at}"
+        );
+        shown_as(&row["fields"]["value"], &p["value"], at);
+    }
+}
+
+#[test]
+fn the_compare_and_trend_pages_show_the_clis_numbers() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let runs = super::nightly_runs(&store);
+    let (a, b) = (runs[0].0.as_str(), runs[1].0.as_str());
+    let compare = store.json(&["compare", a, b, "--format", "json"]);
+    // The trend page opens on tp95 of the whole run; its form then asks for Home's mean.
+    let trend = store.json(&[
+        "trend", "--name", "nightly", "--metric", "tp95", "--format", "json",
+    ]);
+    let home = store.json(&[
+        "trend",
+        "--name",
+        "nightly",
+        "--metric",
+        "avg_rt",
+        "--request",
+        "Home",
+        "--format",
+        "json",
+    ]);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-across");
+    // `_server` keeps the server running to the end of the test.
+    let (_server, base) = serve_with_console(&store);
+    let seen = py_json(
+        "console_across_check.py",
+        &[
+            &base,
+            "s3cret",
+            a,
+            b,
+            "nightly",
+            "avg_rt",
+            "Home",
+            shots.to_str().unwrap(),
+        ],
+    );
+    for e in seen["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("401"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+
+    // Two ticks on the runs page make the Compare button, which leads to a shareable URL.
+    assert_eq!(
+        seen["compare_button"],
+        serde_json::json!({"disabled_before": true, "disabled_after": false})
+    );
+    assert_eq!(
+        seen["compare_url"],
+        format!("{base}/compare?base={a}&target={b}")
+    );
+    assert_eq!(
+        seen["compare_links"]["base"],
+        format!("nightly ({a})"),
+        "{seen}"
+    );
+    let cards = &seen["compare_cards"];
+    assert_eq!(
+        number(&cards["regressions"]),
+        compare["regressions"].as_f64().unwrap()
+    );
+    assert_eq!(
+        number(&cards["improvements"]),
+        compare["improvements"].as_f64().unwrap()
+    );
+    let (rows, want) = (
+        seen["compare_rows"].as_array().unwrap(),
+        compare["rows"].as_array().unwrap(),
+    );
+    assert_eq!(rows.len(), want.len(), "{seen}");
+    for (i, (row, w)) in rows.iter().zip(want).enumerate() {
+        let at = format!("row {i} {w}");
+        let f = &row["fields"];
+        assert_eq!(row["verdict"], w["verdict"], "{at}");
+        assert_eq!(row["metric"], w["metric"], "{at}");
+        assert_eq!(f["level"], w["level"], "{at}");
+        assert_eq!(f["case_name"], w["caseName"], "{at}");
+        assert_eq!(f["name"], w["name"], "{at}");
+        for (field, key) in [
+            ("baseline", "baseline"),
+            ("candidate", "candidate"),
+            ("delta", "delta"),
+            ("delta_pct", "deltaPct"),
+        ] {
+            shown_as(&f[field], &w[key], &format!("{at} {field}"));
+        }
+        let samples = format!("{} / {}", w["baselineSamples"], w["candidateSamples"]);
+        assert_eq!(f["samples"], samples.as_str(), "{at}");
+    }
+    let changed = want
+        .iter()
+        .filter(|r| r["verdict"] == "regression" || r["verdict"] == "improvement")
+        .count();
+    assert!(changed > 0, "{compare}");
+    assert_eq!(
+        seen["changed_shown"].as_array().unwrap().len(),
+        changed,
+        "{seen}"
+    );
+
+    // Independent truth for a few: Python's csv module over the CSVs each run imported.
+    let truth: Vec<Value> = runs
+        .iter()
+        .map(|(_, csv)| {
+            py_json(
+                "label_percentiles.py",
+                &[csv.to_str().unwrap(), "nearest-rank", "95"],
+            )
+        })
+        .collect();
+    let home_p95 = rows
+        .iter()
+        .find(|r| r["metric"] == "tp95" && r["fields"]["name"] == "Home" && r["level"] == "request")
+        .unwrap_or_else(|| panic!("no Home tp95 row: {seen}"));
+    shown_as(
+        &home_p95["fields"]["baseline"],
+        &truth[0]["Home"]["pct1ResTime"],
+        "Home tp95 base",
+    );
+    shown_as(
+        &home_p95["fields"]["candidate"],
+        &truth[1]["Home"]["pct1ResTime"],
+        "Home tp95 cand",
+    );
+    assert_eq!(home_p95["verdict"], "regression");
+
+    // The trend, reached from a run's name: every run of the name, oldest first.
+    assert_eq!(seen["trend_url"], format!("{base}/trend?name=nightly"));
+    assert_trend_rows(&seen["trend_rows"], &trend, "tp95 trend");
+    assert_eq!(
+        seen["trend2_url"],
+        format!("{base}/trend?name=nightly&metric=avg_rt&request=Home")
+    );
+    assert_trend_rows(&seen["trend2_rows"], &home, "Home avg_rt trend");
+    for (row, t) in seen["trend2_rows"].as_array().unwrap().iter().zip(&truth) {
+        shown_as(
+            &row["fields"]["value"],
+            &t["Home"]["meanResTime"],
+            "Home mean",
+        );
+        assert_eq!(
+            number(&row["fields"]["samples"]),
+            t["Home"]["sampleCount"].as_f64().unwrap()
+        );
+    }
+    for (row, t) in seen["trend_rows"].as_array().unwrap().iter().zip(&truth) {
+        shown_as(
+            &row["fields"]["value"],
+            &t["Total"]["pct1ResTime"],
+            "run p95",
+        );
+    }
+    for chart in ["trend_chart", "trend2_chart"] {
+        assert_eq!(seen[chart]["points"], 3, "{seen}");
+        assert!(seen[chart]["painted"].as_u64().unwrap() > 1000, "{seen}");
+    }
+    // The screenshots are pages, not blank: text, tables, colours.
+    for name in ["runs", "compare", "trend", "trend-request"] {
+        let s = &seen["shots"][name];
+        assert!(s["distinct_colors"].as_u64().unwrap() > 20, "{name}: {s}");
+        assert!(
+            s["nonwhite_fraction"].as_f64().unwrap() > 0.02,
+            "{name}: {s}"
+        );
+    }
+}
