@@ -45,6 +45,8 @@ pub mod queries {
     pub const RESP_TIME_RANGES: &str = include_str!("../../../queries/resp_time_ranges.sql");
     /// `loadlake report`: error classes.
     pub const ERROR_CLASSES: &str = include_str!("../../../queries/error_classes.sql");
+    /// One page of the samples of an error class (the console's drill-down).
+    pub const ERROR_SAMPLES: &str = include_str!("../../../queries/error_samples.sql");
     /// JMeter's Statistics table as its dashboard computes it (`--percentile-method jmeter-dashboard`).
     pub const JMETER_STATISTICS_DASHBOARD: &str =
         include_str!("../../../queries/jmeter_statistics_dashboard.sql");

@@ -340,10 +340,79 @@ async function showRun() {
   );
   const body = document.querySelector("#details tbody");
   body.replaceChildren(...report.details.map((d) => detailRow(d, base)));
-  // A shared link to a request's curve (#case=…&name=…) opens on it.
+  showErrorClasses(base, report.error_classes || [], o.requests);
+  // A shared link to a request's curve (#case=…&name=…) opens on it; one to an error class's
+  // samples (#error_class=…) on them.
   const chosen = new URLSearchParams(location.hash.slice(1));
   await showCurve(base, chosen.get("case"), chosen.get("name"));
+  if (chosen.get("error_class")) await showSamples(base, chosen.get("error_class"), null);
   document.body.dataset.ready = "run";
+}
+
+/** Samples per page of the error-class drill-down. */
+const SAMPLES_PAGE = 25;
+
+/** The run's error classes; a failing class's row opens its samples. */
+function showErrorClasses(base, classes, requests) {
+  const total = classes.reduce((n, c) => n + c.samples, 0) || requests || 0;
+  document.querySelector("#error-classes tbody").replaceChildren(
+    ...classes.map((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.errorClass = c.error_class;
+      const name = cell("error_class", c.error_class === "success" ? c.error_class : "");
+      if (c.error_class !== "success") {
+        const a = document.createElement("a");
+        a.href = "#" + new URLSearchParams({ error_class: c.error_class });
+        a.textContent = c.error_class;
+        a.onclick = (event) => {
+          event.preventDefault();
+          history.replaceState(null, "", a.href);
+          run(() => showSamples(base, c.error_class, null));
+        };
+        name.appendChild(a);
+      }
+      tr.append(name, cell("samples", String(c.samples), true), cell("percent", total ? fixed((100 * c.samples) / total, 2) : "", true));
+      return tr;
+    }),
+  );
+}
+
+function sampleRow(s) {
+  const tr = document.createElement("tr");
+  tr.dataset.row = String(s.row);
+  tr.append(
+    cell("row", String(s.row), true),
+    cell("start", utc(s.ts_ms)),
+    cell("case_name", s.case_name || ""),
+    cell("label", s.label),
+    cell("thread", s.thread || ""),
+    cell("elapsed_ms", s.elapsed_ms == null ? "" : String(s.elapsed_ms), true),
+    cell("response_code", s.response_code || ""),
+    cell("response_message", s.response_message || ""),
+    cell("failure_message", s.failure_message || ""),
+  );
+  return tr;
+}
+
+/** Shows the samples of `errorClass`: the first page (token null), or the page after `token`. */
+async function showSamples(base, errorClass, token) {
+  delete document.body.dataset.samplesReady;
+  const query = new URLSearchParams({ error_class: errorClass, page_size: String(SAMPLES_PAGE) });
+  if (token) query.set("page_token", token);
+  const page = await api(base + "/samples?" + query);
+  const body = document.querySelector("#samples tbody");
+  if (!token) body.replaceChildren();
+  body.append(...page.samples.map(sampleRow));
+  document.getElementById("samples-panel").hidden = false;
+  document.getElementById("samples-class").textContent = errorClass;
+  document.getElementById("samples-count").textContent = "(" + body.rows.length + (page.next_page_token ? " so far" : "") + ")";
+  const more = document.getElementById("more-samples");
+  more.hidden = !page.next_page_token;
+  more.onclick = () => run(() => showSamples(base, errorClass, page.next_page_token));
+  for (const tr of document.querySelectorAll("#error-classes tr.selected")) tr.classList.remove("selected");
+  const chosen = document.querySelector('#error-classes tr[data-error-class="' + CSS.escape(errorClass) + '"]');
+  if (chosen) chosen.classList.add("selected");
+  document.body.dataset.samplesReady = errorClass + ":" + body.rows.length;
 }
 
 /** A result cell's text: "" for null, JSON for lists and structs, the value otherwise. */

@@ -67,6 +67,10 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
         .route("/api/v1/runs/{run_id}/cases/{case_id}", get(case_detail))
         .route("/api/v1/runs/{run_id}/aw-chart", get(aw_chart))
         .route("/api/v1/runs/{run_id}/scene-stats", get(scene_stats))
+        .route(
+            "/api/v1/runs/{run_id}/samples",
+            get(crate::api_across::error_samples),
+        )
         .route("/api/v1/sql", post(crate::api_sql::sql))
         .route("/api/v1/compare", get(crate::api_across::compare))
         .route("/api/v1/trend", get(crate::api_across::trend))

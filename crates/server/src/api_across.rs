@@ -3,21 +3,28 @@
 //! ([`loadlake_report::across`]) and serialised by the same structs, so the numbers and field
 //! names (camelCase, as the CLI's JSON) are the CLI's. The queries run as the report service's
 //! do: the server's query engine under its query timeout. Only committed runs, as in the CLI.
+//!
+//! `GET /api/v1/runs/{run_id}/samples?error_class=…` pages through the samples behind one of a
+//! report's error classes (crates/query's `error_samples`), for the run page's drill-down.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use loadlake_query::reports::samples::{
+    DEFAULT_PAGE, ErrorSamplePage, error_samples as samples_page, parse_page_token,
+};
 use loadlake_query::reports::trend::Trend;
 use loadlake_report::across::{TrendRequest, compare_job, trend_job};
 use loadlake_report::compare::{CompareOptions, Comparison};
+use loadlake_store::now_ms;
 use serde::Deserialize;
 use tonic::Status;
 
 use crate::Shared;
 use crate::api::ApiError;
-use crate::error::{job_status, store_status};
+use crate::error::{job_status, query_status, store_status};
 use crate::reports::method;
 
 /// The metric of a trend whose request names none.
@@ -129,4 +136,47 @@ pub(crate) async fn trend(
         })
         .await?;
     Ok(Json(trend))
+}
+
+/// The query string of `/api/v1/runs/{run_id}/samples`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SamplesQuery {
+    /// The error class (`timeout`, `http_5xx`, `assertion`, … as the report's `error_classes`).
+    error_class: String,
+    /// The `next_page_token` of the page before; absent for the first page.
+    #[serde(default)]
+    page_token: String,
+    /// Samples per page (default 50, at most 1000).
+    page_size: Option<usize>,
+}
+
+/// `GET /api/v1/runs/{run_id}/samples?error_class=&page_token=&page_size=`: one page of the
+/// samples of an error class, in source order (a run still being written: the samples so far).
+pub(crate) async fn error_samples(
+    State(shared): State<Arc<Shared>>,
+    Path(run_id): Path<String>,
+    q: Result<Query<SamplesQuery>, QueryRejection>,
+) -> Result<Json<ErrorSamplePage>, ApiError> {
+    let q = query(q)?;
+    let after =
+        parse_page_token(&q.page_token).map_err(|e| Status::invalid_argument(e.to_string()))?;
+    let (manifest, live) = shared
+        .store
+        .run_or_live(&run_id, now_ms())
+        .map_err(|e| store_status(&e))?;
+    let run_id = manifest.run_id.to_string();
+    let page = shared
+        .timed(async {
+            let engine = shared.engine().await?;
+            if live {
+                engine.include_live_runs().await.map_err(query_status)?;
+            }
+            let size = q.page_size.unwrap_or(DEFAULT_PAGE);
+            samples_page(&engine, &run_id, &q.error_class, after, size)
+                .await
+                .map_err(query_status)
+        })
+        .await?;
+    Ok(Json(page))
 }

@@ -485,3 +485,133 @@ fn the_compare_and_trend_pages_show_the_clis_numbers() {
         );
     }
 }
+
+#[test]
+fn an_error_class_drills_down_to_its_samples_page_by_page() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    // Truth: Python's csv module over the JTL — the failing top-level rows (0-based source
+    // position, label, elapsed) by response code: a 500 is `http_5xx`, a failed 200 an
+    // `assertion` (docs/error-classes.md, rules 6 and 7).
+    let program = format!(
+        r#"
+import csv, json
+rows = list(csv.DictReader(open({jtl:?}, encoding="utf-8", newline="")))
+out = {{"http_5xx": [], "assertion": [], "top": 0}}
+for i, r in enumerate(rows):
+    if r["responseMessage"].startswith("Number of samples in transaction"):
+        continue
+    out["top"] += 1
+    if r["success"] == "false":
+        cls = "http_5xx" if r["responseCode"].startswith("5") else "assertion" if r["responseCode"] == "200" else "other"
+        out.setdefault(cls, []).append([i, r["label"], r["elapsed"]])
+print(json.dumps(out))
+"#,
+        jtl = jtl.to_str().unwrap()
+    );
+    let truth = py_inline(&program);
+    assert_eq!(
+        truth.as_object().unwrap().len(),
+        3,
+        "only 5xx and assertions: {truth}"
+    );
+    let (_server, base) = serve_with_console(&store);
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-samples.png");
+    let seen = py_json(
+        "console_samples_check.py",
+        &[
+            &base,
+            "s3cret",
+            &run,
+            shot.to_str().unwrap(),
+            "http_5xx",
+            "assertion",
+        ],
+    );
+    for e in seen["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("401"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+    // The error-class table: each class's count, and the success class too.
+    let classes: std::collections::BTreeMap<String, f64> = seen["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["error_class"].as_str().unwrap().to_string(),
+                number(&c["samples"]),
+            )
+        })
+        .collect();
+    let top = truth["top"].as_f64().unwrap();
+    let failing = |c: &str| truth[c].as_array().unwrap().len() as f64;
+    assert_eq!(classes["http_5xx"], failing("http_5xx"), "{seen}");
+    assert_eq!(classes["assertion"], failing("assertion"), "{seen}");
+    assert_eq!(
+        classes["success"],
+        top - failing("http_5xx") - failing("assertion"),
+        "{seen}"
+    );
+    // Every sample of each class, in source order, over as many pages as it takes (25 a page).
+    for class in ["http_5xx", "assertion"] {
+        let got = &seen["samples"][class];
+        let rows: Vec<Value> = got["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::json!([number(&r["row"]) as u64, r["label"], r["elapsed_ms"]]))
+            .collect();
+        assert_eq!(Value::Array(rows), truth[class], "{class}: {got}");
+        let want_pages = truth[class].as_array().unwrap().len().div_ceil(25);
+        assert_eq!(got["pages"].as_u64(), Some(want_pages as u64), "{class}");
+        assert_eq!(got["url"], format!("{base}/runs/{run}#error_class={class}"));
+    }
+    // The shared link opens on the class's first page.
+    assert_eq!(seen["shared"]["rows"], 25, "{seen}");
+
+    // The endpoint itself: its pages, followed by token, are the same samples; bad input refused.
+    let program = format!(
+        r#"
+import json, urllib.request, urllib.error
+def get(path, token=True):
+    req = urllib.request.Request("{base}" + path, headers={{"Authorization": "Bearer s3cret"}} if token else {{}})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+rows, token, pages = [], "", 0
+while True:
+    status, page = get("/api/v1/runs/{run}/samples?error_class=assertion&page_size=10&page_token=" + token)
+    assert status == 200, page
+    rows += [[s["row"], s["label"], str(s["elapsed_ms"])] for s in page["samples"]]
+    pages += 1
+    token = page["next_page_token"]
+    if token is None:
+        break
+print(json.dumps({{"rows": rows, "pages": pages,
+    "bad_token": get("/api/v1/runs/{run}/samples?error_class=assertion&page_token=x")[0],
+    "no_class": get("/api/v1/runs/{run}/samples")[0],
+    "no_run": get("/api/v1/runs/20990101-000000-zzzz/samples?error_class=assertion")[0],
+    "anon": get("/api/v1/runs/{run}/samples?error_class=assertion", token=False)[0]}}))
+"#
+    );
+    let api = py_inline(&program);
+    assert_eq!(api["rows"], truth["assertion"], "{api}");
+    assert_eq!(api["pages"], 3, "{api}");
+    assert_eq!(
+        [
+            &api["bad_token"],
+            &api["no_class"],
+            &api["no_run"],
+            &api["anon"]
+        ],
+        [400, 400, 404, 401],
+        "{api}"
+    );
+}

@@ -7,6 +7,7 @@ pub mod jmeter;
 pub mod jmeter_tables;
 pub mod pts;
 pub mod run_report;
+pub mod samples;
 pub mod scope;
 pub mod sla;
 pub mod trend;

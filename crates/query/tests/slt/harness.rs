@@ -70,6 +70,7 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("curve_span", queries::CURVE_SPAN),
     ("details", queries::DETAILS),
     ("error_classes", queries::ERROR_CLASSES),
+    ("error_samples", queries::ERROR_SAMPLES),
     ("jmeter_apdex", queries::JMETER_APDEX),
     ("jmeter_errors", queries::JMETER_ERRORS),
     ("jmeter_statistics", queries::JMETER_STATISTICS),
