@@ -87,19 +87,72 @@ impl std::str::FromStr for PercentileMethod {
     }
 }
 
-/// Exact value → count map.
+/// Values below this are counted in a vector (indexed by value) once a histogram holds enough
+/// values to pay for it; response times in ms mostly are.
+const DENSE_LIMIT: usize = 4096;
+/// The vector's first length, and the most slots it may have per value counted: a histogram of
+/// fewer than 16 values stays a map, and a group of a hundred samples never holds a 32 KiB
+/// vector for one slow request.
+const DENSE_MIN: usize = 64;
+const DENSE_PER_VALUE: u64 = 4;
+
+/// Exact value → count map: small non-negative values in a vector, the others in a hash map,
+/// never the same value in both.
 #[derive(Debug, Default, Clone)]
 pub struct Histogram {
-    counts: HashMap<i64, u64, BuildHasherDefault<MixHasher>>,
+    dense: Vec<u64>,
+    sparse: HashMap<i64, u64, BuildHasherDefault<MixHasher>>,
     total: u64,
 }
 
 impl Histogram {
     /// Adds `n` occurrences of `value`.
+    #[inline]
     pub fn add(&mut self, value: i64, n: u64) {
-        if n > 0 {
-            *self.counts.entry(value).or_insert(0) += n;
-            self.total += n;
+        if n == 0 {
+            return;
+        }
+        self.total += n;
+        if let Some(slot) = usize::try_from(value)
+            .ok()
+            .and_then(|v| self.dense.get_mut(v))
+        {
+            *slot += n;
+        } else {
+            self.add_outside_dense(value, n);
+        }
+    }
+
+    /// The slow path of [`Self::add`]: grows the vector when `value` fits and the histogram
+    /// holds enough values, else counts `value` in the map.
+    #[cold]
+    fn add_outside_dense(&mut self, value: i64, n: u64) {
+        if let Ok(v) = usize::try_from(value)
+            && v < DENSE_LIMIT
+        {
+            let len = (v + 1).next_power_of_two().max(DENSE_MIN);
+            if (len as u64) <= self.total.saturating_mul(DENSE_PER_VALUE) {
+                self.grow_dense(len);
+                self.dense[v] += n;
+                return;
+            }
+        }
+        *self.sparse.entry(value).or_insert(0) += n;
+    }
+
+    /// Grows the vector to `len` and moves the map's values that now fit into it.
+    fn grow_dense(&mut self, len: usize) {
+        let old = self.dense.len();
+        self.dense.resize(len, 0);
+        if !self.sparse.is_empty() {
+            let dense = &mut self.dense;
+            self.sparse.retain(|&v, &mut n| match usize::try_from(v) {
+                Ok(i) if (old..len).contains(&i) => {
+                    dense[i] += n;
+                    false
+                }
+                _ => true,
+            });
         }
     }
 
@@ -117,22 +170,33 @@ impl Histogram {
 
     /// Distinct values.
     pub fn distinct(&self) -> usize {
-        self.counts.len()
+        self.dense.iter().filter(|&&n| n > 0).count() + self.sparse.len()
     }
 
     /// Sorted, flattened `(value, count)` pairs.
     pub fn to_pairs(&self) -> Vec<i64> {
-        let mut entries: Vec<(i64, u64)> = self.counts.iter().map(|(v, n)| (*v, *n)).collect();
-        entries.sort_unstable();
-        entries
-            .into_iter()
-            .flat_map(|(v, n)| [v, n as i64])
-            .collect()
+        let mut sparse: Vec<(i64, u64)> = self.sparse.iter().map(|(v, n)| (*v, *n)).collect();
+        sparse.sort_unstable();
+        // The map holds no value of the vector's range: negatives come before it, the rest after.
+        let split = sparse.partition_point(|&(v, _)| v < 0);
+        let dense = (self.dense.iter().enumerate())
+            .filter(|&(_, &n)| n > 0)
+            .map(|(v, &n)| (v as i64, n));
+        let mut pairs = Vec::with_capacity(2 * (sparse.len() + self.dense.len()));
+        for (v, n) in sparse[..split]
+            .iter()
+            .copied()
+            .chain(dense)
+            .chain(sparse[split..].iter().copied())
+        {
+            pairs.extend([v, n as i64]);
+        }
+        pairs
     }
 
     /// Approximate heap size in bytes.
     pub fn size(&self) -> usize {
-        self.counts.capacity() * 24 + std::mem::size_of::<Self>()
+        self.sparse.capacity() * 24 + self.dense.capacity() * 8 + std::mem::size_of::<Self>()
     }
 }
 
@@ -237,6 +301,32 @@ mod tests {
             unknown.to_string(),
             "unknown percentile method 'LINEAR' (nearest-rank, linear, jmeter-aggregate, legacy)"
         );
+    }
+
+    // The vector and the map together against a BTreeMap: values first seen while the
+    // histogram is small (so in the map), then moved into the grown vector; negatives, values
+    // past the vector's limit, counts above one.
+    #[test]
+    fn vector_and_map_count_like_a_sorted_map() {
+        let mut h = Histogram::default();
+        let mut truth = std::collections::BTreeMap::<i64, u64>::new();
+        let mut add = |h: &mut Histogram, v: i64, n: u64| {
+            h.add(v, n);
+            *truth.entry(v).or_insert(0) += n;
+        };
+        for v in [3000, 900, -5, 70, 5000, 3000, i64::MAX, i64::MIN] {
+            add(&mut h, v, 1);
+        }
+        for i in 0..2000 {
+            add(&mut h, (i * 7919) % 4500 - 10, 1 + (i % 3) as u64);
+        }
+        add(&mut h, 900, 0);
+        let want: Vec<i64> = truth.iter().flat_map(|(v, n)| [*v, *n as i64]).collect();
+        assert_eq!(h.to_pairs(), want);
+        assert_eq!(h.total(), truth.values().sum::<u64>());
+        assert_eq!(h.distinct(), truth.len());
+        assert!(!h.dense.is_empty() && !h.sparse.is_empty());
+        assert!(h.sparse.keys().all(|&v| v < 0 || v >= h.dense.len() as i64));
     }
 
     #[test]

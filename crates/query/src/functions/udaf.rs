@@ -37,17 +37,60 @@ fn histograms_to_array(hists: &[Histogram]) -> ListArray {
     )
 }
 
-/// Adds row `row` of `input` (a raw value or a histogram) to `h`.
-fn add_row(h: &mut Histogram, input: &ArrayRef, row: usize, merge_input: bool) {
-    if input.is_null(row) {
-        return;
+/// An aggregate's input column, downcast once per batch: raw values or histograms.
+enum Input<'a> {
+    Values(&'a Int64Array),
+    Histograms {
+        list: &'a ListArray,
+        pairs: &'a [i64],
+    },
+}
+
+impl<'a> Input<'a> {
+    /// `merge_input`: the column holds histograms (hist_merge, partial states).
+    fn of(column: &'a ArrayRef, merge_input: bool) -> Result<Self> {
+        if merge_input {
+            let Some(list) = column.as_list_opt::<i32>() else {
+                return internal_err!("histogram input is {}, not a list", column.data_type());
+            };
+            let Some(pairs) = list.values().as_primitive_opt::<Int64Type>() else {
+                return internal_err!("histogram values are not Int64");
+            };
+            Ok(Input::Histograms {
+                list,
+                pairs: pairs.values(),
+            })
+        } else {
+            match column.as_primitive_opt::<Int64Type>() {
+                Some(values) => Ok(Input::Values(values)),
+                None => internal_err!("ms_histogram input is {}, not Int64", column.data_type()),
+            }
+        }
     }
-    if merge_input {
-        let list = input.as_list::<i32>();
-        let pairs = list.value(row);
-        h.add_pairs(pairs.as_primitive::<Int64Type>().values());
-    } else {
-        h.add(input.as_primitive::<Int64Type>().value(row), 1);
+
+    fn len(&self) -> usize {
+        match self {
+            Input::Values(values) => values.len(),
+            Input::Histograms { list, .. } => list.len(),
+        }
+    }
+
+    /// Adds row `row` to `h` (nothing for a NULL).
+    #[inline]
+    fn add_to(&self, h: &mut Histogram, row: usize) {
+        match self {
+            Input::Values(values) => {
+                if values.is_valid(row) {
+                    h.add(values.value(row), 1);
+                }
+            }
+            Input::Histograms { list, pairs } => {
+                if list.is_valid(row) {
+                    let offsets = list.value_offsets();
+                    h.add_pairs(&pairs[offsets[row] as usize..offsets[row + 1] as usize]);
+                }
+            }
+        }
     }
 }
 
@@ -130,8 +173,9 @@ impl Accumulator for HistogramAccumulator {
         let Some(input) = values.first() else {
             return internal_err!("ms_histogram takes one argument");
         };
+        let input = Input::of(input, self.merge_input)?;
         for row in 0..input.len() {
-            add_row(&mut self.hist, input, row, self.merge_input);
+            input.add_to(&mut self.hist, row);
         }
         Ok(())
     }
@@ -154,8 +198,9 @@ impl Accumulator for HistogramAccumulator {
         let Some(input) = states.first() else {
             return internal_err!("histogram state has one column");
         };
+        let input = Input::of(input, true)?;
         for row in 0..input.len() {
-            add_row(&mut self.hist, input, row, true);
+            input.add_to(&mut self.hist, row);
         }
         Ok(())
     }
@@ -176,16 +221,28 @@ impl HistogramGroups {
         filter: Option<&BooleanArray>,
         total_num_groups: usize,
         merge_input: bool,
-    ) {
+    ) -> Result<()> {
         if self.hists.len() < total_num_groups {
             self.hists.resize_with(total_num_groups, Histogram::default);
         }
-        for (row, &g) in group_indices.iter().enumerate() {
-            if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
-                continue;
+        let input = Input::of(input, merge_input)?;
+        match (&input, filter) {
+            // The hot path: raw values, no filter, no NULLs.
+            (Input::Values(values), None) if values.null_count() == 0 => {
+                for (&v, &g) in values.values().iter().zip(group_indices) {
+                    self.hists[g].add(v, 1);
+                }
             }
-            add_row(&mut self.hists[g], input, row, merge_input);
+            _ => {
+                for (row, &g) in group_indices.iter().enumerate() {
+                    if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                        continue;
+                    }
+                    input.add_to(&mut self.hists[g], row);
+                }
+            }
         }
+        Ok(())
     }
 }
 
@@ -206,8 +263,7 @@ impl GroupsAccumulator for HistogramGroups {
             opt_filter,
             total_num_groups,
             self.merge_input,
-        );
-        Ok(())
+        )
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
@@ -228,8 +284,7 @@ impl GroupsAccumulator for HistogramGroups {
         let Some(input) = values.first() else {
             return internal_err!("histogram state has one column");
         };
-        self.add(input, group_indices, None, total_num_groups, true);
-        Ok(())
+        self.add(input, group_indices, None, total_num_groups, true)
     }
 
     fn convert_to_state(
@@ -240,11 +295,12 @@ impl GroupsAccumulator for HistogramGroups {
         let Some(input) = values.first() else {
             return internal_err!("ms_histogram takes one argument");
         };
+        let input = Input::of(input, self.merge_input)?;
         let hists: Vec<Histogram> = (0..input.len())
             .map(|row| {
                 let mut h = Histogram::default();
                 if opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)) {
-                    add_row(&mut h, input, row, self.merge_input);
+                    input.add_to(&mut h, row);
                 }
                 h
             })
