@@ -33,9 +33,89 @@ struct Data<'a> {
     time: Option<Cow<'a, str>>,
     value: Option<f64>,
     #[serde(borrow)]
-    tags: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    tags: Option<Pairs<'a>>,
     #[serde(borrow)]
-    metadata: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    metadata: Option<Pairs<'a>>,
+}
+
+/// A JSON object of strings, borrowed from the line where no escape forces a copy, in file
+/// order.
+struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+/// A string borrowed from the line when it has no escapes.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Pairs<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Pairs<'a>, M::Error> {
+                let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(12));
+                while let Some((Text(k), Text(v))) = m.next_entry::<Text<'a>, Text<'a>>()? {
+                    pairs.push((k, v));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// The tags, metadata and time of the last Point read: the Points of one request repeat them,
+/// so a line that does is neither copied nor parsed again.
+#[derive(Default)]
+struct Recent {
+    tags: Tags,
+    meta: Tags,
+    time: String,
+    time_ns: i64,
+}
+
+impl Recent {
+    /// `into` becomes `pairs`, sorted by name (a name given twice keeps its last value, as in
+    /// a JSON map), unless it already is.
+    fn keep(into: &mut Tags, pairs: Option<Pairs<'_>>) {
+        let mut pairs = pairs.map(|p| p.0).unwrap_or_default();
+        let same = |into: &Tags, pairs: &[(Cow<'_, str>, Cow<'_, str>)]| {
+            into.len() == pairs.len()
+                && into
+                    .iter()
+                    .zip(pairs)
+                    .all(|((k, v), (pk, pv))| k == pk && v == pv)
+        };
+        if same(into, &pairs) {
+            return; // k6 writes tags sorted: the common case
+        }
+        pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last of equal names stays last
+        if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
+            let last: BTreeMap<_, _> = pairs.into_iter().collect();
+            pairs = last.into_iter().collect();
+        }
+        if !same(into, &pairs) {
+            *into = pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        }
+    }
+
+    /// Ns since the epoch of `time`, parsed only when it is not the last one's.
+    fn time_ns(&mut self, time: &str) -> Result<i64, String> {
+        if self.time != time {
+            self.time_ns = rfc3339_ns(time)?;
+            self.time.clear();
+            self.time.push_str(time);
+        }
+        Ok(self.time_ns)
+    }
 }
 
 /// What a line is, once read.
@@ -81,14 +161,6 @@ pub(crate) fn read_line<R: BufRead>(
     }
 }
 
-/// Sorted owned tags of a JSON object.
-fn owned(map: Option<BTreeMap<Cow<'_, str>, Cow<'_, str>>>) -> Tags {
-    map.into_iter()
-        .flatten()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 /// Ns since the epoch of an RFC 3339 time as Go writes it (up to 9 fraction digits, an offset
 /// or `Z`).
 pub(super) fn rfc3339_ns(t: &str) -> Result<i64, String> {
@@ -99,7 +171,10 @@ pub(super) fn rfc3339_ns(t: &str) -> Result<i64, String> {
 }
 
 /// A line's Point, or the field at fault and why.
-fn parse(line: &[u8]) -> Result<Parsed<'_>, (Option<&'static str>, String)> {
+fn parse<'a>(
+    line: &'a [u8],
+    recent: &'a mut Recent,
+) -> Result<Parsed<'a>, (Option<&'static str>, String)> {
     let Ok(l) = serde_json::from_slice::<Line<'_>>(line) else {
         return diagnose(line).map(|()| Parsed::Skip);
     };
@@ -115,16 +190,19 @@ fn parse(line: &[u8]) -> Result<Parsed<'_>, (Option<&'static str>, String)> {
     let time = data
         .time
         .ok_or_else(|| (Some("data.time"), "missing".to_string()))?;
-    let time_ns = rfc3339_ns(&time).map_err(|e| (Some("data.time"), e))?;
+    let time_ns = recent.time_ns(&time).map_err(|e| (Some("data.time"), e))?;
     let value = data
         .value
         .ok_or_else(|| (Some("data.value"), "missing".to_string()))?;
+    Recent::keep(&mut recent.tags, data.tags);
+    Recent::keep(&mut recent.meta, data.metadata);
+    let recent: &'a Recent = recent;
     Ok(Parsed::Point(Point {
         metric,
         time_ns,
         value,
-        tags: owned(data.tags),
-        meta: owned(data.metadata),
+        tags: Cow::Borrowed(&recent.tags),
+        meta: Cow::Borrowed(&recent.meta),
     }))
 }
 
@@ -174,6 +252,7 @@ pub fn decode_k6_json<R: BufRead>(
 ) -> Result<FileReport, IngestError> {
     let mut asm = Assembler::new(file, opts, first_row, sink, rejects);
     let mut buf = Vec::with_capacity(1024);
+    let mut recent = Recent::default();
     let mut line_no = 0u64;
     while let Some((terminated, too_long)) = read_line(&mut reader, &mut buf, opts.max_field_bytes)
         .map_err(|e| IngestError::io(file, e))?
@@ -191,7 +270,7 @@ pub fn decode_k6_json<R: BufRead>(
             asm.bad_line(line_no, None, reason, Some(text))?;
             continue;
         }
-        match parse(text) {
+        match parse(text, &mut recent) {
             Ok(Parsed::Point(p)) => asm.point(line_no, p)?,
             Ok(Parsed::Skip) => {}
             Err((field, reason)) => {

@@ -36,10 +36,10 @@ pub(crate) struct Point<'a> {
     pub time_ns: i64,
     /// The value: ms for time metrics, 0/1 for rates, 1 for counters, a count for gauges.
     pub value: f64,
-    /// The tags, sorted by name.
-    pub tags: Tags,
+    /// The tags, sorted by name (borrowed from the reader's last when a line repeats them).
+    pub tags: std::borrow::Cow<'a, Tags>,
     /// k6 ≥ 0.41's `metadata` (`vu`, `iter` when enabled), sorted by name.
-    pub meta: Tags,
+    pub meta: std::borrow::Cow<'a, Tags>,
 }
 
 /// The Points of one request other than `http_reqs`, as bits of a request's `seen` mask.
@@ -169,8 +169,8 @@ impl<'a> Assembler<'a> {
             self.pending = Some(Request {
                 line,
                 time_ns: p.time_ns,
-                tags: p.tags,
-                meta: p.meta,
+                tags: p.tags.into_owned(),
+                meta: p.meta.into_owned(),
                 values: [0.0; 8],
                 seen: 0,
             });
@@ -203,8 +203,8 @@ impl<'a> Assembler<'a> {
     fn timing(&mut self, line: u64, i: usize, p: Point<'_>) -> Result<(), IngestError> {
         if let Some(req) = &mut self.pending
             && req.time_ns == p.time_ns
-            && req.tags == p.tags
-            && req.meta == p.meta
+            && req.tags == *p.tags
+            && req.meta == *p.meta
             && !req.has(i)
         {
             if !p.value.is_finite() || p.value < 0.0 {

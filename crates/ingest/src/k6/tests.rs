@@ -219,6 +219,59 @@ fn old_json_without_http_req_failed_judges_by_status() {
     assert_eq!(strs(&b, col::CASE_NAME), [None, None]);
 }
 
+// A request's Points need not spell their tags alike: the same tags in another key order, with
+// a JSON escape, or a name given twice (a JSON map keeps the last) are the same tags; a Point
+// whose tags differ in one value starts no continuation. By hand: the first request's nine
+// Points join into one sample named `a"b` (the escape decoded), scenario `s2` (the later
+// `scenario`); the second request's `http_req_duration` Point carries status 500 instead of 200,
+// so it follows no http_reqs Point of its tags: the open request (line 10, an http_reqs Point
+// alone) is rejected for lacking its duration, and line 11 for following no request.
+#[test]
+fn tags_are_compared_as_maps_not_as_text() {
+    let orders = [
+        r#"{"name":"a\"b","scenario":"s1","status":"200","scenario":"s2"}"#,
+        r#"{"status":"200","scenario":"s2","name":"a\u0022b"}"#,
+        r#"{"scenario":"s2","name":"a\"b","status":"200"}"#,
+    ];
+    let metrics = [
+        "http_reqs",
+        "http_req_duration",
+        "http_req_blocked",
+        "http_req_connecting",
+        "http_req_tls_handshaking",
+        "http_req_sending",
+        "http_req_waiting",
+        "http_req_receiving",
+        "http_req_failed",
+    ];
+    let point = |m: &str, time: &str, tags: &str| {
+        format!(
+            r#"{{"metric":"{m}","type":"Point","data":{{"time":"{time}","value":1,"tags":{tags}}}}}"#
+        ) + "\n"
+    };
+    let mut s = String::new();
+    for (i, m) in metrics.iter().enumerate() {
+        s += &point(m, "2025-03-01T09:00:01Z", orders[i % 3]);
+    }
+    s += &point("http_reqs", "2025-03-01T09:00:02Z", orders[0]);
+    s += &point(
+        "http_req_duration",
+        "2025-03-01T09:00:02Z",
+        &orders[1].replace("200", "500"),
+    );
+    let (b, rejects, report) = decode(&s);
+    let b = b.unwrap();
+    assert_eq!(report.samples, 1);
+    assert_eq!(strs(&b, col::LABEL), [Some(r#"a"b"#.to_string())]);
+    assert_eq!(strs(&b, col::CASE_NAME), [Some("s2".to_string())]);
+    assert_eq!(strs(&b, col::RESPONSE_CODE), [Some("200".to_string())]);
+    let lines: Vec<(u64, Option<&str>)> = rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_deref()))
+        .collect();
+    assert_eq!(lines, [(10, None), (11, Some("http_req_duration"))]);
+}
+
 #[test]
 fn a_line_cut_by_a_killed_k6_rejects_its_request() {
     let mut s = three_requests();
