@@ -11,15 +11,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     // The JSON API (src/api.rs) answers with the gRPC messages themselves, so its field names
     // are the proto's; requests are read from query strings into the same messages (absent
-    // fields take their proto defaults).
+    // fields take their proto defaults). `ToSchema` describes them in the API's OpenAPI
+    // document (src/api_doc.rs), with the proto's comments as descriptions.
     tonic_prost_build::configure()
         .message_attribute(
             ".loadlake",
-            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default)]",
         )
         .enum_attribute(
             ".loadlake",
-            "#[derive(serde::Serialize, serde::Deserialize)]",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]",
         )
         .compile_fds(fds)?;
     Ok(())

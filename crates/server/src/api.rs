@@ -20,13 +20,17 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 use tonic::{Code, Status};
 
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::Shared;
+use crate::api_doc::{ApiDoc, ApiErrors, OpenApiDocument};
 use crate::auth::BearerCheck;
 use crate::pb;
 use crate::pb::report_service_server::ReportService;
@@ -37,10 +41,12 @@ use crate::runs::Runs;
 /// What the handlers share: the gRPC services they answer through, and the server's state
 /// for SQL (`api_sql.rs`).
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     runs: Arc<Runs>,
     reports: Arc<Reports>,
     shared: Arc<Shared>,
+    /// The OpenAPI document as JSON (`/api/v1/openapi.json`).
+    openapi: Arc<str>,
 }
 
 impl axum::extract::FromRef<Api> for Arc<Shared> {
@@ -49,46 +55,60 @@ impl axum::extract::FromRef<Api> for Arc<Shared> {
     }
 }
 
-/// The `/api/v1` routes over `shared`, behind `check`.
+/// The `/api/v1` routes over `shared`, behind `check`, and the console's pages.
 pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
+    let (routes, document) = documented(check).split_for_parts();
+    // The document is written once; it cannot fail to serialise (maps with string keys).
+    let openapi = document
+        .to_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     let api = Api {
         runs: Arc::new(Runs::new(shared.clone())),
         reports: Arc::new(Reports::new(shared.clone())),
         shared,
+        openapi: Arc::from(openapi),
     };
-    let guarded = Router::new()
-        .route("/api/v1/runs", get(list_runs))
-        .route("/api/v1/runs/{run_id}", get(get_run))
-        .route("/api/v1/runs/{run_id}/status", get(run_status))
-        .route("/api/v1/runs/{run_id}/stop", post(stop_run))
-        .route("/api/v1/runs/{run_id}/live", get(live))
-        .route("/api/v1/runs/{run_id}/report", get(report))
-        .route("/api/v1/runs/{run_id}/cases", get(cases))
-        .route("/api/v1/runs/{run_id}/cases/{case_id}", get(case_detail))
-        .route("/api/v1/runs/{run_id}/aw-chart", get(aw_chart))
-        .route("/api/v1/runs/{run_id}/scene-stats", get(scene_stats))
-        .route(
-            "/api/v1/runs/{run_id}/samples",
-            get(crate::api_across::error_samples),
-        )
-        .route("/api/v1/sql", post(crate::api_sql::sql))
-        .route("/api/v1/compare", get(crate::api_across::compare))
-        .route("/api/v1/trend", get(crate::api_across::trend))
-        .layer(middleware::from_fn_with_state(check, require_token));
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .merge(guarded)
+    routes
         .merge(crate::console::router())
         .fallback(not_found)
         .with_state(api)
 }
 
+/// Every `/api/v1` route with its OpenAPI description: the router serves what `routes!` lists,
+/// and each handler's `#[utoipa::path]` says what its path is, so a route cannot be served
+/// without being in the document (`api_doc.rs`). Routes of `/api/v1` go here only.
+pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
+    let guarded = OpenApiRouter::new()
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(run_status))
+        .routes(routes!(stop_run))
+        .routes(routes!(live))
+        .routes(routes!(report))
+        .routes(routes!(cases))
+        .routes(routes!(case_detail))
+        .routes(routes!(aw_chart))
+        .routes(routes!(scene_stats))
+        .routes(routes!(crate::api_across::error_samples))
+        .routes(routes!(crate::api_sql::sql))
+        .routes(routes!(crate::api_across::compare))
+        .routes(routes!(crate::api_across::trend))
+        .layer(middleware::from_fn_with_state(check, require_token));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
+        .merge(guarded)
+}
+
 /// A gRPC status as an HTTP error: the status code of its gRPC code, the message as JSON.
 pub(crate) struct ApiError(Status);
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// An error answer: the gRPC code's name and its message, with the HTTP status of the code.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
+    /// The gRPC code: `INVALID_ARGUMENT`, `UNAUTHENTICATED`, `NOT_FOUND`, …
     code: &'a str,
+    /// What went wrong.
     message: &'a str,
 }
 
@@ -179,9 +199,30 @@ async fn not_found() -> ApiError {
     ))
 }
 
+/// `GET /api/v1/health`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `SERVING`.
+    status: &'static str,
+}
+
 /// `GET /api/v1/health`: open, like the gRPC health service.
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "SERVING" }))
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta", security(()),
+    responses((status = 200, description = "The server serves", body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "SERVING" })
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI document, open without the token (it
+/// describes the API, not the store).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI document", body = OpenApiDocument)))]
+async fn openapi_json(State(api): State<Api>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        api.openapi.to_string(),
+    )
+        .into_response()
 }
 
 /// A query string that does not fit the request message.
@@ -199,6 +240,17 @@ fn message<T>(
 }
 
 /// `GET /api/v1/runs?name=&tags=k=v&tags=…&status=&start_after_ms=&max_results=&next_token=`
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs",
+    params(
+        ("name" = Option<String>, Query, description = "Runs with exactly this name"),
+        ("tags" = Option<Vec<String>>, Query, explode = true, description = "`key=value`, repeatable; every one must match"),
+        ("status" = Option<String>, Query, description = "Runs with this status"),
+        ("start_after_ms" = Option<i64>, Query, description = "Runs started after this time (ms since the epoch)"),
+        ("start_before_ms" = Option<i64>, Query, description = "Runs started before this time (ms since the epoch)"),
+        ("max_results" = Option<u32>, Query, description = "Runs per page (default 20, at most 100)"),
+        ("next_token" = Option<String>, Query, description = "The previous page's `next_token`"),
+    ),
+    responses((status = 200, description = "One page of runs, newest first", body = pb::ListRunsResponse), ApiErrors))]
 async fn list_runs(
     State(api): State<Api>,
     uri: axum::http::Uri,
@@ -225,6 +277,8 @@ async fn list_runs(
 }
 
 /// `GET /api/v1/runs/{run_id}`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}", tag = "runs", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "The run (GetRun)", body = pb::Run), ApiErrors))]
 async fn get_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResult<pb::Run> {
     let answer = api
         .runs
@@ -234,6 +288,8 @@ async fn get_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResul
 }
 
 /// `GET /api/v1/runs/{run_id}/status`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/status", tag = "runs", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "Its lifecycle state (GetRunStatus)", body = pb::RunStatus), ApiErrors))]
 async fn run_status(
     State(api): State<Api>,
     Path(run_id): Path<String>,
@@ -249,6 +305,9 @@ async fn run_status(
 /// event (a `RunningData` message as JSON) about once a second while the run is live, the
 /// last one with its final state; a committed run gets one event. An error after the start is
 /// an `event: error` with the message.
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/live", tag = "runs", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "Server-sent events: each `data:` a RunningData as JSON; `event: error` with a message if it fails after the start",
+        content_type = "text/event-stream", body = pb::RunningData), ApiErrors))]
 async fn live(
     State(api): State<Api>,
     Path(run_id): Path<String>,
@@ -269,6 +328,8 @@ async fn live(
 }
 
 /// `POST /api/v1/runs/{run_id}/stop`: what `loadlake stop` does.
+#[utoipa::path(post, path = "/api/v1/runs/{run_id}/stop", tag = "runs", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "The stop is requested (StopRun)", body = pb::RunStatus), ApiErrors))]
 async fn stop_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResult<pb::RunStatus> {
     let answer = api
         .runs
@@ -278,6 +339,16 @@ async fn stop_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResu
 }
 
 /// `GET /api/v1/runs/{run_id}/report?case_name=&brokens_limit_count=&page_index=&page_size=&percentile_method=`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/report", tag = "reports",
+    params(
+        ("run_id" = String, Path, description = "The run's id"),
+        ("case_name" = Option<String>, Query, description = "Only this case's rows"),
+        ("brokens_limit_count" = Option<u32>, Query, description = "Merge the 1 s curve to at most this many points (0 = every second)"),
+        ("page_index" = Option<u32>, Query, description = "The page of details, from 1"),
+        ("page_size" = Option<u32>, Query, description = "Details per page (default 100, at most 1000)"),
+        ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+    ),
+    responses((status = 200, description = "The report (GetReport)", body = pb::ReportInfo), ApiErrors))]
 async fn report(
     State(api): State<Api>,
     Path(run_id): Path<String>,
@@ -292,6 +363,8 @@ async fn report(
 }
 
 /// `GET /api/v1/runs/{run_id}/cases`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/cases", tag = "reports", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "Cases with their requests and transactions (ListCases)", body = pb::ListCasesResponse), ApiErrors))]
 async fn cases(
     State(api): State<Api>,
     Path(run_id): Path<String>,
@@ -304,6 +377,13 @@ async fn cases(
 }
 
 /// `GET /api/v1/runs/{run_id}/cases/{case_id}?percentile_method=`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/cases/{case_id}", tag = "reports",
+    params(
+        ("run_id" = String, Path, description = "The run's id"),
+        ("case_id" = String, Path, description = "The case's id or name"),
+        ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+    ),
+    responses((status = 200, description = "One case (GetCaseDetail)", body = pb::CaseReportDetail), ApiErrors))]
 async fn case_detail(
     State(api): State<Api>,
     Path((run_id, case_id)): Path<(String, String)>,
@@ -322,6 +402,15 @@ async fn case_detail(
 }
 
 /// `GET /api/v1/runs/{run_id}/aw-chart?case_id=&detail_id=&brokens_limit_count=&percentile_method=`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/aw-chart", tag = "reports",
+    params(
+        ("run_id" = String, Path, description = "The run's id"),
+        ("case_id" = Option<String>, Query, description = "A case's id or name (else the whole run)"),
+        ("detail_id" = Option<String>, Query, description = "One of its requests, by id (`2-3`) or name"),
+        ("brokens_limit_count" = Option<u32>, Query, description = "Merge the 1 s curve to at most this many points (0 = every second)"),
+        ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+    ),
+    responses((status = 200, description = "The curve and response-time ranges (GetAwChart)", body = pb::AwChart), ApiErrors))]
 async fn aw_chart(
     State(api): State<Api>,
     Path(run_id): Path<String>,
@@ -339,6 +428,9 @@ async fn aw_chart(
 }
 
 /// `GET /api/v1/runs/{run_id}/scene-stats?percentile_method=`
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/scene-stats", tag = "reports",
+    params(("run_id" = String, Path, description = "The run's id"), ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`")),
+    responses((status = 200, description = "PTS sample statistics (GetSceneStats)", body = pb::SceneStats), ApiErrors))]
 async fn scene_stats(
     State(api): State<Api>,
     Path(run_id): Path<String>,

@@ -24,6 +24,7 @@ use tonic::Status;
 
 use crate::Shared;
 use crate::api::ApiError;
+use crate::api_doc::{ApiErrors, CompareAnswer, SamplesAnswer, TrendAnswer};
 use crate::error::{job_status, query_status, store_status};
 use crate::reports::method;
 
@@ -31,7 +32,8 @@ use crate::reports::method;
 pub(crate) const DEFAULT_TREND_METRIC: &str = "tp95";
 
 /// The query string of `/api/v1/compare` (the options of `loadlake compare`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompareQuery {
     /// The reference run's id (`loadlake compare`'s BASELINE).
@@ -50,7 +52,8 @@ pub(crate) struct CompareQuery {
 }
 
 /// The query string of `/api/v1/trend` (the options of `loadlake trend`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TrendQuery {
     /// Runs with exactly this name.
@@ -87,6 +90,8 @@ fn given(s: Option<String>) -> Option<String> {
 }
 
 /// `GET /api/v1/compare?base=ID&target=ID&threshold=&rate_threshold=&min_samples=&percentile_method=`
+#[utoipa::path(get, path = "/api/v1/compare", tag = "across", params(CompareQuery),
+    responses((status = 200, description = "The comparison", body = CompareAnswer), ApiErrors))]
 pub(crate) async fn compare(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<CompareQuery>, QueryRejection>,
@@ -113,6 +118,8 @@ pub(crate) async fn compare(
 }
 
 /// `GET /api/v1/trend?name=&tag=&metric=&case=&request=&last=&percentile_method=`
+#[utoipa::path(get, path = "/api/v1/trend", tag = "across", params(TrendQuery),
+    responses((status = 200, description = "The trend", body = TrendAnswer), ApiErrors))]
 pub(crate) async fn trend(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<TrendQuery>, QueryRejection>,
@@ -139,7 +146,8 @@ pub(crate) async fn trend(
 }
 
 /// The query string of `/api/v1/runs/{run_id}/samples`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SamplesQuery {
     /// The error class (`timeout`, `http_5xx`, `assertion`, … as the report's `error_classes`).
@@ -153,6 +161,9 @@ pub(crate) struct SamplesQuery {
 
 /// `GET /api/v1/runs/{run_id}/samples?error_class=&page_token=&page_size=`: one page of the
 /// samples of an error class, in source order (a run still being written: the samples so far).
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/samples", tag = "reports",
+    params(("run_id" = String, Path, description = "The run's id"), SamplesQuery),
+    responses((status = 200, description = "One page of samples", body = SamplesAnswer), ApiErrors))]
 pub(crate) async fn error_samples(
     State(shared): State<Arc<Shared>>,
     Path(run_id): Path<String>,

@@ -21,7 +21,7 @@ pub(crate) const DEFAULT_MAX_ROWS: usize = 10_000;
 pub(crate) const MAX_ROWS: usize = 100_000;
 
 /// The request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SqlRequest {
     /// One statement: SELECT, EXPLAIN, SHOW, DESCRIBE.
@@ -32,7 +32,7 @@ pub(crate) struct SqlRequest {
 }
 
 /// A result column.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SqlColumn {
     name: String,
     /// The Arrow type, as DataFusion prints it (`Int64`, `Utf8`, `Timestamp(ms, "UTC")`, …).
@@ -40,17 +40,20 @@ pub(crate) struct SqlColumn {
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SqlResponse {
     columns: Vec<SqlColumn>,
     /// One object per row, by column name; nulls are `null`, numbers numbers, timestamps
     /// ISO 8601 text, lists arrays (arrow-json's encoding, as `loadlake sql --format json`).
+    #[schema(value_type = Vec<Object>)]
     rows: Vec<serde_json::Value>,
     /// Whether rows were left out (more than `max_rows`).
     truncated: bool,
 }
 
 /// `POST /api/v1/sql` with `{"sql": "...", "max_rows": N}`.
+#[utoipa::path(post, path = "/api/v1/sql", tag = "sql", request_body = SqlRequest,
+    responses((status = 200, description = "The rows", body = SqlResponse), crate::api_doc::ApiErrors))]
 pub(crate) async fn sql(
     State(shared): State<Arc<Shared>>,
     body: Result<Json<SqlRequest>, axum::extract::rejection::JsonRejection>,

@@ -7,6 +7,7 @@
 pub mod agents;
 mod api;
 mod api_across;
+mod api_doc;
 mod api_sql;
 mod auth;
 mod conn;

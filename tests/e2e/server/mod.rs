@@ -11,6 +11,7 @@ mod crash;
 mod disk_full;
 mod k6_upload;
 mod netns;
+mod openapi;
 mod rpc;
 mod shared_bucket;
 mod streams;
