@@ -19,20 +19,22 @@ fn bools(b: &RecordBatch, name: &str) -> Vec<bool> {
     (0..a.len()).map(|i| a.value(i)).collect()
 }
 
+/// The Points of one request, in the order k6 writes them.
+const REQUEST_POINTS: [&str; 9] = [
+    "http_reqs",
+    "http_req_duration",
+    "http_req_blocked",
+    "http_req_connecting",
+    "http_req_tls_handshaking",
+    "http_req_sending",
+    "http_req_waiting",
+    "http_req_receiving",
+    "http_req_failed",
+];
+
 /// One request of k6 ≥ 0.41 (key order metric,type,data; metadata), its Points in k6's order.
 fn request(time: &str, tags: &str, meta: &str, values: [f64; 9]) -> String {
-    let names = [
-        "http_reqs",
-        "http_req_duration",
-        "http_req_blocked",
-        "http_req_connecting",
-        "http_req_tls_handshaking",
-        "http_req_sending",
-        "http_req_waiting",
-        "http_req_receiving",
-        "http_req_failed",
-    ];
-    names
+    REQUEST_POINTS
         .iter()
         .zip(values)
         .map(|(m, v)| {
@@ -233,24 +235,13 @@ fn tags_are_compared_as_maps_not_as_text() {
         r#"{"status":"200","scenario":"s2","name":"a\u0022b"}"#,
         r#"{"scenario":"s2","name":"a\"b","status":"200"}"#,
     ];
-    let metrics = [
-        "http_reqs",
-        "http_req_duration",
-        "http_req_blocked",
-        "http_req_connecting",
-        "http_req_tls_handshaking",
-        "http_req_sending",
-        "http_req_waiting",
-        "http_req_receiving",
-        "http_req_failed",
-    ];
     let point = |m: &str, time: &str, tags: &str| {
         format!(
             r#"{{"metric":"{m}","type":"Point","data":{{"time":"{time}","value":1,"tags":{tags}}}}}"#
         ) + "\n"
     };
     let mut s = String::new();
-    for (i, m) in metrics.iter().enumerate() {
+    for (i, m) in REQUEST_POINTS.iter().enumerate() {
         s += &point(m, "2025-03-01T09:00:01Z", orders[i % 3]);
     }
     s += &point("http_reqs", "2025-03-01T09:00:02Z", orders[0]);
@@ -374,18 +365,7 @@ const CSV_HEADER: &str = "metric_name,timestamp,metric_value,check,error,error_c
 
 /// One CSV request: its nine rows with the same time and tags.
 fn csv_request(time: &str, tags: &str, values: [f64; 9]) -> String {
-    let names = [
-        "http_reqs",
-        "http_req_duration",
-        "http_req_blocked",
-        "http_req_connecting",
-        "http_req_tls_handshaking",
-        "http_req_sending",
-        "http_req_waiting",
-        "http_req_receiving",
-        "http_req_failed",
-    ];
-    names
+    REQUEST_POINTS
         .iter()
         .zip(values)
         .map(|(m, v)| format!("{m},{time},{v:.6},{tags}\n"))
