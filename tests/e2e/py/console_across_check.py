@@ -23,7 +23,7 @@ import json
 import os
 import sys
 
-from console_browser import TIMEOUT_MS, console_page, enter_token
+from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
 from html_check import png_stats
 
 ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr => ({
@@ -41,11 +41,6 @@ CHART_JS = """() => ({
     for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
     return n;
   }).reduce((a, b) => a + b, 0)})"""
-
-
-def wait_ready(page, what):
-    page.wait_for_function(f"() => document.body.dataset.ready === '{what}' || !!document.body.dataset.errors",
-                           timeout=TIMEOUT_MS)
 
 
 def shot(page, out, directory, name):

@@ -1,4 +1,4 @@
-"""What the console tests (console_check.py, console_live_check.py) share: a headless Chromium
+"""What the console tests (console_*_check.py) share: a headless Chromium
 page (Debian's /usr/bin/chromium driven by playwright) on the console at BASE, with every request
 elsewhere aborted and listed in out["blocked"], console and page errors in out["errors"]."""
 import contextlib
@@ -33,6 +33,12 @@ def console_page(base, out):
             out["errors"].append(f"driver: {e}")
         finally:
             browser.close()
+
+
+def wait_ready(page, what):
+    """Waits until the page says it has shown `what` (body data-ready) or has errors."""
+    page.wait_for_function(f"() => document.body.dataset.ready === '{what}' || !!document.body.dataset.errors",
+                           timeout=TIMEOUT_MS)
 
 
 def enter_token(page, token):

@@ -21,7 +21,7 @@ Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 import json
 import sys
 
-from console_browser import TIMEOUT_MS, console_page, enter_token
+from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
 
 ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr => ({
   run_id: tr.dataset.runId || null, level: tr.dataset.level || null,
@@ -40,11 +40,6 @@ CHART_JS = """() => ({
     for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
     return n;
   }).reduce((a, b) => a + b, 0)})"""
-
-
-def wait_ready(page, what):
-    page.wait_for_function(f"() => document.body.dataset.ready === '{what}' || !!document.body.dataset.errors",
-                           timeout=TIMEOUT_MS)
 
 
 def main():

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from console_browser import TIMEOUT_MS, console_page, enter_token
+from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
 OUTLINE_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#outline [data-field]'))
   .map(d => [d.dataset.field, d.querySelector('b').textContent.trim()]))"""
 
@@ -28,8 +28,7 @@ def main():
     with console_page(base, out) as page:
         page.goto(f"{base}/runs/{run_id}", wait_until="load", timeout=TIMEOUT_MS)
         enter_token(page, token)
-        page.wait_for_function("() => document.body.dataset.ready === 'live' || !!document.body.dataset.errors",
-                               timeout=TIMEOUT_MS)
+        wait_ready(page, "live")
         deadline = time.time() + 20
         while time.time() < deadline and len(out["counts"]) < 4:
             count = page.evaluate("document.body.dataset.liveCount || ''")

@@ -16,7 +16,7 @@ Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 import json
 import sys
 
-from console_browser import TIMEOUT_MS, console_page, enter_token
+from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
 
 ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr =>
   Object.fromEntries(Array.from(tr.querySelectorAll('[data-field]')).map(td => [td.dataset.field, td.textContent.trim()])))"""
@@ -39,8 +39,7 @@ def main():
     with console_page(base, out) as page:
         page.goto(f"{base}/runs/{run_id}", wait_until="load", timeout=TIMEOUT_MS)
         enter_token(page, token)
-        page.wait_for_function("() => document.body.dataset.ready === 'run' || !!document.body.dataset.errors",
-                               timeout=TIMEOUT_MS)
+        wait_ready(page, "run")
         out["classes"] = page.evaluate(ROWS_JS, "#error-classes tbody tr")
         for cls in classes:
             page.evaluate("delete document.body.dataset.samplesReady")

@@ -10,7 +10,7 @@ refused (the error text shown for WRITE), errors, blocked (as console_browser.py
 import json
 import sys
 
-from console_browser import TIMEOUT_MS, console_page, enter_token
+from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
 
 ROWS_JS = """() => Array.from(document.querySelectorAll('#result tbody tr')).map(tr =>
   Object.fromEntries(Array.from(tr.querySelectorAll('[data-field]'))
@@ -29,8 +29,7 @@ def main():
         page.wait_for_function("() => document.body.dataset.ready === 'sql-page'", timeout=TIMEOUT_MS)
         page.fill("#sql", sql)
         page.click("#query button")
-        page.wait_for_function("() => document.body.dataset.ready === 'sql' || !!document.body.dataset.errors",
-                               timeout=TIMEOUT_MS)
+        wait_ready(page, "sql")
         out["columns"] = page.evaluate("() => Array.from(document.querySelectorAll('#result th')).map(t => t.textContent)")
         out["rows"] = page.evaluate(ROWS_JS)
         out["summary"] = page.text_content("#summary")
