@@ -22,6 +22,19 @@ fn fetch(served: &Served, token: Option<&str>, paths: &[String]) -> Vec<Value> {
 
 /// `a` and `b` are the same JSON, numbers equal within a relative 1e-12 (float sums may add
 /// in another order in another request); `at` names the place for the failure message.
+/// Each answer's HTTP status and the `code` of its JSON error body (fetched by [`fetch`]).
+fn statuses_and_codes<'a>(answers: impl IntoIterator<Item = &'a Value>) -> Vec<(u64, &'a str)> {
+    answers
+        .into_iter()
+        .map(|a| {
+            (
+                a["status"].as_u64().unwrap(),
+                a["body"]["code"].as_str().unwrap_or("no JSON body"),
+            )
+        })
+        .collect()
+}
+
 fn assert_same(a: &Value, b: &Value, at: &str) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
@@ -184,15 +197,7 @@ fn the_json_api_refuses_without_the_token_and_maps_errors_to_http() {
             "/api/v1/no-such-endpoint".to_string(),
         ],
     );
-    let got: Vec<(u64, &str)> = errors
-        .iter()
-        .map(|a| {
-            (
-                a["status"].as_u64().unwrap(),
-                a["body"]["code"].as_str().unwrap_or("no JSON body"),
-            )
-        })
-        .collect();
+    let got = statuses_and_codes(&errors);
     assert_eq!(
         got,
         [
@@ -340,16 +345,7 @@ fn compare_and_trend_answer_what_the_cli_prints_behind_the_token() {
             "/api/v1/trend?name=nightly".to_string(),
         ],
     );
-    let got: Vec<(u64, &str)> = refused
-        .iter()
-        .chain(&anonymous)
-        .map(|a| {
-            (
-                a["status"].as_u64().unwrap(),
-                a["body"]["code"].as_str().unwrap_or("no JSON body"),
-            )
-        })
-        .collect();
+    let got = statuses_and_codes(refused.iter().chain(&anonymous));
     assert_eq!(
         got,
         [
