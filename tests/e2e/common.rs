@@ -433,6 +433,11 @@ pub(crate) struct Tick {
 
 impl Tick {
     pub(crate) fn new() -> Tick {
+        Tick::on(TestStore::new())
+    }
+
+    /// [`Tick::new`] writing into `store` (a directory or a prefix of the test bucket).
+    pub(crate) fn on(store: TestStore) -> Tick {
         let server = FixtureServer::start(60);
         let port = format!("-Jport={}", server.port);
         let plan = repo_root()
@@ -441,7 +446,7 @@ impl Tick {
             .into_owned();
         Tick {
             server,
-            store: TestStore::new(),
+            store,
             port,
             plan,
         }

@@ -481,7 +481,14 @@ fn a_peak_run_prints_its_steps_and_keeps_the_peak_as_tags() {
 
 #[test]
 fn status_shows_the_lifecycle_and_stop_ends_the_run_keeping_its_samples() {
-    let t = Tick::new();
+    // On a directory and in the bucket: the live status, the stop request and the parts
+    // written so far travel through the store, between processes.
+    for store in TestStore::every_kind("status_and_stop") {
+        status_and_stop_on(Tick::on(store));
+    }
+}
+
+fn status_and_stop_on(t: Tick) {
     let store = &t.store;
     let (mut child, run) = t.start_held_run();
     let status = |store: &TestStore| store.json(&["status", &run, "--format", "json"]);

@@ -21,7 +21,6 @@ use commands::{
     agent, cases, compare, curve, import, quickstart, report, run, runs, serve, sql, status, trend,
 };
 use exit::Gate;
-use loadlake_store::StoreLocation;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -90,13 +89,6 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
         loadlake_store::Store::open_location(&location)
             .with_context(|| format!("opening the store at {location}"))
     };
-    // What needs a local store (yet): live runs and their stop requests.
-    let local_only = |what: &str| match &location {
-        StoreLocation::Local(_) => Ok(()),
-        StoreLocation::S3 { .. } => Err(anyhow::anyhow!(
-            "{what} is not yet on object storage ({location}); use a local store (a directory) for it"
-        )),
-    };
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -151,15 +143,9 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
             let store = open_store()?;
             pass(runtime()?.block_on(trend::show_trend(&store, &args)))
         }
-        Command::Run(args) => {
-            local_only("`loadlake run`")?;
-            pass(run::run_plan(&open_store()?, &args, &load_runtime()?))
-        }
+        Command::Run(args) => pass(run::run_plan(&open_store()?, &args, &load_runtime()?)),
         Command::Status(args) => pass(status::show_status(&open_store()?, &args)),
-        Command::Stop(args) => {
-            local_only("`loadlake stop`")?;
-            pass(status::stop_run(&open_store()?, &args))
-        }
+        Command::Stop(args) => pass(status::stop_run(&open_store()?, &args)),
         Command::Agent(args) => {
             let token = args
                 .token_file

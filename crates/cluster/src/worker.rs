@@ -33,10 +33,13 @@ pub fn query_worker(store: &Store, options: &WorkerOptions) -> Result<Worker, Cl
     let runtime = runtime.build_arc()?;
     // A local store's parts are `file://` paths, which every runtime reads.
     if let Some(objects) = store.object_storage()? {
-        runtime.register_object_store(
-            ObjectStoreUrl::parse(&objects.url)?.as_ref(),
-            Arc::clone(&objects.objects),
-        );
+        // The same objects under the URL of parts of runs still being written.
+        for url in [&objects.url, &objects.live_url()] {
+            runtime.register_object_store(
+                ObjectStoreUrl::parse(url)?.as_ref(),
+                Arc::clone(&objects.objects),
+            );
+        }
     }
     let channels = BearerChannels::new(options.token.as_deref())?;
     let memory_bytes = options.memory_bytes;

@@ -6,7 +6,6 @@ use arrow::array::{ArrayRef, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -109,10 +108,18 @@ impl QueryEngine {
                     ObjectStoreUrl::parse(&objects.url)?.as_ref(),
                     Arc::new(HideDeletedRuns::new(objects.objects.clone(), store.clone())),
                 );
-                // Live runs are written to local stores only (yet): nothing is live here.
+                // The parts of runs being written are in `samples/` too, with no manifest
+                // listing them yet: the same objects under a second URL list them instead.
+                ctx.register_object_store(
+                    ObjectStoreUrl::parse(objects.live_url())?.as_ref(),
+                    Arc::new(HideDeletedRuns::live_runs(
+                        objects.objects.clone(),
+                        store.clone(),
+                    )),
+                );
                 ctx.register_table(
                     "live_samples",
-                    Arc::new(MemTable::try_new(sample_schema(), vec![vec![]])?),
+                    partitioned_table(&objects.live_url_of("samples/"), sample_schema())?,
                 )?;
                 (objects.url_of("samples/"), objects.url_of("rollups/"))
             }

@@ -34,21 +34,57 @@ use object_store::{
 pub(crate) struct HideDeletedRuns {
     inner: Arc<dyn ObjectStore>,
     store: Store,
+    /// On object storage: list the parts of runs still being written (the ones their
+    /// writers' drafts list) instead of committed ones — the `live_samples` table there.
+    live: bool,
 }
 
 impl HideDeletedRuns {
     /// Wraps `inner`, hiding the runs `store` has tombstones for.
     pub(crate) fn new(inner: Arc<dyn ObjectStore>, store: Store) -> Self {
-        HideDeletedRuns { inner, store }
+        HideDeletedRuns {
+            inner,
+            store,
+            live: false,
+        }
+    }
+
+    /// Wraps `inner` (a store on object storage) so that listings of `samples/` show exactly
+    /// the parts acknowledged so far of the runs being written (crates/store's
+    /// `remote_live.rs`), and nothing of committed runs.
+    pub(crate) fn live_runs(inner: Arc<dyn ObjectStore>, store: Store) -> Self {
+        HideDeletedRuns {
+            inner,
+            store,
+            live: true,
+        }
     }
 
     /// What listings show, read afresh for every listing (the manifests of a store on object
     /// storage are read off the async threads: each is a request).
     async fn visibility(&self) -> Result<Visibility> {
         let store = self.store.clone();
+        let live = self.live;
         let read = move || -> std::result::Result<Visibility, loadlake_store::StoreError> {
             let hidden = store.deleted_runs()?.iter().map(partition_name).collect();
-            let committed = if store.is_remote() {
+            let committed = if live {
+                let being_written = store.remote_live_parts()?;
+                Some(
+                    being_written
+                        .into_iter()
+                        // No part acknowledged yet: nothing to show (an empty list would
+                        // mean the whole partition).
+                        .filter(|(_, files)| !files.is_empty())
+                        .map(|(id, files)| {
+                            let files = files
+                                .iter()
+                                .filter_map(|f| f.path.rsplit('/').next().map(str::to_string))
+                                .collect();
+                            (partition_name(&id), files)
+                        })
+                        .collect(),
+                )
+            } else if store.is_remote() {
                 let runs = store.runs()?;
                 Some(
                     runs.into_iter()

@@ -126,3 +126,65 @@ async fn only_committed_runs_and_the_parts_their_manifests_list_are_read() {
         3 + 6
     );
 }
+
+async fn count_in(engine: &QueryEngine, table: &str, run: &str) -> i64 {
+    let batches = engine
+        .sql_read_only(&format!(
+            "select count(*) as n from {table} where run_id = '{run}'"
+        ))
+        .await
+        .unwrap();
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_samples_are_exactly_the_acknowledged_parts_of_runs_being_written() {
+    let objects = Arc::new(InMemory::new());
+    let store = Store::open_object_store(objects.clone(), "memory://q", "lake").unwrap();
+    let committed = written(&store, 10, 10)
+        .commit(draft(), &[] as &[String])
+        .unwrap();
+    let done = committed.run_id.to_string();
+    // A run whose samples are acknowledged as they arrive: 8 rows acknowledged (two parts
+    // flushed), then 3 written but not flushed (not acknowledged, not readable).
+    let mut live = store
+        .begin_run(WriterOptions {
+            part_rows: 4,
+            ..WriterOptions::default()
+        })
+        .unwrap();
+    live.record_draft(&draft()).unwrap();
+    let id = live.run_id().to_string();
+    live.write(batch(0, 8)).unwrap();
+    live.flush().unwrap();
+    live.write(batch(8, 3)).unwrap();
+    // An import being written (no draft): its parts are nobody's live samples.
+    let importing = written(&store, 5, 10);
+    let importing_id = importing.run_id().to_string();
+
+    let engine = QueryEngine::open(&store).await.unwrap();
+    assert_eq!(count_in(&engine, "live_samples", &id).await, 8);
+    assert_eq!(count_in(&engine, "samples", &id).await, 0);
+    assert_eq!(count_in(&engine, "live_samples", &done).await, 0);
+    assert_eq!(count_in(&engine, "live_samples", &importing_id).await, 0);
+    // Reports of runs being written read `samples` ∪ `live_samples`.
+    engine.include_live_runs().await.unwrap();
+    assert_eq!(count_in(&engine, "samples", &id).await, 8);
+    assert_eq!(count_in(&engine, "samples", &done).await, 10);
+    // Failed rows of the acknowledged ones, by hand: rows 0 and 5.
+    let failed = engine
+        .sql_read_only(&format!(
+            "select count(*) from live_samples where run_id = '{id}' and not success"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(failed[0].column(0).as_primitive::<Int64Type>().value(0), 2);
+
+    // Committed: every row once, in `samples` only.
+    let manifest = live.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!(manifest.samples, 11);
+    let engine = QueryEngine::open(&store).await.unwrap();
+    assert_eq!(count_in(&engine, "live_samples", &id).await, 0);
+    assert_eq!(count_in(&engine, "samples", &id).await, 11);
+    drop(importing);
+}

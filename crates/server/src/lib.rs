@@ -375,8 +375,9 @@ const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Runs [`Store::recover`] every [`RECOVER_EVERY`]: a run whose commit failed (a full disk)
 /// is finished once space is back, and runs of another process on this store that died are
 /// finished, without a restart. Runs written by this server hold their locks and are skipped.
-/// On object storage there is nothing to recover; [`Store::collect_garbage`] removes instead
-/// what killed writers left, once older than [`loadlake_store::ORPHAN_GRACE`].
+/// On object storage the runs of writers whose drafts went silent are committed (on any host
+/// sharing the bucket), and [`Store::collect_garbage`] removes what other killed writers left,
+/// once older than [`loadlake_store::ORPHAN_GRACE`].
 async fn recover_periodically(shared: Arc<Shared>) {
     let mut every = tokio::time::interval(RECOVER_EVERY);
     every.tick().await; // opening the store just recovered
@@ -384,8 +385,12 @@ async fn recover_periodically(shared: Arc<Shared>) {
         every.tick().await;
         let store = shared.store.clone();
         if store.is_remote() {
-            // Nothing to recover there; what killed writers left is removed once old enough.
+            // Runs of silent writers are committed; what killed writers left that nobody
+            // acknowledged is removed once old enough.
             match tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.recover() {
+                    tracing::warn!("recovering runs whose writers stopped: {e}");
+                }
                 store.collect_garbage(loadlake_store::ORPHAN_GRACE)
             })
             .await

@@ -171,12 +171,22 @@ impl RunService for Runs {
         if let Some(live) = self.live(&run_id)? {
             return Ok(Response::new(live_status(&live)));
         }
-        let m = self
-            .shared
-            .store
-            .run(&run_id)
-            .map_err(|e| store_status(&e))?;
-        Ok(Response::new(manifest_status(&m)))
+        let store = &self.shared.store;
+        match store.run(&run_id) {
+            Ok(m) => Ok(Response::new(manifest_status(&m))),
+            // Streamed through another server (or process) on the same store.
+            Err(StoreError::NoSuchRun(missing))
+                if RunId::parse(&run_id)
+                    .is_ok_and(|id| store.is_being_written(&id).unwrap_or(false)) =>
+            {
+                Ok(Response::new(pb::RunStatus {
+                    run_id: missing,
+                    state: State::Running as i32,
+                    message: "being written by another server or process on this store".into(),
+                }))
+            }
+            Err(e) => Err(store_status(&e)),
+        }
     }
 
     type GetRunningDataStream = ReceiverStream<Result<pb::RunningData, Status>>;

@@ -88,11 +88,15 @@ impl Store {
 
     fn with_remote(remote: Remote) -> Result<Store, StoreError> {
         remote.check()?;
-        Ok(Store {
+        let store = Store {
             layout: Layout::new(""),
             manifests: ManifestCache::default(),
             remote: Some(Arc::new(remote)),
-        })
+        };
+        if let Err(e) = store.recover() {
+            tracing::error!("recovering runs whose writers stopped: {e}");
+        }
+        Ok(store)
     }
 
     /// The store on object storage, if it is one.
@@ -175,6 +179,16 @@ impl Store {
         Err(StoreError::IdExhausted(self.layout.tmp_dir()))
     }
 
+    /// Whether run `id` is being written now by a writer whose samples can be read before
+    /// its commit (`live_samples`): one that holds the run's lock and has staged parts, or, on
+    /// object storage, one whose draft is fresh.
+    pub fn is_being_written(&self, id: &RunId) -> Result<bool, StoreError> {
+        if self.remote.is_some() {
+            return self.remote_writer_alive(id);
+        }
+        Ok(self.writer_alive(id) && self.layout.staging_dir(id).exists())
+    }
+
     /// True if a live writer holds the lock of run `id`.
     pub(crate) fn writer_alive(&self, id: &RunId) -> bool {
         if self.remote.is_some() {
@@ -197,9 +211,9 @@ impl Store {
     /// runs made visible. [`open`](Self::open) calls it; a long-lived server may call it again.
     pub fn recover(&self) -> Result<Vec<RunManifest>, StoreError> {
         if self.remote.is_some() {
-            // Nothing to finish: a writer there acknowledges nothing before its manifest, and
-            // what a dead one left is never read.
-            return Ok(Vec::new());
+            // Runs whose writers acknowledged samples and went silent are committed; what
+            // other dead writers left is never read (the garbage collector removes it).
+            return self.recover_remote(crate::remote_live::REMOTE_WRITER_STALE_AFTER);
         }
         let tmp = self.layout.tmp_dir();
         let mut ids = BTreeSet::new();

@@ -35,6 +35,7 @@ mod manifests;
 mod recover;
 mod remote;
 mod remote_gc;
+mod remote_live;
 mod remote_writer;
 mod rollup_files;
 mod writer;
@@ -52,8 +53,11 @@ pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
 pub use location::{LocationError, StoreLocation, parse_location};
 pub use remote::ObjectStorage;
 pub use remote_gc::ORPHAN_GRACE;
+pub use remote_live::{DRAFT_HEARTBEAT, REMOTE_WRITER_STALE_AFTER};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
+#[cfg(test)]
+mod remote_live_tests;
 #[cfg(test)]
 mod remote_tests;
 #[cfg(test)]

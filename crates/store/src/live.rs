@@ -2,7 +2,9 @@
 //! (`<root>/live/<id>.json`, rewritten atomically about once a second by the process running it),
 //! and the stop request another process leaves for it (`<root>/live/<id>.stop`). `loadlake
 //! status`, `loadlake stop` and the gRPC server read and write these files, so they work across
-//! processes on the same store with no daemon. The states are PTS's scene states.
+//! processes on the same store with no daemon — on object storage the same keys under the
+//! store's prefix, each written by one PUT, so across hosts too. The states are PTS's scene
+//! states.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -341,11 +343,26 @@ impl Store {
         self.live_dir().join(format!("{id}.{ext}"))
     }
 
-    /// Writes `status` (atomically: a reader never sees half a file).
+    /// `live/<id>.<ext>`: a live file's key on object storage.
+    fn live_key(id: &RunId, ext: &str) -> String {
+        format!("live/{id}.{ext}")
+    }
+
+    /// Writes `status` (atomically: a reader never sees half a file; on object storage one
+    /// PUT).
     pub(crate) fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
-        self.require_local("a live run")?;
         let id = RunId::parse(&status.run_id)
             .map_err(|_| StoreError::NoSuchRun(status.run_id.clone()))?;
+        if let Some(remote) = self.remote() {
+            let key = Self::live_key(&id, "json");
+            let json =
+                serde_json::to_vec_pretty(status).map_err(|source| StoreError::Manifest {
+                    path: remote.url_of(&key).into(),
+                    source,
+                })?;
+            remote.put(&key, json.into(), object_store::PutMode::Overwrite)?;
+            return Ok(());
+        }
         let dir = self.live_dir();
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let path = self.live_path(&id, "json");
@@ -370,17 +387,25 @@ impl Store {
     /// The live status of run `id`, if a process ever generated it here (read as FAILED when
     /// its process went away without saying so).
     pub fn live(&self, id: &str, now_ms: i64) -> Result<Option<LiveStatus>, StoreError> {
-        if self.is_remote() {
-            return Ok(None); // live runs are local only (yet)
-        }
         let Ok(id) = RunId::parse(id) else {
             return Ok(None);
         };
-        let path = self.live_path(&id, "json");
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io(&path, e)),
+        let (bytes, path) = match self.remote() {
+            Some(remote) => {
+                let key = Self::live_key(&id, "json");
+                match remote.get(&key)? {
+                    Some(bytes) => (bytes.to_vec(), PathBuf::from(remote.url_of(&key))),
+                    None => return Ok(None),
+                }
+            }
+            None => {
+                let path = self.live_path(&id, "json");
+                match fs::read(&path) {
+                    Ok(b) => (b, path),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(StoreError::io(&path, e)),
+                }
+            }
         };
         let status: LiveStatus = serde_json::from_slice(&bytes)
             .map_err(|source| StoreError::Manifest { path, source })?;
@@ -401,9 +426,7 @@ impl Store {
             return Ok((status.stand_in_manifest()?, true));
         }
         match RunId::parse(id) {
-            Ok(run_id)
-                if self.writer_alive(&run_id) && self.layout().staging_dir(&run_id).exists() =>
-            {
+            Ok(run_id) if self.is_being_written(&run_id)? => {
                 let mut status = LiveStatus::created(id, "", now_ms);
                 status.history.clear();
                 Ok((status.stand_in_manifest_labelled("WRITING")?, true))
@@ -420,6 +443,11 @@ impl Store {
             .filter(|s| !s.state.is_final())
             .ok_or_else(|| StoreError::NotLive(id.to_string()))?;
         let id = RunId::parse(id).map_err(|_| StoreError::NotLive(id.to_string()))?;
+        if let Some(remote) = self.remote() {
+            let key = Self::live_key(&id, "stop");
+            remote.put(&key, "stop\n".into(), object_store::PutMode::Overwrite)?;
+            return Ok(status);
+        }
         let path = self.live_path(&id, "stop");
         fs::write(&path, b"stop\n").map_err(|e| StoreError::io(&path, e))?;
         Ok(status)
@@ -427,17 +455,32 @@ impl Store {
 
     /// Removes run `id`'s live files (with the run).
     pub(crate) fn remove_live(&self, id: &RunId) {
-        if self.is_remote() {
-            return;
-        }
         for ext in ["json", "stop"] {
-            let _ = fs::remove_file(self.live_path(id, ext));
+            match self.remote() {
+                Some(remote) => {
+                    if let Err(e) = remote.delete(&Self::live_key(id, ext)) {
+                        tracing::warn!("removing a live file of run {id}: {e}");
+                    }
+                }
+                None => {
+                    let _ = fs::remove_file(self.live_path(id, ext));
+                }
+            }
         }
     }
 
-    /// Whether someone asked to stop run `id`.
+    /// Whether someone asked to stop run `id` (a bucket that cannot be asked: logged, no).
     pub fn stop_requested(&self, id: &str) -> bool {
-        !self.is_remote() && RunId::parse(id).is_ok_and(|id| self.live_path(&id, "stop").exists())
+        let Ok(id) = RunId::parse(id) else {
+            return false;
+        };
+        match self.remote() {
+            Some(remote) => remote
+                .exists(&Self::live_key(&id, "stop"))
+                .inspect_err(|e| tracing::warn!("asking whether run {id} should stop: {e}"))
+                .unwrap_or(false),
+            None => self.live_path(&id, "stop").exists(),
+        }
     }
 }
 

@@ -214,13 +214,9 @@ fn read_draft(layout: &Layout, id: &RunId) -> Option<RecordedDraft> {
 
 /// The summary of a rejects file written before the crash (empty if there is none).
 fn read_reject_summary(path: &Path) -> RejectSummary {
-    let Ok(text) = fs::read_to_string(path) else {
-        return RejectSummary::default();
-    };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-    RejectSummary {
-        count: lines.len() as u64,
-        first: lines.iter().take(5).map(|l| l.to_string()).collect(),
+    match fs::read_to_string(path) {
+        Ok(text) => crate::remote_live::reject_summary_of(&text),
+        Err(_) => RejectSummary::default(),
     }
 }
 

@@ -6,6 +6,9 @@
 //! <prefix>/runs/<id>.rejects.jsonl                         rows not imported (conditional create)
 //! <prefix>/runs/<id>.json                                  the manifest, PUT last, conditional create
 //! <prefix>/rollups/run_id=<id>/rollup.parquet              per-run rollup (written when needed)
+//! <prefix>/tmp/<id>.draft.json                             a writer's draft, if it acknowledges
+//!                                                          samples as they arrive (`remote_live.rs`)
+//! <prefix>/live/<id>.json, live/<id>.stop                   live status, stop request (`live.rs`)
 //! ```
 //!
 //! S3 has no rename, so a run is committed by writing its manifest **last** with
@@ -105,6 +108,18 @@ impl ObjectStorage {
     /// The URL of the store-relative key `rel` (`s3://bucket/prefix/samples/`).
     pub fn url_of(&self, rel: &str) -> String {
         join_url(&self.url, &self.prefix, rel)
+    }
+
+    /// The URL under which a query engine registers the same objects a second time, for the
+    /// parts of runs still being written (`live_samples`): `s3-live://bucket`. Its listings
+    /// show other parts than those under [`ObjectStorage::url`], its reads the same objects.
+    pub fn live_url(&self) -> String {
+        self.url.replacen("://", "-live://", 1)
+    }
+
+    /// [`ObjectStorage::url_of`] under [`ObjectStorage::live_url`].
+    pub fn live_url_of(&self, rel: &str) -> String {
+        join_url(&self.live_url(), &self.prefix, rel)
     }
 }
 
@@ -232,6 +247,21 @@ impl Remote {
         match run_io(async move { objects.head(&key).await })? {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.err(rel)(e)),
+        }
+    }
+
+    /// When the object at `rel` was last written (by the bucket's clock), `None` if there is
+    /// none.
+    pub(crate) fn last_modified(
+        &self,
+        rel: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let objects = Arc::clone(&self.objects);
+        let key = self.key(rel);
+        match run_io(async move { objects.head(&key).await })? {
+            Ok(meta) => Ok(Some(meta.last_modified)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.err(rel)(e)),
         }
     }

@@ -6,7 +6,8 @@
 //! or lost the race for its run id and could not remove it). Only age tells them apart: an
 //! object is removed when it is older than the grace period, which must exceed the longest
 //! import ([`ORPHAN_GRACE`]: an hour; a 10 M-row import takes about a minute). Listed parts,
-//! the parts of format-1 manifests (which list none) and manifests themselves are never touched.
+//! the parts of format-1 manifests (which list none), the parts a live writer's draft lists (a
+//! live run lasts longer than the grace) and manifests themselves are never touched.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -28,7 +29,11 @@ impl Store {
         let Some(remote) = self.remote() else {
             return Ok(0);
         };
-        // The manifests first, then the objects: a run committed in between has parts no
+        // The drafts of runs being written first, then the manifests, then the objects: a
+        // run committed between the first two had its draft read (a writer deletes its draft
+        // only after its manifest), and a part listed since is younger than `grace`.
+        let drafted = crate::remote_live::drafted_parts(remote)?;
+        // A run committed between the manifests and the listing of objects has parts no
         // manifest read here lists, but they are younger than `grace` (it exceeds an import).
         let manifests = remote.manifests()?;
         let listed: HashMap<String, HashSet<String>> = manifests
@@ -53,10 +58,11 @@ impl Store {
             else {
                 continue;
             };
-            let keep = match listed.get(run) {
-                Some(files) => files.is_empty() || files.contains(&rel),
-                None => false,
-            };
+            let keep = drafted.contains(&rel)
+                || match listed.get(run) {
+                    Some(files) => files.is_empty() || files.contains(&rel),
+                    None => false,
+                };
             if !keep && old(&meta) {
                 tracing::info!("removing {}: no manifest lists it", remote.url_of(&rel));
                 remote.delete(&rel)?;

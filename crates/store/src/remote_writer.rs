@@ -10,6 +10,7 @@ use object_store::PutMode;
 
 use crate::error::StoreError;
 use crate::remote::{Remote, manifest_key, part_key, rejects_key};
+use crate::remote_live::{DraftKeeper, RemoteDraft};
 use crate::writer::{RunDraft, Totals, WriterOptions, encode_sorted_part, manifest_of};
 
 /// A run being written to object storage: its write attempt and the parts PUT so far.
@@ -20,9 +21,65 @@ pub(crate) struct RemoteRun {
     pub(crate) attempt: String,
     /// The parts PUT so far, in order.
     pub(crate) files: Vec<PartFile>,
+    /// For a run whose samples are acknowledged as they arrive: the draft it recorded and
+    /// the keeper of its draft object ([`crate::remote_live`]).
+    pub(crate) recorded: Option<(RunDraft, DraftKeeper)>,
 }
 
 impl RemoteRun {
+    /// A new write attempt of a run on `remote`.
+    pub(crate) fn new(remote: Arc<Remote>) -> RemoteRun {
+        RemoteRun {
+            remote,
+            attempt: crate::remote::attempt_id(),
+            files: Vec::new(),
+            recorded: None,
+        }
+    }
+
+    /// Records (or replaces) the run's draft: from now on every part is acknowledged only
+    /// once the draft object lists it, and a writer that dies leaves a recoverable run.
+    pub(crate) fn record_draft(
+        &mut self,
+        id: &RunId,
+        draft: &RunDraft,
+        totals: &Totals,
+    ) -> Result<(), StoreError> {
+        let state = self.draft_state(draft.clone(), totals, false);
+        match self.recorded.take() {
+            Some((_, keeper)) => {
+                let published = keeper.publish(&state);
+                self.recorded = Some((draft.clone(), keeper));
+                published
+            }
+            None => {
+                let keeper = DraftKeeper::start(Arc::clone(&self.remote), id, &state)?;
+                self.recorded = Some((draft.clone(), keeper));
+                Ok(())
+            }
+        }
+    }
+
+    /// After a part: the draft object lists it (a no-op for runs without a draft).
+    pub(crate) fn acknowledge_parts(&self, totals: &Totals) -> Result<(), StoreError> {
+        match &self.recorded {
+            Some((draft, keeper)) => {
+                keeper.publish(&self.draft_state(draft.clone(), totals, false))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn draft_state(&self, draft: RunDraft, totals: &Totals, at_commit: bool) -> RemoteDraft {
+        RemoteDraft {
+            draft,
+            at_commit,
+            attempt: self.attempt.clone(),
+            files: self.files.clone(),
+            totals: totals.clone(),
+        }
+    }
+
     /// Encodes `batches` (`rows` rows) as the next part and PUTs it (atomically).
     pub(crate) fn put_part(
         &mut self,
@@ -48,19 +105,43 @@ impl RemoteRun {
     /// conditional create. Whatever fails, nothing of the attempt stays visible: its parts
     /// (and a rejects file it created) are removed, and a lost race is
     /// [`StoreError::RunIdTaken`].
+    ///
+    /// A run with a recorded draft is different: its parts were acknowledged, so a failed
+    /// commit keeps them, with the final draft, for [`crate::Store::recover`] to commit (or,
+    /// when another process committed the run id, for the garbage collector).
     pub(crate) fn commit(
-        self,
+        mut self,
         id: &RunId,
         draft: RunDraft,
-        totals: &Totals,
+        (totals, status_reason): (&Totals, Option<String>),
         rejects: RejectSummary,
         reject_lines: String,
     ) -> Result<RunManifest, StoreError> {
+        if let Some((_, keeper)) = self.recorded.take() {
+            keeper.publish(&self.draft_state(draft.clone(), totals, true))?;
+            let mut created_rejects = false;
+            let result = self.publish(
+                id,
+                draft,
+                (totals, status_reason),
+                rejects,
+                reject_lines,
+                &mut created_rejects,
+            );
+            match &result {
+                Ok(_) => keeper.finish(),
+                Err(e) => tracing::error!(
+                    "run {id}: commit failed ({e}); its acknowledged parts and final draft are \
+                     kept in the bucket and committed by the next recovery"
+                ),
+            }
+            return result;
+        }
         let mut created_rejects = false;
         let result = self.publish(
             id,
             draft,
-            totals,
+            (totals, status_reason),
             rejects,
             reject_lines,
             &mut created_rejects,
@@ -78,7 +159,7 @@ impl RemoteRun {
         &self,
         id: &RunId,
         draft: RunDraft,
-        totals: &Totals,
+        (totals, status_reason): (&Totals, Option<String>),
         rejects: RejectSummary,
         reject_lines: String,
         created_rejects: &mut bool,
@@ -93,7 +174,7 @@ impl RemoteRun {
             *created_rejects = true;
         }
         let parts = (self.files.len() as u32, self.files.clone());
-        let manifest = manifest_of(id, draft, None, totals, rejects, parts);
+        let manifest = manifest_of(id, draft, status_reason, totals, rejects, parts);
         let key = manifest_key(id);
         let json = serde_json::to_vec_pretty(&manifest).map_err(|source| StoreError::Manifest {
             path: self.remote.url_of(&key).into(),
@@ -113,6 +194,9 @@ impl RemoteRun {
     /// Removes the parts of this attempt (a writer dropped before its commit, or one whose
     /// commit failed). A part left behind (the process died) is never read: no manifest lists it.
     pub(crate) fn abandon(self, id: &RunId) {
+        if self.recorded.is_some() {
+            return; // acknowledged: the caller commits them
+        }
         for part in &self.files {
             if let Err(e) = self.remote.delete(&part.path) {
                 tracing::warn!("run {id}: removing an abandoned part: {e}");

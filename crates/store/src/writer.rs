@@ -76,7 +76,7 @@ pub struct RunDraft {
 }
 
 /// Counts kept while batches stream through.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Totals {
     pub(crate) samples: u64,
     pub(crate) errors: u64,
@@ -175,12 +175,13 @@ impl RunWriter {
     /// A writer of run `id` on object storage (no lock: the manifest's conditional create
     /// settles who owns the id).
     pub(crate) fn new_remote(remote: Arc<Remote>, id: RunId, options: WriterOptions) -> Self {
-        let run = RemoteRun {
-            remote,
-            attempt: crate::remote::attempt_id(),
-            files: Vec::new(),
-        };
-        Self::with(Layout::new(""), Some(run), id, None, options)
+        Self::with(
+            Layout::new(""),
+            Some(RemoteRun::new(remote)),
+            id,
+            None,
+            options,
+        )
     }
 
     fn with(
@@ -221,12 +222,14 @@ impl RunWriter {
     /// sample stream, a live run): if the writer dies or is dropped before
     /// [`commit`](Self::commit), the parts it wrote are committed as an `incomplete` run made
     /// from `draft` (by the next [`crate::Store::open`]) instead of being removed. Call it
-    /// again when the draft changes (tags); it is written atomically to `tmp/<id>.draft.json`.
+    /// again when the draft changes (tags); it is written atomically to `tmp/<id>.draft.json`
+    /// (on object storage: PUT there, listing the parts acknowledged so far, and kept fresh
+    /// by a heartbeat; see `remote_live.rs`).
     pub fn record_draft(&mut self, draft: &RunDraft) -> Result<(), StoreError> {
-        if self.remote.is_some() {
-            return Err(StoreError::NotOnObjectStorage(
-                "a run whose samples are acknowledged as they arrive (loadlake run, a sample stream)",
-            ));
+        if let Some(run) = &mut self.remote {
+            run.record_draft(&self.id, draft, &self.totals)?;
+            self.draft_recorded = true;
+            return Ok(());
         }
         self.write_draft(draft, false)?;
         self.draft_recorded = true;
@@ -260,7 +263,8 @@ impl RunWriter {
             run.put_part(&self.id, pending, rows, &self.options)?;
             self.part_sizes.push(rows);
             self.totals.merge(totals);
-            return Ok(());
+            // Acknowledged once the draft lists the part (runs with a draft only).
+            return run.acknowledge_parts(&self.totals);
         }
         let dir = self.layout.staging_dir(&self.id);
         let path = dir.join(part_name(self.part_sizes.len()));
@@ -315,7 +319,7 @@ impl RunWriter {
                 Some(run) => run.commit(
                     &self.id,
                     draft,
-                    &self.totals,
+                    (&self.totals, None),
                     reject_summary(rejects),
                     lines,
                 ),
@@ -417,7 +421,23 @@ impl Drop for RunWriter {
             return;
         }
         if let Some(run) = self.remote.take() {
-            run.abandon(&self.id);
+            match run.recorded.as_ref().map(|(draft, _)| draft.clone()) {
+                // Acknowledged samples: commit what was written as `incomplete` now (if that
+                // fails, the draft left in the bucket lets a later recovery do it).
+                Some(mut draft) => {
+                    draft.status = RunStatus::Incomplete;
+                    let reason = "its writer stopped before committing it".to_string();
+                    let totals = self.totals.clone();
+                    let _ = run.commit(
+                        &self.id,
+                        draft,
+                        (&totals, Some(reason)),
+                        RejectSummary::default(),
+                        String::new(),
+                    );
+                }
+                None => run.abandon(&self.id),
+            }
             return;
         }
         if !self.draft_recorded {

@@ -14,6 +14,7 @@ mod netns;
 mod openapi;
 mod rpc;
 mod shared_bucket;
+mod shared_bucket_live;
 mod streams;
 
 use std::io::{BufRead, BufReader};

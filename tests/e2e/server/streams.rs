@@ -72,7 +72,7 @@ pub(super) async fn start_stream(
     (tx, acks)
 }
 
-fn finish() -> pb::SampleStreamMessage {
+pub(super) fn finish() -> pb::SampleStreamMessage {
     pb::SampleStreamMessage {
         message: Some(pb::sample_stream_message::Message::Finish(
             pb::StreamFinish {},
