@@ -5,7 +5,8 @@
 //! quarter of `part_rows` are merged (re-sorted, at most `part_rows` rows each) into
 //! `tmp/<id>.compact/`, the parts worth keeping are hard-linked next to them, and that directory
 //! is renamed into `samples/`. Until then the staging directory stays whole, so a reader of
-//! `live_samples` never sees a row twice or misses one.
+//! `live_samples` never sees a row twice or misses one. On object storage the same groups are
+//! merged into new objects before the manifest ([`merge_remote_parts`]).
 
 use std::fs::{self, File};
 use std::ops::Range;
@@ -15,9 +16,13 @@ use arrow::array::RecordBatch;
 use loadlake_schema::{PartFile, RunId};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use bytes::Bytes;
+use object_store::PutMode;
+
 use crate::error::StoreError;
 use crate::layout::Layout;
-use crate::writer::{WriterOptions, fsync_dir, part_name, write_sorted_part};
+use crate::remote::{Remote, part_key};
+use crate::writer::{WriterOptions, encode_sorted_part, fsync_dir, part_name, write_sorted_part};
 
 /// Moves run `id`'s staged parts (of `part_sizes` rows each, in order) into
 /// `samples/run_id=<id>`; returns the rows of each part the run has there, in order.
@@ -83,6 +88,75 @@ fn merge_into(
         write_sorted_part(&out, batches, options)?;
     }
     fsync_dir(compact)
+}
+
+/// On object storage, at the commit of a run written in many small parts (a live run, a
+/// stream): merges the runs of small consecutive parts of `files` as [`merge_groups`] says
+/// into new parts of the same write attempt (numbered after the existing ones, so no key is
+/// reused). Returns the files the manifest lists and the keys of the parts they replace (to be
+/// deleted once the manifest is in: until then the draft still lists them). A failure keeps
+/// the parts as written; a merged part already PUT is then an orphan for the GC.
+pub(crate) fn merge_remote_parts(
+    remote: &Remote,
+    id: &RunId,
+    attempt: &str,
+    files: &[PartFile],
+    options: &WriterOptions,
+) -> (Vec<PartFile>, Vec<String>) {
+    let sizes: Vec<usize> = files.iter().map(|f| f.rows as usize).collect();
+    let groups = merge_groups(&sizes, options.part_rows);
+    if groups.len() == files.len() {
+        return (files.to_vec(), Vec::new());
+    }
+    let merge = || -> Result<(Vec<PartFile>, Vec<String>), StoreError> {
+        let (mut merged, mut replaced) = (Vec::new(), Vec::new());
+        for (n, group) in groups.iter().enumerate() {
+            if group.len() == 1 {
+                merged.push(files[group.start].clone());
+                continue;
+            }
+            let mut batches = Vec::new();
+            for part in &files[group.clone()] {
+                let bytes = remote.get(&part.path)?.ok_or_else(|| StoreError::Remote {
+                    location: remote.url_of(&part.path),
+                    source: object_store::Error::NotFound {
+                        path: part.path.clone(),
+                        source: "a part the draft lists is gone".into(),
+                    },
+                })?;
+                batches.extend(read_part_bytes(&part.path, bytes)?);
+            }
+            let key = part_key(id, attempt, files.len() + n);
+            let encoded = encode_sorted_part(Vec::new(), Path::new(&key), batches, options)?;
+            let size_bytes = encoded.len() as u64;
+            remote.put(&key, Bytes::from(encoded), PutMode::Overwrite)?;
+            merged.push(PartFile {
+                path: key,
+                size_bytes,
+                rows: files[group.clone()].iter().map(|f| f.rows).sum(),
+            });
+            replaced.extend(files[group.clone()].iter().map(|f| f.path.clone()));
+        }
+        Ok((merged, replaced))
+    };
+    merge().unwrap_or_else(|e| {
+        tracing::warn!("run {id}: merging its small parts failed ({e}); keeping them as written");
+        (files.to_vec(), Vec::new())
+    })
+}
+
+/// Every batch of one part's bytes (`key` names it in errors).
+fn read_part_bytes(key: &str, bytes: Bytes) -> Result<Vec<RecordBatch>, StoreError> {
+    let parquet_err = |source| StoreError::Parquet {
+        path: key.into(),
+        source,
+    };
+    ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(parquet_err)?
+        .build()
+        .map_err(parquet_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::from)
 }
 
 /// Which parts become one: runs of consecutive parts under a quarter of `part_rows` are merged

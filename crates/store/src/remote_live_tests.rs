@@ -238,3 +238,72 @@ fn live_status_and_stop_requests_travel_through_the_bucket() {
     assert_eq!(other.live(id, 6_000).unwrap(), None);
     assert!(!other.stop_requested(id));
 }
+
+#[test]
+fn small_acknowledged_parts_are_merged_at_commit_and_then_removed() {
+    let (objects, store) = memory_store();
+    let mut w = store
+        .begin_run(WriterOptions {
+            part_rows: 100,
+            ..WriterOptions::default()
+        })
+        .unwrap();
+    w.record_draft(&draft()).unwrap();
+    let id = w.run_id().clone();
+    // Five acknowledged parts of 3 rows (a live run's seconds), timestamps interleaved
+    // across them: the merged part must be sorted again.
+    for k in 0..5i64 {
+        let ts: Vec<i64> = (0..3).map(|j| 1_000 + j * 10 + k).collect();
+        w.write(batch(k * 3, &ts, &[true, k != 2, true])).unwrap();
+        w.flush().unwrap();
+    }
+    assert_eq!(read_draft(&store, &id).files.len(), 5);
+    let m = w.commit(draft(), &[] as &[String]).unwrap();
+    assert_eq!((m.samples, m.errors, m.parts), (15, 1, 1));
+    assert_eq!(m.files.len(), 1);
+    assert_eq!(m.files[0].rows, 15);
+    // Only the merged part is left in the run's partition.
+    let prefix = format!("lake/samples/run_id={id}");
+    let left = crate::remote::run_io({
+        let objects: Arc<dyn object_store::ObjectStore> = objects.clone();
+        async move {
+            use futures::TryStreamExt;
+            let prefix = object_store::path::Path::from(prefix);
+            objects.list(Some(&prefix)).try_collect::<Vec<_>>().await
+        }
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        format!("lake/{}", m.files[0].path),
+        left[0].location.to_string()
+    );
+    // Its rows are the 15 written, in timestamp order.
+    let bytes = store
+        .remote()
+        .unwrap()
+        .get(&m.files[0].path)
+        .unwrap()
+        .unwrap();
+    let rows: Vec<i64> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap()
+            .flat_map(|b| {
+                let b = b.unwrap();
+                let ts = b.column_by_name(loadlake_schema::col::TS).unwrap().clone();
+                arrow::array::AsArray::as_primitive::<arrow::datatypes::TimestampMillisecondType>(
+                    &ts,
+                )
+                .values()
+                .to_vec()
+            })
+            .collect();
+    let mut want: Vec<i64> = (0..5)
+        .flat_map(|k| (0..3).map(move |j| 1_000 + j * 10 + k))
+        .collect();
+    want.sort();
+    assert_eq!(rows, want);
+}

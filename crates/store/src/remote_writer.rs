@@ -24,6 +24,8 @@ pub(crate) struct RemoteRun {
     /// For a run whose samples are acknowledged as they arrive: the draft it recorded and
     /// the keeper of its draft object ([`crate::remote_live`]).
     pub(crate) recorded: Option<(RunDraft, DraftKeeper)>,
+    /// Parts replaced by merged ones at commit, deleted once the manifest is in.
+    replaced: Vec<String>,
 }
 
 impl RemoteRun {
@@ -34,6 +36,7 @@ impl RemoteRun {
             attempt: crate::remote::attempt_id(),
             files: Vec::new(),
             recorded: None,
+            replaced: Vec::new(),
         }
     }
 
@@ -109,6 +112,10 @@ impl RemoteRun {
     /// A run with a recorded draft is different: its parts were acknowledged, so a failed
     /// commit keeps them, with the final draft, for [`crate::Store::recover`] to commit (or,
     /// when another process committed the run id, for the garbage collector).
+    ///
+    /// Such a run was written in many small parts (one a second, one per acknowledged batch):
+    /// they are merged as locally (`compact.rs`) into new parts the manifest lists instead;
+    /// the small ones are deleted after the manifest (`options.part_rows` sizes the merge).
     pub(crate) fn commit(
         mut self,
         id: &RunId,
@@ -116,9 +123,18 @@ impl RemoteRun {
         (totals, status_reason): (&Totals, Option<String>),
         rejects: RejectSummary,
         reject_lines: String,
+        options: &WriterOptions,
     ) -> Result<RunManifest, StoreError> {
         if let Some((_, keeper)) = self.recorded.take() {
             keeper.publish(&self.draft_state(draft.clone(), totals, true))?;
+            // From here the draft lists the parts as written: recovery needs nothing else.
+            (self.files, self.replaced) = crate::compact::merge_remote_parts(
+                &self.remote,
+                id,
+                &self.attempt,
+                &self.files,
+                options,
+            );
             let mut created_rejects = false;
             let result = self.publish(
                 id,
@@ -129,7 +145,15 @@ impl RemoteRun {
                 &mut created_rejects,
             );
             match &result {
-                Ok(_) => keeper.finish(),
+                Ok(_) => {
+                    keeper.finish();
+                    for key in &self.replaced {
+                        if let Err(e) = self.remote.delete(key) {
+                            // An orphan now (no manifest or draft lists it): the GC's.
+                            tracing::warn!("run {id}: removing a part merged at commit: {e}");
+                        }
+                    }
+                }
                 Err(e) => tracing::error!(
                     "run {id}: commit failed ({e}); its acknowledged parts and final draft are \
                      kept in the bucket and committed by the next recovery"

@@ -322,6 +322,7 @@ impl RunWriter {
                     (&self.totals, None),
                     reject_summary(rejects),
                     lines,
+                    &self.options,
                 ),
                 None => Err(StoreError::Runtime("the run's object store is gone".into())),
             };
@@ -434,6 +435,7 @@ impl Drop for RunWriter {
                         (&totals, Some(reason)),
                         RejectSummary::default(),
                         String::new(),
+                        &self.options,
                     );
                 }
                 None => run.abandon(&self.id),
