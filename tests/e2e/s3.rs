@@ -349,3 +349,64 @@ fn wrong_credentials_are_reported_as_such_and_nothing_is_written() {
     assert_eq!(proxy.answered(403), proxy.log.lock().expect("log").len());
     assert!(s3.sql("select run_id from runs").is_empty());
 }
+
+#[test]
+fn a_slow_bucket_is_waited_for_and_the_import_commits_whole() {
+    let Some(s3) = TestStore::s3("slow") else {
+        return;
+    };
+    let proxy = FaultProxy::start("slow");
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let started = std::time::Instant::now();
+    let out = proxy.run(&s3, &["import", jtl.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every request waited 250 ms at the proxy, one after the other.
+    let requests = proxy.log.lock().expect("log").len();
+    assert!(requests >= 4, "{requests} requests");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250 * requests as u64 / 2));
+    // checkout.jtl: 720 samples under its header line (counted by hand), read straight from
+    // the server.
+    let runs = s3.sql("select samples from runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["samples"], 720);
+}
+
+#[test]
+fn a_manifest_put_that_never_answers_fails_the_import_clearly_and_commits_nothing() {
+    let Some(s3) = TestStore::s3("stall") else {
+        return;
+    };
+    let proxy = FaultProxy::start("stall");
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let started = std::time::Instant::now();
+    let out = proxy.run(&s3, &["import", jtl.to_str().expect("utf-8 path")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The client's request timeout and retry budget end the wait with an error that names the
+    // manifest, not a hang and not a panic.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("runs/") && stderr.contains(".json"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
+    let stalled = proxy
+        .log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|l| l.ends_with("stalled"))
+        .count();
+    assert!(stalled >= 1);
+    // Nothing is committed: read straight from the server, no run (its parts are unlisted).
+    assert!(s3.sql("select run_id from runs").is_empty());
+    assert_eq!(s3.sql("select count(*) as n from samples")[0]["n"], 0);
+}

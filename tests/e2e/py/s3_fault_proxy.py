@@ -6,6 +6,9 @@ Usage: s3_fault_proxy.py UPSTREAM MODE
                       without reaching the server; the others are forwarded
             down    - every request is answered 503 ServiceUnavailable
             denied  - every request is answered 403 InvalidAccessKeyId (wrong credentials)
+            slow    - every request is forwarded after a 250 ms delay (a slow, far bucket)
+            stall   - PUTs of run manifests (`runs/<id>.json`) get no answer for 10 minutes;
+                      everything else is forwarded
 
 Prints `port <N>` on stdout once it listens on 127.0.0.1, then one line per request on stderr:
 `<n> <method> <path> <status>`, so a test can count what the client sent. Stops when stdin
@@ -15,6 +18,7 @@ closes (its parent is gone).
 import http.client
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -51,6 +55,13 @@ class Proxy(BaseHTTPRequestHandler):
             n = COUNT
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if MODE == "slow":
+            time.sleep(0.25)
+        if MODE == "stall" and self.command == "PUT" and "/runs/" in self.path \
+                and self.path.split("?")[0].endswith(".json"):
+            print(f"{n} {self.command} {self.path} stalled", file=sys.stderr, flush=True)
+            time.sleep(600)
+            return
         fault = self._fault(n)
         if fault:
             status, code, message = fault
