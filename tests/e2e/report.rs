@@ -15,35 +15,37 @@ fn stats_json(store: &TestStore, run: &str, extra: &[&str]) -> Value {
 
 #[test]
 fn dashboard_mode_equals_jmeters_golden_statistics() {
-    let Some(fixtures) = upstream_fixtures() else {
-        return;
-    };
-    let store = TestStore::new();
-    let run = store.import(&[fixtures
-        .join("results/HTMLReportTestFile.csv")
-        .to_str()
-        .unwrap()]);
-    let ours = stats_json(&store, &run, &["--percentile-method", "jmeter-dashboard"]);
-    let golden: Value = serde_json::from_slice(
-        &std::fs::read(fixtures.join("golden/HTMLReportExpect.json")).unwrap(),
-    )
-    .unwrap();
-    let golden = golden.as_object().unwrap();
-    assert_eq!(ours.as_object().unwrap().len(), golden.len());
-    for (label, want) in golden {
-        let got = &ours[label];
-        for (field, w) in want.as_object().unwrap() {
-            let g = &got[field];
-            match (w.as_f64(), g.as_f64()) {
-                // errorPct is a 32-bit float in JMeter: compare at f32 precision.
-                (Some(w), Some(g)) if field == "errorPct" => {
-                    assert_eq!(w as f32, g as f32, "{label}.{field}")
+    // On a directory and in the bucket: the same numbers.
+    for store in TestStore::every_kind("golden") {
+        let Some(fixtures) = upstream_fixtures() else {
+            return;
+        };
+        let run = store.import(&[fixtures
+            .join("results/HTMLReportTestFile.csv")
+            .to_str()
+            .unwrap()]);
+        let ours = stats_json(&store, &run, &["--percentile-method", "jmeter-dashboard"]);
+        let golden: Value = serde_json::from_slice(
+            &std::fs::read(fixtures.join("golden/HTMLReportExpect.json")).unwrap(),
+        )
+        .unwrap();
+        let golden = golden.as_object().unwrap();
+        assert_eq!(ours.as_object().unwrap().len(), golden.len());
+        for (label, want) in golden {
+            let got = &ours[label];
+            for (field, w) in want.as_object().unwrap() {
+                let g = &got[field];
+                match (w.as_f64(), g.as_f64()) {
+                    // errorPct is a 32-bit float in JMeter: compare at f32 precision.
+                    (Some(w), Some(g)) if field == "errorPct" => {
+                        assert_eq!(w as f32, g as f32, "{label}.{field}")
+                    }
+                    (Some(w), Some(g)) => assert!(
+                        close(w, g, 1e-12),
+                        "{label}.{field}: JMeter {w}, loadlake {g}"
+                    ),
+                    _ => assert_eq!(w, g, "{label}.{field}"),
                 }
-                (Some(w), Some(g)) => assert!(
-                    close(w, g, 1e-12),
-                    "{label}.{field}: JMeter {w}, loadlake {g}"
-                ),
-                _ => assert_eq!(w, g, "{label}.{field}"),
             }
         }
     }
@@ -51,23 +53,25 @@ fn dashboard_mode_equals_jmeters_golden_statistics() {
 
 #[test]
 fn exact_percentiles_equal_an_independent_computation() {
-    let store = TestStore::new();
-    let csv = jmeter213("header.csv");
-    let run = store.import(&[csv.to_str().unwrap()]);
-    for method in ["nearest-rank", "linear", "jmeter-aggregate"] {
-        let truth = py_json(
-            "label_percentiles.py",
-            &[csv.to_str().unwrap(), method, "75,90,99"],
-        );
-        let ours = stats_json(
-            &store,
-            &run,
-            &["--percentile-method", method, "--percentiles", "75,90,99"],
-        );
-        let truth = truth.as_object().unwrap();
-        assert_eq!(ours.as_object().unwrap().len(), truth.len(), "{method}");
-        for (label, want) in truth {
-            assert_fields_close(&format!("{method} {label}"), &ours[label], want);
+    // On a directory and in the bucket: the same numbers.
+    for store in TestStore::every_kind("exact") {
+        let csv = jmeter213("header.csv");
+        let run = store.import(&[csv.to_str().unwrap()]);
+        for method in ["nearest-rank", "linear", "jmeter-aggregate"] {
+            let truth = py_json(
+                "label_percentiles.py",
+                &[csv.to_str().unwrap(), method, "75,90,99"],
+            );
+            let ours = stats_json(
+                &store,
+                &run,
+                &["--percentile-method", method, "--percentiles", "75,90,99"],
+            );
+            let truth = truth.as_object().unwrap();
+            assert_eq!(ours.as_object().unwrap().len(), truth.len(), "{method}");
+            for (label, want) in truth {
+                assert_fields_close(&format!("{method} {label}"), &ours[label], want);
+            }
         }
     }
 }
@@ -145,49 +149,51 @@ fn run_report(store: &TestStore, run: &str, extra: &[&str]) -> Value {
 
 #[test]
 fn run_report_details_equal_an_independent_computation() {
-    let store = TestStore::new();
-    let csv = jmeter213("header.csv");
-    let run = store.import(&[
-        csv.to_str().unwrap(),
-        "--plan",
-        jmeter213("plans/shop.jmx").to_str().unwrap(),
-    ]);
-    let truth = py_json("details.py", &[csv.to_str().unwrap(), "33,99.5"]);
-    let report = run_report(&store, &run, &["--percentiles", "33,99.5"]);
-    let details = report["details"].as_array().unwrap();
-    let truth_rows = truth.as_object().unwrap();
-    assert_eq!(
-        details.len(),
-        truth_rows.len() - 1,
-        "one detail per case / request / transaction"
-    );
-    for d in details {
-        let key = format!(
-            "{}|{}|{}",
-            d["level"].as_str().unwrap(),
-            d["caseName"].as_str().unwrap(),
-            d["name"].as_str().unwrap()
+    // On a directory and in the bucket: the same numbers.
+    for store in TestStore::every_kind("details") {
+        let csv = jmeter213("header.csv");
+        let run = store.import(&[
+            csv.to_str().unwrap(),
+            "--plan",
+            jmeter213("plans/shop.jmx").to_str().unwrap(),
+        ]);
+        let truth = py_json("details.py", &[csv.to_str().unwrap(), "33,99.5"]);
+        let report = run_report(&store, &run, &["--percentiles", "33,99.5"]);
+        let details = report["details"].as_array().unwrap();
+        let truth_rows = truth.as_object().unwrap();
+        assert_eq!(
+            details.len(),
+            truth_rows.len() - 1,
+            "one detail per case / request / transaction"
         );
-        let want = &truth[&key];
-        assert!(want.is_object(), "{key} not in the truth");
-        assert_fields_close(&key, d, want);
+        for d in details {
+            let key = format!(
+                "{}|{}|{}",
+                d["level"].as_str().unwrap(),
+                d["caseName"].as_str().unwrap(),
+                d["name"].as_str().unwrap()
+            );
+            let want = &truth[&key];
+            assert!(want.is_object(), "{key} not in the truth");
+            assert_fields_close(&key, d, want);
+        }
+        let o = &report["outline"];
+        let t = &truth["outline"];
+        for f in ["requests", "startTime", "endTime", "maxUsers"] {
+            assert_eq!(o[f], t[f], "outline.{f}");
+        }
+        let rate = t["successCount"].as_f64().unwrap() * 100.0 / t["requests"].as_f64().unwrap();
+        assert!(close(o["successRate"].as_f64().unwrap(), rate, 1e-12));
+        assert_eq!(o["totalCases"], 2, "the plan's two thread groups");
+        // Ranges cover every top-level sample exactly once.
+        let ranged: u64 = report["respTimeRange"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(ranged, t["requests"].as_u64().unwrap());
     }
-    let o = &report["outline"];
-    let t = &truth["outline"];
-    for f in ["requests", "startTime", "endTime", "maxUsers"] {
-        assert_eq!(o[f], t[f], "outline.{f}");
-    }
-    let rate = t["successCount"].as_f64().unwrap() * 100.0 / t["requests"].as_f64().unwrap();
-    assert!(close(o["successRate"].as_f64().unwrap(), rate, 1e-12));
-    assert_eq!(o["totalCases"], 2, "the plan's two thread groups");
-    // Ranges cover every top-level sample exactly once.
-    let ranged: u64 = report["respTimeRange"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["count"].as_u64().unwrap())
-        .sum();
-    assert_eq!(ranged, t["requests"].as_u64().unwrap());
 }
 
 /// One hand-made row per error class and per range boundary (half-open ranges: 50 ms is in 50~200ms).

@@ -597,7 +597,14 @@ fn reports_show_the_service_or_the_corrected_latency() {
 
 #[test]
 fn a_run_being_written_is_reported_and_gated_on_its_samples_so_far() {
-    let t = Tick::new();
+    // On a directory and in the bucket (where the parts so far are the ones the writer's
+    // draft lists).
+    for store in TestStore::every_kind("live_report") {
+        live_report_on(Tick::on(store));
+    }
+}
+
+fn live_report_on(t: Tick) {
     let store = &t.store;
     let (mut child, run) = t.start_held_run();
     let written = || {

@@ -82,8 +82,14 @@ pub(super) fn finish() -> pb::SampleStreamMessage {
 
 #[test]
 fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
-    let store = TestStore::new();
-    let served = Served::start(&store, &[]);
+    // On a directory and in the bucket: acknowledged batches are kept either way.
+    for store in TestStore::every_kind("streams") {
+        streams_on(&store);
+    }
+}
+
+fn streams_on(store: &TestStore) {
+    let served = Served::start(store, &[]);
     runtime().block_on(async {
         let mut ingest = IngestServiceClient::new(channel(&served).await);
 
@@ -145,15 +151,12 @@ fn sample_streams_are_acknowledged_joined_and_kept_when_cut_off() {
         assert_eq!(e.code(), Code::InvalidArgument, "{e}");
 
         // Wait (bounded) for the cut-off stream's run to be committed.
-        let mut seen = None;
-        for _ in 0..50 {
-            if let Ok(m) = std::fs::read(store.path().join(format!("runs/{cut_run}.json"))) {
-                seen = Some(serde_json::from_slice::<Value>(&m).unwrap());
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let cut = seen.expect("the cut-off run was committed");
+        let cut = poll(
+            50,
+            || store.sql(&format!("select status, samples from runs where run_id = '{cut_run}'")),
+            |rows| !rows.is_empty(),
+        );
+        let cut = cut.first().expect("the cut-off run was committed");
         assert_eq!(cut["status"], "incomplete");
         assert_eq!(cut["samples"], 40);
 
