@@ -164,6 +164,30 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
             let (o_v, k_v) = (ours[o].as_f64().unwrap(), trend[k].as_f64().unwrap());
             assert!((o_v - k_v).abs() <= 0.5, "{name}: {o} {o_v} vs k6 {k_v}");
         }
+        // In µs (elapsed_us, k6's precision kept): each duration moves by half a µs at most,
+        // so do min, max, the mean and every interpolated percentile.
+        let micros = &store.sql(&format!(
+            "select min(elapsed_us) / 1000.0 as min, max(elapsed_us) / 1000.0 as max, \
+             avg(elapsed_us) / 1000.0 as avg, \
+             hist_percentile(ms_histogram(elapsed_us), 0.5, 'linear') / 1000.0 as med, \
+             hist_percentile(ms_histogram(elapsed_us), 0.9, 'linear') / 1000.0 as p90, \
+             hist_percentile(ms_histogram(elapsed_us), 0.95, 'linear') / 1000.0 as p95 \
+             from samples where run_id = '{json_run}' and kind = 'sample' and label = '{name}'"
+        ))[0];
+        for (o, k) in [
+            ("min", "min"),
+            ("max", "max"),
+            ("avg", "avg"),
+            ("med", "med"),
+            ("p90", "p(90)"),
+            ("p95", "p(95)"),
+        ] {
+            let (o_v, k_v) = (micros[o].as_f64().unwrap(), trend[k].as_f64().unwrap());
+            assert!(
+                (o_v - k_v).abs() <= 0.0005 + 1e-9,
+                "{name}: {o} {o_v} ms (from µs) vs k6 {k_v}"
+            );
+        }
         assert_eq!(
             (ours["c1"].as_str(), ours["c2"].as_str()),
             (Some(class), Some(class)),
@@ -209,6 +233,7 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
     let rows = rows.as_array().unwrap();
     let ours = store.sql(&format!(
         "select label, cast(ts as bigint) as ts, elapsed_ms, latency_ms, connect_ms, \
+         elapsed_us, latency_us, connect_us, \
          response_code, response_message, vars['error_code'] as error_code, success \
          from samples where run_id = '{json_run}' and kind = 'sample' order by \"row\""
     ));
@@ -221,6 +246,9 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
             &o["elapsed_ms"],
             &o["latency_ms"],
             &o["connect_ms"],
+            &o["elapsed_us"],
+            &o["latency_us"],
+            &o["connect_us"],
             &o["response_code"],
             &o["response_message"],
             &o["error_code"],
@@ -231,6 +259,9 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
             &r["elapsed"],
             &r["latency"],
             &r["connect"],
+            &r["elapsed_us"],
+            &r["latency_us"],
+            &r["connect_us"],
             &r["status"],
             &r["error"],
             &r["error_code"],

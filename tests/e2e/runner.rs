@@ -716,3 +716,32 @@ fn live_report_on(t: Tick) {
     ));
     assert_eq!(report["outline"]["requests"], rows[0]["n"]);
 }
+
+#[test]
+fn the_runner_keeps_microseconds_beside_whole_milliseconds() {
+    let t = Tick::new();
+    let run = t.run_ok(&["-Jusers=2", "-Jloops=25"]);
+    let rows = t.store.sql(&format!(
+        "select count(*) as n, count(elapsed_us) as timed, \
+         sum(case when elapsed_us >= elapsed_ms * 1000 and elapsed_us < (elapsed_ms + 1) * 1000 \
+             then 1 else 0 end) as same_ms, \
+         sum(case when latency_us <= elapsed_us and connect_us <= elapsed_us then 1 else 0 end) \
+             as ordered, \
+         sum(case when elapsed_ms = 0 then 1 else 0 end) as zero_ms, \
+         sum(case when elapsed_ms = 0 and elapsed_us > 0 then 1 else 0 end) as zero_ms_timed, \
+         sum(case when elapsed_us % 1000 <> 0 then 1 else 0 end) as finer \
+         from samples where run_id = '{run}' and kind = 'sample'"
+    ));
+    let r = &rows[0];
+    // 2 users × 25 loops of one GET (the plan), each timed in µs.
+    assert_eq!(r["n"], 50, "{r}");
+    assert_eq!(r["timed"], 50, "{r}");
+    // The whole ms are the µs truncated (JMeter truncates), and latency and connect fit in
+    // the elapsed time.
+    assert_eq!(r["same_ms"], 50, "{r}");
+    assert_eq!(r["ordered"], 50, "{r}");
+    // On loopback most requests take under a millisecond: 0 ms, yet a measured time in µs;
+    // and the µs are not whole ms in disguise.
+    assert_eq!(r["zero_ms_timed"], r["zero_ms"], "{r}");
+    assert!(r["finer"].as_u64() > Some(0), "{r}");
+}

@@ -264,6 +264,10 @@ impl XmlDecoder<'_> {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect(),
+            // JMeter writes whole ms.
+            elapsed_us: None,
+            latency_us: None,
+            connect_us: None,
         };
         let row = self
             .builder

@@ -7,6 +7,15 @@ use std::sync::Arc;
 
 use loadlake_schema::{SampleKind, SampleRecord};
 
+/// A sample's elapsed, latency and connect times in µs, where the runner measured them itself
+/// (HTTP samples): stored in `elapsed_us` … beside the whole-ms columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Micros {
+    pub elapsed: i64,
+    pub latency: i64,
+    pub connect: i64,
+}
+
 /// One finished sample, owned, on its way to the collector.
 #[derive(Debug, Clone)]
 pub(crate) struct Sample {
@@ -17,6 +26,8 @@ pub(crate) struct Sample {
     pub idle_ms: i64,
     /// Open-model runs: elapsed time counted from the intended send time.
     pub intended_elapsed_ms: Option<i64>,
+    /// The times in µs, where measured (HTTP samples); `None` for samples timed in ms.
+    pub micros: Option<Micros>,
     pub label: Arc<str>,
     pub case_name: Arc<str>,
     pub thread: Arc<str>,
@@ -72,6 +83,9 @@ impl Sample {
             url: self.url.as_deref(),
             data_type: self.data_type,
             encoding: self.encoding.as_deref(),
+            elapsed_us: self.micros.map(|m| m.elapsed),
+            latency_us: self.micros.map(|m| m.latency),
+            connect_us: self.micros.map(|m| m.connect),
             ..SampleRecord::default()
         }
     }

@@ -21,9 +21,9 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, new_null_array};
 use arrow::buffer::Buffer;
-use arrow::datatypes::{DataType, Field, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow::ipc::reader::RecordBatchDecoder;
 use arrow::ipc::{
@@ -266,17 +266,46 @@ fn check_schema(frame: &Frame<'_>) -> Result<SchemaRef, IpcError> {
         .fields()
         .map(|f| f.iter().collect())
         .unwrap_or_default();
-    if fields.len() != canonical.fields().len() {
+    let older = columns_before_micros();
+    let stream_schema = if fields.len() == canonical.fields().len() {
+        canonical
+    } else if fields.len() == older {
+        // A sender of the schema before the µs columns (an agent of an earlier version): its
+        // batches get them as NULLs once decoded (`with_all_columns`).
+        Arc::new(Schema::new(canonical.fields()[..older].to_vec()))
+    } else {
         return Err(not(format!(
-            "{} columns, the sample schema has {}",
+            "{} columns, the sample schema has {} ({older} before its µs columns)",
             fields.len(),
             canonical.fields().len()
         )));
-    }
-    for (i, (f, want)) in fields.into_iter().zip(canonical.fields()).enumerate() {
+    };
+    for (i, (f, want)) in fields.into_iter().zip(stream_schema.fields()).enumerate() {
         check_field(f, want, true).map_err(|why| not(format!("column {i}: {why}")))?;
     }
-    Ok(canonical)
+    Ok(stream_schema)
+}
+
+/// The sample schema's columns before the µs ones (`elapsed_us`, …), which came last.
+fn columns_before_micros() -> usize {
+    sample_schema()
+        .index_of(crate::sample::col::ELAPSED_US)
+        .unwrap_or_else(|_| sample_schema().fields().len())
+}
+
+/// `batch` in the whole sample schema: a batch of an older sender gets the columns it did not
+/// have as NULLs.
+fn with_all_columns(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let canonical = sample_schema();
+    if batch.num_columns() == canonical.fields().len() {
+        return Ok(batch);
+    }
+    let rows = batch.num_rows();
+    let mut columns = batch.columns().to_vec();
+    for field in &canonical.fields()[columns.len()..] {
+        columns.push(new_null_array(field.data_type(), rows));
+    }
+    RecordBatch::try_new(canonical, columns)
 }
 
 /// Adds `n` to `total`, refusing what passes `limit` (or overflows).
@@ -636,6 +665,7 @@ pub fn decode_sample_ipc(bytes: &[u8], limits: &IpcLimits) -> Result<Vec<RecordB
         .map_err(decode_error)?
         .with_require_alignment(false)
         .read_record_batch()
+        .and_then(with_all_columns)
         .map_err(decode_error)?;
         validate_batch(&batch).map_err(|source| IpcError::OutOfRange { batch: i, source })?;
         out.push(batch);

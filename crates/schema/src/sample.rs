@@ -45,6 +45,13 @@ pub mod col {
     pub const DATA_TYPE: &str = "data_type";
     pub const ENCODING: &str = "encoding";
     pub const VARS: &str = "vars";
+    /// `elapsed_ms` in microseconds, where the source measured finer than a millisecond (k6,
+    /// the native runner); NULL for JMeter results.
+    pub const ELAPSED_US: &str = "elapsed_us";
+    /// `latency_ms` in microseconds (see [`ELAPSED_US`]).
+    pub const LATENCY_US: &str = "latency_us";
+    /// `connect_ms` in microseconds (see [`ELAPSED_US`]).
+    pub const CONNECT_US: &str = "connect_us";
 }
 
 /// What a sample row stands for.
@@ -135,6 +142,9 @@ static SAMPLE_SCHEMA_NO_RUN: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new(col::DATA_TYPE, Utf8, true),
         Field::new(col::ENCODING, Utf8, true),
         Field::new(col::VARS, vars_type(), true),
+        Field::new(col::ELAPSED_US, Int64, true),
+        Field::new(col::LATENCY_US, Int64, true),
+        Field::new(col::CONNECT_US, Int64, true),
     ]))
 });
 
@@ -181,6 +191,14 @@ pub struct SampleRecord<'a> {
     pub data_type: Option<&'a str>,
     pub encoding: Option<&'a str>,
     pub vars: Vec<(&'a str, &'a str)>,
+    /// The source's elapsed time in µs when it measured finer than a millisecond; `None` for
+    /// sources in whole ms (JMeter). `elapsed_ms` keeps the source's value rounded to whole ms,
+    /// as before, for JMeter-compatible reports.
+    pub elapsed_us: Option<i64>,
+    /// `latency_ms` in µs (see `elapsed_us`).
+    pub latency_us: Option<i64>,
+    /// `connect_ms` in µs (see `elapsed_us`).
+    pub connect_us: Option<i64>,
 }
 
 impl SampleRecord<'_> {
@@ -235,6 +253,9 @@ pub struct SampleBatchBuilder {
     data_type: StringBuilder,
     encoding: StringBuilder,
     vars: MapBuilder<StringBuilder, StringBuilder>,
+    elapsed_us: Int64Builder,
+    latency_us: Int64Builder,
+    connect_us: Int64Builder,
 }
 
 impl SampleBatchBuilder {
@@ -275,6 +296,9 @@ impl SampleBatchBuilder {
                 StringBuilder::new(),
                 StringBuilder::new(),
             ),
+            elapsed_us: Int64Builder::new(),
+            latency_us: Int64Builder::new(),
+            connect_us: Int64Builder::new(),
         }
     }
 
@@ -350,6 +374,9 @@ impl SampleBatchBuilder {
             }
             self.vars.append(true)?;
         }
+        self.elapsed_us.append_option(r.elapsed_us);
+        self.latency_us.append_option(r.latency_us);
+        self.connect_us.append_option(r.connect_us);
         self.next_row += 1;
         self.len += 1;
         Ok(row)
@@ -386,6 +413,9 @@ impl SampleBatchBuilder {
             Arc::new(self.data_type.finish()),
             Arc::new(self.encoding.finish()),
             Arc::new(self.vars.finish()),
+            Arc::new(self.elapsed_us.finish()),
+            Arc::new(self.latency_us.finish()),
+            Arc::new(self.connect_us.finish()),
         ];
         self.len = 0;
         RecordBatch::try_new(sample_schema(), columns)

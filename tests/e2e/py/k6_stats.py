@@ -22,8 +22,8 @@ interpolation between closest ranks at (n − 1)·p.
 `rows FILE` (JSON only) instead joins each request's Points — the `http_reqs` Point and the
 Points after it with the same time and tags — and prints one object per request in file order:
 name, ts (end − duration, ns exact, floored to ms), elapsed / latency (sending + waiting) /
-connect (connecting + tls_handshaking) rounded half away from zero, status, error, error_code,
-failed.
+connect (connecting + tls_handshaking) rounded half away from zero to ms and (`*_us`) to µs,
+status, error, error_code, failed.
 
 usage: k6_stats.py FILE
        k6_stats.py rows FILE
@@ -95,6 +95,9 @@ def rows(path):
             "elapsed": half_away(dur),
             "latency": half_away(v["sending"] + v["waiting"]),
             "connect": half_away(v["connecting"] + v["tls_handshaking"]),
+            "elapsed_us": half_away(dur * 1000),
+            "latency_us": half_away((v["sending"] + v["waiting"]) * 1000),
+            "connect_us": half_away((v["connecting"] + v["tls_handshaking"]) * 1000),
             "status": tags.get("status"),
             "error": tags.get("error"),
             "error_code": tags.get("error_code"),

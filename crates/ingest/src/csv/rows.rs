@@ -236,6 +236,10 @@ impl RowDecoder<'_> {
             data_type: text(rec, p.data_type, "dataType", max)?.filter(|d| !d.is_empty()),
             encoding: text(rec, p.encoding, "Encoding", max)?.filter(|e| !e.is_empty()),
             vars,
+            // JMeter writes whole ms.
+            elapsed_us: None,
+            latency_us: None,
+            connect_us: None,
         };
         // Only a row whose every field is good takes part in the sub-result structure: a
         // rejected row must not become the parent of the rows after it (they would link to

@@ -109,6 +109,13 @@ fn whole_ms(v: f64, field: &str) -> Result<i64, (String, String)> {
         .map_err(|e| (field.to_string(), e.to_string()))
 }
 
+/// A duration in (fractional) ms → whole µs, half away from zero (k6 measures in ns and writes
+/// ms with up to 6 decimals), within the range of durations.
+fn whole_us(v: f64, field: &str) -> Result<i64, (String, String)> {
+    whole_ms(v, field)?; // the same range check, on the ms value
+    Ok((v * 1000.0).round() as i64)
+}
+
 /// Ns since the epoch → whole ms (floor), within range.
 fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
     loadlake_schema::check_ts(ns.div_euclid(1_000_000))
@@ -300,24 +307,25 @@ impl<'a> Assembler<'a> {
         };
         let v = &req.values;
         let timed = |i: usize| req.has(i).then_some(v[i]);
+        // Each in whole ms (JMeter's unit) and in µs (k6's precision), from the same value.
+        let both = |v: f64, field: &str| {
+            Ok::<_, (String, String)>((whole_ms(v, field)?, whole_us(v, field)?))
+        };
         let times = (|| {
-            let elapsed = whole_ms(v[DURATION], TIMINGS[DURATION])?;
+            let elapsed = both(v[DURATION], TIMINGS[DURATION])?;
             let start_ns = req.time_ns - (v[DURATION] * 1e6).round() as i64;
             let ts = ms_of_ns(start_ns, "time")?;
             let latency = match (timed(SENDING), timed(WAITING)) {
-                (Some(s), Some(w)) => Some(whole_ms(s + w, TIMINGS[WAITING])?),
+                (Some(s), Some(w)) => Some(both(s + w, TIMINGS[WAITING])?),
                 _ => None,
             };
             let connect = match timed(CONNECTING) {
-                Some(c) => Some(whole_ms(
-                    c + timed(TLS).unwrap_or(0.0),
-                    TIMINGS[CONNECTING],
-                )?),
+                Some(c) => Some(both(c + timed(TLS).unwrap_or(0.0), TIMINGS[CONNECTING])?),
                 None => None,
             };
             Ok::<_, (String, String)>((ts, elapsed, latency, connect))
         })();
-        let (ts, elapsed, latency, connect) = match times {
+        let (ts, (elapsed, elapsed_us), latency, connect) = match times {
             Ok(t) => t,
             Err((field, reason)) => return self.reject(req.line, Some(&field), reason),
         };
@@ -327,8 +335,11 @@ impl<'a> Assembler<'a> {
             .or_else(|| tag(&req.tags, "url"))
             .unwrap_or_default();
         let record = SampleRecord {
-            latency_ms: latency,
-            connect_ms: connect,
+            latency_ms: latency.map(|(ms, _)| ms),
+            connect_ms: connect.map(|(ms, _)| ms),
+            elapsed_us: Some(elapsed_us),
+            latency_us: latency.map(|(_, us)| us),
+            connect_us: connect.map(|(_, us)| us),
             response_code: status,
             response_message: error,
             success,
@@ -347,10 +358,11 @@ impl<'a> Assembler<'a> {
         let label = group.strip_prefix("::").unwrap_or(group);
         let times = (|| {
             let elapsed = whole_ms(p.value, "group_duration")?;
+            let elapsed_us = whole_us(p.value, "group_duration")?;
             let start_ns = p.time_ns - (p.value * 1e6).round() as i64;
-            Ok::<_, (String, String)>((ms_of_ns(start_ns, "time")?, elapsed))
+            Ok::<_, (String, String)>((ms_of_ns(start_ns, "time")?, elapsed, elapsed_us))
         })();
-        let (ts, elapsed) = match times {
+        let (ts, elapsed, elapsed_us) = match times {
             Ok(t) if p.value.is_finite() && p.value >= 0.0 => t,
             Ok(_) => {
                 let reason = format!("{} is not a duration", p.value);
@@ -361,6 +373,7 @@ impl<'a> Assembler<'a> {
         // k6 does not say whether a group failed.
         let record = SampleRecord {
             success: true,
+            elapsed_us: Some(elapsed_us),
             ..self.record_of(
                 &p.tags,
                 &p.meta,

@@ -47,6 +47,8 @@ pub(crate) struct HttpResult {
     pub request_headers: String,
     /// Bytes of the last hop's response head (status line and headers).
     pub header_bytes: i64,
+    /// The same times in µs (the `_ms` ones are these truncated, as JMeter truncates).
+    pub micros: crate::sample::Micros,
 }
 
 /// A network failure, mapped to JMeter's exception names.
@@ -212,6 +214,10 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+fn us(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
 impl HttpClient {
     /// Sends `req` with `step`'s settings (following redirects when it says so) and measures it;
     /// never fails: network errors become a failed result. `keep` says what of the response
@@ -241,6 +247,7 @@ impl HttpClient {
             headers: String::new(),
             request_headers: String::new(),
             header_bytes: 0,
+            micros: crate::sample::Micros::default(),
         };
         let mut latency: Option<Duration> = None;
         let mut redirected: Option<OwnedTarget> = None;
@@ -277,8 +284,11 @@ impl HttpClient {
             tracing::trace!(from = %r.url, to = %next.view().url(), "following redirect");
             redirected = Some(next);
         }
-        r.elapsed_ms = ms(start.elapsed());
+        let elapsed = start.elapsed();
+        r.elapsed_ms = ms(elapsed);
         r.latency_ms = latency.map(ms).unwrap_or(0);
+        r.micros.elapsed = us(elapsed);
+        r.micros.latency = latency.map(us).unwrap_or(0);
         r
     }
 
@@ -311,7 +321,9 @@ impl HttpClient {
                 None => {
                     let before = start.elapsed();
                     let c = connect(&t, step.connect_timeout).await?;
-                    r.connect_ms += ms(start.elapsed().saturating_sub(before));
+                    let took = start.elapsed().saturating_sub(before);
+                    r.connect_ms += ms(took);
+                    r.micros.connect += us(took);
                     (c, false)
                 }
             };

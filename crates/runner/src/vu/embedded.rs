@@ -223,6 +223,7 @@ impl Vu {
             url: Some(r.url.clone()),
             data_type: r.data_type,
             encoding: r.encoding.clone(),
+            micros: Some(r.micros),
             ..self.sample_of(
                 r.ts_ms,
                 r.elapsed_ms,

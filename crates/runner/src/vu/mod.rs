@@ -480,6 +480,7 @@ impl Vu {
             connect_ms: 0,
             idle_ms: 0,
             intended_elapsed_ms: self.late_ms.map(|late| late + elapsed_ms),
+            micros: None,
             label,
             case_name: self.case_name.clone(),
             thread: self.thread.clone(),
@@ -699,6 +700,8 @@ impl Vu {
             url: Some(r.url),
             data_type: r.data_type,
             encoding: r.encoding,
+            // With embedded resources the page's time spans them, in ms: no µs of its own.
+            micros: subresults.is_empty().then_some(r.micros),
             subresults,
             ..self.sample_of(r.ts_ms, r.elapsed_ms, label, SampleKind::Sample, success)
         };

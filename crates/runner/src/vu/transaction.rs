@@ -163,6 +163,7 @@ impl Vu {
             connect_ms: 0,
             idle_ms: 0,
             intended_elapsed_ms: self.late_ms,
+            micros: None,
             label,
             case_name: Arc::from(""),
             thread: Arc::from(""),

@@ -270,7 +270,7 @@ fn other_schemas_garbage_and_cut_streams_are_errors() {
     let bytes = w.into_inner().unwrap();
     assert!(matches!(
         decode_sample_ipc(&bytes, &IpcLimits::default()),
-        Err(IpcError::NotSampleSchema(why)) if why.contains("29 columns")
+        Err(IpcError::NotSampleSchema(why)) if why.contains("32 columns")
     ));
     // `elapsed_ms` as Int32.
     let mut fields: Vec<Field> = sample_schema()
@@ -351,4 +351,44 @@ fn an_offsets_buffer_of_partial_values_is_refused_not_a_panic() {
     );
     let e = decode_sample_ipc(found, &IpcLimits::default()).unwrap_err();
     assert!(matches!(e, IpcError::Malformed(_)), "{e}");
+}
+
+#[test]
+fn a_sender_of_the_schema_before_the_microsecond_columns_is_read_with_them_null() {
+    let mut b = SampleBatchBuilder::new(0);
+    for (i, label) in ["a", "b", "c"].into_iter().enumerate() {
+        b.push(&SampleRecord {
+            ts_ms: Some(1_795_000_000_000 + i as i64),
+            elapsed_ms: Some(7 + i as i64),
+            elapsed_us: Some(7_250 + i as i64),
+            label,
+            success: true,
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    let full = b.finish().unwrap();
+    // What an agent of the previous version sends: the columns before `elapsed_us`.
+    let older = full.schema().index_of(col::ELAPSED_US).unwrap();
+    assert_eq!(older, full.num_columns() - 3);
+    let old_batch = full.project(&(0..older).collect::<Vec<_>>()).unwrap();
+    let mut w = StreamWriter::try_new(Vec::new(), &old_batch.schema()).unwrap();
+    w.write(&old_batch).unwrap();
+    w.finish().unwrap();
+    let decoded = decode_sample_ipc(&w.into_inner().unwrap(), &IpcLimits::default()).unwrap();
+    assert_eq!(decoded.len(), 1);
+    let got = &decoded[0];
+    assert_eq!(got.schema(), sample_schema());
+    for name in [col::ELAPSED_US, col::LATENCY_US, col::CONNECT_US] {
+        assert_eq!(got.column_by_name(name).unwrap().null_count(), 3, "{name}");
+    }
+    for i in 0..older {
+        assert_eq!(got.column(i), full.column(i), "column {i}");
+    }
+    // The full schema keeps its µs.
+    let mut w = StreamWriter::try_new(Vec::new(), &full.schema()).unwrap();
+    w.write(&full).unwrap();
+    w.finish().unwrap();
+    let decoded = decode_sample_ipc(&w.into_inner().unwrap(), &IpcLimits::default()).unwrap();
+    assert_eq!(decoded[0], full);
 }
