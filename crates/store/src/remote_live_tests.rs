@@ -28,9 +28,14 @@ fn second_handle(objects: &Arc<InMemory>) -> Store {
 
 /// A live writer (parts of at most 4 rows) with its draft recorded.
 fn live_writer(store: &Store) -> RunWriter {
+    live_writer_of(store, 4)
+}
+
+/// A writer with its draft recorded, parts of at most `part_rows` rows.
+fn live_writer_of(store: &Store, part_rows: usize) -> RunWriter {
     let mut w = store
         .begin_run(WriterOptions {
-            part_rows: 4,
+            part_rows,
             ..WriterOptions::default()
         })
         .unwrap();
@@ -242,13 +247,7 @@ fn live_status_and_stop_requests_travel_through_the_bucket() {
 #[test]
 fn small_acknowledged_parts_are_merged_at_commit_and_then_removed() {
     let (objects, store) = memory_store();
-    let mut w = store
-        .begin_run(WriterOptions {
-            part_rows: 100,
-            ..WriterOptions::default()
-        })
-        .unwrap();
-    w.record_draft(&draft()).unwrap();
+    let mut w = live_writer_of(&store, 100);
     let id = w.run_id().clone();
     // Five acknowledged parts of 3 rows (a live run's seconds), timestamps interleaved
     // across them: the merged part must be sorted again.

@@ -125,42 +125,21 @@ impl RemoteRun {
         reject_lines: String,
         options: &WriterOptions,
     ) -> Result<RunManifest, StoreError> {
-        if let Some((_, keeper)) = self.recorded.take() {
-            keeper.publish(&self.draft_state(draft.clone(), totals, true))?;
-            // From here the draft lists the parts as written: recovery needs nothing else.
-            (self.files, self.replaced) = crate::compact::merge_remote_parts(
-                &self.remote,
-                id,
-                &self.attempt,
-                &self.files,
-                options,
-            );
-            let mut created_rejects = false;
-            let result = self.publish(
-                id,
-                draft,
-                (totals, status_reason),
-                rejects,
-                reject_lines,
-                &mut created_rejects,
-            );
-            match &result {
-                Ok(_) => {
-                    keeper.finish();
-                    for key in &self.replaced {
-                        if let Err(e) = self.remote.delete(key) {
-                            // An orphan now (no manifest or draft lists it): the GC's.
-                            tracing::warn!("run {id}: removing a part merged at commit: {e}");
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(
-                    "run {id}: commit failed ({e}); its acknowledged parts and final draft are \
-                     kept in the bucket and committed by the next recovery"
-                ),
+        let keeper = match self.recorded.take() {
+            Some((_, keeper)) => {
+                keeper.publish(&self.draft_state(draft.clone(), totals, true))?;
+                // From here the draft lists the parts as written: recovery needs nothing else.
+                (self.files, self.replaced) = crate::compact::merge_remote_parts(
+                    &self.remote,
+                    id,
+                    &self.attempt,
+                    &self.files,
+                    options,
+                );
+                Some(keeper)
             }
-            return result;
-        }
+            None => None,
+        };
         let mut created_rejects = false;
         let result = self.publish(
             id,
@@ -170,11 +149,27 @@ impl RemoteRun {
             reject_lines,
             &mut created_rejects,
         );
-        if result.is_err() {
-            if created_rejects && let Err(e) = self.remote.delete(&rejects_key(id)) {
-                tracing::warn!("run {id}: removing the rejects of a failed commit: {e}");
+        match (&result, keeper) {
+            (Ok(_), Some(keeper)) => {
+                keeper.finish();
+                for key in &self.replaced {
+                    if let Err(e) = self.remote.delete(key) {
+                        // An orphan now (no manifest or draft lists it): the GC's.
+                        tracing::warn!("run {id}: removing a part merged at commit: {e}");
+                    }
+                }
             }
-            self.abandon(id);
+            (Ok(_), None) => {}
+            (Err(e), Some(_)) => tracing::error!(
+                "run {id}: commit failed ({e}); its acknowledged parts and final draft are \
+                 kept in the bucket and committed by the next recovery"
+            ),
+            (Err(_), None) => {
+                if created_rejects && let Err(e) = self.remote.delete(&rejects_key(id)) {
+                    tracing::warn!("run {id}: removing the rejects of a failed commit: {e}");
+                }
+                self.abandon(id);
+            }
         }
         result
     }

@@ -13,7 +13,7 @@ use super::{Served, channel, runtime, upload_chunks};
 use crate::common::*;
 
 /// GetReport of `run` through `served`, as JSON.
-async fn report_of(served: &Served, run: &str) -> serde_json::Value {
+pub(super) async fn report_of(served: &Served, run: &str) -> serde_json::Value {
     let mut reports = ReportServiceClient::new(channel(served).await);
     let report = reports
         .get_report(pb::GetReportRequest {

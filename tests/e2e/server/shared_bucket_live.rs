@@ -5,25 +5,16 @@
 
 use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
-use loadlake_server::pb::report_service_client::ReportServiceClient;
 use loadlake_server::pb::run_service_client::RunServiceClient;
 
+use super::shared_bucket::report_of;
 use super::streams::{finish, ipc, ipc_samples, open, start_stream};
 use super::{Served, channel, runtime};
 use crate::common::*;
 
 /// `requests` of the report of `run` through `served`.
-async fn requests_of(served: &Served, run: &str) -> u64 {
-    let mut reports = ReportServiceClient::new(channel(served).await);
-    let report = reports
-        .get_report(pb::GetReportRequest {
-            run_id: run.to_string(),
-            ..Default::default()
-        })
-        .await
-        .expect("GetReport")
-        .into_inner();
-    report.outline.expect("an outline").requests
+async fn requests_of(served: &Served, run: &str) -> Option<u64> {
+    report_of(served, run).await["outline"]["requests"].as_u64()
 }
 
 #[test]
@@ -55,10 +46,10 @@ fn a_stream_through_one_server_is_running_and_reported_on_the_other() {
             "{status:?}"
         );
         // Acknowledged means readable by the other server: 40, then 40 + 25.
-        assert_eq!(requests_of(&b, &run_id).await, 40);
+        assert_eq!(requests_of(&b, &run_id).await, Some(40));
         tx.send(ipc(ipc_samples("GET /a", 40, 25))).await.unwrap();
         assert_eq!(acks.message().await.unwrap().expect("ack").samples, 65);
-        assert_eq!(requests_of(&b, &run_id).await, 65);
+        assert_eq!(requests_of(&b, &run_id).await, Some(65));
         // SQL through the CLI reads the same parts from the bucket.
         let live = store.sql(&format!(
             "select count(*) as n from live_samples where run_id = '{run_id}'"
