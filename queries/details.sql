@@ -37,7 +37,7 @@ agg AS (
            max(elapsed_ms) AS max_resp_time,
            ms_histogram(elapsed_ms) AS histogram,
            min(start_ms) AS start_ms,
-           max(start_ms + elapsed_ms) AS end_ms,
+           max(start_ms + elapsed_ms / time_scale()) AS end_ms,
            avg(bytes_received) AS avg_rec_bytes, max(bytes_received) AS max_rec_bytes,
            avg(bytes_sent) AS avg_sent_bytes, max(bytes_sent) AS max_sent_bytes,
            sum(traffic) AS traffic,

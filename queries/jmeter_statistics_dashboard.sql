@@ -15,14 +15,14 @@ grouped AS (
            array_agg(elapsed_ms ORDER BY "row") AS v,
            min(elapsed_ms) AS min_res_time, max(elapsed_ms) AS max_res_time,
            min(cast(ts AS BIGINT)) AS first_start,
-           max(cast(ts AS BIGINT) + elapsed_ms) AS last_end,
+           max(cast(ts AS BIGINT) + elapsed_ms / time_scale()) AS last_end,
            sum(bytes_received) AS bytes_received, sum(bytes_sent) AS bytes_sent
     FROM s GROUP BY label
     UNION ALL
     SELECT 'Total', 1,
            count(*), sum(CASE WHEN success THEN 0 ELSE 1 END),
            array_agg(elapsed_ms ORDER BY "row"), min(elapsed_ms), max(elapsed_ms),
-           min(cast(ts AS BIGINT)), max(cast(ts AS BIGINT) + elapsed_ms),
+           min(cast(ts AS BIGINT)), max(cast(ts AS BIGINT) + elapsed_ms / time_scale()),
            sum(bytes_received), sum(bytes_sent)
     FROM s WHERE kind <> 'transaction'
 )

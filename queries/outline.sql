@@ -3,7 +3,7 @@
 -- second (max allThreads), / 60.
 WITH s AS (
     SELECT coalesce(case_name, '') AS case_name, elapsed_ms, success, all_threads,
-           cast(ts AS BIGINT) AS start_ms, cast(ts AS BIGINT) + elapsed_ms AS end_ms
+           cast(ts AS BIGINT) AS start_ms, cast(ts AS BIGINT) + elapsed_ms / time_scale() AS end_ms
     FROM samples
     WHERE run_id = $1 AND kind = 'sample'
 ),

@@ -4,7 +4,7 @@
 -- successTps + failTps = tps, and per-sampler rates add up to the scene's. $2 = percentile method.
 WITH s AS (
     SELECT label, success, elapsed_ms, bytes_sent, all_threads, grp_threads,
-           cast(ts AS BIGINT) AS start_ms, cast(ts AS BIGINT) + elapsed_ms AS end_ms
+           cast(ts AS BIGINT) AS start_ms, cast(ts AS BIGINT) + elapsed_ms / time_scale() AS end_ms
     FROM samples
     WHERE run_id = $1 AND kind = 'sample'
 ),

@@ -18,7 +18,7 @@ SELECT case_name,
        max(elapsed_ms) AS max_elapsed,
        ms_histogram(elapsed_ms) AS histogram,
        min(cast(ts AS BIGINT)) AS start_ms,
-       max(cast(ts AS BIGINT) + elapsed_ms) AS end_ms
+       max(cast(ts AS BIGINT) + elapsed_ms / time_scale()) AS end_ms
 FROM samples
 WHERE run_id = $1
 GROUP BY case_name, label, kind, is_empty_transaction(response_message)

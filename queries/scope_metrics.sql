@@ -16,7 +16,7 @@ SELECT count(*) AS requests,
        max(elapsed_ms) AS max_resp_time,
        hist_percentile(ms_histogram(elapsed_ms), $4 / 100.0, $5) AS percentile,
        min(cast(ts AS BIGINT)) AS start_ms,
-       max(cast(ts AS BIGINT) + elapsed_ms) AS end_ms
+       max(cast(ts AS BIGINT) + elapsed_ms / time_scale()) AS end_ms
 FROM samples
 WHERE run_id = $1
   AND ($2 IS NULL OR coalesce(case_name, '') = $2)

@@ -228,6 +228,42 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
         }
     }
 
+    // …and with --resolution us, to the µs: within half a µs of k6's own numbers.
+    let report = store.json(&[
+        "report",
+        &json_run,
+        "--format",
+        "json",
+        "--percentile-method",
+        "linear",
+        "--resolution",
+        "us",
+    ]);
+    assert_eq!(report["timeUnit"], "us");
+    for (name, _) in NAMES {
+        let trend = metric("http_req_duration", name);
+        let d = report["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["level"] == "request" && d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the µs report"));
+        for (o, k) in [
+            ("tp50", "med"),
+            ("tp90", "p(90)"),
+            ("tp95", "p(95)"),
+            ("averageRespTime", "avg"),
+            ("min", "min"),
+            ("max", "max"),
+        ] {
+            let (o_v, k_v) = (d[o].as_f64().unwrap(), trend[k].as_f64().unwrap() * 1000.0);
+            assert!(
+                (o_v - k_v).abs() <= 0.5 + 1e-6,
+                "µs report {name}: {o} {o_v} µs vs k6 {k_v} µs"
+            );
+        }
+    }
+
     // Every request's fields, against Python's json reading the same file.
     let rows = py_json("k6_stats.py", &["rows", &path("out.json")]);
     let rows = rows.as_array().unwrap();

@@ -528,3 +528,90 @@ fn apdex_errors_and_top5_by_hand() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("satisfied|tolerated"));
 }
+
+/// Every time of the report and of the curve with `--resolution us`, against the same with ms.
+/// A JMeter file has whole ms only, so each must be exactly 1 000 times its ms value, and
+/// everything else (counts, rates, start and end times, TPS, bytes, range labels) the same.
+#[test]
+fn microsecond_reports_of_a_jmeter_file_are_the_millisecond_ones_times_1000() {
+    let store = TestStore::new();
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    let run = store.import(&[jtl.to_str().unwrap()]);
+    for command in [&["report"][..], &["curve", "--interval", "1s"]] {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend([run.as_str(), "--format", "json"]);
+        let ms = store.json(&args);
+        args.extend(["--resolution", "us"]);
+        let us = store.json(&args);
+        assert_eq!(us["timeUnit"], "us", "{command:?}");
+        let mut times = 0;
+        same_but_times(&ms, &us, "", &mut times);
+        assert!(times > 20, "{command:?}: only {times} times compared");
+    }
+    // What states its times in ms is refused with --resolution us, not silently mislabelled.
+    for extra in [
+        &["--html", "r.html"][..],
+        &["--stats", "jmeter"],
+        &["--latency", "intended"],
+    ] {
+        let mut args = vec!["report", run.as_str(), "--resolution", "us"];
+        args.extend_from_slice(extra);
+        let out = store.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("--resolution us"), "{stderr}");
+    }
+}
+
+/// Walks `ms` and `us` together: the numbers under response-time keys must be 1 000 times
+/// larger in `us` (counted in `times`), every other value equal.
+fn same_but_times(ms: &Value, us: &Value, path: &str, times: &mut usize) {
+    // The report's details and outline, the curve's average and percentile series.
+    const TIME_KEYS: [&str; 8] = [
+        "averageRespTime",
+        "min",
+        "max",
+        "avgRt",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+    ];
+    let is_time = |key: &str| {
+        TIME_KEYS.contains(&key)
+            || (key.starts_with("tp") && key[2..].chars().all(|c| c.is_ascii_digit()))
+    };
+    match (ms, us) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                let key = k.as_str();
+                match (v, &b[key]) {
+                    (Value::Number(x), Value::Number(y)) if is_time(key) => {
+                        let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                        assert!(close(y, x * 1000.0, 1e-12), "{path}.{key}: {x} ms, {y} µs");
+                        *times += 1;
+                    }
+                    (Value::Array(xs), Value::Array(ys)) if is_time(key) => {
+                        for (x, y) in xs.iter().zip(ys) {
+                            if let (Some(x), Some(y)) = (x.as_f64(), y.as_f64()) {
+                                assert!(
+                                    close(y, x * 1000.0, 1e-12),
+                                    "{path}.{key}: {x} ms, {y} µs"
+                                );
+                                *times += 1;
+                            }
+                        }
+                    }
+                    (x, y) => same_but_times(x, y, &format!("{path}.{key}"), times),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                same_but_times(x, y, &format!("{path}[{i}]"), times);
+            }
+        }
+        (a, b) => assert_eq!(a, b, "{path}"),
+    }
+}

@@ -213,6 +213,25 @@ fn method_help(method: PercentileMethod) -> &'static str {
     }
 }
 
+/// The time unit of a report (`--resolution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Resolution {
+    /// Whole milliseconds.
+    Ms,
+    /// Microseconds.
+    Us,
+}
+
+impl Resolution {
+    /// The unit's symbol in table headers.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Resolution::Ms => "ms",
+            Resolution::Us => "µs",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// Run id, or `latest` (not with --all)
@@ -226,6 +245,11 @@ pub(crate) struct ReportArgs {
     /// corrected)
     #[arg(long, value_enum, default_value_t = Latency::Service)]
     pub latency: Latency,
+    /// Time unit of the report's response times: `ms` (whole milliseconds, as JMeter), or `us`
+    /// (microseconds where the run measured them — k6 imports, `loadlake run` — and ms × 1000
+    /// elsewhere); --ranges stay in ms. `us` is for the run report on stdout (table, json, csv)
+    #[arg(long, value_enum, default_value_t = Resolution::Ms)]
+    pub resolution: Resolution,
     /// Percentiles (0-100): the three of the --stats jmeter table [default: 90,95,99]; extra ones
     /// in each report detail (`percentiles` object; tp50..tp9999 are always there)
     #[arg(long, value_delimiter = ',', num_args = 1)]
@@ -545,6 +569,10 @@ pub(crate) struct CurveArgs {
     pub points: Option<usize>,
     #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
     pub percentile_method: PercentileMethod,
+    /// Time unit of the response times: `ms`, or `us` (microseconds where the run measured
+    /// them, ms × 1000 elsewhere); the interval stays in ms
+    #[arg(long, value_enum, default_value_t = Resolution::Ms)]
+    pub resolution: Resolution,
     /// `table`, `csv` (one row per point) or `json` (CodeArts brokens)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -10,7 +10,7 @@ use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 use loadlake_query::reports::sla::SlaOutcome;
 
-use crate::args::Format;
+use crate::args::{Format, Resolution};
 
 fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_default()
@@ -32,16 +32,25 @@ pub(crate) fn table(header: &[&str]) -> Table {
 
 /// Prints the report (and the SLA results, if checked) to stdout in `format`; CSV holds the
 /// details only.
+/// `unit` is the unit of the report's times: table headers name it, the JSON report says it
+/// as `timeUnit` when it is not ms.
 pub(crate) fn print_run_report(
     r: &RunReport,
     sla: Option<&SlaOutcome>,
     format: Format,
+    unit: Resolution,
 ) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report_json(r, sla)?)?),
+        Format::Json => {
+            let mut value = report_json(r, sla)?;
+            if let (Resolution::Us, Some(object)) = (unit, value.as_object_mut()) {
+                object.insert("timeUnit".into(), "us".into());
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?)
+        }
         Format::Csv => details_csv(&r.details)?,
         Format::Table => {
-            print_tables(r);
+            print_tables(r, unit);
             if let Some(sla) = sla {
                 println!("{}", sla_table(sla));
             }
@@ -138,7 +147,8 @@ pub(crate) fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_tables(r: &RunReport) {
+fn print_tables(r: &RunReport, unit: Resolution) {
+    let average = format!("Average RT ({})", unit.symbol());
     let o = &r.outline;
     let mut outline = table(&["Run", &r.run_id]);
     for (k, v) in [
@@ -152,7 +162,7 @@ fn print_tables(r: &RunReport) {
         ("Requests", o.requests.to_string()),
         ("TPS", num(o.tps)),
         ("Success rate (%)", num(o.success_rate)),
-        ("Average RT (ms)", num(o.average_resp_time)),
+        (average.as_str(), num(o.average_resp_time)),
         (
             "Cases (total / executed / passed)",
             format!(

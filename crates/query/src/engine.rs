@@ -25,7 +25,7 @@ use object_store::local::LocalFileSystem;
 
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::logical_expr::{Explain, LogicalPlan};
-use datafusion::prelude::{Expr, col as df_col};
+use datafusion::prelude::{Expr, col as df_col, lit};
 
 use crate::cluster::QueryCluster;
 use crate::error::QueryError;
@@ -181,6 +181,58 @@ impl QueryEngine {
             .union(self.ctx.table("live_samples").await?)?;
         self.ctx.register_table("samples", both.into_view())?;
         Ok(())
+    }
+
+    /// From now on `samples`' times are in **microseconds** where a run measured them
+    /// (`elapsed_us`, `latency_us`, `connect_us`: k6 imports, the native runner) and whole
+    /// milliseconds × 1000 elsewhere (JMeter files), under their `_ms` names, so that every
+    /// report query computes percentiles, averages and curves to the µs; the table as stored
+    /// stays reachable as `samples_ms`. Thresholds the queries take in ms (response-time
+    /// ranges) are scaled by [`QueryEngine::time_scale`]. Not together with
+    /// [`QueryEngine::use_intended_latency`] (intended latencies are whole ms).
+    pub async fn use_microseconds(&self) -> Result<(), QueryError> {
+        if self.ctx.table_exist("samples_ms")? {
+            return Ok(());
+        }
+        if self.ctx.table_exist("samples_recorded")? {
+            return Err(QueryError::MicrosWithIntended);
+        }
+        let Some(stored) = self.ctx.deregister_table("samples")? else {
+            return Ok(());
+        };
+        self.ctx.register_table("samples_ms", stored)?;
+        let table = self.ctx.table("samples_ms").await?;
+        let in_us =
+            |us: &str, ms: &str| coalesce(vec![df_col(us), df_col(ms) * lit(1000i64)]).alias(ms);
+        let columns: Vec<Expr> = table
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                name if name == col::ELAPSED_MS => in_us(col::ELAPSED_US, col::ELAPSED_MS),
+                name if name == col::LATENCY_MS => in_us(col::LATENCY_US, col::LATENCY_MS),
+                name if name == col::CONNECT_MS => in_us(col::CONNECT_US, col::CONNECT_MS),
+                name if name == col::IDLE_MS || name == col::INTENDED_ELAPSED_MS => {
+                    (df_col(name) * lit(1000i64)).alias(name)
+                }
+                name => df_col(format!("\"{name}\"")),
+            })
+            .collect();
+        let view = table.select(columns)?.into_view();
+        self.ctx.register_table("samples", view)?;
+        // End times (`ts` + a duration) stay whole ms: queries divide by `time_scale()`.
+        self.ctx
+            .register_udf(crate::functions::time_scale::time_scale_udf(1000));
+        Ok(())
+    }
+
+    /// What a time in the session's `samples` is, in ms: 1 (whole ms), or 1000 after
+    /// [`QueryEngine::use_microseconds`]. Thresholds given in ms are multiplied by it.
+    pub fn time_scale(&self) -> i64 {
+        match self.ctx.table_exist("samples_ms") {
+            Ok(true) => 1000,
+            _ => 1,
+        }
     }
 
     /// From now on `samples.elapsed_ms` is the latency from the **intended** send time where a

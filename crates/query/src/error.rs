@@ -20,8 +20,13 @@ pub enum QueryError {
     #[error("writing a rollup: {0}")]
     RollupParquet(#[from] datafusion::parquet::errors::ParquetError),
     /// Rollups asked for on a session whose latencies they do not hold.
-    #[error("rollups hold recorded latencies; this session reads intended ones")]
+    #[error(
+        "rollups hold recorded latencies in whole ms; this session reads intended latencies or microseconds"
+    )]
     RollupLatency,
+    /// Microseconds asked for on a session that reads intended latencies (whole ms).
+    #[error("microsecond resolution is not available with intended latencies (they are whole ms)")]
+    MicrosWithIntended,
     /// A distributed query failed because query workers stopped answering while it ran.
     #[error("{lost} ({source})")]
     WorkerLost {
@@ -46,6 +51,7 @@ impl HasFault for QueryError {
             QueryError::RollupStore(e) => e.fault(),
             QueryError::RollupParquet(e) => io_fault_in_chain(e).unwrap_or(Fault::Internal),
             QueryError::RollupLatency => Fault::Internal,
+            QueryError::MicrosWithIntended => Fault::User,
         }
     }
 }

@@ -24,7 +24,7 @@ impl QueryEngine {
     /// that read latency from the intended send time ([`QueryEngine::use_intended_latency`])
     /// compute from samples.
     pub fn rollups_apply(&self) -> Result<bool, QueryError> {
-        Ok(!self.ctx.table_exist("samples_recorded")?)
+        Ok(!self.ctx.table_exist("samples_recorded")? && !self.ctx.table_exist("samples_ms")?)
     }
 
     /// Writes the rollup of every run of `run_ids` that has none yet. Only for committed runs:

@@ -9,7 +9,7 @@ use loadlake_query::reports::curve::{Curve, CurveOptions, CurvePoint, curve};
 use loadlake_store::Store;
 use serde_json::json;
 
-use crate::args::{CurveArgs, Format};
+use crate::args::{CurveArgs, Format, Resolution};
 use crate::run_ref::RunTarget;
 
 pub(crate) async fn show_curve(store: &Store, args: &CurveArgs) -> anyhow::Result<()> {
@@ -25,9 +25,18 @@ pub(crate) async fn show_curve(store: &Store, args: &CurveArgs) -> anyhow::Resul
         method,
     };
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
+    if args.resolution == Resolution::Us {
+        engine.use_microseconds().await?;
+    }
     let c = curve(&engine, &run_id, &options).await?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&brokens(&run_id, &c))?),
+        Format::Json => {
+            let mut value = brokens(&run_id, &c);
+            if let (Resolution::Us, Some(object)) = (args.resolution, value.as_object_mut()) {
+                object.insert("timeUnit".into(), "us".into());
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?)
+        }
         Format::Csv => {
             let mut out = std::io::stdout().lock();
             if c.points.is_empty() {

@@ -56,9 +56,11 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(udf::HistRangeCounts::new()));
     ctx.register_udf(ScalarUDF::from(udf::IsEmptyTransaction::new()));
     ctx.register_udf(ScalarUDF::from(error_family::ErrorFamily::new()));
+    ctx.register_udf(time_scale::time_scale_udf(1));
 }
 
 #[cfg(test)]
 mod guard_tests;
+pub(crate) mod time_scale;
 #[cfg(test)]
 mod udf_tests;

@@ -342,10 +342,12 @@ pub async fn resp_time_ranges(
     request: Option<&str>,
 ) -> Result<Vec<RespTimeRange>, QueryError> {
     let text = |s: Option<&str>| ScalarValue::Utf8(s.map(str::to_string));
+    // The boundaries are ms; the session's times may be µs.
+    let scale = engine.time_scale();
     let list = ScalarValue::List(ScalarValue::new_list_nullable(
         &boundaries
             .iter()
-            .map(|b| ScalarValue::Int64(Some(*b)))
+            .map(|b| ScalarValue::Int64(Some(b.saturating_mul(scale))))
             .collect::<Vec<_>>(),
         &arrow::datatypes::DataType::Int64,
     ));
