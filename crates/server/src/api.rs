@@ -338,7 +338,7 @@ async fn stop_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResu
     Ok(Json(answer.into_inner()))
 }
 
-/// `GET /api/v1/runs/{run_id}/report?case_name=&brokens_limit_count=&page_index=&page_size=&percentile_method=`
+/// `GET /api/v1/runs/{run_id}/report?case_name=&brokens_limit_count=&page_index=&page_size=&percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/report", tag = "reports",
     params(
         ("run_id" = String, Path, description = "The run's id"),
@@ -347,6 +347,7 @@ async fn stop_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResu
         ("page_index" = Option<u32>, Query, description = "The page of details, from 1"),
         ("page_size" = Option<u32>, Query, description = "Details per page (default 100, at most 1000)"),
         ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+        ("resolution" = Option<String>, Query, description = "`ms` (default) or `us`: response times in microseconds where the run measured them, ms × 1000 elsewhere"),
     ),
     responses((status = 200, description = "The report (GetReport)", body = pb::ReportInfo), ApiErrors))]
 async fn report(

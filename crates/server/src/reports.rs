@@ -126,6 +126,15 @@ impl ReportService for Reports {
                 },
             ),
         };
+        let micros = match r.resolution.as_str() {
+            "" | "ms" => false,
+            "us" => true,
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "resolution '{other}': use ms or us"
+                )));
+            }
+        };
         let mut job = ReportRequest::new(method);
         job.curve = Some(curve_options(
             r.brokens_limit_count,
@@ -137,6 +146,9 @@ impl ReportService for Reports {
         let out = shared
             .timed(async {
                 let engine = run.engine(shared).await?;
+                if micros {
+                    engine.use_microseconds().await.map_err(query_status)?;
+                }
                 run_report_job(&engine, &run.manifest, &job)
                     .await
                     .map_err(job_status)
@@ -169,6 +181,7 @@ impl ReportService for Reports {
                 name: manifest.name,
                 vum: report.outline.vum,
             }),
+            time_unit: if micros { "us" } else { "ms" }.into(),
         }))
     }
 

@@ -360,3 +360,56 @@ fn compare_and_trend_answer_what_the_cli_prints_behind_the_token() {
         "{refused:?} {anonymous:?}"
     );
 }
+
+#[test]
+fn the_report_api_answers_in_microseconds_what_the_cli_does() {
+    let store = TestStore::new();
+    let run = checkout_run(&store);
+    let served = serve_with_token(&store);
+    let got = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            format!("/api/v1/runs/{run}/report?resolution=us&page_size=1000"),
+            format!("/api/v1/runs/{run}/report?page_size=1000"),
+            format!("/api/v1/runs/{run}/report?resolution=ns"),
+        ],
+    );
+    let (us, ms) = (&got[0]["body"], &got[1]["body"]);
+    assert_eq!(
+        (us["time_unit"].as_str(), ms["time_unit"].as_str()),
+        (Some("us"), Some("ms"))
+    );
+    assert_eq!(got[2]["status"], 400, "{}", got[2]);
+    // Every detail's times as `loadlake report --resolution us` prints them.
+    let cli = store.json(&["report", &run, "--format", "json", "--resolution", "us"]);
+    let cli_details = cli["details"].as_array().unwrap();
+    let api_details = us["details"].as_array().unwrap();
+    assert_eq!(api_details.len(), cli_details.len());
+    for (a, c) in api_details.iter().zip(cli_details) {
+        assert_eq!(a["name"], c["name"]);
+        for (api_key, cli_key) in [
+            ("average_resp_time", "averageRespTime"),
+            ("tp50", "tp50"),
+            ("tp95", "tp95"),
+            ("tp99", "tp99"),
+            ("max", "max"),
+        ] {
+            assert_eq!(
+                a[api_key].as_f64(),
+                c[cli_key].as_f64(),
+                "{} {api_key}",
+                a["name"]
+            );
+        }
+    }
+    // A JMeter file has whole ms: the µs average is 1 000 times the ms one.
+    let (avg_us, avg_ms) = (
+        us["outline"]["average_resp_time"].as_f64().unwrap(),
+        ms["outline"]["average_resp_time"].as_f64().unwrap(),
+    );
+    assert!(
+        close(avg_us, avg_ms * 1000.0, 1e-12),
+        "{avg_us} vs {avg_ms}"
+    );
+}
