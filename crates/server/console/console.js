@@ -153,17 +153,113 @@ function runRow(run) {
   return tr;
 }
 
+/** The run the page uploaded last (its row is marked). */
+let uploadedRun = null;
+
 async function showRuns(nextToken) {
   const body = document.querySelector("#runs tbody");
   if (!nextToken) body.replaceChildren();
   const page = await api("/api/v1/runs?" + filterQuery(nextToken));
-  for (const run of page.runs) body.appendChild(runRow(run));
+  for (const run of page.runs) {
+    const tr = runRow(run);
+    if (run.run_id === uploadedRun) tr.classList.add("new");
+    body.appendChild(tr);
+  }
   document.getElementById("summary").textContent =
     body.rows.length + " of " + page.total + " run(s)";
   const more = document.getElementById("more");
   more.hidden = !page.next_token;
   more.onclick = () => run(() => showRuns(page.next_token));
   document.body.dataset.ready = "runs";
+}
+
+/**
+ * Sends `file` to `POST /api/v1/runs` (ImportFile's pipeline) with XMLHttpRequest, whose upload
+ * progress fetch cannot report; `onProgress(loaded, total)` as the bytes go. Resolves to the
+ * ImportFileResponse.
+ */
+function uploadFile(file, query, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/v1/runs?" + query);
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.onload = () => {
+      let answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch (e) {
+        answer = null;
+      }
+      if (xhr.status === 401) askForToken();
+      if (xhr.status >= 200 && xhr.status < 300 && answer) resolve(answer);
+      else reject(new Error((answer && answer.message) || "upload: " + xhr.status + " " + xhr.statusText));
+    };
+    xhr.onerror = () => reject(new Error("upload: the connection failed"));
+    xhr.send(file);
+  });
+}
+
+/** Uploads `file` with the zone's options, shows its progress, then the new run in the list. */
+async function upload(file) {
+  const row = document.getElementById("upload-progress-row");
+  const bar = document.getElementById("upload-progress");
+  const status = document.getElementById("upload-status");
+  const input = document.getElementById("upload-file");
+  delete document.body.dataset.uploaded;
+  row.hidden = false;
+  status.classList.remove("error");
+  bar.max = Math.max(file.size, 1);
+  bar.value = 0;
+  status.textContent = "sending " + file.name + "…";
+  const query = new URLSearchParams({ file_name: file.name });
+  const name = document.getElementById("upload-name").value.trim();
+  if (name) query.set("name", name);
+  if (document.getElementById("upload-force").checked) query.set("force", "true");
+  input.disabled = true;
+  try {
+    const answer = await uploadFile(file, query, (loaded, total) => {
+      bar.max = Math.max(total, 1);
+      bar.value = loaded;
+      const pct = total ? Math.floor((100 * loaded) / total) : 100;
+      status.textContent = loaded < total ? "sending " + file.name + ": " + pct + " %" : "importing " + file.name + "…";
+    });
+    bar.value = bar.max;
+    status.textContent =
+      "run " + answer.run_id + ": " + answer.samples + " samples, " + answer.errors + " errors" +
+      (answer.rejected ? ", " + answer.rejected + " rows rejected" : "");
+    uploadedRun = answer.run_id;
+    await showRuns(null);
+    document.body.dataset.uploaded = answer.run_id;
+  } catch (e) {
+    status.textContent = String(e.message || e);
+    status.classList.add("error");
+    document.body.dataset.uploadError = status.textContent;
+  } finally {
+    input.disabled = false;
+    input.value = "";
+  }
+}
+
+/** The runs page's upload zone: a file picked or dropped is uploaded. */
+function setUpUpload() {
+  const zone = document.getElementById("drop");
+  const input = document.getElementById("upload-file");
+  input.onchange = () => {
+    if (input.files.length) run(() => upload(input.files[0]));
+  };
+  zone.ondragover = (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  };
+  zone.ondragleave = () => zone.classList.remove("over");
+  zone.ondrop = (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    const files = event.dataTransfer.files;
+    if (files.length) run(() => upload(files[0]));
+  };
 }
 
 // -------------------------------------------------------------------------------- run page
@@ -460,6 +556,7 @@ if (document.body.dataset.page === "runs") {
     event.preventDefault();
     run(() => showRuns(null));
   };
+  setUpUpload();
   run(() => showRuns(null));
 } else if (document.body.dataset.page === "run") {
   run(showRun);

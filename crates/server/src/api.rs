@@ -79,7 +79,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
 /// without being in the document (`api_doc.rs`). Routes of `/api/v1` go here only.
 pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
     let guarded = OpenApiRouter::new()
-        .routes(routes!(list_runs))
+        .routes(routes!(list_runs, crate::api_upload::upload))
         .routes(routes!(get_run))
         .routes(routes!(run_status))
         .routes(routes!(stop_run))

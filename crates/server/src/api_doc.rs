@@ -192,6 +192,7 @@ mod tests {
             ("api.rs", include_str!("api.rs")),
             ("api_across.rs", include_str!("api_across.rs")),
             ("api_sql.rs", include_str!("api_sql.rs")),
+            ("api_upload.rs", include_str!("api_upload.rs")),
             ("console.rs", include_str!("console.rs")),
             ("lib.rs", include_str!("lib.rs")),
         ] {
@@ -218,9 +219,10 @@ mod tests {
             })
             .collect();
         operations.sort();
-        assert_eq!(operations.len(), 16, "{operations:#?}");
+        assert_eq!(operations.len(), 17, "{operations:#?}");
         assert!(operations.contains(&"post /api/v1/runs/{run_id}/stop".to_string()));
         assert!(operations.contains(&"get /api/v1/openapi.json".to_string()));
+        assert!(operations.contains(&"post /api/v1/runs".to_string()));
         assert_eq!(
             doc["components"]["securitySchemes"][super::BEARER]["scheme"],
             "bearer"

@@ -101,52 +101,69 @@ impl IngestService for Ingest {
         request: Request<Streaming<pb::ImportFileChunk>>,
     ) -> Result<Response<pb::ImportFileResponse>, Status> {
         let mut stream = request.into_inner();
-        let mut spool = self
-            .shared
-            .store
-            .spool_file()
-            .map_err(|e| crate::error::store_status(&e))?;
-        let mut options = None;
-        let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if let Some(o) = chunk.options {
-                if options.is_some() {
-                    return Err(Status::invalid_argument(
-                        "options may only come once, first",
-                    ));
-                }
-                options = Some(o);
-            } else if options.is_none() {
-                return Err(Status::invalid_argument(
-                    "the first message must carry options",
-                ));
-            }
-            written += chunk.data.len() as u64;
-            if written > MAX_UPLOAD {
-                return Err(Status::resource_exhausted(
-                    "the upload is larger than 8 GiB",
-                ));
-            }
-            spool.write_all(&chunk.data).map_err(spool_status)?;
-        }
-        let options = options.ok_or_else(|| Status::invalid_argument("empty upload"))?;
-        spool.flush().map_err(spool_status)?;
-        let req = request_of(&options, spool.path().to_path_buf())?;
-        let store = self.shared.store.clone();
-        let manifest = tokio::task::spawn_blocking(move || {
-            let result = import_files(&store, &req);
-            drop(spool);
-            result
-        })
-        .await
-        .map_err(|e| Status::internal(format!("import task: {e}")))?
-        .map_err(import_status)?;
-        Ok(Response::new(pb::ImportFileResponse {
-            run_id: manifest.run_id.to_string(),
-            samples: manifest.samples,
-            errors: manifest.errors,
-            rejected: manifest.rejects.count,
-        }))
+        let first = stream
+            .next()
+            .await
+            .ok_or_else(|| Status::invalid_argument("empty upload"))??;
+        let options = first
+            .options
+            .ok_or_else(|| Status::invalid_argument("the first message must carry options"))?;
+        // The first message's bytes, then every later message's; options only once.
+        let rest = stream.map(|chunk| match chunk {
+            Ok(pb::ImportFileChunk {
+                options: Some(_), ..
+            }) => Err(Status::invalid_argument(
+                "options may only come once, first",
+            )),
+            Ok(chunk) => Ok(chunk.data),
+            Err(status) => Err(status),
+        });
+        let data = futures::stream::once(async { Ok(first.data) }).chain(rest);
+        let answer = import_upload(&self.shared, options, data).await?;
+        Ok(Response::new(answer))
     }
+}
+
+/// The pipeline of `ImportFile`, shared by gRPC and the JSON API's `POST /api/v1/runs`:
+/// `data` (the upload's bytes, piece by piece) is spooled into the store's tmp/ directory,
+/// then imported by crates/import with `options`, as `loadlake import` imports a file.
+pub(crate) async fn import_upload<B: AsRef<[u8]>>(
+    shared: &Shared,
+    options: pb::ImportOptions,
+    data: impl futures::Stream<Item = Result<B, Status>>,
+) -> Result<pb::ImportFileResponse, Status> {
+    let mut spool = shared
+        .store
+        .spool_file()
+        .map_err(|e| crate::error::store_status(&e))?;
+    let req = request_of(&options, spool.path().to_path_buf())?;
+    let mut written = 0u64;
+    let mut data = std::pin::pin!(data);
+    while let Some(piece) = data.next().await {
+        let piece = piece?;
+        let piece = piece.as_ref();
+        written += piece.len() as u64;
+        if written > MAX_UPLOAD {
+            return Err(Status::resource_exhausted(
+                "the upload is larger than 8 GiB",
+            ));
+        }
+        spool.write_all(piece).map_err(spool_status)?;
+    }
+    spool.flush().map_err(spool_status)?;
+    let store = shared.store.clone();
+    let manifest = tokio::task::spawn_blocking(move || {
+        let result = import_files(&store, &req);
+        drop(spool);
+        result
+    })
+    .await
+    .map_err(|e| Status::internal(format!("import task: {e}")))?
+    .map_err(import_status)?;
+    Ok(pb::ImportFileResponse {
+        run_id: manifest.run_id.to_string(),
+        samples: manifest.samples,
+        errors: manifest.errors,
+        rejected: manifest.rejects.count,
+    })
 }

@@ -9,6 +9,7 @@ mod api;
 mod api_across;
 mod api_doc;
 mod api_sql;
+mod api_upload;
 mod auth;
 mod conn;
 mod console;

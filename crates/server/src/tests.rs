@@ -282,3 +282,54 @@ async fn at_the_connection_limit_silent_connections_make_room_for_clients() {
         "the oldest silent connection was evicted: {closed:?}"
     );
 }
+
+/// ImportFile's framing, now that its bytes go through `ingest::import_upload` (shared with
+/// `POST /api/v1/runs`): options first and once, bytes in the first message counted too.
+#[tokio::test]
+async fn import_file_wants_options_first_and_once_and_keeps_every_byte() {
+    use crate::pb::ImportFileChunk;
+    use crate::pb::ingest_service_client::IngestServiceClient;
+    let server = start(|_| {}).await;
+    let mut ingest = IngestServiceClient::new(channel(server.addr).await);
+    let options = || {
+        Some(crate::pb::ImportOptions {
+            file_name: "three.csv".into(),
+            ..Default::default()
+        })
+    };
+    // Three rows written by hand; the header and the first row ride with the options.
+    let head = b"timeStamp,elapsed,label,responseCode,success\n1764000000000,10,a,200,true\n";
+    let tail = b"1764000001000,20,a,200,true\n1764000002000,30,b,500,false\n";
+    let chunk = |options, data: &[u8]| ImportFileChunk {
+        options,
+        data: data.to_vec(),
+    };
+    let cases = [
+        (vec![], "empty upload"),
+        (
+            vec![chunk(None, head)],
+            "the first message must carry options",
+        ),
+        (
+            vec![chunk(options(), head), chunk(options(), tail)],
+            "options may only come once",
+        ),
+    ];
+    for (chunks, want) in cases {
+        let e = ingest
+            .import_file(futures::stream::iter(chunks))
+            .await
+            .expect_err(want);
+        assert_eq!(e.code(), Code::InvalidArgument, "{e}");
+        assert!(e.message().contains(want), "{e}");
+    }
+    let done = ingest
+        .import_file(futures::stream::iter(vec![
+            chunk(options(), head),
+            chunk(None, tail),
+        ]))
+        .await
+        .map(tonic::Response::into_inner);
+    let done = done.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((done.samples, done.errors, done.rejected), (3, 1, 0));
+}

@@ -23,8 +23,7 @@ import json
 import os
 import sys
 
-from console_browser import TIMEOUT_MS, console_page, enter_token, wait_ready
-from html_check import png_stats
+from console_browser import TIMEOUT_MS, console_page, enter_token, shot, wait_ready
 
 ROWS_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map(tr => ({
   run_id: tr.dataset.runId || null, level: tr.dataset.level || null, metric: tr.dataset.metric || null,
@@ -41,16 +40,6 @@ CHART_JS = """() => ({
     for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
     return n;
   }).reduce((a, b) => a + b, 0)})"""
-
-
-def shot(page, out, directory, name):
-    """A full-page screenshot, and how much it holds (html_check.py's PNG reader: colours and
-    the non-white fraction; a blank page has one colour)."""
-    path = os.path.join(directory, name + ".png")
-    bottom = page.evaluate("() => Math.ceil(document.querySelector('main').getBoundingClientRect().bottom) + 8")
-    width = page.viewport_size["width"]
-    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom})
-    out["shots"][name] = png_stats(path)
 
 
 def read_trend(page, prefix, out):

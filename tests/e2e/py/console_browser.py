@@ -2,6 +2,9 @@
 page (Debian's /usr/bin/chromium driven by playwright) on the console at BASE, with every request
 elsewhere aborted and listed in out["blocked"], console and page errors in out["errors"]."""
 import contextlib
+import os
+
+from html_check import png_stats
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,3 +49,13 @@ def enter_token(page, token):
     page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
     page.fill("#token", token)
     page.click("#token-form button")
+
+
+def shot(page, out, directory, name):
+    """A full-page screenshot, and how much it holds (html_check.py's PNG reader: colours and
+    the non-white fraction; a blank page has one colour)."""
+    path = os.path.join(directory, name + ".png")
+    bottom = page.evaluate("() => Math.ceil(document.querySelector('main').getBoundingClientRect().bottom) + 8")
+    width = page.viewport_size["width"]
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom})
+    out["shots"][name] = png_stats(path)

@@ -7,6 +7,7 @@ mod agents;
 mod api;
 mod cluster;
 mod console;
+mod console_write;
 mod crash;
 mod disk_full;
 mod k6_upload;
