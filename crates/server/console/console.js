@@ -36,6 +36,34 @@ async function api(path, body) {
   return answer;
 }
 
+/**
+ * Sends a change (`method` DELETE, POST) to `path` of the JSON API with the token; resolves to
+ * the parsed JSON answer, throws the server's message.
+ */
+async function mutate(method, path) {
+  const response = await fetch(path, { method, headers: authHeaders() });
+  const answer = await response.json().catch(() => null);
+  if (response.status === 401) askForToken();
+  if (!response.ok) {
+    throw new Error((answer && answer.message) || method + " " + path + ": " + response.status);
+  }
+  return answer;
+}
+
+/**
+ * Asks whether to delete `runId` (named `name`, `samples` samples) and, if so, deletes it
+ * (`DELETE /api/v1/runs/{id}`, DeleteRun). Resolves to whether it was deleted.
+ */
+async function deleteRun(runId, name, samples) {
+  const question =
+    "Delete run " + runId + " (" + name + ", " + samples + " samples)?\n" +
+    "Its samples leave the store; this cannot be undone.";
+  if (!confirm(question)) return false;
+  await mutate("DELETE", "/api/v1/runs/" + encodeURIComponent(runId));
+  document.body.dataset.deleted = runId;
+  return true;
+}
+
 /** Shows the token form; a token entered there is kept and the page loaded again. */
 function askForToken() {
   const form = document.getElementById("token-form");
@@ -111,45 +139,61 @@ function pick(id, on) {
   };
 }
 
-function runRow(run) {
+function runRow(r) {
   const tr = document.createElement("tr");
-  tr.dataset.runId = run.run_id;
+  tr.dataset.runId = r.run_id;
   const box = document.createElement("input");
   box.type = "checkbox";
   box.className = "pick";
   box.title = "compare this run";
-  box.checked = picked.includes(run.run_id);
-  box.onchange = () => pick(run.run_id, box.checked);
+  box.checked = picked.includes(r.run_id);
+  box.onchange = () => pick(r.run_id, box.checked);
   const boxCell = document.createElement("td");
   boxCell.className = "pick";
   boxCell.appendChild(box);
   tr.appendChild(boxCell);
   const link = document.createElement("a");
-  link.href = "/runs/" + encodeURIComponent(run.run_id);
-  link.textContent = run.run_id;
+  link.href = "/runs/" + encodeURIComponent(r.run_id);
+  link.textContent = r.run_id;
   const id = cell("run_id", "");
   id.appendChild(link);
   tr.appendChild(id);
   // The name leads to the trend of the runs with this name.
   const name = cell("name", "");
   const trend = document.createElement("a");
-  trend.href = "/trend?" + new URLSearchParams({ name: run.name });
-  trend.textContent = run.name;
-  trend.title = "trend of the runs named " + run.name;
+  trend.href = "/trend?" + new URLSearchParams({ name: r.name });
+  trend.textContent = r.name;
+  trend.title = "trend of the runs named " + r.name;
   trend.className = "trend-link";
   name.appendChild(trend);
   tr.appendChild(name);
-  const tags = Object.entries(run.tags || {}).sort().map(([k, v]) => k + "=" + v).join(" ");
+  const tags = Object.entries(r.tags || {}).sort().map(([k, v]) => k + "=" + v).join(" ");
   tr.appendChild(cell("tags", tags));
-  const status = cell("status", run.status);
-  status.classList.add("status-" + run.status);
+  const status = cell("status", r.status);
+  status.classList.add("status-" + r.status);
   tr.appendChild(status);
-  tr.appendChild(cell("samples", String(run.samples), true));
-  tr.appendChild(cell("errors", String(run.errors), true));
-  tr.appendChild(cell("error_pct", run.samples ? fixed((100 * run.errors) / run.samples, 2) : "", true));
-  tr.appendChild(cell("start", utc(run.first_ts_ms)));
-  const seconds = run.first_ts_ms != null && run.last_ts_ms != null ? (run.last_ts_ms - run.first_ts_ms) / 1000 : null;
+  tr.appendChild(cell("samples", String(r.samples), true));
+  tr.appendChild(cell("errors", String(r.errors), true));
+  tr.appendChild(cell("error_pct", r.samples ? fixed((100 * r.errors) / r.samples, 2) : "", true));
+  tr.appendChild(cell("start", utc(r.first_ts_ms)));
+  const seconds = r.first_ts_ms != null && r.last_ts_ms != null ? (r.last_ts_ms - r.first_ts_ms) / 1000 : null;
   tr.appendChild(cell("duration_s", fixed(seconds, 1), true));
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "danger small delete";
+  remove.textContent = "Delete";
+  remove.title = "delete this run";
+  remove.onclick = () =>
+    run(async () => {
+      if (await deleteRun(r.run_id, r.name, r.samples)) {
+        pick(r.run_id, false);
+        await showRuns(null);
+      }
+    });
+  const actions = document.createElement("td");
+  actions.className = "actions";
+  actions.appendChild(remove);
+  tr.appendChild(actions);
   return tr;
 }
 
@@ -385,11 +429,11 @@ async function watchLive(base) {
   stop.onclick = () =>
     run(async () => {
       stop.disabled = true;
-      const response = await fetch(base + "/stop", { method: "POST", headers: authHeaders() });
-      if (!response.ok) {
+      try {
+        await mutate("POST", base + "/stop");
+      } catch (e) {
         stop.disabled = false;
-        const body = await response.json().catch(() => null);
-        throw new Error((body && body.message) || "stop: " + response.status);
+        throw e;
       }
     });
   document.body.dataset.ready = "live";
@@ -419,12 +463,18 @@ async function showRun() {
   const status = await api(base + "/status");
   const state = STATES[status.state] || "UNSPECIFIED";
   if (state !== "UNSPECIFIED" && !FINAL_STATES.has(state)) await watchLive(base);
-  const [run, report] = await Promise.all([
+  const [info, report] = await Promise.all([
     apiOnceCommitted(base),
     apiOnceCommitted(base + "/report?page_size=1000"),
   ]);
-  document.title = "loadlake — " + run.name;
-  document.getElementById("title").textContent = run.name + " (" + run.run_id + ")";
+  document.title = "loadlake — " + info.name;
+  const remove = document.getElementById("delete-run");
+  remove.hidden = false;
+  remove.onclick = () =>
+    run(async () => {
+      if (await deleteRun(info.run_id, info.name, info.samples)) location.href = "/";
+    });
+  document.getElementById("title").textContent = info.name + " (" + info.run_id + ")";
   const o = report.outline || {};
   document.getElementById("outline").replaceChildren(
     outlineCard("requests", "requests", String(o.requests)),

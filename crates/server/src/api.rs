@@ -80,7 +80,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
 pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
     let guarded = OpenApiRouter::new()
         .routes(routes!(list_runs, crate::api_upload::upload))
-        .routes(routes!(get_run))
+        .routes(routes!(get_run, delete_run))
         .routes(routes!(run_status))
         .routes(routes!(stop_run))
         .routes(routes!(live))
@@ -283,6 +283,20 @@ async fn get_run(State(api): State<Api>, Path(run_id): Path<String>) -> ApiResul
     let answer = api
         .runs
         .get_run(tonic::Request::new(pb::GetRunRequest { run_id }))
+        .await?;
+    Ok(Json(answer.into_inner()))
+}
+
+/// `DELETE /api/v1/runs/{run_id}`: DeleteRun — the run's samples and its entry leave the store.
+#[utoipa::path(delete, path = "/api/v1/runs/{run_id}", tag = "runs", params(("run_id" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "The run is deleted (DeleteRun)", body = pb::DeleteRunResponse), ApiErrors))]
+async fn delete_run(
+    State(api): State<Api>,
+    Path(run_id): Path<String>,
+) -> ApiResult<pb::DeleteRunResponse> {
+    let answer = api
+        .runs
+        .delete_run(tonic::Request::new(pb::DeleteRunRequest { run_id }))
         .await?;
     Ok(Json(answer.into_inner()))
 }

@@ -219,10 +219,11 @@ mod tests {
             })
             .collect();
         operations.sort();
-        assert_eq!(operations.len(), 17, "{operations:#?}");
+        assert_eq!(operations.len(), 18, "{operations:#?}");
         assert!(operations.contains(&"post /api/v1/runs/{run_id}/stop".to_string()));
         assert!(operations.contains(&"get /api/v1/openapi.json".to_string()));
         assert!(operations.contains(&"post /api/v1/runs".to_string()));
+        assert!(operations.contains(&"delete /api/v1/runs/{run_id}".to_string()));
         assert_eq!(
             doc["components"]["securitySchemes"][super::BEARER]["scheme"],
             "bearer"

@@ -2,7 +2,7 @@
 Python's urllib and prints one JSON list of {"path", "method", "status", "www_authenticate",
 "content_type", "body"} (body parsed as JSON, else null).
 
-usage: http_json.py BASE TOKEN|- [GET|POST:]PATH ...
+usage: http_json.py BASE TOKEN|- [POST:|DELETE:]PATH ...
 """
 import json
 import sys
@@ -13,8 +13,9 @@ base, token, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 out = []
 for spec in paths:
     method, path = ("GET", spec)
-    if spec.startswith("POST:"):
-        method, path = "POST", spec[5:]
+    for verb in ("POST", "DELETE"):
+        if spec.startswith(verb + ":"):
+            method, path = verb, spec[len(verb) + 1:]
     request = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
     if token != "-":
         request.add_header("Authorization", "Bearer " + token)

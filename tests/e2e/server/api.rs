@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::{Served, channel, checkout_run, runtime};
 use crate::common::*;
 
-/// Fetches `paths` (`POST:` in front for a POST) from the served JSON API with `token`.
-fn fetch(served: &Served, token: Option<&str>, paths: &[String]) -> Vec<Value> {
+/// Fetches `paths` (`POST:` / `DELETE:` in front for those) from the served JSON API with `token`.
+pub(super) fn fetch(served: &Served, token: Option<&str>, paths: &[String]) -> Vec<Value> {
     let base = served.http.as_deref().expect("started with --http");
     let mut args = vec![base, token.unwrap_or("-")];
     args.extend(paths.iter().map(String::as_str));

@@ -1,6 +1,8 @@
 //! What the JSON API and the console change in the store: an upload (`POST /api/v1/runs`,
 //! ImportFile's pipeline) makes the run a CLI import of the same file makes — by Python's
-//! urllib and through the runs page's upload zone in headless Chromium.
+//! urllib and through the runs page's upload zone in headless Chromium; a delete
+//! (`DELETE /api/v1/runs/{id}`, DeleteRun) needs the token and removes the run, from the API,
+//! the runs list and the run page, each after a confirmation.
 
 use serde_json::Value;
 
@@ -172,4 +174,123 @@ fn a_file_given_to_the_runs_pages_upload_zone_becomes_a_run() {
     let s = &seen["shots"]["runs-upload"];
     assert!(s["distinct_colors"].as_u64().unwrap() > 20, "{s}");
     assert!(s["nonwhite_fraction"].as_f64().unwrap() > 0.02, "{s}");
+}
+
+/// The run ids `loadlake runs --format json` lists, sorted.
+fn listed(store: &TestStore) -> Vec<String> {
+    let runs = store.json(&["runs", "--format", "json"]);
+    let mut ids: Vec<String> = runs
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["run_id"].as_str().expect("an id").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Three imports of checkout.jtl (forced), named one, two, three, in that order.
+fn three_runs(store: &TestStore) -> Vec<String> {
+    let jtl = repo_root().join("sample-data/checkout.jtl");
+    ["one", "two", "three"]
+        .iter()
+        .map(|name| store.import(&[jtl.to_str().unwrap(), "--force", "--name", name]))
+        .collect()
+}
+
+/// `ids`, sorted.
+fn sorted(ids: &[&String]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn delete_through_the_json_api_needs_the_token_and_removes_the_run() {
+    let store = TestStore::new();
+    let runs = three_runs(&store);
+    let served = serve_with_token(&store);
+    let (gone, kept) = (&runs[0], &runs[1]);
+    let delete = format!("DELETE:/api/v1/runs/{gone}");
+    let refused: Vec<Value> = [None, Some("wrong")]
+        .into_iter()
+        .flat_map(|token| super::api::fetch(&served, token, std::slice::from_ref(&delete)))
+        .collect();
+    for answer in &refused {
+        assert_eq!(answer["status"], 401, "{answer}");
+    }
+    // Refused: nothing left the store.
+    assert_eq!(listed(&store), sorted(&runs.iter().collect::<Vec<_>>()));
+    let got = super::api::fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            delete.clone(),
+            format!("/api/v1/runs/{gone}"),
+            delete.clone(),
+            "DELETE:/api/v1/runs/no-such-run".to_string(),
+            format!("/api/v1/runs/{kept}"),
+        ],
+    );
+    assert_eq!(got[0]["status"], 200, "{got:?}");
+    assert_eq!(got[0]["body"], serde_json::json!({"deleted": true}));
+    let statuses: Vec<&Value> = got.iter().map(|a| &a["status"]).collect();
+    assert_eq!(statuses, [200, 404, 404, 404, 200], "{got:?}");
+    // The CLI no longer sees it; the others stay.
+    assert_eq!(listed(&store), sorted(&[&runs[1], &runs[2]]));
+}
+
+#[test]
+fn runs_are_deleted_from_the_runs_list_and_the_run_page_after_a_confirmation() {
+    if !crate::html::browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let runs = three_runs(&store);
+    let served = serve_with_token(&store);
+    let base = served.http.clone().expect("started with --http");
+    let (from_list, from_page) = (&runs[0], &runs[2]);
+    let seen = py_json(
+        "console_delete_check.py",
+        &[&base, "s3cret", from_list, from_page],
+    );
+    for e in seen["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("401"), "{seen}");
+    }
+    assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
+    let shown = |v: &Value| {
+        let ids: Vec<String> = v
+            .as_array()
+            .unwrap_or_else(|| panic!("{seen}"))
+            .iter()
+            .map(|id| id.as_str().unwrap().to_string())
+            .collect();
+        sorted(&ids.iter().collect::<Vec<_>>())
+    };
+    // Dismissed: still listed. Accepted: gone from the list, then from the run page.
+    assert_eq!(
+        shown(&seen["after_cancel"]),
+        sorted(&runs.iter().collect::<Vec<_>>())
+    );
+    assert_eq!(shown(&seen["after_delete"]), sorted(&[&runs[1], &runs[2]]));
+    assert_eq!(seen["page_url"], format!("{base}/"), "{seen}");
+    assert_eq!(shown(&seen["after_page"]), [runs[1].clone()]);
+    let dialogs = seen["dialogs"].as_array().unwrap();
+    assert_eq!(dialogs.len(), 3, "{seen}");
+    assert!(
+        dialogs[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Delete run {from_list} (one, 720 samples)?")),
+        "{seen}"
+    );
+    assert!(
+        dialogs[2]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Delete run {from_page} (three, 720 samples)?")),
+        "{seen}"
+    );
+    // The store agrees: only the second run is left.
+    assert_eq!(listed(&store), [runs[1].clone()]);
 }

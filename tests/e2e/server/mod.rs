@@ -4,7 +4,7 @@
 //! streams (`streams`); the JSON API of `--http` with Python's urllib (`api`). This module holds the shared pieces: a served store and clients.
 
 mod agents;
-mod api;
+pub(super) mod api;
 mod cluster;
 mod console;
 mod console_write;
