@@ -84,7 +84,7 @@ async function showCompare() {
     location.search = "?" + formQuery(form);
   };
   if (!params.get("base") || !params.get("target")) {
-    // Nothing asked yet: the form is the page (the token is asked for now, not at submit).
+    // Nothing asked yet: the form is the page (one call now, so a lost login shows at once).
     await api("/api/v1/runs?max_results=1");
     document.getElementById("hint").textContent =
       "Give two run ids, or select two runs on the runs page and press Compare.";

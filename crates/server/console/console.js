@@ -1,15 +1,20 @@
 // The loadlake console: pages that read the JSON API (/api/v1/…) of the server that serves
-// them. No framework, no network beyond this server. The token (when the server has one) is
-// asked for once and kept in the tab's sessionStorage. When a page has shown its data it sets
-// document.body.dataset.ready; an error it could not show otherwise goes to dataset.errors.
+// them. No framework, no network beyond this server. With a token, the server's login page
+// sets an HttpOnly cookie that every call carries (the scripts never see the token); a call
+// refused for want of it sends the page to the login. Every call sends X-Loadlake-Console, the
+// header the server wants beside the cookie on a change (its CSRF rule). When a page has shown
+// its data it sets document.body.dataset.ready; an error it could not show otherwise goes to
+// dataset.errors.
 "use strict";
 
-const TOKEN_KEY = "loadlake.token";
+/** The headers of every call to the API: the console's own (see above). */
+function consoleHeaders() {
+  return { "X-Loadlake-Console": "1" };
+}
 
-/** The headers that carry the token, when one was given. */
-function authHeaders() {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return token ? { Authorization: "Bearer " + token } : {};
+/** To the login page, back here after it (the cookie is missing or no longer right). */
+function toLogin() {
+  location.href = "/login?" + new URLSearchParams({ next: location.pathname + location.search + location.hash });
 }
 
 /**
@@ -18,17 +23,17 @@ function authHeaders() {
  */
 async function api(path, body) {
   const init = body === undefined
-    ? { headers: authHeaders() }
+    ? { headers: consoleHeaders() }
     : {
         method: "POST",
-        headers: { ...authHeaders(), "Content-Type": "application/json" },
+        headers: { ...consoleHeaders(), "Content-Type": "application/json" },
         body: JSON.stringify(body),
       };
   const response = await fetch(path, init);
   const answer = await response.json().catch(() => null);
   if (response.status === 401) {
-    askForToken();
-    throw new Error("this server needs a token");
+    toLogin();
+    throw new Error("this server needs its token: log in");
   }
   if (!response.ok) {
     throw new Error((answer && answer.message) || response.status + " " + response.statusText);
@@ -41,9 +46,9 @@ async function api(path, body) {
  * the parsed JSON answer, throws the server's message.
  */
 async function mutate(method, path) {
-  const response = await fetch(path, { method, headers: authHeaders() });
+  const response = await fetch(path, { method, headers: consoleHeaders() });
   const answer = await response.json().catch(() => null);
-  if (response.status === 401) askForToken();
+  if (response.status === 401) toLogin();
   if (!response.ok) {
     throw new Error((answer && answer.message) || method + " " + path + ": " + response.status);
   }
@@ -62,17 +67,6 @@ async function deleteRun(runId, name, samples) {
   await mutate("DELETE", "/api/v1/runs/" + encodeURIComponent(runId));
   document.body.dataset.deleted = runId;
   return true;
-}
-
-/** Shows the token form; a token entered there is kept and the page loaded again. */
-function askForToken() {
-  const form = document.getElementById("token-form");
-  form.hidden = false;
-  form.onsubmit = (event) => {
-    event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
-    location.reload();
-  };
 }
 
 function showError(error) {
@@ -226,7 +220,7 @@ function uploadFile(file, query, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/runs?" + query);
-    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    for (const [name, value] of Object.entries(consoleHeaders())) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
     xhr.onload = () => {
@@ -236,7 +230,7 @@ function uploadFile(file, query, onProgress) {
       } catch (e) {
         answer = null;
       }
-      if (xhr.status === 401) askForToken();
+      if (xhr.status === 401) toLogin();
       if (xhr.status >= 200 && xhr.status < 300 && answer) resolve(answer);
       else reject(new Error((answer && answer.message) || "upload: " + xhr.status + " " + xhr.statusText));
     };
@@ -381,9 +375,9 @@ const STATES = ["UNSPECIFIED", "CREATED", "PREPARING", "READY", "RUNNING", "STOP
 const FINAL_STATES = new Set(["STOPPED", "FAILED"]);
 
 /** Calls `onEvent(json)` for each server-sent event of `path` until the stream ends (fetch
- *  rather than EventSource, which cannot send the token). */
+ *  rather than EventSource, which cannot tell an error answer from a dropped connection). */
 async function followEvents(path, onEvent) {
-  const response = await fetch(path, { headers: authHeaders() });
+  const response = await fetch(path, { headers: consoleHeaders() });
   if (!response.ok) throw new Error("live status: " + response.status + " " + response.statusText);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -596,11 +590,21 @@ async function runSql() {
   document.body.dataset.ready = "sql";
 }
 
+/** Shows the header's "Log out" when the server has a token (its /login then answers with
+ *  the form rather than sending on). */
+async function showLogout() {
+  const form = document.querySelector("header form.logout");
+  if (!form) return;
+  const login = await fetch("/login", { redirect: "manual" }).catch(() => null);
+  form.hidden = !(login && login.status === 200);
+}
+
 /** Runs `step`, showing what went wrong instead of failing silently. */
 function run(step) {
   step().catch(showError);
 }
 
+showLogout();
 if (document.body.dataset.page === "runs") {
   document.getElementById("filters").onsubmit = (event) => {
     event.preventDefault();

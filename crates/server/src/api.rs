@@ -6,8 +6,9 @@
 //! enums as their numbers; 64-bit integers as JSON numbers). Query-string parameters fill the
 //! request message by field name (`?percentile_method=linear&brokens_limit_count=60`); absent
 //! ones take the proto defaults, as in gRPC. Errors are `{"code": "...", "message": "..."}` with
-//! the HTTP status of the gRPC code. With a token, every endpoint but `/api/v1/health` needs
-//! `Authorization: Bearer <token>`, as every gRPC service but health does.
+//! the HTTP status of the gRPC code. With a token, every endpoint but `/api/v1/health` and the
+//! OpenAPI document needs `Authorization: Bearer <token>` (as every gRPC service but health
+//! does) or the console's login cookie; changes also pass the CSRF rule (`console_auth.rs`).
 //!
 //! `/api/v1/compare` and `/api/v1/trend` (`api_across.rs`) have no gRPC method: they answer
 //! what `loadlake compare` / `loadlake trend` print with `--format json`, with their names.
@@ -15,9 +16,9 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -57,7 +58,7 @@ impl axum::extract::FromRef<Api> for Arc<Shared> {
 
 /// The `/api/v1` routes over `shared`, behind `check`, and the console's pages.
 pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
-    let (routes, document) = documented(check).split_for_parts();
+    let (routes, document) = documented(check.clone()).split_for_parts();
     // The document is written once; it cannot fail to serialise (maps with string keys).
     let openapi = document
         .to_json()
@@ -69,7 +70,7 @@ pub(crate) fn router(shared: Arc<Shared>, check: BearerCheck) -> Router {
         openapi: Arc::from(openapi),
     };
     routes
-        .merge(crate::console::router())
+        .merge(crate::console::router(check))
         .fallback(not_found)
         .with_state(api)
 }
@@ -93,7 +94,10 @@ pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
         .routes(routes!(crate::api_sql::sql))
         .routes(routes!(crate::api_across::compare))
         .routes(routes!(crate::api_across::trend))
-        .layer(middleware::from_fn_with_state(check, require_token));
+        .layer(middleware::from_fn_with_state(
+            check,
+            crate::console_auth::guard_api,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(openapi_json))
@@ -180,18 +184,6 @@ fn grpc_code_name(code: Code) -> &'static str {
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-/// Refuses a request without the server's token (when it has one).
-async fn require_token(State(check): State<BearerCheck>, request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
-    match check.check(given) {
-        Ok(()) => next.run(request).await,
-        Err(status) => ApiError(status).into_response(),
-    }
-}
 
 async fn not_found() -> ApiError {
     ApiError(Status::not_found(

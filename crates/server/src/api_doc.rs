@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
@@ -20,6 +20,8 @@ use crate::api::ErrorBody;
 /// The name of the bearer-token security scheme in the document (also spelt out in `ApiDoc`'s
 /// and the handlers' `security`).
 pub(crate) const BEARER: &str = "bearer";
+/// The name of the console-cookie security scheme (the alternative to the bearer token).
+pub(crate) const COOKIE: &str = "cookie";
 
 /// The document's fixed parts: info, tags, the security scheme and the requirement every
 /// operation has unless it says otherwise. The paths come from the router (`api::router`).
@@ -33,7 +35,7 @@ pub(crate) const BEARER: &str = "bearer";
         license(name = "see the repository")
     ),
     modifiers(&BearerScheme),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("cookie" = [])),
     components(schemas(ErrorBody)),
     tags(
         (name = "runs", description = "Runs and their lifecycle (RunService)"),
@@ -45,7 +47,8 @@ pub(crate) const BEARER: &str = "bearer";
 )]
 pub(crate) struct ApiDoc;
 
-/// Adds the bearer-token scheme (`Authorization: Bearer <token>`, the `--token-file` token).
+/// Adds the bearer-token scheme (`Authorization: Bearer <token>`, the `--token-file` token) and
+/// the console's cookie, either of which an operation may be called with.
 struct BearerScheme;
 
 impl Modify for BearerScheme {
@@ -62,6 +65,14 @@ impl Modify for BearerScheme {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            COOKIE,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::console_auth::COOKIE,
+                "The console's session, set by `POST /login` with the token (HttpOnly, \
+                 SameSite=Strict); a change made with it also needs `X-Loadlake-Console: 1`",
+            ))),
         );
     }
 }
@@ -101,6 +112,12 @@ impl IntoResponses for ApiErrors {
             (
                 "404".to_string(),
                 error("NOT_FOUND: no such run, case or request"),
+            ),
+            (
+                "403".to_string(),
+                error(
+                    "PERMISSION_DENIED: a change (POST, DELETE) with an `Origin` not this server's, or made with the console's cookie without `X-Loadlake-Console: 1`",
+                ),
             ),
             ("500".to_string(), error("INTERNAL, UNKNOWN, DATA_LOSS")),
             (

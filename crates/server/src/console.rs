@@ -1,6 +1,7 @@
 //! The web console of `loadlake serve --http`: static pages (`console/`, compiled in) that
-//! read the JSON API ([`crate::api`]) from the browser. The pages hold no data, so they are
-//! served without the token; every API call they make carries it (the page asks for it once).
+//! read the JSON API ([`crate::api`]) from the browser. With a token, the pages and their
+//! scripts need it as the API does (the console's login cookie, `console_auth.rs`); without
+//! it they lead to `/login`, which with the stylesheet is all that is open.
 //!
 //! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline, its curve
 //! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve;
@@ -10,8 +11,11 @@
 
 use axum::Router;
 use axum::http::header;
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
+
+use crate::auth::BearerCheck;
 
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const RUN_HTML: &str = include_str!("../console/run.html");
@@ -34,8 +38,15 @@ fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
-/// The console's routes (merged next to `/api/v1`).
-pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// The console's routes (merged next to `/api/v1`): the pages and scripts behind `check`
+/// (to the login page without the token), the login and the stylesheet open.
+pub(crate) fn router<S: Clone + Send + Sync + 'static>(check: BearerCheck) -> Router<S> {
+    let open = Router::new()
+        .route(
+            "/console/console.css",
+            get(|| async { file("text/css; charset=utf-8", CONSOLE_CSS) }),
+        )
+        .merge(crate::console_auth::router(check.clone()));
     Router::new()
         .route(
             "/",
@@ -66,10 +77,6 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { file("text/javascript; charset=utf-8", CONSOLE_JS) }),
         )
         .route(
-            "/console/console.css",
-            get(|| async { file("text/css; charset=utf-8", CONSOLE_CSS) }),
-        )
-        .route(
             "/console/uPlot.iife.min.js",
             get(|| async {
                 file(
@@ -82,4 +89,9 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/console/uPlot.min.css",
             get(|| async { file("text/css; charset=utf-8", loadlake_report::html::UPLOT_CSS) }),
         )
+        .route_layer(middleware::from_fn_with_state(
+            check,
+            crate::console_auth::guard_page,
+        ))
+        .merge(open)
 }

@@ -13,6 +13,7 @@ mod api_upload;
 mod auth;
 mod conn;
 mod console;
+mod console_auth;
 mod convert;
 mod error;
 mod flight;

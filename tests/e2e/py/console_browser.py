@@ -45,10 +45,12 @@ def wait_ready(page, what):
 
 
 def enter_token(page, token):
-    """Waits for the page to ask for the token and gives it."""
+    """Waits for the login page the console sent the browser to and logs in with the token;
+    returns once the browser is back on the page it came from."""
     page.wait_for_selector("#token-form:not([hidden])", timeout=TIMEOUT_MS)
     page.fill("#token", token)
-    page.click("#token-form button")
+    with page.expect_navigation(timeout=TIMEOUT_MS):
+        page.click("#token-form button")
 
 
 def shot(page, out, directory, name):

@@ -11,7 +11,9 @@ Prints ONE JSON object:
   progress     {value, max} of the progress bar after the upload
   status       the text next to the progress bar
   row          {run_id, marked (highlighted as new), fields: {field: cell text}} of that run
-  shots        {runs: {bytes, distinct_colors, nonwhite_fraction}} of SHOT_DIR/runs-upload.png
+  login_url    where the runs page sent the browser before the token was given
+  shots        {name: {bytes, distinct_colors, nonwhite_fraction}} of SHOT_DIR/login.png (the
+               login page) and SHOT_DIR/runs-upload.png
   errors       console errors and page errors; blocked: requests elsewhere
 Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 """
@@ -37,6 +39,8 @@ def main():
 
     with console_page(base, out) as page:
         page.goto(base + "/", wait_until="load", timeout=TIMEOUT_MS)
+        out["login_url"] = page.url
+        shot(page, out, shots, "login")
         enter_token(page, token)
         wait_ready(page, "runs")
         page.fill("#upload-name", name)

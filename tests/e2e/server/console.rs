@@ -1,5 +1,5 @@
 //! The web console of `loadlake serve --http` in headless Chromium (tests/e2e/py/
-//! console_check.py drives it as a person would): the page asks for the token, lists the runs
+//! console_check.py drives it as a person would): the login page takes the token, the page lists the runs
 //! with the samples and errors Python's csv module counts in the JTL, filters by name, and a
 //! run's page shows per request and transaction the counts and mean response times of those
 //! rows — nothing loaded from anywhere but the server, no script error.

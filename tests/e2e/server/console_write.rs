@@ -170,10 +170,21 @@ fn a_file_given_to_the_runs_pages_upload_zone_becomes_a_run() {
     let (up_report, up_entry) = report_and_entry(&store, run);
     assert_eq!(up_report, cli_report);
     assert_eq!(up_entry, cli_entry);
-    // The screenshot is a page, not blank.
-    let s = &seen["shots"]["runs-upload"];
-    assert!(s["distinct_colors"].as_u64().unwrap() > 20, "{s}");
-    assert!(s["nonwhite_fraction"].as_f64().unwrap() > 0.02, "{s}");
+    // Without the cookie the page sent the browser to the login first.
+    assert_eq!(
+        seen["login_url"],
+        format!("{base}/login?next=%2F"),
+        "{seen}"
+    );
+    // The screenshots are pages, not blank.
+    for name in ["login", "runs-upload"] {
+        let s = &seen["shots"][name];
+        assert!(s["distinct_colors"].as_u64().unwrap() > 20, "{name}: {s}");
+        assert!(
+            s["nonwhite_fraction"].as_f64().unwrap() > 0.02,
+            "{name}: {s}"
+        );
+    }
 }
 
 /// The run ids `loadlake runs --format json` lists, sorted.

@@ -7,6 +7,7 @@ mod agents;
 pub(super) mod api;
 mod cluster;
 mod console;
+mod console_auth;
 mod console_write;
 mod crash;
 mod disk_full;
