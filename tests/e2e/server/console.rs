@@ -186,6 +186,25 @@ fn a_live_run_updates_in_the_console_and_its_stop_button_stops_it() {
         .collect();
     assert!(states.contains(&"RUNNING"), "{seen}");
     assert_eq!(states.last(), Some(&"STOPPED"), "{seen}");
+    // What the page showed went forward through the lifecycle, never back.
+    let lifecycle = [
+        "CREATED",
+        "PREPARING",
+        "READY",
+        "RUNNING",
+        "STOPPING",
+        "STOPPED",
+    ];
+    let at: Vec<usize> = states
+        .iter()
+        .map(|s| {
+            lifecycle
+                .iter()
+                .position(|l| l == s)
+                .unwrap_or_else(|| panic!("{s}: {seen}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{states:?}");
     // The Stop button did what `loadlake stop` does; the page then shows the committed run.
     let done = assert_stopped_on_request(&t.store, &run);
     assert_eq!(
