@@ -232,7 +232,11 @@ function uploadFile(file, query, onProgress) {
       }
       if (xhr.status === 401) toLogin();
       if (xhr.status >= 200 && xhr.status < 300 && answer) resolve(answer);
-      else reject(new Error((answer && answer.message) || "upload: " + xhr.status + " " + xhr.statusText));
+      else {
+        const why = (answer && answer.message) || "upload: " + xhr.status + " " + xhr.statusText;
+        // 409: these bytes were imported before; the zone's checkbox is the CLI's --force.
+        reject(new Error(xhr.status === 409 ? why + " (tick “import again” to import it anyway)" : why));
+      }
     };
     xhr.onerror = () => reject(new Error("upload: the connection failed"));
     xhr.send(file);

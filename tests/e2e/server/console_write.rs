@@ -139,9 +139,15 @@ fn a_file_given_to_the_runs_pages_upload_zone_becomes_a_run() {
             shots.to_str().unwrap(),
         ],
     );
-    for e in seen["errors"].as_array().unwrap() {
-        assert!(e.as_str().unwrap().contains("401"), "{seen}");
-    }
+    // The browser logs the refused drop's 409, nothing else.
+    let errors: Vec<&str> = seen["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(errors.len(), 1, "{seen}");
+    assert!(errors[0].contains("409"), "{seen}");
     assert_eq!(seen["blocked"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["upload_error"], Value::Null, "{seen}");
     let run = seen["uploaded"]
@@ -170,6 +176,20 @@ fn a_file_given_to_the_runs_pages_upload_zone_becomes_a_run() {
     let (up_report, up_entry) = report_and_entry(&store, run);
     assert_eq!(up_report, cli_report);
     assert_eq!(up_entry, cli_entry);
+    // Dropped on the zone: the same bytes are refused with the server's reason; with "import
+    // again", a second run of 720 samples.
+    let refused = seen["drop_refused"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{seen}"));
+    assert!(refused.contains("already imported"), "{refused}");
+    assert!(
+        refused.ends_with("(tick “import again” to import it anyway)"),
+        "{refused}"
+    );
+    let dropped = seen["dropped"].as_str().unwrap_or_else(|| panic!("{seen}"));
+    assert_ne!(dropped, run);
+    assert_eq!(seen["dropped_row"]["fields"]["samples"], "720", "{seen}");
+    assert_eq!(seen["dropped_row"]["marked"], true, "{seen}");
     // Without the cookie the page sent the browser to the login first.
     assert_eq!(
         seen["login_url"],
