@@ -12,6 +12,9 @@
 //!
 //! `/api/v1/compare` and `/api/v1/trend` (`api_across.rs`) have no gRPC method: they answer
 //! what `loadlake compare` / `loadlake trend` print with `--format json`, with their names.
+//! `POST /api/v1/runs` (`api_upload.rs`) takes a byte stream, which a client-streamed gRPC
+//! method cannot be handed in process: it calls the function `ImportFile` itself runs
+//! (`ingest::import_upload`) and answers `ImportFileResponse`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
