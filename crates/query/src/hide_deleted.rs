@@ -11,6 +11,9 @@
 //! race for its run id, is in the bucket with no manifest listing it. Listings of `samples/`
 //! there keep only the partitions of runs with a manifest, and in each only the files that
 //! manifest lists, so `samples` (a `ListingTable`, with its partition pruning) never reads them.
+//! Listings of `rollups/` keep only the partitions of runs with a manifest: a deleted run's
+//! rollup is hidden by its tombstone, and also once the tombstone is purged, should a process
+//! that computed the rollup while the run was being deleted have written it again.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -141,15 +144,17 @@ impl Visibility {
             return true;
         };
         let parts: Vec<_> = path.parts().collect();
-        let Some(i) = parts
-            .windows(2)
-            .position(|w| w[0].as_ref() == "samples" && w[1].as_ref().starts_with("run_id="))
-        else {
+        let Some(i) = parts.windows(2).position(|w| {
+            matches!(w[0].as_ref(), "samples" | "rollups") && w[1].as_ref().starts_with("run_id=")
+        }) else {
             return true;
         };
         let Some(files) = committed.get(parts[i + 1].as_ref()) else {
-            return false; // no manifest: not committed
+            return false; // no manifest: not committed, or deleted
         };
+        if parts[i].as_ref() == "rollups" {
+            return true; // manifests list no rollups
+        }
         match parts.get(i + 2) {
             Some(file) => files.is_empty() || files.contains(file.as_ref()),
             None => true,

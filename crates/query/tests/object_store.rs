@@ -1,6 +1,7 @@
 //! Reading a store on object storage (`object_store`'s `InMemory`): queries see committed runs
 //! only, and of each only the parts its manifest lists — never an orphan part (of a writer that
-//! died or lost the race for its run id), never a run whose manifest has not landed yet.
+//! died or lost the race for its run id), never a run whose manifest has not landed yet, nor
+//! a deleted run or its rollup.
 
 use std::sync::Arc;
 
@@ -127,10 +128,11 @@ async fn only_committed_runs_and_the_parts_their_manifests_list_are_read() {
     );
 }
 
-async fn count_in(engine: &QueryEngine, table: &str, run: &str) -> i64 {
+/// Rows of `table` (`samples`, `rollups`) of run `id`.
+async fn rows_of(engine: &QueryEngine, table: &str, id: &str) -> i64 {
     let batches = engine
         .sql_read_only(&format!(
-            "select count(*) as n from {table} where run_id = '{run}'"
+            "select count(*) as n from {table} where run_id = '{id}'"
         ))
         .await
         .unwrap();
@@ -163,14 +165,14 @@ async fn live_samples_are_exactly_the_acknowledged_parts_of_runs_being_written()
     let importing_id = importing.run_id().to_string();
 
     let engine = QueryEngine::open(&store).await.unwrap();
-    assert_eq!(count_in(&engine, "live_samples", &id).await, 8);
-    assert_eq!(count_in(&engine, "samples", &id).await, 0);
-    assert_eq!(count_in(&engine, "live_samples", &done).await, 0);
-    assert_eq!(count_in(&engine, "live_samples", &importing_id).await, 0);
+    assert_eq!(rows_of(&engine, "live_samples", &id).await, 8);
+    assert_eq!(rows_of(&engine, "samples", &id).await, 0);
+    assert_eq!(rows_of(&engine, "live_samples", &done).await, 0);
+    assert_eq!(rows_of(&engine, "live_samples", &importing_id).await, 0);
     // Reports of runs being written read `samples` ∪ `live_samples`.
     engine.include_live_runs().await.unwrap();
-    assert_eq!(count_in(&engine, "samples", &id).await, 8);
-    assert_eq!(count_in(&engine, "samples", &done).await, 10);
+    assert_eq!(rows_of(&engine, "samples", &id).await, 8);
+    assert_eq!(rows_of(&engine, "samples", &done).await, 10);
     // Failed rows of the acknowledged ones, by hand: rows 0 and 5.
     let failed = engine
         .sql_read_only(&format!(
@@ -184,8 +186,8 @@ async fn live_samples_are_exactly_the_acknowledged_parts_of_runs_being_written()
     let manifest = live.commit(draft(), &[] as &[String]).unwrap();
     assert_eq!(manifest.samples, 11);
     let engine = QueryEngine::open(&store).await.unwrap();
-    assert_eq!(count_in(&engine, "live_samples", &id).await, 0);
-    assert_eq!(count_in(&engine, "samples", &id).await, 11);
+    assert_eq!(rows_of(&engine, "live_samples", &id).await, 0);
+    assert_eq!(rows_of(&engine, "samples", &id).await, 11);
     drop(importing);
 }
 
@@ -229,4 +231,57 @@ async fn parts_written_before_the_microsecond_columns_read_them_as_null() {
     // 12 rows, no µs, elapsed 20 + row % 7 for rows 0..12 (by hand: 20·12 + (0+…+6) + (0+…+4)).
     assert_eq!((col(0), col(1), col(2)), (12, 0, 0));
     assert_eq!(col(3), 240 + 21 + 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_run_and_its_rollup_are_not_read() {
+    let objects = Arc::new(InMemory::new());
+    let store = Store::open_object_store(objects.clone(), "memory://q", "lake").unwrap();
+    let gone = written(&store, 30, 10)
+        .commit(draft(), &[] as &[String])
+        .unwrap();
+    let kept = written(&store, 12, 4)
+        .commit(draft(), &[] as &[String])
+        .unwrap();
+    let (gone_id, kept_id) = (gone.run_id.to_string(), kept.run_id.to_string());
+    let engine = QueryEngine::open(&store).await.unwrap();
+    engine.ensure_rollups(&[&gone_id, &kept_id]).await.unwrap();
+    assert_eq!(count(&engine, "").await, 30 + 12);
+    let kept_rollup_rows = rows_of(&engine, "rollups", &kept_id).await;
+    assert!(rows_of(&engine, "rollups", &gone_id).await > 0);
+    assert!(kept_rollup_rows > 0);
+    let rollup_key = Path::from(format!("lake/rollups/run_id={gone_id}/rollup.parquet"));
+    let rollup = objects
+        .get(&rollup_key)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    store.delete_run(&gone_id).unwrap();
+    // The same engine's next queries: the run's samples and rollup are not read, though
+    // both are still in the bucket for the grace.
+    assert_eq!(count(&engine, "").await, 12);
+    assert_eq!(rows_of(&engine, "samples", &gone_id).await, 0);
+    assert_eq!(rows_of(&engine, "rollups", &gone_id).await, 0);
+    assert_eq!(
+        rows_of(&engine, "rollups", &kept_id).await,
+        kept_rollup_rows
+    );
+    objects.head(&rollup_key).await.expect("kept for the grace");
+    let runs = engine
+        .sql_read_only("select count(*) from runs")
+        .await
+        .unwrap();
+    assert_eq!(runs[0].column(0).as_primitive::<Int64Type>().value(0), 1);
+
+    // Purged: gone from the bucket. A rollup PUT again afterwards (by a process that computed
+    // it while the run was being deleted) belongs to no run and is not read either.
+    assert_eq!(store.purge_deleted(std::time::Duration::ZERO).unwrap(), 1);
+    assert!(objects.head(&rollup_key).await.is_err());
+    objects.put(&rollup_key, rollup.into()).await.unwrap();
+    assert_eq!(rows_of(&engine, "rollups", &gone_id).await, 0);
+    assert_eq!(count(&engine, "").await, 12);
+    assert_eq!(rows_of(&engine, "samples", &kept_id).await, 12);
 }

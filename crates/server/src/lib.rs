@@ -378,8 +378,10 @@ const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// is finished once space is back, and runs of another process on this store that died are
 /// finished, without a restart. Runs written by this server hold their locks and are skipped.
 /// On object storage the runs of writers whose drafts went silent are committed (on any host
-/// sharing the bucket), and [`Store::collect_garbage`] removes what other killed writers left,
-/// once older than [`loadlake_store::ORPHAN_GRACE`].
+/// sharing the bucket), [`Store::purge_deleted`] removes the objects of runs deleted more than
+/// [`loadlake_store::DELETED_RUN_GRACE`] ago (and finishes deletions cut off half way), and
+/// [`Store::collect_garbage`] what other killed writers left, once older than
+/// [`loadlake_store::ORPHAN_GRACE`].
 async fn recover_periodically(shared: Arc<Shared>) {
     let mut every = tokio::time::interval(RECOVER_EVERY);
     every.tick().await; // opening the store just recovered
@@ -387,19 +389,29 @@ async fn recover_periodically(shared: Arc<Shared>) {
         every.tick().await;
         let store = shared.store.clone();
         if store.is_remote() {
-            // Runs of silent writers are committed; what killed writers left that nobody
-            // acknowledged is removed once old enough.
+            // Runs of silent writers are committed; deleted runs are purged after their grace;
+            // what killed writers left that nobody acknowledged is removed once old enough.
             match tokio::task::spawn_blocking(move || {
                 if let Err(e) = store.recover() {
                     tracing::warn!("recovering runs whose writers stopped: {e}");
                 }
-                store.collect_garbage(loadlake_store::ORPHAN_GRACE)
+                let purged = store.purge_deleted(loadlake_store::DELETED_RUN_GRACE);
+                (purged, store.collect_garbage(loadlake_store::ORPHAN_GRACE))
             })
             .await
             {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!("removed {n} object(s) no manifest lists"),
-                Ok(Err(e)) => tracing::warn!("removing orphaned objects: {e}"),
+                Ok((purged, collected)) => {
+                    match purged {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("removed the objects of {n} deleted run(s)"),
+                        Err(e) => tracing::warn!("removing the objects of deleted runs: {e}"),
+                    }
+                    match collected {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("removed {n} object(s) no manifest lists"),
+                        Err(e) => tracing::warn!("removing orphaned objects: {e}"),
+                    }
+                }
                 Err(e) => tracing::warn!("garbage collection task: {e}"),
             }
             continue;

@@ -130,14 +130,6 @@ impl Store {
         }
     }
 
-    /// Errors with [`StoreError::NotOnObjectStorage`] if the store is on object storage.
-    pub fn require_local(&self, what: &'static str) -> Result<(), StoreError> {
-        match self.remote {
-            Some(_) => Err(StoreError::NotOnObjectStorage(what)),
-            None => Ok(()),
-        }
-    }
-
     /// Paths of this store (a local one; for a store on object storage, keys relative to its
     /// prefix: see [`Store::is_remote`]).
     pub fn layout(&self) -> &Layout {

@@ -15,6 +15,9 @@
 //!
 //! A crash between the two steps of `delete_run` leaves a tombstone next to a manifest; the
 //! next purge finishes the deletion.
+//!
+//! A store on object storage deletes the same way, with objects (`remote_deletion.rs`: the
+//! tombstone holds its deletion time; the server purges every minute).
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -34,7 +37,9 @@ impl Store {
     /// Deletes a run: it disappears from listings and new queries at once; its samples are
     /// removed after [`DELETED_RUN_GRACE`] (see the module doc).
     pub fn delete_run(&self, id: &str) -> Result<(), StoreError> {
-        self.require_local("deleting a run")?;
+        if let Some(remote) = self.remote() {
+            return self.delete_remote_run(remote, id);
+        }
         let id = self.run(id)?.run_id;
         let layout = self.layout();
         let tombstone = layout.tombstone_path(&id);
@@ -49,11 +54,11 @@ impl Store {
         Ok(())
     }
 
-    /// The runs deleted whose samples are still on disk (an empty set for stores written before
+    /// The runs deleted whose samples are still kept (an empty set for stores written before
     /// deletions had tombstones).
     pub fn deleted_runs(&self) -> Result<BTreeSet<RunId>, StoreError> {
-        if self.is_remote() {
-            return Ok(BTreeSet::new()); // runs are not deleted there (yet)
+        if let Some(remote) = self.remote() {
+            return crate::remote_deletion::deleted_run_ids(remote);
         }
         let dir = self.layout().deleted_dir();
         let entries = match fs::read_dir(&dir) {
@@ -74,8 +79,8 @@ impl Store {
     /// Removes the samples of the runs deleted at least `grace` ago, then their tombstones;
     /// finishes a deletion a crash interrupted. Returns how many runs' samples were removed.
     pub fn purge_deleted(&self, grace: Duration) -> Result<usize, StoreError> {
-        if self.is_remote() {
-            return Ok(0);
+        if let Some(remote) = self.remote() {
+            return self.purge_remote_deleted(remote, grace);
         }
         let layout = self.layout();
         let now = SystemTime::now();

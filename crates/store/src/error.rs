@@ -47,11 +47,6 @@ pub enum StoreError {
         "run '{0}' was committed by another writer at the same moment; this attempt was removed, nothing of it is visible (repeat the import)"
     )]
     RunIdTaken(String),
-    /// What a store on object storage cannot do yet.
-    #[error(
-        "{0} is not yet possible on a store on object storage (s3://…); use a local store for it"
-    )]
-    NotOnObjectStorage(&'static str),
     /// The runtime that drives object-storage requests could not start or stopped.
     #[error("object storage I/O: {0}")]
     Runtime(String),

@@ -13,7 +13,6 @@ impl HasFault for StoreError {
             StoreError::Io { source, .. } => io_fault(source),
             StoreError::NoSuchRun(_) => Fault::NotFound,
             StoreError::NotLive(_) | StoreError::BadTag(_) | StoreError::Location(_) => Fault::User,
-            StoreError::NotOnObjectStorage(_) => Fault::User,
             // A bucket that is not there, credentials refused, an endpoint down: the environment.
             StoreError::Remote { .. } | StoreError::Runtime(_) => Fault::Environment,
             // Parquet and Arrow errors may carry the OS error of a write; a store we cannot

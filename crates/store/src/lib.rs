@@ -11,6 +11,10 @@
 //! <root>/deleted/<id>                            tombstone: run deleted, samples kept a while
 //! ```
 //!
+//! A store on object storage has the same keys under its prefix (`samples/`, `runs/`,
+//! `rollups/`, `deleted/<id>`; no `tmp/`), committed manifest-last (`remote.rs`); its runs are
+//! deleted with tombstones too (`remote_deletion.rs`).
+//!
 //! A run becomes visible atomically: parts are written and fsynced under `tmp/`, the directory is
 //! renamed into `samples/`, then the manifest is written to a temporary name, fsynced and renamed
 //! into `runs/`. Readers list runs from manifests only, so no run is ever half visible.
@@ -34,6 +38,7 @@ mod location;
 mod manifests;
 mod recover;
 mod remote;
+mod remote_deletion;
 mod remote_gc;
 mod remote_live;
 mod remote_writer;
@@ -56,6 +61,8 @@ pub use remote_gc::ORPHAN_GRACE;
 pub use remote_live::{DRAFT_HEARTBEAT, REMOTE_WRITER_STALE_AFTER};
 pub use writer::{RunDraft, RunWriter, WriterOptions};
 
+#[cfg(test)]
+mod remote_deletion_tests;
 #[cfg(test)]
 mod remote_live_tests;
 #[cfg(test)]

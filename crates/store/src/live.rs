@@ -334,6 +334,11 @@ impl LiveCounts {
     }
 }
 
+/// `live/<id>.<ext>` (`json`, `stop`): a live file's key on object storage.
+pub(crate) fn live_key(id: &RunId, ext: &str) -> String {
+    format!("live/{id}.{ext}")
+}
+
 impl Store {
     fn live_dir(&self) -> PathBuf {
         self.layout().root().join("live")
@@ -343,18 +348,13 @@ impl Store {
         self.live_dir().join(format!("{id}.{ext}"))
     }
 
-    /// `live/<id>.<ext>`: a live file's key on object storage.
-    fn live_key(id: &RunId, ext: &str) -> String {
-        format!("live/{id}.{ext}")
-    }
-
     /// Writes `status` (atomically: a reader never sees half a file; on object storage one
     /// PUT).
     pub(crate) fn write_live(&self, status: &LiveStatus) -> Result<(), StoreError> {
         let id = RunId::parse(&status.run_id)
             .map_err(|_| StoreError::NoSuchRun(status.run_id.clone()))?;
         if let Some(remote) = self.remote() {
-            let key = Self::live_key(&id, "json");
+            let key = live_key(&id, "json");
             let json =
                 serde_json::to_vec_pretty(status).map_err(|source| StoreError::Manifest {
                     path: remote.url_of(&key).into(),
@@ -392,7 +392,7 @@ impl Store {
         };
         let (bytes, path) = match self.remote() {
             Some(remote) => {
-                let key = Self::live_key(&id, "json");
+                let key = live_key(&id, "json");
                 match remote.get(&key)? {
                     Some(bytes) => (bytes.to_vec(), PathBuf::from(remote.url_of(&key))),
                     None => return Ok(None),
@@ -444,7 +444,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotLive(id.to_string()))?;
         let id = RunId::parse(id).map_err(|_| StoreError::NotLive(id.to_string()))?;
         if let Some(remote) = self.remote() {
-            let key = Self::live_key(&id, "stop");
+            let key = live_key(&id, "stop");
             remote.put(&key, "stop\n".into(), object_store::PutMode::Overwrite)?;
             return Ok(status);
         }
@@ -458,7 +458,7 @@ impl Store {
         for ext in ["json", "stop"] {
             match self.remote() {
                 Some(remote) => {
-                    if let Err(e) = remote.delete(&Self::live_key(id, ext)) {
+                    if let Err(e) = remote.delete(&live_key(id, ext)) {
                         tracing::warn!("removing a live file of run {id}: {e}");
                     }
                 }
@@ -476,7 +476,7 @@ impl Store {
         };
         match self.remote() {
             Some(remote) => remote
-                .exists(&Self::live_key(&id, "stop"))
+                .exists(&live_key(&id, "stop"))
                 .inspect_err(|e| tracing::warn!("asking whether run {id} should stop: {e}"))
                 .unwrap_or(false),
             None => self.live_path(&id, "stop").exists(),

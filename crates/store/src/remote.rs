@@ -9,6 +9,7 @@
 //! <prefix>/tmp/<id>.draft.json                             a writer's draft, if it acknowledges
 //!                                                          samples as they arrive (`remote_live.rs`)
 //! <prefix>/live/<id>.json, live/<id>.stop                   live status, stop request (`live.rs`)
+//! <prefix>/deleted/<id>                                    tombstone of a deleted run (`remote_deletion.rs`)
 //! ```
 //!
 //! S3 has no rename, so a run is committed by writing its manifest **last** with
@@ -345,6 +346,11 @@ impl Remote {
         }
         self.cache().retain(|name, _| seen.contains(name));
         Ok(out)
+    }
+
+    /// Drops run `id`'s manifest from the cache (the run was deleted).
+    pub(crate) fn forget_manifest(&self, id: &RunId) {
+        self.cache().remove(&format!("{id}.json"));
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedManifest>> {

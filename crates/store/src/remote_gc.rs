@@ -8,6 +8,14 @@
 //! import ([`ORPHAN_GRACE`]: an hour; a 10 M-row import takes about a minute). Listed parts,
 //! the parts of format-1 manifests (which list none), the parts a live writer's draft lists (a
 //! live run lasts longer than the grace) and manifests themselves are never touched.
+//!
+//! A deleted run's parts are listed by no manifest either, but they are kept for the queries
+//! planned before its deletion: every object of a run with a tombstone (`deleted/<id>`) is left
+//! to the purge of deleted runs (`remote_deletion.rs`), which removes it after the deletion's
+//! grace, whatever the object's age. The tombstones are listed after the manifests: a run
+//! deleted in between is in one of the two lists. A rollup (`rollups/run_id=<id>/`) of a run
+//! with neither manifest nor tombstone (written by a process that computed it while the run
+//! was being deleted and purged) is an orphan too.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -21,9 +29,10 @@ use crate::error::StoreError;
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(60 * 60);
 
 impl Store {
-    /// On object storage: removes the parts under `samples/` and the rejects files under
-    /// `runs/` that no manifest lists and that are older than `grace`; returns how many objects
-    /// were removed. A local store has nothing of the kind (its recovery finishes or removes
+    /// On object storage: removes the parts under `samples/`, the rejects files under `runs/`
+    /// and the rollups under `rollups/` that no manifest lists and that are older than `grace`,
+    /// except those of deleted runs (their purge removes them); returns how many objects were
+    /// removed. A local store has nothing of the kind (its recovery finishes or removes
     /// what dead writers left): 0.
     pub fn collect_garbage(&self, grace: Duration) -> Result<usize, StoreError> {
         let Some(remote) = self.remote() else {
@@ -43,6 +52,10 @@ impl Store {
                 (m.run_id.to_string(), files)
             })
             .collect();
+        let deleted: HashSet<String> = crate::remote_deletion::deleted_run_ids(remote)?
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
         let now = Utc::now();
         let old = |meta: &object_store::ObjectMeta| {
             (now - meta.last_modified)
@@ -61,7 +74,7 @@ impl Store {
             let keep = drafted.contains(&rel)
                 || match listed.get(run) {
                     Some(files) => files.is_empty() || files.contains(&rel),
-                    None => false,
+                    None => deleted.contains(run),
                 };
             if !keep && old(&meta) {
                 tracing::info!("removing {}: no manifest lists it", remote.url_of(&rel));
@@ -76,11 +89,25 @@ impl Store {
             else {
                 continue;
             };
-            if !listed.contains_key(run) && old(&meta) {
+            if !listed.contains_key(run) && !deleted.contains(run) && old(&meta) {
                 tracing::info!(
                     "removing {}: its run was never committed",
                     remote.url_of(&rel)
                 );
+                remote.delete(&rel)?;
+                removed += 1;
+            }
+        }
+        for (rel, meta) in remote.list("rollups/")? {
+            let Some(run) = rel
+                .strip_prefix("rollups/run_id=")
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(run, _)| run)
+            else {
+                continue;
+            };
+            if !listed.contains_key(run) && !deleted.contains(run) && old(&meta) {
+                tracing::info!("removing {}: its run is gone", remote.url_of(&rel));
                 remote.delete(&rel)?;
                 removed += 1;
             }

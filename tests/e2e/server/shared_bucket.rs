@@ -1,7 +1,7 @@
 //! Two `loadlake serve` processes on one store in the test bucket (`$LOADLAKE_TEST_S3`, the
 //! moto server scripts/test starts): a run uploaded through one is listed and reported by the
-//! other at once, with the same numbers; what needs local files (deleting a run) is refused
-//! with a clear status instead of half done.
+//! other at once, with the same numbers; a run deleted through one is gone from the other at
+//! once.
 
 use loadlake_server::pb;
 use loadlake_server::pb::ingest_service_client::IngestServiceClient;
@@ -68,26 +68,55 @@ fn two_servers_on_one_bucket_serve_each_others_runs() {
             "{cli}"
         );
 
-        // Deleting needs the local store's tombstones: refused, nothing removed.
-        let refused = runs_b
+        // Deleting through the second server: the first no longer lists or reports it.
+        let deleted = runs_b
             .delete_run(pb::DeleteRunRequest {
                 run_id: uploaded.run_id.clone(),
             })
             .await
-            .expect_err("DeleteRun on object storage");
-        assert_eq!(refused.code(), Code::InvalidArgument, "{refused}");
-        assert!(
-            refused.message().contains("object storage"),
-            "{}",
-            refused.message()
-        );
-        let still = runs_b
+            .expect("DeleteRun through the second server")
+            .into_inner();
+        assert!(deleted.deleted);
+        let mut runs_a = RunServiceClient::new(channel(&a).await);
+        let listed = runs_a
+            .list_runs(pb::ListRunsRequest::default())
+            .await
+            .expect("ListRuns through the first server")
+            .into_inner();
+        assert!(listed.runs.is_empty(), "{:?}", listed.runs);
+        let missing = runs_a
             .get_run(pb::GetRunRequest {
                 run_id: uploaded.run_id.clone(),
             })
             .await
-            .expect("the run is still there")
-            .into_inner();
-        assert_eq!(still.samples, 720);
+            .expect_err("GetRun of the deleted run");
+        assert_eq!(missing.code(), Code::NotFound, "{missing}");
+        let mut reports_a = ReportServiceClient::new(channel(&a).await);
+        let unreported = reports_a
+            .get_report(pb::GetReportRequest {
+                run_id: uploaded.run_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("GetReport of the deleted run");
+        assert_eq!(unreported.code(), Code::NotFound, "{unreported}");
+        // Deleting it again (through either server): there is no such run.
+        let again = runs_a
+            .delete_run(pb::DeleteRunRequest {
+                run_id: uploaded.run_id.clone(),
+            })
+            .await
+            .expect_err("DeleteRun of a deleted run");
+        assert_eq!(again.code(), Code::NotFound, "{again}");
+        // …and the CLI reading the bucket itself lists no run and reports none.
+        let runs = store.json(&["runs", "--format", "json"]);
+        assert_eq!(runs.as_array().map(Vec::len), Some(0), "{runs}");
+        let report = store.run(&["report", &uploaded.run_id]);
+        assert!(!report.status.success());
+        assert!(
+            String::from_utf8_lossy(&report.stderr).contains("no run"),
+            "{}",
+            String::from_utf8_lossy(&report.stderr)
+        );
     });
 }

@@ -91,12 +91,18 @@ pub(crate) fn import_run(store: &Store, args: &ImportArgs) -> anyhow::Result<Run
     Ok(loadlake_import::import_files(store, &request)?)
 }
 
-/// On object storage, after an import: removes what imports killed more than
+/// On object storage, after an import: removes the objects of runs deleted more than
+/// [`loadlake_store::DELETED_RUN_GRACE`] ago and what imports killed more than
 /// [`loadlake_store::ORPHAN_GRACE`] ago left (parts no manifest lists). Best effort: a failure
 /// is logged, the import stands.
 fn sweep_orphans(store: &Store) {
     if !store.is_remote() {
         return;
+    }
+    match store.purge_deleted(loadlake_store::DELETED_RUN_GRACE) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed the objects of {n} deleted run(s)"),
+        Err(e) => tracing::warn!("removing the objects of deleted runs: {e}"),
     }
     match store.collect_garbage(loadlake_store::ORPHAN_GRACE) {
         Ok(0) => {}
