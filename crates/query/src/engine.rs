@@ -20,7 +20,7 @@ use datafusion::prelude::SessionConfig;
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use loadlake_schema::{col, sample_schema};
-use loadlake_store::Store;
+use loadlake_store::{Store, StoreError};
 use object_store::local::LocalFileSystem;
 
 use datafusion::functions::expr_fn::coalesce;
@@ -30,6 +30,7 @@ use datafusion::prelude::{Expr, col as df_col, lit};
 use crate::cluster::QueryCluster;
 use crate::error::QueryError;
 use crate::hide_deleted::HideDeletedRuns;
+use crate::rollups_table::RollupsTable;
 use crate::runs_table::RunsTable;
 
 /// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
@@ -39,6 +40,11 @@ pub struct QueryEngine {
     pub(crate) ctx: SessionContext,
     /// The store (rollups are kept there).
     pub(crate) store: Store,
+    /// The `rollups` table (consolidations read and write through it).
+    pub(crate) rollups: Arc<RollupsTable>,
+    /// How many runs read from per-run rollup files make `ensure_rollups` consolidate
+    /// (`None`: never).
+    pub(crate) consolidate_after: Option<usize>,
     /// The cluster queries are planned over, if any.
     cluster: Option<Arc<dyn QueryCluster>>,
 }
@@ -102,7 +108,9 @@ impl QueryEngine {
         // Deleted runs keep their files for a while (queries planned before may still read
         // them); new queries must not list them. On object storage only the parts the runs'
         // manifests list are listed (see `hide_deleted.rs`).
-        let (samples_url, rollups_url) = match store.object_storage()? {
+        // Where the rollup files are: the object store DataFusion reads them from and the
+        // prefix of the store's keys in it.
+        let (samples_url, rollups_at) = match store.object_storage()? {
             Some(objects) => {
                 ctx.register_object_store(
                     ObjectStoreUrl::parse(&objects.url)?.as_ref(),
@@ -121,7 +129,10 @@ impl QueryEngine {
                     "live_samples",
                     partitioned_table(&objects.live_url_of("samples/"), sample_schema())?,
                 )?;
-                (objects.url_of("samples/"), objects.url_of("rollups/"))
+                (
+                    objects.url_of("samples/"),
+                    (ObjectStoreUrl::parse(&objects.url)?, objects.prefix.clone()),
+                )
             }
             None => {
                 ctx.register_object_store(
@@ -136,9 +147,17 @@ impl QueryEngine {
                     "live_samples",
                     partitioned_table(&layout.tmp_dir().to_string_lossy(), sample_schema())?,
                 )?;
+                let root = std::fs::canonicalize(layout.root()).map_err(|source| {
+                    QueryError::RollupStore(StoreError::Io {
+                        path: layout.root().to_path_buf(),
+                        source,
+                    })
+                })?;
+                let base = object_store::path::Path::from_absolute_path(&root)
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
                 (
                     layout.samples_dir().to_string_lossy().into_owned(),
-                    layout.rollups_dir().to_string_lossy().into_owned(),
+                    (ObjectStoreUrl::local_filesystem(), base.to_string()),
                 )
             }
         };
@@ -152,13 +171,19 @@ impl QueryEngine {
             .schema()
             .as_arrow()
             .clone();
-        ctx.register_table(
-            "rollups",
-            partitioned_table(&rollups_url, Arc::new(rollup_schema))?,
-        )?;
+        let (rollups_url, rollups_base) = rollups_at;
+        let rollups = Arc::new(RollupsTable::new(
+            store.clone(),
+            Arc::new(rollup_schema),
+            rollups_url,
+            &rollups_base,
+        ));
+        ctx.register_table("rollups", rollups.clone())?;
         Ok(QueryEngine {
             ctx,
             store: store.clone(),
+            rollups,
+            consolidate_after: Some(crate::rollups::CONSOLIDATE_AFTER),
             cluster: options.cluster.clone(),
         })
     }

@@ -11,6 +11,7 @@ pub mod functions;
 mod hide_deleted;
 pub mod reports;
 mod rollups;
+mod rollups_table;
 mod runs_table;
 #[cfg(test)]
 mod vanished_tests;
@@ -18,6 +19,7 @@ mod vanished_tests;
 pub use cluster::QueryCluster;
 pub use engine::{EngineOptions, QueryEngine, VANISHED_FILE_RETRIES};
 pub use error::{QueryError, datafusion_fault, is_vanished_file};
+pub use rollups::{CONSOLIDATE_AFTER, Consolidation};
 
 /// The SQL files of `queries/`, by name.
 pub mod queries {

@@ -16,6 +16,7 @@ use crate::filter::RunFilter;
 use crate::layout::Layout;
 use crate::location::StoreLocation;
 use crate::manifests::ManifestCache;
+use crate::merged_rollups::MergedCache;
 use crate::recover::{recover_run, remove_file_if_present};
 use crate::remote::{ObjectStorage, Remote};
 use crate::writer::{RunWriter, WriterOptions};
@@ -32,6 +33,8 @@ pub(crate) type SpoolFile = tempfile::NamedTempFile;
 pub struct Store {
     layout: Layout,
     manifests: ManifestCache,
+    /// The newest consolidated rollup read (`merged_rollups.rs`).
+    merged: Arc<MergedCache>,
     /// Set for a store on object storage; `layout` then holds keys relative to its prefix and
     /// is never used on the local file system.
     remote: Option<Arc<Remote>>,
@@ -55,6 +58,7 @@ impl Store {
         let store = Store {
             layout,
             manifests: ManifestCache::default(),
+            merged: Arc::default(),
             remote: None,
         };
         if let Err(e) = store.recover() {
@@ -91,12 +95,18 @@ impl Store {
         let store = Store {
             layout: Layout::new(""),
             manifests: ManifestCache::default(),
+            merged: Arc::default(),
             remote: Some(Arc::new(remote)),
         };
         if let Err(e) = store.recover() {
             tracing::error!("recovering runs whose writers stopped: {e}");
         }
         Ok(store)
+    }
+
+    /// The newest consolidated rollup read, shared by the store's clones.
+    pub(crate) fn merged_cache(&self) -> &MergedCache {
+        &self.merged
     }
 
     /// The store on object storage, if it is one.

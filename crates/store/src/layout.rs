@@ -41,6 +41,11 @@ impl Layout {
         self.rollups_dir().join(format!("run_id={id}"))
     }
 
+    /// `<root>/rollups/merged`: consolidated rollups of many runs (crate's `merged_rollups.rs`).
+    pub fn merged_rollups_dir(&self) -> PathBuf {
+        self.rollups_dir().join("merged")
+    }
+
     /// `<root>/runs`.
     pub fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")

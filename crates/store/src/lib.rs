@@ -9,6 +9,8 @@
 //! <root>/tmp/<id>.draft.json                     what to commit it as if its writer dies
 //! <root>/tmp/upload-*                            spooled uploads (locked while in use)
 //! <root>/deleted/<id>                            tombstone: run deleted, samples kept a while
+//! <root>/rollups/run_id=<id>/rollup.parquet      a committed run's rollup (written when needed)
+//! <root>/rollups/merged/<gen>.json               consolidated rollups of many runs (merged_rollups.rs)
 //! ```
 //!
 //! A store on object storage has the same keys under its prefix (`samples/`, `runs/`,
@@ -36,6 +38,7 @@ mod live;
 mod live_publisher;
 mod location;
 mod manifests;
+mod merged_rollups;
 mod recover;
 mod remote;
 mod remote_deletion;
@@ -56,6 +59,7 @@ pub use live::{
 };
 pub use live_publisher::{LivePublisher, STOPPED_BY_REQUEST, StageNamer};
 pub use location::{LocationError, StoreLocation, parse_location};
+pub use merged_rollups::{MergedRollup, RollupObject, RollupSnapshot};
 pub use remote::ObjectStorage;
 pub use remote_gc::ORPHAN_GRACE;
 pub use remote_live::{DRAFT_HEARTBEAT, REMOTE_WRITER_STALE_AFTER};

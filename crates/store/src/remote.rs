@@ -10,6 +10,8 @@
 //!                                                          samples as they arrive (`remote_live.rs`)
 //! <prefix>/live/<id>.json, live/<id>.stop                   live status, stop request (`live.rs`)
 //! <prefix>/deleted/<id>                                    tombstone of a deleted run (`remote_deletion.rs`)
+//! <prefix>/rollups/merged/<gen>-<attempt>.parquet          consolidated rollups (one PUT)
+//! <prefix>/rollups/merged/<gen>.json                       commits them (conditional create)
 //! ```
 //!
 //! S3 has no rename, so a run is committed by writing its manifest **last** with
@@ -252,16 +254,13 @@ impl Remote {
         }
     }
 
-    /// When the object at `rel` was last written (by the bucket's clock), `None` if there is
-    /// none.
-    pub(crate) fn last_modified(
-        &self,
-        rel: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    /// What the bucket says of the object at `rel` (size, last modified by its clock, ETag),
+    /// `None` if there is none.
+    pub(crate) fn head(&self, rel: &str) -> Result<Option<ObjectMeta>, StoreError> {
         let objects = Arc::clone(&self.objects);
         let key = self.key(rel);
         match run_io(async move { objects.head(&key).await })? {
-            Ok(meta) => Ok(Some(meta.last_modified)),
+            Ok(meta) => Ok(Some(meta)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.err(rel)(e)),
         }

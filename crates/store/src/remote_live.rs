@@ -243,7 +243,7 @@ impl Store {
             return Ok(false);
         };
         let rel = draft_key(id);
-        let Some(modified) = remote.last_modified(&rel)? else {
+        let Some(modified) = remote.head(&rel)?.map(|meta| meta.last_modified) else {
             return Ok(false);
         };
         let silent = (Utc::now() - modified).to_std().unwrap_or_default();
