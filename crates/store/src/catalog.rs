@@ -338,23 +338,29 @@ impl Store {
 
     /// Every visible run, oldest first. Unreadable manifests are skipped with a warning.
     pub fn runs(&self) -> Result<Vec<RunManifest>, StoreError> {
+        let mut runs: Vec<RunManifest> = self
+            .visible_manifests()?
+            .into_iter()
+            .map(|m| RunManifest::clone(&m))
+            .collect();
+        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+        Ok(runs)
+    }
+
+    /// The manifests of the runs [`Store::runs`] lists, as cached (unsorted, not cloned).
+    pub(crate) fn visible_manifests(&self) -> Result<Vec<Arc<RunManifest>>, StoreError> {
         let is_manifest = |name: &str| {
             name.strip_suffix(".json")
                 .is_some_and(|stem| RunId::parse(stem).is_ok())
         };
-        let manifests = match &self.remote {
+        let mut manifests = match &self.remote {
             Some(remote) => remote.manifests()?,
             None => self
                 .manifests
                 .read_dir(&self.layout.runs_dir(), is_manifest)?,
         };
-        let mut runs: Vec<RunManifest> = manifests
-            .into_iter()
-            .filter(|m| m.status != RunStatus::Importing)
-            .map(|m| RunManifest::clone(&m))
-            .collect();
-        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
-        Ok(runs)
+        manifests.retain(|m| m.status != RunStatus::Importing);
+        Ok(manifests)
     }
 
     /// The runs `filter` takes, oldest first (see [`RunFilter::select`]).

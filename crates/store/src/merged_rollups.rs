@@ -250,9 +250,9 @@ impl Store {
     ) -> Result<RollupSnapshot, StoreError> {
         let deleted = self.deleted_runs()?;
         let live: HashSet<RunId> = self
-            .runs()?
-            .into_iter()
-            .map(|m| m.run_id)
+            .visible_manifests()?
+            .iter()
+            .map(|m| m.run_id.clone())
             .filter(|id| !deleted.contains(id))
             .collect();
         let merged = self.merged_rollup()?;
@@ -529,5 +529,82 @@ mod tests {
         assert_eq!(generation_of("00000000000000000007-ab.parquet"), None);
         assert_eq!(generation_of("7.json"), None);
         assert!(descriptor_name(9) < descriptor_name(10));
+    }
+
+    fn run(n: u8) -> RunId {
+        RunId::parse(&format!("20261205-1200{n:02}-abcd")).unwrap()
+    }
+
+    /// Generations on `store` (any bytes will do: the store does not read them): a lost race
+    /// keeps nothing, readers see the newest, and the cleanup keeps what the newest needs.
+    fn generations_commit_once_and_superseded_ones_go(open: &dyn Fn() -> Store) {
+        let store = &open();
+        assert_eq!(store.merged_rollup().unwrap(), None);
+        let runs: BTreeSet<RunId> = [run(1), run(2)].into();
+        let first = store
+            .put_merged_rollup(None, &runs, b"first".to_vec())
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.generation, 1);
+        // Another writer that also started from no generation loses, and leaves nothing.
+        assert_eq!(
+            store
+                .put_merged_rollup(None, &runs, b"late".to_vec())
+                .unwrap(),
+            None
+        );
+        let names = |store: &Store| {
+            let mut n: Vec<String> = store
+                .list_merged()
+                .unwrap()
+                .into_iter()
+                .map(|l| l.name)
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(store).len(), 2, "{:?}", names(store));
+        let more: BTreeSet<RunId> = [run(1), run(2), run(3)].into();
+        let second = store
+            .put_merged_rollup(Some(1), &more, b"second".to_vec())
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.generation, 2);
+        // Readers take the newest, this handle (which wrote it) and a fresh one alike.
+        assert_eq!(store.merged_rollup().unwrap(), Some(second.clone()));
+        assert_eq!(open().merged_rollup().unwrap(), Some(second.clone()));
+        assert_eq!(*second.runs, more);
+        // Superseded just now: kept for the grace period, removed after.
+        assert_eq!(
+            store
+                .collect_merged_rollups(Duration::from_secs(600), Duration::from_secs(600))
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .collect_merged_rollups(Duration::ZERO, Duration::ZERO)
+                .unwrap(),
+            2
+        );
+        let rest = names(store);
+        assert_eq!(rest.len(), 2);
+        assert!(rest.contains(&descriptor_name(2)), "{rest:?}");
+        assert!(rest.contains(&second.file.rel.rsplit('/').next().unwrap().to_string()));
+        assert_eq!(store.merged_rollup().unwrap(), Some(second));
+    }
+
+    #[test]
+    fn generations_on_a_local_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        generations_commit_once_and_superseded_ones_go(&|| Store::open(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn generations_on_object_storage() {
+        let objects = Arc::new(object_store::memory::InMemory::new());
+        generations_commit_once_and_superseded_ones_go(&|| {
+            Store::open_object_store(objects.clone(), "memory://merged", "lake").unwrap()
+        });
     }
 }
