@@ -124,6 +124,13 @@ fn main() -> Result<(), Error> {
         let first_s = t.elapsed().as_secs_f64();
         let (merged_s, merged) = best_of_5(&fresh, &ids, &scope).await?;
 
+        if std::env::var_os("EXPLAIN").is_some() {
+            // Where the time of the consolidated path goes (EXPLAIN=1).
+            let sql = "explain analyze select run_id, hist_merge(histogram) from rollups \
+                       where label = 'checkout' and kind = 'sample' group by run_id";
+            let plan = fresh.sql_read_only(sql).await?;
+            println!("{}", arrow::util::pretty::pretty_format_batches(&plan)?);
+        }
         for (id, raw) in ids.iter().zip(&raw) {
             for (path, rolled) in [
                 ("per-run rollups", &per_run),

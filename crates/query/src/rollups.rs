@@ -42,7 +42,7 @@ pub const CONSOLIDATE_AFTER: usize = 32;
 
 /// Rows per row group of a consolidated rollup: sorted by label, so a trend of one label
 /// reads few of them.
-const MERGED_ROW_GROUP_ROWS: usize = 4096;
+const MERGED_ROW_GROUP_ROWS: usize = 256;
 
 /// What [`QueryEngine::consolidate_rollups`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
