@@ -537,6 +537,26 @@ async fn enough_runs_outside_the_consolidated_rollup_are_consolidated_by_ensure_
     assert_eq!(merged.runs.len(), CONSOLIDATE_AFTER);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_per_run_files_on_object_storage_are_found_by_one_listing() {
+    let objects = Arc::new(InMemory::new());
+    let store = Store::open_object_store(objects, "memory://many", "lake").unwrap();
+    // More runs outside the consolidated rollup than the store asks for one by one.
+    let ids: Vec<String> = (0..25).map(|seed| commit(&store, seed, 20)).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut engine = QueryEngine::open(&store).await.unwrap();
+    engine.set_consolidate_after(None);
+    engine.ensure_rollups(&refs[..5]).await.unwrap();
+    engine.consolidate_rollups().await.unwrap();
+    engine.ensure_rollups(&refs).await.unwrap();
+    assert_eq!(store.merged_rollup().unwrap().unwrap().runs.len(), 5);
+    let mut expected = BTreeMap::new();
+    for id in &ids {
+        expected.insert(id.clone(), rollup_rows_of(&engine, id).await);
+    }
+    assert_eq!(rows_by_run(&engine).await, expected);
+}
+
 /// Commits runs to a store `open` opens, then twice consolidates from two store handles and
 /// two engines in two threads at once, committing a run between rounds, and checks after each
 /// round that every run's rows are in the table once and give the samples' numbers.
