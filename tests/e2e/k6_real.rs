@@ -205,28 +205,36 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
         "--percentile-method",
         "linear",
     ]);
-    for (name, _) in NAMES {
-        let trend = metric("http_req_duration", name);
-        let d = report["details"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["level"] == "request" && d["name"] == name)
-            .unwrap_or_else(|| panic!("{name} not in the report"));
-        assert_eq!(d["requests"], 6, "{name}");
-        for (o, k) in [
+    let near_k6 = |report: &Value, unit: f64, tolerance: f64, fields: &[(&str, &str)]| {
+        for (name, _) in NAMES {
+            let trend = metric("http_req_duration", name);
+            let d = report["details"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["level"] == "request" && d["name"] == name)
+                .unwrap_or_else(|| panic!("{name} not in the report"));
+            assert_eq!(d["requests"], 6, "{name}");
+            for (o, k) in fields {
+                let (o_v, k_v) = (d[o].as_f64().unwrap(), trend[k].as_f64().unwrap() * unit);
+                assert!(
+                    (o_v - k_v).abs() <= tolerance,
+                    "report {name}: {o} {o_v} vs k6 {k_v} (× {unit})"
+                );
+            }
+        }
+    };
+    near_k6(
+        &report,
+        1.0,
+        0.5,
+        &[
             ("tp50", "med"),
             ("tp90", "p(90)"),
             ("tp95", "p(95)"),
             ("averageRespTime", "avg"),
-        ] {
-            let (o_v, k_v) = (d[o].as_f64().unwrap(), trend[k].as_f64().unwrap());
-            assert!(
-                (o_v - k_v).abs() <= 0.5,
-                "report {name}: {o} {o_v} vs k6 {k_v}"
-            );
-        }
-    }
+        ],
+    );
 
     // …and with --resolution us, to the µs: within half a µs of k6's own numbers.
     let report = store.json(&[
@@ -240,29 +248,19 @@ fn real_k6_outputs_match_k6s_own_summary_and_pythons_reading() {
         "us",
     ]);
     assert_eq!(report["timeUnit"], "us");
-    for (name, _) in NAMES {
-        let trend = metric("http_req_duration", name);
-        let d = report["details"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["level"] == "request" && d["name"] == name)
-            .unwrap_or_else(|| panic!("{name} not in the µs report"));
-        for (o, k) in [
+    near_k6(
+        &report,
+        1000.0,
+        0.5 + 1e-6,
+        &[
             ("tp50", "med"),
             ("tp90", "p(90)"),
             ("tp95", "p(95)"),
             ("averageRespTime", "avg"),
             ("min", "min"),
             ("max", "max"),
-        ] {
-            let (o_v, k_v) = (d[o].as_f64().unwrap(), trend[k].as_f64().unwrap() * 1000.0);
-            assert!(
-                (o_v - k_v).abs() <= 0.5 + 1e-6,
-                "µs report {name}: {o} {o_v} µs vs k6 {k_v} µs"
-            );
-        }
-    }
+        ],
+    );
 
     // Every request's fields, against Python's json reading the same file.
     let rows = py_json("k6_stats.py", &["rows", &path("out.json")]);

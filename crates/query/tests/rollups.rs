@@ -152,15 +152,20 @@ fn scopes() -> Vec<Scope> {
     scopes
 }
 
+/// Three committed runs of 1 500, 900 and 40 samples: their ids.
+fn three_runs(store: &Store) -> [String; 3] {
+    [
+        commit(store, 1, 1_500),
+        commit(store, 2, 900),
+        commit(store, 3, 40),
+    ]
+}
+
 #[tokio::test]
 async fn every_scope_metric_from_rollups_equals_the_samples() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let ids = [
-        commit(&store, 1, 1_500),
-        commit(&store, 2, 900),
-        commit(&store, 3, 40),
-    ];
+    let ids = three_runs(&store);
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let engine = QueryEngine::open(&store).await.unwrap();
     let methods = [
@@ -391,11 +396,7 @@ fn spoil_rollup_file(dir: &std::path::Path, id: &str) {
 async fn every_scope_metric_from_consolidated_rollups_equals_the_per_run_rollups_and_samples() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let ids = [
-        commit(&store, 1, 1_500),
-        commit(&store, 2, 900),
-        commit(&store, 3, 40),
-    ];
+    let ids = three_runs(&store);
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let engine = QueryEngine::open(&store).await.unwrap();
     let per_run = from_rollups(&engine, &ids).await;

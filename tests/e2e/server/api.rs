@@ -61,7 +61,7 @@ fn assert_same(a: &Value, b: &Value, at: &str) {
 }
 
 /// `loadlake serve` of `store` with the JSON API on a free port and the token `s3cret`.
-fn serve_with_token(store: &TestStore) -> Served {
+pub(super) fn serve_with_token(store: &TestStore) -> Served {
     let token_file = store.path().join("token");
     std::fs::write(&token_file, "s3cret\n").unwrap();
     let token_file = token_file.to_str().unwrap();

@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::Served;
+use super::api::serve_with_token;
 use crate::common::*;
 
 /// Sends `requests` (`{"method", "path", "headers", "body"}`) to the `--http` address of
@@ -46,17 +47,7 @@ fn with_a_token_pages_and_api_need_the_login_cookie_and_changes_pass_the_csrf_ru
     let jtl = jtl.to_str().unwrap();
     let run = store.import(&[jtl, "--name", "kept"]);
     let doomed = store.import(&[jtl, "--force", "--name", "doomed"]);
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
+    let served = serve_with_token(&store);
     let base = served.http.clone().expect("started with --http");
     let host = base.trim_start_matches("http://").to_string();
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::Served;
+use super::api::serve_with_token;
 use crate::common::*;
 
 /// `[METHOD, PATH]` of every endpoint in the table of docs/api.md's JSON API section.
@@ -25,17 +25,7 @@ fn table_of_docs_api_md() -> BTreeSet<(String, String)> {
 #[test]
 fn the_openapi_document_is_open_valid_and_describes_every_route() {
     let store = TestStore::new();
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
+    let served = serve_with_token(&store);
     let base = served.http.clone().expect("started with --http");
 
     // Fetched without the token, and valid.
