@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use loadlake_schema::RunId;
+use loadlake_schema::{PartFile, RunId};
 use loadlake_store::Store;
 use object_store::path::Path;
 use object_store::{
@@ -69,7 +69,13 @@ impl HideDeletedRuns {
         let store = self.store.clone();
         let live = self.live;
         let read = move || -> std::result::Result<Visibility, loadlake_store::StoreError> {
-            let hidden = store.deleted_runs()?.iter().map(partition_name).collect();
+            // A run being written has no manifest, so it cannot have been deleted: the live
+            // listing needs no tombstones.
+            let hidden = if live {
+                BTreeSet::new()
+            } else {
+                store.deleted_runs()?.iter().map(partition_name).collect()
+            };
             let committed = if live {
                 let being_written = store.remote_live_parts()?;
                 Some(
@@ -78,27 +84,14 @@ impl HideDeletedRuns {
                         // No part acknowledged yet: nothing to show (an empty list would
                         // mean the whole partition).
                         .filter(|(_, files)| !files.is_empty())
-                        .map(|(id, files)| {
-                            let files = files
-                                .iter()
-                                .filter_map(|f| f.path.rsplit('/').next().map(str::to_string))
-                                .collect();
-                            (partition_name(&id), files)
-                        })
+                        .map(|(id, files)| (partition_name(&id), file_names(&files)))
                         .collect(),
                 )
             } else if store.is_remote() {
                 let runs = store.runs()?;
                 Some(
                     runs.into_iter()
-                        .map(|m| {
-                            let files = m
-                                .files
-                                .iter()
-                                .filter_map(|f| f.path.rsplit('/').next().map(str::to_string))
-                                .collect();
-                            (partition_name(&m.run_id), files)
-                        })
+                        .map(|m| (partition_name(&m.run_id), file_names(&m.files)))
                         .collect(),
                 )
             } else {
@@ -118,6 +111,14 @@ impl HideDeletedRuns {
             .map_err(|e| generic(Box::new(e)))?
             .map_err(|e| generic(Box::new(e)))
     }
+}
+
+/// The file names (last path segment) of `files`, as listings of their partition show them.
+fn file_names(files: &[PartFile]) -> HashSet<String> {
+    files
+        .iter()
+        .filter_map(|f| f.path.rsplit('/').next().map(str::to_string))
+        .collect()
 }
 
 fn partition_name(id: &RunId) -> String {
