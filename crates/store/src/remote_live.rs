@@ -61,6 +61,15 @@ fn draft_run(rel: &str) -> Option<RunId> {
     RunId::parse(stem).ok()
 }
 
+/// Every draft object on `remote`: its run, its key and what the bucket says of it.
+fn drafts(remote: &Remote) -> Result<Vec<(RunId, String, object_store::ObjectMeta)>, StoreError> {
+    Ok(remote
+        .list("tmp/")?
+        .into_iter()
+        .filter_map(|(rel, meta)| Some((draft_run(&rel)?, rel, meta)))
+        .collect())
+}
+
 /// What a writer on object storage has recorded of its run (`tmp/<id>.draft.json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RemoteDraft {
@@ -199,10 +208,7 @@ impl Store {
         };
         let now = Utc::now();
         let mut recovered = Vec::new();
-        for (rel, meta) in remote.list("tmp/")? {
-            let Some(id) = draft_run(&rel) else {
-                continue;
-            };
+        for (id, rel, meta) in drafts(remote)? {
             let silent = (now - meta.last_modified).to_std().unwrap_or_default();
             if silent < stale_after {
                 continue; // its writer is at work
@@ -224,10 +230,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut live = Vec::new();
-        for (rel, _) in remote.list("tmp/")? {
-            let Some(id) = draft_run(&rel) else {
-                continue;
-            };
+        for (id, rel, _) in drafts(remote)? {
             if let Some(draft) = read_draft(remote, &rel)?
                 && !remote.exists(&manifest_key(&id))?
             {
@@ -254,10 +257,8 @@ impl Store {
 /// Every part the drafts on `remote` list (the garbage collector keeps them).
 pub(crate) fn drafted_parts(remote: &Remote) -> Result<HashSet<String>, StoreError> {
     let mut parts = HashSet::new();
-    for (rel, _) in remote.list("tmp/")? {
-        if draft_run(&rel).is_some()
-            && let Some(draft) = read_draft(remote, &rel)?
-        {
+    for (_, rel, _) in drafts(remote)? {
+        if let Some(draft) = read_draft(remote, &rel)? {
             parts.extend(draft.files.into_iter().map(|f| f.path));
         }
     }
