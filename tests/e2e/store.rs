@@ -377,3 +377,48 @@ fn gzip_zstd_bzip2_and_standard_input_import_the_same_samples_as_the_plain_file(
         "a spool of standard input was left: {spools:?}"
     );
 }
+
+#[test]
+fn delete_removes_runs_from_listings_and_queries_on_every_store() {
+    for store in TestStore::every_kind("delete") {
+        delete_removes_runs_on(&store);
+    }
+}
+
+fn delete_removes_runs_on(store: &TestStore) {
+    let (kept_csv, gone_csv) = (store.path().join("kept.csv"), store.path().join("gone.csv"));
+    generate_csv(&kept_csv, 300, 1);
+    generate_csv(&gone_csv, 500, 2);
+    let kept = store.import(&[kept_csv.to_str().unwrap(), "--name", "kept"]);
+    let gone = store.import(&[gone_csv.to_str().unwrap(), "--name", "gone"]);
+    let total = || store.sql("select count(*) as n from samples")[0]["n"].as_u64();
+    assert_eq!(total(), Some(800));
+
+    // One unknown id among the runs: an error naming it (exit 2), and nothing is deleted.
+    let out = store.run(&["delete", &gone, "20990101-000000-nosuch"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("20990101-000000-nosuch"),
+        "{out:?}"
+    );
+    assert_eq!(total(), Some(800));
+
+    let out = store.run(&["delete", &gone]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), gone);
+    let runs = store.json(&["runs", "--format", "json"]);
+    let ids: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["run_id"].as_str())
+        .collect();
+    assert_eq!(ids, [kept.as_str()]);
+    // The 500 rows of the deleted run are hidden from new queries at once (kept on disk for
+    // the grace); the other run's 300 are all there.
+    assert_eq!(total(), Some(300));
+    assert_eq!(count(store, &kept), 300);
+    assert_eq!(store.run(&["report", &gone]).status.code(), Some(2));
+    // Deleting it again: it is no longer there.
+    assert_eq!(store.run(&["delete", &gone]).status.code(), Some(2));
+}

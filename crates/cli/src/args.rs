@@ -113,6 +113,9 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Ask a running `loadlake run` to stop (users finish their iteration; the run is kept)
     Stop(StopArgs),
+    /// Delete runs: gone from listings and queries at once, their samples removed after a grace
+    /// period (queries already running finish)
+    Delete(DeleteArgs),
     /// A load generator: join a controller (`loadlake serve`) and run the parts of the runs it
     /// is given (`loadlake run --agents N`)
     Agent(AgentArgs),
@@ -155,6 +158,13 @@ pub(crate) struct AgentArgs {
 pub(crate) struct StopArgs {
     /// Run id
     pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// Run ids (exact ids, not `latest`); one unknown or still running deletes none
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
 }
 
 /// What a distributed run does when an agent is lost.

@@ -18,7 +18,8 @@ use clap::Parser;
 
 use args::{Cli, Command};
 use commands::{
-    agent, cases, compare, curve, import, quickstart, report, run, runs, serve, sql, status, trend,
+    agent, cases, compare, curve, delete, import, quickstart, report, run, runs, serve, sql,
+    status, trend,
 };
 use exit::Gate;
 
@@ -146,6 +147,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Gate> {
         Command::Run(args) => pass(run::run_plan(&open_store()?, &args, &load_runtime()?)),
         Command::Status(args) => pass(status::show_status(&open_store()?, &args)),
         Command::Stop(args) => pass(status::stop_run(&open_store()?, &args)),
+        Command::Delete(args) => pass(delete::delete_runs(&open_store()?, &args)),
         Command::Agent(args) => {
             let token = args
                 .token_file

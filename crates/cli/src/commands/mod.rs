@@ -7,6 +7,7 @@ pub(crate) mod agent;
 pub(crate) mod cases;
 pub(crate) mod compare;
 pub(crate) mod curve;
+pub(crate) mod delete;
 pub(crate) mod import;
 pub(crate) mod quickstart;
 pub(crate) mod report;
