@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::{Assembler, Point, Tags};
 use crate::FileReport;
@@ -26,16 +27,18 @@ struct Line<'a> {
     data: Option<Data<'a>>,
 }
 
-/// A Point's `data` (a Metric's has other keys, all ignored).
+/// A Point's `data` (a Metric's has other keys, all ignored). The tags and metadata are kept
+/// as their JSON text: the Points of one request repeat them, so they are parsed only when the
+/// text differs from the last Point's ([`Recent::keep`]).
 #[derive(Deserialize)]
 struct Data<'a> {
     #[serde(borrow)]
     time: Option<Cow<'a, str>>,
     value: Option<f64>,
     #[serde(borrow)]
-    tags: Option<Pairs<'a>>,
+    tags: Option<&'a RawValue>,
     #[serde(borrow)]
-    metadata: Option<Pairs<'a>>,
+    metadata: Option<&'a RawValue>,
 }
 
 /// A JSON object of strings, borrowed from the line where no escape forces a copy, in file
@@ -74,15 +77,41 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
 #[derive(Default)]
 struct Recent {
     tags: Tags,
+    /// The JSON text `tags` was parsed from.
+    tags_json: String,
     meta: Tags,
+    /// The JSON text `meta` was parsed from.
+    meta_json: String,
     time: String,
     time_ns: i64,
 }
 
 impl Recent {
+    /// `into` becomes the pairs of the JSON object `raw` (none for `null` or no object), unless
+    /// `raw` is the text `into` was parsed from (`into_json`). An error when `raw` is not an
+    /// object of strings.
+    fn keep(
+        into: &mut Tags,
+        into_json: &mut String,
+        raw: Option<&RawValue>,
+    ) -> Result<(), serde_json::Error> {
+        let text = raw.map_or("", RawValue::get);
+        if text == into_json.as_str() {
+            return Ok(()); // the Points of one request: the same text
+        }
+        let pairs = raw
+            .map(|r| serde_json::from_str::<Option<Pairs<'_>>>(r.get()))
+            .transpose()?
+            .flatten();
+        Recent::keep_pairs(into, pairs);
+        into_json.clear();
+        into_json.push_str(text);
+        Ok(())
+    }
+
     /// `into` becomes `pairs`, sorted by name (a name given twice keeps its last value, as in
     /// a JSON map), unless it already is.
-    fn keep(into: &mut Tags, pairs: Option<Pairs<'_>>) {
+    fn keep_pairs(into: &mut Tags, pairs: Option<Pairs<'_>>) {
         let mut pairs = pairs.map(|p| p.0).unwrap_or_default();
         let same = |into: &Tags, pairs: &[(Cow<'_, str>, Cow<'_, str>)]| {
             into.len() == pairs.len()
@@ -194,8 +223,12 @@ fn parse<'a>(
     let value = data
         .value
         .ok_or_else(|| (Some("data.value"), "missing".to_string()))?;
-    Recent::keep(&mut recent.tags, data.tags);
-    Recent::keep(&mut recent.meta, data.metadata);
+    let kept = Recent::keep(&mut recent.tags, &mut recent.tags_json, data.tags)
+        .and_then(|()| Recent::keep(&mut recent.meta, &mut recent.meta_json, data.metadata));
+    if kept.is_err() {
+        // Tags or metadata that are not objects of strings: say which, as for any bad Point.
+        return diagnose(line).map(|()| Parsed::Skip);
+    }
     let recent: &'a Recent = recent;
     Ok(Parsed::Point(Point {
         metric,
