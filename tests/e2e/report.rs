@@ -548,19 +548,27 @@ fn microsecond_reports_of_a_jmeter_file_are_the_millisecond_ones_times_1000() {
         same_but_times(&ms, &us, "", &mut times);
         assert!(times > 20, "{command:?}: only {times} times compared");
     }
-    // What states its times in ms is refused with --resolution us, not silently mislabelled.
-    for extra in [
-        &["--html", "r.html"][..],
-        &["--stats", "jmeter"],
-        &["--latency", "intended"],
-    ] {
-        let mut args = vec!["report", run.as_str(), "--resolution", "us"];
+    // JMeter's statistics too: every *ResTime of every label × 1000.
+    let stats = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            run.as_str(),
+            "--stats",
+            "jmeter",
+            "--format",
+            "json",
+        ];
         args.extend_from_slice(extra);
-        let out = store.run(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
-        assert!(stderr.contains("--resolution us"), "{stderr}");
-    }
+        store.json(&args)
+    };
+    let (ms, us) = (stats(&[]), stats(&["--resolution", "us"]));
+    let mut times = 0;
+    same_but_times(&ms, &us, "", &mut times);
+    assert_eq!(
+        times,
+        7 * ms.as_object().unwrap().len(),
+        "7 times per statistics row"
+    );
 }
 
 /// Walks `ms` and `us` together: the numbers under response-time keys must be 1 000 times
@@ -579,6 +587,7 @@ fn same_but_times(ms: &Value, us: &Value, path: &str, times: &mut usize) {
     ];
     let is_time = |key: &str| {
         TIME_KEYS.contains(&key)
+            || key.ends_with("ResTime")
             || (key.starts_with("tp") && key[2..].chars().all(|c| c.is_ascii_digit()))
     };
     match (ms, us) {

@@ -593,6 +593,39 @@ fn reports_show_the_service_or_the_corrected_latency() {
         truth[0]["intended"].as_f64().unwrap() > truth[0]["service"].as_f64().unwrap() + 50.0,
         "{truth:?}"
     );
+    // In µs: each HTTP sample's µs service time plus its lateness, recorded in whole ms
+    // (`intended_elapsed_ms - elapsed_ms`); samples without µs: the intended ms × 1000.
+    let truth = store.sql(&format!(
+        "select avg(us) as avg, max(us) as max, count(measured) as measured, count(*) as n \
+         from (select coalesce(elapsed_us + (intended_elapsed_ms - elapsed_ms) * 1000, \
+         intended_elapsed_ms * 1000) as us, elapsed_us as measured \
+         from samples where run_id = '{run}' and kind = 'sample')"
+    ));
+    assert_eq!(
+        truth[0]["measured"], truth[0]["n"],
+        "every HTTP sample has µs: {truth:?}"
+    );
+    let report = store.json(&[
+        "report",
+        &run,
+        "--format",
+        "json",
+        "--latency",
+        "intended",
+        "--resolution",
+        "us",
+    ]);
+    assert_eq!(report["timeUnit"], "us");
+    let case = &report["details"][0];
+    let (want, got) = (
+        truth[0]["avg"].as_f64().unwrap(),
+        case["averageRespTime"].as_f64().unwrap(),
+    );
+    assert!(
+        (got - want).abs() <= 0.006,
+        "report {got} µs, SQL {want} µs"
+    );
+    assert_eq!(case["max"].as_f64(), truth[0]["max"].as_f64());
 }
 
 #[test]

@@ -206,16 +206,6 @@ pub(crate) enum Resolution {
     Us,
 }
 
-impl Resolution {
-    /// The unit's symbol in table headers.
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            Resolution::Ms => "ms",
-            Resolution::Us => "µs",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// Run id, or `latest` (not with --all)
@@ -229,9 +219,10 @@ pub(crate) struct ReportArgs {
     /// corrected)
     #[arg(long, value_enum, default_value_t = Latency::Service)]
     pub latency: Latency,
-    /// Time unit of the report's response times: `ms` (whole milliseconds, as JMeter), or `us`
-    /// (microseconds where the run measured them — k6 imports, `loadlake run` — and ms × 1000
-    /// elsewhere); --ranges stay in ms. `us` is for the run report on stdout (table, json, csv)
+    /// Time unit of every response time of the report, the statistics, the pages and the SLA
+    /// check: `ms` (whole milliseconds, as JMeter), or `us` (microseconds where the run
+    /// measured them — k6 imports, `loadlake run` — and ms × 1000 elsewhere). Thresholds stay
+    /// in ms (--ranges, --apdex-*, SLA rule files) and are compared exactly in µs
     #[arg(long, value_enum, default_value_t = Resolution::Ms)]
     pub resolution: Resolution,
     /// Percentiles (0-100): the three of the --stats jmeter table [default: 90,95,99]; extra ones

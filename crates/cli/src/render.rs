@@ -5,12 +5,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use loadlake_query::TimeUnit;
 use loadlake_query::reports::jmeter_tables::{ApdexRow, ErrorRow, Top5Row};
 use loadlake_query::reports::pts::SceneStats;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 use loadlake_query::reports::sla::SlaOutcome;
 
-use crate::args::{Format, Resolution};
+use crate::args::Format;
 
 fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_default()
@@ -31,26 +32,18 @@ pub(crate) fn table(header: &[&str]) -> Table {
 }
 
 /// Prints the report (and the SLA results, if checked) to stdout in `format`; CSV holds the
-/// details only.
-/// `unit` is the unit of the report's times: table headers name it, the JSON report says it
+/// details only. Table headers name the unit of the report's times; the JSON report says it
 /// as `timeUnit` when it is not ms.
 pub(crate) fn print_run_report(
     r: &RunReport,
     sla: Option<&SlaOutcome>,
     format: Format,
-    unit: Resolution,
 ) -> anyhow::Result<()> {
     match format {
-        Format::Json => {
-            let mut value = report_json(r, sla)?;
-            if let (Resolution::Us, Some(object)) = (unit, value.as_object_mut()) {
-                object.insert("timeUnit".into(), "us".into());
-            }
-            println!("{}", serde_json::to_string_pretty(&value)?)
-        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report_json(r, sla)?)?),
         Format::Csv => details_csv(&r.details)?,
         Format::Table => {
-            print_tables(r, unit);
+            print_tables(r);
             if let Some(sla) = sla {
                 println!("{}", sla_table(sla));
             }
@@ -73,21 +66,23 @@ pub(crate) fn report_json(
 
 /// SLA results as a text table.
 pub(crate) fn sla_table(sla: &SlaOutcome) -> Table {
-    let mut t = table(&["SLA", "Rule", "Scope", "Actual", "Message"]);
+    let mut t = table(&["SLA", "Rule", "Scope", "Actual", "Unit", "Message"]);
     for r in &sla.results {
         t.add_row(vec![
             if r.passed { "pass" } else { "FAIL" }.to_string(),
             r.name.clone(),
             r.scope_description(),
             num(r.actual),
+            r.unit.clone(),
             r.message.clone(),
         ]);
     }
     t
 }
 
-/// The details as a text table.
-pub(crate) fn details_table(rows: &[DetailData]) -> Table {
+/// The details as a text table; response times in `unit`, named in the headers.
+pub(crate) fn details_table(rows: &[DetailData], unit: TimeUnit) -> Table {
+    let timed = |name: &str| format!("{name} ({})", unit.symbol());
     let mut details = table(&[
         "Level",
         "Case",
@@ -95,14 +90,14 @@ pub(crate) fn details_table(rows: &[DetailData]) -> Table {
         "Requests",
         "Errors",
         "Success %",
-        "Avg",
-        "Min",
-        "Max",
-        "TP50",
-        "TP90",
-        "TP95",
-        "TP99",
-        "TP99.9",
+        &timed("Avg"),
+        &timed("Min"),
+        &timed("Max"),
+        &timed("TP50"),
+        &timed("TP90"),
+        &timed("TP95"),
+        &timed("TP99"),
+        &timed("TP99.9"),
         "TPS",
         "Assert",
         "Timeout",
@@ -147,8 +142,8 @@ pub(crate) fn details_csv(rows: &[DetailData]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_tables(r: &RunReport, unit: Resolution) {
-    let average = format!("Average RT ({})", unit.symbol());
+fn print_tables(r: &RunReport) {
+    let average = format!("Average RT ({})", r.time_unit.symbol());
     let o = &r.outline;
     let mut outline = table(&["Run", &r.run_id]);
     for (k, v) in [
@@ -176,7 +171,7 @@ fn print_tables(r: &RunReport, unit: Resolution) {
     }
     println!("{outline}");
 
-    println!("{}", details_table(&r.details));
+    println!("{}", details_table(&r.details, r.time_unit));
 
     let mut ranges = table(&["Response time", "Requests", "%"]);
     for x in &r.resp_time_range {
@@ -193,8 +188,13 @@ fn print_tables(r: &RunReport, unit: Resolution) {
     println!("{ranges}\n{classes}");
 }
 
-/// Prints PTS scene statistics: JSON (AllSampleStat / SampleStatList), a table, or CSV rows.
+/// Prints PTS scene statistics: JSON (AllSampleStat / SampleStatList, and `TimeUnit` when not
+/// ms), a table (the RT headers name a unit that is not ms), or CSV rows.
 pub(crate) fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Result<()> {
+    let rt = |name: &'static str| match s.time_unit {
+        TimeUnit::Ms => name.to_string(),
+        unit => format!("{name} ({})", unit.symbol()),
+    };
     let rows: Vec<_> = s.all.iter().chain(&s.samplers).collect();
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(s)?),
@@ -212,12 +212,12 @@ pub(crate) fn print_scene_stats(s: &SceneStats, format: Format) -> anyhow::Resul
                 "Fail",
                 "TPS",
                 "Success TPS",
-                "RT avg",
-                "RT min",
-                "RT max",
-                "RT 50",
-                "RT 90",
-                "RT 99",
+                &rt("RT avg"),
+                &rt("RT min"),
+                &rt("RT max"),
+                &rt("RT 50"),
+                &rt("RT 90"),
+                &rt("RT 99"),
                 "Concurrency",
                 "Request bytes",
                 "Duration (s)",

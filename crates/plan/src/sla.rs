@@ -142,10 +142,20 @@ impl Metric {
         }
     }
 
-    /// The unit values of this metric are in, for messages.
+    /// Whether this metric is a response time (avg, min, max, a percentile): its thresholds
+    /// are ms in a rule file.
+    pub fn is_response_time(self) -> bool {
+        matches!(
+            self,
+            Metric::AvgRt | Metric::MinRt | Metric::MaxRt | Metric::Percentile(_)
+        )
+    }
+
+    /// The unit values of this metric are in, for messages (response times: ms as in rule
+    /// files).
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::AvgRt | Metric::MinRt | Metric::MaxRt | Metric::Percentile(_) => " ms",
+            _ if self.is_response_time() => " ms",
             Metric::SuccessRate | Metric::ErrorRate => " %",
             Metric::Tps => "/s",
             _ => "",

@@ -32,6 +32,7 @@ use crate::error::QueryError;
 use crate::hide_deleted::HideDeletedRuns;
 use crate::rollups_table::RollupsTable;
 use crate::runs_table::RunsTable;
+use crate::time_unit::TimeUnit;
 
 /// A session with `samples` (committed runs), `live_samples` (the parts written so far of runs
 /// still being written), `rollups` (per committed run, what `queries/rollup.sql` sums up) and
@@ -212,15 +213,12 @@ impl QueryEngine {
     /// (`elapsed_us`, `latency_us`, `connect_us`: k6 imports, the native runner) and whole
     /// milliseconds × 1000 elsewhere (JMeter files), under their `_ms` names, so that every
     /// report query computes percentiles, averages and curves to the µs; the table as stored
-    /// stays reachable as `samples_ms`. Thresholds the queries take in ms (response-time
-    /// ranges) are scaled by [`QueryEngine::time_scale`]. Not together with
-    /// [`QueryEngine::use_intended_latency`] (intended latencies are whole ms).
+    /// (or as [`QueryEngine::use_intended_latency`] made it) stays reachable as `samples_ms`.
+    /// Thresholds the queries take in ms (response-time ranges, APDEX, SLA rules) are scaled by
+    /// [`QueryEngine::time_scale`]. With intended latencies, call that one first.
     pub async fn use_microseconds(&self) -> Result<(), QueryError> {
         if self.ctx.table_exist("samples_ms")? {
             return Ok(());
-        }
-        if self.ctx.table_exist("samples_recorded")? {
-            return Err(QueryError::MicrosWithIntended);
         }
         let Some(stored) = self.ctx.deregister_table("samples")? else {
             return Ok(());
@@ -254,19 +252,31 @@ impl QueryEngine {
     /// What a time in the session's `samples` is, in ms: 1 (whole ms), or 1000 after
     /// [`QueryEngine::use_microseconds`]. Thresholds given in ms are multiplied by it.
     pub fn time_scale(&self) -> i64 {
+        self.time_unit().per_ms()
+    }
+
+    /// The unit of the session's response times: ms, or µs after
+    /// [`QueryEngine::use_microseconds`].
+    pub fn time_unit(&self) -> TimeUnit {
         match self.ctx.table_exist("samples_ms") {
-            Ok(true) => 1000,
-            _ => 1,
+            Ok(true) => TimeUnit::Us,
+            _ => TimeUnit::Ms,
         }
     }
 
     /// From now on `samples.elapsed_ms` is the latency from the **intended** send time where a
     /// run recorded it (open-model runs: `intended_elapsed_ms`, coordinated omission corrected),
     /// the service time elsewhere; every report query then shows the corrected latency. The
-    /// recorded table stays reachable as `samples_recorded`.
+    /// recorded table stays reachable as `samples_recorded`. `elapsed_us` becomes the intended
+    /// latency too where both are known: the µs service time plus the lateness, which the
+    /// runner records in whole ms (`intended_elapsed_ms - elapsed_ms`), so that
+    /// [`QueryEngine::use_microseconds`], called after this, reads intended latencies.
     pub async fn use_intended_latency(&self) -> Result<(), QueryError> {
         if self.ctx.table_exist("samples_recorded")? {
             return Ok(());
+        }
+        if self.ctx.table_exist("samples_ms")? {
+            return Err(QueryError::MicrosWithIntended);
         }
         let Some(recorded) = self.ctx.deregister_table("samples")? else {
             return Ok(());
@@ -283,6 +293,13 @@ impl QueryEngine {
                     df_col(col::ELAPSED_MS),
                 ])
                 .alias(col::ELAPSED_MS),
+                name if name == col::ELAPSED_US => coalesce(vec![
+                    df_col(col::ELAPSED_US)
+                        + (df_col(col::INTENDED_ELAPSED_MS) - df_col(col::ELAPSED_MS))
+                            * lit(1000i64),
+                    df_col(col::ELAPSED_US),
+                ])
+                .alias(col::ELAPSED_US),
                 name => df_col(format!("\"{name}\"")),
             })
             .collect();

@@ -24,8 +24,9 @@ pub enum QueryError {
         "rollups hold recorded latencies in whole ms; this session reads intended latencies or microseconds"
     )]
     RollupLatency,
-    /// Microseconds asked for on a session that reads intended latencies (whole ms).
-    #[error("microsecond resolution is not available with intended latencies (they are whole ms)")]
+    /// Intended latencies asked for on a session already in microseconds (the caller must ask
+    /// for them first).
+    #[error("intended latencies must be chosen before microsecond resolution")]
     MicrosWithIntended,
     /// A distributed query failed because query workers stopped answering while it ran.
     #[error("{lost} ({source})")]
@@ -51,7 +52,7 @@ impl HasFault for QueryError {
             QueryError::RollupStore(e) => e.fault(),
             QueryError::RollupParquet(e) => io_fault_in_chain(e).unwrap_or(Fault::Internal),
             QueryError::RollupLatency => Fault::Internal,
-            QueryError::MicrosWithIntended => Fault::User,
+            QueryError::MicrosWithIntended => Fault::Internal,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod reports;
 mod rollups;
 mod rollups_table;
 mod runs_table;
+mod time_unit;
 #[cfg(test)]
 mod vanished_tests;
 
@@ -20,6 +21,7 @@ pub use cluster::QueryCluster;
 pub use engine::{EngineOptions, QueryEngine, VANISHED_FILE_RETRIES};
 pub use error::{QueryError, datafusion_fault, is_vanished_file};
 pub use rollups::{CONSOLIDATE_AFTER, Consolidation};
+pub use time_unit::TimeUnit;
 
 /// The SQL files of `queries/`, by name.
 pub mod queries {

@@ -4,6 +4,7 @@
 //! only aggregated curves, never samples.
 
 use chrono::{DateTime, Utc};
+use loadlake_query::TimeUnit;
 use loadlake_query::reports::curve::Curve;
 use loadlake_query::reports::jmeter::JmeterStatRow;
 use loadlake_query::reports::jmeter_tables::{ApdexRow, ErrorRow, Top5Row};
@@ -148,11 +149,16 @@ impl HtmlRenderer {
         )
     }
 
-    /// The batch index of several run pages.
-    pub fn index_page(&self, title: &str, runs: &[IndexEntry]) -> Result<String, ReportError> {
+    /// The batch index of several run pages, whose response times are in `unit`.
+    pub fn index_page(
+        &self,
+        title: &str,
+        runs: &[IndexEntry],
+        unit: TimeUnit,
+    ) -> Result<String, ReportError> {
         self.render(
             "index.html",
-            serde_json::json!({ "title": title, "runs": runs }),
+            serde_json::json!({ "title": title, "runs": runs, "unit": unit.symbol() }),
         )
     }
 

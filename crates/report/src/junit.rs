@@ -117,8 +117,8 @@ fn write_suite(
             r.scope_description(),
             r.message,
             r.metric,
-            bound(r.max),
-            bound(r.min),
+            bound(r.max, &r.unit),
+            bound(r.min, &r.unit),
             r.samples
         );
         w.write_event(Event::Text(BytesText::new(&body)))?;
@@ -129,6 +129,11 @@ fn write_suite(
     Ok(())
 }
 
-fn bound(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_else(|| "-".to_string())
+/// A rule's bound with its unit (`300 ms`, `99.5 %`, `1005 µs`), or `-`.
+fn bound(v: Option<f64>, unit: &str) -> String {
+    match v {
+        Some(v) if unit.is_empty() => v.to_string(),
+        Some(v) => format!("{v} {unit}"),
+        None => "-".to_string(),
+    }
 }

@@ -6,14 +6,16 @@ use std::fmt::Write;
 use loadlake_query::reports::run_report::RunReport;
 use loadlake_query::reports::sla::SlaOutcome;
 
-/// The summary of `report` (run `name`), with the SLA results if any.
+/// The summary of `report` (run `name`), with the SLA results if any. Response times are in
+/// the report's unit, named in the headers.
 pub fn summary(name: &str, report: &RunReport, sla: Option<&SlaOutcome>) -> String {
     let o = &report.outline;
+    let unit = report.time_unit.symbol();
     let mut md = String::new();
     let _ = writeln!(md, "# {} ({})\n", cell(name), report.run_id);
     let _ = writeln!(
         md,
-        "| Requests | TPS | Success rate | Avg RT (ms) | Duration (s) | Max users |"
+        "| Requests | TPS | Success rate | Avg RT ({unit}) | Duration (s) | Max users |"
     );
     let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
@@ -49,7 +51,7 @@ pub fn summary(name: &str, report: &RunReport, sla: Option<&SlaOutcome>) -> Stri
         }
         md.push('\n');
     }
-    let _ = writeln!(md, "## Details\n");
+    let _ = writeln!(md, "## Details (times in {unit})\n");
     let _ = writeln!(
         md,
         "| Level | Case | Name | Requests | Errors | Success | Avg | TP50 | TP90 | TP95 | TP99 | Max | TPS |"

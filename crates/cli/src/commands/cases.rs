@@ -68,7 +68,7 @@ pub(crate) async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Res
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
         Format::Csv => details_csv(&rows)?,
-        Format::Table => println!("{}", details_table(&rows)),
+        Format::Table => println!("{}", details_table(&rows, engine.time_unit())),
     }
     Ok(())
 }

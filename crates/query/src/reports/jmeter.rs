@@ -6,9 +6,9 @@ use datafusion::scalar::ScalarValue;
 
 use super::run_report::method_param;
 use super::{f64_column, string_column};
-use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
+use crate::{QueryEngine, TimeUnit};
 
 /// How percentiles (and the mean) are computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,6 +49,10 @@ pub struct JmeterStatRow {
     pub throughput: Option<f64>,
     pub received_k_bytes_per_sec: Option<f64>,
     pub sent_k_bytes_per_sec: Option<f64>,
+    /// The unit of the `*ResTime` fields: left out when ms (JMeter's unit); `"us"` after
+    /// [`QueryEngine::use_microseconds`].
+    #[serde(skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
 }
 
 /// Computes the Statistics table of `run_id`; the last row is "Total".
@@ -119,6 +123,7 @@ pub async fn jmeter_statistics(
                 throughput: millis.map(|ms| n / ms * 1000.0),
                 received_k_bytes_per_sec: kb_per_second(received[i]),
                 sent_k_bytes_per_sec: kb_per_second(sent[i]),
+                time_unit: engine.time_unit(),
             });
         }
     }

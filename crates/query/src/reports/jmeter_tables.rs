@@ -84,7 +84,8 @@ pub struct Top5Row {
     pub top: Vec<(String, u64)>,
 }
 
-/// APDEX per label and Total.
+/// APDEX per label and Total. The thresholds are ms whatever the session's unit (the rows
+/// show them in ms); in a µs session samples are judged to the µs.
 pub async fn apdex(
     engine: &QueryEngine,
     run_id: &str,
@@ -96,6 +97,9 @@ pub async fn apdex(
             vec![ScalarValue::Utf8(Some(run_id.to_string()))],
         )
         .await?;
+    // The thresholds are ms; the session's times may be µs (then a 500.4 ms sample is not
+    // satisfied by 500 ms, as it is in whole ms).
+    let scale = engine.time_scale();
     let mut out = Vec::new();
     for b in &batches {
         let labels = string_column(b, "label")?;
@@ -112,9 +116,9 @@ pub async fn apdex(
             if ok.is_valid(i) {
                 let pairs = ok.value(i);
                 for pair in pairs.as_primitive::<Int64Type>().values().chunks_exact(2) {
-                    if pair[0] <= sat {
+                    if pair[0] <= sat.saturating_mul(scale) {
                         satisfied += pair[1];
-                    } else if pair[0] <= tol {
+                    } else if pair[0] <= tol.saturating_mul(scale) {
                         tolerated += pair[1];
                     }
                 }

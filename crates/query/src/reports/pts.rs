@@ -5,9 +5,9 @@ use datafusion::scalar::ScalarValue;
 
 use super::run_report::method_param;
 use super::{f64_column, string_column};
-use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
+use crate::{QueryEngine, TimeUnit};
 
 /// One sampler's (or the whole scene's) statistics.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -50,6 +50,10 @@ pub struct SceneStats {
     pub all: Option<SampleStat>,
     #[serde(rename = "SampleStatList")]
     pub samplers: Vec<SampleStat>,
+    /// The unit of every `rt*` field: left out when ms (PTS's unit); `"us"` after
+    /// [`QueryEngine::use_microseconds`].
+    #[serde(rename = "TimeUnit", skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
 }
 
 /// Computes the PTS statistics of `run_id`.
@@ -68,6 +72,7 @@ pub async fn scene_stats(
     let mut stats = SceneStats {
         all: None,
         samplers: Vec::new(),
+        time_unit: engine.time_unit(),
     };
     for b in &batches {
         let names = string_column(b, "name")?;

@@ -7,9 +7,9 @@ use arrow::datatypes::Int64Type;
 use datafusion::scalar::ScalarValue;
 
 use super::{f64_column, string_column};
-use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::{PercentileMethod, SortedCounts};
+use crate::{QueryEngine, TimeUnit};
 
 /// Default response-time range boundaries (ms): 0~50ms … 4~5s, >5s.
 pub const DEFAULT_RANGES: [i64; 8] = [50, 200, 500, 1000, 2000, 3000, 4000, 5000];
@@ -121,6 +121,9 @@ pub struct ErrorClassCount {
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     pub run_id: String,
+    /// The unit of every response time below (`timeUnit: "us"` in JSON; left out when ms).
+    #[serde(skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
     pub outline: Outline,
     pub details: Vec<DetailData>,
     pub resp_time_range: Vec<RespTimeRange>,
@@ -425,6 +428,7 @@ pub async fn run_report(
 ) -> Result<RunReport, QueryError> {
     Ok(RunReport {
         run_id: run_id.to_string(),
+        time_unit: engine.time_unit(),
         outline: outline(engine, run_id, planned_cases).await?,
         details: details(engine, run_id, method, extra_percentiles).await?,
         resp_time_range: resp_time_ranges(engine, run_id, boundaries, None, None).await?,

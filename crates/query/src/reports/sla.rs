@@ -8,9 +8,9 @@ pub use loadlake_plan::sla::{
 };
 
 use super::scope::{Scope, ScopeMetrics, scope_metrics};
-use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
+use crate::{QueryEngine, TimeUnit};
 
 /// The value of `metric` in `m`.
 pub fn metric_value(metric: Metric, m: &ScopeMetrics) -> Option<f64> {
@@ -41,8 +41,12 @@ pub struct SlaResult {
     #[serde(flatten)]
     pub scope: Scope,
     pub metric: String,
+    /// The rule's bounds, in `unit` (response times in a µs session: the rule's ms × 1000).
     pub max: Option<f64>,
     pub min: Option<f64>,
+    /// The unit of `actual`, `max` and `min`: `ms` or `µs` (response times), `%`, `/s`, or
+    /// empty (counts).
+    pub unit: String,
     /// The measured value (`None` when the scope has no samples).
     pub actual: Option<f64>,
     /// Samples in the scope.
@@ -67,7 +71,9 @@ pub struct SlaOutcome {
 }
 
 /// Checks `rules` on `run_id`. A rule whose scope has no samples fails (a misspelt request must
-/// not pass silently).
+/// not pass silently). In a µs session ([`QueryEngine::use_microseconds`]) response times are
+/// compared in µs with the rule's ms thresholds converted exactly ([`TimeUnit::from_ms`]), and
+/// the result's `actual`, `min`, `max` and message are in µs.
 pub async fn evaluate(
     engine: &QueryEngine,
     run_id: &str,
@@ -81,7 +87,7 @@ pub async fn evaluate(
             _ => 50.0,
         };
         let m = scope_metrics(engine, run_id, &rule.scope, percent, method).await?;
-        results.push(judge(rule, &m));
+        results.push(judge(rule, &m, engine.time_unit()));
     }
     Ok(SlaOutcome {
         passed: results.iter().all(|r| r.passed),
@@ -89,20 +95,25 @@ pub async fn evaluate(
     })
 }
 
-/// The outcome of `rule` on the numbers `m` of its scope.
-fn judge(rule: &CheckedRule, m: &ScopeMetrics) -> SlaResult {
+/// The outcome of `rule` on the numbers `m` of its scope, whose response times are in `time`.
+fn judge(rule: &CheckedRule, m: &ScopeMetrics, time: TimeUnit) -> SlaResult {
     let actual = if m.requests == 0 {
         None
     } else {
         metric_value(rule.metric, m)
     };
-    let unit = rule.metric.unit();
+    let (unit, max, min) = if rule.metric.is_response_time() && !time.is_ms() {
+        let convert = |ms: Option<f64>| ms.map(|ms| time.from_ms(ms));
+        (" µs", convert(rule.max), convert(rule.min))
+    } else {
+        (rule.metric.unit(), rule.max, rule.min)
+    };
     let (passed, message) = match actual {
         None if m.requests == 0 => (false, format!("no samples in {}", rule.scope.describe())),
         None => (false, format!("{} has no value", rule.metric_name)),
         Some(v) => {
-            let over = rule.max.filter(|hi| v > *hi);
-            let under = rule.min.filter(|lo| v < *lo);
+            let over = max.filter(|hi| v > *hi);
+            let under = min.filter(|lo| v < *lo);
             match (over, under) {
                 (Some(hi), _) => (
                     false,
@@ -123,8 +134,9 @@ fn judge(rule: &CheckedRule, m: &ScopeMetrics) -> SlaResult {
         name: rule.name.clone(),
         scope: rule.scope.clone(),
         metric: rule.metric_name.clone(),
-        max: rule.max,
-        min: rule.min,
+        max,
+        min,
+        unit: unit.trim_start().to_string(),
         actual,
         samples: m.requests,
         passed,
@@ -165,14 +177,40 @@ mod tests {
         )
         .unwrap();
         let m = metrics(10, 200.0);
-        assert!(judge(&rules[0], &m).passed);
-        assert!(judge(&rules[1], &m).passed);
-        let failed = judge(&rules[2], &m);
+        assert!(judge(&rules[0], &m, TimeUnit::Ms).passed);
+        assert!(judge(&rules[1], &m, TimeUnit::Ms).passed);
+        let failed = judge(&rules[2], &m, TimeUnit::Ms);
         assert!(!failed.passed);
         assert_eq!(failed.message, "avg_rt 200.00 ms > max 199 ms");
-        let empty = judge(&rules[0], &metrics(0, 0.0));
+        let empty = judge(&rules[0], &metrics(0, 0.0), TimeUnit::Ms);
         assert!(!empty.passed);
         assert_eq!(empty.message, "no samples in Login");
         assert_eq!(rules[0].name, "Login: avg_rt <= 200");
+    }
+
+    #[test]
+    fn microsecond_sessions_compare_to_the_rules_ms_converted_exactly() {
+        let rules = rules_from_yaml(
+            "rules:
+  - { request: Login, metric: avg_rt, max: 1.005 }
+  - { request: Login, metric: avg_rt, max: 1.004 }
+  - { request: Login, metric: success_rate, min: 99.5 }
+",
+            "sla.yaml",
+        )
+        .unwrap();
+        // 1005 µs: within 1.005 ms (whose binary product by 1000 is 1004.9999999999999).
+        let m = metrics(10, 1005.0);
+        let within = judge(&rules[0], &m, TimeUnit::Us);
+        assert!(within.passed, "{}", within.message);
+        assert_eq!(within.max, Some(1005.0));
+        assert_eq!(within.message, "avg_rt 1005.00 µs within bounds");
+        let over = judge(&rules[1], &m, TimeUnit::Us);
+        assert!(!over.passed);
+        assert_eq!(over.message, "avg_rt 1005.00 µs > max 1004 µs");
+        // Not a response time: as written.
+        let rate = judge(&rules[2], &m, TimeUnit::Us);
+        assert_eq!((rate.min, rate.passed), (Some(99.5), true));
+        assert_eq!(rate.message, "success_rate 100.00 % within bounds");
     }
 }

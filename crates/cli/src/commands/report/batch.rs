@@ -93,7 +93,7 @@ pub(super) async fn report_all(
     let title = format!("loadlake: {} runs", index.len());
     write_file(
         &out.join("index.html"),
-        &renderer.index_page(&title, &index)?,
+        &renderer.index_page(&title, &index, engine.time_unit())?,
     )?;
     write_junit(args.files.junit.as_deref(), &runs, &outcomes)?;
     let failed = outcomes.iter().filter(|(_, o)| !o.passed).count();

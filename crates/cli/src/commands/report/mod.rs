@@ -7,6 +7,7 @@ mod files;
 mod one_run;
 mod stats;
 
+use loadlake_query::QueryEngine;
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_store::Store;
 
@@ -16,23 +17,15 @@ use crate::run_ref::RunTarget;
 
 /// `loadlake report`; `Gate::Fail` when an SLA rule failed.
 pub(crate) async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<Gate> {
-    check_resolution(args)?;
     let engine = crate::engine::open_engine(store).await?;
     if args.files.all {
-        if args.latency == Latency::Intended {
-            engine.use_intended_latency().await?;
-        }
+        choose_times(&engine, args).await?;
         return batch::report_all(store, &engine, args).await;
     }
     let manifest = RunTarget::find(store, args.run.as_deref().unwrap_or("latest"))?
         .prepare(&engine)
         .await?;
-    if args.latency == Latency::Intended {
-        engine.use_intended_latency().await?;
-    }
-    if args.resolution == Resolution::Us {
-        engine.use_microseconds().await?;
-    }
+    choose_times(&engine, args).await?;
     let run_id = manifest.run_id.to_string();
     match args.stats {
         Some(Stats::Jmeter | Stats::Dashboard) => {
@@ -51,26 +44,14 @@ pub(crate) async fn report(store: &Store, args: &ReportArgs) -> anyhow::Result<G
     }
 }
 
-/// `--resolution us` is for the run report on stdout: the pages, the statistics tables and SLA
-/// rules state their times in ms (labels, APDEX and rule thresholds) and are not converted yet.
-fn check_resolution(args: &ReportArgs) -> anyhow::Result<()> {
-    if args.resolution == Resolution::Ms {
-        return Ok(());
+/// Which response times every report of this session reads: `--latency` (service or intended),
+/// then `--resolution` (whole ms or µs; µs of intended latencies too).
+async fn choose_times(engine: &QueryEngine, args: &ReportArgs) -> anyhow::Result<()> {
+    if args.latency == Latency::Intended {
+        engine.use_intended_latency().await?;
     }
-    let f = &args.files;
-    let refused = [
-        (args.stats.is_some(), "--stats"),
-        (f.all, "--all"),
-        (f.html.is_some(), "--html"),
-        (f.markdown.is_some(), "--markdown"),
-        (f.junit.is_some(), "--junit"),
-        (f.sla.is_some(), "--sla"),
-        (args.latency == Latency::Intended, "--latency intended"),
-    ];
-    match refused.iter().find(|(set, _)| *set) {
-        Some((_, option)) => anyhow::bail!(
-            "--resolution us is for the run report on stdout (table, json, csv); {option} states its times in ms: leave out one of them"
-        ),
-        None => Ok(()),
+    if args.resolution == Resolution::Us {
+        engine.use_microseconds().await?;
     }
+    Ok(())
 }

@@ -28,12 +28,7 @@ pub(super) async fn run_report_and_files(
     let request = files::report_request(args, pages)?;
     let out = run_report_job(engine, manifest, &request).await?;
     if file_args.html.is_none() && file_args.markdown.is_none() && file_args.junit.is_none() {
-        crate::render::print_run_report(
-            &out.report,
-            out.sla.as_ref(),
-            args.format,
-            args.resolution,
-        )?;
+        crate::render::print_run_report(&out.report, out.sla.as_ref(), args.format)?;
     }
     for (path, page) in [
         (&file_args.html, &out.html),

@@ -3,9 +3,9 @@
 
 use anyhow::bail;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loadlake_query::QueryEngine;
 use loadlake_query::reports::jmeter::{JmeterStatRow, StatisticsMethod, jmeter_statistics};
 use loadlake_query::reports::jmeter_tables::{apdex, errors};
+use loadlake_query::{QueryEngine, TimeUnit};
 
 use loadlake_query::functions::PercentileMethod;
 
@@ -32,6 +32,7 @@ pub(super) async fn print_jmeter_statistics(
         exact => StatisticsMethod::Exact(exact_method(exact)?),
     };
     let rows = jmeter_statistics(engine, run_id, [p1, p2, p3], method).await?;
+    let unit = engine.time_unit();
     if args.stats == Some(Stats::Jmeter) && args.format == Format::Json {
         println!("{}", statistics_json(&rows)?);
         return Ok(());
@@ -41,17 +42,20 @@ pub(super) async fn print_jmeter_statistics(
     let (error_rows, top5) = errors(engine, run_id).await?;
     match args.format {
         Format::Json => {
-            let all = serde_json::json!({
+            let mut all = serde_json::json!({
                 "apdex": apdex_rows,
                 "statistics": serde_json::from_str::<serde_json::Value>(&statistics_json(&rows)?)?,
                 "errors": error_rows,
                 "top5": top5,
             });
+            if let (false, Some(object)) = (unit.is_ms(), all.as_object_mut()) {
+                object.insert("timeUnit".into(), unit.as_str().into());
+            }
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         Format::Table => {
             println!("{}", crate::render::apdex_table(&apdex_rows));
-            println!("{}", statistics_table(&rows, [p1, p2, p3]));
+            println!("{}", statistics_table(&rows, [p1, p2, p3], unit));
             println!("{}", crate::render::errors_table(&error_rows));
             println!("{}", crate::render::top5_table(&top5));
         }
@@ -69,8 +73,14 @@ fn statistics_json(rows: &[JmeterStatRow]) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&object)?)
 }
 
-fn statistics_table(rows: &[JmeterStatRow], p: [f64; 3]) -> Table {
+/// JMeter's Statistics table; its times in `unit`, named in the time headers when not ms
+/// (JMeter's headers have no unit: they are ms).
+fn statistics_table(rows: &[JmeterStatRow], p: [f64; 3], unit: TimeUnit) -> Table {
     let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let timed = |name: String| match unit {
+        TimeUnit::Ms => name,
+        TimeUnit::Us => format!("{name} ({})", unit.symbol()),
+    };
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec![
@@ -78,13 +88,13 @@ fn statistics_table(rows: &[JmeterStatRow], p: [f64; 3]) -> Table {
         "#Samples".into(),
         "FAIL".into(),
         "Error %".into(),
-        "Average".into(),
-        "Min".into(),
-        "Max".into(),
-        "Median".into(),
-        format!("{}th pct", p[0]),
-        format!("{}th pct", p[1]),
-        format!("{}th pct", p[2]),
+        timed("Average".into()),
+        timed("Min".into()),
+        timed("Max".into()),
+        timed("Median".into()),
+        timed(format!("{}th pct", p[0])),
+        timed(format!("{}th pct", p[1])),
+        timed(format!("{}th pct", p[2])),
         "Transactions/s".into(),
         "Received KB/s".into(),
         "Sent KB/s".into(),
