@@ -386,12 +386,13 @@ async fn cases(
     Ok(Json(answer.into_inner()))
 }
 
-/// `GET /api/v1/runs/{run_id}/cases/{case_id}?percentile_method=`
+/// `GET /api/v1/runs/{run_id}/cases/{case_id}?percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/cases/{case_id}", tag = "reports",
     params(
         ("run_id" = String, Path, description = "The run's id"),
         ("case_id" = String, Path, description = "The case's id or name"),
         ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+        ("resolution" = Option<String>, Query, description = "`ms` (default) or `us`: response times in microseconds where the run measured them, ms × 1000 elsewhere"),
     ),
     responses((status = 200, description = "One case (GetCaseDetail)", body = pb::CaseReportDetail), ApiErrors))]
 async fn case_detail(
@@ -411,7 +412,7 @@ async fn case_detail(
     Ok(Json(answer.into_inner()))
 }
 
-/// `GET /api/v1/runs/{run_id}/aw-chart?case_id=&detail_id=&brokens_limit_count=&percentile_method=`
+/// `GET /api/v1/runs/{run_id}/aw-chart?case_id=&detail_id=&brokens_limit_count=&percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/aw-chart", tag = "reports",
     params(
         ("run_id" = String, Path, description = "The run's id"),
@@ -419,6 +420,7 @@ async fn case_detail(
         ("detail_id" = Option<String>, Query, description = "One of its requests, by id (`2-3`) or name"),
         ("brokens_limit_count" = Option<u32>, Query, description = "Merge the 1 s curve to at most this many points (0 = every second)"),
         ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+        ("resolution" = Option<String>, Query, description = "`ms` (default) or `us`: response times in microseconds where the run measured them, ms × 1000 elsewhere"),
     ),
     responses((status = 200, description = "The curve and response-time ranges (GetAwChart)", body = pb::AwChart), ApiErrors))]
 async fn aw_chart(
@@ -437,9 +439,13 @@ async fn aw_chart(
     Ok(Json(answer.into_inner()))
 }
 
-/// `GET /api/v1/runs/{run_id}/scene-stats?percentile_method=`
+/// `GET /api/v1/runs/{run_id}/scene-stats?percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/scene-stats", tag = "reports",
-    params(("run_id" = String, Path, description = "The run's id"), ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`")),
+    params(
+        ("run_id" = String, Path, description = "The run's id"),
+        ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
+        ("resolution" = Option<String>, Query, description = "`ms` (default) or `us`: response times in microseconds where the run measured them, ms × 1000 elsewhere"),
+    ),
     responses((status = 200, description = "PTS sample statistics (GetSceneStats)", body = pb::SceneStats), ApiErrors))]
 async fn scene_stats(
     State(api): State<Api>,

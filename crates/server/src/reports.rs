@@ -126,15 +126,7 @@ impl ReportService for Reports {
                 },
             ),
         };
-        let micros = match r.resolution.as_str() {
-            "" | "ms" => false,
-            "us" => true,
-            other => {
-                return Err(Status::invalid_argument(format!(
-                    "resolution '{other}': use ms or us"
-                )));
-            }
-        };
+        let micros = micros(&r.resolution)?;
         let mut job = ReportRequest::new(method);
         job.curve = Some(curve_options(
             r.brokens_limit_count,
@@ -145,10 +137,7 @@ impl ReportService for Reports {
         let shared = &self.shared;
         let out = shared
             .timed(async {
-                let engine = run.engine(shared).await?;
-                if micros {
-                    engine.use_microseconds().await.map_err(query_status)?;
-                }
+                let engine = in_unit(run.engine(shared).await?, micros).await?;
                 run_report_job(&engine, &run.manifest, &job)
                     .await
                     .map_err(job_status)
@@ -181,7 +170,7 @@ impl ReportService for Reports {
                 name: manifest.name,
                 vum: report.outline.vum,
             }),
-            time_unit: if micros { "us" } else { "ms" }.into(),
+            time_unit: report.time_unit.as_str().into(),
         }))
     }
 
@@ -211,17 +200,21 @@ impl ReportService for Reports {
         let run = self.run(&r.run_id)?;
         let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
+        let micros = micros(&r.resolution)?;
         let shared = &self.shared;
         let detail = shared
             .timed(async {
-                let engine = run.engine(shared).await?;
+                let engine = in_unit(run.engine(shared).await?, micros).await?;
                 case_detail(&engine, &run_id, &r.case_id, method)
                     .await
                     .map_err(query_status)
             })
             .await?;
         match detail {
-            Some(d) => Ok(Response::new((&d).into())),
+            Some(d) => Ok(Response::new(pb::CaseReportDetail {
+                time_unit: unit_name(micros).into(),
+                ..(&d).into()
+            })),
             None => Err(Status::not_found(format!(
                 "run {run_id} has no case '{}' (see ListCases)",
                 r.case_id
@@ -237,10 +230,11 @@ impl ReportService for Reports {
         let run = self.run(&r.run_id)?;
         let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
+        let micros = micros(&r.resolution)?;
         let shared = &self.shared;
         let (broken_list, ranges) = shared
             .timed(async {
-                let engine = run.engine(shared).await?;
+                let engine = in_unit(run.engine(shared).await?, micros).await?;
                 let list = cases(&engine, &run_id).await.map_err(query_status)?;
                 let case = match r.case_id.as_str() {
                     "" => None,
@@ -294,6 +288,7 @@ impl ReportService for Reports {
         Ok(Response::new(pb::AwChart {
             broken_list: Some((&broken_list).into()),
             resp_time_range: ranges.iter().map(Into::into).collect(),
+            time_unit: unit_name(micros).into(),
         }))
     }
 
@@ -305,10 +300,11 @@ impl ReportService for Reports {
         let run = self.run(&r.run_id)?;
         let run_id = run.id.clone();
         let method = method(&r.percentile_method)?;
+        let micros = micros(&r.resolution)?;
         let shared = &self.shared;
         let stats = shared
             .timed(async {
-                let engine = run.engine(shared).await?;
+                let engine = in_unit(run.engine(shared).await?, micros).await?;
                 scene_stats(&engine, &run_id, method)
                     .await
                     .map_err(query_status)
@@ -317,6 +313,31 @@ impl ReportService for Reports {
         Ok(Response::new(pb::SceneStats {
             all_sample_stat: stats.all.as_ref().map(Into::into),
             sample_stat_list: stats.samplers.iter().map(Into::into).collect(),
+            time_unit: stats.time_unit.as_str().into(),
         }))
     }
+}
+
+/// Whether a request's `resolution` (`""` or `ms`, or `us`) asks for microseconds.
+fn micros(resolution: &str) -> Result<bool, Status> {
+    match resolution {
+        "" | "ms" => Ok(false),
+        "us" => Ok(true),
+        other => Err(Status::invalid_argument(format!(
+            "resolution '{other}': use ms or us"
+        ))),
+    }
+}
+
+/// `engine`, reading µs when `micros` ([`QueryEngine::use_microseconds`]).
+async fn in_unit(engine: QueryEngine, micros: bool) -> Result<QueryEngine, Status> {
+    if micros {
+        engine.use_microseconds().await.map_err(query_status)?;
+    }
+    Ok(engine)
+}
+
+/// The `time_unit` of a response: `us` or `ms`.
+fn unit_name(micros: bool) -> &'static str {
+    if micros { "us" } else { "ms" }
 }

@@ -412,4 +412,75 @@ fn the_report_api_answers_in_microseconds_what_the_cli_does() {
         close(avg_us, avg_ms * 1000.0, 1e-12),
         "{avg_us} vs {avg_ms}"
     );
+
+    // The case detail, the chart and the PTS statistics take `resolution` too.
+    let case = us["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["level"] == "case")
+        .unwrap()["case_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = |s: &str| s.replace(' ', "%20");
+    let got = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            format!("/api/v1/runs/{run}/cases/{}?resolution=us", q(&case)),
+            format!(
+                "/api/v1/runs/{run}/aw-chart?case_id={}&resolution=us",
+                q(&case)
+            ),
+            format!("/api/v1/runs/{run}/scene-stats?resolution=us"),
+            format!("/api/v1/runs/{run}/scene-stats?resolution=s"),
+        ],
+    );
+    let (detail, chart, pts) = (&got[0]["body"], &got[1]["body"], &got[2]["body"]);
+    for answer in [detail, chart, pts] {
+        assert_eq!(answer["time_unit"], "us", "{answer}");
+    }
+    assert_eq!(got[3]["status"], 400, "{}", got[3]);
+    let cli_case = cli_details
+        .iter()
+        .find(|d| d["level"] == "case" && d["caseName"] == case.as_str())
+        .unwrap();
+    assert_eq!(
+        detail["performance"]["tp95"].as_f64(),
+        cli_case["tp95"].as_f64()
+    );
+    let cli_curve = store.json(&[
+        "curve",
+        &run,
+        "--case",
+        &case,
+        "--format",
+        "json",
+        "--resolution",
+        "us",
+    ]);
+    let points = chart["broken_list"]["points"].as_array().unwrap();
+    let cli_p95 = cli_curve["brokens"]["percentile_brokens"]["p95"]
+        .as_array()
+        .unwrap();
+    assert_eq!(points.len(), cli_p95.len());
+    for (p, c) in points.iter().zip(cli_p95) {
+        assert_eq!(p["p95"].as_f64(), c.as_f64());
+    }
+    let cli_pts = store.json(&[
+        "report",
+        &run,
+        "--stats",
+        "pts",
+        "--format",
+        "json",
+        "--resolution",
+        "us",
+    ]);
+    assert_eq!(cli_pts["TimeUnit"], "us");
+    assert_eq!(
+        pts["all_sample_stat"]["rt_seg99"].as_f64(),
+        cli_pts["AllSampleStat"]["rtSeg99"].as_f64()
+    );
 }
