@@ -390,3 +390,44 @@ fn batch_reports_are_in_microseconds() {
     assert_eq!(row["tp95"], "2000001.00", "{seen}");
     assert_eq!(row["averageRespTime"], "321811.21");
 }
+
+/// `loadlake detail --resolution us`: the case's row and its requests in µs.
+#[test]
+fn case_detail_is_in_microseconds() {
+    let (store, run) = k6_run();
+    let detail = store.json(&[
+        "detail",
+        &run,
+        "--case",
+        "browse",
+        "--format",
+        "json",
+        "--resolution",
+        "us",
+    ]);
+    assert_eq!(detail["timeUnit"], "us");
+    // The 14 samples sorted: 88 120 229 301 350 455 610 700 999 1004 499900 500200 1500400
+    // 2000001; tp50 the 7th, tp90 the 13th (⌈12.6⌉).
+    let case = &detail["performance"];
+    assert_eq!(num(&case["tp50"]), 610.0, "{case}");
+    assert_eq!(num(&case["tp90"]), 1_500_400.0, "{case}");
+    assert!(close(
+        num(&case["averageRespTime"]),
+        4_505_357.0 / 14.0,
+        1e-12
+    ));
+    let fast = detail["detailDatas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "fast")
+        .unwrap();
+    assert_eq!(num(&fast["tp90"]), 999.0);
+    let ms = store.json(&["detail", &run, "--case", "browse", "--format", "json"]);
+    assert!(ms.get("timeUnit").is_none());
+    assert_eq!(
+        num(&ms["performance"]["tp50"]),
+        1.0,
+        "whole ms: 610 µs is 1 ms"
+    );
+}

@@ -577,7 +577,11 @@ pub(crate) struct DetailArgs {
     pub case: String,
     #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
     pub percentile_method: PercentileMethod,
-    /// `table`, `json` (CaseReportDetail) or `csv` (one row per detail)
+    /// Time unit of the response times: `ms`, or `us` (microseconds where the run measured
+    /// them, ms × 1000 elsewhere)
+    #[arg(long, value_enum, default_value_t = Resolution::Ms)]
+    pub resolution: Resolution,
+    /// `table`, `json` (CaseReportDetail; `timeUnit` when not ms) or `csv` (one row per detail)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -154,8 +154,7 @@ impl From<&cases::CaseDetail> for pb::CaseReportDetail {
             performance: c.performance.as_ref().map(Into::into),
             detail_datas: c.detail_datas.iter().map(Into::into).collect(),
             custom_transactions: c.custom_transactions.iter().map(Into::into).collect(),
-            // The session's unit: the caller, who chose it, sets it.
-            time_unit: String::new(),
+            time_unit: c.time_unit.as_str().into(),
         }
     }
 }

@@ -211,10 +211,7 @@ impl ReportService for Reports {
             })
             .await?;
         match detail {
-            Some(d) => Ok(Response::new(pb::CaseReportDetail {
-                time_unit: unit_name(micros).into(),
-                ..(&d).into()
-            })),
+            Some(d) => Ok(Response::new((&d).into())),
             None => Err(Status::not_found(format!(
                 "run {run_id} has no case '{}' (see ListCases)",
                 r.case_id

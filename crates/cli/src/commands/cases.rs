@@ -5,7 +5,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_store::Store;
 
-use crate::args::{CasesArgs, DetailArgs, Format};
+use crate::args::{CasesArgs, DetailArgs, Format, Resolution};
 use crate::render::{details_csv, details_table};
 use crate::run_ref::RunTarget;
 
@@ -52,6 +52,9 @@ pub(crate) async fn list_cases(store: &Store, args: &CasesArgs) -> anyhow::Resul
 pub(crate) async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Result<()> {
     let method = crate::args::exact_method(args.percentile_method)?;
     let (engine, run_id) = RunTarget::open(store, &args.run).await?;
+    if args.resolution == Resolution::Us {
+        engine.use_microseconds().await?;
+    }
     let Some(detail) = case_detail(&engine, &run_id, &args.case, method).await? else {
         bail!(
             "run {run_id} has no case '{}' (see `loadlake cases {run_id}`)",
@@ -68,7 +71,7 @@ pub(crate) async fn show_detail(store: &Store, args: &DetailArgs) -> anyhow::Res
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
         Format::Csv => details_csv(&rows)?,
-        Format::Table => println!("{}", details_table(&rows, engine.time_unit())),
+        Format::Table => println!("{}", details_table(&rows, detail.time_unit)),
     }
     Ok(())
 }

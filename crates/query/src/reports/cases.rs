@@ -6,9 +6,9 @@ use datafusion::scalar::ScalarValue;
 
 use super::run_report::{DetailData, details};
 use super::{f64_column, string_column};
-use crate::QueryEngine;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
+use crate::{QueryEngine, TimeUnit};
 
 /// A request or transaction of a case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -39,6 +39,9 @@ pub struct CaseDetail {
     pub performance: Option<DetailData>,
     pub detail_datas: Vec<DetailData>,
     pub custom_transactions: Vec<DetailData>,
+    /// The unit of every response time above (`timeUnit: "us"` in JSON; left out when ms).
+    #[serde(skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
 }
 
 /// The cases of `run_id`, in name order.
@@ -104,6 +107,7 @@ pub async fn case_detail(
         performance: None,
         detail_datas: Vec::new(),
         custom_transactions: Vec::new(),
+        time_unit: engine.time_unit(),
     };
     for d in rows.into_iter().filter(|d| d.case_name == info.case_name) {
         match d.level.as_str() {
