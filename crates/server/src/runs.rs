@@ -110,11 +110,11 @@ impl RunService for Runs {
         let mut runs = self
             .shared
             .store
-            .select_runs(&run_filter(&r)?)
+            .matching_runs(&run_filter(&r)?)
             .map_err(|e| store_status(&e))?;
-        runs.sort_by(|a, b| b.run_id.as_str().cmp(a.run_id.as_str()));
+        runs.sort_unstable_by(|a, b| b.run_id.as_str().cmp(a.run_id.as_str()));
         let total = runs.len() as u64;
-        let page: Vec<&RunManifest> = runs
+        let page: Vec<&Arc<RunManifest>> = runs
             .iter()
             .filter(|m| after.as_deref().is_none_or(|a| m.run_id.as_str() < a))
             .take(size + 1)

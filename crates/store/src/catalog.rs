@@ -368,6 +368,14 @@ impl Store {
         Ok(filter.select(self.runs()?))
     }
 
+    /// The runs `filter` takes by every condition but `last`, unsorted, as cached: not
+    /// copied, so that a listing of thousands of runs copies only the page it shows.
+    pub fn matching_runs(&self, filter: &RunFilter) -> Result<Vec<Arc<RunManifest>>, StoreError> {
+        let mut runs = self.visible_manifests()?;
+        runs.retain(|m| filter.matches(m));
+        Ok(runs)
+    }
+
     /// The manifest of run `id`.
     pub fn run(&self, id: &str) -> Result<RunManifest, StoreError> {
         let id = RunId::parse(id).map_err(|_| StoreError::NoSuchRun(id.to_string()))?;

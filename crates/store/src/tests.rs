@@ -521,3 +521,63 @@ fn a_deleted_run_keeps_its_samples_for_the_grace_and_a_cut_off_deletion_is_finis
         Err(StoreError::NoSuchRun(_))
     ));
 }
+
+#[test]
+fn matching_runs_are_the_runs_the_filter_takes_as_their_manifests_say_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // Three runs: "a" env=ci, "b" env=ci, "a" env=prod.
+    let mut ids = Vec::new();
+    for (name, env) in [("a", "ci"), ("b", "ci"), ("a", "prod")] {
+        let mut w = store.begin_run(WriterOptions::default()).unwrap();
+        w.write(batch(0, &[1, 2], &[true, true])).unwrap();
+        let mut d = draft();
+        d.name = name.into();
+        d.tags = BTreeMap::from([("env".to_string(), env.to_string())]);
+        ids.push(w.commit(d, &[] as &[&str]).unwrap().run_id.to_string());
+    }
+    let matching = |filter: RunFilter| {
+        let mut got: Vec<String> = store
+            .matching_runs(&filter)
+            .unwrap()
+            .iter()
+            .map(|m| m.run_id.to_string())
+            .collect();
+        got.sort();
+        got
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(matching(RunFilter::default()), sorted(ids.clone()));
+    let named_a = RunFilter {
+        name: Some(NameMatch::Exact("a".into())),
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        matching(named_a.clone()),
+        sorted(vec![ids[0].clone(), ids[2].clone()])
+    );
+    let ci = RunFilter {
+        tags: vec![("env".into(), "ci".into())],
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        matching(ci.clone()),
+        sorted(vec![ids[0].clone(), ids[1].clone()])
+    );
+    // `last` is not applied: every run named "a", not the newest one.
+    let last = RunFilter {
+        last: Some(1),
+        ..named_a.clone()
+    };
+    assert_eq!(matching(last).len(), 2);
+    // A manifest replaced behind the store's back (another process renames run 1) is read again.
+    let run1 = loadlake_schema::RunId::parse(&ids[1]).unwrap();
+    rewrite_manifest(&store, &run1, |m| m["name"] = "a".into());
+    assert_eq!(matching(named_a), sorted(ids.clone()));
+    // A deleted run is no longer listed.
+    store.delete_run(&ids[0]).unwrap();
+    assert_eq!(matching(ci), vec![ids[1].clone()]);
+}
