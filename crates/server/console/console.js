@@ -461,10 +461,7 @@ async function showRun() {
   const status = await api(base + "/status");
   const state = STATES[status.state] || "UNSPECIFIED";
   if (state !== "UNSPECIFIED" && !FINAL_STATES.has(state)) await watchLive(base);
-  const [info, report] = await Promise.all([
-    apiOnceCommitted(base),
-    apiOnceCommitted(base + "/report?page_size=1000"),
-  ]);
+  const info = await apiOnceCommitted(base);
   document.title = "loadlake — " + info.name;
   const remove = document.getElementById("delete-run");
   remove.hidden = false;
@@ -473,6 +470,13 @@ async function showRun() {
       if (await deleteRun(info.run_id, info.name, info.samples)) location.href = "/";
     });
   document.getElementById("title").textContent = info.name + " (" + info.run_id + ")";
+  // The curve first, then the report: each is a scan of the run's samples, and on a large run
+  // the chart is what shows first that way (benches/README.md, "Web console"). A shared link
+  // to a request's curve (#case=…&name=…) opens on it; one to an error class's samples
+  // (#error_class=…) on them.
+  const chosen = new URLSearchParams(location.hash.slice(1));
+  await showCurve(base, chosen.get("case"), chosen.get("name"));
+  const report = await apiOnceCommitted(base + "/report?page_size=1000");
   const o = report.outline || {};
   document.getElementById("outline").replaceChildren(
     outlineCard("requests", "requests", String(o.requests)),
@@ -485,10 +489,6 @@ async function showRun() {
   const body = document.querySelector("#details tbody");
   body.replaceChildren(...report.details.map((d) => detailRow(d, base)));
   showErrorClasses(base, report.error_classes || [], o.requests);
-  // A shared link to a request's curve (#case=…&name=…) opens on it; one to an error class's
-  // samples (#error_class=…) on them.
-  const chosen = new URLSearchParams(location.hash.slice(1));
-  await showCurve(base, chosen.get("case"), chosen.get("name"));
   if (chosen.get("error_class")) await showSamples(base, chosen.get("error_class"), null);
   document.body.dataset.ready = "run";
 }
