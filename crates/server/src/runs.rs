@@ -107,10 +107,12 @@ impl RunService for Runs {
         } else {
             Some(decode_token(&r.next_token)?)
         };
-        let mut runs = self
-            .shared
-            .store
-            .matching_runs(&run_filter(&r)?)
+        // Listing reads (or stats) every manifest: off the runtime's workers, so that a page
+        // of a large store does not hold up the other requests' queries.
+        let (store, filter) = (self.shared.store.clone(), run_filter(&r)?);
+        let mut runs = tokio::task::spawn_blocking(move || store.matching_runs(&filter))
+            .await
+            .map_err(|e| Status::internal(format!("listing runs: {e}")))?
             .map_err(|e| store_status(&e))?;
         runs.sort_unstable_by(|a, b| b.run_id.as_str().cmp(a.run_id.as_str()));
         let total = runs.len() as u64;
