@@ -105,8 +105,34 @@ function filterQuery(nextToken) {
     if (String(value).trim() !== "") query.append(key, String(value).trim());
   }
   query.set("max_results", "50");
+  if (runsOrder.by !== "run" || runsOrder.ascending) {
+    query.set("order_by", runsOrder.by);
+    if (runsOrder.ascending) query.set("ascending", "true");
+  }
   if (nextToken) query.set("next_token", nextToken);
   return query;
+}
+
+/** The runs table's order: a column `order_by` of /api/v1/runs takes, and its direction. */
+const runsOrder = { by: "run", ascending: false };
+
+/** The runs table's headers order it: a click orders by that column (largest first), a second
+ * click on the same column reverses it. */
+function setUpOrdering() {
+  const headers = document.querySelectorAll("#runs th[data-order]");
+  for (const th of headers) {
+    th.classList.add("orderable");
+    th.title = "order by " + th.textContent;
+    th.onclick = () =>
+      run(async () => {
+        const by = th.dataset.order;
+        runsOrder.ascending = runsOrder.by === by ? !runsOrder.ascending : false;
+        runsOrder.by = by;
+        for (const other of headers) other.removeAttribute("aria-sort");
+        th.setAttribute("aria-sort", runsOrder.ascending ? "ascending" : "descending");
+        await showRuns(null);
+      });
+  }
 }
 
 /** The runs picked for a comparison, in the order they were ticked (at most two). */
@@ -615,6 +641,7 @@ if (document.body.dataset.page === "runs") {
     run(() => showRuns(null));
   };
   setUpUpload();
+  setUpOrdering();
   run(() => showRuns(null));
 } else if (document.body.dataset.page === "run") {
   run(showRun);

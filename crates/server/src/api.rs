@@ -234,7 +234,7 @@ fn message<T>(
         .map_err(|e| bad_query(e.body_text()))
 }
 
-/// `GET /api/v1/runs?name=&tags=k=v&tags=…&status=&start_after_ms=&max_results=&next_token=`
+/// `GET /api/v1/runs?name=&tags=k=v&tags=…&status=&start_after_ms=&max_results=&next_token=&order_by=&ascending=`
 #[utoipa::path(get, path = "/api/v1/runs", tag = "runs",
     params(
         ("name" = Option<String>, Query, description = "Runs with exactly this name"),
@@ -244,8 +244,10 @@ fn message<T>(
         ("start_before_ms" = Option<i64>, Query, description = "Runs started before this time (ms since the epoch)"),
         ("max_results" = Option<u32>, Query, description = "Runs per page (default 20, at most 100)"),
         ("next_token" = Option<String>, Query, description = "The previous page's `next_token`"),
+        ("order_by" = Option<String>, Query, description = "`run` (default: newest first), `name`, `status`, `samples`, `errors`, `error_pct`, `start` or `duration`"),
+        ("ascending" = Option<bool>, Query, description = "Ascending instead of descending"),
     ),
-    responses((status = 200, description = "One page of runs, newest first", body = pb::ListRunsResponse), ApiErrors))]
+    responses((status = 200, description = "One page of runs, newest first unless ordered otherwise", body = pb::ListRunsResponse), ApiErrors))]
 async fn list_runs(
     State(api): State<Api>,
     uri: axum::http::Uri,

@@ -19,6 +19,7 @@ mod error;
 mod flight;
 mod ingest;
 mod reports;
+mod run_order;
 mod runs;
 mod stream;
 #[cfg(test)]

@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::Shared;
 use crate::error::store_status;
 use crate::pb::{self, run_service_server::RunService};
+use crate::run_order::{Cursor, OrderBy, decode_token, encode_token, sort_runs};
 
 /// Page size when the caller gives none, and the most a page may hold.
 const DEFAULT_PAGE: usize = 20;
@@ -47,31 +48,6 @@ pub(crate) fn run_message(m: &RunManifest) -> pb::Run {
     }
 }
 
-/// Next-page tokens: the last run id of the page, hex-encoded. Runs are listed newest first and
-/// ids sort by creation time, so a token stays valid (and pages do not shift) while runs are added.
-fn encode_token(run_id: &str) -> String {
-    run_id.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The run id a next-page token names. Anything but the hex of a run id — odd length, non-hex or
-/// non-ASCII characters, bytes that are no run id — is `INVALID_ARGUMENT`.
-fn decode_token(token: &str) -> Result<String, Status> {
-    let bad = || Status::invalid_argument("next_token is not one this server gave out");
-    let digit = |b: u8| char::from(b).to_digit(16);
-    let bytes = token
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some(((digit(*hi)? << 4) | digit(*lo)?) as u8),
-            _ => None,
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(bad)?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    RunId::parse(&text).map_err(|_| bad())?;
-    Ok(text)
-}
-
 /// The store's run filter of a `ListRuns` request (0 and empty fields: no condition).
 fn run_filter(r: &pb::ListRunsRequest) -> Result<RunFilter, Status> {
     let tags = r
@@ -102,10 +78,11 @@ impl RunService for Runs {
             0 => DEFAULT_PAGE,
             n => (n as usize).min(MAX_PAGE),
         };
-        let after = if r.next_token.is_empty() {
-            None
+        let by = OrderBy::parse(&r.order_by)?;
+        let cursor = if r.next_token.is_empty() {
+            Cursor::At(0)
         } else {
-            Some(decode_token(&r.next_token)?)
+            decode_token(&r.next_token)?
         };
         // Listing reads (or stats) every manifest: off the runtime's workers, so that a page
         // of a large store does not hold up the other requests' queries.
@@ -114,19 +91,22 @@ impl RunService for Runs {
             .await
             .map_err(|e| Status::internal(format!("listing runs: {e}")))?
             .map_err(|e| store_status(&e))?;
-        runs.sort_unstable_by(|a, b| b.run_id.as_str().cmp(a.run_id.as_str()));
+        sort_runs(&mut runs, by, r.ascending);
         let total = runs.len() as u64;
-        let page: Vec<&Arc<RunManifest>> = runs
-            .iter()
-            .filter(|m| after.as_deref().is_none_or(|a| m.run_id.as_str() < a))
-            .take(size + 1)
-            .collect();
-        let more = page.len() > size;
-        let page = &page[..page.len().min(size)];
+        let start = match cursor {
+            Cursor::At(position) => position.min(runs.len()),
+            Cursor::AfterRun(after) => {
+                runs.partition_point(|m| m.run_id.as_str() >= after.as_str())
+            }
+        };
+        let page = &runs[start..runs.len().min(start + size)];
+        let more = start + page.len() < runs.len();
         Ok(Response::new(pb::ListRunsResponse {
             runs: page.iter().map(|m| run_message(m)).collect(),
             next_token: match (more, page.last()) {
-                (true, Some(last)) => encode_token(last.run_id.as_str()),
+                (true, Some(last)) => {
+                    encode_token(by, r.ascending, last.run_id.as_str(), start + page.len())
+                }
                 _ => String::new(),
             },
             total,
@@ -355,36 +335,5 @@ fn running_data(live: &LiveStatus) -> pb::RunningData {
         updated_ms: live.updated_ms,
         all_sample_stat: Some(sample_stat(&live.all)),
         sample_stat_list: live.samplers.iter().map(sample_stat).collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_round_trip_and_garbage_is_refused() {
-        let t = encode_token("20261122-064858-a4vg");
-        assert_eq!(t, "32303236313132322d3036343835382d61347667");
-        assert_eq!(decode_token(&t).unwrap(), "20261122-064858-a4vg");
-        // "aéa" is 4 bytes: slicing it by two bytes cut 'é' in half (a panic before).
-        let hex_of_text = encode_token("not a run id");
-        for bad in [
-            "zz",
-            "abc",
-            "aéa",
-            "éé",
-            "a\u{10FFFF}",
-            "+1",
-            "-1",
-            " 1",
-            "ff",
-            "c3",
-            hex_of_text.as_str(),
-            &t[..t.len() - 2],
-        ] {
-            let e = decode_token(bad).expect_err(bad);
-            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{bad:?}");
-        }
     }
 }

@@ -9,6 +9,7 @@ are aborted and listed. Prints ONE JSON object:
   token_form   whether the page asked for the token before showing runs
   token_form_after  whether that form is still visible once the token was taken
   runs         [{run_id, fields: {field: cell text}}] after the token was entered
+  by_name, by_name_reversed   the same after one and two clicks on the name header
   filtered     the same after filtering by NAME_FILTER
   run_url      the URL the run's link led to
   outline      {field: card value} of the run page
@@ -66,6 +67,12 @@ def main():
         page.fill("#filters input[name=name]", "")
         page.click("#filters button")
         wait_ready(page, "runs")
+        # The name header orders by name, largest first; a second click reverses it.
+        for key in ("by_name", "by_name_reversed"):
+            page.evaluate("document.body.dataset.ready = ''")
+            page.click('#runs th[data-order="name"]')
+            wait_ready(page, "runs")
+            out[key] = page.evaluate(ROWS_JS, "#runs tbody tr")
         page.click(f'#runs tr[data-run-id="{run_id}"] td[data-field="run_id"] a')
         page.wait_for_url(f"**/runs/{run_id}", timeout=TIMEOUT_MS)
         wait_ready(page, "run")

@@ -90,6 +90,25 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
         .map(|r| r["run_id"].as_str().unwrap())
         .collect();
     assert_eq!(filtered, [other.as_str()], "{seen}");
+    // Ordered by name through its header: largest first, then reversed.
+    let names_of = |key: &str| -> Vec<String> {
+        seen[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["fields"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut by_name: Vec<String> = listed
+        .iter()
+        .map(|r| r["fields"]["name"].as_str().unwrap().to_string())
+        .collect();
+    by_name.sort();
+    by_name.reverse();
+    assert_ne!(by_name.first(), by_name.last(), "two names to order");
+    assert_eq!(names_of("by_name"), by_name, "{seen}");
+    by_name.reverse();
+    assert_eq!(names_of("by_name_reversed"), by_name, "{seen}");
 
     // The run's page, reached by its link: a shareable URL.
     assert_eq!(seen["run_url"], format!("{base}/runs/{run}"));
