@@ -11,6 +11,8 @@
 #   DUCKDB_THREADS=N    DuckDB threads (default 2)
 #   REPEAT=N            timed runs of each, the median is reported (default 3)
 #   SCAN_BYTES=N        the coordinator's --workers-scan-bytes (default 16 MiB, loadlake's own)
+#   BASELINE_BIN=PATH   also time this binary on one node (e.g. the previous release), same rounds
+#   SKIP_SPREAD=1       leave the two query workers out
 #
 # The runs are one generated JMeter CSV imported RUNS times (`--force`): the same files for
 # every engine. Everything lives in bench-out/cross-run-RUNS-ROWS/ (the store is kept).
@@ -50,11 +52,11 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 URLS=()
-for w in 1 2; do
+[[ ${SKIP_SPREAD:-} == 1 ]] || for w in 1 2; do
     "$BIN" --store "$STORE" serve --role worker --listen 127.0.0.1:0 2>"$WORK/worker-$w.log" &
     PIDS+=($!)
 done
-for w in 1 2; do
+[[ ${SKIP_SPREAD:-} == 1 ]] || for w in 1 2; do
     for _ in $(seq 100); do grep -q "query worker on" "$WORK/worker-$w.log" && break; sleep 0.1; done
     URLS+=("http://$(sed -n 's/.*query worker on //p' "$WORK/worker-$w.log" | head -n 1)")
 done
@@ -69,16 +71,8 @@ time_cmd() {  # prints seconds of one run of "$@" (output to $WORK/last.csv)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-single=(); spread=(); duck=()
-for ((r = 0; r < REPEAT; r++)); do
-    single+=("$(time_cmd "$BIN" --store "$STORE" sql "$QUERY" --format csv)")
-    cp "$WORK/last.csv" "$WORK/single.csv"
-    spread+=("$(time_cmd "$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "$QUERY" --format csv)")
-    cp "$WORK/last.csv" "$WORK/spread.csv"
-done
-"$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "explain $QUERY" --format csv >"$WORK/explain.csv"
-for ((r = 0; r < REPEAT; r++)); do
-    duck+=("$("$PY" - "$STORE" "$DUCKDB_THREADS" "$WORK/duck.csv" <<'PY'
+duck_once() {  # prints DuckDB's seconds for the query (result to $WORK/duck.csv)
+    "$PY" - "$STORE" "$DUCKDB_THREADS" "$WORK/duck.csv" <<'PY'
 import sys, time, duckdb
 store, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 con = duckdb.connect()
@@ -94,8 +88,30 @@ with open(out, "w") as f:
         f.write(f"{r[0]},{r[1]},{float(r[2])}\n")
 print(f"{t1 - t0:.3f}")
 PY
-)")
+}
+
+# Interleaved rounds (the machine's speed drifts): baseline, one node, two workers, DuckDB.
+single=(); spread=(); duck=(); base=()
+for ((r = 0; r < REPEAT; r++)); do
+    if [[ -n ${BASELINE_BIN:-} ]]; then
+        base+=("$(time_cmd "$BASELINE_BIN" --store "$STORE" sql "$QUERY" --format csv)")
+        cp "$WORK/last.csv" "$WORK/baseline.csv"
+    fi
+    single+=("$(time_cmd "$BIN" --store "$STORE" sql "$QUERY" --format csv)")
+    cp "$WORK/last.csv" "$WORK/single.csv"
+    if [[ ${SKIP_SPREAD:-} != 1 ]]; then
+        spread+=("$(time_cmd "$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "$QUERY" --format csv)")
+        cp "$WORK/last.csv" "$WORK/spread.csv"
+    fi
+    duck+=("$(duck_once)")
+    say "round $((r + 1)): baseline ${base[r]:--} one node ${single[r]} workers ${spread[r]:--} DuckDB ${duck[r]}"
 done
+if [[ ${SKIP_SPREAD:-} == 1 ]]; then
+    cp "$WORK/single.csv" "$WORK/spread.csv"
+    spread=("${single[@]}")
+else
+    "$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "explain $QUERY" --format csv >"$WORK/explain.csv"
+fi
 
 S=$(median "${single[@]}"); D=$(median "${spread[@]}"); K=$(median "${duck[@]}")
 tail -n +2 "$WORK/single.csv" | awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' >"$WORK/single.norm"
@@ -104,6 +120,11 @@ awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' "$WORK/duck.csv" >"$WORK/duck.no
 NGROUPS=$(wc -l <"$WORK/single.norm")
 VS_DUCK=$(diff "$WORK/single.norm" "$WORK/duck.norm" | grep -c '^<' || true)
 VS_SPREAD=$(diff "$WORK/single.norm" "$WORK/spread.norm" | grep -c '^<' || true)
+VS_BASE=-
+if [[ -n ${BASELINE_BIN:-} ]]; then
+    tail -n +2 "$WORK/baseline.csv" | awk -F, '{ printf "%s,%s,%.1f\n", $1, $2, $3 }' >"$WORK/baseline.norm"
+    VS_BASE=$(diff "$WORK/single.norm" "$WORK/baseline.norm" | grep -c '^<' || true)
+fi
 TASKS=$(grep -o 'tasks=[0-9]*' "$WORK/explain.csv" | sort -u | tr '\n' ' ' || true)
 TASKS=${TASKS:-"none (the plan stayed on the coordinator)"}
 cat <<TABLE
@@ -113,5 +134,6 @@ cross-run P95: $RUNS runs × $ROWS samples, $NGROUPS (run, label) groups; median
 | loadlake sql, one node (whole process) | $S | $(awk -v a="$S" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |
 | loadlake sql --workers (2 workers, same machine) | $D | $(awk -v a="$D" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |
 | DuckDB quantile_disc (query alone) | $K | 1.00× |
-differing P95 values: one node vs DuckDB $VS_DUCK, one node vs 2 workers $VS_SPREAD; stage tasks: $TASKS
+$(if [[ -n ${BASELINE_BIN:-} ]]; then B=$(median "${base[@]}"); echo "| baseline one node ($BASELINE_BIN) | $B | $(awk -v a="$B" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |"; fi)
+differing P95 values: one node vs DuckDB $VS_DUCK, one node vs 2 workers $VS_SPREAD, one node vs baseline $VS_BASE; stage tasks: $TASKS
 TABLE

@@ -101,8 +101,13 @@ impl QueryEngine {
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features();
-        if let Some(cluster) = &options.cluster {
-            state = cluster.coordinate(state)?;
+        match &options.cluster {
+            Some(cluster) => state = cluster.coordinate(state)?,
+            // Grouping on `run_id` without hashing it per row (a worker would not know the node).
+            None => {
+                state = state
+                    .with_physical_optimizer_rule(Arc::new(crate::keyed_aggregate::KeyedAggregates))
+            }
         }
         let ctx = SessionContext::new_with_state(state.build());
         crate::functions::register_session_functions(&ctx, options.memory_bytes);

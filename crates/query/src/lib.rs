@@ -9,6 +9,7 @@ mod engine;
 mod error;
 pub mod functions;
 mod hide_deleted;
+mod keyed_aggregate;
 pub mod reports;
 mod rollups;
 mod rollups_table;
