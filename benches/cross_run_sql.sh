@@ -109,6 +109,7 @@ done
 if [[ ${SKIP_SPREAD:-} == 1 ]]; then
     cp "$WORK/single.csv" "$WORK/spread.csv"
     spread=("${single[@]}")
+    : >"$WORK/explain.csv"
 else
     "$BIN" --store "$STORE" "${SPREAD_ARGS[@]}" sql "explain $QUERY" --format csv >"$WORK/explain.csv"
 fi
@@ -132,7 +133,7 @@ cross-run P95: $RUNS runs × $ROWS samples, $NGROUPS (run, label) groups; median
 | engine | seconds | vs DuckDB |
 |---|---:|---:|
 | loadlake sql, one node (whole process) | $S | $(awk -v a="$S" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |
-| loadlake sql --workers (2 workers, same machine) | $D | $(awk -v a="$D" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |
+$(if [[ ${SKIP_SPREAD:-} != 1 ]]; then echo "| loadlake sql --workers (2 workers, same machine) | $D | $(awk -v a="$D" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |"; fi)
 | DuckDB quantile_disc (query alone) | $K | 1.00× |
 $(if [[ -n ${BASELINE_BIN:-} ]]; then B=$(median "${base[@]}"); echo "| baseline one node ($BASELINE_BIN) | $B | $(awk -v a="$B" -v b="$K" 'BEGIN { printf "%.2f×", a / b }') |"; fi)
 differing P95 values: one node vs DuckDB $VS_DUCK, one node vs 2 workers $VS_SPREAD, one node vs baseline $VS_BASE; stage tasks: $TASKS
