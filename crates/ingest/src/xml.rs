@@ -8,11 +8,17 @@
 //! [`MAX_SAMPLE_DEPTH`] levels and carry at most [`MAX_ATTRIBUTES`] attributes; past either limit
 //! the top-level sample is rejected (file, line, limit), the elements are skipped by an iterative
 //! read, and decoding goes on with the next sample.
+//!
+//! Flat top-level samples (no children: nearly every element JMeter writes by default) take a
+//! fast path ([`flat`]) that reads them straight from the reader's buffer without quick-xml
+//! events or copies; everything else, and every element the fast path is unsure of, goes through
+//! quick-xml as before.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::BufRead;
 
+use attrs::{AttrError, Known, SampleAttrs};
 use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -21,13 +27,6 @@ use crate::FileReport;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
 use crate::rejects::RejectHandler;
-
-/// Sample attributes JMeter writes, in its order (`SampleResultConverter.setAttributes` in
-/// apache/jmeter, `src/core/src/main/java/org/apache/jmeter/save/converters/`).
-const KNOWN_ATTRIBUTES: [&str; 20] = [
-    "t", "it", "lt", "ct", "ts", "s", "lb", "rc", "rs", "rm", "tn", "dt", "de", "by", "sby", "sc",
-    "ec", "ng", "na", "hn",
-];
 
 /// Most levels of sample elements (a top-level sample is level 1). JMeter nests sub-results a
 /// few levels deep (transaction → page → redirect / embedded resource); deeper documents are
@@ -39,31 +38,12 @@ pub const MAX_SAMPLE_DEPTH: usize = 128;
 pub const MAX_ATTRIBUTES: usize = 1024;
 
 /// One sample element with its attributes, as part of a flat pre-order tree.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct XmlSample {
     offset: u64,
     /// Index of the enclosing sample in the tree; `None` for the top-level sample.
     parent: Option<usize>,
-    ts: Option<i64>,
-    t: Option<i64>,
-    it: Option<i64>,
-    lt: Option<i64>,
-    ct: Option<i64>,
-    s: bool,
-    lb: String,
-    rc: Option<String>,
-    rm: Option<String>,
-    tn: Option<String>,
-    dt: Option<String>,
-    de: Option<String>,
-    by: Option<i64>,
-    sby: Option<i64>,
-    sc: Option<i32>,
-    ec: Option<i32>,
-    ng: Option<i32>,
-    na: Option<i32>,
-    hn: Option<String>,
-    vars: Vec<(String, String)>,
+    attrs: SampleAttrs<'static>,
     url: Option<String>,
     failure_message: Option<String>,
 }
@@ -85,7 +65,7 @@ struct XmlDecoder<'a> {
     opts: &'a DecodeOptions,
     builder: SampleBatchBuilder,
     report: FileReport,
-    /// Known attributes seen, one bit each (see [`KNOWN_ATTRIBUTES`]).
+    /// Known attributes seen, one bit each ([`Known::bit`]).
     known_attributes: u32,
     /// Other attributes seen (sample variables), in order of first sight.
     attribute_names: Vec<String>,
@@ -95,16 +75,20 @@ struct XmlDecoder<'a> {
 }
 
 impl XmlDecoder<'_> {
-    /// Records an attribute name for the manifest (known names by bit, others by list).
-    fn note_attribute(&mut self, key: &str) {
-        match KNOWN_ATTRIBUTES.iter().position(|k| *k == key) {
-            Some(bit) => self.known_attributes |= 1 << bit,
-            None => {
-                if !self.attribute_seen.contains(key) {
-                    self.attribute_seen.insert(key.to_string());
-                    self.attribute_names.push(key.to_string());
-                }
-            }
+    /// Records a sample variable's name for the manifest, once, in order of first sight.
+    fn note_variable(&mut self, key: &str) {
+        if !self.attribute_seen.contains(key) {
+            self.attribute_seen.insert(key.to_string());
+            self.attribute_names.push(key.to_string());
+        }
+    }
+
+    /// Records the attribute names of a sample read by the flat fast path: the known ones by
+    /// their bits (`seen`), the variables by name.
+    fn note_flat(&mut self, seen: u32, vars: &[(Cow<'_, str>, Cow<'_, str>)]) {
+        self.known_attributes |= seen;
+        for (key, _) in vars {
+            self.note_variable(key);
         }
     }
 
@@ -115,7 +99,7 @@ impl XmlDecoder<'_> {
         e: &BytesStart<'_>,
         offset: u64,
         parent: Option<usize>,
-    ) -> Result<XmlSample, (String, String)> {
+    ) -> Result<XmlSample, AttrError> {
         // Counted first, so a hostile element costs one linear scan and nothing else. No
         // duplicate checks (quick-xml's are quadratic): a repeated JMeter attribute's last value
         // wins, a repeated variable is kept as written.
@@ -131,17 +115,12 @@ impl XmlDecoder<'_> {
                 ),
             ));
         }
-        let mut s = XmlSample {
-            offset,
-            parent,
-            s: true,
-            ..Default::default()
-        };
+        let mut attrs = SampleAttrs::default();
         for attr in e.attributes().with_checks(false) {
             let attr = attr.map_err(|err| ("attributes".to_string(), err.to_string()))?;
             let key: &str = attr.key.as_ref();
             // Borrowed unless the value has entities or line breaks; numbers are parsed from it
-            // without a copy, only text fields are turned into owned strings.
+            // without a copy.
             let value: Cow<'_, str> = match attr.normalized_value(XmlVersion::Implicit1_0) {
                 Ok(v) => v,
                 Err(_) => {
@@ -149,61 +128,24 @@ impl XmlDecoder<'_> {
                     attr.value.clone()
                 }
             };
-            self.note_attribute(key);
-            let int = |v: &str| -> Result<Option<i64>, (String, String)> {
-                if v.is_empty() {
-                    return Ok(None);
+            match Known::of(key) {
+                Some(k) => {
+                    self.known_attributes |= k.bit();
+                    attrs.set(k, value)?;
                 }
-                crate::csv::parse_i64(v.as_bytes())
-                    .map(Some)
-                    .ok_or_else(|| (key.to_string(), format!("'{v}' is not a whole number")))
-            };
-            let int32 = |v: &str| -> Result<Option<i32>, (String, String)> {
-                int(v)?
-                    .map(|n| {
-                        i32::try_from(n)
-                            .map_err(|_| (key.to_string(), format!("{n} is out of range")))
-                    })
-                    .transpose()
-            };
-            // Times and durations: the plausible range every way in shares (loadlake_schema::range).
-            let ranged = |v: &str, check: fn(i64) -> Result<i64, loadlake_schema::RangeError>| {
-                int(v)?
-                    .map(|n| check(n).map_err(|e| (key.to_string(), e.to_string())))
-                    .transpose()
-            };
-            match key {
-                "t" => s.t = ranged(&value, loadlake_schema::check_duration)?,
-                "it" => s.it = ranged(&value, loadlake_schema::check_duration)?,
-                "lt" => s.lt = ranged(&value, loadlake_schema::check_duration)?,
-                "ct" => s.ct = ranged(&value, loadlake_schema::check_duration)?,
-                "ts" => s.ts = ranged(&value, loadlake_schema::check_ts)?,
-                "s" => {
-                    s.s = match value.as_ref() {
-                        "true" => true,
-                        "false" => false,
-                        other => {
-                            return Err(("s".into(), format!("'{other}' is not true or false")));
-                        }
-                    }
+                None => {
+                    self.note_variable(key);
+                    attrs.vars.push((Cow::Owned(key.to_string()), value));
                 }
-                "lb" => s.lb = value.into_owned(),
-                "rc" | "rs" => s.rc = Some(value.into_owned()),
-                "rm" => s.rm = Some(value.into_owned()),
-                "tn" => s.tn = Some(value.into_owned()),
-                "dt" => s.dt = (!value.is_empty()).then(|| value.into_owned()),
-                "de" => s.de = (!value.is_empty()).then(|| value.into_owned()),
-                "by" => s.by = int(&value)?,
-                "sby" => s.sby = int(&value)?,
-                "sc" => s.sc = int32(&value)?,
-                "ec" => s.ec = int32(&value)?,
-                "ng" => s.ng = int32(&value)?,
-                "na" => s.na = int32(&value)?,
-                "hn" => s.hn = (!value.is_empty()).then(|| value.into_owned()),
-                _ => s.vars.push((key.to_string(), value.into_owned())),
             }
         }
-        Ok(s)
+        Ok(XmlSample {
+            offset,
+            parent,
+            attrs: attrs.into_owned(),
+            url: None,
+            failure_message: None,
+        })
     }
 
     /// Pushes a complete top-level sample and its descendants, held flat in pre-order (every
@@ -212,14 +154,26 @@ impl XmlDecoder<'_> {
         let mut rows: Vec<i64> = Vec::with_capacity(tree.len());
         for sample in tree {
             let parent_row = sample.parent.and_then(|p| rows.get(p).copied());
-            let row = self.emit(sample, parent_row)?;
+            let row = self.emit(
+                &sample.attrs,
+                sample.url.as_deref(),
+                sample.failure_message.as_deref(),
+                parent_row,
+            )?;
             rows.push(row);
         }
         Ok(())
     }
 
-    /// Pushes one sample; returns its row number.
-    fn emit(&mut self, sample: &XmlSample, parent_row: Option<i64>) -> Result<i64, IngestError> {
+    /// Pushes one sample (with its URL child's text and its failed assertion's message, if
+    /// any); returns its row number.
+    fn emit(
+        &mut self,
+        sample: &SampleAttrs<'_>,
+        url: Option<&str>,
+        failure_message: Option<&str>,
+        parent_row: Option<i64>,
+    ) -> Result<i64, IngestError> {
         // Nested elements are sub-samples. A top-level element is a transaction by JMeter's own
         // rule (its message), not by having children: a page with embedded resources has
         // children too, and they are not always renamed `<label>-N` (JMeter 2.13 keeps URLs).
@@ -248,21 +202,21 @@ impl XmlDecoder<'_> {
             response_code: sample.rc.as_deref(),
             response_message: sample.rm.as_deref(),
             success: sample.s,
-            failure_message: sample.failure_message.as_deref(),
+            failure_message,
             bytes_received: sample.by,
             bytes_sent: sample.sby,
             grp_threads: sample.ng,
             all_threads: sample.na,
             sample_count: sample.sc,
             error_count: sample.ec,
-            url: sample.url.as_deref().filter(|u| *u != "null"),
+            url: url.filter(|u| *u != "null"),
             agent: sample.hn.as_deref(),
             data_type: sample.dt.as_deref(),
             encoding: sample.de.as_deref(),
             vars: sample
                 .vars
                 .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .map(|(k, v)| (k.as_ref(), v.as_ref()))
                 .collect(),
             // JMeter writes whole ms.
             elapsed_us: None,
@@ -468,18 +422,19 @@ impl XmlDecoder<'_> {
                 self.lossy_values
             ));
         }
-        self.report.columns = KNOWN_ATTRIBUTES
+        self.report.columns = Known::ALL
             .iter()
-            .enumerate()
-            .filter(|(bit, _)| self.known_attributes & (1 << bit) != 0)
-            .map(|(_, k)| k.to_string())
+            .filter(|k| self.known_attributes & k.bit() != 0)
+            .map(|k| k.name().to_string())
             .chain(self.attribute_names)
             .collect();
         self.report
     }
 }
 
+mod attrs;
 mod events;
+mod flat;
 mod growing;
 
 pub use growing::{XmlPart, XmlSplit, decode_xml_samples, split_whole_samples};

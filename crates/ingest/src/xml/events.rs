@@ -10,6 +10,7 @@ use loadlake_schema::SampleSink;
 use quick_xml::Reader;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 
+use super::flat::FlatReader;
 use super::{
     Assertion, LineCounter, MAX_SAMPLE_DEPTH, XmlDecoder, XmlSample, is_sample, read_text,
     skip_element,
@@ -44,6 +45,10 @@ pub(super) struct EventLoop<'a, 'r, R> {
     assertion: Option<Assertion>,
     root_seen: bool,
     closed: bool,
+    /// The last event read was a tag (quick-xml is between markup, in text): the fast path may
+    /// take the flat samples that follow straight from the reader's buffer.
+    after_tag: bool,
+    flat: FlatReader,
 }
 
 impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
@@ -67,6 +72,8 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
             assertion: None,
             root_seen: false,
             closed: false,
+            after_tag: false,
+            flat: FlatReader::default(),
         }
     }
 
@@ -74,9 +81,16 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
     pub(super) fn run(mut self) -> Result<FileReport, IngestError> {
         let mut buf = Vec::with_capacity(64 * 1024);
         loop {
+            if self.after_tag && self.root_seen && !self.closed && self.open.is_empty() {
+                self.read_flat()?;
+            }
             buf.clear();
             let offset = self.reader.buffer_position();
-            let next = match self.reader.read_event_into(&mut buf) {
+            let event = self.reader.read_event_into(&mut buf);
+            // quick-xml stops right after a tag's `>`, and the handlers of start tags read
+            // nested content up to an end tag: the reader is between markup again.
+            self.after_tag = matches!(event, Ok(Event::Start(_) | Event::Empty(_) | Event::End(_)));
+            let next = match event {
                 Err(e) => self.read_error(offset, &e)?,
                 Ok(Event::DocType(_)) => {
                     return Err(self.not_jtl(
@@ -96,6 +110,34 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
         }
         flush_batch(self.dec.file, &mut self.dec.builder, self.sink)?;
         Ok(self.dec.into_report())
+    }
+
+    /// Decodes the flat top-level samples at the reader's position ([`super::flat`]) straight
+    /// from its buffer, buffer after buffer, up to the first thing the fast path does not take
+    /// (left to quick-xml, with the reader's position kept exact for line numbers).
+    fn read_flat(&mut self) -> Result<(), IngestError> {
+        loop {
+            let mut stream = self.reader.stream();
+            let bytes = match stream.fill_buf() {
+                Ok(b) if !b.is_empty() => b,
+                // The end, or an error quick-xml reports on its next read.
+                _ => return Ok(()),
+            };
+            let mut used = 0;
+            while let Some(sample) = bytes.get(used..).and_then(|b| self.flat.sample(b)) {
+                self.dec.note_flat(sample.seen, &sample.attrs.vars);
+                self.dec.emit(&sample.attrs, None, None, None)?;
+                used += sample.len;
+                if self.dec.builder.len() >= self.dec.opts.batch_rows {
+                    flush_batch(self.dec.file, &mut self.dec.builder, self.sink)?;
+                }
+            }
+            let whole = used == bytes.len();
+            stream.consume(used);
+            if !whole {
+                return Ok(());
+            }
+        }
     }
 
     fn not_jtl(&self, reason: impl Into<String>) -> IngestError {

@@ -14,21 +14,35 @@ use crate::error::IngestError;
 use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectLog};
 
-/// One decoded file: its path, the rows (label, parent row) and the rejects.
+/// One decoded file: its path, the rows (label, parent row), their elapsed times and the
+/// rejects.
 struct Decoded {
     path: String,
     rows: Vec<(String, Option<i64>)>,
+    elapsed: Vec<Option<i64>>,
     rejects: Vec<Reject>,
 }
 
 /// Writes `lines` (joined by `\n`) to a temporary file (the decoder re-reads it for line
 /// numbers) and decodes it with the standard reject policy.
 fn decode_lines(lines: &[String], strict: bool) -> (Result<FileReport, IngestError>, Decoded) {
+    decode_lines_buffered(lines, strict, 8 * 1024)
+}
+
+/// [`decode_lines`] through a read buffer of `capacity` bytes.
+fn decode_lines_buffered(
+    lines: &[String],
+    strict: bool,
+    capacity: usize,
+) -> (Result<FileReport, IngestError>, Decoded) {
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     file.write_all(lines.join("\n").as_bytes()).expect("write");
     file.flush().expect("flush");
     let path = file.path().display().to_string();
-    let reader = std::io::BufReader::new(std::fs::File::open(file.path()).expect("open"));
+    let reader = std::io::BufReader::with_capacity(
+        capacity,
+        std::fs::File::open(file.path()).expect("open"),
+    );
     let mut batches: Vec<SampleBatch> = Vec::new();
     let mut log = RejectLog::new(strict, 1000);
     let result = decode_xml(
@@ -40,7 +54,13 @@ fn decode_lines(lines: &[String], strict: bool) -> (Result<FileReport, IngestErr
         &mut log,
     );
     let mut rows = Vec::new();
+    let mut elapsed = Vec::new();
     for b in &batches {
+        let times = b
+            .column_by_name(col::ELAPSED_MS)
+            .expect("elapsed_ms")
+            .as_primitive::<Int64Type>();
+        elapsed.extend(times.iter());
         let labels = b
             .column_by_name(col::LABEL)
             .expect("label")
@@ -57,6 +77,7 @@ fn decode_lines(lines: &[String], strict: bool) -> (Result<FileReport, IngestErr
     let decoded = Decoded {
         path,
         rows,
+        elapsed,
         rejects: log.rejects,
     };
     (result, decoded)
@@ -342,4 +363,38 @@ fn nested_samples_are_emitted_in_document_order_with_their_parents() {
             ("Q".to_string(), None),
         ]
     );
+}
+
+#[test]
+fn flat_samples_cut_by_every_buffer_boundary_decode_and_reject_as_written() {
+    // Sample i (elapsed i) on line i + 2; sample 250's elapsed is not a number. A 37-byte read
+    // buffer cuts elements at every position, so both the fast path and quick-xml take some.
+    let mut lines = vec![r#"<testResults version="1.2">"#.to_string()];
+    for i in 0..500 {
+        let t = if i == 250 {
+            "x1".to_string()
+        } else {
+            i.to_string()
+        };
+        lines.push(format!(
+            r#"  <httpSample t="{t}" ts="{}" s="true" lb="L{i} &amp; co" rc="200"/>"#,
+            1_700_000_000_000i64 + i
+        ));
+    }
+    lines.push("</testResults>".to_string());
+    for capacity in [37, 8 * 1024] {
+        let (result, d) = decode_lines_buffered(&lines, false, capacity);
+        let report = result.expect("decodes");
+        assert_eq!(report.samples, 499, "capacity {capacity}");
+        let want: Vec<i64> = (0..500).filter(|&i| i != 250).collect();
+        let labels: Vec<String> = want.iter().map(|i| format!("L{i} & co")).collect();
+        let got: Vec<String> = d.rows.iter().map(|(l, _)| l.clone()).collect();
+        assert_eq!(got, labels, "capacity {capacity}");
+        let elapsed: Vec<Option<i64>> = want.iter().map(|&i| Some(i)).collect();
+        assert_eq!(d.elapsed, elapsed, "capacity {capacity}");
+        assert_eq!(d.rejects.len(), 1);
+        assert_eq!(d.rejects[0].line, 252);
+        assert_eq!(d.rejects[0].field.as_deref(), Some("t"));
+        assert_eq!(report.columns, ["t", "ts", "s", "lb", "rc"]);
+    }
 }
