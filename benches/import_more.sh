@@ -96,7 +96,7 @@ timed() {
     echo "$name $wall $cpu $rss" >>"$LOGDIR/times"
     say "$name round $round: $wall s wall, $cpu CPU-s, max RSS $((rss / 1024)) MiB"
 }
-# samples NAME: the samples of the runs in the store (the import's own count, checked below)
+# store_rows: the samples in the store's Parquet files, counted with DuckDB
 store_rows() {
     "$PY" - "$STORE" <<'EOF'
 import sys, glob, duckdb
