@@ -521,9 +521,14 @@ fn runs_are_ordered_by_a_column_and_paged_in_that_order() {
         ["d", "c", "b", "a"]
     );
     assert_eq!(names("order_by=name&ascending=true"), ["a", "b", "c", "d"]);
-    // The default: newest first (imported b, d, a, c).
-    assert_eq!(names(""), ["c", "a", "d", "b"]);
-    assert_eq!(names("order_by=run&ascending=true"), ["b", "d", "a", "c"]);
+    // The default: newest first, i.e. by run id, largest first (ids made in one second sort
+    // by their random suffix, so the order is the ids', not always the imports').
+    let mut by_id: Vec<(&String, &str)> = ids.iter().map(|(name, id)| (id, *name)).collect();
+    by_id.sort();
+    let oldest_first: Vec<&str> = by_id.iter().map(|(_, name)| *name).collect();
+    let newest_first: Vec<&str> = oldest_first.iter().rev().copied().collect();
+    assert_eq!(names(""), newest_first);
+    assert_eq!(names("order_by=run&ascending=true"), oldest_first);
     let bad = &fetch(
         &served,
         Some("s3cret"),
