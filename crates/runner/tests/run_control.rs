@@ -283,7 +283,7 @@ async fn cancel_and_max_samples_stop_the_run() {
     assert!(summary.hit_max_samples && !summary.cancelled);
 }
 
-/// A sink that takes 30 ms per batch: a store that cannot keep up.
+/// A sink that takes 300 ms per batch: a store that cannot keep up.
 struct SlowSink(Vec<loadlake_schema::SampleBatch>);
 
 impl loadlake_schema::SampleSink for SlowSink {
@@ -291,7 +291,7 @@ impl loadlake_schema::SampleSink for SlowSink {
         &mut self,
         batch: loadlake_schema::SampleBatch,
     ) -> Result<(), loadlake_schema::SinkError> {
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(300));
         self.0.push(batch);
         Ok(())
     }
@@ -302,26 +302,28 @@ async fn a_writer_that_falls_behind_slows_the_users_and_loses_nothing() {
     let server = TestServer::start().await;
     let xml = jmx(
         &[],
-        &group("G", 4, 0, 50, "", &http("A", "GET", "/a", &[], "", "")),
+        &group("G", 4, 0, 2000, "", &http("A", "GET", "/a", &[], "", "")),
     );
     let port = server.port().to_string();
     let plan = compile(&xml, &[("port", &port)]).unwrap();
     let mut sink = SlowSink(Vec::new());
-    // Room for 2 samples between the users and the collector, and a batch of at most
-    // BATCH_ROWS every 500 ms: the 4 users must wait for the writer.
+    // Room for 2 samples between the users and the collector: 8 000 samples are more than a
+    // batch (BATCH_ROWS), so the collector hands one to the sink mid-run and is held there
+    // 300 ms, while the 4 users still have samples to give it: they must wait for the writer.
+    const { assert!(8_000 > loadlake_runner::BATCH_ROWS) };
     let options = RunOptions {
         channel_depth: Some(2),
         ..RunOptions::default()
     };
-    let summary = run_into(&plan, options, &mut sink, Duration::from_secs(20)).await;
+    let summary = run_into(&plan, options, &mut sink, Duration::from_secs(60)).await;
     let recorded: usize = sink.0.iter().map(|b| b.num_rows()).sum();
-    assert_eq!((summary.samples, recorded), (200, 200));
-    assert_eq!(server.count("/a"), 200);
+    assert_eq!((summary.samples, recorded), (8_000, 8_000));
+    assert_eq!(server.count("/a"), 8_000);
     assert!(summary.writer_waits > 0, "{summary:?}");
 
     // With the default depth and a prompt sink, nobody waits.
     let (summary, _) = run(&xml, server.port(), RunOptions::default()).await;
-    assert_eq!((summary.samples, summary.writer_waits), (200, 0));
+    assert_eq!((summary.samples, summary.writer_waits), (8_000, 0));
 }
 
 /// Gaps (ms) between consecutive arrivals at the server.
