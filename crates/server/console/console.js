@@ -195,6 +195,8 @@ function runRow(r) {
   tr.appendChild(cell("samples", String(r.samples), true));
   tr.appendChild(cell("errors", String(r.errors), true));
   tr.appendChild(cell("error_pct", r.samples ? fixed((100 * r.errors) / r.samples, 2) : "", true));
+  // Filled by showHeadlines once the page is drawn (a live run has none yet).
+  tr.appendChild(cell("tp95", "", true));
   tr.appendChild(cell("start", utc(r.first_ts_ms)));
   const seconds = r.first_ts_ms != null && r.last_ts_ms != null ? (r.last_ts_ms - r.first_ts_ms) / 1000 : null;
   tr.appendChild(cell("duration_s", fixed(seconds, 1), true));
@@ -235,6 +237,26 @@ async function showRuns(nextToken) {
   more.hidden = !page.next_token;
   more.onclick = () => run(() => showRuns(page.next_token));
   document.body.dataset.ready = "runs";
+  run(() => showHeadlines(page.runs));
+}
+
+/**
+ * Fills the p95 cells of `runs` (the rows just drawn) from /api/v1/run-headlines: the whole
+ * run's exact p95, from the runs' rollups (written the first time a run is asked for, so a
+ * page seen before answers at once). Live runs are not asked for. Sets `data-headlines` on the
+ * body when done.
+ */
+async function showHeadlines(runs) {
+  const ids = runs.filter((r) => r.status === "complete" || r.status === "incomplete").map((r) => r.run_id);
+  if (ids.length) {
+    const answer = await api("/api/v1/run-headlines?" + new URLSearchParams({ run_ids: ids.join(",") }));
+    for (const h of answer.runs) {
+      const row = document.querySelector('#runs tr[data-run-id="' + CSS.escape(h.run_id) + '"]');
+      const td = row && row.querySelector('td[data-field="tp95"]');
+      if (td) td.textContent = h.tp95 === null ? "" : String(Math.round(h.tp95 * 1000) / 1000);
+    }
+  }
+  document.body.dataset.headlines = String(Number(document.body.dataset.headlines || 0) + 1);
 }
 
 /**
@@ -345,7 +367,7 @@ function outlineCard(field, label, text) {
 /** Draws the AW curve of `base` (the run, or `?case_id=…&detail_id=…` of one request): TPS on
  *  the left axis, mean / p90 / p99 response time on the right, one point per interval. */
 async function showCurve(base, caseName, name) {
-  const query = new URLSearchParams({ brokens_limit_count: "600" });
+  const query = new URLSearchParams({ brokens_limit_count: "600", curve_only: "true" });
   if (caseName) query.set("case_id", caseName);
   if (name) query.set("detail_id", name);
   const chart = await api(base + "/aw-chart?" + query);

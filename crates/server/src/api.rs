@@ -97,6 +97,7 @@ pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
         .routes(routes!(crate::api_sql::sql))
         .routes(routes!(crate::api_across::compare))
         .routes(routes!(crate::api_across::trend))
+        .routes(routes!(crate::api_headlines::run_headlines))
         .layer(middleware::from_fn_with_state(
             check,
             crate::console_auth::guard_api,
@@ -423,6 +424,7 @@ async fn case_detail(
         ("brokens_limit_count" = Option<u32>, Query, description = "Merge the 1 s curve to at most this many points (0 = every second)"),
         ("percentile_method" = Option<String>, Query, description = "`nearest-rank` (default), `linear` or `jmeter-aggregate`"),
         ("resolution" = Option<String>, Query, description = "`ms` (default) or `us`: response times in microseconds where the run measured them, ms × 1000 elsewhere"),
+        ("curve_only" = Option<bool>, Query, description = "`true`: the curve alone, `resp_time_range` empty (one scan of the run fewer)"),
     ),
     responses((status = 200, description = "The curve and response-time ranges (GetAwChart)", body = pb::AwChart), ApiErrors))]
 async fn aw_chart(

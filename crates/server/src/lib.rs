@@ -8,6 +8,7 @@ pub mod agents;
 mod api;
 mod api_across;
 mod api_doc;
+mod api_headlines;
 mod api_sql;
 mod api_upload;
 mod auth;

@@ -275,15 +275,18 @@ impl ReportService for Reports {
                 let broken = curve(&engine, &run_id, &options)
                     .await
                     .map_err(query_status)?;
-                let ranges = resp_time_ranges(
-                    &engine,
-                    &run_id,
-                    &DEFAULT_RANGES,
-                    case_name.as_deref(),
-                    request.as_deref(),
-                )
-                .await
-                .map_err(query_status)?;
+                let ranges = match r.curve_only {
+                    true => Vec::new(),
+                    false => resp_time_ranges(
+                        &engine,
+                        &run_id,
+                        &DEFAULT_RANGES,
+                        case_name.as_deref(),
+                        request.as_deref(),
+                    )
+                    .await
+                    .map_err(query_status)?,
+                };
                 Ok((broken, ranges))
             })
             .await?;

@@ -8,7 +8,8 @@ Uses Python playwright driving Debian's /usr/bin/chromium. Requests to anything 
 are aborted and listed. Prints ONE JSON object:
   token_form   whether the page asked for the token before showing runs
   token_form_after  whether that form is still visible once the token was taken
-  runs         [{run_id, fields: {field: cell text}}] after the token was entered
+  runs         [{run_id, fields: {field: cell text}}] after the token was entered (and the
+               p95 column filled)
   by_name, by_name_reversed   the same after one and two clicks on the name header
   filtered     the same after filtering by NAME_FILTER
   run_url      the URL the run's link led to
@@ -57,6 +58,9 @@ def main():
         out["token_form"] = True
         wait_ready(page, "runs")
         out["token_form_after"] = page.is_visible("#token-form")
+        # The p95 column is filled after the table is drawn (/api/v1/run-headlines).
+        page.wait_for_function("() => Number(document.body.dataset.headlines || 0) >= 1",
+                               timeout=TIMEOUT_MS)
         out["runs"] = page.evaluate(ROWS_JS, "#runs tbody tr")
         page.evaluate("document.body.dataset.ready = ''")
         page.fill("#filters input[name=name]", name_filter)

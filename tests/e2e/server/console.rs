@@ -1,6 +1,6 @@
 //! The web console of `loadlake serve --http` in headless Chromium (tests/e2e/py/
 //! console_check.py drives it as a person would): the login page takes the token, the page lists the runs
-//! with the samples and errors Python's csv module counts in the JTL, filters by name, and a
+//! with the samples, errors and whole-run p95 Python's csv module finds in the JTL, filters by name, and a
 //! run's page shows per request and transaction the counts and mean response times of those
 //! rows — nothing loaded from anywhere but the server, no script error.
 
@@ -45,6 +45,10 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
     let jtl = jtl.to_str().unwrap();
     let other = store.import(&[jtl, "--force", "--name", "nightly other"]);
     let truth = py_json("jtl_stats.py", &["csv", jtl, ",", "yes"]);
+    // The whole run's nearest-rank p95, transaction rows left out (the p95 column).
+    let p95 = py_json("label_percentiles.py", &[jtl, "nearest-rank", "95"])["Total"]["pct1ResTime"]
+        .as_f64()
+        .unwrap();
     let labels = truth["labels"].as_object().unwrap();
     let rows = truth["total"].as_u64().unwrap() as f64;
     let errors: f64 = labels.values().map(|l| l["errors"].as_f64().unwrap()).sum();
@@ -82,6 +86,7 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
             "{r}"
         );
         assert_eq!(f["status"], "complete");
+        assert_eq!(number(&f["tp95"]), p95, "{r}");
     }
     let filtered: Vec<&str> = seen["filtered"]
         .as_array()

@@ -11,6 +11,7 @@ mod console_auth;
 mod console_write;
 mod crash;
 mod disk_full;
+mod headlines;
 mod k6_upload;
 mod netns;
 mod openapi;
