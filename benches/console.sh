@@ -119,6 +119,10 @@ for name, r in runs["requests"].items():
     rt = f"{r['runs']}/{r['total']}" if "runs" in r else ""
     print(f"{name:<34} {r['median']:>8.1f} {r['min']:>8.1f} {r['max']:>8.1f} {r.get('cpu_ms', 0):>6.1f}  {rt:<11}  < 100 ms  {'PASS' if ok else 'MISS'}")
 print(f"(walking {runs['walk_pages']} pages: median {runs['walk']['median']} ms, max {runs['walk']['max']} ms)")
+h = runs["headlines"]
+print(f"p95 column of page {runs['walk_pages'] + 1} ({h['runs']} runs, /api/v1/run-headlines, after the table): "
+      f"first view {h['cold_ms']} ms ({h['cold_cpu_ms']} ms CPU: their rollups written), "
+      f"then median {h['median']} ms ({h['cpu_ms']} ms CPU)")
 each = lambda key: [b[key]["each"][0] for b in browser]
 chart, ready = each("first_chart"), each("run_ready")
 rep = [r["each"][0] for r in report]

@@ -142,7 +142,22 @@ def runs_page(base, rounds, deep, pid):
         if path.startswith("/api/"):
             a = json.loads(body)
             answers[name] = {"runs": len(a["runs"]), "total": a["total"]}
-    return {"total_runs": total, "walk_pages": pages, "walk": summary(walk),
+    # The p95 column of page DEEP + 1 (its runs never shown before: their rollups are written
+    # by the first call), then ROUNDS more calls once they exist.
+    deep_page, _ = c.json("/api/v1/runs?max_results=50&next_token=" + token)
+    ids = ",".join(r["run_id"] for r in deep_page["runs"])
+    path = "/api/v1/run-headlines?" + urllib.parse.urlencode({"run_ids": ids})
+    before = cpu_ms(pid)
+    status, body, cold = c.get(path)
+    if status != 200:
+        raise SystemExit(f"GET {path}: HTTP {status}: {body[:300]!r}")
+    cold_cpu = cpu_ms(pid) - before
+    before = cpu_ms(pid)
+    warm = [c.get(path)[2] for _ in range(rounds)]
+    headlines = {"runs": len(json.loads(body)["runs"]), "cold_ms": round(cold, 1),
+                 "cold_cpu_ms": round(cold_cpu, 1), **summary(warm),
+                 "cpu_ms": round((cpu_ms(pid) - before) / rounds, 1) if pid else 0}
+    return {"total_runs": total, "walk_pages": pages, "walk": summary(walk), "headlines": headlines,
             "requests": {k: {**summary(v), **answers.get(k, {}), **cpu.get(k, {})} for k, v in times.items()}}
 
 
