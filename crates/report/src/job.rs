@@ -235,22 +235,7 @@ async fn html_page(
         method,
     };
     let curve = curve(engine, run_id, &options).await?;
-    let statistics = jmeter_statistics(
-        engine,
-        run_id,
-        STATISTICS_PERCENTILES,
-        StatisticsMethod::Exact(method),
-    )
-    .await?;
-    let apdex = apdex(engine, run_id, &settings.thresholds).await?;
-    let (errors, top5) = errors(engine, run_id).await?;
-    let jmeter = JmeterSection {
-        percentiles: STATISTICS_PERCENTILES,
-        statistics,
-        apdex,
-        errors,
-        top5,
-    };
+    let jmeter = jmeter_section(engine, run_id, method, &settings.thresholds).await?;
     Ok(settings.renderer.run_page(&RunPage {
         run,
         report,
@@ -258,6 +243,33 @@ async fn html_page(
         jmeter: &jmeter,
         sla,
     })?)
+}
+
+/// The JMeter-dashboard tables of run `run_id` as a run page shows them (HTML report, web
+/// console): Statistics with [`STATISTICS_PERCENTILES`] by the exact `method`, APDEX with
+/// `thresholds`, Errors and Top 5 errors.
+pub async fn jmeter_section(
+    engine: &QueryEngine,
+    run_id: &str,
+    method: PercentileMethod,
+    thresholds: &ApdexThresholds,
+) -> Result<JmeterSection, JobError> {
+    let statistics = jmeter_statistics(
+        engine,
+        run_id,
+        STATISTICS_PERCENTILES,
+        StatisticsMethod::Exact(method),
+    )
+    .await?;
+    let apdex = apdex(engine, run_id, thresholds).await?;
+    let (errors, top5) = errors(engine, run_id).await?;
+    Ok(JmeterSection {
+        percentiles: STATISTICS_PERCENTILES,
+        statistics,
+        apdex,
+        errors,
+        top5,
+    })
 }
 
 /// The JUnit suite header of a run.

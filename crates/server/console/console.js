@@ -537,8 +537,103 @@ async function showRun() {
   const body = document.querySelector("#details tbody");
   body.replaceChildren(...report.details.map((d) => detailRow(d, base)));
   showErrorClasses(base, report.error_classes || [], o.requests);
+  showRanges(report.resp_time_range || []);
   if (chosen.get("error_class")) await showSamples(base, chosen.get("error_class"), null);
+  const [tables, sla] = await Promise.all([api(base + "/jmeter"), api(base + "/sla")]);
+  showJmeterTables(tables);
+  showSla(sla.outcome);
   document.body.dataset.ready = "run";
+}
+
+/** A table row of `cells`: [field, text, numeric] each. */
+function rowOf(cells) {
+  const tr = document.createElement("tr");
+  for (const [field, text, numeric] of cells) tr.appendChild(cell(field, text, numeric));
+  return tr;
+}
+
+/** The report's response-time ranges: samples and share of each. */
+function showRanges(ranges) {
+  document.querySelector("#ranges tbody").replaceChildren(
+    ...ranges.map((r) =>
+      rowOf([
+        ["range", r.range],
+        ["count", String(r.count), true],
+        ["percent", fixed(r.percent, 2), true],
+      ]),
+    ),
+  );
+}
+
+/** JMeter's Statistics (Total last) and APDEX tables, as the HTML report shows them. */
+function showJmeterTables(tables) {
+  const [p1, p2, p3] = tables.percentiles;
+  document.getElementById("pct1").textContent = p1 + "th pct";
+  document.getElementById("pct2").textContent = p2 + "th pct";
+  document.getElementById("pct3").textContent = p3 + "th pct";
+  const time = (v) => fixed(v, 2);
+  document.querySelector("#jmeter-statistics tbody").replaceChildren(
+    ...tables.statistics.map((r) => {
+      const tr = rowOf([
+        ["transaction", r.transaction],
+        ["sampleCount", String(r.sampleCount), true],
+        ["errorCount", String(r.errorCount), true],
+        ["errorPct", fixed(r.errorPct, 2), true],
+        ["meanResTime", time(r.meanResTime), true],
+        ["minResTime", time(r.minResTime), true],
+        ["maxResTime", time(r.maxResTime), true],
+        ["medianResTime", time(r.medianResTime), true],
+        ["pct1ResTime", time(r.pct1ResTime), true],
+        ["pct2ResTime", time(r.pct2ResTime), true],
+        ["pct3ResTime", time(r.pct3ResTime), true],
+        ["throughput", fixed(r.throughput, 2), true],
+        ["receivedKBytesPerSec", fixed(r.receivedKBytesPerSec, 2), true],
+        ["sentKBytesPerSec", fixed(r.sentKBytesPerSec, 2), true],
+      ]);
+      if (r.transaction === "Total") tr.classList.add("total");
+      return tr;
+    }),
+  );
+  document.querySelector("#apdex tbody").replaceChildren(
+    ...tables.apdex.map((r) =>
+      rowOf([
+        ["label", r.label],
+        ["apdex", fixed(r.apdex, 3), true],
+        ["satisfiedThreshold", String(r.satisfiedThreshold), true],
+        ["toleratedThreshold", String(r.toleratedThreshold), true],
+        ["samples", String(r.samples), true],
+      ]),
+    ),
+  );
+}
+
+/** The SLA outcome of the server's rule file (`serve --sla`); hidden without one. */
+function showSla(outcome) {
+  const section = document.getElementById("sla-section");
+  section.hidden = !outcome;
+  if (!outcome) return;
+  const verdict = document.getElementById("sla-verdict");
+  verdict.textContent = outcome.passed ? "passed" : "failed";
+  verdict.className = outcome.passed ? "status-complete" : "status-failed";
+  document.querySelector("#sla tbody").replaceChildren(
+    ...outcome.results.map((r) => {
+      const scope = r.request ? (r.case ? r.case + " / " : "") + r.request : r.case || "run";
+      const tr = rowOf([
+        ["name", r.name],
+        ["scope", scope],
+        ["metric", r.metric],
+        ["min", r.min == null ? "" : String(r.min), true],
+        ["max", r.max == null ? "" : String(r.max), true],
+        ["actual", r.actual == null ? "" : String(Math.round(r.actual * 1000) / 1000), true],
+        ["unit", r.unit],
+        ["samples", String(r.samples), true],
+        ["passed", r.passed ? "pass" : "FAIL"],
+      ]);
+      tr.title = r.message;
+      if (!r.passed) tr.classList.add("failed");
+      return tr;
+    }),
+  );
 }
 
 /** Samples per page of the error-class drill-down. */

@@ -98,6 +98,8 @@ pub(crate) fn documented(check: BearerCheck) -> OpenApiRouter<Api> {
         .routes(routes!(crate::api_across::compare))
         .routes(routes!(crate::api_across::trend))
         .routes(routes!(crate::api_headlines::run_headlines))
+        .routes(routes!(crate::api_dashboard::jmeter))
+        .routes(routes!(crate::api_dashboard::sla))
         .layer(middleware::from_fn_with_state(
             check,
             crate::console_auth::guard_api,

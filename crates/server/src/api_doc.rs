@@ -191,6 +191,35 @@ impl PartialSchema for SamplesAnswer {
 
 impl ToSchema for SamplesAnswer {}
 
+/// `GET /api/v1/runs/{run_id}/jmeter`'s answer: the HTML report's JMeter tables.
+pub(crate) struct JmeterAnswer;
+
+impl PartialSchema for JmeterAnswer {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        object(
+            "{percentiles: [p1, p2, p3], statistics: [statistics.json rows, Total last], \
+             apdex: [{label, apdex, satisfiedMs, toleratedMs}], errors: [...], top5: [...]}: \
+             what `loadlake report --stats dashboard --format json` prints",
+        )
+    }
+}
+
+impl ToSchema for JmeterAnswer {}
+
+/// `GET /api/v1/runs/{run_id}/sla`'s answer.
+pub(crate) struct SlaAnswer;
+
+impl PartialSchema for SlaAnswer {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        object(
+            "{outcome: {passed, results: [...]} as `loadlake report --sla FILE --format json` \
+             prints them, or null when the server was started without --sla}",
+        )
+    }
+}
+
+impl ToSchema for SlaAnswer {}
+
 #[cfg(test)]
 mod tests {
     use crate::auth::BearerCheck;

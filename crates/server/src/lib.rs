@@ -7,6 +7,7 @@
 pub mod agents;
 mod api;
 mod api_across;
+mod api_dashboard;
 mod api_doc;
 mod api_headlines;
 mod api_sql;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadlake_cluster::{Workers, WorkersConfig};
+use loadlake_query::reports::sla::CheckedRule;
 use loadlake_query::{EngineOptions, QueryEngine};
 use loadlake_schema::IpcLimits;
 use loadlake_store::{Store, StoreLocation};
@@ -91,6 +93,9 @@ pub struct ServerConfig {
     /// Query workers to spread queries over (this server coordinates them), called with their
     /// own token if set, else this server's `token`. None: every query runs here.
     pub workers: Option<WorkersConfig>,
+    /// SLA rules the console's run pages (and `/api/v1/runs/{id}/sla`) check each run
+    /// against (`loadlake serve --sla FILE`); None: no SLA section.
+    pub sla_rules: Option<Arc<Vec<CheckedRule>>>,
 }
 
 impl ServerConfig {
@@ -113,6 +118,7 @@ impl ServerConfig {
             ipc_limits: IpcLimits::default(),
             stream_decode_budget: 256 << 20,
             workers: None,
+            sla_rules: None,
         }
     }
 

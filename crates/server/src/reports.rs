@@ -8,9 +8,12 @@ use loadlake_query::QueryEngine;
 use loadlake_query::functions::PercentileMethod;
 use loadlake_query::reports::cases::{case_detail, cases};
 use loadlake_query::reports::curve::{CurveOptions, curve};
+use loadlake_query::reports::jmeter_tables::ApdexThresholds;
 use loadlake_query::reports::pts::scene_stats;
 use loadlake_query::reports::run_report::{DEFAULT_RANGES, resp_time_ranges};
-use loadlake_report::job::{ReportRequest, run_report_job};
+use loadlake_query::reports::sla::{SlaOutcome, evaluate};
+use loadlake_report::html::JmeterSection;
+use loadlake_report::job::{ReportRequest, jmeter_section, run_report_job};
 use loadlake_schema::RunManifest;
 use loadlake_store::now_ms;
 use tonic::{Request, Response, Status};
@@ -45,6 +48,55 @@ impl Reports {
             manifest,
             live,
         })
+    }
+}
+
+impl Reports {
+    /// The JMeter-dashboard tables of a run (Statistics, APDEX with JMeter's default
+    /// thresholds, Errors, Top 5), as the HTML report computes them.
+    pub(crate) async fn jmeter_tables(
+        &self,
+        run_id: &str,
+        method: PercentileMethod,
+    ) -> Result<JmeterSection, Status> {
+        let run = self.run(run_id)?;
+        let shared = &self.shared;
+        shared
+            .timed(async {
+                let engine = run.engine(shared).await?;
+                jmeter_section(
+                    &engine,
+                    &run.id,
+                    method,
+                    &ApdexThresholds::jmeter_defaults(),
+                )
+                .await
+                .map_err(job_status)
+            })
+            .await
+    }
+
+    /// The server's SLA rules (`loadlake serve --sla FILE`) checked on a run, as `loadlake
+    /// report --sla FILE` checks them; None when the server has no rules.
+    pub(crate) async fn sla(
+        &self,
+        run_id: &str,
+        method: PercentileMethod,
+    ) -> Result<Option<SlaOutcome>, Status> {
+        let run = self.run(run_id)?;
+        let Some(rules) = self.shared.config.sla_rules.clone() else {
+            return Ok(None);
+        };
+        let shared = &self.shared;
+        shared
+            .timed(async {
+                let engine = run.engine(shared).await?;
+                evaluate(&engine, &run.id, &rules, method)
+                    .await
+                    .map(Some)
+                    .map_err(query_status)
+            })
+            .await
     }
 }
 

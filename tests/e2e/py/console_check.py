@@ -15,6 +15,8 @@ are aborted and listed. Prints ONE JSON object:
   run_url      the URL the run's link led to
   outline      {field: card value} of the run page
   details      [{level, fields: {field: cell text}}] of the run page
+  ranges, jmeter, apdex, sla   the same of its response-time ranges, JMeter statistics, APDEX
+               and SLA tables; sla_shown, sla_verdict: the SLA section's visibility and verdict
   run_chart    the whole run's curve: {title, points, requests, painted} (painted: canvas pixels)
   label_chart  the same after clicking LABEL's row; shared_chart: opening the URL it made
   errors       console errors and page errors; blocked: requests elsewhere
@@ -84,6 +86,12 @@ def main():
         out["outline"] = page.evaluate(OUTLINE_JS)
         out["details"] = page.evaluate(ROWS_JS, "#details tbody tr")
         out["run_chart"] = page.evaluate(CHART_JS)
+        out["ranges"] = page.evaluate(ROWS_JS, "#ranges tbody tr")
+        out["jmeter"] = page.evaluate(ROWS_JS, "#jmeter-statistics tbody tr")
+        out["apdex"] = page.evaluate(ROWS_JS, "#apdex tbody tr")
+        out["sla_shown"] = page.is_visible("#sla-section")
+        out["sla_verdict"] = page.text_content("#sla-verdict")
+        out["sla"] = page.evaluate(ROWS_JS, "#sla tbody tr")
         page.click(f'#details tbody tr[data-level="request"]:has(td[data-field="name"]:text-is("{label}"))')
         page.wait_for_function(f"() => (document.body.dataset.chartTitle || '').endsWith(' / {label}')",
                                timeout=TIMEOUT_MS)

@@ -12,17 +12,21 @@ use crate::common::*;
 /// `loadlake serve` on `store` with the JSON API and console (`--http`) and the token
 /// `s3cret`; the server (killed when dropped) and the console's base URL.
 fn serve_with_console(store: &TestStore) -> (Served, String) {
+    serve_with_console_and(store, &[])
+}
+
+/// [`serve_with_console`] with more arguments for `serve`.
+fn serve_with_console_and(store: &TestStore, extra: &[&str]) -> (Served, String) {
     let token_file = store.path().join("token");
     std::fs::write(&token_file, "s3cret\n").unwrap();
-    let served = Served::start(
-        store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "--http",
+        "127.0.0.1:0",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let served = Served::start(store, &args);
     let base = served.http.clone().expect("started with --http");
     (served, base)
 }
@@ -53,8 +57,16 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
     let rows = truth["total"].as_u64().unwrap() as f64;
     let errors: f64 = labels.values().map(|l| l["errors"].as_f64().unwrap()).sum();
 
+    // Search's nearest-rank p95 is 162 ms (Python's csv module): one rule passes, one fails.
+    let rules = store.path().join("sla.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - {name: search p95, request: Search, metric: tp95, max: 162}\n  \
+         - {name: search p95 tight, request: Search, metric: tp95, max: 161}\n",
+    )
+    .unwrap();
     // `_server` keeps the server running to the end of the test.
-    let (_server, base) = serve_with_console(&store);
+    let (_server, base) = serve_with_console_and(&store, &["--sla", rules.to_str().unwrap()]);
     let seen = py_json(
         "console_check.py",
         &[&base, "s3cret", "other", &run, "Search"],
@@ -149,6 +161,70 @@ fn the_console_lists_filters_and_opens_runs_with_the_jtls_numbers() {
         compared,
         labels.len(),
         "every label of the JTL has its row: {seen}"
+    );
+
+    // The tables below the details: the ranges hold every request; JMeter's statistics give
+    // each label's count and errors (Total last), with Search's exact p95; the SLA section
+    // shows the server's rules, one passed and one failed.
+    let ranged: f64 = seen["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| number(&r["fields"]["count"]))
+        .sum();
+    assert_eq!(ranged, requests, "{seen}");
+    let statistics = seen["jmeter"].as_array().unwrap();
+    assert_eq!(
+        statistics.last().unwrap()["fields"]["transaction"],
+        "Total",
+        "{seen}"
+    );
+    for row in statistics {
+        let f = &row["fields"];
+        let Some(label) = labels.get(f["transaction"].as_str().unwrap()) else {
+            continue;
+        };
+        assert_eq!(
+            number(&f["sampleCount"]),
+            label["count"].as_f64().unwrap(),
+            "{row}"
+        );
+        assert_eq!(
+            number(&f["errorCount"]),
+            label["errors"].as_f64().unwrap(),
+            "{row}"
+        );
+        if f["transaction"] == "Search" {
+            assert_eq!(number(&f["pct2ResTime"]), 162.0, "{row}");
+        }
+    }
+    assert_eq!(statistics.len(), labels.len() + 1, "{seen}");
+    assert_eq!(
+        seen["apdex"].as_array().unwrap().len(),
+        labels.len() + 1,
+        "{seen}"
+    );
+    assert_eq!(seen["sla_shown"], true, "{seen}");
+    assert_eq!(seen["sla_verdict"], "failed", "{seen}");
+    let sla: Vec<(&str, &str, f64)> = seen["sla"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let f = &r["fields"];
+            (
+                f["name"].as_str().unwrap(),
+                f["passed"].as_str().unwrap(),
+                number(&f["actual"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sla,
+        [
+            ("search p95", "pass", 162.0),
+            ("search p95 tight", "FAIL", 162.0)
+        ]
     );
 
     // The curves: the whole run's holds every request, Search's only Search's rows, drawn.
@@ -251,8 +327,16 @@ fn the_sql_box_runs_read_only_sql_with_the_jtls_numbers() {
         "label_percentiles.py",
         &[jtl.to_str().unwrap(), "nearest-rank", "95"],
     );
+    // Search's nearest-rank p95 is 162 ms (Python's csv module): one rule passes, one fails.
+    let rules = store.path().join("sla.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - {name: search p95, request: Search, metric: tp95, max: 162}\n  \
+         - {name: search p95 tight, request: Search, metric: tp95, max: 161}\n",
+    )
+    .unwrap();
     // `_server` keeps the server running to the end of the test.
-    let (_server, base) = serve_with_console(&store);
+    let (_server, base) = serve_with_console_and(&store, &["--sla", rules.to_str().unwrap()]);
     let sql = "select label, count(*) as n, hist_percentile(ms_histogram(elapsed_ms), 0.95) as p95 \
                from samples group by label order by label";
     let seen = py_json(
@@ -384,8 +468,16 @@ fn the_compare_and_trend_pages_show_the_clis_numbers() {
         "json",
     ]);
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-across");
+    // Search's nearest-rank p95 is 162 ms (Python's csv module): one rule passes, one fails.
+    let rules = store.path().join("sla.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - {name: search p95, request: Search, metric: tp95, max: 162}\n  \
+         - {name: search p95 tight, request: Search, metric: tp95, max: 161}\n",
+    )
+    .unwrap();
     // `_server` keeps the server running to the end of the test.
-    let (_server, base) = serve_with_console(&store);
+    let (_server, base) = serve_with_console_and(&store, &["--sla", rules.to_str().unwrap()]);
     let seen = py_json(
         "console_across_check.py",
         &[

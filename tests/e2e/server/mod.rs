@@ -10,6 +10,7 @@ mod console;
 mod console_auth;
 mod console_write;
 mod crash;
+mod dashboard;
 mod disk_full;
 mod headlines;
 mod k6_upload;

@@ -195,4 +195,7 @@ pub(crate) struct ServeArgs {
     /// Connections held at most; at the limit a new one evicts the oldest still silent
     #[arg(long, default_value_t = 512)]
     pub max_connections: usize,
+    /// SLA rule file (as `report --sla`) the console's run pages check each run against
+    #[arg(long, value_name = "FILE")]
+    pub sla: Option<PathBuf>,
 }

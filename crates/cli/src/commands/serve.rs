@@ -28,6 +28,12 @@ pub(crate) async fn serve(
     config.handshake_timeout = Duration::from_millis(args.handshake_timeout as u64);
     config.max_connections = args.max_connections;
     config.workers = workers;
+    config.sla_rules = args
+        .sla
+        .as_deref()
+        .map(loadlake_query::reports::sla::read_rules)
+        .transpose()?
+        .map(std::sync::Arc::new);
     config.check_exposure()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

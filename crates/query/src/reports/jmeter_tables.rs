@@ -22,6 +22,16 @@ pub struct ApdexThresholds {
 }
 
 impl ApdexThresholds {
+    /// JMeter's defaults (`jmeter.reportgenerator.apdex_satisfied_threshold` 500 ms,
+    /// `apdex_tolerated_threshold` 1500 ms), no per-label overrides.
+    pub fn jmeter_defaults() -> ApdexThresholds {
+        ApdexThresholds {
+            satisfied_ms: 500,
+            tolerated_ms: 1500,
+            per_label: Vec::new(),
+        }
+    }
+
     /// Parses JMeter's `apdex_per_transaction` syntax: `name_or_regex:satisfied|tolerated;…`.
     pub fn parse_overrides(spec: &str) -> Result<Vec<(Regex, i64, i64)>, String> {
         spec.split(';')
