@@ -290,3 +290,77 @@ fn compare_and_trend_pages_render_offline_with_their_numbers() {
         );
     }
 }
+
+/// The largest tick number a chart's y axis drew.
+fn top_tick(axis: &Value) -> f64 {
+    axis["y_ticks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str().and_then(|t| t.parse::<f64>().ok()))
+        .fold(f64::NAN, f64::max)
+}
+
+/// The charts say their unit on their y axis, not only in a caption: a run page's
+/// response-time chart in ms or µs (its ticks run up to the slowest request's 2 000 ms, or
+/// 2 000 001 µs), and a trend of a time metric in either unit.
+#[test]
+fn chart_axes_name_the_time_unit() {
+    use crate::micros_reports::{FAST_US, SLOW_US, k6_file_of};
+    if !browser_available() {
+        return;
+    }
+    let store = TestStore::new();
+    let a = k6_file_of(store.path(), "a.json", 0, &FAST_US, &SLOW_US);
+    let b = k6_file_of(store.path(), "b.json", 1, &SLOW_US, &FAST_US);
+    let run = store.import(&[a.to_str().unwrap(), "--name", "axes"]);
+    store.import(&[b.to_str().unwrap(), "--name", "axes"]);
+    for (resolution, unit, slowest) in [("ms", "ms", 2000.0), ("us", "µs", 2_000_001.0)] {
+        let page = store.path().join(format!("run-{resolution}.html"));
+        let out = store.run(&[
+            "report",
+            &run,
+            "--resolution",
+            resolution,
+            "--html",
+            page.to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+        let seen = check_page(&page, 5);
+        let rt = &seen["axes"]["rt"];
+        assert_eq!(rt["y_label"], format!("response time ({unit})"), "{seen}");
+        let top = top_tick(rt);
+        assert!(
+            top >= slowest / 2.0 && top <= slowest * 1.5,
+            "{resolution}: ticks {rt}"
+        );
+        assert_eq!(seen["axes"]["tps"]["y_label"], "requests / s");
+
+        // A trend of `fast`'s p95: 1004 µs (1 ms) in the first run; the second run's `fast`
+        // requests take SLOW_US's times: p95 2000001 µs (2000 ms).
+        let out = store.run(&[
+            "trend",
+            "--name",
+            "axes",
+            "--metric",
+            "tp95",
+            "--request",
+            "fast",
+            "--resolution",
+            resolution,
+            "--format",
+            "html",
+        ]);
+        assert!(out.status.success());
+        let page = store.path().join(format!("trend-{resolution}.html"));
+        std::fs::write(&page, &out.stdout).unwrap();
+        let seen = check_page(&page, 1);
+        let axis = &seen["axes"]["trend"];
+        assert_eq!(axis["y_label"], format!("tp95 ({unit})"), "{seen}");
+        let top = top_tick(axis);
+        assert!(
+            top >= slowest / 2.0 && top <= slowest * 1.5,
+            "{resolution}: ticks {axis}"
+        );
+    }
+}

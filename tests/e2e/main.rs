@@ -20,6 +20,7 @@ mod interop;
 mod jmeter213;
 mod k6;
 mod k6_real;
+mod micros_across;
 mod micros_reports;
 mod report;
 mod runner;

@@ -25,23 +25,36 @@ const REQUEST_POINTS: [&str; 9] = [
 /// `fast`'s durations in µs. Sorted: 88 120 229 301 350 455 610 700 999 1004; sum 4856, mean
 /// 485.6, median (5th) 350, p90 (9th) 999, p95 and p99 (10th) 1004. In whole ms (k6's ms
 /// rounded half away from zero): 0 0 0 0 0 0 1 1 1 1, so p90 is 1 ms.
-const FAST_US: [i64; 10] = [229, 301, 455, 700, 1004, 120, 88, 350, 610, 999];
+pub(crate) const FAST_US: [i64; 10] = [229, 301, 455, 700, 1004, 120, 88, 350, 610, 999];
 /// `slow`'s durations in µs; the last one is an HTTP 500. Sorted: 499900 500200 1500400 2000001;
 /// sum 4500501, mean 1125125.25, median (2nd) 500200, p90 / p95 / p99 (4th) 2000001.
-const SLOW_US: [i64; 4] = [499_900, 500_200, 1_500_400, 2_000_001];
+pub(crate) const SLOW_US: [i64; 4] = [499_900, 500_200, 1_500_400, 2_000_001];
 
 /// A k6 `--out json` file of `FAST_US` and `SLOW_US`, one request every 100 ms.
 fn k6_file(dir: &Path) -> PathBuf {
+    k6_file_of(dir, "micros.json", 0, &FAST_US, &SLOW_US)
+}
+
+/// A k6 `--out json` file `dir/file` of requests `fast` (durations `fast_us`) then `slow`
+/// (`slow_us`, the 4th an HTTP 500) of scenario `browse`, one every 100 ms from
+/// 2026-01-01 00:`minute`:10 (each request's end, as k6 writes it).
+pub(crate) fn k6_file_of(
+    dir: &Path,
+    file: &str,
+    minute: u32,
+    fast_us: &[i64],
+    slow_us: &[i64],
+) -> PathBuf {
     let mut text = String::new();
-    let requests = FAST_US.iter().map(|us| ("fast", *us, false)).chain(
-        SLOW_US
+    let requests = fast_us.iter().map(|us| ("fast", *us, false)).chain(
+        slow_us
             .iter()
             .enumerate()
             .map(|(i, us)| ("slow", *us, i == 3)),
     );
     for (i, (name, us, failed)) in requests.enumerate() {
         // The request's END, as k6 writes it.
-        let end = format!("2026-01-01T00:00:{:02}.{}Z", 10 + i / 10, i % 10);
+        let end = format!("2026-01-01T00:{minute:02}:{:02}.{}Z", 10 + i / 10, i % 10);
         let status = if failed { 500 } else { 200 };
         let tags = format!(
             r#"{{"expected_response":"{}","group":"","method":"GET","name":"{name}","proto":"HTTP/1.1","scenario":"browse","status":"{status}","url":"http://127.0.0.1/{name}"}}"#,
@@ -67,7 +80,7 @@ fn k6_file(dir: &Path) -> PathBuf {
             text.push('\n');
         }
     }
-    let path = dir.join("micros.json");
+    let path = dir.join(file);
     std::fs::write(&path, text).unwrap();
     path
 }

@@ -326,6 +326,10 @@ pub(crate) struct CompareArgs {
     pub all_rows: bool,
     #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
     pub percentile_method: PercentileMethod,
+    /// Time unit of the compared response times and their deltas: `ms`, or `us` (microseconds
+    /// where a run measured them, ms × 1000 elsewhere)
+    #[arg(long, value_enum, default_value_t = Resolution::Ms)]
+    pub resolution: Resolution,
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
 }
@@ -363,6 +367,10 @@ pub(crate) struct TrendArgs {
     pub last: usize,
     #[arg(long, value_parser = percentile_method(), default_value = "nearest-rank")]
     pub percentile_method: PercentileMethod,
+    /// Time unit of a response-time metric: `ms`, or `us` (microseconds where a run measured
+    /// them, ms × 1000 elsewhere; computed from the runs' samples, not their ms rollups)
+    #[arg(long, value_enum, default_value_t = Resolution::Ms)]
+    pub resolution: Resolution,
     #[arg(long, value_enum, default_value_t = TrendFormat::Table)]
     pub format: TrendFormat,
 }

@@ -7,9 +7,11 @@
  *  3. Row filters: <div class="filters" data-table="ID"> buttons with data-value show only the
  *     rows of table ID whose data-verdict matches ("" shows all).
  *  4. Charts (uPlot): the page's <script id="loadlake-data" type="application/json"> holds
- *     {curve} on a run page or {trend} on a trend page. Every <figure data-chart="NAME"> gets a
- *     chart; document.body.dataset.chartsReady is set to the number of charts once they are all
- *     drawn ("0" when there is nothing to draw).
+ *     {curve, timeUnit} on a run page or {trend, axisLabel} on a trend page. Every
+ *     <figure data-chart="NAME"> gets a chart, kept as the figure's `uplot` property; each y axis
+ *     is labelled with its quantity and unit ("response time (µs)"), so a chart says its unit
+ *     itself, not only its caption. document.body.dataset.chartsReady is set to the number of
+ *     charts once they are all drawn ("0" when there is nothing to draw).
  *
  * No framework, no network: this file is inlined in the page by the Rust side.
  */
@@ -152,21 +154,30 @@
     };
   }
 
-  // The chart specs of a run page: figure data-chart name -> series [column, label, colour].
+  // The chart specs of a run page: figure data-chart name -> series [column, label, colour]
+  // and the y axis' label (`{unit}`: the page's time unit, ms or µs).
   var CURVE_CHARTS = {
-    tps: { series: [["tps", "TPS", "#2f80ed"]], fill: true },
+    tps: { series: [["tps", "TPS", "#2f80ed"]], fill: true, yLabel: "requests / s" },
     rt: {
       series: [["avgRt", "avg", "#243b53"], ["p50", "p50", "#27ae60"], ["p90", "p90", "#d4a017"],
-               ["p95", "p95", "#f2994a"], ["p99", "p99", "#eb5757"]]
+               ["p95", "p95", "#f2994a"], ["p99", "p99", "#eb5757"]],
+      yLabel: "response time ({unit})"
     },
-    vusers: { series: [["vusers", "virtual users", "#9b51e0"]], fill: true },
-    bytes: { series: [["recBytes", "received", "#2d9cdb"], ["sentBytes", "sent", "#f2994a"]], format: fmtBytes },
+    vusers: { series: [["vusers", "virtual users", "#9b51e0"]], fill: true, yLabel: "virtual users" },
+    bytes: { series: [["recBytes", "received", "#2d9cdb"], ["sentBytes", "sent", "#f2994a"]], format: fmtBytes,
+             yLabel: "bytes / interval" },
     codes: {
       series: [["success", "success", "#27ae60"], ["error", "error", "#eb5757"], ["timeout", "timeout", "#f2994a"],
                ["refusedFailed", "refused", "#9b51e0"], ["parsedFailed", "parse failed", "#56ccf2"],
-               ["checkPointFailed", "assertion failed", "#d4a017"], ["othersFailed", "others", "#828282"]]
+               ["checkPointFailed", "assertion failed", "#d4a017"], ["othersFailed", "others", "#828282"]],
+      yLabel: "responses / interval"
     }
   };
+
+  // The symbol of a JSON report's timeUnit ("us" or "ms"; ms when absent).
+  function unitSymbol(timeUnit) {
+    return timeUnit === "us" ? "\u00b5s" : "ms";
+  }
 
   // Builds one uPlot chart in `figure` from x (seconds) and [label, colour, values] series.
   function makeChart(figure, xs, series, spec, hooks) {
@@ -180,7 +191,8 @@
       scales: { x: { time: true, range: xRange(spec.pad || 1) }, y: { range: yRange } },
       axes: [
         { space: 90, grid: { stroke: "#eef2f6" }, values: timeTicks },
-        { size: 84, grid: { stroke: "#eef2f6" }, values: function (u, vals) { return vals.map(format); } }
+        { size: 84, grid: { stroke: "#eef2f6" }, label: spec.yLabel, labelSize: 20,
+          values: function (u, vals) { return vals.map(format); } }
       ],
       series: [{ label: "time (UTC)", value: spec.xValue || "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" }].concat(series.map(function (s) {
         return {
@@ -195,7 +207,9 @@
       hooks: hooks
     };
     var data = [xs].concat(series.map(function (s) { return s[2]; }));
-    return new uPlot(opts, data, plot);
+    var chart = new uPlot(opts, data, plot);
+    figure.uplot = chart; // what a headless test reads the axes' labels and ticks from
+    return chart;
   }
 
   // Makes every chart of `specs` ({figure, series, spec}) and reports chartsReady when all drew.
@@ -248,8 +262,9 @@
     document.body.dataset.chartsReady = "0";
   }
 
-  // A run page: data.curve = {intervalMs, columns: {t: [ms...], tps: [...], ...}}.
-  function curveCharts(curve, figures) {
+  // A run page: data.curve = {intervalMs, columns: {t: [ms...], tps: [...], ...}}; response
+  // times in `timeUnit` ("ms" or "us").
+  function curveCharts(curve, timeUnit, figures) {
     var columns = (curve && curve.columns) || {};
     var t = columns.t || [];
     if (!t.length) return noData(figures, "No data points in this run.");
@@ -265,15 +280,17 @@
       var spec = CURVE_CHARTS[f.dataset.chart];
       return {
         figure: f,
-        spec: { fill: spec.fill, format: spec.format, pad: pad },
+        spec: { fill: spec.fill, format: spec.format, pad: pad,
+                yLabel: spec.yLabel.replace("{unit}", unitSymbol(timeUnit)) },
         series: spec.series.map(function (s) { return [s[1], s[2], column(s[0])]; })
       };
     });
     drawAll(specs, xs);
   }
 
-  // A trend page: data.trend = {metric, points: [{runId, name, startTime (ms), value, samples}]}.
-  function trendChart(trend, figures) {
+  // A trend page: data.trend = {metric, points: [{runId, name, startTime (ms), value, samples}]};
+  // `axisLabel`: the metric and its unit ("tp95 (µs)").
+  function trendChart(trend, axisLabel, figures) {
     var points = (trend.points || []).filter(function (p) { return p.startTime != null; });
     if (!points.length) return noData(figures, "No runs to draw.");
     points = points.slice().sort(function (a, b) { return a.startTime - b.startTime; });
@@ -284,6 +301,7 @@
       spec: {
         points: true,
         pad: 3600,
+        yLabel: axisLabel || trend.metric,
         // The legend names the run under the cursor.
         xValue: function (u, v, series, i) {
           var p = points[i];
@@ -298,8 +316,8 @@
     var block = document.getElementById("loadlake-data");
     var figures = Array.prototype.slice.call(document.querySelectorAll("figure[data-chart]"));
     var data = block ? JSON.parse(block.textContent) : {};
-    if (data.curve && figures.length) return curveCharts(data.curve, figures);
-    if (data.trend && figures.length) return trendChart(data.trend, figures);
+    if (data.curve && figures.length) return curveCharts(data.curve, data.timeUnit, figures);
+    if (data.trend && figures.length) return trendChart(data.trend, data.axisLabel, figures);
     document.body.dataset.chartsReady = "0";
   }
 

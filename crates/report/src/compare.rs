@@ -1,7 +1,10 @@
 //! Comparison of two runs' reports: per case / request / transaction, each headline metric's
 //! delta and relative change, judged with a noise threshold and a minimum sample count.
 //! Percentiles compared are each run's exact ones (from its full histogram), never estimates.
+//! Times are in the unit both reports were computed in (ms, or µs in a µs session), which the
+//! comparison names ([`Comparison::time_unit`]).
 
+use loadlake_query::TimeUnit;
 use loadlake_query::reports::run_report::{DetailData, RunReport};
 
 /// How changes are judged.
@@ -69,7 +72,30 @@ pub struct Comparison {
     pub options: CompareOptions,
     pub regressions: usize,
     pub improvements: usize,
+    /// The unit of the time metrics (`averageRespTime`, `tp50` … `tp99`) and their deltas:
+    /// the reports'; `timeUnit` in JSON, absent in ms (as the run report's).
+    #[serde(skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
     pub rows: Vec<CompareRow>,
+}
+
+impl Comparison {
+    /// Whether `metric` (a [`CompareRow::metric`]) is a response time, in [`Comparison::time_unit`].
+    pub fn is_time(metric: &str) -> bool {
+        METRICS
+            .iter()
+            .any(|(name, _, better)| *name == metric && matches!(better, Better::Lower))
+    }
+
+    /// `metric` as tables and pages show it: a time metric with its unit when that is not ms
+    /// (`tp95 (µs)`), anything else as it is.
+    pub fn metric_label(&self, metric: &str) -> String {
+        if Comparison::is_time(metric) && !self.time_unit.is_ms() {
+            format!("{metric} ({})", self.time_unit.symbol())
+        } else {
+            metric.to_string()
+        }
+    }
 }
 
 /// Which way is better.
@@ -95,7 +121,8 @@ const METRICS: [(&str, Getter, Better); 7] = [
 ];
 
 /// Compares every row (case, request, transaction) of `candidate` with the same row of
-/// `baseline`; rows of only one run are listed as `missing`.
+/// `baseline`; rows of only one run are listed as `missing`. Times are in the baseline report's
+/// unit (both reports come from one session, so one unit).
 pub fn compare(
     baseline: (&RunRef, &RunReport),
     candidate: (&RunRef, &RunReport),
@@ -136,6 +163,7 @@ pub fn compare(
             .iter()
             .filter(|r| r.verdict == Verdict::Improvement)
             .count(),
+        time_unit: baseline.1.time_unit,
         rows,
     }
 }

@@ -144,7 +144,7 @@ impl HtmlRenderer {
                 "curve": curve,
                 "jmeter": page.jmeter,
                 "sla": page.sla,
-                "data": { "curve": curve },
+                "data": { "curve": curve, "timeUnit": page.report.time_unit.as_str() },
             }),
         )
     }
@@ -162,23 +162,50 @@ impl HtmlRenderer {
         )
     }
 
-    /// A comparison of two runs.
+    /// A comparison of two runs; each time metric names its unit (`tp95 (µs)`, `tp95 (ms)`).
     pub fn compare_page(&self, comparison: &Comparison) -> Result<String, ReportError> {
         let title = format!(
             "{} vs {}",
             comparison.candidate.run_id, comparison.baseline.run_id
         );
+        let unit = comparison.time_unit.symbol();
+        let labels: std::collections::BTreeMap<&str, String> = comparison
+            .rows
+            .iter()
+            .map(|r| {
+                let label = if Comparison::is_time(r.metric) {
+                    format!("{} ({unit})", r.metric)
+                } else {
+                    r.metric.to_string()
+                };
+                (r.metric, label)
+            })
+            .collect();
         self.render(
             "compare.html",
-            serde_json::json!({ "title": title, "comparison": comparison }),
+            serde_json::json!({
+                "title": title,
+                "comparison": comparison,
+                "unit": unit,
+                "metricLabels": labels,
+            }),
         )
     }
 
-    /// A metric across runs.
+    /// A metric across runs; the chart's y axis and the value column name the metric's unit.
     pub fn trend_page(&self, title: &str, trend: &Trend) -> Result<String, ReportError> {
+        let label = match trend.value_unit {
+            "" => trend.metric.clone(),
+            unit => format!("{} ({unit})", trend.metric),
+        };
         self.render(
             "trend.html",
-            serde_json::json!({ "title": title, "trend": trend, "data": { "trend": trend } }),
+            serde_json::json!({
+                "title": title,
+                "trend": trend,
+                "valueLabel": label,
+                "data": { "trend": trend, "axisLabel": label },
+            }),
         )
     }
 

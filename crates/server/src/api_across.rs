@@ -26,7 +26,7 @@ use crate::Shared;
 use crate::api::ApiError;
 use crate::api_doc::{ApiErrors, CompareAnswer, SamplesAnswer, TrendAnswer};
 use crate::error::{job_status, query_status, store_status};
-use crate::reports::method;
+use crate::reports::{in_unit, method, micros};
 
 /// The metric of a trend whose request names none.
 pub(crate) const DEFAULT_TREND_METRIC: &str = "tp95";
@@ -49,6 +49,10 @@ pub(crate) struct CompareQuery {
     /// `nearest-rank` (default), `linear` or `jmeter-aggregate`.
     #[serde(default)]
     percentile_method: String,
+    /// `ms` (default) or `us`: response times in microseconds where the runs measured them,
+    /// ms × 1000 elsewhere (`timeUnit: "us"` in the answer).
+    #[serde(default)]
+    resolution: String,
 }
 
 /// The query string of `/api/v1/trend` (the options of `loadlake trend`).
@@ -72,6 +76,10 @@ pub(crate) struct TrendQuery {
     /// `nearest-rank` (default), `linear` or `jmeter-aggregate`.
     #[serde(default)]
     percentile_method: String,
+    /// `ms` (default) or `us`: a response-time metric in microseconds where the runs measured
+    /// them, ms × 1000 elsewhere, computed from the samples (`timeUnit: "us"` in the answer).
+    #[serde(default)]
+    resolution: String,
 }
 
 /// The query string as `T`, or a 400 that says what is wrong with it.
@@ -89,7 +97,7 @@ fn given(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.trim().is_empty())
 }
 
-/// `GET /api/v1/compare?base=ID&target=ID&threshold=&rate_threshold=&min_samples=&percentile_method=`
+/// `GET /api/v1/compare?base=ID&target=ID&threshold=&rate_threshold=&min_samples=&percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/compare", tag = "across", params(CompareQuery),
     responses((status = 200, description = "The comparison", body = CompareAnswer), ApiErrors))]
 pub(crate) async fn compare(
@@ -98,6 +106,7 @@ pub(crate) async fn compare(
 ) -> Result<Json<Comparison>, ApiError> {
     let q = query(q)?;
     let method = method(&q.percentile_method)?;
+    let micros = micros(&q.resolution)?;
     let defaults = CompareOptions::DEFAULT;
     let options = CompareOptions {
         threshold_pct: q.threshold.unwrap_or(defaults.threshold_pct),
@@ -108,7 +117,7 @@ pub(crate) async fn compare(
     let candidate = shared.store.run(&q.target).map_err(|e| store_status(&e))?;
     let comparison = shared
         .timed(async {
-            let engine = shared.engine().await?;
+            let engine = in_unit(shared.engine().await?, micros).await?;
             compare_job(&engine, &baseline, &candidate, method, options)
                 .await
                 .map_err(job_status)
@@ -117,7 +126,7 @@ pub(crate) async fn compare(
     Ok(Json(comparison))
 }
 
-/// `GET /api/v1/trend?name=&tag=&metric=&case=&request=&last=&percentile_method=`
+/// `GET /api/v1/trend?name=&tag=&metric=&case=&request=&last=&percentile_method=&resolution=`
 #[utoipa::path(get, path = "/api/v1/trend", tag = "across", params(TrendQuery),
     responses((status = 200, description = "The trend", body = TrendAnswer), ApiErrors))]
 pub(crate) async fn trend(
@@ -134,9 +143,10 @@ pub(crate) async fn trend(
         last: q.last.unwrap_or(TrendRequest::DEFAULT_LAST),
         method: method(&q.percentile_method)?,
     };
+    let micros = micros(&q.resolution)?;
     let trend = shared
         .timed(async {
-            let engine = shared.engine().await?;
+            let engine = in_unit(shared.engine().await?, micros).await?;
             trend_job(&engine, &shared.store, &request)
                 .await
                 .map_err(job_status)

@@ -156,7 +156,8 @@ impl PartialSchema for CompareAnswer {
     fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
         object(
             "What `loadlake compare BASE TARGET --format json` prints: baseline, candidate, \
-             thresholdPct, rateThresholdPoints, minSamples, regressions, improvements, rows",
+             thresholdPct, rateThresholdPoints, minSamples, regressions, improvements, \
+             timeUnit (\"us\" with resolution=us, absent in ms), rows",
         )
     }
 }
@@ -169,7 +170,8 @@ pub(crate) struct TrendAnswer;
 impl PartialSchema for TrendAnswer {
     fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
         object(
-            "What `loadlake trend --format json` prints: metric, the scope, \
+            "What `loadlake trend --format json` prints: metric, the scope, timeUnit \
+             (\"us\" for a response time with resolution=us, absent otherwise), \
              points [{runId, name, startTime, value, samples}] oldest first",
         )
     }

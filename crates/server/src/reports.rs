@@ -376,7 +376,7 @@ impl ReportService for Reports {
 }
 
 /// Whether a request's `resolution` (`""` or `ms`, or `us`) asks for microseconds.
-fn micros(resolution: &str) -> Result<bool, Status> {
+pub(crate) fn micros(resolution: &str) -> Result<bool, Status> {
     match resolution {
         "" | "ms" => Ok(false),
         "us" => Ok(true),
@@ -387,7 +387,7 @@ fn micros(resolution: &str) -> Result<bool, Status> {
 }
 
 /// `engine`, reading µs when `micros` ([`QueryEngine::use_microseconds`]).
-async fn in_unit(engine: QueryEngine, micros: bool) -> Result<QueryEngine, Status> {
+pub(crate) async fn in_unit(engine: QueryEngine, micros: bool) -> Result<QueryEngine, Status> {
     if micros {
         engine.use_microseconds().await.map_err(query_status)?;
     }

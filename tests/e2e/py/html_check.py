@@ -13,6 +13,8 @@ whose URL is not file: or data: is aborted and listed. Prints ONE JSON object:
   details           run page: [{level, case, name, fields: {jsonField: cell text}}]
   statistics        run page: [{label, fields: {jsonField: cell text}}] (JMeter Statistics)
   outline           run page: {jsonField: card text}
+  axes              {chart name: {x_label, y_label, y_ticks}} of each drawn chart, from its uPlot
+                    (the y axis' label and the tick texts it last drew)
 Exits 0 whatever it saw (the caller asserts); 2 on usage errors only.
 """
 import argparse
@@ -47,6 +49,14 @@ TABLES_JS = """() => {
     page_errors: JSON.parse(document.body.dataset.errors || '[]'),
   };
 }"""
+# Each chart's axes as uPlot drew them: the figure's `uplot` (report.js), axis.label and the tick
+# texts of its last draw (axis._values).
+AXES_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('figure[data-chart]'))
+  .filter(f => f.uplot).map(f => {
+    const [x, y] = f.uplot.axes;
+    return [f.dataset.chart, {x_label: x.label ?? null, y_label: y.label ?? null,
+                              y_ticks: (y._values || []).map(String)}];
+  }))"""
 
 
 def swar_add(a, b, mask7, mask8):
@@ -113,7 +123,7 @@ def check(page_path, shot, expect_charts):
     from playwright.sync_api import sync_playwright
 
     out = {"errors": [], "blocked_requests": [], "charts_ready": None, "canvases": [], "screenshot": None,
-           "details": [], "statistics": [], "outline": {}, "expect_charts": expect_charts}
+           "details": [], "statistics": [], "outline": {}, "axes": {}, "expect_charts": expect_charts}
     errors, blocked = out["errors"], out["blocked_requests"]
 
     def route(r):  # file: and data: load; anything else is the network: abort and list it
@@ -144,6 +154,7 @@ def check(page_path, shot, expect_charts):
                 errors.append(f"checker: chartsReady never set: {e}".splitlines()[0])
             page.wait_for_timeout(100)  # let the last frame reach the canvases
             out["canvases"] = page.evaluate(CANVASES_JS)
+            out["axes"] = page.evaluate(AXES_JS)
             tables = page.evaluate(TABLES_JS)
             for e in tables.pop("page_errors"):
                 if not any(e in seen for seen in errors):

@@ -543,3 +543,65 @@ fn runs_are_ordered_by_a_column_and_paged_in_that_order() {
         "{bad}"
     );
 }
+
+/// `resolution=us` on `/api/v1/compare` and `/api/v1/trend`: the CLI's `--resolution us`
+/// answers, in µs (two k6 runs: `fast`'s p95 is 1004 µs in the first and, the second's `fast`
+/// taking micros_reports.rs's slow durations, 2000001 µs in the second); `ns` is refused.
+#[test]
+fn compare_and_trend_answer_in_microseconds() {
+    use crate::micros_reports::{FAST_US, SLOW_US, k6_file_of};
+    let store = TestStore::new();
+    let a = k6_file_of(store.path(), "a.json", 0, &FAST_US, &SLOW_US);
+    let b = k6_file_of(store.path(), "b.json", 1, &SLOW_US, &FAST_US);
+    let a = store.import(&[a.to_str().unwrap(), "--name", "micros"]);
+    let b = store.import(&[b.to_str().unwrap(), "--name", "micros"]);
+    let served = serve_with_token(&store);
+    let cli = [
+        store.json(&["compare", &a, &b, "--resolution", "us", "--format", "json"]),
+        store.json(&[
+            "trend",
+            "--name",
+            "micros",
+            "--metric",
+            "tp95",
+            "--request",
+            "fast",
+            "--resolution",
+            "us",
+            "--format",
+            "json",
+        ]),
+    ];
+    let answers = fetch(
+        &served,
+        Some("s3cret"),
+        &[
+            format!("/api/v1/compare?base={a}&target={b}&resolution=us"),
+            "/api/v1/trend?name=micros&request=fast&resolution=us".to_string(),
+            format!("/api/v1/compare?base={a}&target={b}&resolution=ns"),
+            "/api/v1/trend?name=micros&resolution=ns".to_string(),
+        ],
+    );
+    for (i, (answer, want)) in answers.iter().zip(&cli).enumerate() {
+        assert_eq!(answer["status"], 200, "{answer}");
+        assert_same(&answer["body"], want, &format!("answer {i}"));
+        assert_eq!(answer["body"]["timeUnit"], "us", "{answer}");
+    }
+    let tp95 = compare_row(&answers[0]["body"], "fast", "tp95");
+    assert_eq!(
+        (tp95["baseline"].as_f64(), tp95["candidate"].as_f64()),
+        (Some(1004.0), Some(2_000_001.0)),
+        "{tp95}"
+    );
+    let values: Vec<Option<f64>> = answers[1]["body"]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64())
+        .collect();
+    assert_eq!(values, [Some(1004.0), Some(2_000_001.0)]);
+    assert_eq!(
+        statuses_and_codes(&answers[2..]),
+        [(400, "INVALID_ARGUMENT"), (400, "INVALID_ARGUMENT")]
+    );
+}

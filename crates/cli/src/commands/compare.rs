@@ -8,13 +8,16 @@ use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
 use crate::args::exact_method;
-use crate::args::{CompareArgs, CompareFormat};
+use crate::args::{CompareArgs, CompareFormat, Resolution};
 use crate::exit::Gate;
 use crate::run_ref::resolve_run;
 
 pub(crate) async fn compare_runs(store: &Store, args: &CompareArgs) -> anyhow::Result<Gate> {
     let method = exact_method(args.percentile_method)?;
     let engine = crate::engine::open_engine(store).await?;
+    if args.resolution == Resolution::Us {
+        engine.use_microseconds().await?;
+    }
     let baseline = store.run(&resolve_run(store, &args.baseline)?)?;
     let candidate = store.run(&resolve_run(store, &args.candidate)?)?;
     let options = CompareOptions {
@@ -66,7 +69,7 @@ fn table(c: &Comparison, all_rows: bool) -> Table {
             r.level.clone(),
             r.case_name.clone(),
             r.name.clone(),
-            r.metric.to_string(),
+            c.metric_label(r.metric),
             num(r.baseline),
             num(r.candidate),
             num(r.delta),

@@ -8,7 +8,7 @@ use loadlake_report::html::HtmlRenderer;
 use loadlake_store::Store;
 
 use crate::args::exact_method;
-use crate::args::{TrendArgs, TrendFormat};
+use crate::args::{Resolution, TrendArgs, TrendFormat};
 
 pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Result<()> {
     let request = TrendRequest {
@@ -21,13 +21,22 @@ pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Resul
         method: exact_method(args.percentile_method)?,
     };
     let engine = crate::engine::open_engine(store).await?;
+    if args.resolution == Resolution::Us {
+        engine.use_microseconds().await?;
+    }
     let t = trend_job(&engine, store, &request).await?;
     let scope = request.scope();
     match args.format {
         TrendFormat::Json => println!("{}", serde_json::to_string_pretty(&t)?),
         TrendFormat::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-            w.write_record(["run_id", "name", "start_time", "value", "samples"])?;
+            // A value in µs says so in its column's name, as the samples' `elapsed_us`.
+            let value = if t.time_unit.is_ms() {
+                "value"
+            } else {
+                "value_us"
+            };
+            w.write_record(["run_id", "name", "start_time", value, "samples"])?;
             for p in &t.points {
                 w.serialize((&p.run_id, &p.name, p.start_time, p.value, p.samples))?;
             }
@@ -48,7 +57,12 @@ pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Resul
 fn table(t: &Trend) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["Run", "Name", "Start", "Samples", t.metric.as_str()]);
+    let metric = if t.time_unit.is_ms() {
+        t.metric.clone()
+    } else {
+        format!("{} ({})", t.metric, t.time_unit.symbol())
+    };
+    table.set_header(vec!["Run", "Name", "Start", "Samples", metric.as_str()]);
     for p in &t.points {
         let start = p
             .start_time

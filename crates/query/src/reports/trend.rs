@@ -1,7 +1,14 @@
 //! Trends: one metric of one scope across the last runs that share a name or a tag, oldest
 //! first, each run's value computed from its rollup (`queries/scope_metrics_rollups.sql`, one
 //! query for every run), or from its samples (`queries/scope_metrics.sql`, run by run) on a
-//! session that reads intended latencies.
+//! session that reads intended latencies or microseconds.
+//!
+//! **Microseconds read the samples.** Rollups keep exact histograms of whole ms only. A µs
+//! histogram of the same group has a bucket per distinct µs value — up to 1 000 times as many —
+//! so keeping one in every rollup would grow each rollup file and the consolidated one that
+//! every ms trend reads, and the rollups already written would need migrating. `--resolution
+//! us` is asked for rarely and on few runs, so a µs session computes each run from its samples
+//! with the same query as SLA rules: exact, and the ms rollup path stays as it is.
 
 use loadlake_schema::RunManifest;
 
@@ -10,6 +17,7 @@ use std::collections::HashMap;
 use super::scope::{Scope, ScopeMetrics, scope_metrics, scope_metrics_of_runs};
 use super::sla::Metric;
 use crate::QueryEngine;
+use crate::TimeUnit;
 use crate::error::QueryError;
 use crate::functions::PercentileMethod;
 
@@ -34,10 +42,19 @@ pub struct Trend {
     pub metric: String,
     #[serde(flatten)]
     pub scope: Scope,
+    /// The unit of `value` when the metric is a response time in µs (`timeUnit: "us"`);
+    /// absent when it is in ms or is not a time.
+    #[serde(skip_serializing_if = "TimeUnit::is_ms")]
+    pub time_unit: TimeUnit,
+    /// The unit of `value` as tables and charts show it: `ms` or `µs` (response times), `%`,
+    /// `/s`, or empty (counts).
+    #[serde(skip)]
+    pub value_unit: &'static str,
     pub points: Vec<TrendPoint>,
 }
 
-/// The trend of `metric` (named `metric_name`) of `scope` over `runs` (already selected).
+/// The trend of `metric` (named `metric_name`) of `scope` over `runs` (already selected), its
+/// response times in the session's unit ([`QueryEngine::time_unit`]).
 pub async fn trend(
     engine: &QueryEngine,
     runs: &[&RunManifest],
@@ -80,9 +97,16 @@ pub async fn trend(
             start_time: run.first_ts_ms,
         });
     }
+    let (time_unit, value_unit) = if metric.is_response_time() {
+        (engine.time_unit(), engine.time_unit().symbol())
+    } else {
+        (TimeUnit::Ms, metric.unit().trim_start())
+    };
     Ok(Trend {
         metric: metric_name.to_string(),
         scope: scope.clone(),
+        time_unit,
+        value_unit,
         points,
     })
 }
