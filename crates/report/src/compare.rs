@@ -87,13 +87,23 @@ impl Comparison {
             .any(|(name, _, better)| *name == metric && matches!(better, Better::Lower))
     }
 
-    /// `metric` as tables and pages show it: a time metric with its unit when that is not ms
-    /// (`tp95 (µs)`), anything else as it is.
-    pub fn metric_label(&self, metric: &str) -> String {
-        if Comparison::is_time(metric) && !self.time_unit.is_ms() {
+    /// `metric` with its unit if it is a time (`tp95 (µs)`, `tp95 (ms)`), else as it is: what
+    /// the HTML page shows.
+    pub fn metric_with_unit(&self, metric: &str) -> String {
+        if Comparison::is_time(metric) {
             format!("{metric} ({})", self.time_unit.symbol())
         } else {
             metric.to_string()
+        }
+    }
+
+    /// `metric` as the text table shows it: with its unit when that is not ms (ms tables read
+    /// as before).
+    pub fn metric_label(&self, metric: &str) -> String {
+        if self.time_unit.is_ms() {
+            metric.to_string()
+        } else {
+            self.metric_with_unit(metric)
         }
     }
 }

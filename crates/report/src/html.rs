@@ -172,14 +172,7 @@ impl HtmlRenderer {
         let labels: std::collections::BTreeMap<&str, String> = comparison
             .rows
             .iter()
-            .map(|r| {
-                let label = if Comparison::is_time(r.metric) {
-                    format!("{} ({unit})", r.metric)
-                } else {
-                    r.metric.to_string()
-                };
-                (r.metric, label)
-            })
+            .map(|r| (r.metric, comparison.metric_with_unit(r.metric)))
             .collect();
         self.render(
             "compare.html",
@@ -194,10 +187,7 @@ impl HtmlRenderer {
 
     /// A metric across runs; the chart's y axis and the value column name the metric's unit.
     pub fn trend_page(&self, title: &str, trend: &Trend) -> Result<String, ReportError> {
-        let label = match trend.value_unit {
-            "" => trend.metric.clone(),
-            unit => format!("{} ({unit})", trend.metric),
-        };
+        let label = trend.value_label();
         self.render(
             "trend.html",
             serde_json::json!({

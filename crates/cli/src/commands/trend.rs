@@ -57,10 +57,11 @@ pub(crate) async fn show_trend(store: &Store, args: &TrendArgs) -> anyhow::Resul
 fn table(t: &Trend) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
+    // ms tables read as before; a value in µs names its unit.
     let metric = if t.time_unit.is_ms() {
         t.metric.clone()
     } else {
-        format!("{} ({})", t.metric, t.time_unit.symbol())
+        t.value_label()
     };
     table.set_header(vec!["Run", "Name", "Start", "Samples", metric.as_str()]);
     for p in &t.points {

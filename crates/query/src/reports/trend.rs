@@ -53,6 +53,17 @@ pub struct Trend {
     pub points: Vec<TrendPoint>,
 }
 
+impl Trend {
+    /// The metric with the unit of its values, as charts and pages show it: `tp95 (µs)`,
+    /// `error_rate (%)`, `tps (/s)`, or the bare metric for counts.
+    pub fn value_label(&self) -> String {
+        match self.value_unit {
+            "" => self.metric.clone(),
+            unit => format!("{} ({unit})", self.metric),
+        }
+    }
+}
+
 /// The trend of `metric` (named `metric_name`) of `scope` over `runs` (already selected), its
 /// response times in the session's unit ([`QueryEngine::time_unit`]).
 pub async fn trend(
