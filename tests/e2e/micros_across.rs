@@ -254,6 +254,25 @@ fn trend_in_microseconds_reads_each_runs_microseconds() {
         "--resolution",
         "us",
         "--format",
+        "html",
+    ]);
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        html.contains(">tp95 (µs)</th>"),
+        "the value column names µs"
+    );
+    assert!(html.contains(">1101.00<"), "the candidate's p95 in µs");
+    let out = store.run(&[
+        "trend",
+        "--name",
+        "micros",
+        "--metric",
+        "tp95",
+        "--request",
+        "fast",
+        "--resolution",
+        "us",
+        "--format",
         "csv",
     ]);
     let csv = String::from_utf8(out.stdout).unwrap();
