@@ -239,6 +239,8 @@ mod tests {
         for (file, text) in [
             ("api.rs", include_str!("api.rs")),
             ("api_across.rs", include_str!("api_across.rs")),
+            ("api_dashboard.rs", include_str!("api_dashboard.rs")),
+            ("api_headlines.rs", include_str!("api_headlines.rs")),
             ("api_sql.rs", include_str!("api_sql.rs")),
             ("api_upload.rs", include_str!("api_upload.rs")),
             ("console.rs", include_str!("console.rs")),
@@ -267,7 +269,7 @@ mod tests {
             })
             .collect();
         operations.sort();
-        assert_eq!(operations.len(), 18, "{operations:#?}");
+        assert_eq!(operations.len(), 21, "{operations:#?}");
         assert!(operations.contains(&"post /api/v1/runs/{run_id}/stop".to_string()));
         assert!(operations.contains(&"get /api/v1/openapi.json".to_string()));
         assert!(operations.contains(&"post /api/v1/runs".to_string()));
