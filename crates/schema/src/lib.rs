@@ -9,6 +9,7 @@ pub mod error_class;
 pub mod fault;
 pub mod ipc;
 pub mod manifest;
+mod nullable;
 pub mod range;
 pub mod run_id;
 pub mod sample;
