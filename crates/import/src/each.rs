@@ -187,7 +187,8 @@ fn import_one(
         one.name = Some(run_name(file, &req.base, req.name_from));
     }
     let names = [file.display().to_string()];
-    write_run(store, &one, &names, &[hash], on_rows).map(EachOutcome::Imported)
+    let no_check = |_: &[(String, String)]| Ok(());
+    write_run(store, &one, &names, &[Some(hash)], &no_check, on_rows).map(EachOutcome::Imported)
 }
 
 #[cfg(test)]

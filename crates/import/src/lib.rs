@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use loadlake_ingest::{CaseResolver, DecodeOptions, IngestError};
 use loadlake_plan::PlanError;
 use loadlake_schema::{RunManifest, SinkError};
-use loadlake_store::{Store, StoreError, content_hash};
+use loadlake_store::{Store, StoreError};
 
 pub use archive::MAX_RATIO;
 pub use each::{EachOutcome, EachRequest, NameFrom, files_matching, import_each};
@@ -212,7 +212,8 @@ fn gatling_folders(req: &ImportRequest) -> Result<Option<ImportRequest>, ImportE
 }
 
 /// Imports `req.files` as one run and returns its manifest. A zip archive's JTL members are
-/// sources of that run, each with the archive's content hash.
+/// sources of that run, each with the archive's content hash. Files whose bytes are already in
+/// the store (or given twice) are refused after decoding, before anything is committed.
 pub fn import_files(store: &Store, req: &ImportRequest) -> Result<RunManifest, ImportError> {
     let resolved;
     let req = match gatling_folders(req)? {
@@ -226,13 +227,8 @@ pub fn import_files(store: &Store, req: &ImportRequest) -> Result<RunManifest, I
         return Err(ImportError::NoSuchFile(missing.clone()));
     }
     let names = source_names(req);
-    let hashed = req
-        .files
-        .iter()
-        .zip(&names)
-        .map(|(f, name)| Ok((name.clone(), content_hash(f)?)))
-        .collect::<Result<Vec<_>, ImportError>>()?;
-    check_duplicates(store, &hashed, req.force)?;
-    let hashes: Vec<String> = hashed.into_iter().map(|(_, h)| h).collect();
-    run::write_run(store, req, &names, &hashes, &mut |_| {})
+    // Hashed while decoded (one read of each file); duplicates refused before the commit.
+    let known = vec![None; req.files.len()];
+    let check = |hashed: &[(String, String)]| check_duplicates(store, hashed, req.force);
+    run::write_run(store, req, &names, &known, &check, &mut |_| {})
 }

@@ -2,15 +2,18 @@
 //! [`ThreadedSink`] in front of the store's run writer, rows numbered across them, then
 //! committed as one run.
 
+use std::fs::File;
 use std::path::Path;
 
 use loadlake_ingest::{
-    DecodeOptions, FileReport, IngestError, RejectLog, decode_file, decode_plain,
+    DecodeOptions, FileReport, IngestError, RejectLog, decode_file, decode_plain, decode_read,
 };
 use loadlake_schema::{
     RunManifest, RunStatus, SampleBatch, SampleSink, SinkError, SourceFile, ThreadedSink,
 };
-use loadlake_store::{RunDraft, RunWriter, Store, WriterOptions};
+use loadlake_store::{
+    ContentHasher, HashingReader, RunDraft, RunWriter, Store, WriterOptions, content_hash,
+};
 
 use crate::archive::{decode_archive, is_zip};
 use crate::{ImportError, ImportRequest};
@@ -81,14 +84,42 @@ impl RunDecoding<'_> {
         })
     }
 
-    /// Decodes the file at `path` (plain or compressed), named `name` in the run.
-    fn decode_file(&mut self, path: &Path, name: &str, hash: &str) -> Result<(), ImportError> {
-        let report = self.numbered(|opts, first_row, sink, rejects| {
-            decode_file(path, opts, first_row, sink, rejects)
-        })?;
+    /// Decodes the file at `path` (plain or compressed), named `name` in the run, and returns
+    /// its content hash: `known`, else taken from the bytes as the decoder reads them (the
+    /// file is read once).
+    fn decode_file(
+        &mut self,
+        path: &Path,
+        name: &str,
+        known: Option<&str>,
+    ) -> Result<String, ImportError> {
+        let (report, hash) = match known {
+            Some(hash) => {
+                let report = self.numbered(|opts, first_row, sink, rejects| {
+                    decode_file(path, opts, first_row, sink, rejects)
+                })?;
+                (report, hash.to_string())
+            }
+            None => {
+                let display = path.display().to_string();
+                let io = |source| ImportError::Read {
+                    path: display.clone(),
+                    source,
+                };
+                let file = File::open(path).map_err(io)?;
+                let len = file.metadata().map_err(io)?.len();
+                let mut hasher = ContentHasher::default();
+                let report = self.numbered(|opts, first_row, sink, rejects| {
+                    let input = HashingReader::new(file, &mut hasher);
+                    decode_read(&display, input, len, opts, first_row, sink, rejects)
+                })?;
+                hasher.read_rest(path)?;
+                (report, hasher.finish())
+            }
+        };
         let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        self.add_source(name.to_string(), size_bytes, hash, report);
-        Ok(())
+        self.add_source(name.to_string(), size_bytes, &hash, report);
+        Ok(hash)
     }
 
     /// Records a decoded source in the manifest to be.
@@ -123,13 +154,19 @@ impl RunDecoding<'_> {
     }
 }
 
-/// Decodes `req.files` (named `names`, with the content hashes `hashes`, duplicates already
-/// checked) into one run and commits it. `on_rows` hears of every batch written.
+/// The duplicate check of a run's files, given (name, content hash) of each: run after
+/// decoding, before the commit (the hashes of most files are taken while they are decoded).
+pub(crate) type CheckHashes<'a> = &'a dyn Fn(&[(String, String)]) -> Result<(), ImportError>;
+
+/// Decodes `req.files` (named `names`) into one run and commits it. `known` holds the content
+/// hash of each file when the caller has it (`None`: taken while the file is decoded); `check`
+/// refuses duplicates before anything is committed. `on_rows` hears of every batch written.
 pub(crate) fn write_run(
     store: &Store,
     req: &ImportRequest,
     names: &[String],
-    hashes: &[String],
+    known: &[Option<String>],
+    check: CheckHashes<'_>,
     on_rows: RowsDone<'_>,
 ) -> Result<RunManifest, ImportError> {
     let writer = store.begin_run(WriterOptions::default())?;
@@ -145,13 +182,21 @@ pub(crate) fn write_run(
         next_row: 0,
         sources: Vec::new(),
     };
-    for ((path, name), hash) in req.files.iter().zip(names).zip(hashes) {
-        if is_zip(path)? {
-            decode_archive(path, name, hash, &mut run)?;
+    let mut hashed = Vec::with_capacity(names.len());
+    for ((path, name), known) in req.files.iter().zip(names).zip(known) {
+        let hash = if is_zip(path)? {
+            let hash = match known {
+                Some(hash) => hash.clone(),
+                None => content_hash(path)?,
+            };
+            decode_archive(path, name, &hash, &mut run)?;
+            hash
         } else {
-            run.decode_file(path, name, hash)?;
-        }
+            run.decode_file(path, name, known.as_deref())?
+        };
+        hashed.push((name.clone(), hash));
     }
+    check(&hashed)?;
     let RunDecoding {
         sink,
         rejects,

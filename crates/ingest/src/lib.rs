@@ -82,15 +82,27 @@ pub fn decode_file(
         .metadata()
         .map_err(|e| IngestError::io(&display, e))?
         .len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let head = reader
-        .fill_buf()
-        .map_err(|e| IngestError::io(&display, e))?;
+    decode_read(&display, file, len, opts, first_row, sink, rejects)
+}
+
+/// [`decode_file`] of the bytes of the file named `display` (`len` bytes long) read from
+/// `input`: a reader that also hashes what it reads, say.
+pub fn decode_read<R: std::io::Read>(
+    display: &str,
+    input: R,
+    len: u64,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let head = reader.fill_buf().map_err(|e| IngestError::io(display, e))?;
     if Compression::of(head).is_none() {
-        return decode_plain(&display, reader, Some(len), opts, first_row, sink, rejects);
+        return decode_plain(display, reader, Some(len), opts, first_row, sink, rejects);
     }
-    let plain = decompressed(&display, reader)?;
-    decode_plain(&display, plain, None, opts, first_row, sink, rejects)
+    let plain = decompressed(display, reader)?;
+    decode_plain(display, plain, None, opts, first_row, sink, rejects)
 }
 
 /// The plain text of `input`: decompressed while it is read when it starts with gzip's, zstd's

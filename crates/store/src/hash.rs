@@ -1,6 +1,6 @@
 //! Content hashes of source files, to recognise a re-import of the same bytes.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use xxhash_rust::xxh3::Xxh3;
@@ -9,17 +9,72 @@ use crate::error::StoreError;
 
 /// `xxh3-128:<hex>` of a file's bytes, read in 1 MiB chunks.
 pub fn content_hash(path: &Path) -> Result<String, StoreError> {
-    let mut file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut hasher = Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| StoreError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+    let mut hasher = ContentHasher::default();
+    hasher.read_rest(path)?;
+    Ok(hasher.finish())
+}
+
+/// The [`content_hash`] of bytes fed in order, e.g. by a [`HashingReader`] while a decoder
+/// reads the file, so that the file is read once.
+#[derive(Default)]
+pub struct ContentHasher {
+    hasher: Xxh3,
+    bytes: u64,
+}
+
+impl ContentHasher {
+    /// Adds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.bytes += bytes.len() as u64;
     }
-    Ok(format!("xxh3-128:{:032x}", hasher.digest128()))
+
+    /// Bytes hashed so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Hashes the bytes of the file at `path` from offset [`bytes`](Self::bytes) to its end
+    /// (what a decoder that stopped early did not read).
+    pub fn read_rest(&mut self, path: &Path) -> Result<(), StoreError> {
+        let mut file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+        file.seek(SeekFrom::Start(self.bytes))
+            .map_err(|e| StoreError::io(path, e))?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(|e| StoreError::io(path, e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.update(&buf[..n]);
+        }
+    }
+
+    /// `xxh3-128:<hex>` of the bytes hashed.
+    pub fn finish(&self) -> String {
+        format!("xxh3-128:{:032x}", self.hasher.digest128())
+    }
+}
+
+/// A reader that feeds every byte it reads to a [`ContentHasher`].
+pub struct HashingReader<'h, R> {
+    inner: R,
+    hasher: &'h mut ContentHasher,
+}
+
+impl<'h, R: Read> HashingReader<'h, R> {
+    /// Reads `inner`, hashing into `hasher`.
+    pub fn new(inner: R, hasher: &'h mut ContentHasher) -> Self {
+        HashingReader { inner, hasher }
+    }
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -40,5 +95,27 @@ mod tests {
         assert_eq!(content_hash(&a).unwrap(), content_hash(&b).unwrap());
         assert_ne!(content_hash(&a).unwrap(), content_hash(&c).unwrap());
         assert!(content_hash(&a).unwrap().starts_with("xxh3-128:"));
+    }
+
+    /// Bytes hashed while read (in odd-sized pieces), then the rest from the file, give the
+    /// file's hash; independent truth: xxh3-128 of the whole buffer in one call.
+    #[test]
+    fn hashing_while_reading_then_the_rest_equals_the_files_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let whole = format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes));
+        assert_eq!(content_hash(&path).unwrap(), whole);
+        let mut hasher = ContentHasher::default();
+        let mut reader = HashingReader::new(std::fs::File::open(&path).unwrap(), &mut hasher);
+        let mut piece = vec![0u8; 12_345];
+        for _ in 0..10 {
+            reader.read_exact(&mut piece).unwrap();
+        }
+        assert_eq!(hasher.bytes(), 123_450);
+        hasher.read_rest(&path).unwrap();
+        assert_eq!(hasher.bytes(), bytes.len() as u64);
+        assert_eq!(hasher.finish(), whole);
     }
 }
