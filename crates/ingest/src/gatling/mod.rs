@@ -117,6 +117,18 @@ pub(crate) fn status_of(msg: &str) -> Option<&str> {
 /// Maps records to samples and pushes them; keeps the file's counters and notes.
 pub(crate) struct Emitter<'a> {
     out: RecordOutput<'a>,
+    users: Users,
+    /// ERROR records: messages (first few) and count.
+    errors: BTreeMap<String, u64>,
+    error_count: u64,
+    /// REQUEST records whose end is `Long.MinValue` (unmatched WebSocket/SSE messages).
+    unmatched: u64,
+    assertions: u64,
+}
+
+/// The users and scenarios seen so far: a record's case and active-user counts.
+#[derive(Default)]
+struct Users {
     /// Users started and not ended, in all and per scenario.
     active: i32,
     active_in: HashMap<String, i32>,
@@ -126,14 +138,38 @@ pub(crate) struct Emitter<'a> {
     scenarios: BTreeSet<String>,
     /// The line at which a second scenario showed up (requests before it got the first's name).
     second_scenario_at: Option<u64>,
-    /// ERROR records: messages (first few) and count.
-    errors: BTreeMap<String, u64>,
-    error_count: u64,
-    /// REQUEST records whose end is `Long.MinValue` (unmatched WebSocket/SSE messages).
-    unmatched: u64,
-    assertions: u64,
     /// The scenarios the binary log's RUN record declares.
     declared: Option<Vec<String>>,
+}
+
+impl Users {
+    /// The case of a record: its user's scenario (3.0–3.3), else the only scenario seen so far.
+    fn case_of(&self, user: Option<&str>) -> Option<&str> {
+        if let Some(u) = user {
+            return self.scenario_of_user.get(u).map(String::as_str);
+        }
+        if let Some(declared) = &self.declared {
+            return match declared.as_slice() {
+                [only] => Some(only.as_str()),
+                _ => None,
+            };
+        }
+        if self.scenarios.len() == 1 {
+            return self.scenarios.first().map(String::as_str);
+        }
+        None
+    }
+
+    /// `grp_threads` and `all_threads` of a record of `case`.
+    fn threads(&self, case: Option<&str>) -> (Option<i32>, Option<i32>) {
+        if self.scenarios.is_empty() {
+            return (None, None);
+        }
+        let grp = case
+            .and_then(|c| self.active_in.get(c).copied())
+            .unwrap_or(self.active);
+        (Some(grp), Some(self.active))
+    }
 }
 
 /// How many distinct ERROR messages the manifest's warning names.
@@ -153,16 +189,11 @@ impl<'a> Emitter<'a> {
         };
         Emitter {
             out: RecordOutput::new(file, opts, first_row, sink, rejects, report),
-            active: 0,
-            active_in: HashMap::new(),
-            scenario_of_user: HashMap::new(),
-            scenarios: BTreeSet::new(),
-            second_scenario_at: None,
+            users: Users::default(),
             errors: BTreeMap::new(),
             error_count: 0,
             unmatched: 0,
             assertions: 0,
-            declared: None,
         }
     }
 
@@ -181,7 +212,7 @@ impl<'a> Emitter<'a> {
     /// The scenarios of the run, as the binary log's RUN record declares them: with one, it is
     /// every request's case; with several, no request has one.
     pub(crate) fn declare_scenarios(&mut self, scenarios: &[String]) {
-        self.declared = Some(scenarios.to_vec());
+        self.users.declared = Some(scenarios.to_vec());
     }
 
     pub(crate) fn assertion(&mut self) {
@@ -190,22 +221,28 @@ impl<'a> Emitter<'a> {
 
     /// A USER record: a user of `scenario` started or ended (`user`: 3.0–3.3's id).
     pub(crate) fn user(&mut self, line: u64, scenario: &str, user: Option<&str>, start: bool) {
-        if !self.scenarios.contains(scenario) {
-            if !self.scenarios.is_empty() && self.second_scenario_at.is_none() {
-                self.second_scenario_at = Some(line);
+        if !self.users.scenarios.contains(scenario) {
+            if !self.users.scenarios.is_empty() && self.users.second_scenario_at.is_none() {
+                self.users.second_scenario_at = Some(line);
             }
-            self.scenarios.insert(scenario.to_string());
+            self.users.scenarios.insert(scenario.to_string());
         }
         if let Some(u) = user
             && start
         {
-            self.scenario_of_user
+            self.users
+                .scenario_of_user
                 .insert(u.to_string(), scenario.to_string());
         }
         let delta = if start { 1 } else { -1 };
-        self.active = self.active.saturating_add(delta).max(0);
-        let n = self.active_in.entry(scenario.to_string()).or_default();
-        *n = n.saturating_add(delta).max(0);
+        self.users.active = self.users.active.saturating_add(delta).max(0);
+        let active_in = &mut self.users.active_in;
+        if !active_in.contains_key(scenario) {
+            active_in.insert(scenario.to_string(), 0);
+        }
+        if let Some(n) = active_in.get_mut(scenario) {
+            *n = n.saturating_add(delta).max(0);
+        }
     }
 
     /// An ERROR record (Gatling could not build or send a request; no sample).
@@ -214,33 +251,6 @@ impl<'a> Emitter<'a> {
         if self.errors.len() < ERRORS_NAMED || self.errors.contains_key(msg) {
             *self.errors.entry(msg.to_string()).or_default() += 1;
         }
-    }
-
-    /// The case of a record: its user's scenario (3.0–3.3), else the only scenario seen so far.
-    fn case_of(&self, user: Option<&str>) -> Option<String> {
-        if let Some(u) = user {
-            return self.scenario_of_user.get(u).cloned();
-        }
-        if let Some(declared) = &self.declared {
-            return match declared.as_slice() {
-                [only] => Some(only.clone()),
-                _ => None,
-            };
-        }
-        if self.scenarios.len() == 1 {
-            return self.scenarios.first().cloned();
-        }
-        None
-    }
-
-    fn threads(&self, case: Option<&str>) -> (Option<i32>, Option<i32>) {
-        if self.scenarios.is_empty() {
-            return (None, None);
-        }
-        let grp = case
-            .and_then(|c| self.active_in.get(c).copied())
-            .unwrap_or(self.active);
-        (Some(grp), Some(self.active))
     }
 
     /// A REQUEST record read at `line` (the text's line, the binary's record number).
@@ -257,8 +267,8 @@ impl<'a> Emitter<'a> {
         let code = if r.ok { None } else { r.msg_status() };
         let failure = if r.ok { None } else { msg };
         let class = classify_error(r.ok, code, failure, failure);
-        let case = self.case_of(r.user);
-        let (grp_threads, all_threads) = self.threads(case.as_deref());
+        let case = self.users.case_of(r.user);
+        let (grp_threads, all_threads) = self.users.threads(case);
         let mut vars = Vec::new();
         if !r.groups.is_empty() {
             vars.push(("group", r.groups));
@@ -267,7 +277,7 @@ impl<'a> Emitter<'a> {
             ts_ms: Some(ts),
             elapsed_ms: Some(elapsed),
             label: r.name,
-            case_name: case.as_deref(),
+            case_name: case,
             thread: r.user,
             kind: Some(SampleKind::Sample),
             response_code: code,
@@ -293,8 +303,8 @@ impl<'a> Emitter<'a> {
         }
         let label = g.groups.rsplit(',').next().unwrap_or_default();
         let cumulated = g.cumulated.to_string();
-        let case = self.case_of(g.user);
-        let (grp_threads, all_threads) = self.threads(case.as_deref());
+        let case = self.users.case_of(g.user);
+        let (grp_threads, all_threads) = self.users.threads(case);
         let mut vars = vec![("cumulated_ms", cumulated.as_str())];
         if g.groups.contains(',') {
             vars.push(("group", g.groups));
@@ -303,7 +313,7 @@ impl<'a> Emitter<'a> {
             ts_ms: Some(ts),
             elapsed_ms: Some(elapsed),
             label,
-            case_name: case.as_deref(),
+            case_name: case,
             thread: g.user,
             kind: Some(SampleKind::Transaction),
             success: g.ok,
@@ -359,10 +369,15 @@ impl<'a> Emitter<'a> {
             );
             self.warn(w);
         }
-        if let Some(line) = self.second_scenario_at.filter(|_| self.declared.is_none()) {
+        if let Some(line) = self
+            .users
+            .second_scenario_at
+            .filter(|_| self.users.declared.is_none())
+        {
             let w = format!(
                 "several scenarios ({}) and no user ids in the log: requests have no case from record {line} on (before it, the first scenario's)",
-                self.scenarios
+                self.users
+                    .scenarios
                     .iter()
                     .cloned()
                     .collect::<Vec<_>>()

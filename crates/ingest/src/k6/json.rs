@@ -170,7 +170,7 @@ pub(crate) fn read_line<R: BufRead>(
             return Ok(any.then_some((false, too_long)));
         }
         any = true;
-        let (chunk, found) = match avail.iter().position(|&b| b == b'\n') {
+        let (chunk, found) = match memchr::memchr(b'\n', avail) {
             Some(i) => (&avail[..i], true),
             None => (avail, false),
         };
