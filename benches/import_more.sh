@@ -59,23 +59,7 @@ if [[ ! -s $XML ]]; then
     say "generating $XML"
     "$PY" "$ROOT/benches/gen_jtl.py" "$XML_ROWS" --format xml -o "$XML"
 fi
-if [[ ! -s $EACH_DIR/part-$(printf %04d $((EACH_FILES - 1))).csv ]]; then
-    say "cutting $EACH_FILES files of $EACH_ROWS rows into $EACH_DIR"
-    rm -rf -- "$EACH_DIR" && mkdir -p "$EACH_DIR"
-    "$PY" "$ROOT/benches/gen_jtl.py" $((EACH_FILES * EACH_ROWS)) --seed 18 -o "$EACH_DIR/all.csv" >/dev/null
-    "$PY" - "$EACH_DIR" "$EACH_FILES" "$EACH_ROWS" <<'EOF'
-import sys
-d, files, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-with open(f"{d}/all.csv") as f:
-    header = f.readline()
-    for n in range(files):
-        with open(f"{d}/part-{n:04d}.csv", "w") as out:
-            out.write(header)
-            for _ in range(rows):
-                out.write(f.readline())
-EOF
-    rm -- "$EACH_DIR/all.csv"
-fi
+ensure_each_files "$EACH_DIR" "$EACH_FILES" "$EACH_ROWS"
 CSV_BYTES=$(stat -c %s "$CSV"); GZ_BYTES=$(stat -c %s "$GZ"); XML_BYTES=$(stat -c %s "$XML")
 
 # ---------------------------------------------------------------- helpers
@@ -112,12 +96,6 @@ check_rows() {
     runs=$(find "$STORE/runs" -name '*.json' | wc -l)
     [[ $runs -eq $3 ]] || die "$1: the store holds $runs runs, expected $3"
 }
-median() {  # median NAME FIELD(2 wall, 3 cpu, 4 rss)
-    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$LOGDIR/times" | sort -g \
-        | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }  # jiffies
 
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 rm -f -- "$LOGDIR/times"

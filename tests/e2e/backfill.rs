@@ -230,3 +230,94 @@ fn names_from_file_and_stem_and_a_pattern_matching_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A file of the parallel back-fill: `rows` samples whose elapsed times are `base + j`.
+fn numbered_csv(base: u64, rows: u64) -> String {
+    let mut text = String::from("timeStamp,elapsed,label,responseCode,success\n");
+    for j in 0..rows {
+        text.push_str(&format!(
+            "{},{},page,200,true\n",
+            1_700_000_000_000u64 + j,
+            base + j
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_parallel_backfill_reports_in_file_order_and_settles_duplicates_in_flight() {
+    let store = TestStore::new();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("many");
+    std::fs::create_dir_all(&dir).unwrap();
+    // f-NN: NN % 5 + 1 rows, elapsed 100·NN + j; f-07 and f-08 have f-03's bytes (met while
+    // f-03 may still be in flight), f-20 and f-21 the same bad bytes (both fail).
+    let bad = hand_csv(&[("zz", "true")]);
+    let mut expected = Vec::new(); // (stem, rows, sum of elapsed), imported files in order
+    for n in 0..30u64 {
+        let text = match n {
+            7 | 8 => numbered_csv(300, 4), // f-03: 3 % 5 + 1 rows
+            20 | 21 => bad.clone(),
+            _ => {
+                let rows = n % 5 + 1;
+                expected.push((
+                    format!("f-{n:02}"),
+                    rows,
+                    (0..rows).map(|j| 100 * n + j).sum::<u64>(),
+                ));
+                numbered_csv(100 * n, rows)
+            }
+        };
+        std::fs::write(dir.join(format!("f-{n:02}.jtl")), text).unwrap();
+    }
+    let out = import_in(
+        &store,
+        work.path(),
+        &["--each", "many/*.jtl", "--name-from", "stem", "--jobs", "4"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("imported 26, skipped 2 already imported, failed 2 (of 30 files"),
+        "{stderr}"
+    );
+    let (bad20, bad21) = (
+        stderr.find("many/f-20.jtl:2: field elapsed"),
+        stderr.find("many/f-21.jtl:2: field elapsed"),
+    );
+    assert!(bad20.is_some() && bad21 > bad20, "{stderr}");
+
+    // The ids on stdout are in file order; each run holds its own file's samples.
+    let runs = store.json(&["runs", "--format", "json"]);
+    let name_of: BTreeMap<String, String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap().to_string();
+            (field("run_id"), field("name"))
+        })
+        .collect();
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let names: Vec<&str> = ids.iter().map(|id| name_of[id].as_str()).collect();
+    let want: Vec<&str> = expected.iter().map(|(stem, ..)| stem.as_str()).collect();
+    assert_eq!(names, want);
+    let sums = store
+        .sql("select run_id, count(*) as n, sum(elapsed_ms) as total from samples group by run_id");
+    let mut got: Vec<(String, u64, u64)> = sums
+        .iter()
+        .map(|r| {
+            let id = r["run_id"].as_str().unwrap();
+            (
+                name_of[id].clone(),
+                r["n"].as_u64().unwrap(),
+                r["total"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+}

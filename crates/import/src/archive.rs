@@ -48,7 +48,12 @@ pub(crate) fn is_zip(path: &Path) -> Result<bool, ImportError> {
             }
         }
     }
-    Ok(ZIP_MAGICS.iter().any(|m| &head[..got] == m.as_slice()))
+    Ok(is_zip_head(&head[..got]))
+}
+
+/// Whether a file starting with `head` is a zip archive.
+pub(crate) fn is_zip_head(head: &[u8]) -> bool {
+    ZIP_MAGICS.iter().any(|m| head.starts_with(m.as_slice()))
 }
 
 /// Decodes every JTL member of the archive at `path` (named `name` in the run) into `run`.

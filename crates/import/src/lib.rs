@@ -23,7 +23,7 @@ use loadlake_schema::{RunManifest, SinkError};
 use loadlake_store::{Store, StoreError};
 
 pub use archive::MAX_RATIO;
-pub use each::{EachOutcome, EachRequest, NameFrom, files_matching, import_each};
+pub use each::{DEFAULT_JOBS, EachOutcome, EachRequest, NameFrom, files_matching, import_each};
 pub use follow::{FollowRequest, import_follow};
 pub use run::RowsDone;
 

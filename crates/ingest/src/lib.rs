@@ -96,7 +96,9 @@ pub fn decode_read<R: std::io::Read>(
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let mut reader = BufReader::with_capacity(1 << 20, input);
+    // No bigger than the file needs (a back-fill reads thousands of small files).
+    let capacity = len.saturating_add(1).clamp(8192, 1 << 20) as usize;
+    let mut reader = BufReader::with_capacity(capacity, input);
     let head = reader.fill_buf().map_err(|e| IngestError::io(display, e))?;
     if Compression::of(head).is_none() {
         return decode_plain(display, reader, Some(len), opts, first_row, sink, rejects);
@@ -129,6 +131,12 @@ pub fn decompressed<'a, R: BufRead + 'a>(
             MultiBzDecoder::new(input),
         )),
     })
+}
+
+/// Whether a file starting with `head` (its first 4 bytes or more) is gzip, zstd or bzip2
+/// compressed, as [`decode_file`] tells it.
+pub fn is_compressed(head: &[u8]) -> bool {
+    Compression::of(head).is_some()
 }
 
 /// A compression a JTL file may come in, told by its magic bytes.

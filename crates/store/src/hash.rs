@@ -7,7 +7,8 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::StoreError;
 
-/// `xxh3-128:<hex>` of a file's bytes, read in 1 MiB chunks.
+/// `xxh3-128:<hex>` of a file's bytes, read in chunks of up to 1 MiB (no more than the file
+/// needs: a back-fill hashes thousands of small files).
 pub fn content_hash(path: &Path) -> Result<String, StoreError> {
     let mut hasher = ContentHasher::default();
     hasher.read_rest(path)?;
@@ -38,9 +39,11 @@ impl ContentHasher {
     /// (what a decoder that stopped early did not read).
     pub fn read_rest(&mut self, path: &Path) -> Result<(), StoreError> {
         let mut file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+        let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
         file.seek(SeekFrom::Start(self.bytes))
             .map_err(|e| StoreError::io(path, e))?;
-        let mut buf = vec![0u8; 1 << 20];
+        // No more than the rest of the file needs: a back-fill hashes thousands of small files.
+        let mut buf = vec![0u8; len.saturating_sub(self.bytes).clamp(4096, 1 << 20) as usize];
         loop {
             let n = file.read(&mut buf).map_err(|e| StoreError::io(path, e))?;
             if n == 0 {

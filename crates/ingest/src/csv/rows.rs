@@ -285,7 +285,10 @@ pub(super) fn decode_rows<R: BufRead>(
         .has_headers(false)
         .flexible(true)
         .delimiter(layout.delimiter)
-        .buffer_capacity(1 << 20)
+        // No bigger than the file needs (a back-fill reads thousands of small files).
+        .buffer_capacity(len_and_terminated.map_or(1 << 20, |(len, _)| {
+            len.saturating_add(1).clamp(8192, 1 << 20) as usize
+        }))
         .from_reader(reader);
     let mut dec = RowDecoder {
         pos: Positions::of(&layout.columns),

@@ -99,6 +99,7 @@ pub(super) fn import_each(store: &Store, args: &ImportArgs, pattern: &str) -> an
             NameFromArg::Stem => NameFrom::Stem,
         },
         template: request_of(args)?,
+        jobs: args.mode.jobs.map_or(0, usize::from),
     };
 
     let bar = progress_bar(total_bytes);

@@ -1,17 +1,21 @@
 //! Back-fills (`loadlake import --each PATTERN`, issue 18): many files, one run each, named from
-//! their paths. Files whose bytes a run already holds are skipped and counted (the store's
-//! content hashes are read once, not once per file); a file that cannot be imported is reported
-//! and the others go on; only a store that fails (a full disk) stops the back-fill.
+//! their paths, several imported at once (`pool.rs`). Files whose bytes a run already holds are
+//! skipped and counted (the store's content hashes are read once, not once per file); a file
+//! that cannot be imported is reported and the others go on; only a store that fails (a full
+//! disk) stops the back-fill.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use loadlake_schema::RunManifest;
-use loadlake_schema::fault::{Fault, HasFault};
-use loadlake_store::{Store, content_hash};
+use loadlake_store::Store;
 
-use crate::run::{RowsDone, write_run};
+use crate::run::RowsDone;
 use crate::{ImportError, ImportRequest};
+
+mod pool;
+
+pub use pool::DEFAULT_JOBS;
 
 /// What names each run of a back-fill.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +42,8 @@ pub struct EachRequest {
     /// Name (every run's, when set), tags, decoding and the reject policy of each run;
     /// its `files` and `source_names` are not used.
     pub template: ImportRequest,
+    /// Files imported at once (0: [`DEFAULT_JOBS`]).
+    pub jobs: usize,
 }
 
 /// What became of one file of a back-fill.
@@ -121,9 +127,10 @@ fn run_name(file: &Path, base: &Path, how: NameFrom) -> String {
     }
 }
 
-/// Imports every file of `req` as its own run, in order. `on_rows` hears of every batch
-/// written, `on_file` of every file done. Returns each file's outcome; fails only when the
-/// store does (whatever is committed by then stays).
+/// Imports every file of `req` as its own run, up to `req.jobs` at once; outcomes in file
+/// order. `on_rows` hears of every batch written, `on_file` of every file done (in file
+/// order). Returns each file's outcome; fails only when the store does (whatever is committed
+/// by then stays, and the runs in flight finish).
 pub fn import_each(
     store: &Store,
     req: &EachRequest,
@@ -131,7 +138,7 @@ pub fn import_each(
     on_file: &mut dyn FnMut(&Path, &EachOutcome),
 ) -> Result<Vec<(PathBuf, EachOutcome)>, ImportError> {
     // The content hashes of every visible run, read once.
-    let mut known: HashMap<String, (String, String)> = HashMap::new();
+    let mut known = HashMap::new();
     if !req.template.force {
         for run in store.runs()? {
             for source in &run.sources {
@@ -141,54 +148,7 @@ pub fn import_each(
             }
         }
     }
-    let mut outcomes = Vec::with_capacity(req.files.len());
-    for file in &req.files {
-        let outcome = import_one(store, req, file, &known, &mut *on_rows);
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(e) if matches!(e.fault(), Fault::User | Fault::NotFound) => EachOutcome::Failed(e),
-            Err(e) => return Err(e),
-        };
-        if let (EachOutcome::Imported(run), false) = (&outcome, req.template.force) {
-            for source in &run.sources {
-                known
-                    .entry(source.content_hash.clone())
-                    .or_insert_with(|| (run.run_id.to_string(), run.name.clone()));
-            }
-        }
-        on_file(file, &outcome);
-        outcomes.push((file.clone(), outcome));
-    }
-    Ok(outcomes)
-}
-
-/// One file of a back-fill: skipped when its bytes are `known`, else imported as a run.
-fn import_one(
-    store: &Store,
-    req: &EachRequest,
-    file: &Path,
-    known: &HashMap<String, (String, String)>,
-    on_rows: RowsDone<'_>,
-) -> Result<EachOutcome, ImportError> {
-    if !file.is_file() {
-        return Err(ImportError::NoSuchFile(file.to_path_buf()));
-    }
-    let hash = content_hash(file)?;
-    if let Some((run_id, name)) = known.get(&hash) {
-        return Ok(EachOutcome::AlreadyImported {
-            run_id: run_id.clone(),
-            name: name.clone(),
-        });
-    }
-    let mut one = req.template.clone();
-    one.files = vec![file.to_path_buf()];
-    one.source_names = None;
-    if one.name.is_none() {
-        one.name = Some(run_name(file, &req.base, req.name_from));
-    }
-    let names = [file.display().to_string()];
-    let no_check = |_: &[(String, String)]| Ok(());
-    write_run(store, &one, &names, &[Some(hash)], &no_check, on_rows).map(EachOutcome::Imported)
+    pool::run_all(store, req, known, on_rows, on_file)
 }
 
 #[cfg(test)]
