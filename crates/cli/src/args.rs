@@ -496,7 +496,7 @@ pub(crate) struct ImportModeArgs {
     #[arg(long, value_enum, default_value_t = NameFromArg::Path, requires = "each", conflicts_with = "name")]
     pub name_from: NameFromArg,
     /// With --each, how many files are imported at once (each its own run; a large or
-    /// compressed file is imported alone) [default: 8]
+    /// compressed file is imported alone) [default: 16]
     #[arg(long, value_name = "N", requires = "each", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Follow one JTL (CSV or XML) that JMeter is still writing: a live run, committed when

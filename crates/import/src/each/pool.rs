@@ -23,7 +23,7 @@ use crate::ImportError;
 use crate::run::{RowsDone, write_run};
 
 /// Files imported at once when [`EachRequest::jobs`] is 0.
-pub const DEFAULT_JOBS: usize = 8;
+pub const DEFAULT_JOBS: usize = 16;
 
 /// The most plain bytes (estimated) of the files in flight: a run holds up to a part of
 /// decoded samples in memory (~1 KiB a row at its peak), so this keeps a back-fill's memory
