@@ -83,7 +83,7 @@ pub(crate) struct TrendQuery {
 }
 
 /// The query string as `T`, or a 400 that says what is wrong with it.
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| {
         ApiError::from(Status::invalid_argument(format!(
             "query string: {}",

@@ -13,10 +13,10 @@ use axum::extract::{Path, Query, State};
 use loadlake_query::reports::sla::SlaOutcome;
 use loadlake_report::html::JmeterSection;
 use serde::{Deserialize, Serialize};
-use tonic::Status;
 
 use crate::Shared;
 use crate::api::ApiError;
+use crate::api_across::query;
 use crate::api_doc::{ApiErrors, JmeterAnswer, SlaAnswer};
 use crate::reports::{Reports, method};
 
@@ -42,13 +42,7 @@ pub(crate) struct SlaBody {
 fn method_of(
     q: Result<Query<DashboardQuery>, QueryRejection>,
 ) -> Result<loadlake_query::functions::PercentileMethod, ApiError> {
-    let Query(q) = q.map_err(|e| {
-        ApiError::from(Status::invalid_argument(format!(
-            "query string: {}",
-            e.body_text()
-        )))
-    })?;
-    Ok(method(&q.percentile_method)?)
+    Ok(method(&query(q)?.percentile_method)?)
 }
 
 /// `GET /api/v1/runs/{run_id}/jmeter?percentile_method=`

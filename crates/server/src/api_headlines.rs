@@ -19,6 +19,7 @@ use tonic::Status;
 
 use crate::Shared;
 use crate::api::ApiError;
+use crate::api_across::query;
 use crate::api_doc::ApiErrors;
 use crate::error::query_status;
 use crate::reports::method;
@@ -70,12 +71,7 @@ pub(crate) async fn run_headlines(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<HeadlinesQuery>, QueryRejection>,
 ) -> Result<Json<HeadlinesAnswer>, ApiError> {
-    let Query(q) = q.map_err(|e| {
-        ApiError::from(Status::invalid_argument(format!(
-            "query string: {}",
-            e.body_text()
-        )))
-    })?;
+    let q = query(q)?;
     let method = method(&q.percentile_method)?;
     let asked = run_ids(&q.run_ids)?;
     let committed = {
