@@ -62,13 +62,17 @@ fn assert_same(a: &Value, b: &Value, at: &str) {
 
 /// `loadlake serve` of `store` with the JSON API on a free port and the token `s3cret`.
 pub(super) fn serve_with_token(store: &TestStore) -> Served {
+    serve_with_token_and(store, &[])
+}
+
+/// [`serve_with_token`] with more arguments for `serve`.
+pub(super) fn serve_with_token_and(store: &TestStore, extra: &[&str]) -> Served {
     let token_file = store.path().join("token");
     std::fs::write(&token_file, "s3cret\n").unwrap();
-    let token_file = token_file.to_str().unwrap();
-    Served::start(
-        store,
-        &["--http", "127.0.0.1:0", "--token-file", token_file],
-    )
+    let mut args = vec!["--http", "127.0.0.1:0", "--token-file"];
+    args.push(token_file.to_str().unwrap());
+    args.extend_from_slice(extra);
+    Served::start(store, &args)
 }
 
 /// `message` with the tests' token.

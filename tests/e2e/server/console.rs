@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use super::api::serve_with_token_and;
 use super::{Served, checkout_run};
 use crate::common::*;
 
@@ -17,16 +18,7 @@ fn serve_with_console(store: &TestStore) -> (Served, String) {
 
 /// [`serve_with_console`] with more arguments for `serve`.
 fn serve_with_console_and(store: &TestStore, extra: &[&str]) -> (Served, String) {
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let mut args = vec![
-        "--http",
-        "127.0.0.1:0",
-        "--token-file",
-        token_file.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let served = Served::start(store, &args);
+    let served = serve_with_token_and(store, extra);
     let base = served.http.clone().expect("started with --http");
     (served, base)
 }
@@ -327,16 +319,8 @@ fn the_sql_box_runs_read_only_sql_with_the_jtls_numbers() {
         "label_percentiles.py",
         &[jtl.to_str().unwrap(), "nearest-rank", "95"],
     );
-    // Search's nearest-rank p95 is 162 ms (Python's csv module): one rule passes, one fails.
-    let rules = store.path().join("sla.yaml");
-    std::fs::write(
-        &rules,
-        "rules:\n  - {name: search p95, request: Search, metric: tp95, max: 162}\n  \
-         - {name: search p95 tight, request: Search, metric: tp95, max: 161}\n",
-    )
-    .unwrap();
     // `_server` keeps the server running to the end of the test.
-    let (_server, base) = serve_with_console_and(&store, &["--sla", rules.to_str().unwrap()]);
+    let (_server, base) = serve_with_console(&store);
     let sql = "select label, count(*) as n, hist_percentile(ms_histogram(elapsed_ms), 0.95) as p95 \
                from samples group by label order by label";
     let seen = py_json(
@@ -468,16 +452,8 @@ fn the_compare_and_trend_pages_show_the_clis_numbers() {
         "json",
     ]);
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-across");
-    // Search's nearest-rank p95 is 162 ms (Python's csv module): one rule passes, one fails.
-    let rules = store.path().join("sla.yaml");
-    std::fs::write(
-        &rules,
-        "rules:\n  - {name: search p95, request: Search, metric: tp95, max: 162}\n  \
-         - {name: search p95 tight, request: Search, metric: tp95, max: 161}\n",
-    )
-    .unwrap();
     // `_server` keeps the server running to the end of the test.
-    let (_server, base) = serve_with_console_and(&store, &["--sla", rules.to_str().unwrap()]);
+    let (_server, base) = serve_with_console(&store);
     let seen = py_json(
         "console_across_check.py",
         &[

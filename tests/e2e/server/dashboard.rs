@@ -6,8 +6,7 @@
 
 use serde_json::Value;
 
-use super::Served;
-use super::api::fetch;
+use super::api::{fetch, serve_with_token, serve_with_token_and};
 use crate::common::*;
 
 /// Rules around checkout.jtl's numbers (Python's csv module): Search's nearest-rank p95 is 162
@@ -33,20 +32,7 @@ fn the_run_pages_jmeter_tables_and_sla_are_the_clis() {
     let rules = store.path().join("sla.yaml");
     std::fs::write(&rules, RULES).unwrap();
     let rules = rules.to_str().unwrap();
-    let token_file = store.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let token_file = token_file.to_str().unwrap();
-    let with_rules = Served::start(
-        &store,
-        &[
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            token_file,
-            "--sla",
-            rules,
-        ],
-    );
+    let with_rules = serve_with_token_and(&store, &["--sla", rules]);
     let answers = fetch(
         &with_rules,
         Some("s3cret"),
@@ -131,10 +117,7 @@ fn the_run_pages_jmeter_tables_and_sla_are_the_clis() {
     drop(with_rules);
 
     // Without --sla: no outcome.
-    let without = Served::start(
-        &store,
-        &["--http", "127.0.0.1:0", "--token-file", token_file],
-    );
+    let without = serve_with_token(&store);
     let answer = fetch(
         &without,
         Some("s3cret"),
