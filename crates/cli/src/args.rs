@@ -235,10 +235,10 @@ pub(crate) struct ReportArgs {
     #[arg(long, default_value_t = 20000)]
     pub window: i64,
     /// APDEX satisfied threshold, ms (JMeter's apdex_satisfied_threshold)
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = ApdexThresholds::JMETER_SATISFIED_MS)]
     pub apdex_satisfied: i64,
     /// APDEX tolerated threshold, ms (JMeter's apdex_tolerated_threshold)
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = ApdexThresholds::JMETER_TOLERATED_MS)]
     pub apdex_tolerated: i64,
     /// Per-label APDEX thresholds, JMeter's apdex_per_transaction syntax: `regex:satisfied|tolerated;…`
     #[arg(long, value_name = "SPEC")]

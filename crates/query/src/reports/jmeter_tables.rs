@@ -22,12 +22,17 @@ pub struct ApdexThresholds {
 }
 
 impl ApdexThresholds {
-    /// JMeter's defaults (`jmeter.reportgenerator.apdex_satisfied_threshold` 500 ms,
-    /// `apdex_tolerated_threshold` 1500 ms), no per-label overrides.
+    /// JMeter's default `jmeter.reportgenerator.apdex_satisfied_threshold`, ms.
+    pub const JMETER_SATISFIED_MS: i64 = 500;
+    /// JMeter's default `jmeter.reportgenerator.apdex_tolerated_threshold`, ms.
+    pub const JMETER_TOLERATED_MS: i64 = 1500;
+
+    /// JMeter's defaults ([`Self::JMETER_SATISFIED_MS`], [`Self::JMETER_TOLERATED_MS`]), no
+    /// per-label overrides.
     pub fn jmeter_defaults() -> ApdexThresholds {
         ApdexThresholds {
-            satisfied_ms: 500,
-            tolerated_ms: 1500,
+            satisfied_ms: Self::JMETER_SATISFIED_MS,
+            tolerated_ms: Self::JMETER_TOLERATED_MS,
             per_label: Vec::new(),
         }
     }
