@@ -90,6 +90,11 @@ function fixed(x, digits) {
   return x === null || x === undefined ? "" : Number(x).toFixed(digits);
 }
 
+/** `x` rounded to at most three decimals, without trailing zeros, or "" for null/undefined. */
+function thousandths(x) {
+  return x === null || x === undefined ? "" : String(Math.round(x * 1000) / 1000);
+}
+
 /** Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC). */
 function utc(ms) {
   return ms === null || ms === undefined ? "" : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
@@ -253,7 +258,7 @@ async function showHeadlines(runs) {
     for (const h of answer.runs) {
       const row = document.querySelector('#runs tr[data-run-id="' + CSS.escape(h.run_id) + '"]');
       const td = row && row.querySelector('td[data-field="tp95"]');
-      if (td) td.textContent = h.tp95 === null ? "" : String(Math.round(h.tp95 * 1000) / 1000);
+      if (td) td.textContent = thousandths(h.tp95);
     }
   }
   document.body.dataset.headlines = String(Number(document.body.dataset.headlines || 0) + 1);
@@ -624,7 +629,7 @@ function showSla(outcome) {
         ["metric", r.metric],
         ["min", r.min == null ? "" : String(r.min), true],
         ["max", r.max == null ? "" : String(r.max), true],
-        ["actual", r.actual == null ? "" : String(Math.round(r.actual * 1000) / 1000), true],
+        ["actual", thousandths(r.actual), true],
         ["unit", r.unit],
         ["samples", String(r.samples), true],
         ["passed", r.passed ? "pass" : "FAIL"],

@@ -327,9 +327,10 @@ impl ReportService for Reports {
                 let broken = curve(&engine, &run_id, &options)
                     .await
                     .map_err(query_status)?;
-                let ranges = match r.curve_only {
-                    true => Vec::new(),
-                    false => resp_time_ranges(
+                let ranges = if r.curve_only {
+                    Vec::new()
+                } else {
+                    resp_time_ranges(
                         &engine,
                         &run_id,
                         &DEFAULT_RANGES,
@@ -337,7 +338,7 @@ impl ReportService for Reports {
                         request.as_deref(),
                     )
                     .await
-                    .map_err(query_status)?,
+                    .map_err(query_status)?
                 };
                 Ok((broken, ranges))
             })
