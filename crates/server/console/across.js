@@ -20,6 +20,11 @@ function formQuery(form) {
   return query;
 }
 
+/** The symbol of an answer's `timeUnit` (absent: ms). */
+function timeSymbol(timeUnit) {
+  return timeUnit === "us" ? "µs" : "ms";
+}
+
 /** A summary card (console.js's outline cards) with a class for its colour. */
 function card(field, label, text, tone) {
   const div = outlineCard(field, label, text);
@@ -104,6 +109,7 @@ async function showCompare() {
     card("judged", "judged", String(judged)),
     card("threshold", "threshold %", fixed(c.thresholdPct, 1)),
     card("min_samples", "min samples", String(c.minSamples)),
+    card("time_unit", "response times in", timeSymbol(c.timeUnit)),
   );
   document.getElementById("hint").textContent =
     "A time or TPS change beyond " + fixed(c.thresholdPct, 1) + " % of the baseline, or a success-rate change beyond " +
@@ -119,10 +125,10 @@ async function showCompare() {
 
 // ------------------------------------------------------------------------------ trend page
 
-/** What the trend page says a metric is. */
-function metricLabel(metric) {
+/** What the trend page says a metric is, a response time in the answer's unit. */
+function metricLabel(metric, timeUnit) {
   const option = document.querySelector('#trend-form select[name=metric] option[value="' + CSS.escape(metric) + '"]');
-  return option ? option.textContent : metric;
+  return option ? option.textContent.replace("(ms)", "(" + timeSymbol(timeUnit) + ")") : metric;
 }
 
 /** The scope of a trend as the page names it. */
@@ -149,11 +155,11 @@ function drawTrend(t) {
       scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
       axes: [
         { values: (u, splits) => splits.map(label), incrs: [1, 2, 5, 10, 20, 50] },
-        { label: metricLabel(t.metric) },
+        { label: metricLabel(t.metric, t.timeUnit) },
       ],
       series: [
         { label: "run started", value: (u, i) => label(i) },
-        { label: metricLabel(t.metric), stroke: "#1d3557", width: 2, points: { size: 8, fill: "#1d3557" }, spanGaps: true },
+        { label: metricLabel(t.metric, t.timeUnit), stroke: "#1d3557", width: 2, points: { size: 8, fill: "#1d3557" }, spanGaps: true },
       ],
       legend: { show: true },
     },
@@ -163,7 +169,7 @@ function drawTrend(t) {
   document.body.dataset.chartPoints = String(ys.filter((y) => y !== null).length);
 }
 
-function trendRow(p, previous) {
+function trendRow(p, previous, timeUnit) {
   const tr = document.createElement("tr");
   tr.dataset.runId = p.runId;
   const link = document.createElement("a");
@@ -179,7 +185,9 @@ function trendRow(p, previous) {
   const compare = document.createElement("td");
   if (previous) {
     const a = document.createElement("a");
-    a.href = "/compare?" + new URLSearchParams({ base: previous.runId, target: p.runId });
+    const query = new URLSearchParams({ base: previous.runId, target: p.runId });
+    if (timeUnit === "us") query.set("resolution", "us");
+    a.href = "/compare?" + query;
     a.textContent = "compare with previous";
     compare.appendChild(a);
   }
@@ -206,8 +214,8 @@ async function showTrend() {
   const what = params.get("name") || params.get("tag");
   document.title = "loadlake — trend of " + what;
   document.getElementById("trend-title").textContent =
-    metricLabel(t.metric) + " of " + scopeText(t) + " — " + what + ", " + t.points.length + " run(s)";
-  document.getElementById("value-head").textContent = metricLabel(t.metric);
+    metricLabel(t.metric, t.timeUnit) + " of " + scopeText(t) + " — " + what + ", " + t.points.length + " run(s)";
+  document.getElementById("value-head").textContent = metricLabel(t.metric, t.timeUnit);
   const values = t.points.map((p) => p.value).filter((v) => v !== null);
   const last = t.points.length ? t.points[t.points.length - 1] : null;
   document.getElementById("trend-cards").replaceChildren(
@@ -217,7 +225,7 @@ async function showTrend() {
     card("max", "highest", values.length ? fixed(Math.max(...values), 2) : ""),
   );
   document.querySelector("#trend tbody").replaceChildren(
-    ...t.points.map((p, i) => trendRow(p, i > 0 ? t.points[i - 1] : null)),
+    ...t.points.map((p, i) => trendRow(p, i > 0 ? t.points[i - 1] : null, t.timeUnit)),
   );
   drawTrend(t);
   document.body.dataset.ready = "trend";

@@ -4,7 +4,8 @@
 //! it they lead to `/login`, which with the stylesheet is all that is open.
 //!
 //! `/` lists runs (filters, paging, links), `/runs/{run_id}` shows a run's outline, its curve
-//! (uPlot, vendored in crates/report) and details; a detail row drills down to its own curve;
+//! (uPlot, vendored in crates/report) and details, in ms or (`?resolution=us`) µs; a detail row
+//! drills down to its own curve;
 //! `/sql` runs one read-only statement (`POST /api/v1/sql`) and shows its rows; `/compare?base=…&target=…`
 //! shows `GET /api/v1/compare` (two runs picked on the runs page) and `/trend?name=…` shows
 //! `GET /api/v1/trend` as a chart and a table (a run's name on the runs page leads there).
@@ -24,6 +25,7 @@ const COMPARE_HTML: &str = include_str!("../console/compare.html");
 const TREND_HTML: &str = include_str!("../console/trend.html");
 const ACROSS_JS: &str = include_str!("../console/across.js");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
+const RUN_JS: &str = include_str!("../console/run.js");
 const CONSOLE_CSS: &str = include_str!("../console/console.css");
 
 /// A compiled-in file with its content type; pages are not cached, so a new server version
@@ -75,6 +77,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(check: BearerCheck) -> Ro
         .route(
             "/console/console.js",
             get(|| async { file("text/javascript; charset=utf-8", CONSOLE_JS) }),
+        )
+        .route(
+            "/console/run.js",
+            get(|| async { file("text/javascript; charset=utf-8", RUN_JS) }),
         )
         .route(
             "/console/uPlot.iife.min.js",

@@ -12,7 +12,7 @@ use crate::common::*;
 
 /// `loadlake serve` on `store` with the JSON API and console (`--http`) and the token
 /// `s3cret`; the server (killed when dropped) and the console's base URL.
-fn serve_with_console(store: &TestStore) -> (Served, String) {
+pub(super) fn serve_with_console(store: &TestStore) -> (Served, String) {
     serve_with_console_and(store, &[])
 }
 
@@ -24,7 +24,7 @@ fn serve_with_console_and(store: &TestStore, extra: &[&str]) -> (Served, String)
 }
 
 /// The number a console cell shows.
-fn number(v: &Value) -> f64 {
+pub(super) fn number(v: &Value) -> f64 {
     v.as_str()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not a number: {v}"))
@@ -395,7 +395,7 @@ print(json.dumps({{"cut": cut, "anon": anon, "bad": bad}}))
 
 /// A number a page shows (`""` for none) equals `want` (`null` for none) to the page's
 /// rounding (2 decimals).
-fn shown_as(text: &Value, want: &Value, at: &str) {
+pub(super) fn shown_as(text: &Value, want: &Value, at: &str) {
     let text = text.as_str().unwrap_or_else(|| panic!("{at}: no cell"));
     match want.as_f64() {
         None => assert_eq!(text, "", "{at}: want no value"),

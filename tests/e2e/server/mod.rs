@@ -8,6 +8,7 @@ pub(super) mod api;
 mod cluster;
 mod console;
 mod console_auth;
+mod console_micros;
 mod console_write;
 mod crash;
 mod dashboard;
