@@ -84,3 +84,20 @@ pub(crate) fn vars(b: &RecordBatch, row: usize) -> Vec<String> {
         .map(|i| format!("{}={}", k.value(i), v.value(i)))
         .collect()
 }
+
+/// `../shared/fixtures/peers/<tool>` beside the checkout (real files of the load tools), if
+/// present; else `None`, saying the tests that need it are skipped.
+pub(crate) fn peer_fixtures(tool: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/peers")
+        .join(tool);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP: {} is absent; {tool} fixture tests skipped",
+            dir.display()
+        );
+        None
+    }
+}

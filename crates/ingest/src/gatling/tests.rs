@@ -451,17 +451,7 @@ fn gatling_logs_are_sniffed_by_content() {
 
 /// `../shared/fixtures/peers/gatling` beside the checkout, if present.
 fn fixtures() -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/peers/gatling");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: {} is absent; Gatling fixture tests skipped",
-            dir.display()
-        );
-        None
-    }
+    crate::test_support::peer_fixtures("gatling")
 }
 
 #[test]

@@ -155,6 +155,7 @@ fn point<'r>(rec: &'r csv::ByteRecord, c: &Columns) -> Result<(Point<'r>, bool),
             value,
             tags: std::borrow::Cow::Owned(tags),
             meta: std::borrow::Cow::Owned(meta),
+            generation: None,
         },
         secs,
     ))

@@ -9,6 +9,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+mod fast;
+
 use super::{Assembler, Point, Tags};
 use crate::FileReport;
 use crate::error::IngestError;
@@ -84,6 +86,8 @@ struct Recent {
     meta_json: String,
     time: String,
     time_ns: i64,
+    /// Bumped whenever `tags` or `meta` change: Points of one generation have the same ones.
+    generation: u64,
 }
 
 impl Recent {
@@ -93,6 +97,7 @@ impl Recent {
     fn keep(
         into: &mut Tags,
         into_json: &mut String,
+        generation: &mut u64,
         raw: Option<&RawValue>,
     ) -> Result<(), serde_json::Error> {
         let text = raw.map_or("", RawValue::get);
@@ -103,15 +108,30 @@ impl Recent {
             .map(|r| serde_json::from_str::<Option<Pairs<'_>>>(r.get()))
             .transpose()?
             .flatten();
-        Recent::keep_pairs(into, pairs);
-        into_json.clear();
-        into_json.push_str(text);
+        Recent::keep_text(into, into_json, generation, text, pairs);
         Ok(())
     }
 
+    /// `into` (parsed from `into_json`) becomes `pairs`, the object whose JSON text is `text`
+    /// (empty for none), unless `text` is the one `into` was parsed from.
+    fn keep_text(
+        into: &mut Tags,
+        into_json: &mut String,
+        generation: &mut u64,
+        text: &str,
+        pairs: Option<Pairs<'_>>,
+    ) {
+        if text == into_json.as_str() {
+            return;
+        }
+        Recent::keep_pairs(into, generation, pairs);
+        into_json.clear();
+        into_json.push_str(text);
+    }
+
     /// `into` becomes `pairs`, sorted by name (a name given twice keeps its last value, as in
-    /// a JSON map), unless it already is.
-    fn keep_pairs(into: &mut Tags, pairs: Option<Pairs<'_>>) {
+    /// a JSON map), unless it already is; `generation` is bumped when it changes.
+    fn keep_pairs(into: &mut Tags, generation: &mut u64, pairs: Option<Pairs<'_>>) {
         let mut pairs = pairs.map(|p| p.0).unwrap_or_default();
         let same = |into: &Tags, pairs: &[(Cow<'_, str>, Cow<'_, str>)]| {
             into.len() == pairs.len()
@@ -133,6 +153,19 @@ impl Recent {
                 .into_iter()
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
+            *generation += 1;
+        }
+    }
+
+    /// A Point of `metric` with these tags and metadata.
+    fn point<'a>(&'a self, metric: Cow<'a, str>, time_ns: i64, value: f64) -> Point<'a> {
+        Point {
+            metric,
+            time_ns,
+            value,
+            tags: Cow::Borrowed(&self.tags),
+            meta: Cow::Borrowed(&self.meta),
+            generation: Some(self.generation),
         }
     }
 
@@ -199,8 +232,25 @@ pub(super) fn rfc3339_ns(t: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("'{t}' is out of range"))
 }
 
-/// A line's Point, or the field at fault and why.
+/// A line's Point, or the field at fault and why: a line in k6's own layout read byte by byte
+/// ([`fast::read`]), any other with serde.
 fn parse<'a>(
+    line: &'a [u8],
+    recent: &'a mut Recent,
+) -> Result<Parsed<'a>, (Option<&'static str>, String)> {
+    if let Some((metric, time_ns, value)) = fast::read(line, recent) {
+        let recent: &'a Recent = recent;
+        return Ok(Parsed::Point(recent.point(
+            Cow::Borrowed(metric),
+            time_ns,
+            value,
+        )));
+    }
+    parse_serde(line, recent)
+}
+
+/// [`parse`] with serde, whatever the layout.
+fn parse_serde<'a>(
     line: &'a [u8],
     recent: &'a mut Recent,
 ) -> Result<Parsed<'a>, (Option<&'static str>, String)> {
@@ -223,20 +273,22 @@ fn parse<'a>(
     let value = data
         .value
         .ok_or_else(|| (Some("data.value"), "missing".to_string()))?;
-    let kept = Recent::keep(&mut recent.tags, &mut recent.tags_json, data.tags)
-        .and_then(|()| Recent::keep(&mut recent.meta, &mut recent.meta_json, data.metadata));
+    let r = &mut *recent;
+    let kept =
+        Recent::keep(&mut r.tags, &mut r.tags_json, &mut r.generation, data.tags).and_then(|()| {
+            Recent::keep(
+                &mut r.meta,
+                &mut r.meta_json,
+                &mut r.generation,
+                data.metadata,
+            )
+        });
     if kept.is_err() {
         // Tags or metadata that are not objects of strings: say which, as for any bad Point.
         return diagnose(line).map(|()| Parsed::Skip);
     }
     let recent: &'a Recent = recent;
-    Ok(Parsed::Point(Point {
-        metric,
-        time_ns,
-        value,
-        tags: Cow::Borrowed(&recent.tags),
-        meta: Cow::Borrowed(&recent.meta),
-    }))
+    Ok(Parsed::Point(recent.point(metric, time_ns, value)))
 }
 
 /// Why a line that is not a k6 Point is bad — or `Ok` for a Metric line (whose `data` may hold
@@ -283,29 +335,61 @@ pub fn decode_k6_json<R: BufRead>(
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let mut asm = Assembler::new(file, opts, first_row, sink, rejects);
+    let mut lines = Lines {
+        asm: Assembler::new(file, opts, first_row, sink, rejects),
+        recent: Recent::default(),
+        line_no: 0,
+        max: opts.max_field_bytes,
+    };
     let mut buf = Vec::with_capacity(1024);
-    let mut recent = Recent::default();
-    let mut line_no = 0u64;
-    while let Some((terminated, too_long)) = read_line(&mut reader, &mut buf, opts.max_field_bytes)
-        .map_err(|e| IngestError::io(file, e))?
-    {
-        line_no += 1;
-        let text = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
-        if text.iter().all(u8::is_ascii_whitespace) {
+    let io = |e| IngestError::io(file, e);
+    loop {
+        // A line whole in the reader's buffer is read there; any other is copied.
+        let avail = reader.fill_buf().map_err(io)?;
+        if let Some(end) = memchr::memchr(b'\n', avail).filter(|&end| end <= lines.max) {
+            let line = &avail[..end];
+            lines.take(line.strip_suffix(b"\r").unwrap_or(line), true, false)?;
+            reader.consume(end + 1);
             continue;
+        }
+        match read_line(&mut reader, &mut buf, lines.max).map_err(io)? {
+            Some((terminated, too_long)) => lines.take(&buf, terminated, too_long)?,
+            None => break,
+        }
+    }
+    lines.asm.finish()
+}
+
+/// The state of one file's decoding between its lines.
+struct Lines<'a> {
+    asm: Assembler<'a>,
+    recent: Recent,
+    /// The last line's number.
+    line_no: u64,
+    /// [`DecodeOptions::max_field_bytes`].
+    max: usize,
+}
+
+impl Lines<'_> {
+    /// Takes the next line (without its line end): whether it ended with `\n` and whether it
+    /// was longer than the limit (then only its start is there).
+    fn take(&mut self, line: &[u8], terminated: bool, too_long: bool) -> Result<(), IngestError> {
+        self.line_no += 1;
+        let (asm, line_no) = (&mut self.asm, self.line_no);
+        let text = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
         }
         if too_long {
             let reason = format!(
                 "the line is longer than the {} byte limit (k6 writes a few hundred bytes a line)",
-                opts.max_field_bytes
+                self.max
             );
-            asm.bad_line(line_no, None, reason, Some(text))?;
-            continue;
+            return asm.bad_line(line_no, None, reason, Some(text));
         }
-        match parse(text, &mut recent) {
-            Ok(Parsed::Point(p)) => asm.point(line_no, p)?,
-            Ok(Parsed::Skip) => {}
+        match parse(text, &mut self.recent) {
+            Ok(Parsed::Point(p)) => asm.point(line_no, p),
+            Ok(Parsed::Skip) => Ok(()),
             Err((field, reason)) => {
                 let (field, reason) = if terminated {
                     (field, reason)
@@ -314,9 +398,8 @@ pub fn decode_k6_json<R: BufRead>(
                     asm.warn(format!("line {line_no}: {reason}; it was not imported"));
                     (None, reason)
                 };
-                asm.bad_line(line_no, field, reason, Some(text))?;
+                asm.bad_line(line_no, field, reason, Some(text))
             }
         }
     }
-    asm.finish()
 }

@@ -40,6 +40,9 @@ pub(crate) struct Point<'a> {
     pub tags: std::borrow::Cow<'a, Tags>,
     /// k6 ≥ 0.41's `metadata` (`vu`, `iter` when enabled), sorted by name.
     pub meta: std::borrow::Cow<'a, Tags>,
+    /// Points of one file with the same generation have the same tags and metadata (the
+    /// reader's to say; `None`: compare them).
+    pub generation: Option<u64>,
 }
 
 /// The Points of one request other than `http_reqs`, as bits of a request's `seen` mask.
@@ -71,12 +74,21 @@ struct Request {
     time_ns: i64,
     tags: Tags,
     meta: Tags,
+    /// The [`Point::generation`] of its tags and metadata.
+    generation: Option<u64>,
     values: [f64; 8],
     /// Bit `i` set: `TIMINGS[i]` was seen.
     seen: u8,
 }
 
 impl Request {
+    /// Whether `p` has this request's time, tags and metadata.
+    fn matches(&self, p: &Point<'_>) -> bool {
+        self.time_ns == p.time_ns
+            && ((self.generation.is_some() && self.generation == p.generation)
+                || (self.tags == *p.tags && self.meta == *p.meta))
+    }
+
     fn has(&self, i: usize) -> bool {
         self.seen & (1 << i) != 0
     }
@@ -126,6 +138,8 @@ fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
 pub(crate) struct Assembler<'a> {
     out: RecordOutput<'a>,
     pending: Option<Request>,
+    /// The last request imported, its allocations reused by the next one.
+    spare: Option<Request>,
     /// The Points the last imported request had: what a request at the end of the file must
     /// have to count as whole ([`Request::first_missing`]).
     expected: Option<u8>,
@@ -153,6 +167,7 @@ impl<'a> Assembler<'a> {
         Assembler {
             out: RecordOutput::new(file, opts, first_row, sink, rejects, FileReport::default()),
             pending: None,
+            spare: None,
             expected: None,
             poisoned: false,
             dropped: 0,
@@ -173,13 +188,29 @@ impl<'a> Assembler<'a> {
         if p.metric == "http_reqs" {
             self.close_pending()?;
             self.poisoned = false;
+            let req = match self.spare.take() {
+                Some(mut req) => {
+                    req.tags.clone_from(&p.tags);
+                    req.meta.clone_from(&p.meta);
+                    req
+                }
+                None => Request {
+                    line,
+                    time_ns: p.time_ns,
+                    tags: p.tags.into_owned(),
+                    meta: p.meta.into_owned(),
+                    generation: None,
+                    values: [0.0; 8],
+                    seen: 0,
+                },
+            };
             self.pending = Some(Request {
                 line,
                 time_ns: p.time_ns,
-                tags: p.tags.into_owned(),
-                meta: p.meta.into_owned(),
+                generation: p.generation,
                 values: [0.0; 8],
                 seen: 0,
+                ..req
             });
             return Ok(());
         }
@@ -209,9 +240,7 @@ impl<'a> Assembler<'a> {
     /// A Point of `TIMINGS[i]`: joins the open request when it is its continuation.
     fn timing(&mut self, line: u64, i: usize, p: Point<'_>) -> Result<(), IngestError> {
         if let Some(req) = &mut self.pending
-            && req.time_ns == p.time_ns
-            && req.tags == *p.tags
-            && req.meta == *p.meta
+            && req.matches(&p)
             && !req.has(i)
         {
             if !p.value.is_finite() || p.value < 0.0 {
@@ -347,7 +376,9 @@ impl<'a> Assembler<'a> {
             ..self.record_of(&req.tags, &req.meta, ts, elapsed, label, SampleKind::Sample)
         };
         self.expected = Some(req.seen);
-        self.out.push(req.line, &record, Some(class))
+        let pushed = self.out.push(req.line, &record, Some(class));
+        self.spare = Some(req);
+        pushed
     }
 
     /// A `group_duration` Point: the group as a `transaction` sample.

@@ -1,0 +1,184 @@
+//! A byte-level reader of a Point line in k6's own layout —
+//! `{"metric":M,"type":"Point","data":{"time":T,"value":V,"tags":{…}|null[,"metadata":{…}|null]}}`
+//! with no whitespace, no escapes and plain decimal numbers — that skips serde for the millions
+//! of Points of a big file. It reads such a line exactly as the serde path would (the same
+//! strings, the same `f64`, the same tags through [`Recent`]) and declines anything else (a
+//! Metric line, other key orders, spaces, escapes, exponents, long numbers, any error): the
+//! caller then reads the line with serde, which keeps every diagnostic.
+
+use std::borrow::Cow;
+
+#[cfg(test)]
+mod tests;
+
+use super::{Pairs, Recent};
+use crate::k6::Tags;
+
+/// Exact powers of ten: `n / 10^k` with `n < 2^53` and `k ≤ 22` is one correctly rounded
+/// division, which is what serde_json computes for such a number (and what a correctly rounding
+/// parser gives).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Digits a number may have here: below 2^53, its significand is exact in an `f64`.
+const MAX_DIGITS: usize = 15;
+
+/// The metric, time (ns since the epoch) and value of `line` when it is a Point in k6's own
+/// layout (either key order: `metric,type,data` since k6 0.38, `type,data,metric` before), its
+/// tags and metadata made `recent`'s; `None` for any other line (read it with serde). `recent`
+/// is changed only by a line read whole.
+pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(&'a str, i64, f64)> {
+    const DATA: &[u8] = b"\"type\":\"Point\",\"data\":{\"time\":\"";
+    let (first, rest) = match line.strip_prefix(b"{\"metric\":\"") {
+        Some(rest) => {
+            let (metric, rest) = string(rest)?;
+            (Some(metric), rest.strip_prefix(b",")?.strip_prefix(DATA)?)
+        }
+        None => (None, line.strip_prefix(b"{")?.strip_prefix(DATA)?),
+    };
+    let (time, rest) = string(rest)?;
+    let rest = rest.strip_prefix(b",\"value\":")?;
+    let (value, rest) = number(rest)?;
+    let rest = rest.strip_prefix(b",\"tags\":")?;
+    let (tags, rest) = object(rest, &recent.tags_json)?;
+    let (meta, rest) = match rest.strip_prefix(b",\"metadata\":") {
+        Some(rest) => object(rest, &recent.meta_json)?,
+        None => (Object::Absent, rest),
+    };
+    let metric = match first {
+        Some(metric) if rest == b"}}" => metric,
+        Some(_) => return None,
+        None => match string(rest.strip_prefix(b"},\"metric\":\"")?)? {
+            (metric, b"}") => metric,
+            _ => return None,
+        },
+    };
+    let time_ns = recent.time_ns(time).ok()?;
+    tags.keep(
+        &mut recent.tags,
+        &mut recent.tags_json,
+        &mut recent.generation,
+    );
+    meta.keep(
+        &mut recent.meta,
+        &mut recent.meta_json,
+        &mut recent.generation,
+    );
+    Some((metric, time_ns, value))
+}
+
+/// A string's text up to its closing quote, and what follows the quote: `None` when it has an
+/// escape or a control character (serde decodes or refuses those) or is not UTF-8.
+fn string(b: &[u8]) -> Option<(&str, &[u8])> {
+    let end = b
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    if b[end] != b'"' {
+        return None;
+    }
+    Some((std::str::from_utf8(&b[..end]).ok()?, &b[end + 1..]))
+}
+
+/// A JSON number of at most [`MAX_DIGITS`] digits, without exponent, and what follows it.
+fn number(b: &[u8]) -> Option<(f64, &[u8])> {
+    let negative = b.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    let int_start = i;
+    let mut significand = 0u64;
+    while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        significand = significand * 10 + u64::from(d - b'0');
+        i += 1;
+        if i - int_start > MAX_DIGITS {
+            return None;
+        }
+    }
+    let int_digits = i - int_start;
+    if int_digits == 0 || (int_digits > 1 && b[int_start] == b'0') {
+        return None; // no digit, or a leading zero: serde says why
+    }
+    let mut fraction = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            significand = significand * 10 + u64::from(d - b'0');
+            fraction += 1;
+            i += 1;
+            if int_digits + fraction > MAX_DIGITS {
+                return None;
+            }
+        }
+        if fraction == 0 {
+            return None;
+        }
+    }
+    let mut value = significand as f64;
+    if fraction > 0 {
+        value /= POW10[fraction];
+    }
+    Some((if negative { -value } else { value }, &b[i..]))
+}
+
+/// Tags or metadata as a line holds them.
+enum Object<'a> {
+    /// Not there (metadata only).
+    Absent,
+    /// `null`.
+    Null,
+    /// The very text of the last Point's: the same object.
+    Same,
+    /// Another object: its text and pairs.
+    New(&'a str, Pairs<'a>),
+}
+
+impl Object<'_> {
+    /// Makes `into` (parsed from `into_json`) this object, as [`Recent::keep`] does.
+    fn keep(self, into: &mut Tags, into_json: &mut String, generation: &mut u64) {
+        match self {
+            Object::Same => {}
+            Object::Absent | Object::Null => {
+                Recent::keep_text(into, into_json, generation, "", None)
+            }
+            Object::New(text, pairs) => {
+                Recent::keep_text(into, into_json, generation, text, Some(pairs))
+            }
+        }
+    }
+}
+
+/// The object (or `null`) at the start of `b`, and what follows it; `last` is the text of the
+/// last Point's object (empty for none). A JSON object's text ends where its closing brace is,
+/// so when `b` starts with the whole of a text that was read as an object, it is that object.
+/// `None` for anything but `null` or an object of plain strings without spaces.
+fn object<'a>(b: &'a [u8], last: &str) -> Option<(Object<'a>, &'a [u8])> {
+    if !last.is_empty() && b.starts_with(last.as_bytes()) {
+        return Some((Object::Same, &b[last.len()..]));
+    }
+    if let Some(rest) = b.strip_prefix(b"null") {
+        return Some((Object::Null, rest));
+    }
+    let mut rest = b.strip_prefix(b"{")?;
+    let mut pairs = Vec::with_capacity(16);
+    if let Some(after) = rest.strip_prefix(b"}") {
+        rest = after;
+    } else {
+        loop {
+            let (key, after) = string(rest.strip_prefix(b"\"")?)?;
+            let (value, after) = string(after.strip_prefix(b":\"")?)?;
+            pairs.push((Cow::Borrowed(key), Cow::Borrowed(value)));
+            match after.split_first()? {
+                (b',', after) => rest = after,
+                (b'}', after) => {
+                    rest = after;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let len = b.len() - rest.len();
+    // Only ASCII punctuation and strings checked as UTF-8 were read.
+    let text = std::str::from_utf8(&b[..len]).ok()?;
+    Some((Object::New(text, Pairs(pairs)), rest))
+}

@@ -1,0 +1,255 @@
+//! The byte-level reader against the serde one, line by line: on the real k6 file of
+//! `../shared/fixtures/peers/k6` and on hand-written lines whose values are worked out by hand.
+
+use super::super::{Parsed, Recent, parse_serde};
+use super::read;
+use crate::k6::Tags;
+
+/// What both readers give for a Point: metric, time, value (as bits: `-0` is not `0`), tags,
+/// metadata.
+type Seen = (String, i64, u64, Tags, Tags);
+
+/// Reads `lines` with both readers (each with its own recent state): for each line, what the
+/// fast reader gives (`None`: declined) and what serde gives (`Ok(None)` for a line without
+/// a Point, `Err(field)` for a bad line).
+#[allow(clippy::type_complexity)]
+fn both(lines: &[&[u8]]) -> Vec<(Option<Seen>, Result<Option<Seen>, Option<&'static str>>)> {
+    let (mut fast, mut slow) = (Recent::default(), Recent::default());
+    lines
+        .iter()
+        .map(|line| {
+            let f = read(line, &mut fast).map(|(m, t, v)| {
+                (
+                    m.to_string(),
+                    t,
+                    v.to_bits(),
+                    fast.tags.clone(),
+                    fast.meta.clone(),
+                )
+            });
+            let s = match parse_serde(line, &mut slow) {
+                Ok(Parsed::Point(p)) => Ok(Some((
+                    p.metric.to_string(),
+                    p.time_ns,
+                    p.value.to_bits(),
+                    p.tags.into_owned(),
+                    p.meta.into_owned(),
+                ))),
+                Ok(Parsed::Skip) => Ok(None),
+                Err((field, _)) => Err(field),
+            };
+            (f, s)
+        })
+        .collect()
+}
+
+/// Asserts that wherever the fast reader reads a line, serde reads the same Point; returns how
+/// many lines the fast reader read.
+fn agree(lines: &[&[u8]]) -> usize {
+    let mut read = 0;
+    for (i, (fast, slow)) in both(lines).into_iter().enumerate() {
+        if let Some(fast) = fast {
+            assert_eq!(Ok(Some(fast)), slow, "line {}", i + 1);
+            read += 1;
+        }
+    }
+    read
+}
+
+fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+const T: &str = "2025-03-01T09:00:00.25Z";
+/// 2025-03-01T09:00:00.25Z in ns: 20148 days × 86 400 s + 9 h, then .25 s.
+const T_NS: i64 = (20_148 * 86_400 + 9 * 3_600) * 1_000_000_000 + 250_000_000;
+
+/// A Point line in k6's layout with `value` and the rest of `data` after the value.
+fn point(metric: &str, value: &str, rest: &str) -> String {
+    format!(
+        r#"{{"metric":"{metric}","type":"Point","data":{{"time":"{T}","value":{value},{rest}}}}}"#
+    )
+}
+
+#[test]
+fn the_real_k6_file_reads_alike_and_every_point_fast() {
+    let Some(dir) = crate::test_support::peer_fixtures("k6") else {
+        return;
+    };
+    let text = std::fs::read(dir.join("elmars369_sample_k6_test_result_2020-02.json")).unwrap();
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    // 1 117 lines of which 1 101 Points (grep -c '"type":"Point"'): all read fast, as serde.
+    assert_eq!(lines.len(), 1117);
+    assert_eq!(agree(&lines), 1101);
+    // SOURCES.md's independent facts: 99 http_reqs; their durations sum to 35 655.957 ms.
+    let (mut reqs, mut duration) = (0, 0.0);
+    for (fast, _) in both(&lines) {
+        match fast.as_ref().map(|p| (p.0.as_str(), f64::from_bits(p.2))) {
+            Some(("http_reqs", _)) => reqs += 1,
+            Some(("http_req_duration", v)) => duration += v,
+            _ => {}
+        }
+    }
+    assert_eq!(reqs, 99);
+    assert!((duration - 35_655.957).abs() < 5e-4, "{duration}");
+}
+
+#[test]
+fn numbers_read_as_serde_reads_them() {
+    // (JSON number, read fast?, its value worked out by hand)
+    for (number, fast, value) in [
+        ("1", true, 1.0),
+        ("0", true, 0.0),
+        ("-0", true, -0.0),
+        ("12.0", true, 12.0),
+        ("0.654272", true, 0.654272),
+        ("-3.25", true, -3.25),
+        ("123456789012345", true, 123_456_789_012_345.0),
+        ("0.00000000000001", true, 1e-14),
+        ("1234567890123456", false, 1_234_567_890_123_456.0),
+        ("1e-3", false, 0.001),
+        ("2E2", false, 200.0),
+    ] {
+        let line = point("vus", number, r#""tags":{}"#);
+        let got = both(&[line.as_bytes()]);
+        let (f, s) = &got[0];
+        let want = ("vus".to_string(), T_NS, f64::to_bits(value), vec![], vec![]);
+        assert_eq!(s, &Ok(Some(want.clone())), "{number}");
+        assert_eq!(f.is_some(), fast, "{number}");
+        if fast {
+            assert_eq!(f.as_ref(), Some(&want), "{number}");
+        }
+    }
+    // Not JSON numbers: declined, and serde names the line bad.
+    for number in ["01", "1.", "-", ".5", "+1", "1.e3", "NaN", "null", "\"1\""] {
+        let line = point("vus", number, r#""tags":{}"#);
+        let got = both(&[line.as_bytes()]);
+        assert_eq!(got[0].0, None, "{number}");
+        assert!(got[0].1.is_err(), "{number}: {:?}", got[0].1);
+    }
+}
+
+#[test]
+fn tags_and_metadata_read_as_serde_reads_them() {
+    let home = r#""tags":{"b":"2","a":"1"}"#;
+    let lines = [
+        // Unsorted tags; the next Point repeats their text (read as the same object).
+        point("http_reqs", "1", home),
+        point("http_req_duration", "2", home),
+        // Metadata present, then absent again; `null` tags; `{}`.
+        point(
+            "http_reqs",
+            "1",
+            &format!(r#"{home},"metadata":{{"vu":"7","iter":"0"}}"#),
+        ),
+        point("http_reqs", "1", home),
+        point("vus", "1", r#""tags":null"#),
+        point("vus", "1", r#""tags":{},"metadata":null"#),
+        // A name given twice (the last value counts), an empty value, non-ASCII text.
+        point(
+            "checks",
+            "1",
+            r#""tags":{"check":"x","check":"é ok","e":""}"#,
+        ),
+        // The old key order (k6 before 0.38).
+        format!(
+            r#"{{"type":"Point","data":{{"time":"{T}","value":2,"tags":{{"a":"1"}}}},"metric":"vus"}}"#
+        ),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    assert_eq!(agree(&lines), lines.len());
+    let got: Vec<(Tags, Tags)> = both(&lines)
+        .into_iter()
+        .map(|(f, _)| f.map(|p| (p.3, p.4)).unwrap())
+        .collect();
+    let ab = tags(&[("a", "1"), ("b", "2")]);
+    assert_eq!(got[0], (ab.clone(), vec![]));
+    assert_eq!(got[1], (ab.clone(), vec![]));
+    assert_eq!(got[2], (ab.clone(), tags(&[("iter", "0"), ("vu", "7")])));
+    assert_eq!(got[3], (ab, vec![]));
+    assert_eq!(got[4], (vec![], vec![]));
+    assert_eq!(got[5], (vec![], vec![]));
+    assert_eq!(got[6], (tags(&[("check", "é ok"), ("e", "")]), vec![]));
+    assert_eq!(got[7], (tags(&[("a", "1")]), vec![]));
+}
+
+#[test]
+fn other_lines_are_left_to_serde() {
+    let metric = r#"{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":[{"name":"d{a:1}","tags":{"a":"1"}}]},"metric":"http_req_duration"}"#;
+    let same = point("vus", "1", r#""tags":{"a":"1"}"#);
+    // (line, serde's verdict: Ok(true) a Point, Ok(false) no Point, Err(field) a bad line)
+    let cases: Vec<(String, Result<bool, Option<&str>>)> = vec![
+        (metric.to_string(), Ok(false)),
+        // Escapes (decoded by serde): a quote, \u00e9, in a tag value; in a metric name.
+        (point("vus", "1", r#""tags":{"name":"a\"b"}"#), Ok(true)),
+        (
+            point("vus", "1", r#""tags":{"name":"caf\u00e9"}"#),
+            Ok(true),
+        ),
+        (point(r"v\u0075s", "1", r#""tags":{}"#), Ok(true)),
+        // Other key orders, spaces, a line end after the object.
+        (
+            format!(
+                r#"{{"type":"Point","metric":"vus","data":{{"time":"{T}","value":1,"tags":{{}}}}}}"#
+            ),
+            Ok(true),
+        ),
+        (
+            format!(
+                r#"{{"metric":"vus","type":"Point","data":{{"value":1,"time":"{T}","tags":{{}}}}}}"#
+            ),
+            Ok(true),
+        ),
+        (
+            format!(
+                r#"{{"metric": "vus", "type": "Point", "data": {{"time": "{T}", "value": 1, "tags": {{}}}}}}"#
+            ),
+            Ok(true),
+        ),
+        (point("vus", "1", r#""tags":{ "a":"1" }"#), Ok(true)),
+        (format!("{same} "), Ok(true)),
+        // The last Point's tags text followed by more: not the same object.
+        (point("vus", "1", r#""tags":{"a":"1"}},"x":1"#), Err(None)),
+        // Truncated lines.
+        (same[..same.len() - 2].to_string(), Err(None)),
+        (same[..40].to_string(), Err(None)),
+        // Values of other types.
+        (
+            point("vus", "1", r#""tags":{"a":1}"#),
+            Err(Some("data.tags")),
+        ),
+        (point("vus", "1", r#""tags":[]"#), Err(Some("data.tags"))),
+        (
+            point("vus", "1", r#""tags":{},"metadata":{"vu":2}"#),
+            Err(Some("data.tags")),
+        ),
+        (
+            point("vus", "null", r#""tags":{}"#),
+            Err(Some("data.value")),
+        ),
+        // A control character in a string; a time that is none.
+        (point("vus", "1", "\"tags\":{\"a\":\"\t\"}"), Err(None)),
+        (same.replace(T, "yesterday"), Err(Some("data.time"))),
+        (same.replace("Point", "Pointe"), Err(Some("type"))),
+    ];
+    // Each after a Point with tags {"a":"1"}, so that the last tags' text is at hand.
+    for (line, verdict) in cases {
+        let got = both(&[same.as_bytes(), line.as_bytes()]);
+        assert_eq!(got[1].0, None, "{line}");
+        let got = got[1].1.as_ref().map(Option::is_some).map_err(|f| *f);
+        assert_eq!(got, verdict, "{line}");
+    }
+    // Invalid UTF-8 in a tag value.
+    let mut bad = point("vus", "1", r#""tags":{"a":"?"}"#).into_bytes();
+    let at = bad.iter().position(|&b| b == b'?').unwrap();
+    bad[at] = 0xff;
+    let got = both(&[&bad]);
+    assert_eq!(got[0].0, None);
+    assert!(got[0].1.is_err());
+}
