@@ -2,6 +2,7 @@
 
 mod header;
 mod rows;
+mod split;
 
 use std::io::BufRead;
 
@@ -128,6 +129,69 @@ mod tests {
         // P (row 0) and Q-0 (row 1) have no parent; Q-0-0 (row 2) is Q-0's sub-result.
         let got: Vec<Option<i64>> = parents.iter().collect();
         assert_eq!(got, [None, None, Some(1)]);
+    }
+
+    /// Records the plain-line path must hand to the general one, in one file (LF line ends;
+    /// the expected values are worked out by hand from the bytes).
+    #[test]
+    fn quoted_short_long_and_non_utf8_rows_decode_as_written() {
+        use crate::test_support::{decode_bytes, strs};
+        let csv: &[u8] = b"\xEF\xBB\xBFtimeStamp,elapsed,label,responseCode,responseMessage,threadName,success\n\
+            1000,10,home,200,OK,T 1-1,true\n\
+            1001,11,\"a,b\",200,\"multi\nline\",T 1-1,true\n\
+            1002,12,\"say \"\"hi\"\"\",200,OK,T 1-1,true\n\
+            1003,13,short,200\n\
+            1004,14,long,200,OK,T 1-1,true,extra\n\
+            1005,15,bad\xff,200,OK,T 1-1,true\n\
+            \n\
+            1006,16,last,200,OK,T 1-1,true";
+        let (batch, rejects, report) =
+            decode_bytes("f.csv", csv, &DecodeOptions::default()).unwrap();
+        let batch = batch.unwrap();
+        let labels: Vec<String> = strs(&batch, col::LABEL).into_iter().flatten().collect();
+        assert_eq!(labels, ["home", "a,b", "say \"hi\"", "long", "last"]);
+        let messages = strs(&batch, col::RESPONSE_MESSAGE);
+        assert_eq!(messages[1].as_deref(), Some("multi\nline"));
+        assert_eq!((report.samples, report.rejected), (5, 2));
+        let got: Vec<(u64, Option<&str>, &str)> = rejects
+            .iter()
+            .map(|r| (r.line, r.field.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (6, None, "expected 7 fields, found 4"),
+                (8, Some("label"), "invalid UTF-8 at byte 3"),
+            ]
+        );
+        // The raw excerpt is the fields back to back (as before).
+        assert_eq!(rejects[0].raw.as_deref(), Some("100313short200"));
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("1 rows had more fields"))
+        );
+    }
+
+    /// The same rows with CRLF line ends (JMeter on Windows): the same samples.
+    #[test]
+    fn crlf_rows_decode_like_lf_rows() {
+        use crate::test_support::{decode_bytes, strs};
+        let lf = "timeStamp,elapsed,label,responseCode,threadName,success\n\
+                  1000,10,P,200,t1,true\n\
+                  1001,11,\"Q\nR\",200,t1,false\n\
+                  1002,12,S,200,t1,true\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let opts = DecodeOptions::default();
+        let (a, _, ra) = decode_bytes("lf.csv", lf.as_bytes(), &opts).unwrap();
+        let (b, _, rb) = decode_bytes("crlf.csv", crlf.as_bytes(), &opts).unwrap();
+        assert_eq!((ra.samples, rb.samples), (3, 3));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(strs(&b, col::LABEL)[0].as_deref(), Some("P"));
+        assert_eq!(strs(&b, col::LABEL)[1].as_deref(), Some("Q\r\nR"));
+        assert_eq!(strs(&a, col::LABEL)[2], strs(&b, col::LABEL)[2]);
+        assert_eq!(strs(&a, col::SUCCESS), strs(&b, col::SUCCESS));
     }
 
     #[test]

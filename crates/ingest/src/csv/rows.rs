@@ -1,11 +1,12 @@
 //! Streaming CSV rows → [`SampleRecord`]s → batches.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 
 use loadlake_schema::{SampleBatchBuilder, SampleRecord, SampleSink};
 
 use super::header::Layout;
 use super::parse_i64;
+use super::split::{Fields, Records};
 use crate::columns::JtlColumn;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
@@ -90,7 +91,7 @@ type RowError = (Option<&'static str>, String);
 
 /// Reads field `i` as text (`None` when the column is absent).
 fn text<'r>(
-    rec: &'r csv::ByteRecord,
+    rec: &Fields<'r>,
     i: Option<usize>,
     name: &'static str,
     max: usize,
@@ -107,7 +108,7 @@ fn text<'r>(
             ),
         ));
     }
-    std::str::from_utf8(raw).map(Some).map_err(|e| {
+    rec.str(i).unwrap_or(Ok("")).map(Some).map_err(|e| {
         (
             Some(name),
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
@@ -116,11 +117,7 @@ fn text<'r>(
 }
 
 /// Reads field `i` as an integer; empty = `None`.
-fn int(
-    rec: &csv::ByteRecord,
-    i: Option<usize>,
-    name: &'static str,
-) -> Result<Option<i64>, RowError> {
+fn int(rec: &Fields<'_>, i: Option<usize>, name: &'static str) -> Result<Option<i64>, RowError> {
     let Some(i) = i else { return Ok(None) };
     let raw = rec.get(i).unwrap_or_default();
     if raw.is_empty() {
@@ -136,7 +133,7 @@ fn int(
 
 /// Reads field `i` as a duration in ms within the plausible range (`loadlake_schema::range`).
 fn duration(
-    rec: &csv::ByteRecord,
+    rec: &Fields<'_>,
     i: Option<usize>,
     name: &'static str,
 ) -> Result<Option<i64>, RowError> {
@@ -145,17 +142,13 @@ fn duration(
         .transpose()
 }
 
-fn int32(
-    rec: &csv::ByteRecord,
-    i: Option<usize>,
-    name: &'static str,
-) -> Result<Option<i32>, RowError> {
+fn int32(rec: &Fields<'_>, i: Option<usize>, name: &'static str) -> Result<Option<i32>, RowError> {
     int(rec, i, name)?
         .map(|v| i32::try_from(v).map_err(|_| (Some(name), format!("{v} is out of range"))))
         .transpose()
 }
 
-fn boolean(rec: &csv::ByteRecord, i: usize) -> Result<bool, RowError> {
+fn boolean(rec: &Fields<'_>, i: usize) -> Result<bool, RowError> {
     match rec.get(i).unwrap_or_default() {
         b"true" | b"TRUE" | b"True" => Ok(true),
         b"false" | b"FALSE" | b"False" => Ok(false),
@@ -177,11 +170,7 @@ struct RowDecoder<'o> {
 
 impl RowDecoder<'_> {
     /// Maps one record to a sample (row numbers come from `builder`) and pushes it.
-    fn push(
-        &mut self,
-        rec: &csv::ByteRecord,
-        builder: &mut SampleBatchBuilder,
-    ) -> Result<(), RowError> {
+    fn push(&mut self, rec: &Fields<'_>, builder: &mut SampleBatchBuilder) -> Result<(), RowError> {
         if rec.len() < self.ncols {
             return Err((
                 None,
@@ -257,18 +246,6 @@ impl RowDecoder<'_> {
     }
 }
 
-/// Removes a UTF-8 byte-order mark from the first field (files saved by Windows editors).
-fn strip_bom(rec: &mut csv::ByteRecord) {
-    if rec.get(0).is_some_and(|f| f.starts_with(b"\xEF\xBB\xBF")) {
-        let mut clean = csv::ByteRecord::new();
-        for (i, field) in rec.iter().enumerate() {
-            clean.push_field(if i == 0 { &field[3..] } else { field });
-        }
-        clean.set_position(rec.position().cloned());
-        *rec = clean;
-    }
-}
-
 /// Decodes every record after the layout's header into `sink`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn decode_rows<R: BufRead>(
@@ -281,15 +258,11 @@ pub(super) fn decode_rows<R: BufRead>(
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
 ) -> Result<FileReport, IngestError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(layout.delimiter)
-        // No bigger than the file needs (a back-fill reads thousands of small files).
-        .buffer_capacity(len_and_terminated.map_or(1 << 20, |(len, _)| {
-            len.saturating_add(1).clamp(8192, 1 << 20) as usize
-        }))
-        .from_reader(reader);
+    // No bigger a buffer than the file needs (a back-fill reads thousands of small files).
+    let capacity = len_and_terminated.map_or(1 << 20, |(len, _)| {
+        len.saturating_add(1).clamp(8192, 1 << 20) as usize
+    });
+    let mut records = Records::new(BufReader::with_capacity(capacity, reader), layout.delimiter);
     let mut dec = RowDecoder {
         pos: Positions::of(&layout.columns),
         ncols: layout.columns.len(),
@@ -306,44 +279,43 @@ pub(super) fn decode_rows<R: BufRead>(
         ..Default::default()
     };
     let mut builder = SampleBatchBuilder::new(first_row);
-    let mut rec = csv::ByteRecord::new();
-    let mut header_record: Option<csv::ByteRecord> = None;
+    let mut header_record: Option<Vec<Vec<u8>>> = None;
     let (mut extra_fields, mut repeated_headers) = (0u64, 0u64);
     let mut first = true;
     loop {
-        match csv.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let record = match records.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                // As the csv crate reported it: no line, the records end here.
+                let e = csv::Error::from(e);
                 report.rejected += 1;
-                rejects.reject(Reject::new(file, line, None, e.to_string(), None))?;
+                rejects.reject(Reject::new(file, 0, None, e.to_string(), None))?;
                 continue;
             }
-        }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        };
+        let (line, rec) = (record.line, &record.fields);
         if first {
             first = false;
-            strip_bom(&mut rec);
             if layout.has_header {
-                header_record = Some(rec.clone());
+                header_record = Some(rec.to_owned());
                 continue;
             }
         }
         // A repeated header (runs appended to one file); the first-field check keeps this cheap.
         if let Some(h) = &header_record
-            && h.get(0) == rec.get(0)
-            && h == &rec
+            && h.first().map(Vec::as_slice) == rec.get(0)
+            && rec.equals(h)
         {
             repeated_headers += 1;
             continue;
         }
         let is_cut_tail = len_and_terminated
-            .is_some_and(|(len, terminated)| !terminated && csv.position().byte() >= len);
+            .is_some_and(|(len, terminated)| !terminated && record.end_byte >= len);
         let result = if is_cut_tail {
             Err((None, "incomplete last line (the file does not end with a line break: cut off by a killed JMeter?)".to_string()))
         } else {
-            dec.push(&rec, &mut builder)
+            dec.push(rec, &mut builder)
         };
         match result {
             Ok(()) => {
@@ -362,8 +334,8 @@ pub(super) fn decode_rows<R: BufRead>(
                         .push(format!("line {line}: {reason}; it was not imported"));
                 }
                 report.rejected += 1;
-                let raw = rec.as_slice();
-                rejects.reject(Reject::new(file, line, field, reason, Some(raw)))?;
+                let raw = rec.raw();
+                rejects.reject(Reject::new(file, line, field, reason, Some(&raw)))?;
             }
         }
     }
