@@ -590,7 +590,7 @@ pub(crate) fn encode_sorted_part<W: std::io::Write + Send>(
     };
     let mut w = ArrowWriter::try_new(out, sample_schema(), Some(writer_properties(options)))
         .map_err(parquet_err)?;
-    match sorted_order(&batches)? {
+    match crate::part_order::sorted_order(&batches)? {
         // Already in (ts, row) order: write the batches as they are, no copy.
         None => {
             for batch in &batches {
@@ -613,43 +613,6 @@ pub(crate) fn encode_sorted_part<W: std::io::Write + Send>(
 
 /// Rows gathered into one sorted batch at a time when a part is not in order.
 const SORT_SLICE_ROWS: usize = 32 * 1024;
-
-/// (batch, row) positions of the rows of `batches` in (`ts`, `row`) order, nulls first;
-/// `None` when already in that order (JTL files nearly are: JMeter writes rows as samples end).
-fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<(usize, usize)>>, StoreError> {
-    let mut keys: Vec<(Option<i64>, i64, u32, u32)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let column = |name: &str| {
-            batch.column_by_name(name).cloned().ok_or_else(|| {
-                arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
-            })
-        };
-        let ts = column(col::TS)?;
-        let ts = ts.as_primitive::<TimestampMillisecondType>();
-        let row = column(col::ROW)?;
-        let row = row.as_primitive::<Int64Type>();
-        keys.extend((0..batch.num_rows()).map(|i| {
-            (
-                ts.is_valid(i).then(|| ts.value(i)),
-                row.value(i),
-                b as u32,
-                i as u32,
-            )
-        }));
-    }
-    if keys
-        .windows(2)
-        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1))
-    {
-        return Ok(None);
-    }
-    keys.sort_unstable();
-    Ok(Some(
-        keys.into_iter()
-            .map(|(_, _, b, i)| (b as usize, i as usize))
-            .collect(),
-    ))
-}
 
 /// fsyncs a directory so that renames inside it are durable.
 pub(crate) fn fsync_dir(dir: &std::path::Path) -> Result<(), StoreError> {
