@@ -9,10 +9,10 @@
 //! the top-level sample is rejected (file, line, limit), the elements are skipped by an iterative
 //! read, and decoding goes on with the next sample.
 //!
-//! Flat top-level samples (no children: nearly every element JMeter writes by default) take a
-//! fast path ([`flat`]) that reads them straight from the reader's buffer without quick-xml
-//! events or copies; everything else, and every element the fast path is unsure of, goes through
-//! quick-xml as before.
+//! Top-level samples with no children, or with assertion results only (nearly every element
+//! JMeter writes by default), take a fast path ([`flat`], [`children`]) that reads them straight
+//! from the reader's buffer without quick-xml events or copies; everything else, and every
+//! element the fast path is unsure of, goes through quick-xml as before.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -20,7 +20,7 @@ use std::io::BufRead;
 
 use attrs::{AttrError, Known, SampleAttrs};
 use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord, SampleSink};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
 use crate::FileReport;
@@ -241,18 +241,7 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
         match reader.read_event_into(buf)? {
             Event::Text(t) => out.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) => out.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
-            Event::GeneralRef(r) => match r.resolve_char_ref() {
-                Ok(Some(c)) => out.push(c),
-                Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
-                    Some(s) => out.push_str(s),
-                    None => {
-                        out.push('&');
-                        out.push_str(&r);
-                        out.push(';');
-                    }
-                },
-                Err(_) => out.push('\u{FFFD}'),
-            },
+            Event::GeneralRef(r) => push_reference(&mut out, &r),
             Event::Start(_) => depth += 1,
             Event::End(_) if depth == 0 => return Ok(out),
             Event::End(_) => depth -= 1,
@@ -263,6 +252,24 @@ fn read_text<R: BufRead>(reader: &mut Reader<R>, buf: &mut Vec<u8>) -> quick_xml
             }
             _ => {}
         }
+    }
+}
+
+/// Appends the text of the reference `r` (`&name;` in element text): a character reference
+/// as its character (U+FFFD when it names none), one of XML's five entities as its character,
+/// any other entity as written. The one rule for references in text, whichever read found it.
+fn push_reference(out: &mut String, r: &BytesRef<'_>) {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => out.push(c),
+        Ok(None) => match quick_xml::escape::resolve_predefined_entity(r) {
+            Some(s) => out.push_str(s),
+            None => {
+                out.push('&');
+                out.push_str(r);
+                out.push(';');
+            }
+        },
+        Err(_) => out.push('\u{FFFD}'),
     }
 }
 
@@ -433,6 +440,7 @@ impl XmlDecoder<'_> {
 }
 
 mod attrs;
+mod children;
 mod events;
 mod flat;
 mod growing;

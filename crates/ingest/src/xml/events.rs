@@ -126,7 +126,8 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
             let mut used = 0;
             while let Some(sample) = bytes.get(used..).and_then(|b| self.flat.sample(b)) {
                 self.dec.note_flat(sample.seen, &sample.attrs.vars);
-                self.dec.emit(&sample.attrs, None, None, None)?;
+                let message = sample.failure_message.as_deref();
+                self.dec.emit(&sample.attrs, None, message, None)?;
                 used += sample.len;
                 if self.dec.builder.len() >= self.dec.opts.batch_rows {
                     flush_batch(self.dec.file, &mut self.dec.builder, self.sink)?;

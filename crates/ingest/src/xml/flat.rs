@@ -1,30 +1,34 @@
-//! The fast path for flat samples: a top-level `<httpSample …/>`, `<sample …/>` or
-//! `<statSample …/>` with no children — almost every element of a JMeter XML JTL written with
-//! the default settings — read straight from the reader's buffer, its attribute values borrowed
+//! The fast path for the samples JMeter writes by default: a top-level `<httpSample …/>`,
+//! `<sample …/>` or `<statSample …/>` with no children, or with `assertionResult` children only
+//! ([`super::children`]) — read straight from the reader's buffer, its attribute values borrowed
 //! (copied only when they hold an entity or a line break), with no quick-xml event, no copy of
 //! the element and no per-attribute allocation.
 //!
-//! It only ever takes an element it reads exactly as quick-xml would: a whole, plain empty
-//! sample element whose attributes all parse. Anything else — an element with children, one cut
-//! off at the end of the buffer, text, comments, unusual spacing, invalid UTF-8, a bad number, an
+//! It only ever takes an element it reads exactly as quick-xml would: a whole, plain sample
+//! element whose attributes all parse. Anything else — other children, an element cut off at the
+//! end of the buffer, text, comments, unusual spacing, invalid UTF-8, a bad number, an
 //! unresolvable entity — is left where it is for the event loop's quick-xml path, which decodes
 //! it, or rejects it naming file, line and field, as it always did.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
+use memchr::memchr;
 use quick_xml::XmlVersion;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::name::QName;
 
 use super::MAX_ATTRIBUTES;
 use super::attrs::{Known, SampleAttrs};
+use super::children;
 
-/// A flat sample element read by [`FlatReader::sample`].
+/// A sample element read by [`FlatReader::sample`].
 pub(super) struct FlatSample<'a> {
     pub(super) attrs: SampleAttrs<'a>,
     /// The known attributes the element has (bits of [`Known::bit`]).
     pub(super) seen: u32,
+    /// The message of its first failed assertion that has one.
+    pub(super) failure_message: Option<Cow<'a, str>>,
     /// Bytes taken: the whitespace before the element and the element itself.
     pub(super) len: usize,
 }
@@ -37,14 +41,24 @@ struct AttrSpan {
     plain: bool,
 }
 
-/// Reads flat sample elements, reusing its scratch space from one element to the next.
+/// The start tag of a sample element, as [`FlatReader::scan`] found it.
+struct StartTag {
+    /// Where the element's name is.
+    name: Range<usize>,
+    /// Where the tag ends (just after its `>`).
+    end: usize,
+    /// `/>`: the element has no children.
+    empty: bool,
+}
+
+/// Reads sample elements, reusing its scratch space from one element to the next.
 #[derive(Default)]
 pub(super) struct FlatReader {
     spans: Vec<AttrSpan>,
 }
 
 /// The bytes XML (and quick-xml) take as whitespace between markup and between attributes.
-fn is_space(b: u8) -> bool {
+pub(super) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
@@ -55,19 +69,37 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 /// The index of the first byte at or after `i` that is not whitespace (`bytes.len()` if none).
-fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_space(bytes: &[u8], mut i: usize) -> usize {
     while bytes.get(i).is_some_and(|&b| is_space(b)) {
         i += 1;
     }
     i
 }
 
+/// The length of the sample element name at the start of `bytes`, if there is one.
+fn sample_name_len(bytes: &[u8]) -> Option<usize> {
+    let len = if bytes.starts_with(b"httpSample") || bytes.starts_with(b"statSample") {
+        10
+    } else if bytes.starts_with(b"sample") {
+        6
+    } else {
+        return None;
+    };
+    let next = *bytes.get(len)?;
+    (is_space(next) || next == b'/' || next == b'>').then_some(len)
+}
+
 impl FlatReader {
-    /// The flat sample element at the start of `bytes` (after any whitespace), if there is a
-    /// whole one the fast path takes; `None` leaves the bytes to quick-xml.
+    /// The sample element at the start of `bytes` (after any whitespace), if there is a whole
+    /// one the fast path takes; `None` leaves the bytes to quick-xml.
     pub(super) fn sample<'a>(&mut self, bytes: &'a [u8]) -> Option<FlatSample<'a>> {
         let start = skip_space(bytes, 0);
-        let end = self.scan(bytes, start)?;
+        let tag = self.scan(bytes, start)?;
+        let (end, message) = if tag.empty {
+            (tag.end, None)
+        } else {
+            children::assertions(bytes, tag.end, bytes.get(tag.name)?)?
+        };
         let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
         let mut attrs = SampleAttrs::default();
         let mut seen = 0;
@@ -93,36 +125,47 @@ impl FlatReader {
                 None => attrs.vars.push((Cow::Borrowed(key), value)),
             }
         }
+        let failure_message = match message {
+            Some(m) => Some(children::resolve_text(
+                text.get(m.start - start..m.end - start)?,
+            )),
+            None => None,
+        };
         Some(FlatSample {
             attrs,
             seen,
+            failure_message,
             len: end,
         })
     }
 
-    /// Finds the attributes of the plain empty sample element starting at `bytes[start]` into
-    /// `self.spans`; returns where the element ends, or `None` when it is not one (or is cut).
-    fn scan(&mut self, bytes: &[u8], start: usize) -> Option<usize> {
+    /// Finds the attributes of the plain sample start tag at `bytes[start]` into `self.spans`;
+    /// `None` when it is not one (or is cut).
+    fn scan(&mut self, bytes: &[u8], start: usize) -> Option<StartTag> {
         if bytes.get(start) != Some(&b'<') {
             return None;
         }
         let name_start = start + 1;
-        let name_len = bytes
-            .get(name_start..)?
-            .iter()
-            .position(|&b| is_space(b) || b == b'/' || b == b'>')?;
-        let name = bytes.get(name_start..name_start + name_len)?;
-        if !matches!(name, b"httpSample" | b"sample" | b"statSample") {
-            return None;
-        }
+        let name_len = sample_name_len(bytes.get(name_start..)?)?;
         self.spans.clear();
         let mut i = name_start + name_len;
         loop {
             let j = skip_space(bytes, i);
             match *bytes.get(j)? {
-                b'/' => return (*bytes.get(j + 1)? == b'>').then_some(j + 2),
-                // A start tag: the sample has children.
-                b'>' => return None,
+                b'/' => {
+                    return (*bytes.get(j + 1)? == b'>').then_some(StartTag {
+                        name: name_start..name_start + name_len,
+                        end: j + 2,
+                        empty: true,
+                    });
+                }
+                b'>' => {
+                    return Some(StartTag {
+                        name: name_start..name_start + name_len,
+                        end: j + 1,
+                        empty: false,
+                    });
+                }
                 _ => {}
             }
             // Attributes are separated by whitespace.
@@ -139,25 +182,26 @@ impl FlatReader {
                 return None;
             }
             let value_start = eq + 2;
-            let mut k = value_start;
-            let mut plain = true;
-            loop {
-                let b = *bytes.get(k)?;
-                if b == quote {
-                    break;
-                }
-                if b == b'<' {
-                    return None;
-                }
-                plain &= b != b'&' && b >= 0x20;
-                k += 1;
+            let rest = bytes.get(value_start..)?;
+            let value_len = memchr(quote, rest)?;
+            // One pass over the (short) value, no early exit: '<' is not allowed in it, '&' and
+            // control characters make it need normalizing.
+            let (lt, special) = rest
+                .get(..value_len)?
+                .iter()
+                .fold((false, false), |(lt, sp), &b| {
+                    (lt | (b == b'<'), sp | (b == b'&') | (b < 0x20))
+                });
+            if lt {
+                return None;
             }
+            let value_end = value_start + value_len;
             self.spans.push(AttrSpan {
                 key: j..eq,
-                value: value_start..k,
-                plain,
+                value: value_start..value_end,
+                plain: !special,
             });
-            i = k + 1;
+            i = value_end + 1;
         }
     }
 }

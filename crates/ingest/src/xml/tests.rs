@@ -1,6 +1,6 @@
-//! Limits of the XML decoder: nesting depth and attributes per element. Every document is
-//! generated with one element per line, so the lines and counts below are computed by hand from
-//! the generator.
+//! Limits of the XML decoder: nesting depth and attributes per element; and the fast path's
+//! hand-backs to quick-xml. Every document is generated with one element per line, so the lines
+//! and counts below are computed by hand from the generator.
 
 use std::io::Write;
 
@@ -20,6 +20,7 @@ struct Decoded {
     path: String,
     rows: Vec<(String, Option<i64>)>,
     elapsed: Vec<Option<i64>>,
+    failure_messages: Vec<Option<String>>,
     rejects: Vec<Reject>,
 }
 
@@ -55,7 +56,13 @@ fn decode_lines_buffered(
     );
     let mut rows = Vec::new();
     let mut elapsed = Vec::new();
+    let mut failure_messages = Vec::new();
     for b in &batches {
+        let messages = b
+            .column_by_name(col::FAILURE_MESSAGE)
+            .expect("failure_message")
+            .as_string::<i32>();
+        failure_messages.extend(messages.iter().map(|m| m.map(str::to_string)));
         let times = b
             .column_by_name(col::ELAPSED_MS)
             .expect("elapsed_ms")
@@ -78,6 +85,7 @@ fn decode_lines_buffered(
         path,
         rows,
         elapsed,
+        failure_messages,
         rejects: log.rejects,
     };
     (result, decoded)
@@ -396,5 +404,72 @@ fn flat_samples_cut_by_every_buffer_boundary_decode_and_reject_as_written() {
         assert_eq!(d.rejects[0].line, 252);
         assert_eq!(d.rejects[0].field.as_deref(), Some("t"));
         assert_eq!(report.columns, ["t", "ts", "s", "lb", "rc"]);
+    }
+}
+
+#[test]
+fn assertion_results_give_the_failure_message_whichever_path_reads_them() {
+    // Lines: 1 root; 2–9 a sample with a failed assertion (entities, attributes in another
+    // order); 10 single quotes; 11–14 response data and CDATA (quick-xml's); 15–23 a
+    // sub-sample and an assertion of the parent; 24–25 a sample cut off by a killed JMeter (no
+    // </testResults>).
+    let lines: Vec<String> = [
+        r#"<testResults version="1.2">"#,
+        r#"<httpSample s="false" lb="a &amp; b &#x41;" t="1">"#,
+        "  <assertionResult>",
+        "    <name>Size</name>",
+        "    <failure>true</failure>",
+        "    <error>false</error>",
+        "    <failureMessage>size &gt; 100</failureMessage>",
+        "  </assertionResult>",
+        "</httpSample>",
+        "<sample lb='single' t='2' s='true'/>",
+        r#"<httpSample t="3" lb="data" s="false">"#,
+        r#"  <responseData class="java.lang.String">body</responseData>"#,
+        "  <assertionResult><name>X</name><failure>true</failure><error>false</error><failureMessage><![CDATA[cdata <msg>]]></failureMessage></assertionResult>",
+        "</httpSample>",
+        r#"<httpSample t="4" lb="parent" s="false">"#,
+        r#"  <httpSample t="5" lb="child" s="true"/>"#,
+        "  <assertionResult>",
+        "    <name>P</name>",
+        "    <failure>false</failure>",
+        "    <error>true</error>",
+        "    <failureMessage>parent failed</failureMessage>",
+        "  </assertionResult>",
+        "</httpSample>",
+        r#"<httpSample t="6" lb="cut" s="false">"#,
+        "  <assertionResult>",
+    ]
+    .iter()
+    .map(|l| l.to_string())
+    .collect();
+    for capacity in [37, 8 * 1024] {
+        let (result, d) = decode_lines_buffered(&lines, false, capacity);
+        let report = result.expect("decodes");
+        assert_eq!(report.samples, 5, "capacity {capacity}");
+        assert_eq!(
+            d.rows,
+            vec![
+                ("a & b A".to_string(), None),
+                ("single".to_string(), None),
+                ("data".to_string(), None),
+                ("parent".to_string(), None),
+                ("child".to_string(), Some(3)),
+            ],
+            "capacity {capacity}"
+        );
+        assert_eq!(d.elapsed, vec![Some(1), Some(2), Some(3), Some(4), Some(5)]);
+        let messages = [
+            Some("size > 100"),
+            None,
+            Some("cdata <msg>"),
+            Some("parent failed"),
+            None,
+        ];
+        let want: Vec<Option<String>> = messages.iter().map(|m| m.map(str::to_string)).collect();
+        assert_eq!(d.failure_messages, want, "capacity {capacity}");
+        assert_eq!(d.rejects.len(), 1);
+        assert_eq!(d.rejects[0].line, 24);
+        assert_eq!(report.columns, ["t", "s", "lb"]);
     }
 }
