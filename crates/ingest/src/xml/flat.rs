@@ -13,7 +13,6 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use memchr::memchr;
 use quick_xml::XmlVersion;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::name::QName;
@@ -183,7 +182,8 @@ impl FlatReader {
             }
             let value_start = eq + 2;
             let rest = bytes.get(value_start..)?;
-            let value_len = memchr(quote, rest)?;
+            // A plain loop: values are a few bytes, shorter than a memchr call is worth.
+            let value_len = rest.iter().position(|&b| b == quote)?;
             // One pass over the (short) value, no early exit: '<' is not allowed in it, '&' and
             // control characters make it need normalizing.
             let (lt, special) = rest
