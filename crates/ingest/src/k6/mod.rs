@@ -188,29 +188,25 @@ impl<'a> Assembler<'a> {
         if p.metric == "http_reqs" {
             self.close_pending()?;
             self.poisoned = false;
-            let req = match self.spare.take() {
-                Some(mut req) => {
-                    req.tags.clone_from(&p.tags);
-                    req.meta.clone_from(&p.meta);
-                    req
+            // The last request's tag vectors, overwritten in place, when there is one.
+            let (tags, meta) = match self.spare.take() {
+                Some(Request {
+                    mut tags, mut meta, ..
+                }) => {
+                    tags.clone_from(&p.tags);
+                    meta.clone_from(&p.meta);
+                    (tags, meta)
                 }
-                None => Request {
-                    line,
-                    time_ns: p.time_ns,
-                    tags: p.tags.into_owned(),
-                    meta: p.meta.into_owned(),
-                    generation: None,
-                    values: [0.0; 8],
-                    seen: 0,
-                },
+                None => (p.tags.into_owned(), p.meta.into_owned()),
             };
             self.pending = Some(Request {
                 line,
                 time_ns: p.time_ns,
+                tags,
+                meta,
                 generation: p.generation,
                 values: [0.0; 8],
                 seen: 0,
-                ..req
             });
             return Ok(());
         }
