@@ -1,6 +1,6 @@
 // The console's pages across runs: /compare (GET /api/v1/compare, what `loadlake compare
 // --format json` prints) and /trend (GET /api/v1/trend, what `loadlake trend --format json`
-// prints). Uses console.js's helpers (api, cell, fixed, utc, run). The page's URL holds its
+// prints). Uses console.js's helpers (api, cell, fixed, utc, outlineCard, timeSymbol, run). The page's URL holds its
 // query, so a comparison or a trend is a link to share; the form changes the URL.
 "use strict";
 
@@ -18,11 +18,6 @@ function formQuery(form) {
     if (String(value).trim() !== "") query.set(key, String(value).trim());
   }
   return query;
-}
-
-/** The symbol of an answer's `timeUnit` (absent: ms). */
-function timeSymbol(timeUnit) {
-  return timeUnit === "us" ? "µs" : "ms";
 }
 
 /** A summary card (console.js's outline cards) with a class for its colour. */

@@ -357,6 +357,11 @@ function setUpUpload() {
   };
 }
 
+/** The symbol of a time unit as the API names it (`us`; `ms` or absent: ms). */
+function timeSymbol(timeUnit) {
+  return timeUnit === "us" ? "µs" : "ms";
+}
+
 /** A headline card: the value in bold over its label (run page, compare and trend cards). */
 function outlineCard(field, label, text) {
   const div = document.createElement("div");

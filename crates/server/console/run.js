@@ -1,13 +1,13 @@
 // The console's run page (/runs/{run_id}): the run's curve, outline, details, error classes and
 // their samples, response-time ranges, JMeter statistics, APDEX and SLA; a live run's status
 // as it comes. Uses console.js's helpers (api, mutate, deleteRun, cell, fixed, thousandths, utc,
-// outlineCard, run).
+// outlineCard, timeSymbol, run).
 "use strict";
 
 /** The unit the page's response times are in: the page URL's `?resolution=us` asks the API for
  *  microseconds (where the run measured them; ms × 1000 elsewhere), else milliseconds. */
 const RESOLUTION = new URLSearchParams(location.search).get("resolution") === "us" ? "us" : "ms";
-const TIME_UNIT = RESOLUTION === "us" ? "µs" : "ms";
+const TIME_UNIT = timeSymbol(RESOLUTION);
 
 /** `query` with the page's resolution when it is not the default. */
 function inUnit(query) {
