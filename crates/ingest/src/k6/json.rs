@@ -9,14 +9,16 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+mod events;
 mod fast;
+mod lines;
+mod pipeline;
+#[cfg(test)]
+mod tests;
 
-use super::{Assembler, Point, Tags};
-use crate::FileReport;
-use crate::error::IngestError;
-use crate::options::DecodeOptions;
-use crate::rejects::RejectHandler;
-use loadlake_schema::SampleSink;
+pub use self::pipeline::decode_k6_json;
+
+use super::{Point, Tags};
 
 /// A line as k6 writes it; anything else is diagnosed by [`diagnose`].
 #[derive(Deserialize)]
@@ -160,7 +162,7 @@ impl Recent {
     /// A Point of `metric` with these tags and metadata.
     fn point<'a>(&'a self, metric: Cow<'a, str>, time_ns: i64, value: f64) -> Point<'a> {
         Point {
-            metric,
+            metric: metric.into(),
             time_ns,
             value,
             tags: Cow::Borrowed(&self.tags),
@@ -330,83 +332,5 @@ fn diagnose(line: &[u8]) -> Result<(), (Option<&'static str>, String)> {
             format!("'{other}' is neither Metric nor Point"),
         )),
         None => Err((Some("type"), "a JSON object without k6's type".into())),
-    }
-}
-
-/// Decodes k6 `--out json` text (already decompressed) into `sink`.
-pub fn decode_k6_json<R: BufRead>(
-    file: &str,
-    mut reader: R,
-    opts: &DecodeOptions,
-    first_row: i64,
-    sink: &mut dyn SampleSink,
-    rejects: &mut dyn RejectHandler,
-) -> Result<FileReport, IngestError> {
-    let mut lines = Lines {
-        asm: Assembler::new(file, opts, first_row, sink, rejects),
-        recent: Recent::default(),
-        line_no: 0,
-        max: opts.max_field_bytes,
-    };
-    let mut buf = Vec::with_capacity(1024);
-    let io = |e| IngestError::io(file, e);
-    loop {
-        // A line whole in the reader's buffer is read there; any other is copied.
-        let avail = reader.fill_buf().map_err(io)?;
-        if let Some(end) = memchr::memchr(b'\n', avail).filter(|&end| end <= lines.max) {
-            let line = &avail[..end];
-            lines.take(line.strip_suffix(b"\r").unwrap_or(line), true, false)?;
-            reader.consume(end + 1);
-            continue;
-        }
-        match read_line(&mut reader, &mut buf, lines.max).map_err(io)? {
-            Some((terminated, too_long)) => lines.take(&buf, terminated, too_long)?,
-            None => break,
-        }
-    }
-    lines.asm.finish()
-}
-
-/// The state of one file's decoding between its lines.
-struct Lines<'a> {
-    asm: Assembler<'a>,
-    recent: Recent,
-    /// The last line's number.
-    line_no: u64,
-    /// [`DecodeOptions::max_field_bytes`].
-    max: usize,
-}
-
-impl Lines<'_> {
-    /// Takes the next line (without its line end): whether it ended with `\n` and whether it
-    /// was longer than the limit (then only its start is there).
-    fn take(&mut self, line: &[u8], terminated: bool, too_long: bool) -> Result<(), IngestError> {
-        self.line_no += 1;
-        let (asm, line_no) = (&mut self.asm, self.line_no);
-        let text = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        if too_long {
-            let reason = format!(
-                "the line is longer than the {} byte limit (k6 writes a few hundred bytes a line)",
-                self.max
-            );
-            return asm.bad_line(line_no, None, reason, Some(text));
-        }
-        match parse(text, &mut self.recent) {
-            Ok(Parsed::Point(p)) => asm.point(line_no, p),
-            Ok(Parsed::Skip) => Ok(()),
-            Err((field, reason)) => {
-                let (field, reason) = if terminated {
-                    (field, reason)
-                } else {
-                    let reason = "incomplete last line (the file does not end with a line break: cut off by a killed k6?)".to_string();
-                    asm.warn(format!("line {line_no}: {reason}; it was not imported"));
-                    (None, reason)
-                };
-                asm.bad_line(line_no, field, reason, Some(text))
-            }
-        }
     }
 }

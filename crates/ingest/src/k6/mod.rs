@@ -27,11 +27,31 @@ use crate::rejects::RejectHandler;
 /// Tags (or metadata) of a Point, sorted by name; empty values are kept (they compare).
 pub(crate) type Tags = Vec<(String, String)>;
 
+/// `into` becomes `pairs`, its strings' buffers reused (the tags of consecutive requests differ
+/// in a value or two).
+pub(crate) fn assign_tags<'p>(
+    into: &mut Tags,
+    pairs: impl ExactSizeIterator<Item = (&'p str, &'p str)>,
+) {
+    into.truncate(pairs.len());
+    for (i, (k, v)) in pairs.enumerate() {
+        match into.get_mut(i) {
+            Some((name, value)) => {
+                name.clear();
+                name.push_str(k);
+                value.clear();
+                value.push_str(v);
+            }
+            None => into.push((k.to_string(), v.to_string())),
+        }
+    }
+}
+
 /// One k6 metric sample, as a reader decoded it from one line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Point<'a> {
-    /// The metric's name (`http_req_duration`, `vus`, a custom one).
-    pub metric: std::borrow::Cow<'a, str>,
+    /// The metric (`http_req_duration`, `vus`, a custom one).
+    pub metric: Metric<'a>,
     /// The Point's time (for a request: its end), ns since the epoch.
     pub time_ns: i64,
     /// The value: ms for time metrics, 0/1 for rates, 1 for counters, a count for gauges.
@@ -44,6 +64,94 @@ pub(crate) struct Point<'a> {
     /// reader's to say; `None`: compare them).
     pub generation: Option<u64>,
 }
+
+/// A Point's metric, as the [`Assembler`] tells them apart.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Metric<'a> {
+    /// `http_reqs`: the first Point of a request.
+    Reqs,
+    /// `TIMINGS[i]`: a request's other Points.
+    Timing(usize),
+    /// `vus`: the test's VUs.
+    Vus,
+    /// `checks`: a check's pass (1) or fail (0).
+    Checks,
+    /// `group_duration`: a group, imported as a transaction.
+    Group,
+    /// `AGGREGATES[i]`, k6's own aggregates: neither imported nor noted.
+    Aggregate(usize),
+    /// Any other metric (a custom one): counted in a note.
+    Other(std::borrow::Cow<'a, str>),
+}
+
+impl<'a> From<std::borrow::Cow<'a, str>> for Metric<'a> {
+    fn from(name: std::borrow::Cow<'a, str>) -> Self {
+        match name.as_ref() {
+            "http_reqs" => Metric::Reqs,
+            "vus" => Metric::Vus,
+            "checks" => Metric::Checks,
+            "group_duration" => Metric::Group,
+            other => {
+                if let Some(i) = TIMINGS.iter().position(|m| *m == other) {
+                    Metric::Timing(i)
+                } else if let Some(i) = AGGREGATES.iter().position(|m| *m == other) {
+                    Metric::Aggregate(i)
+                } else {
+                    Metric::Other(name)
+                }
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Metric<'a> {
+    fn from(name: &'a str) -> Self {
+        Metric::from(std::borrow::Cow::Borrowed(name))
+    }
+}
+
+impl Metric<'_> {
+    /// The same metric, owning its name when it is another metric's.
+    pub(crate) fn into_owned(self) -> Metric<'static> {
+        match self {
+            Metric::Reqs => Metric::Reqs,
+            Metric::Timing(i) => Metric::Timing(i),
+            Metric::Vus => Metric::Vus,
+            Metric::Checks => Metric::Checks,
+            Metric::Group => Metric::Group,
+            Metric::Aggregate(i) => Metric::Aggregate(i),
+            Metric::Other(name) => Metric::Other(std::borrow::Cow::Owned(name.into_owned())),
+        }
+    }
+
+    /// The metric's name as k6 writes it.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Metric::Reqs => "http_reqs",
+            Metric::Timing(i) => TIMINGS[*i],
+            Metric::Vus => "vus",
+            Metric::Checks => "checks",
+            Metric::Group => "group_duration",
+            Metric::Aggregate(i) => AGGREGATES[*i],
+            Metric::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Metric<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// k6's own aggregate metrics, which the assembler skips.
+const AGGREGATES: [&str; 5] = [
+    "vus_max",
+    "iterations",
+    "iteration_duration",
+    "data_sent",
+    "data_received",
+];
 
 /// The Points of one request other than `http_reqs`, as bits of a request's `seen` mask.
 const TIMINGS: [&str; 8] = [
@@ -185,7 +293,7 @@ impl<'a> Assembler<'a> {
 
     /// Takes one Point read at `line`.
     pub(crate) fn point(&mut self, line: u64, p: Point<'_>) -> Result<(), IngestError> {
-        if p.metric == "http_reqs" {
+        if p.metric == Metric::Reqs {
             self.close_pending()?;
             self.poisoned = false;
             // The last request's tag vectors, overwritten in place, when there is one.
@@ -210,14 +318,14 @@ impl<'a> Assembler<'a> {
             });
             return Ok(());
         }
-        if let Some(i) = TIMINGS.iter().position(|m| *m == p.metric.as_ref()) {
+        if let Metric::Timing(i) = p.metric {
             return self.timing(line, i, p);
         }
         self.close_pending()?;
         self.poisoned = false;
-        match p.metric.as_ref() {
-            "vus" => self.vus = Some(p.value.round().clamp(0.0, i32::MAX as f64) as i32),
-            "checks" => {
+        match &p.metric {
+            Metric::Vus => self.vus = Some(p.value.round().clamp(0.0, i32::MAX as f64) as i32),
+            Metric::Checks => {
                 let name = tag(&p.tags, "check").unwrap_or_default().to_string();
                 let entry = self.checks.entry(name).or_default();
                 if p.value >= 0.5 {
@@ -226,9 +334,9 @@ impl<'a> Assembler<'a> {
                     entry.1 += 1;
                 }
             }
-            "group_duration" => self.group(line, &p)?,
-            "vus_max" | "iterations" | "iteration_duration" | "data_sent" | "data_received" => {}
-            other => *self.other.entry(other.to_string()).or_default() += 1,
+            Metric::Group => self.group(line, &p)?,
+            Metric::Aggregate(_) | Metric::Reqs | Metric::Timing(_) => {}
+            Metric::Other(other) => *self.other.entry(other.to_string()).or_default() += 1,
         }
         Ok(())
     }

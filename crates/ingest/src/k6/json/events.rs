@@ -1,0 +1,214 @@
+//! What the line reader ([`super::lines::Splitter`]) makes of a run of lines, owned so that it
+//! can cross to the thread that assembles the requests: the Points in file order (their tags
+//! and metadata only when they change, as text spans), the bad lines with their field, reason
+//! and raw text. [`Replay`] hands them to the [`Assembler`] exactly as if it read the lines
+//! itself.
+
+use std::borrow::Cow;
+
+use crate::error::IngestError;
+use crate::k6::{Assembler, Metric, Point, Tags, assign_tags};
+
+/// A byte range of [`Events::text`] (a chunk of the input is far below 4 GiB).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// A range of [`Events::pairs`]: one set of tags or metadata.
+#[derive(Debug, Clone, Copy)]
+struct Pairs {
+    start: u32,
+    end: u32,
+}
+
+/// A line that could not be read, as [`Assembler::bad_line`] takes it.
+#[derive(Debug)]
+struct BadLine {
+    line: u64,
+    field: Option<&'static str>,
+    reason: String,
+    /// The line's text (at most the line length limit of it).
+    raw: Vec<u8>,
+    /// The file's unterminated last line: the report also gets a warning.
+    incomplete: bool,
+}
+
+/// One thing read from the input, in file order.
+#[derive(Debug)]
+enum Event {
+    /// The tags and metadata of the Points that follow (until the next `Tags`).
+    Tags { tags: Pairs, meta: Pairs },
+    /// A Point read at `line`, with the tags and metadata of the last `Tags`.
+    Point {
+        line: u64,
+        metric: Metric<'static>,
+        time_ns: i64,
+        value: f64,
+        /// [`Point::generation`].
+        generation: u64,
+    },
+    /// A bad line (boxed: rare, and bigger than a Point).
+    Bad(Box<BadLine>),
+}
+
+/// The events of a run of lines; cleared by [`Replay::apply`] and filled again, so that its
+/// buffers are reused.
+#[derive(Debug, Default)]
+pub(super) struct Events {
+    items: Vec<Event>,
+    /// The text of the tags and metadata pairs.
+    text: String,
+    /// (name, value) of each pair, in `text`.
+    pairs: Vec<(Span, Span)>,
+}
+
+impl Events {
+    /// The Points from now on have `tags` and `meta`.
+    pub(super) fn tags(&mut self, tags: &Tags, meta: &Tags) {
+        let tags = self.add_pairs(tags);
+        let meta = self.add_pairs(meta);
+        self.items.push(Event::Tags { tags, meta });
+    }
+
+    fn add_pairs(&mut self, tags: &Tags) -> Pairs {
+        let start = self.pairs.len() as u32;
+        for (k, v) in tags {
+            let k = self.add_text(k);
+            let v = self.add_text(v);
+            self.pairs.push((k, v));
+        }
+        Pairs {
+            start,
+            end: self.pairs.len() as u32,
+        }
+    }
+
+    fn add_text(&mut self, s: &str) -> Span {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Span {
+            start,
+            end: self.text.len() as u32,
+        }
+    }
+
+    /// A Point read at `line`, of `generation` (its tags are the last [`Events::tags`]).
+    pub(super) fn point(
+        &mut self,
+        line: u64,
+        metric: Metric<'_>,
+        time_ns: i64,
+        value: f64,
+        generation: u64,
+    ) {
+        self.items.push(Event::Point {
+            line,
+            metric: metric.into_owned(),
+            time_ns,
+            value,
+            generation,
+        });
+    }
+
+    /// A bad line: `incomplete` for the file's unterminated last line.
+    pub(super) fn bad(
+        &mut self,
+        line: u64,
+        field: Option<&'static str>,
+        reason: String,
+        raw: &[u8],
+        incomplete: bool,
+    ) {
+        self.items.push(Event::Bad(Box::new(BadLine {
+            line,
+            field,
+            reason,
+            raw: raw.to_vec(),
+            incomplete,
+        })));
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.text.clear();
+        self.pairs.clear();
+    }
+}
+
+/// The assembling side's state between [`Events`]: the tags and metadata of the last
+/// [`Events::tags`] (which may come in an earlier chunk than their Points).
+#[derive(Debug, Default)]
+pub(super) struct Replay {
+    tags: Tags,
+    meta: Tags,
+}
+
+impl Replay {
+    /// Hands `events` to `asm` in order (leaving `events` empty for reuse); stops at the first
+    /// error (the reject policy's or the sink's).
+    pub(super) fn apply(
+        &mut self,
+        events: &mut Events,
+        asm: &mut Assembler<'_>,
+    ) -> Result<(), IngestError> {
+        let result = self.apply_items(events, asm);
+        events.clear();
+        result
+    }
+
+    fn apply_items(
+        &mut self,
+        events: &mut Events,
+        asm: &mut Assembler<'_>,
+    ) -> Result<(), IngestError> {
+        let Events { items, text, pairs } = events;
+        for event in items.drain(..) {
+            match event {
+                Event::Tags { tags, meta } => {
+                    fill(&mut self.tags, text, pairs, tags);
+                    fill(&mut self.meta, text, pairs, meta);
+                }
+                Event::Point {
+                    line,
+                    metric,
+                    time_ns,
+                    value,
+                    generation,
+                } => {
+                    let point = Point {
+                        metric,
+                        time_ns,
+                        value,
+                        tags: Cow::Borrowed(&self.tags),
+                        meta: Cow::Borrowed(&self.meta),
+                        generation: Some(generation),
+                    };
+                    asm.point(line, point)?;
+                }
+                Event::Bad(bad) => {
+                    let BadLine {
+                        line,
+                        field,
+                        reason,
+                        raw,
+                        incomplete,
+                    } = *bad;
+                    if incomplete {
+                        asm.warn(format!("line {line}: {reason}; it was not imported"));
+                    }
+                    asm.bad_line(line, field, reason, Some(raw.as_slice()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `into` becomes the pairs `range` of `pairs` (spans of `text`).
+fn fill(into: &mut Tags, text: &str, pairs: &[(Span, Span)], range: Pairs) {
+    let pairs = &pairs[range.start as usize..range.end as usize];
+    let at = |s: Span| &text[s.start as usize..s.end as usize];
+    assign_tags(into, pairs.iter().map(|&(k, v)| (at(k), at(v))));
+}
