@@ -447,4 +447,6 @@ mod growing;
 
 pub use growing::{XmlPart, XmlSplit, decode_xml_samples, split_whole_samples};
 #[cfg(test)]
+mod fast_path_tests;
+#[cfg(test)]
 mod tests;

@@ -64,8 +64,14 @@ impl Known {
     /// The attribute called `name`, if JMeter writes one by that name (one `match`: this runs
     /// for every attribute of every sample).
     pub(super) fn of(name: &str) -> Option<Known> {
+        Known::of_bytes(name.as_bytes())
+    }
+
+    /// [`Known::of`] the raw bytes of a name (the fast path reads names before their text is
+    /// checked to be UTF-8; every known name is ASCII).
+    pub(super) fn of_bytes(name: &[u8]) -> Option<Known> {
         // Byte patterns: a length test and a few byte compares, no string comparison call.
-        Some(match *name.as_bytes() {
+        Some(match *name {
             [b't'] => Known::T,
             [b'i', b't'] => Known::It,
             [b'l', b't'] => Known::Lt,
@@ -114,6 +120,22 @@ impl Known {
             Known::Na => "na",
             Known::Hn => "hn",
         }
+    }
+
+    /// Whether the attribute's value is text, kept as given ([`SampleAttrs::set_text`]); the
+    /// others are numbers or the success flag ([`SampleAttrs::set_number`]).
+    pub(super) fn is_text(self) -> bool {
+        matches!(
+            self,
+            Known::Lb
+                | Known::Rc
+                | Known::Rs
+                | Known::Rm
+                | Known::Tn
+                | Known::Dt
+                | Known::De
+                | Known::Hn
+        )
     }
 
     /// The attribute's bit in a seen-mask.
@@ -179,22 +201,20 @@ impl Default for SampleAttrs<'_> {
 }
 
 /// A whole number, `None` when empty.
-fn int(key: Known, v: &str) -> Result<Option<i64>, AttrError> {
+fn int(key: Known, v: &[u8]) -> Result<Option<i64>, AttrError> {
     if v.is_empty() {
         return Ok(None);
     }
-    crate::csv::parse_i64(v.as_bytes())
-        .map(Some)
-        .ok_or_else(|| {
-            (
-                key.name().to_string(),
-                format!("'{v}' is not a whole number"),
-            )
-        })
+    crate::csv::parse_i64(v).map(Some).ok_or_else(|| {
+        (
+            key.name().to_string(),
+            format!("'{}' is not a whole number", String::from_utf8_lossy(v)),
+        )
+    })
 }
 
 /// A whole number in i32's range, `None` when empty.
-fn int32(key: Known, v: &str) -> Result<Option<i32>, AttrError> {
+fn int32(key: Known, v: &[u8]) -> Result<Option<i32>, AttrError> {
     int(key, v)?
         .map(|n| {
             i32::try_from(n).map_err(|_| (key.name().to_string(), format!("{n} is out of range")))
@@ -206,7 +226,7 @@ fn int32(key: Known, v: &str) -> Result<Option<i32>, AttrError> {
 /// (loadlake_schema::range), `None` when empty.
 fn ranged(
     key: Known,
-    v: &str,
+    v: &[u8],
     check: fn(i64) -> Result<i64, RangeError>,
 ) -> Result<Option<i64>, AttrError> {
     int(key, v)?
@@ -223,37 +243,78 @@ impl<'a> SampleAttrs<'a> {
     /// Sets the known attribute `key` from its (unescaped) value. A repeated attribute's last
     /// value wins.
     pub(super) fn set(&mut self, key: Known, value: Cow<'a, str>) -> Result<(), AttrError> {
+        if key.is_text() {
+            self.set_text(key, value);
+            Ok(())
+        } else {
+            self.set_number(key, value.as_bytes())
+        }
+    }
+
+    /// Sets a number or the success flag (a `key` that is not [`Known::is_text`]) from its
+    /// value's bytes: the one home of the rules for them. A text `key` is ignored.
+    pub(super) fn set_number(&mut self, key: Known, value: &[u8]) -> Result<(), AttrError> {
         use loadlake_schema::{check_duration, check_ts};
         match key {
-            Known::T => self.t = ranged(key, &value, check_duration)?,
-            Known::It => self.it = ranged(key, &value, check_duration)?,
-            Known::Lt => self.lt = ranged(key, &value, check_duration)?,
-            Known::Ct => self.ct = ranged(key, &value, check_duration)?,
-            Known::Ts => self.ts = ranged(key, &value, check_ts)?,
+            Known::T => self.t = ranged(key, value, check_duration)?,
+            Known::It => self.it = ranged(key, value, check_duration)?,
+            Known::Lt => self.lt = ranged(key, value, check_duration)?,
+            Known::Ct => self.ct = ranged(key, value, check_duration)?,
+            Known::Ts => self.ts = ranged(key, value, check_ts)?,
             Known::S => {
-                self.s = match value.as_ref() {
-                    "true" => true,
-                    "false" => false,
+                self.s = match value {
+                    b"true" => true,
+                    b"false" => false,
                     other => {
-                        return Err(("s".into(), format!("'{other}' is not true or false")));
+                        return Err((
+                            "s".into(),
+                            format!("'{}' is not true or false", String::from_utf8_lossy(other)),
+                        ));
                     }
                 }
             }
+            Known::By => self.by = int(key, value)?,
+            Known::Sby => self.sby = int(key, value)?,
+            Known::Sc => self.sc = int32(key, value)?,
+            Known::Ec => self.ec = int32(key, value)?,
+            Known::Ng => self.ng = int32(key, value)?,
+            Known::Na => self.na = int32(key, value)?,
+            Known::Lb
+            | Known::Rc
+            | Known::Rs
+            | Known::Rm
+            | Known::Tn
+            | Known::Dt
+            | Known::De
+            | Known::Hn => {}
+        }
+        Ok(())
+    }
+
+    /// Sets a text attribute (a `key` that is [`Known::is_text`]) as given; `rc` and `rs` are
+    /// the same field. A number `key` is ignored.
+    pub(super) fn set_text(&mut self, key: Known, value: Cow<'a, str>) {
+        match key {
             Known::Lb => self.lb = value,
             Known::Rc | Known::Rs => self.rc = Some(value),
             Known::Rm => self.rm = Some(value),
             Known::Tn => self.tn = Some(value),
             Known::Dt => self.dt = non_empty(value),
             Known::De => self.de = non_empty(value),
-            Known::By => self.by = int(key, &value)?,
-            Known::Sby => self.sby = int(key, &value)?,
-            Known::Sc => self.sc = int32(key, &value)?,
-            Known::Ec => self.ec = int32(key, &value)?,
-            Known::Ng => self.ng = int32(key, &value)?,
-            Known::Na => self.na = int32(key, &value)?,
             Known::Hn => self.hn = non_empty(value),
+            Known::T
+            | Known::It
+            | Known::Lt
+            | Known::Ct
+            | Known::Ts
+            | Known::S
+            | Known::By
+            | Known::Sby
+            | Known::Sc
+            | Known::Ec
+            | Known::Ng
+            | Known::Na => {}
         }
-        Ok(())
     }
 
     /// The same attributes owning their text, to outlive the document buffer.

@@ -10,7 +10,7 @@ use loadlake_schema::SampleSink;
 use quick_xml::Reader;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 
-use super::flat::FlatReader;
+use super::flat;
 use super::{
     Assertion, LineCounter, MAX_SAMPLE_DEPTH, XmlDecoder, XmlSample, is_sample, read_text,
     skip_element,
@@ -48,7 +48,9 @@ pub(super) struct EventLoop<'a, 'r, R> {
     /// The last event read was a tag (quick-xml is between markup, in text): the fast path may
     /// take the flat samples that follow straight from the reader's buffer.
     after_tag: bool,
-    flat: FlatReader,
+    /// Whether the fast path ([`super::flat`]) is used (tests turn it off to compare with
+    /// quick-xml's reading of the same document).
+    fast_path: bool,
 }
 
 impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
@@ -73,15 +75,28 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
             root_seen: false,
             closed: false,
             after_tag: false,
-            flat: FlatReader::default(),
+            fast_path: true,
         }
+    }
+
+    /// The same loop reading every element with quick-xml: the second implementation the fast
+    /// path is tested against.
+    #[cfg(test)]
+    pub(super) fn without_fast_path(mut self) -> Self {
+        self.fast_path = false;
+        self
     }
 
     /// Reads the whole document, writes its samples and returns the file's report.
     pub(super) fn run(mut self) -> Result<FileReport, IngestError> {
         let mut buf = Vec::with_capacity(64 * 1024);
         loop {
-            if self.after_tag && self.root_seen && !self.closed && self.open.is_empty() {
+            if self.fast_path
+                && self.after_tag
+                && self.root_seen
+                && !self.closed
+                && self.open.is_empty()
+            {
                 self.read_flat()?;
             }
             buf.clear();
@@ -124,7 +139,7 @@ impl<'a, 'r, R: BufRead> EventLoop<'a, 'r, R> {
                 _ => return Ok(()),
             };
             let mut used = 0;
-            while let Some(sample) = bytes.get(used..).and_then(|b| self.flat.sample(b)) {
+            while let Some(sample) = bytes.get(used..).and_then(flat::read_sample) {
                 self.dec.note_flat(sample.seen, &sample.attrs.vars);
                 let message = sample.failure_message.as_deref();
                 self.dec.emit(&sample.attrs, None, message, None)?;

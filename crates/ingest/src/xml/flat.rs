@@ -11,7 +11,6 @@
 //! it, or rejects it naming file, line and field, as it always did.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::attributes::Attribute;
@@ -21,7 +20,7 @@ use super::MAX_ATTRIBUTES;
 use super::attrs::{Known, SampleAttrs};
 use super::children;
 
-/// A sample element read by [`FlatReader::sample`].
+/// A sample element read by [`read_sample`].
 pub(super) struct FlatSample<'a> {
     pub(super) attrs: SampleAttrs<'a>,
     /// The known attributes the element has (bits of [`Known::bit`]).
@@ -32,39 +31,47 @@ pub(super) struct FlatSample<'a> {
     pub(super) len: usize,
 }
 
-/// One attribute of the element being read: where its name and raw value are.
-struct AttrSpan {
-    key: Range<usize>,
-    value: Range<usize>,
-    /// The value has no `&` and no control character: it is its own normalized value.
-    plain: bool,
-}
+/// A byte of an attribute name the fast path takes (XML name characters; anything else goes to
+/// quick-xml). One bit of [`CLASS`].
+const NAME: u8 = 1;
+/// Whitespace: what XML (and quick-xml) take as space between markup and between attributes.
+const SPACE: u8 = 2;
+/// `<`: not allowed in an attribute value.
+const LT: u8 = 4;
+/// `&` or a control character: the value needs normalizing (entities resolved, line breaks
+/// and tabs made spaces).
+const SPECIAL: u8 = 8;
 
-/// The start tag of a sample element, as [`FlatReader::scan`] found it.
-struct StartTag {
-    /// Where the element's name is.
-    name: Range<usize>,
-    /// Where the tag ends (just after its `>`).
-    end: usize,
-    /// `/>`: the element has no children.
-    empty: bool,
-}
+/// What each byte is to the scan of a start tag, one table look-up per byte.
+static CLASS: [u8; 256] = byte_classes();
 
-/// Reads sample elements, reusing its scratch space from one element to the next.
-#[derive(Default)]
-pub(super) struct FlatReader {
-    spans: Vec<AttrSpan>,
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut class = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-') || b >= 0x80 {
+            class |= NAME;
+        }
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            class |= SPACE;
+        }
+        if b == b'<' {
+            class |= LT;
+        }
+        if b == b'&' || b < 0x20 {
+            class |= SPECIAL;
+        }
+        table[i] = class;
+        i += 1;
+    }
+    table
 }
 
 /// The bytes XML (and quick-xml) take as whitespace between markup and between attributes.
 pub(super) fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Bytes of an attribute name the fast path takes (XML name characters; anything else goes to
-/// quick-xml).
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-') || b >= 0x80
+    CLASS[usize::from(b)] & SPACE != 0
 }
 
 /// The index of the first byte at or after `i` that is not whitespace (`bytes.len()` if none).
@@ -77,9 +84,11 @@ pub(super) fn skip_space(bytes: &[u8], mut i: usize) -> usize {
 
 /// The length of the sample element name at the start of `bytes`, if there is one.
 fn sample_name_len(bytes: &[u8]) -> Option<usize> {
-    let len = if bytes.starts_with(b"httpSample") || bytes.starts_with(b"statSample") {
+    // Fixed-size compares, inlined (a slice compare is a memcmp call).
+    let starts = |name: &[u8; 10]| bytes.first_chunk::<10>() == Some(name);
+    let len = if starts(b"httpSample") || starts(b"statSample") {
         10
-    } else if bytes.starts_with(b"sample") {
+    } else if bytes.first_chunk::<6>() == Some(b"sample") {
         6
     } else {
         return None;
@@ -88,121 +97,157 @@ fn sample_name_len(bytes: &[u8]) -> Option<usize> {
     (is_space(next) || next == b'/' || next == b'>').then_some(len)
 }
 
-impl FlatReader {
-    /// The sample element at the start of `bytes` (after any whitespace), if there is a whole
-    /// one the fast path takes; `None` leaves the bytes to quick-xml.
-    pub(super) fn sample<'a>(&mut self, bytes: &'a [u8]) -> Option<FlatSample<'a>> {
-        let start = skip_space(bytes, 0);
-        let tag = self.scan(bytes, start)?;
-        let (end, message) = if tag.empty {
-            (tag.end, None)
-        } else {
-            children::assertions(bytes, tag.end, bytes.get(tag.name)?)?
-        };
-        let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
-        let mut attrs = SampleAttrs::default();
-        let mut seen = 0;
-        for span in &self.spans {
-            let key = text.get(span.key.start - start..span.key.end - start)?;
-            let raw = text.get(span.value.start - start..span.value.end - start)?;
-            let value = if span.plain {
-                Cow::Borrowed(raw)
-            } else {
-                // quick-xml's own normalization: entities resolved, line breaks and tabs made
-                // spaces. A value it cannot resolve is counted and kept by the slow path.
-                let attr = Attribute {
-                    key: QName(key),
-                    value: Cow::Borrowed(raw),
-                };
-                attr.normalized_value(XmlVersion::Implicit1_0).ok()?
-            };
-            match Known::of(key) {
-                Some(k) => {
-                    attrs.set(k, value).ok()?;
-                    seen |= k.bit();
-                }
-                None => attrs.vars.push((Cow::Borrowed(key), value)),
-            }
-        }
-        let failure_message = match message {
+/// The text of an attribute value: borrowed when `plain` (no `&`, no control character: it is
+/// its own normalized value), else quick-xml's own normalization (entities resolved, line
+/// breaks and tabs made spaces). `None` for invalid UTF-8 or a value quick-xml cannot resolve
+/// (the slow path counts and keeps it).
+fn value_text<'a>(key: &'a str, raw: &'a [u8], plain: bool) -> Option<Cow<'a, str>> {
+    let text = std::str::from_utf8(raw).ok()?;
+    if plain {
+        return Some(Cow::Borrowed(text));
+    }
+    let attr = Attribute {
+        key: QName(key),
+        value: Cow::Borrowed(text),
+    };
+    attr.normalized_value(XmlVersion::Implicit1_0).ok()
+}
+
+/// A sample element's start tag, its attributes read.
+struct StartTag<'a> {
+    attrs: SampleAttrs<'a>,
+    seen: u32,
+    /// Where the element's name is.
+    name: &'a [u8],
+    /// Where the tag ends (just after its `>`).
+    end: usize,
+    /// `/>`: the element has no children.
+    empty: bool,
+}
+
+/// The sample element at the start of `bytes` (after any whitespace), if there is a whole one
+/// the fast path takes; `None` leaves the bytes to quick-xml.
+pub(super) fn read_sample(bytes: &[u8]) -> Option<FlatSample<'_>> {
+    let start = skip_space(bytes, 0);
+    let tag = start_tag(bytes, start)?;
+    let (end, failure_message) = if tag.empty {
+        (tag.end, None)
+    } else {
+        let (end, message) = children::assertions(bytes, tag.end, tag.name)?;
+        // The children are UTF-8 as a whole (quick-xml's rule for the element); the start
+        // tag's text was checked piece by piece.
+        let inner = std::str::from_utf8(bytes.get(tag.end..end)?).ok()?;
+        let message = match message {
             Some(m) => Some(children::resolve_text(
-                text.get(m.start - start..m.end - start)?,
+                inner.get(m.start - tag.end..m.end - tag.end)?,
             )),
             None => None,
         };
-        Some(FlatSample {
-            attrs,
-            seen,
-            failure_message,
-            len: end,
-        })
-    }
+        (end, message)
+    };
+    Some(FlatSample {
+        attrs: tag.attrs,
+        seen: tag.seen,
+        failure_message,
+        len: end,
+    })
+}
 
-    /// Finds the attributes of the plain sample start tag at `bytes[start]` into `self.spans`;
-    /// `None` when it is not one (or is cut).
-    fn scan(&mut self, bytes: &[u8], start: usize) -> Option<StartTag> {
-        if bytes.get(start) != Some(&b'<') {
+/// Reads the plain sample start tag at `bytes[start]` in one pass: each attribute's name and
+/// value found, and its field set, as the scan goes. `None` when it is not one, is cut off, or
+/// has an attribute the slow path must judge (a bad number, invalid UTF-8, an entity in a
+/// number, an unresolvable entity).
+///
+/// The pieces checked to be UTF-8 (text values, variable names) are split at ASCII markup, so
+/// the tag is UTF-8 exactly when each of them is; numbers are parsed from bytes, and any byte
+/// that is not a digit (or `true` / `false`) fails them.
+fn start_tag(bytes: &[u8], start: usize) -> Option<StartTag<'_>> {
+    if bytes.get(start) != Some(&b'<') {
+        return None;
+    }
+    let name_start = start + 1;
+    let name_len = sample_name_len(bytes.get(name_start..)?)?;
+    let name = bytes.get(name_start..name_start + name_len)?;
+    let mut attrs = SampleAttrs::default();
+    let mut seen = 0;
+    let mut count = 0;
+    let mut i = name_start + name_len;
+    loop {
+        let j = skip_space(bytes, i);
+        match *bytes.get(j)? {
+            b'/' => {
+                return (*bytes.get(j + 1)? == b'>').then_some(StartTag {
+                    attrs,
+                    seen,
+                    name,
+                    end: j + 2,
+                    empty: true,
+                });
+            }
+            b'>' => {
+                return Some(StartTag {
+                    attrs,
+                    seen,
+                    name,
+                    end: j + 1,
+                    empty: false,
+                });
+            }
+            _ => {}
+        }
+        // Attributes are separated by whitespace.
+        if j == i || count >= MAX_ATTRIBUTES {
             return None;
         }
-        let name_start = start + 1;
-        let name_len = sample_name_len(bytes.get(name_start..)?)?;
-        self.spans.clear();
-        let mut i = name_start + name_len;
-        loop {
-            let j = skip_space(bytes, i);
-            match *bytes.get(j)? {
-                b'/' => {
-                    return (*bytes.get(j + 1)? == b'>').then_some(StartTag {
-                        name: name_start..name_start + name_len,
-                        end: j + 2,
-                        empty: true,
-                    });
-                }
-                b'>' => {
-                    return Some(StartTag {
-                        name: name_start..name_start + name_len,
-                        end: j + 1,
-                        empty: false,
-                    });
-                }
-                _ => {}
-            }
-            // Attributes are separated by whitespace.
-            if j == i || self.spans.len() >= MAX_ATTRIBUTES {
-                return None;
-            }
-            let key_len = bytes.get(j..)?.iter().position(|&b| !is_name_byte(b))?;
-            let eq = j + key_len;
-            if key_len == 0 || *bytes.get(eq)? != b'=' {
-                return None;
-            }
-            let quote = *bytes.get(eq + 1)?;
-            if quote != b'"' && quote != b'\'' {
-                return None;
-            }
-            let value_start = eq + 2;
-            let rest = bytes.get(value_start..)?;
-            // A plain loop: values are a few bytes, shorter than a memchr call is worth.
-            let value_len = rest.iter().position(|&b| b == quote)?;
-            // One pass over the (short) value, no early exit: '<' is not allowed in it, '&' and
-            // control characters make it need normalizing.
-            let (lt, special) = rest
-                .get(..value_len)?
-                .iter()
-                .fold((false, false), |(lt, sp), &b| {
-                    (lt | (b == b'<'), sp | (b == b'&') | (b < 0x20))
-                });
-            if lt {
-                return None;
-            }
-            let value_end = value_start + value_len;
-            self.spans.push(AttrSpan {
-                key: j..eq,
-                value: value_start..value_end,
-                plain: !special,
-            });
-            i = value_end + 1;
+        count += 1;
+        let mut eq = j;
+        while CLASS[usize::from(*bytes.get(eq)?)] & NAME != 0 {
+            eq += 1;
         }
+        if eq == j || *bytes.get(eq)? != b'=' {
+            return None;
+        }
+        let quote = *bytes.get(eq + 1)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = eq + 2;
+        // One pass over the (short) value: its end, and the classes of its bytes.
+        let mut value_end = value_start;
+        let mut classes = 0;
+        loop {
+            let b = *bytes.get(value_end)?;
+            if b == quote {
+                break;
+            }
+            classes |= CLASS[usize::from(b)];
+            value_end += 1;
+        }
+        if classes & LT != 0 {
+            return None;
+        }
+        let plain = classes & SPECIAL == 0;
+        let key = bytes.get(j..eq)?;
+        let raw = bytes.get(value_start..value_end)?;
+        match Known::of_bytes(key) {
+            Some(k) => {
+                if k.is_text() {
+                    attrs.set_text(k, value_text(k.name(), raw, plain)?);
+                } else if plain {
+                    attrs.set_number(k, raw).ok()?;
+                } else {
+                    // A reference in a number is resolved by the slow path.
+                    return None;
+                }
+                seen |= k.bit();
+            }
+            None => {
+                let key = std::str::from_utf8(key).ok()?;
+                let value = value_text(key, raw, plain)?;
+                attrs.vars.push((Cow::Borrowed(key), value));
+            }
+        }
+        i = value_end + 1;
     }
 }
 
@@ -211,9 +256,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Option<(SampleAttrs<'_>, u32, usize)> {
-        FlatReader::default()
-            .sample(text.as_bytes())
-            .map(|s| (s.attrs, s.seen, s.len))
+        read_sample(text.as_bytes()).map(|s| (s.attrs, s.seen, s.len))
     }
 
     #[test]
@@ -278,6 +321,6 @@ mod tests {
             assert!(read(text).is_none(), "{text}");
         }
         let invalid_utf8 = b"<httpSample lb=\"\xff\"/>";
-        assert!(FlatReader::default().sample(invalid_utf8).is_none());
+        assert!(read_sample(invalid_utf8).is_none());
     }
 }
