@@ -5,7 +5,7 @@
 //! report and rejects through read buffers of several sizes. Plus values computed by hand for a
 //! sample with every JMeter attribute.
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use arrow::compute::concat_batches;
 use arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
 use arrow::record_batch::RecordBatch;
