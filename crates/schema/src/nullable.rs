@@ -1,10 +1,15 @@
 //! [`Nullable`]: an Arrow builder that appends runs of nulls at once. A column a format never
 //! fills (Gatling has no `bytes`, a CSV without `URL`) costs a counter per row instead of a
-//! null bit and a zero value; the arrays it finishes equal those of `append_option` row by row.
+//! null bit and a zero value, and a batch of it nothing but a validity bitmap
+//! ([`crate::null_column`]); the arrays it finishes equal those of `append_option` row by row.
 
 use arrow::array::{
-    ArrowPrimitiveType, PrimitiveArray, PrimitiveBuilder, StringArray, StringBuilder,
+    Array, ArrayBuilder, ArrowPrimitiveType, AsArray, PrimitiveArray, PrimitiveBuilder,
+    StringArray, StringBuilder,
 };
+use arrow::datatypes::DataType;
+
+use crate::null_column::null_column;
 
 /// A builder of one nullable column; nulls are counted and appended in one call when a value
 /// (or the end of the batch) comes.
@@ -12,13 +17,17 @@ pub(crate) struct Nullable<B> {
     builder: B,
     /// Nulls not yet appended to `builder` (they come after everything in it).
     nulls: usize,
+    /// The type of the column (a timestamp's has its time zone).
+    data_type: DataType,
 }
 
 /// The builders [`Nullable`] wraps.
-pub(crate) trait NullRuns {
+pub(crate) trait NullRuns: ArrayBuilder {
     type Array;
     fn append_nulls(&mut self, n: usize);
     fn finish(&mut self) -> Self::Array;
+    /// `column` (a [`null_column`] of this builder's type) as its array type.
+    fn downcast(column: &dyn Array) -> Option<Self::Array>;
 }
 
 impl<T: ArrowPrimitiveType> NullRuns for PrimitiveBuilder<T> {
@@ -28,6 +37,9 @@ impl<T: ArrowPrimitiveType> NullRuns for PrimitiveBuilder<T> {
     }
     fn finish(&mut self) -> PrimitiveArray<T> {
         PrimitiveBuilder::finish(self)
+    }
+    fn downcast(column: &dyn Array) -> Option<PrimitiveArray<T>> {
+        column.as_primitive_opt::<T>().cloned()
     }
 }
 
@@ -39,11 +51,19 @@ impl NullRuns for StringBuilder {
     fn finish(&mut self) -> StringArray {
         StringBuilder::finish(self)
     }
+    fn downcast(column: &dyn Array) -> Option<StringArray> {
+        column.as_string_opt::<i32>().cloned()
+    }
 }
 
 impl<B: NullRuns> Nullable<B> {
     pub(crate) fn new(builder: B) -> Self {
-        Nullable { builder, nulls: 0 }
+        let data_type = builder.finish_cloned().data_type().clone();
+        Nullable {
+            builder,
+            nulls: 0,
+            data_type,
+        }
     }
 
     /// The builder, with the counted nulls appended: ready for a value.
@@ -55,9 +75,17 @@ impl<B: NullRuns> Nullable<B> {
         &mut self.builder
     }
 
-    /// The column so far; the builder starts over empty.
+    /// The column so far; the builder starts over empty. A column of nulls only is a
+    /// [`null_column`].
     pub(crate) fn finish(&mut self) -> B::Array {
-        self.flushed().finish()
+        if self.nulls > 0 && self.builder.is_empty() {
+            let column = null_column(&self.data_type, self.nulls);
+            if let Some(column) = B::downcast(column.as_ref()) {
+                self.nulls = 0;
+                return column;
+            }
+        }
+        NullRuns::finish(self.flushed())
     }
 }
 
