@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::interleave_record_batch;
 use arrow::datatypes::{Int64Type, TimestampMillisecondType};
 use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
@@ -601,9 +600,8 @@ pub(crate) fn encode_sorted_part<W: std::io::Write + Send>(
         // once (plus one slice), never concatenated nor copied whole; the writer still makes
         // one row group of it (`max_row_group_row_count`), the same pages as one big batch.
         Some(order) => {
-            let sources: Vec<&RecordBatch> = batches.iter().collect();
             for slice in order.chunks(SORT_SLICE_ROWS) {
-                let sorted = interleave_record_batch(&sources, slice)?;
+                let sorted = crate::part_gather::gather_rows(&batches, slice)?;
                 w.write(&sorted).map_err(parquet_err)?;
             }
         }
