@@ -236,6 +236,7 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> (usize, io::Result<bool>) {
         match reader.read(&mut buf[n..]) {
             Ok(0) => return (n, Ok(true)),
             Ok(read) => n += read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return (n, Err(e)),
         }
     }
