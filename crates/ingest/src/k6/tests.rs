@@ -20,7 +20,7 @@ fn bools(b: &RecordBatch, name: &str) -> Vec<bool> {
 }
 
 /// The Points of one request, in the order k6 writes them.
-const REQUEST_POINTS: [&str; 9] = [
+pub(super) const REQUEST_POINTS: [&str; 9] = [
     "http_reqs",
     "http_req_duration",
     "http_req_blocked",

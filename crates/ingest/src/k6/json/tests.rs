@@ -11,6 +11,7 @@ use loadlake_schema::{SampleBatch, SampleSink, SinkError, col};
 use super::pipeline::Chunked;
 use crate::FileReport;
 use crate::error::IngestError;
+use crate::k6::tests::REQUEST_POINTS;
 use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectLog};
 use crate::test_support::{Kept, strs};
@@ -29,21 +30,11 @@ fn point(metric: &str, time: &str, value: &str, tags: &str) -> String {
 fn request(name: &str, time: &str, eol: &str) -> String {
     let tags = format!(r#"{{"expected_response":"true","name":"{name}","status":"200"}}"#);
     let values = ["1", "12.5", "3.2", "1.25", "0.5", "0.2", "10.2", "2.1", "0"];
-    [
-        "http_reqs",
-        "http_req_duration",
-        "http_req_blocked",
-        "http_req_connecting",
-        "http_req_tls_handshaking",
-        "http_req_sending",
-        "http_req_waiting",
-        "http_req_receiving",
-        "http_req_failed",
-    ]
-    .iter()
-    .zip(values)
-    .map(|(m, v)| point(m, time, v, &tags) + eol)
-    .collect()
+    REQUEST_POINTS
+        .iter()
+        .zip(values)
+        .map(|(m, v)| point(m, time, v, &tags) + eol)
+        .collect()
 }
 
 /// A file with every kind of line; the line numbers are those of the expectations below.
