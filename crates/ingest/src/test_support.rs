@@ -1,5 +1,5 @@
 //! What the decoders' unit tests share: decoding bytes into one batch with its rejects and
-//! report, and reading its columns.
+//! report, reading its columns, and a small random generator for randomized inputs.
 
 use arrow::array::{Array, AsArray, MapArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type, Int64Type, TimestampMillisecondType};
@@ -99,5 +99,29 @@ pub(crate) fn peer_fixtures(tool: &str) -> Option<std::path::PathBuf> {
             dir.display()
         );
         None
+    }
+}
+
+/// A small deterministic generator (xorshift64): randomized test inputs are the same on every
+/// run.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (> 0).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `items` (not empty).
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
     }
 }

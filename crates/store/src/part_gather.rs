@@ -170,21 +170,7 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     use super::*;
-
-    /// A small xorshift generator (deterministic test data).
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Batches with every kind of column a part has: values with and without nulls, all
     /// null in one batch only, all null everywhere, booleans, strings and a map.

@@ -114,13 +114,8 @@ mod tests {
 
     #[test]
     fn packed_keys_sort_as_whole_keys() {
-        let mut state: u64 = 7;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::Rng(7);
+        let mut next = move || rng.next();
         for _ in 0..500 {
             let n = (next() % 60) as usize + 1;
             let base = 1_700_000_000_000 + (next() % 1000) as i64;

@@ -4,6 +4,7 @@
 use std::io::BufReader;
 
 use super::{Fields, Records};
+use crate::test_support::Rng;
 
 /// One record as (line, end byte, fields).
 type Seen = (u64, u64, Vec<Vec<u8>>);
@@ -94,13 +95,8 @@ fn random_inputs_split_as_the_csv_crate_does() {
         "é".as_bytes(),
         b"\xff",
     ];
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.next();
     for _ in 0..3000 {
         let len = (next() % 40) as usize;
         let input: Vec<u8> = (0..len)

@@ -16,6 +16,7 @@ use super::{LineCounter, XmlDecoder, events};
 use crate::FileReport;
 use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectLog};
+use crate::test_support::Rng;
 
 /// What decoding a document gave: every row in one batch, the report (or the error's text) and
 /// the rejects.
@@ -201,27 +202,6 @@ fn invalid_utf8_and_cut_files_read_alike() {
     );
     for cut in HEAD.len()..=whole.len() {
         same_both_ways(&whole.as_bytes()[..cut]);
-    }
-}
-
-/// A small deterministic generator (xorshift64*): the randomized documents are the same on
-/// every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
     }
 }
 
