@@ -11,7 +11,6 @@ use std::io::BufRead;
 use super::{Emitter, Group, Request};
 use crate::FileReport;
 use crate::error::IngestError;
-use crate::k6::json::read_line;
 use crate::options::DecodeOptions;
 
 /// The two column layouts of Gatling 3's text log.
@@ -250,6 +249,41 @@ fn split_inline<'t>(text: &'t str, fields: &mut [&'t str; INLINE_FIELDS]) -> Opt
     }
     *fields.get_mut(n)? = &text[start..];
     Some(n + 1)
+}
+
+/// Reads one line into `buf` (without its line end), keeping at most `max` bytes. `None` at the
+/// end of the input; else whether the line ended with `\n` and whether it was longer than `max`.
+fn read_line<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<(bool, bool)>> {
+    buf.clear();
+    let (mut any, mut too_long) = (false, false);
+    loop {
+        let avail = reader.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(any.then_some((false, too_long)));
+        }
+        any = true;
+        let (chunk, found) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (&avail[..i], true),
+            None => (avail, false),
+        };
+        if buf.len() + chunk.len() <= max {
+            buf.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+        }
+        let used = chunk.len() + usize::from(found);
+        reader.consume(used);
+        if found {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Some((true, too_long)));
+        }
+    }
 }
 
 /// Decodes a text `simulation.log` (already decompressed) into the emitter's sink.

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::BufRead;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -195,41 +194,6 @@ enum Parsed<'a> {
     Point(Point<'a>),
     /// A Metric declaration (or a line k6 writes that carries no sample).
     Skip,
-}
-
-/// Reads one line into `buf` (without its line end), keeping at most `max` bytes. `None` at the
-/// end of the input; else whether the line ended with `\n` and whether it was longer than `max`.
-pub(crate) fn read_line<R: BufRead>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<Option<(bool, bool)>> {
-    buf.clear();
-    let (mut any, mut too_long) = (false, false);
-    loop {
-        let avail = reader.fill_buf()?;
-        if avail.is_empty() {
-            return Ok(any.then_some((false, too_long)));
-        }
-        any = true;
-        let (chunk, found) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (&avail[..i], true),
-            None => (avail, false),
-        };
-        if buf.len() + chunk.len() <= max {
-            buf.extend_from_slice(chunk);
-        } else {
-            too_long = true;
-        }
-        let used = chunk.len() + usize::from(found);
-        reader.consume(used);
-        if found {
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-            return Ok(Some((true, too_long)));
-        }
-    }
 }
 
 /// Ns since the epoch of an RFC 3339 time as Go writes it (up to 9 fraction digits, an offset
