@@ -21,8 +21,9 @@ use object_store::PutMode;
 
 use crate::error::StoreError;
 use crate::layout::Layout;
+use crate::part_encode::encode_sorted_part;
 use crate::remote::{Remote, part_key};
-use crate::writer::{WriterOptions, encode_sorted_part, fsync_dir, part_name, write_sorted_part};
+use crate::writer::{WriterOptions, fsync_dir, part_name, write_sorted_part};
 
 /// Moves run `id`'s staged parts (of `part_sizes` rows each, in order) into
 /// `samples/run_id=<id>`; returns the rows of each part the run has there, in order.

@@ -39,6 +39,7 @@ mod live_publisher;
 mod location;
 mod manifests;
 mod merged_rollups;
+mod part_encode;
 mod part_gather;
 mod part_order;
 mod recover;

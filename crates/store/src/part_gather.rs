@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, PrimitiveArray, RecordBatch,
-    StringArray,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, PrimitiveArray, StringArray,
 };
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::compute::interleave;
@@ -19,30 +18,10 @@ use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit, TimestampMillis
 use arrow::error::ArrowError;
 use loadlake_schema::null_column;
 
-/// The rows of `batches` at `positions` ((batch, row) pairs, each inside the batches, as
-/// `interleave` requires), in that order, as one batch: equal to arrow's
-/// `interleave_record_batch`.
-pub(crate) fn gather_rows(
-    batches: &[RecordBatch],
-    positions: &[(usize, usize)],
-) -> Result<RecordBatch, ArrowError> {
-    let Some(first) = batches.first() else {
-        return Err(ArrowError::InvalidArgumentError(
-            "no batches to gather rows from".into(),
-        ));
-    };
-    let schema = first.schema();
-    let columns = (0..schema.fields().len())
-        .map(|c| {
-            let sources: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
-            gather_column(&sources, positions)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(schema, columns)
-}
-
-/// One column of [`gather_rows`]: the values of `sources` at `positions`.
-fn gather_column(
+/// The values of `sources` (one column of a part's pending batches) at `positions` ((batch,
+/// row) pairs, each inside the sources, as `interleave` requires), in that order: equal to
+/// arrow's `interleave` of them.
+pub(crate) fn gather_column(
     sources: &[&dyn Array],
     positions: &[(usize, usize)],
 ) -> Result<ArrayRef, ArrowError> {
@@ -164,13 +143,35 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{
-        BooleanArray, Int32Array, Int64Array, MapBuilder, StringArray, StringBuilder, UInt32Array,
+        BooleanArray, Int32Array, Int64Array, MapBuilder, RecordBatch, StringArray, StringBuilder,
+        UInt32Array,
     };
     use arrow::compute::{concat_batches, take_record_batch};
     use arrow::datatypes::{Field, Schema};
 
     use super::*;
     use crate::test_rng::Rng;
+
+    /// [`gather_column`] of every column of `batches`, as one batch.
+    fn gather_rows(
+        batches: &[RecordBatch],
+        positions: &[(usize, usize)],
+    ) -> Result<RecordBatch, ArrowError> {
+        let Some(first) = batches.first() else {
+            return Err(ArrowError::InvalidArgumentError(
+                "no batches to gather rows from".into(),
+            ));
+        };
+        let schema = first.schema();
+        let columns = (0..schema.fields().len())
+            .map(|c| {
+                let sources: Vec<&dyn Array> =
+                    batches.iter().map(|b| b.column(c).as_ref()).collect();
+                gather_column(&sources, positions)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        RecordBatch::try_new(schema, columns)
+    }
 
     /// Batches with every kind of column a part has: values with and without nulls, all
     /// null in one batch only, all null everywhere, booleans, strings and a map.

@@ -9,9 +9,10 @@ use loadlake_schema::{PartFile, RejectSummary, RunId, RunManifest};
 use object_store::PutMode;
 
 use crate::error::StoreError;
+use crate::part_encode::encode_sorted_part;
 use crate::remote::{Remote, manifest_key, part_key, rejects_key};
 use crate::remote_live::{DraftKeeper, RemoteDraft};
-use crate::writer::{RunDraft, Totals, WriterOptions, encode_sorted_part, manifest_of};
+use crate::writer::{RunDraft, Totals, WriterOptions, manifest_of};
 
 /// A run being written to object storage: its write attempt and the parts PUT so far.
 #[derive(Debug)]

@@ -19,15 +19,12 @@ use chrono::Utc;
 use loadlake_schema::manifest::MANIFEST_FORMAT_VERSION;
 use loadlake_schema::{
     PartFile, RejectSummary, RunId, RunManifest, RunStatus, SampleBatch, SampleSink, SinkError,
-    SourceFile, col, sample_schema,
+    SourceFile, col,
 };
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
 
 use crate::error::StoreError;
 use crate::layout::Layout;
+use crate::part_encode::encode_sorted_part;
 use crate::remote::Remote;
 use crate::remote_writer::RemoteRun;
 
@@ -530,22 +527,6 @@ pub(crate) fn part_name(n: usize) -> String {
     format!("part-{n}.parquet")
 }
 
-/// The Parquet settings of every part.
-fn writer_properties(options: &WriterOptions) -> WriterProperties {
-    let level = ZstdLevel::try_new(options.zstd_level).unwrap_or_default();
-    let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(level))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(options.part_rows));
-    // Sorted timestamps and near-sequential row numbers: delta encoding, no dictionary.
-    for c in [col::TS, col::ROW] {
-        b = b
-            .set_column_dictionary_enabled(ColumnPath::from(c), false)
-            .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
-    }
-    b.build()
-}
-
 /// Writes `batches` sorted by (ts, row) as one Parquet file at `path`: first under a
 /// `.partial` name, fsynced, then renamed, so that a reader listing `*.parquet` never opens a
 /// part being written.
@@ -574,43 +555,6 @@ fn write_partial(
     let file = encode_sorted_part(file, partial, batches, options)?;
     file.sync_all().map_err(|e| StoreError::io(partial, e))
 }
-
-/// Writes `batches` sorted by (ts, row) as one Parquet file into `out` (a file, or a buffer
-/// for object storage); `path` names it in errors.
-pub(crate) fn encode_sorted_part<W: std::io::Write + Send>(
-    out: W,
-    path: &Path,
-    batches: Vec<RecordBatch>,
-    options: &WriterOptions,
-) -> Result<W, StoreError> {
-    let parquet_err = |source| StoreError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut w = ArrowWriter::try_new(out, sample_schema(), Some(writer_properties(options)))
-        .map_err(parquet_err)?;
-    match crate::part_order::sorted_order(&batches)? {
-        // Already in (ts, row) order: write the batches as they are, no copy.
-        None => {
-            for batch in &batches {
-                w.write(batch).map_err(parquet_err)?;
-            }
-        }
-        // Gathered from the pending batches a slice of the order at a time: the part is held
-        // once (plus one slice), never concatenated nor copied whole; the writer still makes
-        // one row group of it (`max_row_group_row_count`), the same pages as one big batch.
-        Some(order) => {
-            for slice in order.chunks(SORT_SLICE_ROWS) {
-                let sorted = crate::part_gather::gather_rows(&batches, slice)?;
-                w.write(&sorted).map_err(parquet_err)?;
-            }
-        }
-    }
-    w.into_inner().map_err(parquet_err)
-}
-
-/// Rows gathered into one sorted batch at a time when a part is not in order.
-const SORT_SLICE_ROWS: usize = 32 * 1024;
 
 /// fsyncs a directory so that renames inside it are durable.
 pub(crate) fn fsync_dir(dir: &std::path::Path) -> Result<(), StoreError> {
