@@ -40,6 +40,11 @@ const SORT_SLICE_ROWS: usize = 32 * 1024;
 /// Threads that encode one part's columns, at most.
 const MAX_ENCODE_THREADS: usize = 4;
 
+/// Row groups smaller than this are encoded on the calling thread alone (a gRPC stream's
+/// acknowledged batch, a live run's part of one second): a thread would cost more than it
+/// saves.
+const MIN_ROWS_TO_SPREAD: usize = 2048;
+
 /// The Parquet settings of every part.
 pub(crate) fn writer_properties(options: &WriterOptions) -> WriterProperties {
     let level = ZstdLevel::try_new(options.zstd_level).unwrap_or_default();
@@ -247,10 +252,15 @@ impl Columns {
                 *lock(&done[c]) = Some(chunks);
             }
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, NonZeroUsize::get)
-            .min(MAX_ENCODE_THREADS)
-            .min(self.fields.len());
+        let rows: usize = pieces.iter().map(ExactSizeIterator::len).sum();
+        let threads = if rows < MIN_ROWS_TO_SPREAD {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, NonZeroUsize::get)
+                .min(MAX_ENCODE_THREADS)
+                .min(self.fields.len())
+        };
         std::thread::scope(|scope| {
             for _ in 1..threads {
                 scope.spawn(work);
@@ -460,9 +470,10 @@ mod tests {
     #[test]
     fn random_parts_are_the_files_arrow_writes() {
         let mut rng = Rng(0x77e1);
-        for _ in 0..25 {
+        // Row groups below and above MIN_ROWS_TO_SPREAD: on one thread and on several.
+        for _ in 0..15 {
             let lens: Vec<usize> = (0..1 + rng.below(4))
-                .map(|_| 1 + rng.below(600) as usize)
+                .map(|_| 1 + rng.below(1500) as usize)
                 .collect();
             let sorted = rng.below(3) == 0;
             let batches = batches(&mut rng, &lens, |rng, row| {
@@ -472,7 +483,7 @@ mod tests {
                     jittered(rng, row)
                 }
             });
-            let opts = options(1 + rng.below(900) as usize);
+            let opts = options(1 + rng.below(3000) as usize);
             assert_eq!(
                 ours(&batches, &opts),
                 reference(&batches, &opts),
