@@ -8,6 +8,7 @@
 
 mod csv;
 pub(crate) mod json;
+mod layout;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +24,8 @@ use crate::error::IngestError;
 use crate::options::DecodeOptions;
 use crate::record_output::RecordOutput;
 use crate::rejects::RejectHandler;
+
+use self::layout::{Col, Layouts};
 
 /// Tags (or metadata) of a Point, sorted by name; empty values are kept (they compare).
 pub(crate) type Tags = Vec<(String, String)>;
@@ -218,9 +221,12 @@ impl Request {
 
 /// The value of tag `name` in sorted `tags`.
 fn tag<'t>(tags: &'t Tags, name: &str) -> Option<&'t str> {
-    tags.binary_search_by(|(k, _)| k.as_str().cmp(name))
-        .ok()
-        .map(|i| tags[i].1.as_str())
+    tag_at(tags, name).map(|i| tags[i].1.as_str())
+}
+
+/// The position of tag `name` in sorted `tags`.
+fn tag_at(tags: &Tags, name: &str) -> Option<usize> {
+    tags.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok()
 }
 
 /// Rounds a duration in (fractional) ms to whole ms, half away from zero, within range.
@@ -262,6 +268,8 @@ pub(crate) struct Assembler<'a> {
     /// Points of metrics that are neither requests nor known aggregates, per metric.
     other: BTreeMap<String, u64>,
     tag_names: BTreeSet<String>,
+    /// Where the column tags are in the last request's (or group's) tags.
+    layouts: Layouts,
 }
 
 impl<'a> Assembler<'a> {
@@ -283,6 +291,7 @@ impl<'a> Assembler<'a> {
             checks: BTreeMap::new(),
             other: BTreeMap::new(),
             tag_names: BTreeSet::new(),
+            layouts: Layouts::default(),
         }
     }
 
@@ -299,10 +308,16 @@ impl<'a> Assembler<'a> {
             // The last request's tag vectors, overwritten in place, when there is one.
             let (tags, meta) = match self.spare.take() {
                 Some(Request {
-                    mut tags, mut meta, ..
+                    mut tags,
+                    mut meta,
+                    generation,
+                    ..
                 }) => {
-                    tags.clone_from(&p.tags);
-                    meta.clone_from(&p.meta);
+                    // The same generation: the same tags and metadata already.
+                    if generation.is_none() || generation != p.generation {
+                        tags.clone_from(&p.tags);
+                        meta.clone_from(&p.meta);
+                    }
                     (tags, meta)
                 }
                 None => (p.tags.into_owned(), p.meta.into_owned()),
@@ -419,17 +434,21 @@ impl<'a> Assembler<'a> {
 
     /// Maps a complete request to a sample and pushes it.
     fn emit(&mut self, req: Request) -> Result<(), IngestError> {
-        for (k, _) in req.tags.iter().chain(&req.meta) {
+        let layout = self.layouts.fit(&req.tags, &req.meta, req.generation);
+        for k in layout.names_noted() {
             if !self.tag_names.contains(k) {
                 self.tag_names.insert(k.clone());
             }
         }
-        let status = tag(&req.tags, "status").filter(|s| !s.is_empty());
-        let error = tag(&req.tags, "error").filter(|s| !s.is_empty());
-        let error_code = tag(&req.tags, "error_code").and_then(|c| c.parse::<u32>().ok());
+        let layout = self.layouts.last();
+        let status = layout.get(&req.tags, Col::Status).filter(|s| !s.is_empty());
+        let error = layout.get(&req.tags, Col::Error).filter(|s| !s.is_empty());
+        let error_code = layout
+            .get(&req.tags, Col::ErrorCode)
+            .and_then(|c| c.parse::<u32>().ok());
         let success = if req.has(FAILED) {
             req.values[FAILED] < 0.5
-        } else if let Some(expected) = tag(&req.tags, "expected_response") {
+        } else if let Some(expected) = layout.get(&req.tags, Col::ExpectedResponse) {
             expected == "true"
         } else {
             // k6 before 0.31 (no http_req_failed): its default expected statuses, 200–399.
@@ -463,9 +482,12 @@ impl<'a> Assembler<'a> {
             Err((field, reason)) => return self.reject(req.line, Some(&field), reason),
         };
         let class = k6_error_class(success, error_code, status);
-        let label = tag(&req.tags, "name")
+        let layout = self.layouts.last();
+        let url = layout.get(&req.tags, Col::Url);
+        let label = layout
+            .get(&req.tags, Col::Name)
             .filter(|n| !n.is_empty())
-            .or_else(|| tag(&req.tags, "url"))
+            .or(url)
             .unwrap_or_default();
         let record = SampleRecord {
             latency_ms: latency.map(|(ms, _)| ms),
@@ -476,7 +498,7 @@ impl<'a> Assembler<'a> {
             response_code: status,
             response_message: error,
             success,
-            url: tag(&req.tags, "url").filter(|u| !u.is_empty()),
+            url: url.filter(|u| !u.is_empty()),
             ..self.record_of(&req.tags, &req.meta, ts, elapsed, label, SampleKind::Sample)
         };
         self.expected = Some(req.seen);
@@ -506,6 +528,7 @@ impl<'a> Assembler<'a> {
             Err((field, reason)) => return self.reject(line, Some(&field), reason),
         };
         // k6 does not say whether a group failed.
+        self.layouts.fit(&p.tags, &p.meta, p.generation);
         let record = SampleRecord {
             success: true,
             elapsed_us: Some(elapsed_us),
@@ -524,6 +547,7 @@ impl<'a> Assembler<'a> {
     /// What a request's sample and a group's transaction share: start, duration, label, kind,
     /// the scenario as case, the VU as thread, the test's VUs as threads, the other tags as
     /// vars; everything else unrecorded (and not successful) until the caller says otherwise.
+    /// The last layout [`Layouts::fit`] gave must be that of `tags` and `meta`.
     fn record_of<'t>(
         &self,
         tags: &'t Tags,
@@ -533,18 +557,17 @@ impl<'a> Assembler<'a> {
         label: &'t str,
         kind: SampleKind,
     ) -> SampleRecord<'t> {
+        let layout = self.layouts.last();
         SampleRecord {
             ts_ms: Some(ts),
             elapsed_ms: Some(elapsed),
             label,
-            case_name: tag(tags, "scenario").filter(|s| !s.is_empty()),
-            thread: tag(meta, "vu")
-                .or_else(|| tag(tags, "vu"))
-                .filter(|s| !s.is_empty()),
+            case_name: layout.get(tags, Col::Scenario).filter(|s| !s.is_empty()),
+            thread: layout.vu(tags, meta).filter(|s| !s.is_empty()),
             kind: Some(kind),
             grp_threads: self.vus,
             all_threads: self.vus,
-            vars: vars_of(tags, meta),
+            vars: layout.vars(tags, meta),
             ..SampleRecord::default()
         }
     }
@@ -597,15 +620,6 @@ impl<'a> Assembler<'a> {
     pub(crate) fn report_mut(&mut self) -> &mut FileReport {
         self.out.report_mut()
     }
-}
-
-/// `vars`: every non-empty tag and metadata value without a column of its own.
-fn vars_of<'t>(tags: &'t Tags, meta: &'t Tags) -> Vec<(&'t str, &'t str)> {
-    tags.iter()
-        .chain(meta)
-        .filter(|(k, v)| !v.is_empty() && !COLUMN_TAGS.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
 }
 
 /// `k6 checks: 97 of 99 passed; failing: 'status is 200' 2 of 50`.

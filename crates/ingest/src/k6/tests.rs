@@ -10,7 +10,7 @@ use crate::test_support::{Decoded, Kept, decode_bytes, ints, strs, vars};
 use crate::{JtlFormat, decode_plain};
 
 /// Decodes `text` (format sniffed) into one batch, its rejects and report.
-fn decode(text: &str) -> Decoded {
+pub(super) fn decode(text: &str) -> Decoded {
     decode_bytes("k6.out", text.as_bytes(), &DecodeOptions::default()).unwrap()
 }
 
@@ -33,7 +33,7 @@ pub(super) const REQUEST_POINTS: [&str; 9] = [
 ];
 
 /// One request of k6 ≥ 0.41 (key order metric,type,data; metadata), its Points in k6's order.
-fn request(time: &str, tags: &str, meta: &str, values: [f64; 9]) -> String {
+pub(super) fn request(time: &str, tags: &str, meta: &str, values: [f64; 9]) -> String {
     REQUEST_POINTS
         .iter()
         .zip(values)
