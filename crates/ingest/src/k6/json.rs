@@ -17,7 +17,7 @@ mod tests;
 
 pub use self::pipeline::decode_k6_json;
 
-use super::{Point, Tags};
+use super::{Point, Tags, assign_tags};
 
 /// A line as k6 writes it; anything else is diagnosed by [`diagnose`].
 #[derive(Deserialize)]
@@ -150,10 +150,7 @@ impl Recent {
             pairs = last.into_iter().collect();
         }
         if !same(into, &pairs) {
-            *into = pairs
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+            assign_tags(into, pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
             *generation += 1;
         }
     }

@@ -50,6 +50,12 @@ pub(crate) fn assign_tags<'p>(
     }
 }
 
+/// `into` becomes a copy of `from`, its strings' buffers reused (unlike `clone_from`, which
+/// allocates every pair anew).
+fn copy_tags(into: &mut Tags, from: &Tags) {
+    assign_tags(into, from.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+}
+
 /// One k6 metric sample, as a reader decoded it from one line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Point<'a> {
@@ -315,8 +321,8 @@ impl<'a> Assembler<'a> {
                 }) => {
                     // The same generation: the same tags and metadata already.
                     if generation.is_none() || generation != p.generation {
-                        tags.clone_from(&p.tags);
-                        meta.clone_from(&p.meta);
+                        copy_tags(&mut tags, &p.tags);
+                        copy_tags(&mut meta, &p.meta);
                     }
                     (tags, meta)
                 }
