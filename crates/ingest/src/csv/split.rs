@@ -253,14 +253,43 @@ fn plain_line_len(buf: &[u8]) -> Option<usize> {
 }
 
 /// The fields of a plain line: split on every `delimiter`.
+///
+/// JMeter's fields are a few bytes long, too short for `memchr` to pay for its setup on each
+/// one: the line is scanned eight bytes at a time instead ([`byte_matches`]), and each match
+/// of a word taken from its bit mask.
 fn split_plain(line: &[u8], delimiter: u8, bounds: &mut Vec<(usize, usize)>) {
     bounds.clear();
     let mut start = 0;
-    for i in memchr::memchr_iter(delimiter, line) {
-        bounds.push((start, i));
-        start = i + 1;
+    let pattern = u64::from_ne_bytes([delimiter; 8]);
+    let (words, tail) = line.as_chunks::<8>();
+    for (w, word) in words.iter().enumerate() {
+        let mut matches = byte_matches(u64::from_le_bytes(*word), pattern);
+        while matches != 0 {
+            let i = w * 8 + (matches.trailing_zeros() / 8) as usize;
+            bounds.push((start, i));
+            start = i + 1;
+            matches &= matches - 1;
+        }
+    }
+    let tail_start = words.len() * 8;
+    for (j, &b) in tail.iter().enumerate() {
+        if b == delimiter {
+            bounds.push((start, tail_start + j));
+            start = tail_start + j + 1;
+        }
     }
     bounds.push((start, line.len()));
+}
+
+/// The high bit of each byte of `word` that equals its byte of `pattern` (every byte of
+/// `pattern` the same), and no other bit. Exact, unlike the shorter `(x - 0x01…) & !x` test,
+/// whose borrows can mark a byte after a match.
+fn byte_matches(word: u64, pattern: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ pattern;
+    // A byte's high bit ends up set iff the byte of `x` is zero: adding 0x7f to its low seven
+    // bits carries into bit 7 (and never out of the byte) unless they are all zero.
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::io::BufReader;
 
-use super::{Fields, Records};
+use super::{Fields, Records, split_plain};
 use crate::test_support::Rng;
 
 /// One record as (line, end byte, fields).
@@ -127,4 +127,46 @@ fn fields_give_text_bytes_and_the_raw_excerpt() {
     assert!(r.fields.equals(&[b"plain".to_vec(), b"b".to_vec()]));
     assert!(!r.fields.equals(&[b"plain".to_vec()]));
     assert!(records.next_record().unwrap().is_none());
+}
+
+/// The word-at-a-time split of a plain line against a byte-by-byte one, over lines of every
+/// length around the eight-byte words, with the delimiter's neighbours and high-bit twins
+/// (the bytes a carry or borrow could confuse with it) around it.
+#[test]
+fn plain_lines_split_as_byte_by_byte() {
+    fn naive(line: &[u8], delimiter: u8) -> Vec<(usize, usize)> {
+        let mut bounds = Vec::new();
+        let mut start = 0;
+        for (i, &b) in line.iter().enumerate() {
+            if b == delimiter {
+                bounds.push((start, i));
+                start = i + 1;
+            }
+        }
+        bounds.push((start, line.len()));
+        bounds
+    }
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut bounds = Vec::new();
+    for delimiter in [b',', b';', b'\t', b'|', 0x00, 0x7f, 0x80, 0xff] {
+        let alphabet = [
+            delimiter,
+            delimiter,
+            delimiter.wrapping_add(1),
+            delimiter.wrapping_sub(1),
+            delimiter ^ 0x80,
+            delimiter ^ 0x01,
+            0x00,
+            0xff,
+            b'a',
+        ];
+        for _ in 0..2000 {
+            let len = (rng.next() % 40) as usize;
+            let line: Vec<u8> = (0..len)
+                .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+                .collect();
+            split_plain(&line, delimiter, &mut bounds);
+            assert_eq!(bounds, naive(&line, delimiter), "line {line:?}");
+        }
+    }
 }
