@@ -8,6 +8,7 @@
 pub mod error_class;
 pub mod fault;
 pub mod ipc;
+mod keep_room;
 pub mod manifest;
 mod null_column;
 mod nullable;

@@ -9,6 +9,7 @@ use arrow::array::{
 };
 use arrow::datatypes::DataType;
 
+use crate::keep_room::KeepRoom;
 use crate::null_column::null_column;
 
 /// A builder of one nullable column; nulls are counted and appended in one call when a value
@@ -22,21 +23,15 @@ pub(crate) struct Nullable<B> {
 }
 
 /// The builders [`Nullable`] wraps.
-pub(crate) trait NullRuns: ArrayBuilder {
-    type Array;
+pub(crate) trait NullRuns: ArrayBuilder + KeepRoom {
     fn append_nulls(&mut self, n: usize);
-    fn finish(&mut self) -> Self::Array;
     /// `column` (a [`null_column`] of this builder's type) as its array type.
     fn downcast(column: &dyn Array) -> Option<Self::Array>;
 }
 
 impl<T: ArrowPrimitiveType> NullRuns for PrimitiveBuilder<T> {
-    type Array = PrimitiveArray<T>;
     fn append_nulls(&mut self, n: usize) {
         PrimitiveBuilder::append_nulls(self, n)
-    }
-    fn finish(&mut self) -> PrimitiveArray<T> {
-        PrimitiveBuilder::finish(self)
     }
     fn downcast(column: &dyn Array) -> Option<PrimitiveArray<T>> {
         column.as_primitive_opt::<T>().cloned()
@@ -44,12 +39,8 @@ impl<T: ArrowPrimitiveType> NullRuns for PrimitiveBuilder<T> {
 }
 
 impl NullRuns for StringBuilder {
-    type Array = StringArray;
     fn append_nulls(&mut self, n: usize) {
         StringBuilder::append_nulls(self, n)
-    }
-    fn finish(&mut self) -> StringArray {
-        StringBuilder::finish(self)
     }
     fn downcast(column: &dyn Array) -> Option<StringArray> {
         column.as_string_opt::<i32>().cloned()
@@ -75,8 +66,8 @@ impl<B: NullRuns> Nullable<B> {
         &mut self.builder
     }
 
-    /// The column so far; the builder starts over empty. A column of nulls only is a
-    /// [`null_column`].
+    /// The column so far; the builder starts over empty (with room for the values it held:
+    /// [`KeepRoom`]). A column of nulls only is a [`null_column`].
     pub(crate) fn finish(&mut self) -> B::Array {
         if self.nulls > 0 && self.builder.is_empty() {
             let column = null_column(&self.data_type, self.nulls);
@@ -85,7 +76,7 @@ impl<B: NullRuns> Nullable<B> {
                 return column;
             }
         }
-        NullRuns::finish(self.flushed())
+        self.flushed().finish_keeping_room()
     }
 }
 

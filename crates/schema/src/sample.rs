@@ -5,14 +5,15 @@
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, MapBuilder, MapFieldNames, StringBuilder,
-    TimestampMillisecondBuilder,
+    Array, ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, MapArray, MapBuilder,
+    MapFieldNames, StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use crate::error_class::{ErrorClass, classify_error};
+use crate::keep_room::KeepRoom;
 use crate::nullable::Nullable;
 
 /// Column names of the `samples` table.
@@ -383,37 +384,38 @@ impl SampleBatchBuilder {
         Ok(row)
     }
 
-    /// Takes the buffered samples out as one batch (possibly empty); the builder stays usable.
+    /// Takes the buffered samples out as one batch (possibly empty); the builder stays usable,
+    /// with room for a batch as big as this one ([`KeepRoom`]).
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.row.finish()),
+            Arc::new(self.row.finish_keeping_room()),
             Arc::new(self.ts.finish()),
             Arc::new(self.elapsed.finish()),
             Arc::new(self.latency.finish()),
             Arc::new(self.connect.finish()),
             Arc::new(self.idle.finish()),
             Arc::new(self.intended_elapsed.finish()),
-            Arc::new(self.label.finish()),
+            Arc::new(self.label.finish_keeping_room()),
             Arc::new(self.case_name.finish()),
             Arc::new(self.thread.finish()),
-            Arc::new(self.kind.finish()),
+            Arc::new(self.kind.finish_keeping_room()),
             Arc::new(self.parent_row.finish()),
             Arc::new(self.response_code.finish()),
             Arc::new(self.response_message.finish()),
-            Arc::new(self.success.finish()),
+            Arc::new(self.success.finish_keeping_room()),
             Arc::new(self.failure_message.finish()),
-            Arc::new(self.error_class.finish()),
+            Arc::new(self.error_class.finish_keeping_room()),
             Arc::new(self.bytes_received.finish()),
             Arc::new(self.bytes_sent.finish()),
             Arc::new(self.grp_threads.finish()),
             Arc::new(self.all_threads.finish()),
-            Arc::new(self.sample_count.finish()),
-            Arc::new(self.error_count.finish()),
+            Arc::new(self.sample_count.finish_keeping_room()),
+            Arc::new(self.error_count.finish_keeping_room()),
             Arc::new(self.url.finish()),
             Arc::new(self.agent.finish()),
             Arc::new(self.data_type.finish()),
             Arc::new(self.encoding.finish()),
-            Arc::new(self.vars.finish()),
+            Arc::new(self.finish_vars()),
             Arc::new(self.elapsed_us.finish()),
             Arc::new(self.latency_us.finish()),
             Arc::new(self.connect_us.finish()),
@@ -421,12 +423,25 @@ impl SampleBatchBuilder {
         self.len = 0;
         RecordBatch::try_new(sample_schema(), columns)
     }
+
+    /// The `vars` column so far; the builder starts over with room for as many rows (the
+    /// [`KeepRoom`] of a map builder, whose field names only this module knows).
+    fn finish_vars(&mut self) -> MapArray {
+        let array = self.vars.finish();
+        self.vars = MapBuilder::with_capacity(
+            Some(map_field_names()),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            array.len(),
+        );
+        array
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
+    use arrow::array::AsArray;
     use arrow::datatypes::Int64Type;
 
     #[test]
@@ -462,5 +477,45 @@ mod tests {
         assert!(vars.is_null(0));
         assert!(!vars.is_null(1));
         assert!(b.is_empty());
+    }
+
+    /// A builder reused after `finish` (with the room it kept) gives the batches a fresh
+    /// builder gives, across batches whose columns go from all values to some nulls to all
+    /// nulls and back, with vars present and absent.
+    #[test]
+    fn reused_builder_gives_the_batches_of_fresh_ones() {
+        let record = |i: i64| {
+            let some = |every: i64| i % every != 0;
+            SampleRecord {
+                ts_ms: some(2).then_some(1_000 + i),
+                elapsed_ms: Some(i),
+                latency_ms: some(3).then_some(i * 2),
+                label: if i % 4 == 0 { "a" } else { "label-b" },
+                thread: some(5).then_some("T 1-1"),
+                response_code: some(2).then_some("500"),
+                response_message: Some("Internal"),
+                success: i % 3 == 0,
+                failure_message: some(4).then_some("boom"),
+                grp_threads: some(2).then_some(i as i32),
+                url: (i > 6).then_some("http://x/y"),
+                vars: if i % 2 == 0 {
+                    vec![("USER", "u")]
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            }
+        };
+        // Row ranges of the batches: all kinds of nulls, one row, none, many.
+        let batches = [0..7, 7..8, 8..8, 8..40, 40..43];
+        let mut reused = SampleBatchBuilder::new(100);
+        for rows in batches {
+            let mut fresh = SampleBatchBuilder::new(100 + rows.start);
+            for i in rows {
+                reused.push(&record(i)).unwrap();
+                fresh.push(&record(i)).unwrap();
+            }
+            assert_eq!(reused.finish().unwrap(), fresh.finish().unwrap());
+        }
     }
 }
