@@ -28,7 +28,7 @@ impl SubResultTracker {
     pub fn observe(&mut self, row: i64, label: &str, thread: &str) -> Option<i64> {
         while self.depth > 0 {
             let top = &mut self.stack[self.depth - 1];
-            if top.thread == thread && is_child_label(label, &top.label, top.next_child) {
+            if is_child_label(label, &top.label, top.next_child) && top.thread == thread {
                 top.next_child += 1;
                 let parent = top.row;
                 self.push(row, label, thread);
@@ -77,11 +77,14 @@ impl SubResultTracker {
     }
 }
 
+/// Whether `label` is `<parent>-<n>`. Nearly no row is a sub-result, so the byte after where
+/// `parent` would end is looked at before the labels are compared.
 fn is_child_label(label: &str, parent: &str, n: u32) -> bool {
-    label
-        .strip_prefix(parent)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|num| num.parse::<u32>().ok() == Some(n) && !num.starts_with('+'))
+    label.as_bytes().get(parent.len()) == Some(&b'-')
+        && label
+            .strip_prefix(parent)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|num| num.parse::<u32>().ok() == Some(n) && !num.starts_with('+'))
 }
 
 #[cfg(test)]
