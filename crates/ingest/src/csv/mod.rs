@@ -174,6 +174,50 @@ mod tests {
         );
     }
 
+    /// A text field longer than `max_field_bytes` is rejected for its length, before (and
+    /// whatever) its UTF-8; one within the limit for bad UTF-8; one exactly at it is kept.
+    #[test]
+    fn text_fields_are_checked_for_length_then_utf8() {
+        use crate::test_support::{decode_bytes, strs};
+        let csv: &[u8] = b"timeStamp,label,responseCode,success\n\
+            1000,abcde,200,true\n\
+            1001,abcdef,200,true\n\
+            1002,ab\xff,200,true\n\
+            1003,abcd\xffe,200,true\n\
+            1004,ok,200,true\n";
+        let opts = DecodeOptions {
+            max_field_bytes: 5,
+            ..DecodeOptions::default()
+        };
+        let (batch, rejects, report) = decode_bytes("f.csv", csv, &opts).unwrap();
+        let labels: Vec<String> = strs(&batch.unwrap(), col::LABEL)
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(labels, ["abcde", "ok"]);
+        assert_eq!((report.samples, report.rejected), (2, 3));
+        let got: Vec<(u64, Option<&str>, &str)> = rejects
+            .iter()
+            .map(|r| (r.line, r.field.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    3,
+                    Some("label"),
+                    "field is 6 bytes, longer than the 5 byte limit"
+                ),
+                (4, Some("label"), "invalid UTF-8 at byte 2"),
+                (
+                    5,
+                    Some("label"),
+                    "field is 6 bytes, longer than the 5 byte limit"
+                ),
+            ]
+        );
+    }
+
     /// The same rows with CRLF line ends (JMeter on Windows): the same samples.
     #[test]
     fn crlf_rows_decode_like_lf_rows() {

@@ -97,6 +97,12 @@ fn text<'r>(
     max: usize,
 ) -> Result<Option<&'r str>, RowError> {
     let Some(i) = i else { return Ok(None) };
+    // Nearly every field: text within the limit, taken with one look-up.
+    match rec.str(i) {
+        Some(Ok(t)) if t.len() <= max => return Ok(Some(t)),
+        None => return Ok(Some("")),
+        _ => {}
+    }
     let raw = rec.get(i).unwrap_or_default();
     if raw.len() > max {
         return Err((
