@@ -37,6 +37,14 @@ pub(crate) fn decode_bytes(
     Ok((batch, rejects.0, report))
 }
 
+/// Each reject's (line, field, reason), in order.
+pub(crate) fn where_and_why(rejects: &[Reject]) -> Vec<(u64, Option<&str>, &str)> {
+    rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_deref(), r.reason.as_str()))
+        .collect()
+}
+
 /// Column `name` as text (any type cast to Utf8).
 pub(crate) fn strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let a = b.column_by_name(name).unwrap();

@@ -425,6 +425,11 @@ mod tests {
         .expect("encode")
     }
 
+    /// Our part and arrow's are the same bytes.
+    fn assert_same_file(batches: &[RecordBatch], opts: &WriterOptions) {
+        assert_eq!(ours(batches, opts), reference(batches, opts), "{opts:?}");
+    }
+
     fn options(part_rows: usize) -> WriterOptions {
         WriterOptions {
             part_rows,
@@ -444,11 +449,7 @@ mod tests {
         // the default size (one).
         let batches = batches(&mut rng, &[16_384, 9_000, 1, 15_000], jittered);
         for opts in [options(25_000), WriterOptions::default()] {
-            assert_eq!(
-                ours(&batches, &opts),
-                reference(&batches, &opts),
-                "{opts:?}"
-            );
+            assert_same_file(&batches, &opts);
         }
     }
 
@@ -459,11 +460,7 @@ mod tests {
             Some(1_000 + row)
         });
         for opts in [options(1_000), options(999), WriterOptions::default()] {
-            assert_eq!(
-                ours(&batches, &opts),
-                reference(&batches, &opts),
-                "{opts:?}"
-            );
+            assert_same_file(&batches, &opts);
         }
     }
 

@@ -153,12 +153,8 @@ mod tests {
         let messages = strs(&batch, col::RESPONSE_MESSAGE);
         assert_eq!(messages[1].as_deref(), Some("multi\nline"));
         assert_eq!((report.samples, report.rejected), (5, 2));
-        let got: Vec<(u64, Option<&str>, &str)> = rejects
-            .iter()
-            .map(|r| (r.line, r.field.as_deref(), r.reason.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            crate::test_support::where_and_why(&rejects),
             [
                 (6, None, "expected 7 fields, found 4"),
                 (8, Some("label"), "invalid UTF-8 at byte 3"),
@@ -196,12 +192,8 @@ mod tests {
             .collect();
         assert_eq!(labels, ["abcde", "ok"]);
         assert_eq!((report.samples, report.rejected), (2, 3));
-        let got: Vec<(u64, Option<&str>, &str)> = rejects
-            .iter()
-            .map(|r| (r.line, r.field.as_deref(), r.reason.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            crate::test_support::where_and_why(&rejects),
             [
                 (
                     3,
