@@ -37,6 +37,14 @@ pub(crate) fn decode_bytes(
     Ok((batch, rejects.0, report))
 }
 
+/// Each reject's (line, field), in order.
+pub(crate) fn where_rejected(rejects: &[Reject]) -> Vec<(u64, Option<&str>)> {
+    rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_deref()))
+        .collect()
+}
+
 /// Each reject's (line, field, reason), in order.
 pub(crate) fn where_and_why(rejects: &[Reject]) -> Vec<(u64, Option<&str>, &str)> {
     rejects
@@ -110,26 +118,13 @@ pub(crate) fn peer_fixtures(tool: &str) -> Option<std::path::PathBuf> {
     }
 }
 
-/// A small deterministic generator (xorshift64): randomized test inputs are the same on every
-/// run.
-pub(crate) struct Rng(pub(crate) u64);
+/// One of `items` (not empty), for the randomized tests' generator.
+pub(crate) trait Pick {
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str;
+}
 
-impl Rng {
-    /// The next 64 random bits.
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number below `n` (> 0).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `items` (not empty).
-    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
+impl Pick for fastrand::Rng {
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.usize(..items.len())]
     }
 }

@@ -49,22 +49,11 @@ const OUTCOMES: [(&str, &str, Option<&str>, bool); 7] = [
 const TX_ONE: &str = "Number of samples in transaction : 1, number of failing samples : 0";
 const TX_EMPTY: &str = "Number of samples in transaction : 0, number of failing samples : 0";
 
-/// A small deterministic generator (xorshift), so the runs differ but the test repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// `n` samples of run `seed`: labels a–d in cases X and Y (d only in seed 1), a sub-sample
 /// after every fifth sample, a transaction `t` (sometimes empty) after every seventh.
 fn samples(seed: u64, n: usize) -> Vec<SampleRecord<'static>> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (seed * 7919 + 1));
+    // Seeded, so the runs differ but the test repeats.
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15 ^ (seed * 7919 + 1));
     let labels: &[&'static str] = if seed == 1 {
         &["a", "b", "c", "d"]
     } else {
@@ -73,14 +62,14 @@ fn samples(seed: u64, n: usize) -> Vec<SampleRecord<'static>> {
     let mut rows = Vec::new();
     let mut ts = 1_767_225_600_000 + seed as i64 * 3_600_000;
     for i in 0..n {
-        ts += rng.next(200) as i64;
-        let (code, message, failure, success) = OUTCOMES[rng.next(7) as usize];
-        let case = if rng.next(3) == 0 { "Y" } else { "X" };
+        ts += rng.u64(..200) as i64;
+        let (code, message, failure, success) = OUTCOMES[rng.u64(..7) as usize];
+        let case = if rng.u64(..3) == 0 { "Y" } else { "X" };
         let parent = rows.len() as i64;
         rows.push(SampleRecord {
             ts_ms: Some(ts),
-            elapsed_ms: Some(rng.next(3000) as i64),
-            label: labels[rng.next(labels.len() as u64) as usize],
+            elapsed_ms: Some(rng.u64(..3000) as i64),
+            label: labels[rng.u64(..labels.len() as u64) as usize],
             case_name: Some(case),
             success,
             response_code: Some(code),
@@ -91,7 +80,7 @@ fn samples(seed: u64, n: usize) -> Vec<SampleRecord<'static>> {
         if i % 5 == 0 {
             rows.push(SampleRecord {
                 ts_ms: Some(ts),
-                elapsed_ms: Some(rng.next(500) as i64),
+                elapsed_ms: Some(rng.u64(..500) as i64),
                 label: "a-0",
                 case_name: Some(case),
                 kind: Some(SampleKind::Subsample),
@@ -103,10 +92,10 @@ fn samples(seed: u64, n: usize) -> Vec<SampleRecord<'static>> {
             });
         }
         if i % 7 == 0 {
-            let empty = rng.next(4) == 0;
+            let empty = rng.u64(..4) == 0;
             rows.push(SampleRecord {
                 ts_ms: Some(ts),
-                elapsed_ms: Some(if empty { 0 } else { rng.next(4000) as i64 }),
+                elapsed_ms: Some(if empty { 0 } else { rng.u64(..4000) as i64 }),
                 label: "t",
                 case_name: Some(case),
                 success: empty || success,

@@ -79,6 +79,4 @@ mod snapshot_redactions;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
-mod test_rng;
-#[cfg(test)]
 mod tests;

@@ -322,7 +322,7 @@ mod tests {
     use loadlake_schema::{SampleBatchBuilder, SampleKind, SampleRecord};
 
     use super::*;
-    use crate::test_rng::Rng;
+    use fastrand::Rng;
 
     /// Batches of `lens` rows with every kind of value a part holds (strings, nulls, the
     /// `vars` map, booleans); timestamps from `ts(row)`, `None` for a null.
@@ -342,23 +342,23 @@ mod tests {
         for &n in lens {
             for _ in 0..n {
                 let row = builder.next_row();
-                let ok = rng.below(5) != 0;
-                let code = rng.below(600).to_string();
-                let thread = format!("group 1-{}", rng.below(50));
-                let var = rng.below(9).to_string();
+                let ok = rng.u64(..5) != 0;
+                let code = rng.u64(..600).to_string();
+                let thread = format!("group 1-{}", rng.u64(..50));
+                let var = rng.u64(..9).to_string();
                 let record = SampleRecord {
                     ts_ms: ts(rng, row),
-                    elapsed_ms: Some(rng.below(5_000) as i64),
-                    latency_ms: (rng.below(3) != 0).then(|| rng.below(900) as i64),
-                    label: labels[rng.below(4) as usize],
-                    thread: (rng.below(7) != 0).then_some(thread.as_str()),
+                    elapsed_ms: Some(rng.u64(..5_000) as i64),
+                    latency_ms: (rng.u64(..3) != 0).then(|| rng.u64(..900) as i64),
+                    label: labels[rng.u64(..4) as usize],
+                    thread: (rng.u64(..7) != 0).then_some(thread.as_str()),
                     kind: Some(SampleKind::Sample),
                     response_code: Some(code.as_str()),
                     response_message: (!ok).then_some("Internal Server Error"),
                     success: ok,
-                    bytes_received: Some(rng.below(100_000) as i64),
-                    elapsed_us: (rng.below(2) == 0).then(|| rng.below(5_000_000) as i64),
-                    vars: if rng.below(3) == 0 {
+                    bytes_received: Some(rng.u64(..100_000) as i64),
+                    elapsed_us: (rng.u64(..2) == 0).then(|| rng.u64(..5_000_000) as i64),
+                    vars: if rng.u64(..3) == 0 {
                         vec![("k", var.as_str())]
                     } else {
                         Vec::new()
@@ -439,12 +439,12 @@ mod tests {
 
     /// Completion order, as JMeter writes: starts a little out of order, some unknown.
     fn jittered(rng: &mut Rng, row: i64) -> Option<i64> {
-        (rng.below(50) != 0).then(|| 1_700_000_000_000 + row * 3 - rng.below(2_000) as i64)
+        (rng.u64(..50) != 0).then(|| 1_700_000_000_000 + row * 3 - rng.u64(..2_000) as i64)
     }
 
     #[test]
     fn a_part_out_of_order_is_the_file_arrow_writes_for_its_rows_sorted() {
-        let mut rng = Rng(0x9a27);
+        let mut rng = Rng::with_seed(0x9a27);
         // Over a slice of gathered rows, in row groups of 25 000 (cut inside a slice) and of
         // the default size (one).
         let batches = batches(&mut rng, &[16_384, 9_000, 1, 15_000], jittered);
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_part_in_order_is_the_file_arrow_writes_for_its_batches() {
-        let mut rng = Rng(0x51de);
+        let mut rng = Rng::with_seed(0x51de);
         let batches = batches(&mut rng, &[700, 1, 1_300, 2_000], |_, row| {
             Some(1_000 + row)
         });
@@ -466,13 +466,13 @@ mod tests {
 
     #[test]
     fn random_parts_are_the_files_arrow_writes() {
-        let mut rng = Rng(0x77e1);
+        let mut rng = Rng::with_seed(0x77e1);
         // Row groups below and above MIN_ROWS_TO_SPREAD: on one thread and on several.
         for _ in 0..15 {
-            let lens: Vec<usize> = (0..1 + rng.below(4))
-                .map(|_| 1 + rng.below(1500) as usize)
+            let lens: Vec<usize> = (0..1 + rng.u64(..4))
+                .map(|_| 1 + rng.u64(..1500) as usize)
                 .collect();
-            let sorted = rng.below(3) == 0;
+            let sorted = rng.u64(..3) == 0;
             let batches = batches(&mut rng, &lens, |rng, row| {
                 if sorted {
                     Some(row)
@@ -480,7 +480,7 @@ mod tests {
                     jittered(rng, row)
                 }
             });
-            let opts = options(1 + rng.below(3000) as usize);
+            let opts = options(1 + rng.u64(..3000) as usize);
             assert_eq!(
                 ours(&batches, &opts),
                 reference(&batches, &opts),

@@ -150,7 +150,7 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     use super::*;
-    use crate::test_rng::Rng;
+    use fastrand::Rng;
 
     /// [`gather_column`] of every column of `batches`, as one batch.
     fn gather_rows(
@@ -196,32 +196,32 @@ mod tests {
             .map(|(k, &n)| {
                 let mut vars = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
                 for _ in 0..n {
-                    let valid = rng.below(3) == 0;
+                    let valid = rng.u64(..3) == 0;
                     if valid {
                         vars.keys().append_value("k");
-                        vars.values().append_value(rng.below(9).to_string());
+                        vars.values().append_value(rng.u64(..9).to_string());
                     }
                     vars.append(valid).expect("map entry");
                 }
                 let columns: Vec<ArrayRef> = vec![
                     Arc::new(Int64Array::from_iter(
-                        (0..n).map(|_| (rng.below(4) != 0).then(|| rng.next() as i64)),
+                        (0..n).map(|_| (rng.u64(..4) != 0).then(|| rng.u64(..) as i64)),
                     )),
                     Arc::new(Int32Array::from_iter_values(
-                        (0..n).map(|_| rng.below(1000) as i32),
+                        (0..n).map(|_| rng.u64(..1000) as i32),
                     )),
                     Arc::new(Int64Array::from_iter(
-                        (0..n).map(|_| (k != 1).then(|| rng.below(50) as i64)),
+                        (0..n).map(|_| (k != 1).then(|| rng.u64(..50) as i64)),
                     )),
                     Arc::new(Int64Array::from(vec![None; n])),
                     Arc::new(BooleanArray::from_iter(
-                        (0..n).map(|_| Some(rng.below(2) == 0)),
+                        (0..n).map(|_| Some(rng.u64(..2) == 0)),
                     )),
                     Arc::new(BooleanArray::from_iter(
-                        (0..n).map(|_| (rng.below(5) != 0).then(|| rng.below(2) == 0)),
+                        (0..n).map(|_| (rng.u64(..5) != 0).then(|| rng.u64(..2) == 0)),
                     )),
                     Arc::new(StringArray::from_iter((0..n).map(|_| {
-                        (rng.below(6) != 0).then(|| "x".repeat(rng.below(12) as usize))
+                        (rng.u64(..6) != 0).then(|| "x".repeat(rng.u64(..12) as usize))
                     }))),
                     Arc::new(StringArray::from(vec![None::<&str>; n])),
                     Arc::new(vars.finish()),
@@ -235,10 +235,10 @@ mod tests {
     /// way to the same batch), for random orders over random batches.
     #[test]
     fn equals_concat_and_take() {
-        let mut rng = Rng(0x5eed);
+        let mut rng = Rng::with_seed(0x5eed);
         for _ in 0..200 {
-            let lens: Vec<usize> = (0..1 + rng.below(4))
-                .map(|_| rng.below(40) as usize)
+            let lens: Vec<usize> = (0..1 + rng.u64(..4))
+                .map(|_| rng.u64(..40) as usize)
                 .collect();
             let batches = batches(&mut rng, &lens);
             let starts: Vec<usize> = lens
@@ -256,10 +256,10 @@ mod tests {
                 .collect();
             // A random permutation, sometimes cut short, sometimes with repeats.
             for i in (1..positions.len()).rev() {
-                positions.swap(i, rng.below(i as u64 + 1) as usize);
+                positions.swap(i, rng.u64(..i as u64 + 1) as usize);
             }
-            positions.truncate(rng.below(positions.len() as u64 + 1) as usize);
-            if rng.below(4) == 0 && !positions.is_empty() {
+            positions.truncate(rng.u64(..positions.len() as u64 + 1) as usize);
+            if rng.u64(..4) == 0 && !positions.is_empty() {
                 let again = positions[0];
                 positions.push(again);
             }

@@ -114,8 +114,8 @@ mod tests {
 
     #[test]
     fn packed_keys_sort_as_whole_keys() {
-        let mut rng = crate::test_rng::Rng(7);
-        let mut next = move || rng.next();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut next = move || rng.u64(..);
         for _ in 0..500 {
             let n = (next() % 60) as usize + 1;
             let base = 1_700_000_000_000 + (next() % 1000) as i64;

@@ -178,10 +178,7 @@ REQUEST\t\tE\t1700000000000\t1700000000020\tOK\t \n\
 REQUEST\t\tF\t1700000000000\t17000";
     let (b, rejects, report) = decode(log.as_bytes());
     assert_eq!(strs(&b.unwrap(), col::LABEL), [s("A"), s("E")]);
-    let got: Vec<(u64, Option<&str>)> = rejects
-        .iter()
-        .map(|r| (r.line, r.field.as_deref()))
-        .collect();
+    let got = crate::test_support::where_rejected(&rejects);
     assert_eq!(
         got,
         [

@@ -256,10 +256,7 @@ fn tags_are_compared_as_maps_not_as_text() {
     assert_eq!(strs(&b, col::LABEL), [Some(r#"a"b"#.to_string())]);
     assert_eq!(strs(&b, col::CASE_NAME), [Some("s2".to_string())]);
     assert_eq!(strs(&b, col::RESPONSE_CODE), [Some("200".to_string())]);
-    let lines: Vec<(u64, Option<&str>)> = rejects
-        .iter()
-        .map(|r| (r.line, r.field.as_deref()))
-        .collect();
+    let lines = crate::test_support::where_rejected(&rejects);
     assert_eq!(lines, [(10, None), (11, Some("http_req_duration"))]);
 }
 
@@ -475,10 +472,7 @@ fn csv_bad_value_names_its_field() {
     s += "vus,17408x,1,,,,,,,,,,,,,,,,\n";
     let (b, rejects, _) = decode(&s);
     assert!(b.is_none());
-    let got: Vec<(u64, Option<&str>)> = rejects
-        .iter()
-        .map(|r| (r.line, r.field.as_deref()))
-        .collect();
+    let got = crate::test_support::where_rejected(&rejects);
     assert_eq!(got, [(2, Some("metric_value")), (3, Some("timestamp"))]);
 }
 

@@ -16,7 +16,9 @@ use super::{LineCounter, XmlDecoder, events};
 use crate::FileReport;
 use crate::options::DecodeOptions;
 use crate::rejects::{Reject, RejectLog};
-use crate::test_support::Rng;
+use fastrand::Rng;
+
+use crate::test_support::Pick;
 
 /// What decoding a document gave: every row in one batch, the report (or the error's text) and
 /// the rejects.
@@ -246,7 +248,7 @@ fn random_sample(rng: &mut Rng, out: &mut String, depth: usize) {
     let name = rng.pick(&["httpSample", "httpSample", "sample", "statSample"]);
     out.push('<');
     out.push_str(name);
-    for _ in 0..rng.below(12) {
+    for _ in 0..rng.usize(..12) {
         let key = rng.pick(KEYS);
         let value = match key {
             "s" => rng.pick(&["true", "false", "true", "yes"]),
@@ -255,10 +257,10 @@ fn random_sample(rng: &mut Rng, out: &mut String, depth: usize) {
             }
             _ => rng.pick(NUMBERS),
         };
-        let quote = if rng.below(5) == 0 { '\'' } else { '"' };
+        let quote = if rng.usize(..5) == 0 { '\'' } else { '"' };
         out.push_str(rng.pick(SPACES));
         out.push_str(key);
-        if rng.below(40) == 0 {
+        if rng.usize(..40) == 0 {
             out.push_str(" = ");
         } else {
             out.push('=');
@@ -267,24 +269,24 @@ fn random_sample(rng: &mut Rng, out: &mut String, depth: usize) {
         out.push_str(value);
         out.push(quote);
     }
-    if rng.below(15) == 0 {
+    if rng.usize(..15) == 0 {
         out.push(' ');
     }
-    let children = rng.below(4);
+    let children = rng.usize(..4);
     if children == 0 || depth >= 3 {
         out.push_str("/>\n");
         return;
     }
     out.push_str(">\n");
     for _ in 0..children {
-        match rng.below(6) {
+        match rng.usize(..6) {
             0 | 1 => {
                 let failed = rng.pick(&["true", "false"]);
                 let error = rng.pick(&["true", "false"]);
                 out.push_str("  <assertionResult>\n    <name>A</name>\n");
                 out.push_str(&format!("    <failure>{failed}</failure>\n"));
                 out.push_str(&format!("    <error>{error}</error>\n"));
-                if rng.below(3) > 0 {
+                if rng.usize(..3) > 0 {
                     let message = rng.pick(&[
                         "",
                         "size &gt; 100",
@@ -309,19 +311,19 @@ fn random_sample(rng: &mut Rng, out: &mut String, depth: usize) {
 
 #[test]
 fn randomized_documents_read_alike() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     for _ in 0..300 {
         let mut text = HEAD.to_string();
-        for _ in 0..rng.below(20) {
+        for _ in 0..rng.usize(..20) {
             random_sample(&mut rng, &mut text, 0);
         }
         text.push_str("</testResults>\n");
         let mut bytes = text.into_bytes();
         // Some files are cut anywhere (a killed JMeter), some get a byte that is not UTF-8.
-        match rng.below(6) {
-            0 => bytes.truncate(HEAD.len() + rng.below(bytes.len() - HEAD.len())),
+        match rng.usize(..6) {
+            0 => bytes.truncate(HEAD.len() + rng.usize(..bytes.len() - HEAD.len())),
             1 => {
-                let at = HEAD.len() + rng.below(bytes.len() - HEAD.len());
+                let at = HEAD.len() + rng.usize(..bytes.len() - HEAD.len());
                 bytes[at] = 0xff;
             }
             _ => {}

@@ -106,10 +106,7 @@ fn any_chunk_size_reads_as_hand_worked() {
             ["a", "b", "c", "g", "e"].map(|l| Some(l.to_string())),
             "chunk {chunk}"
         );
-        let got: Vec<(u64, Option<&str>)> = rejects
-            .iter()
-            .map(|r| (r.line, r.field.as_deref()))
-            .collect();
+        let got = crate::test_support::where_rejected(&rejects);
         assert_eq!(
             got,
             [(22, None), (33, Some("data.value")), (35, None), (52, None)],

@@ -9,7 +9,9 @@ use loadlake_schema::col;
 use super::{Col, Layouts};
 use crate::k6::tests::{decode, request};
 use crate::k6::{COLUMN_TAGS, Tags, tag};
-use crate::test_support::{Rng, strs, vars};
+use fastrand::Rng;
+
+use crate::test_support::{Pick, strs, vars};
 
 /// `Some` strings.
 fn some(v: &[Option<&str>]) -> Vec<Option<String>> {
@@ -175,7 +177,7 @@ fn columns_are_the_names_of_imported_requests() {
 /// Sorted, de-duplicated tags of names drawn from `names`, values from `values`.
 fn random_tags(rng: &mut Rng, names: &[&str], values: &[&str]) -> Tags {
     let mut tags = BTreeMap::new();
-    for _ in 0..rng.below(names.len() + 1) {
+    for _ in 0..rng.usize(..names.len() + 1) {
         tags.insert(rng.pick(names).to_string(), rng.pick(values).to_string());
     }
     tags.into_iter().collect()
@@ -210,7 +212,7 @@ fn layout_matches_looking_tags_up_by_name() {
         (Col::Scenario, "scenario"),
         (Col::Vu, "vu"),
     ];
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     let mut layouts = Layouts::default();
     let mut generation = 0;
     let (mut tags, mut meta) = (Tags::new(), Tags::new());
@@ -218,10 +220,10 @@ fn layout_matches_looking_tags_up_by_name() {
     let mut earlier: Vec<(Tags, Tags)> = Vec::new();
     let (mut given, mut noted) = (BTreeSet::new(), BTreeSet::new());
     for round in 0..3000 {
-        match rng.below(4) {
+        match rng.usize(..4) {
             0 => {} // the same tags: the same generation
             1 if !earlier.is_empty() => {
-                (tags, meta) = earlier[rng.below(earlier.len())].clone();
+                (tags, meta) = earlier[rng.usize(..earlier.len())].clone();
                 for (_, v) in tags.iter_mut().chain(meta.iter_mut()) {
                     *v = rng.pick(&values).to_string();
                 }
