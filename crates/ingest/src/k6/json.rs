@@ -17,7 +17,7 @@ mod tests;
 
 pub use self::pipeline::decode_k6_json;
 
-use super::{Point, Tags, assign_tags};
+use super::{Metric, Point, Tags, assign_tags};
 
 /// A line as k6 writes it; anything else is diagnosed by [`diagnose`].
 #[derive(Deserialize)]
@@ -156,9 +156,9 @@ impl Recent {
     }
 
     /// A Point of `metric` with these tags and metadata.
-    fn point<'a>(&'a self, metric: Cow<'a, str>, time_ns: i64, value: f64) -> Point<'a> {
+    fn point<'a>(&'a self, metric: Metric<'a>, time_ns: i64, value: f64) -> Point<'a> {
         Point {
-            metric: metric.into(),
+            metric,
             time_ns,
             value,
             tags: Cow::Borrowed(&self.tags),
@@ -167,9 +167,10 @@ impl Recent {
         }
     }
 
-    /// Ns since the epoch of `time`, parsed only when it is not the last one's.
+    /// Ns since the epoch of `time`, parsed only when it is not the last one's (an empty
+    /// `self.time` is none yet: an empty `time` is parsed, and refused).
     fn time_ns(&mut self, time: &str) -> Result<i64, String> {
-        if self.time != time {
+        if self.time.is_empty() || self.time != time {
             self.time_ns = rfc3339_ns(time)?;
             self.time.clear();
             self.time.push_str(time);
@@ -210,11 +211,7 @@ fn parse<'a>(
 ) -> Result<Parsed<'a>, (Option<&'static str>, String)> {
     if let Some((metric, time_ns, value)) = fast::read(line, recent) {
         let recent: &'a Recent = recent;
-        return Ok(Parsed::Point(recent.point(
-            Cow::Borrowed(metric),
-            time_ns,
-            value,
-        )));
+        return Ok(Parsed::Point(recent.point(metric, time_ns, value)));
     }
     parse_serde(line, recent)
 }
@@ -258,7 +255,7 @@ fn parse_serde<'a>(
         return diagnose(line).map(|()| Parsed::Skip);
     }
     let recent: &'a Recent = recent;
-    Ok(Parsed::Point(recent.point(metric, time_ns, value)))
+    Ok(Parsed::Point(recent.point(metric.into(), time_ns, value)))
 }
 
 /// Why a line that is not a k6 Point is bad — or `Ok` for a Metric line (whose `data` may hold

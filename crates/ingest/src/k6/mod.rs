@@ -95,21 +95,7 @@ pub(crate) enum Metric<'a> {
 
 impl<'a> From<std::borrow::Cow<'a, str>> for Metric<'a> {
     fn from(name: std::borrow::Cow<'a, str>) -> Self {
-        match name.as_ref() {
-            "http_reqs" => Metric::Reqs,
-            "vus" => Metric::Vus,
-            "checks" => Metric::Checks,
-            "group_duration" => Metric::Group,
-            other => {
-                if let Some(i) = TIMINGS.iter().position(|m| *m == other) {
-                    Metric::Timing(i)
-                } else if let Some(i) = AGGREGATES.iter().position(|m| *m == other) {
-                    Metric::Aggregate(i)
-                } else {
-                    Metric::Other(name)
-                }
-            }
-        }
+        Metric::known(name.as_bytes()).unwrap_or(Metric::Other(name))
     }
 }
 
@@ -120,6 +106,23 @@ impl<'a> From<&'a str> for Metric<'a> {
 }
 
 impl Metric<'_> {
+    /// The metric named `name`, unless it is another (a custom) one.
+    pub(crate) fn known(name: &[u8]) -> Option<Metric<'static>> {
+        Some(match name {
+            b"http_reqs" => Metric::Reqs,
+            b"vus" => Metric::Vus,
+            b"checks" => Metric::Checks,
+            b"group_duration" => Metric::Group,
+            other => {
+                if let Some(i) = TIMINGS.iter().position(|m| m.as_bytes() == other) {
+                    Metric::Timing(i)
+                } else {
+                    Metric::Aggregate(AGGREGATES.iter().position(|m| m.as_bytes() == other)?)
+                }
+            }
+        })
+    }
+
     /// The same metric, owning its name when it is another metric's.
     pub(crate) fn into_owned(self) -> Metric<'static> {
         match self {

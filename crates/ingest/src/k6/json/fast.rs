@@ -12,7 +12,7 @@ use std::borrow::Cow;
 mod tests;
 
 use super::{Pairs, Recent};
-use crate::k6::Tags;
+use crate::k6::{Metric, Tags};
 
 /// Exact powers of ten: `n / 10^k` with `n < 2^53` and `k ≤ 22` is one correctly rounded
 /// division, which is what serde_json computes for such a number (and what a correctly rounding
@@ -29,16 +29,16 @@ const MAX_DIGITS: usize = 15;
 /// layout (either key order: `metric,type,data` since k6 0.38, `type,data,metric` before), its
 /// tags and metadata made `recent`'s; `None` for any other line (read it with serde). `recent`
 /// is changed only by a line read whole.
-pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(&'a str, i64, f64)> {
+pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(Metric<'a>, i64, f64)> {
     const DATA: &[u8] = b"\"type\":\"Point\",\"data\":{\"time\":\"";
     let (first, rest) = match line.strip_prefix(b"{\"metric\":\"") {
         Some(rest) => {
-            let (metric, rest) = string(rest)?;
+            let (metric, rest) = metric(rest)?;
             (Some(metric), rest.strip_prefix(b",")?.strip_prefix(DATA)?)
         }
         None => (None, line.strip_prefix(b"{")?.strip_prefix(DATA)?),
     };
-    let (time, rest) = string(rest)?;
+    let (time, rest) = time(rest, &recent.time)?;
     let rest = rest.strip_prefix(b",\"value\":")?;
     let (value, rest) = number(rest)?;
     let rest = rest.strip_prefix(b",\"tags\":")?;
@@ -50,12 +50,15 @@ pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(&'a str, 
     let metric = match first {
         Some(metric) if rest == b"}}" => metric,
         Some(_) => return None,
-        None => match string(rest.strip_prefix(b"},\"metric\":\"")?)? {
+        None => match metric(rest.strip_prefix(b"},\"metric\":\"")?)? {
             (metric, b"}") => metric,
             _ => return None,
         },
     };
-    let time_ns = recent.time_ns(time).ok()?;
+    let time_ns = match time {
+        Some(time) => recent.time_ns(time).ok()?,
+        None => recent.time_ns,
+    };
     tags.keep(
         &mut recent.tags,
         &mut recent.tags_json,
@@ -69,16 +72,49 @@ pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(&'a str, 
     Some((metric, time_ns, value))
 }
 
+/// The metric named by the string at the start of `b` (after its opening quote), and what
+/// follows its closing quote. k6's own metrics are told by their bytes, with no UTF-8 check.
+fn metric(b: &[u8]) -> Option<(Metric<'_>, &[u8])> {
+    let end = memchr::memchr(b'"', b)?;
+    let rest = &b[end + 1..];
+    if let Some(known) = Metric::known(&b[..end]) {
+        return Some((known, rest)); // no escape nor control character in a known name
+    }
+    Some((Metric::Other(Cow::Borrowed(plain(&b[..end])?)), rest))
+}
+
+/// The time string at the start of `b` (after its opening quote) and what follows its closing
+/// quote: `None` for the time `last` (the last Point's, whose ns are known; a request's Points
+/// share it), else its text.
+fn time<'a>(b: &'a [u8], last: &str) -> Option<(Option<&'a str>, &'a [u8])> {
+    // `last` parsed as RFC 3339, so it has no quote, escape or control character.
+    let same = (!last.is_empty())
+        .then(|| b.strip_prefix(last.as_bytes())?.strip_prefix(b"\""))
+        .flatten();
+    match same {
+        Some(rest) => Some((None, rest)),
+        None => string(b).map(|(time, rest)| (Some(time), rest)),
+    }
+}
+
 /// A string's text up to its closing quote, and what follows the quote: `None` when it has an
 /// escape or a control character (serde decodes or refuses those) or is not UTF-8.
 fn string(b: &[u8]) -> Option<(&str, &[u8])> {
-    let end = b
+    let end = memchr::memchr(b'"', b)?;
+    Some((plain(&b[..end])?, &b[end + 1..]))
+}
+
+/// The text of a string's bytes between its quotes: `None` when it has an escape or a control
+/// character, or is not UTF-8.
+fn plain(b: &[u8]) -> Option<&str> {
+    // No early exit: the check of every byte vectorizes.
+    let escaped = b
         .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-    if b[end] != b'"' {
+        .fold(false, |any, &c| any | (c == b'\\') | (c < 0x20));
+    if escaped {
         return None;
     }
-    Some((std::str::from_utf8(&b[..end]).ok()?, &b[end + 1..]))
+    std::str::from_utf8(b).ok()
 }
 
 /// A JSON number of at most [`MAX_DIGITS`] digits, without exponent, and what follows it.

@@ -253,3 +253,64 @@ fn other_lines_are_left_to_serde() {
     assert_eq!(got[0].0, None);
     assert!(got[0].1.is_err());
 }
+
+#[test]
+fn times_and_metric_names_read_as_serde_reads_them() {
+    let line = |metric: &str, time: &str| {
+        point(metric, "1", r#""tags":{}"#)
+            .replace(&format!(r#""time":"{T}""#), &format!(r#""time":"{time}""#))
+    };
+    let later = "2025-03-01T09:00:00.5Z";
+    let lines = [
+        // An empty time first (no last time to be taken for), then T.
+        line("vus", ""),
+        line("vus", T),
+        // The same time again, another, back to T; a time that goes on after T's text.
+        line("http_reqs", T),
+        line("http_req_duration", later),
+        line("http_req_failed", T),
+        line("vus", &format!("{T}1")),
+        line("vus", T),
+        // Aggregates, custom metrics (ASCII, UTF-8), a name that starts like a known one.
+        line("iterations", T),
+        line("data_received", T),
+        line("my_metric", T),
+        line("café_ms", T),
+        line("http_reqsx", T),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let got = both(&lines);
+    let read: Vec<Option<(&str, i64)>> = got
+        .iter()
+        .map(|(fast, _)| fast.as_ref().map(|p| (p.0.as_str(), p.1)))
+        .collect();
+    // 09:00:00.5 is 250 ms after T.
+    let later_ns = T_NS + 250_000_000;
+    assert_eq!(
+        read,
+        [
+            None,
+            Some(("vus", T_NS)),
+            Some(("http_reqs", T_NS)),
+            Some(("http_req_duration", later_ns)),
+            Some(("http_req_failed", T_NS)),
+            None,
+            Some(("vus", T_NS)),
+            Some(("iterations", T_NS)),
+            Some(("data_received", T_NS)),
+            Some(("my_metric", T_NS)),
+            Some(("café_ms", T_NS)),
+            Some(("http_reqsx", T_NS)),
+        ]
+    );
+    assert_eq!(got[0].1, Err(Some("data.time")));
+    assert_eq!(got[5].1, Err(Some("data.time")));
+    assert_eq!(agree(&lines), 10);
+    // Invalid UTF-8 in a custom metric's name: declined, and serde names the line bad.
+    let mut bad = line("my_metric", T).into_bytes();
+    let at = bad.iter().position(|&b| b == b'_').unwrap();
+    bad[at] = 0xff;
+    let got = both(&[&bad]);
+    assert_eq!(got[0].0, None);
+    assert!(got[0].1.is_err());
+}
