@@ -48,8 +48,9 @@ impl Reject {
     }
 }
 
-/// Receives rejects; returning an error stops the import.
-pub trait RejectHandler {
+/// Receives rejects; returning an error stops the import. `Send`: a decoder may run its
+/// assembling on a thread of its own (k6 JSON does).
+pub trait RejectHandler: Send {
     fn reject(&mut self, r: Reject) -> Result<(), IngestError>;
 }
 

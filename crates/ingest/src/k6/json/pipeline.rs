@@ -1,16 +1,19 @@
-//! [`decode_k6_json`] on two threads. The calling thread reads the input in chunks and runs the
-//! [`Assembler`], which holds the sink and the reject handler (neither they nor the input need
-//! be `Send`); a scoped thread cuts the chunks into lines and reads them ([`Splitter`]) into
-//! [`Events`]. Buffers travel back and forth, so that a file of any size takes a few chunks'
+//! [`decode_k6_json`] on three threads. The calling thread reads the input in chunks (the input
+//! need not be `Send`) and hands them to a scoped thread that cuts them into lines and reads them
+//! ([`Splitter`]) into [`Events`]; a second scoped thread replays those into the [`Assembler`],
+//! which holds the sink and the reject handler. Reading (the kernel's copy of every byte, the
+//! content hash of a caller's hashing reader), reading lines and assembling requests cost about
+//! a fifth, a third and two fifths of the work: on three threads the cores share it whatever
+//! their number. Buffers travel back for reuse, so that a file of any size takes a few chunks'
 //! memory. An input that fits in one chunk is read on the calling thread alone.
 //!
 //! Everything happens as if one thread read the lines in order: the events are replayed in file
-//! order, an error of the reject policy or the sink stops the reading (the line reader sees its
-//! channels closed and ends), and an error reading the input is returned once every line that
-//! ended before it has been handed on (the line it cut is not).
+//! order; an error of the reject policy or the sink stops the assembling, then the line reader
+//! and the reading (each sees the channel to the next closed); an error reading the input is
+//! returned once every line that ended before it has been assembled (the line it cut is not).
 
 use std::io::{self, BufRead, Read};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use loadlake_schema::SampleSink;
 
@@ -26,22 +29,15 @@ use crate::rejects::RejectHandler;
 /// which then read straight into the chunk.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// Chunks the reading may be ahead of the assembling.
+/// Chunks the reading may be ahead of the line reader, and the line reader of the assembling.
 const IN_FLIGHT: usize = 4;
 
 /// What the calling thread sends the line reader.
 enum Input {
-    /// The input's next bytes, and events to fill (empty; their buffers are reused).
-    Bytes(Vec<u8>, Events),
+    /// The input's next bytes.
+    Bytes(Vec<u8>),
     /// The input ends here.
-    End(Events),
-}
-
-/// What the line reader sends back for one [`Input`]: its events, and its bytes' buffer for
-/// reuse.
-struct Output {
-    events: Events,
-    bytes: Option<Vec<u8>>,
+    End,
 }
 
 /// Decodes k6 `--out json` text (already decompressed) into `sink`.
@@ -70,7 +66,7 @@ pub(super) struct Chunked<'a> {
 
 impl Chunked<'_> {
     /// [`decode_k6_json`] of `reader`: on the calling thread alone when the input ends (or
-    /// fails) within the first chunk, else on two.
+    /// fails) within the first chunk, else on three.
     pub(super) fn decode<R: Read>(
         &self,
         mut reader: R,
@@ -80,150 +76,137 @@ impl Chunked<'_> {
     ) -> Result<FileReport, IngestError> {
         let mut asm = Assembler::new(self.file, self.opts, first_row, sink, rejects);
         let mut split = Splitter::new(self.opts.max_field_bytes);
-        let mut replay = Replay::default();
         let mut first = vec![0; self.chunk];
         let (n, read) = fill(&mut reader, &mut first);
         first.truncate(n);
-        match read {
-            Ok(false) => self.two_threads(&mut reader, first, split, &mut replay, &mut asm)?,
-            Ok(true) | Err(_) => {
-                let mut events = Events::default();
-                split.chunk(&first, &mut events);
-                if let Ok(true) = read {
-                    split.end(&mut events);
-                }
-                replay.apply(&mut events, &mut asm)?;
-                read.map_err(|e| IngestError::io(self.file, e))?;
-            }
+        if let Ok(false) = read {
+            return self.three_threads(&mut reader, first, split, asm);
         }
+        let mut events = Events::default();
+        split.chunk(&first, &mut events);
+        if let Ok(true) = read {
+            split.end(&mut events);
+        }
+        Replay::default().apply(&mut events, &mut asm)?;
+        read.map_err(|e| IngestError::io(self.file, e))?;
         asm.finish()
     }
 
-    /// Reads the input after its `first` chunk while a scoped thread reads its lines; the
-    /// calling thread replays them into `asm`.
-    fn two_threads<R: Read>(
+    /// Reads the input after its `first` chunk while one scoped thread reads its lines and
+    /// another replays them into `asm`.
+    fn three_threads<R: Read>(
         &self,
         reader: &mut R,
         first: Vec<u8>,
         split: Splitter,
-        replay: &mut Replay,
-        asm: &mut Assembler<'_>,
-    ) -> Result<(), IngestError> {
+        asm: Assembler<'_>,
+    ) -> Result<FileReport, IngestError> {
         std::thread::scope(|scope| {
             let (to_lines, inbox) = sync_channel(IN_FLIGHT);
-            // Room for every Output of the Inputs in flight: the line reader never waits on it.
-            let (outbox, from_lines) = sync_channel(IN_FLIGHT + 1);
-            let lines = scope.spawn(move || read_lines(split, inbox, outbox));
-            let fed = self.feed(reader, first, to_lines, from_lines, replay, asm);
-            // `feed` dropped its ends of both channels: the line reader has ended or will.
-            match lines.join() {
-                Ok(()) => fed,
+            let (to_assembler, events_in) = sync_channel(IN_FLIGHT);
+            let (bytes_back, spare_bytes) = channel();
+            let (events_back, spare_events) = channel();
+            let line_reader = LineReader {
+                split,
+                inbox,
+                bytes_back,
+                to_assembler,
+                spare_events,
+            };
+            let lines = scope.spawn(move || line_reader.run());
+            let assembling = scope.spawn(move || assemble(asm, events_in, events_back));
+            let read = self.feed(reader, first, to_lines, spare_bytes);
+            // `feed` dropped its channel to the line reader: it ends, then the assembling.
+            let joined = lines.join().and_then(|()| assembling.join());
+            let asm = match joined {
+                Ok(assembled) => assembled?,
                 Err(panic) => std::panic::resume_unwind(panic),
-            }
+            };
+            read.map_err(|e| IngestError::io(self.file, e))?;
+            asm.finish()
         })
     }
 
-    /// The calling thread's side of [`Chunked::two_threads`]: sends `first` and the chunks that
-    /// follow to the line reader, at most [`IN_FLIGHT`] ahead, and replays what comes back.
+    /// The calling thread's side of [`Chunked::three_threads`]: sends `first` and the chunks
+    /// that follow to the line reader, at most [`IN_FLIGHT`] ahead, until the input ends (the
+    /// end is sent too), fails (what was read before is sent, not the end: the line it cut is
+    /// not read), or the line reader stops listening (the assembling stopped: its error says
+    /// why). The read's outcome: whether it failed.
     fn feed<R: Read>(
         &self,
         reader: &mut R,
         first: Vec<u8>,
         to_lines: SyncSender<Input>,
-        from_lines: Receiver<Output>,
-        replay: &mut Replay,
-        asm: &mut Assembler<'_>,
-    ) -> Result<(), IngestError> {
-        // Only when the line reader panicked (the join then says why).
-        let stopped = || IngestError::io(self.file, io::Error::other("the k6 line reader stopped"));
-        let mut spare = Spare::default();
-        let mut in_flight = 0;
+        spare_bytes: Receiver<Vec<u8>>,
+    ) -> io::Result<()> {
         let mut bytes = first;
-        let read = loop {
-            let events = spare.events.pop().unwrap_or_default();
-            to_lines
-                .send(Input::Bytes(bytes, events))
-                .map_err(|_| stopped())?;
-            in_flight += 1;
-            if in_flight == IN_FLIGHT {
-                let out = from_lines.recv().map_err(|_| stopped())?;
-                spare.take(out, replay, asm)?;
-                in_flight -= 1;
+        loop {
+            if to_lines.send(Input::Bytes(bytes)).is_err() {
+                return Ok(()); // the assembling stopped
             }
-            let mut next = spare.bytes.pop().unwrap_or_default();
+            let mut next = spare_bytes.try_recv().unwrap_or_default();
             next.resize(self.chunk, 0);
             let (n, read) = fill(reader, &mut next);
             next.truncate(n);
-            if let Ok(false) = read {
-                bytes = next;
-                continue;
+            match read {
+                Ok(false) => bytes = next,
+                Ok(true) => {
+                    let _ = to_lines.send(Input::Bytes(next));
+                    let _ = to_lines.send(Input::End);
+                    return Ok(());
+                }
+                Err(e) => {
+                    let _ = to_lines.send(Input::Bytes(next));
+                    return Err(e);
+                }
             }
-            if n > 0 {
-                let events = spare.events.pop().unwrap_or_default();
-                to_lines
-                    .send(Input::Bytes(next, events))
-                    .map_err(|_| stopped())?;
-            }
-            if let Ok(true) = read {
-                let events = spare.events.pop().unwrap_or_default();
-                to_lines.send(Input::End(events)).map_err(|_| stopped())?;
-            }
-            break read;
-        };
-        // The line reader reads what it was sent, then sees the channel closed and ends.
-        drop(to_lines);
-        while let Ok(out) = from_lines.recv() {
-            spare.take(out, replay, asm)?;
         }
-        read.map(|_| ()).map_err(|e| IngestError::io(self.file, e))
     }
 }
 
-/// Buffers back from the line reader, for the next chunks.
-#[derive(Default)]
-struct Spare {
-    bytes: Vec<Vec<u8>>,
-    events: Vec<Events>,
-}
-
-impl Spare {
-    /// Replays `out`'s events into `asm` and keeps its buffers.
-    fn take(
-        &mut self,
-        out: Output,
-        replay: &mut Replay,
-        asm: &mut Assembler<'_>,
-    ) -> Result<(), IngestError> {
-        let Output { mut events, bytes } = out;
-        let applied = replay.apply(&mut events, asm);
-        self.events.push(events);
-        self.bytes.extend(bytes);
-        applied
+/// The assembling thread: replays the events of each chunk, in order, into `asm` and sends
+/// their emptied buffers back; stops at the first error (which ends the reading). The
+/// assembler, to be finished once the reading is known to have succeeded.
+fn assemble<'a>(
+    mut asm: Assembler<'a>,
+    events_in: Receiver<Events>,
+    events_back: Sender<Events>,
+) -> Result<Assembler<'a>, IngestError> {
+    let mut replay = Replay::default();
+    for mut events in events_in.iter() {
+        replay.apply(&mut events, &mut asm)?;
+        // The line reader may have ended (after the input's last chunk): then none is reused.
+        let _ = events_back.send(events);
     }
+    Ok(asm)
 }
 
-/// The line reader's thread: reads the lines of each [`Input`] and sends back their events,
-/// until the input ends or the calling thread stops listening.
-fn read_lines(mut split: Splitter, inbox: Receiver<Input>, outbox: SyncSender<Output>) {
-    while let Ok(input) = inbox.recv() {
-        let out = match input {
-            Input::Bytes(bytes, mut events) => {
-                split.chunk(&bytes, &mut events);
-                Output {
-                    events,
-                    bytes: Some(bytes),
+/// The line reader's thread and its channels.
+struct LineReader {
+    split: Splitter,
+    inbox: Receiver<Input>,
+    bytes_back: Sender<Vec<u8>>,
+    to_assembler: SyncSender<Events>,
+    spare_events: Receiver<Events>,
+}
+
+impl LineReader {
+    /// Reads the lines of each [`Input`] and sends their events on, until the input ends or
+    /// the assembling stops listening.
+    fn run(mut self) {
+        while let Ok(input) = self.inbox.recv() {
+            let mut events = self.spare_events.try_recv().unwrap_or_default();
+            match input {
+                Input::Bytes(bytes) => {
+                    self.split.chunk(&bytes, &mut events);
+                    // The reading may have ended: then the buffer is not reused.
+                    let _ = self.bytes_back.send(bytes);
                 }
+                Input::End => self.split.end(&mut events),
             }
-            Input::End(mut events) => {
-                split.end(&mut events);
-                Output {
-                    events,
-                    bytes: None,
-                }
+            if self.to_assembler.send(events).is_err() {
+                return;
             }
-        };
-        if outbox.send(out).is_err() {
-            return;
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The two-thread reading of k6 JSON ([`super::pipeline`]) against expectations worked out by
+//! The three-thread reading of k6 JSON ([`super::pipeline`]) against expectations worked out by
 //! hand and against the same text read whole on the calling thread: chunks of every small size
 //! (so that chunk edges fall inside requests, inside bad lines, between `\r` and `\n`), an input
 //! that fails after any number of bytes, a sink and a reject policy that stop the import.
