@@ -142,6 +142,44 @@ fn real_k6_files_import_with_independent_counts() {
     );
 }
 
+/// Plain k6 JSON files of 8 MiB or more are read from memory (crates/ingest/src/k6/json/
+/// mapped.rs), 16 MiB at a time: copies of the real JSON file past two windows import with the
+/// counts the Python reader finds in the same file, and the manifest's content hash is that of
+/// all its bytes; gzip'd (read, not mapped), the same bytes give the same rows.
+#[test]
+fn a_big_k6_file_read_from_memory_has_independent_counts_and_its_bytes_hash() {
+    let Some(dir) = peer_fixtures("k6") else {
+        return;
+    };
+    let one = std::fs::read(dir.join(ELMARS)).unwrap();
+    let copies = (33 << 20) / one.len() + 1;
+    let bytes = one.repeat(copies);
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big-k6.json");
+    std::fs::write(&big, &bytes).unwrap();
+    let p = big.to_str().unwrap();
+    let store = TestStore::new();
+    let run = store.import(&[p]);
+    let truth = py_json("k6_stats.py", &[p]);
+    assert_eq!(truth["total"], 99 * copies, "the truth itself");
+    assert_same_as_truth(&store, &run, &truth);
+    let src = first_source(&store, &run);
+    assert_eq!(src["format"], "k6-json");
+    assert_eq!(src["rejected"], 0);
+    let hash = format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes));
+    assert_eq!(src["content_hash"], hash.as_str());
+    let gz = tmp.path().join("big-k6.json.gz");
+    gzip(&gz, &bytes);
+    let read = store.import(&[gz.to_str().unwrap()]);
+    let rows = |run: &str| {
+        store.sql(&format!(
+            "select ts, elapsed_us, label, success, row from samples where run_id = '{run}' \
+             order by row"
+        ))
+    };
+    assert_eq!(rows(&run), rows(&read));
+}
+
 /// The 1-based number of the last line of `text` that contains `needle`.
 fn last_line_with(text: &str, needle: &str) -> usize {
     let lines: Vec<&str> = text.lines().collect();

@@ -6,14 +6,12 @@ use std::fs::File;
 use std::path::Path;
 
 use loadlake_ingest::{
-    DecodeOptions, FileReport, IngestError, RejectLog, decode_file, decode_plain, decode_read,
+    DecodeOptions, FileReport, IngestError, RejectLog, decode_file, decode_open_file, decode_plain,
 };
 use loadlake_schema::{
     RunManifest, RunStatus, SampleBatch, SampleSink, SinkError, SourceFile, ThreadedSink,
 };
-use loadlake_store::{
-    ContentHasher, HashingReader, RunDraft, RunWriter, Store, WriterOptions, content_hash,
-};
+use loadlake_store::{ContentHasher, RunDraft, RunWriter, Store, WriterOptions, content_hash};
 
 use crate::archive::{decode_archive, is_zip};
 use crate::{ImportError, ImportRequest};
@@ -110,8 +108,10 @@ impl RunDecoding<'_> {
                 let len = file.metadata().map_err(io)?.len();
                 let mut hasher = ContentHasher::default();
                 let report = self.numbered(|opts, first_row, sink, rejects| {
-                    let input = HashingReader::new(file, &mut hasher);
-                    decode_read(&display, input, len, opts, first_row, sink, rejects)
+                    let on_bytes = &mut |bytes: &[u8]| hasher.update(bytes);
+                    decode_open_file(
+                        &display, file, len, on_bytes, opts, first_row, sink, rejects,
+                    )
                 })?;
                 hasher.read_rest(path)?;
                 (report, hasher.finish())

@@ -85,8 +85,49 @@ pub fn decode_file(
     decode_read(&display, file, len, opts, first_row, sink, rejects)
 }
 
+/// [`decode_file`] of the open file `file` (named `display`, `len` bytes long), `on_bytes`
+/// hearing its bytes in order as they are read — all of them unless the decoding stopped early
+/// (a content hash, then finished from where it stopped). A plain k6 JSON file of 8 MiB or more
+/// is read from memory, mapped window by window, rather than copied (`k6/json/mapped.rs`).
+#[allow(clippy::too_many_arguments)]
+pub fn decode_open_file(
+    display: &str,
+    file: File,
+    len: u64,
+    on_bytes: &mut dyn FnMut(&[u8]),
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    if let Some(first) = k6::json::mapped::first_window_if_k6(&file, len, display, opts) {
+        return k6::json::mapped::decode_k6_json_file(
+            display, &file, len, first, on_bytes, opts, first_row, sink, rejects,
+        );
+    }
+    let input = Heard {
+        inner: file,
+        on_bytes,
+    };
+    decode_read(display, input, len, opts, first_row, sink, rejects)
+}
+
+/// A reader that hands every byte it reads to `on_bytes`.
+struct Heard<'h, R> {
+    inner: R,
+    on_bytes: &'h mut dyn FnMut(&[u8]),
+}
+
+impl<R: std::io::Read> std::io::Read for Heard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.on_bytes)(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// [`decode_file`] of the bytes of the file named `display` (`len` bytes long) read from
-/// `input`: a reader that also hashes what it reads, say.
+/// `input`.
 pub fn decode_read<R: std::io::Read>(
     display: &str,
     input: R,

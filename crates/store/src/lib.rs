@@ -55,7 +55,7 @@ pub use catalog::Store;
 pub use deletion::DELETED_RUN_GRACE;
 pub use error::StoreError;
 pub use filter::{NameMatch, RunFilter, parse_tag, started_ms};
-pub use hash::{ContentHasher, HashingReader, content_hash};
+pub use hash::{ContentHasher, content_hash};
 pub use layout::Layout;
 pub use live::{
     LIVE_STALE_AFTER, LiveCounts, LiveStat, LiveState, LiveStatus, StateChange, now_ms,

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 mod events;
 mod fast;
 mod lines;
+pub(crate) mod mapped;
 mod pipeline;
 #[cfg(test)]
 mod tests;

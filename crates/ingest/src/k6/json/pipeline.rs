@@ -13,9 +13,12 @@
 //! returned once every line that ended before it has been assembled (the line it cut is not).
 
 use std::io::{self, BufRead, Read};
+use std::ops::Range;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use loadlake_schema::SampleSink;
+use memmap2::Mmap;
 
 use super::events::{Events, Replay};
 use super::lines::Splitter;
@@ -27,15 +30,17 @@ use crate::rejects::RejectHandler;
 
 /// Bytes read at once: as many as the decompressors' and the file's buffered readers hold,
 /// which then read straight into the chunk.
-const CHUNK_BYTES: usize = 1 << 20;
+pub(super) const CHUNK_BYTES: usize = 1 << 20;
 
 /// Chunks the reading may be ahead of the line reader, and the line reader of the assembling.
 const IN_FLIGHT: usize = 4;
 
 /// What the calling thread sends the line reader.
-enum Input {
-    /// The input's next bytes.
+pub(super) enum Input {
+    /// The input's next bytes, read into a buffer (sent back for reuse).
     Bytes(Vec<u8>),
+    /// The input's next bytes, a range of a window of a mapped file ([`super::mapped`]).
+    Mapped(Arc<Mmap>, Range<usize>),
     /// The input ends here.
     End,
 }
@@ -101,6 +106,20 @@ impl Chunked<'_> {
         split: Splitter,
         asm: Assembler<'_>,
     ) -> Result<FileReport, IngestError> {
+        let feed = |to_lines, spare_bytes| self.feed(reader, first, to_lines, spare_bytes);
+        self.on_three_threads(split, asm, feed)
+    }
+
+    /// Runs `feed` on the calling thread — it sends the input to the line reader and ends it
+    /// with [`Input::End`] (not after a failure: the line that failure cut is not read) —
+    /// while one scoped thread reads the lines and another replays them into `asm`. The
+    /// buffers of [`Input::Bytes`] come back to `feed` for reuse.
+    pub(super) fn on_three_threads(
+        &self,
+        split: Splitter,
+        asm: Assembler<'_>,
+        feed: impl FnOnce(SyncSender<Input>, Receiver<Vec<u8>>) -> io::Result<()>,
+    ) -> Result<FileReport, IngestError> {
         std::thread::scope(|scope| {
             let (to_lines, inbox) = sync_channel(IN_FLIGHT);
             let (to_assembler, events_in) = sync_channel(IN_FLIGHT);
@@ -115,7 +134,7 @@ impl Chunked<'_> {
             };
             let lines = scope.spawn(move || line_reader.run());
             let assembling = scope.spawn(move || assemble(asm, events_in, events_back));
-            let read = self.feed(reader, first, to_lines, spare_bytes);
+            let read = feed(to_lines, spare_bytes);
             // `feed` dropped its channel to the line reader: it ends, then the assembling.
             let joined = lines.join().and_then(|()| assembling.join());
             let asm = match joined {
@@ -202,6 +221,8 @@ impl LineReader {
                     // The reading may have ended: then the buffer is not reused.
                     let _ = self.bytes_back.send(bytes);
                 }
+                // The window is unmapped once its last chunk is read.
+                Input::Mapped(window, range) => self.split.chunk(&window[range], &mut events),
                 Input::End => self.split.end(&mut events),
             }
             if self.to_assembler.send(events).is_err() {

@@ -1,4 +1,5 @@
-//! The three-thread reading of k6 JSON ([`super::pipeline`]) against expectations worked out by
+//! The three-thread reading of k6 JSON, from a reader ([`super::pipeline`]) and from a mapped
+//! file ([`super::mapped`]), against expectations worked out by
 //! hand and against the same text read whole on the calling thread: chunks of every small size
 //! (so that chunk edges fall inside requests, inside bad lines, between `\r` and `\n`), an input
 //! that fails after any number of bytes, a sink and a reject policy that stop the import.
@@ -8,6 +9,7 @@ use std::io::Read;
 use arrow::array::RecordBatch;
 use loadlake_schema::{SampleBatch, SampleSink, SinkError, col};
 
+use super::mapped::{Mapped, MappedFile, map_window, window_len};
 use super::pipeline::Chunked;
 use crate::FileReport;
 use crate::error::IngestError;
@@ -62,16 +64,34 @@ fn mixed() -> String {
     s
 }
 
-/// Decodes `text` read `chunk` bytes at once, with `opts`.
-fn decode_with(
-    text: &[u8],
-    chunk: usize,
-    opts: &DecodeOptions,
-) -> (
+/// What a decoding gives: its report (or error), its batches and its rejects.
+type Decoded = (
     Result<FileReport, IngestError>,
     Vec<RecordBatch>,
     Vec<Reject>,
-) {
+);
+
+/// Decodes `text` read `chunk` bytes at once, with `opts` — from a reader, and from a file
+/// mapped in windows of a page ([`super::mapped`], which must hand every byte to its
+/// `on_bytes`, in order): both must agree.
+fn decode_with(text: &[u8], chunk: usize, opts: &DecodeOptions) -> Decoded {
+    let read = decode_read_with(text, chunk, opts);
+    let mut heard = Vec::new();
+    let mapped = decode_mapped_with(text, chunk, PAGE, opts, &mut |b| heard.extend_from_slice(b));
+    assert!(
+        heard == text,
+        "chunk {chunk}: the bytes heard are not the text"
+    );
+    let report =
+        |r: &Result<FileReport, IngestError>| r.as_ref().map_err(ToString::to_string).cloned();
+    assert_eq!(report(&mapped.0), report(&read.0), "chunk {chunk}");
+    assert_eq!(mapped.1, read.1, "chunk {chunk}");
+    assert_eq!(mapped.2, read.2, "chunk {chunk}");
+    read
+}
+
+/// [`decode_with`] from a reader.
+fn decode_read_with(text: &[u8], chunk: usize, opts: &DecodeOptions) -> Decoded {
     let mut batches: Vec<RecordBatch> = Vec::new();
     let mut rejects = Kept(Vec::new());
     let chunked = Chunked {
@@ -81,6 +101,63 @@ fn decode_with(
     };
     let report = chunked.decode(text, 0, &mut batches, &mut rejects);
     (report, batches, rejects.0)
+}
+
+/// A page: the smallest window a file can be mapped in.
+const PAGE: usize = 4096;
+
+/// [`decode_with`] from a file holding `text`, mapped `window` bytes at a time.
+fn decode_mapped_with(
+    text: &[u8],
+    chunk: usize,
+    window: usize,
+    opts: &DecodeOptions,
+    on_bytes: &mut dyn FnMut(&[u8]),
+) -> Decoded {
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut rejects = Kept(Vec::new());
+    let report = decode_mapped_into(
+        text,
+        chunk,
+        window,
+        opts,
+        on_bytes,
+        &mut batches,
+        &mut rejects,
+    );
+    (report, batches, rejects.0)
+}
+
+/// Writes `text` to a file and decodes it from memory into `sink` and `rejects`.
+fn decode_mapped_into(
+    text: &[u8],
+    chunk: usize,
+    window: usize,
+    opts: &DecodeOptions,
+    on_bytes: &mut dyn FnMut(&[u8]),
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn crate::RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k6.json");
+    std::fs::write(&path, text).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let len = text.len() as u64;
+    let first = map_window(&file, 0, window_len(len, 0, window)).unwrap();
+    let mapped = Mapped {
+        chunked: Chunked {
+            file: "k6.json",
+            opts,
+            chunk,
+        },
+        window,
+    };
+    let text = MappedFile {
+        file: &file,
+        len,
+        first,
+    };
+    mapped.decode(text, on_bytes, 0, sink, rejects)
 }
 
 /// Chunk sizes from one byte (every line spans chunks) to more than the text (one thread).
@@ -346,6 +423,113 @@ fn a_failing_sink_stops_the_reading() {
             text.len()
         );
     }
+}
+
+#[test]
+fn a_failing_sink_stops_the_reading_from_memory() {
+    let text = many_requests();
+    let opts = DecodeOptions {
+        batch_rows: 1,
+        ..DecodeOptions::default()
+    };
+    for (chunk, window) in [(1, PAGE), (300, PAGE), (4096, 2 * PAGE)] {
+        let mut heard = Vec::new();
+        let mut sink = FillsUp { room: 5, writes: 0 };
+        let mut rejects = Kept(Vec::new());
+        let on_bytes = &mut |b: &[u8]| heard.extend_from_slice(b);
+        let result = decode_mapped_into(
+            text.as_bytes(),
+            chunk,
+            window,
+            &opts,
+            on_bytes,
+            &mut sink,
+            &mut rejects,
+        );
+        assert!(
+            matches!(&result, Err(IngestError::Sink { file, .. }) if file == "k6.json"),
+            "{result:?}"
+        );
+        assert_eq!(sink.writes, 6);
+        assert_eq!(rejects.0.len(), 1);
+        // What was heard is the text's start, and far from all of it.
+        assert!(text.as_bytes().starts_with(&heard), "chunk {chunk}");
+        assert!(
+            heard.len() < text.len() / 2,
+            "chunk {chunk}: heard {} of {}",
+            heard.len(),
+            text.len()
+        );
+    }
+}
+
+/// Cuts the file at `path` to `len` bytes on the first batch it is given.
+struct CutsTheFile {
+    path: std::path::PathBuf,
+    len: u64,
+    writes: usize,
+}
+
+impl SampleSink for CutsTheFile {
+    fn write_batch(&mut self, _batch: SampleBatch) -> Result<(), SinkError> {
+        if self.writes == 0 {
+            let file = std::fs::OpenOptions::new().write(true).open(&self.path);
+            file.and_then(|f| f.set_len(self.len))
+                .map_err(SinkError::new)?;
+        }
+        self.writes += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_file_cut_short_while_read_from_memory_is_an_error_not_a_crash() {
+    let text = many_requests();
+    // Cut off the last page only: far behind the reading when it happens, so that no window
+    // mapped by then loses a page.
+    let len = text.len() as u64;
+    let cut = (len / PAGE as u64 - 1) * PAGE as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k6.json");
+    std::fs::write(&path, &text).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let opts = DecodeOptions {
+        batch_rows: 1,
+        ..DecodeOptions::default()
+    };
+    let mapped = Mapped {
+        chunked: Chunked {
+            file: "k6.json",
+            opts: &opts,
+            chunk: 512,
+        },
+        window: PAGE,
+    };
+    let first = map_window(&file, 0, PAGE).unwrap();
+    let text = MappedFile {
+        file: &file,
+        len,
+        first,
+    };
+    let mut sink = CutsTheFile {
+        path: path.clone(),
+        len: cut,
+        writes: 0,
+    };
+    let mut rejects = Kept(Vec::new());
+    let result = mapped.decode(text, &mut |_| {}, 0, &mut sink, &mut rejects);
+    match result {
+        Err(IngestError::Io { file, source }) => {
+            assert_eq!(file, "k6.json");
+            assert_eq!(
+                source.to_string(),
+                format!("the file was cut short while it was imported ({len} bytes, now {cut})")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every request before the cut was imported, none after: 500 requests of 9 lines.
+    assert!(sink.writes >= 1 && sink.writes < 500, "{}", sink.writes);
 }
 
 #[test]
