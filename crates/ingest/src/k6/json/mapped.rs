@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io;
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use loadlake_schema::SampleSink;
 use memmap2::{Advice, Mmap, MmapOptions};
@@ -108,19 +108,21 @@ impl Mapped<'_> {
         let c = &self.chunked;
         let asm = Assembler::new(c.file, c.opts, first_row, sink, rejects);
         let split = Splitter::new(c.opts.max_field_bytes);
-        c.on_three_threads(split, asm, |to_lines, _| {
-            self.feed(text, on_bytes, &to_lines)
+        c.on_three_threads(split, asm, |to_lines, read_back| {
+            self.feed(text, on_bytes, &to_lines, &read_back)
         })
     }
 
     /// Sends the chunks of `text`, window by window, to the line reader, each handed to
     /// `on_bytes` first, then the end; stops when the line reader stops listening (the
-    /// assembling stopped) or a window cannot be mapped (an error, the end not sent).
+    /// assembling stopped) or a window cannot be mapped (an error, the end not sent). The
+    /// chunks read come back on `read_back`: a window is unmapped here when the last one goes.
     fn feed(
         &self,
         text: MappedFile<'_>,
         on_bytes: &mut dyn FnMut(&[u8]),
         to_lines: &SyncSender<Input>,
+        read_back: &Receiver<Input>,
     ) -> io::Result<()> {
         let MappedFile { file, len, first } = text;
         let mut window = Arc::new(first);
@@ -129,6 +131,7 @@ impl Mapped<'_> {
             for start in (0..window.len()).step_by(self.chunked.chunk) {
                 let range = start..window.len().min(start + self.chunked.chunk);
                 on_bytes(&window[range.clone()]);
+                read_back.try_iter().for_each(drop);
                 if to_lines
                     .send(Input::Mapped(Arc::clone(&window), range))
                     .is_err()

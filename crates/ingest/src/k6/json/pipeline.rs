@@ -106,35 +106,36 @@ impl Chunked<'_> {
         split: Splitter,
         asm: Assembler<'_>,
     ) -> Result<FileReport, IngestError> {
-        let feed = |to_lines, spare_bytes| self.feed(reader, first, to_lines, spare_bytes);
+        let feed = |to_lines, spare| self.feed(reader, first, to_lines, spare);
         self.on_three_threads(split, asm, feed)
     }
 
     /// Runs `feed` on the calling thread — it sends the input to the line reader and ends it
     /// with [`Input::End`] (not after a failure: the line that failure cut is not read) —
-    /// while one scoped thread reads the lines and another replays them into `asm`. The
-    /// buffers of [`Input::Bytes`] come back to `feed` for reuse.
+    /// while one scoped thread reads the lines and another replays them into `asm`. Each input
+    /// read comes back to `feed`: the buffer of [`Input::Bytes`] for reuse, the window of
+    /// [`Input::Mapped`] to be unmapped there (not on the line reader, the busiest thread).
     pub(super) fn on_three_threads(
         &self,
         split: Splitter,
         asm: Assembler<'_>,
-        feed: impl FnOnce(SyncSender<Input>, Receiver<Vec<u8>>) -> io::Result<()>,
+        feed: impl FnOnce(SyncSender<Input>, Receiver<Input>) -> io::Result<()>,
     ) -> Result<FileReport, IngestError> {
         std::thread::scope(|scope| {
             let (to_lines, inbox) = sync_channel(IN_FLIGHT);
             let (to_assembler, events_in) = sync_channel(IN_FLIGHT);
-            let (bytes_back, spare_bytes) = channel();
+            let (read_back, spare) = channel();
             let (events_back, spare_events) = channel();
             let line_reader = LineReader {
                 split,
                 inbox,
-                bytes_back,
+                read_back,
                 to_assembler,
                 spare_events,
             };
             let lines = scope.spawn(move || line_reader.run());
             let assembling = scope.spawn(move || assemble(asm, events_in, events_back));
-            let read = feed(to_lines, spare_bytes);
+            let read = feed(to_lines, spare);
             // `feed` dropped its channel to the line reader: it ends, then the assembling.
             let joined = lines.join().and_then(|()| assembling.join());
             let asm = match joined {
@@ -156,14 +157,17 @@ impl Chunked<'_> {
         reader: &mut R,
         first: Vec<u8>,
         to_lines: SyncSender<Input>,
-        spare_bytes: Receiver<Vec<u8>>,
+        spare: Receiver<Input>,
     ) -> io::Result<()> {
         let mut bytes = first;
         loop {
             if to_lines.send(Input::Bytes(bytes)).is_err() {
                 return Ok(()); // the assembling stopped
             }
-            let mut next = spare_bytes.try_recv().unwrap_or_default();
+            let mut next = match spare.try_recv() {
+                Ok(Input::Bytes(buffer)) => buffer,
+                _ => Vec::new(),
+            };
             next.resize(self.chunk, 0);
             let (n, read) = fill(reader, &mut next);
             next.truncate(n);
@@ -204,7 +208,8 @@ fn assemble<'a>(
 struct LineReader {
     split: Splitter,
     inbox: Receiver<Input>,
-    bytes_back: Sender<Vec<u8>>,
+    /// Each input read, back to the reading.
+    read_back: Sender<Input>,
     to_assembler: SyncSender<Events>,
     spare_events: Receiver<Events>,
 }
@@ -215,16 +220,15 @@ impl LineReader {
     fn run(mut self) {
         while let Ok(input) = self.inbox.recv() {
             let mut events = self.spare_events.try_recv().unwrap_or_default();
-            match input {
-                Input::Bytes(bytes) => {
-                    self.split.chunk(&bytes, &mut events);
-                    // The reading may have ended: then the buffer is not reused.
-                    let _ = self.bytes_back.send(bytes);
+            match &input {
+                Input::Bytes(bytes) => self.split.chunk(bytes, &mut events),
+                Input::Mapped(window, range) => {
+                    self.split.chunk(&window[range.clone()], &mut events)
                 }
-                // The window is unmapped once its last chunk is read.
-                Input::Mapped(window, range) => self.split.chunk(&window[range], &mut events),
                 Input::End => self.split.end(&mut events),
             }
+            // The reading may have ended: then the input is dropped here.
+            let _ = self.read_back.send(input);
             if self.to_assembler.send(events).is_err() {
                 return;
             }
