@@ -66,7 +66,8 @@ pub struct FileReport {
 
 /// Decodes one JTL file (compression and format sniffed) into `sink`, numbering samples from
 /// `first_row`. A gzip, zstd or bzip2 file (told by its magic bytes, not its name) is
-/// decompressed as it is read.
+/// decompressed as it is read; a big plain k6 JSON file is read from memory
+/// ([`decode_open_file`]).
 ///
 /// Rows that cannot be decoded go to `rejects`, which decides whether the import goes on.
 pub fn decode_file(
@@ -82,7 +83,16 @@ pub fn decode_file(
         .metadata()
         .map_err(|e| IngestError::io(&display, e))?
         .len();
-    decode_read(&display, file, len, opts, first_row, sink, rejects)
+    decode_open_file(
+        &display,
+        file,
+        len,
+        &mut |_| {},
+        opts,
+        first_row,
+        sink,
+        rejects,
+    )
 }
 
 /// [`decode_file`] of the open file `file` (named `display`, `len` bytes long), `on_bytes`
@@ -128,7 +138,7 @@ impl<R: std::io::Read> std::io::Read for Heard<'_, R> {
 
 /// [`decode_file`] of the bytes of the file named `display` (`len` bytes long) read from
 /// `input`.
-pub fn decode_read<R: std::io::Read>(
+fn decode_read<R: std::io::Read>(
     display: &str,
     input: R,
     len: u64,
