@@ -90,6 +90,16 @@ fn map_field_names() -> MapFieldNames {
     }
 }
 
+/// A builder of the `vars` column with room for `rows` rows.
+fn vars_builder(rows: usize) -> MapBuilder<StringBuilder, StringBuilder> {
+    MapBuilder::with_capacity(
+        Some(map_field_names()),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        rows,
+    )
+}
+
 fn vars_type() -> DataType {
     let names = map_field_names();
     DataType::Map(
@@ -293,11 +303,7 @@ impl SampleBatchBuilder {
             agent: Nullable::new(StringBuilder::new()),
             data_type: Nullable::new(StringBuilder::new()),
             encoding: Nullable::new(StringBuilder::new()),
-            vars: MapBuilder::new(
-                Some(map_field_names()),
-                StringBuilder::new(),
-                StringBuilder::new(),
-            ),
+            vars: vars_builder(0),
             elapsed_us: Nullable::new(Int64Builder::new()),
             latency_us: Nullable::new(Int64Builder::new()),
             connect_us: Nullable::new(Int64Builder::new()),
@@ -428,12 +434,7 @@ impl SampleBatchBuilder {
     /// [`KeepRoom`] of a map builder, whose field names only this module knows).
     fn finish_vars(&mut self) -> MapArray {
         let array = self.vars.finish();
-        self.vars = MapBuilder::with_capacity(
-            Some(map_field_names()),
-            StringBuilder::new(),
-            StringBuilder::new(),
-            array.len(),
-        );
+        self.vars = vars_builder(array.len());
         array
     }
 }

@@ -24,7 +24,7 @@ use crate::{FileReport, JtlFormat, is_compressed};
 
 /// Files smaller than this are read: mapping saves little there, and a back-fill of thousands
 /// of small files would pay its setup for each.
-pub(crate) const MAP_MIN_BYTES: u64 = 8 << 20;
+const MAP_MIN_BYTES: u64 = 8 << 20;
 
 /// Bytes mapped at once (a multiple of every page size).
 const WINDOW_BYTES: usize = 16 << 20;
