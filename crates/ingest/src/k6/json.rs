@@ -3,7 +3,6 @@
 //! `internal/output/json`; the key order changed in 0.38 and does not matter here).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -13,12 +12,14 @@ mod fast;
 mod lines;
 pub(crate) mod mapped;
 mod pipeline;
+mod recent;
 #[cfg(test)]
 mod tests;
 
 pub use self::pipeline::decode_k6_json;
 
-use super::{Metric, Point, Tags, assign_tags};
+use self::recent::Recent;
+use super::Point;
 
 /// A line as k6 writes it; anything else is diagnosed by [`diagnose`].
 #[derive(Deserialize)]
@@ -76,121 +77,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     }
 }
 
-/// The tags, metadata and time of the last Point read: the Points of one request repeat them,
-/// so a line that does is neither copied nor parsed again.
-#[derive(Default)]
-struct Recent {
-    tags: Tags,
-    /// The JSON text `tags` was parsed from.
-    tags_json: String,
-    meta: Tags,
-    /// The JSON text `meta` was parsed from.
-    meta_json: String,
-    time: String,
-    time_ns: i64,
-    /// Bumped whenever `tags` or `meta` change: Points of one generation have the same ones.
-    generation: u64,
-}
-
-impl Recent {
-    /// `into` becomes the pairs of the JSON object `raw` (none for `null` or no object), unless
-    /// `raw` is the text `into` was parsed from (`into_json`). An error when `raw` is not an
-    /// object of strings.
-    fn keep(
-        into: &mut Tags,
-        into_json: &mut String,
-        generation: &mut u64,
-        raw: Option<&RawValue>,
-    ) -> Result<(), serde_json::Error> {
-        let text = raw.map_or("", RawValue::get);
-        if same_text(text, into_json) {
-            return Ok(()); // the Points of one request: the same text
-        }
-        let pairs = raw
-            .map(|r| serde_json::from_str::<Option<Pairs<'_>>>(r.get()))
-            .transpose()?
-            .flatten();
-        Recent::keep_text(into, into_json, generation, text, pairs);
-        Ok(())
-    }
-
-    /// `into` (parsed from `into_json`) becomes `pairs`, the object whose JSON text is `text`
-    /// (empty for none), unless `text` is the one `into` was parsed from.
-    fn keep_text(
-        into: &mut Tags,
-        into_json: &mut String,
-        generation: &mut u64,
-        text: &str,
-        pairs: Option<Pairs<'_>>,
-    ) {
-        if same_text(text, into_json) {
-            return;
-        }
-        Recent::keep_pairs(into, generation, pairs);
-        into_json.clear();
-        into_json.push_str(text);
-    }
-
-    /// `into` becomes `pairs`, sorted by name (a name given twice keeps its last value, as in
-    /// a JSON map), unless it already is; `generation` is bumped when it changes.
-    fn keep_pairs(into: &mut Tags, generation: &mut u64, pairs: Option<Pairs<'_>>) {
-        let mut pairs = pairs.map(|p| p.0).unwrap_or_default();
-        let same = |into: &Tags, pairs: &[(Cow<'_, str>, Cow<'_, str>)]| {
-            into.len() == pairs.len()
-                && into
-                    .iter()
-                    .zip(pairs)
-                    .all(|((k, v), (pk, pv))| k == pk && v == pv)
-        };
-        if same(into, &pairs) {
-            return; // k6 writes tags sorted: the common case
-        }
-        pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last of equal names stays last
-        if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
-            let last: BTreeMap<_, _> = pairs.into_iter().collect();
-            pairs = last.into_iter().collect();
-        }
-        if !same(into, &pairs) {
-            assign_tags(into, pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
-            *generation += 1;
-        }
-    }
-
-    /// A Point of `metric` with these tags and metadata.
-    fn point<'a>(&'a self, metric: Metric<'a>, time_ns: i64, value: f64) -> Point<'a> {
-        Point {
-            metric,
-            time_ns,
-            value,
-            tags: Cow::Borrowed(&self.tags),
-            meta: Cow::Borrowed(&self.meta),
-            generation: Some(self.generation),
-        }
-    }
-
-    /// Ns since the epoch of `time`, parsed only when it is not the last one's (an empty
-    /// `self.time` is none yet: an empty `time` is parsed, and refused).
-    fn time_ns(&mut self, time: &str) -> Result<i64, String> {
-        if self.time.is_empty() || self.time != time {
-            self.time_ns = rfc3339_ns(time)?;
-            self.time.clear();
-            self.time.push_str(time);
-        }
-        Ok(self.time_ns)
-    }
-}
-
-/// `a == b`, without calling `memcmp` on two empty strings: an empty `String`'s dangling
-/// pointer makes the masked loads of glibc's AVX-512 `memcmp` take a slow assist, and the
-/// metadata of nearly every Point is absent (empty).
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && (a.is_empty() || a == b)
-}
-
 /// What a line is, once read.
 enum Parsed<'a> {
-    /// A Point to assemble.
-    Point(Point<'a>),
+    /// A Point to assemble, and the slot of its tags and metadata in [`Recent`].
+    Point(Point<'a>, usize),
     /// A Metric declaration (or a line k6 writes that carries no sample).
     Skip,
 }
@@ -212,7 +102,10 @@ fn parse<'a>(
 ) -> Result<Parsed<'a>, (Option<&'static str>, String)> {
     if let Some((metric, time_ns, value)) = fast::read(line, recent) {
         let recent: &'a Recent = recent;
-        return Ok(Parsed::Point(recent.point(metric, time_ns, value)));
+        return Ok(Parsed::Point(
+            recent.point(metric, time_ns, value),
+            recent.slot(),
+        ));
     }
     parse_serde(line, recent)
 }
@@ -241,22 +134,16 @@ fn parse_serde<'a>(
     let value = data
         .value
         .ok_or_else(|| (Some("data.value"), "missing".to_string()))?;
-    let r = &mut *recent;
-    let kept =
-        Recent::keep(&mut r.tags, &mut r.tags_json, &mut r.generation, data.tags).and_then(|()| {
-            Recent::keep(
-                &mut r.meta,
-                &mut r.meta_json,
-                &mut r.generation,
-                data.metadata,
-            )
-        });
+    let kept = recent.keep_raw(data.tags, data.metadata);
     if kept.is_err() {
         // Tags or metadata that are not objects of strings: say which, as for any bad Point.
         return diagnose(line).map(|()| Parsed::Skip);
     }
     let recent: &'a Recent = recent;
-    Ok(Parsed::Point(recent.point(metric.into(), time_ns, value)))
+    Ok(Parsed::Point(
+        recent.point(metric.into(), time_ns, value),
+        recent.slot(),
+    ))
 }
 
 /// Why a line that is not a k6 Point is bad — or `Ok` for a Metric line (whose `data` may hold

@@ -55,9 +55,11 @@ impl Layouts {
     pub(super) fn fit(&mut self, tags: &Tags, meta: &Tags, generation: Option<u64>) -> &mut Layout {
         let kept = &mut self.0;
         if generation.is_none() || generation != kept[0].generation {
-            let found = kept
-                .iter()
-                .position(|l| same_names(&l.tag_names, tags) && same_names(&l.meta_names, meta));
+            let of_generation = |l: &Layout| generation.is_some() && l.generation == generation;
+            let found = kept.iter().position(of_generation).or_else(|| {
+                kept.iter()
+                    .position(|l| same_names(&l.tag_names, tags) && same_names(&l.meta_names, meta))
+            });
             match found {
                 Some(i) => kept[..=i].rotate_right(1),
                 None => {

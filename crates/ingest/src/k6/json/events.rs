@@ -1,11 +1,13 @@
 //! What the line reader ([`super::lines::Splitter`]) makes of a run of lines, owned so that it
-//! can cross to the thread that assembles the requests: the Points in file order (their tags
-//! and metadata only when they change, as text spans), the bad lines with their field, reason
-//! and raw text. [`Replay`] hands them to the [`Assembler`] exactly as if it read the lines
-//! itself.
+//! can cross to the thread that assembles the requests: the Points in file order, the bad lines
+//! with their field, reason and raw text. A Point names the slot of its tags and metadata in
+//! the reader's [`super::recent::Recent`]; a set's pairs come (as text spans) only when a slot
+//! gets a set [`Replay`] does not hold yet. [`Replay`] hands them to the [`Assembler`] exactly as
+//! if it read the lines itself.
 
 use std::borrow::Cow;
 
+use super::recent::SETS_KEPT;
 use crate::error::IngestError;
 use crate::k6::{Assembler, Metric, Point, Tags, assign_tags};
 
@@ -38,11 +40,16 @@ struct BadLine {
 /// One thing read from the input, in file order.
 #[derive(Debug)]
 enum Event {
-    /// The tags and metadata of the Points that follow (until the next `Tags`).
-    Tags { tags: Pairs, meta: Pairs },
-    /// A Point read at `line`, with the tags and metadata of the last `Tags`.
+    /// The tags and metadata of the Points that follow with `slot` (until its next `Tags`).
+    Tags {
+        slot: usize,
+        tags: Pairs,
+        meta: Pairs,
+    },
+    /// A Point read at `line`, with the tags and metadata of the last `Tags` of its `slot`.
     Point {
         line: u64,
+        slot: usize,
         metric: Metric<'static>,
         time_ns: i64,
         value: f64,
@@ -65,11 +72,11 @@ pub(super) struct Events {
 }
 
 impl Events {
-    /// The Points from now on have `tags` and `meta`.
-    pub(super) fn tags(&mut self, tags: &Tags, meta: &Tags) {
+    /// The Points of `slot` from now on have `tags` and `meta`.
+    pub(super) fn tags(&mut self, slot: usize, tags: &Tags, meta: &Tags) {
         let tags = self.add_pairs(tags);
         let meta = self.add_pairs(meta);
-        self.items.push(Event::Tags { tags, meta });
+        self.items.push(Event::Tags { slot, tags, meta });
     }
 
     fn add_pairs(&mut self, tags: &Tags) -> Pairs {
@@ -94,10 +101,12 @@ impl Events {
         }
     }
 
-    /// A Point read at `line`, of `generation` (its tags are the last [`Events::tags`]).
+    /// A Point read at `line`, of `generation` (its tags are the last [`Events::tags`] of
+    /// `slot`).
     pub(super) fn point(
         &mut self,
         line: u64,
+        slot: usize,
         metric: Metric<'_>,
         time_ns: i64,
         value: f64,
@@ -105,6 +114,7 @@ impl Events {
     ) {
         self.items.push(Event::Point {
             line,
+            slot,
             metric: metric.into_owned(),
             time_ns,
             value,
@@ -138,11 +148,10 @@ impl Events {
 }
 
 /// The assembling side's state between [`Events`]: the tags and metadata of the last
-/// [`Events::tags`] (which may come in an earlier chunk than their Points).
+/// [`Events::tags`] of each slot (which may come in an earlier chunk than their Points).
 #[derive(Debug, Default)]
 pub(super) struct Replay {
-    tags: Tags,
-    meta: Tags,
+    sets: [(Tags, Tags); SETS_KEPT],
 }
 
 impl Replay {
@@ -166,23 +175,26 @@ impl Replay {
         let Events { items, text, pairs } = events;
         for event in items.drain(..) {
             match event {
-                Event::Tags { tags, meta } => {
-                    fill(&mut self.tags, text, pairs, tags);
-                    fill(&mut self.meta, text, pairs, meta);
+                Event::Tags { slot, tags, meta } => {
+                    let set = &mut self.sets[slot];
+                    fill(&mut set.0, text, pairs, tags);
+                    fill(&mut set.1, text, pairs, meta);
                 }
                 Event::Point {
                     line,
+                    slot,
                     metric,
                     time_ns,
                     value,
                     generation,
                 } => {
+                    let (tags, meta) = &self.sets[slot];
                     let point = Point {
                         metric,
                         time_ns,
                         value,
-                        tags: Cow::Borrowed(&self.tags),
-                        meta: Cow::Borrowed(&self.meta),
+                        tags: Cow::Borrowed(tags),
+                        meta: Cow::Borrowed(meta),
                         generation: Some(generation),
                     };
                     asm.point(line, point)?;

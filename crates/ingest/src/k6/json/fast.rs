@@ -11,8 +11,9 @@ use std::borrow::Cow;
 #[cfg(test)]
 mod tests;
 
-use super::{Pairs, Recent};
-use crate::k6::{Metric, Tags};
+use super::Pairs;
+use super::recent::Recent;
+use crate::k6::Metric;
 
 /// Exact powers of ten: `n / 10^k` with `n < 2^53` and `k ≤ 22` is one correctly rounded
 /// division, which is what serde_json computes for such a number (and what a correctly rounding
@@ -42,10 +43,16 @@ pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(Metric<'a
     let rest = rest.strip_prefix(b",\"value\":")?;
     let (value, rest) = number(rest)?;
     let rest = rest.strip_prefix(b",\"tags\":")?;
-    let (tags, rest) = object(rest, &recent.tags_json)?;
-    let (meta, rest) = match rest.strip_prefix(b",\"metadata\":") {
-        Some(rest) => object(rest, &recent.meta_json)?,
-        None => (Object::Absent, rest),
+    let (set, rest) = match recent.find_text(rest) {
+        Some((slot, rest)) => (Set::Kept(slot), rest),
+        None => {
+            let (tags, rest) = object(rest)?;
+            let (meta, rest) = match rest.strip_prefix(b",\"metadata\":") {
+                Some(rest) => object(rest)?,
+                None => (("", None), rest),
+            };
+            (Set::New(tags, meta), rest)
+        }
     };
     let metric = match first {
         Some(metric) if rest == b"}}" => metric,
@@ -59,16 +66,10 @@ pub(super) fn read<'a>(line: &'a [u8], recent: &mut Recent) -> Option<(Metric<'a
         Some(time) => recent.time_ns(time).ok()?,
         None => recent.time_ns,
     };
-    tags.keep(
-        &mut recent.tags,
-        &mut recent.tags_json,
-        &mut recent.generation,
-    );
-    meta.keep(
-        &mut recent.meta,
-        &mut recent.meta_json,
-        &mut recent.generation,
-    );
+    match set {
+        Set::Kept(slot) => recent.choose(slot),
+        Set::New(tags, meta) => recent.insert(tags, meta),
+    }
     Some((metric, time_ns, value))
 }
 
@@ -156,43 +157,22 @@ fn number(b: &[u8]) -> Option<(f64, &[u8])> {
     Some((if negative { -value } else { value }, &b[i..]))
 }
 
-/// Tags or metadata as a line holds them.
-enum Object<'a> {
-    /// Not there (metadata only).
-    Absent,
-    /// `null`.
-    Null,
-    /// The very text of the last Point's: the same object.
-    Same,
-    /// Another object: its text and pairs.
-    New(&'a str, Pairs<'a>),
+/// A JSON object's text (empty for `null`) and its pairs (none for `null`).
+type Object<'a> = (&'a str, Option<Pairs<'a>>);
+
+/// The tags and metadata of a line.
+enum Set<'a> {
+    /// Those of a set [`Recent`] keeps, in this slot.
+    Kept(usize),
+    /// Others: the tags and the metadata.
+    New(Object<'a>, Object<'a>),
 }
 
-impl Object<'_> {
-    /// Makes `into` (parsed from `into_json`) this object, as [`Recent::keep`] does.
-    fn keep(self, into: &mut Tags, into_json: &mut String, generation: &mut u64) {
-        match self {
-            Object::Same => {}
-            Object::Absent | Object::Null => {
-                Recent::keep_text(into, into_json, generation, "", None)
-            }
-            Object::New(text, pairs) => {
-                Recent::keep_text(into, into_json, generation, text, Some(pairs))
-            }
-        }
-    }
-}
-
-/// The object (or `null`) at the start of `b`, and what follows it; `last` is the text of the
-/// last Point's object (empty for none). A JSON object's text ends where its closing brace is,
-/// so when `b` starts with the whole of a text that was read as an object, it is that object.
-/// `None` for anything but `null` or an object of plain strings without spaces.
-fn object<'a>(b: &'a [u8], last: &str) -> Option<(Object<'a>, &'a [u8])> {
-    if !last.is_empty() && b.starts_with(last.as_bytes()) {
-        return Some((Object::Same, &b[last.len()..]));
-    }
+/// The object (or `null`) at the start of `b`, and what follows it. `None` for anything but
+/// `null` or an object of plain strings without spaces.
+fn object(b: &[u8]) -> Option<(Object<'_>, &[u8])> {
     if let Some(rest) = b.strip_prefix(b"null") {
-        return Some((Object::Null, rest));
+        return Some((("", None), rest));
     }
     let mut rest = b.strip_prefix(b"{")?;
     let mut pairs = Vec::with_capacity(16);
@@ -216,5 +196,5 @@ fn object<'a>(b: &'a [u8], last: &str) -> Option<(Object<'a>, &'a [u8])> {
     let len = b.len() - rest.len();
     // Only ASCII punctuation and strings checked as UTF-8 were read.
     let text = std::str::from_utf8(&b[..len]).ok()?;
-    Some((Object::New(text, Pairs(pairs)), rest))
+    Some(((text, Some(Pairs(pairs))), rest))
 }

@@ -6,7 +6,8 @@
 //! ([`Splitter::end`]).
 
 use super::events::Events;
-use super::{Parsed, Recent, parse};
+use super::recent::{Recent, SETS_KEPT};
+use super::{Parsed, parse};
 
 /// The reason given for a file's unterminated last line that is not a whole Point.
 const INCOMPLETE: &str =
@@ -25,8 +26,9 @@ pub(super) struct Splitter {
     partial: Vec<u8>,
     /// The line in `partial` is longer than `max`.
     too_long: bool,
-    /// The generation of the tags last given to the events (`None`: none yet).
-    sent: Option<u64>,
+    /// The generation of the tags and metadata given to the events for each slot of
+    /// [`Recent`] (`None`: none yet).
+    sent: [Option<u64>; SETS_KEPT],
 }
 
 impl Splitter {
@@ -39,7 +41,7 @@ impl Splitter {
             open: false,
             partial: Vec::new(),
             too_long: false,
-            sent: None,
+            sent: [None; SETS_KEPT],
         }
     }
 
@@ -115,14 +117,14 @@ impl Splitter {
             return out.bad(line_no, None, reason, text, false);
         }
         match parse(text, &mut self.recent) {
-            Ok(Parsed::Point(p)) => {
+            Ok(Parsed::Point(p, slot)) => {
                 // JSON Points always have the reader's generation.
                 let generation = p.generation.unwrap_or_default();
-                if self.sent != Some(generation) {
-                    out.tags(&p.tags, &p.meta);
-                    self.sent = Some(generation);
+                if self.sent[slot] != Some(generation) {
+                    out.tags(slot, &p.tags, &p.meta);
+                    self.sent[slot] = Some(generation);
                 }
-                out.point(line_no, p.metric, p.time_ns, p.value, generation);
+                out.point(line_no, slot, p.metric, p.time_ns, p.value, generation);
             }
             Ok(Parsed::Skip) => {}
             Err((field, reason)) if terminated => out.bad(line_no, field, reason, text, false),

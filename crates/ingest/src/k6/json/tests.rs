@@ -561,3 +561,83 @@ fn a_strict_reject_policy_stops_the_reading() {
         );
     }
 }
+
+#[test]
+fn requests_going_back_and_forth_among_many_tag_sets_keep_their_own() {
+    // Eleven sets of tags (more than the reader keeps), differing in values, in names
+    // (`error_code` on every third) and in metadata (a VU on every second); requests go back
+    // and forth between two, through all in turn, then jump about.
+    let sets = 11;
+    let set = |i: usize| {
+        let failed = i.is_multiple_of(3);
+        let code = if failed {
+            r#""error_code":"1404","#
+        } else {
+            ""
+        };
+        let status = if failed { "404" } else { "200" };
+        let tags = format!(
+            r#"{{{code}"expected_response":"{}","group":"::g{}","name":"n{i}","status":"{status}"}}"#,
+            !failed,
+            i % 2
+        );
+        match i % 2 {
+            1 => format!(r#"{tags},"metadata":{{"vu":"{i}"}}"#),
+            _ => tags,
+        }
+    };
+    let mut order: Vec<usize> = vec![0, 1, 0, 1, 1, 0];
+    order.extend((0..sets).chain(0..sets));
+    order.extend((0..2 * sets).map(|k| k * 7 % sets));
+    let mut text = String::new();
+    for (k, &i) in order.iter().enumerate() {
+        let time = format!("2025-03-01T09:00:{:02}Z", k % 60);
+        let values = ["1", "12.5", "3.2", "1.25", "0.5", "0.2", "10.2", "2.1"];
+        for (metric, value) in REQUEST_POINTS.iter().zip(values) {
+            text += &point(metric, &time, value, &set(i));
+            text += "\n";
+        }
+        let failed = if i.is_multiple_of(3) { "1" } else { "0" };
+        text += &point("http_req_failed", &time, failed, &set(i));
+        text += "\n";
+    }
+    for chunk in [1, 7, 97, 1000, text.len()] {
+        let (report, batches, rejects) =
+            decode_with(text.as_bytes(), chunk, &DecodeOptions::default());
+        assert_eq!(report.unwrap().samples, order.len() as u64, "chunk {chunk}");
+        assert!(rejects.is_empty(), "chunk {chunk}: {rejects:?}");
+        let mut row = 0;
+        for b in &batches {
+            let (labels, codes) = (strs(b, col::LABEL), strs(b, col::RESPONSE_CODE));
+            let (threads, success) = (strs(b, col::THREAD), strs(b, col::SUCCESS));
+            for r in 0..b.num_rows() {
+                let i = order[row];
+                let failed = i.is_multiple_of(3);
+                assert_eq!(labels[r], Some(format!("n{i}")), "chunk {chunk} row {row}");
+                let code = if failed { "404" } else { "200" };
+                assert_eq!(codes[r].as_deref(), Some(code), "chunk {chunk} row {row}");
+                let thread = (i % 2 == 1).then(|| i.to_string());
+                assert_eq!(threads[r], thread, "chunk {chunk} row {row}");
+                assert_eq!(
+                    success[r],
+                    Some((!failed).to_string()),
+                    "chunk {chunk} row {row}"
+                );
+                let mut vars = vec![
+                    format!("expected_response={}", !failed),
+                    format!("group=::g{}", i % 2),
+                ];
+                if failed {
+                    vars.insert(0, "error_code=1404".to_string());
+                }
+                assert_eq!(
+                    crate::test_support::vars(b, r),
+                    vars,
+                    "chunk {chunk} row {row}"
+                );
+                row += 1;
+            }
+        }
+        assert_eq!(row, order.len(), "chunk {chunk}");
+    }
+}

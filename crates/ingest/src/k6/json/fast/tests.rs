@@ -1,7 +1,8 @@
 //! The byte-level reader against the serde one, line by line: on the real k6 file of
 //! `../shared/fixtures/peers/k6` and on hand-written lines whose values are worked out by hand.
 
-use super::super::{Parsed, Recent, parse_serde};
+use super::super::recent::Recent;
+use super::super::{Parsed, parse_serde};
 use super::read;
 use crate::k6::Tags;
 
@@ -19,16 +20,11 @@ fn both(lines: &[&[u8]]) -> Vec<(Option<Seen>, Result<Option<Seen>, Option<&'sta
         .iter()
         .map(|line| {
             let f = read(line, &mut fast).map(|(m, t, v)| {
-                (
-                    m.to_string(),
-                    t,
-                    v.to_bits(),
-                    fast.tags.clone(),
-                    fast.meta.clone(),
-                )
+                let (tags, meta) = fast.current();
+                (m.to_string(), t, v.to_bits(), tags.clone(), meta.clone())
             });
             let s = match parse_serde(line, &mut slow) {
-                Ok(Parsed::Point(p)) => Ok(Some((
+                Ok(Parsed::Point(p, _)) => Ok(Some((
                     p.metric.to_string(),
                     p.time_ns,
                     p.value.to_bits(),
@@ -313,4 +309,71 @@ fn times_and_metric_names_read_as_serde_reads_them() {
     let got = both(&[&bad]);
     assert_eq!(got[0].0, None);
     assert!(got[0].1.is_err());
+}
+
+#[test]
+fn sets_of_tags_read_before_are_found_again_and_the_oldest_forgotten() {
+    use super::super::recent::SETS_KEPT;
+    // Eleven sets (more than are kept): set i has tags name=n{i} and a=1, and the metadata
+    // vu=i for odd i. Set 0's tags are also written with metadata `null` (the same set) and
+    // with metadata of its own (another set): a line that starts with a kept set's tags is
+    // not that set when its metadata differ.
+    let sets = SETS_KEPT + 3;
+    let data = |i: usize| {
+        let tags = format!(r#""tags":{{"a":"1","name":"n{i}"}}"#);
+        match i % 2 {
+            1 => format!(r#"{tags},"metadata":{{"vu":"{i}"}}"#),
+            _ => tags,
+        }
+    };
+    let expected = |i: usize| {
+        let meta = match i % 2 {
+            1 => tags(&[("vu", &i.to_string())]),
+            _ => vec![],
+        };
+        (tags(&[("a", "1"), ("name", &format!("n{i}"))]), meta)
+    };
+    // Back and forth between two sets, every set in turn twice, then jumps.
+    let mut order: Vec<usize> = [0, 1, 0, 1, 1, 0].to_vec();
+    order.extend((0..sets).chain(0..sets));
+    order.extend((0..2 * sets).map(|k| k * 7 % sets));
+    let mut lines: Vec<String> = order.iter().map(|&i| point("vus", "1", &data(i))).collect();
+    let with_null = format!(r#"{},"metadata":null"#, data(0));
+    let with_meta = format!(r#"{},"metadata":{{"vu":"99"}}"#, data(0));
+    // Then set 0 again, without metadata: not the set just read, whose tags it starts with.
+    lines.extend([with_null, with_meta, data(0)].map(|d| point("vus", "1", &d)));
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    assert_eq!(agree(&lines), lines.len());
+    let mut recent = Recent::default();
+    let mut generations = Vec::new();
+    for (k, line) in lines.iter().enumerate() {
+        read(line, &mut recent).unwrap();
+        let (tags_read, meta_read) = recent.current();
+        let want = match order.get(k) {
+            Some(&i) => expected(i),
+            None if k == order.len() + 1 => (expected(0).0, tags(&[("vu", "99")])),
+            None => expected(0),
+        };
+        assert_eq!(
+            (tags_read.clone(), meta_read.clone()),
+            want,
+            "line {}",
+            k + 1
+        );
+        let point = recent.point(crate::k6::Metric::Vus, 0, 1.0);
+        generations.push((point.generation, want));
+    }
+    // One generation, one set: Points of one generation have the same tags and metadata.
+    for (g, set) in &generations {
+        for (h, other) in &generations {
+            assert!(g != h || set == other, "{g:?} names two sets");
+        }
+    }
+    // A set read again while kept keeps its generation: lines 1 and 3 (set 0), 2 and 4 (set 1).
+    assert_eq!(generations[0].0, generations[2].0);
+    assert_eq!(generations[1].0, generations[3].0);
+    // Set 0 with metadata `null` is set 0; with metadata of its own it is another set.
+    let last = generations.len() - 1;
+    assert_ne!(generations[last - 1].0, generations[last - 2].0);
+    assert_eq!(generations[last].0, generations[last - 2].0);
 }
