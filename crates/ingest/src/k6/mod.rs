@@ -12,7 +12,7 @@ mod layout;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use loadlake_schema::{SampleKind, SampleRecord, SampleSink, k6_error_class};
 
@@ -106,34 +106,60 @@ impl<'a> From<&'a str> for Metric<'a> {
 }
 
 impl Metric<'_> {
-    /// The metric named `name`, unless it is another (a custom) one.
+    /// The metric named `name`, unless it is another (a custom) one. One `match` of the names
+    /// of [`TIMINGS`] and [`AGGREGATES`] (tests check that it agrees with them): millions of
+    /// Points are told apart by it.
     pub(crate) fn known(name: &[u8]) -> Option<Metric<'static>> {
         Some(match name {
             b"http_reqs" => Metric::Reqs,
+            b"http_req_duration" => Metric::Timing(0),
+            b"http_req_blocked" => Metric::Timing(1),
+            b"http_req_connecting" => Metric::Timing(2),
+            b"http_req_tls_handshaking" => Metric::Timing(3),
+            b"http_req_sending" => Metric::Timing(4),
+            b"http_req_waiting" => Metric::Timing(5),
+            b"http_req_receiving" => Metric::Timing(6),
+            b"http_req_failed" => Metric::Timing(7),
             b"vus" => Metric::Vus,
             b"checks" => Metric::Checks,
             b"group_duration" => Metric::Group,
-            other => {
-                if let Some(i) = TIMINGS.iter().position(|m| m.as_bytes() == other) {
-                    Metric::Timing(i)
-                } else {
-                    Metric::Aggregate(AGGREGATES.iter().position(|m| m.as_bytes() == other)?)
-                }
-            }
+            b"vus_max" => Metric::Aggregate(0),
+            b"iterations" => Metric::Aggregate(1),
+            b"iteration_duration" => Metric::Aggregate(2),
+            b"data_sent" => Metric::Aggregate(3),
+            b"data_received" => Metric::Aggregate(4),
+            _ => return None,
         })
     }
 
-    /// The same metric, owning its name when it is another metric's.
-    pub(crate) fn into_owned(self) -> Metric<'static> {
-        match self {
-            Metric::Reqs => Metric::Reqs,
-            Metric::Timing(i) => Metric::Timing(i),
-            Metric::Vus => Metric::Vus,
-            Metric::Checks => Metric::Checks,
-            Metric::Group => Metric::Group,
-            Metric::Aggregate(i) => Metric::Aggregate(i),
-            Metric::Other(name) => Metric::Other(std::borrow::Cow::Owned(name.into_owned())),
-        }
+    /// A known metric as one byte, `None` for another metric ([`Metric::of_code`] undoes it).
+    pub(crate) fn code(&self) -> Option<u8> {
+        let timings = TIMINGS.len() as u8;
+        Some(match self {
+            Metric::Reqs => 0,
+            Metric::Vus => 1,
+            Metric::Checks => 2,
+            Metric::Group => 3,
+            Metric::Timing(i) => 4 + *i as u8,
+            Metric::Aggregate(i) => 4 + timings + *i as u8,
+            Metric::Other(_) => return None,
+        })
+    }
+
+    /// The known metric of [`Metric::code`] `code`.
+    pub(crate) fn of_code(code: u8) -> Option<Metric<'static>> {
+        let code = usize::from(code);
+        Some(match code {
+            0 => Metric::Reqs,
+            1 => Metric::Vus,
+            2 => Metric::Checks,
+            3 => Metric::Group,
+            _ if code - 4 < TIMINGS.len() => Metric::Timing(code - 4),
+            _ if code - 4 - TIMINGS.len() < AGGREGATES.len() => {
+                Metric::Aggregate(code - 4 - TIMINGS.len())
+            }
+            _ => return None,
+        })
     }
 
     /// The metric's name as k6 writes it.
@@ -182,6 +208,11 @@ const TLS: usize = 3;
 const SENDING: usize = 4;
 const WAITING: usize = 5;
 const FAILED: usize = 7;
+
+/// Imported requests whose allocations are kept for the next ones: as many as the sets of tags
+/// the JSON reader keeps (`json::recent::SETS_KEPT`), so that requests going back and forth
+/// among them copy no tags.
+const SPARES: usize = 8;
 
 /// Tags that have a column of their own; every other non-empty tag goes into `vars`.
 const COLUMN_TAGS: [&str; 6] = ["name", "url", "status", "error", "scenario", "vu"];
@@ -261,8 +292,9 @@ fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
 pub(crate) struct Assembler<'a> {
     out: RecordOutput<'a>,
     pending: Option<Request>,
-    /// The last request imported, its allocations reused by the next one.
-    spare: Option<Request>,
+    /// The last requests imported (at most [`SPARES`]), their allocations reused by the next
+    /// ones: tags of a generation kept here need no copy.
+    spares: VecDeque<Request>,
     /// The Points the last imported request had: what a request at the end of the file must
     /// have to count as whole ([`Request::first_missing`]).
     expected: Option<u8>,
@@ -292,7 +324,7 @@ impl<'a> Assembler<'a> {
         Assembler {
             out: RecordOutput::new(file, opts, first_row, sink, rejects, FileReport::default()),
             pending: None,
-            spare: None,
+            spares: VecDeque::with_capacity(SPARES),
             expected: None,
             poisoned: false,
             dropped: 0,
@@ -314,23 +346,7 @@ impl<'a> Assembler<'a> {
         if p.metric == Metric::Reqs {
             self.close_pending()?;
             self.poisoned = false;
-            // The last request's tag vectors, overwritten in place, when there is one.
-            let (tags, meta) = match self.spare.take() {
-                Some(Request {
-                    mut tags,
-                    mut meta,
-                    generation,
-                    ..
-                }) => {
-                    // The same generation: the same tags and metadata already.
-                    if generation.is_none() || generation != p.generation {
-                        copy_tags(&mut tags, &p.tags);
-                        copy_tags(&mut meta, &p.meta);
-                    }
-                    (tags, meta)
-                }
-                None => (p.tags.into_owned(), p.meta.into_owned()),
-            };
+            let (tags, meta) = self.spare_tags(&p);
             self.pending = Some(Request {
                 line,
                 time_ns: p.time_ns,
@@ -363,6 +379,34 @@ impl<'a> Assembler<'a> {
             Metric::Other(other) => *self.other.entry(other.to_string()).or_default() += 1,
         }
         Ok(())
+    }
+
+    /// Tag vectors holding the tags and metadata of `p` (an `http_reqs` Point) for its
+    /// request: those of a spare of its generation as they are, else those of the spare kept
+    /// longest overwritten in place, else new ones.
+    fn spare_tags(&mut self, p: &Point<'_>) -> (Tags, Tags) {
+        let same = p
+            .generation
+            .is_some()
+            .then(|| {
+                self.spares
+                    .iter()
+                    .rposition(|r| r.generation == p.generation)
+            })
+            .flatten();
+        if let Some(req) = same.and_then(|i| self.spares.remove(i)) {
+            return (req.tags, req.meta);
+        }
+        match self.spares.pop_front() {
+            Some(Request {
+                mut tags, mut meta, ..
+            }) => {
+                copy_tags(&mut tags, &p.tags);
+                copy_tags(&mut meta, &p.meta);
+                (tags, meta)
+            }
+            None => (Tags::clone(&p.tags), Tags::clone(&p.meta)),
+        }
     }
 
     /// A Point of `TIMINGS[i]`: joins the open request when it is its continuation.
@@ -512,7 +556,10 @@ impl<'a> Assembler<'a> {
         };
         self.expected = Some(req.seen);
         let pushed = self.out.push(req.line, &record, Some(class));
-        self.spare = Some(req);
+        if self.spares.len() == SPARES {
+            self.spares.pop_front();
+        }
+        self.spares.push_back(req);
         pushed
     }
 

@@ -640,3 +640,21 @@ fn mutated_files_never_panic_and_count_consistently() {
         }
     }
 }
+
+#[test]
+fn every_known_metric_is_told_by_its_name_and_has_a_code_of_its_own() {
+    use super::{AGGREGATES, Metric, TIMINGS};
+    let names = ["http_reqs", "vus", "checks", "group_duration"];
+    let names = names.iter().chain(&TIMINGS).chain(&AGGREGATES);
+    let mut codes = std::collections::BTreeSet::new();
+    for name in names {
+        let metric = Metric::known(name.as_bytes()).unwrap();
+        let code = metric.code().unwrap();
+        assert!(codes.insert(code), "{name}: code {code} given twice");
+        assert_eq!(Metric::of_code(code).unwrap().name(), *name);
+    }
+    assert_eq!(codes.len(), 4 + TIMINGS.len() + AGGREGATES.len());
+    assert_eq!(Metric::from("my_trend").code(), None);
+    let past = u8::try_from(codes.len()).unwrap();
+    assert!((past..=u8::MAX).all(|c| Metric::of_code(c).is_none()));
+}

@@ -37,28 +37,32 @@ struct BadLine {
     incomplete: bool,
 }
 
-/// One thing read from the input, in file order.
+/// One thing read from the input, in file order; small (32 bytes), as millions cross from
+/// the line reader's core to the assembling one.
 #[derive(Debug)]
 enum Event {
-    /// The tags and metadata of the Points that follow with `slot` (until its next `Tags`).
+    /// The tags and metadata of the Points that follow with `slot` (until its next `Tags`),
+    /// of `generation`.
     Tags {
-        slot: usize,
+        slot: u8,
+        generation: u64,
         tags: Pairs,
         meta: Pairs,
     },
     /// A Point read at `line`, with the tags and metadata of the last `Tags` of its `slot`.
     Point {
         line: u64,
-        slot: usize,
-        metric: Metric<'static>,
+        slot: u8,
+        /// [`Metric::code`]; `None`: another metric, named by the next of [`Events::others`].
+        metric: Option<u8>,
         time_ns: i64,
         value: f64,
-        /// [`Point::generation`].
-        generation: u64,
     },
     /// A bad line (boxed: rare, and bigger than a Point).
     Bad(Box<BadLine>),
 }
+
+const _: () = assert!(size_of::<Event>() <= 32);
 
 /// The events of a run of lines; cleared by [`Replay::apply`] and filled again, so that its
 /// buffers are reused.
@@ -69,14 +73,21 @@ pub(super) struct Events {
     text: String,
     /// (name, value) of each pair, in `text`.
     pairs: Vec<(Span, Span)>,
+    /// The names of the Points of other metrics, in `text`, in order.
+    others: Vec<Span>,
 }
 
 impl Events {
-    /// The Points of `slot` from now on have `tags` and `meta`.
-    pub(super) fn tags(&mut self, slot: usize, tags: &Tags, meta: &Tags) {
+    /// The Points of `slot` from now on have `tags` and `meta`, of `generation`.
+    pub(super) fn tags(&mut self, slot: usize, generation: u64, tags: &Tags, meta: &Tags) {
         let tags = self.add_pairs(tags);
         let meta = self.add_pairs(meta);
-        self.items.push(Event::Tags { slot, tags, meta });
+        self.items.push(Event::Tags {
+            slot: slot_byte(slot),
+            generation,
+            tags,
+            meta,
+        });
     }
 
     fn add_pairs(&mut self, tags: &Tags) -> Pairs {
@@ -101,8 +112,7 @@ impl Events {
         }
     }
 
-    /// A Point read at `line`, of `generation` (its tags are the last [`Events::tags`] of
-    /// `slot`).
+    /// A Point read at `line` (its tags are the last [`Events::tags`] of `slot`).
     pub(super) fn point(
         &mut self,
         line: u64,
@@ -110,15 +120,18 @@ impl Events {
         metric: Metric<'_>,
         time_ns: i64,
         value: f64,
-        generation: u64,
     ) {
+        let code = metric.code();
+        if let Metric::Other(name) = metric {
+            let name = self.add_text(&name);
+            self.others.push(name);
+        }
         self.items.push(Event::Point {
             line,
-            slot,
-            metric: metric.into_owned(),
+            slot: slot_byte(slot),
+            metric: code,
             time_ns,
             value,
-            generation,
         });
     }
 
@@ -144,6 +157,7 @@ impl Events {
         self.items.clear();
         self.text.clear();
         self.pairs.clear();
+        self.others.clear();
     }
 }
 
@@ -151,7 +165,8 @@ impl Events {
 /// [`Events::tags`] of each slot (which may come in an earlier chunk than their Points).
 #[derive(Debug, Default)]
 pub(super) struct Replay {
-    sets: [(Tags, Tags); SETS_KEPT],
+    /// The tags, metadata and generation of each slot.
+    sets: [(Tags, Tags, u64); SETS_KEPT],
 }
 
 impl Replay {
@@ -172,13 +187,25 @@ impl Replay {
         events: &mut Events,
         asm: &mut Assembler<'_>,
     ) -> Result<(), IngestError> {
-        let Events { items, text, pairs } = events;
+        let Events {
+            items,
+            text,
+            pairs,
+            others,
+        } = events;
+        let mut others = others.iter();
         for event in items.drain(..) {
             match event {
-                Event::Tags { slot, tags, meta } => {
-                    let set = &mut self.sets[slot];
+                Event::Tags {
+                    slot,
+                    generation,
+                    tags,
+                    meta,
+                } => {
+                    let set = &mut self.sets[usize::from(slot)];
                     fill(&mut set.0, text, pairs, tags);
                     fill(&mut set.1, text, pairs, meta);
+                    set.2 = generation;
                 }
                 Event::Point {
                     line,
@@ -186,16 +213,22 @@ impl Replay {
                     metric,
                     time_ns,
                     value,
-                    generation,
                 } => {
-                    let (tags, meta) = &self.sets[slot];
+                    let metric = match metric.and_then(Metric::of_code) {
+                        Some(known) => known,
+                        // Events::point added a name for each Point of another metric.
+                        None => {
+                            Metric::Other(Cow::Borrowed(others.next().map_or("", |&s| at(text, s))))
+                        }
+                    };
+                    let (tags, meta, generation) = &self.sets[usize::from(slot)];
                     let point = Point {
                         metric,
                         time_ns,
                         value,
                         tags: Cow::Borrowed(tags),
                         meta: Cow::Borrowed(meta),
-                        generation: Some(generation),
+                        generation: Some(*generation),
                     };
                     asm.point(line, point)?;
                 }
@@ -221,6 +254,16 @@ impl Replay {
 /// `into` becomes the pairs `range` of `pairs` (spans of `text`).
 fn fill(into: &mut Tags, text: &str, pairs: &[(Span, Span)], range: Pairs) {
     let pairs = &pairs[range.start as usize..range.end as usize];
-    let at = |s: Span| &text[s.start as usize..s.end as usize];
-    assign_tags(into, pairs.iter().map(|&(k, v)| (at(k), at(v))));
+    assign_tags(into, pairs.iter().map(|&(k, v)| (at(text, k), at(text, v))));
+}
+
+/// The text of `span`.
+fn at(text: &str, span: Span) -> &str {
+    &text[span.start as usize..span.end as usize]
+}
+
+/// A slot of [`super::recent::Recent`] as a byte (there are [`SETS_KEPT`]).
+fn slot_byte(slot: usize) -> u8 {
+    const { assert!(SETS_KEPT <= u8::MAX as usize) };
+    slot as u8
 }

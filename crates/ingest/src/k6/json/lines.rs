@@ -121,10 +121,10 @@ impl Splitter {
                 // JSON Points always have the reader's generation.
                 let generation = p.generation.unwrap_or_default();
                 if self.sent[slot] != Some(generation) {
-                    out.tags(slot, &p.tags, &p.meta);
+                    out.tags(slot, generation, &p.tags, &p.meta);
                     self.sent[slot] = Some(generation);
                 }
-                out.point(line_no, slot, p.metric, p.time_ns, p.value, generation);
+                out.point(line_no, slot, p.metric, p.time_ns, p.value);
             }
             Ok(Parsed::Skip) => {}
             Err((field, reason)) if terminated => out.bad(line_no, field, reason, text, false),

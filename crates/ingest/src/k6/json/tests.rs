@@ -600,12 +600,33 @@ fn requests_going_back_and_forth_among_many_tag_sets_keep_their_own() {
         let failed = if i.is_multiple_of(3) { "1" } else { "0" };
         text += &point("http_req_failed", &time, failed, &set(i));
         text += "\n";
+        // Between requests: custom metrics (ASCII, UTF-8), an aggregate, the VUs.
+        let between = match k % 4 {
+            0 => "my_trend",
+            1 => "café_ms",
+            2 => "iterations",
+            _ => "vus",
+        };
+        text += &point(between, &time, "3", r#"{"scenario":"default"}"#);
+        text += "\n";
     }
+    let per_kind = |kind: usize| (0..order.len()).filter(|k| k % 4 == kind).count();
+    let others = format!(
+        "Points of metrics other than HTTP requests, groups and VUs were not imported: café_ms ({}), my_trend ({})",
+        per_kind(1),
+        per_kind(0)
+    );
     for chunk in [1, 7, 97, 1000, text.len()] {
         let (report, batches, rejects) =
             decode_with(text.as_bytes(), chunk, &DecodeOptions::default());
-        assert_eq!(report.unwrap().samples, order.len() as u64, "chunk {chunk}");
+        let report = report.unwrap();
+        assert_eq!(report.samples, order.len() as u64, "chunk {chunk}");
         assert!(rejects.is_empty(), "chunk {chunk}: {rejects:?}");
+        assert!(
+            report.warnings.iter().any(|w| w.starts_with(&others)),
+            "chunk {chunk}: {:?}",
+            report.warnings
+        );
         let mut row = 0;
         for b in &batches {
             let (labels, codes) = (strs(b, col::LABEL), strs(b, col::RESPONSE_CODE));
