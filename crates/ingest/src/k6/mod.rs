@@ -106,29 +106,20 @@ impl<'a> From<&'a str> for Metric<'a> {
 }
 
 impl Metric<'_> {
-    /// The metric named `name`, unless it is another (a custom) one. One `match` of the names
-    /// of [`TIMINGS`] and [`AGGREGATES`] (tests check that it agrees with them): millions of
-    /// Points are told apart by it.
+    /// The metric named `name`, unless it is another (a custom) one.
     pub(crate) fn known(name: &[u8]) -> Option<Metric<'static>> {
         Some(match name {
             b"http_reqs" => Metric::Reqs,
-            b"http_req_duration" => Metric::Timing(0),
-            b"http_req_blocked" => Metric::Timing(1),
-            b"http_req_connecting" => Metric::Timing(2),
-            b"http_req_tls_handshaking" => Metric::Timing(3),
-            b"http_req_sending" => Metric::Timing(4),
-            b"http_req_waiting" => Metric::Timing(5),
-            b"http_req_receiving" => Metric::Timing(6),
-            b"http_req_failed" => Metric::Timing(7),
             b"vus" => Metric::Vus,
             b"checks" => Metric::Checks,
             b"group_duration" => Metric::Group,
-            b"vus_max" => Metric::Aggregate(0),
-            b"iterations" => Metric::Aggregate(1),
-            b"iteration_duration" => Metric::Aggregate(2),
-            b"data_sent" => Metric::Aggregate(3),
-            b"data_received" => Metric::Aggregate(4),
-            _ => return None,
+            other => {
+                if let Some(i) = TIMINGS.iter().position(|m| m.as_bytes() == other) {
+                    Metric::Timing(i)
+                } else {
+                    Metric::Aggregate(AGGREGATES.iter().position(|m| m.as_bytes() == other)?)
+                }
+            }
         })
     }
 
@@ -382,8 +373,8 @@ impl<'a> Assembler<'a> {
     }
 
     /// Tag vectors holding the tags and metadata of `p` (an `http_reqs` Point) for its
-    /// request: those of a spare of its generation as they are, else those of the spare kept
-    /// longest overwritten in place, else new ones.
+    /// request: those of a spare of its generation as they are, else new ones while fewer than
+    /// [`SPARES`] are kept, else those of the spare kept longest, overwritten in place.
     fn spare_tags(&mut self, p: &Point<'_>) -> (Tags, Tags) {
         let same = p
             .generation
@@ -397,7 +388,13 @@ impl<'a> Assembler<'a> {
         if let Some(req) = same.and_then(|i| self.spares.remove(i)) {
             return (req.tags, req.meta);
         }
-        match self.spares.pop_front() {
+        // Fewer spares than kept: new vectors, so that one of each generation is kept.
+        let oldest = if self.spares.len() == SPARES {
+            self.spares.pop_front()
+        } else {
+            None
+        };
+        match oldest {
             Some(Request {
                 mut tags, mut meta, ..
             }) => {
