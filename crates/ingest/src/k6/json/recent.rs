@@ -69,19 +69,15 @@ pub(super) struct Recent {
 }
 
 impl Recent {
-    /// The slot of a kept set `matches` accepts: the current one first.
-    fn find(&self, matches: impl Fn(&TagSet) -> bool) -> Option<usize> {
-        if self.sets.get(self.current).is_some_and(&matches) {
-            return Some(self.current);
-        }
-        self.sets.iter().position(matches)
-    }
-
     /// The slot of the kept set `b` (a line after `"tags":`) starts with, and what follows it
-    /// (see [`TagSet::after`]).
+    /// (see [`TagSet::after`]): the current set first, each compared once.
     pub(super) fn find_text<'b>(&self, b: &'b [u8]) -> Option<(usize, &'b [u8])> {
-        let slot = self.find(|set| set.after(b).is_some())?;
-        Some((slot, self.sets[slot].after(b)?))
+        let current = self.current;
+        if let Some(rest) = self.sets.get(current).and_then(|set| set.after(b)) {
+            return Some((current, rest));
+        }
+        let mut others = (self.sets.iter().enumerate()).filter(|&(slot, _)| slot != current);
+        others.find_map(|(slot, set)| set.after(b).map(|rest| (slot, rest)))
     }
 
     /// The set in `slot` ([`Recent::find_text`]) becomes the current one.
@@ -119,7 +115,8 @@ impl Recent {
         meta: Option<&RawValue>,
     ) -> Result<(), serde_json::Error> {
         let (tags_json, meta_json) = (raw_text(tags), raw_text(meta));
-        if let Some(slot) = self.find(|s| s.tags_json == tags_json && s.meta_json == meta_json) {
+        let same = |s: &TagSet| s.tags_json == tags_json && s.meta_json == meta_json;
+        if let Some(slot) = self.sets.iter().position(same) {
             self.choose(slot);
             return Ok(());
         }
