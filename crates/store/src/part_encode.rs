@@ -58,6 +58,12 @@ pub(crate) fn writer_properties(options: &WriterOptions) -> WriterProperties {
             .set_column_dictionary_enabled(ColumnPath::from(c), false)
             .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
     }
+    // The keys and values of `vars` (several a row, the biggest columns of a k6 or Gatling
+    // part): no query prunes pages on a map's entries, so their min/max are not computed.
+    for leaf in ["key", "value"] {
+        let path = ColumnPath::new(vec![col::VARS.into(), "entries".into(), leaf.into()]);
+        b = b.set_column_statistics_enabled(path, EnabledStatistics::None);
+    }
     b.build()
 }
 
@@ -497,5 +503,33 @@ mod tests {
         let reader = parquet::file::reader::SerializedFileReader::new(bytes).expect("read");
         use parquet::file::reader::FileReader;
         assert_eq!(reader.metadata().num_row_groups(), 0);
+    }
+
+    #[test]
+    fn every_column_but_the_vars_entries_has_min_max_statistics() {
+        let mut rng = Rng::with_seed(7);
+        let opts = WriterOptions::default();
+        let bytes = bytes::Bytes::from(ours(&batches(&mut rng, &[300], |_, row| Some(row)), &opts));
+        let reader = parquet::file::reader::SerializedFileReader::new(bytes).expect("read");
+        use parquet::file::reader::FileReader;
+        let group = reader.metadata().row_group(0);
+        let mut checked = Vec::new();
+        for chunk in group.columns() {
+            let path = chunk.column_path().string();
+            let has_min_max = chunk
+                .statistics()
+                .is_some_and(|s| s.min_bytes_opt().is_some() && s.max_bytes_opt().is_some());
+            match path.as_str() {
+                "vars.entries.key" | "vars.entries.value" => {
+                    assert!(chunk.statistics().is_none(), "{path}: statistics written");
+                }
+                "ts" | "row" | "label" | "response_code" | "elapsed_ms" | "success" => {
+                    assert!(has_min_max, "{path}: no min/max");
+                }
+                _ => continue,
+            }
+            checked.push(path);
+        }
+        assert_eq!(checked.len(), 8, "{checked:?}");
     }
 }
