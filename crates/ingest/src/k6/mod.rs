@@ -200,10 +200,10 @@ const SENDING: usize = 4;
 const WAITING: usize = 5;
 const FAILED: usize = 7;
 
-/// Imported requests whose allocations are kept for the next ones: as many as the sets of tags
-/// the JSON reader keeps (`json::recent::SETS_KEPT`), so that requests going back and forth
-/// among them copy no tags.
-const SPARES: usize = 8;
+/// Sets of tags and metadata kept at most: by the JSON reader (`json/recent.rs`), to find a
+/// line's set again by its text, and by the [`Assembler`] as spare requests, to reuse a set's
+/// tags without a copy. A test's requests seldom go back and forth among more.
+pub(crate) const SETS_KEPT: usize = 8;
 
 /// Tags that have a column of their own; every other non-empty tag goes into `vars`.
 const COLUMN_TAGS: [&str; 6] = ["name", "url", "status", "error", "scenario", "vu"];
@@ -283,7 +283,7 @@ fn ms_of_ns(ns: i64, field: &str) -> Result<i64, (String, String)> {
 pub(crate) struct Assembler<'a> {
     out: RecordOutput<'a>,
     pending: Option<Request>,
-    /// The last requests imported (at most [`SPARES`]), their allocations reused by the next
+    /// The last requests imported (at most [`SETS_KEPT`]), their allocations reused by the next
     /// ones: tags of a generation kept here need no copy.
     spares: VecDeque<Request>,
     /// The Points the last imported request had: what a request at the end of the file must
@@ -315,7 +315,7 @@ impl<'a> Assembler<'a> {
         Assembler {
             out: RecordOutput::new(file, opts, first_row, sink, rejects, FileReport::default()),
             pending: None,
-            spares: VecDeque::with_capacity(SPARES),
+            spares: VecDeque::with_capacity(SETS_KEPT),
             expected: None,
             poisoned: false,
             dropped: 0,
@@ -374,7 +374,7 @@ impl<'a> Assembler<'a> {
 
     /// Tag vectors holding the tags and metadata of `p` (an `http_reqs` Point) for its
     /// request: those of a spare of its generation as they are, else new ones while fewer than
-    /// [`SPARES`] are kept, else those of the spare kept longest, overwritten in place.
+    /// [`SETS_KEPT`] are kept, else those of the spare kept longest, overwritten in place.
     fn spare_tags(&mut self, p: &Point<'_>) -> (Tags, Tags) {
         let same = p
             .generation
@@ -389,7 +389,7 @@ impl<'a> Assembler<'a> {
             return (req.tags, req.meta);
         }
         // Fewer spares than kept: new vectors, so that one of each generation is kept.
-        let oldest = if self.spares.len() == SPARES {
+        let oldest = if self.spares.len() == SETS_KEPT {
             self.spares.pop_front()
         } else {
             None
@@ -553,7 +553,7 @@ impl<'a> Assembler<'a> {
         };
         self.expected = Some(req.seen);
         let pushed = self.out.push(req.line, &record, Some(class));
-        if self.spares.len() == SPARES {
+        if self.spares.len() == SETS_KEPT {
             self.spares.pop_front();
         }
         self.spares.push_back(req);

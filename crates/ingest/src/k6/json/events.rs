@@ -7,8 +7,8 @@
 
 use std::borrow::Cow;
 
-use super::recent::SETS_KEPT;
 use crate::error::IngestError;
+use crate::k6::SETS_KEPT;
 use crate::k6::{Assembler, Metric, Point, Tags, assign_tags};
 
 /// A byte range of [`Events::text`] (a chunk of the input is far below 4 GiB).

@@ -6,8 +6,9 @@
 //! ([`Splitter::end`]).
 
 use super::events::Events;
-use super::recent::{Recent, SETS_KEPT};
+use super::recent::Recent;
 use super::{Parsed, parse};
+use crate::k6::SETS_KEPT;
 
 /// The reason given for a file's unterminated last line that is not a whole Point.
 const INCOMPLETE: &str =

@@ -10,11 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::{Pairs, rfc3339_ns};
-use crate::k6::{Metric, Point, Tags, assign_tags};
-
-/// Sets of tags and metadata kept at most: a test's requests seldom go back and forth among
-/// more.
-pub(super) const SETS_KEPT: usize = 8;
+use crate::k6::{Metric, Point, SETS_KEPT, Tags, assign_tags};
 
 /// One set of tags and metadata, and the JSON text it was read from.
 #[derive(Default)]

@@ -313,7 +313,7 @@ fn times_and_metric_names_read_as_serde_reads_them() {
 
 #[test]
 fn sets_of_tags_read_before_are_found_again_and_the_oldest_forgotten() {
-    use super::super::recent::SETS_KEPT;
+    use crate::k6::SETS_KEPT;
     // Eleven sets (more than are kept): set i has tags name=n{i} and a=1, and the metadata
     // vu=i for odd i. Set 0's tags are also written with metadata `null` (the same set) and
     // with metadata of its own (another set): a line that starts with a kept set's tags is
