@@ -376,15 +376,10 @@ impl<'a> Assembler<'a> {
     /// request: those of a spare of its generation as they are, else new ones while fewer than
     /// [`SETS_KEPT`] are kept, else those of the spare kept longest, overwritten in place.
     fn spare_tags(&mut self, p: &Point<'_>) -> (Tags, Tags) {
-        let same = p
-            .generation
-            .is_some()
-            .then(|| {
-                self.spares
-                    .iter()
-                    .rposition(|r| r.generation == p.generation)
-            })
-            .flatten();
+        let same = match p.generation {
+            Some(g) => self.spares.iter().rposition(|r| r.generation == Some(g)),
+            None => None,
+        };
         if let Some(req) = same.and_then(|i| self.spares.remove(i)) {
             return (req.tags, req.meta);
         }
