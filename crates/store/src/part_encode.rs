@@ -29,7 +29,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 
 use crate::error::StoreError;
-use crate::part_gather::gather_column;
+use crate::part_gather::{gather_column, whole_column};
 use crate::part_order::sorted_order;
 use crate::writer::WriterOptions;
 
@@ -111,14 +111,15 @@ pub(crate) fn encode_sorted_part<W: Write + Send>(
 /// writers begin and end.
 struct PartRows<'a> {
     batches: &'a [RecordBatch],
-    /// (batch, row) of each row in (ts, row) order; `None`: the batches are in order.
-    order: Option<&'a [(usize, usize)]>,
+    /// The position (counted through the batches) of each row in (ts, row) order; `None`: the
+    /// batches are in order.
+    order: Option<&'a [u32]>,
     /// The row (in written order) each batch starts at, and the rows' count last.
     starts: Vec<usize>,
 }
 
 impl<'a> PartRows<'a> {
-    fn new(batches: &'a [RecordBatch], order: Option<&'a [(usize, usize)]>) -> Self {
+    fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>) -> Self {
         let mut starts = Vec::with_capacity(batches.len() + 1);
         let mut rows = 0;
         for b in batches {
@@ -159,15 +160,25 @@ impl<'a> PartRows<'a> {
         pieces
     }
 
-    /// Column `c` of the rows `piece` (one of [`PartRows::pieces`]).
-    fn column(&self, c: usize, piece: Range<usize>) -> Result<ArrayRef, ParquetError> {
+    /// Column `c` of the batches, ready to be cut into pieces ([`PartRows::column`]).
+    fn source(&self, c: usize) -> Result<Source<'a>, ParquetError> {
         match self.order {
             Some(order) => {
-                let sources: Vec<&dyn Array> =
-                    self.batches.iter().map(|b| b.column(c).as_ref()).collect();
-                Ok(gather_column(&sources, &order[piece])?)
+                let sources: Vec<&ArrayRef> = self.batches.iter().map(|b| b.column(c)).collect();
+                Ok(Source::Gathered {
+                    whole: whole_column(&sources)?,
+                    order,
+                })
             }
-            None => {
+            None => Ok(Source::InOrder(c)),
+        }
+    }
+
+    /// The rows `piece` (one of [`PartRows::pieces`]) of `source`.
+    fn column(&self, source: &Source<'_>, piece: Range<usize>) -> Result<ArrayRef, ParquetError> {
+        match source {
+            Source::Gathered { whole, order } => Ok(gather_column(whole.as_ref(), &order[piece])?),
+            &Source::InOrder(c) => {
                 let b = self.starts.partition_point(|&s| s <= piece.start) - 1;
                 let batch = &self.batches[b];
                 Ok(batch
@@ -176,6 +187,14 @@ impl<'a> PartRows<'a> {
             }
         }
     }
+}
+
+/// One column of a part's rows, as [`PartRows::source`] prepares it.
+enum Source<'a> {
+    /// The column with this number of batches that are in order: a piece is a slice of one.
+    InOrder(usize),
+    /// The batches' column end to end, and the positions its rows are gathered from.
+    Gathered { whole: ArrayRef, order: &'a [u32] },
 }
 
 /// A column's chunks (one a leaf), or why it could not be encoded.
@@ -297,8 +316,9 @@ impl Columns {
         c: usize,
         mut writers: Vec<ArrowColumnWriter>,
     ) -> Result<Vec<ArrowColumnChunk>, ParquetError> {
+        let source = rows.source(c)?;
         for piece in pieces {
-            let array = rows.column(c, piece.clone())?;
+            let array = rows.column(&source, piece.clone())?;
             let leaves = compute_leaves(&self.fields[c], &array)?;
             if leaves.len() != writers.len() {
                 return Err(ParquetError::General(format!(

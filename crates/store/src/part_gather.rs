@@ -1,104 +1,101 @@
-//! Gathering a part's rows from its pending batches into (ts, row) order, column by column.
-//! It does what arrow's `interleave_record_batch` does (the tests hold it to that), cheaper for
-//! the columns a part has: a column null in every pending batch becomes a [`null_column`] (no
-//! work a row; a JMeter file leaves about a third of the schema null); integers and timestamps
-//! are read from plain slices; strings — short, and nine columns of them — are copied 16 bytes
-//! at a time instead of one `memcpy` call each; booleans bit by bit (`interleave` copies them
-//! through `MutableArrayData`, one call a row when the rows come from all over the part). Other
-//! types (the `vars` map) go to `interleave`.
+//! Gathering a part's rows into (ts, row) order, column by column: each column's pending
+//! batches are first put end to end ([`whole_column`], one copy in file order), then its values
+//! are taken at the sorted positions ([`gather_column`]). It does what arrow's `take` does (the
+//! tests hold it to that), cheaper for the columns a part has: a column null in every pending
+//! batch becomes a [`null_column`] (no work a row; a JMeter file leaves about a third of the
+//! schema null); integers and timestamps are read from one plain slice; strings — short, and
+//! nine columns of them — are copied 16 bytes at a time instead of one `memcpy` call each;
+//! booleans bit by bit. Other types (the `vars` map) go to `take`.
 
 use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, PrimitiveArray, StringArray,
+    UInt32Array,
 };
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow::compute::interleave;
+use arrow::compute::{concat, take};
 use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit, TimestampMillisecondType};
 use arrow::error::ArrowError;
 use loadlake_schema::null_column;
 
-/// The values of `sources` (one column of a part's pending batches) at `positions` ((batch,
-/// row) pairs, each inside the sources, as `interleave` requires), in that order: equal to
-/// arrow's `interleave` of them.
-pub(crate) fn gather_column(
-    sources: &[&dyn Array],
-    positions: &[(usize, usize)],
-) -> Result<ArrayRef, ArrowError> {
-    let Some(first) = sources.first() else {
-        return Err(ArrowError::InvalidArgumentError(
+/// `sources` (one column of a part's pending batches) end to end: the source itself when there
+/// is one, a [`null_column`] when every value is null, else arrow's `concat` of them.
+pub(crate) fn whole_column(sources: &[&ArrayRef]) -> Result<ArrayRef, ArrowError> {
+    match sources {
+        [] => Err(ArrowError::InvalidArgumentError(
             "no arrays to gather values from".into(),
-        ));
-    };
-    let data_type = first.data_type();
-    if sources.iter().any(|s| s.data_type() != data_type) {
-        // Left to interleave, which says what is wrong.
-        return interleave(sources, positions);
-    }
-    if sources.iter().all(|s| s.null_count() == s.len()) {
-        // Every value a null: so is every gathered one, wherever it comes from.
-        return Ok(null_column(data_type, positions.len()));
-    }
-    match data_type {
-        DataType::Int64 => Ok(gather_primitive::<Int64Type>(sources, positions)),
-        DataType::Int32 => Ok(gather_primitive::<Int32Type>(sources, positions)),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => Ok(gather_primitive::<
-            TimestampMillisecondType,
-        >(sources, positions)),
-        DataType::Utf8 => gather_strings(sources, positions),
-        DataType::Boolean => Ok(gather_booleans(sources, positions)),
-        _ => interleave(sources, positions),
+        )),
+        [one] => Ok(Arc::clone(one)),
+        [first, ..] if sources.iter().all(|s| s.null_count() == s.len()) => {
+            let rows = sources.iter().map(|s| s.len()).sum();
+            Ok(null_column(first.data_type(), rows))
+        }
+        _ => {
+            let arrays: Vec<&dyn Array> = sources.iter().map(|s| s.as_ref()).collect();
+            concat(&arrays)
+        }
     }
 }
 
-/// The validity of the gathered values; `None` when no source has a null.
-fn gather_nulls(sources: &[&dyn Array], positions: &[(usize, usize)]) -> Option<NullBuffer> {
-    let nulls: Vec<Option<&NullBuffer>> = sources.iter().map(|s| s.nulls()).collect();
-    nulls.iter().any(Option::is_some).then(|| {
-        NullBuffer::from(BooleanBuffer::collect_bool(positions.len(), |n| {
-            let (b, i) = positions[n];
-            nulls[b].is_none_or(|v| v.is_valid(i))
-        }))
-    })
+/// The values of `source` at `indices` (each inside it), in that order: equal to arrow's
+/// `take` of them.
+pub(crate) fn gather_column(source: &dyn Array, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
+    let len = source.len();
+    if let Some(&out) = indices.iter().find(|&&i| i as usize >= len) {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "position {out} is outside a column of {len} values"
+        )));
+    }
+    if source.null_count() == len {
+        // Every value a null: so is every gathered one, wherever it comes from.
+        return Ok(null_column(source.data_type(), indices.len()));
+    }
+    match source.data_type() {
+        DataType::Int64 => Ok(gather_primitive::<Int64Type>(source, indices)),
+        DataType::Int32 => Ok(gather_primitive::<Int32Type>(source, indices)),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => Ok(gather_primitive::<
+            TimestampMillisecondType,
+        >(source, indices)),
+        DataType::Utf8 => gather_strings(source.as_string::<i32>(), indices),
+        DataType::Boolean => Ok(gather_booleans(source.as_boolean(), indices)),
+        _ => take(source, &UInt32Array::from(indices.to_vec()), None),
+    }
+}
+
+/// The validity of the gathered values; `None` when the source has no null.
+fn gather_nulls(source: &dyn Array, indices: &[u32]) -> Option<NullBuffer> {
+    let nulls = source.nulls().filter(|n| n.null_count() > 0)?;
+    Some(NullBuffer::from(BooleanBuffer::collect_bool(
+        indices.len(),
+        |n| nulls.is_valid(indices[n] as usize),
+    )))
 }
 
 /// [`gather_column`] of integers or timestamps (the type, a timestamp's zone included, is the
-/// sources').
-fn gather_primitive<T: ArrowPrimitiveType>(
-    sources: &[&dyn Array],
-    positions: &[(usize, usize)],
-) -> ArrayRef {
-    let values: Vec<&[T::Native]> = sources
-        .iter()
-        .map(|s| s.as_primitive::<T>().values().as_ref())
-        .collect();
-    let gathered: Vec<T::Native> = positions.iter().map(|&(b, i)| values[b][i]).collect();
-    let array = PrimitiveArray::<T>::new(
-        ScalarBuffer::from(gathered),
-        gather_nulls(sources, positions),
-    )
-    .with_data_type(sources[0].data_type().clone());
+/// source's).
+fn gather_primitive<T: ArrowPrimitiveType>(source: &dyn Array, indices: &[u32]) -> ArrayRef {
+    let values: &[T::Native] = source.as_primitive::<T>().values();
+    let gathered: Vec<T::Native> = indices.iter().map(|&i| values[i as usize]).collect();
+    let array =
+        PrimitiveArray::<T>::new(ScalarBuffer::from(gathered), gather_nulls(source, indices))
+            .with_data_type(source.data_type().clone());
     Arc::new(array)
 }
 
 /// [`gather_column`] of strings: the offsets, then the bytes of each value.
-fn gather_strings(
-    sources: &[&dyn Array],
-    positions: &[(usize, usize)],
-) -> Result<ArrayRef, ArrowError> {
-    let arrays: Vec<&StringArray> = sources.iter().map(|s| s.as_string::<i32>()).collect();
-    let offsets: Vec<&[i32]> = arrays.iter().map(|a| a.value_offsets()).collect();
-    let bytes: Vec<&[u8]> = arrays.iter().map(|a| a.value_data()).collect();
-    // The sources' bytes a row on average, for the first guess of the size.
-    let (rows, total) = arrays
-        .iter()
-        .fold((0, 0), |(r, t), a| (r + a.len(), t + a.value_data().len()));
-    let mut data: Vec<u8> = Vec::with_capacity(positions.len() * total / rows.max(1) + 32);
-    let mut out_offsets: Vec<i32> = Vec::with_capacity(positions.len() + 1);
+fn gather_strings(source: &StringArray, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
+    let offsets = source.value_offsets();
+    let bytes = source.value_data();
+    // The source's bytes a row on average, for the first guess of the size.
+    let guess = indices.len() * bytes.len() / source.len().max(1) + 32;
+    let mut data: Vec<u8> = Vec::with_capacity(guess);
+    let mut out_offsets: Vec<i32> = Vec::with_capacity(indices.len() + 1);
     out_offsets.push(0);
-    for &(b, i) in positions {
-        let (start, end) = (offsets[b][i] as usize, offsets[b][i + 1] as usize);
-        append_value(&mut data, bytes[b], start, end);
+    for &i in indices {
+        let i = i as usize;
+        let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+        append_value(&mut data, bytes, start, end);
         let end =
             i32::try_from(data.len()).map_err(|_| ArrowError::OffsetOverflowError(data.len()))?;
         out_offsets.push(end);
@@ -106,7 +103,7 @@ fn gather_strings(
     let array = StringArray::try_new(
         OffsetBuffer::new(ScalarBuffer::from(out_offsets)),
         Buffer::from_vec(data),
-        gather_nulls(sources, positions),
+        gather_nulls(source, indices),
     )?;
     Ok(Arc::new(array))
 }
@@ -129,13 +126,11 @@ fn append_value(data: &mut Vec<u8>, bytes: &[u8], start: usize, end: usize) {
 }
 
 /// [`gather_column`] of booleans: values and validity collected a bit at a time.
-fn gather_booleans(sources: &[&dyn Array], positions: &[(usize, usize)]) -> ArrayRef {
-    let arrays: Vec<&BooleanArray> = sources.iter().map(|s| s.as_boolean()).collect();
-    let values = BooleanBuffer::collect_bool(positions.len(), |n| {
-        let (b, i) = positions[n];
-        arrays[b].value(i)
-    });
-    Arc::new(BooleanArray::new(values, gather_nulls(sources, positions)))
+fn gather_booleans(source: &BooleanArray, indices: &[u32]) -> ArrayRef {
+    let values = source.values();
+    let gathered =
+        BooleanBuffer::collect_bool(indices.len(), |n| values.value(indices[n] as usize));
+    Arc::new(BooleanArray::new(gathered, gather_nulls(source, indices)))
 }
 
 #[cfg(test)]
@@ -152,11 +147,8 @@ mod tests {
     use super::*;
     use fastrand::Rng;
 
-    /// [`gather_column`] of every column of `batches`, as one batch.
-    fn gather_rows(
-        batches: &[RecordBatch],
-        positions: &[(usize, usize)],
-    ) -> Result<RecordBatch, ArrowError> {
+    /// [`gather_column`] of every column of `batches` put end to end, as one batch.
+    fn gather_rows(batches: &[RecordBatch], indices: &[u32]) -> Result<RecordBatch, ArrowError> {
         let Some(first) = batches.first() else {
             return Err(ArrowError::InvalidArgumentError(
                 "no batches to gather rows from".into(),
@@ -165,9 +157,8 @@ mod tests {
         let schema = first.schema();
         let columns = (0..schema.fields().len())
             .map(|c| {
-                let sources: Vec<&dyn Array> =
-                    batches.iter().map(|b| b.column(c).as_ref()).collect();
-                gather_column(&sources, positions)
+                let sources: Vec<&ArrayRef> = batches.iter().map(|b| b.column(c)).collect();
+                gather_column(whole_column(&sources)?.as_ref(), indices)
             })
             .collect::<Result<Vec<_>, _>>()?;
         RecordBatch::try_new(schema, columns)
@@ -231,6 +222,14 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_position_outside_the_column_is_an_error() {
+        let source = Int64Array::from(vec![1, 2, 3]);
+        let err = gather_column(&source, &[0, 3]).expect_err("outside");
+        assert!(err.to_string().contains("position 3"), "{err}");
+        assert!(whole_column(&[]).is_err());
+    }
+
     /// The gathered rows equal arrow's concat + take of the same rows (a second, independent
     /// way to the same batch), for random orders over random batches.
     #[test]
@@ -263,12 +262,14 @@ mod tests {
                 let again = positions[0];
                 positions.push(again);
             }
-            let ours = gather_rows(&batches, &positions).expect("gather");
+            let indices: Vec<u32> = positions
+                .iter()
+                .map(|&(b, i)| (starts[b] + i) as u32)
+                .collect();
+            let ours = gather_rows(&batches, &indices).expect("gather");
             let whole = concat_batches(&batches[0].schema(), &batches).expect("concat");
-            let indices = UInt32Array::from_iter_values(
-                positions.iter().map(|&(b, i)| (starts[b] + i) as u32),
-            );
-            let theirs = take_record_batch(&whole, &indices).expect("take");
+            let theirs =
+                take_record_batch(&whole, &UInt32Array::from(indices.clone())).expect("take");
             assert_eq!(ours.num_rows(), positions.len());
             for c in 0..ours.num_columns() {
                 assert_eq!(

@@ -3,32 +3,43 @@
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, TimestampMillisecondType};
+use arrow::error::ArrowError;
 use loadlake_schema::col;
 
 use crate::error::StoreError;
 
-/// (batch, row) positions of the rows of `batches` in (`ts`, `row`) order, nulls first;
-/// `None` when already in that order.
-pub(crate) fn sorted_order(
-    batches: &[RecordBatch],
-) -> Result<Option<Vec<(usize, usize)>>, StoreError> {
-    let mut keys: Vec<(Option<i64>, i64, u32, u32)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
+/// A row's sort key: its `ts` (null first), its `row`, and its position in the part.
+type Key = (Option<i64>, i64, u32);
+
+/// The positions of the rows of `batches` (counted through the batches one after another) in
+/// (`ts`, `row`) order, nulls first; `None` when already in that order.
+pub(crate) fn sorted_order(batches: &[RecordBatch]) -> Result<Option<Vec<u32>>, StoreError> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if u32::try_from(rows).is_err() {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "a part of {rows} rows: a part holds fewer than 2^32"
+        ))
+        .into());
+    }
+    let mut keys: Vec<Key> = Vec::with_capacity(rows);
+    for batch in batches {
         let column = |name: &str| {
-            batch.column_by_name(name).cloned().ok_or_else(|| {
-                arrow::error::ArrowError::SchemaError(format!("batch has no column {name}"))
-            })
+            batch
+                .column_by_name(name)
+                .cloned()
+                .ok_or_else(|| ArrowError::SchemaError(format!("batch has no column {name}")))
         };
         let ts = column(col::TS)?;
         let ts = ts.as_primitive::<TimestampMillisecondType>();
         let row = column(col::ROW)?;
         let row = row.as_primitive::<Int64Type>();
+        let first = keys.len();
         keys.extend((0..batch.num_rows()).map(|i| {
             (
                 ts.is_valid(i).then(|| ts.value(i)),
                 row.value(i),
-                b as u32,
-                i as u32,
+                // Under 2^32 rows in all (checked above).
+                (first + i) as u32,
             )
         }));
     }
@@ -42,11 +53,7 @@ pub(crate) fn sorted_order(
         Some(order) => Ok(Some(order)),
         None => {
             keys.sort_unstable();
-            Ok(Some(
-                keys.into_iter()
-                    .map(|(_, _, b, i)| (b as usize, i as usize))
-                    .collect(),
-            ))
+            Ok(Some(keys.into_iter().map(|(_, _, at)| at).collect()))
         }
     }
 }
@@ -58,7 +65,7 @@ const POSITION_BITS: u32 = 24;
 /// decoder numbers them), the part has under 2^24 rows and its timestamps span under 2^39 ms:
 /// then (`ts`, `row`) order is (`ts`, position) order, `ts - min + 1` (0 for null) above the
 /// position, and a sort of plain integers gives it. `None` when a key does not fit.
-fn packed_order(keys: &[(Option<i64>, i64, u32, u32)]) -> Option<Vec<(usize, usize)>> {
+fn packed_order(keys: &[Key]) -> Option<Vec<u32>> {
     if keys.len() >= 1 << POSITION_BITS || keys.windows(2).any(|w| w[0].1 > w[1].1) {
         return None;
     }
@@ -81,10 +88,7 @@ fn packed_order(keys: &[(Option<i64>, i64, u32, u32)]) -> Option<Vec<(usize, usi
     Some(
         packed
             .into_iter()
-            .map(|p| {
-                let (_, _, b, i) = keys[(p & mask) as usize];
-                (b as usize, i as usize)
-            })
+            .map(|p| keys[(p & mask) as usize].2)
             .collect(),
     )
 }
@@ -93,22 +97,18 @@ fn packed_order(keys: &[(Option<i64>, i64, u32, u32)]) -> Option<Vec<(usize, usi
 mod tests {
     use super::*;
 
-    type Key = (Option<i64>, i64, u32, u32);
-
     /// The order by comparing whole keys (the definition).
-    fn by_definition(keys: &[Key]) -> Vec<(usize, usize)> {
+    fn by_definition(keys: &[Key]) -> Vec<u32> {
         let mut keys = keys.to_vec();
         keys.sort();
-        keys.into_iter()
-            .map(|(_, _, b, i)| (b as usize, i as usize))
-            .collect()
+        keys.into_iter().map(|(_, _, at)| at).collect()
     }
 
-    /// Keys of rows `first..` in batches of 5, with the given timestamps.
+    /// Keys of rows `first..`, with the given timestamps.
     fn keys(first: i64, ts: &[Option<i64>]) -> Vec<Key> {
         ts.iter()
             .enumerate()
-            .map(|(n, &t)| (t, first + n as i64, (n / 5) as u32, (n % 5) as u32))
+            .map(|(n, &t)| (t, first + n as i64, n as u32))
             .collect()
     }
 
