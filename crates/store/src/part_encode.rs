@@ -29,7 +29,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 
 use crate::error::StoreError;
-use crate::part_gather::{gather_column, whole_column};
+use crate::part_gather::GatherSource;
 use crate::part_order::sorted_order;
 use crate::writer::WriterOptions;
 
@@ -174,7 +174,7 @@ impl<'a> PartRows<'a> {
             Some(order) => {
                 let sources: Vec<&ArrayRef> = self.batches.iter().map(|b| b.column(c)).collect();
                 Ok(Source::Gathered {
-                    whole: whole_column(&sources)?,
+                    from: GatherSource::new(&sources)?,
                     order,
                 })
             }
@@ -185,7 +185,7 @@ impl<'a> PartRows<'a> {
     /// The rows `piece` (one of [`PartRows::pieces`]) of `source`.
     fn column(&self, source: &Source<'_>, piece: Range<usize>) -> Result<ArrayRef, ParquetError> {
         match source {
-            Source::Gathered { whole, order } => Ok(gather_column(whole.as_ref(), &order[piece])?),
+            Source::Gathered { from, order } => Ok(from.gather(&order[piece])?),
             &Source::InOrder(c) => {
                 let b = self.starts.partition_point(|&s| s <= piece.start) - 1;
                 let batch = &self.batches[b];
@@ -201,8 +201,11 @@ impl<'a> PartRows<'a> {
 enum Source<'a> {
     /// The column with this number of batches that are in order: a piece is a slice of one.
     InOrder(usize),
-    /// The batches' column end to end, and the positions its rows are gathered from.
-    Gathered { whole: ArrayRef, order: &'a [u32] },
+    /// The batches' column, and the positions its rows are gathered from.
+    Gathered {
+        from: GatherSource,
+        order: &'a [u32],
+    },
 }
 
 /// A column's chunks (one a leaf), or why it could not be encoded.

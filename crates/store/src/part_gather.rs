@@ -1,11 +1,12 @@
-//! Gathering a part's rows into (ts, row) order, column by column: each column's pending
-//! batches are first put end to end ([`whole_column`], one copy in file order), then its values
+//! Gathering a part's rows into (ts, row) order, column by column: a column's pending batches
+//! are first put end to end ([`GatherSource::new`], one copy in file order), then its values
 //! are taken at the sorted positions ([`gather_column`]). It does what arrow's `take` does (the
 //! tests hold it to that), cheaper for the columns a part has: a column null in every pending
 //! batch becomes a [`null_column`] (no work a row; a JMeter file leaves about a third of the
 //! schema null); integers and timestamps are read from one plain slice; strings — short, and
-//! nine columns of them — are copied 16 bytes at a time instead of one `memcpy` call each;
-//! booleans bit by bit. Other types (the `vars` map) go to `take`.
+//! nine columns of them — are copied as blocks of 16, 32 or 64 bytes instead of one `memcpy`
+//! call each; booleans bit by bit. Other types (the `vars` map) are left in their batches and
+//! go to `interleave`: putting a map end to end would copy all its entries once more.
 
 use std::sync::Arc;
 
@@ -14,28 +15,99 @@ use arrow::array::{
     UInt32Array,
 };
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow::compute::{concat, take};
+use arrow::compute::{concat, interleave, take};
 use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit, TimestampMillisecondType};
 use arrow::error::ArrowError;
 use loadlake_schema::null_column;
 
-/// `sources` (one column of a part's pending batches) end to end: the source itself when there
-/// is one, a [`null_column`] when every value is null, else arrow's `concat` of them.
-pub(crate) fn whole_column(sources: &[&ArrayRef]) -> Result<ArrayRef, ArrowError> {
-    match sources {
-        [] => Err(ArrowError::InvalidArgumentError(
-            "no arrays to gather values from".into(),
-        )),
-        [one] => Ok(Arc::clone(one)),
-        [first, ..] if sources.iter().all(|s| s.null_count() == s.len()) => {
-            let rows = sources.iter().map(|s| s.len()).sum();
-            Ok(null_column(first.data_type(), rows))
-        }
-        _ => {
-            let arrays: Vec<&dyn Array> = sources.iter().map(|s| s.as_ref()).collect();
-            concat(&arrays)
+/// One column of a part's pending batches, ready to be gathered from.
+pub(crate) enum GatherSource {
+    /// The batches end to end, as one array.
+    Whole(ArrayRef),
+    /// A column of a type [`gather_column`] leaves to arrow: the batches as they are, and the
+    /// position each starts at (the rows' count last).
+    Batches {
+        arrays: Vec<ArrayRef>,
+        starts: Vec<usize>,
+    },
+}
+
+impl GatherSource {
+    /// `sources` (one column of a part's pending batches): the source itself when there is
+    /// one, a [`null_column`] when every value is null, arrow's `concat` of them when
+    /// [`gather_column`] reads the type itself, else the batches as they are.
+    pub(crate) fn new(sources: &[&ArrayRef]) -> Result<Self, ArrowError> {
+        match sources {
+            [] => Err(ArrowError::InvalidArgumentError(
+                "no arrays to gather values from".into(),
+            )),
+            [one] => Ok(GatherSource::Whole(Arc::clone(one))),
+            [first, ..] if sources.iter().all(|s| s.null_count() == s.len()) => {
+                let rows = sources.iter().map(|s| s.len()).sum();
+                Ok(GatherSource::Whole(null_column(first.data_type(), rows)))
+            }
+            [first, ..] if gathered_here(first.data_type()) => {
+                let arrays: Vec<&dyn Array> = sources.iter().map(|s| s.as_ref()).collect();
+                Ok(GatherSource::Whole(concat(&arrays)?))
+            }
+            _ => {
+                let mut starts = Vec::with_capacity(sources.len() + 1);
+                let mut rows = 0;
+                for s in sources {
+                    starts.push(rows);
+                    rows += s.len();
+                }
+                starts.push(rows);
+                Ok(GatherSource::Batches {
+                    arrays: sources.iter().map(|&s| Arc::clone(s)).collect(),
+                    starts,
+                })
+            }
         }
     }
+
+    /// The values at `indices` (positions counted through the batches end to end), in that
+    /// order: equal to arrow's `take` of the batches put end to end.
+    pub(crate) fn gather(&self, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
+        match self {
+            GatherSource::Whole(whole) => gather_column(whole.as_ref(), indices),
+            GatherSource::Batches { arrays, starts } => {
+                let rows = starts.last().copied().unwrap_or(0);
+                let pairs = indices
+                    .iter()
+                    .map(|&i| {
+                        let i = i as usize;
+                        if i >= rows {
+                            return Err(outside(i, rows));
+                        }
+                        let b = starts.partition_point(|&s| s <= i) - 1;
+                        Ok((b, i - starts[b]))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let arrays: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+                interleave(&arrays, &pairs)
+            }
+        }
+    }
+}
+
+/// Whether [`gather_column`] reads values of this type itself (else it leaves them to arrow).
+fn gathered_here(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Int64
+            | DataType::Int32
+            | DataType::Timestamp(TimeUnit::Millisecond, _)
+            | DataType::Utf8
+            | DataType::Boolean
+    )
+}
+
+/// The error of a position past the end of a column.
+fn outside(position: usize, len: usize) -> ArrowError {
+    ArrowError::InvalidArgumentError(format!(
+        "position {position} is outside a column of {len} values"
+    ))
 }
 
 /// The values of `source` at `indices` (each inside it), in that order: equal to arrow's
@@ -43,14 +115,13 @@ pub(crate) fn whole_column(sources: &[&ArrayRef]) -> Result<ArrayRef, ArrowError
 pub(crate) fn gather_column(source: &dyn Array, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
     let len = source.len();
     if let Some(&out) = indices.iter().find(|&&i| i as usize >= len) {
-        return Err(ArrowError::InvalidArgumentError(format!(
-            "position {out} is outside a column of {len} values"
-        )));
+        return Err(outside(out as usize, len));
     }
     if source.null_count() == len {
         // Every value a null: so is every gathered one, wherever it comes from.
         return Ok(null_column(source.data_type(), indices.len()));
     }
+    // The types `gathered_here` names.
     match source.data_type() {
         DataType::Int64 => Ok(gather_primitive::<Int64Type>(source, indices)),
         DataType::Int32 => Ok(gather_primitive::<Int32Type>(source, indices)),
@@ -178,7 +249,7 @@ mod tests {
         let columns = (0..schema.fields().len())
             .map(|c| {
                 let sources: Vec<&ArrayRef> = batches.iter().map(|b| b.column(c)).collect();
-                gather_column(whole_column(&sources)?.as_ref(), indices)
+                GatherSource::new(&sources)?.gather(indices)
             })
             .collect::<Result<Vec<_>, _>>()?;
         RecordBatch::try_new(schema, columns)
@@ -248,7 +319,18 @@ mod tests {
         let source = Int64Array::from(vec![1, 2, 3]);
         let err = gather_column(&source, &[0, 3]).expect_err("outside");
         assert!(err.to_string().contains("position 3"), "{err}");
-        assert!(whole_column(&[]).is_err());
+        let map = {
+            let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+            b.keys().append_value("k");
+            b.values().append_value("v");
+            b.append(true).expect("entry");
+            Arc::new(b.finish()) as ArrayRef
+        };
+        let batches = GatherSource::new(&[&map, &map]).expect("source");
+        assert!(matches!(batches, GatherSource::Batches { .. }));
+        let err = batches.gather(&[1, 2]).expect_err("outside");
+        assert!(err.to_string().contains("position 2"), "{err}");
+        assert!(GatherSource::new(&[]).is_err());
     }
 
     /// The gathered rows equal arrow's concat + take of the same rows (a second, independent
