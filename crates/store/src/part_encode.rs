@@ -29,7 +29,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 
 use crate::error::StoreError;
-use crate::part_gather::GatherSource;
+use crate::part_gather::{GatherSource, starts};
 use crate::part_order::sorted_order;
 use crate::writer::WriterOptions;
 
@@ -128,17 +128,10 @@ struct PartRows<'a> {
 
 impl<'a> PartRows<'a> {
     fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>) -> Self {
-        let mut starts = Vec::with_capacity(batches.len() + 1);
-        let mut rows = 0;
-        for b in batches {
-            starts.push(rows);
-            rows += b.num_rows();
-        }
-        starts.push(rows);
         PartRows {
             batches,
             order,
-            starts,
+            starts: starts(batches.iter().map(RecordBatch::num_rows)),
         }
     }
 

@@ -50,19 +50,10 @@ impl GatherSource {
                 let arrays: Vec<&dyn Array> = sources.iter().map(|s| s.as_ref()).collect();
                 Ok(GatherSource::Whole(concat(&arrays)?))
             }
-            _ => {
-                let mut starts = Vec::with_capacity(sources.len() + 1);
-                let mut rows = 0;
-                for s in sources {
-                    starts.push(rows);
-                    rows += s.len();
-                }
-                starts.push(rows);
-                Ok(GatherSource::Batches {
-                    arrays: sources.iter().map(|&s| Arc::clone(s)).collect(),
-                    starts,
-                })
-            }
+            _ => Ok(GatherSource::Batches {
+                arrays: sources.iter().map(|&s| Arc::clone(s)).collect(),
+                starts: starts(sources.iter().map(|s| s.len())),
+            }),
         }
     }
 
@@ -89,6 +80,19 @@ impl GatherSource {
             }
         }
     }
+}
+
+/// Where each of batches of these lengths starts when they are put end to end, and their rows'
+/// count last.
+pub(crate) fn starts(lens: impl ExactSizeIterator<Item = usize>) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(lens.len() + 1);
+    let mut rows = 0;
+    for len in lens {
+        starts.push(rows);
+        rows += len;
+    }
+    starts.push(rows);
+    starts
 }
 
 /// Whether [`gather_column`] reads values of this type itself (else it leaves them to arrow).
