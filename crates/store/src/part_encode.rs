@@ -11,12 +11,13 @@
 //! longer encoded on one core while the other idles, and a writer behind its decoder (a CSV
 //! import) lends it the other core.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use arrow::array::{Array, ArrayRef, RecordBatch};
 use arrow::datatypes::{FieldRef, SchemaRef};
@@ -95,7 +96,8 @@ pub(crate) fn encode_sorted_part<W: Write + Send>(
         .and_then(ArrowWriter::into_serialized_writer)
         .map_err(parquet_err)?;
     let order = sorted_order(&batches)?;
-    let rows = PartRows::new(&batches, order.as_deref());
+    let several_groups = batches.iter().map(RecordBatch::num_rows).sum::<usize>() > group_rows;
+    let rows = PartRows::new(&batches, order.as_deref(), several_groups);
     let columns = Columns::new(&schema, file.schema_descr(), &batches)?;
     let total = rows.len();
     for (index, start) in (0..total).step_by(group_rows).enumerate() {
@@ -124,14 +126,20 @@ struct PartRows<'a> {
     order: Option<&'a [u32]>,
     /// The row (in written order) each batch starts at, and the rows' count last.
     starts: Vec<usize>,
+    /// Each column's [`GatherSource`] once made, when the part has several row groups (each
+    /// gathers from the whole part); `None`: a column's is made for its one group and dropped
+    /// after it, so that the part is not held twice.
+    kept: Option<Vec<OnceLock<GatherSource>>>,
 }
 
 impl<'a> PartRows<'a> {
-    fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>) -> Self {
+    fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>, several_groups: bool) -> Self {
+        let columns = batches.first().map_or(0, RecordBatch::num_columns);
         PartRows {
             batches,
             order,
             starts: starts(batches.iter().map(RecordBatch::num_rows)),
+            kept: several_groups.then(|| (0..columns).map(|_| OnceLock::new()).collect()),
         }
     }
 
@@ -162,17 +170,25 @@ impl<'a> PartRows<'a> {
     }
 
     /// Column `c` of the batches, ready to be cut into pieces ([`PartRows::column`]).
-    fn source(&self, c: usize) -> Result<Source<'a>, ParquetError> {
-        match self.order {
-            Some(order) => {
-                let sources: Vec<&ArrayRef> = self.batches.iter().map(|b| b.column(c)).collect();
-                Ok(Source::Gathered {
-                    from: GatherSource::new(&sources)?,
-                    order,
-                })
-            }
-            None => Ok(Source::InOrder(c)),
+    fn source(&self, c: usize) -> Result<Source<'_>, ParquetError> {
+        let Some(order) = self.order else {
+            return Ok(Source::InOrder(c));
+        };
+        let kept = self.kept.as_ref().and_then(|kept| kept.get(c));
+        if let Some(from) = kept.and_then(OnceLock::get) {
+            return Ok(Source::Gathered {
+                from: Cow::Borrowed(from),
+                order,
+            });
         }
+        let sources: Vec<&ArrayRef> = self.batches.iter().map(|b| b.column(c)).collect();
+        let made = GatherSource::new(&sources)?;
+        let from = match kept {
+            // Only the thread that encodes column `c` makes it: nobody else sets it.
+            Some(kept) => Cow::Borrowed(kept.get_or_init(|| made)),
+            None => Cow::Owned(made),
+        };
+        Ok(Source::Gathered { from, order })
     }
 
     /// The rows `piece` (one of [`PartRows::pieces`]) of `source`.
@@ -194,9 +210,10 @@ impl<'a> PartRows<'a> {
 enum Source<'a> {
     /// The column with this number of batches that are in order: a piece is a slice of one.
     InOrder(usize),
-    /// The batches' column, and the positions its rows are gathered from.
+    /// The batches' column (made for this group, or kept for all), and the positions its rows
+    /// are gathered from.
     Gathered {
-        from: GatherSource,
+        from: Cow<'a, GatherSource>,
         order: &'a [u32],
     },
 }

@@ -20,7 +20,9 @@ use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit, TimestampMillis
 use arrow::error::ArrowError;
 use loadlake_schema::null_column;
 
-/// One column of a part's pending batches, ready to be gathered from.
+/// One column of a part's pending batches, ready to be gathered from (a clone shares the
+/// arrays).
+#[derive(Clone)]
 pub(crate) enum GatherSource {
     /// The batches end to end, as one array.
     Whole(ArrayRef),
