@@ -96,8 +96,7 @@ pub(crate) fn encode_sorted_part<W: Write + Send>(
         .and_then(ArrowWriter::into_serialized_writer)
         .map_err(parquet_err)?;
     let order = sorted_order(&batches)?;
-    let several_groups = batches.iter().map(RecordBatch::num_rows).sum::<usize>() > group_rows;
-    let rows = PartRows::new(&batches, order.as_deref(), several_groups);
+    let rows = PartRows::new(&batches, order.as_deref(), group_rows);
     let columns = Columns::new(&schema, file.schema_descr(), &batches)?;
     let total = rows.len();
     for (index, start) in (0..total).step_by(group_rows).enumerate() {
@@ -133,12 +132,15 @@ struct PartRows<'a> {
 }
 
 impl<'a> PartRows<'a> {
-    fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>, several_groups: bool) -> Self {
+    /// The rows of `batches` in `order`, written in row groups of `group_rows`.
+    fn new(batches: &'a [RecordBatch], order: Option<&'a [u32]>, group_rows: usize) -> Self {
+        let starts = starts(batches.iter().map(RecordBatch::num_rows));
+        let several_groups = starts.last().is_some_and(|&rows| rows > group_rows);
         let columns = batches.first().map_or(0, RecordBatch::num_columns);
         PartRows {
             batches,
             order,
-            starts: starts(batches.iter().map(RecordBatch::num_rows)),
+            starts,
             kept: several_groups.then(|| (0..columns).map(|_| OnceLock::new()).collect()),
         }
     }

@@ -118,7 +118,7 @@ fn outside(position: usize, len: usize) -> ArrowError {
 
 /// The values of `source` at `indices` (each inside it), in that order: equal to arrow's
 /// `take` of them.
-pub(crate) fn gather_column(source: &dyn Array, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
+fn gather_column(source: &dyn Array, indices: &[u32]) -> Result<ArrayRef, ArrowError> {
     let len = source.len();
     if let Some(&out) = indices.iter().find(|&&i| i as usize >= len) {
         return Err(outside(out as usize, len));
