@@ -50,22 +50,28 @@ SELECT ROW_COLUMN make_timestamp(timeStamp * 1000) AS ts,
 FROM {src}"""
 with_row = same.replace("ROW_COLUMN", "row_number() OVER () - 1 AS row,")
 same = same.replace("ROW_COLUMN", "")
-query = {
+queries = {
     "plain": f"SELECT * FROM {src}",
     "sorted": f"SELECT * FROM {src} ORDER BY timeStamp",
     "same": f"SELECT * FROM ({same}) ORDER BY ts",
     "same-unsorted": same,
     "same-with-row": f"SELECT * FROM ({with_row}) ORDER BY ts, row",
-}[mode]
+}
+if mode not in queries:
+    sys.exit(f"duck_import.py: unknown mode {mode!r}; one of {', '.join(queries)}")
+query = queries[mode]
 con = duckdb.connect()
 con.execute("SET threads = %d" % threads)
 con.execute("SET enable_progress_bar = false")
-# Rows may be written in any order where the query does not ask for one (DuckDB's fastest).
-con.execute("SET preserve_insertion_order = false")
+# Rows may be written in any order where the query does not ask for one (DuckDB's fastest);
+# `row_number() OVER ()` numbers the rows in the file's order only when the order is kept.
+if mode != "same-with-row":
+    con.execute("SET preserve_insertion_order = false")
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 c0, t0 = cpu(), time.perf_counter()
-rows = con.execute(f"COPY ({query}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)").fetchall()[0][0]
+target = parquet.replace("'", "''")
+rows = con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)").fetchall()[0][0]
 t1, c1 = time.perf_counter(), cpu()
 print(rows, f"{t1 - t0:.3f}", f"{c1 - c0:.2f}")
