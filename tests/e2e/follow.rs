@@ -175,6 +175,74 @@ fn a_growing_csv_is_a_live_run_committed_when_it_stops_growing() {
     assert_eq!(state(&store, &run), "STOPPED");
 }
 
+/// JMeter 5 writes a sample's sub-results (`<label>-N`, pre-order) right after it, and its
+/// buffered writer may flush between them: a sub-result whose parent was read in an earlier
+/// chunk is still linked to it, and the committed run equals a plain import of the finished
+/// file. The parents are worked out by hand from JMeter's naming (docs/import.md).
+#[test]
+fn sub_results_after_a_chunk_boundary_keep_their_parent() {
+    let store = TestStore::new();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("subresults.jtl");
+    let line = |ms: u64, label: &str| format!("{ms},{},{label},200,Shop 1-1,true\n", ms % 97);
+    std::fs::write(
+        &file,
+        format!(
+            "timeStamp,elapsed,label,responseCode,threadName,success\n{}",
+            line(1000, "Buy")
+        ),
+    )
+    .unwrap();
+    let (mut child, run) = follow(&store, &file, &["--idle", "2s", "--name", "subs"]);
+    wait_live(&store, &run, 1, Duration::from_secs(5));
+    // The next chunk starts with Buy's sub-results; the one after with Pay's.
+    let chunk = ["Buy-0", "Buy-0-0", "Buy-1", "Pay"]
+        .iter()
+        .zip(1001..)
+        .map(|(label, ms)| line(ms, label))
+        .collect::<String>();
+    append(&file, &chunk);
+    wait_live(&store, &run, 5, Duration::from_secs(5));
+    append(
+        &file,
+        &format!("{}{}", line(1005, "Pay-0"), line(1006, "Home")),
+    );
+    wait_live(&store, &run, 7, Duration::from_secs(5));
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+
+    let links = |run: &str| -> Vec<(String, String, Option<u64>)> {
+        store
+            .sql(&format!(
+                "select label, kind, parent_row from samples where run_id = '{run}' order by row"
+            ))
+            .iter()
+            .map(|r| {
+                (
+                    r["label"].as_str().unwrap().to_string(),
+                    r["kind"].as_str().unwrap().to_string(),
+                    r["parent_row"].as_u64(),
+                )
+            })
+            .collect()
+    };
+    let want: Vec<(String, String, Option<u64>)> = [
+        ("Buy", "sample", None),
+        ("Buy-0", "subsample", Some(0)),
+        ("Buy-0-0", "subsample", Some(1)),
+        ("Buy-1", "subsample", Some(0)),
+        ("Pay", "sample", None),
+        ("Pay-0", "subsample", Some(4)),
+        ("Home", "sample", None),
+    ]
+    .iter()
+    .map(|&(l, k, p)| (l.to_string(), k.to_string(), p))
+    .collect();
+    assert_eq!(links(&run), want);
+    let plain = store.import(&[file.to_str().unwrap(), "--force", "--name", "plain"]);
+    assert_eq!(links(&plain), want);
+}
+
 #[test]
 fn ctrl_c_commits_and_a_truncated_deleted_or_k6_file_is_refused_clearly() {
     let store = TestStore::new();

@@ -10,8 +10,9 @@
 //! `--format` says. New bytes are decoded in chunks of whole records, so the end of a record
 //! that JMeter's buffered writer (8 KiB blocks) has not written yet waits:
 //! - CSV: a chunk ends at the last line break outside quotes. Each chunk is decoded with the
-//!   file's header line in front of it and its rows numbered after the rows before. A JMeter 5
-//!   sub-result whose parent is in the previous chunk stays a `sample`.
+//!   file's header line in front of it and its rows numbered after the rows before; the JMeter
+//!   5 sub-result parents still open are carried to the next chunk, so that a sub-result whose
+//!   parent was in an earlier chunk is linked to it.
 //! - XML: a chunk ends after the last whole top-level sample element
 //!   ([`loadlake_ingest::xml::split_whole_samples`]); each is decoded by the XML decoder as the
 //!   file's head (prolog and `<testResults>`), the chunk and a closing tag.
@@ -26,9 +27,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use loadlake_ingest::csv::decode_csv_chunk;
+use loadlake_ingest::subresults::SubResultTracker;
 use loadlake_ingest::xml::{XmlPart, decode_xml_samples, split_whole_samples};
 use loadlake_ingest::{
-    FileReport, IngestError, JtlFormat, Reject, RejectHandler, RejectLog, decode_plain, sniff,
+    FileReport, IngestError, JtlFormat, Reject, RejectHandler, RejectLog, sniff,
 };
 use loadlake_schema::{RunManifest, RunStatus, SampleBatch, SampleSink, SinkError, SourceFile};
 use loadlake_store::{
@@ -150,6 +153,7 @@ pub fn import_follow(
         samples: 0,
         rejected: 0,
         warnings: BTreeSet::new(),
+        subresults: SubResultTracker::default(),
     };
     let end = follow.run(&mut tail, &mut sink, &mut rejects, &mut live, stop);
     let end = match end {
@@ -253,6 +257,8 @@ struct Following<'a> {
     samples: u64,
     rejected: u64,
     warnings: BTreeSet<String>,
+    /// CSV: the sub-result parents still open after the chunks so far.
+    subresults: SubResultTracker,
 }
 
 impl Following<'_> {
@@ -392,14 +398,14 @@ impl Following<'_> {
             }
         }
         let mut shifted = Shifted { log: rejects, by };
-        let report = decode_plain(
+        let report = decode_csv_chunk(
             &tail.display,
             text.as_slice(),
-            None,
             &self.opts.template.decode,
             self.samples as i64,
             sink,
             &mut shifted,
+            &mut self.subresults,
         )?;
         if self.first.is_none() && report.has_header == Some(true) {
             let end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);

@@ -14,6 +14,7 @@ use crate::FileReport;
 use crate::error::IngestError;
 use crate::options::DecodeOptions;
 use crate::rejects::RejectHandler;
+use crate::subresults::SubResultTracker;
 
 /// Fast strict parse of a decimal integer (optional leading `-`); `None` for anything else.
 pub fn parse_i64(b: &[u8]) -> Option<i64> {
@@ -39,12 +40,57 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 /// used to recognise a last line cut off by a killed JMeter.
 pub fn decode_csv<R: BufRead>(
     file: &str,
+    reader: R,
+    len: Option<u64>,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+) -> Result<FileReport, IngestError> {
+    let mut subresults = SubResultTracker::default();
+    decode(
+        file,
+        reader,
+        len,
+        opts,
+        first_row,
+        sink,
+        rejects,
+        &mut subresults,
+    )
+}
+
+/// Decodes one chunk of a CSV JTL still being written (`import --follow`: whole records, the
+/// header line in front of every chunk that has one). `subresults` carries the open sub-result
+/// parents from one chunk to the next, so that a sub-result written after its parent's chunk
+/// was read is linked to it as in a plain import of the finished file.
+pub fn decode_csv_chunk<R: BufRead>(
+    file: &str,
+    reader: R,
+    opts: &DecodeOptions,
+    first_row: i64,
+    sink: &mut dyn SampleSink,
+    rejects: &mut dyn RejectHandler,
+    subresults: &mut SubResultTracker,
+) -> Result<FileReport, IngestError> {
+    let mut report = decode(
+        file, reader, None, opts, first_row, sink, rejects, subresults,
+    )?;
+    report.format = Some(crate::sniff::JtlFormat::Csv);
+    Ok(report)
+}
+
+/// [`decode_csv`] with the sub-result state to start from and leave for what follows.
+#[allow(clippy::too_many_arguments)]
+fn decode<R: BufRead>(
+    file: &str,
     mut reader: R,
     len: Option<u64>,
     opts: &DecodeOptions,
     first_row: i64,
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
+    subresults: &mut SubResultTracker,
 ) -> Result<FileReport, IngestError> {
     let head = reader.fill_buf().map_err(|e| IngestError::io(file, e))?;
     let first_line = first_line(head);
@@ -59,6 +105,7 @@ pub fn decode_csv<R: BufRead>(
         first_row,
         sink,
         rejects,
+        subresults,
     )
 }
 
@@ -129,6 +176,43 @@ mod tests {
         // P (row 0) and Q-0 (row 1) have no parent; Q-0-0 (row 2) is Q-0's sub-result.
         let got: Vec<Option<i64>> = parents.iter().collect();
         assert_eq!(got, [None, None, Some(1)]);
+    }
+
+    /// A file read in two chunks (`import --follow`), the second starting with sub-results
+    /// of the first's last row: decoded with one tracker, they are linked to it by row number
+    /// as in the whole file; decoded each on its own, they would be samples.
+    #[test]
+    fn a_chunk_links_sub_results_to_parents_of_the_chunk_before() {
+        use super::decode_csv_chunk;
+        use crate::subresults::SubResultTracker;
+        let header = "timeStamp,elapsed,label,responseCode,threadName,success\n";
+        let first = format!("{header}1000,10,Home,200,t1,true\n1001,10,P,200,t1,true\n");
+        let second = format!("{header}1002,10,P-0,200,t1,true\n1003,10,P-1,200,t1,true\n");
+        let opts = DecodeOptions::default();
+        let mut tracker = SubResultTracker::default();
+        let mut parents = Vec::new();
+        let mut first_row = 0;
+        for chunk in [&first, &second] {
+            let mut batches: Vec<RecordBatch> = Vec::new();
+            let mut rejects = Kept(Vec::new());
+            let report = decode_csv_chunk(
+                "f.csv",
+                chunk.as_bytes(),
+                &opts,
+                first_row,
+                &mut batches,
+                &mut rejects,
+                &mut tracker,
+            )
+            .unwrap();
+            first_row += report.samples as i64;
+            for batch in &batches {
+                let column = batch.column_by_name(col::PARENT_ROW).unwrap();
+                parents.extend(column.as_primitive::<Int64Type>().iter());
+            }
+        }
+        // Home (row 0) and P (row 1) have no parent; P-0 and P-1 (rows 2, 3) are P's.
+        assert_eq!(parents, [None, None, Some(1), Some(1)]);
     }
 
     /// Records the plain-line path must hand to the general one, in one file (LF line ends;

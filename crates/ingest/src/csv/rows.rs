@@ -170,7 +170,8 @@ struct RowDecoder<'o> {
     pos: Positions,
     ncols: usize,
     ts: TimestampParser,
-    subresults: SubResultTracker,
+    /// The open parents, also those a previous chunk of the file left (`import --follow`).
+    subresults: &'o mut SubResultTracker,
     opts: &'o DecodeOptions,
 }
 
@@ -252,7 +253,8 @@ impl RowDecoder<'_> {
     }
 }
 
-/// Decodes every record after the layout's header into `sink`.
+/// Decodes every record after the layout's header into `sink`; sub-results are linked to the
+/// parents `subresults` holds open (from the rows before, also those of an earlier chunk).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn decode_rows<R: BufRead>(
     file: &str,
@@ -263,6 +265,7 @@ pub(super) fn decode_rows<R: BufRead>(
     first_row: i64,
     sink: &mut dyn SampleSink,
     rejects: &mut dyn RejectHandler,
+    subresults: &mut SubResultTracker,
 ) -> Result<FileReport, IngestError> {
     // No bigger a buffer than the file needs (a back-fill reads thousands of small files).
     let capacity = len_and_terminated.map_or(1 << 20, |(len, _)| {
@@ -274,7 +277,7 @@ pub(super) fn decode_rows<R: BufRead>(
         ncols: layout.columns.len(),
         ts: TimestampParser::new(opts.timestamp_format.as_deref(), opts.timezone)
             .map_err(|e| IngestError::layout(file, e))?,
-        subresults: SubResultTracker::default(),
+        subresults,
         opts,
     };
     let mut report = FileReport {
