@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use arrow::array::{Array, Int64Array};
 use loadlake_ingest::csv::decode_csv;
+use loadlake_ingest::subresults::SubResultTracker;
 use loadlake_ingest::xml::decode_xml;
 use loadlake_ingest::{DecodeOptions, FileReport, IngestError, Reject, RejectHandler};
 use loadlake_schema::{SampleBatch, col};
@@ -101,6 +102,7 @@ pub fn jtl_csv(data: &[u8]) {
             0,
             &mut batches,
             &mut rejects,
+            &mut SubResultTracker::default(),
         );
         check_decode(result, &batches, &rejects);
     }

@@ -230,7 +230,16 @@ pub fn decode_plain<R: BufRead>(
 ) -> Result<FileReport, IngestError> {
     let format = sniff::sniff(display, &mut reader, opts.format)?;
     let mut report = match format {
-        JtlFormat::Csv => csv::decode_csv(display, reader, len, opts, first_row, sink, rejects)?,
+        JtlFormat::Csv => csv::decode_csv(
+            display,
+            reader,
+            len,
+            opts,
+            first_row,
+            sink,
+            rejects,
+            &mut subresults::SubResultTracker::default(),
+        )?,
         JtlFormat::Xml => xml::decode_xml(display, reader, opts, first_row, sink, rejects)?,
         JtlFormat::K6Json => k6::decode_k6_json(display, reader, opts, first_row, sink, rejects)?,
         JtlFormat::K6Csv => k6::decode_k6_csv(display, reader, opts, first_row, sink, rejects)?,

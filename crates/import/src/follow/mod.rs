@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use loadlake_ingest::csv::decode_csv_chunk;
+use loadlake_ingest::csv::decode_csv;
 use loadlake_ingest::subresults::SubResultTracker;
 use loadlake_ingest::xml::{XmlPart, decode_xml_samples, split_whole_samples};
 use loadlake_ingest::{
@@ -398,15 +398,17 @@ impl Following<'_> {
             }
         }
         let mut shifted = Shifted { log: rejects, by };
-        let report = decode_csv_chunk(
+        let mut report = decode_csv(
             &tail.display,
             text.as_slice(),
+            None,
             &self.opts.template.decode,
             self.samples as i64,
             sink,
             &mut shifted,
             &mut self.subresults,
         )?;
+        report.format = Some(JtlFormat::Csv);
         if self.first.is_none() && report.has_header == Some(true) {
             let end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
             *header = Some(text[..end].to_vec());

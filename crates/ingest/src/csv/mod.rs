@@ -37,52 +37,13 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 }
 
 /// Decodes a CSV JTL from `reader` (positioned at the start). `len` is the file size when known,
-/// used to recognise a last line cut off by a killed JMeter.
-pub fn decode_csv<R: BufRead>(
-    file: &str,
-    reader: R,
-    len: Option<u64>,
-    opts: &DecodeOptions,
-    first_row: i64,
-    sink: &mut dyn SampleSink,
-    rejects: &mut dyn RejectHandler,
-) -> Result<FileReport, IngestError> {
-    let mut subresults = SubResultTracker::default();
-    decode(
-        file,
-        reader,
-        len,
-        opts,
-        first_row,
-        sink,
-        rejects,
-        &mut subresults,
-    )
-}
-
-/// Decodes one chunk of a CSV JTL still being written (`import --follow`: whole records, the
-/// header line in front of every chunk that has one). `subresults` carries the open sub-result
-/// parents from one chunk to the next, so that a sub-result written after its parent's chunk
-/// was read is linked to it as in a plain import of the finished file.
-pub fn decode_csv_chunk<R: BufRead>(
-    file: &str,
-    reader: R,
-    opts: &DecodeOptions,
-    first_row: i64,
-    sink: &mut dyn SampleSink,
-    rejects: &mut dyn RejectHandler,
-    subresults: &mut SubResultTracker,
-) -> Result<FileReport, IngestError> {
-    let mut report = decode(
-        file, reader, None, opts, first_row, sink, rejects, subresults,
-    )?;
-    report.format = Some(crate::sniff::JtlFormat::Csv);
-    Ok(report)
-}
-
-/// [`decode_csv`] with the sub-result state to start from and leave for what follows.
+/// used to recognise a last line cut off by a killed JMeter. `subresults` holds the sub-result
+/// parents still open before the first row: a fresh tracker for a whole file; for a file still
+/// being written (`import --follow`, decoded a chunk of whole records at a time), the one the
+/// previous chunk left, so that a sub-result written after its parent's chunk was read is
+/// linked to it as in a plain import of the finished file.
 #[allow(clippy::too_many_arguments)]
-fn decode<R: BufRead>(
+pub fn decode_csv<R: BufRead>(
     file: &str,
     mut reader: R,
     len: Option<u64>,
@@ -137,6 +98,7 @@ mod tests {
 
     use super::{decode_csv, parse_i64};
     use crate::options::DecodeOptions;
+    use crate::subresults::SubResultTracker;
     use crate::test_support::Kept;
 
     /// Found by the jtl_csv fuzz target (fuzz/regressions/jtl_csv/): a rejected row used to stay
@@ -160,6 +122,7 @@ mod tests {
             0,
             &mut batches,
             &mut rejects,
+            &mut SubResultTracker::default(),
         )
         .unwrap();
         assert_eq!(report.samples, 3);
@@ -183,8 +146,6 @@ mod tests {
     /// as in the whole file; decoded each on its own, they would be samples.
     #[test]
     fn a_chunk_links_sub_results_to_parents_of_the_chunk_before() {
-        use super::decode_csv_chunk;
-        use crate::subresults::SubResultTracker;
         let header = "timeStamp,elapsed,label,responseCode,threadName,success\n";
         let first = format!("{header}1000,10,Home,200,t1,true\n1001,10,P,200,t1,true\n");
         let second = format!("{header}1002,10,P-0,200,t1,true\n1003,10,P-1,200,t1,true\n");
@@ -195,9 +156,10 @@ mod tests {
         for chunk in [&first, &second] {
             let mut batches: Vec<RecordBatch> = Vec::new();
             let mut rejects = Kept(Vec::new());
-            let report = decode_csv_chunk(
+            let report = decode_csv(
                 "f.csv",
                 chunk.as_bytes(),
+                None,
                 &opts,
                 first_row,
                 &mut batches,
