@@ -169,8 +169,7 @@ mod tests {
             .unwrap();
             first_row += report.samples as i64;
             for batch in &batches {
-                let column = batch.column_by_name(col::PARENT_ROW).unwrap();
-                parents.extend(column.as_primitive::<Int64Type>().iter());
+                parents.extend(crate::test_support::ints(batch, col::PARENT_ROW));
             }
         }
         // Home (row 0) and P (row 1) have no parent; P-0 and P-1 (rows 2, 3) are P's.
