@@ -98,20 +98,18 @@ CHECK_FAILED=0
 rm -f -- "$OUT"/{duckdb,loadlake-csv,loadlake-xml}.{log,time}  # no stale logs from an earlier run
 
 # ---------------------------------------------------------------- DuckDB
-
 rm -f -- "$DUCK_PARQUET"
 warm "$CSV"
 say "DuckDB: COPY $CSV -> $DUCK_PARQUET ($DUCKDB_THREADS threads)"
 timed duckdb "$PY" "$ROOT/benches/duck_import.py" "$CSV" "$DUCK_PARQUET" "$DUCKDB_THREADS" plain
 DUCK_WALL=$WALL DUCK_RSS_KB=$RSS_KB
-read -r DUCK_ROWS DUCK_COPY_S _ < <(tail -n 1 "$OUT/duckdb.log")
+read -r DUCK_ROWS DUCK_COPY_S DUCK_CPU < <(tail -n 1 "$OUT/duckdb.log")
 say "DuckDB: COPY itself took $DUCK_COPY_S s of the $DUCK_WALL s (the rest is Python + duckdb import)"
 if [[ $DUCK_ROWS -ne $ROWS ]]; then
     echo "CHECK FAILED: DuckDB read $DUCK_ROWS rows from $CSV, expected $ROWS" >&2; CHECK_FAILED=1
 fi
 DUCK_PQ_BYTES=$(stat -c %s "$DUCK_PARQUET")
 DUCK_RATE=$(calc "%.0f" "$ROWS / $DUCK_WALL")
-DUCK_CPU=$(awk '{ print $3 }' <(tail -n 1 "$OUT/duckdb.log"))
 DUCK_COPY_RATE=$(calc "%.0f" "$ROWS / $DUCK_COPY_S")
 
 # ---------------------------------------------------------------- loadlake
